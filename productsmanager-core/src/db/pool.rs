@@ -1,0 +1,128 @@
+//! Pools: one per database, on either backend, handed out by a router.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{Backend, Database, PoolStats};
+use crate::config::{Config, ConfigError, DatabaseLocation, PoolSettings, redact_url};
+
+/// A connection pool on one of the two backends.
+#[derive(Debug, Clone)]
+pub enum DbPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl DbPool {
+    /// Opens the pool for `db` as configured, without connecting: connections are made on first use, so an
+    /// unreachable database does not stop the others from starting.
+    pub fn open_lazy(config: &Config, db: Database) -> Result<Self, ConfigError> {
+        let settings = config.database.settings(db);
+        let url_key = format!("database.{}.url", db.name());
+        match config.database_location(db) {
+            DatabaseLocation::SqliteFile(path) => {
+                let options = SqliteConnectOptions::new().filename(&path);
+                Ok(DbPool::Sqlite(sqlite_pool(config, settings, options)))
+            }
+            DatabaseLocation::Url(url) if url.starts_with("sqlite:") => {
+                let options = SqliteConnectOptions::from_str(&url)
+                    .map_err(|e| config.setting_error(&url_key, format!("cannot use `{}`: {e}", redact_url(&url))))?;
+                Ok(DbPool::Sqlite(sqlite_pool(config, settings, options)))
+            }
+            DatabaseLocation::Url(url) => {
+                let key = if settings.url.is_some() { url_key } else { "database.url".to_string() };
+                let options = PgConnectOptions::from_str(&url)
+                    .map_err(|e| config.setting_error(&key, format!("cannot use `{}`: {e}", redact_url(&url))))?
+                    .application_name("productsmanager");
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections())
+                    .min_connections(settings.min_idle)
+                    .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+                    .max_lifetime(Duration::from_secs(settings.max_lifetime_secs))
+                    .idle_timeout(Duration::from_secs(settings.idle_timeout_secs))
+                    .test_before_acquire(settings.test_before_acquire)
+                    .connect_lazy_with(options);
+                Ok(DbPool::Postgres(pool))
+            }
+        }
+    }
+
+    /// The backend of this pool.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbPool::Sqlite(_) => Backend::Sqlite,
+            DbPool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Open and idle connections right now, and the most allowed.
+    pub fn stats(&self) -> PoolStats {
+        crate::with_pool!(self, |p| PoolStats {
+            open: p.size(),
+            idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+            max: p.options().get_max_connections(),
+        })
+    }
+
+    /// Closes every connection; later acquires fail.
+    pub async fn close(&self) {
+        crate::with_pool!(self, |p| p.close().await)
+    }
+}
+
+fn sqlite_pool(config: &Config, settings: &PoolSettings, options: SqliteConnectOptions) -> SqlitePool {
+    // WAL lets readers go on while one writer writes; NORMAL sync is durable in WAL mode except for the last
+    // transactions on power loss, the usual trade for a write-heavy embedded database.
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_millis(config.database.sqlite_busy_timeout_ms));
+    SqlitePoolOptions::new()
+        .max_connections(settings.max_connections())
+        .min_connections(settings.min_idle)
+        .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+        .max_lifetime(Duration::from_secs(settings.max_lifetime_secs))
+        .idle_timeout(Duration::from_secs(settings.idle_timeout_secs))
+        .test_before_acquire(settings.test_before_acquire)
+        .connect_lazy_with(options)
+}
+
+/// Hands each service the pool of its database. The default is [`PoolRouter`]; an embedding service can supply
+/// its own (for example to share pools it already has) through `SdkBuilder::router`.
+pub trait DatabaseRouter: Send + Sync + fmt::Debug {
+    /// The pool of `db`.
+    fn pool(&self, db: Database) -> &DbPool;
+}
+
+/// The default router: one pool per database, each opened from its own URL.
+#[derive(Debug, Clone)]
+pub struct PoolRouter {
+    /// Indexed by [`Database::index`].
+    pools: Vec<DbPool>,
+}
+
+impl PoolRouter {
+    /// Opens the seven pools lazily from the configuration.
+    pub fn open(config: &Config) -> Result<Self, ConfigError> {
+        let pools = Database::ALL.iter().map(|db| DbPool::open_lazy(config, *db)).collect::<Result<Vec<_>, _>>()?;
+        Ok(PoolRouter { pools })
+    }
+
+    /// A router over pools the caller already has, given in [`Database::ALL`] order.
+    pub fn from_pools(pools: [DbPool; 7]) -> Self {
+        PoolRouter { pools: pools.into() }
+    }
+}
+
+impl DatabaseRouter for PoolRouter {
+    fn pool(&self, db: Database) -> &DbPool {
+        // Always seven pools, one per variant, so the index is in range.
+        &self.pools[db.index()]
+    }
+}

@@ -1,0 +1,72 @@
+//! The SDK's error type.
+//!
+//! Every layer has its own `thiserror` enum carrying data (which database, which setting), and all of them fold
+//! into [`Error`]. Adapters never look inside: they ask [`Error::kind`] and map the [`ErrorKind`] once — to an
+//! HTTP status in `productsmanager-http`, to an exit code in the CLI.
+
+use serde::Serialize;
+
+use crate::config::ConfigError;
+use crate::db::DbError;
+
+/// `Result` with the SDK's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, as far as a caller needs to know to react. Each variant names the HTTP status it maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The thing asked for does not exist. HTTP 404.
+    NotFound,
+    /// The request clashes with the current state (duplicate key, stale version). HTTP 409.
+    Conflict,
+    /// The input or the configuration is wrong; the message says which part. HTTP 422.
+    Invalid,
+    /// No valid credentials. HTTP 401.
+    Unauthorized,
+    /// Valid credentials without the permission needed. HTTP 403.
+    Forbidden,
+    /// Too many requests; try again later. HTTP 429.
+    RateLimited,
+    /// A backing service (a database, Redis, the object store) cannot be reached. HTTP 503.
+    Unavailable,
+    /// A bug or an unexpected state; details are logged, never sent to a client. HTTP 500.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Stable snake_case name, used in problem+json `type` URIs and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// Any error the SDK returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration was rejected (a setting is named in the message).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A database could not be reached, migrated or queried.
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl Error {
+    /// The kind of failure, for adapters to map to a status or exit code.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Config(_) => ErrorKind::Invalid,
+            Error::Database(e) => e.kind(),
+        }
+    }
+}

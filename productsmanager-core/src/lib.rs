@@ -1,0 +1,40 @@
+//! # ProductsManager SDK
+//!
+//! The whole product-information-management domain as a library: suppliers' catalogs imported into one clean
+//! catalog, enriched, and exported to sales platforms. The HTTP server and the CLI are thin adapters over this
+//! crate; a Rust service can embed it the same way.
+//!
+//! ```no_run
+//! # async fn demo() -> productsmanager_core::Result<()> {
+//! use productsmanager_core::{Config, Sdk};
+//!
+//! // Embedded defaults: seven SQLite files and the object store under ./data, no server needed.
+//! let sdk = Sdk::builder(Config::load(None)?).build().await?;
+//! for db in sdk.health().await.databases {
+//!     println!("{}: {:?} in {:.1} ms", db.database, db.status, db.latency_ms);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//!
+//! - [`sdk`]: [`Sdk::builder`]`(config).build().await`, the one entry point; wires pools, migrations, services.
+//! - [`config`]: [`Config`] with embedded defaults, a TOML file and `PM_*` variables layered on top.
+//! - [`error`]: [`Error`] and the [`ErrorKind`] adapters map to HTTP statuses and exit codes.
+//! - [`db`]: the seven logical databases ([`db::Database`]), the [`db::DbPool`] enum over SQLite and
+//!   PostgreSQL, the [`db::DatabaseRouter`] trait, the [`with_pool!`] dispatch macro, migrations and health.
+//! - `testing` (feature `testing`): fresh per-test databases on both backends, for this crate's and the
+//!   adapters' tests.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod sdk;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::Config;
+pub use error::{Error, ErrorKind, Result};
+pub use sdk::{Sdk, SdkBuilder};

@@ -1,0 +1,250 @@
+//! [`Sdk`]: the one entry point. It opens the seven pools, brings their schemas up to date and hands out the
+//! services; the HTTP server, the CLI and any embedding Rust service all start here.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+
+use crate::Result;
+use crate::config::{Config, ConfigError, DatabaseLocation, StorageBackend};
+use crate::db::{self, Database, DatabaseRouter, DbError, DbPool, HealthReport, MigrationStatus, PoolRouter};
+
+/// How often a database that was unreachable at start is retried for its migrations.
+const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The ProductsManager SDK. Cheap to clone; clones share pools and caches.
+///
+/// ```no_run
+/// # async fn demo() -> productsmanager_core::Result<()> {
+/// use productsmanager_core::{Config, Sdk};
+///
+/// let sdk = Sdk::builder(Config::embedded("/tmp/pm-data")).build().await?;
+/// let health = sdk.health().await;
+/// assert!(health.is_up());
+/// sdk.close().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Sdk {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    router: Arc<dyn DatabaseRouter>,
+    /// Databases whose migrations could not run because they were unreachable.
+    pending: Mutex<BTreeSet<Database>>,
+    /// Whether the pools were opened from the configuration (then PostgreSQL databases may be created).
+    owns_pools: bool,
+}
+
+/// Builds an [`Sdk`]; see [`Sdk::builder`].
+#[derive(Debug)]
+pub struct SdkBuilder {
+    config: Config,
+    migrate: Option<bool>,
+    router: Option<Arc<dyn DatabaseRouter>>,
+    retry_interval: Duration,
+}
+
+impl SdkBuilder {
+    /// Apply pending migrations at start (default: `database.migrate_on_start`, itself on by default).
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = Some(migrate);
+        self
+    }
+
+    /// Use these pools instead of opening them from the configuration (databases are then not created).
+    pub fn router(mut self, router: Arc<dyn DatabaseRouter>) -> Self {
+        self.router = Some(router);
+        self
+    }
+
+    /// How often a database that was unreachable at start is retried (default 10 s).
+    pub fn retry_interval(mut self, interval: Duration) -> Self {
+        self.retry_interval = interval;
+        self
+    }
+
+    /// Opens the pools and migrates. A database that cannot be reached does not fail the start: it is
+    /// reported down by [`Sdk::health`] and migrated in the background once it answers. Anything else
+    /// (bad configuration, unwritable data folder, a schema newer than this binary) fails here.
+    pub async fn build(self) -> Result<Sdk> {
+        let config = self.config;
+        config.validate()?;
+        check_local_folders(&config)?;
+        let owns_pools = self.router.is_none();
+        let router: Arc<dyn DatabaseRouter> = match self.router {
+            Some(router) => router,
+            None => Arc::new(PoolRouter::open(&config)?),
+        };
+        let migrate = self.migrate.unwrap_or(config.database.migrate_on_start);
+        let sdk = Sdk { inner: Arc::new(Inner { config, router, pending: Mutex::new(BTreeSet::new()), owns_pools }) };
+        if migrate {
+            let outcomes = join_all(Database::ALL.map(|db| sdk.prepare(db))).await;
+            let mut pending = BTreeSet::new();
+            for (db, outcome) in Database::ALL.into_iter().zip(outcomes) {
+                match outcome {
+                    Ok(_) => {}
+                    Err(e) if e.is_unreachable() => {
+                        tracing::warn!(database = %db, error = %e, "database unreachable at start; will retry");
+                        pending.insert(db);
+                    }
+                    Err(e) => {
+                        sdk.close().await;
+                        return Err(e.into());
+                    }
+                }
+            }
+            if !pending.is_empty() {
+                sdk.set_pending(pending);
+                spawn_retry(Arc::downgrade(&sdk.inner), self.retry_interval);
+            }
+        }
+        Ok(sdk)
+    }
+}
+
+impl Sdk {
+    /// Starts building an SDK from a configuration (see [`Config::load`] and [`Config::embedded`]).
+    pub fn builder(config: Config) -> SdkBuilder {
+        SdkBuilder { config, migrate: None, router: None, retry_interval: DEFAULT_RETRY_INTERVAL }
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The database router the services use.
+    pub fn router(&self) -> &dyn DatabaseRouter {
+        self.inner.router.as_ref()
+    }
+
+    /// The pool of one database (shorthand for `router().pool(db)`).
+    pub fn pool(&self, db: Database) -> &DbPool {
+        self.inner.router.pool(db)
+    }
+
+    fn connect_timeout(&self) -> u64 {
+        self.inner.config.database.connect_timeout_secs
+    }
+
+    fn pending(&self) -> BTreeSet<Database> {
+        self.inner.pending.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn set_pending(&self, pending: BTreeSet<Database>) {
+        if let Ok(mut guard) = self.inner.pending.lock() {
+            *guard = pending;
+        }
+    }
+
+    fn clear_pending(&self, db: Database) {
+        if let Ok(mut guard) = self.inner.pending.lock() {
+            guard.remove(&db);
+        }
+    }
+
+    /// Creates (PostgreSQL, when we opened the pools) and migrates one database.
+    async fn prepare(&self, db: Database) -> Result<usize, DbError> {
+        if self.inner.owns_pools {
+            db::ensure_database_exists(&self.inner.config, db).await?;
+        }
+        let applied = db::migrate_database(self.pool(db), db, self.connect_timeout()).await?;
+        self.clear_pending(db);
+        Ok(applied)
+    }
+
+    /// Each database's status and round-trip latency, checked concurrently; one that is down is named and
+    /// does not delay the others beyond `database.connect_timeout_secs`.
+    pub async fn health(&self) -> HealthReport {
+        let pending = self.pending();
+        let seconds = self.connect_timeout();
+        let checks = Database::ALL.map(|db| db::check_database(self.pool(db), db, seconds, pending.contains(&db)));
+        HealthReport::from_checks(join_all(checks).await)
+    }
+
+    /// Applies pending migrations to all seven databases; returns how many each got. Idempotent.
+    pub async fn migrate(&self) -> Result<Vec<(Database, usize)>> {
+        let outcomes = join_all(Database::ALL.map(|db| self.prepare(db))).await;
+        let mut applied = Vec::with_capacity(outcomes.len());
+        for (db, outcome) in Database::ALL.into_iter().zip(outcomes) {
+            applied.push((db, outcome?));
+        }
+        Ok(applied)
+    }
+
+    /// Applied and pending migrations of every database.
+    pub async fn migration_status(&self) -> Result<Vec<MigrationStatus>> {
+        let seconds = self.connect_timeout();
+        let statuses = join_all(Database::ALL.map(|db| db::migration_status(self.pool(db), db, seconds))).await;
+        Ok(statuses.into_iter().collect::<Result<Vec<_>, DbError>>()?)
+    }
+
+    /// Retries the migrations of databases that were unreachable at start; returns those still pending.
+    pub async fn retry_pending_migrations(&self) -> BTreeSet<Database> {
+        for db in self.pending() {
+            match self.prepare(db).await {
+                Ok(_) => tracing::info!(database = %db, "database reachable again and migrated"),
+                Err(e) => tracing::debug!(database = %db, error = %e, "database still not ready"),
+            }
+        }
+        self.pending()
+    }
+
+    /// Closes every pool. Services fail afterwards; call it before dropping databases or exiting.
+    pub async fn close(&self) {
+        join_all(Database::ALL.map(|db| self.pool(db).close())).await;
+    }
+}
+
+fn spawn_retry(inner: Weak<Inner>, interval: Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            // Stop when the SDK has been dropped.
+            let Some(inner) = inner.upgrade() else { break };
+            let sdk = Sdk { inner };
+            if sdk.retry_pending_migrations().await.is_empty() {
+                break;
+            }
+        }
+    });
+}
+
+/// Fails early, naming the setting, when a folder the configuration puts local data in cannot be written.
+fn check_local_folders(config: &Config) -> Result<(), ConfigError> {
+    for db in Database::ALL {
+        if let DatabaseLocation::SqliteFile(path) = config.database_location(db) {
+            let key = if config.database.settings(db).url.is_some() {
+                format!("database.{}.url", db.name())
+            } else if config.database.url.is_some() {
+                "database.url".to_string()
+            } else {
+                "data_dir".to_string()
+            };
+            let folder = path.parent().unwrap_or(Path::new("."));
+            check_writable(folder).map_err(|reason| config.setting_error(&key, reason))?;
+        }
+    }
+    if config.storage.backend == StorageBackend::Local {
+        let key = if config.storage.local_dir.is_some() { "storage.local_dir" } else { "data_dir" };
+        check_writable(&config.storage_dir()).map_err(|reason| config.setting_error(key, reason))?;
+    }
+    Ok(())
+}
+
+fn check_writable(folder: &Path) -> Result<(), String> {
+    let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+    std::fs::create_dir_all(folder).map_err(|e| format!("cannot create folder {}: {e}", folder.display()))?;
+    let probe = folder.join(format!(".pm-write-check-{}", uuid::Uuid::new_v4()));
+    std::fs::write(&probe, b"ok").map_err(|e| format!("folder {} is not writable: {e}", folder.display()))?;
+    // The probe is ours; failing to remove it is harmless.
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Test support: every test gets its own fresh databases, on SQLite and on PostgreSQL.
+//!
+//! SQLite databases live in a temporary folder. PostgreSQL databases are created on the server named by
+//! `PM_TEST_DATABASE_URL` under a random prefix (`pm_t_1a2b3c4d_core`, …) and dropped when the
+//! [`TestDatabases`] is dropped, even when the test panics. Without `PM_TEST_DATABASE_URL` the PostgreSQL half of
+//! a test prints that it was not run; with `PM_TEST_REQUIRE_SERVICES=1` (set by `scripts/test.sh`) it fails.
+//!
+//! ```ignore
+//! async fn story(backend: Backend) {
+//!     let Some(env) = TestDatabases::new(backend).await else { return };
+//!     let sdk = env.sdk().await;
+//!     // …
+//! }
+//! productsmanager_core::both_backends!(story);
+//! ```
+
+use std::path::Path;
+
+use crate::config::Config;
+use crate::db::{Backend, Database};
+use crate::sdk::Sdk;
+
+/// Variable naming the PostgreSQL server for tests (any database on it; ours are created beside it).
+pub const POSTGRES_URL_VAR: &str = "PM_TEST_DATABASE_URL";
+/// Variable naming the Redis server for tests.
+pub const REDIS_URL_VAR: &str = "PM_TEST_REDIS_URL";
+/// When `1`, a test whose service variable is missing fails instead of reporting "not run".
+pub const REQUIRE_SERVICES_VAR: &str = "PM_TEST_REQUIRE_SERVICES";
+
+/// Prefix of every database a test creates, so leftovers of killed runs can be found and dropped.
+pub const TEST_DATABASE_PREFIX: &str = "pm_t_";
+
+/// The PostgreSQL server for tests, or `None` (after saying so) when none is configured.
+pub fn postgres_url(test: &str) -> Option<String> {
+    service_var(POSTGRES_URL_VAR, test)
+}
+
+/// The Redis server for tests, or `None` (after saying so) when none is configured.
+pub fn redis_url(test: &str) -> Option<String> {
+    service_var(REDIS_URL_VAR, test)
+}
+
+fn service_var(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var(REQUIRE_SERVICES_VAR).as_deref() != Ok("1"),
+                "{var} is not set but {REQUIRE_SERVICES_VAR}=1: {test} must run"
+            );
+            eprintln!("NOT RUN: {test} (set {var} to run it; ./scripts/test.sh does)");
+            None
+        }
+    }
+}
+
+/// Fresh databases for one test, removed on drop.
+#[derive(Debug)]
+pub struct TestDatabases {
+    backend: Backend,
+    config: Config,
+    /// Data folder (SQLite files, local object store); removed on drop.
+    folder: tempfile::TempDir,
+    /// PostgreSQL server URL and the prefix of our databases, when on PostgreSQL.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabases {
+    /// Configuration for fresh databases on `backend`; `None` when that backend is not available here.
+    pub async fn new(backend: Backend) -> Option<Self> {
+        Self::named(backend, &format!("{backend} test")).await
+    }
+
+    /// Like [`TestDatabases::new`]; `test` names the test in the "not run" message.
+    pub async fn named(backend: Backend, test: &str) -> Option<Self> {
+        let folder = match tempfile::Builder::new().prefix("pm-test-").tempdir() {
+            Ok(folder) => folder,
+            Err(e) => panic!("cannot create a temporary folder: {e}"),
+        };
+        let mut config = Config::embedded(folder.path());
+        // Small pools: many tests run at once against one PostgreSQL server.
+        for db in Database::ALL {
+            let settings = config.database.settings_mut(db);
+            settings.pool_size = 2;
+            settings.overflow = 2;
+        }
+        config.database.connect_timeout_secs = 10;
+        let postgres = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let url = postgres_url(test)?;
+                let prefix = format!("{TEST_DATABASE_PREFIX}{}_", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+                config.database.url = Some(url.clone());
+                config.database.prefix = prefix.clone();
+                Some((url, prefix))
+            }
+        };
+        Some(TestDatabases { backend, config, folder, postgres })
+    }
+
+    /// The backend under test.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The configuration pointing at this test's databases.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Mutable configuration, to adjust before building an SDK.
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    /// The test's own data folder.
+    pub fn folder(&self) -> &Path {
+        self.folder.path()
+    }
+
+    /// Builds and migrates an SDK on these databases.
+    pub async fn sdk(&self) -> Sdk {
+        match Sdk::builder(self.config.clone()).build().await {
+            Ok(sdk) => sdk,
+            Err(e) => panic!("SDK on {} test databases failed to start: {e}", self.backend),
+        }
+    }
+}
+
+impl Drop for TestDatabases {
+    fn drop(&mut self) {
+        let Some((url, prefix)) = self.postgres.take() else { return };
+        // Drop runs outside async context guarantees (maybe while panicking inside a runtime), so the databases
+        // are dropped from a thread of our own with its own small runtime.
+        let dropper = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async move {
+                use sqlx::migrate::MigrateDatabase;
+                for db in Database::ALL {
+                    let db_url = match url::Url::parse(&url) {
+                        Ok(mut parsed) => {
+                            parsed.set_path(&format!("/{prefix}{}", db.name()));
+                            parsed.to_string()
+                        }
+                        Err(_) => return,
+                    };
+                    if let Err(e) = sqlx::Postgres::force_drop_database(&db_url).await {
+                        eprintln!("could not drop test database {prefix}{}: {e}", db.name());
+                    }
+                }
+            });
+        });
+        let _ = dropper.join();
+    }
+}
+
+/// Declares `mod $name { sqlite, postgres }`: two `#[tokio::test]`s calling `$name(Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::db::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::db::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
