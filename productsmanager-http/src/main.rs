@@ -1,1 +1,13 @@
-fn main() {}
+//! `productsmanager-http`: the HTTP server alone, configured like `productsmanager serve`
+//! (`PM_CONFIG`, `PM_*`). The CLI's `serve` is the same server with the other commands beside it.
+
+use productsmanager_core::{Config, Sdk};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::load(None)?;
+    productsmanager_http::telemetry::init(&config)?;
+    let sdk = Sdk::builder(config).build().await?;
+    productsmanager_http::run(sdk).await?;
+    Ok(())
+}

@@ -47,6 +47,7 @@ pub enum Database {
     /// Media files, thumbnails, metadata, QR codes.
     Media,
     /// EAN/UPC → ASIN jobs and results.
+    #[serde(rename = "code2asin")]
     Code2Asin,
     /// Metrics, search analytics, user activity.
     Analytics,
@@ -229,4 +230,17 @@ macro_rules! with_pool {
             $crate::db::DbPool::Postgres($p) => $body,
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialised_names_are_the_database_names() {
+        for db in Database::ALL {
+            assert_eq!(serde_json::to_value(db).unwrap(), serde_json::Value::String(db.name().to_string()));
+            assert_eq!(Database::ALL[db.index()], db);
+        }
+    }
 }

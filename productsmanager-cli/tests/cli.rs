@@ -1,0 +1,219 @@
+//! The `productsmanager` binary, run as a user runs it: fresh data folders, only the `PM_*` variables given.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use productsmanager_core::db::{Backend, Database};
+use productsmanager_core::testing::TestDatabases;
+
+/// The binary with a clean environment: no `PM_*` variable of the developer's leaks in.
+fn productsmanager(vars: &[(&str, String)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_productsmanager"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PM_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("PM_LOG", "warn");
+    for (key, value) in vars {
+        command.env(key, value);
+    }
+    command
+}
+
+fn run(vars: &[(&str, String)], args: &[&str]) -> Output {
+    productsmanager(vars).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn data_dir() -> (tempfile::TempDir, Vec<(&'static str, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = vec![("PM_DATA_DIR", dir.path().display().to_string())];
+    (dir, vars)
+}
+
+#[test]
+fn config_show_prints_the_effective_configuration_redacted() {
+    let (_dir, mut vars) = data_dir();
+    vars.push(("PM_DATABASE_URL", "postgres://pm:s3cret@db.example:5432/x".to_string()));
+    vars.push(("PM_DB_CATALOG_POOL_SIZE", "42".to_string()));
+    let output = run(&vars, &["config", "show"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let shown = text(&output.stdout);
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(shown.contains("postgres://pm:***@db.example:5432/x"), "{shown}");
+    let parsed: toml::Table = toml::from_str(&shown).unwrap();
+    assert_eq!(parsed["database"]["catalog"]["pool_size"].as_integer(), Some(42));
+
+    let output = run(&vars, &["--json", "config", "show"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["http"]["addr"], "127.0.0.1:8080");
+}
+
+#[test]
+fn bad_configuration_exits_3_naming_the_setting() {
+    let (dir, vars) = data_dir();
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (vec![("PM_DB_CORE_POOL_SIZE", "0".to_string())], "database.core.pool_size"),
+        (vec![("PM_DATABASE_URL", "postgres://[::1/x".to_string())], "database.url"),
+        (vec![("PM_HTTP_ADRR", "127.0.0.1:1".to_string())], "PM_HTTP_ADRR"),
+    ];
+    for (extra, named) in cases {
+        let mut all = vars.clone();
+        all.extend(extra);
+        let output = run(&all, &["config", "show"]);
+        assert_eq!(output.status.code(), Some(3), "{named}");
+        assert!(text(&output.stderr).contains(named), "{named}: {}", text(&output.stderr));
+    }
+    let file = dir.path().join("pm.toml");
+    std::fs::write(&file, "[cache]\nl1_ttl = 5\n").unwrap();
+    let output = run(&vars, &["--config", file.to_str().unwrap(), "config", "show"]);
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("cache") && stderr.contains("l1_ttl"), "{stderr}");
+
+    // A data folder that cannot be created is refused when a command starts the SDK.
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let output = run(&[("PM_DATA_DIR", blocker.join("data").display().to_string())], &["migrate"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("data_dir"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn migrate_then_status_shows_seven_current_databases() {
+    let (_dir, vars) = data_dir();
+    let output = run(&vars, &["migrate"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().count(), 7);
+    // Twice is a no-op.
+    let output = run(&vars, &["--json", "migrate"]);
+    let applied: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(applied.as_array().unwrap().iter().all(|row| row["applied"] == 0), "{applied}");
+
+    let output = run(&vars, &["--json", "migrate", "--status"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let statuses: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let statuses = statuses.as_array().unwrap();
+    assert_eq!(statuses.len(), 7);
+    assert!(statuses.iter().all(|s| s["state"] == "current" && s["backend"] == "sqlite"), "{statuses:?}");
+    let output = run(&vars, &["migrate", "--status"]);
+    assert!(text(&output.stdout).contains("code2asin  sqlite   current"), "{}", text(&output.stdout));
+}
+
+#[test]
+fn health_exits_8_naming_the_database_that_is_down() {
+    let (_dir, mut vars) = data_dir();
+    let output = run(&vars, &["health"]);
+    assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().filter(|l| l.contains(" up ")).count(), 7);
+
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    vars.push(("PM_DB_ANALYTICS_URL", format!("postgres://pm@127.0.0.1:{port}/pm_analytics")));
+    vars.push(("PM_DB_CONNECT_TIMEOUT_SECS", "2".to_string()));
+    let output = run(&vars, &["--json", "health"]);
+    assert_eq!(output.status.code(), Some(8));
+    assert!(text(&output.stderr).contains("analytics"), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let down: Vec<&str> = report["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "down")
+        .map(|d| d["database"].as_str().unwrap())
+        .collect();
+    assert_eq!(down, vec!["analytics"]);
+}
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1.to_string();
+    (status, body)
+}
+
+/// Starts `serve`, waits for its "listening on" line, and returns the child and the address.
+fn start_server(vars: &[(&str, String)]) -> (std::process::Child, String) {
+    let mut child = productsmanager(vars).arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // `serve` prints its URL as its first line on stdout.
+    let url = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.split("http://").nth(1).map(|rest| rest.trim().to_string()));
+    match url {
+        Some(url) => (child, url),
+        None => {
+            let mut stderr = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+            let status = child.wait().unwrap();
+            panic!("serve exited ({status}) without printing its URL: {stderr}");
+        }
+    }
+}
+
+fn stop_server(mut child: std::process::Child) {
+    let terminated = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(terminated.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "serve exited with {status} after SIGTERM");
+            return;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_with_no_configuration_answers_health_db_with_seven_up() {
+    let (dir, mut vars) = data_dir();
+    vars.push(("PM_HTTP_ADDR", "127.0.0.1:0".to_string()));
+    let (child, addr) = start_server(&vars);
+    let (status, body) = http_get(&addr, "/health/db");
+    assert_eq!(status, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let databases = report["databases"].as_array().unwrap();
+    assert_eq!(databases.len(), 7);
+    assert!(databases.iter().all(|d| d["status"] == "up" && d["backend"] == "sqlite"), "{body}");
+    stop_server(child);
+    for db in Database::ALL {
+        assert!(dir.path().join(format!("pm_{}.db", db.name())).is_file());
+    }
+}
+
+#[tokio::test]
+async fn serve_on_postgres_with_one_base_url() {
+    let Some(env) = TestDatabases::named(Backend::Postgres, "serve_on_postgres_with_one_base_url").await else {
+        return;
+    };
+    let config = env.config();
+    let vars = vec![
+        ("PM_DATA_DIR", env.folder().display().to_string()),
+        ("PM_DATABASE_URL", config.database.url.clone().unwrap()),
+        ("PM_DATABASE_PREFIX", config.database.prefix.clone()),
+        ("PM_HTTP_ADDR", "127.0.0.1:0".to_string()),
+    ];
+    let (status, body) = tokio::task::spawn_blocking(move || {
+        let (child, addr) = start_server(&vars);
+        let reply = http_get(&addr, "/health/db");
+        stop_server(child);
+        reply
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(report["databases"].as_array().unwrap().iter().all(|d| d["backend"] == "postgres"), "{body}");
+}

@@ -1,0 +1,71 @@
+//! Errors as `application/problem+json` (RFC 9457). The one place an [`ErrorKind`] becomes an HTTP status.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use productsmanager_core::{Error, ErrorKind};
+use serde::Serialize;
+
+/// Media type of error bodies.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An SDK error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        ApiError(error)
+    }
+}
+
+/// The HTTP status of each kind of error.
+pub fn status_for(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Body of an error response.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// `urn:productsmanager:problem:<kind>`: stable, for clients to switch on.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+}
+
+/// A problem+json response.
+pub fn problem(kind: ErrorKind, detail: impl Into<String>) -> Response {
+    let status = status_for(kind);
+    let body = Problem {
+        problem_type: format!("urn:productsmanager:problem:{}", kind.as_str()),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail: detail.into(),
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let kind = self.0.kind();
+        if kind == ErrorKind::Internal {
+            // Details stay in the log; the client gets the request id (response header) to quote.
+            tracing::error!(error = ?self.0, "internal error");
+            return problem(kind, "internal error; the server log has the details");
+        }
+        tracing::debug!(error = %self.0, "request failed");
+        problem(kind, self.0.to_string())
+    }
+}

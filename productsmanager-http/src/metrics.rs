@@ -1,0 +1,97 @@
+//! Prometheus metrics: every request counted and timed by route and status; pool usage per database.
+//!
+//! The SDK and this adapter record through the `metrics` facade. The Prometheus recorder is installed once per
+//! process; if an embedding service installed its own recorder first, ours stays out and `/metrics` says so.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use productsmanager_core::db::Database;
+
+use crate::AppState;
+
+const REQUESTS: &str = "http_requests_total";
+const DURATION: &str = "http_request_duration_seconds";
+const POOL_OPEN: &str = "db_pool_connections_open";
+const POOL_IDLE: &str = "db_pool_connections_idle";
+const POOL_MAX: &str = "db_pool_connections_max";
+
+/// Latency buckets in seconds, from 1 ms to 10 s.
+const DURATION_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+fn handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(DURATION.to_string()), &DURATION_BUCKETS)
+                .ok()?;
+            match builder.install_recorder() {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    tracing::warn!(error = %e, "another metrics recorder is installed; /metrics is disabled");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Drains histogram buffers regularly, so memory stays bounded between scrapes.
+pub(crate) fn spawn_upkeep(every: Duration) {
+    if let Some(handle) = handle() {
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            loop {
+                interval.tick().await;
+                handle.run_upkeep();
+            }
+        });
+    }
+}
+
+/// Middleware: counts and times each request under its route pattern (`/products/{id}`, not the raw path, so
+/// the number of series stays bounded).
+pub(crate) async fn track(request: Request, next: Next) -> Response {
+    // Make sure the recorder is installed before the first request is recorded.
+    let _ = handle();
+    let route = match request.extensions().get::<MatchedPath>() {
+        Some(path) => path.as_str().to_string(),
+        None => "unmatched".to_string(),
+    };
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let labels = [("method", method), ("route", route), ("status", response.status().as_u16().to_string())];
+    metrics::counter!(REQUESTS, &labels).increment(1);
+    metrics::histogram!(DURATION, &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`.
+pub(crate) async fn render(State(state): State<AppState>) -> Response {
+    let Some(handle) = handle() else {
+        return crate::error::problem(
+            productsmanager_core::ErrorKind::NotFound,
+            "metrics are recorded by the embedding application's own recorder",
+        );
+    };
+    for db in Database::ALL {
+        let stats = state.sdk.pool(db).stats();
+        let labels = [("database", db.name())];
+        metrics::gauge!(POOL_OPEN, &labels).set(f64::from(stats.open));
+        metrics::gauge!(POOL_IDLE, &labels).set(f64::from(stats.idle));
+        metrics::gauge!(POOL_MAX, &labels).set(f64::from(stats.max));
+    }
+    handle.run_upkeep();
+    let mut response = (StatusCode::OK, handle.render()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    response
+}

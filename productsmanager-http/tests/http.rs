@@ -1,0 +1,211 @@
+//! HTTP adapter tests: a real server on 127.0.0.1:0 over fresh databases, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener as StdListener;
+
+use productsmanager_core::Sdk;
+use productsmanager_core::both_backends;
+use productsmanager_core::db::{Backend, Database};
+use productsmanager_core::testing::TestDatabases;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A server running on a free loopback port until `stop` is called.
+struct TestServer {
+    addr: std::net::SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    async fn start(sdk: Sdk) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(productsmanager_http::serve(listener, sdk, async move {
+            let _ = stopped.await;
+        }));
+        TestServer { addr, stop: Some(stop), task }
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and returns the server's result.
+    async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap()
+    }
+}
+
+/// A parsed HTTP/1.1 response.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// One request over a fresh connection (`Connection: close`, so the body ends at EOF).
+async fn get(addr: std::net::SocketAddr, path: &str, extra_headers: &str) -> Reply {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect::<Vec<_>>();
+    let chunked = headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v == "chunked");
+    let body = if chunked { dechunk(body) } else { body.to_string() };
+    Reply { status, headers, body }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
+}
+
+async fn health_routes_report_seven_databases(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "health_routes_report_seven_databases").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+
+    let live = get(server.addr, "/health", "").await;
+    assert_eq!(live.status, 200);
+    assert_eq!(live.json()["status"], "up");
+
+    let db = get(server.addr, "/health/db", "").await;
+    assert_eq!(db.status, 200, "{}", db.body);
+    let report = db.json();
+    assert_eq!(report["status"], "up");
+    let databases = report["databases"].as_array().unwrap();
+    let names: Vec<&str> = databases.iter().map(|d| d["database"].as_str().unwrap()).collect();
+    assert_eq!(names, Database::ALL.map(|d| d.name()).to_vec());
+    for entry in databases {
+        assert_eq!(entry["status"], "up");
+        assert_eq!(entry["backend"], backend.to_string());
+        assert!(entry["latency_ms"].as_f64().unwrap() >= 0.0);
+    }
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+async fn one_database_down_gives_503_naming_it(backend: Backend) {
+    let Some(mut env) = TestDatabases::named(backend, "one_database_down_gives_503").await else { return };
+    let port = StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    env.config_mut().database.catalog.url = Some(format!("postgres://pm@127.0.0.1:{port}/pm_catalog"));
+    env.config_mut().database.connect_timeout_secs = 2;
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+
+    let reply = get(server.addr, "/health/db", "").await;
+    assert_eq!(reply.status, 503);
+    let report = reply.json();
+    assert_eq!(report["status"], "down");
+    let databases = report["databases"].as_array().unwrap();
+    let down: Vec<&str> =
+        databases.iter().filter(|d| d["status"] == "down").map(|d| d["database"].as_str().unwrap()).collect();
+    assert_eq!(down, vec!["catalog"]);
+    let catalog = databases.iter().find(|d| d["database"] == "catalog").unwrap();
+    assert!(catalog["error"].as_str().unwrap().contains("catalog"), "{catalog}");
+    assert_eq!(databases.iter().filter(|d| d["status"] == "up").count(), 6);
+    // Liveness is unaffected.
+    assert_eq!(get(server.addr, "/health", "").await.status, 200);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+both_backends!(health_routes_report_seven_databases, one_database_down_gives_503_naming_it);
+
+#[tokio::test]
+async fn errors_are_problem_json_and_requests_carry_ids() {
+    let env = TestDatabases::named(Backend::Sqlite, "problem json").await.unwrap();
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+
+    let missing = get(server.addr, "/no/such/route", "").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("content-type"), Some("application/problem+json"));
+    let problem = missing.json();
+    assert_eq!(problem["type"], "urn:productsmanager:problem:not_found");
+    assert_eq!(problem["status"], 404);
+    assert!(problem["title"].is_string() && problem["detail"].is_string());
+
+    // A request id is made up when the client sends none, and echoed when it does.
+    let generated = missing.header("x-request-id").unwrap();
+    assert_eq!(uuid::Uuid::parse_str(generated).unwrap().get_version_num(), 4);
+    let echoed = get(server.addr, "/health", "x-request-id: trace-me-42\r\n").await;
+    assert_eq!(echoed.header("x-request-id"), Some("trace-me-42"));
+
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_show_pools() {
+    let env = TestDatabases::named(Backend::Sqlite, "metrics").await.unwrap();
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    for _ in 0..3 {
+        assert_eq!(get(server.addr, "/health/db", "").await.status, 200);
+    }
+    let reply = get(server.addr, "/metrics", "").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.header("content-type").unwrap().starts_with("text/plain"));
+    let text = reply.body;
+    let requests = text
+        .lines()
+        .find(|l| {
+            l.starts_with("http_requests_total{") && l.contains("route=\"/health/db\"") && l.contains("status=\"200\"")
+        })
+        .unwrap_or_else(|| panic!("no request counter for /health/db in:\n{text}"));
+    // Other tests in this binary share the process-wide recorder, so at least our three.
+    let count: f64 = requests.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 3.0, "{requests}");
+    assert!(text.contains("http_request_duration_seconds_bucket{"), "no latency histogram:\n{text}");
+    for db in Database::ALL {
+        let gauge = format!("db_pool_connections_max{{database=\"{}\"}}", db.name());
+        assert!(text.contains(&gauge), "missing {gauge}");
+    }
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+#[tokio::test]
+async fn shutdown_lets_the_server_finish_cleanly() {
+    let env = TestDatabases::named(Backend::Sqlite, "shutdown").await.unwrap();
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    assert_eq!(get(addr, "/health", "").await.status, 200);
+    server.stop().await.unwrap();
+    assert!(TcpStream::connect(addr).await.is_err(), "still accepting after shutdown");
+    sdk.close().await;
+}
