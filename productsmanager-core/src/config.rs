@@ -866,4 +866,16 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{} rejected: {e}", var.name));
         }
     }
+
+    #[test]
+    fn readme_documents_every_variable() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        for var in env_vars() {
+            let generic = Database::ALL.iter().fold(var.name.clone(), |name, db| {
+                name.replace(&format!("PM_DB_{}_", db.name().to_uppercase()), "PM_DB_<NAME>_")
+            });
+            assert!(readme.contains(&format!("`{generic}`")), "README.md does not document {generic}");
+        }
+        assert!(readme.contains(&format!("`{CONFIG_FILE_VAR}`")));
+    }
 }

@@ -4,8 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
 use super::{Backend, Database, PoolStats};
 use crate::config::{Config, ConfigError, DatabaseLocation, PoolSettings, redact_url};
@@ -38,15 +39,7 @@ impl DbPool {
                 let options = PgConnectOptions::from_str(&url)
                     .map_err(|e| config.setting_error(&key, format!("cannot use `{}`: {e}", redact_url(&url))))?
                     .application_name("productsmanager");
-                let pool = PgPoolOptions::new()
-                    .max_connections(settings.max_connections())
-                    .min_connections(settings.min_idle)
-                    .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
-                    .max_lifetime(Duration::from_secs(settings.max_lifetime_secs))
-                    .idle_timeout(Duration::from_secs(settings.idle_timeout_secs))
-                    .test_before_acquire(settings.test_before_acquire)
-                    .connect_lazy_with(options);
-                Ok(DbPool::Postgres(pool))
+                Ok(DbPool::Postgres(pool_options(settings).connect_lazy_with(options)))
             }
         }
     }
@@ -83,14 +76,18 @@ fn sqlite_pool(config: &Config, settings: &PoolSettings, options: SqliteConnectO
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_millis(config.database.sqlite_busy_timeout_ms));
-    SqlitePoolOptions::new()
+    pool_options(settings).connect_lazy_with(options)
+}
+
+/// The configured pool limits, the same for both backends.
+fn pool_options<DB: sqlx::Database>(settings: &PoolSettings) -> PoolOptions<DB> {
+    PoolOptions::new()
         .max_connections(settings.max_connections())
         .min_connections(settings.min_idle)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
         .max_lifetime(Duration::from_secs(settings.max_lifetime_secs))
         .idle_timeout(Duration::from_secs(settings.idle_timeout_secs))
         .test_before_acquire(settings.test_before_acquire)
-        .connect_lazy_with(options)
 }
 
 /// Hands each service the pool of its database. The default is [`PoolRouter`]; an embedding service can supply

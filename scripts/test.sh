@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The one test entry point (README, CI). Makes sure PostgreSQL, Redis and the S3 test server (moto) answer —
+# starting or installing them when they do not — then runs rustfmt, clippy and the whole test suite with the
+# variables that switch on the PostgreSQL, Redis and S3 tests. Any service that cannot be brought up fails the
+# run: nothing is skipped silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_PORT=5432
+REDIS_PORT=6379
+S3_PORT="${PM_TEST_S3_PORT:-9000}"
+export PM_TEST_DATABASE_URL="${PM_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:${PG_PORT}/postgres}"
+export PM_TEST_REDIS_URL="${PM_TEST_REDIS_URL:-redis://127.0.0.1:${REDIS_PORT}/}"
+export PM_TEST_S3_ENDPOINT="${PM_TEST_S3_ENDPOINT:-http://127.0.0.1:${S3_PORT}}"
+# Every test that needs a service must run; none may report "not run".
+export PM_TEST_REQUIRE_SERVICES=1
+
+started=$SECONDS
+step() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - started))" >&2; }
+die() { printf '\ntest.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # port seconds
+  local deadline=$((SECONDS + $2))
+  until port_open "$1"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}
+
+apt_install() {
+  command -v apt-get >/dev/null || die "cannot install $* (no apt-get); install it and run again"
+  [ "$(id -u)" -eq 0 ] || die "cannot install $* (not root); install it and run again"
+  step "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+psql_ok() { command -v psql >/dev/null && psql "$PM_TEST_DATABASE_URL" -Atqc 'select 1' >/dev/null 2>&1; }
+
+ensure_postgres() {
+  step "PostgreSQL on 127.0.0.1:${PG_PORT}"
+  local installed=0
+  if ! port_open "$PG_PORT"; then
+    if ! command -v pg_ctlcluster >/dev/null; then
+      apt_install postgresql
+      installed=1
+    fi
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start \
+      || die "PostgreSQL did not start (pg_ctlcluster)"
+    wait_port "$PG_PORT" 30 || die "PostgreSQL is not answering on port ${PG_PORT}"
+  fi
+  if ! psql_ok && [ "$installed" -eq 1 ]; then
+    # A fresh Debian install refuses password-less TCP logins: give the postgres role a password for tests.
+    runuser -u postgres -- psql -qc "alter user postgres password 'postgres'" >/dev/null
+    export PM_TEST_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:${PG_PORT}/postgres"
+  fi
+  if command -v psql >/dev/null; then
+    psql_ok || die "cannot log in to PostgreSQL as ${PM_TEST_DATABASE_URL} (set PM_TEST_DATABASE_URL)"
+    # Databases left by test runs that were killed before they could drop them.
+    psql "$PM_TEST_DATABASE_URL" -Atqc "select datname from pg_database where datname like 'pm\\_t\\_%'" |
+      while read -r name; do
+        psql "$PM_TEST_DATABASE_URL" -qc "drop database if exists \"$name\" with (force)" >/dev/null
+      done
+  fi
+}
+
+ensure_redis() {
+  step "Redis on 127.0.0.1:${REDIS_PORT}"
+  port_open "$REDIS_PORT" && return 0
+  command -v redis-server >/dev/null || apt_install redis-server
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log || die "Redis did not start"
+  wait_port "$REDIS_PORT" 15 || die "Redis is not answering on port ${REDIS_PORT}"
+}
+
+ensure_s3() {
+  step "S3 test server (moto) on 127.0.0.1:${S3_PORT}"
+  port_open "$S3_PORT" && return 0
+  if ! command -v moto_server >/dev/null; then
+    python3 -m pip install --quiet 'moto[server]' || die "cannot install moto[server] from PyPI"
+    hash -r
+  fi
+  command -v moto_server >/dev/null || die "moto_server is not on PATH after installing moto[server]"
+  mkdir -p target
+  moto_server -H 127.0.0.1 -p "$S3_PORT" >target/moto_server.log 2>&1 &
+  local moto_pid=$!
+  trap 'kill '"$moto_pid"' 2>/dev/null || true' EXIT
+  wait_port "$S3_PORT" 60 || die "moto_server is not answering on port ${S3_PORT} (see target/moto_server.log)"
+}
+
+ensure_postgres
+ensure_redis
+ensure_s3
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --workspace
+
+step "example: embed_minimal"
+cargo run --quiet -p productsmanager-examples --example embed_minimal
+
+step "all checks passed"
