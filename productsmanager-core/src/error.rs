@@ -6,6 +6,9 @@
 
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use crate::cache::CacheError;
 use crate::config::ConfigError;
 use crate::db::DbError;
 
@@ -59,6 +62,12 @@ pub enum Error {
     /// A database could not be reached, migrated or queried.
     #[error(transparent)]
     Database(#[from] DbError),
+    /// The cache was misconfigured or misused.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// One error reported to several callers (they all waited for the same load).
+    #[error(transparent)]
+    Shared(Arc<Error>),
 }
 
 impl Error {
@@ -67,6 +76,9 @@ impl Error {
         match self {
             Error::Config(_) => ErrorKind::Invalid,
             Error::Database(e) => e.kind(),
+            Error::Cache(CacheError::RedisUrl(_)) => ErrorKind::Invalid,
+            Error::Cache(CacheError::TypeClash { .. }) => ErrorKind::Internal,
+            Error::Shared(e) => e.kind(),
         }
     }
 }

@@ -23,11 +23,15 @@
 //! - [`error`]: [`Error`] and the [`ErrorKind`] adapters map to HTTP statuses and exit codes.
 //! - [`db`]: the seven logical databases ([`db::Database`]), the [`db::DbPool`] enum over SQLite and
 //!   PostgreSQL, the [`db::DatabaseRouter`] trait, the [`with_pool!`] dispatch macro, migrations and health.
+//! - [`cache`]: [`cache::TieredCache`], moka L1 in front of a Redis L2, with cross-instance invalidation.
+//! - [`catalog`]: products and their identifiers ([`catalog::Gtin`], [`catalog::Asin`], [`catalog::Sku`]).
 //! - `testing` (feature `testing`): fresh per-test databases on both backends, for this crate's and the
 //!   adapters' tests.
 
 #![forbid(unsafe_code)]
 
+pub mod cache;
+pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 
 use crate::Result;
+use crate::cache::TieredCache;
 use crate::config::{Config, ConfigError, DatabaseLocation, StorageBackend};
 use crate::db::{self, Database, DatabaseRouter, DbError, DbPool, HealthReport, MigrationStatus, PoolRouter};
 
@@ -36,6 +37,7 @@ pub struct Sdk {
 struct Inner {
     config: Config,
     router: Arc<dyn DatabaseRouter>,
+    cache: TieredCache,
     /// Databases whose migrations could not run because they were unreachable.
     pending: Mutex<BTreeSet<Database>>,
     /// Whether the pools were opened from the configuration (then PostgreSQL databases may be created).
@@ -83,7 +85,11 @@ impl SdkBuilder {
             None => Arc::new(PoolRouter::open(&config)?),
         };
         let migrate = self.migrate.unwrap_or(config.database.migrate_on_start);
-        let sdk = Sdk { inner: Arc::new(Inner { config, router, pending: Mutex::new(BTreeSet::new()), owns_pools }) };
+        // Keys and the invalidation channel are namespaced like the databases, so deployments sharing a Redis
+        // stay apart.
+        let cache = TieredCache::new(&config.cache, &config.database.prefix)?;
+        let sdk =
+            Sdk { inner: Arc::new(Inner { config, router, cache, pending: Mutex::new(BTreeSet::new()), owns_pools }) };
         if migrate {
             let outcomes = join_all(Database::ALL.map(|db| sdk.prepare(db))).await;
             let mut pending = BTreeSet::new();
@@ -128,6 +134,11 @@ impl Sdk {
     /// The pool of one database (shorthand for `router().pool(db)`).
     pub fn pool(&self, db: Database) -> &DbPool {
         self.inner.router.pool(db)
+    }
+
+    /// The tiered cache (L1 in process, L2 on Redis when configured).
+    pub fn cache(&self) -> &TieredCache {
+        &self.inner.cache
     }
 
     fn connect_timeout(&self) -> u64 {

@@ -1,7 +1,4 @@
-//! The SDK's integration tests. Each runs on SQLite and on PostgreSQL (`PM_TEST_DATABASE_URL`), each on its own
-//! fresh databases.
-
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The seven databases: create, migrate, write and read, health, failures.
 
 use std::net::TcpListener;
 

@@ -1,0 +1,7 @@
+//! The SDK's integration tests: one binary, one module per area. Database tests run on SQLite and on
+//! PostgreSQL (`PM_TEST_DATABASE_URL`), cache tests against a real Redis (`PM_TEST_REDIS_URL`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cache;
+mod databases;
