@@ -1,12 +1,16 @@
 //! `productsmanager`: the command line over the SDK. Each command parses its arguments, calls the SDK and prints;
 //! the exit code comes from the error's `ErrorKind` (see [`exit_code`]).
 
+mod commands;
+mod output;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use productsmanager_core::db::{HealthReport, HealthStatus, MigrationState, MigrationStatus};
 use productsmanager_core::{Config, ErrorKind, Sdk};
+
+use commands::brands::BrandCommand;
 
 #[derive(Debug, Parser)]
 #[command(name = "productsmanager", version, about = "ProductsManager: supplier catalogs in, clean catalog out")]
@@ -14,9 +18,6 @@ struct Cli {
     /// TOML configuration file (default: $PM_CONFIG, else built-in defaults).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Print data as JSON instead of text.
-    #[arg(long, global = true)]
-    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,43 +31,51 @@ enum Command {
         /// Only show which migrations are applied and which are pending.
         #[arg(long)]
         status: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Configuration commands.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Check the seven databases; exits non-zero when one is down.
-    Health,
+    /// Check the seven databases; exits 8 when one is down.
+    Health {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Brands.
+    Brands {
+        #[command(subcommand)]
+        command: BrandCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 enum ConfigCommand {
     /// Print the effective configuration (defaults < file < PM_* variables), passwords redacted.
-    Show,
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A failure with the exit code it maps to.
 #[derive(Debug)]
-struct Failure {
+pub(crate) struct Failure {
     code: u8,
     message: String,
 }
 
-impl From<productsmanager_core::Error> for Failure {
-    fn from(error: productsmanager_core::Error) -> Self {
+impl<E: Into<productsmanager_core::Error>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        let error = error.into();
         Failure { code: exit_code(error.kind()), message: error.to_string() }
     }
 }
 
-impl From<productsmanager_core::config::ConfigError> for Failure {
-    fn from(error: productsmanager_core::config::ConfigError) -> Self {
-        productsmanager_core::Error::from(error).into()
-    }
-}
-
 /// The one mapping from error kind to exit code (0 is success, 2 is a usage error reported by clap).
-fn exit_code(kind: ErrorKind) -> u8 {
+pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::Internal => 1,
         ErrorKind::Invalid => 3,
@@ -93,112 +102,21 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), Failure> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Config { command: ConfigCommand::Show } => {
-            let shown = config.redacted();
-            if cli.json {
-                print_json(&shown);
-            } else {
-                print!("{}", shown.to_toml());
-            }
+        Command::Config { command: ConfigCommand::Show { json } } => {
+            commands::system::config_show(&config, json);
             Ok(())
         }
-        Command::Serve => {
-            productsmanager_http::telemetry::init(&config)?;
-            let sdk = Sdk::builder(config).build().await?;
-            productsmanager_http::run(sdk)
-                .await
-                .map_err(|e| Failure { code: exit_code(ErrorKind::Unavailable), message: format!("HTTP server: {e}") })
-        }
-        Command::Migrate { status } => {
-            productsmanager_http::telemetry::init(&config)?;
-            let sdk = Sdk::builder(config).migrate(false).build().await?;
-            let result = if status { show_status(&sdk, cli.json).await } else { migrate(&sdk, cli.json).await };
-            sdk.close().await;
-            result
-        }
-        Command::Health => {
-            let sdk = Sdk::builder(config).migrate(false).build().await?;
-            let report = sdk.health().await;
-            sdk.close().await;
-            if cli.json {
-                print_json(&report);
-            } else {
-                print_health(&report);
-            }
-            if report.is_up() {
-                Ok(())
-            } else {
-                let down: Vec<String> = report.down().iter().map(ToString::to_string).collect();
-                Err(Failure {
-                    code: exit_code(ErrorKind::Unavailable),
-                    message: format!("database(s) down: {}", down.join(", ")),
-                })
-            }
-        }
+        Command::Serve => commands::system::serve(config).await,
+        Command::Migrate { status, json } => commands::system::migrate(config, status, json).await,
+        Command::Health { json } => commands::system::health(config, json).await,
+        Command::Brands { command } => with_sdk(config, async |sdk| commands::brands::run(sdk, command).await).await,
     }
 }
 
-async fn migrate(sdk: &Sdk, json: bool) -> Result<(), Failure> {
-    let applied = sdk.migrate().await?;
-    if json {
-        let rows: Vec<_> = applied.iter().map(|(db, n)| serde_json::json!({ "database": db, "applied": n })).collect();
-        print_json(&rows);
-    } else {
-        for (db, n) in &applied {
-            println!("{:<10} {n} migration(s) applied", db.name());
-        }
-    }
-    Ok(())
-}
-
-async fn show_status(sdk: &Sdk, json: bool) -> Result<(), Failure> {
-    let statuses = sdk.migration_status().await?;
-    if json {
-        print_json(&statuses);
-    } else {
-        println!("{:<10} {:<8} {:<8} {:<8} pending", "database", "backend", "state", "applied");
-        for MigrationStatus { database, backend, state, applied, pending, unknown } in &statuses {
-            let state_name = match state {
-                MigrationState::Current => "current",
-                MigrationState::Pending => "pending",
-                MigrationState::TooNew => "too-new",
-            };
-            let mut waiting: Vec<String> = pending.iter().map(|(v, d)| format!("{v:04} {d}")).collect();
-            waiting.extend(unknown.iter().map(|v| format!("{v:04} (unknown to this binary)")));
-            println!(
-                "{:<10} {:<8} {:<8} {:<8} {}",
-                database.name(),
-                backend.to_string(),
-                state_name,
-                applied.len(),
-                if waiting.is_empty() { "-".to_string() } else { waiting.join(", ") }
-            );
-        }
-    }
-    Ok(())
-}
-
-fn print_health(report: &HealthReport) {
-    for db in &report.databases {
-        let status = match db.status {
-            HealthStatus::Up => "up",
-            HealthStatus::Down => "DOWN",
-        };
-        let detail = db.error.as_deref().unwrap_or("");
-        println!(
-            "{:<10} {:<8} {:<4} {:>8.1} ms  {}",
-            db.database.name(),
-            db.backend.to_string(),
-            status,
-            db.latency_ms,
-            detail
-        );
-    }
-}
-
-fn print_json(value: &impl serde::Serialize) {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
-        Err(e) => eprintln!("error: cannot render JSON: {e}"),
-    }
+/// Runs a domain command on a started SDK (migrated as configured), closing the pools afterwards.
+async fn with_sdk(config: Config, command: impl AsyncFnOnce(&Sdk) -> Result<(), Failure>) -> Result<(), Failure> {
+    let sdk = Sdk::builder(config).build().await?;
+    let result = command(&sdk).await;
+    sdk.close().await;
+    result
 }

@@ -9,8 +9,10 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use crate::cache::CacheError;
+use crate::catalog::CatalogError;
 use crate::config::ConfigError;
 use crate::db::DbError;
+use crate::input::InputError;
 
 /// `Result` with the SDK's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -62,6 +64,12 @@ pub enum Error {
     /// A database could not be reached, migrated or queried.
     #[error(transparent)]
     Database(#[from] DbError),
+    /// Input that does not parse or does not have the expected shape.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A catalog rule refused the operation.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
     /// The cache was misconfigured or misused.
     #[error(transparent)]
     Cache(#[from] CacheError),
@@ -79,6 +87,26 @@ impl Error {
             Error::Cache(CacheError::RedisUrl(_)) => ErrorKind::Invalid,
             Error::Cache(CacheError::TypeClash { .. }) => ErrorKind::Internal,
             Error::Shared(e) => e.kind(),
+            Error::Input(_) => ErrorKind::Invalid,
+            Error::Catalog(e) => match e {
+                CatalogError::Invalid { .. } => ErrorKind::Invalid,
+                CatalogError::NotFound { .. } => ErrorKind::NotFound,
+                CatalogError::Duplicate { .. } | CatalogError::VersionConflict { .. } | CatalogError::InUse { .. } => {
+                    ErrorKind::Conflict
+                }
+            },
+        }
+    }
+
+    /// The input field the error is about, when there is one (for clients to show the message beside it).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Input(e) => Some(&e.field),
+            Error::Catalog(CatalogError::Invalid { field, .. }) => Some(field),
+            Error::Catalog(CatalogError::Duplicate { field, .. }) => Some(field),
+            Error::Config(ConfigError::Setting { key, .. }) => Some(key),
+            Error::Shared(e) => e.field(),
+            _ => None,
         }
     }
 }

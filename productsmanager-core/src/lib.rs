@@ -35,6 +35,7 @@ pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod input;
 pub mod sdk;
 #[cfg(feature = "testing")]
 pub mod testing;

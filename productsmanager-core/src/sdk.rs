@@ -10,6 +10,7 @@ use futures_util::future::join_all;
 
 use crate::Result;
 use crate::cache::TieredCache;
+use crate::catalog::BrandService;
 use crate::config::{Config, ConfigError, DatabaseLocation, StorageBackend};
 use crate::db::{self, Database, DatabaseRouter, DbError, DbPool, HealthReport, MigrationStatus, PoolRouter};
 
@@ -139,6 +140,11 @@ impl Sdk {
     /// The tiered cache (L1 in process, L2 on Redis when configured).
     pub fn cache(&self) -> &TieredCache {
         &self.inner.cache
+    }
+
+    /// Brands.
+    pub fn brands(&self) -> BrandService {
+        BrandService::new(self.pool(Database::Catalog).clone(), self.cache().clone())
     }
 
     fn connect_timeout(&self) -> u64 {

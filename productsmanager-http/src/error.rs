@@ -18,6 +18,12 @@ impl From<Error> for ApiError {
     }
 }
 
+impl From<productsmanager_core::input::InputError> for ApiError {
+    fn from(error: productsmanager_core::input::InputError) -> Self {
+        ApiError(error.into())
+    }
+}
+
 /// The HTTP status of each kind of error.
 pub fn status_for(kind: ErrorKind) -> StatusCode {
     match kind {
@@ -41,16 +47,25 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// The input field at fault, when the error is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// A problem+json response.
 pub fn problem(kind: ErrorKind, detail: impl Into<String>) -> Response {
+    problem_with_field(kind, detail, None)
+}
+
+/// A problem+json response naming the input field at fault.
+pub fn problem_with_field(kind: ErrorKind, detail: impl Into<String>, field: Option<String>) -> Response {
     let status = status_for(kind);
     let body = Problem {
         problem_type: format!("urn:productsmanager:problem:{}", kind.as_str()),
         title: status.canonical_reason().unwrap_or("Error").to_string(),
         status: status.as_u16(),
         detail: detail.into(),
+        field,
     };
     let mut response = (status, axum::Json(body)).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -66,6 +81,6 @@ impl IntoResponse for ApiError {
             return problem(kind, "internal error; the server log has the details");
         }
         tracing::debug!(error = %self.0, "request failed");
-        problem(kind, self.0.to_string())
+        problem_with_field(kind, self.0.to_string(), self.0.field().map(str::to_string))
     }
 }

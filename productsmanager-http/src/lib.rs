@@ -22,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+mod api;
 pub mod error;
 mod health;
 mod metrics;
@@ -53,6 +54,7 @@ pub fn router(sdk: Sdk) -> Router {
         .route("/health", get(health::liveness))
         .route("/health/db", get(health::databases))
         .route("/metrics", get(metrics::render))
+        .merge(api::routes())
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))

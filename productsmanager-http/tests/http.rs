@@ -59,10 +59,28 @@ impl Reply {
     }
 }
 
-/// One request over a fresh connection (`Connection: close`, so the body ends at EOF).
+/// A GET over a fresh connection.
 async fn get(addr: std::net::SocketAddr, path: &str, extra_headers: &str) -> Reply {
+    request(addr, "GET", path, extra_headers, None).await
+}
+
+/// One request over a fresh connection (`Connection: close`, so the body ends at EOF), with a JSON body if given.
+async fn request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    extra_headers: &str,
+    body: Option<&str>,
+) -> Reply {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}\r\n");
+    let body_headers = match body {
+        Some(body) => format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()),
+        None => String::new(),
+    };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}{body_headers}\r\n{}",
+        body.unwrap_or("")
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
@@ -142,7 +160,51 @@ async fn one_database_down_gives_503_naming_it(backend: Backend) {
     sdk.close().await;
 }
 
-both_backends!(health_routes_report_seven_databases, one_database_down_gives_503_naming_it);
+async fn brands_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "brands_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+
+    let created = request(addr, "POST", "/api/v1/brands", "", Some(r#"{"name": "Acme Tools"}"#)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let brand = created.json();
+    let id = brand["id"].as_str().unwrap().to_string();
+    assert_eq!(created.header("location"), Some(format!("/api/v1/brands/{id}").as_str()));
+    assert_eq!(brand["slug"], "acme-tools");
+
+    let by_slug = get(addr, "/api/v1/brands/acme-tools", "").await;
+    assert_eq!((by_slug.status, by_slug.json()["id"].as_str()), (200, Some(id.as_str())));
+    let patched =
+        request(addr, "PATCH", &format!("/api/v1/brands/{id}"), "", Some(r#"{"description": "Hand tools"}"#)).await;
+    assert_eq!((patched.status, patched.json()["description"].as_str()), (200, Some("Hand tools")));
+    let listed = get(addr, "/api/v1/brands", "").await;
+    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+
+    // Refusals are problem+json naming the field.
+    let cases = [
+        ("POST", "/api/v1/brands".to_string(), Some(r#"{"name": "Other", "slug": "acme-tools"}"#), 409, "slug"),
+        ("POST", "/api/v1/brands".to_string(), Some(r#"{"name": "X", "website_url": "nope"}"#), 422, "website_url"),
+        ("POST", "/api/v1/brands".to_string(), Some(r#"{"name": 5}"#), 422, "name"),
+        ("POST", "/api/v1/brands".to_string(), Some(r#"{"name": "X", "colour": 1}"#), 422, "colour"),
+        ("POST", "/api/v1/brands".to_string(), Some("{not json"), 422, "body"),
+        ("PUT", "/api/v1/brands/not-a-uuid".to_string(), Some(r#"{"name": "X"}"#), 422, "id"),
+    ];
+    for (method, path, body, status, field) in cases {
+        let reply = request(addr, method, &path, "", body).await;
+        assert_eq!(reply.status, status, "{method} {path} {body:?}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+        assert_eq!(reply.json()["field"], field, "{}", reply.body);
+    }
+
+    let deleted = request(addr, "DELETE", &format!("/api/v1/brands/{id}"), "", None).await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(get(addr, &format!("/api/v1/brands/{id}"), "").await.status, 404);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+both_backends!(health_routes_report_seven_databases, one_database_down_gives_503_naming_it, brands_over_http);
 
 #[tokio::test]
 async fn errors_are_problem_json_and_requests_carry_ids() {

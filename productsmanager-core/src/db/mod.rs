@@ -200,6 +200,17 @@ impl DbError {
         }
     }
 
+    /// The constraint a unique violation broke: its name on PostgreSQL, the driver's message (which names the
+    /// table and column or index) on SQLite; `None` for any other error. Repositories match on a column name.
+    pub fn unique_violation(error: &sqlx::Error) -> Option<String> {
+        match error {
+            sqlx::Error::Database(e) if e.is_unique_violation() => {
+                Some(e.constraint().map(str::to_string).unwrap_or_else(|| e.message().to_string()))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the database could not be reached (as opposed to answering with an error).
     pub fn is_unreachable(&self) -> bool {
         matches!(self, DbError::Unavailable { .. } | DbError::Timeout { .. })

@@ -1,0 +1,4 @@
+//! One module per command group. Each parses its arguments, calls the SDK and prints.
+
+pub(crate) mod brands;
+pub(crate) mod system;

@@ -1,0 +1,107 @@
+//! `serve`, `migrate`, `config show`, `health`.
+
+use productsmanager_core::db::{HealthReport, HealthStatus, MigrationState};
+use productsmanager_core::{Config, ErrorKind, Sdk};
+
+use crate::output;
+use crate::{Failure, exit_code};
+
+pub(crate) fn config_show(config: &Config, json: bool) {
+    let shown = config.redacted();
+    if json {
+        output::json(&shown);
+    } else {
+        print!("{}", shown.to_toml());
+    }
+}
+
+pub(crate) async fn serve(config: Config) -> Result<(), Failure> {
+    productsmanager_http::telemetry::init(&config)?;
+    let sdk = Sdk::builder(config).build().await?;
+    productsmanager_http::run(sdk)
+        .await
+        .map_err(|e| Failure { code: exit_code(ErrorKind::Unavailable), message: format!("HTTP server: {e}") })
+}
+
+pub(crate) async fn migrate(config: Config, status: bool, json: bool) -> Result<(), Failure> {
+    productsmanager_http::telemetry::init(&config)?;
+    let sdk = Sdk::builder(config).migrate(false).build().await?;
+    let result = if status { show_status(&sdk, json).await } else { apply(&sdk, json).await };
+    sdk.close().await;
+    result
+}
+
+async fn apply(sdk: &Sdk, json: bool) -> Result<(), Failure> {
+    let applied = sdk.migrate().await?;
+    if json {
+        let rows: Vec<_> = applied.iter().map(|(db, n)| serde_json::json!({ "database": db, "applied": n })).collect();
+        output::json(&rows);
+    } else {
+        for (db, n) in &applied {
+            println!("{:<10} {n} migration(s) applied", db.name());
+        }
+    }
+    Ok(())
+}
+
+async fn show_status(sdk: &Sdk, json: bool) -> Result<(), Failure> {
+    let statuses = sdk.migration_status().await?;
+    if json {
+        output::json(&statuses);
+        return Ok(());
+    }
+    output::table(
+        ["database", "backend", "state", "applied", "pending"],
+        statuses.iter().map(|s| {
+            let state = match s.state {
+                MigrationState::Current => "current",
+                MigrationState::Pending => "pending",
+                MigrationState::TooNew => "too-new",
+            };
+            let mut waiting: Vec<String> = s.pending.iter().map(|(v, d)| format!("{v:04} {d}")).collect();
+            waiting.extend(s.unknown.iter().map(|v| format!("{v:04} (unknown to this binary)")));
+            [
+                s.database.name().to_string(),
+                s.backend.to_string(),
+                state.to_string(),
+                s.applied.len().to_string(),
+                if waiting.is_empty() { "-".to_string() } else { waiting.join(", ") },
+            ]
+        }),
+    );
+    Ok(())
+}
+
+pub(crate) async fn health(config: Config, json: bool) -> Result<(), Failure> {
+    let sdk = Sdk::builder(config).migrate(false).build().await?;
+    let report = sdk.health().await;
+    sdk.close().await;
+    if json {
+        output::json(&report);
+    } else {
+        print_health(&report);
+    }
+    if report.is_up() {
+        return Ok(());
+    }
+    let down: Vec<String> = report.down().iter().map(ToString::to_string).collect();
+    Err(Failure { code: exit_code(ErrorKind::Unavailable), message: format!("database(s) down: {}", down.join(", ")) })
+}
+
+fn print_health(report: &HealthReport) {
+    output::table(
+        ["database", "backend", "status", "latency", "detail"],
+        report.databases.iter().map(|db| {
+            [
+                db.database.name().to_string(),
+                db.backend.to_string(),
+                match db.status {
+                    HealthStatus::Up => "up".to_string(),
+                    HealthStatus::Down => "DOWN".to_string(),
+                },
+                format!("{:.1} ms", db.latency_ms),
+                output::or_dash(db.error.as_deref()),
+            ]
+        }),
+    );
+}

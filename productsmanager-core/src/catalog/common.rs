@@ -1,0 +1,107 @@
+//! Small rules shared by the catalog services.
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use super::CatalogError;
+use crate::Error;
+use crate::db::{Database, DbError};
+
+/// Now, to the microsecond: PostgreSQL keeps microseconds, so values read back compare equal on both backends.
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A catalog database error as an SDK error.
+pub(crate) fn db_error(error: sqlx::Error) -> Error {
+    DbError::from_sqlx(Database::Catalog, error).into()
+}
+
+/// A unique violation as `Duplicate` when the broken constraint mentions one of `fields` (first match wins),
+/// otherwise the plain database error.
+pub(crate) fn duplicate_or_db(error: sqlx::Error, entity: &'static str, fields: &[(&'static str, &str)]) -> Error {
+    if let Some(constraint) = DbError::unique_violation(&error)
+        && let Some((field, value)) = fields.iter().find(|(field, _)| constraint.contains(field))
+    {
+        return CatalogError::Duplicate { entity, field, value: (*value).to_string() }.into();
+    }
+    db_error(error)
+}
+
+/// A required, trimmed, non-empty text of at most `max` characters.
+pub(crate) fn required_text(field: &str, value: &str, max: usize) -> Result<String, CatalogError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(CatalogError::invalid(field, "must not be empty"));
+    }
+    optional_text(field, Some(trimmed), max).map(|v| v.unwrap_or_default())
+}
+
+/// An optional trimmed text of at most `max` characters; blank counts as absent.
+pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, CatalogError> {
+    let Some(trimmed) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    let len = trimmed.chars().count();
+    if len > max {
+        return Err(CatalogError::invalid(field, format!("is {len} characters long; at most {max} are allowed")));
+    }
+    Ok(Some(trimmed.to_string()))
+}
+
+/// A slug: given (checked) or made from `source`.
+pub(crate) fn slug_or_from(field: &str, given: Option<&str>, source: &str) -> Result<String, CatalogError> {
+    match given.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(slug) => {
+            let valid = slug.len() <= 200
+                && slug.split('-').all(|part| !part.is_empty())
+                && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if valid {
+                Ok(slug.to_string())
+            } else {
+                Err(CatalogError::invalid(field, format!("{slug:?} is not a slug (a-z, 0-9, single hyphens)")))
+            }
+        }
+        None => {
+            let made = slug::slugify(source);
+            if made.is_empty() {
+                Err(CatalogError::invalid(field, format!("cannot make a slug from {source:?}; give one")))
+            } else {
+                Ok(made)
+            }
+        }
+    }
+}
+
+/// An optional http(s) URL.
+pub(crate) fn optional_url(field: &str, value: Option<&str>) -> Result<Option<String>, CatalogError> {
+    let Some(text) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(Some(url.to_string())),
+        Ok(url) => Err(CatalogError::invalid(field, format!("scheme {:?} is not http or https", url.scheme()))),
+        Err(e) => Err(CatalogError::invalid(field, format!("not a URL: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_checked_or_made() {
+        assert_eq!(slug_or_from("slug", None, "Ünïcode & Co.").unwrap(), "unicode-co");
+        assert_eq!(slug_or_from("slug", Some("acme-2"), "x").unwrap(), "acme-2");
+        for bad in ["Acme", "a--b", "-a", "a b", "é"] {
+            assert!(slug_or_from("slug", Some(bad), "x").is_err(), "{bad}");
+        }
+        assert!(slug_or_from("slug", None, "!!!").is_err());
+    }
+
+    #[test]
+    fn texts_and_urls() {
+        assert_eq!(required_text("name", "  A  ", 5).unwrap(), "A");
+        assert!(required_text("name", "   ", 5).is_err());
+        assert!(required_text("name", "abcdef", 5).is_err());
+        assert_eq!(optional_text("d", Some("  "), 5).unwrap(), None);
+        assert_eq!(optional_url("u", Some("https://acme.example/x")).unwrap().unwrap(), "https://acme.example/x");
+        assert!(optional_url("u", Some("ftp://acme.example")).is_err());
+        assert!(optional_url("u", Some("acme")).is_err());
+    }
+}

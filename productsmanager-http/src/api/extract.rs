@@ -1,0 +1,27 @@
+//! Request extractors whose failures are problem+json answers naming the field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use productsmanager_core::input::{InputError, parse_json};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body parsed with [`parse_json`]: a body that does not fit is a 422 naming the field, line and column.
+#[derive(Debug)]
+pub(crate) struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body_error = |reason: String| InputError { field: "body".to_string(), reason, line: 1, column: 1 };
+        let body = Bytes::from_request(request, state).await.map_err(|e| body_error(e.body_text()))?;
+        let text = std::str::from_utf8(&body).map_err(|e| body_error(format!("not UTF-8: {e}")))?;
+        Ok(ApiJson(parse_json(text)?))
+    }
+}

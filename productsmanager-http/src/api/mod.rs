@@ -1,0 +1,16 @@
+//! `/api/v1`: the catalog and the other domains, one module per resource. Handlers parse, call one SDK method and
+//! render; rules live in the core.
+
+mod brands;
+mod extract;
+
+use axum::Router;
+
+use crate::AppState;
+
+pub(crate) use extract::ApiJson;
+
+/// Every `/api/v1` route.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().merge(brands::routes())
+}
