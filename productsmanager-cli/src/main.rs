@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use productsmanager_core::{Config, ErrorKind, Sdk};
 
-use commands::brands::BrandCommand;
+use commands::entity::EntityCommand;
 
 #[derive(Debug, Parser)]
 #[command(name = "productsmanager", version, about = "ProductsManager: supplier catalogs in, clean catalog out")]
@@ -47,7 +47,12 @@ enum Command {
     /// Brands.
     Brands {
         #[command(subcommand)]
-        command: BrandCommand,
+        command: EntityCommand,
+    },
+    /// Suppliers.
+    Suppliers {
+        #[command(subcommand)]
+        command: EntityCommand,
     },
 }
 
@@ -110,6 +115,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate { status, json } => commands::system::migrate(config, status, json).await,
         Command::Health { json } => commands::system::health(config, json).await,
         Command::Brands { command } => with_sdk(config, async |sdk| commands::brands::run(sdk, command).await).await,
+        Command::Suppliers { command } => {
+            with_sdk(config, async |sdk| commands::suppliers::run(sdk, command).await).await
+        }
     }
 }
 

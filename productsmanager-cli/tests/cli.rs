@@ -259,3 +259,19 @@ fn brands_commands_print_json_for_scripts_and_tables_for_people() {
     assert!(run(&vars, &["brands", "delete", &id]).status.success());
     assert_eq!(run(&vars, &["brands", "get", &id]).status.code(), Some(4));
 }
+
+#[test]
+fn suppliers_commands() {
+    let (_dir, vars) = data_dir();
+    let output = run(&vars, &["suppliers", "create", "--json", r#"{"code": "ACME", "name": "Acme", "country": "fr"}"#]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = run(&vars, &["suppliers", "get", "ACME", "--json"]);
+    let supplier: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(supplier["country"], "FR");
+    let output = run(&vars, &["suppliers", "list"]);
+    assert!(text(&output.stdout).contains("ACME"));
+    let output =
+        run(&vars, &["suppliers", "update", supplier["id"].as_str().unwrap(), "--json", r#"{"country": "XX"}"#]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("`country`"), "{}", text(&output.stderr));
+}

@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 
 use crate::Result;
 use crate::cache::TieredCache;
-use crate::catalog::BrandService;
+use crate::catalog::{BrandService, SupplierService};
 use crate::config::{Config, ConfigError, DatabaseLocation, StorageBackend};
 use crate::db::{self, Database, DatabaseRouter, DbError, DbPool, HealthReport, MigrationStatus, PoolRouter};
 
@@ -145,6 +145,11 @@ impl Sdk {
     /// Brands.
     pub fn brands(&self) -> BrandService {
         BrandService::new(self.pool(Database::Catalog).clone(), self.cache().clone())
+    }
+
+    /// Suppliers.
+    pub fn suppliers(&self) -> SupplierService {
+        SupplierService::new(self.pool(Database::Catalog).clone(), self.cache().clone())
     }
 
     fn connect_timeout(&self) -> u64 {

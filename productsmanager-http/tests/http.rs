@@ -204,7 +204,43 @@ async fn brands_over_http(backend: Backend) {
     sdk.close().await;
 }
 
-both_backends!(health_routes_report_seven_databases, one_database_down_gives_503_naming_it, brands_over_http);
+async fn suppliers_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "suppliers_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let created = request(
+        addr,
+        "POST",
+        "/api/v1/suppliers",
+        "",
+        Some(r#"{"code": "ACME", "name": "Acme", "default_currency": "eur"}"#),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["default_currency"], "EUR");
+    let by_code = get(addr, "/api/v1/suppliers/ACME", "").await;
+    assert_eq!(by_code.json()["name"], "Acme");
+    let bad = request(
+        addr,
+        "POST",
+        "/api/v1/suppliers",
+        "",
+        Some(r#"{"code": "B", "name": "B", "default_currency": "EUX"}"#),
+    )
+    .await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (422, Some("default_currency")));
+    assert_eq!(get(addr, "/api/v1/suppliers", "").await.json().as_array().unwrap().len(), 1);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+both_backends!(
+    health_routes_report_seven_databases,
+    one_database_down_gives_503_naming_it,
+    brands_over_http,
+    suppliers_over_http
+);
 
 #[tokio::test]
 async fn errors_are_problem_json_and_requests_carry_ids() {

@@ -1,57 +1,28 @@
 //! `brands create|get|list|update|delete`.
 
-use clap::Subcommand;
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::{Brand, BrandPatch, NewBrand};
 use productsmanager_core::input::{parse_id, parse_json};
 
+use super::entity::EntityCommand;
 use crate::{Failure, output};
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum BrandCommand {
-    /// Create a brand from JSON (`{"name": …, "slug"?, "description"?, "website_url"?, "logo_url"?}`); prints it.
-    Create {
-        #[arg(long, value_name = "JSON")]
-        json: String,
-    },
-    /// Show one brand by id or slug.
-    Get {
-        key: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// List every brand.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Change the fields given in JSON (others stay; `null` clears); prints the brand.
-    Update {
-        id: String,
-        #[arg(long, value_name = "JSON")]
-        json: String,
-    },
-    /// Delete a brand (its products stay, without a brand).
-    Delete { id: String },
-}
-
-pub(crate) async fn run(sdk: &Sdk, command: BrandCommand) -> Result<(), Failure> {
+pub(crate) async fn run(sdk: &Sdk, command: EntityCommand) -> Result<(), Failure> {
     let brands = sdk.brands();
     match command {
-        BrandCommand::Create { json } => output::json(&brands.create(parse_json::<NewBrand>(&json)?).await?),
-        BrandCommand::Get { key, json } => {
+        EntityCommand::Create { json } => output::json(&brands.create(parse_json::<NewBrand>(&json)?).await?),
+        EntityCommand::Get { key, json } => {
             let brand = brands.find(&key).await?;
             if json { output::json(&brand) } else { table(std::slice::from_ref(&brand)) }
         }
-        BrandCommand::List { json } => {
+        EntityCommand::List { json } => {
             let all = brands.list().await?;
             if json { output::json(all.as_ref()) } else { table(&all) }
         }
-        BrandCommand::Update { id, json } => {
-            let id = parse_id("id", &id)?;
-            output::json(&brands.patch(id, parse_json::<BrandPatch>(&json)?).await?);
+        EntityCommand::Update { id, json } => {
+            output::json(&brands.patch(parse_id("id", &id)?, parse_json::<BrandPatch>(&json)?).await?);
         }
-        BrandCommand::Delete { id } => {
+        EntityCommand::Delete { id } => {
             let id = parse_id("id", &id)?;
             brands.delete(id).await?;
             println!("deleted brand {id}");

@@ -1,4 +1,6 @@
 //! One module per command group. Each parses its arguments, calls the SDK and prints.
 
 pub(crate) mod brands;
+pub(crate) mod entity;
+pub(crate) mod suppliers;
 pub(crate) mod system;

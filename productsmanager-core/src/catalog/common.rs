@@ -1,10 +1,16 @@
 //! Small rules shared by the catalog services.
 
+use std::future::Future;
+
 use chrono::{DateTime, SubsecRound, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 use super::CatalogError;
-use crate::Error;
+use crate::cache::{CacheKind, TieredCache};
 use crate::db::{Database, DbError};
+use crate::{Error, Result};
 
 /// Now, to the microsecond: PostgreSQL keeps microseconds, so values read back compare equal on both backends.
 pub(crate) fn now() -> DateTime<Utc> {
@@ -25,6 +31,30 @@ pub(crate) fn duplicate_or_db(error: sqlx::Error, entity: &'static str, fields: 
         return CatalogError::Duplicate { entity, field, value: (*value).to_string() }.into();
     }
     db_error(error)
+}
+
+/// The row a lookup found, or `NotFound` naming the entity and key.
+pub(crate) fn found<T>(entity: &'static str, key: impl ToString, row: Option<T>) -> Result<T> {
+    row.ok_or_else(|| CatalogError::not_found(entity, key).into())
+}
+
+/// A row by id through the cache: `load` runs on a miss; a missing row is `NotFound` and is not cached.
+pub(crate) async fn cached_by_id<T, F, Fut>(
+    cache: &TieredCache,
+    kind: CacheKind,
+    entity: &'static str,
+    id: Uuid,
+    load: F,
+) -> Result<T>
+where
+    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = std::result::Result<Option<T>, sqlx::Error>>,
+{
+    let value = cache
+        .get_or_load(kind, &id.to_string(), || async move { found(entity, id, load().await.map_err(db_error)?) })
+        .await?;
+    Ok(T::clone(&value))
 }
 
 /// A required, trimmed, non-empty text of at most `max` characters.

@@ -4,10 +4,14 @@
 //! into typed values at the boundary ([`Gtin`], [`Sku`], …); every refusal is a [`CatalogError`] naming the field.
 
 mod brands;
+mod codes;
 pub(crate) mod common;
 mod error;
 mod identifiers;
+mod suppliers;
 
 pub use brands::{Brand, BrandPatch, BrandService, NewBrand};
+pub use codes::{CountryCode, CurrencyCode};
 pub use error::CatalogError;
 pub use identifiers::{Asin, Gtin, GtinError, IdentifierError, Sku};
+pub use suppliers::{NewSupplier, Supplier, SupplierPatch, SupplierService};

@@ -6,3 +6,4 @@
 mod brands;
 mod cache;
 mod databases;
+mod suppliers;

@@ -9,7 +9,7 @@ use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::CatalogError;
 use crate::catalog::common::{
-    db_error, duplicate_or_db, now, optional_text, optional_url, required_text, slug_or_from,
+    cached_by_id, db_error, duplicate_or_db, found, now, optional_text, optional_url, required_text, slug_or_from,
 };
 use crate::db::DbPool;
 
@@ -74,14 +74,7 @@ impl BrandService {
 
     /// The brand with this id.
     pub async fn get(&self, id: Uuid) -> Result<Brand> {
-        let pool = &self.pool;
-        let brand = self
-            .cache
-            .get_or_load(CacheKind::Brands, &id.to_string(), || async move {
-                repo::by_id(pool, id).await.map_err(db_error)?.ok_or_else(|| CatalogError::not_found(ENTITY, id).into())
-            })
-            .await?;
-        Ok(Brand::clone(&brand))
+        cached_by_id(&self.cache, CacheKind::Brands, ENTITY, id, || repo::by_id(&self.pool, id)).await
     }
 
     /// The brand with this id or slug.
@@ -89,10 +82,7 @@ impl BrandService {
         if let Ok(id) = Uuid::parse_str(key) {
             return self.get(id).await;
         }
-        repo::by_slug(&self.pool, key)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| CatalogError::not_found(ENTITY, key).into())
+        found(ENTITY, key, repo::by_slug(&self.pool, key).await.map_err(db_error)?)
     }
 
     /// Every brand, by name.

@@ -1,0 +1,108 @@
+//! ISO codes: [`CurrencyCode`] (ISO 4217) and [`CountryCode`] (ISO 3166-1 alpha-2), checked against the
+//! standards' lists (through the `iso_currency` and `iso_country` crates).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::CatalogError;
+
+/// An ISO 4217 currency, e.g. `EUR`; knows how many minor units it has (EUR 2, JPY 0, KWD 3).
+///
+/// ```
+/// use productsmanager_core::catalog::CurrencyCode;
+/// let yen: CurrencyCode = "jpy".parse()?;
+/// assert_eq!((yen.as_str(), yen.minor_digits()), ("JPY", 0));
+/// assert!("EUX".parse::<CurrencyCode>().is_err());
+/// # Ok::<(), productsmanager_core::catalog::CatalogError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CurrencyCode(iso_currency::Currency);
+
+impl CurrencyCode {
+    /// Parses a currency code (case-insensitive); `field` names the input in the error.
+    pub fn parse_field(field: &str, text: &str) -> Result<Self, CatalogError> {
+        iso_currency::Currency::from_code(&text.trim().to_ascii_uppercase())
+            .map(CurrencyCode)
+            .ok_or_else(|| CatalogError::invalid(field, format!("{text:?} is not an ISO 4217 currency code")))
+    }
+
+    /// The three-letter code.
+    pub fn as_str(&self) -> &'static str {
+        self.0.code()
+    }
+
+    /// Digits after the decimal point: amounts are stored as integers of 10^-digits units.
+    pub fn minor_digits(&self) -> u32 {
+        self.0.exponent().map(u32::from).unwrap_or(0)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country, e.g. `DE`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    /// Parses a two-letter country code (case-insensitive); `field` names the input in the error.
+    pub fn parse_field(field: &str, text: &str) -> Result<Self, CatalogError> {
+        let upper = text.trim().to_ascii_uppercase();
+        match (upper.len(), upper.parse::<iso_country::Country>()) {
+            (2, Ok(_)) => Ok(CountryCode(upper)),
+            _ => Err(CatalogError::invalid(field, format!("{text:?} is not an ISO 3166 two-letter country code"))),
+        }
+    }
+
+    /// The two-letter code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! code_text {
+    ($type:ty, $field:literal) => {
+        impl FromStr for $type {
+            type Err = CatalogError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <$type>::parse_field($field, s)
+            }
+        }
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl Serialize for $type {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                <$type>::parse_field($field, &text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+code_text!(CurrencyCode, "currency");
+code_text!(CountryCode, "country");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn currencies_and_countries() {
+        assert_eq!("eur".parse::<CurrencyCode>().unwrap().minor_digits(), 2);
+        assert_eq!("KWD".parse::<CurrencyCode>().unwrap().minor_digits(), 3);
+        assert!("EURO".parse::<CurrencyCode>().is_err());
+        assert_eq!("de".parse::<CountryCode>().unwrap().as_str(), "DE");
+        assert!("XX".parse::<CountryCode>().is_err());
+        assert!("DEU".parse::<CountryCode>().is_err());
+        let json = serde_json::to_string(&"usd".parse::<CurrencyCode>().unwrap()).unwrap();
+        assert_eq!(json, "\"USD\"");
+        assert!(serde_json::from_str::<CurrencyCode>("\"ABC\"").is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! Suppliers: who sends us catalogs and offers.
+
+mod model;
+mod repo;
+mod service;
+
+pub use model::{NewSupplier, Supplier, SupplierPatch};
+pub use service::SupplierService;

@@ -1,0 +1,74 @@
+//! Supplier rows and inputs.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// A supplier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Supplier {
+    pub id: Uuid,
+    /// Short unique code used in files and commands, e.g. `ACME`.
+    pub code: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub website_url: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    /// ISO 4217; the currency of its prices when a file does not say.
+    pub default_currency: Option<String>,
+    pub is_active: bool,
+    pub notes: Option<String>,
+    /// Free-form settings (import options and the like).
+    pub settings: Json<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new supplier, or every field of a full update.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSupplier {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub website_url: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub default_currency: Option<String>,
+    /// Active unless said otherwise.
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub settings: Option<serde_json::Value>,
+}
+
+/// A partial update: absent fields stay, `null` clears an optional field.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierPatch {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub website_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub country: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub default_currency: Option<Option<String>>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub notes: Option<Option<String>>,
+    #[serde(default)]
+    pub settings: Option<serde_json::Value>,
+}
