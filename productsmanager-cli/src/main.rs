@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use productsmanager_core::{Config, ErrorKind, Sdk};
 
 use commands::entity::EntityCommand;
+use commands::products::ProductCommand;
 
 #[derive(Debug, Parser)]
 #[command(name = "productsmanager", version, about = "ProductsManager: supplier catalogs in, clean catalog out")]
@@ -48,6 +49,11 @@ enum Command {
     Brands {
         #[command(subcommand)]
         command: EntityCommand,
+    },
+    /// Products.
+    Products {
+        #[command(subcommand)]
+        command: ProductCommand,
     },
     /// Suppliers.
     Suppliers {
@@ -115,6 +121,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate { status, json } => commands::system::migrate(config, status, json).await,
         Command::Health { json } => commands::system::health(config, json).await,
         Command::Brands { command } => with_sdk(config, async |sdk| commands::brands::run(sdk, command).await).await,
+        Command::Products { command } => {
+            with_sdk(config, async |sdk| commands::products::run(sdk, command).await).await
+        }
         Command::Suppliers { command } => {
             with_sdk(config, async |sdk| commands::suppliers::run(sdk, command).await).await
         }

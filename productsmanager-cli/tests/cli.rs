@@ -275,3 +275,32 @@ fn suppliers_commands() {
     assert_eq!(output.status.code(), Some(3));
     assert!(text(&output.stderr).contains("`country`"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn products_commands() {
+    let (_dir, vars) = data_dir();
+    let body = r#"{"gtin": "036000291452", "sku": "DRILL-1", "title": "Drill",
+                   "attributes": [{"name": "voltage", "kind": "number", "value": 18, "unit": "V"}]}"#;
+    let output = run(&vars, &["products", "create", "--json", body]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    for key in ["036000291452", "DRILL-1", id.as_str()] {
+        let output = run(&vars, &["products", "get", key, "--json"]);
+        let found: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(found["id"], id.as_str(), "{key}");
+    }
+    let output = run(&vars, &["products", "get", "DRILL-1"]);
+    assert!(text(&output.stdout).contains("036000291452"), "{}", text(&output.stdout));
+    let output = run(&vars, &["products", "update", &id, "--json", r#"{"status": "active", "version": 1}"#]);
+    let updated: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((updated["status"].as_str(), updated["version"].as_i64()), (Some("active"), Some(2)));
+    let output = run(&vars, &["products", "update", &id, "--json", r#"{"title": "late", "version": 1}"#]);
+    assert_eq!(output.status.code(), Some(5), "{}", text(&output.stderr));
+    let output = run(&vars, &["products", "create", "--json", r#"{"gtin": "036000291453", "title": "x"}"#]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("`gtin`") && text(&output.stderr).contains("check digit"));
+    assert!(run(&vars, &["products", "delete", &id]).status.success());
+    assert_eq!(run(&vars, &["products", "get", "DRILL-1"]).status.code(), Some(4));
+    assert!(run(&vars, &["products", "purge", &id]).status.success());
+}

@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 
 use crate::Result;
 use crate::cache::TieredCache;
-use crate::catalog::{BrandService, SupplierService};
+use crate::catalog::{BrandService, ProductService, SupplierService};
 use crate::config::{Config, ConfigError, DatabaseLocation, StorageBackend};
 use crate::db::{self, Database, DatabaseRouter, DbError, DbPool, HealthReport, MigrationStatus, PoolRouter};
 
@@ -150,6 +150,11 @@ impl Sdk {
     /// Suppliers.
     pub fn suppliers(&self) -> SupplierService {
         SupplierService::new(self.pool(Database::Catalog).clone(), self.cache().clone())
+    }
+
+    /// Products.
+    pub fn products(&self) -> ProductService {
+        ProductService::new(self.pool(Database::Catalog).clone(), self.cache().clone())
     }
 
     fn connect_timeout(&self) -> u64 {

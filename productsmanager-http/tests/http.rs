@@ -235,7 +235,62 @@ async fn suppliers_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+async fn products_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "products_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+
+    let body = r#"{"gtin": "4006381333931", "sku": "PEN-1", "title": "Pen",
+        "attributes": [{"name": "colour", "kind": "text", "value": "blue"},
+                       {"name": "length", "kind": "number", "value": 14.5, "unit": "cm"}]}"#;
+    let created = request(addr, "POST", "/api/v1/products", "", Some(body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.header("etag"), Some("\"1\""));
+    let product = created.json();
+    let id = product["id"].as_str().unwrap().to_string();
+    assert_eq!(product["attributes"][1]["unit"], "cm");
+    assert_eq!(product["status"], "draft");
+
+    for key in ["4006381333931", "PEN-1", id.as_str()] {
+        let found = get(addr, &format!("/api/v1/products/{key}"), "").await;
+        assert_eq!((found.status, found.json()["id"].as_str()), (200, Some(id.as_str())), "{key}");
+    }
+    // If-Match carries the version: the first write wins, the second is a 409.
+    let path = format!("/api/v1/products/{id}");
+    let first = request(addr, "PATCH", &path, "If-Match: \"1\"\r\n", Some(r#"{"title": "Blue pen"}"#)).await;
+    assert_eq!((first.status, first.header("etag")), (200, Some("\"2\"")), "{}", first.body);
+    let second = request(addr, "PATCH", &path, "If-Match: \"1\"\r\n", Some(r#"{"title": "Red pen"}"#)).await;
+    assert_eq!(second.status, 409, "{}", second.body);
+    assert_eq!(second.header("content-type"), Some("application/problem+json"));
+
+    let cases = [
+        (r#"{"gtin": "4006381333932", "title": "x"}"#, 422, "gtin"),
+        (r#"{"sku": "PEN-1", "title": "x"}"#, 409, "sku"),
+        (r#"{"sku": "P2", "title": "x", "status": "sold"}"#, 422, "status"),
+        (
+            r#"{"sku": "P2", "title": "x", "attributes": [{"name": "a", "kind": "number", "value": "n"}]}"#,
+            422,
+            "attributes[0]",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let reply = request(addr, "POST", "/api/v1/products", "", Some(body)).await;
+        assert_eq!(reply.status, status, "{body}: {}", reply.body);
+        assert!(reply.json()["field"].as_str().unwrap().starts_with(field), "{body}: {}", reply.body);
+    }
+
+    let bulk = request(addr, "POST", "/api/v1/products/bulk-get", "", Some(&format!(r#"{{"ids": ["{id}"]}}"#))).await;
+    assert_eq!(bulk.json().as_array().unwrap().len(), 1);
+    assert_eq!(request(addr, "DELETE", &path, "", None).await.status, 204);
+    assert_eq!(get(addr, &path, "").await.status, 404);
+    assert_eq!(request(addr, "POST", &format!("{path}/purge"), "", None).await.status, 204);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    products_over_http,
     health_routes_report_seven_databases,
     one_database_down_gives_503_naming_it,
     brands_over_http,

@@ -2,5 +2,6 @@
 
 pub(crate) mod brands;
 pub(crate) mod entity;
+pub(crate) mod products;
 pub(crate) mod suppliers;
 pub(crate) mod system;

@@ -8,10 +8,12 @@ mod codes;
 pub(crate) mod common;
 mod error;
 mod identifiers;
+mod products;
 mod suppliers;
 
 pub use brands::{Brand, BrandPatch, BrandService, NewBrand};
 pub use codes::{CountryCode, CurrencyCode};
 pub use error::CatalogError;
 pub use identifiers::{Asin, Gtin, GtinError, IdentifierError, Sku};
+pub use products::{Attribute, AttributeValue, NewProduct, Product, ProductPatch, ProductService, ProductStatus};
 pub use suppliers::{NewSupplier, Supplier, SupplierPatch, SupplierService};

@@ -6,4 +6,5 @@
 mod brands;
 mod cache;
 mod databases;
+mod products;
 mod suppliers;

@@ -3,6 +3,7 @@
 
 mod brands;
 mod extract;
+mod products;
 mod suppliers;
 
 use axum::Router;
@@ -13,5 +14,5 @@ pub(crate) use extract::ApiJson;
 
 /// Every `/api/v1` route.
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().merge(brands::routes()).merge(suppliers::routes())
+    Router::new().merge(brands::routes()).merge(suppliers::routes()).merge(products::routes())
 }

@@ -1,0 +1,205 @@
+//! Product SQL, written once for both backends.
+
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use super::model::{AttributeRow, ProductRow};
+use crate::db::DbPool;
+use crate::with_pool;
+
+const INSERT: &str = "insert into products (id, gtin, asin, sku, title, description, brand_id, status, version, \
+     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+const SELECT: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
+     updated_at, deleted_at from products";
+
+const BY_ID: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
+     updated_at, deleted_at from products where id = $1";
+
+const BY_GTIN: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
+     updated_at, deleted_at from products where gtin = $1 and deleted_at is null";
+
+const BY_SKU: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
+     updated_at, deleted_at from products where sku = $1 and deleted_at is null";
+
+const BY_ASIN: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
+     updated_at, deleted_at from products where asin = $1 and deleted_at is null";
+
+/// Only a live product at the version the caller read is updated; the version moves on by one.
+const UPDATE: &str = "update products set gtin = $2, asin = $3, sku = $4, title = $5, description = $6, \
+     brand_id = $7, status = $8, version = version + 1, updated_at = $9 \
+     where id = $1 and version = $10 and deleted_at is null";
+
+const SOFT_DELETE: &str = "update products set deleted_at = $2, updated_at = $2, version = version + 1 \
+     where id = $1 and deleted_at is null";
+
+const PURGE: &str = "delete from products where id = $1 and deleted_at is not null";
+
+const PURGE_BEFORE: &str = "delete from products where deleted_at is not null and deleted_at < $1";
+
+const DELETE_ATTRIBUTES: &str = "delete from product_attributes where product_id = $1";
+
+const INSERT_ATTRIBUTE: &str = "insert into product_attributes (id, product_id, name, kind, value_text, \
+     value_number, value_unit, value_bool, value_json, position, created_at, updated_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)";
+
+const ATTRIBUTES_OF: &str = "select product_id, name, kind, value_text, value_number, value_unit, value_bool, \
+     value_json from product_attributes where product_id in ";
+
+/// Replaces the attributes of a product inside the caller's transaction (`$tx`).
+macro_rules! replace_attributes {
+    ($tx:expr, $product_id:expr, $rows:expr, $at:expr) => {{
+        sqlx::query(DELETE_ATTRIBUTES).bind($product_id).execute(&mut *$tx).await?;
+        for (position, row) in $rows.iter().enumerate() {
+            sqlx::query(INSERT_ATTRIBUTE)
+                .bind(Uuid::now_v7())
+                .bind($product_id)
+                .bind(&row.name)
+                .bind(&row.kind)
+                .bind(&row.value_text)
+                .bind(row.value_number)
+                .bind(&row.value_unit)
+                .bind(row.value_bool)
+                .bind(&row.value_json)
+                .bind(i32::try_from(position).unwrap_or(i32::MAX))
+                .bind($at)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+/// Inserts a product and its attributes in one transaction.
+pub(super) async fn insert(pool: &DbPool, row: &ProductRow, attributes: &[AttributeRow]) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| async {
+        let mut tx = p.begin().await?;
+        sqlx::query(INSERT)
+            .bind(row.id)
+            .bind(&row.gtin)
+            .bind(&row.asin)
+            .bind(&row.sku)
+            .bind(&row.title)
+            .bind(&row.description)
+            .bind(row.brand_id)
+            .bind(&row.status)
+            .bind(row.version)
+            .bind(row.created_at)
+            .bind(row.updated_at)
+            .execute(&mut *tx)
+            .await?;
+        replace_attributes!(tx, row.id, attributes, row.updated_at);
+        tx.commit().await
+    }
+    .await)
+}
+
+/// Writes every field and replaces the attributes, if the product is live and at `expected_version`; false
+/// otherwise (nothing written).
+pub(super) async fn update(
+    pool: &DbPool,
+    row: &ProductRow,
+    attributes: &[AttributeRow],
+    expected_version: i32,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| async {
+        let mut tx = p.begin().await?;
+        let updated = sqlx::query(UPDATE)
+            .bind(row.id)
+            .bind(&row.gtin)
+            .bind(&row.asin)
+            .bind(&row.sku)
+            .bind(&row.title)
+            .bind(&row.description)
+            .bind(row.brand_id)
+            .bind(&row.status)
+            .bind(row.updated_at)
+            .bind(expected_version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if updated != 1 {
+            return Ok(false);
+        }
+        replace_attributes!(tx, row.id, attributes, row.updated_at);
+        tx.commit().await?;
+        Ok(true)
+    }
+    .await)
+}
+
+/// The product with this id, deleted or not.
+pub(super) async fn by_id(pool: &DbPool, id: Uuid) -> Result<Option<ProductRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(BY_ID).bind(id).fetch_optional(p).await)
+}
+
+/// The live product with this GTIN-14, SKU or ASIN.
+pub(super) async fn by_identifier(
+    pool: &DbPool,
+    field: Identifier,
+    value: &str,
+) -> Result<Option<ProductRow>, sqlx::Error> {
+    let sql = match field {
+        Identifier::Gtin => BY_GTIN,
+        Identifier::Sku => BY_SKU,
+        Identifier::Asin => BY_ASIN,
+    };
+    with_pool!(pool, |p| sqlx::query_as(sql).bind(value).fetch_optional(p).await)
+}
+
+/// A unique identifier column of `products`.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Identifier {
+    Gtin,
+    Sku,
+    Asin,
+}
+
+/// The products with these ids (deleted ones included), in no particular order.
+pub(super) async fn many(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<ProductRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    with_pool!(pool, |p| {
+        let mut query = QueryBuilder::new(SELECT);
+        query.push(" where id in (");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        query.build_query_as().fetch_all(p).await
+    })
+}
+
+/// The attributes of these products, in their order per product.
+pub(super) async fn attributes_of(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<AttributeRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    with_pool!(pool, |p| {
+        let mut query = QueryBuilder::new(ATTRIBUTES_OF);
+        query.push("(");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(") order by product_id, position");
+        query.build_query_as().fetch_all(p).await
+    })
+}
+
+/// Marks a live product deleted; false when there is none.
+pub(super) async fn soft_delete(pool: &DbPool, id: Uuid, at: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(SOFT_DELETE).bind(id).bind(at).execute(p).await.map(|d| d.rows_affected() == 1))
+}
+
+/// Removes a soft-deleted product for good (its attributes, prices, offers… go with it).
+pub(super) async fn purge(pool: &DbPool, id: Uuid) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(PURGE).bind(id).execute(p).await.map(|d| d.rows_affected() == 1))
+}
+
+/// Removes every product soft-deleted before `before`; returns how many.
+pub(super) async fn purge_before(pool: &DbPool, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(PURGE_BEFORE).bind(before).execute(p).await.map(|d| d.rows_affected()))
+}

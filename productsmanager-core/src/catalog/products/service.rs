@@ -1,0 +1,303 @@
+//! [`ProductService`].
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::model::{AttributeRow, ProductRow};
+use super::repo::{self, Identifier};
+use super::{Attribute, AttributeValue, NewProduct, Product, ProductPatch};
+use crate::Result;
+use crate::cache::{CacheKind, TieredCache};
+use crate::catalog::common::{cached_by_id, db_error, duplicate_or_db, found, now, optional_text, required_text};
+use crate::catalog::{Asin, CatalogError, Gtin, Sku};
+use crate::db::DbPool;
+
+const ENTITY: &str = "product";
+/// Most attributes one product may carry.
+const MAX_ATTRIBUTES: usize = 500;
+/// Most ids one bulk read may ask for.
+pub const MAX_BULK: usize = 1_000;
+
+/// Creates, reads, updates and deletes products. Reads by id go through the cache (kind `products`).
+///
+/// ```no_run
+/// # async fn demo(sdk: &productsmanager_core::Sdk) -> productsmanager_core::Result<()> {
+/// use productsmanager_core::catalog::NewProduct;
+///
+/// let product = sdk
+///     .products()
+///     .create(NewProduct { gtin: "4006381333931".parse().ok(), title: "Stabilo pen".into(), ..Default::default() })
+///     .await?;
+/// assert_eq!(sdk.products().find("4006381333931").await?.id, product.id);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ProductService {
+    pool: DbPool,
+    cache: TieredCache,
+}
+
+fn validated_attributes(attributes: &[Attribute]) -> Result<Vec<Attribute>, CatalogError> {
+    if attributes.len() > MAX_ATTRIBUTES {
+        return Err(CatalogError::invalid("attributes", format!("at most {MAX_ATTRIBUTES} attributes")));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut clean = Vec::with_capacity(attributes.len());
+    for (i, attribute) in attributes.iter().enumerate() {
+        let field = |name: &str| format!("attributes[{i}].{name}");
+        let name = required_text(&field("name"), &attribute.name, 100)?;
+        if !seen.insert(name.to_lowercase()) {
+            return Err(CatalogError::invalid(field("name"), format!("{name:?} appears twice")));
+        }
+        let value = match &attribute.value {
+            AttributeValue::Text { value } => {
+                AttributeValue::Text { value: required_text(&field("value"), value, 10_000)? }
+            }
+            AttributeValue::Number { value, unit } => {
+                if !value.is_finite() {
+                    return Err(CatalogError::invalid(field("value"), "must be a finite number"));
+                }
+                AttributeValue::Number { value: *value, unit: optional_text(&field("unit"), unit.as_deref(), 20)? }
+            }
+            AttributeValue::Boolean { value } => AttributeValue::Boolean { value: *value },
+            AttributeValue::List { values } => AttributeValue::List {
+                values: values
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| required_text(&format!("attributes[{i}].values[{j}]"), v, 1_000))
+                    .collect::<Result<_, _>>()?,
+            },
+        };
+        clean.push(Attribute { name, value });
+    }
+    Ok(clean)
+}
+
+/// The row and attribute rows a validated input describes.
+fn validated(
+    id: Uuid,
+    input: &NewProduct,
+    version: i32,
+    created_at: DateTime<Utc>,
+) -> Result<(ProductRow, Vec<AttributeRow>), CatalogError> {
+    if input.gtin.is_none() && input.sku.is_none() {
+        return Err(CatalogError::invalid("gtin", "a product needs a GTIN or a SKU"));
+    }
+    let attributes = validated_attributes(&input.attributes)?;
+    let row = ProductRow {
+        id,
+        gtin: input.gtin.map(|g| g.as_gtin14()),
+        asin: input.asin.as_ref().map(|a| a.as_str().to_string()),
+        sku: input.sku.as_ref().map(|s| s.as_str().to_string()),
+        title: required_text("title", &input.title, 500)?,
+        description: optional_text("description", input.description.as_deref(), 100_000)?,
+        brand_id: input.brand_id,
+        status: input.status.unwrap_or_default().as_str().to_string(),
+        version,
+        created_at,
+        updated_at: now(),
+        deleted_at: None,
+    };
+    let attribute_rows = attributes.iter().map(|a| AttributeRow::from_attribute(id, a)).collect();
+    Ok((row, attribute_rows))
+}
+
+/// Maps a failed write: a taken identifier is `Duplicate`, an unknown brand is `Invalid`.
+fn write_error(error: sqlx::Error, row: &ProductRow) -> crate::Error {
+    if let sqlx::Error::Database(e) = &error
+        && e.is_foreign_key_violation()
+    {
+        return CatalogError::invalid("brand_id", format!("no brand with id {}", row.brand_id.unwrap_or_default()))
+            .into();
+    }
+    let fields = [
+        ("gtin", row.gtin.as_deref().unwrap_or("")),
+        ("sku", row.sku.as_deref().unwrap_or("")),
+        ("asin", row.asin.as_deref().unwrap_or("")),
+    ];
+    duplicate_or_db(error, ENTITY, &fields)
+}
+
+impl ProductService {
+    pub(crate) fn new(pool: DbPool, cache: TieredCache) -> Self {
+        ProductService { pool, cache }
+    }
+
+    /// Rows to products, attributes loaded in one query for all of them.
+    async fn assemble(&self, rows: Vec<ProductRow>) -> Result<Vec<Product>> {
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut attributes: HashMap<Uuid, Vec<Attribute>> = HashMap::new();
+        for row in repo::attributes_of(&self.pool, &ids).await.map_err(db_error)? {
+            let product_id = row.product_id;
+            if let Some(attribute) = row.into_attribute() {
+                attributes.entry(product_id).or_default().push(attribute);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let own = attributes.remove(&row.id).unwrap_or_default();
+                row.into_product(own)
+            })
+            .collect())
+    }
+
+    async fn load(&self, id: Uuid) -> Result<Option<Product>, sqlx::Error> {
+        let Some(row) = repo::by_id(&self.pool, id).await? else { return Ok(None) };
+        if row.deleted_at.is_some() {
+            return Ok(None);
+        }
+        let attributes = repo::attributes_of(&self.pool, &[id]).await?;
+        Ok(Some(row.into_product(attributes.into_iter().filter_map(AttributeRow::into_attribute).collect())))
+    }
+
+    async fn forget(&self, id: Uuid) {
+        self.cache.invalidate(CacheKind::Products, &id.to_string()).await;
+    }
+
+    /// Creates a product (status `draft` unless given). GTIN, SKU and ASIN are unique among live products.
+    pub async fn create(&self, input: NewProduct) -> Result<Product> {
+        let (row, attributes) = validated(Uuid::now_v7(), &input, 1, now())?;
+        repo::insert(&self.pool, &row, &attributes).await.map_err(|e| write_error(e, &row))?;
+        let clean = attributes.into_iter().filter_map(AttributeRow::into_attribute).collect();
+        Ok(row.into_product(clean))
+    }
+
+    /// The live product with this id.
+    pub async fn get(&self, id: Uuid) -> Result<Product> {
+        cached_by_id(&self.cache, CacheKind::Products, ENTITY, id, || self.load(id)).await
+    }
+
+    /// The live product with this GTIN (any length).
+    pub async fn get_by_gtin(&self, gtin: &Gtin) -> Result<Product> {
+        self.by_identifier(Identifier::Gtin, &gtin.as_gtin14(), &gtin.to_string()).await
+    }
+
+    /// The live product with this SKU.
+    pub async fn get_by_sku(&self, sku: &Sku) -> Result<Product> {
+        self.by_identifier(Identifier::Sku, sku.as_str(), sku.as_str()).await
+    }
+
+    /// The live product with this ASIN.
+    pub async fn get_by_asin(&self, asin: &Asin) -> Result<Product> {
+        self.by_identifier(Identifier::Asin, asin.as_str(), asin.as_str()).await
+    }
+
+    async fn by_identifier(&self, field: Identifier, stored: &str, shown: &str) -> Result<Product> {
+        let row = repo::by_identifier(&self.pool, field, stored).await.map_err(db_error)?;
+        let id = found(ENTITY, shown, row)?.id;
+        self.get(id).await
+    }
+
+    /// The live product a key names: an id, else a GTIN, else a SKU, else an ASIN.
+    pub async fn find(&self, key: &str) -> Result<Product> {
+        let key = key.trim();
+        if let Ok(id) = Uuid::parse_str(key) {
+            return self.get(id).await;
+        }
+        if let Ok(gtin) = key.parse::<Gtin>() {
+            match self.get_by_gtin(&gtin).await {
+                Err(e) if e.kind() == crate::ErrorKind::NotFound => {}
+                other => return other,
+            }
+        }
+        if let Ok(sku) = key.parse::<Sku>() {
+            match self.get_by_sku(&sku).await {
+                Err(e) if e.kind() == crate::ErrorKind::NotFound => {}
+                other => return other,
+            }
+        }
+        if let Ok(asin) = key.parse::<Asin>() {
+            return self.get_by_asin(&asin).await;
+        }
+        Err(CatalogError::not_found(ENTITY, key).into())
+    }
+
+    /// The live products among these ids, in the order asked; unknown or deleted ids are left out. Two queries
+    /// whatever the number of ids (at most [`MAX_BULK`]).
+    pub async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<Product>> {
+        if ids.len() > MAX_BULK {
+            return Err(CatalogError::invalid("ids", format!("at most {MAX_BULK} ids per call")).into());
+        }
+        let rows = repo::many(&self.pool, ids).await.map_err(db_error)?;
+        let live: Vec<ProductRow> = rows.into_iter().filter(|r| r.deleted_at.is_none()).collect();
+        let mut by_id: HashMap<Uuid, Product> = self.assemble(live).await?.into_iter().map(|p| (p.id, p)).collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// Replaces every field of a product. With `input.version`, refuses if the product changed since.
+    pub async fn update(&self, id: Uuid, input: NewProduct) -> Result<Product> {
+        let current = self.get(id).await?;
+        let expected = input.version.unwrap_or(current.version);
+        let (row, attributes) = validated(id, &input, expected + 1, current.created_at)?;
+        self.store(row, attributes, expected).await
+    }
+
+    /// Changes the given fields of a product. With `patch.version`, refuses if the product changed since.
+    pub async fn patch(&self, id: Uuid, patch: ProductPatch) -> Result<Product> {
+        let current = self.get(id).await?;
+        let expected = patch.version.unwrap_or(current.version);
+        let input = NewProduct {
+            gtin: patch.gtin.unwrap_or(current.gtin),
+            asin: patch.asin.unwrap_or(current.asin),
+            sku: patch.sku.unwrap_or(current.sku),
+            title: patch.title.unwrap_or(current.title),
+            description: patch.description.unwrap_or(current.description),
+            brand_id: patch.brand_id.unwrap_or(current.brand_id),
+            status: Some(patch.status.unwrap_or(current.status)),
+            attributes: patch.attributes.unwrap_or(current.attributes),
+            version: Some(expected),
+        };
+        let (row, attributes) = validated(id, &input, expected + 1, current.created_at)?;
+        self.store(row, attributes, expected).await
+    }
+
+    async fn store(&self, row: ProductRow, attributes: Vec<AttributeRow>, expected: i32) -> Result<Product> {
+        let id = row.id;
+        let written = repo::update(&self.pool, &row, &attributes, expected).await.map_err(|e| write_error(e, &row))?;
+        self.forget(id).await;
+        if !written {
+            // Deleted meanwhile, or changed by someone else.
+            let now_stored = repo::by_id(&self.pool, id).await.map_err(db_error)?;
+            return Err(match now_stored {
+                Some(stored) if stored.deleted_at.is_none() => CatalogError::VersionConflict {
+                    entity: ENTITY,
+                    id,
+                    expected: i64::from(expected),
+                    actual: i64::from(stored.version),
+                }
+                .into(),
+                _ => CatalogError::not_found(ENTITY, id).into(),
+            });
+        }
+        let clean = attributes.into_iter().filter_map(AttributeRow::into_attribute).collect();
+        Ok(row.into_product(clean))
+    }
+
+    /// Deletes a product softly: it disappears from reads and frees its GTIN/SKU/ASIN; [`ProductService::purge`]
+    /// removes it for good.
+    pub async fn delete(&self, id: Uuid) -> Result<()> {
+        let deleted = repo::soft_delete(&self.pool, id, now()).await.map_err(db_error)?;
+        self.forget(id).await;
+        if deleted { Ok(()) } else { Err(CatalogError::not_found(ENTITY, id).into()) }
+    }
+
+    /// Removes a soft-deleted product and everything that hangs on it. Refused while a bundle contains it.
+    pub async fn purge(&self, id: Uuid) -> Result<()> {
+        match repo::purge(&self.pool, id).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(CatalogError::not_found("deleted product", id).into()),
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                Err(CatalogError::InUse { entity: ENTITY, key: id.to_string(), users: "a bundle".into() }.into())
+            }
+            Err(e) => Err(db_error(e)),
+        }
+    }
+
+    /// Removes every product soft-deleted before `before`; returns how many went.
+    pub async fn purge_deleted_before(&self, before: DateTime<Utc>) -> Result<u64> {
+        repo::purge_before(&self.pool, before).await.map_err(db_error)
+    }
+}
