@@ -98,6 +98,15 @@ impl Error {
         }
     }
 
+    /// The catalog error inside, looking through [`Error::Shared`].
+    pub fn as_catalog(&self) -> Option<&CatalogError> {
+        match self {
+            Error::Catalog(e) => Some(e),
+            Error::Shared(e) => e.as_catalog(),
+            _ => None,
+        }
+    }
+
     /// The input field the error is about, when there is one (for clients to show the message beside it).
     pub fn field(&self) -> Option<&str> {
         match self {

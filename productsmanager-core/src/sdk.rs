@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 
 use crate::Result;
 use crate::cache::TieredCache;
-use crate::catalog::{BrandService, ProductService, SupplierService};
+use crate::catalog::{BrandService, OfferService, PriceService, ProductService, StockService, SupplierService};
 use crate::config::{Config, ConfigError, DatabaseLocation, StorageBackend};
 use crate::db::{self, Database, DatabaseRouter, DbError, DbPool, HealthReport, MigrationStatus, PoolRouter};
 
@@ -155,6 +155,21 @@ impl Sdk {
     /// Products.
     pub fn products(&self) -> ProductService {
         ProductService::new(self.pool(Database::Catalog).clone(), self.cache().clone())
+    }
+
+    /// Supplier offers.
+    pub fn offers(&self) -> OfferService {
+        OfferService::new(self.pool(Database::Catalog).clone(), self.cache().clone(), self.products(), self.suppliers())
+    }
+
+    /// Prices.
+    pub fn prices(&self) -> PriceService {
+        PriceService::new(self.pool(Database::Catalog).clone(), self.cache().clone(), self.products())
+    }
+
+    /// Own stock levels.
+    pub fn stock(&self) -> StockService {
+        StockService::new(self.pool(Database::Catalog).clone(), self.cache().clone(), self.products())
     }
 
     fn connect_timeout(&self) -> u64 {

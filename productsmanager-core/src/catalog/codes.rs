@@ -39,6 +39,42 @@ impl CurrencyCode {
     }
 }
 
+/// An amount of money: integer minor units (cents) and a currency. Never a float.
+///
+/// ```
+/// use productsmanager_core::catalog::Money;
+/// let price = Money::new(1299, "eur".parse()?);
+/// assert_eq!(price.to_string(), "12.99 EUR");
+/// # Ok::<(), productsmanager_core::catalog::CatalogError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Money {
+    /// Amount in the currency's minor unit (cents for EUR, yen for JPY).
+    pub amount_minor: i64,
+    pub currency: CurrencyCode,
+}
+
+impl Money {
+    /// An amount in minor units of `currency`.
+    pub fn new(amount_minor: i64, currency: CurrencyCode) -> Self {
+        Money { amount_minor, currency }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.currency.minor_digits();
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        let abs = self.amount_minor.unsigned_abs();
+        if digits == 0 {
+            return write!(f, "{sign}{abs} {}", self.currency);
+        }
+        let scale = 10_u64.pow(digits);
+        write!(f, "{sign}{}.{:0width$} {}", abs / scale, abs % scale, self.currency, width = digits as usize)
+    }
+}
+
 /// An ISO 3166-1 alpha-2 country, e.g. `DE`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CountryCode(String);
@@ -104,5 +140,13 @@ mod tests {
         let json = serde_json::to_string(&"usd".parse::<CurrencyCode>().unwrap()).unwrap();
         assert_eq!(json, "\"USD\"");
         assert!(serde_json::from_str::<CurrencyCode>("\"ABC\"").is_err());
+    }
+
+    #[test]
+    fn money_displays_in_its_currency() {
+        assert_eq!(Money::new(1299, "EUR".parse().unwrap()).to_string(), "12.99 EUR");
+        assert_eq!(Money::new(-5, "EUR".parse().unwrap()).to_string(), "-0.05 EUR");
+        assert_eq!(Money::new(500, "JPY".parse().unwrap()).to_string(), "500 JPY");
+        assert_eq!(Money::new(1234, "KWD".parse().unwrap()).to_string(), "1.234 KWD");
     }
 }

@@ -49,12 +49,20 @@ pub(crate) async fn cached_by_id<T, F, Fut>(
 where
     T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
     F: FnOnce() -> Fut,
-    Fut: Future<Output = std::result::Result<Option<T>, sqlx::Error>>,
+    Fut: Future<Output = Result<Option<T>>>,
 {
-    let value = cache
-        .get_or_load(kind, &id.to_string(), || async move { found(entity, id, load().await.map_err(db_error)?) })
-        .await?;
+    let value = cache.get_or_load(kind, &id.to_string(), || async move { found(entity, id, load().await?) }).await?;
     Ok(T::clone(&value))
+}
+
+/// A missing referenced entity as an invalid field of the input.
+pub(crate) fn named_missing(error: crate::Error, field: &str) -> crate::Error {
+    match error.as_catalog() {
+        Some(CatalogError::NotFound { entity, key }) => {
+            CatalogError::invalid(field, format!("no {entity} with id {key}")).into()
+        }
+        _ => error,
+    }
 }
 
 /// A required, trimmed, non-empty text of at most `max` characters.

@@ -5,6 +5,7 @@
 
 mod brands;
 mod cache;
+mod commerce;
 mod databases;
 mod products;
 mod suppliers;

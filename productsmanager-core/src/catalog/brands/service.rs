@@ -74,7 +74,10 @@ impl BrandService {
 
     /// The brand with this id.
     pub async fn get(&self, id: Uuid) -> Result<Brand> {
-        cached_by_id(&self.cache, CacheKind::Brands, ENTITY, id, || repo::by_id(&self.pool, id)).await
+        cached_by_id(&self.cache, CacheKind::Brands, ENTITY, id, || async move {
+            repo::by_id(&self.pool, id).await.map_err(db_error)
+        })
+        .await
     }
 
     /// The brand with this id or slug.

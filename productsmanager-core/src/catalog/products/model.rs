@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::catalog::{Asin, CatalogError, Gtin, Sku};
+use crate::catalog::{Asin, CatalogError, Gtin, Offer, Price, Sku, StockTotal};
 
 /// Where a product is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -96,10 +96,25 @@ pub struct Product {
     /// Incremented by every change; give it back (`version` or `If-Match`) to update safely.
     pub version: i32,
     pub attributes: Vec<Attribute>,
+    /// The prices that apply now, one per type and currency.
+    pub prices: Vec<Price>,
+    /// Own stock over all locations.
+    pub stock: StockTotal,
+    /// The supplier offer to buy from (see [`best_offer`](crate::catalog::best_offer)).
+    pub best_offer: Option<Offer>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// What a product row is assembled with.
+#[derive(Debug, Default)]
+pub(super) struct ProductParts {
+    pub attributes: Vec<Attribute>,
+    pub prices: Vec<Price>,
+    pub stock: StockTotal,
+    pub best_offer: Option<Offer>,
 }
 
 /// A new product, or every field of a full update. At least one of GTIN and SKU identifies it.
@@ -232,7 +247,7 @@ impl AttributeRow {
 impl ProductRow {
     /// The product, with its attributes. Stored identifiers were valid when written; one that no longer parses
     /// (edited by hand in the database) is dropped with a warning rather than failing every read.
-    pub(super) fn into_product(self, attributes: Vec<Attribute>) -> Product {
+    pub(super) fn into_product(self, parts: ProductParts) -> Product {
         fn parsed<T: FromStr>(id: Uuid, field: &str, value: Option<String>) -> Option<T> {
             let text = value?;
             match text.parse() {
@@ -253,7 +268,10 @@ impl ProductRow {
             description: self.description,
             brand_id: self.brand_id,
             version: self.version,
-            attributes,
+            attributes: parts.attributes,
+            prices: parts.prices,
+            stock: parts.stock,
+            best_offer: parts.best_offer,
             created_at: self.created_at,
             updated_at: self.updated_at,
             deleted_at: self.deleted_at,

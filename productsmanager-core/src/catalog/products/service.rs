@@ -5,13 +5,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{AttributeRow, ProductRow};
+use super::model::{AttributeRow, ProductParts, ProductRow};
 use super::repo::{self, Identifier};
 use super::{Attribute, AttributeValue, NewProduct, Product, ProductPatch};
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::common::{cached_by_id, db_error, duplicate_or_db, found, now, optional_text, required_text};
-use crate::catalog::{Asin, CatalogError, Gtin, Sku};
+use crate::catalog::offers::{OfferRow, offers_for_products};
+use crate::catalog::prices::{PriceRow, prices_for_products};
+use crate::catalog::stock::stock_for_products;
+use crate::catalog::{Asin, CatalogError, Gtin, Offer, Price, Sku, StockTotal, best_offer, current_prices};
 use crate::db::DbPool;
 
 const ENTITY: &str = "product";
@@ -125,32 +128,61 @@ impl ProductService {
         ProductService { pool, cache }
     }
 
-    /// Rows to products, attributes loaded in one query for all of them.
+    /// Rows to products: attributes, prices, offers and stock of all of them in one query each, so a page
+    /// costs the same five queries (with the rows' own) whatever its size.
     async fn assemble(&self, rows: Vec<ProductRow>) -> Result<Vec<Product>> {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut attributes: HashMap<Uuid, Vec<Attribute>> = HashMap::new();
-        for row in repo::attributes_of(&self.pool, &ids).await.map_err(db_error)? {
+        let (attribute_rows, price_rows, offer_rows, levels) = futures_util::try_join!(
+            repo::attributes_of(&self.pool, &ids),
+            prices_for_products(&self.pool, &ids),
+            offers_for_products(&self.pool, &ids),
+            stock_for_products(&self.pool, &ids),
+        )
+        .map_err(db_error)?;
+        let mut parts: HashMap<Uuid, ProductParts> = HashMap::with_capacity(ids.len());
+        for row in attribute_rows {
             let product_id = row.product_id;
             if let Some(attribute) = row.into_attribute() {
-                attributes.entry(product_id).or_default().push(attribute);
+                parts.entry(product_id).or_default().attributes.push(attribute);
             }
+        }
+        let mut prices: HashMap<Uuid, Vec<Price>> = HashMap::new();
+        for price in price_rows.into_iter().filter_map(PriceRow::into_price) {
+            prices.entry(price.product_id).or_default().push(price);
+        }
+        let at = now();
+        for (product_id, all) in prices {
+            parts.entry(product_id).or_default().prices = current_prices(&all, at);
+        }
+        let mut offers: HashMap<Uuid, Vec<Offer>> = HashMap::new();
+        for offer in offer_rows.into_iter().map(OfferRow::into_offer) {
+            offers.entry(offer.product_id).or_default().push(offer);
+        }
+        for (product_id, all) in offers {
+            parts.entry(product_id).or_default().best_offer = best_offer(&all).cloned();
+        }
+        let mut by_product: HashMap<Uuid, Vec<_>> = HashMap::new();
+        for level in levels {
+            by_product.entry(level.product_id).or_default().push(level);
+        }
+        for (product_id, levels) in by_product {
+            parts.entry(product_id).or_default().stock = StockTotal::of(&levels);
         }
         Ok(rows
             .into_iter()
             .map(|row| {
-                let own = attributes.remove(&row.id).unwrap_or_default();
+                let own = parts.remove(&row.id).unwrap_or_default();
                 row.into_product(own)
             })
             .collect())
     }
 
-    async fn load(&self, id: Uuid) -> Result<Option<Product>, sqlx::Error> {
-        let Some(row) = repo::by_id(&self.pool, id).await? else { return Ok(None) };
+    async fn load(&self, id: Uuid) -> Result<Option<Product>> {
+        let Some(row) = repo::by_id(&self.pool, id).await.map_err(db_error)? else { return Ok(None) };
         if row.deleted_at.is_some() {
             return Ok(None);
         }
-        let attributes = repo::attributes_of(&self.pool, &[id]).await?;
-        Ok(Some(row.into_product(attributes.into_iter().filter_map(AttributeRow::into_attribute).collect())))
+        Ok(self.assemble(vec![row]).await?.pop())
     }
 
     async fn forget(&self, id: Uuid) {
@@ -161,8 +193,8 @@ impl ProductService {
     pub async fn create(&self, input: NewProduct) -> Result<Product> {
         let (row, attributes) = validated(Uuid::now_v7(), &input, 1, now())?;
         repo::insert(&self.pool, &row, &attributes).await.map_err(|e| write_error(e, &row))?;
-        let clean = attributes.into_iter().filter_map(AttributeRow::into_attribute).collect();
-        Ok(row.into_product(clean))
+        let attributes = attributes.into_iter().filter_map(AttributeRow::into_attribute).collect();
+        Ok(row.into_product(ProductParts { attributes, ..Default::default() }))
     }
 
     /// The live product with this id.
@@ -272,8 +304,8 @@ impl ProductService {
                 _ => CatalogError::not_found(ENTITY, id).into(),
             });
         }
-        let clean = attributes.into_iter().filter_map(AttributeRow::into_attribute).collect();
-        Ok(row.into_product(clean))
+        // Re-read: prices, stock and offers are not part of the write.
+        self.get(id).await
     }
 
     /// Deletes a product softly: it disappears from reads and frees its GTIN/SKU/ASIN; [`ProductService::purge`]

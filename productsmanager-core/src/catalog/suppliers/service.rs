@@ -101,7 +101,10 @@ impl SupplierService {
 
     /// The supplier with this id.
     pub async fn get(&self, id: Uuid) -> Result<Supplier> {
-        cached_by_id(&self.cache, CacheKind::Suppliers, ENTITY, id, || repo::by_id(&self.pool, id)).await
+        cached_by_id(&self.cache, CacheKind::Suppliers, ENTITY, id, || async move {
+            repo::by_id(&self.pool, id).await.map_err(db_error)
+        })
+        .await
     }
 
     /// The supplier with this id or code.

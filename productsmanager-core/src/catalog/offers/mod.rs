@@ -1,0 +1,11 @@
+//! Supplier offers (`supplier_products`): one product, many suppliers, each with its SKU, cost, stock and lead
+//! time; and the rule that picks the best one.
+
+mod model;
+mod repo;
+mod service;
+
+pub(crate) use model::OfferRow;
+pub use model::{NewOffer, Offer, best_offer};
+pub(crate) use repo::for_products as offers_for_products;
+pub use service::OfferService;

@@ -1,0 +1,74 @@
+//! Offer SQL, written once for both backends.
+
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use super::OfferRow;
+use crate::db::DbPool;
+use crate::with_pool;
+
+const UPSERT: &str = "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, \
+     stock, lead_time_days, is_available, last_seen_at, created_at, updated_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+     on conflict (supplier_id, supplier_sku) do update set product_id = excluded.product_id, \
+     cost_minor = excluded.cost_minor, currency = excluded.currency, stock = excluded.stock, \
+     lead_time_days = excluded.lead_time_days, is_available = excluded.is_available, \
+     last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at \
+     returning id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, lead_time_days, \
+     is_available, last_seen_at, created_at, updated_at";
+
+const PRODUCT_OF: &str = "select product_id from supplier_products where supplier_id = $1 and supplier_sku = $2";
+
+const FOR_PRODUCTS: &str = "select id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, \
+     lead_time_days, is_available, last_seen_at, created_at, updated_at from supplier_products where product_id in ";
+
+const DELETE: &str = "delete from supplier_products where id = $1 returning product_id";
+
+/// Inserts or updates the offer `(supplier_id, supplier_sku)`; returns it as stored.
+pub(super) async fn upsert(pool: &DbPool, row: &OfferRow) -> Result<OfferRow, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(UPSERT)
+        .bind(row.id)
+        .bind(row.product_id)
+        .bind(row.supplier_id)
+        .bind(&row.supplier_sku)
+        .bind(row.cost_minor)
+        .bind(&row.currency)
+        .bind(row.stock)
+        .bind(row.lead_time_days)
+        .bind(row.is_available)
+        .bind(row.last_seen_at)
+        .bind(row.updated_at)
+        .fetch_one(p)
+        .await)
+}
+
+/// The product an offer currently belongs to.
+pub(super) async fn product_of(
+    pool: &DbPool,
+    supplier_id: Uuid,
+    supplier_sku: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_scalar(PRODUCT_OF).bind(supplier_id).bind(supplier_sku).fetch_optional(p).await)
+}
+
+/// Every offer of these products, in one query.
+pub(crate) async fn for_products(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<OfferRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    with_pool!(pool, |p| {
+        let mut query = QueryBuilder::new(FOR_PRODUCTS);
+        query.push("(");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(") order by product_id, supplier_sku");
+        query.build_query_as().fetch_all(p).await
+    })
+}
+
+/// Deletes an offer; returns its product, `None` when there was no such offer.
+pub(super) async fn delete(pool: &DbPool, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_scalar(DELETE).bind(id).fetch_optional(p).await)
+}

@@ -1,0 +1,81 @@
+//! [`PriceService`].
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{NewPrice, Price, PriceRow, current_prices, repo};
+use crate::Result;
+use crate::cache::{CacheKind, TieredCache};
+use crate::catalog::common::{db_error, named_missing, now};
+use crate::catalog::{CatalogError, ProductService};
+use crate::db::DbPool;
+
+/// Sets, lists and resolves prices. A change invalidates the cached product.
+#[derive(Debug, Clone)]
+pub struct PriceService {
+    pool: DbPool,
+    cache: TieredCache,
+    products: ProductService,
+}
+
+impl PriceService {
+    pub(crate) fn new(pool: DbPool, cache: TieredCache, products: ProductService) -> Self {
+        PriceService { pool, cache, products }
+    }
+
+    /// Sets a price: without a window it replaces the open-ended price of its type and currency, with one it is
+    /// added. Amounts are never negative; a window ends after it starts.
+    pub async fn set(&self, input: NewPrice) -> Result<Price> {
+        if input.amount.amount_minor < 0 {
+            return Err(CatalogError::invalid("amount.amount_minor", "must not be negative").into());
+        }
+        if let (Some(from), Some(to)) = (input.valid_from, input.valid_to)
+            && to <= from
+        {
+            return Err(CatalogError::invalid("valid_to", "must be after valid_from").into());
+        }
+        self.products.get(input.product_id).await.map_err(|e| named_missing(e, "product_id"))?;
+        let at = now();
+        let row = PriceRow {
+            id: Uuid::now_v7(),
+            product_id: input.product_id,
+            price_type: input.price_type.as_str().to_string(),
+            amount_minor: input.amount.amount_minor,
+            currency: input.amount.currency.as_str().to_string(),
+            valid_from: input.valid_from,
+            valid_to: input.valid_to,
+            created_at: at,
+            updated_at: at,
+        };
+        let stored = if row.valid_from.is_none() && row.valid_to.is_none() {
+            repo::upsert_open(&self.pool, &row).await
+        } else {
+            repo::insert_windowed(&self.pool, &row).await
+        }
+        .map_err(db_error)?;
+        self.cache.invalidate(CacheKind::Products, &input.product_id.to_string()).await;
+        stored.into_price().ok_or_else(|| CatalogError::invalid("price_type", "stored price does not parse").into())
+    }
+
+    /// Every price of a product, windows included.
+    pub async fn for_product(&self, product_id: Uuid) -> Result<Vec<Price>> {
+        let rows = repo::for_products(&self.pool, &[product_id]).await.map_err(db_error)?;
+        Ok(rows.into_iter().filter_map(PriceRow::into_price).collect())
+    }
+
+    /// The prices that apply at `at`, one per type and currency.
+    pub async fn current(&self, product_id: Uuid, at: DateTime<Utc>) -> Result<Vec<Price>> {
+        Ok(current_prices(&self.for_product(product_id).await?, at))
+    }
+
+    /// Removes a price.
+    pub async fn delete(&self, id: Uuid) -> Result<()> {
+        match repo::delete(&self.pool, id).await.map_err(db_error)? {
+            Some(product_id) => {
+                self.cache.invalidate(CacheKind::Products, &product_id.to_string()).await;
+                Ok(())
+            }
+            None => Err(CatalogError::not_found("price", id).into()),
+        }
+    }
+}

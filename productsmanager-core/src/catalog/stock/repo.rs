@@ -1,0 +1,46 @@
+//! Stock SQL, written once for both backends.
+
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use super::StockLevel;
+use crate::db::DbPool;
+use crate::with_pool;
+
+const UPSERT: &str = "insert into product_stocks (id, product_id, location, quantity, reserved, created_at, \
+     updated_at) values ($1, $2, $3, $4, $5, $6, $6) on conflict (product_id, location) do update set \
+     quantity = excluded.quantity, reserved = excluded.reserved, updated_at = excluded.updated_at \
+     returning product_id, location, quantity, reserved, updated_at";
+
+const FOR_PRODUCTS: &str = "select product_id, location, quantity, reserved, updated_at from product_stocks \
+     where product_id in ";
+
+pub(super) async fn upsert(pool: &DbPool, level: &StockLevel, at: DateTime<Utc>) -> Result<StockLevel, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(UPSERT)
+        .bind(Uuid::now_v7())
+        .bind(level.product_id)
+        .bind(&level.location)
+        .bind(level.quantity)
+        .bind(level.reserved)
+        .bind(at)
+        .fetch_one(p)
+        .await)
+}
+
+/// Every level of these products, in one query.
+pub(crate) async fn for_products(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<StockLevel>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    with_pool!(pool, |p| {
+        let mut query = QueryBuilder::new(FOR_PRODUCTS);
+        query.push("(");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(") order by product_id, location");
+        query.build_query_as().fetch_all(p).await
+    })
+}

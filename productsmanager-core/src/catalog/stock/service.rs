@@ -1,0 +1,45 @@
+//! [`StockService`].
+
+use uuid::Uuid;
+
+use super::{NewStockLevel, StockLevel, repo};
+use crate::Result;
+use crate::cache::{CacheKind, TieredCache};
+use crate::catalog::common::{db_error, named_missing, now, optional_text};
+use crate::catalog::{CatalogError, ProductService};
+use crate::db::DbPool;
+
+/// Sets and reads own stock levels. A change invalidates the cached product.
+#[derive(Debug, Clone)]
+pub struct StockService {
+    pool: DbPool,
+    cache: TieredCache,
+    products: ProductService,
+}
+
+impl StockService {
+    pub(crate) fn new(pool: DbPool, cache: TieredCache, products: ProductService) -> Self {
+        StockService { pool, cache, products }
+    }
+
+    /// Sets the stock of a product at a location (`default` when none is given).
+    pub async fn set(&self, input: NewStockLevel) -> Result<StockLevel> {
+        let reserved = input.reserved.unwrap_or(0);
+        if reserved < 0 {
+            return Err(CatalogError::invalid("reserved", "must not be negative").into());
+        }
+        let location = optional_text("location", input.location.as_deref(), 100)?.unwrap_or_else(|| "default".into());
+        self.products.get(input.product_id).await.map_err(|e| named_missing(e, "product_id"))?;
+        let at = now();
+        let level =
+            StockLevel { product_id: input.product_id, location, quantity: input.quantity, reserved, updated_at: at };
+        let stored = repo::upsert(&self.pool, &level, at).await.map_err(db_error)?;
+        self.cache.invalidate(CacheKind::Products, &input.product_id.to_string()).await;
+        Ok(stored)
+    }
+
+    /// Every location's level for a product.
+    pub async fn levels(&self, product_id: Uuid) -> Result<Vec<StockLevel>> {
+        repo::for_products(&self.pool, &[product_id]).await.map_err(db_error)
+    }
+}
