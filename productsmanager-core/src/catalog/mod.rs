@@ -20,6 +20,9 @@ pub use error::CatalogError;
 pub use identifiers::{Asin, Gtin, GtinError, IdentifierError, Sku};
 pub use offers::{NewOffer, Offer, OfferService, best_offer};
 pub use prices::{NewPrice, Price, PriceService, PriceType, current_prices};
-pub use products::{Attribute, AttributeValue, NewProduct, Product, ProductPatch, ProductService, ProductStatus};
+pub use products::{
+    Attribute, AttributeValue, DEFAULT_PAGE, MAX_PAGE, NewProduct, Page, Product, ProductPatch, ProductQuery,
+    ProductService, ProductSort, ProductStatus,
+};
 pub use stock::{NewStockLevel, StockLevel, StockService, StockTotal};
 pub use suppliers::{NewSupplier, Supplier, SupplierPatch, SupplierService};

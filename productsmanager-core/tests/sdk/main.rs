@@ -7,5 +7,6 @@ mod brands;
 mod cache;
 mod commerce;
 mod databases;
+mod listing;
 mod products;
 mod suppliers;

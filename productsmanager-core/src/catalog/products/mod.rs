@@ -1,8 +1,10 @@
 //! Products: the canonical catalog entry, identified by GTIN, SKU or ASIN, with typed attributes.
 
 mod model;
+mod query;
 mod repo;
 mod service;
 
 pub use model::{Attribute, AttributeValue, NewProduct, Product, ProductPatch, ProductStatus};
+pub use query::{DEFAULT_PAGE, MAX_PAGE, Page, ProductQuery, ProductSort};
 pub use service::ProductService;

@@ -5,6 +5,8 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::model::{AttributeRow, ProductRow};
+use super::query::{Cursor, CursorKey, ProductQuery, ProductSort};
+use crate::catalog::PriceType;
 use crate::db::DbPool;
 use crate::with_pool;
 
@@ -203,3 +205,89 @@ pub(super) async fn purge(pool: &DbPool, id: Uuid) -> Result<bool, sqlx::Error> 
 pub(super) async fn purge_before(pool: &DbPool, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query(PURGE_BEFORE).bind(before).execute(p).await.map(|d| d.rows_affected()))
 }
+
+/// One page of live products matching `query`, after `cursor`, at most `limit` of them (ask for one more than
+/// the page to learn whether another page follows). Filters are `exists` subqueries, so a product matching
+/// through several offers or prices still comes once.
+pub(super) async fn list(
+    pool: &DbPool,
+    query: &ProductQuery,
+    cursor: Option<&Cursor>,
+    limit: u32,
+    at: DateTime<Utc>,
+) -> Result<Vec<ProductRow>, sqlx::Error> {
+    let (column, direction, comparison) = match (query.sort, query.descending) {
+        (ProductSort::UpdatedAt, false) => ("p.updated_at", "asc", ">"),
+        (ProductSort::UpdatedAt, true) => ("p.updated_at", "desc", "<"),
+        (ProductSort::CreatedAt, false) => ("p.created_at", "asc", ">"),
+        (ProductSort::CreatedAt, true) => ("p.created_at", "desc", "<"),
+        (ProductSort::Title, false) => ("p.title", "asc", ">"),
+        (ProductSort::Title, true) => ("p.title", "desc", "<"),
+    };
+    with_pool!(pool, |p| {
+        let mut sql = QueryBuilder::new(LIST);
+        if let Some(brand_id) = query.brand_id {
+            sql.push(" and p.brand_id = ").push_bind(brand_id);
+        }
+        if let Some(status) = query.status {
+            sql.push(" and p.status = ").push_bind(status.as_str());
+        }
+        if let Some(since) = query.updated_since {
+            sql.push(" and p.updated_at >= ").push_bind(since);
+        }
+        if let Some(supplier_id) = query.supplier_id {
+            sql.push(" and exists (select 1 from supplier_products o where o.product_id = p.id and o.supplier_id = ")
+                .push_bind(supplier_id)
+                .push(")");
+        }
+        if let Some(category_id) = query.category_id {
+            sql.push(
+                " and exists (select 1 from product_categories pc join categories c on c.id = pc.category_id \
+                 join categories r on r.id = ",
+            )
+            .push_bind(category_id)
+            .push(" where pc.product_id = p.id and substr(c.path, 1, length(r.path)) = r.path)");
+        }
+        if let Some(in_stock) = query.in_stock {
+            sql.push(if in_stock { " and (" } else { " and not (" }).push(IN_STOCK).push(")");
+        }
+        if let Some(currency) = query.currency
+            && (query.price_min.is_some() || query.price_max.is_some())
+        {
+            sql.push(" and exists (select 1 from product_prices pr where pr.product_id = p.id and pr.price_type = ")
+                .push_bind(query.price_type.unwrap_or(PriceType::Retail).as_str())
+                .push(" and pr.currency = ")
+                .push_bind(currency.as_str())
+                .push(" and (pr.valid_from is null or pr.valid_from <= ")
+                .push_bind(at)
+                .push(") and (pr.valid_to is null or pr.valid_to > ")
+                .push_bind(at)
+                .push(")");
+            if let Some(min) = query.price_min {
+                sql.push(" and pr.amount_minor >= ").push_bind(min);
+            }
+            if let Some(max) = query.price_max {
+                sql.push(" and pr.amount_minor <= ").push_bind(max);
+            }
+            sql.push(")");
+        }
+        if let Some(cursor) = cursor {
+            sql.push(format_args!(" and ({column}, p.id) {comparison} ("));
+            match &cursor.key {
+                CursorKey::Instant(instant) => sql.push_bind(*instant),
+                CursorKey::Text(text) => sql.push_bind(text.clone()),
+            };
+            sql.push(", ").push_bind(cursor.id).push(")");
+        }
+        sql.push(format_args!(" order by {column} {direction}, p.id {direction} limit ")).push_bind(i64::from(limit));
+        sql.build_query_as().fetch_all(p).await
+    })
+}
+
+const LIST: &str = "select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, p.version, \
+     p.created_at, p.updated_at, p.deleted_at from products p where p.deleted_at is null";
+
+/// Own stock available, or an available supplier offer with stock.
+const IN_STOCK: &str = "exists (select 1 from product_stocks s where s.product_id = p.id \
+     and s.quantity - s.reserved > 0) \
+     or exists (select 1 from supplier_products o where o.product_id = p.id and o.is_available and o.stock > 0)";

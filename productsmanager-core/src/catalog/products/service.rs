@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{AttributeRow, ProductParts, ProductRow};
+use super::query::{Cursor, CursorKey, Page, ProductQuery, ProductSort};
 use super::repo::{self, Identifier};
 use super::{Attribute, AttributeValue, NewProduct, Product, ProductPatch};
 use crate::Result;
@@ -257,6 +258,35 @@ impl ProductService {
         let live: Vec<ProductRow> = rows.into_iter().filter(|r| r.deleted_at.is_none()).collect();
         let mut by_id: HashMap<Uuid, Product> = self.assemble(live).await?.into_iter().map(|p| (p.id, p)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// One page of live products matching `query`, each with attributes, current prices, stock and best offer.
+    /// Always five queries (the page, then one each for attributes, prices, offers and stock), whatever the page
+    /// size; `tests/query_count.rs` counts them.
+    pub async fn list(&self, query: &ProductQuery) -> Result<Page<Product>> {
+        query.check()?;
+        let limit = query.page_size()?;
+        let cursor = query.cursor.as_deref().map(|c| Cursor::decode(c, query)).transpose()?;
+        let mut rows = repo::list(&self.pool, query, cursor.as_ref(), limit + 1, now()).await.map_err(db_error)?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = match rows.last() {
+            Some(last) if more => Some(
+                Cursor {
+                    sort: query.sort,
+                    descending: query.descending,
+                    key: match query.sort {
+                        ProductSort::UpdatedAt => CursorKey::Instant(last.updated_at),
+                        ProductSort::CreatedAt => CursorKey::Instant(last.created_at),
+                        ProductSort::Title => CursorKey::Text(last.title.clone()),
+                    },
+                    id: last.id,
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+        Ok(Page { items: self.assemble(rows).await?, next_cursor })
     }
 
     /// Replaces every field of a product. With `input.version`, refuses if the product changed since.
