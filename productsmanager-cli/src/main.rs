@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use productsmanager_core::{Config, ErrorKind, Sdk};
 
+use commands::commerce::{OfferCommand, PriceCommand, StockCommand};
 use commands::entity::EntityCommand;
 use commands::products::ProductCommand;
 
@@ -59,6 +60,21 @@ enum Command {
     Suppliers {
         #[command(subcommand)]
         command: EntityCommand,
+    },
+    /// Supplier offers.
+    Offers {
+        #[command(subcommand)]
+        command: OfferCommand,
+    },
+    /// Prices.
+    Prices {
+        #[command(subcommand)]
+        command: PriceCommand,
+    },
+    /// Own stock levels.
+    Stock {
+        #[command(subcommand)]
+        command: StockCommand,
     },
 }
 
@@ -124,6 +140,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Products { command } => {
             with_sdk(config, async |sdk| commands::products::run(sdk, command).await).await
         }
+        Command::Offers { command } => {
+            with_sdk(config, async |sdk| commands::commerce::offers(sdk, command).await).await
+        }
+        Command::Prices { command } => {
+            with_sdk(config, async |sdk| commands::commerce::prices(sdk, command).await).await
+        }
+        Command::Stock { command } => with_sdk(config, async |sdk| commands::commerce::stock(sdk, command).await).await,
         Command::Suppliers { command } => {
             with_sdk(config, async |sdk| commands::suppliers::run(sdk, command).await).await
         }

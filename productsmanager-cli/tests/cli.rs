@@ -304,3 +304,65 @@ fn products_commands() {
     assert_eq!(run(&vars, &["products", "get", "DRILL-1"]).status.code(), Some(4));
     assert!(run(&vars, &["products", "purge", &id]).status.success());
 }
+
+#[test]
+fn listing_offers_prices_and_stock_commands() {
+    let (_dir, vars) = data_dir();
+    let json_of = |args: &[&str]| -> serde_json::Value {
+        let output = run(&vars, args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let supplier = json_of(&["suppliers", "create", "--json", r#"{"code": "S", "name": "S"}"#]);
+    let brand = json_of(&["brands", "create", "--json", r#"{"name": "Acme"}"#]);
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let body = format!(
+            r#"{{"sku": "P{i}", "title": "Product {i}", "brand_id": {}}}"#,
+            if i == 1 { format!("\"{}\"", brand["id"].as_str().unwrap()) } else { "null".into() }
+        );
+        ids.push(json_of(&["products", "create", "--json", &body])["id"].as_str().unwrap().to_string());
+    }
+    let price = format!(
+        r#"{{"product_id": "{}", "price_type": "retail", "amount": {{"amount_minor": 2550, "currency": "EUR"}}}}"#,
+        ids[1]
+    );
+    json_of(&["prices", "set", "--json", &price]);
+    let offer = format!(
+        r#"{{"product_id": "{}", "supplier_id": "{}", "supplier_sku": "S-1", "cost": {{"amount_minor": 990, "currency": "EUR"}}, "stock": 3}}"#,
+        ids[1],
+        supplier["id"].as_str().unwrap()
+    );
+    json_of(&["offers", "record", "--json", &offer]);
+    json_of(&["stock", "set", "--json", &format!(r#"{{"product_id": "{}", "quantity": 4}}"#, ids[2])]);
+
+    let page = json_of(&["products", "list", "--limit", "2", "--json"]);
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let rest =
+        json_of(&["products", "list", "--limit", "2", "--cursor", page["next_cursor"].as_str().unwrap(), "--json"]);
+    assert_eq!(rest["items"][0]["id"], ids[2].as_str());
+    let filtered = json_of(&[
+        "products",
+        "list",
+        "--brand",
+        "acme",
+        "--price-min",
+        "25.00",
+        "--currency",
+        "EUR",
+        "--in-stock",
+        "--json",
+    ]);
+    assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
+    assert_eq!(filtered["items"][0]["id"], ids[1].as_str());
+    let table = text(&run(&vars, &["products", "list", "--sort", "title", "--desc", "--limit", "1"]).stdout);
+    assert!(table.contains("Product 2") && table.contains("more: --cursor"), "{table}");
+    let output = run(&vars, &["products", "list", "--price-min", "1.234", "--currency", "EUR"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("price_min"), "{}", text(&output.stderr));
+
+    let offers = text(&run(&vars, &["offers", "list", "P1"]).stdout);
+    assert!(offers.contains("9.90 EUR") && offers.contains('*'), "{offers}");
+    assert_eq!(json_of(&["prices", "list", "P1", "--current", "--json"])[0]["amount"]["amount_minor"], 2550);
+    assert_eq!(json_of(&["stock", "list", "P2", "--json"])[0]["quantity"], 4);
+}

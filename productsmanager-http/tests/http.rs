@@ -289,7 +289,68 @@ async fn products_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+async fn listing_and_commerce_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "listing_and_commerce_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let supplier = request(addr, "POST", "/api/v1/suppliers", "", Some(r#"{"code": "S", "name": "S"}"#)).await.json();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let body = format!(r#"{{"sku": "P{i}", "title": "Product {i}"}}"#);
+        ids.push(
+            request(addr, "POST", "/api/v1/products", "", Some(&body)).await.json()["id"].as_str().unwrap().to_string(),
+        );
+    }
+    let price = format!(
+        r#"{{"product_id": "{}", "price_type": "retail", "amount": {{"amount_minor": 1999, "currency": "EUR"}}}}"#,
+        ids[1]
+    );
+    assert_eq!(request(addr, "POST", "/api/v1/prices", "", Some(&price)).await.status, 200);
+    let offer = format!(
+        r#"{{"product_id": "{}", "supplier_id": "{}", "supplier_sku": "S-1", "cost": {{"amount_minor": 999, "currency": "EUR"}}, "stock": 4}}"#,
+        ids[1],
+        supplier["id"].as_str().unwrap()
+    );
+    let recorded = request(addr, "POST", "/api/v1/offers", "", Some(&offer)).await;
+    assert_eq!(recorded.status, 200, "{}", recorded.body);
+    let stock = format!(r#"{{"product_id": "{}", "quantity": 7}}"#, ids[2]);
+    assert_eq!(request(addr, "PUT", "/api/v1/stock", "", Some(&stock)).await.status, 200);
+
+    let first = get(addr, "/api/v1/products?limit=2", "").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let first = first.json();
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = get(addr, &format!("/api/v1/products?limit=2&cursor={cursor}"), "").await.json();
+    assert_eq!(second["items"][0]["id"], ids[2].as_str());
+    assert!(second["next_cursor"].is_null());
+    assert_eq!(second["items"][0]["stock"]["available"], 7);
+
+    let filtered = get(addr, "/api/v1/products?in_stock=true&price_min=1000&currency=EUR", "").await.json();
+    let found: Vec<&str> = filtered["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(found, vec![ids[1].as_str()]);
+    assert_eq!(filtered["items"][0]["best_offer"]["supplier_sku"], "S-1");
+    assert_eq!(filtered["items"][0]["prices"][0]["amount"]["amount_minor"], 1999);
+    for (query, field) in
+        [("limit=abc", "limit"), ("colour=red", "colour"), ("status=sold", "status"), ("price_min=5", "currency")]
+    {
+        let reply = get(addr, &format!("/api/v1/products?{query}"), "").await;
+        assert_eq!((reply.status, reply.json()["field"].as_str()), (422, Some(field)), "{query}: {}", reply.body);
+    }
+    assert_eq!(get(addr, &format!("/api/v1/products/{}/offers", ids[1]), "").await.json().as_array().unwrap().len(), 1);
+    assert_eq!(
+        get(addr, &format!("/api/v1/products/{}/prices?at=now", ids[1]), "").await.json().as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(get(addr, &format!("/api/v1/products/{}/prices?at=soon", ids[1]), "").await.status, 422);
+    assert_eq!(get(addr, &format!("/api/v1/products/{}/stock", ids[2]), "").await.json()[0]["quantity"], 7);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    listing_and_commerce_over_http,
     products_over_http,
     health_routes_report_seven_databases,
     one_database_down_gives_503_naming_it,

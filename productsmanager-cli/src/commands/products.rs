@@ -2,7 +2,10 @@
 
 use clap::Subcommand;
 use productsmanager_core::Sdk;
-use productsmanager_core::catalog::{NewProduct, Product, ProductPatch};
+use productsmanager_core::catalog::{
+    CatalogError, CurrencyCode, NewProduct, Page, PriceType, Product, ProductPatch, ProductQuery, ProductSort,
+    ProductStatus,
+};
 use productsmanager_core::input::{parse_id, parse_json};
 
 use crate::{Failure, output};
@@ -27,10 +30,128 @@ pub(crate) enum ProductCommand {
         #[arg(long, value_name = "JSON")]
         json: String,
     },
+    /// List products, filtered, one page at a time.
+    List {
+        #[command(flatten)]
+        filters: Box<ListFilters>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete a product (softly: `purge` removes it for good).
     Delete { id: String },
     /// Remove a deleted product for good.
     Purge { id: String },
+}
+
+/// Filters and paging of `products list` (and `products search`).
+#[derive(Debug, clap::Args)]
+pub(crate) struct ListFilters {
+    /// Brand id or slug.
+    #[arg(long)]
+    brand: Option<String>,
+    /// Supplier id or code.
+    #[arg(long)]
+    supplier: Option<String>,
+    /// Category id (its subtree is included).
+    #[arg(long)]
+    category: Option<String>,
+    /// draft, active or archived.
+    #[arg(long)]
+    status: Option<String>,
+    /// Only products in stock (own or at a supplier).
+    #[arg(long, conflicts_with = "out_of_stock")]
+    in_stock: bool,
+    /// Only products in stock nowhere.
+    #[arg(long)]
+    out_of_stock: bool,
+    /// Lowest current price, e.g. 9.99 (needs --currency).
+    #[arg(long)]
+    price_min: Option<String>,
+    /// Highest current price, e.g. 49.90 (needs --currency).
+    #[arg(long)]
+    price_max: Option<String>,
+    #[arg(long)]
+    currency: Option<String>,
+    /// Price type the range applies to: retail (default), sale, purchase or msrp.
+    #[arg(long)]
+    price_type: Option<String>,
+    /// Changed at or after this RFC 3339 instant.
+    #[arg(long)]
+    updated_since: Option<String>,
+    /// updated (default), created or title.
+    #[arg(long, default_value = "updated")]
+    sort: String,
+    /// Newest or last first.
+    #[arg(long)]
+    desc: bool,
+    #[arg(long)]
+    limit: Option<u32>,
+    /// The cursor printed under the previous page.
+    #[arg(long)]
+    cursor: Option<String>,
+}
+
+impl ListFilters {
+    /// The query these filters describe; brand and supplier keys are looked up.
+    pub(crate) async fn query(self, sdk: &Sdk) -> Result<ProductQuery, Failure> {
+        let currency = self.currency.as_deref().map(|c| CurrencyCode::parse_field("currency", c)).transpose()?;
+        let amount = |field: &str, text: Option<String>| -> Result<Option<i64>, Failure> {
+            let Some(text) = text else { return Ok(None) };
+            let currency =
+                currency.ok_or_else(|| CatalogError::invalid("currency", "a price range needs a currency"))?;
+            Ok(Some(currency.minor_units(field, &text)?))
+        };
+        Ok(ProductQuery {
+            brand_id: match self.brand {
+                Some(key) => Some(sdk.brands().find(&key).await?.id),
+                None => None,
+            },
+            supplier_id: match self.supplier {
+                Some(key) => Some(sdk.suppliers().find(&key).await?.id),
+                None => None,
+            },
+            category_id: self.category.as_deref().map(|c| parse_id("category", c)).transpose()?,
+            status: self.status.as_deref().map(str::parse::<ProductStatus>).transpose()?,
+            in_stock: if self.in_stock {
+                Some(true)
+            } else if self.out_of_stock {
+                Some(false)
+            } else {
+                None
+            },
+            price_min: amount("price_min", self.price_min)?,
+            price_max: amount("price_max", self.price_max)?,
+            price_type: self.price_type.as_deref().map(str::parse::<PriceType>).transpose()?,
+            currency,
+            updated_since: match self.updated_since {
+                Some(text) => Some(chrono::DateTime::parse_from_rfc3339(&text).map(|t| t.to_utc()).map_err(|e| {
+                    CatalogError::invalid("updated_since", format!("{text:?} is not an RFC 3339 instant: {e}"))
+                })?),
+                None => None,
+            },
+            sort: match self.sort.as_str() {
+                "updated" => ProductSort::UpdatedAt,
+                "created" => ProductSort::CreatedAt,
+                "title" => ProductSort::Title,
+                other => {
+                    return Err(
+                        CatalogError::invalid("sort", format!("{other:?} is not updated, created or title")).into()
+                    );
+                }
+            },
+            descending: self.desc,
+            limit: self.limit,
+            cursor: self.cursor,
+        })
+    }
+}
+
+/// A page as a table, with the command-line cursor of the next page under it.
+pub(crate) fn print_page(page: &Page<Product>) {
+    table(&page.items);
+    if let Some(cursor) = &page.next_cursor {
+        println!("\nmore: --cursor {cursor}");
+    }
 }
 
 pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failure> {
@@ -43,6 +164,10 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
         }
         ProductCommand::Update { id, json } => {
             output::json(&products.patch(parse_id("id", &id)?, parse_json::<ProductPatch>(&json)?).await?);
+        }
+        ProductCommand::List { filters, json } => {
+            let page = products.list(&filters.query(sdk).await?).await?;
+            if json { output::json(&page) } else { print_page(&page) }
         }
         ProductCommand::Delete { id } => {
             let id = parse_id("id", &id)?;
@@ -60,15 +185,18 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
 
 pub(crate) fn table(products: &[Product]) {
     output::table(
-        ["id", "gtin", "sku", "title", "status", "version"],
+        ["id", "gtin", "sku", "title", "status", "price", "stock", "best offer"],
         products.iter().map(|p| {
+            let retail = p.prices.iter().find(|price| price.price_type == PriceType::Retail);
             [
                 p.id.to_string(),
                 output::or_dash(p.gtin.map(|g| g.to_string()).as_deref()),
                 output::or_dash(p.sku.as_ref().map(|s| s.as_str())),
                 p.title.clone(),
                 p.status.to_string(),
-                p.version.to_string(),
+                output::or_dash(retail.map(|price| price.amount.to_string()).as_deref()),
+                p.stock.available.to_string(),
+                output::or_dash(p.best_offer.as_ref().and_then(|o| o.cost).map(|c| c.to_string()).as_deref()),
             ]
         }),
     );

@@ -33,6 +33,29 @@ impl CurrencyCode {
         self.0.code()
     }
 
+    /// Minor units of a decimal amount written with a point (`12.5` EUR → 1250); more decimals than the
+    /// currency has are refused rather than rounded. `field` names the input in the error.
+    pub fn minor_units(&self, field: &str, text: &str) -> Result<i64, CatalogError> {
+        let invalid = |why: &str| CatalogError::invalid(field, format!("{text:?} {why}"));
+        let trimmed = text.trim();
+        let (negative, digits) = match trimmed.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, trimmed),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) {
+            return Err(invalid("is not a decimal amount like 12.50"));
+        }
+        let scale = self.minor_digits();
+        if fraction.len() > scale as usize {
+            return Err(invalid(&format!("has more than {scale} decimals for {}", self.as_str())));
+        }
+        let padded = format!("{whole}{fraction:0<width$}", width = scale as usize);
+        let amount: i64 = padded.parse().map_err(|_| invalid("is too large"))?;
+        Ok(if negative { -amount } else { amount })
+    }
+
     /// Digits after the decimal point: amounts are stored as integers of 10^-digits units.
     pub fn minor_digits(&self) -> u32 {
         self.0.exponent().map(u32::from).unwrap_or(0)
@@ -140,6 +163,18 @@ mod tests {
         let json = serde_json::to_string(&"usd".parse::<CurrencyCode>().unwrap()).unwrap();
         assert_eq!(json, "\"USD\"");
         assert!(serde_json::from_str::<CurrencyCode>("\"ABC\"").is_err());
+    }
+
+    #[test]
+    fn decimal_amounts_to_minor_units() {
+        let eur: CurrencyCode = "EUR".parse().unwrap();
+        assert_eq!(eur.minor_units("p", "12.5").unwrap(), 1250);
+        assert_eq!(eur.minor_units("p", "12").unwrap(), 1200);
+        assert_eq!(eur.minor_units("p", "-0.05").unwrap(), -5);
+        assert!(eur.minor_units("p", "1.234").is_err());
+        assert!(eur.minor_units("p", "1,5").is_err());
+        assert!(eur.minor_units("p", ".5").is_err());
+        assert_eq!("JPY".parse::<CurrencyCode>().unwrap().minor_units("p", "500").unwrap(), 500);
     }
 
     #[test]

@@ -25,3 +25,25 @@ where
         Ok(ApiJson(parse_json(text)?))
     }
 }
+
+/// Query-string parameters parsed into `T`: a parameter that does not fit is a 422 naming it.
+#[derive(Debug)]
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path.is_empty() || path == "." || path == "?" { "query".to_string() } else { path };
+            ApiError::from(InputError { field, reason: e.into_inner().to_string(), line: 1, column: 1 })
+        })
+    }
+}

@@ -2,6 +2,7 @@
 //! render; rules live in the core.
 
 mod brands;
+mod commerce;
 mod extract;
 mod products;
 mod suppliers;
@@ -10,9 +11,9 @@ use axum::Router;
 
 use crate::AppState;
 
-pub(crate) use extract::ApiJson;
+pub(crate) use extract::{ApiJson, ApiQuery};
 
 /// Every `/api/v1` route.
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().merge(brands::routes()).merge(suppliers::routes()).merge(products::routes())
+    Router::new().merge(brands::routes()).merge(suppliers::routes()).merge(products::routes()).merge(commerce::routes())
 }

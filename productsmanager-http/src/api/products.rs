@@ -5,18 +5,18 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use productsmanager_core::catalog::{NewProduct, Product, ProductPatch};
+use productsmanager_core::catalog::{NewProduct, Product, ProductPatch, ProductQuery};
 use productsmanager_core::input::{InputError, parse_id};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::ApiJson;
+use super::{ApiJson, ApiQuery};
 use crate::AppState;
 use crate::error::ApiError;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/products", post(create))
+        .route("/api/v1/products", get(list).post(create))
         .route("/api/v1/products/bulk-get", post(bulk_get))
         .route("/api/v1/products/{key}", get(find).put(update).patch(patch).delete(delete))
         .route("/api/v1/products/{id}/purge", post(purge))
@@ -52,6 +52,15 @@ async fn create(State(state): State<AppState>, ApiJson(input): ApiJson<NewProduc
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
+}
+
+/// `?brand_id=&supplier_id=&category_id=&status=&in_stock=&price_min=&price_max=&currency=&price_type=
+/// &updated_since=&sort=&descending=&limit=&cursor=`
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ProductQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.sdk.products().list(&query).await?))
 }
 
 /// By id, GTIN, SKU or ASIN.
