@@ -10,7 +10,9 @@ use futures_util::future::join_all;
 
 use crate::Result;
 use crate::cache::TieredCache;
-use crate::catalog::{BrandService, OfferService, PriceService, ProductService, StockService, SupplierService};
+use crate::catalog::{
+    BrandService, CategoryService, OfferService, PriceService, ProductService, StockService, SupplierService,
+};
 use crate::config::{Config, ConfigError, DatabaseLocation, StorageBackend};
 use crate::db::{self, Database, DatabaseRouter, DbError, DbPool, HealthReport, MigrationStatus, PoolRouter};
 
@@ -170,6 +172,11 @@ impl Sdk {
     /// Own stock levels.
     pub fn stock(&self) -> StockService {
         StockService::new(self.pool(Database::Catalog).clone(), self.cache().clone(), self.products())
+    }
+
+    /// Categories, taxonomies and product links.
+    pub fn categories(&self) -> CategoryService {
+        CategoryService::new(self.pool(Database::Catalog).clone(), self.cache().clone(), self.products())
     }
 
     fn connect_timeout(&self) -> u64 {

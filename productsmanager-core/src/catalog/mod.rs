@@ -4,6 +4,7 @@
 //! into typed values at the boundary ([`Gtin`], [`Sku`], …); every refusal is a [`CatalogError`] naming the field.
 
 mod brands;
+mod categories;
 mod codes;
 pub(crate) mod common;
 mod error;
@@ -15,6 +16,9 @@ mod stock;
 mod suppliers;
 
 pub use brands::{Brand, BrandPatch, BrandService, NewBrand};
+pub use categories::{
+    Category, CategoryNode, CategoryPatch, CategoryService, NewCategory, NewTaxonomy, Taxonomy, TaxonomyKind,
+};
 pub use codes::{CountryCode, CurrencyCode, Money};
 pub use error::CatalogError;
 pub use identifiers::{Asin, Gtin, GtinError, IdentifierError, Sku};

@@ -5,6 +5,7 @@
 
 mod brands;
 mod cache;
+mod categories;
 mod commerce;
 mod databases;
 mod listing;

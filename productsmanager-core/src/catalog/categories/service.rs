@@ -1,0 +1,259 @@
+//! [`CategoryService`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::model::TaxonomyRow;
+use super::{Category, CategoryNode, CategoryPatch, NewCategory, NewTaxonomy, Taxonomy, TaxonomyKind, repo};
+use crate::Result;
+use crate::cache::{CacheKind, TieredCache};
+use crate::catalog::common::{
+    db_error, duplicate_or_db, found, named_missing, now, optional_text, required_text, slug_or_from,
+};
+use crate::catalog::{CatalogError, ProductService};
+use crate::db::DbPool;
+
+const ENTITY: &str = "category";
+/// The own taxonomy used when a category names none.
+pub const DEFAULT_TAXONOMY: &str = "default";
+
+/// Category trees in several taxonomies, and product links. Trees are read through the cache (kind
+/// `categories`); any change to a taxonomy's categories drops its cached tree.
+#[derive(Debug, Clone)]
+pub struct CategoryService {
+    pool: DbPool,
+    cache: TieredCache,
+    products: ProductService,
+}
+
+impl CategoryService {
+    pub(crate) fn new(pool: DbPool, cache: TieredCache, products: ProductService) -> Self {
+        CategoryService { pool, cache, products }
+    }
+
+    fn tree_key(taxonomy_id: Uuid) -> String {
+        format!("tree:{taxonomy_id}")
+    }
+
+    async fn forget_tree(&self, taxonomy_id: Uuid) {
+        self.cache.invalidate(CacheKind::Categories, &Self::tree_key(taxonomy_id)).await;
+    }
+
+    /// Creates a taxonomy; its code is unique.
+    pub async fn create_taxonomy(&self, input: NewTaxonomy) -> Result<Taxonomy> {
+        let at = now();
+        let row = TaxonomyRow {
+            id: Uuid::now_v7(),
+            code: required_text("code", &input.code, 50)?,
+            name: required_text("name", &input.name, 200)?,
+            kind: input.kind.as_str().to_string(),
+            locale: optional_text("locale", input.locale.as_deref(), 20)?,
+            created_at: at,
+            updated_at: at,
+        };
+        repo::insert_taxonomy(&self.pool, &row)
+            .await
+            .map_err(|e| duplicate_or_db(e, "taxonomy", &[("code", &row.code)]))?;
+        Ok(row.into_taxonomy())
+    }
+
+    /// Every taxonomy, by code.
+    pub async fn taxonomies(&self) -> Result<Vec<Taxonomy>> {
+        Ok(repo::taxonomies(&self.pool).await.map_err(db_error)?.into_iter().map(TaxonomyRow::into_taxonomy).collect())
+    }
+
+    /// The taxonomy with this id or code; the `default` own taxonomy is made on first use.
+    pub async fn taxonomy(&self, key: Option<&str>) -> Result<Taxonomy> {
+        let key = key.map(str::trim).filter(|k| !k.is_empty()).unwrap_or(DEFAULT_TAXONOMY);
+        if let Ok(id) = Uuid::parse_str(key) {
+            return Ok(
+                found("taxonomy", id, repo::taxonomy_by_id(&self.pool, id).await.map_err(db_error)?)?.into_taxonomy()
+            );
+        }
+        if key == DEFAULT_TAXONOMY {
+            let at = now();
+            let row = TaxonomyRow {
+                id: Uuid::now_v7(),
+                code: DEFAULT_TAXONOMY.into(),
+                name: "Default".into(),
+                kind: TaxonomyKind::Own.as_str().into(),
+                locale: None,
+                created_at: at,
+                updated_at: at,
+            };
+            return Ok(repo::ensure_taxonomy(&self.pool, &row).await.map_err(db_error)?.into_taxonomy());
+        }
+        Ok(found("taxonomy", key, repo::taxonomy_by_code(&self.pool, key).await.map_err(db_error)?)?.into_taxonomy())
+    }
+
+    /// Creates a category under its parent, or as a root of its taxonomy. Slugs are unique among siblings.
+    pub async fn create(&self, input: NewCategory) -> Result<Category> {
+        let name = required_text("name", &input.name, 200)?;
+        let slug = slug_or_from("slug", input.slug.as_deref(), &name)?;
+        let id = Uuid::now_v7();
+        let (taxonomy_id, path, depth) = match input.parent_id {
+            Some(parent_id) => {
+                let parent = self.get(parent_id).await.map_err(|e| named_missing(e, "parent_id"))?;
+                if let Some(key) = input.taxonomy.as_deref() {
+                    let taxonomy = self.taxonomy(Some(key)).await?;
+                    if taxonomy.id != parent.taxonomy_id {
+                        return Err(CatalogError::invalid("parent_id", "the parent is in another taxonomy").into());
+                    }
+                }
+                (parent.taxonomy_id, format!("{}{id}/", parent.path), parent.depth + 1)
+            }
+            None => (self.taxonomy(input.taxonomy.as_deref()).await?.id, format!("/{id}/"), 0),
+        };
+        let at = now();
+        let category = Category {
+            id,
+            taxonomy_id,
+            parent_id: input.parent_id,
+            name,
+            slug,
+            external_id: optional_text("external_id", input.external_id.as_deref(), 200)?,
+            path,
+            depth,
+            position: input.position.unwrap_or(0),
+            created_at: at,
+            updated_at: at,
+        };
+        repo::insert(&self.pool, &category).await.map_err(|e| self.write_error(e, &category))?;
+        self.forget_tree(taxonomy_id).await;
+        Ok(category)
+    }
+
+    fn write_error(&self, error: sqlx::Error, category: &Category) -> crate::Error {
+        let external = category.external_id.clone().unwrap_or_default();
+        duplicate_or_db(error, ENTITY, &[("slug", &category.slug), ("external_id", &external)])
+    }
+
+    /// The category with this id.
+    pub async fn get(&self, id: Uuid) -> Result<Category> {
+        found(ENTITY, id, repo::by_id(&self.pool, id).await.map_err(db_error)?)
+    }
+
+    /// The whole tree of a taxonomy (id or code; `default` when `None`), children by position then name.
+    pub async fn tree(&self, taxonomy: Option<&str>) -> Result<Arc<Vec<CategoryNode>>> {
+        let taxonomy_id = self.taxonomy(taxonomy).await?.id;
+        let pool = &self.pool;
+        self.cache
+            .get_or_load(CacheKind::Categories, &Self::tree_key(taxonomy_id), || async move {
+                let all = repo::of_taxonomy(pool, taxonomy_id).await.map_err(db_error)?;
+                Ok(build_tree(all))
+            })
+            .await
+    }
+
+    /// The categories from the root down to this one.
+    pub async fn breadcrumbs(&self, id: Uuid) -> Result<Vec<Category>> {
+        let category = self.get(id).await?;
+        repo::by_ids(&self.pool, &category.ancestry()).await.map_err(db_error)
+    }
+
+    /// Renames, re-slugs, reorders or moves a category. A move takes the subtree along and is refused when the
+    /// new parent is the category itself or below it (a cycle) or in another taxonomy.
+    pub async fn update(&self, id: Uuid, patch: CategoryPatch) -> Result<Category> {
+        let mut category = self.get(id).await?;
+        if let Some(name) = patch.name {
+            category.name = required_text("name", &name, 200)?;
+        }
+        if let Some(slug) = patch.slug {
+            category.slug = slug_or_from("slug", Some(&slug), &category.name)?;
+        }
+        if let Some(external_id) = patch.external_id {
+            category.external_id = optional_text("external_id", external_id.as_deref(), 200)?;
+        }
+        if let Some(position) = patch.position {
+            category.position = position;
+        }
+        let mut moved = None;
+        if let Some(new_parent) = patch.parent_id
+            && new_parent != category.parent_id
+        {
+            let (new_path, new_depth) = match new_parent {
+                Some(parent_id) => {
+                    let parent = self.get(parent_id).await.map_err(|e| named_missing(e, "parent_id"))?;
+                    if parent.path.starts_with(&category.path) {
+                        return Err(CatalogError::invalid(
+                            "parent_id",
+                            "category cycle: the new parent is the category itself or below it",
+                        )
+                        .into());
+                    }
+                    if parent.taxonomy_id != category.taxonomy_id {
+                        return Err(CatalogError::invalid("parent_id", "the new parent is in another taxonomy").into());
+                    }
+                    (format!("{}{id}/", parent.path), parent.depth + 1)
+                }
+                None => (format!("/{id}/"), 0),
+            };
+            moved = Some((category.path.clone(), new_path.clone(), new_depth - category.depth));
+            category.parent_id = new_parent;
+            category.path = new_path;
+            category.depth = new_depth;
+        }
+        let at = now();
+        category.updated_at = at;
+        let move_args = moved.as_ref().map(|(old, new, change)| (old.as_str(), new.as_str(), *change));
+        repo::update(&self.pool, &category, move_args, at).await.map_err(|e| self.write_error(e, &category))?;
+        self.forget_tree(category.taxonomy_id).await;
+        Ok(category)
+    }
+
+    /// Deletes a category with no children and no products.
+    pub async fn delete(&self, id: Uuid) -> Result<()> {
+        let category = self.get(id).await?;
+        let (children, products) = repo::usage(&self.pool, id).await.map_err(db_error)?;
+        if children || products {
+            let users = if children { "sub-categories" } else { "products" };
+            return Err(CatalogError::InUse { entity: ENTITY, key: id.to_string(), users: users.into() }.into());
+        }
+        if !repo::delete(&self.pool, id).await.map_err(db_error)? {
+            return Err(CatalogError::not_found(ENTITY, id).into());
+        }
+        self.forget_tree(category.taxonomy_id).await;
+        Ok(())
+    }
+
+    /// Puts a product in a category (again: updates whether it is the primary one).
+    pub async fn link(&self, product_id: Uuid, category_id: Uuid, primary: bool) -> Result<()> {
+        self.products.get(product_id).await.map_err(|e| named_missing(e, "product_id"))?;
+        self.get(category_id).await.map_err(|e| named_missing(e, "category_id"))?;
+        repo::link(&self.pool, product_id, category_id, primary, now()).await.map_err(db_error)
+    }
+
+    /// Takes a product out of a category.
+    pub async fn unlink(&self, product_id: Uuid, category_id: Uuid) -> Result<()> {
+        if repo::unlink(&self.pool, product_id, category_id).await.map_err(db_error)? {
+            Ok(())
+        } else {
+            Err(CatalogError::not_found("category link", format!("{product_id} in {category_id}")).into())
+        }
+    }
+
+    /// The categories a product is in, every taxonomy, primary first.
+    pub async fn of_product(&self, product_id: Uuid) -> Result<Vec<Category>> {
+        repo::of_product(&self.pool, product_id).await.map_err(db_error)
+    }
+}
+
+/// Nests categories (ordered by depth, then position) under their parents.
+fn build_tree(all: Vec<Category>) -> Vec<CategoryNode> {
+    let mut children: HashMap<Option<Uuid>, Vec<Category>> = HashMap::new();
+    for category in all {
+        children.entry(category.parent_id).or_default().push(category);
+    }
+    fn attach(parent: Option<Uuid>, children: &mut HashMap<Option<Uuid>, Vec<Category>>) -> Vec<CategoryNode> {
+        let own = children.remove(&parent).unwrap_or_default();
+        own.into_iter()
+            .map(|category| {
+                let nested = attach(Some(category.id), children);
+                CategoryNode { category, children: nested }
+            })
+            .collect()
+    }
+    attach(None, &mut children)
+}
