@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use productsmanager_core::{Config, ErrorKind, Sdk};
 
+use commands::categories::CategoryCommand;
 use commands::commerce::{OfferCommand, PriceCommand, StockCommand};
 use commands::entity::EntityCommand;
 use commands::products::ProductCommand;
@@ -50,6 +51,11 @@ enum Command {
     Brands {
         #[command(subcommand)]
         command: EntityCommand,
+    },
+    /// Categories and their trees.
+    Categories {
+        #[command(subcommand)]
+        command: CategoryCommand,
     },
     /// Products.
     Products {
@@ -139,6 +145,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Brands { command } => with_sdk(config, async |sdk| commands::brands::run(sdk, command).await).await,
         Command::Products { command } => {
             with_sdk(config, async |sdk| commands::products::run(sdk, command).await).await
+        }
+        Command::Categories { command } => {
+            with_sdk(config, async |sdk| commands::categories::run(sdk, command).await).await
         }
         Command::Offers { command } => {
             with_sdk(config, async |sdk| commands::commerce::offers(sdk, command).await).await

@@ -366,3 +366,34 @@ fn listing_offers_prices_and_stock_commands() {
     assert_eq!(json_of(&["prices", "list", "P1", "--current", "--json"])[0]["amount"]["amount_minor"], 2550);
     assert_eq!(json_of(&["stock", "list", "P2", "--json"])[0]["quantity"], 4);
 }
+
+#[test]
+fn categories_commands_and_tree() {
+    let (_dir, vars) = data_dir();
+    let json_of = |args: &[&str]| -> serde_json::Value {
+        let output = run(&vars, args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let tools = json_of(&["categories", "create", "--json", r#"{"name": "Tools"}"#]);
+    let tools_id = tools["id"].as_str().unwrap();
+    let drills =
+        json_of(&["categories", "create", "--json", &format!(r#"{{"name": "Drills", "parent_id": "{tools_id}"}}"#)]);
+    let drills_id = drills["id"].as_str().unwrap();
+    let tree = text(&run(&vars, &["categories", "tree"]).stdout);
+    assert!(tree.contains("Tools") && tree.contains("  Drills"), "{tree}");
+    let shown = text(&run(&vars, &["categories", "get", drills_id]).stdout);
+    assert!(shown.contains("Tools > Drills"), "{shown}");
+    assert_eq!(json_of(&["categories", "list", "--json"]).as_array().unwrap().len(), 2);
+    let output =
+        run(&vars, &["categories", "update", tools_id, "--json", &format!(r#"{{"parent_id": "{drills_id}"}}"#)]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("cycle"), "{}", text(&output.stderr));
+    json_of(&["products", "create", "--json", r#"{"sku": "D1", "title": "Drill"}"#]);
+    assert!(run(&vars, &["categories", "link", "D1", drills_id, "--primary"]).status.success());
+    let listed = json_of(&["products", "list", "--category", tools_id, "--json"]);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(run(&vars, &["categories", "delete", drills_id]).status.code(), Some(5));
+    assert!(run(&vars, &["categories", "unlink", "D1", drills_id]).status.success());
+    assert!(run(&vars, &["categories", "delete", drills_id]).status.success());
+}

@@ -349,7 +349,47 @@ async fn listing_and_commerce_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+async fn categories_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "categories_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let tools = request(addr, "POST", "/api/v1/categories", "", Some(r#"{"name": "Tools"}"#)).await;
+    assert_eq!(tools.status, 201, "{}", tools.body);
+    let tools_id = tools.json()["id"].as_str().unwrap().to_string();
+    let body = format!(r#"{{"name": "Drills", "parent_id": "{tools_id}"}}"#);
+    let drills_id =
+        request(addr, "POST", "/api/v1/categories", "", Some(&body)).await.json()["id"].as_str().unwrap().to_string();
+    let tree = get(addr, "/api/v1/categories", "").await.json();
+    assert_eq!(tree[0]["name"], "Tools");
+    assert_eq!(tree[0]["children"][0]["name"], "Drills");
+    let crumbs = get(addr, &format!("/api/v1/categories/{drills_id}/breadcrumbs"), "").await.json();
+    assert_eq!(crumbs.as_array().unwrap().len(), 2);
+    let cycle = request(
+        addr,
+        "PATCH",
+        &format!("/api/v1/categories/{tools_id}"),
+        "",
+        Some(&format!(r#"{{"parent_id": "{drills_id}"}}"#)),
+    )
+    .await;
+    assert_eq!((cycle.status, cycle.json()["field"].as_str()), (422, Some("parent_id")));
+    let product =
+        request(addr, "POST", "/api/v1/products", "", Some(r#"{"sku": "D1", "title": "Drill"}"#)).await.json();
+    let product_id = product["id"].as_str().unwrap();
+    let linked =
+        request(addr, "PUT", &format!("/api/v1/products/{product_id}/categories/{drills_id}?primary=true"), "", None)
+            .await;
+    assert_eq!(linked.status, 204, "{}", linked.body);
+    let listed = get(addr, &format!("/api/v1/products?category_id={tools_id}"), "").await.json();
+    assert_eq!(listed["items"][0]["id"], product_id);
+    assert_eq!(request(addr, "DELETE", &format!("/api/v1/categories/{drills_id}"), "", None).await.status, 409);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    categories_over_http,
     listing_and_commerce_over_http,
     products_over_http,
     health_routes_report_seven_databases,

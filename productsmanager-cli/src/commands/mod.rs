@@ -1,6 +1,7 @@
 //! One module per command group. Each parses its arguments, calls the SDK and prints.
 
 pub(crate) mod brands;
+pub(crate) mod categories;
 pub(crate) mod commerce;
 pub(crate) mod entity;
 pub(crate) mod products;

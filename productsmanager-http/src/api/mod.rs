@@ -2,6 +2,7 @@
 //! render; rules live in the core.
 
 mod brands;
+mod categories;
 mod commerce;
 mod extract;
 mod products;
@@ -15,5 +16,10 @@ pub(crate) use extract::{ApiJson, ApiQuery};
 
 /// Every `/api/v1` route.
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().merge(brands::routes()).merge(suppliers::routes()).merge(products::routes()).merge(commerce::routes())
+    Router::new()
+        .merge(brands::routes())
+        .merge(suppliers::routes())
+        .merge(products::routes())
+        .merge(commerce::routes())
+        .merge(categories::routes())
 }
