@@ -361,6 +361,12 @@ fn listing_offers_prices_and_stock_commands() {
     assert_eq!(output.status.code(), Some(3));
     assert!(text(&output.stderr).contains("price_min"), "{}", text(&output.stderr));
 
+    let found = json_of(&["products", "search", "product 1", "--json"]);
+    assert_eq!(found["items"][0]["id"], ids[1].as_str());
+    let found = json_of(&["products", "search", "product", "--brand", "acme", "--json"]);
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    assert!(text(&run(&vars, &["products", "search", "S-1"]).stdout).contains("Product 1"));
+    assert_eq!(text(&run(&vars, &["products", "reindex"]).stdout).trim(), "3 products indexed");
     let offers = text(&run(&vars, &["offers", "list", "P1"]).stdout);
     assert!(offers.contains("9.90 EUR") && offers.contains('*'), "{offers}");
     assert_eq!(json_of(&["prices", "list", "P1", "--current", "--json"])[0]["amount"]["amount_minor"], 2550);

@@ -37,6 +37,16 @@ pub(crate) enum ProductCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Full-text search (title, description, brand, SKU, GTIN, supplier SKU) with the list filters.
+    Search {
+        query: String,
+        #[command(flatten)]
+        filters: Box<ListFilters>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the search index of every product (repairs; writes keep it current).
+    Reindex,
     /// Delete a product (softly: `purge` removes it for good).
     Delete { id: String },
     /// Remove a deleted product for good.
@@ -102,6 +112,7 @@ impl ListFilters {
             Ok(Some(currency.minor_units(field, &text)?))
         };
         Ok(ProductQuery {
+            q: None,
             brand_id: match self.brand {
                 Some(key) => Some(sdk.brands().find(&key).await?.id),
                 None => None,
@@ -169,6 +180,11 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
             let page = products.list(&filters.query(sdk).await?).await?;
             if json { output::json(&page) } else { print_page(&page) }
         }
+        ProductCommand::Search { query, filters, json } => {
+            let page = products.search(&query, &filters.query(sdk).await?).await?;
+            if json { output::json(&page) } else { print_page(&page) }
+        }
+        ProductCommand::Reindex => println!("{} products indexed", products.reindex().await?),
         ProductCommand::Delete { id } => {
             let id = parse_id("id", &id)?;
             products.delete(id).await?;

@@ -10,4 +10,5 @@ mod commerce;
 mod databases;
 mod listing;
 mod products;
+mod search;
 mod suppliers;

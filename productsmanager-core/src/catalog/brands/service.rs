@@ -125,6 +125,10 @@ impl BrandService {
             Err(e) => return Err(Self::write_error(e, &brand)),
         }
         self.forget(brand.id).await;
+        // Products are found by their brand's name.
+        if let Err(e) = crate::catalog::products::search::refresh_brand(&self.pool, brand.id).await {
+            tracing::error!(brand = %brand.id, error = %e, "search documents not refreshed; run `products reindex`");
+        }
         Ok(brand)
     }
 

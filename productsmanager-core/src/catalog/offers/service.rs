@@ -64,8 +64,10 @@ impl OfferService {
         };
         let stored = repo::upsert(&self.pool, &row).await.map_err(db_error)?;
         self.forget_product(stored.product_id).await;
+        self.products.refresh_search(stored.product_id).await;
         if let Some(previous) = previous.filter(|p| *p != stored.product_id) {
             self.forget_product(previous).await;
+            self.products.refresh_search(previous).await;
         }
         Ok(stored.into_offer())
     }
@@ -81,6 +83,7 @@ impl OfferService {
         match repo::delete(&self.pool, id).await.map_err(db_error)? {
             Some(product_id) => {
                 self.forget_product(product_id).await;
+                self.products.refresh_search(product_id).await;
                 Ok(())
             }
             None => Err(CatalogError::not_found("offer", id).into()),

@@ -3,6 +3,7 @@
 mod model;
 mod query;
 mod repo;
+pub(crate) mod search;
 mod service;
 
 pub use model::{Attribute, AttributeValue, NewProduct, Product, ProductPatch, ProductStatus};

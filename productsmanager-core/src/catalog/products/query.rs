@@ -29,6 +29,10 @@ pub enum ProductSort {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
+    /// Full-text search words; with them the listing is a search, ranked by relevance (sort is ignored and the
+    /// cursor is an offset).
+    #[serde(default)]
+    pub q: Option<String>,
     #[serde(default)]
     pub brand_id: Option<Uuid>,
     /// Products offered by this supplier.

@@ -206,26 +206,13 @@ pub(super) async fn purge_before(pool: &DbPool, before: DateTime<Utc>) -> Result
     with_pool!(pool, |p| sqlx::query(PURGE_BEFORE).bind(before).execute(p).await.map(|d| d.rows_affected()))
 }
 
-/// One page of live products matching `query`, after `cursor`, at most `limit` of them (ask for one more than
-/// the page to learn whether another page follows). Filters are `exists` subqueries, so a product matching
-/// through several offers or prices still comes once.
-pub(super) async fn list(
-    pool: &DbPool,
-    query: &ProductQuery,
-    cursor: Option<&Cursor>,
-    limit: u32,
-    at: DateTime<Utc>,
-) -> Result<Vec<ProductRow>, sqlx::Error> {
-    let (column, direction, comparison) = match (query.sort, query.descending) {
-        (ProductSort::UpdatedAt, false) => ("p.updated_at", "asc", ">"),
-        (ProductSort::UpdatedAt, true) => ("p.updated_at", "desc", "<"),
-        (ProductSort::CreatedAt, false) => ("p.created_at", "asc", ">"),
-        (ProductSort::CreatedAt, true) => ("p.created_at", "desc", "<"),
-        (ProductSort::Title, false) => ("p.title", "asc", ">"),
-        (ProductSort::Title, true) => ("p.title", "desc", "<"),
-    };
-    with_pool!(pool, |p| {
-        let mut sql = QueryBuilder::new(LIST);
+/// Appends the filters of a [`ProductQuery`] as `and …` clauses to a query over `products p` (shared by listing
+/// and search). `exists` subqueries, so a product matching through several offers or prices comes once.
+macro_rules! push_filters {
+    ($sql:expr, $query:expr, $at:expr) => {{
+        let sql = &mut $sql;
+        let query: &ProductQuery = $query;
+        let at: DateTime<Utc> = $at;
         if let Some(brand_id) = query.brand_id {
             sql.push(" and p.brand_id = ").push_bind(brand_id);
         }
@@ -271,6 +258,31 @@ pub(super) async fn list(
             }
             sql.push(")");
         }
+    }};
+}
+pub(super) use push_filters;
+
+/// One page of live products matching `query`, after `cursor`, at most `limit` of them (ask for one more than
+/// the page to learn whether another page follows). Filters are `exists` subqueries, so a product matching
+/// through several offers or prices still comes once.
+pub(super) async fn list(
+    pool: &DbPool,
+    query: &ProductQuery,
+    cursor: Option<&Cursor>,
+    limit: u32,
+    at: DateTime<Utc>,
+) -> Result<Vec<ProductRow>, sqlx::Error> {
+    let (column, direction, comparison) = match (query.sort, query.descending) {
+        (ProductSort::UpdatedAt, false) => ("p.updated_at", "asc", ">"),
+        (ProductSort::UpdatedAt, true) => ("p.updated_at", "desc", "<"),
+        (ProductSort::CreatedAt, false) => ("p.created_at", "asc", ">"),
+        (ProductSort::CreatedAt, true) => ("p.created_at", "desc", "<"),
+        (ProductSort::Title, false) => ("p.title", "asc", ">"),
+        (ProductSort::Title, true) => ("p.title", "desc", "<"),
+    };
+    with_pool!(pool, |p| {
+        let mut sql = QueryBuilder::new(LIST);
+        push_filters!(sql, query, at);
         if let Some(cursor) = cursor {
             sql.push(format_args!(" and ({column}, p.id) {comparison} ("));
             match &cursor.key {
@@ -288,6 +300,6 @@ const LIST: &str = "select p.id, p.gtin, p.asin, p.sku, p.title, p.description, 
      p.created_at, p.updated_at, p.deleted_at from products p where p.deleted_at is null";
 
 /// Own stock available, or an available supplier offer with stock.
-const IN_STOCK: &str = "exists (select 1 from product_stocks s where s.product_id = p.id \
+pub(super) const IN_STOCK: &str = "exists (select 1 from product_stocks s where s.product_id = p.id \
      and s.quantity - s.reserved > 0) \
      or exists (select 1 from supplier_products o where o.product_id = p.id and o.is_available and o.stock > 0)";

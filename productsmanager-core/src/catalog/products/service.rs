@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::model::{AttributeRow, ProductParts, ProductRow};
 use super::query::{Cursor, CursorKey, Page, ProductQuery, ProductSort};
 use super::repo::{self, Identifier};
+use super::search::{self, Exact};
 use super::{Attribute, AttributeValue, NewProduct, Product, ProductPatch};
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
@@ -108,6 +109,23 @@ fn validated(
     Ok((row, attribute_rows))
 }
 
+/// Deepest result offset a search pages to.
+const MAX_SEARCH_OFFSET: u32 = 10_000;
+
+/// The words of a search: letters and digits, lower-cased; at most ten, each at most 50 characters.
+fn search_terms(text: &str) -> Result<Vec<String>, CatalogError> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(|t| t.chars().take(50).collect::<String>().to_lowercase())
+        .take(10)
+        .collect();
+    if terms.is_empty() {
+        return Err(CatalogError::invalid("q", "give at least one word or number to search for"));
+    }
+    Ok(terms)
+}
+
 /// Maps a failed write: a taken identifier is `Duplicate`, an unknown brand is `Invalid`.
 fn write_error(error: sqlx::Error, row: &ProductRow) -> crate::Error {
     if let sqlx::Error::Database(e) = &error
@@ -194,6 +212,7 @@ impl ProductService {
     pub async fn create(&self, input: NewProduct) -> Result<Product> {
         let (row, attributes) = validated(Uuid::now_v7(), &input, 1, now())?;
         repo::insert(&self.pool, &row, &attributes).await.map_err(|e| write_error(e, &row))?;
+        self.refresh_search(row.id).await;
         let attributes = attributes.into_iter().filter_map(AttributeRow::into_attribute).collect();
         Ok(row.into_product(ProductParts { attributes, ..Default::default() }))
     }
@@ -263,7 +282,12 @@ impl ProductService {
     /// One page of live products matching `query`, each with attributes, current prices, stock and best offer.
     /// Always five queries (the page, then one each for attributes, prices, offers and stock), whatever the page
     /// size; `tests/query_count.rs` counts them.
+    ///
+    /// With `query.q`, this is [`ProductService::search`].
     pub async fn list(&self, query: &ProductQuery) -> Result<Page<Product>> {
+        if let Some(text) = query.q.as_deref() {
+            return self.search(text, query).await;
+        }
         query.check()?;
         let limit = query.page_size()?;
         let cursor = query.cursor.as_deref().map(|c| Cursor::decode(c, query)).transpose()?;
@@ -287,6 +311,43 @@ impl ProductService {
             _ => None,
         };
         Ok(Page { items: self.assemble(rows).await?, next_cursor })
+    }
+
+    /// Full-text search over title, description, brand, SKU, GTIN, ASIN and supplier SKUs, with the listing's
+    /// filters. Every word must match (as a prefix: `dri` finds "drill"); an exact GTIN, SKU or supplier SKU
+    /// comes first, then the most relevant. Pages by offset: `next_cursor` is the offset of the next page.
+    pub async fn search(&self, text: &str, query: &ProductQuery) -> Result<Page<Product>> {
+        query.check()?;
+        let terms = search_terms(text)?;
+        let limit = query.page_size()?;
+        let offset = match query.cursor.as_deref() {
+            None => 0,
+            Some(cursor) => cursor.parse::<u32>().ok().filter(|o| *o <= MAX_SEARCH_OFFSET).ok_or_else(|| {
+                CatalogError::invalid("cursor", "not a cursor of this search; start again without one")
+            })?,
+        };
+        let exact = Exact { gtin: text.parse::<Gtin>().ok().map(|g| g.as_gtin14()), code: text.trim().to_string() };
+        let mut rows =
+            search::search(&self.pool, &terms, &exact, query, limit + 1, offset, now()).await.map_err(db_error)?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = (more && offset + limit <= MAX_SEARCH_OFFSET).then(|| (offset + limit).to_string());
+        Ok(Page { items: self.assemble(rows).await?, next_cursor })
+    }
+
+    /// Rebuilds the search index of every live product; returns how many were indexed. For repairs: writes keep
+    /// it current.
+    pub async fn reindex(&self) -> Result<u64> {
+        search::rebuild(&self.pool).await.map_err(db_error)
+    }
+
+    /// Rewrites a product's search document after a write. A failure leaves the document stale, not the write
+    /// undone (the write has committed): it is logged and counted, and `reindex` repairs it.
+    pub(crate) async fn refresh_search(&self, id: Uuid) {
+        if let Err(e) = search::refresh(&self.pool, id).await {
+            metrics::counter!("search_index_errors_total").increment(1);
+            tracing::error!(product = %id, error = %e, "search document not refreshed; run `products reindex`");
+        }
     }
 
     /// Replaces every field of a product. With `input.version`, refuses if the product changed since.
@@ -320,6 +381,9 @@ impl ProductService {
         let id = row.id;
         let written = repo::update(&self.pool, &row, &attributes, expected).await.map_err(|e| write_error(e, &row))?;
         self.forget(id).await;
+        if written {
+            self.refresh_search(id).await;
+        }
         if !written {
             // Deleted meanwhile, or changed by someone else.
             let now_stored = repo::by_id(&self.pool, id).await.map_err(db_error)?;
@@ -343,6 +407,7 @@ impl ProductService {
     pub async fn delete(&self, id: Uuid) -> Result<()> {
         let deleted = repo::soft_delete(&self.pool, id, now()).await.map_err(db_error)?;
         self.forget(id).await;
+        self.refresh_search(id).await;
         if deleted { Ok(()) } else { Err(CatalogError::not_found(ENTITY, id).into()) }
     }
 
