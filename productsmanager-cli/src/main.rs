@@ -14,6 +14,7 @@ use commands::categories::CategoryCommand;
 use commands::commerce::{OfferCommand, PriceCommand, StockCommand};
 use commands::entity::EntityCommand;
 use commands::products::ProductCommand;
+use commands::relations::{BundleCommand, SeoCommand, VariantCommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "productsmanager", version, about = "ProductsManager: supplier catalogs in, clean catalog out")]
@@ -81,6 +82,21 @@ enum Command {
     Stock {
         #[command(subcommand)]
         command: StockCommand,
+    },
+    /// Variants of parent products.
+    Variants {
+        #[command(subcommand)]
+        command: VariantCommand,
+    },
+    /// Bundles.
+    Bundles {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
+    /// SEO metadata per locale.
+    Seo {
+        #[command(subcommand)]
+        command: SeoCommand,
     },
 }
 
@@ -156,6 +172,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             with_sdk(config, async |sdk| commands::commerce::prices(sdk, command).await).await
         }
         Command::Stock { command } => with_sdk(config, async |sdk| commands::commerce::stock(sdk, command).await).await,
+        Command::Variants { command } => {
+            with_sdk(config, async |sdk| commands::relations::variants(sdk, command).await).await
+        }
+        Command::Bundles { command } => {
+            with_sdk(config, async |sdk| commands::relations::bundles(sdk, command).await).await
+        }
+        Command::Seo { command } => with_sdk(config, async |sdk| commands::relations::seo(sdk, command).await).await,
         Command::Suppliers { command } => {
             with_sdk(config, async |sdk| commands::suppliers::run(sdk, command).await).await
         }

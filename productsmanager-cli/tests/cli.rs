@@ -403,3 +403,36 @@ fn categories_commands_and_tree() {
     assert!(run(&vars, &["categories", "unlink", "D1", drills_id]).status.success());
     assert!(run(&vars, &["categories", "delete", drills_id]).status.success());
 }
+
+#[test]
+fn variants_bundles_and_seo_commands() {
+    let (_dir, vars) = data_dir();
+    let json_of = |args: &[&str]| -> serde_json::Value {
+        let output = run(&vars, args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let mut ids = Vec::new();
+    for sku in ["SHIRT", "SHIRT-S", "KIT"] {
+        ids.push(
+            json_of(&["products", "create", "--json", &format!(r#"{{"sku": "{sku}", "title": "{sku}"}}"#)])["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    json_of(&[
+        "variants",
+        "set",
+        "--json",
+        &format!(r#"{{"parent_product_id": "{}", "product_id": "{}", "options": {{"size": "S"}}}}"#, ids[0], ids[1]),
+    ]);
+    assert!(text(&run(&vars, &["variants", "list", "SHIRT"]).stdout).contains("size=S"));
+    json_of(&["bundles", "set", "KIT", "--json", &format!(r#"[{{"product_id": "{}", "quantity": 3}}]"#, ids[1])]);
+    assert_eq!(json_of(&["bundles", "get", "KIT", "--json"])["items"][0]["quantity"], 3);
+    assert_eq!(run(&vars, &["bundles", "get", "SHIRT"]).status.code(), Some(4));
+    json_of(&["seo", "set", "--json", &format!(r#"{{"product_id": "{}", "locale": "de", "slug": "hemd"}}"#, ids[0])]);
+    assert!(text(&run(&vars, &["seo", "list", "SHIRT"]).stdout).contains("hemd"));
+    assert!(run(&vars, &["variants", "remove", "SHIRT-S"]).status.success());
+    assert!(run(&vars, &["bundles", "remove", "KIT"]).status.success());
+}

@@ -11,7 +11,8 @@ use futures_util::future::join_all;
 use crate::Result;
 use crate::cache::TieredCache;
 use crate::catalog::{
-    BrandService, CategoryService, OfferService, PriceService, ProductService, StockService, SupplierService,
+    BrandService, BundleService, CategoryService, OfferService, PriceService, ProductService, SeoService, StockService,
+    SupplierService, VariantService,
 };
 use crate::config::{Config, ConfigError, DatabaseLocation, StorageBackend};
 use crate::db::{self, Database, DatabaseRouter, DbError, DbPool, HealthReport, MigrationStatus, PoolRouter};
@@ -177,6 +178,21 @@ impl Sdk {
     /// Categories, taxonomies and product links.
     pub fn categories(&self) -> CategoryService {
         CategoryService::new(self.pool(Database::Catalog).clone(), self.cache().clone(), self.products())
+    }
+
+    /// Variants of parent products.
+    pub fn variants(&self) -> VariantService {
+        VariantService::new(self.pool(Database::Catalog).clone(), self.products())
+    }
+
+    /// Bundles.
+    pub fn bundles(&self) -> BundleService {
+        BundleService::new(self.pool(Database::Catalog).clone(), self.products())
+    }
+
+    /// SEO metadata per locale.
+    pub fn seo(&self) -> SeoService {
+        SeoService::new(self.pool(Database::Catalog).clone(), self.products())
     }
 
     fn connect_timeout(&self) -> u64 {

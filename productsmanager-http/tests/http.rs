@@ -388,7 +388,41 @@ async fn categories_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+async fn relations_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "relations_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let mut ids = Vec::new();
+    for sku in ["SHIRT", "SHIRT-S", "KIT"] {
+        let body = format!(r#"{{"sku": "{sku}", "title": "{sku}"}}"#);
+        ids.push(
+            request(addr, "POST", "/api/v1/products", "", Some(&body)).await.json()["id"].as_str().unwrap().to_string(),
+        );
+    }
+    let variant =
+        format!(r#"{{"parent_product_id": "{}", "product_id": "{}", "options": {{"size": "S"}}}}"#, ids[0], ids[1]);
+    assert_eq!(request(addr, "PUT", "/api/v1/variants", "", Some(&variant)).await.status, 200);
+    assert_eq!(get(addr, &format!("/api/v1/products/{}/variants", ids[0]), "").await.json()[0]["options"]["size"], "S");
+    let bundle = format!(r#"{{"items": [{{"product_id": "{}", "quantity": 2}}]}}"#, ids[1]);
+    assert_eq!(
+        request(addr, "PUT", &format!("/api/v1/products/{}/bundle", ids[2]), "", Some(&bundle)).await.status,
+        200
+    );
+    assert_eq!(get(addr, &format!("/api/v1/products/{}/bundle", ids[2]), "").await.json()["items"][0]["quantity"], 2);
+    assert_eq!(get(addr, &format!("/api/v1/products/{}/bundle", ids[0]), "").await.status, 404);
+    let bad = format!(r#"{{"items": [{{"product_id": "{}", "quantity": 0}}]}}"#, ids[1]);
+    let reply = request(addr, "PUT", &format!("/api/v1/products/{}/bundle", ids[2]), "", Some(&bad)).await;
+    assert_eq!((reply.status, reply.json()["field"].as_str()), (422, Some("items[0].quantity")));
+    let seo = format!(r#"{{"product_id": "{}", "locale": "en", "meta_title": "Red shirt"}}"#, ids[0]);
+    assert_eq!(request(addr, "PUT", "/api/v1/seo", "", Some(&seo)).await.json()["slug"], "red-shirt");
+    assert_eq!(get(addr, &format!("/api/v1/products/{}/seo", ids[0]), "").await.json().as_array().unwrap().len(), 1);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    relations_over_http,
     categories_over_http,
     listing_and_commerce_over_http,
     products_over_http,

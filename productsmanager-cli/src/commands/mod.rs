@@ -5,5 +5,6 @@ pub(crate) mod categories;
 pub(crate) mod commerce;
 pub(crate) mod entity;
 pub(crate) mod products;
+pub(crate) mod relations;
 pub(crate) mod suppliers;
 pub(crate) mod system;

@@ -14,6 +14,7 @@ mod prices;
 mod products;
 mod stock;
 mod suppliers;
+mod variants;
 
 pub use brands::{Brand, BrandPatch, BrandService, NewBrand};
 pub use categories::{
@@ -30,3 +31,6 @@ pub use products::{
 };
 pub use stock::{NewStockLevel, StockLevel, StockService, StockTotal};
 pub use suppliers::{NewSupplier, Supplier, SupplierPatch, SupplierService};
+pub use variants::{
+    Bundle, BundleItem, BundleService, NewBundleItem, NewSeo, NewVariant, Seo, SeoService, Variant, VariantService,
+};

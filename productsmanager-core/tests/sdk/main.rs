@@ -10,5 +10,6 @@ mod commerce;
 mod databases;
 mod listing;
 mod products;
+mod relations;
 mod search;
 mod suppliers;

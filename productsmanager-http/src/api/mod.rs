@@ -6,6 +6,7 @@ mod categories;
 mod commerce;
 mod extract;
 mod products;
+mod relations;
 mod suppliers;
 
 use axum::Router;
@@ -22,4 +23,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(products::routes())
         .merge(commerce::routes())
         .merge(categories::routes())
+        .merge(relations::routes())
 }

@@ -1,0 +1,9 @@
+//! Variants (a parent product with axes such as size and colour; each child is a product), bundles (a product
+//! sold as a set of others) and SEO metadata per locale: the relations between products.
+
+mod model;
+mod repo;
+mod service;
+
+pub use model::{Bundle, BundleItem, NewBundleItem, NewSeo, NewVariant, Seo, Variant};
+pub use service::{BundleService, SeoService, VariantService};
