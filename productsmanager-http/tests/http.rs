@@ -464,6 +464,13 @@ async fn metrics_count_requests_by_route_and_show_pools() {
     for _ in 0..3 {
         assert_eq!(get(server.addr, "/health/db", "").await.status, 200);
     }
+    let product = request(server.addr, "POST", "/api/v1/products", "", Some(r#"{"sku": "M1", "title": "m"}"#)).await;
+    for _ in 0..2 {
+        assert_eq!(
+            get(server.addr, &format!("/api/v1/products/{}", product.json()["id"].as_str().unwrap()), "").await.status,
+            200
+        );
+    }
     let reply = get(server.addr, "/metrics", "").await;
     assert_eq!(reply.status, 200);
     assert!(reply.header("content-type").unwrap().starts_with("text/plain"));
@@ -478,6 +485,13 @@ async fn metrics_count_requests_by_route_and_show_pools() {
     let count: f64 = requests.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 3.0, "{requests}");
     assert!(text.contains("http_request_duration_seconds_bucket{"), "no latency histogram:\n{text}");
+    let cache_hit = text.lines().any(|l| {
+        l.starts_with("cache_requests_total{")
+            && l.contains("kind=\"products\"")
+            && l.contains("result=\"hit\"")
+            && l.contains("tier=\"l1\"")
+    });
+    assert!(cache_hit, "no L1 hit counter for products:\n{text}");
     for db in Database::ALL {
         let gauge = format!("db_pool_connections_max{{database=\"{}\"}}", db.name());
         assert!(text.contains(&gauge), "missing {gauge}");

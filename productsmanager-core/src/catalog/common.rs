@@ -33,6 +33,22 @@ pub(crate) fn duplicate_or_db(error: sqlx::Error, entity: &'static str, fields: 
     db_error(error)
 }
 
+/// Cache key of the search-results generation: search results are cached under it, and every catalog write
+/// drops it, so a search never serves results from before a write (see [`catalog_changed`]).
+pub(crate) const SEARCH_GENERATION: &str = "generation";
+
+/// After a write that can change search results (products, offers, prices, stock, brand names, category links):
+/// drops the search-results generation here and, through Redis, on every instance.
+pub(crate) async fn catalog_changed(cache: &TieredCache) {
+    cache.invalidate(CacheKind::SearchResults, SEARCH_GENERATION).await;
+}
+
+/// After a write to a product or what hangs on it: drops the cached product and the search generation.
+pub(crate) async fn product_changed(cache: &TieredCache, id: Uuid) {
+    cache.invalidate(CacheKind::Products, &id.to_string()).await;
+    catalog_changed(cache).await;
+}
+
 /// The row a lookup found, or `NotFound` naming the entity and key.
 pub(crate) fn found<T>(entity: &'static str, key: impl ToString, row: Option<T>) -> Result<T> {
     row.ok_or_else(|| CatalogError::not_found(entity, key).into())

@@ -158,6 +158,20 @@ async fn update_through_one_instance_is_seen_by_another(backend: Backend) {
         assert!(started.elapsed() < Duration::from_millis(200), "still {:?} after 200 ms", seen.title);
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    // Cached search results follow writes made through another instance, too.
+    let titles = |sdk: productsmanager_core::Sdk| async move {
+        let page = sdk.products().search("shared", &Default::default()).await.unwrap();
+        page.items.into_iter().map(|p| p.title).collect::<Vec<_>>()
+    };
+    assert_eq!(titles(other.clone()).await, ["After"]);
+    assert_eq!(titles(other.clone()).await, ["After"]); // now served from the cache
+    one.products().create(product(None, Some("SHARED-2"), "Second")).await.unwrap();
+    let started = Instant::now();
+    while titles(other.clone()).await.len() != 2 {
+        assert!(started.elapsed() < Duration::from_millis(200), "cached search still without the new product");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(other.cache().stats().l1_hits > 0);
     one.close().await;
     other.close().await;
 }

@@ -9,7 +9,8 @@ use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::CatalogError;
 use crate::catalog::common::{
-    cached_by_id, db_error, duplicate_or_db, found, now, optional_text, optional_url, required_text, slug_or_from,
+    cached_by_id, catalog_changed, db_error, duplicate_or_db, found, now, optional_text, optional_url, required_text,
+    slug_or_from,
 };
 use crate::db::DbPool;
 
@@ -60,6 +61,7 @@ impl BrandService {
     async fn forget(&self, id: Uuid) {
         self.cache.invalidate(CacheKind::Brands, &id.to_string()).await;
         self.cache.invalidate(CacheKind::Brands, ALL_KEY).await;
+        catalog_changed(&self.cache).await;
     }
 
     /// Creates a brand; the slug is made from the name unless given. Name and slug are unique.

@@ -10,7 +10,7 @@ use super::{Category, CategoryNode, CategoryPatch, NewCategory, NewTaxonomy, Tax
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::common::{
-    db_error, duplicate_or_db, found, named_missing, now, optional_text, required_text, slug_or_from,
+    catalog_changed, db_error, duplicate_or_db, found, named_missing, now, optional_text, required_text, slug_or_from,
 };
 use crate::catalog::{CatalogError, ProductService};
 use crate::db::DbPool;
@@ -39,6 +39,8 @@ impl CategoryService {
 
     async fn forget_tree(&self, taxonomy_id: Uuid) {
         self.cache.invalidate(CacheKind::Categories, &Self::tree_key(taxonomy_id)).await;
+        // Category filters of cached searches may change.
+        catalog_changed(&self.cache).await;
     }
 
     /// Creates a taxonomy; its code is unique.
@@ -222,12 +224,15 @@ impl CategoryService {
     pub async fn link(&self, product_id: Uuid, category_id: Uuid, primary: bool) -> Result<()> {
         self.products.get(product_id).await.map_err(|e| named_missing(e, "product_id"))?;
         self.get(category_id).await.map_err(|e| named_missing(e, "category_id"))?;
-        repo::link(&self.pool, product_id, category_id, primary, now()).await.map_err(db_error)
+        repo::link(&self.pool, product_id, category_id, primary, now()).await.map_err(db_error)?;
+        catalog_changed(&self.cache).await;
+        Ok(())
     }
 
     /// Takes a product out of a category.
     pub async fn unlink(&self, product_id: Uuid, category_id: Uuid) -> Result<()> {
         if repo::unlink(&self.pool, product_id, category_id).await.map_err(db_error)? {
+            catalog_changed(&self.cache).await;
             Ok(())
         } else {
             Err(CatalogError::not_found("category link", format!("{product_id} in {category_id}")).into())

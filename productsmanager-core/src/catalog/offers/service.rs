@@ -4,8 +4,8 @@ use uuid::Uuid;
 
 use super::{NewOffer, Offer, OfferRow, repo};
 use crate::Result;
-use crate::cache::{CacheKind, TieredCache};
-use crate::catalog::common::{db_error, named_missing, now, required_text};
+use crate::cache::TieredCache;
+use crate::catalog::common::{db_error, named_missing, now, product_changed, required_text};
 use crate::catalog::{CatalogError, ProductService, SupplierService};
 use crate::db::DbPool;
 
@@ -25,7 +25,7 @@ impl OfferService {
     }
 
     async fn forget_product(&self, id: Uuid) {
-        self.cache.invalidate(CacheKind::Products, &id.to_string()).await;
+        product_changed(&self.cache, id).await;
     }
 
     /// Records an offer: creates it, or updates the supplier's offer with the same SKU (which may move it to

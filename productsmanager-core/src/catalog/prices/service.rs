@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use super::{NewPrice, Price, PriceRow, current_prices, repo};
 use crate::Result;
-use crate::cache::{CacheKind, TieredCache};
-use crate::catalog::common::{db_error, named_missing, now};
+use crate::cache::TieredCache;
+use crate::catalog::common::{db_error, named_missing, now, product_changed};
 use crate::catalog::{CatalogError, ProductService};
 use crate::db::DbPool;
 
@@ -53,7 +53,7 @@ impl PriceService {
             repo::insert_windowed(&self.pool, &row).await
         }
         .map_err(db_error)?;
-        self.cache.invalidate(CacheKind::Products, &input.product_id.to_string()).await;
+        product_changed(&self.cache, input.product_id).await;
         stored.into_price().ok_or_else(|| CatalogError::invalid("price_type", "stored price does not parse").into())
     }
 
@@ -72,7 +72,7 @@ impl PriceService {
     pub async fn delete(&self, id: Uuid) -> Result<()> {
         match repo::delete(&self.pool, id).await.map_err(db_error)? {
             Some(product_id) => {
-                self.cache.invalidate(CacheKind::Products, &product_id.to_string()).await;
+                product_changed(&self.cache, product_id).await;
                 Ok(())
             }
             None => Err(CatalogError::not_found("price", id).into()),

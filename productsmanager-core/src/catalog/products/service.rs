@@ -12,7 +12,10 @@ use super::search::{self, Exact};
 use super::{Attribute, AttributeValue, NewProduct, Product, ProductPatch};
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
-use crate::catalog::common::{cached_by_id, db_error, duplicate_or_db, found, now, optional_text, required_text};
+use crate::catalog::common::{
+    SEARCH_GENERATION, cached_by_id, catalog_changed, db_error, duplicate_or_db, found, now, optional_text,
+    product_changed, required_text,
+};
 use crate::catalog::offers::{OfferRow, offers_for_products};
 use crate::catalog::prices::{PriceRow, prices_for_products};
 use crate::catalog::stock::stock_for_products;
@@ -107,6 +110,21 @@ fn validated(
     };
     let attribute_rows = attributes.iter().map(|a| AttributeRow::from_attribute(id, a)).collect();
     Ok((row, attribute_rows))
+}
+
+/// Cache keys of a product's identifier lookups (`gtin:…`, `sku:…`, `asin:…` → id).
+fn identifier_keys(product: &Product) -> Vec<String> {
+    let mut keys = Vec::with_capacity(3);
+    if let Some(gtin) = product.gtin {
+        keys.push(format!("gtin:{}", gtin.as_gtin14()));
+    }
+    if let Some(sku) = &product.sku {
+        keys.push(format!("sku:{sku}"));
+    }
+    if let Some(asin) = &product.asin {
+        keys.push(format!("asin:{asin}"));
+    }
+    keys
 }
 
 /// Deepest result offset a search pages to.
@@ -204,8 +222,14 @@ impl ProductService {
         Ok(self.assemble(vec![row]).await?.pop())
     }
 
-    async fn forget(&self, id: Uuid) {
-        self.cache.invalidate(CacheKind::Products, &id.to_string()).await;
+    /// Drops the cached product, its identifier lookups (as they were and as they are) and the search generation.
+    async fn forget(&self, id: Uuid, identifiers: &[&Product]) {
+        for product in identifiers {
+            for key in identifier_keys(product) {
+                self.cache.invalidate(CacheKind::Products, &key).await;
+            }
+        }
+        product_changed(&self.cache, id).await;
     }
 
     /// Creates a product (status `draft` unless given). GTIN, SKU and ASIN are unique among live products.
@@ -213,6 +237,7 @@ impl ProductService {
         let (row, attributes) = validated(Uuid::now_v7(), &input, 1, now())?;
         repo::insert(&self.pool, &row, &attributes).await.map_err(|e| write_error(e, &row))?;
         self.refresh_search(row.id).await;
+        catalog_changed(&self.cache).await;
         let attributes = attributes.into_iter().filter_map(AttributeRow::into_attribute).collect();
         Ok(row.into_product(ProductParts { attributes, ..Default::default() }))
     }
@@ -238,9 +263,20 @@ impl ProductService {
     }
 
     async fn by_identifier(&self, field: Identifier, stored: &str, shown: &str) -> Result<Product> {
-        let row = repo::by_identifier(&self.pool, field, stored).await.map_err(db_error)?;
-        let id = found(ENTITY, shown, row)?.id;
-        self.get(id).await
+        let key = match field {
+            Identifier::Gtin => format!("gtin:{stored}"),
+            Identifier::Sku => format!("sku:{stored}"),
+            Identifier::Asin => format!("asin:{stored}"),
+        };
+        let pool = &self.pool;
+        let id = self
+            .cache
+            .get_or_load(CacheKind::Products, &key, || async move {
+                let row = repo::by_identifier(pool, field, stored).await.map_err(db_error)?;
+                Ok(found(ENTITY, shown, row)?.id)
+            })
+            .await?;
+        self.get(*id).await
     }
 
     /// The live product a key names: an id, else a GTIN, else a SKU, else an ASIN.
@@ -327,12 +363,27 @@ impl ProductService {
             })?,
         };
         let exact = Exact { gtin: text.parse::<Gtin>().ok().map(|g| g.as_gtin14()), code: text.trim().to_string() };
-        let mut rows =
-            search::search(&self.pool, &terms, &exact, query, limit + 1, offset, now()).await.map_err(db_error)?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = (more && offset + limit <= MAX_SEARCH_OFFSET).then(|| (offset + limit).to_string());
-        Ok(Page { items: self.assemble(rows).await?, next_cursor })
+        // Results are cached under the current generation, which every catalog write replaces: a search never
+        // shows the catalog as it was before a write.
+        let generation = self
+            .cache
+            .get_or_load(CacheKind::SearchResults, SEARCH_GENERATION, || async { Ok(Uuid::now_v7()) })
+            .await?;
+        let request = serde_json::to_string(&(&terms, &exact.code, query, offset)).unwrap_or_default();
+        let key = format!("{generation}:{request}");
+        let page = self
+            .cache
+            .get_or_load(CacheKind::SearchResults, &key, || async {
+                let mut rows = search::search(&self.pool, &terms, &exact, query, limit + 1, offset, now())
+                    .await
+                    .map_err(db_error)?;
+                let more = rows.len() > limit as usize;
+                rows.truncate(limit as usize);
+                let next_cursor = (more && offset + limit <= MAX_SEARCH_OFFSET).then(|| (offset + limit).to_string());
+                Ok(Page { items: self.assemble(rows).await?, next_cursor })
+            })
+            .await?;
+        Ok(Page::clone(&page))
     }
 
     /// Rebuilds the search index of every live product; returns how many were indexed. For repairs: writes keep
@@ -355,7 +406,7 @@ impl ProductService {
         let current = self.get(id).await?;
         let expected = input.version.unwrap_or(current.version);
         let (row, attributes) = validated(id, &input, expected + 1, current.created_at)?;
-        self.store(row, attributes, expected).await
+        self.store(&current, row, attributes, expected).await
     }
 
     /// Changes the given fields of a product. With `patch.version`, refuses if the product changed since.
@@ -364,23 +415,29 @@ impl ProductService {
         let expected = patch.version.unwrap_or(current.version);
         let input = NewProduct {
             gtin: patch.gtin.unwrap_or(current.gtin),
-            asin: patch.asin.unwrap_or(current.asin),
-            sku: patch.sku.unwrap_or(current.sku),
-            title: patch.title.unwrap_or(current.title),
-            description: patch.description.unwrap_or(current.description),
+            asin: patch.asin.unwrap_or_else(|| current.asin.clone()),
+            sku: patch.sku.unwrap_or_else(|| current.sku.clone()),
+            title: patch.title.unwrap_or_else(|| current.title.clone()),
+            description: patch.description.unwrap_or_else(|| current.description.clone()),
             brand_id: patch.brand_id.unwrap_or(current.brand_id),
             status: Some(patch.status.unwrap_or(current.status)),
-            attributes: patch.attributes.unwrap_or(current.attributes),
+            attributes: patch.attributes.unwrap_or_else(|| current.attributes.clone()),
             version: Some(expected),
         };
         let (row, attributes) = validated(id, &input, expected + 1, current.created_at)?;
-        self.store(row, attributes, expected).await
+        self.store(&current, row, attributes, expected).await
     }
 
-    async fn store(&self, row: ProductRow, attributes: Vec<AttributeRow>, expected: i32) -> Result<Product> {
+    async fn store(
+        &self,
+        current: &Product,
+        row: ProductRow,
+        attributes: Vec<AttributeRow>,
+        expected: i32,
+    ) -> Result<Product> {
         let id = row.id;
         let written = repo::update(&self.pool, &row, &attributes, expected).await.map_err(|e| write_error(e, &row))?;
-        self.forget(id).await;
+        self.forget(id, &[current]).await;
         if written {
             self.refresh_search(id).await;
         }
@@ -405,8 +462,9 @@ impl ProductService {
     /// Deletes a product softly: it disappears from reads and frees its GTIN/SKU/ASIN; [`ProductService::purge`]
     /// removes it for good.
     pub async fn delete(&self, id: Uuid) -> Result<()> {
+        let current = self.get(id).await?;
         let deleted = repo::soft_delete(&self.pool, id, now()).await.map_err(db_error)?;
-        self.forget(id).await;
+        self.forget(id, &[&current]).await;
         self.refresh_search(id).await;
         if deleted { Ok(()) } else { Err(CatalogError::not_found(ENTITY, id).into()) }
     }

@@ -4,8 +4,8 @@ use uuid::Uuid;
 
 use super::{NewStockLevel, StockLevel, repo};
 use crate::Result;
-use crate::cache::{CacheKind, TieredCache};
-use crate::catalog::common::{db_error, named_missing, now, optional_text};
+use crate::cache::TieredCache;
+use crate::catalog::common::{db_error, named_missing, now, optional_text, product_changed};
 use crate::catalog::{CatalogError, ProductService};
 use crate::db::DbPool;
 
@@ -34,7 +34,7 @@ impl StockService {
         let level =
             StockLevel { product_id: input.product_id, location, quantity: input.quantity, reserved, updated_at: at };
         let stored = repo::upsert(&self.pool, &level, at).await.map_err(db_error)?;
-        self.cache.invalidate(CacheKind::Products, &input.product_id.to_string()).await;
+        product_changed(&self.cache, input.product_id).await;
         Ok(stored)
     }
 
