@@ -10,7 +10,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::Criterion;
 use productsmanager_core::db::{Backend, Database, DbPool};
@@ -40,21 +39,12 @@ fn bench_backend(c: &mut Criterion, runtime: &Runtime, backend: Backend) -> Opti
         })
     });
     group.bench_function("via_router", |b| b.to_async(runtime).iter(|| via_router(&sdk)));
+    // The routing step alone: a reference held by the caller vs the router's lookup.
+    group.bench_function("pool_reference", |b| b.iter(|| black_box(black_box(&direct).backend())));
+    group.bench_function("router_lookup", |b| b.iter(|| black_box(sdk.pool(black_box(Database::Catalog)).backend())));
     group.finish();
     runtime.block_on(sdk.close());
     Some(env)
-}
-
-/// Time per iteration in nanoseconds as criterion reports it (the slope estimate; the mean where there is none).
-fn time_ns(backend: Backend, function: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    // criterion stores group `router/sqlite` under `router_sqlite`.
-    let group = format!("{GROUP}_{backend}");
-    let path = target.join("criterion").join(group).join(function).join("new/estimates.json");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    json["slope"]["point_estimate"].as_f64().or_else(|| json["mean"]["point_estimate"].as_f64())
 }
 
 fn main() {
@@ -71,18 +61,14 @@ fn main() {
     criterion.final_summary();
     drop(kept);
 
-    println!("\nacquire + release of a pooled connection (catalog database), criterion's estimate");
-    println!("{:<10} {:>14} {:>14} {:>10}", "backend", "direct pool", "via router", "overhead");
-    for backend in measured {
-        match (time_ns(backend, "direct_pool"), time_ns(backend, "via_router")) {
-            (Some(direct), Some(routed)) => println!(
-                "{:<10} {:>11.0} ns {:>11.0} ns {:>+9.1}%",
-                backend.to_string(),
-                direct,
-                routed,
-                (routed - direct) / direct * 100.0
-            ),
-            _ => println!("{backend:<10} (no estimates: run without a filter)"),
-        }
+    let groups: Vec<(String, String, String)> = measured
+        .iter()
+        .map(|b| (format!("acquire + release, {b}"), format!("lookup only, {b}"), format!("{GROUP}/{b}")))
+        .collect();
+    let mut rows: Vec<(&str, &str, &str, &str)> = Vec::new();
+    for (acquire, lookup, group) in &groups {
+        rows.push((acquire.as_str(), group.as_str(), "direct_pool", "via_router"));
+        rows.push((lookup.as_str(), group.as_str(), "pool_reference", "router_lookup"));
     }
+    productsmanager_benches::print_comparison("pooled connection of the catalog database: pool directly vs through the router", &rows);
 }
