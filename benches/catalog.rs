@@ -24,13 +24,58 @@ use tokio::runtime::Runtime;
 use uuid::Uuid;
 
 const ADJECTIVES: [&str; 20] = [
-    "cordless", "compact", "heavy", "precision", "digital", "portable", "silent", "rugged", "smart", "mini", "pro",
-    "classic", "modular", "wireless", "solar", "steel", "carbon", "magnetic", "foldable", "industrial",
+    "cordless",
+    "compact",
+    "heavy",
+    "precision",
+    "digital",
+    "portable",
+    "silent",
+    "rugged",
+    "smart",
+    "mini",
+    "pro",
+    "classic",
+    "modular",
+    "wireless",
+    "solar",
+    "steel",
+    "carbon",
+    "magnetic",
+    "foldable",
+    "industrial",
 ];
 const NOUNS: [&str; 30] = [
-    "drill", "driver", "saw", "sander", "grinder", "hammer", "wrench", "level", "clamp", "lamp", "ladder", "vacuum",
-    "compressor", "router", "planer", "jigsaw", "multitool", "heater", "fan", "charger", "battery", "toolbox",
-    "scanner", "meter", "tester", "blower", "pump", "welder", "cutter", "stapler",
+    "drill",
+    "driver",
+    "saw",
+    "sander",
+    "grinder",
+    "hammer",
+    "wrench",
+    "level",
+    "clamp",
+    "lamp",
+    "ladder",
+    "vacuum",
+    "compressor",
+    "router",
+    "planer",
+    "jigsaw",
+    "multitool",
+    "heater",
+    "fan",
+    "charger",
+    "battery",
+    "toolbox",
+    "scanner",
+    "meter",
+    "tester",
+    "blower",
+    "pump",
+    "welder",
+    "cutter",
+    "stapler",
 ];
 const BRANDS: usize = 200;
 const BATCH: usize = 1_000;
@@ -63,22 +108,29 @@ async fn generate(sdk: &Sdk, total: usize) -> Loaded {
     with_pool!(pool, |p| async {
         let mut sql = QueryBuilder::new("insert into brands (id, name, slug, created_at, updated_at) ");
         sql.push_values(brands.iter().enumerate(), |mut row, (i, id)| {
-            row.push_bind(*id).push_bind(format!("Brand {i}")).push_bind(format!("brand-{i}")).push_bind(at).push_bind(at);
+            row.push_bind(*id)
+                .push_bind(format!("Brand {i}"))
+                .push_bind(format!("brand-{i}"))
+                .push_bind(at)
+                .push_bind(at);
         });
         sql.build().execute(p).await.unwrap();
-        sqlx::query("insert into suppliers (id, code, name, created_at, updated_at) values ($1, 'BENCH', 'Bench', $2, $2)")
-            .bind(supplier)
-            .bind(at)
-            .execute(p)
-            .await
-            .unwrap();
+        sqlx::query(
+            "insert into suppliers (id, code, name, created_at, updated_at) values ($1, 'BENCH', 'Bench', $2, $2)",
+        )
+        .bind(supplier)
+        .bind(at)
+        .execute(p)
+        .await
+        .unwrap();
     }
     .await);
     let mut ids = Vec::with_capacity(total);
     for start in (0..total).step_by(BATCH) {
         let batch: Vec<(usize, Uuid)> = (start..(start + BATCH).min(total)).map(|n| (n, Uuid::now_v7())).collect();
         ids.extend(batch.iter().map(|(_, id)| *id));
-        with_pool!(pool, |p| async {
+        with_pool!(pool, |p| {
+            async {
             let mut tx = p.begin().await.unwrap();
             let mut products = QueryBuilder::new(
                 "insert into products (id, gtin, sku, title, description, brand_id, status, version, created_at, updated_at) ",
@@ -130,8 +182,12 @@ async fn generate(sdk: &Sdk, total: usize) -> Loaded {
             offers.build().execute(&mut *tx).await.unwrap();
             tx.commit().await.unwrap();
         }
-        .await);
+        .await
+        });
     }
+    // Fresh statistics, as after any bulk load (autovacuum would get there later): without them the planners
+    // still think the tables are empty.
+    with_pool!(pool, |p| sqlx::query("analyze").execute(p).await.map(|_| ())).unwrap();
     let load = started.elapsed();
     let started = Instant::now();
     let indexed = sdk.products().reindex().await.unwrap();

@@ -70,5 +70,8 @@ fn main() {
         rows.push((acquire.as_str(), group.as_str(), "direct_pool", "via_router"));
         rows.push((lookup.as_str(), group.as_str(), "pool_reference", "router_lookup"));
     }
-    productsmanager_benches::print_comparison("pooled connection of the catalog database: pool directly vs through the router", &rows);
+    productsmanager_benches::print_comparison(
+        "pooled connection of the catalog database: pool directly vs through the router",
+        &rows,
+    );
 }

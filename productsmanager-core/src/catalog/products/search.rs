@@ -149,13 +149,18 @@ pub(super) async fn search(
         sqlite | p | {
             // dialect: FTS5 match syntax, `"term"*` is a prefix; bm25 is lower for better matches.
             let expression = terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" AND ");
+            // The matches are computed once, first (materialized), then joined to the filters: left to itself
+            // the planner may walk the filtered products and run the full-text query for each.
             let mut sql = QueryBuilder::new(
-                "select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, p.version, \
-                 p.created_at, p.updated_at, p.deleted_at from products p join (select d.product_id, \
-                 bm25(product_search, 10.0, 2.0, 5.0, 10.0) as rank from product_search \
-                 join product_search_docs d on d.rowid = product_search.rowid where product_search match ",
+                "with r as materialized (select d.product_id, bm25(product_search, 10.0, 2.0, 5.0, 10.0) as rank \
+                 from product_search join product_search_docs d on d.rowid = product_search.rowid \
+                 where product_search match ",
             );
-            sql.push_bind(expression).push(") r on r.product_id = p.id where p.deleted_at is null");
+            sql.push_bind(expression).push(
+                ") select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, p.version, \
+                 p.created_at, p.updated_at, p.deleted_at from r join products p on p.id = r.product_id \
+                 where p.deleted_at is null",
+            );
             push_filters!(sql, query, at);
             push_exact_order!(sql, exact);
             sql.push(", r.rank asc, p.id limit ")
@@ -168,12 +173,14 @@ pub(super) async fn search(
             // dialect: tsquery, `term:*` is a prefix; ts_rank_cd is higher for better matches.
             let expression = terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ");
             let mut sql = QueryBuilder::new(
-                "select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, p.version, \
-                 p.created_at, p.updated_at, p.deleted_at from products p join (select s.product_id, \
-                 ts_rank_cd(s.tsv, q.query) as rank from product_search s, to_tsquery('simple', ",
+                "with r as materialized (select s.product_id, ts_rank_cd(s.tsv, q.query) as rank \
+                 from product_search s, to_tsquery('simple', ",
             );
-            sql.push_bind(expression)
-                .push(") q(query) where s.tsv @@ q.query) r on r.product_id = p.id where p.deleted_at is null");
+            sql.push_bind(expression).push(
+                ") q(query) where s.tsv @@ q.query) select p.id, p.gtin, p.asin, p.sku, p.title, p.description, \
+                 p.brand_id, p.status, p.version, p.created_at, p.updated_at, p.deleted_at from r \
+                 join products p on p.id = r.product_id where p.deleted_at is null",
+            );
             push_filters!(sql, query, at);
             push_exact_order!(sql, exact);
             sql.push(", r.rank desc, p.id limit ")
