@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use health::{DatabaseHealth, HealthReport, HealthStatus, PoolStats};
 pub use migrate::{MigrationState, MigrationStatus, latest_version};
+pub(crate) use pool::rows_by_ids;
 pub use pool::{DatabaseRouter, DbPool, PoolRouter};
 
 pub(crate) use health::check_database;

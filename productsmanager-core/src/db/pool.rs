@@ -123,3 +123,32 @@ impl DatabaseRouter for PoolRouter {
         &self.pools[db.index()]
     }
 }
+
+/// Rows of `select … where <column> in (ids) order by …`: `sql` ends just before the list (`… where id in `),
+/// `order` follows it. One query however many ids (keep them to a page: SQLite allows 32,766 binds).
+pub(crate) async fn rows_by_ids<T>(
+    pool: &DbPool,
+    sql: &'static str,
+    ids: &[uuid::Uuid],
+    order: &'static str,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::with_pool!(pool, |p| {
+        let mut query = sqlx::QueryBuilder::new(sql);
+        query.push("(");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(") ").push(order);
+        query.build_query_as().fetch_all(p).await
+    })
+}

@@ -1,12 +1,11 @@
 //! Category SQL, written once for both backends.
 
 use chrono::{DateTime, Utc};
-use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::Category;
 use super::model::TaxonomyRow;
-use crate::db::DbPool;
+use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
 const INSERT_TAXONOMY: &str = "insert into taxonomies (id, code, name, kind, locale, created_at, updated_at) \
@@ -125,19 +124,7 @@ pub(super) async fn of_taxonomy(pool: &DbPool, taxonomy_id: Uuid) -> Result<Vec<
 }
 
 pub(super) async fn by_ids(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<Category>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    with_pool!(pool, |p| {
-        let mut query = QueryBuilder::new(BY_IDS);
-        query.push("(");
-        let mut list = query.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        query.push(") order by depth");
-        query.build_query_as().fetch_all(p).await
-    })
+    rows_by_ids(pool, BY_IDS, ids, "order by depth").await
 }
 
 /// Writes name, slug, external id and position, and — when `moved` is given as (old path, new path, depth

@@ -1,10 +1,9 @@
 //! Offer SQL, written once for both backends.
 
-use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::OfferRow;
-use crate::db::DbPool;
+use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
 const UPSERT: &str = "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, \
@@ -53,19 +52,7 @@ pub(super) async fn product_of(
 
 /// Every offer of these products, in one query.
 pub(crate) async fn for_products(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<OfferRow>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    with_pool!(pool, |p| {
-        let mut query = QueryBuilder::new(FOR_PRODUCTS);
-        query.push("(");
-        let mut list = query.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        query.push(") order by product_id, supplier_sku");
-        query.build_query_as().fetch_all(p).await
-    })
+    rows_by_ids(pool, FOR_PRODUCTS, ids, "order by product_id, supplier_sku").await
 }
 
 /// Deletes an offer; returns its product, `None` when there was no such offer.

@@ -1,10 +1,9 @@
 //! Price SQL, written once for both backends.
 
-use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::PriceRow;
-use crate::db::DbPool;
+use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
 /// The open-ended price of a type and currency is unique (partial index), so setting it again updates it.
@@ -51,19 +50,7 @@ pub(super) async fn insert_windowed(pool: &DbPool, row: &PriceRow) -> Result<Pri
 
 /// Every price of these products, in one query.
 pub(crate) async fn for_products(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<PriceRow>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    with_pool!(pool, |p| {
-        let mut query = QueryBuilder::new(FOR_PRODUCTS);
-        query.push("(");
-        let mut list = query.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        query.push(") order by product_id, price_type, currency, valid_from");
-        query.build_query_as().fetch_all(p).await
-    })
+    rows_by_ids(pool, FOR_PRODUCTS, ids, "order by product_id, price_type, currency, valid_from").await
 }
 
 /// Deletes a price; returns its product, `None` when there was no such price.

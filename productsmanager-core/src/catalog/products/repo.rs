@@ -7,14 +7,14 @@ use uuid::Uuid;
 use super::model::{AttributeRow, ProductRow};
 use super::query::{Cursor, CursorKey, ProductQuery, ProductSort};
 use crate::catalog::PriceType;
-use crate::db::DbPool;
+use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
 const INSERT: &str = "insert into products (id, gtin, asin, sku, title, description, brand_id, status, version, \
      created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
-const SELECT: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
-     updated_at, deleted_at from products";
+const MANY: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
+     updated_at, deleted_at from products where id in ";
 
 const BY_ID: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
      updated_at, deleted_at from products where id = $1";
@@ -159,36 +159,12 @@ pub(super) enum Identifier {
 
 /// The products with these ids (deleted ones included), in no particular order.
 pub(super) async fn many(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<ProductRow>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    with_pool!(pool, |p| {
-        let mut query = QueryBuilder::new(SELECT);
-        query.push(" where id in (");
-        let mut list = query.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        query.push(")");
-        query.build_query_as().fetch_all(p).await
-    })
+    rows_by_ids(pool, MANY, ids, "").await
 }
 
 /// The attributes of these products, in their order per product.
 pub(super) async fn attributes_of(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<AttributeRow>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    with_pool!(pool, |p| {
-        let mut query = QueryBuilder::new(ATTRIBUTES_OF);
-        query.push("(");
-        let mut list = query.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        query.push(") order by product_id, position");
-        query.build_query_as().fetch_all(p).await
-    })
+    rows_by_ids(pool, ATTRIBUTES_OF, ids, "order by product_id, position").await
 }
 
 /// Marks a live product deleted; false when there is none.

@@ -1,11 +1,10 @@
 //! Stock SQL, written once for both backends.
 
 use chrono::{DateTime, Utc};
-use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::StockLevel;
-use crate::db::DbPool;
+use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
 const UPSERT: &str = "insert into product_stocks (id, product_id, location, quantity, reserved, created_at, \
@@ -30,17 +29,5 @@ pub(super) async fn upsert(pool: &DbPool, level: &StockLevel, at: DateTime<Utc>)
 
 /// Every level of these products, in one query.
 pub(crate) async fn for_products(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<StockLevel>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    with_pool!(pool, |p| {
-        let mut query = QueryBuilder::new(FOR_PRODUCTS);
-        query.push("(");
-        let mut list = query.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        query.push(") order by product_id, location");
-        query.build_query_as().fetch_all(p).await
-    })
+    rows_by_ids(pool, FOR_PRODUCTS, ids, "order by product_id, location").await
 }
