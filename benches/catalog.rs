@@ -7,6 +7,7 @@
 //! PM_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //!     cargo bench -p productsmanager-benches --bench catalog
 //! PM_BENCH_PRODUCTS=100000 cargo bench -p productsmanager-benches --bench catalog   # quicker
+//! PM_BENCH_BACKENDS=postgres …                                                        # one backend
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -278,7 +279,10 @@ fn main() {
     let total = if std::env::args().any(|a| a == "--bench") { total } else { 2_000 };
     let runtime = Runtime::new().unwrap();
     println!("{:<9} {:<44} {:>12} {:>12} {:>12}", "backend", "operation", "p50", "p95", "p99");
-    for backend in [Backend::Sqlite, Backend::Postgres] {
+    // PM_BENCH_BACKENDS=sqlite or =postgres runs one of them.
+    let only = std::env::var("PM_BENCH_BACKENDS").unwrap_or_default();
+    for backend in [Backend::Sqlite, Backend::Postgres].into_iter().filter(|b| only.is_empty() || only == b.to_string())
+    {
         if !runtime.block_on(bench(backend, total)) {
             println!("{backend:<9} NOT RUN (set PM_TEST_DATABASE_URL)");
         }

@@ -6,6 +6,7 @@
 
 create table product_search (
     product_id uuid primary key,
+    brand_id uuid, -- copied from products: the commonest search filter is applied inside the full-text query
     title text not null,
     description text,
     brand text,
@@ -19,3 +20,4 @@ create table product_search (
 );
 
 create index product_search_tsv_idx on product_search using gin (tsv);
+create index product_search_brand_id_idx on product_search (brand_id);

@@ -6,6 +6,7 @@
 create table product_search_docs (
     rowid integer primary key,
     product_id blob not null unique,
+    brand_id blob, -- copied from products: the commonest search filter is applied inside the full-text query
     title text not null,
     description text,
     brand text,

@@ -30,7 +30,7 @@ macro_rules! push_exact_order {
 macro_rules! document_select {
     ($agg:literal, $where:literal) => {
         concat!(
-            "select p.id, p.title, p.description, b.name, concat_ws(' ', p.sku, p.gtin, substr(p.gtin, 2), \
+            "select p.id, p.brand_id, p.title, p.description, b.name, concat_ws(' ', p.sku, p.gtin, substr(p.gtin, 2), \
              substr(p.gtin, 3), p.asin, (select ",
             $agg,
             " from supplier_products o where o.product_id = p.id)) \
@@ -43,18 +43,18 @@ macro_rules! document_select {
 macro_rules! refresh_sql {
     (sqlite, $where:literal) => {
         concat!(
-            "insert into product_search_docs (product_id, title, description, brand, identifiers) ",
+            "insert into product_search_docs (product_id, brand_id, title, description, brand, identifiers) ",
             document_select!("group_concat(o.supplier_sku, ' ')", $where),
-            " on conflict (product_id) do update set title = excluded.title, description = excluded.description, \
-             brand = excluded.brand, identifiers = excluded.identifiers"
+            " on conflict (product_id) do update set brand_id = excluded.brand_id, title = excluded.title, \
+             description = excluded.description, brand = excluded.brand, identifiers = excluded.identifiers"
         )
     };
     (postgres, $where:literal) => {
         concat!(
-            "insert into product_search (product_id, title, description, brand, identifiers) ",
+            "insert into product_search (product_id, brand_id, title, description, brand, identifiers) ",
             document_select!("string_agg(o.supplier_sku, ' ')", $where),
-            " on conflict (product_id) do update set title = excluded.title, description = excluded.description, \
-             brand = excluded.brand, identifiers = excluded.identifiers"
+            " on conflict (product_id) do update set brand_id = excluded.brand_id, title = excluded.title, \
+             description = excluded.description, brand = excluded.brand, identifiers = excluded.identifiers"
         )
     };
 }
@@ -156,7 +156,11 @@ pub(super) async fn search(
                  from product_search join product_search_docs d on d.rowid = product_search.rowid \
                  where product_search match ",
             );
-            sql.push_bind(expression).push(
+            sql.push_bind(expression);
+            if let Some(brand_id) = query.brand_id {
+                sql.push(" and d.brand_id = ").push_bind(brand_id);
+            }
+            sql.push(
                 ") select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, p.version, \
                  p.created_at, p.updated_at, p.deleted_at from r join products p on p.id = r.product_id \
                  where p.deleted_at is null",
@@ -170,16 +174,22 @@ pub(super) async fn search(
             sql.build_query_as().fetch_all(p).await
         },
         postgres | p | {
-            // dialect: tsquery, `term:*` is a prefix; ts_rank_cd is higher for better matches.
+            // dialect: tsquery, `term:*` is a prefix; ts_rank_cd is higher for better matches. PostgreSQL's
+            // planner, unlike SQLite's, combines the full-text index with the filters' indexes well: no fence.
             let expression = terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ");
             let mut sql = QueryBuilder::new(
-                "with r as materialized (select s.product_id, ts_rank_cd(s.tsv, q.query) as rank \
+                "with r as (select s.product_id, ts_rank_cd(s.tsv, q.query) as rank \
                  from product_search s, to_tsquery('simple', ",
             );
-            sql.push_bind(expression).push(
-                ") q(query) where s.tsv @@ q.query) select p.id, p.gtin, p.asin, p.sku, p.title, p.description, \
-                 p.brand_id, p.status, p.version, p.created_at, p.updated_at, p.deleted_at from r \
-                 join products p on p.id = r.product_id where p.deleted_at is null",
+            sql.push_bind(expression).push(") q(query) where s.tsv @@ q.query");
+            if let Some(brand_id) = query.brand_id {
+                // With the brand in the search table, the full-text and brand indexes combine (bitmap and).
+                sql.push(" and s.brand_id = ").push_bind(brand_id);
+            }
+            sql.push(
+                ") select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, p.version, \
+                 p.created_at, p.updated_at, p.deleted_at from r join products p on p.id = r.product_id \
+                 where p.deleted_at is null",
             );
             push_filters!(sql, query, at);
             push_exact_order!(sql, exact);
