@@ -421,7 +421,57 @@ async fn relations_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+/// The issue's list: bad GTIN check digit, negative price, unknown currency, category cycle → 422 naming the field;
+/// duplicate SKU → 409 naming it; none of them a 500.
+async fn bad_catalog_input_is_named_never_500(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "bad_catalog_input_is_named_never_500").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let product = request(addr, "POST", "/api/v1/products", "", Some(r#"{"sku": "A-1", "title": "A"}"#)).await.json();
+    let id = product["id"].as_str().unwrap();
+    let parent = request(addr, "POST", "/api/v1/categories", "", Some(r#"{"name": "Parent"}"#)).await.json();
+    let parent_id = parent["id"].as_str().unwrap();
+    let child = request(
+        addr,
+        "POST",
+        "/api/v1/categories",
+        "",
+        Some(&format!(r#"{{"name": "Child", "parent_id": "{parent_id}"}}"#)),
+    )
+    .await
+    .json();
+    let child_id = child["id"].as_str().unwrap();
+    let price = |amount: i64, currency: &str| {
+        format!(
+            r#"{{"product_id": "{id}", "price_type": "retail", "amount": {{"amount_minor": {amount}, "currency": "{currency}"}}}}"#
+        )
+    };
+    let cases = [
+        ("POST", "/api/v1/products".to_string(), r#"{"gtin": "4006381333932", "title": "x"}"#.to_string(), 422, "gtin"),
+        ("POST", "/api/v1/prices".to_string(), price(-100, "EUR"), 422, "amount.amount_minor"),
+        ("POST", "/api/v1/prices".to_string(), price(100, "EUX"), 422, "amount.currency"),
+        (
+            "PATCH",
+            format!("/api/v1/categories/{parent_id}"),
+            format!(r#"{{"parent_id": "{child_id}"}}"#),
+            422,
+            "parent_id",
+        ),
+        ("POST", "/api/v1/products".to_string(), r#"{"sku": "A-1", "title": "Same SKU"}"#.to_string(), 409, "sku"),
+    ];
+    for (method, path, body, status, field) in cases {
+        let reply = request(addr, method, &path, "", Some(&body)).await;
+        assert_eq!(reply.status, status, "{method} {path} {body}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+        assert_eq!(reply.json()["field"], field, "{body}: {}", reply.body);
+    }
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    bad_catalog_input_is_named_never_500,
     relations_over_http,
     categories_over_http,
     listing_and_commerce_over_http,

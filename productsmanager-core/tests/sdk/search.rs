@@ -56,6 +56,9 @@ async fn product_search(backend: Backend) {
     // "dri" starts "drill" and "driver"; "Screwdriver" has no word starting with it, but its description's "drill" does.
     assert_eq!(prefix, ["Cordless drill 18 V", "Impact driver", "Screwdriver set"]);
     assert_eq!(titles(&sdk, "bosch drill", all()).await, ["Cordless drill 18 V"]);
+    // Only the last word is a prefix: the ones before it are finished words.
+    assert_eq!(titles(&sdk, "impact dri", all()).await, ["Impact driver"]);
+    assert!(titles(&sdk, "dri impact", all()).await.is_empty());
     assert_eq!(titles(&sdk, "drill bits", all()).await, ["Screwdriver set"]);
     assert!(titles(&sdk, "hammer", all()).await.is_empty());
 

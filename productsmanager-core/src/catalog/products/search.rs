@@ -133,7 +133,7 @@ pub(super) async fn rebuild(pool: &DbPool) -> Result<u64, sqlx::Error> {
     )
 }
 
-/// Live products matching every term (as a word prefix) and `query`'s filters, best first: an exact GTIN, SKU or
+/// Live products matching every term (the last as a word prefix) and `query`'s filters, best first: an exact GTIN, SKU or
 /// supplier SKU match before everything, then by relevance (title and identifiers weigh most).
 pub(super) async fn search(
     pool: &DbPool,
@@ -148,7 +148,7 @@ pub(super) async fn search(
         pool,
         sqlite | p | {
             // dialect: FTS5 match syntax, `"term"*` is a prefix; bm25 is lower for better matches.
-            let expression = terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" AND ");
+            let expression = match_expression(terms, |t| format!("\"{t}\""), |t| format!("\"{t}\"*"), " AND ");
             // The matches are computed once, first (materialized), then joined to the filters: left to itself
             // the planner may walk the filtered products and run the full-text query for each.
             let mut sql = QueryBuilder::new(
@@ -176,7 +176,7 @@ pub(super) async fn search(
         postgres | p | {
             // dialect: tsquery, `term:*` is a prefix; ts_rank_cd is higher for better matches. PostgreSQL's
             // planner, unlike SQLite's, combines the full-text index with the filters' indexes well: no fence.
-            let expression = terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ");
+            let expression = match_expression(terms, str::to_string, |t| format!("{t}:*"), " & ");
             let mut sql = QueryBuilder::new(
                 "with r as (select s.product_id, ts_rank_cd(s.tsv, q.query) as rank \
                  from product_search s, to_tsquery('simple', ",
@@ -200,6 +200,19 @@ pub(super) async fn search(
             sql.build_query_as().fetch_all(p).await
         },
     )
+}
+
+/// The full-text expression for `terms`: every word but the last must match whole, the last as a prefix (it may
+/// still be being typed). Treating every word as a prefix would let a short finished word ("pro") match every
+/// word that starts with it ("product", "professional").
+fn match_expression(
+    terms: &[String],
+    whole: impl Fn(&str) -> String,
+    prefix: impl Fn(&str) -> String,
+    and: &str,
+) -> String {
+    let last = terms.len().saturating_sub(1);
+    terms.iter().enumerate().map(|(i, t)| if i == last { prefix(t) } else { whole(t) }).collect::<Vec<_>>().join(and)
 }
 
 /// The identifiers an exact match is tested against.

@@ -350,7 +350,8 @@ impl ProductService {
     }
 
     /// Full-text search over title, description, brand, SKU, GTIN, ASIN and supplier SKUs, with the listing's
-    /// filters. Every word must match (as a prefix: `dri` finds "drill"); an exact GTIN, SKU or supplier SKU
+    /// filters. Every word must match, the last one as a prefix (`cordless dri` finds "cordless drill"); an
+    /// exact GTIN, SKU or supplier SKU
     /// comes first, then the most relevant. Pages by offset: `next_cursor` is the offset of the next page.
     pub async fn search(&self, text: &str, query: &ProductQuery) -> Result<Page<Product>> {
         query.check()?;
