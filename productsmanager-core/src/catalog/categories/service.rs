@@ -66,28 +66,39 @@ impl CategoryService {
         Ok(repo::taxonomies(&self.pool).await.map_err(db_error)?.into_iter().map(TaxonomyRow::into_taxonomy).collect())
     }
 
-    /// The taxonomy with this id or code; the `default` own taxonomy is made on first use.
+    /// The taxonomy with this id or code; the `default` own taxonomy is made on first use. Cached (kind
+    /// `taxonomies`): every tree read starts here.
     pub async fn taxonomy(&self, key: Option<&str>) -> Result<Taxonomy> {
         let key = key.map(str::trim).filter(|k| !k.is_empty()).unwrap_or(DEFAULT_TAXONOMY);
-        if let Ok(id) = Uuid::parse_str(key) {
-            return Ok(
-                found("taxonomy", id, repo::taxonomy_by_id(&self.pool, id).await.map_err(db_error)?)?.into_taxonomy()
-            );
-        }
-        if key == DEFAULT_TAXONOMY {
-            let at = now();
-            let row = TaxonomyRow {
-                id: Uuid::now_v7(),
-                code: DEFAULT_TAXONOMY.into(),
-                name: "Default".into(),
-                kind: TaxonomyKind::Own.as_str().into(),
-                locale: None,
-                created_at: at,
-                updated_at: at,
-            };
-            return Ok(repo::ensure_taxonomy(&self.pool, &row).await.map_err(db_error)?.into_taxonomy());
-        }
-        Ok(found("taxonomy", key, repo::taxonomy_by_code(&self.pool, key).await.map_err(db_error)?)?.into_taxonomy())
+        let pool = &self.pool;
+        let taxonomy = self
+            .cache
+            .get_or_load(CacheKind::Taxonomies, key, || async move {
+                let row = match Uuid::parse_str(key) {
+                    Ok(id) => repo::taxonomy_by_id(pool, id).await,
+                    Err(_) => repo::taxonomy_by_code(pool, key).await,
+                }
+                .map_err(db_error)?;
+                match row {
+                    Some(row) => Ok(row.into_taxonomy()),
+                    None if key == DEFAULT_TAXONOMY => {
+                        let at = now();
+                        let row = TaxonomyRow {
+                            id: Uuid::now_v7(),
+                            code: DEFAULT_TAXONOMY.into(),
+                            name: "Default".into(),
+                            kind: TaxonomyKind::Own.as_str().into(),
+                            locale: None,
+                            created_at: at,
+                            updated_at: at,
+                        };
+                        Ok(repo::ensure_taxonomy(pool, &row).await.map_err(db_error)?.into_taxonomy())
+                    }
+                    None => Err(CatalogError::not_found("taxonomy", key).into()),
+                }
+            })
+            .await?;
+        Ok(Taxonomy::clone(&taxonomy))
     }
 
     /// Creates a category under its parent, or as a root of its taxonomy. Slugs are unique among siblings.
