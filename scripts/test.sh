@@ -90,9 +90,16 @@ ensure_s3() {
   wait_port "$S3_PORT" 60 || die "moto_server is not answering on port ${S3_PORT} (see target/moto_server.log)"
 }
 
+# Keys the test suite left in Redis (every test uses its own `pm_t_<random>_` namespace; entries also expire).
+clean_redis() {
+  command -v redis-cli >/dev/null || return 0
+  redis-cli -p "$REDIS_PORT" --scan --pattern 'pm_t_*' | xargs -r -d '\n' -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null
+}
+
 ensure_postgres
 ensure_redis
 ensure_s3
+clean_redis
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -105,5 +112,7 @@ cargo test --workspace
 
 step "example: embed_minimal"
 cargo run --quiet -p productsmanager-examples --example embed_minimal
+
+clean_redis
 
 step "all checks passed"

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::model::{AttributeRow, ProductParts, ProductRow};
@@ -370,8 +371,9 @@ impl ProductService {
             .cache
             .get_or_load(CacheKind::SearchResults, SEARCH_GENERATION, || async { Ok(Uuid::now_v7()) })
             .await?;
-        let request = serde_json::to_string(&(&terms, &exact.code, query, offset)).unwrap_or_default();
-        let key = format!("{generation}:{request}");
+        // Keyed by a digest of the request: the request itself can be long and holds user text.
+        let request = serde_json::to_vec(&(&terms, &exact.code, query, offset)).unwrap_or_default();
+        let key = format!("{generation}:{:x}", Sha256::digest(&request));
         let page = self
             .cache
             .get_or_load(CacheKind::SearchResults, &key, || async {
