@@ -25,6 +25,7 @@
 //!   PostgreSQL, the [`db::DatabaseRouter`] trait, the [`with_pool!`] dispatch macro, migrations and health.
 //! - [`cache`]: [`cache::TieredCache`], moka L1 in front of a Redis L2, with cross-instance invalidation.
 //! - [`catalog`]: products and their identifiers ([`catalog::Gtin`], [`catalog::Asin`], [`catalog::Sku`]).
+//! - [`jobs`]: durable queues in the databases themselves (claim with a lease, retries with back-off).
 //! - `testing` (feature `testing`): fresh per-test databases on both backends, for this crate's and the
 //!   adapters' tests.
 
@@ -36,6 +37,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod input;
+pub mod jobs;
 pub mod sdk;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -195,6 +195,15 @@ impl Sdk {
         SeoService::new(self.pool(Database::Catalog).clone(), self.products())
     }
 
+    /// The generic task queue (catalog database), on the system clock and the seed's retry schedule.
+    pub fn tasks(&self) -> crate::jobs::TaskQueue {
+        crate::jobs::TaskQueue::new(
+            self.pool(Database::Catalog).clone(),
+            std::sync::Arc::new(crate::jobs::SystemClock),
+            crate::jobs::RetryPolicy::default(),
+        )
+    }
+
     fn connect_timeout(&self) -> u64 {
         self.inner.config.database.connect_timeout_secs
     }

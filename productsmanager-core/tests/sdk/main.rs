@@ -8,6 +8,7 @@ mod cache;
 mod categories;
 mod commerce;
 mod databases;
+mod jobs;
 mod listing;
 mod products;
 mod relations;

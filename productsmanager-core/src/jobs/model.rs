@@ -1,0 +1,196 @@
+//! Job rows, inputs, outcomes and the retry schedule.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for `run_at` and a worker.
+    Queued,
+    /// Claimed by a worker holding its lease.
+    Running,
+    Succeeded,
+    /// Failed for good (a permanent error).
+    Failed,
+    /// Failed as often as allowed; kept visible with its last error.
+    Dead,
+    Cancelled,
+    /// Held back until resumed.
+    Paused,
+}
+
+impl JobState {
+    /// Lowercase name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Dead => "dead",
+            JobState::Cancelled => "cancelled",
+            JobState::Paused => "paused",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "queued" => JobState::Queued,
+            "running" => JobState::Running,
+            "succeeded" => JobState::Succeeded,
+            "failed" => JobState::Failed,
+            "dead" => JobState::Dead,
+            "cancelled" => JobState::Cancelled,
+            "paused" => JobState::Paused,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: Uuid,
+    pub queue: String,
+    pub kind: String,
+    pub state: JobState,
+    /// Smaller runs first.
+    pub priority: i32,
+    pub run_at: DateTime<Utc>,
+    /// Times it was claimed.
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub last_error: Option<String>,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewJob {
+    pub queue: String,
+    pub kind: String,
+    #[serde(default)]
+    pub payload: serde_json::Value,
+    #[serde(default)]
+    pub priority: i32,
+    /// Not before this instant (now when absent).
+    #[serde(default)]
+    pub run_at: Option<DateTime<Utc>>,
+    /// 5 when absent (the seed's schedule has five retries).
+    #[serde(default)]
+    pub max_attempts: Option<i32>,
+    /// Enqueueing the same key again returns the job already there (one job per schedule tick, per file…).
+    #[serde(default)]
+    pub dedup_key: Option<String>,
+}
+
+/// How a handler failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobFailure {
+    /// Worth another try later (network, rate limit, a database down).
+    Retryable(String),
+    /// Will fail the same way every time (bad input): no retry.
+    Permanent(String),
+}
+
+/// Delays before each retry, with jitter so failed jobs do not all come back at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Delay before the n-th retry; the last one repeats if a job allows more attempts.
+    pub delays: Vec<Duration>,
+    /// Each delay is stretched by a random factor in `[1, 1 + jitter]`.
+    pub jitter: f64,
+}
+
+impl Default for RetryPolicy {
+    /// The seed's schedule: 1 min, 5 min, 15 min, 1 h, 4 h, with 10 % jitter.
+    fn default() -> Self {
+        RetryPolicy { delays: [60, 300, 900, 3_600, 14_400].map(Duration::from_secs).to_vec(), jitter: 0.1 }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay after the `attempt`-th failed attempt (1-based), with `random` in `[0, 1)` applied as jitter.
+    pub fn delay(&self, attempt: i32, random: f64) -> Duration {
+        let index = usize::try_from(attempt.max(1) - 1).unwrap_or(0).min(self.delays.len().saturating_sub(1));
+        let base = self.delays.get(index).copied().unwrap_or(Duration::from_secs(60));
+        base.mul_f64(1.0 + self.jitter.max(0.0) * random.clamp(0.0, 1.0))
+    }
+}
+
+/// A `tasks` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(super) struct JobRow {
+    pub id: Uuid,
+    pub queue: String,
+    pub kind: String,
+    pub state: String,
+    pub priority: i32,
+    pub run_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub last_error: Option<String>,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub payload: Json<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl JobRow {
+    pub(super) fn into_job(self) -> Job {
+        Job {
+            id: self.id,
+            queue: self.queue,
+            kind: self.kind,
+            state: JobState::parse(&self.state).unwrap_or(JobState::Failed),
+            priority: self.priority,
+            run_at: self.run_at,
+            attempts: self.attempts,
+            max_attempts: self.max_attempts,
+            last_error: self.last_error,
+            lease_owner: self.lease_owner,
+            lease_expires_at: self.lease_expires_at,
+            payload: self.payload.0,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_schedule_with_bounded_jitter() {
+        let policy = RetryPolicy::default();
+        let minutes = |attempt, random| policy.delay(attempt, random).as_secs_f64() / 60.0;
+        assert_eq!([1, 2, 3, 4, 5].map(|a| minutes(a, 0.0)), [1.0, 5.0, 15.0, 60.0, 240.0]);
+        assert!((minutes(1, 0.999) - 1.0999).abs() < 0.001);
+        assert_eq!(minutes(9, 0.0), 240.0, "the last delay repeats");
+    }
+}

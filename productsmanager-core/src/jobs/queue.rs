@@ -1,0 +1,187 @@
+//! [`TaskQueue`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::model::JobRow;
+use super::repo::{self, Transition};
+use super::{Clock, Job, JobFailure, JobState, NewJob, RetryPolicy};
+use crate::Result;
+use crate::catalog::CatalogError;
+use crate::db::{Database, DbError, DbPool};
+
+/// The generic durable queue (`tasks` in the catalog database): catalog and periodic tasks.
+///
+/// ```no_run
+/// # async fn demo(sdk: &productsmanager_core::Sdk) -> productsmanager_core::Result<()> {
+/// use std::time::Duration;
+/// use productsmanager_core::jobs::NewJob;
+///
+/// let tasks = sdk.tasks();
+/// tasks.enqueue(NewJob { queue: "catalog".into(), kind: "reindex".into(), ..Default::default() }).await?;
+/// if let Some(job) = tasks.claim("catalog", "worker-1", Duration::from_secs(30)).await? {
+///     // … do the work, calling `heartbeat` within the lease …
+///     tasks.complete(job.id, "worker-1").await?;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct TaskQueue {
+    pool: DbPool,
+    clock: Arc<dyn Clock>,
+    policy: RetryPolicy,
+}
+
+fn db_error(error: sqlx::Error) -> crate::Error {
+    DbError::from_sqlx(Database::Catalog, error).into()
+}
+
+/// A random number in `[0, 1)` for jitter, from the OS generator behind UUID v4 (no extra dependency).
+fn random_unit() -> f64 {
+    (Uuid::new_v4().as_u128() >> 75) as f64 / (1_u64 << 53) as f64
+}
+
+impl TaskQueue {
+    /// A queue over the catalog database with this clock and retry schedule.
+    pub fn new(pool: DbPool, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
+        TaskQueue { pool, clock, policy }
+    }
+
+    /// Adds a job; with a `dedup_key` already used, returns that job instead of adding another.
+    pub async fn enqueue(&self, input: NewJob) -> Result<Job> {
+        let queue = input.queue.trim();
+        let kind = input.kind.trim();
+        if queue.is_empty() || kind.is_empty() {
+            let field = if queue.is_empty() { "queue" } else { "kind" };
+            return Err(CatalogError::invalid(field, "must not be empty").into());
+        }
+        let max_attempts = input.max_attempts.unwrap_or(5);
+        if max_attempts < 1 {
+            return Err(CatalogError::invalid("max_attempts", "must be at least 1").into());
+        }
+        let now = self.clock.now();
+        let row = JobRow {
+            id: Uuid::now_v7(),
+            queue: queue.to_string(),
+            kind: kind.to_string(),
+            state: JobState::Queued.as_str().to_string(),
+            priority: input.priority,
+            run_at: input.run_at.unwrap_or(now),
+            attempts: 0,
+            max_attempts,
+            last_error: None,
+            lease_owner: None,
+            lease_expires_at: None,
+            payload: Json(input.payload.clone()),
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+            finished_at: None,
+        };
+        if let Some(stored) = repo::insert(&self.pool, &row, input.dedup_key.as_deref()).await.map_err(db_error)? {
+            return Ok(stored.into_job());
+        }
+        // The dedup key was taken: hand back the job that holds it.
+        let key = input.dedup_key.as_deref().unwrap_or_default();
+        repo::by_dedup_key(&self.pool, key)
+            .await
+            .map_err(db_error)?
+            .map(JobRow::into_job)
+            .ok_or_else(|| CatalogError::not_found("job", key).into())
+    }
+
+    /// Takes the next due job of `queue` for `owner`, leased for `lease`; `None` when none is due.
+    pub async fn claim(&self, queue: &str, owner: &str, lease: Duration) -> Result<Option<Job>> {
+        let now = self.clock.now();
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+        let row = repo::claim(&self.pool, queue, owner, until, now).await.map_err(db_error)?;
+        Ok(row.map(JobRow::into_job))
+    }
+
+    /// Extends the lease of a running job; false when the job is no longer this owner's (cancelled, or its lease
+    /// expired and it went back to the queue): the worker should stop working on it.
+    pub async fn heartbeat(&self, id: Uuid, owner: &str, lease: Duration) -> Result<bool> {
+        let now = self.clock.now();
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+        repo::heartbeat(&self.pool, id, owner, until, now).await.map_err(db_error)
+    }
+
+    /// Marks a running job done; false when it was no longer this owner's.
+    pub async fn complete(&self, id: Uuid, owner: &str) -> Result<bool> {
+        repo::complete(&self.pool, id, owner, self.clock.now()).await.map_err(db_error)
+    }
+
+    /// Records a failed attempt: a retryable failure goes back to the queue after the policy's delay, until the
+    /// job has used its attempts (then it is dead); a permanent failure fails the job at once. Returns the state
+    /// the job is in now.
+    pub async fn fail(&self, job: &Job, owner: &str, failure: JobFailure) -> Result<JobState> {
+        let now = self.clock.now();
+        let (state, written) = match failure {
+            JobFailure::Retryable(error) if job.attempts < job.max_attempts => {
+                let delay = self.policy.delay(job.attempts, random_unit());
+                let run_at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(4));
+                let written =
+                    repo::retry_later(&self.pool, job.id, owner, run_at, &error, now).await.map_err(db_error)?;
+                (JobState::Queued, written)
+            }
+            JobFailure::Retryable(error) => {
+                let written =
+                    repo::give_up(&self.pool, job.id, owner, JobState::Dead, &error, now).await.map_err(db_error)?;
+                (JobState::Dead, written)
+            }
+            JobFailure::Permanent(error) => {
+                let written =
+                    repo::give_up(&self.pool, job.id, owner, JobState::Failed, &error, now).await.map_err(db_error)?;
+                (JobState::Failed, written)
+            }
+        };
+        if written { Ok(state) } else { Ok(self.get(job.id).await?.state) }
+    }
+
+    /// Returns jobs whose lease expired (their worker died) to the queue, or marks them dead when they have no
+    /// attempts left; returns how many.
+    pub async fn reap_expired(&self) -> Result<u64> {
+        repo::reap(&self.pool, self.clock.now()).await.map_err(db_error)
+    }
+
+    /// A job by id.
+    pub async fn get(&self, id: Uuid) -> Result<Job> {
+        repo::by_id(&self.pool, id)
+            .await
+            .map_err(db_error)?
+            .map(JobRow::into_job)
+            .ok_or_else(|| CatalogError::not_found("job", id).into())
+    }
+
+    /// Jobs of a queue, oldest first, optionally in one state.
+    pub async fn list(&self, queue: &str, state: Option<JobState>, limit: u32) -> Result<Vec<Job>> {
+        let rows = repo::list(&self.pool, queue, state, i64::from(limit.clamp(1, 1_000))).await.map_err(db_error)?;
+        Ok(rows.into_iter().map(JobRow::into_job).collect())
+    }
+
+    /// Cancels a queued, paused or running job.
+    pub async fn cancel(&self, id: Uuid) -> Result<()> {
+        self.apply(id, Transition::Cancel, "queued, paused or running").await
+    }
+
+    /// Holds a queued job back.
+    pub async fn pause(&self, id: Uuid) -> Result<()> {
+        self.apply(id, Transition::Pause, "queued").await
+    }
+
+    /// Lets a paused job run again.
+    pub async fn resume(&self, id: Uuid) -> Result<()> {
+        self.apply(id, Transition::Resume, "paused").await
+    }
+
+    async fn apply(&self, id: Uuid, transition: Transition, needed: &str) -> Result<()> {
+        if repo::transition(&self.pool, id, transition, self.clock.now()).await.map_err(db_error)? {
+            return Ok(());
+        }
+        let job = self.get(id).await?;
+        Err(CatalogError::invalid("state", format!("job {id} is {}; this needs it {needed}", job.state)).into())
+    }
+}
