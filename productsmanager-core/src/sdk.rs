@@ -42,6 +42,8 @@ struct Inner {
     config: Config,
     router: Arc<dyn DatabaseRouter>,
     cache: TieredCache,
+    /// Wakes this process's job workers when a job is enqueued.
+    job_wake: Arc<tokio::sync::Notify>,
     /// Databases whose migrations could not run because they were unreachable.
     pending: Mutex<BTreeSet<Database>>,
     /// Whether the pools were opened from the configuration (then PostgreSQL databases may be created).
@@ -92,8 +94,16 @@ impl SdkBuilder {
         // Keys and the invalidation channel are namespaced like the databases, so deployments sharing a Redis
         // stay apart.
         let cache = TieredCache::new(&config.cache, &config.database.prefix)?;
-        let sdk =
-            Sdk { inner: Arc::new(Inner { config, router, cache, pending: Mutex::new(BTreeSet::new()), owns_pools }) };
+        let sdk = Sdk {
+            inner: Arc::new(Inner {
+                config,
+                router,
+                cache,
+                job_wake: Arc::new(tokio::sync::Notify::new()),
+                pending: Mutex::new(BTreeSet::new()),
+                owns_pools,
+            }),
+        };
         if migrate {
             let outcomes = join_all(Database::ALL.map(|db| sdk.prepare(db))).await;
             let mut pending = BTreeSet::new();
@@ -202,6 +212,7 @@ impl Sdk {
             std::sync::Arc::new(crate::jobs::SystemClock),
             crate::jobs::RetryPolicy::default(),
         )
+        .with_wake(self.inner.job_wake.clone())
     }
 
     fn connect_timeout(&self) -> u64 {

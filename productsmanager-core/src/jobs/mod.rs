@@ -10,7 +10,9 @@ mod clock;
 mod model;
 mod queue;
 mod repo;
+mod runner;
 
 pub use clock::{Clock, SystemClock};
 pub use model::{Job, JobFailure, JobState, NewJob, RetryPolicy};
 pub use queue::TaskQueue;
+pub use runner::{HandlerResult, JobRunner, RunningJobs};

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::types::Json;
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::model::JobRow;
@@ -33,6 +34,8 @@ pub struct TaskQueue {
     pool: DbPool,
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
+    /// Wakes this process's idle workers when a job is enqueued (they poll as well).
+    wake: Arc<Notify>,
 }
 
 fn db_error(error: sqlx::Error) -> crate::Error {
@@ -47,7 +50,18 @@ fn random_unit() -> f64 {
 impl TaskQueue {
     /// A queue over the catalog database with this clock and retry schedule.
     pub fn new(pool: DbPool, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
-        TaskQueue { pool, clock, policy }
+        TaskQueue { pool, clock, policy, wake: Arc::new(Notify::new()) }
+    }
+
+    /// The same queue sharing `wake` with others (the SDK gives all its queues one).
+    pub fn with_wake(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
+    }
+
+    /// Notified on every enqueue in this process.
+    pub fn wake_signal(&self) -> Arc<Notify> {
+        self.wake.clone()
     }
 
     /// Adds a job; with a `dedup_key` already used, returns that job instead of adding another.
@@ -82,6 +96,7 @@ impl TaskQueue {
             finished_at: None,
         };
         if let Some(stored) = repo::insert(&self.pool, &row, input.dedup_key.as_deref()).await.map_err(db_error)? {
+            self.wake.notify_waiters();
             return Ok(stored.into_job());
         }
         // The dedup key was taken: hand back the job that holds it.

@@ -178,3 +178,67 @@ async fn every_job_completes_exactly_once(backend: Backend) {
 }
 
 both_backends!(queue_lifecycle, every_job_completes_exactly_once);
+
+/// Waits until `check` holds, up to 20 s.
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn runner_runs_each_job_once_retries_and_shuts_down_gracefully(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "runner").await else { return };
+    let sdk = env.sdk().await;
+    let policy = RetryPolicy { delays: vec![Duration::from_millis(10)], jitter: 0.0 };
+    let tasks =
+        TaskQueue::new(sdk.pool(Database::Catalog).clone(), Arc::new(productsmanager_core::jobs::SystemClock), policy);
+    let runs: Arc<Mutex<HashMap<uuid::Uuid, usize>>> = Arc::default();
+    let counted = runs.clone();
+    let running = productsmanager_core::jobs::JobRunner::new(tasks.clone(), "test")
+        .queue("catalog", 4)
+        .timing(Duration::from_secs(30), Duration::from_millis(20))
+        .handle("count", move |job| {
+            let counted = counted.clone();
+            async move {
+                *counted.lock().unwrap().entry(job.id).or_default() += 1;
+                Ok(())
+            }
+        })
+        .handle("flaky", |job| async move {
+            if job.attempts < 2 { Err(JobFailure::Retryable("first try fails".into())) } else { Ok(()) }
+        })
+        .handle("slow", |_job| async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok(())
+        })
+        .start();
+
+    for _ in 0..100 {
+        tasks.enqueue(job("count")).await.unwrap();
+    }
+    let flaky = tasks.enqueue(job("flaky")).await.unwrap();
+    let unknown = tasks.enqueue(job("no-such-kind")).await.unwrap();
+    eventually("100 jobs done", async || {
+        tasks.list("catalog", Some(JobState::Succeeded), 1_000).await.unwrap().len() >= 101
+    })
+    .await;
+    let counts: Vec<usize> = runs.lock().unwrap().values().copied().collect();
+    assert_eq!(counts.len(), 100);
+    assert!(counts.iter().all(|n| *n == 1), "a job ran twice");
+    let flaky = tasks.get(flaky.id).await.unwrap();
+    assert_eq!((flaky.state, flaky.attempts), (JobState::Succeeded, 2));
+    let unknown = tasks.get(unknown.id).await.unwrap();
+    assert_eq!(unknown.state, JobState::Failed);
+    assert!(unknown.last_error.unwrap().contains("no handler"));
+
+    // Shutdown lets the running job finish.
+    let slow = tasks.enqueue(job("slow")).await.unwrap();
+    eventually("the slow job to start", async || tasks.get(slow.id).await.unwrap().state == JobState::Running).await;
+    running.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(tasks.get(slow.id).await.unwrap().state, JobState::Succeeded);
+    sdk.close().await;
+}
+
+both_backends!(runner_runs_each_job_once_retries_and_shuts_down_gracefully);

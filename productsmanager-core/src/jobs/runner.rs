@@ -1,0 +1,215 @@
+//! [`JobRunner`]: workers that claim jobs of their queues, run the handler registered for each job's kind while
+//! renewing its lease, and record the outcome.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use super::{Job, JobFailure, TaskQueue};
+
+/// What a handler returns.
+pub type HandlerResult = Result<(), JobFailure>;
+type Handler = Arc<dyn Fn(Job) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>> + Send + Sync>;
+
+/// Builds and starts workers over a [`TaskQueue`].
+///
+/// ```no_run
+/// # async fn demo(sdk: &productsmanager_core::Sdk) {
+/// use productsmanager_core::jobs::JobRunner;
+///
+/// let running = JobRunner::new(sdk.tasks(), "host-1")
+///     .queue("catalog", 2)
+///     .handle("reindex", |_job| async { Ok(()) })
+///     .start();
+/// // … on shutdown: stop claiming, let running jobs finish for up to 30 s.
+/// running.shutdown(std::time::Duration::from_secs(30)).await;
+/// # }
+/// ```
+pub struct JobRunner {
+    tasks: TaskQueue,
+    owner: String,
+    queues: Vec<(String, usize)>,
+    handlers: HashMap<String, Handler>,
+    lease: Duration,
+    poll: Duration,
+}
+
+impl std::fmt::Debug for JobRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobRunner")
+            .field("owner", &self.owner)
+            .field("queues", &self.queues)
+            .field("kinds", &self.handlers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl JobRunner {
+    /// Workers named `owner-<queue>-<n>` (the lease owner), with a 30 s lease renewed every 10 s and a 1 s poll
+    /// when nothing wakes them.
+    pub fn new(tasks: TaskQueue, owner: &str) -> Self {
+        JobRunner {
+            tasks,
+            owner: owner.to_string(),
+            queues: Vec::new(),
+            handlers: HashMap::new(),
+            lease: Duration::from_secs(30),
+            poll: Duration::from_secs(1),
+        }
+    }
+
+    /// Runs `concurrency` workers on `queue`.
+    pub fn queue(mut self, queue: &str, concurrency: usize) -> Self {
+        self.queues.push((queue.to_string(), concurrency.max(1)));
+        self
+    }
+
+    /// Runs `handler` for jobs of `kind`. A job of a kind without a handler fails permanently.
+    pub fn handle<F, Fut>(mut self, kind: &str, handler: F) -> Self
+    where
+        F: Fn(Job) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
+    {
+        self.handlers.insert(kind.to_string(), Arc::new(move |job| Box::pin(handler(job))));
+        self
+    }
+
+    /// Lease length (renewed at a third of it) and idle poll interval.
+    pub fn timing(mut self, lease: Duration, poll: Duration) -> Self {
+        self.lease = lease;
+        self.poll = poll;
+        self
+    }
+
+    /// Starts the workers and the reaper of expired leases.
+    pub fn start(self) -> RunningJobs {
+        let (stop, stopped) = watch::channel(false);
+        let wake = self.tasks.wake_signal();
+        let handlers = Arc::new(self.handlers);
+        let mut workers = Vec::new();
+        for (queue, concurrency) in &self.queues {
+            for n in 0..*concurrency {
+                let worker = Worker {
+                    tasks: self.tasks.clone(),
+                    owner: format!("{}-{queue}-{n}", self.owner),
+                    queue: queue.clone(),
+                    handlers: handlers.clone(),
+                    lease: self.lease,
+                    poll: self.poll,
+                    wake: wake.clone(),
+                };
+                workers.push(tokio::spawn(worker.run(stopped.clone())));
+            }
+        }
+        let reaper = tokio::spawn(reap(self.tasks.clone(), self.lease, stopped.clone()));
+        RunningJobs { stop, workers, reaper }
+    }
+}
+
+/// Workers started by [`JobRunner::start`].
+#[derive(Debug)]
+pub struct RunningJobs {
+    stop: watch::Sender<bool>,
+    workers: Vec<JoinHandle<()>>,
+    reaper: JoinHandle<()>,
+}
+
+impl RunningJobs {
+    /// Stops claiming; waits up to `deadline` for running jobs to finish. Jobs still running then are abandoned:
+    /// their leases expire and another worker retries them.
+    pub async fn shutdown(self, deadline: Duration) {
+        let _ = self.stop.send(true);
+        self.reaper.abort();
+        let all = futures_util::future::join_all(self.workers);
+        if tokio::time::timeout(deadline, all).await.is_err() {
+            tracing::warn!("jobs still running at the shutdown deadline; their leases will expire");
+        }
+    }
+}
+
+struct Worker {
+    tasks: TaskQueue,
+    owner: String,
+    queue: String,
+    handlers: Arc<HashMap<String, Handler>>,
+    lease: Duration,
+    poll: Duration,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    async fn run(self, mut stopped: watch::Receiver<bool>) {
+        while !*stopped.borrow() {
+            match self.tasks.claim(&self.queue, &self.owner, self.lease).await {
+                Ok(Some(job)) => self.execute(job).await,
+                Ok(None) => {
+                    tokio::select! {
+                        () = self.wake.notified() => {}
+                        () = tokio::time::sleep(self.poll) => {}
+                        _ = stopped.changed() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(queue = %self.queue, error = %e, "claim failed; retrying");
+                    tokio::time::sleep(self.poll).await;
+                }
+            }
+        }
+    }
+
+    /// Runs the job's handler while renewing its lease; records the outcome.
+    async fn execute(&self, job: Job) {
+        let Some(handler) = self.handlers.get(&job.kind).cloned() else {
+            let failure = JobFailure::Permanent(format!("no handler for jobs of kind {:?}", job.kind));
+            self.record(&job, Err(failure)).await;
+            return;
+        };
+        let work = handler(job.clone());
+        tokio::pin!(work);
+        let mut beat = tokio::time::interval(self.lease / 3);
+        beat.tick().await;
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut work => break Some(outcome),
+                _ = beat.tick() => {
+                    // Cancelled or taken over: stop working on it.
+                    if let Ok(false) = self.tasks.heartbeat(job.id, &self.owner, self.lease).await {
+                        break None;
+                    }
+                }
+            }
+        };
+        match outcome {
+            Some(outcome) => self.record(&job, outcome).await,
+            None => tracing::info!(job = %job.id, "job cancelled or taken over; dropped"),
+        }
+    }
+
+    async fn record(&self, job: &Job, outcome: HandlerResult) {
+        let recorded = match outcome {
+            Ok(()) => self.tasks.complete(job.id, &self.owner).await.map(|_| ()),
+            Err(failure) => self.tasks.fail(job, &self.owner, failure).await.map(|_| ()),
+        };
+        if let Err(e) = recorded {
+            // The lease will expire and the job will be retried.
+            tracing::error!(job = %job.id, error = %e, "outcome not recorded");
+        }
+    }
+}
+
+async fn reap(tasks: TaskQueue, every: Duration, mut stopped: watch::Receiver<bool>) {
+    while !*stopped.borrow() {
+        if let Err(e) = tasks.reap_expired().await {
+            tracing::warn!(error = %e, "reaping expired leases failed");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+}
