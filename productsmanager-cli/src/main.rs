@@ -13,6 +13,7 @@ use productsmanager_core::{Config, ErrorKind, Sdk};
 use commands::categories::CategoryCommand;
 use commands::commerce::{OfferCommand, PriceCommand, StockCommand};
 use commands::entity::EntityCommand;
+use commands::jobs::JobCommand;
 use commands::products::ProductCommand;
 use commands::relations::{BundleCommand, SeoCommand, VariantCommand};
 
@@ -28,8 +29,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the HTTP server (embedded SQLite defaults unless configured otherwise).
-    Serve,
+    /// Run the HTTP server (embedded SQLite defaults unless configured otherwise) and the job workers.
+    Serve {
+        /// Do not run job workers in this process (run `productsmanager worker` elsewhere).
+        #[arg(long)]
+        no_workers: bool,
+    },
+    /// Run only the job workers, until Ctrl-C or SIGTERM.
+    Worker,
+    /// Jobs of the task queue.
+    Jobs {
+        #[command(subcommand)]
+        command: JobCommand,
+    },
     /// Apply pending migrations to the seven databases.
     Migrate {
         /// Only show which migrations are applied and which are pending.
@@ -155,7 +167,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             commands::system::config_show(&config, json);
             Ok(())
         }
-        Command::Serve => commands::system::serve(config).await,
+        Command::Serve { no_workers } => commands::system::serve(config, !no_workers).await,
+        Command::Worker => commands::jobs::worker(config).await,
+        Command::Jobs { command } => with_sdk(config, async |sdk| commands::jobs::run(sdk, command).await).await,
         Command::Migrate { status, json } => commands::system::migrate(config, status, json).await,
         Command::Health { json } => commands::system::health(config, json).await,
         Command::Brands { command } => with_sdk(config, async |sdk| commands::brands::run(sdk, command).await).await,

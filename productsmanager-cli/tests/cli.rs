@@ -144,6 +144,21 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
     (status, body)
 }
 
+fn http_post(addr: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1.to_string();
+    (status, body)
+}
+
 /// Starts `serve`, waits for its "listening on" line, and returns the child and the address.
 fn start_server(vars: &[(&str, String)]) -> (std::process::Child, String) {
     let mut child = productsmanager(vars).arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -189,7 +204,25 @@ fn serve_with_no_configuration_answers_health_db_with_seven_up() {
     let databases = report["databases"].as_array().unwrap();
     assert_eq!(databases.len(), 7);
     assert!(databases.iter().all(|d| d["status"] == "up" && d["backend"] == "sqlite"), "{body}");
+    // `serve` runs the job workers too: a reindex job is picked up and done.
+    let (status, body) = http_post(&addr, "/api/v1/jobs", r#"{"queue": "catalog", "kind": "reindex"}"#);
+    assert_eq!(status, 201, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, body) = http_get(&addr, &format!("/api/v1/jobs/{id}"));
+        if body.contains("\"state\":\"succeeded\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job was not run: {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     stop_server(child);
+    let output = run(&vars, &["jobs", "list", "--state", "succeeded", "--json"]);
+    let jobs: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(jobs[0]["id"], id.as_str());
+    assert!(text(&run(&vars, &["jobs", "get", &id]).stdout).contains("reindex"));
+    assert_eq!(run(&vars, &["jobs", "pause", &id]).status.code(), Some(3));
     for db in Database::ALL {
         assert!(dir.path().join(format!("pm_{}.db", db.name())).is_file());
     }

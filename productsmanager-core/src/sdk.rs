@@ -215,6 +215,25 @@ impl Sdk {
         .with_wake(self.inner.job_wake.clone())
     }
 
+    /// The queues whose jobs the core knows how to run, with their worker counts (the seed's defaults).
+    pub const JOB_QUEUES: [(&'static str, usize); 1] = [("catalog", 2)];
+
+    /// Workers for the core's job kinds (`reindex` on the catalog queue so far), named after `owner`; start them
+    /// with [`JobRunner::start`](crate::jobs::JobRunner::start).
+    pub fn job_runner(&self, owner: &str) -> crate::jobs::JobRunner {
+        let products = self.products();
+        let mut runner = crate::jobs::JobRunner::new(self.tasks(), owner).handle("reindex", move |_job| {
+            let products = products.clone();
+            async move {
+                products.reindex().await.map(|_| ()).map_err(|e| crate::jobs::JobFailure::Retryable(e.to_string()))
+            }
+        });
+        for (queue, concurrency) in Self::JOB_QUEUES {
+            runner = runner.queue(queue, concurrency);
+        }
+        runner
+    }
+
     fn connect_timeout(&self) -> u64 {
         self.inner.config.database.connect_timeout_secs
     }

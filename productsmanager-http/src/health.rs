@@ -19,3 +19,13 @@ pub(crate) async fn databases(State(state): State<AppState>) -> impl IntoRespons
     let status = if report.is_up() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(report))
 }
+
+/// `GET /health/workers`: per queue, jobs queued (and the oldest one's wait), running, paused, failed, dead.
+pub(crate) async fn workers(State(state): State<AppState>) -> Result<impl IntoResponse, crate::error::ApiError> {
+    let tasks = state.sdk.tasks();
+    let mut queues = Vec::new();
+    for (queue, _) in productsmanager_core::Sdk::JOB_QUEUES {
+        queues.push(tasks.stats(queue).await?);
+    }
+    Ok(Json(json!({ "queues": queues })))
+}

@@ -53,6 +53,7 @@ pub fn router(sdk: Sdk) -> Router {
     Router::new()
         .route("/health", get(health::liveness))
         .route("/health/db", get(health::databases))
+        .route("/health/workers", get(health::workers))
         .route("/metrics", get(metrics::render))
         .merge(api::routes())
         .fallback(not_found)
@@ -81,14 +82,12 @@ pub async fn serve(
 }
 
 /// Runs the server as the binaries do: binds `http.addr`, prints the URL on stdout, serves until Ctrl-C or
-/// SIGTERM, then closes the pools.
+/// SIGTERM. The caller closes the SDK afterwards (after stopping its job workers, if it runs any).
 pub async fn run(sdk: Sdk) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(sdk.config().http.addr).await?;
     println!("ProductsManager listening on http://{}", listener.local_addr()?);
     tracing::info!(addr = %listener.local_addr()?, "serving");
-    let served = serve(listener, sdk.clone(), shutdown_signal()).await;
-    sdk.close().await;
-    served
+    serve(listener, sdk, shutdown_signal()).await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

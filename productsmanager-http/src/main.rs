@@ -8,6 +8,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(None)?;
     productsmanager_http::telemetry::init(&config)?;
     let sdk = Sdk::builder(config).build().await?;
-    productsmanager_http::run(sdk).await?;
-    Ok(())
+    let served = productsmanager_http::run(sdk.clone()).await;
+    sdk.close().await;
+    Ok(served?)
 }

@@ -470,7 +470,38 @@ async fn bad_catalog_input_is_named_never_500(backend: Backend) {
     sdk.close().await;
 }
 
+async fn jobs_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "jobs_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let created = request(addr, "POST", "/api/v1/jobs", "", Some(r#"{"queue": "catalog", "kind": "reindex"}"#)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let act = |action: &'static str| {
+        let path = format!("/api/v1/jobs/{id}/{action}");
+        async move { request(addr, "POST", &path, "", None).await }
+    };
+    assert_eq!(act("pause").await.json()["state"], "paused");
+    let again = act("pause").await;
+    assert_eq!((again.status, again.json()["field"].as_str()), (422, Some("state")));
+    assert_eq!(act("resume").await.json()["state"], "queued");
+    assert_eq!(act("cancel").await.json()["state"], "cancelled");
+    assert_eq!(act("retry").await.json()["state"], "queued");
+    assert_eq!(act("explode").await.status, 404);
+    let listed = get(addr, "/api/v1/jobs?queue=catalog&state=queued", "").await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let workers = get(addr, "/health/workers", "").await;
+    assert_eq!(workers.status, 200, "{}", workers.body);
+    assert_eq!(workers.json()["queues"][0]["queue"], "catalog");
+    assert_eq!(workers.json()["queues"][0]["queued"], 1);
+    assert_eq!(get(addr, "/api/v1/jobs?state=sleeping", "").await.status, 422);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    jobs_over_http,
     bad_catalog_input_is_named_never_500,
     relations_over_http,
     categories_over_http,

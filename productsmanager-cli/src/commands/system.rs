@@ -15,12 +15,17 @@ pub(crate) fn config_show(config: &Config, json: bool) {
     }
 }
 
-pub(crate) async fn serve(config: Config) -> Result<(), Failure> {
+/// The HTTP server, and the job workers in the same process unless `workers` is false.
+pub(crate) async fn serve(config: Config, workers: bool) -> Result<(), Failure> {
     productsmanager_http::telemetry::init(&config)?;
     let sdk = Sdk::builder(config).build().await?;
-    productsmanager_http::run(sdk)
-        .await
-        .map_err(|e| Failure { code: exit_code(ErrorKind::Unavailable), message: format!("HTTP server: {e}") })
+    let running = workers.then(|| sdk.job_runner(&super::jobs::worker_name()).start());
+    let served = productsmanager_http::run(sdk.clone()).await;
+    if let Some(running) = running {
+        running.shutdown(super::jobs::SHUTDOWN_DEADLINE).await;
+    }
+    sdk.close().await;
+    served.map_err(|e| Failure { code: exit_code(ErrorKind::Unavailable), message: format!("HTTP server: {e}") })
 }
 
 pub(crate) async fn migrate(config: Config, status: bool, json: bool) -> Result<(), Failure> {

@@ -14,5 +14,5 @@ mod runner;
 
 pub use clock::{Clock, SystemClock};
 pub use model::{Job, JobFailure, JobState, NewJob, RetryPolicy};
-pub use queue::TaskQueue;
+pub use queue::{QueueStats, TaskQueue};
 pub use runner::{HandlerResult, JobRunner, RunningJobs};

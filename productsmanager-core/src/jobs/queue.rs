@@ -14,6 +14,19 @@ use crate::Result;
 use crate::catalog::CatalogError;
 use crate::db::{Database, DbError, DbPool};
 
+/// How one queue stands.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct QueueStats {
+    pub queue: String,
+    pub queued: u64,
+    /// Seconds the longest-waiting due job has waited (0 when none is due yet).
+    pub oldest_queued_secs: f64,
+    pub running: u64,
+    pub paused: u64,
+    pub failed: u64,
+    pub dead: u64,
+}
+
 /// The generic durable queue (`tasks` in the catalog database): catalog and periodic tasks.
 ///
 /// ```no_run
@@ -190,6 +203,35 @@ impl TaskQueue {
     /// Lets a paused job run again.
     pub async fn resume(&self, id: Uuid) -> Result<()> {
         self.apply(id, Transition::Resume, "paused").await
+    }
+
+    /// Queues a failed, dead or cancelled job again, with its attempts counted afresh.
+    pub async fn retry(&self, id: Uuid) -> Result<()> {
+        self.apply(id, Transition::Retry, "failed, dead or cancelled").await?;
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// How a queue stands: jobs per state and the age of the oldest due job.
+    pub async fn stats(&self, queue: &str) -> Result<QueueStats> {
+        let now = self.clock.now();
+        let mut stats = QueueStats { queue: queue.to_string(), ..QueueStats::default() };
+        for (state, count, earliest) in repo::stats(&self.pool, queue).await.map_err(db_error)? {
+            let count = u64::try_from(count).unwrap_or(0);
+            match JobState::parse(&state) {
+                Some(JobState::Queued) => {
+                    stats.queued = count;
+                    stats.oldest_queued_secs =
+                        earliest.map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0).unwrap_or(0.0);
+                }
+                Some(JobState::Running) => stats.running = count,
+                Some(JobState::Dead) => stats.dead = count,
+                Some(JobState::Failed) => stats.failed = count,
+                Some(JobState::Paused) => stats.paused = count,
+                _ => {}
+            }
+        }
+        Ok(stats)
     }
 
     async fn apply(&self, id: Uuid, transition: Transition, needed: &str) -> Result<()> {

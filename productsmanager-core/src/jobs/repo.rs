@@ -204,6 +204,19 @@ pub(super) async fn reap(pool: &DbPool, now: DateTime<Utc>) -> Result<u64, sqlx:
     with_pool!(pool, |p| sqlx::query(REAP).bind(now).execute(p).await.map(|d| d.rows_affected()))
 }
 
+const RETRY: &str = "update tasks set state = 'queued', attempts = 0, run_at = $2, finished_at = null, updated_at = $2 \
+     where id = $1 and state in ('failed', 'dead', 'cancelled')";
+
+const STATS: &str = "select state, count(*), min(run_at) from tasks where queue = $1 group by state";
+
+/// Count and earliest `run_at` per state of a queue.
+pub(super) async fn stats(
+    pool: &DbPool,
+    queue: &str,
+) -> Result<Vec<(String, i64, Option<DateTime<Utc>>)>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(STATS).bind(queue).fetch_all(p).await)
+}
+
 /// A change of state asked for by an operator.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Transition {
@@ -213,6 +226,8 @@ pub(super) enum Transition {
     Pause,
     /// paused → queued.
     Resume,
+    /// failed, dead or cancelled → queued, with its attempts counted afresh.
+    Retry,
 }
 
 /// Applies a transition; false when the job was not in a state it applies to.
@@ -226,6 +241,7 @@ pub(super) async fn transition(
         Transition::Cancel => CANCEL,
         Transition::Pause => PAUSE,
         Transition::Resume => RESUME,
+        Transition::Retry => RETRY,
     };
     with_pool!(pool, |p| sqlx::query(sql).bind(id).bind(now).execute(p).await.map(|d| d.rows_affected() == 1))
 }

@@ -5,6 +5,7 @@ mod brands;
 mod categories;
 mod commerce;
 mod extract;
+mod jobs;
 mod products;
 mod relations;
 mod suppliers;
@@ -24,4 +25,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(commerce::routes())
         .merge(categories::routes())
         .merge(relations::routes())
+        .merge(jobs::routes())
 }
