@@ -92,11 +92,7 @@ pub(crate) async fn bundles(sdk: &Sdk, command: BundleCommand) -> Result<(), Fai
         }
         BundleCommand::Get { product, json } => {
             let id = sdk.products().find(&product).await?.id;
-            let bundle = sdk
-                .bundles()
-                .of(id)
-                .await?
-                .ok_or_else(|| productsmanager_core::catalog::CatalogError::not_found("bundle", id))?;
+            let bundle = sdk.bundles().get(id).await?;
             if json {
                 output::json(&bundle);
             } else {

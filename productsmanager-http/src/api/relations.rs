@@ -46,14 +46,7 @@ struct BundleBody {
 }
 
 async fn bundle_of(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    let id = parse_id("id", &id)?;
-    match state.sdk.bundles().of(id).await? {
-        Some(bundle) => Ok(Json(bundle).into_response()),
-        None => {
-            Err(productsmanager_core::Error::from(productsmanager_core::catalog::CatalogError::not_found("bundle", id))
-                .into())
-        }
-    }
+    Ok(Json(state.sdk.bundles().get(parse_id("id", &id)?).await?))
 }
 
 async fn set_bundle(

@@ -13,20 +13,26 @@ use crate::with_pool;
 const INSERT: &str = "insert into products (id, gtin, asin, sku, title, description, brand_id, status, version, \
      created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
-const MANY: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
-     updated_at, deleted_at from products where id in ";
+/// The columns of a product row, then `$where`.
+macro_rules! product_select {
+    ($where:literal) => {
+        concat!(
+            "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, updated_at, \
+             deleted_at from products ",
+            $where
+        )
+    };
+}
 
-const BY_ID: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
-     updated_at, deleted_at from products where id = $1";
+const MANY: &str = product_select!("where id in ");
 
-const BY_GTIN: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
-     updated_at, deleted_at from products where gtin = $1 and deleted_at is null";
+const BY_ID: &str = product_select!("where id = $1");
 
-const BY_SKU: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
-     updated_at, deleted_at from products where sku = $1 and deleted_at is null";
+const BY_GTIN: &str = product_select!("where gtin = $1 and deleted_at is null");
 
-const BY_ASIN: &str = "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, \
-     updated_at, deleted_at from products where asin = $1 and deleted_at is null";
+const BY_SKU: &str = product_select!("where sku = $1 and deleted_at is null");
+
+const BY_ASIN: &str = product_select!("where asin = $1 and deleted_at is null");
 
 /// Only a live product at the version the caller read is updated; the version moves on by one.
 const UPDATE: &str = "update products set gtin = $2, asin = $3, sku = $4, title = $5, description = $6, \

@@ -159,6 +159,11 @@ impl BundleService {
         Ok(found.map(|(items, updated_at)| Bundle { product_id, items, updated_at }))
     }
 
+    /// The bundle a product is; `NotFound` when it is not one.
+    pub async fn get(&self, product_id: Uuid) -> Result<Bundle> {
+        self.of(product_id).await?.ok_or_else(|| CatalogError::not_found("bundle", product_id).into())
+    }
+
     /// Makes a bundle a plain product again.
     pub async fn remove(&self, product_id: Uuid) -> Result<()> {
         if repo::delete_bundle(&self.pool, product_id).await.map_err(db_error)? {
