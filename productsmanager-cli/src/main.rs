@@ -36,8 +36,12 @@ enum Command {
         no_workers: bool,
     },
     /// Run only the job workers, until Ctrl-C or SIGTERM.
-    Worker,
-    /// Jobs of the task queue.
+    Worker {
+        /// Serve only this queue (repeatable); every runnable queue when absent.
+        #[arg(long = "queue")]
+        queues: Vec<String>,
+    },
+    /// Jobs of every queue (imports, exports, code2asin, catalog, media).
     Jobs {
         #[command(subcommand)]
         command: JobCommand,
@@ -168,7 +172,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Serve { no_workers } => commands::system::serve(config, !no_workers).await,
-        Command::Worker => commands::jobs::worker(config).await,
+        Command::Worker { queues } => commands::jobs::worker(config, queues).await,
         Command::Jobs { command } => with_sdk(config, async |sdk| commands::jobs::run(sdk, command).await).await,
         Command::Migrate { status, json } => commands::system::migrate(config, status, json).await,
         Command::Health { json } => commands::system::health(config, json).await,

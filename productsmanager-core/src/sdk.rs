@@ -43,7 +43,7 @@ struct Inner {
     router: Arc<dyn DatabaseRouter>,
     cache: TieredCache,
     /// Wakes this process's job workers when a job is enqueued.
-    job_wake: Arc<tokio::sync::Notify>,
+    job_wakes: crate::jobs::JobWakes,
     /// Databases whose migrations could not run because they were unreachable.
     pending: Mutex<BTreeSet<Database>>,
     /// Whether the pools were opened from the configuration (then PostgreSQL databases may be created).
@@ -99,7 +99,7 @@ impl SdkBuilder {
                 config,
                 router,
                 cache,
-                job_wake: Arc::new(tokio::sync::Notify::new()),
+                job_wakes: crate::jobs::JobWakes::default(),
                 pending: Mutex::new(BTreeSet::new()),
                 owns_pools,
             }),
@@ -205,33 +205,64 @@ impl Sdk {
         SeoService::new(self.pool(Database::Catalog).clone(), self.products())
     }
 
-    /// The generic task queue (catalog database), on the system clock and the seed's retry schedule.
-    pub fn tasks(&self) -> crate::jobs::TaskQueue {
-        crate::jobs::TaskQueue::new(
-            self.pool(Database::Catalog).clone(),
-            std::sync::Arc::new(crate::jobs::SystemClock),
-            crate::jobs::RetryPolicy::default(),
-        )
-        .with_wake(self.inner.job_wake.clone())
+    /// The job tables of every domain behind one handle, on the system clock and the seed's retry schedule.
+    pub fn jobs(&self) -> crate::jobs::JobQueues {
+        self.jobs_with(Arc::new(crate::jobs::SystemClock), crate::jobs::RetryPolicy::default())
     }
 
-    /// The queues whose jobs the core knows how to run, with their worker counts (the seed's defaults).
-    pub const JOB_QUEUES: [(&'static str, usize); 1] = [("catalog", 2)];
+    /// [`Sdk::jobs`] on another clock or retry schedule (tests, simulations).
+    pub fn jobs_with(
+        &self,
+        clock: Arc<dyn crate::jobs::Clock>,
+        policy: crate::jobs::RetryPolicy,
+    ) -> crate::jobs::JobQueues {
+        crate::jobs::JobQueues::new(|db| self.pool(db).clone(), clock, policy, self.inner.job_wakes.clone())
+    }
 
-    /// Workers for the core's job kinds (`reindex` on the catalog queue so far), named after `owner`; start them
-    /// with [`JobRunner::start`](crate::jobs::JobRunner::start).
-    pub fn job_runner(&self, owner: &str) -> crate::jobs::JobRunner {
+    /// The generic `tasks` queue (catalog database): catalog and periodic tasks.
+    pub fn tasks(&self) -> crate::jobs::TaskQueue {
+        self.jobs().table(crate::jobs::JobTable::Tasks).clone()
+    }
+
+    /// The queues and their worker counts (the seed's defaults).
+    pub const JOB_QUEUES: [(&'static str, usize); 5] =
+        [("imports", 4), ("exports", 2), ("code2asin", 3), ("catalog", 2), ("media", 2)];
+
+    /// The queues whose job kinds this version of the core can run. Workers do not claim from the others, so
+    /// their jobs wait (visible as queued) for a worker that can run them rather than failing.
+    pub const RUNNABLE_QUEUES: [&'static str; 1] = ["catalog"];
+
+    /// Workers for the core's job kinds (`reindex` on the catalog queue so far), named after `owner`, serving
+    /// `queues` (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
+    pub fn job_runner(&self, owner: &str, queues: &[String]) -> Result<crate::jobs::JobRunner> {
+        if let Some(unknown) = queues.iter().find(|q| !Self::RUNNABLE_QUEUES.contains(&q.as_str())) {
+            return Err(crate::catalog::CatalogError::invalid(
+                "queue",
+                format!(
+                    "no workers for queue {unknown:?} in this version; runnable: {}",
+                    Self::RUNNABLE_QUEUES.join(", ")
+                ),
+            )
+            .into());
+        }
         let products = self.products();
-        let mut runner = crate::jobs::JobRunner::new(self.tasks(), owner).handle("reindex", move |_job| {
+        let mut runner = crate::jobs::JobRunner::new(self.jobs(), owner).handle("reindex", move |_job| {
             let products = products.clone();
             async move {
                 products.reindex().await.map(|_| ()).map_err(|e| crate::jobs::JobFailure::Retryable(e.to_string()))
             }
         });
         for (queue, concurrency) in Self::JOB_QUEUES {
-            runner = runner.queue(queue, concurrency);
+            let wanted = if queues.is_empty() {
+                Self::RUNNABLE_QUEUES.contains(&queue)
+            } else {
+                queues.iter().any(|q| q == queue)
+            };
+            if wanted {
+                runner = runner.queue(queue, concurrency);
+            }
         }
-        runner
+        Ok(runner)
     }
 
     fn connect_timeout(&self) -> u64 {

@@ -20,12 +20,13 @@ pub(crate) async fn databases(State(state): State<AppState>) -> impl IntoRespons
     (status, Json(report))
 }
 
-/// `GET /health/workers`: per queue, jobs queued (and the oldest one's wait), running, paused, failed, dead.
+/// `GET /health/workers`: per queue, live workers (and their processes), jobs queued (and the oldest one's wait),
+/// running, paused, failed, dead.
 pub(crate) async fn workers(State(state): State<AppState>) -> Result<impl IntoResponse, crate::error::ApiError> {
-    let tasks = state.sdk.tasks();
+    let jobs = state.sdk.jobs();
     let mut queues = Vec::new();
     for (queue, _) in productsmanager_core::Sdk::JOB_QUEUES {
-        queues.push(tasks.stats(queue).await?);
+        queues.push(jobs.stats(queue).await?);
     }
     Ok(Json(json!({ "queues": queues })))
 }

@@ -493,8 +493,10 @@ async fn jobs_over_http(backend: Backend) {
     assert_eq!(listed.as_array().unwrap().len(), 1);
     let workers = get(addr, "/health/workers", "").await;
     assert_eq!(workers.status, 200, "{}", workers.body);
-    assert_eq!(workers.json()["queues"][0]["queue"], "catalog");
-    assert_eq!(workers.json()["queues"][0]["queued"], 1);
+    let queues = workers.json()["queues"].clone();
+    let names: Vec<&str> = queues.as_array().unwrap().iter().map(|q| q["queue"].as_str().unwrap()).collect();
+    assert_eq!(names, ["imports", "exports", "code2asin", "catalog", "media"]);
+    assert_eq!((queues[3]["queued"].as_u64(), queues[3]["workers"].as_u64()), (Some(1), Some(0)));
     assert_eq!(get(addr, "/api/v1/jobs?state=sleeping", "").await.status, 422);
     server.stop().await.unwrap();
     sdk.close().await;

@@ -53,15 +53,15 @@ fn state(text: &str) -> Result<JobState, Failure> {
 }
 
 pub(crate) async fn run(sdk: &Sdk, command: JobCommand) -> Result<(), Failure> {
-    let tasks = sdk.tasks();
+    let jobs = sdk.jobs();
     match command {
         JobCommand::List { queue, state: wanted, limit, json } => {
             let wanted = wanted.as_deref().map(state).transpose()?;
-            let jobs = tasks.list(&queue, wanted, limit).await?;
-            if json { output::json(&jobs) } else { table(&jobs) }
+            let listed = jobs.list(&queue, wanted, limit).await?;
+            if json { output::json(&listed) } else { table(&listed) }
         }
         JobCommand::Get { id, json } => {
-            let job = tasks.get(parse_id("id", &id)?).await?;
+            let job = jobs.get(parse_id("id", &id)?).await?;
             if json {
                 output::json(&job);
             } else {
@@ -71,10 +71,18 @@ pub(crate) async fn run(sdk: &Sdk, command: JobCommand) -> Result<(), Failure> {
                 }
             }
         }
-        JobCommand::Cancel { id } => tasks.cancel(parse_id("id", &id)?).await?,
-        JobCommand::Pause { id } => tasks.pause(parse_id("id", &id)?).await?,
-        JobCommand::Resume { id } => tasks.resume(parse_id("id", &id)?).await?,
-        JobCommand::Retry { id } => tasks.retry(parse_id("id", &id)?).await?,
+        JobCommand::Cancel { id } => {
+            jobs.cancel(parse_id("id", &id)?).await?;
+        }
+        JobCommand::Pause { id } => {
+            jobs.pause(parse_id("id", &id)?).await?;
+        }
+        JobCommand::Resume { id } => {
+            jobs.resume(parse_id("id", &id)?).await?;
+        }
+        JobCommand::Retry { id } => {
+            jobs.retry(parse_id("id", &id)?).await?;
+        }
     }
     Ok(())
 }
@@ -95,18 +103,20 @@ fn table(jobs: &[Job]) {
     );
 }
 
-/// The name workers lease jobs under: host and process.
-pub(crate) fn worker_name() -> String {
-    let host = std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty());
-    format!("{}-{}", host.unwrap_or_else(|| "local".to_string()), std::process::id())
-}
-
 /// `worker`: only the job workers, until Ctrl-C or SIGTERM.
-pub(crate) async fn worker(config: Config) -> Result<(), Failure> {
+pub(crate) async fn worker(config: Config, queues: Vec<String>) -> Result<(), Failure> {
     productsmanager_http::telemetry::init(&config)?;
     let sdk = Sdk::builder(config).build().await?;
-    let running = sdk.job_runner(&worker_name()).start();
-    println!("ProductsManager workers running ({} queue(s)); Ctrl-C stops them", Sdk::JOB_QUEUES.len());
+    let runner = match sdk.job_runner(&productsmanager_core::jobs::worker_name(), &queues) {
+        Ok(runner) => runner,
+        Err(e) => {
+            sdk.close().await;
+            return Err(e.into());
+        }
+    };
+    let running = runner.start();
+    let served = if queues.is_empty() { Sdk::RUNNABLE_QUEUES.join(", ") } else { queues.join(", ") };
+    println!("ProductsManager workers running on {served}; Ctrl-C stops them");
     productsmanager_http::shutdown_signal().await;
     running.shutdown(SHUTDOWN_DEADLINE).await;
     sdk.close().await;

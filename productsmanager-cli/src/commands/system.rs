@@ -19,7 +19,10 @@ pub(crate) fn config_show(config: &Config, json: bool) {
 pub(crate) async fn serve(config: Config, workers: bool) -> Result<(), Failure> {
     productsmanager_http::telemetry::init(&config)?;
     let sdk = Sdk::builder(config).build().await?;
-    let running = workers.then(|| sdk.job_runner(&super::jobs::worker_name()).start());
+    let running = match workers {
+        true => Some(sdk.job_runner(&productsmanager_core::jobs::worker_name(), &[])?.start()),
+        false => None,
+    };
     let served = productsmanager_http::run(sdk.clone()).await;
     if let Some(running) = running {
         running.shutdown(super::jobs::SHUTDOWN_DEADLINE).await;

@@ -1,18 +1,26 @@
-//! Durable jobs: the queue is a table in the database we already run (no broker). This module has the generic
-//! `tasks` queue of the catalog database — enqueue, claim with a lease, heartbeat, complete, fail with back-off,
-//! and the return of jobs whose worker died. Workers, the scheduler and the domain job tables build on it.
+//! Durable jobs: the queue is a table in the database we already run (no broker). Each domain's jobs are rows of
+//! its own job table (`import_jobs`, `export_jobs`, `code2asin_jobs`, `media_processing_jobs`); catalog and
+//! periodic tasks are rows of the generic `tasks` table. All share the queue columns and one set of operations:
+//! enqueue, claim with a lease, heartbeat, progress, complete, fail with back-off, the return of jobs whose worker
+//! died, and cancel / pause / resume / retry. [`JobRunner`] runs workers over them; the scheduler enqueues
+//! periodic work.
 //!
 //! Claiming is the one dialect difference: PostgreSQL picks the next job with `for update skip locked`, so any
 //! number of workers on any number of machines share a queue; SQLite has one writer, so a plain
-//! `update … returning` is already atomic.
+//! `update … returning` is already atomic. Idle workers wake on enqueue: in-process through [`JobWakes`], across
+//! processes through PostgreSQL's `LISTEN pm_jobs` (a trigger on each job table notifies it); a poll backs both.
 
 mod clock;
 mod model;
 mod queue;
+mod queues;
 mod repo;
 mod runner;
+mod scheduler;
 
 pub use clock::{Clock, SystemClock};
-pub use model::{Job, JobFailure, JobState, NewJob, RetryPolicy};
-pub use queue::{QueueStats, TaskQueue};
+pub use model::{Job, JobFailure, JobState, JobTable, NewJob, RetryPolicy};
+pub use queue::{JobWakes, QueueStats, TaskQueue};
+pub use queues::{JobQueues, worker_name};
 pub use runner::{HandlerResult, JobRunner, RunningJobs};
+pub use scheduler::{RunningScheduler, Scheduler};

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use super::repo::{self, TableSql};
+use crate::db::Database;
+
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -77,10 +80,83 @@ pub struct Job {
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTime<Utc>>,
     pub payload: serde_json::Value,
+    /// What the handler last reported (rows done, current step…).
+    pub progress: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// The table a queue's jobs live in: each domain's jobs are rows of its own database, the rest are `tasks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobTable {
+    /// `tasks` (catalog database): catalog tasks and periodic tasks, any queue name.
+    Tasks,
+    /// `import_jobs` (imports database), queue `imports`.
+    Imports,
+    /// `export_jobs` (exports database), queue `exports`.
+    Exports,
+    /// `code2asin_jobs` (code2asin database), queue `code2asin`.
+    Code2Asin,
+    /// `media_processing_jobs` (media database), queue `media`.
+    Media,
+}
+
+impl JobTable {
+    /// Every job table.
+    pub const ALL: [JobTable; 5] =
+        [JobTable::Tasks, JobTable::Imports, JobTable::Exports, JobTable::Code2Asin, JobTable::Media];
+
+    /// The table of `queue`: a domain queue's own table, `tasks` for any other queue.
+    pub fn for_queue(queue: &str) -> JobTable {
+        match queue {
+            "imports" => JobTable::Imports,
+            "exports" => JobTable::Exports,
+            "code2asin" => JobTable::Code2Asin,
+            "media" => JobTable::Media,
+            _ => JobTable::Tasks,
+        }
+    }
+
+    /// The database holding the table.
+    pub fn database(self) -> Database {
+        match self {
+            JobTable::Tasks => Database::Catalog,
+            JobTable::Imports => Database::Imports,
+            JobTable::Exports => Database::Exports,
+            JobTable::Code2Asin => Database::Code2Asin,
+            JobTable::Media => Database::Media,
+        }
+    }
+
+    /// The table's name.
+    pub fn table_name(self) -> &'static str {
+        match self {
+            JobTable::Tasks => "tasks",
+            JobTable::Imports => "import_jobs",
+            JobTable::Exports => "export_jobs",
+            JobTable::Code2Asin => "code2asin_jobs",
+            JobTable::Media => "media_processing_jobs",
+        }
+    }
+
+    /// Whether a bare [`NewJob`] makes a complete row. Import and code2asin jobs need columns of their domain
+    /// (supplier, marketplace…) and are created by their services.
+    pub fn takes_generic_jobs(self) -> bool {
+        !matches!(self, JobTable::Imports | JobTable::Code2Asin)
+    }
+
+    pub(super) fn sql(self) -> &'static TableSql {
+        match self {
+            JobTable::Tasks => &repo::TASKS,
+            JobTable::Imports => &repo::IMPORT_JOBS,
+            JobTable::Exports => &repo::EXPORT_JOBS,
+            JobTable::Code2Asin => &repo::CODE2ASIN_JOBS,
+            JobTable::Media => &repo::MEDIA_PROCESSING_JOBS,
+        }
+    }
 }
 
 /// A job to enqueue.
@@ -137,7 +213,7 @@ impl RetryPolicy {
     }
 }
 
-/// A `tasks` row.
+/// A row of a job table.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(super) struct JobRow {
     pub id: Uuid,
@@ -152,6 +228,7 @@ pub(super) struct JobRow {
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTime<Utc>>,
     pub payload: Json<serde_json::Value>,
+    pub progress: Option<Json<serde_json::Value>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -173,6 +250,7 @@ impl JobRow {
             lease_owner: self.lease_owner,
             lease_expires_at: self.lease_expires_at,
             payload: self.payload.0,
+            progress: self.progress.map(|p| p.0),
             created_at: self.created_at,
             updated_at: self.updated_at,
             started_at: self.started_at,

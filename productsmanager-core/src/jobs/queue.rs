@@ -1,6 +1,7 @@
 //! [`TaskQueue`].
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::types::Json;
@@ -9,15 +10,19 @@ use uuid::Uuid;
 
 use super::model::JobRow;
 use super::repo::{self, Transition};
-use super::{Clock, Job, JobFailure, JobState, NewJob, RetryPolicy};
+use super::{Clock, Job, JobFailure, JobState, JobTable, NewJob, RetryPolicy};
 use crate::Result;
 use crate::catalog::CatalogError;
-use crate::db::{Database, DbError, DbPool};
+use crate::db::{DbError, DbPool};
 
 /// How one queue stands.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct QueueStats {
     pub queue: String,
+    /// Worker tasks on this queue in processes seen within the last lease (see [`JobQueues`](super::JobQueues)).
+    pub workers: u64,
+    /// Processes running those workers.
+    pub worker_processes: u64,
     pub queued: u64,
     /// Seconds the longest-waiting due job has waited (0 when none is due yet).
     pub oldest_queued_secs: f64,
@@ -27,7 +32,34 @@ pub struct QueueStats {
     pub dead: u64,
 }
 
-/// The generic durable queue (`tasks` in the catalog database): catalog and periodic tasks.
+/// Wake-up signals per queue name, shared by every queue and worker of a process. Enqueueing notifies the
+/// queue's signal; on PostgreSQL the `pm_jobs` listener does the same for jobs enqueued by other processes.
+#[derive(Debug, Clone, Default)]
+pub struct JobWakes {
+    signals: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
+}
+
+impl JobWakes {
+    /// The signal of `queue`.
+    pub fn signal(&self, queue: &str) -> Arc<Notify> {
+        let mut signals = self.signals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        signals.entry(queue.to_string()).or_default().clone()
+    }
+
+    /// Wakes the idle workers of `queue`.
+    pub fn wake(&self, queue: &str) {
+        self.signal(queue).notify_waiters();
+    }
+
+    /// Wakes every idle worker (after a lost listener connection, when notifications may have been missed).
+    pub fn wake_all(&self) {
+        let signals = self.signals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        signals.values().for_each(|signal| signal.notify_waiters());
+    }
+}
+
+/// One durable queue table: the generic `tasks` table (catalog database) or a domain's job table. Usually reached
+/// through [`JobQueues`](super::JobQueues), which routes a queue name or a job id to its table.
 ///
 /// ```no_run
 /// # async fn demo(sdk: &productsmanager_core::Sdk) -> productsmanager_core::Result<()> {
@@ -44,15 +76,12 @@ pub struct QueueStats {
 /// ```
 #[derive(Debug, Clone)]
 pub struct TaskQueue {
+    table: JobTable,
     pool: DbPool,
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
     /// Wakes this process's idle workers when a job is enqueued (they poll as well).
-    wake: Arc<Notify>,
-}
-
-fn db_error(error: sqlx::Error) -> crate::Error {
-    DbError::from_sqlx(Database::Catalog, error).into()
+    wakes: JobWakes,
 }
 
 /// A random number in `[0, 1)` for jitter, from the OS generator behind UUID v4 (no extra dependency).
@@ -61,20 +90,65 @@ fn random_unit() -> f64 {
 }
 
 impl TaskQueue {
-    /// A queue over the catalog database with this clock and retry schedule.
+    /// The `tasks` queue over the catalog database `pool` with this clock and retry schedule.
     pub fn new(pool: DbPool, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
-        TaskQueue { pool, clock, policy, wake: Arc::new(Notify::new()) }
+        Self::on_table(JobTable::Tasks, pool, clock, policy)
     }
 
-    /// The same queue sharing `wake` with others (the SDK gives all its queues one).
-    pub fn with_wake(mut self, wake: Arc<Notify>) -> Self {
-        self.wake = wake;
+    /// The queue in `table`, whose database is `pool`.
+    pub fn on_table(table: JobTable, pool: DbPool, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
+        TaskQueue { table, pool, clock, policy, wakes: JobWakes::default() }
+    }
+
+    /// The same queue sharing `wakes` with others (the SDK gives all its queues one set).
+    pub fn with_wakes(mut self, wakes: JobWakes) -> Self {
+        self.wakes = wakes;
         self
     }
 
-    /// Notified on every enqueue in this process.
-    pub fn wake_signal(&self) -> Arc<Notify> {
-        self.wake.clone()
+    /// The wake-up signals this queue notifies.
+    pub fn wakes(&self) -> &JobWakes {
+        &self.wakes
+    }
+
+    /// The table of this queue.
+    pub fn table(&self) -> JobTable {
+        self.table
+    }
+
+    /// The pool of the table's database.
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// The clock the queue stamps jobs with.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    fn db_error(&self, error: sqlx::Error) -> crate::Error {
+        DbError::from_sqlx(self.table.database(), error).into()
+    }
+
+    /// Inserts `row` unless its dedup key is taken; then the job that holds the key. Domain services build their
+    /// own rows (with their domain's columns) and call [`TaskQueue::notify`] instead.
+    async fn insert(&self, row: JobRow, dedup_key: Option<&str>) -> Result<Job> {
+        let sql = self.table.sql();
+        if let Some(stored) = repo::insert(&self.pool, sql, &row, dedup_key).await.map_err(|e| self.db_error(e))? {
+            self.notify(&stored.queue);
+            return Ok(stored.into_job());
+        }
+        let key = dedup_key.unwrap_or_default();
+        repo::by_dedup_key(&self.pool, sql, key)
+            .await
+            .map_err(|e| self.db_error(e))?
+            .map(JobRow::into_job)
+            .ok_or_else(|| CatalogError::not_found("job", key).into())
+    }
+
+    /// Wakes this process's idle workers of `queue` (other processes learn it from PostgreSQL's `pm_jobs`).
+    pub fn notify(&self, queue: &str) {
+        self.wakes.wake(queue);
     }
 
     /// Adds a job; with a `dedup_key` already used, returns that job instead of adding another.
@@ -84,6 +158,16 @@ impl TaskQueue {
         if queue.is_empty() || kind.is_empty() {
             let field = if queue.is_empty() { "queue" } else { "kind" };
             return Err(CatalogError::invalid(field, "must not be empty").into());
+        }
+        if !self.table.takes_generic_jobs() || JobTable::for_queue(queue) != self.table {
+            return Err(CatalogError::invalid(
+                "queue",
+                format!(
+                    "jobs of queue {queue:?} are not created here: they belong to the {} table",
+                    self.table.table_name()
+                ),
+            )
+            .into());
         }
         let max_attempts = input.max_attempts.unwrap_or(5);
         if max_attempts < 1 {
@@ -103,29 +187,21 @@ impl TaskQueue {
             lease_owner: None,
             lease_expires_at: None,
             payload: Json(input.payload.clone()),
+            progress: None,
             created_at: now,
             updated_at: now,
             started_at: None,
             finished_at: None,
         };
-        if let Some(stored) = repo::insert(&self.pool, &row, input.dedup_key.as_deref()).await.map_err(db_error)? {
-            self.wake.notify_waiters();
-            return Ok(stored.into_job());
-        }
-        // The dedup key was taken: hand back the job that holds it.
-        let key = input.dedup_key.as_deref().unwrap_or_default();
-        repo::by_dedup_key(&self.pool, key)
-            .await
-            .map_err(db_error)?
-            .map(JobRow::into_job)
-            .ok_or_else(|| CatalogError::not_found("job", key).into())
+        self.insert(row, input.dedup_key.as_deref()).await
     }
 
     /// Takes the next due job of `queue` for `owner`, leased for `lease`; `None` when none is due.
     pub async fn claim(&self, queue: &str, owner: &str, lease: Duration) -> Result<Option<Job>> {
         let now = self.clock.now();
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
-        let row = repo::claim(&self.pool, queue, owner, until, now).await.map_err(db_error)?;
+        let row =
+            repo::claim(&self.pool, self.table.sql(), queue, owner, until, now).await.map_err(|e| self.db_error(e))?;
         Ok(row.map(JobRow::into_job))
     }
 
@@ -134,12 +210,19 @@ impl TaskQueue {
     pub async fn heartbeat(&self, id: Uuid, owner: &str, lease: Duration) -> Result<bool> {
         let now = self.clock.now();
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
-        repo::heartbeat(&self.pool, id, owner, until, now).await.map_err(db_error)
+        repo::heartbeat(&self.pool, self.table.sql(), id, owner, until, now).await.map_err(|e| self.db_error(e))
+    }
+
+    /// Records what a running job has done so far; false when the job is no longer this owner's.
+    pub async fn report_progress(&self, id: Uuid, owner: &str, progress: &serde_json::Value) -> Result<bool> {
+        repo::progress(&self.pool, self.table.sql(), id, owner, progress, self.clock.now())
+            .await
+            .map_err(|e| self.db_error(e))
     }
 
     /// Marks a running job done; false when it was no longer this owner's.
     pub async fn complete(&self, id: Uuid, owner: &str) -> Result<bool> {
-        repo::complete(&self.pool, id, owner, self.clock.now()).await.map_err(db_error)
+        repo::complete(&self.pool, self.table.sql(), id, owner, self.clock.now()).await.map_err(|e| self.db_error(e))
     }
 
     /// Records a failed attempt: a retryable failure goes back to the queue after the policy's delay, until the
@@ -151,18 +234,21 @@ impl TaskQueue {
             JobFailure::Retryable(error) if job.attempts < job.max_attempts => {
                 let delay = self.policy.delay(job.attempts, random_unit());
                 let run_at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(4));
-                let written =
-                    repo::retry_later(&self.pool, job.id, owner, run_at, &error, now).await.map_err(db_error)?;
+                let written = repo::retry_later(&self.pool, self.table.sql(), job.id, owner, run_at, &error, now)
+                    .await
+                    .map_err(|e| self.db_error(e))?;
                 (JobState::Queued, written)
             }
             JobFailure::Retryable(error) => {
-                let written =
-                    repo::give_up(&self.pool, job.id, owner, JobState::Dead, &error, now).await.map_err(db_error)?;
+                let written = repo::give_up(&self.pool, self.table.sql(), job.id, owner, JobState::Dead, &error, now)
+                    .await
+                    .map_err(|e| self.db_error(e))?;
                 (JobState::Dead, written)
             }
             JobFailure::Permanent(error) => {
-                let written =
-                    repo::give_up(&self.pool, job.id, owner, JobState::Failed, &error, now).await.map_err(db_error)?;
+                let written = repo::give_up(&self.pool, self.table.sql(), job.id, owner, JobState::Failed, &error, now)
+                    .await
+                    .map_err(|e| self.db_error(e))?;
                 (JobState::Failed, written)
             }
         };
@@ -172,21 +258,23 @@ impl TaskQueue {
     /// Returns jobs whose lease expired (their worker died) to the queue, or marks them dead when they have no
     /// attempts left; returns how many.
     pub async fn reap_expired(&self) -> Result<u64> {
-        repo::reap(&self.pool, self.clock.now()).await.map_err(db_error)
+        repo::reap(&self.pool, self.table.sql(), self.clock.now()).await.map_err(|e| self.db_error(e))
     }
 
     /// A job by id.
     pub async fn get(&self, id: Uuid) -> Result<Job> {
-        repo::by_id(&self.pool, id)
+        repo::by_id(&self.pool, self.table.sql(), id)
             .await
-            .map_err(db_error)?
+            .map_err(|e| self.db_error(e))?
             .map(JobRow::into_job)
             .ok_or_else(|| CatalogError::not_found("job", id).into())
     }
 
     /// Jobs of a queue, oldest first, optionally in one state.
     pub async fn list(&self, queue: &str, state: Option<JobState>, limit: u32) -> Result<Vec<Job>> {
-        let rows = repo::list(&self.pool, queue, state, i64::from(limit.clamp(1, 1_000))).await.map_err(db_error)?;
+        let rows = repo::list(&self.pool, self.table.sql(), queue, state, i64::from(limit.clamp(1, 1_000)))
+            .await
+            .map_err(|e| self.db_error(e))?;
         Ok(rows.into_iter().map(JobRow::into_job).collect())
     }
 
@@ -208,7 +296,8 @@ impl TaskQueue {
     /// Queues a failed, dead or cancelled job again, with its attempts counted afresh.
     pub async fn retry(&self, id: Uuid) -> Result<()> {
         self.apply(id, Transition::Retry, "failed, dead or cancelled").await?;
-        self.wake.notify_waiters();
+        let job = self.get(id).await?;
+        self.notify(&job.queue);
         Ok(())
     }
 
@@ -216,7 +305,9 @@ impl TaskQueue {
     pub async fn stats(&self, queue: &str) -> Result<QueueStats> {
         let now = self.clock.now();
         let mut stats = QueueStats { queue: queue.to_string(), ..QueueStats::default() };
-        for (state, count, earliest) in repo::stats(&self.pool, queue).await.map_err(db_error)? {
+        for (state, count, earliest) in
+            repo::stats(&self.pool, self.table.sql(), queue).await.map_err(|e| self.db_error(e))?
+        {
             let count = u64::try_from(count).unwrap_or(0);
             match JobState::parse(&state) {
                 Some(JobState::Queued) => {
@@ -235,7 +326,10 @@ impl TaskQueue {
     }
 
     async fn apply(&self, id: Uuid, transition: Transition, needed: &str) -> Result<()> {
-        if repo::transition(&self.pool, id, transition, self.clock.now()).await.map_err(db_error)? {
+        if repo::transition(&self.pool, self.table.sql(), id, transition, self.clock.now())
+            .await
+            .map_err(|e| self.db_error(e))?
+        {
             return Ok(());
         }
         let job = self.get(id).await?;

@@ -1,4 +1,6 @@
-//! `tasks` SQL. Everything is shared between the backends but claiming (`// dialect:`).
+//! Queue SQL, one statement set per job table (`tasks`, `import_jobs`, `export_jobs`, `code2asin_jobs`,
+//! `media_processing_jobs`: they share the queue columns). Everything is shared between the backends but claiming
+//! (`// dialect:`).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -11,34 +13,43 @@ use crate::with_pool;
 macro_rules! job_columns {
     () => {
         "id, queue, kind, state, priority, run_at, attempts, max_attempts, last_error, lease_owner, \
-         lease_expires_at, payload, created_at, updated_at, started_at, finished_at"
+         lease_expires_at, payload, progress, created_at, updated_at, started_at, finished_at"
     };
 }
 
-const INSERT: &str = concat!(
-    "insert into tasks (id, queue, kind, state, priority, run_at, max_attempts, dedup_key, payload, created_at, \
-     updated_at) values ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $9) \
-     on conflict (dedup_key) where dedup_key is not null do nothing returning ",
-    job_columns!()
-);
-
-const BY_DEDUP_KEY: &str = concat!("select ", job_columns!(), " from tasks where dedup_key = $1");
-
-const BY_ID: &str = concat!("select ", job_columns!(), " from tasks where id = $1");
-
-const LIST: &str = concat!(
-    "select ",
-    job_columns!(),
-    " from tasks where queue = $1 and ($2 = '' or state = $2) order by created_at, id limit $3"
-);
+/// The statements of one job table.
+#[derive(Debug)]
+pub(super) struct TableSql {
+    insert: &'static str,
+    by_dedup_key: &'static str,
+    by_id: &'static str,
+    list: &'static str,
+    claim_postgres: &'static str,
+    claim_sqlite: &'static str,
+    heartbeat: &'static str,
+    progress: &'static str,
+    complete: &'static str,
+    retry_later: &'static str,
+    give_up: &'static str,
+    reap: &'static str,
+    cancel: &'static str,
+    pause: &'static str,
+    resume: &'static str,
+    retry: &'static str,
+    stats: &'static str,
+}
 
 /// The next due job of a queue: lowest priority number, then oldest `run_at`.
 macro_rules! claim_sql {
-    ($lock:literal) => {
+    ($table:literal, $lock:literal) => {
         concat!(
-            "update tasks set state = 'running', attempts = attempts + 1, lease_owner = $2, lease_expires_at = $3, \
-             started_at = coalesce(started_at, $4), updated_at = $4 \
-             where state = 'queued' and id = (select id from tasks where queue = $1 and state = 'queued' \
+            "update ",
+            $table,
+            " set state = 'running', attempts = attempts + 1, lease_owner = $2, \
+             lease_expires_at = $3, started_at = coalesce(started_at, $4), updated_at = $4 \
+             where state = 'queued' and id = (select id from ",
+            $table,
+            " where queue = $1 and state = 'queued' \
              and run_at <= $4 order by priority, run_at, id limit 1",
             $lock,
             ") returning ",
@@ -46,40 +57,80 @@ macro_rules! claim_sql {
         )
     };
 }
-// dialect: PostgreSQL skips rows other workers hold; SQLite runs one writer at a time, so the statement is atomic.
-const CLAIM_POSTGRES: &str = claim_sql!(" for update skip locked");
-const CLAIM_SQLITE: &str = claim_sql!("");
 
-const HEARTBEAT: &str = "update tasks set lease_expires_at = $3, updated_at = $4 \
-     where id = $1 and state = 'running' and lease_owner = $2";
+macro_rules! table_sql {
+    ($table:literal) => {
+        TableSql {
+            insert: concat!(
+                "insert into ", $table, " (id, queue, kind, state, priority, run_at, max_attempts, dedup_key, payload, \
+                 created_at, updated_at) values ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $9) \
+                 on conflict (dedup_key) where dedup_key is not null do nothing returning ",
+                job_columns!()
+            ),
+            by_dedup_key: concat!("select ", job_columns!(), " from ", $table, " where dedup_key = $1"),
+            by_id: concat!("select ", job_columns!(), " from ", $table, " where id = $1"),
+            list: concat!(
+                "select ", job_columns!(), " from ", $table,
+                " where queue = $1 and ($2 = '' or state = $2) order by created_at, id limit $3"
+            ),
+            // dialect: PostgreSQL skips rows other workers hold; SQLite runs one writer at a time, so the
+            // statement is atomic.
+            claim_postgres: claim_sql!($table, " for update skip locked"),
+            claim_sqlite: claim_sql!($table, ""),
+            heartbeat: concat!(
+                "update ", $table, " set lease_expires_at = $3, updated_at = $4 \
+                 where id = $1 and state = 'running' and lease_owner = $2"
+            ),
+            progress: concat!(
+                "update ", $table, " set progress = $3, updated_at = $4 \
+                 where id = $1 and state = 'running' and lease_owner = $2"
+            ),
+            complete: concat!(
+                "update ", $table, " set state = 'succeeded', finished_at = $3, updated_at = $3, lease_owner = null, \
+                 lease_expires_at = null where id = $1 and state = 'running' and lease_owner = $2"
+            ),
+            retry_later: concat!(
+                "update ", $table, " set state = 'queued', run_at = $3, last_error = $4, updated_at = $5, \
+                 lease_owner = null, lease_expires_at = null where id = $1 and state = 'running' and lease_owner = $2"
+            ),
+            give_up: concat!(
+                "update ", $table, " set state = $3, last_error = $4, finished_at = $5, updated_at = $5, \
+                 lease_owner = null, lease_expires_at = null where id = $1 and state = 'running' and lease_owner = $2"
+            ),
+            // Jobs whose worker stopped renewing its lease go back to the queue (or are dead when out of attempts).
+            reap: concat!(
+                "update ", $table, " set state = case when attempts >= max_attempts then 'dead' else 'queued' end, \
+                 last_error = 'lease expired: the worker stopped', lease_owner = null, lease_expires_at = null, \
+                 updated_at = $1 where state = 'running' and lease_expires_at < $1"
+            ),
+            cancel: concat!(
+                "update ", $table, " set state = 'cancelled', finished_at = $2, updated_at = $2, lease_owner = null, \
+                 lease_expires_at = null where id = $1 and state in ('queued', 'paused', 'running')"
+            ),
+            pause: concat!("update ", $table, " set state = 'paused', updated_at = $2 where id = $1 and state = 'queued'"),
+            resume: concat!("update ", $table, " set state = 'queued', updated_at = $2 where id = $1 and state = 'paused'"),
+            retry: concat!(
+                "update ", $table, " set state = 'queued', attempts = 0, run_at = $2, finished_at = null, \
+                 updated_at = $2 where id = $1 and state in ('failed', 'dead', 'cancelled')"
+            ),
+            stats: concat!("select state, count(*), min(run_at) from ", $table, " where queue = $1 group by state"),
+        }
+    };
+}
 
-const COMPLETE: &str = "update tasks set state = 'succeeded', finished_at = $3, updated_at = $3, lease_owner = null, \
-     lease_expires_at = null where id = $1 and state = 'running' and lease_owner = $2";
-
-const RETRY_LATER: &str = "update tasks set state = 'queued', run_at = $3, last_error = $4, updated_at = $5, \
-     lease_owner = null, lease_expires_at = null where id = $1 and state = 'running' and lease_owner = $2";
-
-const GIVE_UP: &str = "update tasks set state = $3, last_error = $4, finished_at = $5, updated_at = $5, \
-     lease_owner = null, lease_expires_at = null where id = $1 and state = 'running' and lease_owner = $2";
-
-/// Jobs whose worker stopped renewing its lease go back to the queue (or are dead when out of attempts).
-const REAP: &str = "update tasks set state = case when attempts >= max_attempts then 'dead' else 'queued' end, \
-     last_error = 'lease expired: the worker stopped', lease_owner = null, lease_expires_at = null, updated_at = $1 \
-     where state = 'running' and lease_expires_at < $1";
-
-const CANCEL: &str = "update tasks set state = 'cancelled', finished_at = $2, updated_at = $2, lease_owner = null, \
-     lease_expires_at = null where id = $1 and state in ('queued', 'paused', 'running')";
-
-const PAUSE: &str = "update tasks set state = 'paused', updated_at = $2 where id = $1 and state = 'queued'";
-
-const RESUME: &str = "update tasks set state = 'queued', updated_at = $2 where id = $1 and state = 'paused'";
+pub(super) static TASKS: TableSql = table_sql!("tasks");
+pub(super) static IMPORT_JOBS: TableSql = table_sql!("import_jobs");
+pub(super) static EXPORT_JOBS: TableSql = table_sql!("export_jobs");
+pub(super) static CODE2ASIN_JOBS: TableSql = table_sql!("code2asin_jobs");
+pub(super) static MEDIA_PROCESSING_JOBS: TableSql = table_sql!("media_processing_jobs");
 
 pub(super) async fn insert(
     pool: &DbPool,
+    sql: &'static TableSql,
     row: &JobRow,
     dedup_key: Option<&str>,
 ) -> Result<Option<JobRow>, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query_as(INSERT)
+    with_pool!(pool, |p| sqlx::query_as(sql.insert)
         .bind(row.id)
         .bind(&row.queue)
         .bind(&row.kind)
@@ -93,26 +144,32 @@ pub(super) async fn insert(
         .await)
 }
 
-pub(super) async fn by_dedup_key(pool: &DbPool, key: &str) -> Result<Option<JobRow>, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query_as(BY_DEDUP_KEY).bind(key).fetch_optional(p).await)
+pub(super) async fn by_dedup_key(
+    pool: &DbPool,
+    sql: &'static TableSql,
+    key: &str,
+) -> Result<Option<JobRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(sql.by_dedup_key).bind(key).fetch_optional(p).await)
 }
 
-pub(super) async fn by_id(pool: &DbPool, id: Uuid) -> Result<Option<JobRow>, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query_as(BY_ID).bind(id).fetch_optional(p).await)
+pub(super) async fn by_id(pool: &DbPool, sql: &'static TableSql, id: Uuid) -> Result<Option<JobRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(sql.by_id).bind(id).fetch_optional(p).await)
 }
 
 pub(super) async fn list(
     pool: &DbPool,
+    sql: &'static TableSql,
     queue: &str,
     state: Option<JobState>,
     limit: i64,
 ) -> Result<Vec<JobRow>, sqlx::Error> {
     let state = state.map(JobState::as_str).unwrap_or("");
-    with_pool!(pool, |p| sqlx::query_as(LIST).bind(queue).bind(state).bind(limit).fetch_all(p).await)
+    with_pool!(pool, |p| sqlx::query_as(sql.list).bind(queue).bind(state).bind(limit).fetch_all(p).await)
 }
 
 pub(super) async fn claim(
     pool: &DbPool,
+    sql: &'static TableSql,
     queue: &str,
     owner: &str,
     lease_until: DateTime<Utc>,
@@ -122,10 +179,16 @@ pub(super) async fn claim(
         pool,
         sqlite
             | p
-            | sqlx::query_as(CLAIM_SQLITE).bind(queue).bind(owner).bind(lease_until).bind(now).fetch_optional(p).await,
+            | sqlx::query_as(sql.claim_sqlite)
+                .bind(queue)
+                .bind(owner)
+                .bind(lease_until)
+                .bind(now)
+                .fetch_optional(p)
+                .await,
         postgres
             | p
-            | sqlx::query_as(CLAIM_POSTGRES)
+            | sqlx::query_as(sql.claim_postgres)
                 .bind(queue)
                 .bind(owner)
                 .bind(lease_until)
@@ -137,12 +200,13 @@ pub(super) async fn claim(
 
 pub(super) async fn heartbeat(
     pool: &DbPool,
+    sql: &'static TableSql,
     id: Uuid,
     owner: &str,
     lease_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(HEARTBEAT)
+    with_pool!(pool, |p| sqlx::query(sql.heartbeat)
         .bind(id)
         .bind(owner)
         .bind(lease_until)
@@ -152,8 +216,33 @@ pub(super) async fn heartbeat(
         .map(|d| d.rows_affected() == 1))
 }
 
-pub(super) async fn complete(pool: &DbPool, id: Uuid, owner: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(COMPLETE)
+pub(super) async fn progress(
+    pool: &DbPool,
+    sql: &'static TableSql,
+    id: Uuid,
+    owner: &str,
+    progress: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let progress = sqlx::types::Json(progress);
+    with_pool!(pool, |p| sqlx::query(sql.progress)
+        .bind(id)
+        .bind(owner)
+        .bind(progress)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|d| d.rows_affected() == 1))
+}
+
+pub(super) async fn complete(
+    pool: &DbPool,
+    sql: &'static TableSql,
+    id: Uuid,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(sql.complete)
         .bind(id)
         .bind(owner)
         .bind(now)
@@ -162,15 +251,17 @@ pub(super) async fn complete(pool: &DbPool, id: Uuid, owner: &str, now: DateTime
         .map(|d| d.rows_affected() == 1))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn retry_later(
     pool: &DbPool,
+    sql: &'static TableSql,
     id: Uuid,
     owner: &str,
     run_at: DateTime<Utc>,
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(RETRY_LATER)
+    with_pool!(pool, |p| sqlx::query(sql.retry_later)
         .bind(id)
         .bind(owner)
         .bind(run_at)
@@ -181,15 +272,17 @@ pub(super) async fn retry_later(
         .map(|d| d.rows_affected() == 1))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn give_up(
     pool: &DbPool,
+    sql: &'static TableSql,
     id: Uuid,
     owner: &str,
     state: JobState,
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(GIVE_UP)
+    with_pool!(pool, |p| sqlx::query(sql.give_up)
         .bind(id)
         .bind(owner)
         .bind(state.as_str())
@@ -200,21 +293,17 @@ pub(super) async fn give_up(
         .map(|d| d.rows_affected() == 1))
 }
 
-pub(super) async fn reap(pool: &DbPool, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(REAP).bind(now).execute(p).await.map(|d| d.rows_affected()))
+pub(super) async fn reap(pool: &DbPool, sql: &'static TableSql, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(sql.reap).bind(now).execute(p).await.map(|d| d.rows_affected()))
 }
-
-const RETRY: &str = "update tasks set state = 'queued', attempts = 0, run_at = $2, finished_at = null, updated_at = $2 \
-     where id = $1 and state in ('failed', 'dead', 'cancelled')";
-
-const STATS: &str = "select state, count(*), min(run_at) from tasks where queue = $1 group by state";
 
 /// Count and earliest `run_at` per state of a queue.
 pub(super) async fn stats(
     pool: &DbPool,
+    sql: &'static TableSql,
     queue: &str,
 ) -> Result<Vec<(String, i64, Option<DateTime<Utc>>)>, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query_as(STATS).bind(queue).fetch_all(p).await)
+    with_pool!(pool, |p| sqlx::query_as(sql.stats).bind(queue).fetch_all(p).await)
 }
 
 /// A change of state asked for by an operator.
@@ -233,15 +322,111 @@ pub(super) enum Transition {
 /// Applies a transition; false when the job was not in a state it applies to.
 pub(super) async fn transition(
     pool: &DbPool,
+    sql: &'static TableSql,
     id: Uuid,
     transition: Transition,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let sql = match transition {
-        Transition::Cancel => CANCEL,
-        Transition::Pause => PAUSE,
-        Transition::Resume => RESUME,
-        Transition::Retry => RETRY,
+    let statement = match transition {
+        Transition::Cancel => sql.cancel,
+        Transition::Pause => sql.pause,
+        Transition::Resume => sql.resume,
+        Transition::Retry => sql.retry,
     };
-    with_pool!(pool, |p| sqlx::query(sql).bind(id).bind(now).execute(p).await.map(|d| d.rows_affected() == 1))
+    with_pool!(pool, |p| sqlx::query(statement).bind(id).bind(now).execute(p).await.map(|d| d.rows_affected() == 1))
+}
+
+// Worker registry (`job_workers`, catalog database): who is working which queue, seen when.
+
+const REGISTER_WORKER: &str = "insert into job_workers (worker, queue, concurrency, host, pid, started_at, seen_at) \
+     values ($1, $2, $3, $4, $5, $6, $6) on conflict (worker, queue) do update set concurrency = excluded.concurrency, \
+     seen_at = excluded.seen_at";
+
+const TOUCH_WORKER: &str = "update job_workers set seen_at = $2 where worker = $1";
+
+const UNREGISTER_WORKER: &str = "delete from job_workers where worker = $1";
+
+const LIVE_WORKERS: &str = "select count(*), coalesce(sum(concurrency), 0) from job_workers \
+     where queue = $1 and seen_at >= $2";
+
+/// Forgets workers not seen for a long time (a process killed without unregistering).
+const FORGET_WORKERS: &str = "delete from job_workers where seen_at < $1";
+
+pub(super) async fn register_worker(
+    pool: &DbPool,
+    worker: &str,
+    queue: &str,
+    concurrency: i32,
+    host: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let pid = i64::from(std::process::id());
+    with_pool!(pool, |p| sqlx::query(REGISTER_WORKER)
+        .bind(worker)
+        .bind(queue)
+        .bind(concurrency)
+        .bind(host)
+        .bind(pid)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ()))
+}
+
+pub(super) async fn touch_worker(pool: &DbPool, worker: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(TOUCH_WORKER).bind(worker).bind(now).execute(p).await.map(|_| ()))
+}
+
+pub(super) async fn unregister_worker(pool: &DbPool, worker: &str) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(UNREGISTER_WORKER).bind(worker).execute(p).await.map(|_| ()))
+}
+
+pub(super) async fn forget_workers(pool: &DbPool, before: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(FORGET_WORKERS).bind(before).execute(p).await.map(|_| ()))
+}
+
+/// Worker processes and worker tasks on `queue` seen since `since`.
+pub(super) async fn live_workers(pool: &DbPool, queue: &str, since: DateTime<Utc>) -> Result<(i64, i64), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(LIVE_WORKERS).bind(queue).bind(since).fetch_one(p).await)
+}
+
+// Schedules (`schedule_state`, catalog database): the last tick each schedule fired.
+
+const SCHEDULE_LAST_TICK: &str = "select last_tick from schedule_state where schedule = $1";
+
+const SCHEDULE_INIT: &str = "insert into schedule_state (schedule, last_tick, updated_at) values ($1, $2, $3) \
+     on conflict (schedule) do nothing";
+
+/// Compare-and-set: only a tick later than the one stored moves it, so of several schedulers one advances it.
+const SCHEDULE_ADVANCE: &str = "update schedule_state set last_tick = $2, last_job_id = $3, updated_at = $4 \
+     where schedule = $1 and last_tick < $2";
+
+pub(super) async fn schedule_last_tick(pool: &DbPool, schedule: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_scalar(SCHEDULE_LAST_TICK).bind(schedule).fetch_optional(p).await)
+}
+
+pub(super) async fn schedule_init(
+    pool: &DbPool,
+    schedule: &str,
+    tick: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(SCHEDULE_INIT).bind(schedule).bind(tick).bind(now).execute(p).await.map(|_| ()))
+}
+
+pub(super) async fn schedule_advance(
+    pool: &DbPool,
+    schedule: &str,
+    tick: DateTime<Utc>,
+    job: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(SCHEDULE_ADVANCE)
+        .bind(schedule)
+        .bind(tick)
+        .bind(job)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|d| d.rows_affected() == 1))
 }

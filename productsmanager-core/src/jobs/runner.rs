@@ -7,22 +7,24 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{Job, JobFailure, TaskQueue};
+use super::queues::WORKER_LIVENESS;
+use super::{Job, JobFailure, JobQueues, JobTable, JobWakes, TaskQueue};
+use crate::db::{Database, DbPool};
 
 /// What a handler returns.
 pub type HandlerResult = Result<(), JobFailure>;
 type Handler = Arc<dyn Fn(Job) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>> + Send + Sync>;
 
-/// Builds and starts workers over a [`TaskQueue`].
+/// Builds and starts workers over the [`JobQueues`]: each queue name is served from its table.
 ///
 /// ```no_run
 /// # async fn demo(sdk: &productsmanager_core::Sdk) {
 /// use productsmanager_core::jobs::JobRunner;
 ///
-/// let running = JobRunner::new(sdk.tasks(), "host-1")
+/// let running = JobRunner::new(sdk.jobs(), "host-1")
 ///     .queue("catalog", 2)
 ///     .handle("reindex", |_job| async { Ok(()) })
 ///     .start();
@@ -31,7 +33,7 @@ type Handler = Arc<dyn Fn(Job) -> Pin<Box<dyn Future<Output = HandlerResult> + S
 /// # }
 /// ```
 pub struct JobRunner {
-    tasks: TaskQueue,
+    queues_of: JobQueues,
     owner: String,
     queues: Vec<(String, usize)>,
     handlers: HashMap<String, Handler>,
@@ -51,10 +53,10 @@ impl std::fmt::Debug for JobRunner {
 
 impl JobRunner {
     /// Workers named `owner-<queue>-<n>` (the lease owner), with a 30 s lease renewed every 10 s and a 1 s poll
-    /// when nothing wakes them.
-    pub fn new(tasks: TaskQueue, owner: &str) -> Self {
+    /// when nothing wakes them. `owner` should be unique per process (the CLI uses host and pid).
+    pub fn new(queues: JobQueues, owner: &str) -> Self {
         JobRunner {
-            tasks,
+            queues_of: queues,
             owner: owner.to_string(),
             queues: Vec::new(),
             handlers: HashMap::new(),
@@ -86,28 +88,45 @@ impl JobRunner {
         self
     }
 
-    /// Starts the workers and the reaper of expired leases.
+    /// Starts the workers, the reaper of expired leases, the registry heartbeat of this process and, on
+    /// PostgreSQL, the `pm_jobs` listener that wakes workers for jobs enqueued by other processes.
     pub fn start(self) -> RunningJobs {
         let (stop, stopped) = watch::channel(false);
-        let wake = self.tasks.wake_signal();
+        let wakes = self.queues_of.wakes().clone();
         let handlers = Arc::new(self.handlers);
         let mut workers = Vec::new();
         for (queue, concurrency) in &self.queues {
             for n in 0..*concurrency {
                 let worker = Worker {
-                    tasks: self.tasks.clone(),
+                    tasks: self.queues_of.for_queue(queue).clone(),
                     owner: format!("{}-{queue}-{n}", self.owner),
                     queue: queue.clone(),
                     handlers: handlers.clone(),
                     lease: self.lease,
                     poll: self.poll,
-                    wake: wake.clone(),
+                    wakes: wakes.clone(),
                 };
                 workers.push(tokio::spawn(worker.run(stopped.clone())));
             }
         }
-        let reaper = tokio::spawn(reap(self.tasks.clone(), self.lease, stopped.clone()));
-        RunningJobs { stop, workers, reaper }
+        let mut tables: Vec<JobTable> = self.queues.iter().map(|(queue, _)| JobTable::for_queue(queue)).collect();
+        tables.sort_by_key(|t| t.table_name());
+        tables.dedup();
+        let mut background = Vec::new();
+        for table in &tables {
+            let queue = self.queues_of.table(*table).clone();
+            background.push(tokio::spawn(reap(queue.clone(), self.lease, stopped.clone())));
+            if let DbPool::Postgres(pool) = queue.pool() {
+                background.push(tokio::spawn(listen(table.database(), pool.clone(), wakes.clone(), stopped.clone())));
+            }
+        }
+        background.push(tokio::spawn(registry(
+            self.queues_of.clone(),
+            self.owner.clone(),
+            self.queues.clone(),
+            stopped.clone(),
+        )));
+        RunningJobs { stop, workers, background, queues: self.queues_of, owner: self.owner }
     }
 }
 
@@ -116,7 +135,9 @@ impl JobRunner {
 pub struct RunningJobs {
     stop: watch::Sender<bool>,
     workers: Vec<JoinHandle<()>>,
-    reaper: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+    queues: JobQueues,
+    owner: String,
 }
 
 impl RunningJobs {
@@ -124,10 +145,13 @@ impl RunningJobs {
     /// their leases expire and another worker retries them.
     pub async fn shutdown(self, deadline: Duration) {
         let _ = self.stop.send(true);
-        self.reaper.abort();
+        self.background.iter().for_each(JoinHandle::abort);
         let all = futures_util::future::join_all(self.workers);
         if tokio::time::timeout(deadline, all).await.is_err() {
             tracing::warn!("jobs still running at the shutdown deadline; their leases will expire");
+        }
+        if let Err(e) = self.queues.unregister_worker(&self.owner).await {
+            tracing::warn!(error = %e, "could not remove this process from the worker registry");
         }
     }
 }
@@ -139,17 +163,22 @@ struct Worker {
     handlers: Arc<HashMap<String, Handler>>,
     lease: Duration,
     poll: Duration,
-    wake: Arc<Notify>,
+    wakes: JobWakes,
 }
 
 impl Worker {
     async fn run(self, mut stopped: watch::Receiver<bool>) {
+        let signal = self.wakes.signal(&self.queue);
         while !*stopped.borrow() {
+            // Registered before claiming, so a job enqueued between an empty claim and the wait still wakes us.
+            let woken = signal.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             match self.tasks.claim(&self.queue, &self.owner, self.lease).await {
                 Ok(Some(job)) => self.execute(job).await,
                 Ok(None) => {
                     tokio::select! {
-                        () = self.wake.notified() => {}
+                        () = woken => {}
                         () = tokio::time::sleep(self.poll) => {}
                         _ = stopped.changed() => {}
                     }
@@ -198,6 +227,63 @@ impl Worker {
         if let Err(e) = recorded {
             // The lease will expire and the job will be retried.
             tracing::error!(job = %job.id, error = %e, "outcome not recorded");
+        }
+    }
+}
+
+/// Keeps this process's row in the worker registry fresh.
+async fn registry(queues: JobQueues, owner: String, served: Vec<(String, usize)>, mut stopped: watch::Receiver<bool>) {
+    let mut registered = false;
+    while !*stopped.borrow() {
+        let outcome = if registered {
+            queues.touch_worker(&owner).await
+        } else {
+            queues.register_worker(&owner, &served).await.map(|()| registered = true)
+        };
+        if let Err(e) = outcome {
+            tracing::warn!(error = %e, "worker registry not updated");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(WORKER_LIVENESS / 3) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+}
+
+/// Listens on PostgreSQL's `pm_jobs` channel of one database (the job tables' triggers notify it with the queue
+/// name) and wakes that queue's idle workers: a job enqueued by any process starts without waiting for a poll.
+async fn listen(database: Database, pool: sqlx::PgPool, wakes: JobWakes, mut stopped: watch::Receiver<bool>) {
+    while !*stopped.borrow() {
+        let connected = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            listener.listen("pm_jobs").await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let mut listener = match connected.await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(%database, error = %e, "cannot listen for new jobs; polling meanwhile");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    _ = stopped.changed() => return,
+                }
+            }
+        };
+        // Jobs may have been enqueued while we were not listening.
+        wakes.wake_all();
+        loop {
+            tokio::select! {
+                received = listener.try_recv() => match received {
+                    Ok(Some(notification)) => wakes.wake(notification.payload()),
+                    // The connection was lost; the next call reconnects. Anything sent meanwhile was missed.
+                    Ok(None) => wakes.wake_all(),
+                    Err(e) => {
+                        tracing::warn!(%database, error = %e, "job listener failed; reconnecting");
+                        break;
+                    }
+                },
+                _ = stopped.changed() => return,
+            }
         }
     }
 }

@@ -6,18 +6,18 @@ use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use productsmanager_core::db::{Backend, Database};
-use productsmanager_core::jobs::{Clock, JobFailure, JobState, NewJob, RetryPolicy, TaskQueue};
+use productsmanager_core::jobs::{Clock, JobFailure, JobState, JobTable, NewJob, RetryPolicy, TaskQueue};
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{ErrorKind, Sdk, both_backends};
 
 #[derive(Debug)]
-struct TestClock(Mutex<DateTime<Utc>>);
+pub(crate) struct TestClock(Mutex<DateTime<Utc>>);
 
 impl TestClock {
-    fn new() -> Arc<Self> {
+    pub(crate) fn new() -> Arc<Self> {
         Arc::new(TestClock(Mutex::new(Utc::now().trunc_subsecs(6))))
     }
-    fn advance(&self, seconds: i64) {
+    pub(crate) fn advance(&self, seconds: i64) {
         *self.0.lock().unwrap() += chrono::Duration::seconds(seconds);
     }
 }
@@ -131,7 +131,7 @@ async fn every_job_completes_exactly_once(backend: Backend) {
     let Some(env) = TestDatabases::named(backend, "every_job_completes_exactly_once").await else { return };
     let sdk = env.sdk().await;
     let tasks = sdk.tasks();
-    const JOBS: usize = 200;
+    const JOBS: usize = 1_000;
     for i in 0..JOBS {
         tasks.enqueue(NewJob { payload: serde_json::json!({ "n": i }), ..job("count") }).await.unwrap();
     }
@@ -180,7 +180,7 @@ async fn every_job_completes_exactly_once(backend: Backend) {
 both_backends!(queue_lifecycle, every_job_completes_exactly_once);
 
 /// Waits until `check` holds, up to 20 s.
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !check().await {
         assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
@@ -192,11 +192,11 @@ async fn runner_runs_each_job_once_retries_and_shuts_down_gracefully(backend: Ba
     let Some(env) = TestDatabases::named(backend, "runner").await else { return };
     let sdk = env.sdk().await;
     let policy = RetryPolicy { delays: vec![Duration::from_millis(10)], jitter: 0.0 };
-    let tasks =
-        TaskQueue::new(sdk.pool(Database::Catalog).clone(), Arc::new(productsmanager_core::jobs::SystemClock), policy);
+    let jobs = sdk.jobs_with(Arc::new(productsmanager_core::jobs::SystemClock), policy);
+    let tasks = jobs.table(JobTable::Tasks).clone();
     let runs: Arc<Mutex<HashMap<uuid::Uuid, usize>>> = Arc::default();
     let counted = runs.clone();
-    let running = productsmanager_core::jobs::JobRunner::new(tasks.clone(), "test")
+    let running = productsmanager_core::jobs::JobRunner::new(jobs.clone(), "test")
         .queue("catalog", 4)
         .timing(Duration::from_secs(30), Duration::from_millis(20))
         .handle("count", move |job| {

@@ -8,6 +8,8 @@ mod cache;
 mod categories;
 mod commerce;
 mod databases;
+mod job_processes;
+mod job_tables;
 mod jobs;
 mod listing;
 mod products;

@@ -1,4 +1,4 @@
-//! `/api/v1/jobs`: the task queue — enqueue, list, inspect, cancel, pause, resume, retry.
+//! `/api/v1/jobs`: the job queues of every domain — enqueue, list, inspect, cancel, pause, resume, retry.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -40,18 +40,18 @@ async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.tasks().list(&query.queue, query.state, query.limit.unwrap_or(100)).await?))
+    Ok(Json(state.sdk.jobs().list(&query.queue, query.state, query.limit.unwrap_or(100)).await?))
 }
 
 async fn enqueue(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewJob>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((StatusCode::CREATED, Json(state.sdk.tasks().enqueue(input).await?)))
+    Ok((StatusCode::CREATED, Json(state.sdk.jobs().enqueue(input).await?)))
 }
 
 async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.tasks().get(parse_id("id", &id)?).await?))
+    Ok(Json(state.sdk.jobs().get(parse_id("id", &id)?).await?))
 }
 
 /// `cancel`, `pause`, `resume` or `retry`; answers the job as it is afterwards.
@@ -60,18 +60,18 @@ async fn act(
     Path((id, action)): Path<(String, String)>,
 ) -> Result<axum::response::Response, ApiError> {
     let id = parse_id("id", &id)?;
-    let tasks = state.sdk.tasks();
-    match action.as_str() {
-        "cancel" => tasks.cancel(id).await?,
-        "pause" => tasks.pause(id).await?,
-        "resume" => tasks.resume(id).await?,
-        "retry" => tasks.retry(id).await?,
+    let jobs = state.sdk.jobs();
+    let job = match action.as_str() {
+        "cancel" => jobs.cancel(id).await?,
+        "pause" => jobs.pause(id).await?,
+        "resume" => jobs.resume(id).await?,
+        "retry" => jobs.retry(id).await?,
         _ => {
             return Ok(problem(
                 ErrorKind::NotFound,
                 format!("no job action {action:?}; cancel, pause, resume or retry"),
             ));
         }
-    }
-    Ok(Json(tasks.get(id).await?).into_response())
+    };
+    Ok(Json(job).into_response())
 }
