@@ -90,6 +90,19 @@ ensure_s3() {
   wait_port "$S3_PORT" 60 || die "moto_server is not answering on port ${S3_PORT} (see target/moto_server.log)"
 }
 
+# The FTP and IMAP servers the import-source tests start themselves on loopback ports (they are not left running).
+ensure_source_servers() {
+  step "vsftpd and dovecot (started by the import-source tests)"
+  local missing=()
+  [ -x /usr/sbin/vsftpd ] || missing+=(vsftpd)
+  [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+  # The tests run their own instances on free ports, whether or not the packages also started system services.
+  [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+  [ -x /usr/sbin/vsftpd ] || die "vsftpd is not installed"
+  [ -x /usr/sbin/dovecot ] || die "dovecot is not installed"
+  id ftp >/dev/null 2>&1 || die "the ftp system account (from the vsftpd package) is missing"
+}
+
 # Keys the test suite left in Redis (every test uses its own `pm_t_<random>_` namespace; entries also expire).
 clean_redis() {
   command -v redis-cli >/dev/null || return 0
@@ -99,6 +112,7 @@ clean_redis() {
 ensure_postgres
 ensure_redis
 ensure_s3
+ensure_source_servers
 clean_redis
 
 step "cargo fmt --check"

@@ -12,7 +12,9 @@ use crate::cache::CacheError;
 use crate::catalog::CatalogError;
 use crate::config::ConfigError;
 use crate::db::DbError;
+use crate::imports::ImportError;
 use crate::input::InputError;
+use crate::storage::StorageError;
 
 /// `Result` with the SDK's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -73,6 +75,10 @@ pub enum Error {
     /// The cache was misconfigured or misused.
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     /// One error reported to several callers (they all waited for the same load).
     #[error(transparent)]
     Shared(Arc<Error>),
@@ -88,6 +94,11 @@ impl Error {
             Error::Cache(CacheError::TypeClash { .. }) => ErrorKind::Internal,
             Error::Shared(e) => e.kind(),
             Error::Input(_) => ErrorKind::Invalid,
+            Error::Import(ImportError::Storage(e)) | Error::Storage(e) => storage_kind(e),
+            Error::Import(ImportError::Invalid { .. }) => ErrorKind::Invalid,
+            Error::Import(ImportError::NotFound { .. }) => ErrorKind::NotFound,
+            Error::Import(ImportError::Duplicate { .. }) => ErrorKind::Conflict,
+            Error::Import(ImportError::Source { .. }) => ErrorKind::Unavailable,
             Error::Catalog(e) => match e {
                 CatalogError::Invalid { .. } => ErrorKind::Invalid,
                 CatalogError::NotFound { .. } => ErrorKind::NotFound,
@@ -113,9 +124,19 @@ impl Error {
             Error::Input(e) => Some(&e.field),
             Error::Catalog(CatalogError::Invalid { field, .. }) => Some(field),
             Error::Catalog(CatalogError::Duplicate { field, .. }) => Some(field),
+            Error::Import(ImportError::Invalid { field, .. }) => Some(field),
+            Error::Import(ImportError::Duplicate { field, .. }) => Some(field),
             Error::Config(ConfigError::Setting { key, .. }) => Some(key),
             Error::Shared(e) => e.field(),
             _ => None,
         }
+    }
+}
+
+fn storage_kind(error: &StorageError) -> ErrorKind {
+    match error {
+        StorageError::NotFound { .. } => ErrorKind::NotFound,
+        StorageError::InvalidKey { .. } => ErrorKind::Invalid,
+        StorageError::Unavailable { .. } => ErrorKind::Unavailable,
     }
 }

@@ -36,12 +36,14 @@ pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod imports;
 pub mod input;
 pub mod jobs;
 pub mod sdk;
+pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
-pub use sdk::{Sdk, SdkBuilder};
+pub use sdk::{Background, Sdk, SdkBuilder};

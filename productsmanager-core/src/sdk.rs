@@ -42,12 +42,31 @@ struct Inner {
     config: Config,
     router: Arc<dyn DatabaseRouter>,
     cache: TieredCache,
+    storage: crate::storage::ObjectStorage,
     /// Wakes this process's job workers when a job is enqueued.
     job_wakes: crate::jobs::JobWakes,
     /// Databases whose migrations could not run because they were unreachable.
     pending: Mutex<BTreeSet<Database>>,
     /// Whether the pools were opened from the configuration (then PostgreSQL databases may be created).
     owns_pools: bool,
+}
+
+/// The background work of a process, started by [`Sdk::start_background`].
+#[derive(Debug)]
+pub struct Background {
+    jobs: crate::jobs::RunningJobs,
+    scheduler: crate::jobs::RunningScheduler,
+    folders: crate::imports::sources::RunningFolderSource,
+}
+
+impl Background {
+    /// Stops the scheduler and the folder source, then the workers: running jobs get up to `deadline` to finish
+    /// (after that their leases expire and other workers retry them).
+    pub async fn shutdown(self, deadline: Duration) {
+        self.scheduler.shutdown().await;
+        self.folders.shutdown().await;
+        self.jobs.shutdown(deadline).await;
+    }
 }
 
 /// Builds an [`Sdk`]; see [`Sdk::builder`].
@@ -94,11 +113,13 @@ impl SdkBuilder {
         // Keys and the invalidation channel are namespaced like the databases, so deployments sharing a Redis
         // stay apart.
         let cache = TieredCache::new(&config.cache, &config.database.prefix)?;
+        let storage = crate::storage::ObjectStorage::from_config(&config)?;
         let sdk = Sdk {
             inner: Arc::new(Inner {
                 config,
                 router,
                 cache,
+                storage,
                 job_wakes: crate::jobs::JobWakes::default(),
                 pending: Mutex::new(BTreeSet::new()),
                 owns_pools,
@@ -205,6 +226,21 @@ impl Sdk {
         SeoService::new(self.pool(Database::Catalog).clone(), self.products())
     }
 
+    /// The object store (local folder or S3) holding imported files, exports and images.
+    pub fn storage(&self) -> &crate::storage::ObjectStorage {
+        &self.inner.storage
+    }
+
+    /// Import configurations and the files their sources take.
+    pub fn imports(&self) -> crate::imports::ImportService {
+        crate::imports::ImportService::new(
+            self.pool(Database::Imports).clone(),
+            self.storage().clone(),
+            self.jobs(),
+            self.suppliers(),
+        )
+    }
+
     /// The job tables of every domain behind one handle, on the system clock and the seed's retry schedule.
     pub fn jobs(&self) -> crate::jobs::JobQueues {
         self.jobs_with(Arc::new(crate::jobs::SystemClock), crate::jobs::RetryPolicy::default())
@@ -232,7 +268,36 @@ impl Sdk {
     /// their jobs wait (visible as queued) for a worker that can run them rather than failing.
     pub const RUNNABLE_QUEUES: [&'static str; 1] = ["catalog"];
 
-    /// Workers for the core's job kinds (`reindex` on the catalog queue so far), named after `owner`, serving
+    /// The seed's periodic tasks: schedule name, cron expression (UTC), job kind (on the catalog queue).
+    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 1] = [("poll-ftp", "0 * * * *", "poll_ftp")];
+
+    /// A scheduler enqueueing [`Sdk::PERIODIC_TASKS`]; start it with
+    /// [`Scheduler::start`](crate::jobs::Scheduler::start).
+    pub fn scheduler(&self) -> Result<crate::jobs::Scheduler> {
+        let mut scheduler = crate::jobs::Scheduler::new(self.jobs());
+        for (name, cron, kind) in Self::PERIODIC_TASKS {
+            let job = crate::jobs::NewJob {
+                queue: "catalog".into(),
+                kind: kind.into(),
+                // A periodic task that keeps failing is retried until its next tick, not for hours.
+                max_attempts: Some(2),
+                ..Default::default()
+            };
+            scheduler = scheduler.schedule(name, cron, job)?;
+        }
+        Ok(scheduler)
+    }
+
+    /// Everything a worker process runs in the background: the job workers of `queues` (empty: every runnable
+    /// queue), the scheduler of periodic tasks and the folder import source (a look every 2 s).
+    pub fn start_background(&self, owner: &str, queues: &[String]) -> Result<Background> {
+        let jobs = self.job_runner(owner, queues)?.start();
+        let scheduler = self.scheduler()?.start(Duration::from_secs(5));
+        let folders = crate::imports::sources::FolderSource::new(self.imports()).start(Duration::from_secs(2));
+        Ok(Background { jobs, scheduler, folders })
+    }
+
+    /// Workers for the core's job kinds (`reindex` and `poll_ftp` on the catalog queue so far), named after `owner`, serving
     /// `queues` (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
     pub fn job_runner(&self, owner: &str, queues: &[String]) -> Result<crate::jobs::JobRunner> {
         if let Some(unknown) = queues.iter().find(|q| !Self::RUNNABLE_QUEUES.contains(&q.as_str())) {
@@ -246,12 +311,25 @@ impl Sdk {
             .into());
         }
         let products = self.products();
-        let mut runner = crate::jobs::JobRunner::new(self.jobs(), owner).handle("reindex", move |_job| {
-            let products = products.clone();
-            async move {
-                products.reindex().await.map(|_| ()).map_err(|e| crate::jobs::JobFailure::Retryable(e.to_string()))
-            }
-        });
+        let ftp = crate::imports::sources::FtpSource::new(self.imports());
+        let mut runner =
+            crate::jobs::JobRunner::new(self.jobs(), owner)
+                .handle("reindex", move |_job| {
+                    let products = products.clone();
+                    async move {
+                        products
+                            .reindex()
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| crate::jobs::JobFailure::Retryable(e.to_string()))
+                    }
+                })
+                .handle("poll_ftp", move |_job| {
+                    let ftp = ftp.clone();
+                    async move {
+                        ftp.poll().await.map(|_| ()).map_err(|e| crate::jobs::JobFailure::Retryable(e.to_string()))
+                    }
+                });
         for (queue, concurrency) in Self::JOB_QUEUES {
             let wanted = if queues.is_empty() {
                 Self::RUNNABLE_QUEUES.contains(&queue)

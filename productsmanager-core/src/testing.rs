@@ -40,6 +40,30 @@ pub fn redis_url(test: &str) -> Option<String> {
     service_var(REDIS_URL_VAR, test)
 }
 
+/// A server program the test starts itself (`vsftpd`, `dovecot`), looked up in `PATH`, `/usr/sbin` and `/sbin`;
+/// `None` (after saying so) when it is not installed. `scripts/test.sh` installs them.
+pub fn server_program(name: &str, test: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain(["/usr/sbin", "/sbin"])
+        .map(|dir| Path::new(dir).join(name))
+        .find(|candidate| candidate.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var(REQUIRE_SERVICES_VAR).as_deref() != Ok("1"),
+            "{name} is not installed but {REQUIRE_SERVICES_VAR}=1: {test} must run"
+        );
+        eprintln!("NOT RUN: {test} (install {name}; ./scripts/test.sh does)");
+    }
+    found
+}
+
+/// A TCP port free on 127.0.0.1 right now (the OS picks it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+}
+
 fn service_var(var: &str, test: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),

@@ -107,14 +107,13 @@ fn table(jobs: &[Job]) {
 pub(crate) async fn worker(config: Config, queues: Vec<String>) -> Result<(), Failure> {
     productsmanager_http::telemetry::init(&config)?;
     let sdk = Sdk::builder(config).build().await?;
-    let runner = match sdk.job_runner(&productsmanager_core::jobs::worker_name(), &queues) {
-        Ok(runner) => runner,
+    let running = match sdk.start_background(&productsmanager_core::jobs::worker_name(), &queues) {
+        Ok(running) => running,
         Err(e) => {
             sdk.close().await;
             return Err(e.into());
         }
     };
-    let running = runner.start();
     let served = if queues.is_empty() { Sdk::RUNNABLE_QUEUES.join(", ") } else { queues.join(", ") };
     println!("ProductsManager workers running on {served}; Ctrl-C stops them");
     productsmanager_http::shutdown_signal().await;

@@ -20,7 +20,7 @@ pub(crate) async fn serve(config: Config, workers: bool) -> Result<(), Failure> 
     productsmanager_http::telemetry::init(&config)?;
     let sdk = Sdk::builder(config).build().await?;
     let running = match workers {
-        true => Some(sdk.job_runner(&productsmanager_core::jobs::worker_name(), &[])?.start()),
+        true => Some(sdk.start_background(&productsmanager_core::jobs::worker_name(), &[])?),
         false => None,
     };
     let served = productsmanager_http::run(sdk.clone()).await;

@@ -19,6 +19,7 @@ mod runner;
 mod scheduler;
 
 pub use clock::{Clock, SystemClock};
+pub(crate) use model::JobRow;
 pub use model::{Job, JobFailure, JobState, JobTable, NewJob, RetryPolicy};
 pub use queue::{JobWakes, QueueStats, TaskQueue};
 pub use queues::{JobQueues, worker_name};

@@ -215,7 +215,7 @@ impl RetryPolicy {
 
 /// A row of a job table.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub(super) struct JobRow {
+pub(crate) struct JobRow {
     pub id: Uuid,
     pub queue: String,
     pub kind: String,
@@ -236,7 +236,7 @@ pub(super) struct JobRow {
 }
 
 impl JobRow {
-    pub(super) fn into_job(self) -> Job {
+    pub(crate) fn into_job(self) -> Job {
         Job {
             id: self.id,
             queue: self.queue,

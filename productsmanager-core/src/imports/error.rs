@@ -1,0 +1,29 @@
+//! [`ImportError`].
+
+use crate::storage::StorageError;
+
+/// Why an import operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A field of the input is unusable.
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    /// The value is already used where it must be unique.
+    #[error("{field}: {value:?} is already used")]
+    Duplicate { field: &'static str, value: String },
+    /// No such import configuration (or file).
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    /// A source (folder, FTP server, mailbox) could not be read.
+    #[error("import source {config:?}: {reason}")]
+    Source { config: String, reason: String },
+    /// The file could not be stored.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ImportError {
+    pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        ImportError::Invalid { field: field.to_string(), reason: reason.into() }
+    }
+}

@@ -1,0 +1,145 @@
+//! Imports SQL: configurations, taken files, import jobs. Shared by both backends.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::model::{ConfigRow, ImportFile};
+use crate::db::DbPool;
+use crate::jobs::JobRow;
+use crate::with_pool;
+
+macro_rules! config_columns {
+    () => {
+        "id, name, supplier_id, source_kind, source_settings, credentials_encrypted, options, is_active, \
+         last_polled_at, created_at, updated_at"
+    };
+}
+
+macro_rules! file_columns {
+    () => {
+        "id, import_config_id, supplier_id, name, size_bytes, sha256, object_key, source_kind, source_fingerprint, \
+         created_at"
+    };
+}
+
+const INSERT_CONFIG: &str = concat!(
+    "insert into import_configs (id, name, supplier_id, source_kind, source_settings, credentials_encrypted, options, \
+     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning ",
+    config_columns!()
+);
+
+const CONFIG_BY_ID: &str = concat!("select ", config_columns!(), " from import_configs where id = $1");
+
+const ACTIVE_CONFIGS_OF_KIND: &str =
+    concat!("select ", config_columns!(), " from import_configs where is_active and source_kind = $1 order by name");
+
+const MARK_POLLED: &str = "update import_configs set last_polled_at = $2 where id = $1";
+
+const INSERT_FILE: &str = concat!(
+    "insert into import_files (id, import_config_id, supplier_id, name, size_bytes, sha256, \
+     object_key, source_kind, source_fingerprint, created_at, updated_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+     on conflict (import_config_id, source_fingerprint) where import_config_id is not null and source_fingerprint is not null \
+     do nothing returning ",
+    file_columns!()
+);
+
+const FILE_BY_FINGERPRINT: &str =
+    concat!("select ", file_columns!(), " from import_files where import_config_id = $1 and source_fingerprint = $2");
+
+const FILES_OF_CONFIG: &str =
+    concat!("select ", file_columns!(), " from import_files where import_config_id = $1 order by created_at, id");
+
+const INSERT_JOB: &str = "insert into import_jobs (id, queue, kind, state, priority, run_at, max_attempts, dedup_key, \
+     payload, import_config_id, supplier_id, file_id, created_at, updated_at) \
+     values ($1, 'imports', 'import', 'queued', 0, $2, 5, $3, '{}', $4, $5, $6, $2, $2) \
+     returning id, queue, kind, state, priority, run_at, attempts, max_attempts, last_error, lease_owner, \
+     lease_expires_at, payload, progress, created_at, updated_at, started_at, finished_at"; // = jobs' job_columns
+
+pub(super) struct NewConfigRow<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub supplier_id: Uuid,
+    pub source_kind: &'a str,
+    pub source_settings: &'a serde_json::Value,
+    pub credentials: Option<Vec<u8>>,
+    pub options: &'a serde_json::Value,
+    pub now: DateTime<Utc>,
+}
+
+pub(super) async fn insert_config(pool: &DbPool, row: NewConfigRow<'_>) -> Result<ConfigRow, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(INSERT_CONFIG)
+        .bind(row.id)
+        .bind(row.name)
+        .bind(row.supplier_id)
+        .bind(row.source_kind)
+        .bind(Json(row.source_settings))
+        .bind(row.credentials.clone())
+        .bind(Json(row.options))
+        .bind(row.now)
+        .fetch_one(p)
+        .await)
+}
+
+pub(super) async fn config_by_id(pool: &DbPool, id: Uuid) -> Result<Option<ConfigRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(CONFIG_BY_ID).bind(id).fetch_optional(p).await)
+}
+
+pub(super) async fn active_configs_of_kind(pool: &DbPool, kind: &str) -> Result<Vec<ConfigRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(ACTIVE_CONFIGS_OF_KIND).bind(kind).fetch_all(p).await)
+}
+
+pub(super) async fn mark_polled(pool: &DbPool, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(MARK_POLLED).bind(id).bind(now).execute(p).await.map(|_| ()))
+}
+
+pub(super) async fn file_by_fingerprint(
+    pool: &DbPool,
+    config: Uuid,
+    fingerprint: &str,
+) -> Result<Option<ImportFile>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(FILE_BY_FINGERPRINT).bind(config).bind(fingerprint).fetch_optional(p).await)
+}
+
+pub(super) async fn files_of_config(pool: &DbPool, config: Uuid) -> Result<Vec<ImportFile>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(FILES_OF_CONFIG).bind(config).fetch_all(p).await)
+}
+
+/// Records a taken file and queues its import job, in one transaction: `None` (and nothing written) when the
+/// configuration already took a file with this fingerprint.
+pub(super) async fn insert_file_and_job(
+    pool: &DbPool,
+    file: &ImportFile,
+    job_id: Uuid,
+) -> Result<Option<(ImportFile, JobRow)>, sqlx::Error> {
+    let dedup_key = format!("import-file:{}", file.id);
+    with_pool!(pool, |p| {
+        let mut tx = p.begin().await?;
+        let stored: Option<ImportFile> = sqlx::query_as(INSERT_FILE)
+            .bind(file.id)
+            .bind(file.import_config_id)
+            .bind(file.supplier_id)
+            .bind(&file.name)
+            .bind(file.size_bytes)
+            .bind(&file.sha256)
+            .bind(&file.object_key)
+            .bind(&file.source_kind)
+            .bind(&file.source_fingerprint)
+            .bind(file.created_at)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(stored) = stored else { return Ok(None) };
+        let job: JobRow = sqlx::query_as(INSERT_JOB)
+            .bind(job_id)
+            .bind(file.created_at)
+            .bind(&dedup_key)
+            .bind(file.import_config_id)
+            .bind(file.supplier_id)
+            .bind(file.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some((stored, job)))
+    })
+}

@@ -1,0 +1,170 @@
+//! [`ImportService`].
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::model::ConfigRow;
+use super::repo::{self, NewConfigRow};
+use super::{Credentials, ImportConfig, ImportError, ImportFile, NewImportConfig, SourceKind, TakenFile, secrets};
+use crate::Result;
+use crate::catalog::SupplierService;
+use crate::db::{Database, DbError, DbPool};
+use crate::jobs::{JobQueues, JobRow};
+use crate::storage::ObjectStorage;
+
+/// Import configurations and the files their sources take.
+///
+/// ```no_run
+/// # async fn demo(sdk: &productsmanager_core::Sdk, supplier: uuid::Uuid) -> productsmanager_core::Result<()> {
+/// use productsmanager_core::imports::{NewImportConfig, SourceKind};
+///
+/// let config = sdk.imports().create_config(NewImportConfig {
+///     name: "Acme drop folder".into(),
+///     supplier_id: supplier,
+///     source_kind: SourceKind::Folder,
+///     source_settings: serde_json::json!({ "path": "/srv/drop/acme" }),
+///     credentials: None,
+///     options: serde_json::json!({}),
+/// }).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ImportService {
+    pool: DbPool,
+    storage: ObjectStorage,
+    jobs: JobQueues,
+    suppliers: SupplierService,
+}
+
+fn db_error(error: sqlx::Error) -> crate::Error {
+    DbError::from_sqlx(Database::Imports, error).into()
+}
+
+impl ImportService {
+    /// The service over the imports database `pool`, storing files in `storage`.
+    pub fn new(pool: DbPool, storage: ObjectStorage, jobs: JobQueues, suppliers: SupplierService) -> Self {
+        ImportService { pool, storage, jobs, suppliers }
+    }
+
+    /// Creates an import configuration; its source settings are checked for its kind and its credentials sealed.
+    pub async fn create_config(&self, input: NewImportConfig) -> Result<ImportConfig> {
+        let name = input.name.trim();
+        if name.is_empty() {
+            return Err(ImportError::invalid("name", "must not be empty").into());
+        }
+        super::sources::check_settings(input.source_kind, &input.source_settings)?;
+        self.suppliers.get(input.supplier_id).await?;
+        let credentials = input.credentials.as_ref().map(secrets::seal).transpose()?;
+        let options = if input.options.is_null() { serde_json::json!({}) } else { input.options.clone() };
+        let row = NewConfigRow {
+            id: Uuid::now_v7(),
+            name,
+            supplier_id: input.supplier_id,
+            source_kind: input.source_kind.as_str(),
+            source_settings: &input.source_settings,
+            credentials,
+            options: &options,
+            now: self.jobs.now(),
+        };
+        let stored = repo::insert_config(&self.pool, row).await.map_err(|e| match DbError::unique_violation(&e) {
+            Some(_) => crate::Error::from(ImportError::Duplicate { field: "name", value: name.to_string() }),
+            None => db_error(e),
+        })?;
+        Ok(stored.into_config())
+    }
+
+    async fn row(&self, id: Uuid) -> Result<ConfigRow> {
+        repo::config_by_id(&self.pool, id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| ImportError::NotFound { entity: "import configuration", id: id.to_string() }.into())
+    }
+
+    /// An import configuration by id.
+    pub async fn config(&self, id: Uuid) -> Result<ImportConfig> {
+        Ok(self.row(id).await?.into_config())
+    }
+
+    /// The stored login of a configuration, opened.
+    pub(crate) async fn credentials(&self, id: Uuid) -> Result<Option<Credentials>> {
+        let row = self.row(id).await?;
+        Ok(row.credentials_encrypted.as_deref().map(secrets::open).transpose()?)
+    }
+
+    /// Active configurations taking files from `kind` sources.
+    pub async fn active_configs(&self, kind: SourceKind) -> Result<Vec<ImportConfig>> {
+        let rows = repo::active_configs_of_kind(&self.pool, kind.as_str()).await.map_err(db_error)?;
+        Ok(rows.into_iter().map(ConfigRow::into_config).collect())
+    }
+
+    /// Files a configuration took, oldest first.
+    pub async fn files(&self, config: Uuid) -> Result<Vec<ImportFile>> {
+        repo::files_of_config(&self.pool, config).await.map_err(db_error)
+    }
+
+    /// Whether the configuration already took the file with this fingerprint (to skip a download).
+    pub async fn already_taken(&self, config: Uuid, fingerprint: &str) -> Result<bool> {
+        Ok(repo::file_by_fingerprint(&self.pool, config, fingerprint).await.map_err(db_error)?.is_some())
+    }
+
+    /// Records that a source was polled now.
+    pub(crate) async fn mark_polled(&self, config: Uuid) -> Result<()> {
+        repo::mark_polled(&self.pool, config, self.jobs.now()).await.map_err(db_error)
+    }
+
+    /// Keeps a file a source found and queues its import job, once per `(configuration, fingerprint)`: `None` when
+    /// the file was taken before (by this process or another one watching the same source).
+    pub async fn take_file(
+        &self,
+        config: &ImportConfig,
+        name: &str,
+        bytes: Bytes,
+        fingerprint: &str,
+    ) -> Result<Option<TakenFile>> {
+        if self.already_taken(config.id, fingerprint).await? {
+            return Ok(None);
+        }
+        let file_id = Uuid::now_v7();
+        let object_key = format!("imports/{}/{file_id}/{}", config.supplier_id, storage_name(name));
+        let file = ImportFile {
+            id: file_id,
+            import_config_id: Some(config.id),
+            supplier_id: Some(config.supplier_id),
+            name: name.to_string(),
+            size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            sha256: format!("{:x}", Sha256::digest(&bytes)),
+            object_key: object_key.clone(),
+            source_kind: config.source_kind.as_str().to_string(),
+            source_fingerprint: Some(fingerprint.to_string()),
+            created_at: self.jobs.now(),
+        };
+        // The bytes first: a row never points at a missing object. A lost race leaves an object to remove.
+        self.storage.put(&object_key, bytes).await.map_err(ImportError::from)?;
+        let stored = repo::insert_file_and_job(&self.pool, &file, Uuid::now_v7()).await;
+        match stored {
+            Ok(Some((file, job))) => {
+                self.jobs.for_queue("imports").notify("imports");
+                tracing::info!(config = %config.name, file = %file.name, job = %job.id, "file taken for import");
+                Ok(Some(TakenFile { file, job: JobRow::into_job(job) }))
+            }
+            Ok(None) => {
+                self.storage.delete(&object_key).await.map_err(ImportError::from)?;
+                Ok(None)
+            }
+            Err(e) => {
+                if let Err(cleanup) = self.storage.delete(&object_key).await {
+                    tracing::warn!(key = %object_key, error = %cleanup, "stored file left behind");
+                }
+                Err(db_error(e))
+            }
+        }
+    }
+}
+
+/// A file name safe as the last segment of a storage key.
+fn storage_name(name: &str) -> String {
+    let cleaned: String =
+        name.chars().map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+    if cleaned.trim_matches('.').is_empty() { "file".to_string() } else { cleaned }
+}

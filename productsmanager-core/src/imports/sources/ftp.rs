@@ -1,0 +1,164 @@
+//! The FTP source: polls a remote folder per configuration and takes each new file once (remembered by name, size
+//! and modification time), optionally deleting or moving it on the server afterwards.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use suppaftp::tokio::AsyncFtpStream;
+use suppaftp::types::FileType;
+use tokio::io::AsyncReadExt;
+
+use super::{default_extensions, wanted_file};
+use crate::Result;
+use crate::imports::{Credentials, ImportConfig, ImportError, ImportService, SourceKind, TakenFile};
+
+/// `source_settings` of an FTP configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FtpSettings {
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// Remote folder polled; the login folder when empty.
+    #[serde(default)]
+    pub path: String,
+    /// File name extensions taken, case-insensitively.
+    #[serde(default = "default_extensions")]
+    pub extensions: Vec<String>,
+    /// Delete a file on the server once it is taken.
+    #[serde(default)]
+    pub delete_after_download: bool,
+    /// Move a file into this remote folder once it is taken (instead of deleting it).
+    #[serde(default)]
+    pub move_to: Option<String>,
+    /// For connecting and for each command.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+fn default_port() -> u16 {
+    21
+}
+
+fn default_timeout_secs() -> u64 {
+    30
+}
+
+impl FtpSettings {
+    /// Reads and checks the settings of an FTP configuration, naming the setting at fault.
+    pub fn from_value(value: &serde_json::Value) -> Result<Self, ImportError> {
+        let settings: FtpSettings = super::settings_from_value(value)?;
+        if settings.host.trim().is_empty() {
+            return Err(ImportError::invalid("source_settings.host", "must not be empty"));
+        }
+        if settings.delete_after_download && settings.move_to.is_some() {
+            return Err(ImportError::invalid(
+                "source_settings.move_to",
+                "a file cannot be both deleted and moved after download; choose one",
+            ));
+        }
+        Ok(settings)
+    }
+}
+
+/// Polls every active FTP configuration.
+#[derive(Debug, Clone)]
+pub struct FtpSource {
+    imports: ImportService,
+}
+
+impl FtpSource {
+    pub fn new(imports: ImportService) -> Self {
+        FtpSource { imports }
+    }
+
+    /// One poll of every active FTP configuration. Files taken from the servers that answered are kept even when
+    /// another server failed; the error then names the configurations that failed (a job retries them later).
+    pub async fn poll(&self) -> Result<Vec<TakenFile>> {
+        let mut taken = Vec::new();
+        let mut failed = Vec::new();
+        for config in self.imports.active_configs(SourceKind::Ftp).await? {
+            match self.poll_config(&config).await {
+                Ok(mut files) => taken.append(&mut files),
+                Err(e) => {
+                    tracing::warn!(config = %config.name, error = %e, "FTP source not polled");
+                    failed.push(e.to_string());
+                }
+            }
+        }
+        if failed.is_empty() {
+            Ok(taken)
+        } else {
+            Err(ImportError::Source { config: "ftp".into(), reason: failed.join("; ") }.into())
+        }
+    }
+
+    /// One poll of one configuration.
+    pub async fn poll_config(&self, config: &ImportConfig) -> Result<Vec<TakenFile>> {
+        let settings = FtpSettings::from_value(&config.source_settings)?;
+        let login = self.imports.credentials(config.id).await?.unwrap_or_else(|| Credentials {
+            username: "anonymous".into(),
+            password: "productsmanager@localhost".into(),
+        });
+        let limit = Duration::from_secs(settings.timeout_secs.max(1));
+        let failure = |what: &str, e: &dyn std::fmt::Display| ImportError::Source {
+            config: config.name.clone(),
+            reason: format!("{what} ({}:{}): {e}", settings.host, settings.port),
+        };
+        let address = tokio::net::lookup_host((settings.host.as_str(), settings.port))
+            .await
+            .map_err(|e| failure("cannot resolve the host", &e))?
+            .next()
+            .ok_or_else(|| failure("cannot resolve the host", &"no address"))?;
+        let mut ftp =
+            AsyncFtpStream::connect_timeout(address, limit).await.map_err(|e| failure("cannot connect", &e))?;
+        ftp.login(login.username.as_str(), login.password.as_str())
+            .await
+            .map_err(|e| failure(&format!("login as {:?} refused", login.username), &e))?;
+        ftp.transfer_type(FileType::Binary).await.map_err(|e| failure("binary mode refused", &e))?;
+        if !settings.path.is_empty() {
+            ftp.cwd(&settings.path).await.map_err(|e| failure(&format!("no folder {:?}", settings.path), &e))?;
+        }
+        let listed = ftp.nlst(None).await.map_err(|e| failure("cannot list the folder", &e))?;
+        let mut taken = Vec::new();
+        for entry in listed {
+            let name = entry.rsplit('/').next().unwrap_or(&entry).to_string();
+            if !wanted_file(&settings.extensions, &name) {
+                continue;
+            }
+            // Folders have no size: skipped.
+            let Ok(size) = ftp.size(&name).await else { continue };
+            let modified = ftp.mdtm(&name).await.map(|t| t.and_utc().timestamp()).unwrap_or(-1);
+            let fingerprint = format!("{name}|{size}|{modified}");
+            if self.imports.already_taken(config.id, &fingerprint).await? {
+                continue;
+            }
+            let bytes = download(&mut ftp, &name).await.map_err(|e| failure(&format!("cannot download {name}"), &e))?;
+            let size_after = ftp.size(&name).await.unwrap_or(usize::MAX);
+            if bytes.len() != size || size_after != size {
+                tracing::info!(config = %config.name, file = %name, "still being uploaded; taken at a later poll");
+                continue;
+            }
+            let Some(file) = self.imports.take_file(config, &name, bytes, &fingerprint).await? else { continue };
+            if settings.delete_after_download {
+                ftp.rm(&name).await.map_err(|e| failure(&format!("taken, but cannot delete {name}"), &e))?;
+            } else if let Some(folder) = &settings.move_to {
+                let target = format!("{}/{name}", folder.trim_end_matches('/'));
+                ftp.rename(&name, &target).await.map_err(|e| failure(&format!("taken, but cannot move {name}"), &e))?;
+            }
+            taken.push(file);
+        }
+        let _ = ftp.quit().await;
+        self.imports.mark_polled(config.id).await?;
+        Ok(taken)
+    }
+}
+
+async fn download(ftp: &mut AsyncFtpStream, name: &str) -> suppaftp::FtpResult<Bytes> {
+    let mut stream = ftp.retr_as_stream(name).await?;
+    let mut buffer = Vec::new();
+    stream.read_to_end(&mut buffer).await.map_err(suppaftp::FtpError::ConnectionError)?;
+    stream.finish().await?;
+    Ok(Bytes::from(buffer))
+}

@@ -1,0 +1,131 @@
+//! [`ObjectStorage`]: the files the product keeps (supplier files taken for import, exports, images) in the
+//! configured object store — a local folder by default, S3 or an S3-compatible server (MinIO, R2…) in production.
+//! Keys are `/`-separated relative paths chosen by the services (`imports/<supplier>/<file id>/<name>`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::config::{Config, ConfigError, StorageBackend};
+
+/// Why the object store refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// No object under this key.
+    #[error("no stored file {key:?}")]
+    NotFound { key: String },
+    /// The key is not a valid relative path.
+    #[error("{key:?} is not a valid storage key: {reason}")]
+    InvalidKey { key: String, reason: String },
+    /// The store failed or could not be reached.
+    #[error("object store ({store}): {message}")]
+    Unavailable { store: String, message: String },
+}
+
+/// The configured object store. Cheap to clone.
+///
+/// ```no_run
+/// # async fn demo(sdk: &productsmanager_core::Sdk) -> productsmanager_core::Result<()> {
+/// let storage = sdk.storage();
+/// storage.put("imports/example/prices.csv", "sku;price\nA1;9,90\n".into()).await?;
+/// assert_eq!(storage.get("imports/example/prices.csv").await?.len(), 20);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ObjectStorage {
+    store: Arc<dyn ObjectStore>,
+    /// `local:/path` or `s3://bucket`, for messages.
+    name: String,
+}
+
+impl ObjectStorage {
+    /// The store `config.storage` describes. Creates the local folder when missing.
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        let storage = &config.storage;
+        match storage.backend {
+            StorageBackend::Local => {
+                let folder = config.storage_dir();
+                std::fs::create_dir_all(&folder).map_err(|e| {
+                    config.setting_error("storage.local_dir", format!("cannot create {}: {e}", folder.display()))
+                })?;
+                Self::local(&folder).map_err(|e| config.setting_error("storage.local_dir", e.to_string()))
+            }
+            StorageBackend::S3 => {
+                let bucket = storage.s3_bucket.clone().unwrap_or_default();
+                let mut builder = AmazonS3Builder::new()
+                    .with_bucket_name(&bucket)
+                    .with_region(&storage.s3_region)
+                    .with_virtual_hosted_style_request(!storage.s3_path_style);
+                if let Some(endpoint) = &storage.s3_endpoint {
+                    builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
+                }
+                if let (Some(id), Some(secret)) = (&storage.s3_access_key_id, &storage.s3_secret_access_key) {
+                    builder = builder.with_access_key_id(id).with_secret_access_key(secret);
+                }
+                let store = builder.build().map_err(|e| config.setting_error("storage.s3_bucket", e.to_string()))?;
+                Ok(ObjectStorage { store: Arc::new(store), name: format!("s3://{bucket}") })
+            }
+        }
+    }
+
+    /// A store in a local folder (which must exist).
+    pub fn local(folder: &Path) -> Result<Self, StorageError> {
+        let store = LocalFileSystem::new_with_prefix(folder).map_err(|e| StorageError::Unavailable {
+            store: format!("local:{}", folder.display()),
+            message: e.to_string(),
+        })?;
+        Ok(ObjectStorage { store: Arc::new(store), name: format!("local:{}", folder.display()) })
+    }
+
+    /// Where the files are, for messages (`local:/var/lib/pm/objects`, `s3://bucket`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn path(key: &str) -> Result<ObjectPath, StorageError> {
+        if key.is_empty() || key.starts_with('/') {
+            return Err(StorageError::InvalidKey { key: key.to_string(), reason: "must be a relative path".into() });
+        }
+        ObjectPath::parse(key).map_err(|e| StorageError::InvalidKey { key: key.to_string(), reason: e.to_string() })
+    }
+
+    fn failed(&self, key: &str, error: object_store::Error) -> StorageError {
+        match error {
+            object_store::Error::NotFound { .. } => StorageError::NotFound { key: key.to_string() },
+            other => StorageError::Unavailable { store: self.name.clone(), message: other.to_string() },
+        }
+    }
+
+    /// Stores `bytes` under `key`, replacing what was there. The object appears whole or not at all.
+    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
+        let path = Self::path(key)?;
+        self.store.put(&path, PutPayload::from(bytes)).await.map(|_| ()).map_err(|e| self.failed(key, e))
+    }
+
+    /// The bytes stored under `key`.
+    pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
+        let path = Self::path(key)?;
+        let found = self.store.get(&path).await.map_err(|e| self.failed(key, e))?;
+        found.bytes().await.map_err(|e| self.failed(key, e))
+    }
+
+    /// Size in bytes of the object under `key`.
+    pub async fn size(&self, key: &str) -> Result<u64, StorageError> {
+        let path = Self::path(key)?;
+        self.store.head(&path).await.map(|meta| meta.size).map_err(|e| self.failed(key, e))
+    }
+
+    /// Removes the object under `key` (no error when there is none).
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        let path = Self::path(key)?;
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.failed(key, e)),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Import sources: a file found by a source becomes one import job, with the file kept in the object store.
+
+use std::path::Path;
+
+use productsmanager_core::catalog::NewSupplier;
+use productsmanager_core::db::Backend;
+use productsmanager_core::imports::sources::{FolderSource, FtpSource};
+use productsmanager_core::imports::{Credentials, NewImportConfig, SourceKind};
+use productsmanager_core::jobs::JobState;
+use productsmanager_core::testing::TestDatabases;
+use productsmanager_core::{ErrorKind, both_backends};
+use sha2::Digest;
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+}
+
+/// A file is taken once it stops growing, stored, queued as an import job, moved to `processed/`; a file too large
+/// goes to `failed/` with its reason; two watchers of one folder take a file once.
+async fn folder_source_takes_complete_files_once(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_folder_source").await else { return };
+    let sdk = env.sdk().await;
+    let new_supplier = NewSupplier { code: "ACME".into(), name: "Acme".into(), ..Default::default() };
+    let supplier = sdk.suppliers().create(new_supplier).await.unwrap();
+    let drop = env.folder().join("drop");
+    std::fs::create_dir_all(&drop).unwrap();
+    let folder_config = |settings: serde_json::Value| NewImportConfig {
+        name: "Acme drop folder".into(),
+        supplier_id: supplier.id,
+        source_kind: SourceKind::Folder,
+        source_settings: settings,
+        credentials: None,
+        options: serde_json::json!({}),
+    };
+
+    // Settings are checked when the configuration is created.
+    let relative = sdk.imports().create_config(folder_config(serde_json::json!({ "path": "drop" }))).await.unwrap_err();
+    assert_eq!((relative.kind(), relative.field()), (ErrorKind::Invalid, Some("source_settings.path")));
+    let typo = serde_json::json!({ "path": drop, "max_byte": 10 });
+    assert_eq!(sdk.imports().create_config(folder_config(typo)).await.unwrap_err().kind(), ErrorKind::Invalid);
+    let unknown_supplier =
+        NewImportConfig { supplier_id: uuid::Uuid::now_v7(), ..folder_config(serde_json::json!({ "path": drop })) };
+    assert_eq!(sdk.imports().create_config(unknown_supplier).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let config = sdk
+        .imports()
+        .create_config(folder_config(serde_json::json!({ "path": drop, "max_bytes": 1_000 })))
+        .await
+        .unwrap();
+
+    let mut source = FolderSource::new(sdk.imports());
+    let prices = drop.join("prices.csv");
+    append(&prices, "sku;price\nA1;9,90\n");
+    append(&drop.join("notes.md"), "not a catalog file\n");
+    assert!(source.poll().await.unwrap().is_empty(), "first sight: maybe still being written");
+    append(&prices, "A2;19,90\n");
+    assert!(source.poll().await.unwrap().is_empty(), "it grew: not complete yet");
+    let taken = source.poll().await.unwrap();
+    assert_eq!(taken.len(), 1, "unchanged since the last look: complete");
+    let content = "sku;price\nA1;9,90\nA2;19,90\n";
+    let (file, job) = (&taken[0].file, &taken[0].job);
+    assert_eq!((file.name.as_str(), file.size_bytes), ("prices.csv", content.len() as i64));
+    assert_eq!(file.sha256, format!("{:x}", sha2::Sha256::digest(content)));
+    assert_eq!(sdk.storage().get(&file.object_key).await.unwrap(), content.as_bytes());
+    let queued = sdk.jobs().get(job.id).await.unwrap();
+    assert_eq!((queued.queue.as_str(), queued.kind.as_str(), queued.state), ("imports", "import", JobState::Queued));
+    assert!(!prices.exists() && drop.join("processed/prices.csv").exists());
+    assert!(drop.join("notes.md").exists(), "other extensions are left alone");
+    assert!(source.poll().await.unwrap().is_empty(), "taken once");
+
+    // Too large: refused, with the reason beside it.
+    append(&drop.join("huge.csv"), &"x".repeat(2_000));
+    source.poll().await.unwrap();
+    assert!(source.poll().await.unwrap().is_empty());
+    assert!(drop.join("failed/huge.csv").exists());
+    let reason = std::fs::read_to_string(drop.join("failed/huge.csv.error.txt")).unwrap();
+    assert!(reason.contains("max_bytes"), "{reason}");
+
+    // Two watchers (two processes) of the same folder: one import job.
+    let other_process = env.sdk().await;
+    let mut other = FolderSource::new(other_process.imports());
+    append(&drop.join("stock.csv"), "sku;stock\nA1;4\n");
+    let (a, b) = tokio::join!(source.poll(), other.poll());
+    assert!(a.unwrap().is_empty() && b.unwrap().is_empty(), "first sight for both");
+    let (a, b) = tokio::join!(source.poll(), other.poll());
+    assert_eq!(a.unwrap().len() + b.unwrap().len(), 1);
+    let files = sdk.imports().files(config.id).await.unwrap();
+    assert_eq!(files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["prices.csv", "stock.csv"]);
+    assert_eq!(sdk.jobs().list("imports", Some(JobState::Queued), 10).await.unwrap().len(), 2);
+    assert!(sdk.imports().config(config.id).await.unwrap().last_polled_at.is_some());
+    other_process.close().await;
+    sdk.close().await;
+}
+
+both_backends!(folder_source_takes_complete_files_once);
+
+fn ftp_config(supplier_id: uuid::Uuid, name: &str, settings: serde_json::Value) -> NewImportConfig {
+    NewImportConfig {
+        name: name.into(),
+        supplier_id,
+        source_kind: SourceKind::Ftp,
+        source_settings: settings,
+        credentials: Some(Credentials { username: "anonymous".into(), password: "pm@example.invalid".into() }),
+        options: serde_json::json!({}),
+    }
+}
+
+/// A real vsftpd on a loopback port: new files become import jobs once (remembered by name, size and time), then
+/// are moved or deleted on the server as configured; a refused login names the configuration; the `poll_ftp` job
+/// does the same through the workers.
+async fn ftp_source_takes_new_files_once(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_ftp_source").await else { return };
+    let Some(server) = super::servers::FtpServer::start(env.folder(), "import_ftp_source") else { return };
+    let sdk = env.sdk().await;
+    let new_supplier = NewSupplier { code: "FTPS1".into(), name: "Remote supplier".into(), ..Default::default() };
+    let supplier = sdk.suppliers().create(new_supplier).await.unwrap();
+    let (moving, deleting) = (server.folder("moving"), server.folder("deleting"));
+    server.folder("moving/done");
+    let settings = |path: &str, extra: serde_json::Value| {
+        let mut settings = serde_json::json!({ "host": "127.0.0.1", "port": server.port, "path": path });
+        settings.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        settings
+    };
+    let imports = sdk.imports();
+    let both = serde_json::json!({ "delete_after_download": true, "move_to": "done" });
+    let refused = imports.create_config(ftp_config(supplier.id, "x", settings("/outgoing", both))).await.unwrap_err();
+    assert_eq!(refused.field(), Some("source_settings.move_to"));
+    let mover = imports
+        .create_config(ftp_config(
+            supplier.id,
+            "ftp moving",
+            settings("/outgoing/moving", serde_json::json!({ "move_to": "done" })),
+        ))
+        .await
+        .unwrap();
+    assert!(mover.has_credentials);
+    imports
+        .create_config(ftp_config(
+            supplier.id,
+            "ftp deleting",
+            settings("/outgoing/deleting", serde_json::json!({ "delete_after_download": true })),
+        ))
+        .await
+        .unwrap();
+
+    let prices = "sku;price\nF1;5,00\n";
+    std::fs::write(moving.join("prices.csv"), prices).unwrap();
+    std::fs::write(moving.join("readme.md"), "not taken").unwrap();
+    std::fs::write(deleting.join("stock.tsv"), "sku\tstock\nF1\t3\n").unwrap();
+    let source = FtpSource::new(sdk.imports());
+    let mut taken = source.poll().await.unwrap();
+    taken.sort_by(|a, b| a.file.name.cmp(&b.file.name));
+    assert_eq!(taken.iter().map(|t| t.file.name.as_str()).collect::<Vec<_>>(), ["prices.csv", "stock.tsv"]);
+    assert_eq!(sdk.storage().get(&taken[0].file.object_key).await.unwrap(), prices.as_bytes());
+    assert_eq!(taken[0].file.import_config_id, Some(mover.id));
+    assert_eq!(sdk.jobs().get(taken[1].job.id).await.unwrap().queue, "imports");
+    assert!(moving.join("done/prices.csv").exists() && !moving.join("prices.csv").exists(), "moved");
+    assert!(moving.join("readme.md").exists());
+    assert!(!deleting.join("stock.tsv").exists(), "deleted");
+    assert!(source.poll().await.unwrap().is_empty(), "nothing new");
+
+    // A file left on the server is remembered: taken once, however often the folder is polled.
+    let keeper = imports
+        .create_config(ftp_config(supplier.id, "ftp keeping", settings("/outgoing/keeping", serde_json::json!({}))))
+        .await
+        .unwrap();
+    std::fs::write(server.folder("keeping").join("catalog.csv"), "sku\nK1\n").unwrap();
+    assert_eq!(source.poll().await.unwrap().len(), 1);
+    assert!(source.poll().await.unwrap().is_empty());
+    assert_eq!(imports.files(keeper.id).await.unwrap().len(), 1);
+
+    // Through the workers: a `poll_ftp` job takes the next file.
+    std::fs::write(server.folder("keeping").join("catalog-2.csv"), "sku\nK2\n").unwrap();
+    let background = sdk.job_runner("ftp-test", &[]).unwrap().start();
+    let poll = sdk
+        .jobs()
+        .enqueue(productsmanager_core::jobs::NewJob {
+            queue: "catalog".into(),
+            kind: "poll_ftp".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    super::jobs::eventually("the poll_ftp job", async || {
+        sdk.jobs().get(poll.id).await.unwrap().state == JobState::Succeeded
+    })
+    .await;
+    background.shutdown(std::time::Duration::from_secs(5)).await;
+    assert_eq!(imports.files(keeper.id).await.unwrap().len(), 2);
+
+    // A login the server refuses: the error names the configuration; the other configurations still ran.
+    let wrong = NewImportConfig {
+        credentials: Some(Credentials { username: "mallory".into(), password: "guess".into() }),
+        ..ftp_config(supplier.id, "ftp wrong login", settings("/outgoing", serde_json::json!({})))
+    };
+    imports.create_config(wrong).await.unwrap();
+    let failed = source.poll().await.unwrap_err();
+    assert_eq!(failed.kind(), ErrorKind::Unavailable);
+    assert!(failed.to_string().contains("ftp wrong login") && failed.to_string().contains("mallory"), "{failed}");
+    sdk.close().await;
+}
+
+both_backends!(ftp_source_takes_new_files_once);
