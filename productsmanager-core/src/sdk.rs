@@ -51,6 +51,11 @@ struct Inner {
     owns_pools: bool,
 }
 
+/// A job outcome from a service result: any error is worth another try later (a server down, a database busy).
+fn retry_on_error<T>(result: Result<T>) -> crate::jobs::HandlerResult {
+    result.map(|_| ()).map_err(|e| crate::jobs::JobFailure::Retryable(e.to_string()))
+}
+
 /// The background work of a process, started by [`Sdk::start_background`].
 #[derive(Debug)]
 pub struct Background {
@@ -268,8 +273,17 @@ impl Sdk {
     /// their jobs wait (visible as queued) for a worker that can run them rather than failing.
     pub const RUNNABLE_QUEUES: [&'static str; 1] = ["catalog"];
 
+    fn ftp_source(&self) -> crate::imports::sources::FtpSource {
+        crate::imports::sources::FtpSource::new(self.imports())
+    }
+
+    fn email_source(&self) -> crate::imports::sources::EmailSource {
+        crate::imports::sources::EmailSource::new(self.imports())
+    }
+
     /// The seed's periodic tasks: schedule name, cron expression (UTC), job kind (on the catalog queue).
-    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 1] = [("poll-ftp", "0 * * * *", "poll_ftp")];
+    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 2] =
+        [("poll-ftp", "0 * * * *", "poll_ftp"), ("poll-email", "*/15 * * * *", "poll_email")];
 
     /// A scheduler enqueueing [`Sdk::PERIODIC_TASKS`]; start it with
     /// [`Scheduler::start`](crate::jobs::Scheduler::start).
@@ -297,7 +311,7 @@ impl Sdk {
         Ok(Background { jobs, scheduler, folders })
     }
 
-    /// Workers for the core's job kinds (`reindex` and `poll_ftp` on the catalog queue so far), named after `owner`, serving
+    /// Workers for the core's job kinds (`reindex`, `poll_ftp` and `poll_email` on the catalog queue so far), named after `owner`, serving
     /// `queues` (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
     pub fn job_runner(&self, owner: &str, queues: &[String]) -> Result<crate::jobs::JobRunner> {
         if let Some(unknown) = queues.iter().find(|q| !Self::RUNNABLE_QUEUES.contains(&q.as_str())) {
@@ -310,26 +324,20 @@ impl Sdk {
             )
             .into());
         }
-        let products = self.products();
-        let ftp = crate::imports::sources::FtpSource::new(self.imports());
-        let mut runner =
-            crate::jobs::JobRunner::new(self.jobs(), owner)
-                .handle("reindex", move |_job| {
-                    let products = products.clone();
-                    async move {
-                        products
-                            .reindex()
-                            .await
-                            .map(|_| ())
-                            .map_err(|e| crate::jobs::JobFailure::Retryable(e.to_string()))
-                    }
-                })
-                .handle("poll_ftp", move |_job| {
-                    let ftp = ftp.clone();
-                    async move {
-                        ftp.poll().await.map(|_| ()).map_err(|e| crate::jobs::JobFailure::Retryable(e.to_string()))
-                    }
-                });
+        let (products, ftp, email) = (self.products(), self.ftp_source(), self.email_source());
+        let mut runner = crate::jobs::JobRunner::new(self.jobs(), owner)
+            .handle("reindex", move |_job| {
+                let products = products.clone();
+                async move { retry_on_error(products.reindex().await) }
+            })
+            .handle("poll_ftp", move |_job| {
+                let ftp = ftp.clone();
+                async move { retry_on_error(ftp.poll().await) }
+            })
+            .handle("poll_email", move |_job| {
+                let email = email.clone();
+                async move { retry_on_error(email.poll().await) }
+            });
         for (queue, concurrency) in Self::JOB_QUEUES {
             let wanted = if queues.is_empty() {
                 Self::RUNNABLE_QUEUES.contains(&queue)

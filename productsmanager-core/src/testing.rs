@@ -22,6 +22,8 @@ use crate::sdk::Sdk;
 
 /// Variable naming the PostgreSQL server for tests (any database on it; ours are created beside it).
 pub const POSTGRES_URL_VAR: &str = "PM_TEST_DATABASE_URL";
+/// Variable naming the S3-compatible test server (moto) for tests.
+pub const S3_ENDPOINT_VAR: &str = "PM_TEST_S3_ENDPOINT";
 /// Variable naming the Redis server for tests.
 pub const REDIS_URL_VAR: &str = "PM_TEST_REDIS_URL";
 /// When `1`, a test whose service variable is missing fails instead of reporting "not run".
@@ -135,6 +137,28 @@ impl TestDatabases {
     /// Mutable configuration, to adjust before building an SDK.
     pub fn config_mut(&mut self) -> &mut Config {
         &mut self.config
+    }
+
+    /// Moves this test's object store to a fresh bucket on the S3 test server (`PM_TEST_S3_ENDPOINT`); false
+    /// (after saying so) when none is configured.
+    pub async fn use_s3(&mut self, test: &str) -> bool {
+        let Some(endpoint) = service_var(S3_ENDPOINT_VAR, test) else { return false };
+        let bucket = format!("pm-t-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        // moto takes an unsigned bucket creation.
+        let created = reqwest::Client::new().put(format!("{}/{bucket}", endpoint.trim_end_matches('/'))).send().await;
+        match created {
+            Ok(response) if response.status().is_success() => {}
+            other => panic!("cannot create bucket {bucket} on {endpoint}: {other:?}"),
+        }
+        let storage = &mut self.config.storage;
+        storage.backend = crate::config::StorageBackend::S3;
+        storage.s3_endpoint = Some(endpoint);
+        storage.s3_bucket = Some(bucket);
+        storage.s3_region = "us-east-1".to_string();
+        storage.s3_access_key_id = Some("test".to_string());
+        storage.s3_secret_access_key = Some("test".to_string());
+        storage.s3_path_style = true;
+        true
     }
 
     /// The test's own data folder.

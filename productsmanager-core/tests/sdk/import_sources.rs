@@ -4,7 +4,7 @@ use std::path::Path;
 
 use productsmanager_core::catalog::NewSupplier;
 use productsmanager_core::db::Backend;
-use productsmanager_core::imports::sources::{FolderSource, FtpSource};
+use productsmanager_core::imports::sources::{EmailSource, FolderSource, FtpSource};
 use productsmanager_core::imports::{Credentials, NewImportConfig, SourceKind};
 use productsmanager_core::jobs::JobState;
 use productsmanager_core::testing::TestDatabases;
@@ -20,7 +20,11 @@ fn append(path: &Path, text: &str) {
 /// A file is taken once it stops growing, stored, queued as an import job, moved to `processed/`; a file too large
 /// goes to `failed/` with its reason; two watchers of one folder take a file once.
 async fn folder_source_takes_complete_files_once(backend: Backend) {
-    let Some(env) = TestDatabases::named(backend, "import_folder_source").await else { return };
+    let Some(mut env) = TestDatabases::named(backend, "import_folder_source").await else { return };
+    // Files go to the local store with SQLite and to S3 (moto) with PostgreSQL, so both stores take part.
+    if backend == Backend::Postgres && !env.use_s3("import_folder_source").await {
+        return;
+    }
     let sdk = env.sdk().await;
     let new_supplier = NewSupplier { code: "ACME".into(), name: "Acme".into(), ..Default::default() };
     let supplier = sdk.suppliers().create(new_supplier).await.unwrap();
@@ -202,3 +206,95 @@ async fn ftp_source_takes_new_files_once(backend: Backend) {
 }
 
 both_backends!(ftp_source_takes_new_files_once);
+
+/// A multipart message with the given attachments (name, content type, bytes).
+fn message(from: &str, subject: &str, id: &str, attachments: &[(&str, &str, &[u8])]) -> String {
+    use base64::Engine;
+    let mut text = format!(
+        "From: {from}\nTo: imports@pim.test\nSubject: {subject}\nMessage-ID: <{id}>\n\
+         Date: Wed, 25 Nov 2026 10:00:00 +0000\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n\
+         --b1\nContent-Type: text/plain; charset=utf-8\n\nPlease find our files attached.\n"
+    );
+    for (name, content_type, bytes) in attachments {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+        text.push_str(&format!(
+            "--b1\nContent-Type: {content_type}; name=\"{name}\"\nContent-Disposition: attachment; filename=\"{name}\"\n\
+             Content-Transfer-Encoding: base64\n\n{encoded}\n"
+        ));
+    }
+    text.push_str("--b1--\n");
+    text
+}
+
+fn seen(maildir_name: &str) -> bool {
+    maildir_name.split(":2,").nth(1).is_some_and(|flags| flags.contains('S'))
+}
+
+/// A real dovecot on a loopback port: the CSV attachment of the one unread message matching the sender and subject
+/// rules becomes an import job, once; that message is marked seen and moved; the others are left unread.
+async fn email_source_takes_matching_attachments_once(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_email_source").await else { return };
+    let test = "import_email_source";
+    let Some(mut server) = super::servers::ImapServer::start(env.folder(), test, "imports@pim.test", "mail-pass")
+    else {
+        return;
+    };
+    let sdk = env.sdk().await;
+    let new_supplier = NewSupplier { code: "MAIL1".into(), name: "Acme by mail".into(), ..Default::default() };
+    let supplier = sdk.suppliers().create(new_supplier).await.unwrap();
+    let prices = b"sku;price\nM1;7,50\n";
+    server.deliver(&message(
+        "Acme Supplies <orders@acme.test>",
+        "Price list November",
+        "pl-1@acme.test",
+        &[("prices.csv", "text/csv", prices), ("terms.pdf", "application/pdf", b"%PDF-1.4\n")],
+    ));
+    server.deliver(&message(
+        "Someone <x@other.test>",
+        "Price list",
+        "o-1@other.test",
+        &[("p.csv", "text/csv", b"a\n")],
+    ));
+    server.deliver(&message("Acme Supplies <orders@acme.test>", "Hello", "h-1@acme.test", &[]));
+
+    let settings = serde_json::json!({
+        "host": "127.0.0.1", "port": server.port, "from_contains": "acme.test",
+        "subject_contains": "Price list", "move_to": "Imported",
+    });
+    let config = |name: &str, password: &str| NewImportConfig {
+        name: name.into(),
+        supplier_id: supplier.id,
+        source_kind: SourceKind::Email,
+        source_settings: settings.clone(),
+        credentials: Some(Credentials { username: "imports@pim.test".into(), password: password.into() }),
+        options: serde_json::json!({}),
+    };
+    let multi_line = NewImportConfig {
+        source_settings: serde_json::json!({ "host": "127.0.0.1", "subject_contains": "a\r\nb" }),
+        ..config("bad", "x")
+    };
+    let refused = sdk.imports().create_config(multi_line).await.unwrap_err();
+    assert_eq!(refused.field(), Some("source_settings.subject_contains"));
+    let mailbox = sdk.imports().create_config(config("acme mailbox", "mail-pass")).await.unwrap();
+
+    let source = EmailSource::new(sdk.imports());
+    let taken = source.poll().await.unwrap();
+    assert_eq!(taken.len(), 1, "only the CSV of the matching message");
+    assert_eq!(taken[0].file.name, "prices.csv");
+    assert_eq!(taken[0].file.import_config_id, Some(mailbox.id));
+    assert_eq!(sdk.storage().get(&taken[0].file.object_key).await.unwrap(), &prices[..]);
+    assert_eq!(sdk.jobs().get(taken[0].job.id).await.unwrap().state, JobState::Queued);
+    let moved = server.messages("Imported");
+    assert!(moved.len() == 1 && seen(&moved[0]), "moved and seen: {moved:?}");
+    let left = server.messages("INBOX");
+    assert!(left.len() == 2 && !left.iter().any(|m| seen(m)), "the others stay unread: {left:?}");
+    assert!(source.poll().await.unwrap().is_empty(), "taken once");
+
+    sdk.imports().create_config(config("acme wrong password", "nope")).await.unwrap();
+    let failed = source.poll().await.unwrap_err();
+    assert_eq!(failed.kind(), ErrorKind::Unavailable);
+    assert!(failed.to_string().contains("acme wrong password"), "{failed}");
+    sdk.close().await;
+}
+
+both_backends!(email_source_takes_matching_attachments_once);

@@ -17,4 +17,5 @@ mod products;
 mod relations;
 mod search;
 mod servers;
+mod storage;
 mod suppliers;

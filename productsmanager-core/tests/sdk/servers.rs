@@ -84,3 +84,90 @@ impl Drop for FtpServer {
         let _ = self.child.wait();
     }
 }
+
+/// A dovecot serving IMAP (no TLS) for one user with a password, mail in Maildir folders under the test's folder.
+pub(crate) struct ImapServer {
+    child: Child,
+    pub(crate) port: u16,
+    /// The user's Maildir (INBOX); other mailboxes are `.<name>` inside it.
+    pub(crate) maildir: PathBuf,
+    owner: (u32, u32),
+    delivered: usize,
+}
+
+impl ImapServer {
+    pub(crate) fn start(folder: &Path, test: &str, user: &str, password: &str) -> Option<Self> {
+        let program = server_program("dovecot", test)?;
+        let owner = account("nobody");
+        let base = folder.join("imap");
+        let maildir = base.join("mail").join(user);
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        for dir in [base.join("mail"), maildir.clone(), maildir.join("cur"), maildir.join("new"), maildir.join("tmp")] {
+            chown(&dir, owner);
+        }
+        let users = base.join("users");
+        std::fs::write(&users, format!("{user}:{{PLAIN}}{password}\n")).unwrap();
+        let port = free_port();
+        let log = base.join("dovecot.log");
+        let config = base.join("dovecot.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "base_dir = {base}/run\nstate_dir = {base}/state\nlog_path = {log}\ninstance_name = pm-test-{port}\n\
+                 protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n\
+                 auth_mechanisms = plain login\nmail_location = maildir:{base}/mail/%u\nfirst_valid_uid = 1\n\
+                 passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {users}\n}}\n\
+                 userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={base}/mail/%u\n}}\n\
+                 service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
+                 inet_listener imaps {{\n    port = 0\n  }}\n}}\nservice anvil {{\n  chroot =\n}}\n",
+                base = base.display(),
+                log = log.display(),
+                users = users.display(),
+                uid = owner.0,
+                gid = owner.1,
+            ),
+        )
+        .unwrap();
+        let child = Command::new(program)
+            .args(["-F", "-c"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, "dovecot", &log);
+        Some(ImapServer { child, port, maildir, owner, delivered: 0 })
+    }
+
+    /// Delivers a message into INBOX, as a mail delivery agent does (a file in the Maildir's `new`).
+    pub(crate) fn deliver(&mut self, message: &str) {
+        self.delivered += 1;
+        let name = format!("{}.M{}P{}.pm-test", 1_700_000_000 + self.delivered, self.delivered, std::process::id());
+        let staged = self.maildir.join("tmp").join(&name);
+        std::fs::write(&staged, message.replace('\n', "\r\n")).unwrap();
+        chown(&staged, self.owner);
+        std::fs::rename(&staged, self.maildir.join("new").join(&name)).unwrap();
+    }
+
+    /// Messages of a mailbox (`INBOX` or another one) as Maildir file names, which carry the flags (`:2,S` = seen).
+    pub(crate) fn messages(&self, mailbox: &str) -> Vec<String> {
+        let folder = if mailbox == "INBOX" { self.maildir.clone() } else { self.maildir.join(format!(".{mailbox}")) };
+        let mut names = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(entries) = std::fs::read_dir(folder.join(sub)) {
+                names.extend(entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()));
+            }
+        }
+        names
+    }
+}
+
+impl Drop for ImapServer {
+    fn drop(&mut self) {
+        // SIGTERM lets dovecot's master stop its login and auth processes.
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}

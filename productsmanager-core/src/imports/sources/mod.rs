@@ -1,9 +1,11 @@
 //! Where supplier files come from, each source turning a new file into an import job once: a watched folder
-//! ([`FolderSource`]) and FTP servers ([`FtpSource`]); e-mail follows.
+//! ([`FolderSource`]), FTP servers ([`FtpSource`]) and IMAP mailboxes ([`EmailSource`]).
 
+mod email;
 mod folder;
 mod ftp;
 
+pub use email::{EmailSettings, EmailSource};
 pub use folder::{FolderSettings, FolderSource, RunningFolderSource};
 pub use ftp::{FtpSettings, FtpSource};
 
@@ -42,12 +44,6 @@ pub(crate) fn check_settings(kind: SourceKind, settings: &serde_json::Value) -> 
             "source_kind",
             "FTPS sources are not supported yet (no TLS for the FTP client in this version); use ftp",
         )),
-        SourceKind::Email => {
-            if settings.is_object() {
-                Ok(())
-            } else {
-                Err(ImportError::invalid("source_settings", "must be an object"))
-            }
-        }
+        SourceKind::Email => EmailSettings::from_value(settings).map(|_| ()),
     }
 }
