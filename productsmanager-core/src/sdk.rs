@@ -282,8 +282,11 @@ impl Sdk {
     }
 
     /// The seed's periodic tasks: schedule name, cron expression (UTC), job kind (on the catalog queue).
-    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 2] =
-        [("poll-ftp", "0 * * * *", "poll_ftp"), ("poll-email", "*/15 * * * *", "poll_email")];
+    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 3] = [
+        ("poll-ftp", "0 * * * *", "poll_ftp"),
+        ("poll-email", "*/15 * * * *", "poll_email"),
+        ("scheduled-imports", "*/5 * * * *", "run_import_schedules"),
+    ];
 
     /// A scheduler enqueueing [`Sdk::PERIODIC_TASKS`]; start it with
     /// [`Scheduler::start`](crate::jobs::Scheduler::start).
@@ -311,7 +314,7 @@ impl Sdk {
         Ok(Background { jobs, scheduler, folders })
     }
 
-    /// Workers for the core's job kinds (`reindex`, `poll_ftp` and `poll_email` on the catalog queue so far), named after `owner`, serving
+    /// Workers for the core's job kinds (`reindex`, `poll_ftp`, `poll_email` and `run_import_schedules` on the catalog queue so far), named after `owner`, serving
     /// `queues` (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
     pub fn job_runner(&self, owner: &str, queues: &[String]) -> Result<crate::jobs::JobRunner> {
         if let Some(unknown) = queues.iter().find(|q| !Self::RUNNABLE_QUEUES.contains(&q.as_str())) {
@@ -324,7 +327,7 @@ impl Sdk {
             )
             .into());
         }
-        let (products, ftp, email) = (self.products(), self.ftp_source(), self.email_source());
+        let (products, ftp, email, imports) = (self.products(), self.ftp_source(), self.email_source(), self.imports());
         let mut runner = crate::jobs::JobRunner::new(self.jobs(), owner)
             .handle("reindex", move |_job| {
                 let products = products.clone();
@@ -337,6 +340,10 @@ impl Sdk {
             .handle("poll_email", move |_job| {
                 let email = email.clone();
                 async move { retry_on_error(email.poll().await) }
+            })
+            .handle("run_import_schedules", move |_job| {
+                let imports = imports.clone();
+                async move { retry_on_error(imports.run_due_schedules().await) }
             });
         for (queue, concurrency) in Self::JOB_QUEUES {
             let wanted = if queues.is_empty() {

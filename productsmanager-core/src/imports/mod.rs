@@ -11,5 +11,7 @@ mod service;
 pub mod sources;
 
 pub use error::ImportError;
-pub use model::{Credentials, ImportConfig, ImportFile, NewImportConfig, SourceKind, TakenFile};
+pub use model::{
+    Credentials, ImportConfig, ImportFile, ImportSchedule, NewImportConfig, ScheduleRun, SourceKind, TakenFile,
+};
 pub use service::ImportService;

@@ -112,6 +112,29 @@ pub struct ImportFile {
     pub created_at: DateTime<Utc>,
 }
 
+/// When a configuration's source is polled besides its periodic task: a cron expression (UTC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ImportSchedule {
+    pub id: Uuid,
+    pub import_config_id: Uuid,
+    pub cron: String,
+    /// `UTC` (the only one so far).
+    pub timezone: String,
+    pub is_active: bool,
+    /// The next tick; the `run_import_schedules` task (every 5 minutes) runs schedules whose tick has come.
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One run of a schedule: the tick it ran for and the files its source gave.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScheduleRun {
+    pub schedule: Uuid,
+    pub tick: DateTime<Utc>,
+    pub taken: Vec<TakenFile>,
+}
+
 /// A file a source took, and the import job created for it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TakenFile {

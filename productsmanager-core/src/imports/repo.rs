@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::model::{ConfigRow, ImportFile};
+use super::model::{ConfigRow, ImportFile, ImportSchedule};
 use crate::db::DbPool;
 use crate::jobs::JobRow;
 use crate::with_pool;
@@ -142,4 +142,69 @@ pub(super) async fn insert_file_and_job(
         tx.commit().await?;
         Ok(Some((stored, job)))
     })
+}
+
+macro_rules! schedule_columns {
+    () => {
+        "id, import_config_id, cron, timezone, is_active, next_run_at, last_run_at, created_at"
+    };
+}
+
+const INSERT_SCHEDULE: &str = concat!(
+    "insert into import_schedules (id, import_config_id, cron, timezone, next_run_at, created_at, updated_at) \
+     values ($1, $2, $3, $4, $5, $6, $6) returning ",
+    schedule_columns!()
+);
+
+const DUE_SCHEDULES: &str = concat!(
+    "select ",
+    schedule_columns!(),
+    " from import_schedules where is_active and next_run_at <= $1 order by next_run_at, id"
+);
+
+const SCHEDULES_OF_CONFIG: &str = concat!(
+    "select ",
+    schedule_columns!(),
+    " from import_schedules where import_config_id = $1 order by created_at, id"
+);
+
+/// Compare-and-set on `next_run_at`: of several schedulers seeing a schedule due, one moves it on and runs it.
+const ADVANCE_SCHEDULE: &str = "update import_schedules set next_run_at = $3, last_run_at = $4, updated_at = $4 \
+     where id = $1 and next_run_at = $2";
+
+pub(super) async fn insert_schedule(pool: &DbPool, schedule: &ImportSchedule) -> Result<ImportSchedule, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(INSERT_SCHEDULE)
+        .bind(schedule.id)
+        .bind(schedule.import_config_id)
+        .bind(&schedule.cron)
+        .bind(&schedule.timezone)
+        .bind(schedule.next_run_at)
+        .bind(schedule.created_at)
+        .fetch_one(p)
+        .await)
+}
+
+pub(super) async fn due_schedules(pool: &DbPool, now: DateTime<Utc>) -> Result<Vec<ImportSchedule>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(DUE_SCHEDULES).bind(now).fetch_all(p).await)
+}
+
+pub(super) async fn schedules_of_config(pool: &DbPool, config: Uuid) -> Result<Vec<ImportSchedule>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(SCHEDULES_OF_CONFIG).bind(config).fetch_all(p).await)
+}
+
+pub(super) async fn advance_schedule(
+    pool: &DbPool,
+    id: Uuid,
+    due: DateTime<Utc>,
+    next: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(ADVANCE_SCHEDULE)
+        .bind(id)
+        .bind(due)
+        .bind(next)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|d| d.rows_affected() == 1))
 }

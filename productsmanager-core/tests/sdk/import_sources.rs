@@ -298,3 +298,62 @@ async fn email_source_takes_matching_attachments_once(backend: Backend) {
 }
 
 both_backends!(email_source_takes_matching_attachments_once);
+
+/// An FTP configuration with a cron schedule: polled once its tick comes, once per tick however many processes
+/// check, and once (not once per tick) after ticks were missed.
+async fn import_schedules_poll_their_source_once_per_tick(backend: Backend) {
+    use productsmanager_core::db::Database;
+    use productsmanager_core::imports::ImportService;
+    use productsmanager_core::jobs::{Clock, RetryPolicy};
+    let test = "import_schedules";
+    let Some(env) = TestDatabases::named(backend, test).await else { return };
+    let Some(server) = super::servers::FtpServer::start(env.folder(), test) else { return };
+    let (first_sdk, second_sdk) = (env.sdk().await, env.sdk().await);
+    let clock = super::jobs::TestClock::new();
+    let service = |sdk: &productsmanager_core::Sdk| {
+        ImportService::new(
+            sdk.pool(Database::Imports).clone(),
+            sdk.storage().clone(),
+            sdk.jobs_with(clock.clone(), RetryPolicy::default()),
+            sdk.suppliers(),
+        )
+    };
+    let (first, second) = (service(&first_sdk), service(&second_sdk));
+    let new_supplier = NewSupplier { code: "SCHED".into(), name: "Scheduled".into(), ..Default::default() };
+    let supplier = first_sdk.suppliers().create(new_supplier).await.unwrap();
+    let folder = server.folder("scheduled");
+    let settings = serde_json::json!({ "host": "127.0.0.1", "port": server.port, "path": "/outgoing/scheduled" });
+    let config = first.create_config(ftp_config(supplier.id, "scheduled ftp", settings)).await.unwrap();
+
+    assert_eq!(first.create_schedule(config.id, "every day", "UTC").await.unwrap_err().field(), Some("cron"));
+    let paris = first.create_schedule(config.id, "0 6 * * *", "Europe/Paris").await.unwrap_err();
+    assert_eq!(paris.field(), Some("timezone"));
+    let schedule = first.create_schedule(config.id, "*/10 * * * *", "UTC").await.unwrap();
+    let due = schedule.next_run_at.unwrap();
+    assert!(due > clock.now() && due <= clock.now() + chrono::Duration::minutes(10));
+
+    std::fs::write(folder.join("a.csv"), "sku\nS1\n").unwrap();
+    assert!(first.run_due_schedules().await.unwrap().is_empty(), "not yet");
+    clock.advance((due - clock.now()).num_seconds() + 1);
+    let (a, b) = tokio::join!(first.run_due_schedules(), second.run_due_schedules());
+    let runs: Vec<_> = a.unwrap().into_iter().chain(b.unwrap()).collect();
+    assert_eq!(runs.len(), 1, "one process ran the tick");
+    assert_eq!((runs[0].tick, runs[0].taken.len()), (due, 1));
+    let ran = first.schedules(config.id).await.unwrap().remove(0);
+    assert!(ran.last_run_at.is_some() && ran.next_run_at.unwrap() > clock.now());
+
+    // An hour with nothing running: one run at the next check, then nothing until the next tick.
+    std::fs::write(folder.join("b.csv"), "sku\nS2\n").unwrap();
+    std::fs::write(folder.join("c.csv"), "sku\nS3\n").unwrap();
+    clock.advance(3_600);
+    let (a, b) = tokio::join!(first.run_due_schedules(), second.run_due_schedules());
+    let runs: Vec<_> = a.unwrap().into_iter().chain(b.unwrap()).collect();
+    assert_eq!(runs.len(), 1, "six missed ticks, one run");
+    assert_eq!(runs[0].taken.len(), 2, "both new files");
+    assert!(first.run_due_schedules().await.unwrap().is_empty());
+    assert_eq!(first.files(config.id).await.unwrap().len(), 3);
+    first_sdk.close().await;
+    second_sdk.close().await;
+}
+
+both_backends!(import_schedules_poll_their_source_once_per_tick);
