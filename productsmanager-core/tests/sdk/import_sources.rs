@@ -357,3 +357,42 @@ async fn import_schedules_poll_their_source_once_per_tick(backend: Backend) {
 }
 
 both_backends!(import_schedules_poll_their_source_once_per_tick);
+
+/// FTPS against vsftpd requiring TLS: with the server's certificate trusted (`ca_file`) the file is taken over a
+/// protected session; without it the certificate is refused and nothing is taken; plain FTP is refused by the server.
+async fn ftps_source_verifies_the_server(backend: Backend) {
+    let test = "import_ftps_source";
+    let Some(env) = TestDatabases::named(backend, test).await else { return };
+    let Some((server, certificate)) = super::servers::FtpServer::start_tls(env.folder(), test) else { return };
+    let sdk = env.sdk().await;
+    let new_supplier = NewSupplier { code: "TLS1".into(), name: "Secure supplier".into(), ..Default::default() };
+    let supplier = sdk.suppliers().create(new_supplier).await.unwrap();
+    std::fs::write(server.folder("secure").join("prices.csv"), "sku;price\nT1;1,00\n").unwrap();
+    let settings = serde_json::json!({ "host": "127.0.0.1", "port": server.port, "path": "/outgoing/secure" });
+    let ftps = |name: &str, settings: serde_json::Value| NewImportConfig {
+        source_kind: SourceKind::Ftps,
+        ..ftp_config(supplier.id, name, settings)
+    };
+    let imports = sdk.imports();
+
+    // Unknown certificate: refused, naming the configuration.
+    let untrusted = imports.create_config(ftps("ftps untrusted", settings.clone())).await.unwrap();
+    let refused = FtpSource::new(sdk.imports()).poll_config(&untrusted).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Unavailable);
+    assert!(refused.to_string().contains("TLS") && refused.to_string().contains("ftps untrusted"), "{refused}");
+    // Plain FTP to a server that requires TLS: refused too.
+    let plain = imports.create_config(ftp_config(supplier.id, "plain to ftps", settings.clone())).await.unwrap();
+    assert!(FtpSource::new(sdk.imports()).poll_config(&plain).await.is_err());
+
+    let mut trusted_settings = settings.clone();
+    trusted_settings["ca_file"] = serde_json::json!(certificate);
+    let trusted = imports.create_config(ftps("ftps trusted", trusted_settings)).await.unwrap();
+    let taken = FtpSource::new(sdk.imports()).poll_config(&trusted).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(sdk.storage().get(&taken[0].file.object_key).await.unwrap(), "sku;price\nT1;1,00\n");
+    assert_eq!(taken[0].file.source_kind, "ftps");
+    assert!(imports.files(untrusted.id).await.unwrap().is_empty());
+    sdk.close().await;
+}
+
+both_backends!(ftps_source_verifies_the_server);

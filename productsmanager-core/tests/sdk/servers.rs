@@ -39,6 +39,44 @@ pub(crate) struct FtpServer {
 
 impl FtpServer {
     pub(crate) fn start(folder: &Path, test: &str) -> Option<Self> {
+        Self::start_with(folder, test, "")
+    }
+
+    /// The same server with explicit FTPS (`AUTH TLS`) required, under a certificate for 127.0.0.1 signed by a test
+    /// CA made with `openssl`; returns the server and the CA's PEM file (the trust anchor a client needs).
+    pub(crate) fn start_tls(folder: &Path, test: &str) -> Option<(Self, PathBuf)> {
+        let file = |name: &str| folder.join(name);
+        let openssl = |args: &[&str], files: &[PathBuf]| {
+            // Each `{}` in `args` is replaced by the next file.
+            let mut files = files.iter();
+            let args: Vec<std::ffi::OsString> = args
+                .iter()
+                .map(|a| if *a == "{}" { files.next().unwrap().as_os_str().to_owned() } else { a.into() })
+                .collect();
+            let made = Command::new("openssl").args(&args).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            assert!(made.unwrap().success(), "openssl {args:?} failed");
+        };
+        std::fs::write(file("ftps-ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n")
+            .unwrap();
+        let ca = ["-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pm-test-ca", "-keyout", "{}"];
+        openssl(&[&["req"], &ca[..], &["-out", "{}"]].concat(), &[file("ca-key.pem"), file("ca.pem")]);
+        let csr = ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "{}", "-out", "{}"];
+        openssl(&csr, &[file("ftps-key.pem"), file("ftps.csr")]);
+        let sign = ["x509", "-req", "-in", "{}", "-CA", "{}", "-CAkey", "{}", "-CAcreateserial", "-days", "1"];
+        openssl(
+            &[&sign[..], &["-extfile", "{}", "-out", "{}"]].concat(),
+            &[file("ftps.csr"), file("ca.pem"), file("ca-key.pem"), file("ftps-ext.cnf"), file("ftps-cert.pem")],
+        );
+        let tls = format!(
+            "ssl_enable=YES\nallow_anon_ssl=YES\nforce_anon_logins_ssl=YES\nforce_anon_data_ssl=YES\n\
+             ssl_sslv2=NO\nssl_sslv3=NO\nrequire_ssl_reuse=NO\nrsa_cert_file={}\nrsa_private_key_file={}\n",
+            file("ftps-cert.pem").display(),
+            file("ftps-key.pem").display()
+        );
+        Some((Self::start_with(folder, test, &tls)?, file("ca.pem")))
+    }
+
+    fn start_with(folder: &Path, test: &str, extra_config: &str) -> Option<Self> {
         let program = server_program("vsftpd", test)?;
         let root = folder.join("ftp-root");
         let outgoing = root.join("outgoing");
@@ -57,7 +95,7 @@ impl FtpServer {
                  anonymous_enable=YES\nlocal_enable=NO\nanon_root={root}\nwrite_enable=YES\nanon_upload_enable=YES\n\
                  anon_mkdir_write_enable=YES\nanon_other_write_enable=YES\nanon_umask=022\npasv_enable=YES\n\
                  pasv_min_port={passive}\npasv_max_port={passive}\npasv_address=127.0.0.1\nseccomp_sandbox=NO\n\
-                 secure_chroot_dir={empty}\nxferlog_enable=NO\nvsftpd_log_file={log}\n",
+                 secure_chroot_dir={empty}\nxferlog_enable=NO\nvsftpd_log_file={log}\n{extra_config}",
                 root = root.display(),
                 empty = empty.display(),
                 log = log.display(),

@@ -1,11 +1,17 @@
 //! The FTP source: polls a remote folder per configuration and takes each new file once (remembered by name, size
-//! and modification time), optionally deleting or moving it on the server afterwards.
+//! and modification time), optionally deleting or moving it on the server afterwards. FTPS configurations secure the
+//! session with explicit TLS (`AUTH TLS`, then protected data connections), verifying the server's certificate
+//! against the public roots and, when set, the configuration's own CA file.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde::{Deserialize, Serialize};
-use suppaftp::tokio::AsyncFtpStream;
+use suppaftp::tokio::{AsyncRustlsConnector, AsyncRustlsFtpStream};
 use suppaftp::types::FileType;
 use tokio::io::AsyncReadExt;
 
@@ -35,6 +41,9 @@ pub struct FtpSettings {
     /// For connecting and for each command.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// FTPS only: PEM certificates trusted besides the public roots (a supplier's own CA or self-signed server).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_port() -> u16 {
@@ -78,7 +87,9 @@ impl FtpSource {
     pub async fn poll(&self) -> Result<Vec<TakenFile>> {
         let mut taken = Vec::new();
         let mut failed = Vec::new();
-        for config in self.imports.active_configs(SourceKind::Ftp).await? {
+        let mut configs = self.imports.active_configs(SourceKind::Ftp).await?;
+        configs.extend(self.imports.active_configs(SourceKind::Ftps).await?);
+        for config in configs {
             match self.poll_config(&config).await {
                 Ok(mut files) => taken.append(&mut files),
                 Err(e) => {
@@ -112,7 +123,11 @@ impl FtpSource {
             .next()
             .ok_or_else(|| failure("cannot resolve the host", &"no address"))?;
         let mut ftp =
-            AsyncFtpStream::connect_timeout(address, limit).await.map_err(|e| failure("cannot connect", &e))?;
+            AsyncRustlsFtpStream::connect_timeout(address, limit).await.map_err(|e| failure("cannot connect", &e))?;
+        if config.source_kind == SourceKind::Ftps {
+            let connector = tls_connector(&settings)?;
+            ftp = ftp.into_secure(connector, &settings.host).await.map_err(|e| failure("TLS refused", &e))?;
+        }
         ftp.login(login.username.as_str(), login.password.as_str())
             .await
             .map_err(|e| failure(&format!("login as {:?} refused", login.username), &e))?;
@@ -155,7 +170,28 @@ impl FtpSource {
     }
 }
 
-async fn download(ftp: &mut AsyncFtpStream, name: &str) -> suppaftp::FtpResult<Bytes> {
+/// A TLS client trusting the public roots (Mozilla's, from `webpki-roots`) and the configuration's CA file.
+fn tls_connector(settings: &FtpSettings) -> Result<AsyncRustlsConnector, ImportError> {
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(file) = &settings.ca_file {
+        let unreadable = |e: &dyn std::fmt::Display| {
+            ImportError::invalid("source_settings.ca_file", format!("{}: {e}", file.display()))
+        };
+        let certificates = CertificateDer::pem_file_iter(file).map_err(|e| unreadable(&e))?;
+        for certificate in certificates {
+            roots.add(certificate.map_err(|e| unreadable(&e))?).map_err(|e| unreadable(&e))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ImportError::invalid("source_kind", format!("no TLS version available: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(AsyncRustlsConnector::from(tokio_rustls::TlsConnector::from(Arc::new(config))))
+}
+
+async fn download(ftp: &mut AsyncRustlsFtpStream, name: &str) -> suppaftp::FtpResult<Bytes> {
     let mut stream = ftp.retr_as_stream(name).await?;
     let mut buffer = Vec::new();
     stream.read_to_end(&mut buffer).await.map_err(suppaftp::FtpError::ConnectionError)?;

@@ -39,11 +39,7 @@ pub(crate) fn check_settings(kind: SourceKind, settings: &serde_json::Value) -> 
     match kind {
         SourceKind::Folder => FolderSettings::from_value(settings).map(|_| ()),
         SourceKind::Upload => Ok(()),
-        SourceKind::Ftp => FtpSettings::from_value(settings).map(|_| ()),
-        SourceKind::Ftps => Err(ImportError::invalid(
-            "source_kind",
-            "FTPS sources are not supported yet (no TLS for the FTP client in this version); use ftp",
-        )),
+        SourceKind::Ftp | SourceKind::Ftps => FtpSettings::from_value(settings).map(|_| ()),
         SourceKind::Email => EmailSettings::from_value(settings).map(|_| ()),
     }
 }
