@@ -60,8 +60,8 @@ fn retry_on_error<T>(result: Result<T>) -> crate::jobs::HandlerResult {
 #[derive(Debug)]
 pub struct Background {
     jobs: crate::jobs::RunningJobs,
-    scheduler: crate::jobs::RunningScheduler,
-    folders: crate::imports::sources::RunningFolderSource,
+    scheduler: crate::jobs::Repeating,
+    folders: crate::jobs::Repeating,
 }
 
 impl Background {

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use croner::Cron;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
+use super::repeat::{Repeating, Round};
 use super::{Job, JobQueues, JobTable, NewJob, repo};
 use crate::Result;
 use crate::catalog::CatalogError;
@@ -93,35 +92,16 @@ impl Scheduler {
     }
 
     /// Ticks every `every` until shut down (the first tick at once, which fires what was missed while down).
-    pub fn start(self, every: Duration) -> RunningScheduler {
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            while !*stopped.borrow() {
-                if let Err(e) = self.tick().await {
-                    tracing::warn!(error = %e, "scheduler tick failed; next one will retry");
-                }
-                tokio::select! {
-                    () = tokio::time::sleep(every) => {}
-                    _ = stopped.changed() => {}
-                }
-            }
-        });
-        RunningScheduler { stop, task }
+    pub fn start(self, every: Duration) -> Repeating {
+        Repeating::start(self, every)
     }
 }
 
-/// A scheduler started by [`Scheduler::start`].
-#[derive(Debug)]
-pub struct RunningScheduler {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
+impl Round for Scheduler {
+    const WHAT: &'static str = "scheduler tick";
 
-impl RunningScheduler {
-    /// Stops after the tick in progress.
-    pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+    async fn round(&mut self) -> Result<()> {
+        self.tick().await.map(|_| ())
     }
 }
 

@@ -102,25 +102,10 @@ impl EmailSource {
         EmailSource { imports }
     }
 
-    /// One poll of every active e-mail configuration; as [`FtpSource::poll`](super::FtpSource::poll), files taken
-    /// from the mailboxes that answered are kept when another one failed.
+    /// One poll of every active configuration; files taken from the servers that answered are kept when another
+    /// one failed, and the error names the configurations that failed.
     pub async fn poll(&self) -> Result<Vec<TakenFile>> {
-        let mut taken = Vec::new();
-        let mut failed = Vec::new();
-        for config in self.imports.active_configs(SourceKind::Email).await? {
-            match self.poll_config(&config).await {
-                Ok(mut files) => taken.append(&mut files),
-                Err(e) => {
-                    tracing::warn!(config = %config.name, error = %e, "mailbox not polled");
-                    failed.push(e.to_string());
-                }
-            }
-        }
-        if failed.is_empty() {
-            Ok(taken)
-        } else {
-            Err(ImportError::Source { config: "email".into(), reason: failed.join("; ") }.into())
-        }
+        super::poll_all(self).await
     }
 
     /// One poll of one configuration.
@@ -212,5 +197,18 @@ impl EmailSource {
         let _ = session.logout().await;
         self.imports.mark_polled(config.id).await?;
         Ok(taken)
+    }
+}
+
+impl super::RemoteSource for EmailSource {
+    const KINDS: &'static [SourceKind] = &[SourceKind::Email];
+    const NAME: &'static str = "email";
+
+    fn imports(&self) -> &ImportService {
+        &self.imports
+    }
+
+    async fn poll_one(&self, config: &ImportConfig) -> Result<Vec<TakenFile>> {
+        self.poll_config(config).await
     }
 }

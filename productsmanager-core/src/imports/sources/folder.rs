@@ -6,13 +6,12 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::default_extensions;
 use crate::Result;
 use crate::imports::{ImportConfig, ImportError, ImportService, SourceKind, TakenFile};
+use crate::jobs::{Repeating, Round};
 
 /// `source_settings` of a folder configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,35 +151,16 @@ impl FolderSource {
     }
 
     /// Looks every `every` until shut down.
-    pub fn start(mut self, every: Duration) -> RunningFolderSource {
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            while !*stopped.borrow() {
-                if let Err(e) = self.poll().await {
-                    tracing::warn!(error = %e, "folder sources not polled");
-                }
-                tokio::select! {
-                    () = tokio::time::sleep(every) => {}
-                    _ = stopped.changed() => {}
-                }
-            }
-        });
-        RunningFolderSource { stop, task }
+    pub fn start(self, every: Duration) -> Repeating {
+        Repeating::start(self, every)
     }
 }
 
-/// A folder source started by [`FolderSource::start`].
-#[derive(Debug)]
-pub struct RunningFolderSource {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
+impl Round for FolderSource {
+    const WHAT: &'static str = "look at the watched folders";
 
-impl RunningFolderSource {
-    /// Stops after the look in progress.
-    pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+    async fn round(&mut self) -> Result<()> {
+        self.poll().await.map(|_| ())
     }
 }
 

@@ -82,27 +82,10 @@ impl FtpSource {
         FtpSource { imports }
     }
 
-    /// One poll of every active FTP configuration. Files taken from the servers that answered are kept even when
-    /// another server failed; the error then names the configurations that failed (a job retries them later).
+    /// One poll of every active configuration; files taken from the servers that answered are kept when another
+    /// one failed, and the error names the configurations that failed.
     pub async fn poll(&self) -> Result<Vec<TakenFile>> {
-        let mut taken = Vec::new();
-        let mut failed = Vec::new();
-        let mut configs = self.imports.active_configs(SourceKind::Ftp).await?;
-        configs.extend(self.imports.active_configs(SourceKind::Ftps).await?);
-        for config in configs {
-            match self.poll_config(&config).await {
-                Ok(mut files) => taken.append(&mut files),
-                Err(e) => {
-                    tracing::warn!(config = %config.name, error = %e, "FTP source not polled");
-                    failed.push(e.to_string());
-                }
-            }
-        }
-        if failed.is_empty() {
-            Ok(taken)
-        } else {
-            Err(ImportError::Source { config: "ftp".into(), reason: failed.join("; ") }.into())
-        }
+        super::poll_all(self).await
     }
 
     /// One poll of one configuration.
@@ -197,4 +180,17 @@ async fn download(ftp: &mut AsyncRustlsFtpStream, name: &str) -> suppaftp::FtpRe
     stream.read_to_end(&mut buffer).await.map_err(suppaftp::FtpError::ConnectionError)?;
     stream.finish().await?;
     Ok(Bytes::from(buffer))
+}
+
+impl super::RemoteSource for FtpSource {
+    const KINDS: &'static [SourceKind] = &[SourceKind::Ftp, SourceKind::Ftps];
+    const NAME: &'static str = "ftp";
+
+    fn imports(&self) -> &ImportService {
+        &self.imports
+    }
+
+    async fn poll_one(&self, config: &ImportConfig) -> Result<Vec<TakenFile>> {
+        self.poll_config(config).await
+    }
 }

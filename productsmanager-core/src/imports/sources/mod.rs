@@ -6,12 +6,52 @@ mod folder;
 mod ftp;
 
 pub use email::{EmailSettings, EmailSource};
-pub use folder::{FolderSettings, FolderSource, RunningFolderSource};
+pub use folder::{FolderSettings, FolderSource};
 pub use ftp::{FtpSettings, FtpSource};
+
+use std::future::Future;
 
 use serde::de::DeserializeOwned;
 
-use super::{ImportError, SourceKind};
+use super::{ImportConfig, ImportError, ImportService, SourceKind, TakenFile};
+
+/// A source polled over the network one configuration at a time (FTP, e-mail).
+pub(crate) trait RemoteSource: Sync {
+    /// The configurations it polls.
+    const KINDS: &'static [SourceKind];
+    /// For the error naming what failed.
+    const NAME: &'static str;
+
+    fn imports(&self) -> &ImportService;
+
+    /// One poll of one configuration.
+    fn poll_one(&self, config: &ImportConfig) -> impl Future<Output = crate::Result<Vec<TakenFile>>> + Send;
+}
+
+/// One poll of every active configuration of a remote source. Files taken from the servers that answered are kept
+/// even when another one failed; the error then names the configurations that failed (a job retries them later).
+pub(crate) async fn poll_all<S: RemoteSource>(source: &S) -> crate::Result<Vec<TakenFile>> {
+    let mut configs = Vec::new();
+    for kind in S::KINDS {
+        configs.extend(source.imports().active_configs(*kind).await?);
+    }
+    let mut taken = Vec::new();
+    let mut failed = Vec::new();
+    for config in configs {
+        match source.poll_one(&config).await {
+            Ok(mut files) => taken.append(&mut files),
+            Err(e) => {
+                tracing::warn!(config = %config.name, error = %e, "{} source not polled", S::NAME);
+                failed.push(e.to_string());
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(taken)
+    } else {
+        Err(ImportError::Source { config: S::NAME.into(), reason: failed.join("; ") }.into())
+    }
+}
 
 /// File name extensions taken by default: the catalog formats and ZIP.
 pub(crate) fn default_extensions() -> Vec<String> {
