@@ -36,6 +36,7 @@ pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod exports;
 pub mod imports;
 pub mod input;
 pub mod jobs;

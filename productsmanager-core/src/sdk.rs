@@ -236,6 +236,11 @@ impl Sdk {
         &self.inner.storage
     }
 
+    /// Export files (and, with the exports work, export jobs).
+    pub fn exports(&self) -> crate::exports::ExportService {
+        crate::exports::ExportService::new(self.pool(Database::Exports).clone(), self.storage().clone())
+    }
+
     /// Import configurations and the files their sources take.
     pub fn imports(&self) -> crate::imports::ImportService {
         crate::imports::ImportService::new(
@@ -282,10 +287,11 @@ impl Sdk {
     }
 
     /// The seed's periodic tasks: schedule name, cron expression (UTC), job kind (on the catalog queue).
-    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 3] = [
+    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 4] = [
         ("poll-ftp", "0 * * * *", "poll_ftp"),
         ("poll-email", "*/15 * * * *", "poll_email"),
         ("scheduled-imports", "*/5 * * * *", "run_import_schedules"),
+        ("clean-export-files", "30 3 * * *", "clean_export_files"),
     ];
 
     /// A scheduler enqueueing [`Sdk::PERIODIC_TASKS`]; start it with
@@ -314,7 +320,8 @@ impl Sdk {
         Ok(Background { jobs, scheduler, folders })
     }
 
-    /// Workers for the core's job kinds (`reindex`, `poll_ftp`, `poll_email` and `run_import_schedules` on the catalog queue so far), named after `owner`, serving
+    /// Workers for the core's job kinds (`reindex`, `poll_ftp`, `poll_email`, `run_import_schedules` and `clean_export_files` on the catalog queue
+    /// so far), named after `owner`, serving
     /// `queues` (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
     pub fn job_runner(&self, owner: &str, queues: &[String]) -> Result<crate::jobs::JobRunner> {
         if let Some(unknown) = queues.iter().find(|q| !Self::RUNNABLE_QUEUES.contains(&q.as_str())) {
@@ -328,6 +335,7 @@ impl Sdk {
             .into());
         }
         let (products, ftp, email, imports) = (self.products(), self.ftp_source(), self.email_source(), self.imports());
+        let exports = self.exports();
         let mut runner = crate::jobs::JobRunner::new(self.jobs(), owner)
             .handle("reindex", move |_job| {
                 let products = products.clone();
@@ -344,6 +352,11 @@ impl Sdk {
             .handle("run_import_schedules", move |_job| {
                 let imports = imports.clone();
                 async move { retry_on_error(imports.run_due_schedules().await) }
+            })
+            .handle("clean_export_files", move |_job| {
+                let exports = exports.clone();
+                // A file younger than a day may belong to an export still running.
+                async move { retry_on_error(exports.clean_orphaned_files(Duration::from_secs(86_400)).await) }
             });
         for (queue, concurrency) in Self::JOB_QUEUES {
             let wanted = if queues.is_empty() {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
@@ -25,6 +26,14 @@ pub enum StorageError {
     /// The store failed or could not be reached.
     #[error("object store ({store}): {message}")]
     Unavailable { store: String, message: String },
+}
+
+/// An object as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub key: String,
+    pub size: u64,
+    pub last_modified: chrono::DateTime<chrono::Utc>,
 }
 
 /// The configured object store. Cheap to clone.
@@ -127,5 +136,20 @@ impl ObjectStorage {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.failed(key, e)),
         }
+    }
+
+    /// Every object whose key starts with the folder `prefix` (`exports`, `imports/<supplier>`).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<StoredObject>, StorageError> {
+        let path = Self::path(prefix)?;
+        let listed: Vec<object_store::ObjectMeta> =
+            self.store.list(Some(&path)).try_collect().await.map_err(|e| self.failed(prefix, e))?;
+        Ok(listed
+            .into_iter()
+            .map(|meta| StoredObject {
+                key: meta.location.to_string(),
+                size: meta.size,
+                last_modified: meta.last_modified,
+            })
+            .collect())
     }
 }

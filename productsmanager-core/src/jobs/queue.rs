@@ -225,6 +225,12 @@ impl TaskQueue {
         repo::complete(&self.pool, self.table.sql(), id, owner, self.clock.now()).await.map_err(|e| self.db_error(e))
     }
 
+    /// Hands a running job back unfinished (a worker shutting down): queued again at once, the attempt not counted.
+    /// False when it was no longer this owner's.
+    pub async fn release(&self, id: Uuid, owner: &str) -> Result<bool> {
+        repo::release(&self.pool, self.table.sql(), id, owner, self.clock.now()).await.map_err(|e| self.db_error(e))
+    }
+
     /// Records a failed attempt: a retryable failure goes back to the queue after the policy's delay, until the
     /// job has used its attempts (then it is dead); a permanent failure fails the job at once. Returns the state
     /// the job is in now.

@@ -30,6 +30,7 @@ pub(super) struct TableSql {
     progress: &'static str,
     complete: &'static str,
     retry_later: &'static str,
+    release: &'static str,
     give_up: &'static str,
     reap: &'static str,
     cancel: &'static str,
@@ -92,6 +93,12 @@ macro_rules! table_sql {
             retry_later: concat!(
                 "update ", $table, " set state = 'queued', run_at = $3, last_error = $4, updated_at = $5, \
                  lease_owner = null, lease_expires_at = null where id = $1 and state = 'running' and lease_owner = $2"
+            ),
+            // Handed back unfinished at shutdown: not a failed attempt, and due at once for another worker.
+            release: concat!(
+                "update ", $table, " set state = 'queued', run_at = $3, updated_at = $3, \
+                 attempts = case when attempts > 0 then attempts - 1 else 0 end, lease_owner = null, \
+                 lease_expires_at = null where id = $1 and state = 'running' and lease_owner = $2"
             ),
             give_up: concat!(
                 "update ", $table, " set state = $3, last_error = $4, finished_at = $5, updated_at = $5, \
@@ -243,6 +250,22 @@ pub(super) async fn complete(
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query(sql.complete)
+        .bind(id)
+        .bind(owner)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|d| d.rows_affected() == 1))
+}
+
+pub(super) async fn release(
+    pool: &DbPool,
+    sql: &'static TableSql,
+    id: Uuid,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(sql.release)
         .bind(id)
         .bind(owner)
         .bind(now)

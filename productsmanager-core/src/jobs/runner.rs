@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -17,6 +17,8 @@ use crate::db::{Database, DbPool};
 /// What a handler returns.
 pub type HandlerResult = Result<(), JobFailure>;
 type Handler = Arc<dyn Fn(Job) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>> + Send + Sync>;
+/// The job each worker is running (by lease owner), so shutdown can hand back what did not finish.
+type InFlight = Arc<Mutex<HashMap<String, (TaskQueue, uuid::Uuid)>>>;
 
 /// Builds and starts workers over the [`JobQueues`]: each queue name is served from its table.
 ///
@@ -94,6 +96,7 @@ impl JobRunner {
         let (stop, stopped) = watch::channel(false);
         let wakes = self.queues_of.wakes().clone();
         let handlers = Arc::new(self.handlers);
+        let in_flight = InFlight::default();
         let mut workers = Vec::new();
         for (queue, concurrency) in &self.queues {
             for n in 0..*concurrency {
@@ -105,6 +108,7 @@ impl JobRunner {
                     lease: self.lease,
                     poll: self.poll,
                     wakes: wakes.clone(),
+                    in_flight: in_flight.clone(),
                 };
                 workers.push(tokio::spawn(worker.run(stopped.clone())));
             }
@@ -126,7 +130,7 @@ impl JobRunner {
             self.queues.clone(),
             stopped.clone(),
         )));
-        RunningJobs { stop, workers, background, queues: self.queues_of, owner: self.owner }
+        RunningJobs { stop, workers, background, queues: self.queues_of, owner: self.owner, in_flight }
     }
 }
 
@@ -138,17 +142,30 @@ pub struct RunningJobs {
     background: Vec<JoinHandle<()>>,
     queues: JobQueues,
     owner: String,
+    in_flight: InFlight,
 }
 
 impl RunningJobs {
-    /// Stops claiming; waits up to `deadline` for running jobs to finish. Jobs still running then are abandoned:
-    /// their leases expire and another worker retries them.
+    /// Stops claiming; waits up to `deadline` for running jobs to finish. Jobs still running then are stopped and
+    /// handed back to their queue (the attempt not counted), so another worker takes them at once.
     pub async fn shutdown(self, deadline: Duration) {
         let _ = self.stop.send(true);
         self.background.iter().for_each(JoinHandle::abort);
+        let aborts: Vec<_> = self.workers.iter().map(JoinHandle::abort_handle).collect();
         let all = futures_util::future::join_all(self.workers);
         if tokio::time::timeout(deadline, all).await.is_err() {
-            tracing::warn!("jobs still running at the shutdown deadline; their leases will expire");
+            aborts.iter().for_each(tokio::task::AbortHandle::abort);
+            let unfinished: Vec<_> = match self.in_flight.lock() {
+                Ok(mut running) => running.drain().collect(),
+                Err(_) => Vec::new(),
+            };
+            for (owner, (queue, id)) in unfinished {
+                match queue.release(id, &owner).await {
+                    Ok(_) => tracing::warn!(job = %id, "unfinished at the shutdown deadline; handed back to its queue"),
+                    // Its lease will expire instead.
+                    Err(e) => tracing::error!(job = %id, error = %e, "unfinished job not handed back"),
+                }
+            }
         }
         if let Err(e) = self.queues.unregister_worker(&self.owner).await {
             tracing::warn!(error = %e, "could not remove this process from the worker registry");
@@ -164,6 +181,7 @@ struct Worker {
     lease: Duration,
     poll: Duration,
     wakes: JobWakes,
+    in_flight: InFlight,
 }
 
 impl Worker {
@@ -175,7 +193,11 @@ impl Worker {
             tokio::pin!(woken);
             woken.as_mut().enable();
             match self.tasks.claim(&self.queue, &self.owner, self.lease).await {
-                Ok(Some(job)) => self.execute(job).await,
+                Ok(Some(job)) => {
+                    self.track(Some(job.id));
+                    self.execute(job).await;
+                    self.track(None);
+                }
                 Ok(None) => {
                     tokio::select! {
                         () = woken => {}
@@ -188,6 +210,15 @@ impl Worker {
                     tokio::time::sleep(self.poll).await;
                 }
             }
+        }
+    }
+
+    fn track(&self, job: Option<uuid::Uuid>) {
+        if let Ok(mut running) = self.in_flight.lock() {
+            match job {
+                Some(id) => running.insert(self.owner.clone(), (self.tasks.clone(), id)),
+                None => running.remove(&self.owner),
+            };
         }
     }
 

@@ -178,3 +178,32 @@ async fn two_schedulers_fire_each_tick_once(backend: Backend) {
 }
 
 both_backends!(two_schedulers_fire_each_tick_once);
+
+/// A job still running at the shutdown deadline is stopped and handed back: queued again at once, its attempt not
+/// counted, and another worker takes it without waiting for the lease to expire.
+async fn shutdown_hands_back_unfinished_jobs(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "job_shutdown_release").await else { return };
+    let sdk = env.sdk().await;
+    let jobs = sdk.jobs();
+    let stubborn = jobs.enqueue(NewJob { queue: "catalog".into(), kind: "stubborn".into(), ..Default::default() });
+    let stubborn = stubborn.await.unwrap();
+    let running = JobRunner::new(jobs.clone(), "leaving")
+        .queue("catalog", 1)
+        .handle("stubborn", |_job| async {
+            tokio::time::sleep(Duration::from_secs(3_600)).await;
+            Ok(())
+        })
+        .start();
+    super::jobs::eventually("the job to start", async || {
+        jobs.get(stubborn.id).await.unwrap().state == JobState::Running
+    })
+    .await;
+    running.shutdown(Duration::from_millis(200)).await;
+    let handed_back = jobs.get(stubborn.id).await.unwrap();
+    assert_eq!((handed_back.state, handed_back.attempts, handed_back.lease_owner), (JobState::Queued, 0, None));
+    let next = jobs.for_queue("catalog").claim("catalog", "arriving", LEASE).await.unwrap().unwrap();
+    assert_eq!((next.id, next.attempts), (stubborn.id, 1), "taken at once, first attempt");
+    sdk.close().await;
+}
+
+both_backends!(shutdown_hands_back_unfinished_jobs);

@@ -41,3 +41,42 @@ async fn local_folder() {
 async fn s3() {
     object_storage(true).await;
 }
+
+/// The daily clean-up removes export files no export job refers to, once they are old enough; referenced files
+/// and young ones stay. Local store on SQLite, S3 on PostgreSQL.
+async fn orphaned_export_files_are_removed(backend: Backend) {
+    use std::time::Duration;
+
+    use productsmanager_core::db::Database;
+    use productsmanager_core::with_pool;
+    let test = "export_files_cleanup";
+    let Some(mut env) = TestDatabases::named(backend, test).await else { return };
+    if backend == Backend::Postgres && !env.use_s3(test).await {
+        return;
+    }
+    let sdk = env.sdk().await;
+    let storage = sdk.storage();
+    for key in ["exports/kept.csv", "exports/orphan.csv", "exports/2026/orphan.xlsx", "imports/other.csv"] {
+        storage.put(key, "x".into()).await.unwrap();
+    }
+    with_pool!(sdk.pool(Database::Exports), |p| sqlx::query(
+        "insert into export_jobs (id, output_object_key) values ($1, 'exports/kept.csv')"
+    )
+    .bind(uuid::Uuid::now_v7())
+    .execute(p)
+    .await
+    .map(|_| ())
+    .unwrap());
+
+    let young = sdk.exports().clean_orphaned_files(Duration::from_secs(3_600)).await.unwrap();
+    assert_eq!((young.examined, young.deleted.len()), (3, 0), "files younger than the minimum age stay");
+    let mut cleaned = sdk.exports().clean_orphaned_files(Duration::ZERO).await.unwrap();
+    cleaned.deleted.sort();
+    assert_eq!(cleaned.deleted, ["exports/2026/orphan.xlsx", "exports/orphan.csv"]);
+    assert_eq!(storage.get("exports/kept.csv").await.unwrap(), "x");
+    assert_eq!(storage.get("imports/other.csv").await.unwrap(), "x", "only export files are looked at");
+    assert_eq!(storage.list("exports").await.unwrap().len(), 1);
+    sdk.close().await;
+}
+
+productsmanager_core::both_backends!(orphaned_export_files_are_removed);
