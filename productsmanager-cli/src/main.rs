@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         command: JobCommand,
     },
+    /// Import sources: configurations (folder, FTP/FTPS, e-mail), their schedules and the files they took.
+    Imports {
+        #[command(subcommand)]
+        command: commands::imports::ImportCommand,
+    },
     /// Apply pending migrations to the seven databases.
     Migrate {
         /// Only show which migrations are applied and which are pending.
@@ -174,6 +179,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve { no_workers } => commands::system::serve(config, !no_workers).await,
         Command::Worker { queues } => commands::jobs::worker(config, queues).await,
         Command::Jobs { command } => with_sdk(config, async |sdk| commands::jobs::run(sdk, command).await).await,
+        Command::Imports { command } => with_sdk(config, async |sdk| commands::imports::run(sdk, command).await).await,
         Command::Migrate { status, json } => commands::system::migrate(config, status, json).await,
         Command::Health { json } => commands::system::health(config, json).await,
         Command::Brands { command } => with_sdk(config, async |sdk| commands::brands::run(sdk, command).await).await,
@@ -209,4 +215,30 @@ async fn with_sdk(config: Config, command: impl AsyncFnOnce(&Sdk) -> Result<(), 
     let result = command(&sdk).await;
     sdk.close().await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+
+    /// A subcommand's positional named like the global `--config` passes `debug_assert` but panics when parsed:
+    /// the commands whose positional is a configuration id are parsed here.
+    #[test]
+    fn positionals_do_not_clash_with_global_options() {
+        use clap::Parser;
+        let id = "0193a000-0000-7000-8000-000000000000";
+        for args in [
+            vec!["imports", "files", id],
+            vec!["imports", "schedules", "list", id],
+            vec!["imports", "schedules", "add", id, "--cron", "0 6 * * *"],
+        ] {
+            let parsed = super::Cli::try_parse_from(std::iter::once("productsmanager").chain(args.iter().copied()));
+            assert!(parsed.is_ok(), "{args:?}");
+        }
+    }
 }

@@ -469,3 +469,37 @@ fn variants_bundles_and_seo_commands() {
     assert!(run(&vars, &["variants", "remove", "SHIRT-S"]).status.success());
     assert!(run(&vars, &["bundles", "remove", "KIT"]).status.success());
 }
+
+#[test]
+fn imports_commands_configure_a_folder_and_poll_it() {
+    let (dir, vars) = data_dir();
+    let output = run(&vars, &["suppliers", "create", "--json", r#"{"code": "DROP", "name": "Drop"}"#]);
+    let supplier: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let drop = dir.path().join("drop");
+    std::fs::create_dir_all(&drop).unwrap();
+    let config = serde_json::json!({
+        "name": "drop folder", "supplier_id": supplier["id"], "source_kind": "folder",
+        "source_settings": { "path": drop },
+    });
+    let output = run(&vars, &["imports", "configs", "create", "--json", &config.to_string()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let id = created["id"].as_str().unwrap();
+    let listed = text(&run(&vars, &["imports", "configs", "list"]).stdout);
+    assert!(listed.contains("drop folder") && listed.contains("folder"), "{listed}");
+
+    // A folder configuration is watched, not scheduled: refused, naming why.
+    let output = run(&vars, &["imports", "schedules", "add", id, "--cron", "0 6 * * *"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("only ftp and email"), "{}", text(&output.stderr));
+
+    std::fs::write(drop.join("prices.csv"), "sku;price\nD1;3,00\n").unwrap();
+    let output = run(&vars, &["imports", "poll", "--kind", "folder", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let taken: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(taken[0]["file"]["name"], "prices.csv");
+    assert_eq!(taken[0]["job"]["queue"], "imports");
+    assert!(drop.join("processed/prices.csv").exists());
+    let files = text(&run(&vars, &["imports", "files", id]).stdout);
+    assert!(files.contains("prices.csv"), "{files}");
+}

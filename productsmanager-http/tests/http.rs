@@ -502,7 +502,64 @@ async fn jobs_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+/// Import configurations, schedules and files: credentials go in and never come out; bad settings name the field.
+async fn import_configs_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_configs_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let supplier = sdk
+        .suppliers()
+        .create(productsmanager_core::catalog::NewSupplier {
+            code: "HTTPI".into(),
+            name: "Via HTTP".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let ftp = format!(
+        r#"{{"name": "acme ftp", "supplier_id": "{}", "source_kind": "ftp",
+            "source_settings": {{"host": "ftp.acme.test", "path": "/out"}},
+            "credentials": {{"username": "acme", "password": "s3cret-pw"}}}}"#,
+        supplier.id
+    );
+    let created = request(addr, "POST", "/api/v1/import-configs", "", Some(&ftp)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(!created.body.contains("s3cret-pw") && created.json()["has_credentials"] == true, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let relative =
+        ftp.replace(r#""source_kind": "ftp""#, r#""source_kind": "folder""#).replace("acme ftp", "acme drop");
+    let refused = request(addr, "POST", "/api/v1/import-configs", "", Some(&relative)).await;
+    assert_eq!(
+        (refused.status, refused.json()["field"].as_str()),
+        (422, Some("source_settings.host")),
+        "{}",
+        refused.body
+    );
+    let again = request(addr, "POST", "/api/v1/import-configs", "", Some(&ftp)).await;
+    assert_eq!((again.status, again.json()["field"].as_str()), (409, Some("name")));
+
+    let listed = get(addr, "/api/v1/import-configs", "").await;
+    assert!(listed.status == 200 && !listed.body.contains("s3cret-pw"));
+    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+    assert_eq!(get(addr, &format!("/api/v1/import-configs/{id}"), "").await.json()["name"], "acme ftp");
+    let unknown = get(addr, &format!("/api/v1/import-configs/{}", uuid::Uuid::now_v7()), "").await;
+    assert_eq!(unknown.status, 404);
+
+    let schedules = format!("/api/v1/import-configs/{id}/schedules");
+    let bad_cron = request(addr, "POST", &schedules, "", Some(r#"{"cron": "every morning"}"#)).await;
+    assert_eq!((bad_cron.status, bad_cron.json()["field"].as_str()), (422, Some("cron")));
+    let added = request(addr, "POST", &schedules, "", Some(r#"{"cron": "0 6 * * *"}"#)).await;
+    assert_eq!((added.status, added.json()["timezone"].as_str()), (201, Some("UTC")), "{}", added.body);
+    assert_eq!(get(addr, &schedules, "").await.json().as_array().unwrap().len(), 1);
+    let files = get(addr, &format!("/api/v1/import-configs/{id}/files"), "").await;
+    assert_eq!((files.status, files.json().as_array().map(Vec::len)), (200, Some(0)));
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    import_configs_over_http,
     jobs_over_http,
     bad_catalog_input_is_named_never_500,
     relations_over_http,

@@ -34,6 +34,8 @@ const CONFIG_BY_ID: &str = concat!("select ", config_columns!(), " from import_c
 const ACTIVE_CONFIGS_OF_KIND: &str =
     concat!("select ", config_columns!(), " from import_configs where is_active and source_kind = $1 order by name");
 
+const ALL_CONFIGS: &str = concat!("select ", config_columns!(), " from import_configs order by name");
+
 const MARK_POLLED: &str = "update import_configs set last_polled_at = $2 where id = $1";
 
 const INSERT_FILE: &str = concat!(
@@ -88,6 +90,10 @@ pub(super) async fn config_by_id(pool: &DbPool, id: Uuid) -> Result<Option<Confi
 
 pub(super) async fn active_configs_of_kind(pool: &DbPool, kind: &str) -> Result<Vec<ConfigRow>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(ACTIVE_CONFIGS_OF_KIND).bind(kind).fetch_all(p).await)
+}
+
+pub(super) async fn all_configs(pool: &DbPool) -> Result<Vec<ConfigRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(ALL_CONFIGS).fetch_all(p).await)
 }
 
 pub(super) async fn mark_polled(pool: &DbPool, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {

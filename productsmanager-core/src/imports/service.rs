@@ -95,6 +95,12 @@ impl ImportService {
         Ok(row.credentials_encrypted.as_deref().map(secrets::open).transpose()?)
     }
 
+    /// Every import configuration, by name.
+    pub async fn configs(&self) -> Result<Vec<ImportConfig>> {
+        let rows = repo::all_configs(&self.pool).await.map_err(db_error)?;
+        Ok(rows.into_iter().map(ConfigRow::into_config).collect())
+    }
+
     /// Active configurations taking files from `kind` sources.
     pub async fn active_configs(&self, kind: SourceKind) -> Result<Vec<ImportConfig>> {
         let rows = repo::active_configs_of_kind(&self.pool, kind.as_str()).await.map_err(db_error)?;

@@ -5,6 +5,7 @@ mod brands;
 mod categories;
 mod commerce;
 mod extract;
+mod imports;
 mod jobs;
 mod products;
 mod relations;
@@ -26,4 +27,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(categories::routes())
         .merge(relations::routes())
         .merge(jobs::routes())
+        .merge(imports::routes())
 }
