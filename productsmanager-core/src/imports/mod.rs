@@ -5,6 +5,7 @@
 
 mod error;
 mod model;
+pub mod parse;
 mod repo;
 mod secrets;
 mod service;

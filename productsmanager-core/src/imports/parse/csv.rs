@@ -1,0 +1,392 @@
+//! Delimited text: comma, semicolon, tab or pipe; UTF-8 (with or without BOM), Windows-1252 or ISO-8859-15.
+//!
+//! The first 64 KiB are sniffed: a UTF-8 BOM or valid UTF-8 means UTF-8, anything else Windows-1252 (the superset of
+//! ISO-8859-1 that spreadsheets on Windows write; ISO-8859-15 only when asked for, the two differ in eight letters
+//! that no byte pattern tells apart). The delimiter is the candidate that splits the sample's first records into
+//! the same number of fields (more than one) most often. The csv crate then reads the whole stream record by record,
+//! so memory does not grow with the file.
+
+use std::io::{Cursor, Read};
+
+use ::csv::{ByteRecord, ReaderBuilder};
+use encoding_rs::{Encoding, ISO_8859_15, WINDOWS_1252};
+use serde::{Deserialize, Serialize};
+
+use super::ParseError;
+
+/// How many bytes are sniffed.
+const SAMPLE_BYTES: usize = 64 * 1024;
+/// How many records of the sample decide the delimiter.
+const SAMPLE_RECORDS: usize = 50;
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// A text encoding of supplier files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextEncoding {
+    Utf8,
+    Windows1252,
+    Iso8859_15,
+}
+
+/// What the caller knows about the file; sniffed when absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvOptions {
+    #[serde(default)]
+    pub encoding: Option<TextEncoding>,
+    /// `,`, `;`, tab or `|`.
+    #[serde(default)]
+    pub delimiter: Option<char>,
+}
+
+/// What sniffing found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sniffed {
+    pub encoding: TextEncoding,
+    /// A UTF-8 byte-order mark was there (and is skipped).
+    pub bom: bool,
+    pub delimiter: char,
+}
+
+/// Sniffs encoding and delimiter from the start of a file; `options` win where set.
+pub fn sniff(file: &str, sample: &[u8], options: &CsvOptions) -> Result<Sniffed, ParseError> {
+    let failure = |reason: &str| ParseError { file: file.to_string(), line: None, column: None, reason: reason.into() };
+    let bom = sample.starts_with(b"\xEF\xBB\xBF");
+    let text = if bom { &sample[3..] } else { sample };
+    if text.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(failure("the file is empty"));
+    }
+    let encoding = match options.encoding {
+        Some(encoding) => encoding,
+        None if bom || valid_utf8_prefix(text, sample.len() < SAMPLE_BYTES) => TextEncoding::Utf8,
+        None => TextEncoding::Windows1252,
+    };
+    let delimiter = match options.delimiter {
+        Some(c) if c.is_ascii() && DELIMITERS.contains(&(c as u8)) => c,
+        Some(c) => return Err(failure(&format!("{c:?} is not a supported delimiter (comma, semicolon, tab, pipe)"))),
+        // No candidate splits the header: a one-column file, whatever the delimiter.
+        None => sniff_delimiter(text).unwrap_or(','),
+    };
+    Ok(Sniffed { encoding, bom, delimiter })
+}
+
+/// Valid UTF-8, allowing the sample to end inside a character when it is not the whole file.
+fn valid_utf8_prefix(bytes: &[u8], whole: bool) -> bool {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => true,
+        Err(e) => !whole && e.error_len().is_none(),
+    }
+}
+
+fn sniff_delimiter(sample: &[u8]) -> Option<char> {
+    let mut best: Option<(usize, usize, u8)> = None; // (records agreeing, fields, delimiter)
+    for delimiter in DELIMITERS {
+        let mut reader =
+            ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(sample);
+        let counts: Vec<usize> =
+            reader.byte_records().take(SAMPLE_RECORDS).map_while(Result::ok).map(|r| r.len()).collect();
+        let Some(&first) = counts.first() else { continue };
+        if first < 2 {
+            continue;
+        }
+        // The header's field count is the one the rows should share (the sample's last record may be cut short).
+        let agreeing = counts.iter().filter(|&&n| n == first).count();
+        let candidate = (agreeing, first, delimiter);
+        if best.is_none_or(|(a, f, _)| (agreeing, first) > (a, f)) {
+            best = Some(candidate);
+        }
+    }
+    best.map(|(_, _, delimiter)| delimiter as char)
+}
+
+/// One data row: its line and its fields, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// 1-based physical line where the record starts.
+    pub line: u64,
+    pub fields: Vec<String>,
+}
+
+/// The rows of a delimited text file after its header, one at a time.
+///
+/// ```
+/// use productsmanager_core::imports::parse::{CsvOptions, CsvRows};
+///
+/// let file = "sku;price\nA1;9,90\n".as_bytes();
+/// let mut rows = CsvRows::open("prices.csv", file, &CsvOptions::default()).unwrap();
+/// assert_eq!(rows.headers(), ["sku", "price"]);
+/// assert_eq!(rows.next().unwrap().unwrap().fields, ["A1", "9,90"]);
+/// assert!(rows.next().is_none());
+/// ```
+pub struct CsvRows<R: Read> {
+    file: String,
+    sniffed: Sniffed,
+    headers: Vec<String>,
+    reader: ::csv::Reader<std::io::Chain<Cursor<Vec<u8>>, R>>,
+    record: ByteRecord,
+}
+
+impl<R: Read> std::fmt::Debug for CsvRows<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvRows").field("file", &self.file).field("sniffed", &self.sniffed).finish()
+    }
+}
+
+impl<R: Read> CsvRows<R> {
+    /// Sniffs the file and reads its header. Refuses an empty file, a header with an empty or repeated name.
+    pub fn open(file: &str, mut input: R, options: &CsvOptions) -> Result<Self, ParseError> {
+        let failure = |line: Option<u64>, column: Option<usize>, reason: String| ParseError {
+            file: file.to_string(),
+            line,
+            column,
+            reason,
+        };
+        let mut sample = Vec::with_capacity(SAMPLE_BYTES);
+        (&mut input)
+            .take(SAMPLE_BYTES as u64)
+            .read_to_end(&mut sample)
+            .map_err(|e| failure(None, None, format!("cannot read: {e}")))?;
+        let sniffed = sniff(file, &sample, options)?;
+        if sniffed.bom {
+            sample.drain(..3);
+        }
+        // Records end at `\n` only, the `\r` of CRLF files being cut from the last field: with the default
+        // (`\r`, `\n` or both) the csv crate numbers the lines of CRLF files one short.
+        let mut reader = ReaderBuilder::new()
+            .delimiter(sniffed.delimiter as u8)
+            .terminator(::csv::Terminator::Any(b'\n'))
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(Cursor::new(sample).chain(input));
+        let mut header = ByteRecord::new();
+        match reader.read_byte_record(&mut header) {
+            Ok(true) => {}
+            Ok(false) => return Err(failure(None, None, "the file is empty".into())),
+            Err(e) => return Err(failure(Some(1), None, e.to_string())),
+        }
+        let mut rows =
+            CsvRows { file: file.to_string(), sniffed, headers: Vec::new(), reader, record: ByteRecord::new() };
+        let headers = rows.decode(&header, 1)?;
+        for (index, name) in headers.iter().enumerate() {
+            let column = Some(index + 1);
+            if name.trim().is_empty() {
+                return Err(failure(Some(1), column, "empty column name in the header".into()));
+            }
+            if let Some(first) = headers[..index].iter().position(|other| other.trim() == name.trim()) {
+                let reason = format!("column name {:?} repeats column {}", name.trim(), first + 1);
+                return Err(failure(Some(1), column, reason));
+            }
+        }
+        rows.headers = headers.into_iter().map(|h| h.trim().to_string()).collect();
+        Ok(rows)
+    }
+
+    /// The column names, trimmed.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// What sniffing found (or the options imposed).
+    pub fn sniffed(&self) -> Sniffed {
+        self.sniffed
+    }
+
+    fn decode(&self, record: &ByteRecord, line: u64) -> Result<Vec<String>, ParseError> {
+        let fields = fields(record);
+        let encoding: &'static Encoding = match self.sniffed.encoding {
+            TextEncoding::Utf8 => {
+                return fields
+                    .iter()
+                    .enumerate()
+                    .map(|(index, field)| {
+                        std::str::from_utf8(field).map(str::to_string).map_err(|e| ParseError {
+                            file: self.file.clone(),
+                            line: Some(line),
+                            column: Some(index + 1),
+                            reason: format!("not valid UTF-8 (byte {} of the field)", e.valid_up_to() + 1),
+                        })
+                    })
+                    .collect();
+            }
+            TextEncoding::Windows1252 => WINDOWS_1252,
+            TextEncoding::Iso8859_15 => ISO_8859_15,
+        };
+        Ok(fields.iter().map(|field| encoding.decode_without_bom_handling(field).0.into_owned()).collect())
+    }
+}
+
+/// The fields of a record, the `\r` of a CRLF line ending cut from the last one.
+fn fields(record: &ByteRecord) -> Vec<&[u8]> {
+    let mut fields: Vec<&[u8]> = record.iter().collect();
+    if let Some(last) = fields.last_mut() {
+        *last = last.strip_suffix(b"\r").unwrap_or(last);
+    }
+    fields
+}
+
+impl<R: Read> Iterator for CsvRows<R> {
+    /// A row, or why this row is unusable (the next ones can still be read).
+    type Item = Result<Row, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut record = std::mem::take(&mut self.record);
+        let outcome = loop {
+            match self.reader.read_byte_record(&mut record) {
+                Ok(false) => break None,
+                // A blank line between rows is not a row.
+                Ok(true) if record.len() == 1 && matches!(&record[0], b"" | b"\r") => continue,
+                Ok(true) => {
+                    let line = record.position().map(|p| p.line()).unwrap_or(0);
+                    // PrestaShop (and spreadsheets) end rows with a delimiter the header lacks: empty extra
+                    // fields are dropped; extra fields with content are an error.
+                    if record.len() > self.headers.len()
+                        && fields(&record)[self.headers.len()..].iter().all(|f| f.is_empty())
+                    {
+                        record.truncate(self.headers.len());
+                    }
+                    let row = if record.len() != self.headers.len() {
+                        Err(ParseError {
+                            file: self.file.clone(),
+                            line: Some(line),
+                            column: Some(record.len().min(self.headers.len()) + 1),
+                            reason: format!("{} fields where the header has {}", record.len(), self.headers.len()),
+                        })
+                    } else {
+                        self.decode(&record, line).map(|fields| Row { line, fields })
+                    };
+                    break Some(row);
+                }
+                Err(e) => {
+                    let line = e.position().map(|p| p.line());
+                    break Some(Err(ParseError { file: self.file.clone(), line, column: None, reason: e.to_string() }));
+                }
+            }
+        };
+        self.record = record;
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open<'a>(bytes: &'a [u8], options: &CsvOptions) -> Result<CsvRows<&'a [u8]>, ParseError> {
+        CsvRows::open("supplier.csv", bytes, options)
+    }
+
+    fn rows(bytes: &[u8]) -> Vec<Result<Row, ParseError>> {
+        open(bytes, &CsvOptions::default()).unwrap().collect()
+    }
+
+    #[test]
+    fn semicolons_bom_crlf_and_quoted_newlines() {
+        let file = "\u{feff}sku;title;price\r\nA1;\"Chair; oak\";9,90\r\nA2;\"Two\r\nlines\";19,90\r\nA3;Lamp;5\r\n";
+        let mut reader = open(file.as_bytes(), &CsvOptions::default()).unwrap();
+        assert_eq!(reader.sniffed(), Sniffed { encoding: TextEncoding::Utf8, bom: true, delimiter: ';' });
+        assert_eq!(reader.headers(), ["sku", "title", "price"]);
+        let first = reader.next().unwrap().unwrap();
+        assert_eq!((first.line, first.fields), (2, vec!["A1".to_string(), "Chair; oak".into(), "9,90".into()]));
+        assert_eq!(reader.next().unwrap().unwrap().fields[1], "Two\r\nlines");
+        assert_eq!(reader.next().unwrap().unwrap().line, 5, "the quoted newline counts as a line");
+        assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn windows_1252_and_iso_8859_15() {
+        let file = b"name;price\nCaf\xe9 cr\xe8me;10\x80\n";
+        let mut reader = open(file, &CsvOptions::default()).unwrap();
+        assert_eq!(reader.sniffed().encoding, TextEncoding::Windows1252);
+        assert_eq!(reader.next().unwrap().unwrap().fields, ["Café crème", "10€"]);
+        let latin9 = CsvOptions { encoding: Some(TextEncoding::Iso8859_15), ..CsvOptions::default() };
+        let mut reader = open(b"name;price\nEuro;10\xa4\n", &latin9).unwrap();
+        assert_eq!(reader.next().unwrap().unwrap().fields, ["Euro", "10€"]);
+    }
+
+    #[test]
+    fn delimiters_are_sniffed() {
+        for (file, delimiter) in [
+            ("a,b,c\n1,2,3\n", ','),
+            ("a\tb\n1\t2,5\n", '\t'),
+            ("a|b|c\n1|2;3|4\n", '|'),
+            ("sku;name;price\nA;Chair, oak;1,5\nB;Table;2,5\n", ';'),
+            ("code\nRELATED\n", ','),
+        ] {
+            assert_eq!(open(file.as_bytes(), &CsvOptions::default()).unwrap().sniffed().delimiter, delimiter, "{file}");
+        }
+        let unsupported = CsvOptions { delimiter: Some('#'), ..CsvOptions::default() };
+        assert!(open(b"a#b\n", &unsupported).unwrap_err().reason.contains("not a supported delimiter"));
+    }
+
+    #[test]
+    fn bad_files_and_rows_are_named() {
+        let empty = open(b"", &CsvOptions::default()).unwrap_err();
+        assert_eq!((empty.to_string().as_str(), empty.line), ("supplier.csv: the file is empty", None));
+        assert!(open(b"\n\n  \n", &CsvOptions::default()).is_err());
+        assert!(rows(b"sku;price\n").is_empty(), "a header alone is a file with no rows");
+
+        let repeated = open(b"sku;price;sku\nA;1;A\n", &CsvOptions::default()).unwrap_err();
+        assert_eq!((repeated.line, repeated.column), (Some(1), Some(3)));
+        assert!(repeated.reason.contains("repeats column 1"), "{repeated}");
+        let blank = open(b"sku;;price\nA;x;1\n", &CsvOptions::default()).unwrap_err();
+        assert_eq!(blank.column, Some(2));
+
+        // A ragged row is an error of its own; the rows after it still come. An empty field after the last column
+        // (a trailing delimiter) is not ragged.
+        let read = rows(b"sku;price\nA;1;\r\nB;2;extra\n\nC;3\n");
+        assert_eq!(read[0].as_ref().unwrap().fields, ["A", "1"]);
+        assert_eq!(read.len(), 3);
+        let ragged = read[1].as_ref().unwrap_err();
+        assert_eq!(ragged.to_string(), "supplier.csv, line 3, column 3: 3 fields where the header has 2");
+        assert_eq!(read[2].as_ref().unwrap().fields, ["C", "3"]);
+
+        let utf8 = CsvOptions { encoding: Some(TextEncoding::Utf8), ..CsvOptions::default() };
+        let invalid: Vec<_> = open(b"sku;name\nA;caf\xe9\n", &utf8).unwrap().collect();
+        let error = invalid[0].as_ref().unwrap_err();
+        assert_eq!((error.line, error.column), (Some(2), Some(2)));
+        assert!(error.reason.contains("not valid UTF-8"), "{error}");
+    }
+
+    #[test]
+    fn formulas_stay_text() {
+        let read = rows(b"sku;note\nA;=1+1\nB;@SUM(A1)\n");
+        assert_eq!(read[0].as_ref().unwrap().fields[1], "=1+1");
+        assert_eq!(read[1].as_ref().unwrap().fields[1], "@SUM(A1)");
+    }
+
+    #[test]
+    fn memory_does_not_hold_the_file() {
+        /// 200,000 rows produced on the fly: the reader sees them through a `Read`, never as one buffer.
+        struct Generated {
+            row: usize,
+            pending: Vec<u8>,
+        }
+        impl Read for Generated {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.pending.is_empty() {
+                    if self.row > 200_000 {
+                        return Ok(0);
+                    }
+                    self.pending = if self.row == 0 {
+                        b"sku;gtin;price\n".to_vec()
+                    } else {
+                        format!("SKU{};4006381333931;{},99\n", self.row, self.row % 100).into_bytes()
+                    };
+                    self.row += 1;
+                }
+                let n = buf.len().min(self.pending.len());
+                buf[..n].copy_from_slice(&self.pending[..n]);
+                self.pending.drain(..n);
+                Ok(n)
+            }
+        }
+        let reader = CsvRows::open("generated.csv", Generated { row: 0, pending: Vec::new() }, &CsvOptions::default());
+        let mut count = 0;
+        for row in reader.unwrap() {
+            assert_eq!(row.unwrap().fields.len(), 3);
+            count += 1;
+        }
+        assert_eq!(count, 200_000);
+    }
+}
