@@ -81,3 +81,36 @@ fn every_real_csv_is_read() {
         assert_eq!(seen.get(name), Some(&expected), "{name}");
     }
 }
+
+#[test]
+fn real_spreadsheets_are_read() {
+    use productsmanager_core::imports::parse::{SheetOptions, SheetRows};
+    let Some(root) = datasets() else { return };
+    // (file, sheet, header row, expected columns and rows: checked once against openpyxl)
+    let spreadsheets = [
+        ("xlsx-prom-ua-pricelist/pricelist.xlsx", None, 1, (20, 982)),
+        // Akeneo's template: a title, blank rows, human labels on row 5, the codes on row 6.
+        ("akeneo-excel-connector/init.xlsx", Some("attributes"), 6, (AKENEO_COLUMNS, AKENEO_ROWS)),
+    ];
+    for (name, sheet, header_row, expected) in spreadsheets {
+        let bytes = std::fs::read(root.join(name)).unwrap();
+        let options = SheetOptions { sheet: sheet.map(String::from), header_row, ..SheetOptions::default() };
+        let rows = SheetRows::open(name, bytes, &options).unwrap_or_else(|e| panic!("{e}"));
+        let (sheet, columns) = (rows.sheet().to_string(), rows.headers().len());
+        let (mut good, mut bad) = (0, 0);
+        for row in rows {
+            match row {
+                Ok(_) => good += 1,
+                Err(e) => {
+                    eprintln!("{e}");
+                    bad += 1;
+                }
+            }
+        }
+        println!("{name} sheet {sheet:?}: {columns} columns, {good} rows, {bad} refused");
+        assert_eq!((columns, good, bad), (expected.0, expected.1, 0), "{name}");
+    }
+}
+
+const AKENEO_COLUMNS: usize = 25;
+const AKENEO_ROWS: usize = 67;

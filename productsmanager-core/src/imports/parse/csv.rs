@@ -168,17 +168,7 @@ impl<R: Read> CsvRows<R> {
         let mut rows =
             CsvRows { file: file.to_string(), sniffed, headers: Vec::new(), reader, record: ByteRecord::new() };
         let headers = rows.decode(&header, 1)?;
-        for (index, name) in headers.iter().enumerate() {
-            let column = Some(index + 1);
-            if name.trim().is_empty() {
-                return Err(failure(Some(1), column, "empty column name in the header".into()));
-            }
-            if let Some(first) = headers[..index].iter().position(|other| other.trim() == name.trim()) {
-                let reason = format!("column name {:?} repeats column {}", name.trim(), first + 1);
-                return Err(failure(Some(1), column, reason));
-            }
-        }
-        rows.headers = headers.into_iter().map(|h| h.trim().to_string()).collect();
+        rows.headers = super::check_headers(file, 1, headers)?;
         Ok(rows)
     }
 

@@ -2,8 +2,10 @@
 //! delimiter and header sniffed; spreadsheets follow.
 
 mod csv;
+mod sheet;
 
 pub use self::csv::{CsvOptions, CsvRows, Row, Sniffed, TextEncoding, sniff};
+pub use self::sheet::{SheetOptions, SheetRows};
 
 /// Why a file (or one of its rows) cannot be read; names the file, and the line and column when there is one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,4 +25,20 @@ fn position(line: Option<u64>, column: Option<usize>) -> String {
         (Some(line), None) => format!(", line {line}"),
         _ => String::new(),
     }
+}
+
+/// The header's column names, trimmed; an empty or repeated name is refused, naming its column.
+fn check_headers(file: &str, line: u64, names: Vec<String>) -> Result<Vec<String>, ParseError> {
+    let names: Vec<String> = names.into_iter().map(|n| n.trim().to_string()).collect();
+    for (index, name) in names.iter().enumerate() {
+        let failure =
+            |reason: String| ParseError { file: file.to_string(), line: Some(line), column: Some(index + 1), reason };
+        if name.is_empty() {
+            return Err(failure("empty column name in the header".into()));
+        }
+        if let Some(first) = names[..index].iter().position(|other| other == name) {
+            return Err(failure(format!("column name {name:?} repeats column {}", first + 1)));
+        }
+    }
+    Ok(names)
 }
