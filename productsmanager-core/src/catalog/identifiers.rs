@@ -37,6 +37,22 @@ pub enum GtinError {
     Length { digits: usize },
     #[error("GTIN check digit is {found}, expected {expected}")]
     CheckDigit { expected: u8, found: u8 },
+    #[error(
+        "GTIN {shown:?} lost its last digits to scientific notation (a spreadsheet number cell); export the column as text"
+    )]
+    DigitsLost { shown: String },
+}
+
+/// What [`Gtin::repair`] had to undo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GtinRepair {
+    /// `4.006381333931E+12`: written out in full (every digit was still there).
+    ScientificNotation,
+    /// `4006381333931.0`: a whole number written as a decimal.
+    TrailingDecimal,
+    /// `36000291452` for `036000291452`: zeros a number cell dropped, put back (the check digit confirms the rest).
+    LeadingZeros,
 }
 
 impl Gtin {
@@ -66,6 +82,45 @@ impl Gtin {
         Ok(Gtin(padded))
     }
 
+    /// Parses a GTIN from a spreadsheet or a file that went through one, undoing the damage that is unambiguous:
+    /// scientific notation that kept every digit, a trailing `.0`, leading zeros a number cell dropped. Scientific
+    /// notation that lost digits is refused (they cannot be guessed).
+    ///
+    /// ```
+    /// use productsmanager_core::catalog::{Gtin, GtinRepair};
+    ///
+    /// let (gtin, repair) = Gtin::repair("4,006381333931E+12")?;
+    /// assert_eq!((gtin.to_string().as_str(), repair), ("4006381333931", Some(GtinRepair::ScientificNotation)));
+    /// assert_eq!(Gtin::repair("36000291452")?.1, Some(GtinRepair::LeadingZeros));
+    /// assert!(Gtin::repair("4.00638E+12").is_err());
+    /// # Ok::<(), productsmanager_core::catalog::GtinError>(())
+    /// ```
+    pub fn repair(text: &str) -> Result<(Self, Option<GtinRepair>), GtinError> {
+        let trimmed = text.trim();
+        let (digits, mut repair) = if let Some((mantissa, exponent)) = trimmed.split_once(['E', 'e']) {
+            let (digits, zeros_added) = expand_scientific(trimmed, mantissa, exponent)?;
+            // Zeros written in place of digits the cell did not show: right only if the check digit says so.
+            return match Gtin::parse(&format!("{digits:0>14}")) {
+                Ok(gtin) => Ok((gtin, Some(GtinRepair::ScientificNotation))),
+                Err(_) if zeros_added > 0 => Err(GtinError::DigitsLost { shown: trimmed.to_string() }),
+                Err(e) => Err(e),
+            };
+        } else if let Some(whole) = trimmed.strip_suffix(".0").or_else(|| trimmed.strip_suffix(",0")) {
+            (whole.to_string(), Some(GtinRepair::TrailingDecimal))
+        } else {
+            (trimmed.to_string(), None)
+        };
+        let bare: String = digits.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if bare.chars().all(|c| c.is_ascii_digit())
+            && (1..14).contains(&bare.len())
+            && !matches!(bare.len(), 8 | 12 | 13)
+        {
+            repair = repair.or(Some(GtinRepair::LeadingZeros));
+            return Ok((Gtin::parse(&format!("{bare:0>14}"))?, repair));
+        }
+        Ok((Gtin::parse(&digits)?, repair))
+    }
+
     /// The 14-digit form, as stored.
     pub fn as_gtin14(&self) -> String {
         self.0.iter().map(|d| char::from(b'0' + d)).collect()
@@ -81,6 +136,24 @@ impl Gtin {
             _ => 14,
         }
     }
+}
+
+/// The digits of `mantissa × 10^exponent` when the mantissa kept them all (`4.006381333931E+12`).
+fn expand_scientific(shown: &str, mantissa: &str, exponent: &str) -> Result<(String, usize), GtinError> {
+    let lost = || GtinError::DigitsLost { shown: shown.to_string() };
+    let exponent: usize = exponent.trim_start_matches('+').parse().map_err(|_| lost())?;
+    let (whole, fraction) = mantissa.split_once(['.', ',']).unwrap_or((mantissa, ""));
+    if whole.is_empty() || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
+        return Err(lost());
+    }
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.len() > exponent {
+        return Err(lost()); // not a whole number
+    }
+    // Fewer fraction digits than the exponent: the rest were rounded away, unless the number really ends in zeros,
+    // which no one can tell. A GTIN's last digit is its check digit, so a missing tail is caught by the check.
+    let zeros = exponent - fraction.len();
+    Ok((format!("{whole}{fraction}{}", "0".repeat(zeros)), zeros))
 }
 
 /// GS1 check digit of the data digits: weights 3 and 1 alternating from the rightmost data digit.
@@ -221,6 +294,28 @@ serde_as_text!(Gtin, Asin, Sku);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spreadsheet_damage_is_repaired_when_unambiguous() {
+        let repaired = |text: &str| Gtin::repair(text).map(|(g, r)| (g.to_string(), r));
+        assert_eq!(repaired("4006381333931").unwrap(), ("4006381333931".into(), None));
+        assert_eq!(
+            repaired("4.006381333931E+12").unwrap(),
+            ("4006381333931".into(), Some(GtinRepair::ScientificNotation))
+        );
+        assert_eq!(repaired("4,006381333931e12").unwrap().1, Some(GtinRepair::ScientificNotation));
+        assert_eq!(repaired("4006381333931.0").unwrap().1, Some(GtinRepair::TrailingDecimal));
+        // UPC-A 036000291452 and GTIN-8 00123457 typed into number cells.
+        assert_eq!(repaired("36000291452").unwrap(), ("036000291452".into(), Some(GtinRepair::LeadingZeros)));
+        assert_eq!(repaired("123457").unwrap().0, "00123457");
+        assert!(matches!(Gtin::repair("4.00638E+12"), Err(GtinError::DigitsLost { .. })));
+        assert!(
+            matches!(Gtin::repair("36000291453"), Err(GtinError::CheckDigit { .. })),
+            "the check digit still rules"
+        );
+        assert!(Gtin::repair("4.5E-3").is_err());
+        assert!(Gtin::repair("12345678901234567").is_err());
+    }
 
     #[test]
     fn accepts_every_gtin_length_and_normalises_to_14_digits() {

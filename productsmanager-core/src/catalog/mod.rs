@@ -22,7 +22,7 @@ pub use categories::{
 };
 pub use codes::{CountryCode, CurrencyCode, Money};
 pub use error::CatalogError;
-pub use identifiers::{Asin, Gtin, GtinError, IdentifierError, Sku};
+pub use identifiers::{Asin, Gtin, GtinError, GtinRepair, IdentifierError, Sku};
 pub use offers::{NewOffer, Offer, OfferService, best_offer};
 pub use prices::{NewPrice, Price, PriceService, PriceType, current_prices};
 pub use products::{

@@ -6,7 +6,9 @@
 //! cell, shown as `4.00638E+12`) is written out in full, and a date cell (a serial number with a date format) becomes
 //! an ISO date. Leading zeros lost in a number cell cannot be told from the cell alone; the GTIN rules put them back.
 //!
-//! calamine reads the whole sheet into memory, so spreadsheets are bounded by `max_bytes` (64 MiB by default).
+//! calamine reads the whole sheet into memory, so spreadsheets are bounded by `max_bytes` (64 MiB by default), and an
+//! XLSX or ODS whose parts declare more than 1 GiB inflated, or inflate over 200-fold, is refused before calamine
+//! opens it (a zip bomb). A password-protected workbook is named as such.
 
 use std::io::Cursor;
 
@@ -28,6 +30,20 @@ pub struct SheetOptions {
     /// Larger files are refused before they are opened.
     #[serde(default = "default_max_bytes")]
     pub max_bytes: u64,
+    /// XLSX and ODS are zip archives: refused when their parts declare more than this many bytes once inflated…
+    #[serde(default = "default_max_inflated_bytes")]
+    pub max_inflated_bytes: u64,
+    /// …or inflate more than this many times their compressed size (a zip bomb).
+    #[serde(default = "default_max_ratio")]
+    pub max_compression_ratio: u64,
+}
+
+fn default_max_inflated_bytes() -> u64 {
+    1 << 30
+}
+
+fn default_max_ratio() -> u64 {
+    200
 }
 
 fn first_row() -> u32 {
@@ -40,7 +56,13 @@ fn default_max_bytes() -> u64 {
 
 impl Default for SheetOptions {
     fn default() -> Self {
-        SheetOptions { sheet: None, header_row: 1, max_bytes: default_max_bytes() }
+        SheetOptions {
+            sheet: None,
+            header_row: 1,
+            max_bytes: default_max_bytes(),
+            max_inflated_bytes: default_max_inflated_bytes(),
+            max_compression_ratio: default_max_ratio(),
+        }
     }
 }
 
@@ -66,6 +88,12 @@ impl SheetRows {
         if bytes.len() as u64 > options.max_bytes {
             let reason =
                 format!("{} bytes is more than the {} bytes allowed for a spreadsheet", bytes.len(), options.max_bytes);
+            return Err(failure(None, None, reason));
+        }
+        if bytes.starts_with(b"PK") {
+            check_archive(&bytes, options).map_err(|reason| failure(None, None, reason))?;
+        } else if bytes.starts_with(OLE_MAGIC) && is_encrypted_package(&bytes) {
+            let reason = "the workbook is password-protected: save it without a password and send it again".into();
             return Err(failure(None, None, reason));
         }
         let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes))
@@ -144,6 +172,43 @@ impl Iterator for SheetRows {
         }
         Some(Ok(Row { line, fields }))
     }
+}
+
+/// Compound-file (OLE) signature: XLS files, and XLSX files encrypted with a password.
+const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// An encrypted OOXML file is an OLE container with an `EncryptedPackage` stream (its name is UTF-16 in the
+/// directory).
+fn is_encrypted_package(bytes: &[u8]) -> bool {
+    let name: Vec<u8> = "EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    bytes.windows(name.len()).any(|window| window == name)
+}
+
+/// Refuses an archive whose parts would inflate beyond the limits, from the sizes its directory declares.
+fn check_archive(bytes: &[u8], options: &SheetOptions) -> Result<(), String> {
+    let mut archive =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a readable spreadsheet: {e}"))?;
+    let (mut inflated, mut compressed) = (0_u64, 0_u64);
+    for index in 0..archive.len() {
+        let part = archive.by_index_raw(index).map_err(|e| format!("not a readable spreadsheet: {e}"))?;
+        inflated = inflated.saturating_add(part.size());
+        compressed = compressed.saturating_add(part.compressed_size());
+    }
+    if inflated > options.max_inflated_bytes {
+        return Err(format!(
+            "the workbook would inflate to {inflated} bytes, more than the {} allowed",
+            options.max_inflated_bytes
+        ));
+    }
+    if inflated > compressed.max(1).saturating_mul(options.max_compression_ratio) && inflated > 1 << 20 {
+        return Err(format!(
+            "the workbook would inflate {}-fold ({compressed} to {inflated} bytes), more than the {}-fold allowed: \
+             refused as a possible zip bomb",
+            inflated / compressed.max(1),
+            options.max_compression_ratio
+        ));
+    }
+    Ok(())
 }
 
 /// A cell as text, with Excel's number and date damage repaired.
@@ -231,5 +296,28 @@ mod tests {
         assert!(error.to_string().starts_with("prices.xlsx: not a readable spreadsheet"), "{error}");
         let small = SheetOptions { max_bytes: 100, ..SheetOptions::default() };
         assert!(SheetRows::open("big.xlsx", price_list(), &small).unwrap_err().reason.contains("bytes allowed"));
+    }
+
+    #[test]
+    fn zip_bombs_and_password_protected_workbooks_are_refused() {
+        // 8 MB of one letter: a few kilobytes compressed.
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "note").unwrap();
+        for row in 1..=256 {
+            sheet.write_string(row, 0, format!("{row}{}", "a".repeat(32_000))).unwrap();
+        }
+        let bomb = workbook.save_to_buffer().unwrap();
+        let error = SheetRows::open("bomb.xlsx", bomb.clone(), &SheetOptions::default()).unwrap_err();
+        assert!(error.reason.contains("possible zip bomb"), "{error}");
+        let small_limit = SheetOptions { max_inflated_bytes: 1 << 20, ..SheetOptions::default() };
+        assert!(SheetRows::open("bomb.xlsx", bomb, &small_limit).unwrap_err().reason.contains("would inflate to"));
+
+        // The shape of an encrypted XLSX: an OLE container holding an `EncryptedPackage` stream.
+        let mut encrypted = OLE_MAGIC.to_vec();
+        encrypted.resize(1024, 0);
+        encrypted.extend("EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes));
+        let error = SheetRows::open("locked.xlsx", encrypted, &SheetOptions::default()).unwrap_err();
+        assert!(error.reason.contains("password-protected"), "{error}");
     }
 }
