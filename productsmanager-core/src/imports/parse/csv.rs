@@ -30,7 +30,7 @@ pub enum TextEncoding {
 }
 
 /// What the caller knows about the file; sniffed when absent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CsvOptions {
     #[serde(default)]
@@ -38,6 +38,47 @@ pub struct CsvOptions {
     /// `,`, `;`, tab or `|`.
     #[serde(default)]
     pub delimiter: Option<char>,
+    /// A longer physical line stops the reading (a file that is not a catalog, or a runaway quote): memory stays
+    /// bounded by it. 4 MiB by default.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: usize,
+}
+
+fn default_max_line_bytes() -> usize {
+    4 << 20
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions { encoding: None, delimiter: None, max_line_bytes: default_max_line_bytes() }
+    }
+}
+
+/// Refuses to pass on a physical line longer than `max` bytes, so the csv reader never buffers one.
+struct LineLimit<R> {
+    inner: R,
+    max: usize,
+    line: u64,
+    length: usize,
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for byte in &buf[..n] {
+            if *byte == b'\n' {
+                self.line += 1;
+                self.length = 0;
+            } else {
+                self.length += 1;
+                if self.length > self.max {
+                    let message = format!("line {} is longer than {} bytes", self.line, self.max);
+                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
+                }
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// What sniffing found.
@@ -123,8 +164,10 @@ pub struct CsvRows<R: Read> {
     file: String,
     sniffed: Sniffed,
     headers: Vec<String>,
-    reader: ::csv::Reader<std::io::Chain<Cursor<Vec<u8>>, R>>,
+    reader: ::csv::Reader<LineLimit<std::io::Chain<Cursor<Vec<u8>>, R>>>,
     record: ByteRecord,
+    /// The reader failed for good.
+    done: bool,
 }
 
 impl<R: Read> std::fmt::Debug for CsvRows<R> {
@@ -158,15 +201,26 @@ impl<R: Read> CsvRows<R> {
             .terminator(::csv::Terminator::Any(b'\n'))
             .has_headers(false)
             .flexible(true)
-            .from_reader(Cursor::new(sample).chain(input));
+            .from_reader(LineLimit {
+                inner: Cursor::new(sample).chain(input),
+                max: options.max_line_bytes.max(1),
+                line: 1,
+                length: 0,
+            });
         let mut header = ByteRecord::new();
         match reader.read_byte_record(&mut header) {
             Ok(true) => {}
             Ok(false) => return Err(failure(None, None, "the file is empty".into())),
             Err(e) => return Err(failure(Some(1), None, e.to_string())),
         }
-        let mut rows =
-            CsvRows { file: file.to_string(), sniffed, headers: Vec::new(), reader, record: ByteRecord::new() };
+        let mut rows = CsvRows {
+            file: file.to_string(),
+            sniffed,
+            headers: Vec::new(),
+            reader,
+            record: ByteRecord::new(),
+            done: false,
+        };
         let headers = rows.decode(&header, 1)?;
         rows.headers = super::check_headers(file, 1, headers)?;
         Ok(rows)
@@ -220,6 +274,9 @@ impl<R: Read> Iterator for CsvRows<R> {
     type Item = Result<Row, ParseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
         let mut record = std::mem::take(&mut self.record);
         let outcome = loop {
             match self.reader.read_byte_record(&mut record) {
@@ -246,6 +303,16 @@ impl<R: Read> Iterator for CsvRows<R> {
                         self.decode(&record, line).map(|fields| Row { line, fields })
                     };
                     break Some(row);
+                }
+                // An I/O error (a line over the limit) ends the file: nothing after it can be trusted.
+                Err(e) if matches!(e.kind(), ::csv::ErrorKind::Io(_)) => {
+                    self.done = true;
+                    break Some(Err(ParseError {
+                        file: self.file.clone(),
+                        line: None,
+                        column: None,
+                        reason: e.to_string(),
+                    }));
                 }
                 Err(e) => {
                     let line = e.position().map(|p| p.line());
@@ -336,6 +403,19 @@ mod tests {
         let error = invalid[0].as_ref().unwrap_err();
         assert_eq!((error.line, error.column), (Some(2), Some(2)));
         assert!(error.reason.contains("not valid UTF-8"), "{error}");
+    }
+
+    #[test]
+    fn a_huge_line_is_refused_without_being_buffered() {
+        // 100 MB on one line, produced on the fly.
+        let huge = std::io::repeat(b'x').take(100 << 20);
+        let input = std::io::Cursor::new(b"sku;note\nA;".to_vec()).chain(huge);
+        let mut rows = CsvRows::open("huge.csv", input, &CsvOptions::default()).unwrap();
+        let error = rows.next().unwrap().unwrap_err();
+        assert!(error.to_string().contains("line 2 is longer than 4194304 bytes"), "{error}");
+        assert!(rows.next().is_none(), "reading stops there");
+        let one_line = std::io::repeat(b'y').take(5 << 20);
+        assert!(CsvRows::open("header.csv", one_line, &CsvOptions::default()).is_err());
     }
 
     #[test]
