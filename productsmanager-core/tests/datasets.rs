@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use productsmanager_core::imports::parse::{CsvOptions, CsvRows, TextEncoding};
+use productsmanager_core::imports::parse::{CsvOptions, CsvRows, ParseError, Row, TextEncoding};
 
 fn datasets() -> Option<PathBuf> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets");
@@ -35,13 +35,8 @@ fn csv_files(folder: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// (file, delimiter, encoding, columns, data rows, rows refused)
-fn read(path: &Path, root: &Path) -> (String, char, TextEncoding, usize, usize, usize) {
-    let name = path.strip_prefix(root).unwrap().display().to_string();
-    let file = std::fs::File::open(path).unwrap();
-    let rows = CsvRows::open(&name, std::io::BufReader::new(file), &CsvOptions::default());
-    let rows = rows.unwrap_or_else(|e| panic!("{e}"));
-    let (sniffed, columns) = (rows.sniffed(), rows.headers().len());
+/// Rows read and rows refused (each refusal printed).
+fn tally(rows: impl Iterator<Item = Result<Row, ParseError>>) -> (usize, usize) {
     let (mut good, mut bad) = (0, 0);
     for row in rows {
         match row {
@@ -52,6 +47,17 @@ fn read(path: &Path, root: &Path) -> (String, char, TextEncoding, usize, usize, 
             }
         }
     }
+    (good, bad)
+}
+
+/// (file, delimiter, encoding, columns, data rows, rows refused)
+fn read(path: &Path, root: &Path) -> (String, char, TextEncoding, usize, usize, usize) {
+    let name = path.strip_prefix(root).unwrap().display().to_string();
+    let file = std::fs::File::open(path).unwrap();
+    let rows = CsvRows::open(&name, std::io::BufReader::new(file), &CsvOptions::default());
+    let rows = rows.unwrap_or_else(|e| panic!("{e}"));
+    let (sniffed, columns) = (rows.sniffed(), rows.headers().len());
+    let (good, bad) = tally(rows);
     (name, sniffed.delimiter, sniffed.encoding, columns, good, bad)
 }
 
@@ -97,16 +103,7 @@ fn real_spreadsheets_are_read() {
         let options = SheetOptions { sheet: sheet.map(String::from), header_row, ..SheetOptions::default() };
         let rows = SheetRows::open(name, bytes, &options).unwrap_or_else(|e| panic!("{e}"));
         let (sheet, columns) = (rows.sheet().to_string(), rows.headers().len());
-        let (mut good, mut bad) = (0, 0);
-        for row in rows {
-            match row {
-                Ok(_) => good += 1,
-                Err(e) => {
-                    eprintln!("{e}");
-                    bad += 1;
-                }
-            }
-        }
+        let (good, bad) = tally(rows);
         println!("{name} sheet {sheet:?}: {columns} columns, {good} rows, {bad} refused");
         assert_eq!((columns, good, bad), (expected.0, expected.1, 0), "{name}");
     }
