@@ -249,13 +249,7 @@ pub(super) async fn complete(
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(sql.complete)
-        .bind(id)
-        .bind(owner)
-        .bind(now)
-        .execute(p)
-        .await
-        .map(|d| d.rows_affected() == 1))
+    owner_step(pool, sql.complete, id, owner, now).await
 }
 
 pub(super) async fn release(
@@ -265,7 +259,18 @@ pub(super) async fn release(
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(sql.release)
+    owner_step(pool, sql.release, id, owner, now).await
+}
+
+/// Runs a `(id, owner, now)` statement that only the job's lease owner may apply; whether it applied.
+async fn owner_step(
+    pool: &DbPool,
+    statement: &'static str,
+    id: Uuid,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(statement)
         .bind(id)
         .bind(owner)
         .bind(now)
