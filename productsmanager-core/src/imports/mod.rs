@@ -4,6 +4,7 @@
 //! create, and the sources themselves ([`sources`]). Parsing, mapping and writing rows come with the import engine.
 
 mod error;
+pub mod mapping;
 mod model;
 pub mod parse;
 mod repo;
