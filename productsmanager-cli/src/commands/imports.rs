@@ -2,8 +2,8 @@
 
 use clap::{Subcommand, ValueEnum};
 use productsmanager_core::Sdk;
-use productsmanager_core::imports::sources::{EmailSource, FolderSource, FtpSource};
-use productsmanager_core::imports::{ImportConfig, NewImportConfig, TakenFile};
+use productsmanager_core::imports::sources::poll_now;
+use productsmanager_core::imports::{ImportConfig, NewImportConfig, SourceKind};
 use productsmanager_core::input::{parse_id, parse_json};
 
 use crate::{Failure, output};
@@ -140,20 +140,13 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
             }
         }
         ImportCommand::Poll { kind, json } => {
-            let mut taken: Vec<TakenFile> = Vec::new();
-            if matches!(kind, None | Some(PollKind::Folder)) {
-                // A folder file is complete once two looks agree: look twice, two seconds apart.
-                let mut folders = FolderSource::new(imports.clone());
-                folders.poll().await?;
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                taken.extend(folders.poll().await?);
-            }
-            if matches!(kind, None | Some(PollKind::Ftp)) {
-                taken.extend(FtpSource::new(imports.clone()).poll().await?);
-            }
-            if matches!(kind, None | Some(PollKind::Email)) {
-                taken.extend(EmailSource::new(imports.clone()).poll().await?);
-            }
+            let kinds: &[SourceKind] = match kind {
+                None => &[],
+                Some(PollKind::Folder) => &[SourceKind::Folder],
+                Some(PollKind::Ftp) => &[SourceKind::Ftp, SourceKind::Ftps],
+                Some(PollKind::Email) => &[SourceKind::Email],
+            };
+            let taken = poll_now(&imports, kinds, std::time::Duration::from_secs(2)).await?;
             if json {
                 output::json(&taken);
             } else {

@@ -53,6 +53,30 @@ pub(crate) async fn poll_all<S: RemoteSource>(source: &S) -> crate::Result<Vec<T
     }
 }
 
+/// Polls the sources of `kinds` (all when empty) once, now, rather than at their next tick; returns the files
+/// taken. A folder file counts as complete when two looks agree, so folders are looked at twice, `settle` apart.
+pub async fn poll_now(
+    imports: &ImportService,
+    kinds: &[SourceKind],
+    settle: std::time::Duration,
+) -> crate::Result<Vec<TakenFile>> {
+    let wanted = |kind: SourceKind| kinds.is_empty() || kinds.contains(&kind);
+    let mut taken = Vec::new();
+    if wanted(SourceKind::Folder) {
+        let mut folders = FolderSource::new(imports.clone());
+        folders.poll().await?;
+        tokio::time::sleep(settle).await;
+        taken.extend(folders.poll().await?);
+    }
+    if wanted(SourceKind::Ftp) || wanted(SourceKind::Ftps) {
+        taken.extend(FtpSource::new(imports.clone()).poll().await?);
+    }
+    if wanted(SourceKind::Email) {
+        taken.extend(EmailSource::new(imports.clone()).poll().await?);
+    }
+    Ok(taken)
+}
+
 /// File name extensions taken by default: the catalog formats and ZIP.
 pub(crate) fn default_extensions() -> Vec<String> {
     ["csv", "tsv", "txt", "xlsx", "xls", "ods", "zip"].map(String::from).to_vec()
