@@ -95,7 +95,7 @@ impl Error {
             Error::Shared(e) => e.kind(),
             Error::Input(_) => ErrorKind::Invalid,
             Error::Import(ImportError::Storage(e)) | Error::Storage(e) => storage_kind(e),
-            Error::Import(ImportError::Invalid { .. }) => ErrorKind::Invalid,
+            Error::Import(ImportError::Invalid { .. } | ImportError::File(_)) => ErrorKind::Invalid,
             Error::Import(ImportError::NotFound { .. }) => ErrorKind::NotFound,
             Error::Import(ImportError::Duplicate { .. }) => ErrorKind::Conflict,
             Error::Import(ImportError::Source { .. }) => ErrorKind::Unavailable,

@@ -56,6 +56,19 @@ fn retry_on_error<T>(result: Result<T>) -> crate::jobs::HandlerResult {
     result.map(|_| ()).map_err(|e| crate::jobs::JobFailure::Retryable(e.to_string()))
 }
 
+/// An import that cannot succeed (unreadable file, header not matching its template, missing template or supplier)
+/// fails for good; anything else (a database or the object store down) is retried.
+fn import_outcome<T>(result: Result<T>) -> crate::jobs::HandlerResult {
+    use crate::ErrorKind;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
+            Err(crate::jobs::JobFailure::Permanent(e.to_string()))
+        }
+        Err(e) => Err(crate::jobs::JobFailure::Retryable(e.to_string())),
+    }
+}
+
 /// The background work of a process, started by [`Sdk::start_background`].
 #[derive(Debug)]
 pub struct Background {
@@ -241,14 +254,20 @@ impl Sdk {
         crate::exports::ExportService::new(self.pool(Database::Exports).clone(), self.storage().clone())
     }
 
-    /// Import configurations and the files their sources take.
+    /// Import configurations, sources, mapping templates and the import engine.
     pub fn imports(&self) -> crate::imports::ImportService {
-        crate::imports::ImportService::new(
-            self.pool(Database::Imports).clone(),
-            self.storage().clone(),
-            self.jobs(),
-            self.suppliers(),
-        )
+        self.imports_on(self.jobs())
+    }
+
+    /// [`Sdk::imports`] over other job queues (another clock or retry schedule: tests, simulations).
+    pub fn imports_on(&self, jobs: crate::jobs::JobQueues) -> crate::imports::ImportService {
+        let catalog = crate::imports::CatalogAccess {
+            pool: self.pool(Database::Catalog).clone(),
+            suppliers: self.suppliers(),
+            categories: self.categories(),
+            cache: self.cache().clone(),
+        };
+        crate::imports::ImportService::new(self.pool(Database::Imports).clone(), self.storage().clone(), jobs, catalog)
     }
 
     /// The job tables of every domain behind one handle, on the system clock and the seed's retry schedule.
@@ -276,7 +295,7 @@ impl Sdk {
 
     /// The queues whose job kinds this version of the core can run. Workers do not claim from the others, so
     /// their jobs wait (visible as queued) for a worker that can run them rather than failing.
-    pub const RUNNABLE_QUEUES: [&'static str; 1] = ["catalog"];
+    pub const RUNNABLE_QUEUES: [&'static str; 2] = ["imports", "catalog"];
 
     fn ftp_source(&self) -> crate::imports::sources::FtpSource {
         crate::imports::sources::FtpSource::new(self.imports())
@@ -320,9 +339,9 @@ impl Sdk {
         Ok(Background { jobs, scheduler, folders })
     }
 
-    /// Workers for the core's job kinds (`reindex`, `poll_ftp`, `poll_email`, `run_import_schedules` and `clean_export_files` on the catalog queue
-    /// so far), named after `owner`, serving
-    /// `queues` (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
+    /// Workers for the core's job kinds — `import` on the imports queue; `reindex`, `poll_ftp`, `poll_email`,
+    /// `run_import_schedules` and `clean_export_files` on the catalog queue — named after `owner`, serving `queues`
+    /// (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
     pub fn job_runner(&self, owner: &str, queues: &[String]) -> Result<crate::jobs::JobRunner> {
         if let Some(unknown) = queues.iter().find(|q| !Self::RUNNABLE_QUEUES.contains(&q.as_str())) {
             return Err(crate::catalog::CatalogError::invalid(
@@ -352,6 +371,13 @@ impl Sdk {
             .handle("run_import_schedules", move |_job| {
                 let imports = imports.clone();
                 async move { retry_on_error(imports.run_due_schedules().await) }
+            })
+            .handle("import", {
+                let imports = self.imports();
+                move |job| {
+                    let imports = imports.clone();
+                    async move { import_outcome(imports.run_job(job.id, |_| {}).await) }
+                }
             })
             .handle("clean_export_files", move |_job| {
                 let exports = exports.clone();

@@ -36,6 +36,14 @@ pub struct StoredObject {
     pub last_modified: chrono::DateTime<chrono::Utc>,
 }
 
+/// A stored object readable as a local file ([`ObjectStorage::local_copy`]).
+#[derive(Debug)]
+pub struct LocalCopy {
+    /// Open for reading, at the start.
+    pub file: std::fs::File,
+    _temporary: Option<tempfile::TempPath>,
+}
+
 /// The configured object store. Cheap to clone.
 ///
 /// ```no_run
@@ -121,6 +129,64 @@ impl ObjectStorage {
         let path = Self::path(key)?;
         let found = self.store.get(&path).await.map_err(|e| self.failed(key, e))?;
         found.bytes().await.map_err(|e| self.failed(key, e))
+    }
+
+    /// Stores the file at `path` under `key`, streamed in parts (a large supplier file is never held in memory);
+    /// returns its size and SHA-256 (lowercase hex). The object appears whole or not at all.
+    pub async fn put_file(&self, key: &str, path: &Path) -> Result<(u64, String), StorageError> {
+        use sha2::{Digest, Sha256};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let location = Self::path(key)?;
+        let local = |e: std::io::Error| StorageError::Unavailable {
+            store: self.name.clone(),
+            message: format!("cannot read {}: {e}", path.display()),
+        };
+        let mut file = tokio::fs::File::open(path).await.map_err(local)?;
+        let mut writer = object_store::buffered::BufWriter::new(self.store.clone(), location);
+        let (mut size, mut hasher) = (0_u64, Sha256::new());
+        let mut buffer = vec![0_u8; 1 << 20];
+        loop {
+            let read = file.read(&mut buffer).await.map_err(local)?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&buffer[..read]);
+            size += read as u64;
+            if let Err(e) = writer.put(Bytes::copy_from_slice(&buffer[..read])).await {
+                let _ = writer.abort().await;
+                return Err(self.failed(key, e));
+            }
+        }
+        writer
+            .shutdown()
+            .await
+            .map_err(|e| StorageError::Unavailable { store: self.name.clone(), message: e.to_string() })?;
+        Ok((size, format!("{:x}", hasher.finalize())))
+    }
+
+    /// The object under `key` as a local file to read: the file itself in a local store, a temporary copy
+    /// (streamed to disk, removed when dropped) otherwise.
+    pub async fn local_copy(&self, key: &str) -> Result<LocalCopy, StorageError> {
+        use tokio::io::AsyncWriteExt;
+        let location = Self::path(key)?;
+        let found = self.store.get(&location).await.map_err(|e| self.failed(key, e))?;
+        match found.payload {
+            object_store::GetResultPayload::File(file, _) => Ok(LocalCopy { file, _temporary: None }),
+            object_store::GetResultPayload::Stream(mut stream) => {
+                let local = |e: std::io::Error| StorageError::Unavailable {
+                    store: self.name.clone(),
+                    message: format!("cannot write a temporary copy of {key}: {e}"),
+                };
+                let temporary = tempfile::NamedTempFile::new().map_err(local)?;
+                let mut out = tokio::fs::File::create(temporary.path()).await.map_err(local)?;
+                while let Some(chunk) = stream.try_next().await.map_err(|e| self.failed(key, e))? {
+                    out.write_all(&chunk).await.map_err(local)?;
+                }
+                out.flush().await.map_err(local)?;
+                let file = std::fs::File::open(temporary.path()).map_err(local)?;
+                Ok(LocalCopy { file, _temporary: Some(temporary.into_temp_path()) })
+            }
+        }
     }
 
     /// Size in bytes of the object under `key`.

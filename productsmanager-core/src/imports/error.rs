@@ -17,6 +17,9 @@ pub enum ImportError {
     /// A source (folder, FTP server, mailbox) could not be read.
     #[error("import source {config:?}: {reason}")]
     Source { config: String, reason: String },
+    /// The file cannot be imported: unreadable, or broken at the line and column named.
+    #[error(transparent)]
+    File(#[from] crate::imports::parse::ParseError),
     /// The file could not be stored.
     #[error(transparent)]
     Storage(#[from] StorageError),

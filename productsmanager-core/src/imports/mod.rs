@@ -1,8 +1,10 @@
-//! Imports: supplier files into the catalog. So far this holds what the job queue's sources need — import
-//! configurations (per supplier: where its files come from), the files taken (kept in the object store and
-//! remembered by a fingerprint, so a file is taken once however many processes watch), the import jobs they
-//! create, and the sources themselves ([`sources`]). Parsing, mapping and writing rows come with the import engine.
+//! Imports: supplier files into the catalog. Import configurations (per supplier: where its files come from and
+//! how they map), the files taken (kept in the object store and remembered by a fingerprint, so a file is taken
+//! once however many processes watch) and the sources themselves ([`sources`]); parsing ([`parse`]), mapping
+//! templates and presets ([`mapping`]) and the engine that loads rows into the catalog ([`ImportService::run_job`],
+//! [`ImportService::import_file`]).
 
+mod engine;
 mod error;
 pub mod mapping;
 mod model;
@@ -12,8 +14,12 @@ mod secrets;
 mod service;
 pub mod sources;
 
+pub use engine::{
+    ImportOptions, ImportProgress, ImportRow, ImportStatistics, ImportSummary, NewImport, RowDiff, RowError,
+};
 pub use error::ImportError;
 pub use model::{
-    Credentials, ImportConfig, ImportFile, ImportSchedule, NewImportConfig, ScheduleRun, SourceKind, TakenFile,
+    Credentials, ImportConfig, ImportFile, ImportJob, ImportSchedule, MappingTemplate, NewImportConfig,
+    NewMappingTemplate, ScheduleRun, SourceKind, TakenFile,
 };
-pub use service::ImportService;
+pub use service::{CatalogAccess, ImportService};

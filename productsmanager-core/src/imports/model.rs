@@ -72,7 +72,11 @@ pub struct ImportConfig {
     pub source_settings: serde_json::Value,
     /// Whether credentials are stored (they are never returned).
     pub has_credentials: bool,
-    /// Parsing options (encoding, delimiter, sheet…), for the import engine.
+    /// The mapping template its files import with…
+    pub mapping_template_id: Option<Uuid>,
+    /// …or the preset (neither: `native`).
+    pub preset: Option<String>,
+    /// [`ImportOptions`](super::ImportOptions) of its files.
     pub options: serde_json::Value,
     pub is_active: bool,
     pub last_polled_at: Option<DateTime<Utc>>,
@@ -91,6 +95,12 @@ pub struct NewImportConfig {
     pub source_settings: serde_json::Value,
     #[serde(default)]
     pub credentials: Option<Credentials>,
+    /// A stored mapping template (its id)…
+    #[serde(default)]
+    pub mapping_template_id: Option<Uuid>,
+    /// …or a preset.
+    #[serde(default)]
+    pub preset: Option<super::mapping::Preset>,
     #[serde(default)]
     pub options: serde_json::Value,
 }
@@ -151,6 +161,8 @@ pub(super) struct ConfigRow {
     pub source_kind: String,
     pub source_settings: Json<serde_json::Value>,
     pub credentials_encrypted: Option<Vec<u8>>,
+    pub mapping_template_id: Option<Uuid>,
+    pub preset: Option<String>,
     pub options: Json<serde_json::Value>,
     pub is_active: bool,
     pub last_polled_at: Option<DateTime<Utc>>,
@@ -167,11 +179,98 @@ impl ConfigRow {
             source_kind: SourceKind::parse(&self.source_kind).unwrap_or(SourceKind::Upload),
             source_settings: self.source_settings.0,
             has_credentials: self.credentials_encrypted.is_some(),
+            mapping_template_id: self.mapping_template_id,
+            preset: self.preset,
             options: self.options.0,
             is_active: self.is_active,
             last_polled_at: self.last_polled_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
+    }
+}
+
+/// An import job: what it imports, how far it got, what it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportJob {
+    pub id: Uuid,
+    pub state: crate::jobs::JobState,
+    pub supplier_id: Uuid,
+    pub import_config_id: Option<Uuid>,
+    pub file_id: Option<Uuid>,
+    pub mapping_template_id: Option<Uuid>,
+    pub preset: Option<String>,
+    pub dry_run: bool,
+    pub force: bool,
+    /// [`ImportOptions`](super::ImportOptions), as given.
+    pub options: serde_json::Value,
+    /// Counters, updated after each batch.
+    pub progress: super::ImportProgress,
+    /// Object-store key of the errors CSV, once finished with refused rows.
+    pub error_report_key: Option<String>,
+    pub summary: Option<super::ImportSummary>,
+    pub last_error: Option<String>,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A stored mapping template: one version of a named template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappingTemplate {
+    pub id: Uuid,
+    pub name: String,
+    /// 1 for the first; saving a template under an existing name adds the next version (jobs keep the version
+    /// they ran with).
+    pub version: i32,
+    pub description: String,
+    pub definition: super::mapping::Template,
+    /// The supplier it was written for, if any (any supplier may use it).
+    pub supplier_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A mapping template to save (a new version when the name exists).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMappingTemplate {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub definition: super::mapping::Template,
+    #[serde(default)]
+    pub supplier_id: Option<Uuid>,
+}
+
+/// A `mapping_templates` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(super) struct TemplateRow {
+    pub id: Uuid,
+    pub name: String,
+    pub version: i32,
+    pub description: String,
+    pub definition: Json<serde_json::Value>,
+    pub supplier_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TemplateRow {
+    pub(super) fn into_template(self) -> Result<MappingTemplate, super::ImportError> {
+        let definition = serde_json::from_value(self.definition.0).map_err(|e| {
+            super::ImportError::invalid(
+                "definition",
+                format!("stored template {} v{} is unreadable: {e}", self.name, self.version),
+            )
+        })?;
+        Ok(MappingTemplate {
+            id: self.id,
+            name: self.name,
+            version: self.version,
+            description: self.description,
+            definition,
+            supplier_id: self.supplier_id,
+            created_at: self.created_at,
+        })
     }
 }

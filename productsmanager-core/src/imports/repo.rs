@@ -4,15 +4,15 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::model::{ConfigRow, ImportFile, ImportSchedule};
+use super::model::{ConfigRow, ImportFile, ImportSchedule, TemplateRow};
 use crate::db::DbPool;
 use crate::jobs::JobRow;
 use crate::with_pool;
 
 macro_rules! config_columns {
     () => {
-        "id, name, supplier_id, source_kind, source_settings, credentials_encrypted, options, is_active, \
-         last_polled_at, created_at, updated_at"
+        "id, name, supplier_id, source_kind, source_settings, credentials_encrypted, mapping_template_id, preset, \
+         options, is_active, last_polled_at, created_at, updated_at"
     };
 }
 
@@ -25,7 +25,8 @@ macro_rules! file_columns {
 
 const INSERT_CONFIG: &str = concat!(
     "insert into import_configs (id, name, supplier_id, source_kind, source_settings, credentials_encrypted, options, \
-     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning ",
+     created_at, updated_at, mapping_template_id, preset) values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) \
+     returning ",
     config_columns!()
 );
 
@@ -50,12 +51,15 @@ const INSERT_FILE: &str = concat!(
 const FILE_BY_FINGERPRINT: &str =
     concat!("select ", file_columns!(), " from import_files where import_config_id = $1 and source_fingerprint = $2");
 
+const FILE_BY_ID: &str = concat!("select ", file_columns!(), " from import_files where id = $1");
+
 const FILES_OF_CONFIG: &str =
     concat!("select ", file_columns!(), " from import_files where import_config_id = $1 order by created_at, id");
 
 const INSERT_JOB: &str = "insert into import_jobs (id, queue, kind, state, priority, run_at, max_attempts, dedup_key, \
-     payload, import_config_id, supplier_id, file_id, created_at, updated_at) \
-     values ($1, 'imports', 'import', 'queued', 0, $2, 5, $3, '{}', $4, $5, $6, $2, $2) \
+     payload, import_config_id, supplier_id, file_id, created_at, updated_at, mapping_template_id, preset) \
+     select $1, 'imports', 'import', 'queued', 0, $2, 5, $3, c.options, $4, $5, $6, $2, $2, c.mapping_template_id, \
+     c.preset from import_configs c where c.id = $4 \
      returning id, queue, kind, state, priority, run_at, attempts, max_attempts, last_error, lease_owner, \
      lease_expires_at, payload, progress, created_at, updated_at, started_at, finished_at"; // = jobs' job_columns
 
@@ -67,6 +71,8 @@ pub(super) struct NewConfigRow<'a> {
     pub source_settings: &'a serde_json::Value,
     pub credentials: Option<Vec<u8>>,
     pub options: &'a serde_json::Value,
+    pub mapping_template_id: Option<Uuid>,
+    pub preset: Option<&'a str>,
     pub now: DateTime<Utc>,
 }
 
@@ -80,6 +86,8 @@ pub(super) async fn insert_config(pool: &DbPool, row: NewConfigRow<'_>) -> Resul
         .bind(row.credentials.clone())
         .bind(Json(row.options))
         .bind(row.now)
+        .bind(row.mapping_template_id)
+        .bind(row.preset)
         .fetch_one(p)
         .await)
 }
@@ -106,6 +114,10 @@ pub(super) async fn file_by_fingerprint(
     fingerprint: &str,
 ) -> Result<Option<ImportFile>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(FILE_BY_FINGERPRINT).bind(config).bind(fingerprint).fetch_optional(p).await)
+}
+
+pub(super) async fn file_by_id(pool: &DbPool, id: Uuid) -> Result<Option<ImportFile>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(FILE_BY_ID).bind(id).fetch_optional(p).await)
 }
 
 pub(super) async fn files_of_config(pool: &DbPool, config: Uuid) -> Result<Vec<ImportFile>, sqlx::Error> {
@@ -213,4 +225,81 @@ pub(super) async fn advance_schedule(
         .execute(p)
         .await
         .map(|d| d.rows_affected() == 1))
+}
+
+macro_rules! template_columns {
+    () => {
+        "id, name, version, description, definition, supplier_id, created_at"
+    };
+}
+
+/// The next version of a name, in one statement (two saves racing: one fails on `unique (name, version)`).
+const INSERT_TEMPLATE: &str = concat!(
+    "insert into mapping_templates (id, name, version, description, definition, supplier_id, created_at, updated_at) \
+     select $1, $2, coalesce(max(version), 0) + 1, $3, $4, $5, $6, $6 from mapping_templates where name = $2 \
+     returning ",
+    template_columns!()
+);
+
+const TEMPLATE_BY_ID: &str = concat!("select ", template_columns!(), " from mapping_templates where id = $1");
+
+const TEMPLATE_BY_NAME: &str = concat!(
+    "select ",
+    template_columns!(),
+    " from mapping_templates where name = $1 and ($2 is null or version = $2) order by version desc limit 1"
+);
+
+/// The latest version of each name.
+const LATEST_TEMPLATES: &str = concat!(
+    "select ",
+    template_columns!(),
+    " from mapping_templates t where version = (select max(version) from mapping_templates v where v.name = t.name) \
+     order by name"
+);
+
+const TEMPLATE_VERSIONS: &str =
+    concat!("select ", template_columns!(), " from mapping_templates where name = $1 order by version");
+
+const DELETE_TEMPLATE: &str = "delete from mapping_templates where id = $1";
+
+pub(super) async fn insert_template(
+    pool: &DbPool,
+    id: Uuid,
+    input: &super::NewMappingTemplate,
+    definition: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<TemplateRow, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(INSERT_TEMPLATE)
+        .bind(id)
+        .bind(input.name.trim())
+        .bind(&input.description)
+        .bind(Json(definition))
+        .bind(input.supplier_id)
+        .bind(now)
+        .fetch_one(p)
+        .await)
+}
+
+pub(super) async fn template_by_id(pool: &DbPool, id: Uuid) -> Result<Option<TemplateRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(TEMPLATE_BY_ID).bind(id).fetch_optional(p).await)
+}
+
+pub(super) async fn template_by_name(
+    pool: &DbPool,
+    name: &str,
+    version: Option<i32>,
+) -> Result<Option<TemplateRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(TEMPLATE_BY_NAME).bind(name).bind(version).fetch_optional(p).await)
+}
+
+pub(super) async fn latest_templates(pool: &DbPool) -> Result<Vec<TemplateRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(LATEST_TEMPLATES).fetch_all(p).await)
+}
+
+pub(super) async fn template_versions(pool: &DbPool, name: &str) -> Result<Vec<TemplateRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(TEMPLATE_VERSIONS).bind(name).fetch_all(p).await)
+}
+
+pub(super) async fn delete_template(pool: &DbPool, id: Uuid) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(DELETE_TEMPLATE).bind(id).execute(p).await.map(|r| r.rows_affected() == 1))
 }

@@ -7,16 +7,27 @@ use uuid::Uuid;
 use super::model::ConfigRow;
 use super::repo::{self, NewConfigRow};
 use super::{
-    Credentials, ImportConfig, ImportError, ImportFile, ImportSchedule, NewImportConfig, ScheduleRun, SourceKind,
-    TakenFile, secrets,
+    Credentials, ImportConfig, ImportError, ImportFile, ImportSchedule, MappingTemplate, NewImportConfig,
+    NewMappingTemplate, ScheduleRun, SourceKind, TakenFile, secrets,
 };
 use crate::Result;
-use crate::catalog::SupplierService;
+use crate::cache::TieredCache;
+use crate::catalog::{CategoryService, SupplierService};
 use crate::db::{Database, DbError, DbPool};
 use crate::jobs::{JobQueues, JobRow};
 use crate::storage::ObjectStorage;
 
-/// Import configurations and the files their sources take.
+/// What imports need of the catalog.
+#[derive(Debug, Clone)]
+pub struct CatalogAccess {
+    /// The catalog database.
+    pub pool: DbPool,
+    pub suppliers: SupplierService,
+    pub categories: CategoryService,
+    pub cache: TieredCache,
+}
+
+/// Import configurations, the files their sources take, mapping templates, and the import engine.
 ///
 /// ```no_run
 /// # async fn demo(sdk: &productsmanager_core::Sdk, supplier: uuid::Uuid) -> productsmanager_core::Result<()> {
@@ -28,16 +39,22 @@ use crate::storage::ObjectStorage;
 ///     source_kind: SourceKind::Folder,
 ///     source_settings: serde_json::json!({ "path": "/srv/drop/acme" }),
 ///     credentials: None,
+///     mapping_template_id: None,
+///     preset: None,
 ///     options: serde_json::json!({}),
 /// }).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct ImportService {
-    pool: DbPool,
-    storage: ObjectStorage,
-    jobs: JobQueues,
-    suppliers: SupplierService,
+    pub(in crate::imports) pool: DbPool,
+    pub(in crate::imports) storage: ObjectStorage,
+    pub(in crate::imports) jobs: JobQueues,
+    pub(in crate::imports) suppliers: SupplierService,
+    /// Where imports write: the catalog database, its categories and cache.
+    pub(in crate::imports) catalog: DbPool,
+    pub(in crate::imports) categories: CategoryService,
+    pub(in crate::imports) cache: TieredCache,
 }
 
 fn db_error(error: sqlx::Error) -> crate::Error {
@@ -45,9 +62,10 @@ fn db_error(error: sqlx::Error) -> crate::Error {
 }
 
 impl ImportService {
-    /// The service over the imports database `pool`, storing files in `storage`.
-    pub fn new(pool: DbPool, storage: ObjectStorage, jobs: JobQueues, suppliers: SupplierService) -> Self {
-        ImportService { pool, storage, jobs, suppliers }
+    /// The service over the imports database `pool`, storing files in `storage`, importing into the catalog.
+    pub fn new(pool: DbPool, storage: ObjectStorage, jobs: JobQueues, catalog: CatalogAccess) -> Self {
+        let CatalogAccess { pool: catalog, suppliers, categories, cache } = catalog;
+        ImportService { pool, storage, jobs, suppliers, catalog, categories, cache }
     }
 
     /// Creates an import configuration; its source settings are checked for its kind and its credentials sealed.
@@ -58,8 +76,18 @@ impl ImportService {
         }
         super::sources::check_settings(input.source_kind, &input.source_settings)?;
         self.suppliers.get(input.supplier_id).await?;
+        if input.mapping_template_id.is_some() && input.preset.is_some() {
+            return Err(ImportError::invalid("preset", "give a mapping template or a preset, not both").into());
+        }
+        if let Some(template) = input.mapping_template_id {
+            self.template(template)
+                .await
+                .map_err(|_| ImportError::invalid("mapping_template_id", format!("no mapping template {template}")))?;
+        }
         let credentials = input.credentials.as_ref().map(secrets::seal).transpose()?;
         let options = if input.options.is_null() { serde_json::json!({}) } else { input.options.clone() };
+        serde_json::from_value::<super::ImportOptions>(options.clone())
+            .map_err(|e| ImportError::invalid("options", e.to_string()))?;
         let row = NewConfigRow {
             id: Uuid::now_v7(),
             name,
@@ -68,6 +96,8 @@ impl ImportService {
             source_settings: &input.source_settings,
             credentials,
             options: &options,
+            mapping_template_id: input.mapping_template_id,
+            preset: input.preset.map(super::mapping::Preset::as_str),
             now: self.jobs.now(),
         };
         let stored = repo::insert_config(&self.pool, row).await.map_err(|e| match DbError::unique_violation(&e) {
@@ -105,6 +135,80 @@ impl ImportService {
     pub async fn active_configs(&self, kind: SourceKind) -> Result<Vec<ImportConfig>> {
         let rows = repo::active_configs_of_kind(&self.pool, kind.as_str()).await.map_err(db_error)?;
         Ok(rows.into_iter().map(ConfigRow::into_config).collect())
+    }
+
+    /// A stored file by id.
+    pub async fn file(&self, id: Uuid) -> Result<ImportFile> {
+        repo::file_by_id(&self.pool, id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| ImportError::NotFound { entity: "import file", id: id.to_string() }.into())
+    }
+
+    /// Saves a mapping template: version 1 of a new name, the next version of an existing one. The definition
+    /// is checked first (transforms compile, each single field fed once, the supplier SKU mapped).
+    pub async fn save_template(&self, input: NewMappingTemplate) -> Result<MappingTemplate> {
+        if input.name.trim().is_empty() {
+            return Err(ImportError::invalid("name", "must not be empty").into());
+        }
+        input.definition.check().map_err(|e| match e {
+            ImportError::Invalid { field, reason } => {
+                ImportError::Invalid { field: format!("definition.{field}"), reason }
+            }
+            other => other,
+        })?;
+        if let Some(supplier) = input.supplier_id {
+            self.suppliers.get(supplier).await?;
+        }
+        let definition =
+            serde_json::to_value(&input.definition).map_err(|e| ImportError::invalid("definition", e.to_string()))?;
+        let stored = repo::insert_template(&self.pool, Uuid::now_v7(), &input, &definition, self.jobs.now())
+            .await
+            .map_err(|e| match DbError::unique_violation(&e) {
+                Some(_) => crate::Error::from(ImportError::Duplicate { field: "name", value: input.name.clone() }),
+                None => db_error(e),
+            })?;
+        Ok(stored.into_template()?)
+    }
+
+    /// A mapping template (one version) by id.
+    pub async fn template(&self, id: Uuid) -> Result<MappingTemplate> {
+        let row = repo::template_by_id(&self.pool, id).await.map_err(db_error)?;
+        let row = row.ok_or_else(|| ImportError::NotFound { entity: "mapping template", id: id.to_string() })?;
+        Ok(row.into_template()?)
+    }
+
+    /// A mapping template by name: the given version, else the latest.
+    pub async fn template_named(&self, name: &str, version: Option<i32>) -> Result<MappingTemplate> {
+        let row = repo::template_by_name(&self.pool, name.trim(), version).await.map_err(db_error)?;
+        let shown = match version {
+            Some(v) => format!("{name} v{v}"),
+            None => name.to_string(),
+        };
+        let row = row.ok_or(ImportError::NotFound { entity: "mapping template", id: shown })?;
+        Ok(row.into_template()?)
+    }
+
+    /// The latest version of every mapping template, by name.
+    pub async fn templates(&self) -> Result<Vec<MappingTemplate>> {
+        let rows = repo::latest_templates(&self.pool).await.map_err(db_error)?;
+        Ok(rows.into_iter().map(|r| r.into_template()).collect::<Result<_, _>>()?)
+    }
+
+    /// Every version of a mapping template, oldest first.
+    pub async fn template_versions(&self, name: &str) -> Result<Vec<MappingTemplate>> {
+        let rows = repo::template_versions(&self.pool, name.trim()).await.map_err(db_error)?;
+        Ok(rows.into_iter().map(|r| r.into_template()).collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes one version of a mapping template (jobs and configurations that used it keep their history; a
+    /// configuration using it falls back to the `native` preset).
+    pub async fn delete_template(&self, id: Uuid) -> Result<()> {
+        if repo::delete_template(&self.pool, id).await.map_err(db_error)? {
+            Ok(())
+        } else {
+            Err(ImportError::NotFound { entity: "mapping template", id: id.to_string() }.into())
+        }
     }
 
     /// Files a configuration took, oldest first.
@@ -256,7 +360,7 @@ fn next_tick(cron: &croner::Cron, now: chrono::DateTime<chrono::Utc>) -> Result<
 }
 
 /// A file name safe as the last segment of a storage key.
-fn storage_name(name: &str) -> String {
+pub(in crate::imports) fn storage_name(name: &str) -> String {
     let cleaned: String =
         name.chars().map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
     if cleaned.trim_matches('.').is_empty() { "file".to_string() } else { cleaned }

@@ -36,6 +36,8 @@ async fn folder_source_takes_complete_files_once(backend: Backend) {
         source_kind: SourceKind::Folder,
         source_settings: settings,
         credentials: None,
+        mapping_template_id: None,
+        preset: None,
         options: serde_json::json!({}),
     };
 
@@ -106,6 +108,8 @@ fn ftp_config(supplier_id: uuid::Uuid, name: &str, settings: serde_json::Value) 
         source_kind: SourceKind::Ftp,
         source_settings: settings,
         credentials: Some(Credentials { username: "anonymous".into(), password: "pm@example.invalid".into() }),
+        mapping_template_id: None,
+        preset: None,
         options: serde_json::json!({}),
     }
 }
@@ -196,6 +200,8 @@ async fn ftp_source_takes_new_files_once(backend: Backend) {
     // A login the server refuses: the error names the configuration; the other configurations still ran.
     let wrong = NewImportConfig {
         credentials: Some(Credentials { username: "mallory".into(), password: "guess".into() }),
+        mapping_template_id: None,
+        preset: None,
         ..ftp_config(supplier.id, "ftp wrong login", settings("/outgoing", serde_json::json!({})))
     };
     imports.create_config(wrong).await.unwrap();
@@ -267,6 +273,8 @@ async fn email_source_takes_matching_attachments_once(backend: Backend) {
         source_kind: SourceKind::Email,
         source_settings: settings.clone(),
         credentials: Some(Credentials { username: "imports@pim.test".into(), password: password.into() }),
+        mapping_template_id: None,
+        preset: None,
         options: serde_json::json!({}),
     };
     let multi_line = NewImportConfig {
@@ -302,7 +310,6 @@ both_backends!(email_source_takes_matching_attachments_once);
 /// An FTP configuration with a cron schedule: polled once its tick comes, once per tick however many processes
 /// check, and once (not once per tick) after ticks were missed.
 async fn import_schedules_poll_their_source_once_per_tick(backend: Backend) {
-    use productsmanager_core::db::Database;
     use productsmanager_core::imports::ImportService;
     use productsmanager_core::jobs::{Clock, RetryPolicy};
     let test = "import_schedules";
@@ -310,13 +317,8 @@ async fn import_schedules_poll_their_source_once_per_tick(backend: Backend) {
     let Some(server) = super::servers::FtpServer::start(env.folder(), test) else { return };
     let (first_sdk, second_sdk) = (env.sdk().await, env.sdk().await);
     let clock = super::jobs::TestClock::new();
-    let service = |sdk: &productsmanager_core::Sdk| {
-        ImportService::new(
-            sdk.pool(Database::Imports).clone(),
-            sdk.storage().clone(),
-            sdk.jobs_with(clock.clone(), RetryPolicy::default()),
-            sdk.suppliers(),
-        )
+    let service = |sdk: &productsmanager_core::Sdk| -> ImportService {
+        sdk.imports_on(sdk.jobs_with(clock.clone(), RetryPolicy::default()))
     };
     let (first, second) = (service(&first_sdk), service(&second_sdk));
     let new_supplier = NewSupplier { code: "SCHED".into(), name: "Scheduled".into(), ..Default::default() };

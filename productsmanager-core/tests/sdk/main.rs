@@ -9,6 +9,7 @@ mod categories;
 mod commerce;
 mod databases;
 mod import_sources;
+mod imports;
 mod job_processes;
 mod job_tables;
 mod jobs;

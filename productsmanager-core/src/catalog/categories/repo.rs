@@ -30,6 +30,9 @@ const INSERT: &str = "insert into categories (id, taxonomy_id, parent_id, name, 
 const BY_ID: &str = "select id, taxonomy_id, parent_id, name, slug, external_id, path, depth, position, \
      created_at, updated_at from categories where id = $1";
 
+const CHILD_BY_SLUG: &str = "select id, taxonomy_id, parent_id, name, slug, external_id, path, depth, position, \
+     created_at, updated_at from categories where taxonomy_id = $1 and parent_id is not distinct from $2 and slug = $3";
+
 const OF_TAXONOMY: &str = "select id, taxonomy_id, parent_id, name, slug, external_id, path, depth, position, \
      created_at, updated_at from categories where taxonomy_id = $1 order by depth, position, name, id";
 
@@ -117,6 +120,20 @@ pub(super) async fn insert(pool: &DbPool, c: &Category) -> Result<(), sqlx::Erro
 
 pub(super) async fn by_id(pool: &DbPool, id: Uuid) -> Result<Option<Category>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(BY_ID).bind(id).fetch_optional(p).await)
+}
+
+pub(super) async fn child_by_slug(
+    pool: &DbPool,
+    taxonomy_id: Uuid,
+    parent_id: Option<Uuid>,
+    slug: &str,
+) -> Result<Option<Category>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(CHILD_BY_SLUG)
+        .bind(taxonomy_id)
+        .bind(parent_id)
+        .bind(slug)
+        .fetch_optional(p)
+        .await)
 }
 
 pub(super) async fn of_taxonomy(pool: &DbPool, taxonomy_id: Uuid) -> Result<Vec<Category>, sqlx::Error> {

@@ -143,6 +143,45 @@ impl CategoryService {
         duplicate_or_db(error, ENTITY, &[("slug", &category.slug), ("external_id", &external)])
     }
 
+    /// The category at the end of `names` (a path from a root, e.g. `["Home", "Garden"]`) in the default taxonomy,
+    /// each level found by its slug under its parent and created when missing (imports name categories this way).
+    /// Safe against a concurrent creation of the same level.
+    pub async fn ensure_path(&self, names: &[String]) -> Result<Uuid> {
+        let taxonomy = self.taxonomy(None).await?;
+        let mut parent: Option<Uuid> = None;
+        for name in names {
+            let slug = slug_or_from("category", None, name)?;
+            let found = repo::child_by_slug(&self.pool, taxonomy.id, parent, &slug).await.map_err(db_error)?;
+            let id = match found {
+                Some(category) => category.id,
+                None => {
+                    let input = NewCategory {
+                        name: name.clone(),
+                        slug: Some(slug.clone()),
+                        parent_id: parent,
+                        taxonomy: None,
+                        external_id: None,
+                        position: None,
+                    };
+                    match self.create(input).await {
+                        Ok(category) => category.id,
+                        // Created meanwhile by another import.
+                        Err(crate::Error::Catalog(CatalogError::Duplicate { .. })) => {
+                            repo::child_by_slug(&self.pool, taxonomy.id, parent, &slug)
+                                .await
+                                .map_err(db_error)?
+                                .ok_or_else(|| CatalogError::not_found(ENTITY, &slug))?
+                                .id
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            parent = Some(id);
+        }
+        parent.ok_or_else(|| CatalogError::invalid("category", "an empty path").into())
+    }
+
     /// The category with this id.
     pub async fn get(&self, id: Uuid) -> Result<Category> {
         found(ENTITY, id, repo::by_id(&self.pool, id).await.map_err(db_error)?)

@@ -1,6 +1,10 @@
-//! Mapping templates: how a supplier's columns become our fields. So far the transforms applied to a column's value
-//! ([`Transform`]); the templates and presets that use them come with the rest of the import engine.
+//! Mapping templates: how a supplier's columns become our fields ([`Template`], stored as JSON and versioned), the
+//! transforms applied to a column's value ([`Transform`]) and the built-in [`Preset`]s.
 
+mod presets;
+mod template;
 mod transform;
 
+pub use presets::Preset;
+pub use template::{Cell, CellError, ColumnMapping, MappedRow, Mapper, Target, Template, UnmappedColumns};
 pub use transform::{CompiledTransforms, Transform};

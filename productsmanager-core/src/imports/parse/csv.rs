@@ -29,6 +29,17 @@ pub enum TextEncoding {
     Iso8859_15,
 }
 
+impl TextEncoding {
+    /// The usual name: `UTF-8`, `Windows-1252`, `ISO-8859-15`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Windows1252 => "Windows-1252",
+            TextEncoding::Iso8859_15 => "ISO-8859-15",
+        }
+    }
+}
+
 /// What the caller knows about the file; sniffed when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,6 +152,92 @@ fn sniff_delimiter(sample: &[u8]) -> Option<char> {
     best.map(|(_, _, delimiter)| delimiter as char)
 }
 
+type Records<R> = ::csv::Reader<LineLimit<std::io::Chain<Cursor<Vec<u8>>, R>>>;
+
+/// Sniffs the start of `input` and sets a csv reader on the whole stream (sample included).
+fn reader<R: Read>(file: &str, mut input: R, options: &CsvOptions) -> Result<(Sniffed, Records<R>), ParseError> {
+    let mut sample = Vec::with_capacity(SAMPLE_BYTES);
+    (&mut input).take(SAMPLE_BYTES as u64).read_to_end(&mut sample).map_err(|e| ParseError {
+        file: file.to_string(),
+        line: None,
+        column: None,
+        reason: format!("cannot read: {e}"),
+    })?;
+    let sniffed = sniff(file, &sample, options)?;
+    if sniffed.bom {
+        sample.drain(..3);
+    }
+    // Records end at `\n` only, the `\r` of CRLF files being cut from the last field: with the default
+    // (`\r`, `\n` or both) the csv crate numbers the lines of CRLF files one short.
+    let reader = ReaderBuilder::new()
+        .delimiter(sniffed.delimiter as u8)
+        .terminator(::csv::Terminator::Any(b'\n'))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(LineLimit {
+            inner: Cursor::new(sample).chain(input),
+            max: options.max_line_bytes.max(1),
+            line: 1,
+            length: 0,
+        });
+    Ok((sniffed, reader))
+}
+
+/// Reads a whole file once without decoding it, before any of it is imported: how many records follow the header,
+/// or what makes the file unreadable (a line over the limit, a quote never closed), with its line and column.
+///
+/// ```
+/// use productsmanager_core::imports::parse::{CsvOptions, scan};
+///
+/// assert_eq!(scan("ok.csv", "sku;title\nA1;Pot\n\nA2;Pan\n".as_bytes(), &CsvOptions::default()), Ok(2));
+/// let broken = scan("broken.csv", "sku;title\nA1;\"Pot\nA2;Pan\nA3;Lid\n".as_bytes(), &CsvOptions::default());
+/// assert_eq!(broken.unwrap_err().to_string(), "broken.csv, line 2, column 2: a quote opened here is never closed");
+/// ```
+pub fn scan<R: Read>(file: &str, input: R, options: &CsvOptions) -> Result<u64, ParseError> {
+    let (_, mut reader) = reader(file, input, options)?;
+    let failure = |line: Option<u64>, column: Option<usize>, reason: String| ParseError {
+        file: file.to_string(),
+        line,
+        column,
+        reason,
+    };
+    let mut record = ByteRecord::new();
+    let mut columns = None;
+    let mut records = 0_u64;
+    // (line, fields, first field holding a newline, whether that field ends with one)
+    let mut last: Option<(u64, usize, Option<usize>, bool)> = None;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) if record.len() == 1 && matches!(&record[0], b"" | b"\r") => continue,
+            Ok(true) => {
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let multiline = record.iter().position(|field| field.contains(&b'\n'));
+                let open_ended = multiline.is_some_and(|i| record[i].ends_with(b"\n"));
+                last = Some((line, record.len(), multiline, open_ended));
+                match columns {
+                    None => columns = Some(record.len()),
+                    Some(_) => records += 1,
+                }
+            }
+            Err(e) if matches!(e.kind(), ::csv::ErrorKind::Io(_)) => return Err(failure(None, None, e.to_string())),
+            Err(e) => return Err(failure(e.position().map(|p| p.line()), None, e.to_string())),
+        }
+    }
+    if columns.is_none() {
+        return Err(failure(None, None, "the file is empty".into()));
+    }
+    // A quote never closed swallows the rest of the file into one field of the last record: that field then
+    // runs to the end of the file (ending with its last line break), or the record has fewer fields than the
+    // header. A closed quoted field with line breaks in a complete last row shows neither.
+    if let (Some(columns), Some((line, fields, Some(field), open_ended))) = (columns, last)
+        && (fields < columns || open_ended)
+    {
+        return Err(failure(Some(line), Some(field + 1), "a quote opened here is never closed".into()));
+    }
+    Ok(records)
+}
+
 /// One data row: its line and its fields, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -178,35 +275,14 @@ impl<R: Read> std::fmt::Debug for CsvRows<R> {
 
 impl<R: Read> CsvRows<R> {
     /// Sniffs the file and reads its header. Refuses an empty file, a header with an empty or repeated name.
-    pub fn open(file: &str, mut input: R, options: &CsvOptions) -> Result<Self, ParseError> {
+    pub fn open(file: &str, input: R, options: &CsvOptions) -> Result<Self, ParseError> {
         let failure = |line: Option<u64>, column: Option<usize>, reason: String| ParseError {
             file: file.to_string(),
             line,
             column,
             reason,
         };
-        let mut sample = Vec::with_capacity(SAMPLE_BYTES);
-        (&mut input)
-            .take(SAMPLE_BYTES as u64)
-            .read_to_end(&mut sample)
-            .map_err(|e| failure(None, None, format!("cannot read: {e}")))?;
-        let sniffed = sniff(file, &sample, options)?;
-        if sniffed.bom {
-            sample.drain(..3);
-        }
-        // Records end at `\n` only, the `\r` of CRLF files being cut from the last field: with the default
-        // (`\r`, `\n` or both) the csv crate numbers the lines of CRLF files one short.
-        let mut reader = ReaderBuilder::new()
-            .delimiter(sniffed.delimiter as u8)
-            .terminator(::csv::Terminator::Any(b'\n'))
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(LineLimit {
-                inner: Cursor::new(sample).chain(input),
-                max: options.max_line_bytes.max(1),
-                line: 1,
-                length: 0,
-            });
+        let (sniffed, mut reader) = reader(file, input, options)?;
         let mut header = ByteRecord::new();
         match reader.read_byte_record(&mut header) {
             Ok(true) => {}

@@ -4,7 +4,7 @@
 mod csv;
 mod sheet;
 
-pub use self::csv::{CsvOptions, CsvRows, Row, Sniffed, TextEncoding, sniff};
+pub use self::csv::{CsvOptions, CsvRows, Row, Sniffed, TextEncoding, scan, sniff};
 pub use self::sheet::{SheetOptions, SheetRows};
 
 /// Why a file (or one of its rows) cannot be read; names the file, and the line and column when there is one.

@@ -139,6 +139,11 @@ impl SheetRows {
         &self.headers
     }
 
+    /// How many non-empty rows follow the header and are still to give.
+    pub fn remaining(&self) -> usize {
+        self.rows.len()
+    }
+
     /// The sheet read.
     pub fn sheet(&self) -> &str {
         &self.sheet

@@ -1,0 +1,25 @@
+-- What the import engine writes besides products and offers.
+
+-- The checkpoint of a running import (imports.import_jobs.id): written in the same transaction as each batch of
+-- rows, so a resumed import starts exactly after the last batch that reached the catalog, with exact counters.
+create table import_progress (
+    job_id uuid primary key,
+    line bigint not null check (line >= 0), -- last physical line of the last committed batch
+    rows_read bigint not null default 0,
+    rows_created bigint not null default 0,
+    rows_updated bigint not null default 0,
+    rows_unchanged bigint not null default 0,
+    rows_invalid bigint not null default 0,
+    updated_at timestamptz not null default now()
+);
+
+-- Image URLs found in supplier files, in the file's order; the media service downloads them.
+create table product_images (
+    id uuid primary key,
+    product_id uuid not null references products (id) on delete cascade,
+    url text not null,
+    position integer not null default 0,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    unique (product_id, url)
+);

@@ -1,0 +1,503 @@
+//! The import engine's SQL on the catalog database: lookups of a batch's offers and products, and the batch's
+//! writes in one transaction.
+//!
+//! Both backends write with multi-row statements (`insert … values (…), (…) on conflict …`), chunked under the
+//! bind-parameter limits. The statements are shared; where the dialects differ it is marked `// dialect:`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::db::DbPool;
+use crate::with_pool;
+
+/// Rows per multi-row statement: under SQLite's 32,766 and PostgreSQL's 65,535 bind parameters at 16 columns.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// An offer as stored: (id, product id, row hash).
+pub(crate) type StoredOffer = (Uuid, Uuid, Option<Vec<u8>>);
+
+/// `select <columns> from <table> where <filter> in (<keys>)`, chunked, into a map.
+macro_rules! lookup {
+    ($pool:expr, $prefix:expr, $keys:expr, $row:ty, $key_of:expr) => {{
+        let mut found = HashMap::new();
+        for chunk in $keys.chunks(ROWS_PER_STATEMENT) {
+            if chunk.is_empty() {
+                continue;
+            }
+            let rows: Vec<$row> = with_pool!($pool, |p| {
+                let mut sql = QueryBuilder::new($prefix);
+                let mut list = sql.separated(", ");
+                for key in chunk {
+                    list.push_bind(key.clone());
+                }
+                sql.push(")");
+                sql.build_query_as().fetch_all(p).await
+            })?;
+            for row in rows {
+                let (key, value) = $key_of(row);
+                found.insert(key, value);
+            }
+        }
+        found
+    }};
+}
+
+/// The offers of `supplier` with these supplier SKUs.
+pub(crate) async fn offers_by_sku(
+    pool: &DbPool,
+    supplier: Uuid,
+    skus: &[String],
+) -> Result<HashMap<String, StoredOffer>, sqlx::Error> {
+    let mut found = HashMap::new();
+    for chunk in skus.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(String, Uuid, Uuid, Option<Vec<u8>>)> = with_pool!(pool, |p| {
+            let mut sql = QueryBuilder::new(
+                "select supplier_sku, id, product_id, row_hash from supplier_products where supplier_id = ",
+            );
+            sql.push_bind(supplier).push(" and supplier_sku in (");
+            let mut list = sql.separated(", ");
+            for sku in chunk {
+                list.push_bind(sku.clone());
+            }
+            sql.push(")");
+            sql.build_query_as().fetch_all(p).await
+        })?;
+        found.extend(rows.into_iter().map(|(sku, id, product, hash)| (sku, (id, product, hash))));
+    }
+    Ok(found)
+}
+
+/// Live products by GTIN-14.
+pub(crate) async fn products_by_gtin(pool: &DbPool, gtins: &[String]) -> Result<HashMap<String, Uuid>, sqlx::Error> {
+    Ok(lookup!(
+        pool,
+        "select gtin, id from products where deleted_at is null and gtin in (",
+        gtins,
+        (String, Uuid),
+        |row: (String, Uuid)| row
+    ))
+}
+
+/// Live products by our SKU.
+pub(crate) async fn products_by_sku(pool: &DbPool, skus: &[String]) -> Result<HashMap<String, Uuid>, sqlx::Error> {
+    Ok(lookup!(
+        pool,
+        "select sku, id from products where deleted_at is null and sku in (",
+        skus,
+        (String, Uuid),
+        |row: (String, Uuid)| row
+    ))
+}
+
+/// Brands by lower-case name.
+pub(crate) async fn brands_by_name(pool: &DbPool, names: &[String]) -> Result<HashMap<String, Uuid>, sqlx::Error> {
+    Ok(lookup!(pool, "select lower(name), id from brands where lower(name) in (", names, (String, Uuid), |row: (
+        String,
+        Uuid
+    )| row))
+}
+
+/// Creates brands (id, name, slug) that do not exist yet (by name or slug); existing ones are left alone.
+pub(crate) async fn insert_brands(
+    pool: &DbPool,
+    brands: &[(Uuid, String, String)],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for chunk in brands.chunks(ROWS_PER_STATEMENT) {
+        with_pool!(pool, |p| {
+            let mut sql = QueryBuilder::new("insert into brands (id, name, slug, created_at, updated_at) ");
+            sql.push_values(chunk, |mut row, (id, name, slug)| {
+                row.push_bind(*id).push_bind(name.clone()).push_bind(slug.clone()).push_bind(now).push_bind(now);
+            });
+            sql.push(" on conflict do nothing");
+            sql.build().execute(p).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// A product to create.
+#[derive(Debug, Clone)]
+pub(crate) struct NewProductRow {
+    pub id: Uuid,
+    pub gtin: Option<String>,
+    pub sku: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub brand_id: Option<Uuid>,
+    pub status: &'static str,
+}
+
+/// What a row changes on an existing product: each `None` keeps the stored value.
+#[derive(Debug, Clone)]
+pub(crate) struct ProductUpdate {
+    pub id: Uuid,
+    pub gtin: Option<String>,
+    pub sku: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub brand_id: Option<Uuid>,
+    pub status: Option<&'static str>,
+}
+
+/// An offer to write (created or replaced by its supplier SKU).
+#[derive(Debug, Clone)]
+pub(crate) struct OfferWrite {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub supplier_sku: String,
+    pub cost_minor: Option<i64>,
+    pub currency: Option<&'static str>,
+    pub stock: Option<i64>,
+    pub lead_time_days: Option<i32>,
+    pub row_hash: Vec<u8>,
+}
+
+/// The checkpoint written with a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct Checkpoint {
+    pub line: i64,
+    pub rows_read: i64,
+    pub rows_created: i64,
+    pub rows_updated: i64,
+    pub rows_unchanged: i64,
+    pub rows_invalid: i64,
+}
+
+/// Everything one batch writes to the catalog.
+#[derive(Debug, Default)]
+pub(crate) struct BatchWrites {
+    pub new_products: Vec<NewProductRow>,
+    pub product_updates: Vec<ProductUpdate>,
+    pub offers: Vec<OfferWrite>,
+    /// (product, type, currency, minor units)
+    pub prices: Vec<(Uuid, &'static str, &'static str, i64)>,
+    /// (product, name, value, position)
+    pub attributes: Vec<(Uuid, String, String, i32)>,
+    /// (product, category, position)
+    pub category_links: Vec<(Uuid, Uuid, i32)>,
+    /// (product, url, position)
+    pub images: Vec<(Uuid, String, i32)>,
+    /// (parent product, variant product, options)
+    pub variants: Vec<(Uuid, Uuid, serde_json::Value)>,
+    /// Unchanged offers seen by this import (kept available when missing offers are marked unavailable).
+    pub seen_offers: Vec<Uuid>,
+    /// Products whose search document changes.
+    pub touched_products: Vec<Uuid>,
+}
+
+// dialect: the search documents (see catalog::products::search) are rewritten for the batch's products.
+const SQLITE_REFRESH_DOCS: &str = "insert into product_search_docs (product_id, brand_id, title, description, brand, \
+     identifiers) select p.id, p.brand_id, p.title, p.description, b.name, concat_ws(' ', p.sku, p.gtin, \
+     substr(p.gtin, 2), substr(p.gtin, 3), p.asin, (select group_concat(o.supplier_sku, ' ') from supplier_products o \
+     where o.product_id = p.id)) from products p left join brands b on b.id = p.brand_id \
+     where p.deleted_at is null and p.id in (";
+const SQLITE_REFRESH_DOCS_END: &str = ") on conflict (product_id) do update set brand_id = excluded.brand_id, \
+     title = excluded.title, description = excluded.description, brand = excluded.brand, \
+     identifiers = excluded.identifiers";
+const POSTGRES_REFRESH_DOCS: &str = "insert into product_search (product_id, brand_id, title, description, brand, \
+     identifiers) select p.id, p.brand_id, p.title, p.description, b.name, concat_ws(' ', p.sku, p.gtin, \
+     substr(p.gtin, 2), substr(p.gtin, 3), p.asin, (select string_agg(o.supplier_sku, ' ') from supplier_products o \
+     where o.product_id = p.id)) from products p left join brands b on b.id = p.brand_id \
+     where p.deleted_at is null and p.id in (";
+const POSTGRES_REFRESH_DOCS_END: &str = ") on conflict (product_id) do update set brand_id = excluded.brand_id, \
+     title = excluded.title, description = excluded.description, brand = excluded.brand, \
+     identifiers = excluded.identifiers";
+
+const UPSERT_CHECKPOINT: &str = "insert into import_progress (job_id, line, rows_read, rows_created, rows_updated, \
+     rows_unchanged, rows_invalid, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (job_id) do update \
+     set line = excluded.line, rows_read = excluded.rows_read, rows_created = excluded.rows_created, \
+     rows_updated = excluded.rows_updated, rows_unchanged = excluded.rows_unchanged, \
+     rows_invalid = excluded.rows_invalid, updated_at = excluded.updated_at";
+
+const CHECKPOINT_OF_JOB: &str = "select line, rows_read, rows_created, rows_updated, rows_unchanged, rows_invalid \
+     from import_progress where job_id = $1";
+
+const MARK_MISSING_UNAVAILABLE: &str = "update supplier_products set is_available = false, updated_at = $3 \
+     where supplier_id = $1 and is_available and (last_import_job_id is null or last_import_job_id <> $2)";
+
+/// The checkpoint of a job, when a batch of it was committed.
+pub(crate) async fn checkpoint(pool: &DbPool, job: Uuid) -> Result<Option<Checkpoint>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(CHECKPOINT_OF_JOB).bind(job).fetch_optional(p).await)
+}
+
+/// Marks the supplier's offers this job did not see as unavailable; returns how many.
+pub(crate) async fn mark_missing_unavailable(
+    pool: &DbPool,
+    supplier: Uuid,
+    job: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(MARK_MISSING_UNAVAILABLE)
+        .bind(supplier)
+        .bind(job)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
+/// Writes a batch and its checkpoint in one transaction.
+pub(crate) async fn write_batch(
+    pool: &DbPool,
+    supplier: Uuid,
+    job: Uuid,
+    writes: &BatchWrites,
+    checkpoint: Checkpoint,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    macro_rules! chunked {
+        ($tx:expr, $items:expr, $head:expr, $tail:expr, |$row:ident, $item:pat_param| $push:expr) => {
+            for chunk in $items.chunks(ROWS_PER_STATEMENT) {
+                if chunk.is_empty() {
+                    continue;
+                }
+                let mut sql = QueryBuilder::new($head);
+                sql.push_values(chunk, |mut $row, $item| {
+                    $push;
+                });
+                sql.push($tail);
+                sql.build().execute(&mut *$tx).await?;
+            }
+        };
+    }
+    macro_rules! body {
+        ($p:ident, $refresh:expr, $refresh_end:expr) => {{
+            let mut tx = $p.begin().await?;
+            chunked!(
+                tx,
+                writes.new_products,
+                "insert into products (id, gtin, sku, title, description, brand_id, status, version, created_at, \
+                 updated_at) ",
+                "",
+                |row, product| {
+                    row.push_bind(product.id)
+                        .push_bind(product.gtin.clone())
+                        .push_bind(product.sku.clone())
+                        .push_bind(product.title.clone())
+                        .push_bind(product.description.clone())
+                        .push_bind(product.brand_id)
+                        .push_bind(product.status)
+                        .push_bind(1_i32)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            for chunk in writes.product_updates.chunks(ROWS_PER_STATEMENT) {
+                let mut sql = QueryBuilder::new("with v (id, gtin, sku, title, description, brand_id, status) as (");
+                sql.push_values(chunk, |mut row, update| {
+                    row.push_bind(update.id)
+                        .push_bind(update.gtin.clone())
+                        .push_bind(update.sku.clone())
+                        .push_bind(update.title.clone())
+                        .push_bind(update.description.clone())
+                        .push_bind(update.brand_id)
+                        .push_bind(update.status);
+                });
+                sql.push(
+                    ") update products set gtin = coalesce(v.gtin, products.gtin), sku = coalesce(v.sku, products.sku), \
+                     title = coalesce(v.title, products.title), \
+                     description = coalesce(v.description, products.description), \
+                     brand_id = coalesce(v.brand_id, products.brand_id), status = coalesce(v.status, products.status), \
+                     version = products.version + 1, updated_at = ",
+                );
+                sql.push_bind(now).push(" from v where products.id = v.id");
+                sql.build().execute(&mut *tx).await?;
+            }
+            chunked!(
+                tx,
+                writes.offers,
+                "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, \
+                 stock, lead_time_days, is_available, last_seen_at, row_hash, last_import_job_id, created_at, \
+                 updated_at) ",
+                " on conflict (supplier_id, supplier_sku) do update set product_id = excluded.product_id, \
+                 cost_minor = coalesce(excluded.cost_minor, supplier_products.cost_minor), \
+                 currency = case when excluded.cost_minor is null then supplier_products.currency \
+                 else excluded.currency end, stock = coalesce(excluded.stock, supplier_products.stock), \
+                 lead_time_days = coalesce(excluded.lead_time_days, supplier_products.lead_time_days), \
+                 is_available = excluded.is_available, last_seen_at = excluded.last_seen_at, \
+                 row_hash = excluded.row_hash, last_import_job_id = excluded.last_import_job_id, \
+                 updated_at = excluded.updated_at",
+                |row, offer| {
+                    row.push_bind(offer.id)
+                        .push_bind(offer.product_id)
+                        .push_bind(supplier)
+                        .push_bind(offer.supplier_sku.clone())
+                        .push_bind(offer.cost_minor)
+                        .push_bind(offer.currency)
+                        .push_bind(offer.stock)
+                        .push_bind(offer.lead_time_days)
+                        .push_bind(true)
+                        .push_bind(now)
+                        .push_bind(offer.row_hash.clone())
+                        .push_bind(job)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                tx,
+                writes.prices,
+                "insert into product_prices (id, product_id, price_type, amount_minor, currency, created_at, \
+                 updated_at) ",
+                " on conflict (product_id, price_type, currency) where valid_from is null and valid_to is null \
+                 do update set amount_minor = excluded.amount_minor, updated_at = excluded.updated_at",
+                |row, (product, price_type, currency, minor)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*product)
+                        .push_bind(*price_type)
+                        .push_bind(*minor)
+                        .push_bind(*currency)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                tx,
+                writes.attributes,
+                "insert into product_attributes (id, product_id, name, kind, value_text, position, created_at, \
+                 updated_at) ",
+                " on conflict (product_id, name) do update set kind = excluded.kind, value_text = excluded.value_text, \
+                 value_number = null, value_unit = null, value_bool = null, value_json = null, \
+                 position = excluded.position, updated_at = excluded.updated_at",
+                |row, (product, name, value, position)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*product)
+                        .push_bind(name.clone())
+                        .push_bind("text")
+                        .push_bind(value.clone())
+                        .push_bind(*position)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                tx,
+                writes.category_links,
+                "insert into product_categories (product_id, category_id, is_primary, position, created_at, \
+                 updated_at) ",
+                " on conflict (product_id, category_id) do nothing",
+                |row, (product, category, position)| {
+                    row.push_bind(*product)
+                        .push_bind(*category)
+                        .push_bind(false)
+                        .push_bind(*position)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                tx,
+                writes.images,
+                "insert into product_images (id, product_id, url, position, created_at, updated_at) ",
+                " on conflict (product_id, url) do update set position = excluded.position",
+                |row, (product, url, position)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*product)
+                        .push_bind(url.clone())
+                        .push_bind(*position)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                tx,
+                writes.variants,
+                "insert into product_variants (id, parent_product_id, product_id, options, position, created_at, \
+                 updated_at) ",
+                " on conflict (product_id) do update set parent_product_id = excluded.parent_product_id, \
+                 options = excluded.options, updated_at = excluded.updated_at",
+                |row, (parent, product, options)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*parent)
+                        .push_bind(*product)
+                        .push_bind(Json(options.clone()))
+                        .push_bind(0_i32)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            for chunk in writes.seen_offers.chunks(ROWS_PER_STATEMENT) {
+                let mut sql = QueryBuilder::new("update supplier_products set is_available = true, last_seen_at = ");
+                sql.push_bind(now).push(", last_import_job_id = ").push_bind(job).push(" where id in (");
+                let mut list = sql.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                sql.push(")");
+                sql.build().execute(&mut *tx).await?;
+            }
+            for chunk in writes.touched_products.chunks(ROWS_PER_STATEMENT) {
+                let mut sql = QueryBuilder::new($refresh);
+                let mut list = sql.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                sql.push($refresh_end);
+                sql.build().execute(&mut *tx).await?;
+            }
+            sqlx::query(UPSERT_CHECKPOINT)
+                .bind(job)
+                .bind(checkpoint.line)
+                .bind(checkpoint.rows_read)
+                .bind(checkpoint.rows_created)
+                .bind(checkpoint.rows_updated)
+                .bind(checkpoint.rows_unchanged)
+                .bind(checkpoint.rows_invalid)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }};
+    }
+    with_pool!(
+        pool,
+        sqlite | p | body!(p, SQLITE_REFRESH_DOCS, SQLITE_REFRESH_DOCS_END),
+        postgres | p | body!(p, POSTGRES_REFRESH_DOCS, POSTGRES_REFRESH_DOCS_END),
+    )
+}
+
+const STORED_OFFER_FIELDS: &str = "select p.gtin, p.sku, p.title, p.description, o.cost_minor, o.currency, o.stock, \
+     o.lead_time_days, p.id from supplier_products o join products p on p.id = o.product_id where o.id = $1";
+
+const OPEN_PRICES: &str = "select price_type, currency, amount_minor from product_prices \
+     where product_id = $1 and valid_from is null and valid_to is null";
+
+type OfferFieldsRow = (
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i32>,
+    Uuid,
+);
+
+/// What is stored for an offer and its product, named as a dry run's diffs name the row's fields.
+pub(crate) async fn stored_fields(pool: &DbPool, offer: Uuid) -> Result<HashMap<String, Option<String>>, sqlx::Error> {
+    let row: Option<OfferFieldsRow> =
+        with_pool!(pool, |p| sqlx::query_as(STORED_OFFER_FIELDS).bind(offer).fetch_optional(p).await)?;
+    let mut fields = HashMap::new();
+    let Some((gtin, sku, title, description, cost, currency, stock, lead_time, product)) = row else {
+        return Ok(fields);
+    };
+    fields.insert("gtin".to_string(), gtin);
+    fields.insert("sku".to_string(), sku);
+    fields.insert("title".to_string(), Some(title));
+    fields.insert("description".to_string(), description);
+    fields.insert("cost".to_string(), cost.zip(currency).map(|(minor, currency)| format!("{minor} {currency}")));
+    fields.insert("stock".to_string(), stock.map(|s| s.to_string()));
+    fields.insert("lead_time_days".to_string(), lead_time.map(|d| d.to_string()));
+    let prices: Vec<(String, String, i64)> =
+        with_pool!(pool, |p| sqlx::query_as(OPEN_PRICES).bind(product).fetch_all(p).await)?;
+    for (price_type, currency, minor) in prices {
+        fields.insert(format!("price:{price_type}:{currency}"), Some(minor.to_string()));
+    }
+    Ok(fields)
+}

@@ -1,0 +1,452 @@
+//! [`Loader`]: a batch of checked rows planned against the catalog (which offers are new, changed or unchanged,
+//! which product each row is about) and written in one transaction with the import's checkpoint.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::catalog_repo::{self, BatchWrites, Checkpoint, NewProductRow, OfferWrite, ProductUpdate, StoredOffer};
+use super::validate::{ImportRow, RowError};
+use crate::Result;
+use crate::cache::{CacheKind, TieredCache};
+use crate::catalog::CategoryService;
+use crate::db::{Database, DbError, DbPool};
+
+fn db_error(error: sqlx::Error) -> crate::Error {
+    DbError::from_sqlx(Database::Catalog, error).into()
+}
+
+/// How many changed rows a dry run describes field by field.
+const DIFF_SAMPLE: usize = 10;
+
+/// A row a dry run would change, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowDiff {
+    pub line: u64,
+    pub supplier_sku: String,
+    /// `new` or `changed`.
+    pub kind: String,
+    /// Field → (stored, from the file); only the fields the file gives.
+    pub fields: BTreeMap<String, (Option<String>, Option<String>)>,
+}
+
+/// A batch planned: what to write, what it counts, which rows were refused.
+#[derive(Debug, Default)]
+pub(crate) struct BatchPlan {
+    pub writes: BatchWrites,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub errors: Vec<RowError>,
+    /// Rows changing a stored offer: (row, stored offer), for a dry run's diffs.
+    pub changed: Vec<(ImportRow, StoredOffer)>,
+    pub new_rows: Vec<ImportRow>,
+    /// Products whose cached identifier lookups (GTIN, SKU) may have moved.
+    pub identifier_keys: Vec<String>,
+}
+
+/// Plans and writes batches of one import job.
+#[derive(Debug)]
+pub(crate) struct Loader {
+    catalog: DbPool,
+    categories: CategoryService,
+    cache: TieredCache,
+    supplier: Uuid,
+    job: Uuid,
+    /// Unchanged offers are marked seen too (when missing offers are to be marked unavailable).
+    mark_seen: bool,
+    dry_run: bool,
+    brands: HashMap<String, Uuid>,
+    category_paths: HashMap<Vec<String>, Uuid>,
+    /// Diffs described so far (dry run).
+    pub diffs: Vec<RowDiff>,
+}
+
+fn refuse(row: &ImportRow, code: &'static str, reason: String) -> RowError {
+    RowError { line: row.line, column: None, column_name: None, raw_value: None, code, reason }
+}
+
+impl Loader {
+    pub(crate) fn new(
+        catalog: DbPool,
+        categories: CategoryService,
+        cache: TieredCache,
+        supplier: Uuid,
+        job: Uuid,
+        mark_seen: bool,
+        dry_run: bool,
+    ) -> Self {
+        Loader {
+            catalog,
+            categories,
+            cache,
+            supplier,
+            job,
+            mark_seen,
+            dry_run,
+            brands: HashMap::new(),
+            category_paths: HashMap::new(),
+            diffs: Vec::new(),
+        }
+    }
+
+    /// Brand ids by lower-case name, created when missing.
+    async fn ensure_brands(&mut self, rows: &[&ImportRow]) -> Result<()> {
+        let mut wanted: Vec<String> = Vec::new();
+        let mut names: HashMap<String, String> = HashMap::new();
+        for name in rows.iter().filter_map(|r| r.brand.as_ref()) {
+            let key = name.to_lowercase();
+            if !self.brands.contains_key(&key) && !names.contains_key(&key) {
+                wanted.push(key.clone());
+                names.insert(key, name.clone());
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let mut found = catalog_repo::brands_by_name(&self.catalog, &wanted).await.map_err(db_error)?;
+        if !self.dry_run {
+            let now = chrono::Utc::now();
+            for attempt in 0..2 {
+                let missing: Vec<(Uuid, String, String)> = wanted
+                    .iter()
+                    .filter(|key| !found.contains_key(*key))
+                    .map(|key| {
+                        let id = Uuid::now_v7();
+                        let mut slug = slug::slugify(&names[key]);
+                        if slug.is_empty() || attempt > 0 {
+                            // A slug taken by a brand of another name: made unique with the id.
+                            slug = format!(
+                                "{}{}",
+                                if slug.is_empty() { String::new() } else { slug + "-" },
+                                &id.simple().to_string()[24..]
+                            );
+                        }
+                        (id, names[key].clone(), slug)
+                    })
+                    .collect();
+                if missing.is_empty() {
+                    break;
+                }
+                catalog_repo::insert_brands(&self.catalog, &missing, now).await.map_err(db_error)?;
+                found = catalog_repo::brands_by_name(&self.catalog, &wanted).await.map_err(db_error)?;
+            }
+            self.cache.invalidate(CacheKind::Brands, "all").await;
+        }
+        self.brands.extend(found);
+        Ok(())
+    }
+
+    async fn ensure_categories(&mut self, rows: &[&ImportRow]) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
+        for path in rows.iter().flat_map(|r| r.categories.iter()) {
+            if !self.category_paths.contains_key(path) {
+                let id = self.categories.ensure_path(path).await?;
+                self.category_paths.insert(path.clone(), id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Decides what each row of the batch does. Reads only (besides creating missing brands and categories when
+    /// not a dry run).
+    pub(crate) async fn plan(&mut self, rows: Vec<ImportRow>) -> Result<BatchPlan> {
+        let mut plan = BatchPlan::default();
+        let mut keys: Vec<String> = rows.iter().map(|r| r.supplier_sku.clone()).collect();
+        keys.extend(rows.iter().filter_map(|r| r.parent_sku.clone()));
+        keys.sort_unstable();
+        keys.dedup();
+        let stored = catalog_repo::offers_by_sku(&self.catalog, self.supplier, &keys).await.map_err(db_error)?;
+        let mut to_write: Vec<ImportRow> = Vec::with_capacity(rows.len());
+        for row in rows {
+            match stored.get(&row.supplier_sku) {
+                Some((id, _, Some(hash))) if hash.as_slice() == row.hash.as_slice() => {
+                    plan.unchanged += 1;
+                    if self.mark_seen {
+                        plan.writes.seen_offers.push(*id);
+                    }
+                }
+                _ => to_write.push(row),
+            }
+        }
+        if to_write.is_empty() {
+            return Ok(plan);
+        }
+        let gtins: Vec<String> = to_write.iter().filter_map(|r| r.gtin.clone()).collect();
+        let skus: Vec<String> = to_write.iter().filter_map(|r| r.sku.clone()).collect();
+        let by_gtin = catalog_repo::products_by_gtin(&self.catalog, &gtins).await.map_err(db_error)?;
+        let by_sku = catalog_repo::products_by_sku(&self.catalog, &skus).await.map_err(db_error)?;
+        let refs: Vec<&ImportRow> = to_write.iter().collect();
+        self.ensure_brands(&refs).await?;
+        self.ensure_categories(&refs).await?;
+
+        // What this batch decided so far, so later rows of it see earlier ones.
+        let mut batch_gtin: HashMap<String, Uuid> = HashMap::new();
+        let mut batch_sku: HashMap<String, Uuid> = HashMap::new();
+        let mut batch_offers: HashMap<String, Uuid> = HashMap::new();
+        let mut updates: HashMap<Uuid, usize> = HashMap::new();
+        let mut touched: HashSet<Uuid> = HashSet::new();
+        for row in to_write {
+            let gtin_owner = row.gtin.as_ref().and_then(|g| batch_gtin.get(g).or_else(|| by_gtin.get(g)).copied());
+            let sku_owner = row.sku.as_ref().and_then(|s| batch_sku.get(s).or_else(|| by_sku.get(s)).copied());
+            let existing = stored.get(&row.supplier_sku);
+            // The product: the offer's, else the one with the row's GTIN, else with its SKU, else a new one.
+            let (offer_id, product_id, new_offer, new_product) = match existing {
+                Some((offer, product, _)) => (*offer, *product, false, false),
+                None => match gtin_owner.or(sku_owner) {
+                    Some(product) => (Uuid::now_v7(), product, true, false),
+                    None => (Uuid::now_v7(), Uuid::now_v7(), true, true),
+                },
+            };
+            if let (Some(gtin), Some(owner)) = (&row.gtin, gtin_owner)
+                && owner != product_id
+            {
+                let reason = format!(
+                    "GTIN {gtin} belongs to product {owner}, but supplier SKU {:?} is linked to product {product_id}",
+                    row.supplier_sku
+                );
+                plan.errors.push(refuse(&row, "gtin_conflict", reason));
+                continue;
+            }
+            if let (Some(sku), Some(owner)) = (&row.sku, sku_owner)
+                && owner != product_id
+            {
+                let reason = format!("SKU {sku:?} belongs to product {owner}, not to this row's product {product_id}");
+                plan.errors.push(refuse(&row, "sku_conflict", reason));
+                continue;
+            }
+            if new_product && row.title.is_none() {
+                plan.errors.push(refuse(&row, "missing_field", "a new product needs a title".into()));
+                continue;
+            }
+            let parent = match &row.parent_sku {
+                None => None,
+                Some(parent) if *parent == row.supplier_sku => {
+                    plan.errors.push(refuse(&row, "invalid_parent", "a product cannot be its own variant".into()));
+                    continue;
+                }
+                Some(parent) => match batch_offers.get(parent).copied().or_else(|| stored.get(parent).map(|o| o.1)) {
+                    Some(parent_product) if parent_product == product_id => {
+                        let reason = format!("parent {parent:?} is the same product");
+                        plan.errors.push(refuse(&row, "invalid_parent", reason));
+                        continue;
+                    }
+                    Some(parent_product) => Some(parent_product),
+                    None if self.dry_run => None,
+                    None => {
+                        let reason =
+                            format!("parent supplier SKU {parent:?} is neither in the catalog nor earlier in the file");
+                        plan.errors.push(refuse(&row, "parent_not_found", reason));
+                        continue;
+                    }
+                },
+            };
+            // Accepted: record what it decides.
+            if let Some(gtin) = &row.gtin {
+                batch_gtin.insert(gtin.clone(), product_id);
+                plan.identifier_keys.push(format!("gtin:{gtin}"));
+            }
+            if let Some(sku) = &row.sku {
+                batch_sku.insert(sku.clone(), product_id);
+                plan.identifier_keys.push(format!("sku:{sku}"));
+            }
+            batch_offers.insert(row.supplier_sku.clone(), product_id);
+            let brand_id = row.brand.as_ref().and_then(|b| self.brands.get(&b.to_lowercase()).copied());
+            let writes = &mut plan.writes;
+            if new_product {
+                writes.new_products.push(NewProductRow {
+                    id: product_id,
+                    gtin: row.gtin.clone(),
+                    sku: row.sku.clone(),
+                    title: row.title.clone().unwrap_or_default(),
+                    description: row.description.clone(),
+                    brand_id,
+                    status: row.status.unwrap_or("active"),
+                });
+            } else {
+                let update = ProductUpdate {
+                    id: product_id,
+                    gtin: row.gtin.clone(),
+                    sku: row.sku.clone(),
+                    title: row.title.clone(),
+                    description: row.description.clone(),
+                    brand_id,
+                    status: row.status,
+                };
+                match updates.get(&product_id) {
+                    // Two rows about one product: the later one's values win, field by field.
+                    Some(&index) => {
+                        let merged = &mut writes.product_updates[index];
+                        merged.gtin = update.gtin.or(merged.gtin.take());
+                        merged.sku = update.sku.or(merged.sku.take());
+                        merged.title = update.title.or(merged.title.take());
+                        merged.description = update.description.or(merged.description.take());
+                        merged.brand_id = update.brand_id.or(merged.brand_id.take());
+                        merged.status = update.status.or(merged.status.take());
+                    }
+                    None => {
+                        updates.insert(product_id, writes.product_updates.len());
+                        writes.product_updates.push(update);
+                    }
+                }
+            }
+            writes.offers.push(OfferWrite {
+                id: offer_id,
+                product_id,
+                supplier_sku: row.supplier_sku.clone(),
+                cost_minor: row.cost.map(|c| c.0),
+                currency: row.cost.map(|c| c.1),
+                stock: row.stock,
+                lead_time_days: row.lead_time_days,
+                row_hash: row.hash.to_vec(),
+            });
+            for (price_type, currency, minor) in &row.prices {
+                writes.prices.push((product_id, price_type.as_str(), *currency, *minor));
+            }
+            for (position, (name, value)) in row.attributes.iter().enumerate() {
+                writes.attributes.push((product_id, name.clone(), value.clone(), position as i32));
+            }
+            for (position, path) in row.categories.iter().enumerate() {
+                if let Some(category) = self.category_paths.get(path) {
+                    writes.category_links.push((product_id, *category, position as i32));
+                }
+            }
+            for (position, url) in row.images.iter().enumerate() {
+                writes.images.push((product_id, url.clone(), position as i32));
+            }
+            if let Some(parent) = parent {
+                let options = serde_json::to_value(&row.variant_options).unwrap_or_default();
+                writes.variants.push((parent, product_id, options));
+            }
+            if touched.insert(product_id) {
+                writes.touched_products.push(product_id);
+            }
+            if new_offer {
+                plan.created += 1;
+                if self.dry_run {
+                    plan.new_rows.push(row);
+                }
+            } else {
+                plan.updated += 1;
+                if self.dry_run
+                    && let Some(offer) = existing
+                {
+                    plan.changed.push((row, offer.clone()));
+                }
+            }
+        }
+        dedup_last(&mut plan.writes.prices, |p| (p.0, p.1, p.2));
+        dedup_last(&mut plan.writes.attributes, |a| (a.0, a.1.to_lowercase()));
+        dedup_last(&mut plan.writes.category_links, |l| (l.0, l.1));
+        dedup_last(&mut plan.writes.images, |i| (i.0, i.1.clone()));
+        dedup_last(&mut plan.writes.variants, |v| v.1);
+        Ok(plan)
+    }
+
+    /// Writes a planned batch with its checkpoint, then drops what the cache holds about its products.
+    pub(crate) async fn write(&self, plan: &BatchPlan, checkpoint: Checkpoint) -> Result<()> {
+        let now = chrono::Utc::now();
+        catalog_repo::write_batch(&self.catalog, self.supplier, self.job, &plan.writes, checkpoint, now)
+            .await
+            .map_err(db_error)?;
+        for update in &plan.writes.product_updates {
+            self.cache.invalidate(CacheKind::Products, &update.id.to_string()).await;
+        }
+        for key in &plan.identifier_keys {
+            self.cache.invalidate(CacheKind::Products, key).await;
+        }
+        if !plan.writes.touched_products.is_empty() {
+            crate::catalog::common::catalog_changed(&self.cache).await;
+        }
+        Ok(())
+    }
+
+    /// Describes a dry run's changes, up to the sample size.
+    pub(crate) async fn describe(&mut self, plan: &BatchPlan) -> Result<()> {
+        for row in &plan.new_rows {
+            if self.diffs.len() >= DIFF_SAMPLE {
+                return Ok(());
+            }
+            let fields = row_fields(row).into_iter().map(|(name, value)| (name, (None, value))).collect();
+            self.diffs.push(RowDiff {
+                line: row.line,
+                supplier_sku: row.supplier_sku.clone(),
+                kind: "new".into(),
+                fields,
+            });
+        }
+        for (row, (offer, _, _)) in &plan.changed {
+            if self.diffs.len() >= DIFF_SAMPLE {
+                return Ok(());
+            }
+            let stored = catalog_repo::stored_fields(&self.catalog, *offer).await.map_err(db_error)?;
+            let fields = row_fields(row)
+                .into_iter()
+                .filter_map(|(name, value)| {
+                    let before = stored.get(&name).cloned().flatten();
+                    (before != value).then_some((name, (before, value)))
+                })
+                .collect();
+            self.diffs.push(RowDiff {
+                line: row.line,
+                supplier_sku: row.supplier_sku.clone(),
+                kind: "changed".into(),
+                fields,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The fields a row gives, as text, named as [`catalog_repo::stored_fields`] names them.
+fn row_fields(row: &ImportRow) -> Vec<(String, Option<String>)> {
+    let mut fields = Vec::new();
+    let mut give = |name: &str, value: Option<String>| {
+        if value.is_some() {
+            fields.push((name.to_string(), value));
+        }
+    };
+    give("gtin", row.gtin.clone());
+    give("sku", row.sku.clone());
+    give("title", row.title.clone());
+    give("description", row.description.clone());
+    give("cost", row.cost.map(|(minor, currency)| format!("{minor} {currency}")));
+    give("stock", row.stock.map(|s| s.to_string()));
+    give("lead_time_days", row.lead_time_days.map(|d| d.to_string()));
+    for (price_type, currency, minor) in &row.prices {
+        give(&format!("price:{price_type}:{currency}"), Some(minor.to_string()));
+    }
+    fields
+}
+
+/// Keeps the last item of each key, in the order of their first appearance.
+fn dedup_last<T, K: std::hash::Hash + Eq>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    let mut last: HashMap<K, usize> = HashMap::new();
+    for (index, item) in items.iter().enumerate() {
+        last.insert(key(item), index);
+    }
+    if last.len() == items.len() {
+        return;
+    }
+    let mut index = 0;
+    items.retain(|item| {
+        let keep = last.get(&key(item)) == Some(&index);
+        index += 1;
+        keep
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_keeps_the_last_of_each_key() {
+        let mut items = vec![(1, "a"), (2, "b"), (1, "c"), (3, "d"), (2, "e")];
+        dedup_last(&mut items, |i| i.0);
+        assert_eq!(items, [(1, "c"), (3, "d"), (2, "e")]);
+    }
+}

@@ -1,0 +1,99 @@
+//! The import engine (DESIGN §6): a stored file read row by row on a blocking thread ([`reader`]), each row mapped
+//! by its template and checked ([`validate`]), batches planned against the catalog and written one transaction
+//! each with the job's checkpoint ([`load`]). Errors, counters, statistics and the errors CSV go to the imports
+//! database and the object store.
+
+mod catalog_repo;
+mod load;
+mod reader;
+pub(crate) mod repo;
+mod run;
+mod validate;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use load::RowDiff;
+pub use repo::ImportStatistics;
+pub use run::NewImport;
+pub use validate::{ImportRow, RowError};
+
+use crate::imports::parse::{CsvOptions, SheetOptions};
+
+/// How a file is read and loaded (kept in the job's payload).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportOptions {
+    /// Delimited text: encoding, delimiter (sniffed when absent), longest line.
+    #[serde(default)]
+    pub csv: CsvOptions,
+    /// Spreadsheets: sheet, header row, size limits.
+    #[serde(default)]
+    pub sheet: SheetOptions,
+    /// Rows per transaction.
+    #[serde(default = "default_batch_rows")]
+    pub batch_rows: usize,
+    /// The file is the supplier's whole catalog: its offers missing from the file are marked unavailable.
+    #[serde(default)]
+    pub mark_missing_unavailable: bool,
+}
+
+fn default_batch_rows() -> usize {
+    1000
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            csv: CsvOptions::default(),
+            sheet: SheetOptions::default(),
+            batch_rows: default_batch_rows(),
+            mark_missing_unavailable: false,
+        }
+    }
+}
+
+/// Where a running import is, after each batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportProgress {
+    /// Data rows in the file (known once it has been scanned).
+    pub rows_total: Option<u64>,
+    pub rows_read: u64,
+    /// Offers created.
+    pub created: u64,
+    /// Offers changed.
+    pub updated: u64,
+    /// Rows identical to what is stored (skipped).
+    pub unchanged: u64,
+    /// Rows refused (see the errors).
+    pub invalid: u64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub job_id: Uuid,
+    pub file: String,
+    /// How the file was read (`delimited text, ';'-separated, utf-8`, `spreadsheet, sheet "Products"`).
+    pub format: String,
+    pub dry_run: bool,
+    /// Data rows read.
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub invalid: u64,
+    /// Offers of the supplier missing from the file, marked unavailable (with `mark_missing_unavailable`).
+    pub marked_unavailable: u64,
+    /// The file's content was imported before by this job, so nothing was read (import with `force` to redo it).
+    pub identical_to: Option<Uuid>,
+    /// The import went on from this line, after an interruption.
+    pub resumed_after_line: Option<u64>,
+    /// Object-store key of the errors CSV (line, column, value, reason), when rows were refused.
+    pub error_report_key: Option<String>,
+    pub duration_ms: u64,
+    pub rows_per_second: f64,
+    /// A dry run's sample of the changes it would make.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<RowDiff>,
+}

@@ -1,0 +1,205 @@
+//! The reading half of an import, on a blocking thread: the file opened as delimited text or a spreadsheet, its
+//! header matched to the template, its rows mapped and checked, handed over in batches through a bounded channel
+//! (so reading runs ahead of loading by at most two batches, and memory stays flat).
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{BufRead, BufReader, Read, Seek};
+
+use tokio::sync::mpsc;
+
+use super::ImportOptions;
+use super::validate::{ImportRow, RowError, RowRules};
+use crate::imports::ImportError;
+use crate::imports::mapping::{Preset, Template};
+use crate::imports::parse::{CsvRows, ParseError, Row, SheetRows, scan};
+
+/// What the template comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum TemplateSource {
+    Stored(Template),
+    Preset(Preset),
+}
+
+impl TemplateSource {
+    fn template(&self, headers: &[String]) -> Template {
+        match self {
+            TemplateSource::Stored(template) => template.clone(),
+            TemplateSource::Preset(preset) => preset.template(headers),
+        }
+    }
+}
+
+type RowIter = Box<dyn Iterator<Item = Result<Row, ParseError>>>;
+
+/// A slice of the file, read, mapped and checked.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub rows: Vec<ImportRow>,
+    pub errors: Vec<RowError>,
+    /// Data rows read (good and bad).
+    pub read: u64,
+    /// Line of the last row read.
+    pub last_line: u64,
+}
+
+/// What the reading thread sends.
+#[derive(Debug)]
+pub(crate) enum Message {
+    /// The header matched: how many data rows the file has, and how it was read.
+    Started {
+        total: u64,
+        format: String,
+    },
+    Batch(Batch),
+    /// The file cannot be imported (unreadable, header not matching the template); nothing more comes.
+    Failed(ImportError),
+}
+
+/// How the reading thread is set up.
+#[derive(Debug)]
+pub(crate) struct ReadJob {
+    pub file: std::fs::File,
+    pub name: String,
+    pub options: ImportOptions,
+    pub source: TemplateSource,
+    pub default_currency: Option<crate::catalog::CurrencyCode>,
+    /// Rows up to this line were loaded by an earlier attempt: read (for duplicate detection) but not sent.
+    pub resume_after: u64,
+}
+
+fn failed(error: ParseError) -> ImportError {
+    ImportError::File(error)
+}
+
+/// Reads the file and sends its batches; returns when done, on a fatal error, or when the receiver is gone.
+pub(crate) fn read(job: ReadJob, out: mpsc::Sender<Message>) {
+    if let Err(error) = read_batches(job, &out) {
+        let _ = out.blocking_send(Message::Failed(error));
+    }
+}
+
+fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportError> {
+    let ReadJob { file, name, options, source, default_currency, resume_after } = job;
+    let mut input = BufReader::with_capacity(1 << 20, file);
+    let magic = input.fill_buf().map_err(|e| io_failure(&name, e))?;
+    let spreadsheet = magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+    let (headers, total, format, rows): (Vec<String>, u64, String, RowIter) = if spreadsheet {
+        let size = input.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
+        if size > options.sheet.max_bytes {
+            return Err(failed(ParseError {
+                file: name.clone(),
+                line: None,
+                column: None,
+                reason: format!(
+                    "{size} bytes is more than the {} bytes allowed for a spreadsheet",
+                    options.sheet.max_bytes
+                ),
+            }));
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        input.read_to_end(&mut bytes).map_err(|e| io_failure(&name, e))?;
+        let sheet = SheetRows::open(&name, bytes, &options.sheet).map_err(failed)?;
+        let format = format!("spreadsheet, sheet {:?}", sheet.sheet());
+        (sheet.headers().to_vec(), sheet.remaining() as u64, format, Box::new(sheet))
+    } else {
+        // Read once before anything is imported: a file broken half-way is refused whole.
+        let total = scan(&name, &mut input, &options.csv).map_err(failed)?;
+        let mut file = input.into_inner();
+        file.rewind().map_err(|e| io_failure(&name, e))?;
+        let rows = CsvRows::open(&name, BufReader::with_capacity(1 << 20, file), &options.csv).map_err(failed)?;
+        let sniffed = rows.sniffed();
+        let format = format!("delimited text, {:?}-separated, {}", sniffed.delimiter, sniffed.encoding.name());
+        (rows.headers().to_vec(), total, format, Box::new(rows))
+    };
+    let template = source.template(&headers);
+    let mapper = template.mapper(&headers).map_err(|e| match e {
+        ImportError::Invalid { field, reason } => ImportError::Invalid { field: format!("{name}: {field}"), reason },
+        other => other,
+    })?;
+    let default_currency = match template.currency.as_deref() {
+        Some(code) => Some(code.parse().map_err(|_| ImportError::invalid("currency", format!("{code:?}")))?),
+        None => default_currency,
+    };
+    if total == 0 {
+        // An empty catalog is a mistake far more often than news (and would mark every offer missing).
+        return Err(failed(ParseError {
+            file: name,
+            line: None,
+            column: None,
+            reason: "the file has a header but no data rows".into(),
+        }));
+    }
+    let rules = RowRules { default_currency, headers };
+    if out.blocking_send(Message::Started { total, format }).is_err() {
+        return Ok(());
+    }
+    // Supplier SKUs seen so far, hashed (8 bytes each, whatever their length): a repeated one is refused.
+    let keys = std::hash::RandomState::new();
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut batch = Batch::default();
+    let batch_rows = options.batch_rows.max(1);
+    for row in rows {
+        let row = match row {
+            Ok(row) => row,
+            // No line: the reading cannot go on (the scan catches this for delimited text).
+            Err(e) if e.line.is_none() => return Err(failed(e)),
+            Err(e) => {
+                let line = e.line.unwrap_or(0);
+                if line > resume_after {
+                    batch.read += 1;
+                    batch.last_line = line;
+                    batch.errors.push(RowError {
+                        line,
+                        column: e.column,
+                        column_name: e.column.and_then(|c| rules.headers.get(c - 1).cloned()),
+                        raw_value: None,
+                        code: "unreadable_row",
+                        reason: e.reason,
+                    });
+                }
+                continue;
+            }
+        };
+        let sku = mapper.supplier_sku(&row.fields);
+        let repeated = sku.as_ref().is_some_and(|sku| {
+            let mut hasher = keys.build_hasher();
+            hasher.write(sku.as_bytes());
+            !seen.insert(hasher.finish())
+        });
+        if row.line <= resume_after {
+            continue;
+        }
+        batch.read += 1;
+        batch.last_line = row.line;
+        if repeated {
+            let column = mapper.supplier_sku_column().map(|c| c + 1);
+            batch.errors.push(RowError {
+                line: row.line,
+                column,
+                column_name: column.and_then(|c| rules.headers.get(c - 1).cloned()),
+                raw_value: sku.clone(),
+                code: "duplicate_sku",
+                reason: format!("supplier SKU {:?} is on an earlier line of the file", sku.unwrap_or_default()),
+            });
+        } else {
+            match rules.check(row.line, mapper.map(&row.fields)) {
+                Ok(checked) => batch.rows.push(checked),
+                Err(error) => batch.errors.push(error),
+            }
+        }
+        if batch.rows.len() + batch.errors.len() >= batch_rows
+            && out.blocking_send(Message::Batch(std::mem::take(&mut batch))).is_err()
+        {
+            return Ok(());
+        }
+    }
+    if batch.read > 0 {
+        let _ = out.blocking_send(Message::Batch(batch));
+    }
+    Ok(())
+}
+
+fn io_failure(name: &str, error: std::io::Error) -> ImportError {
+    failed(ParseError { file: name.to_string(), line: None, column: None, reason: format!("cannot read: {error}") })
+}

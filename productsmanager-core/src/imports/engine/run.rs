@@ -1,0 +1,532 @@
+//! Running an import job: [`ImportService::run_job`] (a worker, or in-process through
+//! [`ImportService::import_file`]), and uploads.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::catalog_repo;
+use super::load::Loader;
+use super::reader::{self, Message, ReadJob, TemplateSource};
+use super::repo::{self, Counters, ImportJobRow, ImportStatistics, NewUploadJob};
+use super::{ImportOptions, ImportProgress, ImportSummary, RowError};
+use crate::Result;
+use crate::db::{Database, DbError};
+use crate::imports::mapping::Preset;
+use crate::imports::{ImportError, ImportFile, ImportJob, ImportService};
+use crate::jobs::{JobFailure, JobState};
+
+fn imports_error(error: sqlx::Error) -> crate::Error {
+    DbError::from_sqlx(Database::Imports, error).into()
+}
+
+fn catalog_error(error: sqlx::Error) -> crate::Error {
+    DbError::from_sqlx(Database::Catalog, error).into()
+}
+
+/// A file to import.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewImport {
+    pub supplier_id: Uuid,
+    /// The file's name as sent (shown in errors and reports).
+    pub name: String,
+    /// Where the file is now; it is copied into the object store.
+    pub path: PathBuf,
+    /// A stored mapping template (its id)…
+    #[serde(default)]
+    pub template: Option<Uuid>,
+    /// …or a preset; neither: the supplier's configuration's, else `native`.
+    #[serde(default)]
+    pub preset: Option<Preset>,
+    /// Read, map, check and compare, writing nothing to the catalog.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Import even when the same content was imported before.
+    #[serde(default)]
+    pub force: bool,
+    #[serde(default)]
+    pub options: ImportOptions,
+}
+
+/// How long an in-process import's lease lasts; renewed at a third of it.
+const INLINE_LEASE: Duration = Duration::from_secs(60);
+
+impl ImportService {
+    /// Stores a file and queues its import for a worker (the `imports` queue).
+    pub async fn upload(&self, input: NewImport) -> Result<ImportJob> {
+        let id = self.store_upload(&input, None).await?;
+        self.jobs.for_queue("imports").notify("imports");
+        self.job(id).await
+    }
+
+    /// Stores a file and imports it now, in this process: `on_progress` hears after each batch. The job is
+    /// recorded like any other (status, errors, statistics) and no worker takes it meanwhile.
+    ///
+    /// ```no_run
+    /// # async fn demo(sdk: &productsmanager_core::Sdk, supplier: uuid::Uuid) -> productsmanager_core::Result<()> {
+    /// use productsmanager_core::imports::{NewImport, mapping::Preset};
+    ///
+    /// let summary = sdk.imports().import_file(NewImport {
+    ///     supplier_id: supplier,
+    ///     name: "catalog.csv".into(),
+    ///     path: "/srv/drop/catalog.csv".into(),
+    ///     template: None,
+    ///     preset: Some(Preset::Native),
+    ///     dry_run: false,
+    ///     force: false,
+    ///     options: Default::default(),
+    /// }, |progress| println!("{} rows", progress.rows_read)).await?;
+    /// println!("{} created, {} invalid", summary.created, summary.invalid);
+    /// # Ok(()) }
+    /// ```
+    pub async fn import_file(
+        &self,
+        input: NewImport,
+        on_progress: impl Fn(&ImportProgress) + Send + Sync,
+    ) -> Result<ImportSummary> {
+        let owner = format!("inline-{}", Uuid::now_v7());
+        let id = self.store_upload(&input, Some(&owner)).await?;
+        let queue = self.jobs.for_queue("imports").clone();
+        let heartbeat = {
+            let (queue, owner) = (queue.clone(), owner.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(INLINE_LEASE / 3).await;
+                    if !matches!(queue.heartbeat(id, &owner, INLINE_LEASE).await, Ok(true)) {
+                        return;
+                    }
+                }
+            })
+        };
+        let outcome = self.run_job(id, on_progress).await;
+        heartbeat.abort();
+        match &outcome {
+            Ok(_) => {
+                queue.complete(id, &owner).await?;
+            }
+            Err(e) => {
+                let job = queue.get(id).await?;
+                queue.fail(&job, &owner, JobFailure::Permanent(e.to_string())).await?;
+            }
+        }
+        outcome
+    }
+
+    async fn store_upload(&self, input: &NewImport, running_as: Option<&str>) -> Result<Uuid> {
+        if input.template.is_some() && input.preset.is_some() {
+            return Err(ImportError::invalid("template", "give a template or a preset, not both").into());
+        }
+        let name = input.name.trim();
+        if name.is_empty() {
+            return Err(ImportError::invalid("name", "must not be empty").into());
+        }
+        self.suppliers.get(input.supplier_id).await?;
+        if let Some(template) = input.template {
+            self.template(template).await?;
+        }
+        let file_id = Uuid::now_v7();
+        let object_key =
+            format!("imports/{}/{file_id}/{}", input.supplier_id, super::super::service::storage_name(name));
+        let (size, sha256) = self.storage.put_file(&object_key, &input.path).await.map_err(ImportError::from)?;
+        let now = self.jobs.now();
+        let file = ImportFile {
+            id: file_id,
+            import_config_id: None,
+            supplier_id: Some(input.supplier_id),
+            name: name.to_string(),
+            size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+            sha256,
+            object_key: object_key.clone(),
+            source_kind: "upload".into(),
+            source_fingerprint: None,
+            created_at: now,
+        };
+        let payload = serde_json::to_value(&input.options).unwrap_or_default();
+        let lease_until = now + chrono::Duration::from_std(INLINE_LEASE).unwrap_or_default();
+        let job = NewUploadJob {
+            id: Uuid::now_v7(),
+            supplier_id: input.supplier_id,
+            file_id,
+            mapping_template_id: input.template,
+            preset: input.preset.map(Preset::as_str),
+            dry_run: input.dry_run,
+            force: input.force,
+            payload: &payload,
+            running: running_as.map(|owner| (owner, lease_until)),
+            now,
+        };
+        if let Err(e) = repo::insert_upload(&self.pool, &file, &job).await {
+            if let Err(cleanup) = self.storage.delete(&object_key).await {
+                tracing::warn!(key = %object_key, error = %cleanup, "stored file left behind");
+            }
+            return Err(imports_error(e));
+        }
+        Ok(job.id)
+    }
+
+    /// An import job: state, counters (readable while it runs), summary.
+    pub async fn job(&self, id: Uuid) -> Result<ImportJob> {
+        let row = repo::job(&self.pool, id)
+            .await
+            .map_err(imports_error)?
+            .ok_or_else(|| ImportError::NotFound { entity: "import job", id: id.to_string() })?;
+        Ok(into_job(row))
+    }
+
+    /// The latest import jobs, of one supplier or of all, newest first.
+    pub async fn jobs(&self, supplier: Option<Uuid>, limit: u32) -> Result<Vec<ImportJob>> {
+        let limit = i64::from(limit.clamp(1, 1000));
+        let rows = match supplier {
+            Some(supplier) => repo::jobs_of_supplier(&self.pool, supplier, limit).await,
+            None => repo::recent_jobs(&self.pool, limit).await,
+        }
+        .map_err(imports_error)?;
+        Ok(rows.into_iter().map(into_job).collect())
+    }
+
+    /// The refused rows of a job as CSV (`line,column,column_name,value,code,reason`), in file order; also while
+    /// it runs.
+    pub async fn errors_csv(&self, id: Uuid) -> Result<Bytes> {
+        let job = self.job(id).await?;
+        if let Some(key) = &job.error_report_key {
+            return Ok(self.storage.get(key).await.map_err(ImportError::from)?);
+        }
+        let mut out = csv::Writer::from_writer(Vec::new());
+        self.write_errors(id, &mut out).await?;
+        let bytes = out.into_inner().map_err(|e| ImportError::invalid("errors", e.to_string()))?;
+        Ok(Bytes::from(bytes))
+    }
+
+    async fn write_errors<W: std::io::Write>(&self, id: Uuid, out: &mut csv::Writer<W>) -> Result<u64> {
+        let write_failed = |e: csv::Error| crate::Error::from(ImportError::invalid("errors", e.to_string()));
+        out.write_record(["line", "column", "column_name", "value", "code", "reason"]).map_err(write_failed)?;
+        let mut after = (-1_i64, Uuid::nil());
+        let mut written = 0;
+        loop {
+            let page = repo::errors_page(&self.pool, id, after, 1000).await.map_err(imports_error)?;
+            let Some(last) = page.last() else { break };
+            after = (last.0, last.6);
+            for (line, column, column_name, value, code, reason, _) in &page {
+                let column = column.map(|c| c.to_string()).unwrap_or_default();
+                // A value starting with = + - @ is written as text (no spreadsheet formula runs on opening).
+                let value = value.as_deref().map(defuse).unwrap_or_default();
+                out.write_record([
+                    line.to_string().as_str(),
+                    &column,
+                    column_name.as_deref().unwrap_or(""),
+                    &value,
+                    code.as_deref().unwrap_or(""),
+                    reason,
+                ])
+                .map_err(write_failed)?;
+                written += 1;
+            }
+        }
+        out.flush().map_err(|e| ImportError::invalid("errors", e.to_string()))?;
+        Ok(written)
+    }
+
+    /// A supplier's import figures per day since `from`.
+    pub async fn statistics(&self, supplier: Uuid, from: chrono::NaiveDate) -> Result<Vec<ImportStatistics>> {
+        repo::supplier_days(&self.pool, supplier, from).await.map_err(imports_error)
+    }
+
+    /// Runs an import job to its end (a worker calls this for queued jobs; [`ImportService::import_file`] for an
+    /// upload it imports now). Resumes after the job's checkpoint when an earlier attempt was interrupted. A file
+    /// that cannot be imported (unreadable, header not matching) fails before any row is written.
+    pub async fn run_job(
+        &self,
+        id: Uuid,
+        on_progress: impl Fn(&ImportProgress) + Send + Sync,
+    ) -> Result<ImportSummary> {
+        let started = Instant::now();
+        let job = repo::job(&self.pool, id)
+            .await
+            .map_err(imports_error)?
+            .ok_or_else(|| ImportError::NotFound { entity: "import job", id: id.to_string() })?;
+        let outcome = self.run_loaded(&job, started, &on_progress).await;
+        let now = self.jobs.now();
+        match &outcome {
+            Ok(summary) => {
+                let message = if summary.identical_to.is_some() { "skipped: same file as before" } else { "finished" };
+                let context = serde_json::to_value(summary).unwrap_or_default();
+                let _ = repo::log(&self.pool, id, "info", message, context, now).await;
+            }
+            Err(e) => {
+                let context = serde_json::json!({ "error": e.to_string() });
+                let _ = repo::log(&self.pool, id, "error", "failed", context, now).await;
+                let figures = ImportStatistics {
+                    day: now.date_naive(),
+                    jobs: 1,
+                    jobs_failed: 1,
+                    duration_ms: started.elapsed().as_millis() as i64,
+                    ..Default::default()
+                };
+                let _ = repo::record_statistics(&self.pool, id, job.supplier_id, &figures, now).await;
+            }
+        }
+        outcome
+    }
+
+    async fn template_source(&self, job: &ImportJobRow) -> Result<TemplateSource> {
+        if let Some(template) = job.mapping_template_id {
+            return Ok(TemplateSource::Stored(self.template(template).await?.definition));
+        }
+        if let Some(preset) = &job.preset {
+            return Ok(TemplateSource::Preset(Preset::parse(preset)?));
+        }
+        if let Some(config) = job.import_config_id {
+            let config = self.config(config).await?;
+            if let Some(template) = config.mapping_template_id {
+                return Ok(TemplateSource::Stored(self.template(template).await?.definition));
+            }
+            if let Some(preset) = &config.preset {
+                return Ok(TemplateSource::Preset(Preset::parse(preset)?));
+            }
+        }
+        Ok(TemplateSource::Preset(Preset::Native))
+    }
+
+    async fn run_loaded(
+        &self,
+        job: &ImportJobRow,
+        started: Instant,
+        on_progress: &(impl Fn(&ImportProgress) + Send + Sync),
+    ) -> Result<ImportSummary> {
+        let file_id = job.file_id.ok_or_else(|| ImportError::invalid("file_id", "the job has no file"))?;
+        let file = self.file(file_id).await?;
+        let supplier = self.suppliers.get(job.supplier_id).await?;
+        let options: ImportOptions = serde_json::from_value(job.payload.0.clone())
+            .map_err(|e| ImportError::invalid("options", e.to_string()))?;
+        let mut summary = ImportSummary {
+            job_id: job.id,
+            file: file.name.clone(),
+            format: String::new(),
+            dry_run: job.dry_run,
+            rows: 0,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            invalid: 0,
+            marked_unavailable: 0,
+            identical_to: None,
+            resumed_after_line: None,
+            error_report_key: None,
+            duration_ms: 0,
+            rows_per_second: 0.0,
+            diffs: Vec::new(),
+        };
+        if !job.force && !job.dry_run {
+            let previous = repo::previous_identical(&self.pool, job.supplier_id, &file.sha256, job.id)
+                .await
+                .map_err(imports_error)?;
+            if let Some(previous) = previous {
+                summary.identical_to = Some(previous);
+                summary.duration_ms = started.elapsed().as_millis() as u64;
+                let (value, now) = (serde_json::to_value(&summary).unwrap_or_default(), self.jobs.now());
+                repo::set_report(&self.pool, job.id, &value, None, now).await.map_err(imports_error)?;
+                let figures = ImportStatistics {
+                    day: now.date_naive(),
+                    jobs: 1,
+                    duration_ms: summary.duration_ms as i64,
+                    ..Default::default()
+                };
+                repo::record_statistics(&self.pool, job.id, job.supplier_id, &figures, now)
+                    .await
+                    .map_err(imports_error)?;
+                return Ok(summary);
+            }
+        }
+        let source = self.template_source(job).await?;
+        let checkpoint = if job.dry_run {
+            None
+        } else {
+            catalog_repo::checkpoint(&self.catalog, job.id).await.map_err(catalog_error)?
+        };
+        let mut counters = checkpoint
+            .map(|c| Counters {
+                line: c.line,
+                read: c.rows_read,
+                created: c.rows_created,
+                updated: c.rows_updated,
+                unchanged: c.rows_unchanged,
+                invalid: c.rows_invalid,
+            })
+            .unwrap_or_default();
+        // Errors of a batch that did not reach the catalog are recorded again.
+        repo::delete_errors_after(&self.pool, job.id, if checkpoint.is_some() { counters.line } else { -1 })
+            .await
+            .map_err(imports_error)?;
+        summary.resumed_after_line = checkpoint.map(|c| c.line as u64);
+        let copy = self.storage.local_copy(&file.object_key).await.map_err(ImportError::from)?;
+        let default_currency = supplier.default_currency.as_deref().and_then(|code| code.parse().ok());
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
+        let read_job = ReadJob {
+            file: copy.file.try_clone().map_err(|e| ImportError::invalid("file", e.to_string()))?,
+            name: file.name.clone(),
+            options: options.clone(),
+            source,
+            default_currency,
+            resume_after: counters.line.max(0) as u64,
+        };
+        let reading = tokio::task::spawn_blocking(move || reader::read(read_job, sender));
+        let mut loader = Loader::new(
+            self.catalog.clone(),
+            self.categories.clone(),
+            self.cache.clone(),
+            job.supplier_id,
+            job.id,
+            options.mark_missing_unavailable,
+            job.dry_run,
+        );
+        let mut progress = ImportProgress::default();
+        let outcome: Result<()> = async {
+            while let Some(message) = receiver.recv().await {
+                match message {
+                    Message::Started { total, format } => {
+                        summary.format = format;
+                        progress.rows_total = Some(total);
+                        repo::set_total(&self.pool, job.id, total as i64).await.map_err(imports_error)?;
+                    }
+                    Message::Failed(error) => return Err(error.into()),
+                    Message::Batch(batch) => {
+                        let mut plan = loader.plan(batch.rows).await?;
+                        let mut errors: Vec<RowError> = batch.errors;
+                        errors.append(&mut plan.errors);
+                        errors.sort_by_key(|e| e.line);
+                        counters.line = batch.last_line as i64;
+                        counters.read += batch.read as i64;
+                        counters.created += plan.created as i64;
+                        counters.updated += plan.updated as i64;
+                        counters.unchanged += plan.unchanged as i64;
+                        counters.invalid += errors.len() as i64;
+                        let now = self.jobs.now();
+                        if !errors.is_empty() {
+                            repo::insert_errors(&self.pool, job.id, &errors, now).await.map_err(imports_error)?;
+                        }
+                        if job.dry_run {
+                            loader.describe(&plan).await?;
+                        } else {
+                            let checkpoint = catalog_repo::Checkpoint {
+                                line: counters.line,
+                                rows_read: counters.read,
+                                rows_created: counters.created,
+                                rows_updated: counters.updated,
+                                rows_unchanged: counters.unchanged,
+                                rows_invalid: counters.invalid,
+                            };
+                            loader.write(&plan, checkpoint).await?;
+                        }
+                        progress = ImportProgress {
+                            rows_total: progress.rows_total,
+                            rows_read: counters.read as u64,
+                            created: counters.created as u64,
+                            updated: counters.updated as u64,
+                            unchanged: counters.unchanged as u64,
+                            invalid: counters.invalid as u64,
+                        };
+                        repo::set_counters(&self.pool, job.id, &counters, &progress, now)
+                            .await
+                            .map_err(imports_error)?;
+                        on_progress(&progress);
+                    }
+                }
+            }
+            Ok(())
+        }
+        .await;
+        drop(receiver);
+        let _ = reading.await;
+        drop(copy);
+        outcome?;
+
+        if options.mark_missing_unavailable && !job.dry_run {
+            summary.marked_unavailable =
+                catalog_repo::mark_missing_unavailable(&self.catalog, job.supplier_id, job.id, self.jobs.now())
+                    .await
+                    .map_err(catalog_error)?;
+        }
+        if counters.invalid > 0 {
+            let key = format!("imports/{}/{}/errors-{}.csv", job.supplier_id, file.id, job.id);
+            self.store_error_report(job.id, &key).await?;
+            summary.error_report_key = Some(key);
+        }
+        summary.rows = counters.read as u64;
+        summary.created = counters.created as u64;
+        summary.updated = counters.updated as u64;
+        summary.unchanged = counters.unchanged as u64;
+        summary.invalid = counters.invalid as u64;
+        summary.diffs = std::mem::take(&mut loader.diffs);
+        let elapsed = started.elapsed();
+        summary.duration_ms = elapsed.as_millis() as u64;
+        summary.rows_per_second = summary.rows as f64 / elapsed.as_secs_f64().max(1e-9);
+        let now = self.jobs.now();
+        let value = serde_json::to_value(&summary).unwrap_or_default();
+        repo::set_report(&self.pool, job.id, &value, summary.error_report_key.as_deref(), now)
+            .await
+            .map_err(imports_error)?;
+        let figures = ImportStatistics {
+            day: now.date_naive(),
+            jobs: 1,
+            jobs_failed: 0,
+            rows_read: counters.read,
+            rows_written: if job.dry_run { 0 } else { counters.created + counters.updated },
+            rows_created: counters.created,
+            rows_updated: counters.updated,
+            rows_skipped: counters.unchanged,
+            rows_failed: counters.invalid,
+            bytes_read: file.size_bytes,
+            duration_ms: summary.duration_ms as i64,
+        };
+        repo::record_statistics(&self.pool, job.id, job.supplier_id, &figures, now).await.map_err(imports_error)?;
+        Ok(summary)
+    }
+
+    async fn store_error_report(&self, job: Uuid, key: &str) -> Result<()> {
+        let temporary = tempfile::NamedTempFile::new()
+            .map_err(|e| ImportError::invalid("errors", format!("cannot write the error report: {e}")))?;
+        let mut out = csv::Writer::from_writer(std::io::BufWriter::new(temporary.as_file()));
+        self.write_errors(job, &mut out).await?;
+        drop(out);
+        self.storage.put_file(key, temporary.path()).await.map_err(ImportError::from)?;
+        Ok(())
+    }
+}
+
+/// A cell value a spreadsheet would run as a formula, prefixed so it stays text.
+fn defuse(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() }
+}
+
+fn into_job(row: ImportJobRow) -> ImportJob {
+    ImportJob {
+        id: row.id,
+        state: JobState::parse(&row.state).unwrap_or(JobState::Queued),
+        supplier_id: row.supplier_id,
+        import_config_id: row.import_config_id,
+        file_id: row.file_id,
+        mapping_template_id: row.mapping_template_id,
+        preset: row.preset,
+        dry_run: row.dry_run,
+        force: row.force,
+        options: row.payload.0,
+        progress: ImportProgress {
+            rows_total: row.rows_total.map(|t| t as u64),
+            rows_read: row.rows_read as u64,
+            created: row.rows_created as u64,
+            updated: row.rows_updated as u64,
+            unchanged: row.rows_skipped as u64,
+            invalid: row.rows_failed as u64,
+        },
+        error_report_key: row.error_report_key,
+        summary: row.summary.and_then(|s| serde_json::from_value(s.0).ok()),
+        last_error: row.last_error,
+        attempts: row.attempts,
+        created_at: row.created_at,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+    }
+}

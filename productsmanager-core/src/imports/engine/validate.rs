@@ -1,0 +1,337 @@
+//! A mapped row checked and typed ([`ImportRow`]), or the reason it is refused ([`RowError`]).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{CurrencyCode, Gtin, PriceType};
+use crate::imports::mapping::{Cell, MappedRow};
+
+/// A row ready to load: every value checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportRow {
+    /// 1-based physical line (spreadsheet row) in the file.
+    #[serde(skip)]
+    pub line: u64,
+    pub supplier_sku: String,
+    /// GTIN-14.
+    pub gtin: Option<String>,
+    pub sku: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub brand: Option<String>,
+    pub status: Option<&'static str>,
+    /// (minor units, currency) of the offer's cost.
+    pub cost: Option<(i64, &'static str)>,
+    pub stock: Option<i64>,
+    pub lead_time_days: Option<i32>,
+    /// (type, currency, minor units), one per type and currency.
+    pub prices: Vec<(PriceType, &'static str, i64)>,
+    pub attributes: Vec<(String, String)>,
+    pub categories: Vec<Vec<String>>,
+    pub images: Vec<String>,
+    pub parent_sku: Option<String>,
+    pub variant_options: BTreeMap<String, String>,
+    /// What the row says, hashed: an offer whose stored hash is the same is unchanged.
+    #[serde(skip)]
+    pub hash: [u8; 16],
+}
+
+/// Why a row is refused: one per bad input row, kept in `import_errors`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: u64,
+    /// 1-based column number.
+    pub column: Option<usize>,
+    pub column_name: Option<String>,
+    pub raw_value: Option<String>,
+    /// Machine-readable kind: `invalid_gtin`, `missing_field`, `invalid_number`, …
+    pub code: &'static str,
+    pub reason: String,
+}
+
+/// What a row's values are checked against.
+#[derive(Debug, Clone)]
+pub(crate) struct RowRules {
+    /// The template's currency, else the supplier's default.
+    pub default_currency: Option<CurrencyCode>,
+    pub headers: Vec<String>,
+}
+
+/// Changing what is hashed (or how rows are loaded) changes this, so the next import rewrites every offer.
+const HASH_VERSION: &[u8] = b"pm-import-row-v1";
+
+impl RowRules {
+    fn error(&self, line: u64, cell: &Cell, code: &'static str, reason: String) -> RowError {
+        RowError {
+            line,
+            column: Some(cell.column),
+            column_name: self.headers.get(cell.column - 1).cloned(),
+            raw_value: Some(cell.value.clone()),
+            code,
+            reason,
+        }
+    }
+
+    /// Checks a mapped row; the first fault refuses it.
+    pub(crate) fn check(&self, line: u64, row: MappedRow) -> Result<ImportRow, RowError> {
+        if let Some(refused) = row.errors.into_iter().next() {
+            return Err(RowError {
+                line,
+                column: Some(refused.column),
+                column_name: Some(refused.column_name),
+                raw_value: Some(refused.raw_value),
+                code: "transform_failed",
+                reason: refused.reason,
+            });
+        }
+        let fail = |cell: &Cell, code: &'static str, reason: String| self.error(line, cell, code, reason);
+        let Some(supplier_sku) = row.supplier_sku else {
+            return Err(RowError {
+                line,
+                column: None,
+                column_name: None,
+                raw_value: None,
+                code: "missing_field",
+                reason: "the supplier SKU is empty".into(),
+            });
+        };
+        if supplier_sku.value.chars().count() > 200 {
+            return Err(fail(&supplier_sku, "too_long", "a supplier SKU has at most 200 characters".into()));
+        }
+        let gtin = match &row.gtin {
+            None => None,
+            Some(cell) => match Gtin::repair(&cell.value) {
+                Ok((gtin, _)) => Some(gtin.as_gtin14()),
+                Err(e) => return Err(fail(cell, "invalid_gtin", e.to_string())),
+            },
+        };
+        let row_currency = match &row.currency {
+            None => None,
+            Some(cell) => Some(CurrencyCode::parse_field("currency", &cell.value).map_err(|_| {
+                fail(cell, "invalid_currency", format!("{:?} is not an ISO 4217 currency code", cell.value))
+            })?),
+        };
+        let currency_of = |cell: &Cell, named: Option<&str>| -> Result<CurrencyCode, RowError> {
+            match named {
+                Some(code) => CurrencyCode::parse_field("currency", code)
+                    .map_err(|e| fail(cell, "invalid_currency", e.to_string())),
+                None => row_currency.or(self.default_currency).ok_or_else(|| {
+                    fail(
+                        cell,
+                        "missing_currency",
+                        "no currency: map a currency column, or set one on the template or the supplier".into(),
+                    )
+                }),
+            }
+        };
+        let amount = |cell: &Cell, currency: CurrencyCode| -> Result<i64, RowError> {
+            let minor = currency
+                .minor_units("amount", &plain_decimal(&cell.value))
+                .map_err(|e| fail(cell, "invalid_amount", reason_of(e)))?;
+            if minor < 0 {
+                return Err(fail(cell, "invalid_amount", "an amount must not be negative".into()));
+            }
+            Ok(minor)
+        };
+        let cost = match &row.cost {
+            None => None,
+            Some(cell) => {
+                let currency = currency_of(cell, None)?;
+                Some((amount(cell, currency)?, currency.as_str()))
+            }
+        };
+        let mut prices: Vec<(PriceType, &'static str, i64)> = Vec::with_capacity(row.prices.len());
+        for (price_type, named, cell) in &row.prices {
+            let currency = currency_of(cell, named.as_deref())?;
+            let minor = amount(cell, currency)?;
+            if prices.iter().any(|(t, c, _)| t == price_type && *c == currency.as_str()) {
+                return Err(fail(
+                    cell,
+                    "duplicate_price",
+                    format!("a second {price_type} price in {}", currency.as_str()),
+                ));
+            }
+            prices.push((*price_type, currency.as_str(), minor));
+        }
+        let stock = match &row.stock {
+            None => None,
+            Some(cell) => Some(whole_number(&cell.value).filter(|n| *n >= 0).ok_or_else(|| {
+                fail(
+                    cell,
+                    "invalid_number",
+                    format!("{:?} is not a stock quantity (a whole number, 0 or more)", cell.value),
+                )
+            })?),
+        };
+        let lead_time_days = match &row.lead_time_days {
+            None => None,
+            Some(cell) => Some(
+                whole_number(&cell.value)
+                    .and_then(|n| i32::try_from(n).ok())
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| fail(cell, "invalid_number", format!("{:?} is not a number of days", cell.value)))?,
+            ),
+        };
+        let status = match &row.status {
+            None => None,
+            Some(cell) => Some(match cell.value.to_ascii_lowercase().as_str() {
+                "draft" => "draft",
+                "active" => "active",
+                "archived" => "archived",
+                _ => {
+                    return Err(fail(
+                        cell,
+                        "invalid_status",
+                        format!("{:?} is not draft, active or archived", cell.value),
+                    ));
+                }
+            }),
+        };
+        let text = |cell: &Option<Cell>, max: usize, what: &str| -> Result<Option<String>, RowError> {
+            match cell {
+                Some(cell) if cell.value.chars().count() > max => {
+                    Err(fail(cell, "too_long", format!("a {what} has at most {max} characters")))
+                }
+                Some(cell) => Ok(Some(cell.value.clone())),
+                None => Ok(None),
+            }
+        };
+        let mut attributes: Vec<(String, String)> = Vec::with_capacity(row.attributes.len());
+        for (name, cell) in row.attributes {
+            if attributes.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                return Err(fail(&cell, "duplicate_attribute", format!("attribute {name:?} is given twice")));
+            }
+            attributes.push((name, cell.value));
+        }
+        for cell in &row.images {
+            let valid = url::Url::parse(&cell.value).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            if !valid {
+                return Err(fail(cell, "invalid_url", format!("{:?} is not an http(s) URL", cell.value)));
+            }
+        }
+        let mut images: Vec<String> = Vec::with_capacity(row.images.len());
+        for cell in row.images {
+            if !images.contains(&cell.value) {
+                images.push(cell.value);
+            }
+        }
+        let mut checked = ImportRow {
+            line,
+            supplier_sku: supplier_sku.value,
+            gtin,
+            sku: text(&row.sku, 200, "SKU")?,
+            title: text(&row.title, 500, "title")?,
+            description: text(&row.description, 100_000, "description")?,
+            brand: text(&row.brand, 200, "brand")?,
+            status,
+            cost,
+            stock,
+            lead_time_days,
+            prices,
+            attributes,
+            categories: row.categories.into_iter().map(|(names, _)| names).collect(),
+            images,
+            parent_sku: row.parent_sku.map(|c| c.value),
+            variant_options: row.variant_options.into_iter().map(|(axis, cell)| (axis, cell.value)).collect(),
+            hash: [0; 16],
+        };
+        checked.hash = row_hash(&checked);
+        Ok(checked)
+    }
+}
+
+/// The reason alone: the row error names the column already.
+fn reason_of(error: crate::catalog::CatalogError) -> String {
+    match error {
+        crate::catalog::CatalogError::Invalid { reason, .. } => reason,
+        other => other.to_string(),
+    }
+}
+
+/// The hash of what a row says (not its line).
+fn row_hash(row: &ImportRow) -> [u8; 16] {
+    let mut hasher = Sha256::new();
+    hasher.update(HASH_VERSION);
+    // Serialising a struct of plain values cannot fail.
+    hasher.update(serde_json::to_vec(row).unwrap_or_default());
+    let digest = hasher.finalize();
+    let mut hash = [0; 16];
+    hash.copy_from_slice(&digest[..16]);
+    hash
+}
+
+/// `12,50` (a decimal comma, unambiguous with one or two decimals and no point) as `12.50`; anything else as is.
+fn plain_decimal(text: &str) -> String {
+    let text = text.trim();
+    if !text.contains('.')
+        && let Some((whole, fraction)) = text.split_once(',')
+        && (1..=2).contains(&fraction.len())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+        && !whole.contains(',')
+    {
+        return format!("{whole}.{fraction}");
+    }
+    text.to_string()
+}
+
+/// A whole number, allowing a zero fraction (`12.0`, `12,00`: spreadsheets write counts as decimals).
+fn whole_number(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let whole = match text.split_once(['.', ',']) {
+        Some((whole, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b == b'0') => whole,
+        Some(_) => return None,
+        None => text,
+    };
+    whole.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imports::mapping::{Preset, Template};
+
+    fn check(headers: &[&str], fields: &[&str]) -> Result<ImportRow, RowError> {
+        let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        let template: Template = Preset::Native.template(&headers);
+        let mapper = template.mapper(&headers).unwrap();
+        let rules = RowRules { default_currency: Some("EUR".parse().unwrap()), headers };
+        rules.check(7, mapper.map(&fields.iter().map(|f| f.to_string()).collect::<Vec<_>>()))
+    }
+
+    #[test]
+    fn good_rows_are_typed() {
+        let row = check(
+            &["sku", "gtin", "title", "price", "cost", "stock", "currency"],
+            &["A1", "4006381333931", "Pot", "12,50", "7.1", "3.0", "usd"],
+        )
+        .unwrap();
+        assert_eq!(row.gtin.as_deref(), Some("04006381333931"));
+        assert_eq!(row.prices, [(PriceType::Retail, "USD", 1250)]);
+        assert_eq!(row.cost, Some((710, "USD")));
+        assert_eq!(row.stock, Some(3));
+        let same = check(
+            &["sku", "gtin", "title", "price", "cost", "stock", "currency"],
+            &["A1", "4006381333931", "Pot", "12.50", "7.10", "3", "USD"],
+        )
+        .unwrap();
+        assert_eq!(row.hash, same.hash, "the same values hash the same, however written");
+    }
+
+    #[test]
+    fn bad_rows_name_the_column_and_the_reason() {
+        let bad = |headers: &[&str], fields: &[&str]| check(headers, fields).unwrap_err();
+        let gtin = bad(&["sku", "gtin"], &["A1", "4006381333932"]);
+        assert_eq!((gtin.line, gtin.column, gtin.code), (7, Some(2), "invalid_gtin"));
+        assert!(gtin.reason.contains("check digit"), "{}", gtin.reason);
+        assert_eq!(bad(&["sku", "price"], &["A1", "1,234"]).code, "invalid_amount", "ambiguous comma");
+        assert_eq!(bad(&["sku", "price"], &["A1", "-3"]).code, "invalid_amount");
+        assert_eq!(bad(&["sku", "price"], &["A1", "1.999"]).reason, "\"1.999\" has more than 2 decimals for EUR");
+        assert_eq!(bad(&["sku", "stock"], &["A1", "2.5"]).code, "invalid_number");
+        assert_eq!(bad(&["sku", "currency", "price"], &["A1", "EUX", "1"]).code, "invalid_currency");
+        assert_eq!(bad(&["sku", "title"], &["", "Pot"]).code, "missing_field");
+        assert_eq!(bad(&["sku", "image_url"], &["A1", "ftp://x/a.jpg"]).code, "invalid_url");
+        assert_eq!(bad(&["sku", "status"], &["A1", "live"]).code, "invalid_status");
+    }
+}

@@ -1,0 +1,428 @@
+//! [`Template`]: which column of a supplier file feeds which field of ours, as data (JSON), and [`Mapper`], a
+//! template checked against a file's header and applied to its rows.
+
+use serde::{Deserialize, Serialize};
+
+use super::transform::{CompiledTransforms, Transform};
+use crate::catalog::PriceType;
+use crate::imports::ImportError;
+
+/// How a supplier's columns become our fields. Stored as JSON in `mapping_templates.definition`.
+///
+/// ```
+/// use productsmanager_core::imports::mapping::Template;
+///
+/// let template: Template = serde_json::from_str(r#"{
+///     "columns": [
+///         {"column": "Ref", "to": "supplier_sku"},
+///         {"column": "EAN", "to": "gtin"},
+///         {"column": "Designation", "to": "title", "transforms": [{"op": "trim"}]},
+///         {"column": "Prix HT", "to": {"price": {"type": "purchase"}}, "transforms": [{"op": "decimal_comma"}]},
+///         {"column": "Stock", "to": "stock"}
+///     ],
+///     "currency": "EUR",
+///     "unmapped_columns": "ignore"
+/// }"#)?;
+/// let mapper = template.mapper(&["Ref".into(), "EAN".into(), "Designation".into(), "Prix HT".into(),
+///                                "Stock".into(), "Couleur".into()])?;
+/// let row = mapper.map(&["A-1".into(), "4006381333931".into(), " Pot ".into(), "12,50".into(), "3".into(),
+///                        "rouge".into()]);
+/// assert_eq!(row.title.as_ref().map(|c| c.value.as_str()), Some("Pot"));
+/// assert_eq!(row.prices[0].2.value, "12.50");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub columns: Vec<ColumnMapping>,
+    /// Currency of prices and costs that name none, when the row has no `currency` column either (then the
+    /// supplier's default currency applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// What a column of the file that no mapping names means: refused by default (a renamed column would
+    /// otherwise be dropped silently).
+    #[serde(default)]
+    pub unmapped_columns: UnmappedColumns,
+}
+
+/// What to do with a column no mapping names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnmappedColumns {
+    /// The file is refused before any row is written, naming the columns.
+    #[default]
+    Refuse,
+    Ignore,
+}
+
+/// One column of the file and the field it feeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnMapping {
+    /// The header's name for it (matched ignoring case).
+    pub column: String,
+    pub to: Target,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<Transform>,
+    /// The file may lack the column; otherwise a file without it is refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+}
+
+/// A field of ours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Target {
+    /// The supplier's reference for the item: the key of its offer (required in every row).
+    SupplierSku,
+    /// GTIN (EAN, UPC): the key of the product across suppliers.
+    Gtin,
+    /// Our own SKU for the product.
+    Sku,
+    Title,
+    Description,
+    /// Brand name (created when new).
+    Brand,
+    /// `draft`, `active` or `archived` (new products are `active` without it).
+    Status,
+    /// What the supplier charges us (the offer's cost).
+    Cost,
+    /// Currency of the row's prices and cost that name none.
+    Currency,
+    /// The supplier's stock for the item.
+    Stock,
+    LeadTimeDays,
+    /// A price of ours; its currency is the mapping's, else the row's.
+    Price {
+        #[serde(rename = "type")]
+        price_type: PriceType,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        currency: Option<String>,
+    },
+    /// A text attribute.
+    Attribute {
+        name: String,
+    },
+    /// A category path, names separated by `separator` (`>` by default), in the default taxonomy.
+    Category {
+        #[serde(default = "default_category_separator")]
+        separator: String,
+    },
+    /// Image URLs; several in one cell when `separator` is set.
+    Image {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        separator: Option<String>,
+    },
+    /// The supplier SKU of the parent product: the row is one of its variants.
+    ParentSku,
+    /// The value of a variant axis (size, colour…).
+    VariantOption {
+        axis: String,
+    },
+}
+
+fn default_category_separator() -> String {
+    ">".into()
+}
+
+/// A mapped cell: its value after the transforms, and where it came from (for errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub value: String,
+    /// 1-based column number in the file.
+    pub column: usize,
+}
+
+/// A cell whose transforms refused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellError {
+    pub column: usize,
+    pub column_name: String,
+    pub raw_value: String,
+    pub reason: String,
+}
+
+/// A row in our terms: the non-empty values of the mapped columns. Checked further by the import engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MappedRow {
+    pub supplier_sku: Option<Cell>,
+    pub gtin: Option<Cell>,
+    pub sku: Option<Cell>,
+    pub title: Option<Cell>,
+    pub description: Option<Cell>,
+    pub brand: Option<Cell>,
+    pub status: Option<Cell>,
+    pub cost: Option<Cell>,
+    pub currency: Option<Cell>,
+    pub stock: Option<Cell>,
+    pub lead_time_days: Option<Cell>,
+    /// (type, currency named by the mapping, amount)
+    pub prices: Vec<(PriceType, Option<String>, Cell)>,
+    pub attributes: Vec<(String, Cell)>,
+    /// Each path split into names.
+    pub categories: Vec<(Vec<String>, Cell)>,
+    pub images: Vec<Cell>,
+    pub parent_sku: Option<Cell>,
+    pub variant_options: Vec<(String, Cell)>,
+    /// Cells the transforms refused.
+    pub errors: Vec<CellError>,
+}
+
+/// A template checked against a header: which field index feeds which target.
+#[derive(Debug, Clone)]
+pub struct Mapper {
+    columns: Vec<(usize, String, Target, CompiledTransforms)>,
+    currency: Option<String>,
+}
+
+/// A field a row holds once: two columns feeding it are refused.
+fn single_valued(target: &Target) -> bool {
+    !matches!(
+        target,
+        Target::Price { .. }
+            | Target::Attribute { .. }
+            | Target::Category { .. }
+            | Target::Image { .. }
+            | Target::VariantOption { .. }
+    )
+}
+
+impl Template {
+    /// Checks the template on its own: transforms compile, a single-valued field is fed once, names are set.
+    pub fn check(&self) -> Result<(), ImportError> {
+        if self.columns.is_empty() {
+            return Err(ImportError::invalid("columns", "a template maps at least one column"));
+        }
+        if !self.columns.iter().any(|c| c.to == Target::SupplierSku) {
+            return Err(ImportError::invalid("columns", "no column is mapped to supplier_sku (the key of every row)"));
+        }
+        for (index, mapping) in self.columns.iter().enumerate() {
+            let field = |name: &str| format!("columns[{index}].{name}");
+            if mapping.column.trim().is_empty() {
+                return Err(ImportError::invalid(&field("column"), "must not be empty"));
+            }
+            CompiledTransforms::compile(&mapping.transforms)
+                .map_err(|e| ImportError::invalid(&field(""), e.to_string()))?;
+            if single_valued(&mapping.to)
+                && let Some(first) = self.columns[..index].iter().position(|other| other.to == mapping.to)
+            {
+                return Err(ImportError::invalid(
+                    &field("to"),
+                    format!("{:?} is already fed by columns[{first}] ({:?})", mapping.to, self.columns[first].column),
+                ));
+            }
+            match &mapping.to {
+                Target::Attribute { name } | Target::VariantOption { axis: name } if name.trim().is_empty() => {
+                    return Err(ImportError::invalid(&field("to"), "the name must not be empty"));
+                }
+                Target::Category { separator } if separator.is_empty() => {
+                    return Err(ImportError::invalid(&field("to.separator"), "must not be empty"));
+                }
+                Target::Image { separator: Some(separator) } if separator.is_empty() => {
+                    return Err(ImportError::invalid(&field("to.separator"), "must not be empty"));
+                }
+                Target::Price { currency: Some(code), .. } => {
+                    crate::catalog::CurrencyCode::parse_field(&field("to.currency"), code)
+                        .map_err(|e| ImportError::invalid(&field("to.currency"), e.to_string()))?;
+                }
+                _ => {}
+            }
+        }
+        if let Some(code) = &self.currency {
+            crate::catalog::CurrencyCode::parse_field("currency", code)
+                .map_err(|e| ImportError::invalid("currency", e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// The template applied to a file with this header. Refuses a header that lacks a mapped column (unless
+    /// optional) or, unless the template ignores them, has columns the template does not map, naming them all.
+    pub fn mapper(&self, headers: &[String]) -> Result<Mapper, ImportError> {
+        self.check()?;
+        let position = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name.trim()));
+        let mut missing = Vec::new();
+        let mut columns = Vec::new();
+        for mapping in &self.columns {
+            match position(&mapping.column) {
+                Some(index) => {
+                    let transforms = CompiledTransforms::compile(&mapping.transforms)?;
+                    columns.push((index, headers[index].clone(), mapping.to.clone(), transforms));
+                }
+                None if mapping.optional => {}
+                None => missing.push(mapping.column.clone()),
+            }
+        }
+        let unexpected: Vec<&String> = match self.unmapped_columns {
+            UnmappedColumns::Ignore => Vec::new(),
+            UnmappedColumns::Refuse => headers
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| !columns.iter().any(|(used, ..)| used == index))
+                .map(|(_, name)| name)
+                .collect(),
+        };
+        if !missing.is_empty() || !unexpected.is_empty() {
+            let mut reasons = Vec::new();
+            if !missing.is_empty() {
+                reasons.push(format!("missing columns: {}", quoted(missing.iter())));
+            }
+            if !unexpected.is_empty() {
+                reasons.push(format!("unexpected columns: {}", quoted(unexpected.into_iter())));
+            }
+            return Err(ImportError::invalid(
+                "header",
+                format!("the file does not match the template ({})", reasons.join("; ")),
+            ));
+        }
+        if !columns.iter().any(|(.., target, _)| *target == Target::SupplierSku) {
+            return Err(ImportError::invalid("header", "no column of the file gives the supplier SKU"));
+        }
+        Ok(Mapper { columns, currency: self.currency.clone() })
+    }
+}
+
+fn quoted<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    names.map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Mapper {
+    /// The template's default currency.
+    pub fn currency(&self) -> Option<&str> {
+        self.currency.as_deref()
+    }
+
+    /// The index (0-based) of the column feeding the supplier SKU.
+    pub fn supplier_sku_column(&self) -> Option<usize> {
+        self.columns.iter().find(|(.., target, _)| *target == Target::SupplierSku).map(|(index, ..)| *index)
+    }
+
+    /// The supplier SKU of a row, transformed (what identifies the row's offer), or `None` when empty or refused.
+    pub fn supplier_sku(&self, fields: &[String]) -> Option<String> {
+        let (index, _, _, transforms) = self.columns.iter().find(|(.., target, _)| *target == Target::SupplierSku)?;
+        let value = transforms.apply(fields.get(*index)?).ok()?;
+        let value = value.trim();
+        (!value.is_empty()).then(|| value.to_string())
+    }
+
+    /// Maps one row's fields (in header order). Empty values are absent; refused cells are in `errors`.
+    pub fn map(&self, fields: &[String]) -> MappedRow {
+        let mut row = MappedRow::default();
+        for (index, name, target, transforms) in &self.columns {
+            let raw = fields.get(*index).map(String::as_str).unwrap_or("");
+            let value = match transforms.apply(raw) {
+                Ok(value) => value.trim().to_string(),
+                Err(reason) => {
+                    row.errors.push(CellError {
+                        column: index + 1,
+                        column_name: name.clone(),
+                        raw_value: raw.to_string(),
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            if value.is_empty() {
+                continue;
+            }
+            let cell = |value: String| Cell { value, column: index + 1 };
+            match target {
+                Target::SupplierSku => row.supplier_sku = Some(cell(value)),
+                Target::Gtin => row.gtin = Some(cell(value)),
+                Target::Sku => row.sku = Some(cell(value)),
+                Target::Title => row.title = Some(cell(value)),
+                Target::Description => row.description = Some(cell(value)),
+                Target::Brand => row.brand = Some(cell(value)),
+                Target::Status => row.status = Some(cell(value)),
+                Target::Cost => row.cost = Some(cell(value)),
+                Target::Currency => row.currency = Some(cell(value)),
+                Target::Stock => row.stock = Some(cell(value)),
+                Target::LeadTimeDays => row.lead_time_days = Some(cell(value)),
+                Target::Price { price_type, currency } => row.prices.push((*price_type, currency.clone(), cell(value))),
+                Target::Attribute { name } => row.attributes.push((name.trim().to_string(), cell(value))),
+                Target::Category { separator } => {
+                    let names: Vec<String> = value
+                        .split(separator.as_str())
+                        .map(|n| n.trim().to_string())
+                        .filter(|n| !n.is_empty())
+                        .collect();
+                    if !names.is_empty() {
+                        row.categories.push((names, cell(value)));
+                    }
+                }
+                Target::Image { separator } => match separator {
+                    Some(separator) => row.images.extend(
+                        value
+                            .split(separator.as_str())
+                            .map(str::trim)
+                            .filter(|u| !u.is_empty())
+                            .map(|u| cell(u.into())),
+                    ),
+                    None => row.images.push(cell(value)),
+                },
+                Target::ParentSku => row.parent_sku = Some(cell(value)),
+                Target::VariantOption { axis } => row.variant_options.push((axis.trim().to_string(), cell(value))),
+            }
+        }
+        row
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    fn template(json: &str) -> Template {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn header_mismatch_names_missing_and_unexpected_columns() {
+        let t = template(
+            r#"{"columns": [{"column": "sku", "to": "supplier_sku"}, {"column": "EAN", "to": "gtin"},
+                {"column": "Notes", "to": {"attribute": {"name": "notes"}}, "optional": true}]}"#,
+        );
+        let error = t.mapper(&headers(&["SKU", "Price", "Colour"])).unwrap_err().to_string();
+        assert!(error.contains(r#"missing columns: "EAN""#), "{error}");
+        assert!(error.contains(r#"unexpected columns: "Price", "Colour""#), "{error}");
+        assert!(t.mapper(&headers(&["Sku", "ean"])).is_ok(), "case is ignored, optional columns may be absent");
+    }
+
+    #[test]
+    fn bad_templates_are_named() {
+        let no_key = template(r#"{"columns": [{"column": "EAN", "to": "gtin"}]}"#);
+        assert!(no_key.check().unwrap_err().to_string().contains("supplier_sku"));
+        let twice = template(
+            r#"{"columns": [{"column": "a", "to": "supplier_sku"}, {"column": "b", "to": "title"},
+                {"column": "c", "to": "title"}]}"#,
+        );
+        assert!(twice.check().unwrap_err().to_string().starts_with("columns[2].to"));
+        let bad_currency = template(r#"{"columns": [{"column": "a", "to": "supplier_sku"}], "currency": "EUX"}"#);
+        assert!(bad_currency.check().is_err());
+        let typo = serde_json::from_str::<Template>(r#"{"columns": [{"column": "a", "to": "supplier_skus"}]}"#);
+        assert!(typo.is_err());
+    }
+
+    #[test]
+    fn rows_are_mapped_with_their_columns() {
+        let t = template(
+            r#"{"columns": [{"column": "ref", "to": "supplier_sku"},
+                {"column": "cat", "to": {"category": {}}},
+                {"column": "img", "to": {"image": {"separator": "|"}}},
+                {"column": "price", "to": {"price": {"type": "retail", "currency": "USD"}},
+                 "transforms": [{"op": "multiply", "factor": "2"}]}],
+                "unmapped_columns": "ignore"}"#,
+        );
+        let mapper = t.mapper(&headers(&["x", "ref", "cat", "img", "price"])).unwrap();
+        let row = mapper.map(&headers(&["", "A1", "Home > Garden >", "a.jpg | b.jpg|", "abc"]));
+        assert_eq!(row.supplier_sku, Some(Cell { value: "A1".into(), column: 2 }));
+        assert_eq!(row.categories[0].0, ["Home", "Garden"]);
+        assert_eq!(row.images.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(), ["a.jpg", "b.jpg"]);
+        assert_eq!(row.errors.len(), 1);
+        assert_eq!((row.errors[0].column, row.errors[0].raw_value.as_str()), (5, "abc"));
+        assert_eq!(mapper.supplier_sku(&headers(&["", " A1 ", "", "", ""])), Some("A1".into()));
+    }
+}

@@ -1,0 +1,402 @@
+//! The import engine: files in our own layout and in a stored template's, loaded into the catalog, re-imported
+//! for nothing, refused when broken (naming file, line and column, writing nothing), resumed after an
+//! interruption, run by a worker.
+
+use std::path::{Path, PathBuf};
+
+use productsmanager_core::catalog::NewSupplier;
+use productsmanager_core::db::{Backend, Database};
+use productsmanager_core::imports::mapping::{Preset, Template};
+use productsmanager_core::imports::{ImportOptions, ImportSummary, NewImport, NewMappingTemplate};
+use productsmanager_core::jobs::JobState;
+use productsmanager_core::testing::TestDatabases;
+use productsmanager_core::{ErrorKind, Sdk, both_backends, with_pool};
+use uuid::Uuid;
+
+fn write(folder: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = folder.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn native(supplier: Uuid, path: &Path) -> NewImport {
+    NewImport {
+        supplier_id: supplier,
+        name: path.file_name().unwrap().to_string_lossy().into_owned(),
+        path: path.to_path_buf(),
+        template: None,
+        preset: Some(Preset::Native),
+        dry_run: false,
+        force: false,
+        options: ImportOptions::default(),
+    }
+}
+
+async fn supplier(sdk: &Sdk, code: &str) -> Uuid {
+    let input = NewSupplier {
+        code: code.into(),
+        name: code.into(),
+        default_currency: Some("EUR".into()),
+        ..Default::default()
+    };
+    sdk.suppliers().create(input).await.unwrap().id
+}
+
+/// Every offer with its product and open prices, one line each, in SKU order: what an import leaves behind.
+async fn snapshot(sdk: &Sdk) -> Vec<String> {
+    const ROWS: &str = "select o.supplier_sku, coalesce(p.gtin, ''), p.title, coalesce(p.description, ''), \
+         coalesce(b.name, ''), coalesce(o.cost_minor, -1), coalesce(o.currency, ''), coalesce(o.stock, -1), \
+         o.is_available, p.status, p.id from supplier_products o join products p on p.id = o.product_id \
+         left join brands b on b.id = p.brand_id order by o.supplier_sku";
+    const PRICES: &str = "select price_type, currency, amount_minor from product_prices where product_id = $1 \
+         order by price_type, currency";
+    type Row = (String, String, String, String, String, i64, String, i64, bool, String, Uuid);
+    let pool = sdk.pool(Database::Catalog);
+    let rows: Vec<Row> = with_pool!(pool, |p| sqlx::query_as(ROWS).fetch_all(p).await).unwrap();
+    let mut lines = Vec::new();
+    for (sku, gtin, title, description, brand, cost, currency, stock, available, status, product) in rows {
+        let prices: Vec<(String, String, i64)> =
+            with_pool!(pool, |p| sqlx::query_as(PRICES).bind(product).fetch_all(p).await).unwrap();
+        let prices: Vec<String> = prices.into_iter().map(|(t, c, a)| format!("{t}={a} {c}")).collect();
+        lines.push(format!(
+            "{sku}|{gtin}|{title}|{description}|{brand}|{cost} {currency}|{stock}|{available}|{status}|{}",
+            prices.join(",")
+        ));
+    }
+    lines
+}
+
+async fn count(sdk: &Sdk, db: Database, sql: &'static str) -> i64 {
+    with_pool!(sdk.pool(db), |p| sqlx::query_scalar(sql).fetch_one(p).await).unwrap()
+}
+
+const CATALOG: &str = "\
+sku,gtin,title,description,brand,category,price,cost,stock,image_url,attribute:Colour,parent_sku,option:size
+POT-1,4006381333931,Clay pot,Terracotta,Acme,Garden > Pots,12.50,7.10,3,https://img.example/pot.jpg|https://img.example/pot-2.jpg,red,,
+POT-1-S,,Clay pot S,,Acme,Garden > Pots,9.90,5,8,,red,POT-1,S
+PAN-2,4006381333932,Frying pan,,Acme,,20,,1,,,,
+LID-3,036000291452,Lid,,Other,Kitchen,4.5,2,0,,,,
+SAW-4,,,,,,,3,4,,,,
+";
+
+/// Our own layout imports with no template: products, offers, prices, categories, images, attributes and variants
+/// land; a bad GTIN and a new product without a title are refused with their line and column; the errors CSV says
+/// so; the same file again is skipped by its hash, and forced it finds every row unchanged.
+async fn native_file_lands_in_the_catalog(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_native").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let path = write(env.folder(), "catalog.csv", CATALOG);
+    let summary = sdk.imports().import_file(native(acme, &path), |_| {}).await.unwrap();
+    assert_eq!(
+        (summary.rows, summary.created, summary.updated, summary.unchanged, summary.invalid),
+        (5, 3, 0, 0, 2),
+        "{summary:?}"
+    );
+    assert!(summary.format.contains("','-separated"), "{}", summary.format);
+
+    let errors = String::from_utf8(sdk.imports().errors_csv(summary.job_id).await.unwrap().to_vec()).unwrap();
+    let lines: Vec<&str> = errors.lines().collect();
+    assert_eq!(lines[0], "line,column,column_name,value,code,reason");
+    assert_eq!(lines[1], "4,2,gtin,4006381333932,invalid_gtin,\"GTIN check digit is 2, expected 1\"");
+    assert_eq!(lines[2], "6,,,,missing_field,a new product needs a title");
+    assert_eq!(lines.len(), 3);
+
+    let stored = snapshot(&sdk).await;
+    assert_eq!(
+        stored,
+        [
+            "LID-3|00036000291452|Lid||Other|200 EUR|0|true|active|retail=450 EUR",
+            "POT-1|04006381333931|Clay pot|Terracotta|Acme|710 EUR|3|true|active|retail=1250 EUR",
+            "POT-1-S||Clay pot S||Acme|500 EUR|8|true|active|retail=990 EUR",
+        ]
+    );
+    let pot = sdk.products().find("4006381333931").await.unwrap();
+    let variants = sdk.variants().of(pot.id).await.unwrap();
+    assert_eq!(variants.len(), 1);
+    assert_eq!(variants[0].options.get("size").map(String::as_str), Some("S"));
+    let categories = sdk.categories().of_product(pot.id).await.unwrap();
+    assert_eq!(categories.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["Pots"]);
+    assert_eq!(sdk.categories().breadcrumbs(categories[0].id).await.unwrap()[0].name, "Garden");
+    assert_eq!(count(&sdk, Database::Catalog, "select count(*) from product_images").await, 2);
+    assert_eq!(
+        count(&sdk, Database::Catalog, "select count(*) from product_attributes where name = 'Colour'").await,
+        2
+    );
+    let found = sdk.products().search("terracotta", &Default::default()).await.unwrap();
+    assert_eq!(found.items.iter().map(|p| p.id).collect::<Vec<_>>(), [pot.id], "search documents are written");
+    let found = sdk.products().search("POT-1-S", &Default::default()).await.unwrap();
+    assert_eq!(found.items.len(), 1, "supplier SKUs are searchable");
+
+    let job = sdk.imports().job(summary.job_id).await.unwrap();
+    assert_eq!(job.state, JobState::Succeeded);
+    assert_eq!((job.progress.rows_total, job.progress.rows_read, job.progress.invalid), (Some(5), 5, 2));
+    assert_eq!(job.summary.as_ref().map(|s| s.created), Some(3));
+
+    // The same content again: skipped by its hash, naming the import it repeats.
+    let again = write(env.folder(), "catalog-again.csv", CATALOG);
+    let skipped = sdk.imports().import_file(native(acme, &again), |_| {}).await.unwrap();
+    assert_eq!((skipped.identical_to, skipped.rows), (Some(summary.job_id), 0));
+    // Forced: read again, every good row unchanged, nothing rewritten.
+    let forced = sdk.imports().import_file(NewImport { force: true, ..native(acme, &again) }, |_| {}).await.unwrap();
+    assert_eq!((forced.created, forced.updated, forced.unchanged, forced.invalid), (0, 0, 3, 2), "{forced:?}");
+    assert_eq!(snapshot(&sdk).await, stored);
+
+    // Statistics: three jobs today for the supplier.
+    let days = sdk.imports().statistics(acme, chrono::Utc::now().date_naive()).await.unwrap();
+    assert_eq!(days.len(), 1);
+    assert_eq!((days[0].jobs, days[0].rows_created, days[0].rows_skipped), (3, 3, 3));
+}
+
+/// A changed row is written, an unchanged one skipped; a dry run reports what would change (with a sample of
+/// field diffs) and writes nothing to the catalog; offers missing from a full catalog are marked unavailable.
+async fn changes_dry_runs_and_missing_offers(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_changes").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let first = write(env.folder(), "v1.csv", "sku;title;price;stock\nA1;Pot;9,90;3\nA2;Pan;20;1\nA3;Lid;4;0\n");
+    let summary = sdk.imports().import_file(native(acme, &first), |_| {}).await.unwrap();
+    assert_eq!(summary.created, 3);
+    let before = snapshot(&sdk).await;
+
+    let second = write(env.folder(), "v2.csv", "sku;title;price;stock\nA1;Pot;10,50;3\nA2;Pan;20;1\nA4;Cup;2;9\n");
+    let dry = sdk.imports().import_file(NewImport { dry_run: true, ..native(acme, &second) }, |_| {}).await.unwrap();
+    assert_eq!((dry.created, dry.updated, dry.unchanged, dry.invalid), (1, 1, 1, 0), "{dry:?}");
+    assert_eq!(snapshot(&sdk).await, before, "a dry run writes nothing");
+    let changed = dry.diffs.iter().find(|d| d.kind == "changed").unwrap();
+    assert_eq!(changed.supplier_sku, "A1");
+    assert_eq!(changed.fields.get("price:retail:EUR"), Some(&(Some("990".into()), Some("1050".into()))));
+    assert_eq!(changed.fields.len(), 1, "unchanged fields are not listed: {changed:?}");
+    assert!(dry.diffs.iter().any(|d| d.kind == "new" && d.supplier_sku == "A4"));
+
+    let options = ImportOptions { mark_missing_unavailable: true, ..Default::default() };
+    let full = sdk.imports().import_file(NewImport { options, ..native(acme, &second) }, |_| {}).await.unwrap();
+    assert_eq!((full.created, full.updated, full.unchanged, full.marked_unavailable), (1, 1, 1, 1), "{full:?}");
+    let after = snapshot(&sdk).await;
+    assert!(after[0].starts_with("A1|") && after[0].ends_with("retail=1050 EUR"), "{after:?}");
+    assert!(after[2].starts_with("A3|") && after[2].contains("|false|"), "A3 is no longer offered: {after:?}");
+    assert!(after[3].starts_with("A4||Cup"), "{after:?}");
+}
+
+/// A stored template maps a supplier's own columns (semicolons, Windows-1252, decimal commas, a coefficient) and
+/// is versioned by name.
+async fn stored_template_maps_a_supplier_layout(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_template").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let definition: Template = serde_json::from_value(serde_json::json!({
+        "columns": [
+            {"column": "Référence", "to": "supplier_sku"},
+            {"column": "EAN", "to": "gtin"},
+            {"column": "Désignation", "to": "title", "transforms": [{"op": "trim"}]},
+            {"column": "Prix achat", "to": "cost", "transforms": [{"op": "decimal_comma"}]},
+            {"column": "Prix achat", "to": {"price": {"type": "retail"}},
+             "transforms": [{"op": "decimal_comma"}, {"op": "multiply", "factor": "1.8"}]},
+            {"column": "Qté", "to": "stock", "transforms": [{"op": "default", "value": "0"}]}
+        ],
+        "currency": "EUR",
+        "unmapped_columns": "ignore"
+    }))
+    .unwrap();
+    let input = NewMappingTemplate {
+        name: "acme-v1".into(),
+        description: "Acme price list".into(),
+        definition: definition.clone(),
+        supplier_id: Some(acme),
+    };
+    let v1 = sdk.imports().save_template(input.clone()).await.unwrap();
+    let v2 = sdk.imports().save_template(NewMappingTemplate { description: "second".into(), ..input }).await.unwrap();
+    assert_eq!((v1.version, v2.version), (1, 2));
+    assert_eq!(sdk.imports().template_named("acme-v1", None).await.unwrap().id, v2.id);
+    assert_eq!(sdk.imports().template_named("acme-v1", Some(1)).await.unwrap().id, v1.id);
+    assert_eq!(sdk.imports().templates().await.unwrap().len(), 1, "the latest version of each name");
+
+    // Windows-1252: é is one byte (0xE9).
+    let mut content = b"R\xe9f\xe9rence;EAN;D\xe9signation;Prix achat;Qt\xe9;Remarque\n".to_vec();
+    content.extend_from_slice(b"B-1;4006381333931; Bol en gr\xe8s ;1.234,50;;fragile\n");
+    let path = write(env.folder(), "acme.csv", content);
+    let summary = sdk
+        .imports()
+        .import_file(NewImport { template: Some(v2.id), preset: None, ..native(acme, &path) }, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((summary.created, summary.invalid), (1, 0), "{summary:?}");
+    assert!(summary.format.contains("Windows-1252"), "{}", summary.format);
+    assert_eq!(snapshot(&sdk).await, ["B-1|04006381333931|Bol en grès|||123450 EUR|0|true|active|retail=222210 EUR"]);
+
+    // A broken definition is refused, naming the field.
+    let bad = serde_json::json!({"columns": [{"column": "a", "to": "title"}]});
+    let error = sdk
+        .imports()
+        .save_template(NewMappingTemplate {
+            name: "bad".into(),
+            description: String::new(),
+            definition: serde_json::from_value(bad).unwrap(),
+            supplier_id: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Invalid);
+    assert!(error.to_string().starts_with("definition.columns"), "{error}");
+}
+
+/// Each broken file fails its job with the file, line and column named, and nothing reaches the catalog.
+async fn broken_files_fail_whole(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_broken").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let long_line = format!("sku,title\nA1,{}\n", "x".repeat(5 << 20));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.csv", Vec::new(), "empty.csv: the file is empty"),
+        ("header.csv", b"sku,title\n".to_vec(), "header.csv: the file has a header but no data rows"),
+        (
+            "quote.csv",
+            b"sku,title\nA1,Pot\nA2,\"Pan\nA3,Lid\n".to_vec(),
+            "quote.csv, line 3, column 2: a quote opened here is never closed",
+        ),
+        (
+            "twice.csv",
+            b"sku,title,sku\nA1,Pot,A1\n".to_vec(),
+            "twice.csv, line 1, column 3: column name \"sku\" repeats column 1",
+        ),
+        ("long.csv", long_line.into_bytes(), "long.csv: line 2 is longer than 4194304 bytes"),
+        ("fake.xlsx", b"PK\x03\x04 not really a zip".to_vec(), "fake.xlsx: not a readable spreadsheet"),
+        (
+            "renamed.csv",
+            b"sku,titel\nA1,Pot\n".to_vec(),
+            "renamed.csv: header: the file does not match the template (unexpected columns: \"titel\")",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let path = write(env.folder(), name, content);
+        let error = sdk.imports().import_file(native(acme, &path), |_| {}).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Invalid, "{name}: {error}");
+        assert!(error.to_string().starts_with(expected), "{name}: {error}");
+        let jobs = sdk.imports().jobs(Some(acme), 1).await.unwrap();
+        assert_eq!(jobs[0].state, JobState::Failed, "{name}");
+        assert!(
+            jobs[0].last_error.as_deref().is_some_and(|e| e.starts_with(expected)),
+            "{name}: {:?}",
+            jobs[0].last_error
+        );
+    }
+    assert_eq!(count(&sdk, Database::Catalog, "select count(*) from products").await, 0);
+    assert_eq!(count(&sdk, Database::Catalog, "select count(*) from supplier_products").await, 0);
+
+    // Row-level faults refuse their row only: ragged rows, invalid UTF-8, a repeated SKU, a formula-like cell
+    // kept as text.
+    let mut content = b"sku,title,price\nA1,Pot,1\nA2,Pan\nA3,Lid,2,extra\nA4,Caf\xe9,3\nA1,Again,4\n".to_vec();
+    content.extend_from_slice(b"A5,=HYPERLINK(\"http://x\"),5\n");
+    let path = write(env.folder(), "rows.csv", content);
+    let options = ImportOptions {
+        csv: productsmanager_core::imports::parse::CsvOptions {
+            encoding: Some(productsmanager_core::imports::parse::TextEncoding::Utf8),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let summary = sdk.imports().import_file(NewImport { options, ..native(acme, &path) }, |_| {}).await.unwrap();
+    assert_eq!((summary.created, summary.invalid), (2, 4), "{summary:?}");
+    let errors = String::from_utf8(sdk.imports().errors_csv(summary.job_id).await.unwrap().to_vec()).unwrap();
+    let codes: Vec<String> =
+        errors.lines().skip(1).map(|l| l.split(',').take(2).collect::<Vec<_>>().join(",")).collect();
+    assert_eq!(codes, ["3,3", "4,4", "5,2", "6,1"], "{errors}");
+    assert!(errors.contains("duplicate_sku"), "{errors}");
+    // A5 is a supplier SKU, not ours: found through the search document.
+    let found = sdk.products().search("A5", &Default::default()).await.unwrap();
+    assert_eq!(found.items[0].title, "=HYPERLINK(\"http://x\")");
+}
+
+/// An import interrupted after some batches resumes from its checkpoint: the catalog ends as after an
+/// uninterrupted run, and no row is counted or reported twice.
+async fn interrupted_import_resumes(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_resume").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let mut content = String::from("sku,title,price,stock\n");
+    for n in 0..40 {
+        if n % 7 == 3 {
+            content.push_str(&format!("R{n},,1,1\n")); // no title: refused
+        } else {
+            content.push_str(&format!("R{n},Item {n},{n}.5,{}\n", n * 2));
+        }
+    }
+    let path = write(env.folder(), "big.csv", &content);
+    let options = ImportOptions { batch_rows: 5, ..Default::default() };
+    let input = NewImport { options, ..native(acme, &path) };
+
+    // Reference: the same file, uninterrupted, into another database.
+    let Some(reference_env) = TestDatabases::named(backend, "import_resume_ref").await else { return };
+    let reference = reference_env.sdk().await;
+    let reference_supplier = supplier(&reference, "ACME").await;
+    let full = reference
+        .imports()
+        .import_file(NewImport { supplier_id: reference_supplier, ..input.clone() }, |_| {})
+        .await
+        .unwrap();
+
+    // Queue it, run it until three batches are in, then stop it as a killed process would be.
+    let job = sdk.imports().upload(input).await.unwrap();
+    let (batches, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let imports = sdk.imports();
+    let running = tokio::spawn(async move {
+        imports
+            .run_job(job.id, move |progress| {
+                let _ = batches.send(progress.rows_read);
+                // Slow enough for the test to stop it between batches.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            })
+            .await
+    });
+    for _ in 0..3 {
+        seen.recv().await.unwrap();
+    }
+    running.abort();
+    let _ = running.await;
+    let partial = count(&sdk, Database::Catalog, "select count(*) from supplier_products").await;
+    assert!(partial > 0 && partial < 34, "{partial} offers after the interruption");
+
+    let resumed: ImportSummary = sdk.imports().run_job(job.id, |_| {}).await.unwrap();
+    assert!(resumed.resumed_after_line.is_some_and(|line| line >= 16), "{resumed:?}");
+    assert_eq!(
+        (resumed.rows, resumed.created, resumed.updated, resumed.unchanged, resumed.invalid),
+        (full.rows, full.created, 0, 0, full.invalid),
+        "{resumed:?} vs {full:?}"
+    );
+    assert_eq!((full.rows, full.created, full.invalid), (40, 34, 6));
+    assert_eq!(snapshot(&sdk).await, snapshot(&reference).await);
+    let errors = String::from_utf8(sdk.imports().errors_csv(job.id).await.unwrap().to_vec()).unwrap();
+    assert_eq!(errors.lines().count(), 1 + 6, "each refused row reported once: {errors}");
+}
+
+/// An uploaded file is imported by a worker of the `imports` queue.
+async fn uploads_are_imported_by_workers(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_worker").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let path = write(env.folder(), "drop.csv", "sku,title,price\nW1,Widget,3\nW2,Gadget,4\n");
+    let job = sdk.imports().upload(native(acme, &path)).await.unwrap();
+    assert_eq!(job.state, JobState::Queued);
+    let workers = sdk.job_runner("imports-test", &["imports".to_string()]).unwrap().start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let done = loop {
+        let current = sdk.imports().job(job.id).await.unwrap();
+        if current.state == JobState::Succeeded || std::time::Instant::now() > deadline {
+            break current;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    workers.shutdown(std::time::Duration::from_secs(5)).await;
+    assert_eq!(done.state, JobState::Succeeded, "{done:?}");
+    assert_eq!(done.progress.created, 2);
+    assert_eq!(snapshot(&sdk).await.len(), 2);
+}
+
+both_backends!(
+    native_file_lands_in_the_catalog,
+    changes_dry_runs_and_missing_offers,
+    stored_template_maps_a_supplier_layout,
+    broken_files_fail_whole,
+    interrupted_import_resumes,
+    uploads_are_imported_by_workers,
+);
