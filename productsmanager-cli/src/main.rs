@@ -46,7 +46,10 @@ enum Command {
         #[command(subcommand)]
         command: JobCommand,
     },
-    /// Import sources: configurations (folder, FTP/FTPS, e-mail), their schedules and the files they took.
+    /// Import a supplier file now (CSV, TSV, XLSX, XLS, ODS), with a progress bar; ends with a summary table and
+    /// the path of the errors CSV.
+    Import(commands::import_file::ImportArgs),
+    /// Imports: source configurations (folder, FTP/FTPS, e-mail) and schedules, mapping templates, jobs, errors.
     Imports {
         #[command(subcommand)]
         command: commands::imports::ImportCommand,
@@ -179,6 +182,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve { no_workers } => commands::system::serve(config, !no_workers).await,
         Command::Worker { queues } => commands::jobs::worker(config, queues).await,
         Command::Jobs { command } => with_sdk(config, async |sdk| commands::jobs::run(sdk, command).await).await,
+        Command::Import(args) => with_sdk(config, async |sdk| commands::import_file::run(sdk, args).await).await,
         Command::Imports { command } => with_sdk(config, async |sdk| commands::imports::run(sdk, command).await).await,
         Command::Migrate { status, json } => commands::system::migrate(config, status, json).await,
         Command::Health { json } => commands::system::health(config, json).await,

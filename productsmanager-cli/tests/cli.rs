@@ -503,3 +503,55 @@ fn imports_commands_configure_a_folder_and_poll_it() {
     let files = text(&run(&vars, &["imports", "files", id]).stdout);
     assert!(files.contains("prices.csv"), "{files}");
 }
+
+#[test]
+fn import_file_prints_a_summary_and_writes_the_refused_rows() {
+    let (dir, vars) = data_dir();
+    let output = run(
+        &vars,
+        &["suppliers", "create", "--json", r#"{"code": "ACME", "name": "Acme", "default_currency": "EUR"}"#],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let file = dir.path().join("acme.csv");
+    std::fs::write(&file, "sku;gtin;title;price\nA1;4006381333931;Pot;9,90\nA2;4006381333932;Pan;5\nA3;;Lid;2\n")
+        .unwrap();
+    let errors = dir.path().join("refused.csv");
+    let file_arg = file.to_str().unwrap();
+    let errors_arg = errors.to_str().unwrap();
+    let output = run(&vars, &["import", file_arg, "--supplier", "ACME", "--errors", errors_arg, "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        [&summary["rows"], &summary["created"], &summary["updated"], &summary["unchanged"], &summary["invalid"]],
+        [3, 2, 0, 0, 1]
+    );
+    assert!(summary["job_id"].is_string());
+    let refused = std::fs::read_to_string(&errors).unwrap();
+    assert!(refused.contains("3,2,gtin,4006381333932,invalid_gtin"), "{refused}");
+
+    // People get tables; a dry run of a changed file shows the field that would change.
+    std::fs::write(&file, "sku;gtin;title;price\nA1;4006381333931;Pot;10,90\nA3;;Lid;2\n").unwrap();
+    let output = run(&vars, &["import", file_arg, "--supplier", "ACME", "--dry-run"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let shown = text(&output.stdout);
+    assert!(shown.contains("dry run, nothing written"), "{shown}");
+    assert!(shown.contains("price:retail:EUR") && shown.contains("990") && shown.contains("1090"), "{shown}");
+    let jobs = text(&run(&vars, &["imports", "jobs", "--supplier", "ACME"]).stdout);
+    assert_eq!(jobs.matches("succeeded").count(), 2, "{jobs}");
+
+    // A stored template by name; a header that does not match fails with exit 3, naming the columns.
+    let template = dir.path().join("template.json");
+    std::fs::write(
+        &template,
+        r#"{"columns": [{"column": "Ref", "to": "supplier_sku"}, {"column": "Name", "to": "title"}]}"#,
+    )
+    .unwrap();
+    let output = run(&vars, &["imports", "templates", "save", "acme", "--file", template.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = run(&vars, &["import", file_arg, "--supplier", "ACME", "--template", "acme@1"]);
+    assert_eq!(output.status.code(), Some(3));
+    let message = text(&output.stderr);
+    assert!(message.contains(r#"missing columns: "Ref", "Name""#), "{message}");
+    let listed = text(&run(&vars, &["imports", "templates", "list"]).stdout);
+    assert!(listed.contains("acme"), "{listed}");
+}

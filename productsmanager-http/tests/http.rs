@@ -97,6 +97,32 @@ async fn request(
     Reply { status, headers, body }
 }
 
+/// A `multipart/form-data` POST: (name, file name, content) parts.
+async fn post_form(addr: std::net::SocketAddr, path: &str, parts: &[(&str, Option<&str>, &str)]) -> Reply {
+    let boundary = "pm-test-boundary-7f3a";
+    let mut body = String::new();
+    for (name, file, content) in parts {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""));
+        if let Some(file) = file {
+            body.push_str(&format!("; filename=\"{file}\"\r\nContent-Type: text/csv"));
+        }
+        body.push_str(&format!("\r\n\r\n{content}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let headers =
+        format!("Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n", body.len());
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.lines().next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    Reply { status, headers: Vec::new(), body: if head.contains("chunked") { dechunk(body) } else { body.to_string() } }
+}
+
 fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
@@ -555,11 +581,76 @@ async fn import_configs_over_http(backend: Backend) {
     assert_eq!(get(addr, &schedules, "").await.json().as_array().unwrap().len(), 1);
     let files = get(addr, &format!("/api/v1/import-configs/{id}/files"), "").await;
     assert_eq!((files.status, files.json().as_array().map(Vec::len)), (200, Some(0)));
+    let deleted = request(addr, "DELETE", &format!("/api/v1/import-configs/{id}"), "", None).await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(get(addr, &format!("/api/v1/import-configs/{id}"), "").await.status, 404);
+    assert_eq!(request(addr, "DELETE", &format!("/api/v1/import-configs/{id}"), "", None).await.status, 404);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+/// A file uploaded as multipart is queued, imported by a worker, and its refused rows served as CSV; mapping
+/// templates are created, read and deleted.
+async fn imports_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "imports_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let new_supplier = productsmanager_core::catalog::NewSupplier {
+        code: "UPL".into(),
+        name: "Uploads".into(),
+        default_currency: Some("EUR".into()),
+        ..Default::default()
+    };
+    sdk.suppliers().create(new_supplier).await.unwrap();
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let csv = "sku,gtin,title,price\nU1,4006381333931,Upload one,3.50\nU2,4006381333932,Upload two,4\n";
+    let queued = post_form(addr, "/api/v1/imports", &[("supplier", None, "UPL"), ("file", Some("up.csv"), csv)]).await;
+    assert_eq!(queued.status, 202, "{}", queued.body);
+    assert_eq!(queued.json()["state"], "queued");
+    let id = queued.json()["id"].as_str().unwrap().to_string();
+    let workers = sdk.job_runner("http-imports", &["imports".to_string()]).unwrap().start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let done = loop {
+        let job = get(addr, &format!("/api/v1/imports/{id}"), "").await.json();
+        if job["state"] == "succeeded" || std::time::Instant::now() > deadline {
+            break job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    workers.shutdown(std::time::Duration::from_secs(5)).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!((done["progress"]["created"].as_u64(), done["progress"]["invalid"].as_u64()), (Some(1), Some(1)));
+    let errors = get(addr, &format!("/api/v1/imports/{id}/errors.csv"), "").await;
+    assert_eq!(errors.status, 200);
+    assert!(errors.headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.starts_with("text/csv")));
+    assert!(errors.body.contains("3,2,gtin,4006381333932,invalid_gtin"), "{}", errors.body);
+    let listed = get(addr, "/api/v1/imports?supplier=UPL", "").await;
+    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+
+    let refused = post_form(addr, "/api/v1/imports", &[("supplier", None, "UPL"), ("colour", None, "red")]).await;
+    assert_eq!((refused.status, refused.json()["field"].as_str()), (422, Some("colour")), "{}", refused.body);
+    let no_file = post_form(addr, "/api/v1/imports", &[("supplier", None, "UPL")]).await;
+    assert_eq!((no_file.status, no_file.json()["field"].as_str()), (422, Some("file")), "{}", no_file.body);
+
+    let template = r#"{"name": "upl", "definition": {"columns": [{"column": "Ref", "to": "supplier_sku"}]}}"#;
+    let saved = request(addr, "POST", "/api/v1/mapping-templates", "", Some(template)).await;
+    assert_eq!(saved.status, 201, "{}", saved.body);
+    assert_eq!(saved.json()["version"], 1);
+    let template_id = saved.json()["id"].as_str().unwrap().to_string();
+    let bad =
+        request(addr, "POST", "/api/v1/mapping-templates", "", Some(r#"{"name": "x", "definition": {"columns": []}}"#))
+            .await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (422, Some("definition.columns")), "{}", bad.body);
+    assert_eq!(get(addr, "/api/v1/mapping-templates", "").await.json().as_array().unwrap().len(), 1);
+    let deleted = request(addr, "DELETE", &format!("/api/v1/mapping-templates/{template_id}"), "", None).await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(get(addr, &format!("/api/v1/mapping-templates/{template_id}"), "").await.status, 404);
     server.stop().await.unwrap();
     sdk.close().await;
 }
 
 both_backends!(
+    imports_over_http,
     import_configs_over_http,
     jobs_over_http,
     bad_catalog_input_is_named_never_500,

@@ -1,9 +1,10 @@
-//! `imports configs|schedules|files|poll`: where supplier files come from, and polling them now.
+//! `imports configs|schedules|files|templates|jobs|job|errors|poll`: where supplier files come from, how their
+//! columns map, what the imports did, and polling the sources now.
 
 use clap::{Subcommand, ValueEnum};
 use productsmanager_core::Sdk;
 use productsmanager_core::imports::sources::poll_now;
-use productsmanager_core::imports::{ImportConfig, NewImportConfig, SourceKind};
+use productsmanager_core::imports::{ImportConfig, NewImportConfig, NewMappingTemplate, SourceKind};
 use productsmanager_core::input::{parse_id, parse_json};
 
 use crate::{Failure, output};
@@ -27,6 +28,25 @@ pub(crate) enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Mapping templates: which column feeds which field (JSON, versioned by name).
+    Templates {
+        #[command(subcommand)]
+        command: TemplateCommand,
+    },
+    /// Import jobs, newest first.
+    Jobs {
+        /// Only this supplier's (id or code).
+        #[arg(long)]
+        supplier: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One import job: state, counters (also while it runs), summary.
+    Job { id: String },
+    /// The rows an import refused, as CSV (line, column, value, code, reason).
+    Errors { id: String },
     /// Poll the sources now (all kinds unless `--kind`); prints the files taken.
     Poll {
         #[arg(long, value_enum)]
@@ -74,6 +94,33 @@ pub(crate) enum ScheduleCommand {
         configuration: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TemplateCommand {
+    /// Save a template from a JSON file (`{"columns": [{"column", "to", "transforms"?, "optional"?}], "currency"?,
+    /// "unmapped_columns"?}`): version 1 of a new name, the next version of an existing one.
+    Save {
+        name: String,
+        #[arg(long, value_name = "PATH")]
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The supplier it was written for (id or code).
+        #[arg(long)]
+        supplier: Option<String>,
+    },
+    /// The latest version of every template.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A template (latest version unless `--version`), as JSON.
+    Get {
+        name: String,
+        #[arg(long)]
+        version: Option<i32>,
     },
 }
 
@@ -138,6 +185,77 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
                     }),
                 );
             }
+        }
+        ImportCommand::Templates { command: TemplateCommand::Save { name, file, description, supplier } } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| Failure {
+                code: crate::exit_code(productsmanager_core::ErrorKind::Invalid),
+                message: format!("cannot read {}: {e}", file.display()),
+            })?;
+            let definition = parse_json(&text)?;
+            let supplier_id = match supplier {
+                Some(key) => Some(sdk.suppliers().find(&key).await?.id),
+                None => None,
+            };
+            output::json(
+                &imports.save_template(NewMappingTemplate { name, description, definition, supplier_id }).await?,
+            )
+        }
+        ImportCommand::Templates { command: TemplateCommand::List { json } } => {
+            let templates = imports.templates().await?;
+            if json {
+                output::json(&templates);
+            } else {
+                output::table(
+                    ["id", "name", "version", "columns", "description"],
+                    templates.iter().map(|t| {
+                        [
+                            t.id.to_string(),
+                            t.name.clone(),
+                            t.version.to_string(),
+                            t.definition.columns.len().to_string(),
+                            t.description.clone(),
+                        ]
+                    }),
+                );
+            }
+        }
+        ImportCommand::Templates { command: TemplateCommand::Get { name, version } } => {
+            output::json(&imports.template_named(&name, version).await?)
+        }
+        ImportCommand::Jobs { supplier, limit, json } => {
+            let supplier = match supplier {
+                Some(key) => Some(sdk.suppliers().find(&key).await?.id),
+                None => None,
+            };
+            let jobs = imports.jobs(supplier, limit).await?;
+            if json {
+                output::json(&jobs);
+            } else {
+                output::table(
+                    ["id", "state", "rows", "created", "updated", "unchanged", "invalid", "created at"],
+                    jobs.iter().map(|j| {
+                        let p = &j.progress;
+                        [
+                            j.id.to_string(),
+                            j.state.to_string(),
+                            match p.rows_total {
+                                Some(total) => format!("{}/{total}", p.rows_read),
+                                None => p.rows_read.to_string(),
+                            },
+                            p.created.to_string(),
+                            p.updated.to_string(),
+                            p.unchanged.to_string(),
+                            p.invalid.to_string(),
+                            j.created_at.to_rfc3339(),
+                        ]
+                    }),
+                );
+            }
+        }
+        ImportCommand::Job { id } => output::json(&imports.job(parse_id("id", &id)?).await?),
+        ImportCommand::Errors { id } => {
+            let csv = imports.errors_csv(parse_id("id", &id)?).await?;
+            print!("{}", String::from_utf8_lossy(&csv));
         }
         ImportCommand::Poll { kind, json } => {
             let kinds: &[SourceKind] = match kind {

@@ -4,6 +4,7 @@ pub(crate) mod brands;
 pub(crate) mod categories;
 pub(crate) mod commerce;
 pub(crate) mod entity;
+pub(crate) mod import_file;
 pub(crate) mod imports;
 pub(crate) mod jobs;
 pub(crate) mod products;

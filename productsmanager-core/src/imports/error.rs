@@ -26,7 +26,8 @@ pub enum ImportError {
 }
 
 impl ImportError {
-    pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Self {
+    /// A field of the input is unusable.
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
         ImportError::Invalid { field: field.to_string(), reason: reason.into() }
     }
 }

@@ -37,6 +37,8 @@ const ACTIVE_CONFIGS_OF_KIND: &str =
 
 const ALL_CONFIGS: &str = concat!("select ", config_columns!(), " from import_configs order by name");
 
+const DELETE_CONFIG: &str = "delete from import_configs where id = $1";
+
 const MARK_POLLED: &str = "update import_configs set last_polled_at = $2 where id = $1";
 
 const INSERT_FILE: &str = concat!(
@@ -102,6 +104,10 @@ pub(super) async fn active_configs_of_kind(pool: &DbPool, kind: &str) -> Result<
 
 pub(super) async fn all_configs(pool: &DbPool) -> Result<Vec<ConfigRow>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(ALL_CONFIGS).fetch_all(p).await)
+}
+
+pub(super) async fn delete_config(pool: &DbPool, id: Uuid) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(DELETE_CONFIG).bind(id).execute(p).await.map(|r| r.rows_affected() == 1))
 }
 
 pub(super) async fn mark_polled(pool: &DbPool, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {

@@ -119,6 +119,15 @@ impl ImportService {
         Ok(self.row(id).await?.into_config())
     }
 
+    /// Deletes a configuration and its schedules; the files it took and their jobs stay (history).
+    pub async fn delete_config(&self, id: Uuid) -> Result<()> {
+        if repo::delete_config(&self.pool, id).await.map_err(db_error)? {
+            Ok(())
+        } else {
+            Err(ImportError::NotFound { entity: "import configuration", id: id.to_string() }.into())
+        }
+    }
+
     /// The stored login of a configuration, opened.
     pub(crate) async fn credentials(&self, id: Uuid) -> Result<Option<Credentials>> {
         let row = self.row(id).await?;

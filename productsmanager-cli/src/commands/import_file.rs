@@ -1,0 +1,195 @@
+//! `import FILE`: a supplier file imported now, in this process, with a progress bar (rows/s, ETA), then a summary
+//! table and the path of the errors CSV.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use productsmanager_core::Sdk;
+use productsmanager_core::imports::mapping::Preset;
+use productsmanager_core::imports::parse::TextEncoding;
+use productsmanager_core::imports::{ImportOptions, ImportSummary, NewImport};
+
+use crate::{Failure, output};
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The file: delimited text (CSV, TSV, semicolons, pipes) or a spreadsheet (XLSX, XLS, ODS).
+    file: PathBuf,
+    /// The supplier (id or code).
+    #[arg(long)]
+    supplier: String,
+    /// A stored mapping template: its id, or its name (latest version) or `name@version`.
+    #[arg(long, conflicts_with = "preset")]
+    template: Option<String>,
+    /// A built-in layout (without either: the supplier's configuration's, else `native`).
+    #[arg(long, value_enum)]
+    preset: Option<PresetArg>,
+    /// Read, check and compare only: report what would change, write nothing to the catalog.
+    #[arg(long)]
+    dry_run: bool,
+    /// Import even when the same file was imported before.
+    #[arg(long)]
+    force: bool,
+    /// The file is the supplier's whole catalog: mark its offers missing from it unavailable.
+    #[arg(long)]
+    mark_missing_unavailable: bool,
+    /// Spreadsheet sheet (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Delimiter of a text file (default: sniffed).
+    #[arg(long)]
+    delimiter: Option<char>,
+    /// Encoding of a text file (default: sniffed).
+    #[arg(long, value_enum)]
+    encoding: Option<EncodingArg>,
+    /// Where to write the refused rows (default: `<file name>.errors.csv` in the current folder).
+    #[arg(long, value_name = "PATH")]
+    errors: Option<PathBuf>,
+    /// Print one JSON summary instead of the progress bar and tables.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum PresetArg {
+    Native,
+}
+
+impl From<PresetArg> for Preset {
+    fn from(preset: PresetArg) -> Self {
+        match preset {
+            PresetArg::Native => Preset::Native,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum EncodingArg {
+    Utf8,
+    Windows1252,
+    Iso885915,
+}
+
+pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
+    let imports = sdk.imports();
+    let supplier = sdk.suppliers().find(&args.supplier).await?;
+    let template = match &args.template {
+        None => None,
+        Some(key) => Some(match uuid::Uuid::parse_str(key) {
+            Ok(id) => imports.template(id).await?,
+            Err(_) => {
+                let (name, version) = match key.rsplit_once('@') {
+                    Some((name, version)) => {
+                        let version = version.parse::<i32>().map_err(|_| Failure {
+                            code: crate::exit_code(productsmanager_core::ErrorKind::Invalid),
+                            message: format!("--template: {version:?} is not a version number (name@2)"),
+                        })?;
+                        (name, Some(version))
+                    }
+                    None => (key.as_str(), None),
+                };
+                imports.template_named(name, version).await?
+            }
+        }),
+    };
+    let mut options = ImportOptions { mark_missing_unavailable: args.mark_missing_unavailable, ..Default::default() };
+    options.sheet.sheet = args.sheet.clone();
+    options.csv.delimiter = args.delimiter;
+    options.csv.encoding = args.encoding.map(|e| match e {
+        EncodingArg::Utf8 => TextEncoding::Utf8,
+        EncodingArg::Windows1252 => TextEncoding::Windows1252,
+        EncodingArg::Iso885915 => TextEncoding::Iso8859_15,
+    });
+    let name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let input = NewImport {
+        supplier_id: supplier.id,
+        name: name.clone(),
+        path: args.file.clone(),
+        template: template.map(|t| t.id),
+        preset: args.preset.map(Preset::from),
+        dry_run: args.dry_run,
+        force: args.force,
+        options,
+    };
+    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows  {per_sec}  ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let shown = bar.clone();
+    let summary = imports
+        .import_file(input, move |progress| {
+            if let Some(total) = progress.rows_total {
+                shown.set_length(total);
+            }
+            shown.set_position(progress.rows_read);
+        })
+        .await;
+    bar.finish_and_clear();
+    let summary = summary?;
+    let errors_path = match summary.invalid {
+        0 => None,
+        _ => {
+            let path = args.errors.clone().unwrap_or_else(|| PathBuf::from(format!("{name}.errors.csv")));
+            let csv = imports.errors_csv(summary.job_id).await?;
+            std::fs::write(&path, &csv).map_err(|e| Failure {
+                code: crate::exit_code(productsmanager_core::ErrorKind::Internal),
+                message: format!("cannot write the errors to {}: {e}", path.display()),
+            })?;
+            Some(path)
+        }
+    };
+    if args.json {
+        let mut value = serde_json::to_value(&summary).unwrap_or_default();
+        value["errors_csv"] = serde_json::json!(errors_path);
+        output::json(&value);
+    } else {
+        print_summary(&summary, errors_path.as_deref());
+    }
+    Ok(())
+}
+
+fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
+    if let Some(previous) = summary.identical_to {
+        println!("{} was imported before (job {previous}): nothing to do; --force imports it again", summary.file);
+        return;
+    }
+    let heading = if summary.dry_run { "dry run, nothing written" } else { "imported" };
+    println!("{} ({}): {heading}, job {}", summary.file, summary.format, summary.job_id);
+    output::table(
+        ["rows", "created", "updated", "unchanged", "invalid", "marked unavailable", "seconds", "rows/s"],
+        [[
+            summary.rows.to_string(),
+            summary.created.to_string(),
+            summary.updated.to_string(),
+            summary.unchanged.to_string(),
+            summary.invalid.to_string(),
+            summary.marked_unavailable.to_string(),
+            format!("{:.1}", summary.duration_ms as f64 / 1000.0),
+            format!("{:.0}", summary.rows_per_second),
+        ]],
+    );
+    if !summary.diffs.is_empty() {
+        output::table(
+            ["line", "supplier SKU", "change", "field", "stored", "file"],
+            summary.diffs.iter().flat_map(|diff| {
+                diff.fields.iter().map(move |(field, (before, after))| {
+                    [
+                        diff.line.to_string(),
+                        diff.supplier_sku.clone(),
+                        diff.kind.clone(),
+                        field.clone(),
+                        output::or_dash(before.as_deref()),
+                        output::or_dash(after.as_deref()),
+                    ]
+                })
+            }),
+        );
+    }
+    if let Some(path) = errors {
+        println!("{} rows refused: see {}", summary.invalid, path.display());
+    }
+}
