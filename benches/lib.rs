@@ -48,3 +48,96 @@ pub fn percentiles(samples: &mut [Duration]) -> (Duration, Duration, Duration) {
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
     (at(0.50), at(0.95), at(0.99))
 }
+
+/// The benchmark's supplier file: what a real supplier sends, at any size. 16 semicolon-separated columns, decimal
+/// commas, valid EAN-13s except every hundredth row (a wrong check digit), 200 brands, 50 category paths; values
+/// derive from the row number and a seed, so a file is the same every time.
+pub mod supplier_file {
+    use std::io::{BufWriter, Write};
+    use std::path::Path;
+
+    use productsmanager_core::catalog::Gtin;
+
+    /// The header.
+    pub const COLUMNS: [&str; 16] = [
+        "ref",
+        "ean",
+        "designation",
+        "description",
+        "marque",
+        "categorie",
+        "prix_achat",
+        "prix_vente",
+        "pvc",
+        "prix_promo",
+        "stock",
+        "poids_kg",
+        "couleur",
+        "taille",
+        "matiere",
+        "image",
+    ];
+
+    const COLOURS: [&str; 8] = ["rouge", "bleu", "vert", "noir", "blanc", "gris", "jaune", "rose"];
+    const SIZES: [&str; 6] = ["XS", "S", "M", "L", "XL", "XXL"];
+    const MATERIALS: [&str; 5] = ["coton", "acier", "bois", "verre", "grès"];
+
+    /// An EAN-13 for row `n`: a valid check digit, or a wrong one when `valid` is false.
+    fn ean(n: u64, valid: bool) -> String {
+        let body = format!("{:012}", 400_000_000_000 + n);
+        let good = (0..10).find(|d| Gtin::parse(&format!("{body}{d}")).is_ok()).unwrap_or(0);
+        let digit = if valid { good } else { (good + 1) % 10 };
+        format!("{body}{digit}")
+    }
+
+    /// Cents as `12,34`.
+    fn decimal_comma(cents: u64) -> String {
+        format!("{},{:02}", cents / 100, cents % 100)
+    }
+
+    /// Writes `rows` rows to `path`.
+    pub fn write(path: &Path, rows: u64, seed: u64) -> std::io::Result<()> {
+        let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+        writeln!(out, "{}", COLUMNS.join(";"))?;
+        for n in 0..rows {
+            let mix = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(seed) >> 17;
+            let cost = 100 + mix % 50_000;
+            let retail = cost * 18 / 10;
+            writeln!(
+                out,
+                "SUP-{n:08};{};Article {n} {};Description de l'article {n}, {} et {};Marque {};Rayon {} > Famille {};{};{};{};{};{};{};{};{};{};https://cdn.example.com/img/{n}.jpg",
+                ean(n, n % 100 != 99),
+                COLOURS[(mix % 8) as usize],
+                COLOURS[(mix / 8 % 8) as usize],
+                MATERIALS[(mix % 5) as usize],
+                mix % 200,
+                mix % 10,
+                mix % 5,
+                decimal_comma(cost),
+                decimal_comma(retail),
+                decimal_comma(retail * 12 / 10),
+                decimal_comma(retail * 9 / 10),
+                mix % 500,
+                decimal_comma(10 + mix % 5_000),
+                COLOURS[(mix % 8) as usize],
+                SIZES[(mix % 6) as usize],
+                MATERIALS[(mix / 5 % 5) as usize],
+            )?;
+        }
+        out.flush()
+    }
+
+    /// The same rows as an XLSX workbook (every cell as text, as suppliers' exports often are).
+    pub fn to_xlsx(csv_path: &Path, xlsx_path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let mut reader = csv::ReaderBuilder::new().delimiter(b';').has_headers(false).from_path(csv_path)?;
+        for (row, record) in reader.records().enumerate() {
+            for (column, value) in record?.iter().enumerate() {
+                sheet.write_string(u32::try_from(row)?, u16::try_from(column)?, value)?;
+            }
+        }
+        workbook.save(xlsx_path)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,400 @@
+//! The import engine at scale, beside SQL-only baselines in the same run, printing one table.
+//!
+//! A generated supplier file (`PM_BENCH_IMPORT_ROWS` rows, default 1,000,000; 16 semicolon-separated columns,
+//! decimal commas, valid EAN-13s, 1 % rows with a wrong check digit) is imported through the SDK with a stored
+//! template into fresh databases, then re-imported unchanged (forced past the same-file check). The baseline loads
+//! the same rows into the same catalog tables (brands, products, offers, three prices, four attributes, images)
+//! with SQL alone: PostgreSQL `COPY` into a staging table plus one `INSERT … SELECT … ON CONFLICT` per table;
+//! SQLite prepared multi-row inserts in one transaction. The baseline checks nothing, skips nothing and does not
+//! link categories (the import does). Peak RSS of each import is the process's high-water mark (`VmHWM`), reset
+//! before it (`/proc/self/clear_refs`). Last, a 100,000-row XLSX: our import (SQLite) beside calamine reading the
+//! same sheet alone.
+//!
+//! ```text
+//! PM_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p productsmanager-benches --bench imports
+//! ```
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use productsmanager_benches::supplier_file::{self, COLUMNS};
+use productsmanager_core::Sdk;
+use productsmanager_core::catalog::NewSupplier;
+use productsmanager_core::db::{Backend, Database, DbPool};
+use productsmanager_core::imports::mapping::Template;
+use productsmanager_core::imports::{ImportOptions, NewImport, NewMappingTemplate};
+use productsmanager_core::testing::TestDatabases;
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+/// The supplier file's template: every column used.
+fn template() -> Template {
+    serde_json::from_value(serde_json::json!({
+        "columns": [
+            {"column": "ref", "to": "supplier_sku"},
+            {"column": "ean", "to": "gtin"},
+            {"column": "designation", "to": "title"},
+            {"column": "description", "to": "description"},
+            {"column": "marque", "to": "brand"},
+            {"column": "categorie", "to": {"category": {}}},
+            {"column": "prix_achat", "to": "cost", "transforms": [{"op": "decimal_comma"}]},
+            {"column": "prix_vente", "to": {"price": {"type": "retail"}}, "transforms": [{"op": "decimal_comma"}]},
+            {"column": "pvc", "to": {"price": {"type": "msrp"}}, "transforms": [{"op": "decimal_comma"}]},
+            {"column": "prix_promo", "to": {"price": {"type": "sale"}}, "transforms": [{"op": "decimal_comma"}]},
+            {"column": "stock", "to": "stock"},
+            {"column": "poids_kg", "to": {"attribute": {"name": "weight_kg"}}, "transforms": [{"op": "decimal_comma"}]},
+            {"column": "couleur", "to": {"attribute": {"name": "colour"}}},
+            {"column": "taille", "to": {"attribute": {"name": "size"}}},
+            {"column": "matiere", "to": {"attribute": {"name": "material"}}},
+            {"column": "image", "to": {"image": {}}}
+        ],
+        "currency": "EUR"
+    }))
+    .unwrap()
+}
+
+/// Peak resident memory of this process since the last reset, in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(f64::NAN);
+    kib / 1024.0
+}
+
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+struct Row {
+    label: String,
+    rows: u64,
+    seconds: f64,
+    baseline: Option<f64>,
+    rss_mib: Option<f64>,
+}
+
+async fn new_sdk(backend: Backend, name: &str) -> Option<(TestDatabases, Sdk, Uuid)> {
+    let mut env = TestDatabases::named(backend, name).await?;
+    env.config_mut().database.catalog.pool_size = 4;
+    let sdk = env.sdk().await;
+    let supplier = NewSupplier { code: "BENCH".into(), name: "Bench".into(), ..Default::default() };
+    let supplier = sdk.suppliers().create(supplier).await.unwrap().id;
+    Some((env, sdk, supplier))
+}
+
+async fn ours(backend: Backend, file: &Path, rows: u64, table: &mut Vec<Row>) {
+    let Some((_env, sdk, supplier)) = new_sdk(backend, "imports bench").await else { return };
+    let saved = sdk
+        .imports()
+        .save_template(NewMappingTemplate {
+            name: "bench".into(),
+            description: String::new(),
+            definition: template(),
+            supplier_id: None,
+        })
+        .await
+        .unwrap();
+    let input = NewImport {
+        supplier_id: supplier,
+        name: "supplier.csv".into(),
+        path: file.to_path_buf(),
+        template: Some(saved.id),
+        preset: None,
+        dry_run: false,
+        force: false,
+        options: ImportOptions::default(),
+    };
+    reset_peak_rss();
+    let started = Instant::now();
+    let first = sdk.imports().import_file(input.clone(), |_| {}).await.unwrap();
+    let first_seconds = started.elapsed().as_secs_f64();
+    let first_rss = peak_rss_mib();
+    assert_eq!(first.rows, rows);
+    eprintln!("{backend}: first import {first:?}");
+    reset_peak_rss();
+    let started = Instant::now();
+    let again = sdk.imports().import_file(NewImport { force: true, ..input }, |_| {}).await.unwrap();
+    let again_seconds = started.elapsed().as_secs_f64();
+    assert_eq!(again.unchanged, first.created);
+    let baseline = baseline(backend, file).await;
+    table.push(Row {
+        label: format!("{backend}: import, new catalog"),
+        rows,
+        seconds: first_seconds,
+        baseline,
+        rss_mib: Some(first_rss),
+    });
+    table.push(Row {
+        label: format!("{backend}: re-import, unchanged"),
+        rows,
+        seconds: again_seconds,
+        baseline: Some(first_seconds),
+        rss_mib: Some(peak_rss_mib()),
+    });
+}
+
+/// The SQL-only load of the same file into fresh databases; seconds.
+async fn baseline(backend: Backend, file: &Path) -> Option<f64> {
+    let (_env, sdk, supplier) = new_sdk(backend, "imports bench baseline").await?;
+    let pool = sdk.pool(Database::Catalog).clone();
+    let started = Instant::now();
+    match &pool {
+        DbPool::Postgres(pg) => postgres_baseline(pg, file, supplier).await,
+        DbPool::Sqlite(lite) => sqlite_baseline(lite, file, supplier).await,
+    }
+    Some(started.elapsed().as_secs_f64())
+}
+
+async fn postgres_baseline(pool: &sqlx::PgPool, file: &Path, supplier: Uuid) {
+    let mut tx = pool.begin().await.unwrap();
+    let columns: Vec<String> = COLUMNS.iter().map(|c| format!("{c} text")).collect();
+    let staging = format!("create temporary table staging ({}) on commit drop", columns.join(", "));
+    // Our own column names and uuid: nothing from outside goes into these statements.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(staging)).execute(&mut *tx).await.unwrap();
+    let mut copy =
+        tx.copy_in_raw("copy staging from stdin with (format csv, delimiter ';', header true)").await.unwrap();
+    let mut reader = std::fs::File::open(file).unwrap();
+    let mut buffer = vec![0_u8; 1 << 20];
+    loop {
+        use std::io::Read;
+        let n = reader.read(&mut buffer).unwrap();
+        if n == 0 {
+            break;
+        }
+        copy.send(buffer[..n].to_vec()).await.unwrap();
+    }
+    copy.finish().await.unwrap();
+    let money = |column: &str| format!("(replace({column}, ',', '.')::numeric * 100)::bigint");
+    let statements = [
+        "insert into brands (id, name, slug) select gen_random_uuid(), marque, lower(marque) from \
+         (select distinct marque from staging) b on conflict do nothing"
+            .to_string(),
+        "insert into products (id, gtin, title, description, brand_id, status) select gen_random_uuid(), \
+         lpad(s.ean, 14, '0'), s.designation, s.description, b.id, 'active' from staging s \
+         left join brands b on b.name = s.marque on conflict (gtin) where deleted_at is null do update \
+         set title = excluded.title, description = excluded.description, brand_id = excluded.brand_id"
+            .to_string(),
+        format!(
+            "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock) \
+             select gen_random_uuid(), p.id, '{supplier}', s.ref, {}, 'EUR', s.stock::bigint from staging s \
+             join products p on p.gtin = lpad(s.ean, 14, '0') on conflict (supplier_id, supplier_sku) do update \
+             set cost_minor = excluded.cost_minor, stock = excluded.stock",
+            money("s.prix_achat")
+        ),
+        format!(
+            "insert into product_prices (id, product_id, price_type, amount_minor, currency) \
+             select gen_random_uuid(), p.id, t.price_type, t.amount, 'EUR' from staging s \
+             join products p on p.gtin = lpad(s.ean, 14, '0') cross join lateral (values ('retail', {}), \
+             ('msrp', {}), ('sale', {})) as t(price_type, amount) \
+             on conflict (product_id, price_type, currency) where valid_from is null and valid_to is null \
+             do update set amount_minor = excluded.amount_minor",
+            money("s.prix_vente"),
+            money("s.pvc"),
+            money("s.prix_promo")
+        ),
+        "insert into product_attributes (id, product_id, name, kind, value_text) \
+         select gen_random_uuid(), p.id, t.name, 'text', t.value from staging s \
+         join products p on p.gtin = lpad(s.ean, 14, '0') cross join lateral (values ('weight_kg', s.poids_kg), \
+         ('colour', s.couleur), ('size', s.taille), ('material', s.matiere)) as t(name, value) \
+         on conflict (product_id, name) do update set value_text = excluded.value_text"
+            .to_string(),
+        "insert into product_images (id, product_id, url) select gen_random_uuid(), p.id, s.image from staging s \
+         join products p on p.gtin = lpad(s.ean, 14, '0') on conflict (product_id, url) do nothing"
+            .to_string(),
+    ];
+    for statement in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn sqlite_baseline(pool: &sqlx::SqlitePool, file: &Path, supplier: Uuid) {
+    let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_path(file).unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    let mut brands: std::collections::HashMap<String, Uuid> = std::collections::HashMap::new();
+    let mut chunk: Vec<csv::StringRecord> = Vec::with_capacity(500);
+    let money = |text: &str| -> i64 { (text.replace(',', ".").parse::<f64>().unwrap_or(0.0) * 100.0).round() as i64 };
+    let mut records = reader.records();
+    loop {
+        chunk.clear();
+        for record in records.by_ref().take(500) {
+            chunk.push(record.unwrap());
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        for record in &chunk {
+            if !brands.contains_key(&record[4]) {
+                let id = Uuid::now_v7();
+                sqlx::query("insert into brands (id, name, slug) values ($1, $2, $3)")
+                    .bind(id)
+                    .bind(&record[4])
+                    .bind(record[4].to_lowercase())
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                brands.insert(record[4].to_string(), id);
+            }
+        }
+        let ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
+        let mut products = QueryBuilder::new("insert into products (id, gtin, title, description, brand_id, status) ");
+        products.push_values(chunk.iter().zip(&ids), |mut row, (record, id)| {
+            row.push_bind(*id)
+                .push_bind(format!("{:0>14}", &record[1]))
+                .push_bind(record[2].to_string())
+                .push_bind(record[3].to_string())
+                .push_bind(brands[&record[4]])
+                .push_bind("active");
+        });
+        products.build().execute(&mut *tx).await.unwrap();
+        let mut offers = QueryBuilder::new(
+            "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock) ",
+        );
+        offers.push_values(chunk.iter().zip(&ids), |mut row, (record, id)| {
+            row.push_bind(Uuid::now_v7())
+                .push_bind(*id)
+                .push_bind(supplier)
+                .push_bind(record[0].to_string())
+                .push_bind(money(&record[6]))
+                .push_bind("EUR")
+                .push_bind(record[10].parse::<i64>().unwrap_or(0));
+        });
+        offers.build().execute(&mut *tx).await.unwrap();
+        let mut prices =
+            QueryBuilder::new("insert into product_prices (id, product_id, price_type, amount_minor, currency) ");
+        let price_rows = chunk.iter().zip(&ids).flat_map(|(record, id)| {
+            [("retail", &record[7]), ("msrp", &record[8]), ("sale", &record[9])].map(|(t, a)| (*id, t, money(a)))
+        });
+        prices.push_values(price_rows, |mut row, (id, price_type, amount)| {
+            row.push_bind(Uuid::now_v7()).push_bind(id).push_bind(price_type).push_bind(amount).push_bind("EUR");
+        });
+        prices.build().execute(&mut *tx).await.unwrap();
+        let mut attributes =
+            QueryBuilder::new("insert into product_attributes (id, product_id, name, kind, value_text) ");
+        let attribute_rows = chunk.iter().zip(&ids).flat_map(|(record, id)| {
+            [("weight_kg", &record[11]), ("colour", &record[12]), ("size", &record[13]), ("material", &record[14])]
+                .map(|(n, v)| (*id, n, v.to_string()))
+        });
+        attributes.push_values(attribute_rows, |mut row, (id, name, value)| {
+            row.push_bind(Uuid::now_v7()).push_bind(id).push_bind(name).push_bind("text").push_bind(value);
+        });
+        attributes.build().execute(&mut *tx).await.unwrap();
+        let mut images = QueryBuilder::new("insert into product_images (id, product_id, url) ");
+        images.push_values(chunk.iter().zip(&ids), |mut row, (record, id)| {
+            row.push_bind(Uuid::now_v7()).push_bind(*id).push_bind(record[15].to_string());
+        });
+        images.build().execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// 100,000 rows as XLSX: calamine reading the sheet alone, then our import of it (SQLite).
+async fn spreadsheet(folder: &Path, table: &mut Vec<Row>) {
+    let rows = 100_000_u64;
+    let csv_path = folder.join("sheet-source.csv");
+    supplier_file::write(&csv_path, rows, 7).unwrap();
+    let xlsx = folder.join("supplier.xlsx");
+    supplier_file::to_xlsx(&csv_path, &xlsx).unwrap();
+
+    let started = Instant::now();
+    let mut workbook = calamine::open_workbook_auto(&xlsx).unwrap();
+    use calamine::Reader;
+    let sheet = workbook.sheet_names()[0].clone();
+    let range = workbook.worksheet_range(&sheet).unwrap();
+    let cells: usize = range.rows().map(|r| r.iter().filter(|c| **c != calamine::Data::Empty).count()).sum();
+    let calamine_seconds = started.elapsed().as_secs_f64();
+    assert!(cells > rows as usize * 15);
+
+    let Some((_env, sdk, supplier)) = new_sdk(Backend::Sqlite, "imports bench xlsx").await else { return };
+    let saved = sdk
+        .imports()
+        .save_template(NewMappingTemplate {
+            name: "bench".into(),
+            description: String::new(),
+            definition: template(),
+            supplier_id: None,
+        })
+        .await
+        .unwrap();
+    let input = NewImport {
+        supplier_id: supplier,
+        name: "supplier.xlsx".into(),
+        path: xlsx.clone(),
+        template: Some(saved.id),
+        preset: None,
+        dry_run: false,
+        force: false,
+        options: ImportOptions::default(),
+    };
+    reset_peak_rss();
+    let started = Instant::now();
+    let summary = sdk.imports().import_file(input, |_| {}).await.unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(summary.rows, rows);
+    table.push(Row {
+        label: "XLSX: import (SQLite) vs calamine reading alone".into(),
+        rows,
+        seconds,
+        baseline: Some(calamine_seconds),
+        rss_mib: Some(peak_rss_mib()),
+    });
+}
+
+fn main() {
+    let rows: u64 = std::env::var("PM_BENCH_IMPORT_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let backends: Vec<Backend> = match std::env::var("PM_BENCH_BACKENDS").as_deref() {
+        Ok("sqlite") => vec![Backend::Sqlite],
+        Ok("postgres") => vec![Backend::Postgres],
+        _ => vec![Backend::Sqlite, Backend::Postgres],
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("supplier.csv");
+    let started = Instant::now();
+    supplier_file::write(&file, rows, 42).unwrap();
+    let bytes = std::fs::metadata(&file).unwrap().len();
+    eprintln!("generated {rows} rows ({:.0} MB) in {:.1} s", bytes as f64 / 1e6, started.elapsed().as_secs_f64());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let mut table = Vec::new();
+    runtime.block_on(async {
+        for backend in backends {
+            ours(backend, &file, rows, &mut table).await;
+        }
+        if std::env::var("PM_BENCH_SKIP_XLSX").is_err() {
+            spreadsheet(folder.path(), &mut table).await;
+        }
+    });
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "\n{:<48} {:>10} {:>9} {:>10} {:>11} {:>7} {:>9}",
+        "", "rows", "seconds", "rows/s", "baseline s", "ratio", "peak RSS"
+    )
+    .unwrap();
+    for row in table {
+        let (baseline, ratio) = match row.baseline {
+            Some(b) => (format!("{b:.1}"), format!("{:.2}x", row.seconds / b)),
+            None => ("(not run)".into(), String::new()),
+        };
+        let rss = row.rss_mib.map(|m| format!("{m:.0} MiB")).unwrap_or_default();
+        writeln!(
+            out,
+            "{:<48} {:>10} {:>9.1} {:>10.0} {:>11} {:>7} {:>9}",
+            row.label,
+            row.rows,
+            row.seconds,
+            row.rows as f64 / row.seconds,
+            baseline,
+            ratio,
+            rss
+        )
+        .unwrap();
+    }
+}
