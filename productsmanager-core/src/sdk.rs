@@ -306,11 +306,12 @@ impl Sdk {
     }
 
     /// The seed's periodic tasks: schedule name, cron expression (UTC), job kind (on the catalog queue).
-    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 4] = [
+    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 5] = [
         ("poll-ftp", "0 * * * *", "poll_ftp"),
         ("poll-email", "*/15 * * * *", "poll_email"),
         ("scheduled-imports", "*/5 * * * *", "run_import_schedules"),
         ("clean-export-files", "30 3 * * *", "clean_export_files"),
+        ("maintain-import-logs", "10 0 * * *", "ensure_import_log_partitions"),
     ];
 
     /// A scheduler enqueueing [`Sdk::PERIODIC_TASKS`]; start it with
@@ -340,7 +341,7 @@ impl Sdk {
     }
 
     /// Workers for the core's job kinds — `import` on the imports queue; `reindex`, `poll_ftp`, `poll_email`,
-    /// `run_import_schedules` and `clean_export_files` on the catalog queue — named after `owner`, serving `queues`
+    /// `run_import_schedules`, `clean_export_files` and `ensure_import_log_partitions` on the catalog queue — named after `owner`, serving `queues`
     /// (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
     pub fn job_runner(&self, owner: &str, queues: &[String]) -> Result<crate::jobs::JobRunner> {
         if let Some(unknown) = queues.iter().find(|q| !Self::RUNNABLE_QUEUES.contains(&q.as_str())) {
@@ -371,6 +372,13 @@ impl Sdk {
             .handle("run_import_schedules", move |_job| {
                 let imports = imports.clone();
                 async move { retry_on_error(imports.run_due_schedules().await) }
+            })
+            .handle("ensure_import_log_partitions", {
+                let imports = self.imports();
+                move |_job| {
+                    let imports = imports.clone();
+                    async move { retry_on_error(imports.ensure_log_partitions().await) }
+                }
             })
             .handle("import", {
                 let imports = self.imports();

@@ -23,3 +23,6 @@ create table product_images (
     updated_at timestamptz not null default now(),
     unique (product_id, url)
 );
+
+-- The offers an import wrote: their products' search documents are refreshed when it ends.
+create index supplier_products_last_import_job_id_idx on supplier_products (last_import_job_id);

@@ -23,3 +23,6 @@ create table product_images (
     updated_at text not null default (strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')),
     unique (product_id, url)
 ) strict;
+
+-- The offers an import wrote: their products' search documents are refreshed when it ends.
+create index supplier_products_last_import_job_id_idx on supplier_products (last_import_job_id);

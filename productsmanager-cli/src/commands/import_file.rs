@@ -55,12 +55,16 @@ pub(crate) struct ImportArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum PresetArg {
     Native,
+    Woocommerce,
+    Prestashop,
 }
 
 impl From<PresetArg> for Preset {
     fn from(preset: PresetArg) -> Self {
         match preset {
             PresetArg::Native => Preset::Native,
+            PresetArg::Woocommerce => Preset::Woocommerce,
+            PresetArg::Prestashop => Preset::Prestashop,
         }
     }
 }

@@ -99,12 +99,12 @@ impl Gtin {
         let trimmed = text.trim();
         let (digits, mut repair) = if let Some((mantissa, exponent)) = trimmed.split_once(['E', 'e']) {
             let (digits, zeros_added) = expand_scientific(trimmed, mantissa, exponent)?;
-            // Zeros written in place of digits the cell did not show: right only if the check digit says so.
-            return match Gtin::parse(&format!("{digits:0>14}")) {
-                Ok(gtin) => Ok((gtin, Some(GtinRepair::ScientificNotation))),
-                Err(_) if zeros_added > 0 => Err(GtinError::DigitsLost { shown: trimmed.to_string() }),
-                Err(e) => Err(e),
-            };
+            // Zeros written in place of digits the cell did not show: the check digit passes by chance one time in
+            // ten, so a shortened mantissa is refused whatever the check says (`5.56156E+11` is not 556156000000).
+            if zeros_added > 0 {
+                return Err(GtinError::DigitsLost { shown: trimmed.to_string() });
+            }
+            return Ok((Gtin::parse(&format!("{digits:0>14}"))?, Some(GtinRepair::ScientificNotation)));
         } else if let Some(whole) = trimmed.strip_suffix(".0").or_else(|| trimmed.strip_suffix(",0")) {
             (whole.to_string(), Some(GtinRepair::TrailingDecimal))
         } else {
@@ -151,7 +151,7 @@ fn expand_scientific(shown: &str, mantissa: &str, exponent: &str) -> Result<(Str
         return Err(lost()); // not a whole number
     }
     // Fewer fraction digits than the exponent: the rest were rounded away, unless the number really ends in zeros,
-    // which no one can tell. A GTIN's last digit is its check digit, so a missing tail is caught by the check.
+    // which no one can tell (the caller refuses it).
     let zeros = exponent - fraction.len();
     Ok((format!("{whole}{fraction}{}", "0".repeat(zeros)), zeros))
 }
@@ -309,6 +309,8 @@ mod tests {
         assert_eq!(repaired("36000291452").unwrap(), ("036000291452".into(), Some(GtinRepair::LeadingZeros)));
         assert_eq!(repaired("123457").unwrap().0, "00123457");
         assert!(matches!(Gtin::repair("4.00638E+12"), Err(GtinError::DigitsLost { .. })));
+        // Padded with zeros, 556156000000 passes the check digit by chance: still refused.
+        assert!(matches!(Gtin::repair("5.56156E+11"), Err(GtinError::DigitsLost { .. })));
         assert!(
             matches!(Gtin::repair("36000291453"), Err(GtinError::CheckDigit { .. })),
             "the check digit still rules"

@@ -309,3 +309,39 @@ pub(super) async fn template_versions(pool: &DbPool, name: &str) -> Result<Vec<T
 pub(super) async fn delete_template(pool: &DbPool, id: Uuid) -> Result<bool, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query(DELETE_TEMPLATE).bind(id).execute(p).await.map(|r| r.rows_affected() == 1))
 }
+
+/// The monthly partitions of `import_logs` (PostgreSQL) for the months starting at `months`, created where missing.
+/// Rows the default partition already holds for a month are moved into its new partition in the same transaction
+/// (PostgreSQL refuses to attach a partition whose range has rows in the default one). Returns the partitions made.
+/// SQLite has no partitions: nothing to do.
+pub(super) async fn ensure_log_partitions(
+    pool: &DbPool,
+    months: &[chrono::NaiveDate],
+) -> Result<Vec<String>, sqlx::Error> {
+    let DbPool::Postgres(pg) = pool else { return Ok(Vec::new()) };
+    let mut made = Vec::new();
+    for from in months {
+        let to = from.checked_add_months(chrono::Months::new(1)).unwrap_or(*from);
+        let name = format!("import_logs_{}", from.format("%Y_%m"));
+        let exists: bool = sqlx::query_scalar("select to_regclass($1) is not null").bind(&name).fetch_one(pg).await?;
+        if exists {
+            continue;
+        }
+        // dialect: DDL takes no bind parameters; the name and bounds are made from dates above, nothing else.
+        let mut tx = pg.begin().await?;
+        let statements = [
+            format!("create table {name} (like import_logs including defaults including constraints)"),
+            format!(
+                "insert into {name} select * from import_logs_default where created_at >= '{from}' and created_at < '{to}'"
+            ),
+            format!("delete from import_logs_default where created_at >= '{from}' and created_at < '{to}'"),
+            format!("alter table import_logs attach partition {name} for values from ('{from}') to ('{to}')"),
+        ];
+        for statement in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        made.push(name);
+    }
+    Ok(made)
+}

@@ -119,6 +119,18 @@ impl ImportService {
         Ok(self.row(id).await?.into_config())
     }
 
+    /// Creates the monthly partitions of `import_logs` for this month and the next two where missing (PostgreSQL;
+    /// nothing on SQLite), so log rows never pile up in the default partition. Run daily by the scheduler
+    /// (`maintain-import-logs`). Returns the partitions made.
+    pub async fn ensure_log_partitions(&self) -> Result<Vec<String>> {
+        use chrono::Datelike;
+        let today = self.jobs.now().date_naive();
+        let first = today.with_day(1).unwrap_or(today);
+        let months: Vec<chrono::NaiveDate> =
+            (0..3).filter_map(|n| first.checked_add_months(chrono::Months::new(n))).collect();
+        repo::ensure_log_partitions(&self.pool, &months).await.map_err(db_error)
+    }
+
     /// Deletes a configuration and its schedules; the files it took and their jobs stay (history).
     pub async fn delete_config(&self, id: Uuid) -> Result<()> {
         if repo::delete_config(&self.pool, id).await.map_err(db_error)? {

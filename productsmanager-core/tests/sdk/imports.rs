@@ -392,7 +392,36 @@ async fn uploads_are_imported_by_workers(backend: Backend) {
     assert_eq!(snapshot(&sdk).await.len(), 2);
 }
 
+/// On PostgreSQL `import_logs` gets a partition per month, made ahead by the daily task; log rows already in the
+/// default partition move into their month's. SQLite has no partitions.
+async fn import_logs_are_partitioned_by_month(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_log_partitions").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let path = write(env.folder(), "one.csv", "sku,title\nL1,Logged\n");
+    sdk.imports().import_file(native(acme, &path), |_| {}).await.unwrap();
+    let logs = count(&sdk, Database::Imports, "select count(*) from import_logs").await;
+    assert_eq!(logs, 1, "one line per finished import");
+    let made = sdk.imports().ensure_log_partitions().await.unwrap();
+    match backend {
+        Backend::Sqlite => assert!(made.is_empty()),
+        Backend::Postgres => {
+            let month = chrono::Utc::now().format("import_logs_%Y_%m").to_string();
+            assert_eq!(made.len(), 3, "{made:?}");
+            assert_eq!(made[0], month);
+            assert!(sdk.imports().ensure_log_partitions().await.unwrap().is_empty(), "made once");
+            assert_eq!(count(&sdk, Database::Imports, "select count(*) from import_logs_default").await, 0);
+            assert_eq!(
+                count(&sdk, Database::Imports, "select count(*) from import_logs").await,
+                logs,
+                "moved, not lost"
+            );
+        }
+    }
+}
+
 both_backends!(
+    import_logs_are_partitioned_by_month,
     native_file_lands_in_the_catalog,
     changes_dry_runs_and_missing_offers,
     stored_template_maps_a_supplier_layout,

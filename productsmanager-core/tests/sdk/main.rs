@@ -8,6 +8,7 @@ mod cache;
 mod categories;
 mod commerce;
 mod databases;
+mod import_presets;
 mod import_sources;
 mod imports;
 mod job_processes;

@@ -186,25 +186,25 @@ pub(crate) struct BatchWrites {
     pub variants: Vec<(Uuid, Uuid, serde_json::Value)>,
     /// Unchanged offers seen by this import (kept available when missing offers are marked unavailable).
     pub seen_offers: Vec<Uuid>,
-    /// Products whose search document changes.
+    /// Products written (their search documents are refreshed at the end of the import).
     pub touched_products: Vec<Uuid>,
 }
 
-// dialect: the search documents (see catalog::products::search) are rewritten for the batch's products.
+// dialect: the search documents (see catalog::products::search) of the products whose offers the job wrote.
 const SQLITE_REFRESH_DOCS: &str = "insert into product_search_docs (product_id, brand_id, title, description, brand, \
      identifiers) select p.id, p.brand_id, p.title, p.description, b.name, concat_ws(' ', p.sku, p.gtin, \
      substr(p.gtin, 2), substr(p.gtin, 3), p.asin, (select group_concat(o.supplier_sku, ' ') from supplier_products o \
      where o.product_id = p.id)) from products p left join brands b on b.id = p.brand_id \
-     where p.deleted_at is null and p.id in (";
-const SQLITE_REFRESH_DOCS_END: &str = ") on conflict (product_id) do update set brand_id = excluded.brand_id, \
+     where p.deleted_at is null and p.id in (select product_id from supplier_products where last_import_job_id = $1) \
+     on conflict (product_id) do update set brand_id = excluded.brand_id, \
      title = excluded.title, description = excluded.description, brand = excluded.brand, \
      identifiers = excluded.identifiers";
 const POSTGRES_REFRESH_DOCS: &str = "insert into product_search (product_id, brand_id, title, description, brand, \
      identifiers) select p.id, p.brand_id, p.title, p.description, b.name, concat_ws(' ', p.sku, p.gtin, \
      substr(p.gtin, 2), substr(p.gtin, 3), p.asin, (select string_agg(o.supplier_sku, ' ') from supplier_products o \
      where o.product_id = p.id)) from products p left join brands b on b.id = p.brand_id \
-     where p.deleted_at is null and p.id in (";
-const POSTGRES_REFRESH_DOCS_END: &str = ") on conflict (product_id) do update set brand_id = excluded.brand_id, \
+     where p.deleted_at is null and p.id in (select product_id from supplier_products where last_import_job_id = $1) \
+     on conflict (product_id) do update set brand_id = excluded.brand_id, \
      title = excluded.title, description = excluded.description, brand = excluded.brand, \
      identifiers = excluded.identifiers";
 
@@ -266,7 +266,7 @@ pub(crate) async fn write_batch(
         };
     }
     macro_rules! body {
-        ($p:ident, $refresh:expr, $refresh_end:expr) => {{
+        ($p:ident) => {{
             let mut tx = $p.begin().await?;
             chunked!(
                 tx,
@@ -431,15 +431,6 @@ pub(crate) async fn write_batch(
                 sql.push(")");
                 sql.build().execute(&mut *tx).await?;
             }
-            for chunk in writes.touched_products.chunks(ROWS_PER_STATEMENT) {
-                let mut sql = QueryBuilder::new($refresh);
-                let mut list = sql.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                sql.push($refresh_end);
-                sql.build().execute(&mut *tx).await?;
-            }
             sqlx::query(UPSERT_CHECKPOINT)
                 .bind(job)
                 .bind(checkpoint.line)
@@ -454,10 +445,17 @@ pub(crate) async fn write_batch(
             tx.commit().await
         }};
     }
+    with_pool!(pool, |p| body!(p))
+}
+
+/// Rewrites the search documents of the products whose offers this job wrote (also those of an earlier, interrupted
+/// attempt), in one statement at the end of the import: one large insert into the full-text index costs far less
+/// than one per batch.
+pub(crate) async fn refresh_search_of_job(pool: &DbPool, job: Uuid) -> Result<u64, sqlx::Error> {
     with_pool!(
         pool,
-        sqlite | p | body!(p, SQLITE_REFRESH_DOCS, SQLITE_REFRESH_DOCS_END),
-        postgres | p | body!(p, POSTGRES_REFRESH_DOCS, POSTGRES_REFRESH_DOCS_END),
+        sqlite | p | sqlx::query(SQLITE_REFRESH_DOCS).bind(job).execute(p).await.map(|r| r.rows_affected()),
+        postgres | p | sqlx::query(POSTGRES_REFRESH_DOCS).bind(job).execute(p).await.map(|r| r.rows_affected()),
     )
 }
 

@@ -4,14 +4,14 @@
 
 use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
-use std::io::{BufRead, BufReader, Read, Seek};
+use std::io::{BufRead, BufReader, Seek};
 
 use tokio::sync::mpsc;
 
 use super::ImportOptions;
 use super::validate::{ImportRow, RowError, RowRules};
 use crate::imports::ImportError;
-use crate::imports::mapping::{Preset, Template};
+use crate::imports::mapping::{Preset, Shaper, Template};
 use crate::imports::parse::{CsvRows, ParseError, Row, SheetRows, scan};
 
 /// What the template comes from.
@@ -22,6 +22,13 @@ pub(crate) enum TemplateSource {
 }
 
 impl TemplateSource {
+    fn shaper(&self, headers: &[String]) -> Option<Box<dyn Shaper>> {
+        match self {
+            TemplateSource::Stored(_) => None,
+            TemplateSource::Preset(preset) => preset.shaper(headers),
+        }
+    }
+
     fn template(&self, headers: &[String]) -> Template {
         match self {
             TemplateSource::Stored(template) => template.clone(),
@@ -46,9 +53,9 @@ pub(crate) struct Batch {
 /// What the reading thread sends.
 #[derive(Debug)]
 pub(crate) enum Message {
-    /// The header matched: how many data rows the file has, and how it was read.
+    /// The header matched: how many data rows the file has (when known before reading), and how it was read.
     Started {
-        total: u64,
+        total: Option<u64>,
         format: String,
     },
     Batch(Batch),
@@ -84,24 +91,12 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     let mut input = BufReader::with_capacity(1 << 20, file);
     let magic = input.fill_buf().map_err(|e| io_failure(&name, e))?;
     let spreadsheet = magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
-    let (headers, total, format, rows): (Vec<String>, u64, String, RowIter) = if spreadsheet {
-        let size = input.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
-        if size > options.sheet.max_bytes {
-            return Err(failed(ParseError {
-                file: name.clone(),
-                line: None,
-                column: None,
-                reason: format!(
-                    "{size} bytes is more than the {} bytes allowed for a spreadsheet",
-                    options.sheet.max_bytes
-                ),
-            }));
-        }
-        let mut bytes = Vec::with_capacity(size as usize);
-        input.read_to_end(&mut bytes).map_err(|e| io_failure(&name, e))?;
-        let sheet = SheetRows::open(&name, bytes, &options.sheet).map_err(failed)?;
+    let (headers, total, format, rows): (Vec<String>, Option<u64>, String, RowIter) = if spreadsheet {
+        let mut file = input.into_inner();
+        file.rewind().map_err(|e| io_failure(&name, e))?;
+        let sheet = SheetRows::open_file(&name, file, &options.sheet).map_err(failed)?;
         let format = format!("spreadsheet, sheet {:?}", sheet.sheet());
-        (sheet.headers().to_vec(), sheet.remaining() as u64, format, Box::new(sheet))
+        (sheet.headers().to_vec(), sheet.remaining().map(|n| n as u64), format, Box::new(sheet))
     } else {
         // Read once before anything is imported: a file broken half-way is refused whole.
         let total = scan(&name, &mut input, &options.csv).map_err(failed)?;
@@ -110,8 +105,10 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         let rows = CsvRows::open(&name, BufReader::with_capacity(1 << 20, file), &options.csv).map_err(failed)?;
         let sniffed = rows.sniffed();
         let format = format!("delimited text, {:?}-separated, {}", sniffed.delimiter, sniffed.encoding.name());
-        (rows.headers().to_vec(), total, format, Box::new(rows))
+        (rows.headers().to_vec(), Some(total), format, Box::new(rows))
     };
+    let mut shaper = source.shaper(&headers);
+    let headers = shaper.as_ref().map(|s| s.headers()).unwrap_or(headers);
     let template = source.template(&headers);
     let mapper = template.mapper(&headers).map_err(|e| match e {
         ImportError::Invalid { field, reason } => ImportError::Invalid { field: format!("{name}: {field}"), reason },
@@ -121,7 +118,7 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         Some(code) => Some(code.parse().map_err(|_| ImportError::invalid("currency", format!("{code:?}")))?),
         None => default_currency,
     };
-    if total == 0 {
+    if total == Some(0) {
         // An empty catalog is a mistake far more often than news (and would mark every offer missing).
         return Err(failed(ParseError {
             file: name,
@@ -130,7 +127,7 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
             reason: "the file has a header but no data rows".into(),
         }));
     }
-    let rules = RowRules { default_currency, headers };
+    let rules = RowRules { default_currency, headers, invalid_gtin: mapper.invalid_gtin() };
     if out.blocking_send(Message::Started { total, format }).is_err() {
         return Ok(());
     }
@@ -139,7 +136,9 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     let mut seen: HashSet<u64> = HashSet::new();
     let mut batch = Batch::default();
     let batch_rows = options.batch_rows.max(1);
+    let mut any_row = false;
     for row in rows {
+        any_row = true;
         let row = match row {
             Ok(row) => row,
             // No line: the reading cannot go on (the scan catches this for delimited text).
@@ -161,38 +160,53 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
                 continue;
             }
         };
-        let sku = mapper.supplier_sku(&row.fields);
-        let repeated = sku.as_ref().is_some_and(|sku| {
-            let mut hasher = keys.build_hasher();
-            hasher.write(sku.as_bytes());
-            !seen.insert(hasher.finish())
-        });
-        if row.line <= resume_after {
-            continue;
-        }
-        batch.read += 1;
-        batch.last_line = row.line;
-        if repeated {
-            let column = mapper.supplier_sku_column().map(|c| c + 1);
-            batch.errors.push(RowError {
-                line: row.line,
-                column,
-                column_name: column.and_then(|c| rules.headers.get(c - 1).cloned()),
-                raw_value: sku.clone(),
-                code: "duplicate_sku",
-                reason: format!("supplier SKU {:?} is on an earlier line of the file", sku.unwrap_or_default()),
+        let shaped = match shaper.as_mut() {
+            Some(shaper) => shaper.shape(row),
+            None => vec![row],
+        };
+        for row in shaped {
+            let sku = mapper.supplier_sku(&row.fields);
+            let repeated = sku.as_ref().is_some_and(|sku| {
+                let mut hasher = keys.build_hasher();
+                hasher.write(sku.as_bytes());
+                !seen.insert(hasher.finish())
             });
-        } else {
-            match rules.check(row.line, mapper.map(&row.fields)) {
-                Ok(checked) => batch.rows.push(checked),
-                Err(error) => batch.errors.push(error),
+            if row.line <= resume_after {
+                continue;
+            }
+            batch.read += 1;
+            batch.last_line = row.line;
+            if repeated {
+                let column = mapper.supplier_sku_column().map(|c| c + 1);
+                batch.errors.push(RowError {
+                    line: row.line,
+                    column,
+                    column_name: column.and_then(|c| rules.headers.get(c - 1).cloned()),
+                    raw_value: sku.clone(),
+                    code: "duplicate_sku",
+                    reason: format!("supplier SKU {:?} is on an earlier line of the file", sku.unwrap_or_default()),
+                });
+            } else {
+                match rules.check(row.line, mapper.map(&row.fields)) {
+                    Ok(checked) => batch.rows.push(checked),
+                    Err(error) => batch.errors.push(error),
+                }
+            }
+            if batch.rows.len() + batch.errors.len() >= batch_rows
+                && out.blocking_send(Message::Batch(std::mem::take(&mut batch))).is_err()
+            {
+                return Ok(());
             }
         }
-        if batch.rows.len() + batch.errors.len() >= batch_rows
-            && out.blocking_send(Message::Batch(std::mem::take(&mut batch))).is_err()
-        {
-            return Ok(());
-        }
+    }
+    if !any_row && resume_after == 0 {
+        // A streamed sheet may declare rows it does not have.
+        return Err(failed(ParseError {
+            file: name,
+            line: None,
+            column: None,
+            reason: "the file has a header but no data rows".into(),
+        }));
     }
     if batch.read > 0 {
         let _ = out.blocking_send(Message::Batch(batch));

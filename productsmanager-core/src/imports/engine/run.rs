@@ -388,8 +388,10 @@ impl ImportService {
                 match message {
                     Message::Started { total, format } => {
                         summary.format = format;
-                        progress.rows_total = Some(total);
-                        repo::set_total(&self.pool, job.id, total as i64).await.map_err(imports_error)?;
+                        progress.rows_total = total;
+                        if let Some(total) = total {
+                            repo::set_total(&self.pool, job.id, total as i64).await.map_err(imports_error)?;
+                        }
                     }
                     Message::Failed(error) => return Err(error.into()),
                     Message::Batch(batch) => {
@@ -443,6 +445,9 @@ impl ImportService {
         drop(copy);
         outcome?;
 
+        if !job.dry_run {
+            catalog_repo::refresh_search_of_job(&self.catalog, job.id).await.map_err(catalog_error)?;
+        }
         if options.mark_missing_unavailable && !job.dry_run {
             summary.marked_unavailable =
                 catalog_repo::mark_missing_unavailable(&self.catalog, job.supplier_id, job.id, self.jobs.now())

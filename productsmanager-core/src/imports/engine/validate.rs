@@ -6,7 +6,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{CurrencyCode, Gtin, PriceType};
-use crate::imports::mapping::{Cell, MappedRow};
+use crate::imports::mapping::{Cell, InvalidGtin, MappedRow};
 
 /// A row ready to load: every value checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,6 +57,7 @@ pub(crate) struct RowRules {
     /// The template's currency, else the supplier's default.
     pub default_currency: Option<CurrencyCode>,
     pub headers: Vec<String>,
+    pub invalid_gtin: InvalidGtin,
 }
 
 /// Changing what is hashed (or how rows are loaded) changes this, so the next import rewrites every offer.
@@ -104,6 +105,7 @@ impl RowRules {
             None => None,
             Some(cell) => match Gtin::repair(&cell.value) {
                 Ok((gtin, _)) => Some(gtin.as_gtin14()),
+                Err(_) if self.invalid_gtin == InvalidGtin::Ignore => None,
                 Err(e) => return Err(fail(cell, "invalid_gtin", e.to_string())),
             },
         };
@@ -262,9 +264,17 @@ fn row_hash(row: &ImportRow) -> [u8; 16] {
     hash
 }
 
-/// `12,50` (a decimal comma, unambiguous with one or two decimals and no point) as `12.50`; anything else as is.
+/// `12,50` (a decimal comma, unambiguous with one or two decimals and no point) as `12.50`, and trailing zeros
+/// after the point dropped (`100.000000`, as shops export prices); anything else as is.
 fn plain_decimal(text: &str) -> String {
     let text = text.trim();
+    if let Some((whole, fraction)) = text.split_once('.')
+        && fraction.ends_with('0')
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        let fraction = fraction.trim_end_matches('0');
+        return if fraction.is_empty() { whole.to_string() } else { format!("{whole}.{fraction}") };
+    }
     if !text.contains('.')
         && let Some((whole, fraction)) = text.split_once(',')
         && (1..=2).contains(&fraction.len())
@@ -296,7 +306,8 @@ mod tests {
         let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
         let template: Template = Preset::Native.template(&headers);
         let mapper = template.mapper(&headers).unwrap();
-        let rules = RowRules { default_currency: Some("EUR".parse().unwrap()), headers };
+        let rules =
+            RowRules { default_currency: Some("EUR".parse().unwrap()), headers, invalid_gtin: InvalidGtin::Refuse };
         rules.check(7, mapper.map(&fields.iter().map(|f| f.to_string()).collect::<Vec<_>>()))
     }
 
@@ -328,6 +339,7 @@ mod tests {
         assert_eq!(bad(&["sku", "price"], &["A1", "1,234"]).code, "invalid_amount", "ambiguous comma");
         assert_eq!(bad(&["sku", "price"], &["A1", "-3"]).code, "invalid_amount");
         assert_eq!(bad(&["sku", "price"], &["A1", "1.999"]).reason, "\"1.999\" has more than 2 decimals for EUR");
+        assert_eq!(check(&["sku", "price"], &["A1", "100.000000"]).unwrap().prices[0].2, 10_000, "zeros are exact");
         assert_eq!(bad(&["sku", "stock"], &["A1", "2.5"]).code, "invalid_number");
         assert_eq!(bad(&["sku", "currency", "price"], &["A1", "EUX", "1"]).code, "invalid_currency");
         assert_eq!(bad(&["sku", "title"], &["", "Pot"]).code, "missing_field");

@@ -5,6 +5,6 @@ mod presets;
 mod template;
 mod transform;
 
-pub use presets::Preset;
-pub use template::{Cell, CellError, ColumnMapping, MappedRow, Mapper, Target, Template, UnmappedColumns};
+pub use presets::{Preset, Shaper};
+pub use template::{Cell, CellError, ColumnMapping, InvalidGtin, MappedRow, Mapper, Target, Template, UnmappedColumns};
 pub use transform::{CompiledTransforms, Transform};

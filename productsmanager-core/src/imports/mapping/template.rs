@@ -43,6 +43,25 @@ pub struct Template {
     /// otherwise be dropped silently).
     #[serde(default)]
     pub unmapped_columns: UnmappedColumns,
+    /// What an invalid GTIN does to its row: refused by default; `ignore` imports the row without it (exports of
+    /// shops often carry placeholder barcodes).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub invalid_gtin: InvalidGtin,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// What an invalid GTIN does to its row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvalidGtin {
+    /// The row is refused (`invalid_gtin`).
+    #[default]
+    Refuse,
+    /// The row is imported without a GTIN.
+    Ignore,
 }
 
 /// What to do with a column no mapping names.
@@ -103,15 +122,20 @@ pub enum Target {
     Attribute {
         name: String,
     },
-    /// A category path, names separated by `separator` (`>` by default), in the default taxonomy.
+    /// A category path, names separated by `separator` (`>` by default), in the default taxonomy; several paths in
+    /// one cell when `list_separator` is set (`Clothing > Tops, Sale`).
     Category {
         #[serde(default = "default_category_separator")]
         separator: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        list_separator: Option<String>,
     },
-    /// Image URLs; several in one cell when `separator` is set.
+    /// Image URLs; several in one cell when `separator` is set; a relative path is joined to `base_url` when set.
     Image {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         separator: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_url: Option<String>,
     },
     /// The supplier SKU of the parent product: the row is one of its variants.
     ParentSku,
@@ -119,6 +143,15 @@ pub enum Target {
     VariantOption {
         axis: String,
     },
+    /// Several axes in one cell: `axis=value` pairs separated by `separator` (`size=M|colour=red`).
+    VariantOptions {
+        #[serde(default = "default_options_separator")]
+        separator: String,
+    },
+}
+
+fn default_options_separator() -> String {
+    "|".into()
 }
 
 fn default_category_separator() -> String {
@@ -173,6 +206,7 @@ pub struct MappedRow {
 pub struct Mapper {
     columns: Vec<(usize, String, Target, CompiledTransforms)>,
     currency: Option<String>,
+    invalid_gtin: InvalidGtin,
 }
 
 /// A field a row holds once: two columns feeding it are refused.
@@ -184,6 +218,7 @@ fn single_valued(target: &Target) -> bool {
             | Target::Category { .. }
             | Target::Image { .. }
             | Target::VariantOption { .. }
+            | Target::VariantOptions { .. }
     )
 }
 
@@ -215,11 +250,17 @@ impl Template {
                 Target::Attribute { name } | Target::VariantOption { axis: name } if name.trim().is_empty() => {
                     return Err(ImportError::invalid(&field("to"), "the name must not be empty"));
                 }
-                Target::Category { separator } if separator.is_empty() => {
+                Target::Category { separator, .. } | Target::VariantOptions { separator } if separator.is_empty() => {
                     return Err(ImportError::invalid(&field("to.separator"), "must not be empty"));
                 }
-                Target::Image { separator: Some(separator) } if separator.is_empty() => {
+                Target::Category { list_separator: Some(separator), .. } if separator.is_empty() => {
+                    return Err(ImportError::invalid(&field("to.list_separator"), "must not be empty"));
+                }
+                Target::Image { separator: Some(separator), .. } if separator.is_empty() => {
                     return Err(ImportError::invalid(&field("to.separator"), "must not be empty"));
+                }
+                Target::Image { base_url: Some(base), .. } if url::Url::parse(base).is_err() => {
+                    return Err(ImportError::invalid(&field("to.base_url"), format!("{base:?} is not a URL")));
                 }
                 Target::Price { currency: Some(code), .. } => {
                     crate::catalog::CurrencyCode::parse_field(&field("to.currency"), code)
@@ -277,7 +318,7 @@ impl Template {
         if !columns.iter().any(|(.., target, _)| *target == Target::SupplierSku) {
             return Err(ImportError::invalid("header", "no column of the file gives the supplier SKU"));
         }
-        Ok(Mapper { columns, currency: self.currency.clone() })
+        Ok(Mapper { columns, currency: self.currency.clone(), invalid_gtin: self.invalid_gtin })
     }
 }
 
@@ -289,6 +330,11 @@ impl Mapper {
     /// The template's default currency.
     pub fn currency(&self) -> Option<&str> {
         self.currency.as_deref()
+    }
+
+    /// What an invalid GTIN does to its row.
+    pub fn invalid_gtin(&self) -> InvalidGtin {
+        self.invalid_gtin
     }
 
     /// The index (0-based) of the column feeding the supplier SKU.
@@ -339,28 +385,49 @@ impl Mapper {
                 Target::LeadTimeDays => row.lead_time_days = Some(cell(value)),
                 Target::Price { price_type, currency } => row.prices.push((*price_type, currency.clone(), cell(value))),
                 Target::Attribute { name } => row.attributes.push((name.trim().to_string(), cell(value))),
-                Target::Category { separator } => {
-                    let names: Vec<String> = value
-                        .split(separator.as_str())
-                        .map(|n| n.trim().to_string())
-                        .filter(|n| !n.is_empty())
-                        .collect();
-                    if !names.is_empty() {
-                        row.categories.push((names, cell(value)));
+                Target::Category { separator, list_separator } => {
+                    let paths: Vec<&str> = match list_separator {
+                        Some(list) => value.split(list.as_str()).collect(),
+                        None => vec![value.as_str()],
+                    };
+                    for path in paths {
+                        let names: Vec<String> = path
+                            .split(separator.as_str())
+                            .map(|n| n.trim().to_string())
+                            .filter(|n| !n.is_empty())
+                            .collect();
+                        if !names.is_empty() && !row.categories.iter().any(|(known, _)| *known == names) {
+                            row.categories.push((names, cell(path.trim().to_string())));
+                        }
                     }
                 }
-                Target::Image { separator } => match separator {
-                    Some(separator) => row.images.extend(
-                        value
-                            .split(separator.as_str())
-                            .map(str::trim)
-                            .filter(|u| !u.is_empty())
-                            .map(|u| cell(u.into())),
-                    ),
-                    None => row.images.push(cell(value)),
-                },
+                Target::Image { separator, base_url } => {
+                    let urls: Vec<&str> = match separator {
+                        Some(separator) => value.split(separator.as_str()).collect(),
+                        None => vec![value.as_str()],
+                    };
+                    for url in urls.into_iter().map(str::trim).filter(|u| !u.is_empty()) {
+                        let joined = match base_url {
+                            Some(base) if !url.contains("://") => {
+                                format!("{}/{}", base.trim_end_matches('/'), url.trim_start_matches('/'))
+                            }
+                            _ => url.to_string(),
+                        };
+                        row.images.push(cell(joined));
+                    }
+                }
                 Target::ParentSku => row.parent_sku = Some(cell(value)),
                 Target::VariantOption { axis } => row.variant_options.push((axis.trim().to_string(), cell(value))),
+                Target::VariantOptions { separator } => {
+                    for pair in value.split(separator.as_str()) {
+                        if let Some((axis, option)) = pair.split_once('=')
+                            && !axis.trim().is_empty()
+                            && !option.trim().is_empty()
+                        {
+                            row.variant_options.push((axis.trim().to_string(), cell(option.trim().to_string())));
+                        }
+                    }
+                }
             }
         }
         row
@@ -410,16 +477,17 @@ mod tests {
     fn rows_are_mapped_with_their_columns() {
         let t = template(
             r#"{"columns": [{"column": "ref", "to": "supplier_sku"},
-                {"column": "cat", "to": {"category": {}}},
+                {"column": "cat", "to": {"category": {"list_separator": ","}}},
                 {"column": "img", "to": {"image": {"separator": "|"}}},
                 {"column": "price", "to": {"price": {"type": "retail", "currency": "USD"}},
                  "transforms": [{"op": "multiply", "factor": "2"}]}],
                 "unmapped_columns": "ignore"}"#,
         );
         let mapper = t.mapper(&headers(&["x", "ref", "cat", "img", "price"])).unwrap();
-        let row = mapper.map(&headers(&["", "A1", "Home > Garden >", "a.jpg | b.jpg|", "abc"]));
+        let row = mapper.map(&headers(&["", "A1", "Home > Garden >, Sale", "a.jpg | b.jpg|", "abc"]));
         assert_eq!(row.supplier_sku, Some(Cell { value: "A1".into(), column: 2 }));
         assert_eq!(row.categories[0].0, ["Home", "Garden"]);
+        assert_eq!(row.categories[1].0, ["Sale"]);
         assert_eq!(row.images.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(), ["a.jpg", "b.jpg"]);
         assert_eq!(row.errors.len(), 1);
         assert_eq!((row.errors[0].column, row.errors[0].raw_value.as_str()), (5, "abc"));

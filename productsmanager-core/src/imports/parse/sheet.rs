@@ -6,13 +6,16 @@
 //! cell, shown as `4.00638E+12`) is written out in full, and a date cell (a serial number with a date format) becomes
 //! an ISO date. Leading zeros lost in a number cell cannot be told from the cell alone; the GTIN rules put them back.
 //!
-//! calamine reads the whole sheet into memory, so spreadsheets are bounded by `max_bytes` (64 MiB by default), and an
-//! XLSX or ODS whose parts declare more than 1 GiB inflated, or inflate over 200-fold, is refused before calamine
-//! opens it (a zip bomb). A password-protected workbook is named as such.
+//! An XLSX sheet is streamed: calamine's cell reader gives its cells one by one on a thread of its own (only the
+//! shared-strings table is held), and rows are handed over through a bounded channel, so memory does not grow with
+//! the sheet. XLS, XLSB and ODS are read whole by calamine and bounded by `max_bytes` (64 MiB by default). An XLSX or
+//! ODS whose parts declare more than 1 GiB inflated, or inflate over 200-fold, is refused before calamine opens it
+//! (a zip bomb). A password-protected workbook is named as such.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use calamine::{Data, Reader, Xlsx, open_workbook_auto_from_rs};
 use serde::{Deserialize, Serialize};
 
 use super::{ParseError, Row};
@@ -72,11 +75,60 @@ pub struct SheetRows {
     file: String,
     sheet: String,
     headers: Vec<String>,
-    /// (spreadsheet row number, cells) still to give.
-    rows: std::vec::IntoIter<(u64, Vec<Data>)>,
+    /// Rows after the header: counted (whole sheets) or as the sheet's dimension declares (streamed).
+    remaining: Option<usize>,
+    rows: Rows,
 }
 
+/// Where the rows come from.
+#[derive(Debug)]
+enum Rows {
+    /// (spreadsheet row number, cells) still to give.
+    Loaded(std::vec::IntoIter<(u64, Vec<Data>)>),
+    /// From the XLSX reading thread.
+    Streamed(Receiver<Streamed>),
+}
+
+#[derive(Debug)]
+enum Streamed {
+    Row(u64, Vec<Data>),
+    /// The sheet broke off (its XML is damaged): nothing after can be trusted.
+    Failed(String),
+}
+
+/// What the XLSX reading thread says first: the sheet and its header row, or why there is none.
+type Opening = Result<(String, u64, Vec<Data>, Option<usize>), (Option<u64>, String)>;
+
 impl SheetRows {
+    /// Opens the spreadsheet at `source` (an open file) and reads the header of the chosen sheet; an XLSX is streamed
+    /// from the file, other formats are read whole (up to `max_bytes`).
+    pub fn open_file(file: &str, mut source: std::fs::File, options: &SheetOptions) -> Result<Self, ParseError> {
+        let failure = |reason: String| ParseError { file: file.to_string(), line: None, column: None, reason };
+        let unreadable = |e: std::io::Error| failure(format!("cannot read: {e}"));
+        let mut magic = [0_u8; 4];
+        let read = source.read(&mut magic).map_err(unreadable)?;
+        source.rewind().map_err(unreadable)?;
+        if magic[..read].starts_with(b"PK") {
+            let mut input = std::io::BufReader::new(&source);
+            let xlsx = check_archive(&mut input, options).map_err(failure)?;
+            drop(input);
+            source.rewind().map_err(unreadable)?;
+            if xlsx {
+                return Self::stream(file, std::io::BufReader::with_capacity(1 << 20, source), options);
+            }
+        }
+        let size = source.metadata().map_err(unreadable)?.len();
+        if size > options.max_bytes {
+            return Err(failure(format!(
+                "{size} bytes is more than the {} bytes allowed for a spreadsheet",
+                options.max_bytes
+            )));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        source.read_to_end(&mut bytes).map_err(unreadable)?;
+        Self::open(file, bytes, options)
+    }
+
     /// Opens the spreadsheet in `bytes` and reads the header of the chosen sheet.
     pub fn open(file: &str, bytes: Vec<u8>, options: &SheetOptions) -> Result<Self, ParseError> {
         let failure = |line: Option<u64>, column: Option<usize>, reason: String| ParseError {
@@ -91,7 +143,11 @@ impl SheetRows {
             return Err(failure(None, None, reason));
         }
         if bytes.starts_with(b"PK") {
-            check_archive(&bytes, options).map_err(|reason| failure(None, None, reason))?;
+            let xlsx =
+                check_archive(&mut Cursor::new(&bytes), options).map_err(|reason| failure(None, None, reason))?;
+            if xlsx {
+                return Self::stream(file, Cursor::new(bytes), options);
+            }
         } else if bytes.starts_with(OLE_MAGIC) && is_encrypted_package(&bytes) {
             let reason = "the workbook is password-protected: save it without a password and send it again".into();
             return Err(failure(None, None, reason));
@@ -131,7 +187,39 @@ impl SheetRows {
         let names = header[..used].iter().map(text).collect();
         let headers = super::check_headers(file, number, names)?;
         let rows: Vec<(u64, Vec<Data>)> = rows.filter(|(_, cells)| cells.iter().any(|c| *c != Data::Empty)).collect();
-        Ok(SheetRows { file: file.to_string(), sheet, headers, rows: rows.into_iter() })
+        Ok(SheetRows {
+            file: file.to_string(),
+            sheet,
+            headers,
+            remaining: Some(rows.len()),
+            rows: Rows::Loaded(rows.into_iter()),
+        })
+    }
+
+    /// An XLSX sheet read cell by cell on a thread of its own, rows handed over through a bounded channel.
+    fn stream<RS: Read + Seek + Send + 'static>(
+        file: &str,
+        source: RS,
+        options: &SheetOptions,
+    ) -> Result<Self, ParseError> {
+        let (opening_tx, opening_rx) = sync_channel::<Opening>(1);
+        let (rows_tx, rows_rx) = sync_channel::<Streamed>(1024);
+        let (wanted, header_row) = (options.sheet.clone(), u64::from(options.header_row.max(1)));
+        let spawned = std::thread::Builder::new()
+            .name("xlsx-rows".into())
+            .spawn(move || read_cells(source, wanted, header_row, opening_tx, rows_tx));
+        let failure =
+            |line: Option<u64>, reason: String| ParseError { file: file.to_string(), line, column: None, reason };
+        spawned.map_err(|e| failure(None, format!("cannot start reading: {e}")))?;
+        let (sheet, number, header, remaining) = match opening_rx.recv() {
+            Ok(Ok(opening)) => opening,
+            Ok(Err((line, reason))) => return Err(failure(line, reason)),
+            Err(_) => return Err(failure(None, "the workbook could not be read".into())),
+        };
+        let used = header.iter().rposition(|c| *c != Data::Empty).map_or(0, |last| last + 1);
+        let names = header[..used].iter().map(text).collect();
+        let headers = super::check_headers(file, number, names)?;
+        Ok(SheetRows { file: file.to_string(), sheet, headers, remaining, rows: Rows::Streamed(rows_rx) })
     }
 
     /// The column names, trimmed.
@@ -139,9 +227,10 @@ impl SheetRows {
         &self.headers
     }
 
-    /// How many non-empty rows follow the header and are still to give.
-    pub fn remaining(&self) -> usize {
-        self.rows.len()
+    /// How many rows follow the header: exact for a sheet read whole, as the sheet declares (blank rows included,
+    /// `None` when it does not say) for a streamed XLSX.
+    pub fn remaining(&self) -> Option<usize> {
+        self.remaining
     }
 
     /// The sheet read.
@@ -155,7 +244,16 @@ impl Iterator for SheetRows {
     type Item = Result<Row, ParseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (line, cells) = self.rows.next()?;
+        let (line, cells) = match &mut self.rows {
+            Rows::Loaded(rows) => rows.next()?,
+            Rows::Streamed(rows) => match rows.recv().ok()? {
+                Streamed::Row(line, cells) => (line, cells),
+                Streamed::Failed(reason) => {
+                    let file = format!("{} (sheet {:?})", self.file, self.sheet);
+                    return Some(Err(ParseError { file, line: None, column: None, reason }));
+                }
+            },
+        };
         let failure = |column: usize, reason: String| ParseError {
             file: format!("{} (sheet {:?})", self.file, self.sheet),
             line: Some(line),
@@ -189,15 +287,17 @@ fn is_encrypted_package(bytes: &[u8]) -> bool {
     bytes.windows(name.len()).any(|window| window == name)
 }
 
-/// Refuses an archive whose parts would inflate beyond the limits, from the sizes its directory declares.
-fn check_archive(bytes: &[u8], options: &SheetOptions) -> Result<(), String> {
-    let mut archive =
-        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a readable spreadsheet: {e}"))?;
+/// Refuses an archive whose parts would inflate beyond the limits, from the sizes its directory declares; says
+/// whether it is an XLSX workbook (`xl/workbook.xml`), which is streamed.
+fn check_archive<R: Read + Seek>(input: &mut R, options: &SheetOptions) -> Result<bool, String> {
+    let mut archive = zip::ZipArchive::new(input).map_err(|e| format!("not a readable spreadsheet: {e}"))?;
     let (mut inflated, mut compressed) = (0_u64, 0_u64);
+    let mut xlsx = false;
     for index in 0..archive.len() {
         let part = archive.by_index_raw(index).map_err(|e| format!("not a readable spreadsheet: {e}"))?;
         inflated = inflated.saturating_add(part.size());
         compressed = compressed.saturating_add(part.compressed_size());
+        xlsx |= part.name().is_ok_and(|name| name == "xl/workbook.xml");
     }
     if inflated > options.max_inflated_bytes {
         return Err(format!(
@@ -213,7 +313,108 @@ fn check_archive(bytes: &[u8], options: &SheetOptions) -> Result<(), String> {
             options.max_compression_ratio
         ));
     }
-    Ok(())
+    Ok(xlsx)
+}
+
+/// The XLSX reading thread: opens the workbook, finds the header row of the sheet, then sends each non-empty row.
+/// Stops when the receiver is gone.
+fn read_cells<RS: Read + Seek>(
+    source: RS,
+    wanted: Option<String>,
+    header_row: u64,
+    opening: SyncSender<Opening>,
+    rows: SyncSender<Streamed>,
+) {
+    let refuse = |line: Option<u64>, reason: String| {
+        let _ = opening.send(Err((line, reason)));
+    };
+    let mut workbook: Xlsx<RS> = match Xlsx::new(source) {
+        Ok(workbook) => workbook,
+        Err(calamine::XlsxError::Password) => {
+            return refuse(
+                None,
+                "the workbook is password-protected: save it without a password and send it again".into(),
+            );
+        }
+        Err(e) => return refuse(None, format!("not a readable spreadsheet (XLSX): {e}")),
+    };
+    let names = workbook.sheet_names();
+    let sheet = match wanted {
+        Some(wanted) if names.contains(&wanted) => wanted,
+        Some(wanted) => return refuse(None, format!("no sheet {wanted:?}; the sheets are {}", names.join(", "))),
+        None => match names.first() {
+            Some(first) => first.clone(),
+            None => return refuse(None, "the workbook has no sheet".into()),
+        },
+    };
+    let mut cells = match workbook.worksheet_cells_reader(&sheet) {
+        Ok(cells) => cells,
+        Err(e) => return refuse(None, format!("sheet {sheet:?}: {e}")),
+    };
+    let declared = cells.dimensions();
+    let remaining = (declared.end.0 > 0)
+        .then(|| usize::try_from((u64::from(declared.end.0) + 1).saturating_sub(header_row)).unwrap_or(usize::MAX));
+    let mut header_sent = false;
+    // The row being assembled: (0-based row, cells by column).
+    let mut current: Option<(u32, Vec<Data>)> = None;
+    // Hands over a finished row; false when reading should stop.
+    let mut finish = |row: u32, cells: Vec<Data>| -> bool {
+        let number = u64::from(row) + 1;
+        if !header_sent {
+            return match number.cmp(&header_row) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Equal => {
+                    header_sent = true;
+                    opening.send(Ok((sheet.clone(), number, cells, remaining))).is_ok()
+                }
+                std::cmp::Ordering::Greater => {
+                    let reason = format!("sheet {sheet:?} has no row {header_row} for the header");
+                    let _ = opening.send(Err((Some(header_row), reason)));
+                    false
+                }
+            };
+        }
+        cells.iter().all(|c| *c == Data::Empty) || rows.send(Streamed::Row(number, cells)).is_ok()
+    };
+    loop {
+        match cells.next_cell() {
+            Ok(Some(cell)) => {
+                let (row, column) = cell.get_position();
+                let value = Data::from(cell.get_value().clone());
+                if current.as_ref().is_some_and(|(r, _)| *r != row)
+                    && let Some((done, values)) = current.take()
+                    && !finish(done, values)
+                {
+                    return;
+                }
+                let values = &mut current.get_or_insert_with(|| (row, Vec::new())).1;
+                let column = column as usize;
+                if values.len() <= column {
+                    values.resize(column + 1, Data::Empty);
+                }
+                values[column] = value;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let reason = format!("sheet {sheet:?} is damaged: {e}");
+                if header_sent {
+                    let _ = rows.send(Streamed::Failed(reason));
+                } else {
+                    let _ = opening.send(Err((None, reason)));
+                }
+                return;
+            }
+        }
+    }
+    if let Some((done, values)) = current.take()
+        && !finish(done, values)
+    {
+        return;
+    }
+    if !header_sent {
+        let _ =
+            opening.send(Err((Some(header_row), format!("sheet {sheet:?} has no row {header_row} for the header"))));
+    }
 }
 
 /// A cell as text, with Excel's number and date damage repaired.
