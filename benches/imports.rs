@@ -123,7 +123,9 @@ async fn ours(backend: Backend, file: &Path, rows: u64, table: &mut Vec<Row>) {
     let again = sdk.imports().import_file(NewImport { force: true, ..input }, |_| {}).await.unwrap();
     let again_seconds = started.elapsed().as_secs_f64();
     assert_eq!(again.unchanged, first.created);
+    eprintln!("{backend}: import {first_seconds:.1} s, re-import {again_seconds:.1} s");
     let baseline = baseline(backend, file).await;
+    eprintln!("{backend}: baseline {baseline:?} s");
     table.push(Row {
         label: format!("{backend}: import, new catalog"),
         rows,

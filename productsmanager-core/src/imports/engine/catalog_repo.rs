@@ -499,3 +499,13 @@ pub(crate) async fn stored_fields(pool: &DbPool, offer: Uuid) -> Result<HashMap<
     }
     Ok(fields)
 }
+
+/// Refreshes the planner's statistics of the tables an import looks up (PostgreSQL: a fresh table's statistics say
+/// it is empty, and a lookup of 1,000 keys then scans it whole; SQLite plans by its indexes alone).
+pub(crate) async fn refresh_statistics(pool: &DbPool) -> Result<(), sqlx::Error> {
+    with_pool!(
+        pool,
+        sqlite | _p | Ok(()),
+        postgres | p | sqlx::query("analyze products, supplier_products").execute(p).await.map(|_| ()),
+    )
+}

@@ -61,6 +61,15 @@ pub(crate) struct Loader {
     category_paths: HashMap<Vec<String>, Uuid>,
     /// Diffs described so far (dry run).
     pub diffs: Vec<RowDiff>,
+    batches_written: u64,
+}
+
+/// 1, 10, 100, …
+fn power_of_ten(mut n: u64) -> bool {
+    while n >= 10 && n.is_multiple_of(10) {
+        n /= 10;
+    }
+    n == 1
 }
 
 fn refuse(row: &ImportRow, code: &'static str, reason: String) -> RowError {
@@ -88,6 +97,7 @@ impl Loader {
             brands: HashMap::new(),
             category_paths: HashMap::new(),
             diffs: Vec::new(),
+            batches_written: 0,
         }
     }
 
@@ -245,13 +255,19 @@ impl Loader {
                 },
             };
             // Accepted: record what it decides.
+            // A cached identifier lookup can only be stale for a product that existed (a lookup that found nothing is
+            // not cached).
             if let Some(gtin) = &row.gtin {
                 batch_gtin.insert(gtin.clone(), product_id);
-                plan.identifier_keys.push(format!("gtin:{gtin}"));
+                if !new_product {
+                    plan.identifier_keys.push(format!("gtin:{gtin}"));
+                }
             }
             if let Some(sku) = &row.sku {
                 batch_sku.insert(sku.clone(), product_id);
-                plan.identifier_keys.push(format!("sku:{sku}"));
+                if !new_product {
+                    plan.identifier_keys.push(format!("sku:{sku}"));
+                }
             }
             batch_offers.insert(row.supplier_sku.clone(), product_id);
             let brand_id = row.brand.as_ref().and_then(|b| self.brands.get(&b.to_lowercase()).copied());
@@ -347,11 +363,19 @@ impl Loader {
     }
 
     /// Writes a planned batch with its checkpoint, then drops what the cache holds about its products.
-    pub(crate) async fn write(&self, plan: &BatchPlan, checkpoint: Checkpoint) -> Result<()> {
+    pub(crate) async fn write(&mut self, plan: &BatchPlan, checkpoint: Checkpoint) -> Result<()> {
         let now = chrono::Utc::now();
         catalog_repo::write_batch(&self.catalog, self.supplier, self.job, &plan.writes, checkpoint, now)
             .await
             .map_err(db_error)?;
+        // The tables grow fast under an import: the planner's statistics are refreshed after 1, 10, 100… batches
+        // that wrote rows, so lookups keep using their indexes (PostgreSQL; SQLite plans without statistics).
+        if !plan.writes.offers.is_empty() {
+            self.batches_written += 1;
+            if power_of_ten(self.batches_written) {
+                catalog_repo::refresh_statistics(&self.catalog).await.map_err(db_error)?;
+            }
+        }
         for update in &plan.writes.product_updates {
             self.cache.invalidate(CacheKind::Products, &update.id.to_string()).await;
         }
@@ -448,5 +472,11 @@ mod tests {
         let mut items = vec![(1, "a"), (2, "b"), (1, "c"), (3, "d"), (2, "e")];
         dedup_last(&mut items, |i| i.0);
         assert_eq!(items, [(1, "c"), (3, "d"), (2, "e")]);
+    }
+
+    #[test]
+    fn statistics_are_refreshed_after_1_10_100_batches() {
+        let refreshed: Vec<u64> = (1..=1000).filter(|n| power_of_ten(*n)).collect();
+        assert_eq!(refreshed, [1, 10, 100, 1000]);
     }
 }
