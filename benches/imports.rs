@@ -8,7 +8,8 @@
 //! SQLite prepared multi-row inserts in one transaction. The baseline checks nothing, skips nothing and does not
 //! link categories (the import does). Peak RSS of each import is the process's high-water mark (`VmHWM`), reset
 //! before it (`/proc/self/clear_refs`). Last, a 100,000-row XLSX: our import (SQLite) beside calamine reading the
-//! same sheet alone.
+//! same sheet alone. `PM_BENCH_BACKENDS=sqlite|postgres` runs one backend, `PM_BENCH_SKIP_XLSX=1` skips the last
+//! row, `PM_BENCH_BATCH_ROWS` sets the import's rows per transaction (default 5,000).
 //!
 //! ```text
 //! PM_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p productsmanager-benches --bench imports
@@ -101,6 +102,10 @@ async fn ours(backend: Backend, file: &Path, rows: u64, table: &mut Vec<Row>) {
         })
         .await
         .unwrap();
+    let mut options = ImportOptions::default();
+    if let Some(rows) = std::env::var("PM_BENCH_BATCH_ROWS").ok().and_then(|v| v.parse().ok()) {
+        options.batch_rows = rows;
+    }
     let input = NewImport {
         supplier_id: supplier,
         name: "supplier.csv".into(),
@@ -109,7 +114,7 @@ async fn ours(backend: Backend, file: &Path, rows: u64, table: &mut Vec<Row>) {
         preset: None,
         dry_run: false,
         force: false,
-        options: ImportOptions::default(),
+        options,
     };
     reset_peak_rss();
     let started = Instant::now();
