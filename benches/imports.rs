@@ -90,8 +90,8 @@ async fn new_sdk(backend: Backend, name: &str) -> Option<(TestDatabases, Sdk, Uu
     Some((env, sdk, supplier))
 }
 
-async fn ours(backend: Backend, file: &Path, rows: u64, table: &mut Vec<Row>) {
-    let Some((_env, sdk, supplier)) = new_sdk(backend, "imports bench").await else { return };
+/// The template saved, and the import of `file` with it.
+async fn import_input(sdk: &Sdk, supplier: Uuid, file: &Path) -> NewImport {
     let saved = sdk
         .imports()
         .save_template(NewMappingTemplate {
@@ -106,16 +106,21 @@ async fn ours(backend: Backend, file: &Path, rows: u64, table: &mut Vec<Row>) {
     if let Some(rows) = std::env::var("PM_BENCH_BATCH_ROWS").ok().and_then(|v| v.parse().ok()) {
         options.batch_rows = rows;
     }
-    let input = NewImport {
+    NewImport {
         supplier_id: supplier,
-        name: "supplier.csv".into(),
+        name: file.file_name().unwrap().to_string_lossy().into_owned(),
         path: file.to_path_buf(),
         template: Some(saved.id),
         preset: None,
         dry_run: false,
         force: false,
         options,
-    };
+    }
+}
+
+async fn ours(backend: Backend, file: &Path, rows: u64, table: &mut Vec<Row>) {
+    let Some((_env, sdk, supplier)) = new_sdk(backend, "imports bench").await else { return };
+    let input = import_input(&sdk, supplier, file).await;
     reset_peak_rss();
     let started = Instant::now();
     let first = sdk.imports().import_file(input.clone(), |_| {}).await.unwrap();
@@ -320,26 +325,7 @@ async fn spreadsheet(folder: &Path, table: &mut Vec<Row>) {
     assert!(cells > rows as usize * 15);
 
     let Some((_env, sdk, supplier)) = new_sdk(Backend::Sqlite, "imports bench xlsx").await else { return };
-    let saved = sdk
-        .imports()
-        .save_template(NewMappingTemplate {
-            name: "bench".into(),
-            description: String::new(),
-            definition: template(),
-            supplier_id: None,
-        })
-        .await
-        .unwrap();
-    let input = NewImport {
-        supplier_id: supplier,
-        name: "supplier.xlsx".into(),
-        path: xlsx.clone(),
-        template: Some(saved.id),
-        preset: None,
-        dry_run: false,
-        force: false,
-        options: ImportOptions::default(),
-    };
+    let input = import_input(&sdk, supplier, &xlsx).await;
     reset_peak_rss();
     let started = Instant::now();
     let summary = sdk.imports().import_file(input, |_| {}).await.unwrap();

@@ -80,23 +80,8 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
     let imports = sdk.imports();
     let supplier = sdk.suppliers().find(&args.supplier).await?;
     let template = match &args.template {
+        Some(key) => Some(imports.find_template(key).await?),
         None => None,
-        Some(key) => Some(match uuid::Uuid::parse_str(key) {
-            Ok(id) => imports.template(id).await?,
-            Err(_) => {
-                let (name, version) = match key.rsplit_once('@') {
-                    Some((name, version)) => {
-                        let version = version.parse::<i32>().map_err(|_| Failure {
-                            code: crate::exit_code(productsmanager_core::ErrorKind::Invalid),
-                            message: format!("--template: {version:?} is not a version number (name@2)"),
-                        })?;
-                        (name, Some(version))
-                    }
-                    None => (key.as_str(), None),
-                };
-                imports.template_named(name, version).await?
-            }
-        }),
     };
     let mut options = ImportOptions { mark_missing_unavailable: args.mark_missing_unavailable, ..Default::default() };
     options.sheet.sheet = args.sheet.clone();

@@ -11,7 +11,7 @@ mod error;
 mod identifiers;
 mod offers;
 mod prices;
-mod products;
+pub(crate) mod products;
 mod stock;
 mod suppliers;
 mod variants;

@@ -332,7 +332,9 @@ pub(super) async fn ensure_log_partitions(
         let statements = [
             format!("create table {name} (like import_logs including defaults including constraints)"),
             format!(
-                "insert into {name} select * from import_logs_default where created_at >= '{from}' and created_at < '{to}'"
+                "insert into {name} (id, job_id, level, message, line, context, created_at) \
+                 select id, job_id, level, message, line, context, created_at from import_logs_default \
+                 where created_at >= '{from}' and created_at < '{to}'"
             ),
             format!("delete from import_logs_default where created_at >= '{from}' and created_at < '{to}'"),
             format!("alter table import_logs attach partition {name} for values from ('{from}') to ('{to}')"),

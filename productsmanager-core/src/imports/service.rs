@@ -210,6 +210,23 @@ impl ImportService {
         Ok(row.into_template()?)
     }
 
+    /// A mapping template by any key a person types: its id, its name (the latest version) or `name@version`.
+    pub async fn find_template(&self, key: &str) -> Result<MappingTemplate> {
+        let key = key.trim();
+        if let Ok(id) = Uuid::parse_str(key) {
+            return self.template(id).await;
+        }
+        match key.rsplit_once('@') {
+            Some((name, version)) => {
+                let version = version.parse::<i32>().map_err(|_| {
+                    ImportError::invalid("template", format!("{version:?} is not a version number (name@2)"))
+                })?;
+                self.template_named(name, Some(version)).await
+            }
+            None => self.template_named(key, None).await,
+        }
+    }
+
     /// The latest version of every mapping template, by name.
     pub async fn templates(&self) -> Result<Vec<MappingTemplate>> {
         let rows = repo::latest_templates(&self.pool).await.map_err(db_error)?;

@@ -210,6 +210,10 @@ async fn stored_template_maps_a_supplier_layout(backend: Backend) {
     assert_eq!(sdk.imports().template_named("acme-v1", None).await.unwrap().id, v2.id);
     assert_eq!(sdk.imports().template_named("acme-v1", Some(1)).await.unwrap().id, v1.id);
     assert_eq!(sdk.imports().templates().await.unwrap().len(), 1, "the latest version of each name");
+    assert_eq!(sdk.imports().find_template("acme-v1@1").await.unwrap().id, v1.id);
+    assert_eq!(sdk.imports().find_template("acme-v1").await.unwrap().id, v2.id);
+    assert_eq!(sdk.imports().find_template(&v1.id.to_string()).await.unwrap().version, 1);
+    assert_eq!(sdk.imports().find_template("acme-v1@x").await.unwrap_err().kind(), ErrorKind::Invalid);
 
     // Windows-1252: é is one byte (0xE9).
     let mut content = b"R\xe9f\xe9rence;EAN;D\xe9signation;Prix achat;Qt\xe9;Remarque\n".to_vec();

@@ -186,27 +186,9 @@ pub(crate) struct BatchWrites {
     pub variants: Vec<(Uuid, Uuid, serde_json::Value)>,
     /// Unchanged offers seen by this import (kept available when missing offers are marked unavailable).
     pub seen_offers: Vec<Uuid>,
-    /// Products written (their search documents are refreshed at the end of the import).
+    /// Products written (their search documents are refreshed when the import ends).
     pub touched_products: Vec<Uuid>,
 }
-
-// dialect: the search documents (see catalog::products::search) of the products whose offers the job wrote.
-const SQLITE_REFRESH_DOCS: &str = "insert into product_search_docs (product_id, brand_id, title, description, brand, \
-     identifiers) select p.id, p.brand_id, p.title, p.description, b.name, concat_ws(' ', p.sku, p.gtin, \
-     substr(p.gtin, 2), substr(p.gtin, 3), p.asin, (select group_concat(o.supplier_sku, ' ') from supplier_products o \
-     where o.product_id = p.id)) from products p left join brands b on b.id = p.brand_id \
-     where p.deleted_at is null and p.id in (select product_id from supplier_products where last_import_job_id = $1) \
-     on conflict (product_id) do update set brand_id = excluded.brand_id, \
-     title = excluded.title, description = excluded.description, brand = excluded.brand, \
-     identifiers = excluded.identifiers";
-const POSTGRES_REFRESH_DOCS: &str = "insert into product_search (product_id, brand_id, title, description, brand, \
-     identifiers) select p.id, p.brand_id, p.title, p.description, b.name, concat_ws(' ', p.sku, p.gtin, \
-     substr(p.gtin, 2), substr(p.gtin, 3), p.asin, (select string_agg(o.supplier_sku, ' ') from supplier_products o \
-     where o.product_id = p.id)) from products p left join brands b on b.id = p.brand_id \
-     where p.deleted_at is null and p.id in (select product_id from supplier_products where last_import_job_id = $1) \
-     on conflict (product_id) do update set brand_id = excluded.brand_id, \
-     title = excluded.title, description = excluded.description, brand = excluded.brand, \
-     identifiers = excluded.identifiers";
 
 const UPSERT_CHECKPOINT: &str = "insert into import_progress (job_id, line, rows_read, rows_created, rows_updated, \
      rows_unchanged, rows_invalid, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (job_id) do update \
@@ -446,17 +428,6 @@ pub(crate) async fn write_batch(
         }};
     }
     with_pool!(pool, |p| body!(p))
-}
-
-/// Rewrites the search documents of the products whose offers this job wrote (also those of an earlier, interrupted
-/// attempt), in one statement at the end of the import: one large insert into the full-text index costs far less
-/// than one per batch.
-pub(crate) async fn refresh_search_of_job(pool: &DbPool, job: Uuid) -> Result<u64, sqlx::Error> {
-    with_pool!(
-        pool,
-        sqlite | p | sqlx::query(SQLITE_REFRESH_DOCS).bind(job).execute(p).await.map(|r| r.rows_affected()),
-        postgres | p | sqlx::query(POSTGRES_REFRESH_DOCS).bind(job).execute(p).await.map(|r| r.rows_affected()),
-    )
 }
 
 const STORED_OFFER_FIELDS: &str = "select p.gtin, p.sku, p.title, p.description, o.cost_minor, o.currency, o.stock, \

@@ -367,41 +367,27 @@ pub(crate) async fn record_statistics(
     figures: &ImportStatistics,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    // The two statements take the same figures after their own key columns.
+    macro_rules! figures {
+        ($query:expr) => {
+            $query
+                .bind(figures.day)
+                .bind(figures.jobs_failed)
+                .bind(figures.rows_read)
+                .bind(figures.rows_written)
+                .bind(figures.rows_created)
+                .bind(figures.rows_updated)
+                .bind(figures.rows_skipped)
+                .bind(figures.rows_failed)
+                .bind(figures.bytes_read)
+                .bind(figures.duration_ms)
+                .bind(now)
+        };
+    }
     with_pool!(pool, |p| {
         let mut tx = p.begin().await?;
-        sqlx::query(JOB_STATISTICS)
-            .bind(Uuid::now_v7())
-            .bind(job)
-            .bind(supplier)
-            .bind(figures.day)
-            .bind(figures.jobs_failed)
-            .bind(figures.rows_read)
-            .bind(figures.rows_written)
-            .bind(figures.rows_created)
-            .bind(figures.rows_updated)
-            .bind(figures.rows_skipped)
-            .bind(figures.rows_failed)
-            .bind(figures.bytes_read)
-            .bind(figures.duration_ms)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(DAY_STATISTICS)
-            .bind(Uuid::now_v7())
-            .bind(supplier)
-            .bind(figures.day)
-            .bind(figures.jobs_failed)
-            .bind(figures.rows_read)
-            .bind(figures.rows_written)
-            .bind(figures.rows_created)
-            .bind(figures.rows_updated)
-            .bind(figures.rows_skipped)
-            .bind(figures.rows_failed)
-            .bind(figures.bytes_read)
-            .bind(figures.duration_ms)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        figures!(sqlx::query(JOB_STATISTICS).bind(Uuid::now_v7()).bind(job).bind(supplier)).execute(&mut *tx).await?;
+        figures!(sqlx::query(DAY_STATISTICS).bind(Uuid::now_v7()).bind(supplier)).execute(&mut *tx).await?;
         tx.commit().await
     })
 }

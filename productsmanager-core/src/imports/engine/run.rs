@@ -446,7 +446,7 @@ impl ImportService {
         outcome?;
 
         if !job.dry_run {
-            catalog_repo::refresh_search_of_job(&self.catalog, job.id).await.map_err(catalog_error)?;
+            crate::catalog::products::search::refresh_of_import(&self.catalog, job.id).await.map_err(catalog_error)?;
         }
         if options.mark_missing_unavailable && !job.dry_run {
             summary.marked_unavailable =
