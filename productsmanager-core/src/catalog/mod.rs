@@ -16,6 +16,7 @@ mod stock;
 mod suppliers;
 mod variants;
 
+pub(crate) use brands::ALL_BRANDS_KEY;
 pub use brands::{Brand, BrandPatch, BrandService, NewBrand};
 pub use categories::{
     Category, CategoryNode, CategoryPatch, CategoryService, NewCategory, NewTaxonomy, Taxonomy, TaxonomyKind,

@@ -31,3 +31,13 @@ impl ImportError {
         ImportError::Invalid { field: field.to_string(), reason: reason.into() }
     }
 }
+
+/// A failed query on the imports database, named.
+pub(super) fn db_error(error: sqlx::Error) -> crate::Error {
+    crate::db::DbError::from_sqlx(crate::db::Database::Imports, error).into()
+}
+
+/// A failed query on the catalog database (where imports write), named.
+pub(super) fn catalog_db_error(error: sqlx::Error) -> crate::Error {
+    crate::db::DbError::from_sqlx(crate::db::Database::Catalog, error).into()
+}

@@ -41,7 +41,8 @@ const DELETE_CONFIG: &str = "delete from import_configs where id = $1";
 
 const MARK_POLLED: &str = "update import_configs set last_polled_at = $2 where id = $1";
 
-const INSERT_FILE: &str = concat!(
+/// Also records uploads (no configuration, no fingerprint).
+pub(super) const INSERT_FILE: &str = concat!(
     "insert into import_files (id, import_config_id, supplier_id, name, size_bytes, sha256, \
      object_key, source_kind, source_fingerprint, created_at, updated_at) \
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \

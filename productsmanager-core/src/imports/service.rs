@@ -4,6 +4,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::error::db_error;
 use super::model::ConfigRow;
 use super::repo::{self, NewConfigRow};
 use super::{
@@ -13,7 +14,7 @@ use super::{
 use crate::Result;
 use crate::cache::TieredCache;
 use crate::catalog::{CategoryService, SupplierService};
-use crate::db::{Database, DbError, DbPool};
+use crate::db::{DbError, DbPool};
 use crate::jobs::{JobQueues, JobRow};
 use crate::storage::ObjectStorage;
 
@@ -55,10 +56,6 @@ pub struct ImportService {
     pub(in crate::imports) catalog: DbPool,
     pub(in crate::imports) categories: CategoryService,
     pub(in crate::imports) cache: TieredCache,
-}
-
-fn db_error(error: sqlx::Error) -> crate::Error {
-    DbError::from_sqlx(Database::Imports, error).into()
 }
 
 impl ImportService {

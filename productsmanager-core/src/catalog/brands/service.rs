@@ -16,7 +16,8 @@ use crate::db::DbPool;
 
 const ENTITY: &str = "brand";
 /// Cache key of the whole list (brands are few and read on every product page).
-const ALL_KEY: &str = "all";
+/// Cache key of the brand list; a new brand drops it (imports too).
+pub(crate) const ALL_KEY: &str = "all";
 
 /// Creates, reads, updates and deletes brands. Reads go through the cache (kind `brands`).
 ///

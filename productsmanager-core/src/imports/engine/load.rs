@@ -11,11 +11,8 @@ use super::validate::{ImportRow, RowError};
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::CategoryService;
-use crate::db::{Database, DbError, DbPool};
-
-fn db_error(error: sqlx::Error) -> crate::Error {
-    DbError::from_sqlx(Database::Catalog, error).into()
-}
+use crate::db::DbPool;
+use crate::imports::error::catalog_db_error;
 
 /// How many changed rows a dry run describes field by field.
 const DIFF_SAMPLE: usize = 10;
@@ -115,7 +112,7 @@ impl Loader {
         if wanted.is_empty() {
             return Ok(());
         }
-        let mut found = catalog_repo::brands_by_name(&self.catalog, &wanted).await.map_err(db_error)?;
+        let mut found = catalog_repo::brands_by_name(&self.catalog, &wanted).await.map_err(catalog_db_error)?;
         if !self.dry_run {
             let now = chrono::Utc::now();
             for attempt in 0..2 {
@@ -139,10 +136,10 @@ impl Loader {
                 if missing.is_empty() {
                     break;
                 }
-                catalog_repo::insert_brands(&self.catalog, &missing, now).await.map_err(db_error)?;
-                found = catalog_repo::brands_by_name(&self.catalog, &wanted).await.map_err(db_error)?;
+                catalog_repo::insert_brands(&self.catalog, &missing, now).await.map_err(catalog_db_error)?;
+                found = catalog_repo::brands_by_name(&self.catalog, &wanted).await.map_err(catalog_db_error)?;
             }
-            self.cache.invalidate(CacheKind::Brands, "all").await;
+            self.cache.invalidate(CacheKind::Brands, crate::catalog::ALL_BRANDS_KEY).await;
         }
         self.brands.extend(found);
         Ok(())
@@ -169,7 +166,8 @@ impl Loader {
         keys.extend(rows.iter().filter_map(|r| r.parent_sku.clone()));
         keys.sort_unstable();
         keys.dedup();
-        let stored = catalog_repo::offers_by_sku(&self.catalog, self.supplier, &keys).await.map_err(db_error)?;
+        let stored =
+            catalog_repo::offers_by_sku(&self.catalog, self.supplier, &keys).await.map_err(catalog_db_error)?;
         let mut to_write: Vec<ImportRow> = Vec::with_capacity(rows.len());
         for row in rows {
             match stored.get(&row.supplier_sku) {
@@ -187,8 +185,8 @@ impl Loader {
         }
         let gtins: Vec<String> = to_write.iter().filter_map(|r| r.gtin.clone()).collect();
         let skus: Vec<String> = to_write.iter().filter_map(|r| r.sku.clone()).collect();
-        let by_gtin = catalog_repo::products_by_gtin(&self.catalog, &gtins).await.map_err(db_error)?;
-        let by_sku = catalog_repo::products_by_sku(&self.catalog, &skus).await.map_err(db_error)?;
+        let by_gtin = catalog_repo::products_by_gtin(&self.catalog, &gtins).await.map_err(catalog_db_error)?;
+        let by_sku = catalog_repo::products_by_sku(&self.catalog, &skus).await.map_err(catalog_db_error)?;
         let refs: Vec<&ImportRow> = to_write.iter().collect();
         self.ensure_brands(&refs).await?;
         self.ensure_categories(&refs).await?;
@@ -367,13 +365,13 @@ impl Loader {
         let now = chrono::Utc::now();
         catalog_repo::write_batch(&self.catalog, self.supplier, self.job, &plan.writes, checkpoint, now)
             .await
-            .map_err(db_error)?;
+            .map_err(catalog_db_error)?;
         // The tables grow fast under an import: the planner's statistics are refreshed after 1, 10, 100… batches
         // that wrote rows, so lookups keep using their indexes (PostgreSQL; SQLite plans without statistics).
         if !plan.writes.offers.is_empty() {
             self.batches_written += 1;
             if power_of_ten(self.batches_written) {
-                catalog_repo::refresh_statistics(&self.catalog).await.map_err(db_error)?;
+                catalog_repo::refresh_statistics(&self.catalog).await.map_err(catalog_db_error)?;
             }
         }
         for update in &plan.writes.product_updates {
@@ -406,7 +404,7 @@ impl Loader {
             if self.diffs.len() >= DIFF_SAMPLE {
                 return Ok(());
             }
-            let stored = catalog_repo::stored_fields(&self.catalog, *offer).await.map_err(db_error)?;
+            let stored = catalog_repo::stored_fields(&self.catalog, *offer).await.map_err(catalog_db_error)?;
             let fields = row_fields(row)
                 .into_iter()
                 .filter_map(|(name, value)| {

@@ -63,9 +63,6 @@ const INSERT_UPLOAD_JOB: &str = "insert into import_jobs (id, queue, kind, state
      attempts, started_at, created_at, updated_at) \
      values ($1, 'imports', 'import', $2, 0, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $3, $3)";
 
-const INSERT_UPLOADED_FILE: &str = "insert into import_files (id, supplier_id, name, size_bytes, sha256, object_key, \
-     source_kind, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, 'upload', $7, $7)";
-
 const SET_TOTAL: &str = "update import_jobs set rows_total = $2 where id = $1";
 
 const SET_COUNTERS: &str = "update import_jobs set rows_read = $2, rows_written = $3, rows_created = $4, \
@@ -153,13 +150,16 @@ pub(crate) async fn insert_upload(
     let state = if job.running.is_some() { "running" } else { "queued" };
     with_pool!(pool, |p| {
         let mut tx = p.begin().await?;
-        sqlx::query(INSERT_UPLOADED_FILE)
+        sqlx::query(crate::imports::repo::INSERT_FILE)
             .bind(file.id)
+            .bind(file.import_config_id)
             .bind(file.supplier_id)
             .bind(&file.name)
             .bind(file.size_bytes)
             .bind(&file.sha256)
             .bind(&file.object_key)
+            .bind(&file.source_kind)
+            .bind(&file.source_fingerprint)
             .bind(file.created_at)
             .execute(&mut *tx)
             .await?;

@@ -14,18 +14,10 @@ use super::reader::{self, Message, ReadJob, TemplateSource};
 use super::repo::{self, Counters, ImportJobRow, ImportStatistics, NewUploadJob};
 use super::{ImportOptions, ImportProgress, ImportSummary, RowError};
 use crate::Result;
-use crate::db::{Database, DbError};
+use crate::imports::error::{catalog_db_error, db_error};
 use crate::imports::mapping::Preset;
 use crate::imports::{ImportError, ImportFile, ImportJob, ImportService};
 use crate::jobs::{JobFailure, JobState};
-
-fn imports_error(error: sqlx::Error) -> crate::Error {
-    DbError::from_sqlx(Database::Imports, error).into()
-}
-
-fn catalog_error(error: sqlx::Error) -> crate::Error {
-    DbError::from_sqlx(Database::Catalog, error).into()
-}
 
 /// A file to import.
 #[derive(Debug, Clone, Deserialize)]
@@ -162,7 +154,7 @@ impl ImportService {
             if let Err(cleanup) = self.storage.delete(&object_key).await {
                 tracing::warn!(key = %object_key, error = %cleanup, "stored file left behind");
             }
-            return Err(imports_error(e));
+            return Err(db_error(e));
         }
         Ok(job.id)
     }
@@ -171,7 +163,7 @@ impl ImportService {
     pub async fn job(&self, id: Uuid) -> Result<ImportJob> {
         let row = repo::job(&self.pool, id)
             .await
-            .map_err(imports_error)?
+            .map_err(db_error)?
             .ok_or_else(|| ImportError::NotFound { entity: "import job", id: id.to_string() })?;
         Ok(into_job(row))
     }
@@ -183,7 +175,7 @@ impl ImportService {
             Some(supplier) => repo::jobs_of_supplier(&self.pool, supplier, limit).await,
             None => repo::recent_jobs(&self.pool, limit).await,
         }
-        .map_err(imports_error)?;
+        .map_err(db_error)?;
         Ok(rows.into_iter().map(into_job).collect())
     }
 
@@ -206,7 +198,7 @@ impl ImportService {
         let mut after = (-1_i64, Uuid::nil());
         let mut written = 0;
         loop {
-            let page = repo::errors_page(&self.pool, id, after, 1000).await.map_err(imports_error)?;
+            let page = repo::errors_page(&self.pool, id, after, 1000).await.map_err(db_error)?;
             let Some(last) = page.last() else { break };
             after = (last.0, last.6);
             for (line, column, column_name, value, code, reason, _) in &page {
@@ -231,7 +223,7 @@ impl ImportService {
 
     /// A supplier's import figures per day since `from`.
     pub async fn statistics(&self, supplier: Uuid, from: chrono::NaiveDate) -> Result<Vec<ImportStatistics>> {
-        repo::supplier_days(&self.pool, supplier, from).await.map_err(imports_error)
+        repo::supplier_days(&self.pool, supplier, from).await.map_err(db_error)
     }
 
     /// Runs an import job to its end (a worker calls this for queued jobs; [`ImportService::import_file`] for an
@@ -245,7 +237,7 @@ impl ImportService {
         let started = Instant::now();
         let job = repo::job(&self.pool, id)
             .await
-            .map_err(imports_error)?
+            .map_err(db_error)?
             .ok_or_else(|| ImportError::NotFound { entity: "import job", id: id.to_string() })?;
         let outcome = self.run_loaded(&job, started, &on_progress).await;
         let now = self.jobs.now();
@@ -320,23 +312,20 @@ impl ImportService {
             diffs: Vec::new(),
         };
         if !job.force && !job.dry_run {
-            let previous = repo::previous_identical(&self.pool, job.supplier_id, &file.sha256, job.id)
-                .await
-                .map_err(imports_error)?;
+            let previous =
+                repo::previous_identical(&self.pool, job.supplier_id, &file.sha256, job.id).await.map_err(db_error)?;
             if let Some(previous) = previous {
                 summary.identical_to = Some(previous);
                 summary.duration_ms = started.elapsed().as_millis() as u64;
                 let (value, now) = (serde_json::to_value(&summary).unwrap_or_default(), self.jobs.now());
-                repo::set_report(&self.pool, job.id, &value, None, now).await.map_err(imports_error)?;
+                repo::set_report(&self.pool, job.id, &value, None, now).await.map_err(db_error)?;
                 let figures = ImportStatistics {
                     day: now.date_naive(),
                     jobs: 1,
                     duration_ms: summary.duration_ms as i64,
                     ..Default::default()
                 };
-                repo::record_statistics(&self.pool, job.id, job.supplier_id, &figures, now)
-                    .await
-                    .map_err(imports_error)?;
+                repo::record_statistics(&self.pool, job.id, job.supplier_id, &figures, now).await.map_err(db_error)?;
                 return Ok(summary);
             }
         }
@@ -344,7 +333,7 @@ impl ImportService {
         let checkpoint = if job.dry_run {
             None
         } else {
-            catalog_repo::checkpoint(&self.catalog, job.id).await.map_err(catalog_error)?
+            catalog_repo::checkpoint(&self.catalog, job.id).await.map_err(catalog_db_error)?
         };
         let mut counters = checkpoint
             .map(|c| Counters {
@@ -359,7 +348,7 @@ impl ImportService {
         // Errors of a batch that did not reach the catalog are recorded again.
         repo::delete_errors_after(&self.pool, job.id, if checkpoint.is_some() { counters.line } else { -1 })
             .await
-            .map_err(imports_error)?;
+            .map_err(db_error)?;
         summary.resumed_after_line = checkpoint.map(|c| c.line as u64);
         let copy = self.storage.local_copy(&file.object_key).await.map_err(ImportError::from)?;
         let default_currency = supplier.default_currency.as_deref().and_then(|code| code.parse().ok());
@@ -390,7 +379,7 @@ impl ImportService {
                         summary.format = format;
                         progress.rows_total = total;
                         if let Some(total) = total {
-                            repo::set_total(&self.pool, job.id, total as i64).await.map_err(imports_error)?;
+                            repo::set_total(&self.pool, job.id, total as i64).await.map_err(db_error)?;
                         }
                     }
                     Message::Failed(error) => return Err(error.into()),
@@ -407,7 +396,7 @@ impl ImportService {
                         counters.invalid += errors.len() as i64;
                         let now = self.jobs.now();
                         if !errors.is_empty() {
-                            repo::insert_errors(&self.pool, job.id, &errors, now).await.map_err(imports_error)?;
+                            repo::insert_errors(&self.pool, job.id, &errors, now).await.map_err(db_error)?;
                         }
                         if job.dry_run {
                             loader.describe(&plan).await?;
@@ -430,9 +419,7 @@ impl ImportService {
                             unchanged: counters.unchanged as u64,
                             invalid: counters.invalid as u64,
                         };
-                        repo::set_counters(&self.pool, job.id, &counters, &progress, now)
-                            .await
-                            .map_err(imports_error)?;
+                        repo::set_counters(&self.pool, job.id, &counters, &progress, now).await.map_err(db_error)?;
                         on_progress(&progress);
                     }
                 }
@@ -446,13 +433,15 @@ impl ImportService {
         outcome?;
 
         if !job.dry_run {
-            crate::catalog::products::search::refresh_of_import(&self.catalog, job.id).await.map_err(catalog_error)?;
+            crate::catalog::products::search::refresh_of_import(&self.catalog, job.id)
+                .await
+                .map_err(catalog_db_error)?;
         }
         if options.mark_missing_unavailable && !job.dry_run {
             summary.marked_unavailable =
                 catalog_repo::mark_missing_unavailable(&self.catalog, job.supplier_id, job.id, self.jobs.now())
                     .await
-                    .map_err(catalog_error)?;
+                    .map_err(catalog_db_error)?;
         }
         if counters.invalid > 0 {
             let key = format!("imports/{}/{}/errors-{}.csv", job.supplier_id, file.id, job.id);
@@ -472,7 +461,7 @@ impl ImportService {
         let value = serde_json::to_value(&summary).unwrap_or_default();
         repo::set_report(&self.pool, job.id, &value, summary.error_report_key.as_deref(), now)
             .await
-            .map_err(imports_error)?;
+            .map_err(db_error)?;
         let figures = ImportStatistics {
             day: now.date_naive(),
             jobs: 1,
@@ -486,7 +475,7 @@ impl ImportService {
             bytes_read: file.size_bytes,
             duration_ms: summary.duration_ms as i64,
         };
-        repo::record_statistics(&self.pool, job.id, job.supplier_id, &figures, now).await.map_err(imports_error)?;
+        repo::record_statistics(&self.pool, job.id, job.supplier_id, &figures, now).await.map_err(db_error)?;
         Ok(summary)
     }
 
