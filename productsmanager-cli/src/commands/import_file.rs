@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use productsmanager_core::Sdk;
@@ -24,8 +25,8 @@ pub(crate) struct ImportArgs {
     #[arg(long, conflicts_with = "preset")]
     template: Option<String>,
     /// A built-in layout (without either: the supplier's configuration's, else `native`).
-    #[arg(long, value_enum)]
-    preset: Option<PresetArg>,
+    #[arg(long, value_parser = preset_parser())]
+    preset: Option<Preset>,
     /// Read, check and compare only: report what would change, write nothing to the catalog.
     #[arg(long)]
     dry_run: bool,
@@ -35,6 +36,9 @@ pub(crate) struct ImportArgs {
     /// The file is the supplier's whole catalog: mark its offers missing from it unavailable.
     #[arg(long)]
     mark_missing_unavailable: bool,
+    /// Relative image paths of the file (`/m/h/a.jpg`) are joined to this URL (a shop's media folder).
+    #[arg(long, value_name = "URL")]
+    image_base_url: Option<String>,
     /// Spreadsheet sheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
@@ -52,21 +56,10 @@ pub(crate) struct ImportArgs {
     json: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum PresetArg {
-    Native,
-    Woocommerce,
-    Prestashop,
-}
-
-impl From<PresetArg> for Preset {
-    fn from(preset: PresetArg) -> Self {
-        match preset {
-            PresetArg::Native => Preset::Native,
-            PresetArg::Woocommerce => Preset::Woocommerce,
-            PresetArg::Prestashop => Preset::Prestashop,
-        }
-    }
+/// The core's presets, by name (listed in `--help`).
+fn preset_parser() -> impl TypedValueParser<Value = Preset> {
+    PossibleValuesParser::new(Preset::ALL.map(Preset::as_str))
+        .try_map(|name: String| Preset::parse(&name).map_err(|e| e.to_string()))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -84,6 +77,7 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
         None => None,
     };
     let mut options = ImportOptions { mark_missing_unavailable: args.mark_missing_unavailable, ..Default::default() };
+    options.image_base_url = args.image_base_url.clone();
     options.sheet.sheet = args.sheet.clone();
     options.csv.delimiter = args.delimiter;
     options.csv.encoding = args.encoding.map(|e| match e {
@@ -97,7 +91,7 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
         name: name.clone(),
         path: args.file.clone(),
         template: template.map(|t| t.id),
-        preset: args.preset.map(Preset::from),
+        preset: args.preset,
         dry_run: args.dry_run,
         force: args.force,
         options,

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use productsmanager_core::catalog::NewSupplier;
+use productsmanager_core::catalog::{AttributeValue, NewSupplier};
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::{ImportOptions, ImportSummary, NewImport};
@@ -52,6 +52,16 @@ async fn import(
     path: &str,
     preset: Preset,
 ) -> Option<(TestDatabases, Sdk, ImportSummary)> {
+    import_with(backend, test, path, preset, ImportOptions::default()).await
+}
+
+async fn import_with(
+    backend: Backend,
+    test: &str,
+    path: &str,
+    preset: Preset,
+    options: ImportOptions,
+) -> Option<(TestDatabases, Sdk, ImportSummary)> {
     let file = dataset(path)?;
     let env = TestDatabases::named(backend, test).await?;
     let sdk = env.sdk().await;
@@ -70,7 +80,7 @@ async fn import(
         preset: Some(preset),
         dry_run: false,
         force: false,
-        options: ImportOptions::default(),
+        options,
     };
     let summary = sdk.imports().import_file(input, |_| {}).await.unwrap();
     Some((env, sdk, summary))
@@ -145,4 +155,179 @@ async fn prestashop_products(backend: Backend) {
     assert_eq!(count(&sdk, "select count(*) from supplier_products where cost_minor is not null").await, 1);
 }
 
-both_backends!(woocommerce_sample_products, woocommerce_experimental_samples, prestashop_products);
+/// Shopify's import template: three handles over 17 rows. The shirt (12 variant rows) and the jeans (3, then an
+/// image-only row) become a parent and its variants, the beanie (one `Default Title` variant) one product: 18
+/// products and offers, 15 variants, 16 retail prices (the parents have none), 27 image links to 12 images (each
+/// parent's `Image Src` images, each variant's `Variant Image`), 3 category paths of 9 categories. Only 2 of the
+/// 16 barcodes have a valid check digit; the others are dropped, not refused.
+async fn shopify_template(backend: Backend) {
+    let Some((_env, sdk, summary)) =
+        import(backend, "preset_shopify_template", "shopify/product_template.csv", Preset::Shopify).await
+    else {
+        return;
+    };
+    assert_eq!((summary.rows, summary.created, summary.invalid), (18, 18, 0), "{summary:?}");
+    assert_eq!(counts(&sdk).await, [18, 18, 15, 16, 0, 27, 12, 3, 9]);
+    assert_eq!(count(&sdk, "select count(*) from products where gtin is not null").await, 2);
+    assert_eq!(count(&sdk, "select count(*) from product_prices where price_type = 'msrp'").await, 4);
+    let shirt = sdk.products().search("Example T-Shirt - Green, M", &Default::default()).await.unwrap();
+    let parent = sdk.variants().parent_of(shirt.items[0].id).await.unwrap().unwrap();
+    let variants = sdk.variants().of(parent).await.unwrap();
+    assert_eq!(variants.len(), 12);
+    assert!(variants.iter().any(|v| v.options.get("Size").map(String::as_str) == Some("M")));
+    assert_eq!(count(&sdk, "select count(*) from products where status = 'archived'").await, 1, "the beanie");
+
+    // The same file after Excel: barcodes in scientific notation (`3.65275E+11`) lost their digits and are dropped.
+    let Some((_env, sdk, summary)) =
+        import(backend, "preset_shopify_excel", "shopify/product_template_excel_resaved.csv", Preset::Shopify).await
+    else {
+        return;
+    };
+    assert_eq!((summary.rows, summary.created, summary.invalid), (18, 18, 0), "{summary:?}");
+    assert_eq!(counts(&sdk).await, [18, 18, 15, 16, 0, 26, 11, 3, 9]);
+    assert_eq!(count(&sdk, "select count(*) from products where gtin is not null").await, 0);
+}
+
+/// A real store's export (84 handles over 565 rows, 120 of them image-only, most variant SKUs empty or repeated):
+/// 50 handles with several variant rows (a parent and 411 variants) and 34 with one (one product each). Expected:
+/// 495 products and offers, 411 variants, 445 retail prices, 386 image links to 300 images,
+/// 3 category paths over 6 categories.
+async fn shopify_store_export(backend: Backend) {
+    let Some((_env, sdk, summary)) =
+        import(backend, "preset_shopify_store", "shopify/products_export_1.csv", Preset::Shopify).await
+    else {
+        return;
+    };
+    assert_eq!((summary.rows, summary.created, summary.invalid), (495, 495, 0), "{summary:?}");
+    assert_eq!(counts(&sdk).await, [495, 495, 411, 445, 0, 386, 300, 3, 6]);
+}
+
+/// Magento 2's sample catalog in its native export format: 1,847 `simple` rows, each before the `configurable`
+/// row that lists it in `configurable_variations` (147 of them). Every row has a price; 3,364 image links (base
+/// and additional images, relative paths joined to the base URL given) to 675 images; 20 category paths under
+/// `Default Category/` (dropped) make 28 categories.
+async fn magento_configurable_products(backend: Backend) {
+    let options = ImportOptions {
+        image_base_url: Some("https://shop.example/media/catalog/product".into()),
+        ..Default::default()
+    };
+    let Some((_env, sdk, summary)) = import_with(
+        backend,
+        "preset_magento",
+        "magento2-sample-data/ConfigurableSampleData__products.csv",
+        Preset::Magento,
+        options,
+    )
+    .await
+    else {
+        return;
+    };
+    assert_eq!((summary.rows, summary.created, summary.invalid), (1994, 1994, 0), "{summary:?}");
+    assert_eq!(counts(&sdk).await, [1994, 1994, 1847, 1994, 0, 3364, 675, 20, 28]);
+    let hoodie = sdk.products().search("MH01-XS-Black", &Default::default()).await.unwrap();
+    let parent = sdk.variants().parent_of(hoodie.items[0].id).await.unwrap().unwrap();
+    assert_eq!(sdk.products().get(parent).await.unwrap().title, "Chaz Kangeroo Hoodie");
+    let variants = sdk.variants().of(parent).await.unwrap();
+    let black_xs = variants.iter().find(|v| v.product_id == hoodie.items[0].id).unwrap();
+    assert_eq!(black_xs.options.get("color").map(String::as_str), Some("Black"));
+    // The five black sizes show the same picture.
+    let image = "select count(*) from product_images \
+                 where url = 'https://shop.example/media/catalog/product/m/h/mh01-black_main.jpg'";
+    assert_eq!(count(&sdk, image).await, 5);
+
+    // Without a base URL the relative image paths cannot be fetched: dropped, the rows imported.
+    let Some((_env, sdk, summary)) = import(
+        backend,
+        "preset_magento_no_base",
+        "magento2-sample-data/ConfigurableSampleData__products.csv",
+        Preset::Magento,
+    )
+    .await
+    else {
+        return;
+    };
+    assert_eq!((summary.created, summary.invalid), (1994, 0), "{summary:?}");
+    assert_eq!(count(&sdk, "select count(*) from product_images").await, 0);
+}
+
+/// PrestaShop 9.1's products, then their combinations (27 rows, variants of `id:<Product ID>`): two repeat an
+/// earlier `Reference` and are refused. The sample's placeholder EAN13s that pass the check digit are shared by
+/// several combinations (4 iPod shuffles, 4 MacBook Airs, 3 iPod touches: 3 GTINs over 9 imported rows), and a
+/// GTIN is one product: 25 offers on 22 new products, each a variant of its product, named after it. Every
+/// combination links the same image URL.
+async fn prestashop_combinations(backend: Backend) {
+    let Some((_env, sdk, _)) =
+        import(backend, "preset_prestashop_combinations", "prestashop-9.1/products_import.csv", Preset::Prestashop)
+            .await
+    else {
+        return;
+    };
+    let Some(file) = dataset("prestashop-9.1/combinations_import.csv") else { return };
+    let supplier = sdk.suppliers().find("SHOP").await.unwrap().id;
+    let input = NewImport {
+        supplier_id: supplier,
+        name: "combinations_import.csv".into(),
+        path: file,
+        template: None,
+        preset: Some(Preset::Prestashop),
+        dry_run: false,
+        force: false,
+        options: ImportOptions::default(),
+    };
+    let summary = sdk.imports().import_file(input, |_| {}).await.unwrap();
+    assert_eq!((summary.rows, summary.created, summary.invalid), (27, 25, 2), "{summary:?}");
+    let errors = String::from_utf8(sdk.imports().errors_csv(summary.job_id).await.unwrap().to_vec()).unwrap();
+    assert_eq!(errors.matches("duplicate_sku").count(), 2, "{errors}");
+    assert_eq!(counts(&sdk).await, [29, 32, 22, 7, 0, 30, 8, 3, 3]);
+    let nano = sdk.products().search("RP-Nano-Blue-16GB", &Default::default()).await.unwrap();
+    let nano = sdk.products().get(nano.items[0].id).await.unwrap();
+    assert_eq!(nano.title, "iPod Nano - Blue, 16GB");
+    assert_eq!(count(&sdk, "select count(*) from product_attributes where name = 'price_impact'").await, 22);
+}
+
+/// Akeneo's icecat demo: the 81 product models first (31 of them sub-models: products of their own), then the
+/// 1,239 products, 240 of them variants of a model named in `parent` (18 of those names differ in case from the
+/// model's code). 10 EANs pass the check digit (the 105 dummy `12345678901xx` do not, and are dropped); 62 + 200
+/// `price-EUR`/`price-USD` values; 101 category codes; images are relative paths, dropped without a base URL.
+async fn akeneo_models_and_products(backend: Backend) {
+    let Some((_env, sdk, summary)) =
+        import(backend, "preset_akeneo", "akeneo-icecat-demo-dev/product_models.csv", Preset::Akeneo).await
+    else {
+        return;
+    };
+    assert_eq!((summary.rows, summary.created, summary.invalid), (81, 81, 0), "{summary:?}");
+    let Some(file) = dataset("akeneo-icecat-demo-dev/products.csv") else { return };
+    let supplier = sdk.suppliers().find("SHOP").await.unwrap().id;
+    let input = NewImport {
+        supplier_id: supplier,
+        name: "products.csv".into(),
+        path: file,
+        template: None,
+        preset: Some(Preset::Akeneo),
+        dry_run: false,
+        force: false,
+        options: ImportOptions::default(),
+    };
+    let summary = sdk.imports().import_file(input, |_| {}).await.unwrap();
+    assert_eq!((summary.rows, summary.created, summary.invalid), (1239, 1239, 0), "{summary:?}");
+    assert_eq!(counts(&sdk).await, [1320, 1320, 240, 262, 0, 0, 0, 101, 101]);
+    assert_eq!(count(&sdk, "select count(*) from products where gtin is not null").await, 10);
+    assert_eq!(count(&sdk, "select count(*) from product_prices where currency = 'USD'").await, 17);
+    let jacket = sdk.products().search("Biker-jacket-polyester-xl", &Default::default()).await.unwrap();
+    let parent = sdk.variants().parent_of(jacket.items[0].id).await.unwrap().unwrap();
+    let jacket = sdk.products().get(jacket.items[0].id).await.unwrap();
+    let size = jacket.attributes.iter().find(|a| a.name == "size").map(|a| a.value.clone());
+    assert_eq!(size, Some(AttributeValue::Text { value: "xl".into() }), "{:?}", jacket.attributes);
+    assert_eq!(sdk.products().get(parent).await.unwrap().title, "Biker jacket polyester", "the sub-model");
+}
+
+both_backends!(
+    akeneo_models_and_products,
+    prestashop_combinations,
+    magento_configurable_products,
+    woocommerce_sample_products,
+    woocommerce_experimental_samples,
+    prestashop_products,
+    shopify_template,
+    shopify_store_export
+);

@@ -93,6 +93,11 @@ pub(crate) async fn products_by_sku(pool: &DbPool, skus: &[String]) -> Result<Ha
     ))
 }
 
+/// Titles of products by id.
+pub(crate) async fn product_titles(pool: &DbPool, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, sqlx::Error> {
+    Ok(lookup!(pool, "select id, title from products where id in (", ids, (Uuid, String), |row: (Uuid, String)| row))
+}
+
 /// Brands by lower-case name.
 pub(crate) async fn brands_by_name(pool: &DbPool, names: &[String]) -> Result<HashMap<String, Uuid>, sqlx::Error> {
     Ok(lookup!(pool, "select lower(name), id from brands where lower(name) in (", names, (String, Uuid), |row: (

@@ -164,6 +164,7 @@ impl Loader {
         let mut plan = BatchPlan::default();
         let mut keys: Vec<String> = rows.iter().map(|r| r.supplier_sku.clone()).collect();
         keys.extend(rows.iter().filter_map(|r| r.parent_sku.clone()));
+        keys.extend(rows.iter().flat_map(|r| r.variants.iter().map(|(sku, _)| sku.clone())));
         keys.sort_unstable();
         keys.dedup();
         let stored =
@@ -190,6 +191,14 @@ impl Loader {
         let refs: Vec<&ImportRow> = to_write.iter().collect();
         self.ensure_brands(&refs).await?;
         self.ensure_categories(&refs).await?;
+        // A variant without a title of its own is named after its parent (PrestaShop's combinations have none).
+        let untitled_parents: Vec<Uuid> = to_write
+            .iter()
+            .filter(|r| r.title.is_none())
+            .filter_map(|r| stored.get(r.parent_sku.as_ref()?).map(|o| o.1))
+            .collect();
+        let mut titles =
+            catalog_repo::product_titles(&self.catalog, &untitled_parents).await.map_err(catalog_db_error)?;
 
         // What this batch decided so far, so later rows of it see earlier ones.
         let mut batch_gtin: HashMap<String, Uuid> = HashMap::new();
@@ -226,10 +235,6 @@ impl Loader {
                 plan.errors.push(refuse(&row, "sku_conflict", reason));
                 continue;
             }
-            if new_product && row.title.is_none() {
-                plan.errors.push(refuse(&row, "missing_field", "a new product needs a title".into()));
-                continue;
-            }
             let parent = match &row.parent_sku {
                 None => None,
                 Some(parent) if *parent == row.supplier_sku => {
@@ -252,6 +257,42 @@ impl Loader {
                     }
                 },
             };
+            let mut row = row;
+            if new_product && row.title.is_none() {
+                match parent.and_then(|p| titles.get(&p)) {
+                    Some(parent_title) => row.title = Some(variant_title(parent_title, &row.variant_options)),
+                    // A dry run does not create the parent a later row of the batch would name it after.
+                    None if self.dry_run && row.parent_sku.is_some() => {}
+                    None => {
+                        plan.errors.push(refuse(&row, "missing_field", "a new product needs a title".into()));
+                        continue;
+                    }
+                }
+            }
+            // Variants the row lists (Magento's configurable products list theirs, which come earlier).
+            let mut listed = Vec::with_capacity(row.variants.len());
+            for (sku, options) in &row.variants {
+                match batch_offers.get(sku).copied().or_else(|| stored.get(sku).map(|o| o.1)) {
+                    Some(child) if child == product_id => {
+                        listed.clear();
+                        let reason = format!("variant {sku:?} is this row's own product");
+                        plan.errors.push(refuse(&row, "invalid_parent", reason));
+                        break;
+                    }
+                    Some(child) => listed.push((child, options)),
+                    None if self.dry_run => {}
+                    None => {
+                        listed.clear();
+                        let reason =
+                            format!("variant supplier SKU {sku:?} is neither in the catalog nor earlier in the file");
+                        plan.errors.push(refuse(&row, "variant_not_found", reason));
+                        break;
+                    }
+                }
+            }
+            if listed.len() < row.variants.len() && !self.dry_run {
+                continue;
+            }
             // Accepted: record what it decides.
             // A cached identifier lookup can only be stale for a product that existed (a lookup that found nothing is
             // not cached).
@@ -268,6 +309,9 @@ impl Loader {
                 }
             }
             batch_offers.insert(row.supplier_sku.clone(), product_id);
+            if let Some(title) = &row.title {
+                titles.insert(product_id, title.clone());
+            }
             let brand_id = row.brand.as_ref().and_then(|b| self.brands.get(&b.to_lowercase()).copied());
             let writes = &mut plan.writes;
             if new_product {
@@ -334,6 +378,9 @@ impl Loader {
             if let Some(parent) = parent {
                 let options = serde_json::to_value(&row.variant_options).unwrap_or_default();
                 writes.variants.push((parent, product_id, options));
+            }
+            for (child, options) in listed {
+                writes.variants.push((product_id, child, serde_json::to_value(options).unwrap_or_default()));
             }
             if touched.insert(product_id) {
                 writes.touched_products.push(product_id);
@@ -421,6 +468,15 @@ impl Loader {
         }
         Ok(())
     }
+}
+
+/// `Parent - value, value`, or the parent's title when the variant has no options.
+fn variant_title(parent: &str, options: &BTreeMap<String, String>) -> String {
+    if options.is_empty() {
+        return parent.to_string();
+    }
+    let values: Vec<&str> = options.values().map(String::as_str).collect();
+    format!("{parent} - {}", values.join(", "))
 }
 
 /// The fields a row gives, as text, named as [`catalog_repo::stored_fields`] names them.

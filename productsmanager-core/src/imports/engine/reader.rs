@@ -109,7 +109,10 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     };
     let mut shaper = source.shaper(&headers);
     let headers = shaper.as_ref().map(|s| s.headers()).unwrap_or(headers);
-    let template = source.template(&headers);
+    let mut template = source.template(&headers);
+    if let Some(base) = &options.image_base_url {
+        template.set_image_base(base);
+    }
     let mapper = template.mapper(&headers).map_err(|e| match e {
         ImportError::Invalid { field, reason } => ImportError::Invalid { field: format!("{name}: {field}"), reason },
         other => other,
@@ -127,15 +130,25 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
             reason: "the file has a header but no data rows".into(),
         }));
     }
-    let rules = RowRules { default_currency, headers, invalid_gtin: mapper.invalid_gtin() };
+    let rules = RowRules {
+        default_currency,
+        headers,
+        invalid_gtin: mapper.invalid_gtin(),
+        relative_images: mapper.relative_images(),
+    };
     if out.blocking_send(Message::Started { total, format }).is_err() {
         return Ok(());
     }
-    // Supplier SKUs seen so far, hashed (8 bytes each, whatever their length): a repeated one is refused.
-    let keys = std::hash::RandomState::new();
-    let mut seen: HashSet<u64> = HashSet::new();
-    let mut batch = Batch::default();
-    let batch_rows = options.batch_rows.max(1);
+    let mut sink = Sink {
+        mapper: &mapper,
+        rules: &rules,
+        out,
+        resume_after,
+        batch_rows: options.batch_rows.max(1),
+        keys: std::hash::RandomState::new(),
+        seen: HashSet::new(),
+        batch: Batch::default(),
+    };
     let mut any_row = false;
     for row in rows {
         any_row = true;
@@ -144,19 +157,7 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
             // No line: the reading cannot go on (the scan catches this for delimited text).
             Err(e) if e.line.is_none() => return Err(failed(e)),
             Err(e) => {
-                let line = e.line.unwrap_or(0);
-                if line > resume_after {
-                    batch.read += 1;
-                    batch.last_line = line;
-                    batch.errors.push(RowError {
-                        line,
-                        column: e.column,
-                        column_name: e.column.and_then(|c| rules.headers.get(c - 1).cloned()),
-                        raw_value: None,
-                        code: "unreadable_row",
-                        reason: e.reason,
-                    });
-                }
+                sink.unreadable(e);
                 continue;
             }
         };
@@ -165,38 +166,14 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
             None => vec![row],
         };
         for row in shaped {
-            let sku = mapper.supplier_sku(&row.fields);
-            let repeated = sku.as_ref().is_some_and(|sku| {
-                let mut hasher = keys.build_hasher();
-                hasher.write(sku.as_bytes());
-                !seen.insert(hasher.finish())
-            });
-            if row.line <= resume_after {
-                continue;
-            }
-            batch.read += 1;
-            batch.last_line = row.line;
-            if repeated {
-                let column = mapper.supplier_sku_column().map(|c| c + 1);
-                batch.errors.push(RowError {
-                    line: row.line,
-                    column,
-                    column_name: column.and_then(|c| rules.headers.get(c - 1).cloned()),
-                    raw_value: sku.clone(),
-                    code: "duplicate_sku",
-                    reason: format!("supplier SKU {:?} is on an earlier line of the file", sku.unwrap_or_default()),
-                });
-            } else {
-                match rules.check(row.line, mapper.map(&row.fields)) {
-                    Ok(checked) => batch.rows.push(checked),
-                    Err(error) => batch.errors.push(error),
-                }
-            }
-            if batch.rows.len() + batch.errors.len() >= batch_rows
-                && out.blocking_send(Message::Batch(std::mem::take(&mut batch))).is_err()
-            {
+            if !sink.push(row) {
                 return Ok(());
             }
+        }
+    }
+    for row in shaper.as_mut().map(|s| s.finish()).unwrap_or_default() {
+        if !sink.push(row) {
+            return Ok(());
         }
     }
     if !any_row && resume_after == 0 {
@@ -208,10 +185,82 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
             reason: "the file has a header but no data rows".into(),
         }));
     }
-    if batch.read > 0 {
-        let _ = out.blocking_send(Message::Batch(batch));
+    if sink.batch.read > 0 {
+        let _ = out.blocking_send(Message::Batch(sink.batch));
     }
     Ok(())
+}
+
+/// Rows checked into batches, sent when full.
+struct Sink<'a> {
+    mapper: &'a crate::imports::mapping::Mapper,
+    rules: &'a RowRules,
+    out: &'a mpsc::Sender<Message>,
+    resume_after: u64,
+    batch_rows: usize,
+    /// Supplier SKUs seen so far, hashed (8 bytes each, whatever their length): a repeated one is refused.
+    keys: std::hash::RandomState,
+    seen: HashSet<u64>,
+    batch: Batch,
+}
+
+impl Sink<'_> {
+    fn unreadable(&mut self, error: ParseError) {
+        let line = error.line.unwrap_or(0);
+        if line > self.resume_after {
+            self.batch.read += 1;
+            self.batch.last_line = line;
+            self.batch.errors.push(RowError {
+                line,
+                column: error.column,
+                column_name: error.column.and_then(|c| self.rules.headers.get(c - 1).cloned()),
+                raw_value: None,
+                code: "unreadable_row",
+                reason: error.reason,
+            });
+        }
+    }
+
+    /// Checks a row into the batch; false when the receiver is gone.
+    fn push(&mut self, row: Row) -> bool {
+        let sku = self.mapper.supplier_sku(&row.fields);
+        let repeated = sku.as_ref().is_some_and(|sku| {
+            let mut hasher = self.keys.build_hasher();
+            hasher.write(sku.as_bytes());
+            !self.seen.insert(hasher.finish())
+        });
+        if row.line <= self.resume_after {
+            return true;
+        }
+        // A full batch goes before the next line: the rows a shaper makes of one line (a parent and its first
+        // variant) are written together, so a checkpoint never falls between them.
+        if self.batch.rows.len() + self.batch.errors.len() >= self.batch_rows
+            && row.line != self.batch.last_line
+            && self.out.blocking_send(Message::Batch(std::mem::take(&mut self.batch))).is_err()
+        {
+            return false;
+        }
+        let batch = &mut self.batch;
+        batch.read += 1;
+        batch.last_line = row.line;
+        if repeated {
+            let column = self.mapper.supplier_sku_column().map(|c| c + 1);
+            batch.errors.push(RowError {
+                line: row.line,
+                column,
+                column_name: column.and_then(|c| self.rules.headers.get(c - 1).cloned()),
+                raw_value: sku.clone(),
+                code: "duplicate_sku",
+                reason: format!("supplier SKU {:?} is on an earlier line of the file", sku.unwrap_or_default()),
+            });
+        } else {
+            match self.rules.check(row.line, self.mapper.map(&row.fields)) {
+                Ok(checked) => batch.rows.push(checked),
+                Err(error) => batch.errors.push(error),
+            }
+        }
+        true
+    }
 }
 
 fn io_failure(name: &str, error: std::io::Error) -> ImportError {

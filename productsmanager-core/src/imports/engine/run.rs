@@ -115,6 +115,13 @@ impl ImportService {
         if name.is_empty() {
             return Err(ImportError::invalid("name", "must not be empty").into());
         }
+        if let Some(base) = &input.options.image_base_url
+            && !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            return Err(
+                ImportError::invalid("options.image_base_url", format!("{base:?} is not an http(s) URL")).into()
+            );
+        }
         self.suppliers.get(input.supplier_id).await?;
         if let Some(template) = input.template {
             self.template(template).await?;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{CurrencyCode, Gtin, PriceType};
-use crate::imports::mapping::{Cell, InvalidGtin, MappedRow};
+use crate::imports::mapping::{Cell, InvalidGtin, MappedRow, RelativeImages};
 
 /// A row ready to load: every value checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,6 +33,8 @@ pub struct ImportRow {
     pub images: Vec<String>,
     pub parent_sku: Option<String>,
     pub variant_options: BTreeMap<String, String>,
+    /// Variants listed on this row: (supplier SKU, axis → value).
+    pub variants: Vec<(String, BTreeMap<String, String>)>,
     /// What the row says, hashed: an offer whose stored hash is the same is unchanged.
     #[serde(skip)]
     pub hash: [u8; 16],
@@ -58,10 +60,11 @@ pub(crate) struct RowRules {
     pub default_currency: Option<CurrencyCode>,
     pub headers: Vec<String>,
     pub invalid_gtin: InvalidGtin,
+    pub relative_images: RelativeImages,
 }
 
 /// Changing what is hashed (or how rows are loaded) changes this, so the next import rewrites every offer.
-const HASH_VERSION: &[u8] = b"pm-import-row-v1";
+const HASH_VERSION: &[u8] = b"pm-import-row-v2";
 
 impl RowRules {
     fn error(&self, line: u64, cell: &Cell, code: &'static str, reason: String) -> RowError {
@@ -207,14 +210,19 @@ impl RowRules {
             }
             attributes.push((name, cell.value));
         }
-        for cell in &row.images {
-            let valid = url::Url::parse(&cell.value).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-            if !valid {
-                return Err(fail(cell, "invalid_url", format!("{:?} is not an http(s) URL", cell.value)));
-            }
-        }
         let mut images: Vec<String> = Vec::with_capacity(row.images.len());
         for cell in row.images {
+            match url::Url::parse(&cell.value) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+                Err(url::ParseError::RelativeUrlWithoutBase) if self.relative_images == RelativeImages::Ignore => {
+                    continue;
+                }
+                Err(url::ParseError::RelativeUrlWithoutBase) => {
+                    let reason = format!("{:?} is a relative path: give the import an image base URL", cell.value);
+                    return Err(fail(&cell, "invalid_url", reason));
+                }
+                _ => return Err(fail(&cell, "invalid_url", format!("{:?} is not an http(s) URL", cell.value))),
+            }
             if !images.contains(&cell.value) {
                 images.push(cell.value);
             }
@@ -237,6 +245,7 @@ impl RowRules {
             images,
             parent_sku: row.parent_sku.map(|c| c.value),
             variant_options: row.variant_options.into_iter().map(|(axis, cell)| (axis, cell.value)).collect(),
+            variants: row.variants.into_iter().map(|(sku, options)| (sku, options.into_iter().collect())).collect(),
             hash: [0; 16],
         };
         checked.hash = row_hash(&checked);
@@ -306,8 +315,12 @@ mod tests {
         let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
         let template: Template = Preset::Native.template(&headers);
         let mapper = template.mapper(&headers).unwrap();
-        let rules =
-            RowRules { default_currency: Some("EUR".parse().unwrap()), headers, invalid_gtin: InvalidGtin::Refuse };
+        let rules = RowRules {
+            default_currency: Some("EUR".parse().unwrap()),
+            headers,
+            invalid_gtin: InvalidGtin::Refuse,
+            relative_images: RelativeImages::Refuse,
+        };
         rules.check(7, mapper.map(&fields.iter().map(|f| f.to_string()).collect::<Vec<_>>()))
     }
 

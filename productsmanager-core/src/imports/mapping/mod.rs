@@ -6,5 +6,7 @@ mod template;
 mod transform;
 
 pub use presets::{Preset, Shaper};
-pub use template::{Cell, CellError, ColumnMapping, InvalidGtin, MappedRow, Mapper, Target, Template, UnmappedColumns};
+pub use template::{
+    Cell, CellError, ColumnMapping, InvalidGtin, MappedRow, Mapper, RelativeImages, Target, Template, UnmappedColumns,
+};
 pub use transform::{CompiledTransforms, Transform};

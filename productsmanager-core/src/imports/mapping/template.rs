@@ -47,6 +47,10 @@ pub struct Template {
     /// shops often carry placeholder barcodes).
     #[serde(default, skip_serializing_if = "is_default")]
     pub invalid_gtin: InvalidGtin,
+    /// What a relative image path (`/m/h/a.jpg`) does when no base URL is known (on the mapping or the import's
+    /// `image_base_url`): refused by default; `ignore` drops the path (a shop's export names its own media folder).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub relative_images: RelativeImages,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -61,6 +65,17 @@ pub enum InvalidGtin {
     #[default]
     Refuse,
     /// The row is imported without a GTIN.
+    Ignore,
+}
+
+/// What a relative image path without a base URL does to its row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RelativeImages {
+    /// The row is refused (`invalid_url`).
+    #[default]
+    Refuse,
+    /// The path is dropped, the row imported.
     Ignore,
 }
 
@@ -148,6 +163,18 @@ pub enum Target {
         #[serde(default = "default_options_separator")]
         separator: String,
     },
+    /// Several attributes in one cell: `name=value` pairs separated by `separator` (`material=Wool|fit=Slim`).
+    Attributes {
+        #[serde(default = "default_options_separator")]
+        separator: String,
+    },
+    /// The row's variants, for files that list them on the parent (Magento's `configurable_variations`): records
+    /// separated by `separator`, each `sku=<supplier SKU>,axis=value,…`. The variants' rows come earlier in the
+    /// file or were imported before.
+    Variants {
+        #[serde(default = "default_options_separator")]
+        separator: String,
+    },
 }
 
 fn default_options_separator() -> String {
@@ -197,6 +224,8 @@ pub struct MappedRow {
     pub images: Vec<Cell>,
     pub parent_sku: Option<Cell>,
     pub variant_options: Vec<(String, Cell)>,
+    /// Variants listed on this row: (supplier SKU, axis → value).
+    pub variants: Vec<(String, Vec<(String, String)>)>,
     /// Cells the transforms refused.
     pub errors: Vec<CellError>,
 }
@@ -207,6 +236,7 @@ pub struct Mapper {
     columns: Vec<(usize, String, Target, CompiledTransforms)>,
     currency: Option<String>,
     invalid_gtin: InvalidGtin,
+    relative_images: RelativeImages,
 }
 
 /// A field a row holds once: two columns feeding it are refused.
@@ -219,6 +249,7 @@ fn single_valued(target: &Target) -> bool {
             | Target::Image { .. }
             | Target::VariantOption { .. }
             | Target::VariantOptions { .. }
+            | Target::Attributes { .. }
     )
 }
 
@@ -250,7 +281,12 @@ impl Template {
                 Target::Attribute { name } | Target::VariantOption { axis: name } if name.trim().is_empty() => {
                     return Err(ImportError::invalid(&field("to"), "the name must not be empty"));
                 }
-                Target::Category { separator, .. } | Target::VariantOptions { separator } if separator.is_empty() => {
+                Target::Category { separator, .. }
+                | Target::VariantOptions { separator }
+                | Target::Attributes { separator }
+                | Target::Variants { separator }
+                    if separator.is_empty() =>
+                {
                     return Err(ImportError::invalid(&field("to.separator"), "must not be empty"));
                 }
                 Target::Category { list_separator: Some(separator), .. } if separator.is_empty() => {
@@ -274,6 +310,15 @@ impl Template {
                 .map_err(|e| ImportError::invalid("currency", e.to_string()))?;
         }
         Ok(())
+    }
+
+    /// Joins relative image paths to `base` in every image mapping that names no base of its own.
+    pub fn set_image_base(&mut self, base: &str) {
+        for mapping in &mut self.columns {
+            if let Target::Image { base_url: base_url @ None, .. } = &mut mapping.to {
+                *base_url = Some(base.to_string());
+            }
+        }
     }
 
     /// The template applied to a file with this header. Refuses a header that lacks a mapped column (unless
@@ -318,8 +363,22 @@ impl Template {
         if !columns.iter().any(|(.., target, _)| *target == Target::SupplierSku) {
             return Err(ImportError::invalid("header", "no column of the file gives the supplier SKU"));
         }
-        Ok(Mapper { columns, currency: self.currency.clone(), invalid_gtin: self.invalid_gtin })
+        Ok(Mapper {
+            columns,
+            currency: self.currency.clone(),
+            invalid_gtin: self.invalid_gtin,
+            relative_images: self.relative_images,
+        })
     }
+}
+
+/// `name=value` pairs separated by `separator`, trimmed, empty names and values left out.
+fn pairs<'a>(text: &'a str, separator: &'a str) -> impl Iterator<Item = (String, String)> + 'a {
+    text.split(separator).filter_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        let (name, value) = (name.trim(), value.trim());
+        (!name.is_empty() && !value.is_empty()).then(|| (name.to_string(), value.to_string()))
+    })
 }
 
 fn quoted<'a>(names: impl Iterator<Item = &'a String>) -> String {
@@ -335,6 +394,11 @@ impl Mapper {
     /// What an invalid GTIN does to its row.
     pub fn invalid_gtin(&self) -> InvalidGtin {
         self.invalid_gtin
+    }
+
+    /// What a relative image path without a base URL does to its row.
+    pub fn relative_images(&self) -> RelativeImages {
+        self.relative_images
     }
 
     /// The index (0-based) of the column feeding the supplier SKU.
@@ -419,12 +483,28 @@ impl Mapper {
                 Target::ParentSku => row.parent_sku = Some(cell(value)),
                 Target::VariantOption { axis } => row.variant_options.push((axis.trim().to_string(), cell(value))),
                 Target::VariantOptions { separator } => {
-                    for pair in value.split(separator.as_str()) {
-                        if let Some((axis, option)) = pair.split_once('=')
-                            && !axis.trim().is_empty()
-                            && !option.trim().is_empty()
-                        {
-                            row.variant_options.push((axis.trim().to_string(), cell(option.trim().to_string())));
+                    for (axis, option) in pairs(&value, separator) {
+                        row.variant_options.push((axis, cell(option)));
+                    }
+                }
+                Target::Attributes { separator } => {
+                    for (name, text) in pairs(&value, separator) {
+                        row.attributes.push((name, cell(text)));
+                    }
+                }
+                Target::Variants { separator } => {
+                    for record in value.split(separator.as_str()) {
+                        let mut sku = None;
+                        let mut options = Vec::new();
+                        for (key, text) in pairs(record, ",") {
+                            if key.eq_ignore_ascii_case("sku") {
+                                sku = Some(text);
+                            } else {
+                                options.push((key, text));
+                            }
+                        }
+                        if let Some(sku) = sku {
+                            row.variants.push((sku, options));
                         }
                     }
                 }
