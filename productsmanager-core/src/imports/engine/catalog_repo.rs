@@ -1,8 +1,10 @@
 //! The import engine's SQL on the catalog database: lookups of a batch's offers and products, and the batch's
 //! writes in one transaction.
 //!
-//! Both backends write with multi-row statements (`insert … values (…), (…) on conflict …`), chunked under the
-//! bind-parameter limits. The statements are shared; where the dialects differ it is marked `// dialect:`.
+//! A batch's bulk writes take each backend's fast path: SQLite multi-row statements (`insert … values (…), (…) on
+//! conflict …`, chunked under its bind-parameter limit), PostgreSQL one statement per table binding a column per
+//! array (`insert … select … from unnest($1::uuid[], …) on conflict …`). What a row does to a stored one (the
+//! `on conflict` clauses) and the other statements are shared; where the dialects differ it is marked `// dialect:`.
 
 use std::collections::HashMap;
 
@@ -195,6 +197,87 @@ pub(crate) struct BatchWrites {
     pub touched_products: Vec<Uuid>,
 }
 
+// What a batch's rows do to rows already stored, the same on both paths.
+macro_rules! offer_conflict {
+    () => {
+        " on conflict (supplier_id, supplier_sku) do update set product_id = excluded.product_id, \
+         cost_minor = coalesce(excluded.cost_minor, supplier_products.cost_minor), \
+         currency = case when excluded.cost_minor is null then supplier_products.currency \
+         else excluded.currency end, stock = coalesce(excluded.stock, supplier_products.stock), \
+         lead_time_days = coalesce(excluded.lead_time_days, supplier_products.lead_time_days), \
+         is_available = excluded.is_available, last_seen_at = excluded.last_seen_at, \
+         row_hash = excluded.row_hash, last_import_job_id = excluded.last_import_job_id, \
+         updated_at = excluded.updated_at"
+    };
+}
+
+macro_rules! price_conflict {
+    () => {
+        " on conflict (product_id, price_type, currency) where valid_from is null and valid_to is null \
+         do update set amount_minor = excluded.amount_minor, updated_at = excluded.updated_at"
+    };
+}
+
+macro_rules! attribute_conflict {
+    () => {
+        " on conflict (product_id, name) do update set kind = excluded.kind, value_text = excluded.value_text, \
+         value_number = null, value_unit = null, value_bool = null, value_json = null, \
+         position = excluded.position, updated_at = excluded.updated_at"
+    };
+}
+
+macro_rules! image_conflict {
+    () => {
+        " on conflict (product_id, url) do update set position = excluded.position"
+    };
+}
+
+macro_rules! link_conflict {
+    () => {
+        " on conflict (product_id, category_id) do nothing"
+    };
+}
+
+// dialect: PostgreSQL's batch statements, one array per column.
+const UNNEST_PRODUCTS: &str = "insert into products (id, gtin, sku, title, description, brand_id, status, version, \
+     created_at, updated_at) select id, gtin, sku, title, description, brand_id, status, 1, $8, $8 \
+     from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[]) \
+     as t (id, gtin, sku, title, description, brand_id, status)";
+const UNNEST_OFFERS: &str = concat!(
+    "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, \
+     lead_time_days, is_available, last_seen_at, row_hash, last_import_job_id, created_at, updated_at) \
+     select id, product_id, $9, supplier_sku, cost_minor, currency, stock, lead_time_days, true, $11, row_hash, $10, \
+     $11, $11 from unnest($1::uuid[], $2::uuid[], $3::text[], $4::int8[], $5::text[], $6::int8[], $7::int4[], \
+     $8::bytea[]) as t (id, product_id, supplier_sku, cost_minor, currency, stock, lead_time_days, row_hash)",
+    offer_conflict!()
+);
+const UNNEST_PRICES: &str = concat!(
+    "insert into product_prices (id, product_id, price_type, amount_minor, currency, created_at, updated_at) \
+     select id, product_id, price_type, amount_minor, currency, $6, $6 \
+     from unnest($1::uuid[], $2::uuid[], $3::text[], $4::int8[], $5::text[]) \
+     as t (id, product_id, price_type, amount_minor, currency)",
+    price_conflict!()
+);
+const UNNEST_ATTRIBUTES: &str = concat!(
+    "insert into product_attributes (id, product_id, name, kind, value_text, position, created_at, updated_at) \
+     select id, product_id, name, 'text', value_text, position, $6, $6 \
+     from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int4[]) \
+     as t (id, product_id, name, value_text, position)",
+    attribute_conflict!()
+);
+const UNNEST_CATEGORY_LINKS: &str = concat!(
+    "insert into product_categories (product_id, category_id, is_primary, position, created_at, updated_at) \
+     select product_id, category_id, false, position, $4, $4 from unnest($1::uuid[], $2::uuid[], $3::int4[]) \
+     as t (product_id, category_id, position)",
+    link_conflict!()
+);
+const UNNEST_IMAGES: &str = concat!(
+    "insert into product_images (id, product_id, url, position, created_at, updated_at) \
+     select id, product_id, url, position, $5, $5 from unnest($1::uuid[], $2::uuid[], $3::text[], $4::int4[]) \
+     as t (id, product_id, url, position)",
+    image_conflict!()
+);
+
 const UPSERT_CHECKPOINT: &str = "insert into import_progress (job_id, line, rows_read, rows_created, rows_updated, \
      rows_unchanged, rows_invalid, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (job_id) do update \
      set line = excluded.line, rows_read = excluded.rows_read, rows_created = excluded.rows_created, \
@@ -252,11 +335,11 @@ pub(crate) async fn write_batch(
             }
         };
     }
-    macro_rules! body {
-        ($p:ident) => {{
-            let mut tx = $p.begin().await?;
+    // Multi-row `insert … values`, chunked under the bind-parameter limits (SQLite).
+    macro_rules! values_products {
+        ($tx:ident) => {{
             chunked!(
-                tx,
+                $tx,
                 writes.new_products,
                 "insert into products (id, gtin, sku, title, description, brand_id, status, version, created_at, \
                  updated_at) ",
@@ -274,6 +357,188 @@ pub(crate) async fn write_batch(
                         .push_bind(now)
                 }
             );
+        }};
+    }
+    macro_rules! values_rest {
+        ($tx:ident) => {{
+            chunked!(
+                $tx,
+                writes.offers,
+                "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, \
+                 stock, lead_time_days, is_available, last_seen_at, row_hash, last_import_job_id, created_at, \
+                 updated_at) ",
+                offer_conflict!(),
+                |row, offer| {
+                    row.push_bind(offer.id)
+                        .push_bind(offer.product_id)
+                        .push_bind(supplier)
+                        .push_bind(offer.supplier_sku.clone())
+                        .push_bind(offer.cost_minor)
+                        .push_bind(offer.currency)
+                        .push_bind(offer.stock)
+                        .push_bind(offer.lead_time_days)
+                        .push_bind(true)
+                        .push_bind(now)
+                        .push_bind(offer.row_hash.clone())
+                        .push_bind(job)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                $tx,
+                writes.prices,
+                "insert into product_prices (id, product_id, price_type, amount_minor, currency, created_at, \
+                 updated_at) ",
+                price_conflict!(),
+                |row, (product, price_type, currency, minor)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*product)
+                        .push_bind(*price_type)
+                        .push_bind(*minor)
+                        .push_bind(*currency)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                $tx,
+                writes.attributes,
+                "insert into product_attributes (id, product_id, name, kind, value_text, position, created_at, \
+                 updated_at) ",
+                attribute_conflict!(),
+                |row, (product, name, value, position)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*product)
+                        .push_bind(name.clone())
+                        .push_bind("text")
+                        .push_bind(value.clone())
+                        .push_bind(*position)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                $tx,
+                writes.category_links,
+                "insert into product_categories (product_id, category_id, is_primary, position, created_at, \
+                 updated_at) ",
+                link_conflict!(),
+                |row, (product, category, position)| {
+                    row.push_bind(*product)
+                        .push_bind(*category)
+                        .push_bind(false)
+                        .push_bind(*position)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                $tx,
+                writes.images,
+                "insert into product_images (id, product_id, url, position, created_at, updated_at) ",
+                image_conflict!(),
+                |row, (product, url, position)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*product)
+                        .push_bind(url.clone())
+                        .push_bind(*position)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+        }};
+    }
+    // dialect: PostgreSQL binds each column as one array and `unnest`s them: one statement per table and batch,
+    // parsed and planned once whatever the batch's size.
+    macro_rules! unnest_products {
+        ($tx:ident) => {{
+            let products = &writes.new_products;
+            if !products.is_empty() {
+                sqlx::query(UNNEST_PRODUCTS)
+                    .bind(products.iter().map(|p| p.id).collect::<Vec<_>>())
+                    .bind(products.iter().map(|p| p.gtin.clone()).collect::<Vec<_>>())
+                    .bind(products.iter().map(|p| p.sku.clone()).collect::<Vec<_>>())
+                    .bind(products.iter().map(|p| p.title.clone()).collect::<Vec<_>>())
+                    .bind(products.iter().map(|p| p.description.clone()).collect::<Vec<_>>())
+                    .bind(products.iter().map(|p| p.brand_id).collect::<Vec<_>>())
+                    .bind(products.iter().map(|p| p.status).collect::<Vec<_>>())
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }};
+    }
+    macro_rules! unnest_rest {
+        ($tx:ident) => {{
+            let offers = &writes.offers;
+            if !offers.is_empty() {
+                sqlx::query(UNNEST_OFFERS)
+                    .bind(offers.iter().map(|o| o.id).collect::<Vec<_>>())
+                    .bind(offers.iter().map(|o| o.product_id).collect::<Vec<_>>())
+                    .bind(offers.iter().map(|o| o.supplier_sku.clone()).collect::<Vec<_>>())
+                    .bind(offers.iter().map(|o| o.cost_minor).collect::<Vec<_>>())
+                    .bind(offers.iter().map(|o| o.currency).collect::<Vec<_>>())
+                    .bind(offers.iter().map(|o| o.stock).collect::<Vec<_>>())
+                    .bind(offers.iter().map(|o| o.lead_time_days).collect::<Vec<_>>())
+                    .bind(offers.iter().map(|o| o.row_hash.clone()).collect::<Vec<_>>())
+                    .bind(supplier)
+                    .bind(job)
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            let prices = &writes.prices;
+            if !prices.is_empty() {
+                sqlx::query(UNNEST_PRICES)
+                    .bind(prices.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+                    .bind(prices.iter().map(|p| p.0).collect::<Vec<_>>())
+                    .bind(prices.iter().map(|p| p.1).collect::<Vec<_>>())
+                    .bind(prices.iter().map(|p| p.3).collect::<Vec<_>>())
+                    .bind(prices.iter().map(|p| p.2).collect::<Vec<_>>())
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            let attributes = &writes.attributes;
+            if !attributes.is_empty() {
+                sqlx::query(UNNEST_ATTRIBUTES)
+                    .bind(attributes.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+                    .bind(attributes.iter().map(|a| a.0).collect::<Vec<_>>())
+                    .bind(attributes.iter().map(|a| a.1.clone()).collect::<Vec<_>>())
+                    .bind(attributes.iter().map(|a| a.2.clone()).collect::<Vec<_>>())
+                    .bind(attributes.iter().map(|a| a.3).collect::<Vec<_>>())
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            let links = &writes.category_links;
+            if !links.is_empty() {
+                sqlx::query(UNNEST_CATEGORY_LINKS)
+                    .bind(links.iter().map(|l| l.0).collect::<Vec<_>>())
+                    .bind(links.iter().map(|l| l.1).collect::<Vec<_>>())
+                    .bind(links.iter().map(|l| l.2).collect::<Vec<_>>())
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            let images = &writes.images;
+            if !images.is_empty() {
+                sqlx::query(UNNEST_IMAGES)
+                    .bind(images.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+                    .bind(images.iter().map(|i| i.0).collect::<Vec<_>>())
+                    .bind(images.iter().map(|i| i.1.clone()).collect::<Vec<_>>())
+                    .bind(images.iter().map(|i| i.2).collect::<Vec<_>>())
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }};
+    }
+    macro_rules! body {
+        ($p:ident, $products:ident, $rest:ident) => {{
+            let mut tx = $p.begin().await?;
+            $products!(tx);
             for chunk in writes.product_updates.chunks(ROWS_PER_STATEMENT) {
                 let mut sql = QueryBuilder::new("with v (id, gtin, sku, title, description, brand_id, status) as (");
                 sql.push_values(chunk, |mut row, update| {
@@ -295,102 +560,7 @@ pub(crate) async fn write_batch(
                 sql.push_bind(now).push(" from v where products.id = v.id");
                 sql.build().execute(&mut *tx).await?;
             }
-            chunked!(
-                tx,
-                writes.offers,
-                "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, \
-                 stock, lead_time_days, is_available, last_seen_at, row_hash, last_import_job_id, created_at, \
-                 updated_at) ",
-                " on conflict (supplier_id, supplier_sku) do update set product_id = excluded.product_id, \
-                 cost_minor = coalesce(excluded.cost_minor, supplier_products.cost_minor), \
-                 currency = case when excluded.cost_minor is null then supplier_products.currency \
-                 else excluded.currency end, stock = coalesce(excluded.stock, supplier_products.stock), \
-                 lead_time_days = coalesce(excluded.lead_time_days, supplier_products.lead_time_days), \
-                 is_available = excluded.is_available, last_seen_at = excluded.last_seen_at, \
-                 row_hash = excluded.row_hash, last_import_job_id = excluded.last_import_job_id, \
-                 updated_at = excluded.updated_at",
-                |row, offer| {
-                    row.push_bind(offer.id)
-                        .push_bind(offer.product_id)
-                        .push_bind(supplier)
-                        .push_bind(offer.supplier_sku.clone())
-                        .push_bind(offer.cost_minor)
-                        .push_bind(offer.currency)
-                        .push_bind(offer.stock)
-                        .push_bind(offer.lead_time_days)
-                        .push_bind(true)
-                        .push_bind(now)
-                        .push_bind(offer.row_hash.clone())
-                        .push_bind(job)
-                        .push_bind(now)
-                        .push_bind(now)
-                }
-            );
-            chunked!(
-                tx,
-                writes.prices,
-                "insert into product_prices (id, product_id, price_type, amount_minor, currency, created_at, \
-                 updated_at) ",
-                " on conflict (product_id, price_type, currency) where valid_from is null and valid_to is null \
-                 do update set amount_minor = excluded.amount_minor, updated_at = excluded.updated_at",
-                |row, (product, price_type, currency, minor)| {
-                    row.push_bind(Uuid::now_v7())
-                        .push_bind(*product)
-                        .push_bind(*price_type)
-                        .push_bind(*minor)
-                        .push_bind(*currency)
-                        .push_bind(now)
-                        .push_bind(now)
-                }
-            );
-            chunked!(
-                tx,
-                writes.attributes,
-                "insert into product_attributes (id, product_id, name, kind, value_text, position, created_at, \
-                 updated_at) ",
-                " on conflict (product_id, name) do update set kind = excluded.kind, value_text = excluded.value_text, \
-                 value_number = null, value_unit = null, value_bool = null, value_json = null, \
-                 position = excluded.position, updated_at = excluded.updated_at",
-                |row, (product, name, value, position)| {
-                    row.push_bind(Uuid::now_v7())
-                        .push_bind(*product)
-                        .push_bind(name.clone())
-                        .push_bind("text")
-                        .push_bind(value.clone())
-                        .push_bind(*position)
-                        .push_bind(now)
-                        .push_bind(now)
-                }
-            );
-            chunked!(
-                tx,
-                writes.category_links,
-                "insert into product_categories (product_id, category_id, is_primary, position, created_at, \
-                 updated_at) ",
-                " on conflict (product_id, category_id) do nothing",
-                |row, (product, category, position)| {
-                    row.push_bind(*product)
-                        .push_bind(*category)
-                        .push_bind(false)
-                        .push_bind(*position)
-                        .push_bind(now)
-                        .push_bind(now)
-                }
-            );
-            chunked!(
-                tx,
-                writes.images,
-                "insert into product_images (id, product_id, url, position, created_at, updated_at) ",
-                " on conflict (product_id, url) do update set position = excluded.position",
-                |row, (product, url, position)| {
-                    row.push_bind(Uuid::now_v7())
-                        .push_bind(*product)
-                        .push_bind(url.clone())
-                        .push_bind(*position)
-                        .push_bind(now)
-                        .push_bind(now)
-                }
-            );
+            $rest!(tx);
             chunked!(
                 tx,
                 writes.variants,
@@ -432,7 +602,11 @@ pub(crate) async fn write_batch(
             tx.commit().await
         }};
     }
-    with_pool!(pool, |p| body!(p))
+    with_pool!(
+        pool,
+        sqlite | p | body!(p, values_products, values_rest),
+        postgres | p | body!(p, unnest_products, unnest_rest),
+    )
 }
 
 const STORED_OFFER_FIELDS: &str = "select p.gtin, p.sku, p.title, p.description, o.cost_minor, o.currency, o.stock, \
