@@ -155,6 +155,12 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
             format!("{:.0}", summary.rows_per_second),
         ]],
     );
+    if summary.gtins_dropped > 0 {
+        println!(
+            "{} rows imported without their GTIN (invalid, and the template ignores those)",
+            summary.gtins_dropped
+        );
+    }
     if !summary.diffs.is_empty() {
         output::table(
             ["line", "supplier SKU", "change", "field", "stored", "file"],

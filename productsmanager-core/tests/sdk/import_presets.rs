@@ -142,6 +142,7 @@ async fn prestashop_products(backend: Backend) {
     assert_eq!((summary.rows, summary.created, summary.invalid), (7, 7, 0), "{summary:?}");
     assert_eq!(counts(&sdk).await, [7, 7, 0, 7, 0, 8, 7, 3, 3]);
     assert_eq!(count(&sdk, "select count(*) from products where gtin is not null").await, 0);
+    assert_eq!(summary.gtins_dropped, 7, "every row's placeholder");
     assert_eq!(count(&sdk, "select count(*) from supplier_products where cost_minor is not null").await, 7);
     assert_eq!(count(&sdk, "select count(*) from brands").await, 3);
 
@@ -312,6 +313,7 @@ async fn akeneo_models_and_products(backend: Backend) {
     assert_eq!((summary.rows, summary.created, summary.invalid), (1239, 1239, 0), "{summary:?}");
     assert_eq!(counts(&sdk).await, [1320, 1320, 240, 262, 0, 0, 0, 101, 101]);
     assert_eq!(count(&sdk, "select count(*) from products where gtin is not null").await, 10);
+    assert_eq!(summary.gtins_dropped, 105);
     assert_eq!(count(&sdk, "select count(*) from product_prices where currency = 'USD'").await, 17);
     let jacket = sdk.products().search("Biker-jacket-polyester-xl", &Default::default()).await.unwrap();
     let parent = sdk.variants().parent_of(jacket.items[0].id).await.unwrap().unwrap();

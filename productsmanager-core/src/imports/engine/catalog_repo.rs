@@ -173,6 +173,7 @@ pub(crate) struct Checkpoint {
     pub rows_updated: i64,
     pub rows_unchanged: i64,
     pub rows_invalid: i64,
+    pub gtins_dropped: i64,
 }
 
 /// Everything one batch writes to the catalog.
@@ -279,13 +280,14 @@ const UNNEST_IMAGES: &str = concat!(
 );
 
 const UPSERT_CHECKPOINT: &str = "insert into import_progress (job_id, line, rows_read, rows_created, rows_updated, \
-     rows_unchanged, rows_invalid, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (job_id) do update \
-     set line = excluded.line, rows_read = excluded.rows_read, rows_created = excluded.rows_created, \
-     rows_updated = excluded.rows_updated, rows_unchanged = excluded.rows_unchanged, \
-     rows_invalid = excluded.rows_invalid, updated_at = excluded.updated_at";
+     rows_unchanged, rows_invalid, gtins_dropped, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     on conflict (job_id) do update set line = excluded.line, rows_read = excluded.rows_read, \
+     rows_created = excluded.rows_created, rows_updated = excluded.rows_updated, \
+     rows_unchanged = excluded.rows_unchanged, rows_invalid = excluded.rows_invalid, \
+     gtins_dropped = excluded.gtins_dropped, updated_at = excluded.updated_at";
 
-const CHECKPOINT_OF_JOB: &str = "select line, rows_read, rows_created, rows_updated, rows_unchanged, rows_invalid \
-     from import_progress where job_id = $1";
+const CHECKPOINT_OF_JOB: &str = "select line, rows_read, rows_created, rows_updated, rows_unchanged, rows_invalid, \
+     gtins_dropped from import_progress where job_id = $1";
 
 const MARK_MISSING_UNAVAILABLE: &str = "update supplier_products set is_available = false, updated_at = $3 \
      where supplier_id = $1 and is_available and (last_import_job_id is null or last_import_job_id <> $2)";
@@ -596,6 +598,7 @@ pub(crate) async fn write_batch(
                 .bind(checkpoint.rows_updated)
                 .bind(checkpoint.rows_unchanged)
                 .bind(checkpoint.rows_invalid)
+                .bind(checkpoint.gtins_dropped)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;

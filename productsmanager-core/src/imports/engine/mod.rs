@@ -92,6 +92,10 @@ pub struct ImportSummary {
     pub invalid: u64,
     /// Offers of the supplier missing from the file, marked unavailable (with `mark_missing_unavailable`).
     pub marked_unavailable: u64,
+    /// Rows imported without their GTIN: it was invalid and the template ignores invalid GTINs (shops' placeholder
+    /// barcodes); the others of these rows were imported.
+    #[serde(default)]
+    pub gtins_dropped: u64,
     /// The file's content was imported before by this job, so nothing was read (import with `force` to redo it).
     pub identical_to: Option<Uuid>,
     /// The import went on from this line, after an interruption.

@@ -48,6 +48,8 @@ pub(crate) struct Batch {
     pub read: u64,
     /// Line of the last row read.
     pub last_line: u64,
+    /// Rows whose invalid GTIN was dropped.
+    pub gtins_dropped: u64,
 }
 
 /// What the reading thread sends.
@@ -255,7 +257,10 @@ impl Sink<'_> {
             });
         } else {
             match self.rules.check(row.line, self.mapper.map(&row.fields)) {
-                Ok(checked) => batch.rows.push(checked),
+                Ok(checked) => {
+                    batch.gtins_dropped += u64::from(checked.gtin_dropped);
+                    batch.rows.push(checked);
+                }
                 Err(error) => batch.errors.push(error),
             }
         }

@@ -199,6 +199,7 @@ pub(crate) struct Counters {
     pub updated: i64,
     pub unchanged: i64,
     pub invalid: i64,
+    pub gtins_dropped: i64,
 }
 
 pub(crate) async fn set_counters(

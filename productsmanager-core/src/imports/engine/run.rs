@@ -311,6 +311,7 @@ impl ImportService {
             unchanged: 0,
             invalid: 0,
             marked_unavailable: 0,
+            gtins_dropped: 0,
             identical_to: None,
             resumed_after_line: None,
             error_report_key: None,
@@ -350,6 +351,7 @@ impl ImportService {
                 updated: c.rows_updated,
                 unchanged: c.rows_unchanged,
                 invalid: c.rows_invalid,
+                gtins_dropped: c.gtins_dropped,
             })
             .unwrap_or_default();
         // Errors of a batch that did not reach the catalog are recorded again.
@@ -401,6 +403,7 @@ impl ImportService {
                         counters.updated += plan.updated as i64;
                         counters.unchanged += plan.unchanged as i64;
                         counters.invalid += errors.len() as i64;
+                        counters.gtins_dropped += batch.gtins_dropped as i64;
                         let now = self.jobs.now();
                         if !errors.is_empty() {
                             repo::insert_errors(&self.pool, job.id, &errors, now).await.map_err(db_error)?;
@@ -415,6 +418,7 @@ impl ImportService {
                                 rows_updated: counters.updated,
                                 rows_unchanged: counters.unchanged,
                                 rows_invalid: counters.invalid,
+                                gtins_dropped: counters.gtins_dropped,
                             };
                             loader.write(&plan, checkpoint).await?;
                         }
@@ -460,6 +464,7 @@ impl ImportService {
         summary.updated = counters.updated as u64;
         summary.unchanged = counters.unchanged as u64;
         summary.invalid = counters.invalid as u64;
+        summary.gtins_dropped = counters.gtins_dropped as u64;
         summary.diffs = std::mem::take(&mut loader.diffs);
         let elapsed = started.elapsed();
         summary.duration_ms = elapsed.as_millis() as u64;

@@ -35,6 +35,9 @@ pub struct ImportRow {
     pub variant_options: BTreeMap<String, String>,
     /// Variants listed on this row: (supplier SKU, axis → value).
     pub variants: Vec<(String, BTreeMap<String, String>)>,
+    /// Its GTIN was invalid and dropped (the template ignores invalid GTINs).
+    #[serde(skip)]
+    pub gtin_dropped: bool,
     /// What the row says, hashed: an offer whose stored hash is the same is unchanged.
     #[serde(skip)]
     pub hash: [u8; 16],
@@ -104,11 +107,15 @@ impl RowRules {
         if supplier_sku.value.chars().count() > 200 {
             return Err(fail(&supplier_sku, "too_long", "a supplier SKU has at most 200 characters".into()));
         }
+        let mut gtin_dropped = false;
         let gtin = match &row.gtin {
             None => None,
             Some(cell) => match Gtin::repair(&cell.value) {
                 Ok((gtin, _)) => Some(gtin.as_gtin14()),
-                Err(_) if self.invalid_gtin == InvalidGtin::Ignore => None,
+                Err(_) if self.invalid_gtin == InvalidGtin::Ignore => {
+                    gtin_dropped = true;
+                    None
+                }
                 Err(e) => return Err(fail(cell, "invalid_gtin", e.to_string())),
             },
         };
@@ -246,6 +253,7 @@ impl RowRules {
             parent_sku: row.parent_sku.map(|c| c.value),
             variant_options: row.variant_options.into_iter().map(|(axis, cell)| (axis, cell.value)).collect(),
             variants: row.variants.into_iter().map(|(sku, options)| (sku, options.into_iter().collect())).collect(),
+            gtin_dropped,
             hash: [0; 16],
         };
         checked.hash = row_hash(&checked);
