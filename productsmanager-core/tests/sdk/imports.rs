@@ -424,7 +424,34 @@ async fn import_logs_are_partitioned_by_month(backend: Backend) {
     }
 }
 
+/// Variants are one level deep, in an import as through the API: a variant of a variant is refused (within the
+/// batch and against the stored catalog), and so is a parent made a variant. A variant without a title is named
+/// after its parent and options.
+async fn variants_stay_one_level_deep(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_variant_depth").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let first = "sku,title,parent_sku,option:size\nA,Pot,,\nB,Pot S,A,S\nC,Pot S mini,B,XS\nD,Lid,,\nE,,A,L\n";
+    let path = write(env.folder(), "first.csv", first);
+    let summary = sdk.imports().import_file(native(acme, &path), |_| {}).await.unwrap();
+    assert_eq!((summary.rows, summary.created, summary.invalid), (5, 4, 1), "{summary:?}");
+    let errors = String::from_utf8(sdk.imports().errors_csv(summary.job_id).await.unwrap().to_vec()).unwrap();
+    assert!(errors.contains("4,,,,invalid_parent,the parent is itself a variant"), "{errors}");
+    let large = sdk.products().search("Pot - L", &Default::default()).await.unwrap();
+    assert_eq!(sdk.products().get(large.items[0].id).await.unwrap().title, "Pot - L");
+
+    let second = "sku,title,parent_sku,option:size\nA,Pot,D,M\nF,Lid S,B,S\n";
+    let path = write(env.folder(), "second.csv", second);
+    let summary = sdk.imports().import_file(native(acme, &path), |_| {}).await.unwrap();
+    assert_eq!((summary.rows, summary.created, summary.invalid), (2, 0, 2), "{summary:?}");
+    let errors = String::from_utf8(sdk.imports().errors_csv(summary.job_id).await.unwrap().to_vec()).unwrap();
+    assert!(errors.contains("2,,,,invalid_parent,this product has variants of its own"), "{errors}");
+    assert!(errors.contains("3,,,,invalid_parent,the parent is itself a variant"), "{errors}");
+    assert_eq!(count(&sdk, Database::Catalog, "select count(*) from product_variants").await, 2);
+}
+
 both_backends!(
+    variants_stay_one_level_deep,
     import_logs_are_partitioned_by_month,
     native_file_lands_in_the_catalog,
     changes_dry_runs_and_missing_offers,

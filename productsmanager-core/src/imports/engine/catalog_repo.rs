@@ -6,7 +6,7 @@
 //! array (`insert … select … from unnest($1::uuid[], …) on conflict …`). What a row does to a stored one (the
 //! `on conflict` clauses) and the other statements are shared; where the dialects differ it is marked `// dialect:`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
@@ -98,6 +98,25 @@ pub(crate) async fn products_by_sku(pool: &DbPool, skus: &[String]) -> Result<Ha
 /// Titles of products by id.
 pub(crate) async fn product_titles(pool: &DbPool, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, sqlx::Error> {
     Ok(lookup!(pool, "select id, title from products where id in (", ids, (Uuid, String), |row: (Uuid, String)| row))
+}
+
+/// Of these products, those that are variants, and those that have variants.
+pub(crate) async fn variant_roles(pool: &DbPool, ids: &[Uuid]) -> Result<(HashSet<Uuid>, HashSet<Uuid>), sqlx::Error> {
+    let variants: HashMap<Uuid, Uuid> = lookup!(
+        pool,
+        "select product_id, parent_product_id from product_variants where product_id in (",
+        ids,
+        (Uuid, Uuid),
+        |row: (Uuid, Uuid)| row
+    );
+    let parents: HashMap<Uuid, Uuid> = lookup!(
+        pool,
+        "select parent_product_id, product_id from product_variants where parent_product_id in (",
+        ids,
+        (Uuid, Uuid),
+        |row: (Uuid, Uuid)| row
+    );
+    Ok((variants.into_keys().collect(), parents.into_keys().collect()))
 }
 
 /// Brands by lower-case name.

@@ -199,6 +199,20 @@ impl Loader {
             .collect();
         let mut titles =
             catalog_repo::product_titles(&self.catalog, &untitled_parents).await.map_err(catalog_db_error)?;
+        // Variants are one level deep: which stored products this batch links are variants already, or have some.
+        let linked: Vec<Uuid> = to_write
+            .iter()
+            .filter(|r| r.parent_sku.is_some() || !r.variants.is_empty())
+            .flat_map(|r| {
+                std::iter::once(&r.supplier_sku).chain(r.parent_sku.iter()).chain(r.variants.iter().map(|(s, _)| s))
+            })
+            .filter_map(|sku| stored.get(sku).map(|o| o.1))
+            .collect();
+        let (mut are_variants, mut have_variants) = if linked.is_empty() {
+            Default::default()
+        } else {
+            catalog_repo::variant_roles(&self.catalog, &linked).await.map_err(catalog_db_error)?
+        };
 
         // What this batch decided so far, so later rows of it see earlier ones.
         let mut batch_gtin: HashMap<String, Uuid> = HashMap::new();
@@ -257,6 +271,19 @@ impl Loader {
                     }
                 },
             };
+            if let Some(parent_product) = parent {
+                let reason = if are_variants.contains(&parent_product) {
+                    Some("the parent is itself a variant (variants are one level deep)")
+                } else if have_variants.contains(&product_id) {
+                    Some("this product has variants of its own (variants are one level deep)")
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    plan.errors.push(refuse(&row, "invalid_parent", reason.into()));
+                    continue;
+                }
+            }
             let mut row = row;
             if new_product && row.title.is_none() {
                 match parent.and_then(|p| titles.get(&p)) {
@@ -271,26 +298,33 @@ impl Loader {
             }
             // Variants the row lists (Magento's configurable products list theirs, which come earlier).
             let mut listed = Vec::with_capacity(row.variants.len());
+            let mut refused = None;
+            if !row.variants.is_empty() && (are_variants.contains(&product_id) || parent.is_some()) {
+                refused = Some(("invalid_parent", "a variant cannot have variants (they are one level deep)".into()));
+            }
             for (sku, options) in &row.variants {
+                if refused.is_some() {
+                    break;
+                }
                 match batch_offers.get(sku).copied().or_else(|| stored.get(sku).map(|o| o.1)) {
                     Some(child) if child == product_id => {
-                        listed.clear();
-                        let reason = format!("variant {sku:?} is this row's own product");
-                        plan.errors.push(refuse(&row, "invalid_parent", reason));
-                        break;
+                        refused = Some(("invalid_parent", format!("variant {sku:?} is this row's own product")));
+                    }
+                    Some(child) if have_variants.contains(&child) => {
+                        let reason = format!("variant {sku:?} has variants of its own (they are one level deep)");
+                        refused = Some(("invalid_parent", reason));
                     }
                     Some(child) => listed.push((child, options)),
                     None if self.dry_run => {}
                     None => {
-                        listed.clear();
                         let reason =
                             format!("variant supplier SKU {sku:?} is neither in the catalog nor earlier in the file");
-                        plan.errors.push(refuse(&row, "variant_not_found", reason));
-                        break;
+                        refused = Some(("variant_not_found", reason));
                     }
                 }
             }
-            if listed.len() < row.variants.len() && !self.dry_run {
+            if let Some((code, reason)) = refused {
+                plan.errors.push(refuse(&row, code, reason));
                 continue;
             }
             // Accepted: record what it decides.
@@ -378,9 +412,13 @@ impl Loader {
             if let Some(parent) = parent {
                 let options = serde_json::to_value(&row.variant_options).unwrap_or_default();
                 writes.variants.push((parent, product_id, options));
+                are_variants.insert(product_id);
+                have_variants.insert(parent);
             }
             for (child, options) in listed {
                 writes.variants.push((product_id, child, serde_json::to_value(options).unwrap_or_default()));
+                are_variants.insert(child);
+                have_variants.insert(product_id);
             }
             if touched.insert(product_id) {
                 writes.touched_products.push(product_id);
