@@ -71,6 +71,9 @@ pub struct DatabaseConfig {
     pub connect_timeout_secs: u64,
     /// Milliseconds a SQLite writer waits for the lock before failing.
     pub sqlite_busy_timeout_ms: u64,
+    /// MiB of page cache per SQLite connection (SQLite's own default is 2): an import's lookups probe indexes of
+    /// millions of entries, which then stay in memory.
+    pub sqlite_cache_mib: u64,
     pub core: PoolSettings,
     pub catalog: PoolSettings,
     pub imports: PoolSettings,
@@ -273,6 +276,7 @@ impl Default for Config {
                 migrate_on_start: true,
                 connect_timeout_secs: 5,
                 sqlite_busy_timeout_ms: 5_000,
+                sqlite_cache_mib: 32,
                 core: PoolSettings::seed_default(Database::Core),
                 catalog: PoolSettings::seed_default(Database::Catalog),
                 imports: PoolSettings::seed_default(Database::Imports),
@@ -319,7 +323,7 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Integer, Text};
-    let fixed: [(&str, &str, VarType); 20] = [
+    let fixed: [(&str, &str, VarType); 21] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_DATABASE_URL", "database.url", Text),
@@ -327,6 +331,7 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_MIGRATE_ON_START", "database.migrate_on_start", Boolean),
         ("PM_DB_CONNECT_TIMEOUT_SECS", "database.connect_timeout_secs", Integer),
         ("PM_SQLITE_BUSY_TIMEOUT_MS", "database.sqlite_busy_timeout_ms", Integer),
+        ("PM_SQLITE_CACHE_MIB", "database.sqlite_cache_mib", Integer),
         ("PM_REDIS_URL", "cache.redis_url", Text),
         ("PM_CACHE_L1_CAPACITY", "cache.l1_capacity", Integer),
         ("PM_CACHE_L1_TTL_SECS", "cache.l1_ttl_secs", Integer),

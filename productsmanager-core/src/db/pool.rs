@@ -75,7 +75,9 @@ fn sqlite_pool(config: &Config, settings: &PoolSettings, options: SqliteConnectO
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_millis(config.database.sqlite_busy_timeout_ms));
+        .busy_timeout(Duration::from_millis(config.database.sqlite_busy_timeout_ms))
+        // A negative size is in KiB.
+        .pragma("cache_size", format!("-{}", config.database.sqlite_cache_mib.saturating_mul(1024)));
     pool_options(settings).connect_lazy_with(options)
 }
 
