@@ -10,6 +10,7 @@ use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::{ImportOptions, ImportSummary, NewImport};
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{Sdk, both_backends, with_pool};
+use uuid::Uuid;
 
 fn dataset(path: &str) -> Option<PathBuf> {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets").join(path);
@@ -55,6 +56,28 @@ async fn import(
     import_with(backend, test, path, preset, ImportOptions::default()).await
 }
 
+/// A second file imported for the same supplier, after the one [`import`] set up.
+async fn import_next(sdk: &Sdk, path: &str, preset: Preset) -> Option<ImportSummary> {
+    let supplier = sdk.suppliers().find("SHOP").await.unwrap().id;
+    Some(
+        sdk.imports().import_file(new_import(supplier, path, preset, ImportOptions::default())?, |_| {}).await.unwrap(),
+    )
+}
+
+/// The import of a dataset file for `supplier`; `None` when the file is not there.
+fn new_import(supplier: Uuid, path: &str, preset: Preset, options: ImportOptions) -> Option<NewImport> {
+    Some(NewImport {
+        supplier_id: supplier,
+        name: path.rsplit('/').next().unwrap().to_string(),
+        path: dataset(path)?,
+        template: None,
+        preset: Some(preset),
+        dry_run: false,
+        force: false,
+        options,
+    })
+}
+
 async fn import_with(
     backend: Backend,
     test: &str,
@@ -62,7 +85,7 @@ async fn import_with(
     preset: Preset,
     options: ImportOptions,
 ) -> Option<(TestDatabases, Sdk, ImportSummary)> {
-    let file = dataset(path)?;
+    dataset(path)?;
     let env = TestDatabases::named(backend, test).await?;
     let sdk = env.sdk().await;
     let supplier = NewSupplier {
@@ -72,17 +95,7 @@ async fn import_with(
         ..Default::default()
     };
     let supplier = sdk.suppliers().create(supplier).await.unwrap().id;
-    let input = NewImport {
-        supplier_id: supplier,
-        name: path.rsplit('/').next().unwrap().to_string(),
-        path: file,
-        template: None,
-        preset: Some(preset),
-        dry_run: false,
-        force: false,
-        options,
-    };
-    let summary = sdk.imports().import_file(input, |_| {}).await.unwrap();
+    let summary = sdk.imports().import_file(new_import(supplier, path, preset, options)?, |_| {}).await.unwrap();
     Some((env, sdk, summary))
 }
 
@@ -263,19 +276,9 @@ async fn prestashop_combinations(backend: Backend) {
     else {
         return;
     };
-    let Some(file) = dataset("prestashop-9.1/combinations_import.csv") else { return };
-    let supplier = sdk.suppliers().find("SHOP").await.unwrap().id;
-    let input = NewImport {
-        supplier_id: supplier,
-        name: "combinations_import.csv".into(),
-        path: file,
-        template: None,
-        preset: Some(Preset::Prestashop),
-        dry_run: false,
-        force: false,
-        options: ImportOptions::default(),
+    let Some(summary) = import_next(&sdk, "prestashop-9.1/combinations_import.csv", Preset::Prestashop).await else {
+        return;
     };
-    let summary = sdk.imports().import_file(input, |_| {}).await.unwrap();
     assert_eq!((summary.rows, summary.created, summary.invalid), (27, 25, 2), "{summary:?}");
     let errors = String::from_utf8(sdk.imports().errors_csv(summary.job_id).await.unwrap().to_vec()).unwrap();
     assert_eq!(errors.matches("duplicate_sku").count(), 2, "{errors}");
@@ -297,19 +300,7 @@ async fn akeneo_models_and_products(backend: Backend) {
         return;
     };
     assert_eq!((summary.rows, summary.created, summary.invalid), (81, 81, 0), "{summary:?}");
-    let Some(file) = dataset("akeneo-icecat-demo-dev/products.csv") else { return };
-    let supplier = sdk.suppliers().find("SHOP").await.unwrap().id;
-    let input = NewImport {
-        supplier_id: supplier,
-        name: "products.csv".into(),
-        path: file,
-        template: None,
-        preset: Some(Preset::Akeneo),
-        dry_run: false,
-        force: false,
-        options: ImportOptions::default(),
-    };
-    let summary = sdk.imports().import_file(input, |_| {}).await.unwrap();
+    let Some(summary) = import_next(&sdk, "akeneo-icecat-demo-dev/products.csv", Preset::Akeneo).await else { return };
     assert_eq!((summary.rows, summary.created, summary.invalid), (1239, 1239, 0), "{summary:?}");
     assert_eq!(counts(&sdk).await, [1320, 1320, 240, 262, 0, 0, 0, 101, 101]);
     assert_eq!(count(&sdk, "select count(*) from products where gtin is not null").await, 10);

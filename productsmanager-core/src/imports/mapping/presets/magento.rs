@@ -1,0 +1,169 @@
+//! Magento 2's `catalog_product` export.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{LIST_SEPARATOR, Shaper, find, map_first, price, shop_template, status_lookup};
+use crate::catalog::PriceType;
+use crate::imports::mapping::template::{Target, Template};
+use crate::imports::mapping::transform::Transform;
+use crate::imports::parse::Row;
+
+// The Magento shaper's own columns.
+const MAGENTO_OWN: [&str; 5] = ["~categories", "~attributes", "~variants", "~parent", "~options"];
+/// Magento's bookkeeping in `additional_attributes`, not facts about the product.
+const MAGENTO_INTERNAL: [&str; 2] = ["has_options", "required_options"];
+
+pub(super) fn magento(headers: &[String]) -> Template {
+    let mut columns = Vec::new();
+    let mut add = |names: &[&str], to: Target, transforms: Vec<Transform>| {
+        map_first(&mut columns, headers, names, to, transforms);
+    };
+    add(&["sku"], Target::SupplierSku, vec![]);
+    add(&["name"], Target::Title, vec![]);
+    add(&["description"], Target::Description, vec![]);
+    add(&["product_online"], Target::Status, status_lookup(&[("1", "active"), ("2", "draft"), ("0", "draft")]));
+    add(&["price"], price(PriceType::Retail), vec![]);
+    add(&["special_price"], price(PriceType::Sale), vec![]);
+    add(&["msrp_price"], price(PriceType::Msrp), vec![]);
+    add(&["qty"], Target::Stock, vec![]);
+    add(&["weight"], Target::Attribute { name: "weight".into() }, vec![]);
+    add(&["base_image"], Target::Image { separator: None, base_url: None }, vec![]);
+    add(&["additional_images"], Target::Image { separator: Some(",".into()), base_url: None }, vec![]);
+    let categories = Target::Category { separator: "/".into(), list_separator: Some(LIST_SEPARATOR.into()) };
+    add(&["~categories"], categories, vec![]);
+    add(&["~attributes"], Target::Attributes { separator: LIST_SEPARATOR.into() }, vec![]);
+    add(&["~variants"], Target::Variants { separator: LIST_SEPARATOR.into() }, vec![]);
+    add(&["~parent"], Target::ParentSku, vec![]);
+    add(&["~options"], Target::VariantOptions { separator: LIST_SEPARATOR.into() }, vec![]);
+    shop_template(columns)
+}
+
+/// Column positions of a Magento export, and what its configurable rows said about rows still to come.
+pub(super) struct MagentoShaper {
+    headers: Vec<String>,
+    sku: Option<usize>,
+    store_view: Option<usize>,
+    categories: Option<usize>,
+    attributes: Option<usize>,
+    variations: Option<usize>,
+    /// Supplier SKUs read so far: a configurable row links the children read before it.
+    seen: HashSet<String>,
+    /// Children named by a configurable row before their own row: (parent SKU, `axis=value` options).
+    pending: HashMap<String, (String, String)>,
+}
+
+impl MagentoShaper {
+    pub(super) fn new(headers: &[String]) -> Self {
+        let at = |name: &str| find(headers, &[name]).and_then(|h| headers.iter().position(|x| x == h));
+        let mut shaped = headers.to_vec();
+        shaped.extend(MAGENTO_OWN.map(String::from));
+        MagentoShaper {
+            headers: shaped,
+            sku: at("sku"),
+            store_view: at("store_view_code"),
+            categories: at("categories"),
+            attributes: at("additional_attributes"),
+            variations: at("configurable_variations"),
+            seen: HashSet::new(),
+            pending: HashMap::new(),
+        }
+    }
+}
+
+impl Shaper for MagentoShaper {
+    fn headers(&self) -> Vec<String> {
+        self.headers.clone()
+    }
+
+    fn shape(&mut self, mut row: Row) -> Vec<Row> {
+        let get = |column: Option<usize>| column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("");
+        if !get(self.store_view).is_empty() {
+            // A store view's values (translations) of a product given on its default row.
+            return Vec::new();
+        }
+        let sku = get(self.sku).to_string();
+        let categories: Vec<&str> = get(self.categories)
+            .split(',')
+            .map(|path| path.trim())
+            .map(|path| path.strip_prefix("Default Category").map(|p| p.trim_start_matches('/')).unwrap_or(path))
+            .filter(|path| !path.is_empty())
+            .collect();
+        let attributes: Vec<&str> = get(self.attributes)
+            .split(',')
+            .filter(|pair| {
+                let name = pair.split('=').next().unwrap_or("").trim();
+                !MAGENTO_INTERNAL.contains(&name)
+            })
+            .collect();
+        let mut variants = Vec::new();
+        for record in get(self.variations).split('|').filter(|r| !r.trim().is_empty()) {
+            let mut child = None;
+            let mut options = Vec::new();
+            for pair in record.split(',') {
+                match pair.split_once('=') {
+                    Some((key, value)) if key.trim() == "sku" => child = Some(value.trim().to_string()),
+                    Some(_) => options.push(pair.trim()),
+                    None => {}
+                }
+            }
+            match child {
+                Some(child) if self.seen.contains(&child) => variants.push(record.trim().to_string()),
+                Some(child) => {
+                    self.pending.insert(child, (sku.clone(), options.join(LIST_SEPARATOR)));
+                }
+                None => {}
+            }
+        }
+        let (parent, options) = self.pending.remove(&sku).unwrap_or_default();
+        let own = [
+            categories.join(LIST_SEPARATOR),
+            attributes.join(LIST_SEPARATOR),
+            variants.join(LIST_SEPARATOR),
+            parent,
+            options,
+        ];
+        if !sku.is_empty() {
+            self.seen.insert(sku);
+        }
+        row.fields.resize(self.headers.len() - MAGENTO_OWN.len(), String::new());
+        row.fields.extend(own);
+        vec![row]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Preset;
+    use super::super::testing::{shape, strings, value};
+
+    #[test]
+    fn magento_links_children_listed_before_or_after_their_row() {
+        let headers =
+            ["sku", "store_view_code", "name", "categories", "additional_attributes", "configurable_variations"];
+        let rows: [&[&str]; 5] = [
+            &["H-S", "", "Hoodie S", "Default Category/Men/Tops", "has_options=0,size=S", ""],
+            &[
+                "H",
+                "",
+                "Hoodie",
+                "Default Category/Men/Tops,Default Category/Sale",
+                "material=Wool",
+                "sku=H-S,size=S|sku=H-M,size=M",
+            ],
+            &["H", "fr", "Sweat", "", "", ""],
+            &["H-M", "", "Hoodie M", "", "size=M", ""],
+            &["BAG", "", "Bag", "Gear", "", ""],
+        ];
+        let mapped = shape(Preset::Magento, &headers, &rows);
+        assert_eq!(mapped.len(), 4, "the store view's row is a translation, skipped");
+        let parent = &mapped[1];
+        assert_eq!(parent.variants, [("H-S".to_string(), vec![("size".to_string(), "S".to_string())])]);
+        let categories: Vec<&Vec<String>> = parent.categories.iter().map(|(names, _)| names).collect();
+        assert_eq!(categories, [&strings(&["Men", "Tops"]), &strings(&["Sale"])]);
+        assert_eq!(parent.attributes[0].0, "material");
+        let later_child = &mapped[2];
+        assert_eq!(value(&later_child.parent_sku), "H");
+        assert_eq!(later_child.variant_options[0].1.value, "M");
+        assert!(mapped[0].attributes.iter().all(|(name, _)| name != "has_options"), "Magento's bookkeeping");
+    }
+}

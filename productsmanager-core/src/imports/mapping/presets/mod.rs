@@ -1,0 +1,276 @@
+//! Built-in templates for files whose layout is known, so they import without writing a mapping. A preset builds
+//! its [`Template`] from the file's header (the columns a platform writes vary with its version, settings and
+//! plugins) and, where a platform spreads one fact over several columns or rows, a [`Shaper`] computes columns of
+//! its own (named `~…`) before mapping.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+mod akeneo;
+mod magento;
+mod prestashop;
+mod shopify;
+mod woocommerce;
+
+use self::akeneo::{AkeneoShaper, akeneo};
+use self::magento::{MagentoShaper, magento};
+use self::prestashop::{PrestashopShaper, prestashop};
+use self::shopify::{ShopifyShaper, shopify};
+use self::woocommerce::{WoocommerceShaper, woocommerce};
+use super::template::{ColumnMapping, InvalidGtin, RelativeImages, Target, Template, UnmappedColumns};
+use super::transform::Transform;
+use crate::catalog::PriceType;
+use crate::imports::ImportError;
+use crate::imports::parse::Row;
+
+/// Row-level work of a preset before mapping: columns computed from others (a key, a parent, variant options).
+pub trait Shaper: Send {
+    /// The shaped rows' columns: the file's, then the preset's own.
+    fn headers(&self) -> Vec<String>;
+    /// The shaped rows one file row gives (none while it gathers rows that belong together). Their lines never go
+    /// back (a resumed import skips the rows up to its checkpoint's line; rows of one line share a batch).
+    fn shape(&mut self, row: Row) -> Vec<Row>;
+    /// The rows still gathered at the end of the file.
+    fn finish(&mut self) -> Vec<Row> {
+        Vec::new()
+    }
+}
+
+/// A known file layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// Our own column names: `sku` (the supplier SKU, required), `gtin`, `title`, `description`, `brand`,
+    /// `category` (`Home > Garden`), `price`, `sale_price`, `msrp`, `cost`, `currency`, `stock`, `lead_time_days`,
+    /// `image_url` (several separated by `|`), `status`, `parent_sku`, `attribute:<name>`, `option:<axis>`.
+    Native,
+    /// WooCommerce's product CSV export: `SKU` (else `id:<ID>`) is the key; a `variation` row is a variant of its
+    /// `Parent` with the `Attribute N name`/`value(s)` pairs as options; several categories and images per cell.
+    Woocommerce,
+    /// PrestaShop's product and combination CSVs (1.4 to 9.x). A product's key is `id:<Product ID>` (else its
+    /// `Reference #`), its reference an attribute; `EAN13` placeholders are dropped; several categories and images
+    /// per cell. A combination (told by its `Product ID*` column) is a variant of `id:<Product ID>`, keyed by its
+    /// `Reference` (else `id:<Product ID>/<values>`), named after its product and options; its price impact is kept
+    /// as an attribute. Import the products first.
+    Prestashop,
+    /// Shopify's product CSV: the rows of one `Handle` are one product, the first carrying the product's fields,
+    /// the others variants (options) or only images. A product with several variants becomes a parent (key: the
+    /// handle) and one variant per row (key: `handle/value/value`); a product with one variant stays one product.
+    Shopify,
+    /// Magento 2's product export (`catalog_product` CSV): `sku` is the key; a `configurable` row lists its
+    /// children in `configurable_variations` (they come first, as Magento writes them, or later); categories are
+    /// `Default Category/A/B` paths, several per cell; image paths are relative to the shop's media folder (give the
+    /// import an image base URL to keep them); rows of a store view (translations) are skipped.
+    Magento,
+    /// Akeneo's flat CSV of products (`sku`) or of product models (`code`, `family_variant`): a value column is
+    /// `attribute[-<locale>][-<channel>]` (en_US and `ecommerce` preferred, other locales as fallbacks), metric
+    /// values have an `-unit` column, prices one `price-<currency>` column each. A model's key is `model:<code>`
+    /// (codes ignore case, as in Akeneo); a product with a `parent` is a variant of it. A sub-model is a product of
+    /// its own, not a variant (variants are one level deep), its root model kept as the attribute `parent_model`.
+    /// Import the models first. Categories are codes; other values become attributes.
+    Akeneo,
+}
+
+impl Preset {
+    /// Every preset.
+    pub const ALL: [Preset; 6] =
+        [Preset::Native, Preset::Woocommerce, Preset::Prestashop, Preset::Shopify, Preset::Magento, Preset::Akeneo];
+
+    /// Lowercase name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preset::Native => "native",
+            Preset::Woocommerce => "woocommerce",
+            Preset::Prestashop => "prestashop",
+            Preset::Shopify => "shopify",
+            Preset::Magento => "magento",
+            Preset::Akeneo => "akeneo",
+        }
+    }
+
+    /// Parses a preset name.
+    pub fn parse(text: &str) -> Result<Self, ImportError> {
+        Self::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(text.trim())).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|p| p.as_str()).collect();
+            ImportError::invalid("preset", format!("{text:?} is not a preset ({})", names.join(", ")))
+        })
+    }
+
+    /// The template for a file with this header (as its shaper gives it, when it has one).
+    pub fn template(self, headers: &[String]) -> Template {
+        match self {
+            Preset::Native => native(headers),
+            Preset::Woocommerce => woocommerce(headers),
+            Preset::Prestashop => prestashop(headers),
+            Preset::Shopify => shopify(headers),
+            Preset::Magento => magento(headers),
+            Preset::Akeneo => akeneo(headers),
+        }
+    }
+
+    /// The row-level work the preset does before mapping, for a file with this header.
+    pub fn shaper(self, headers: &[String]) -> Option<Box<dyn Shaper>> {
+        match self {
+            Preset::Native => None,
+            Preset::Prestashop => Some(Box::new(PrestashopShaper::new(headers))),
+            Preset::Woocommerce => Some(Box::new(WoocommerceShaper::new(headers))),
+            Preset::Shopify => Some(Box::new(ShopifyShaper::new(headers))),
+            Preset::Magento => Some(Box::new(MagentoShaper::new(headers))),
+            Preset::Akeneo => Some(Box::new(AkeneoShaper::new(headers))),
+        }
+    }
+}
+
+/// Separates the values of a list a shaper writes into one cell (no value holds it).
+const LIST_SEPARATOR: &str = "\u{1f}";
+
+fn mapping(column: &str, to: Target) -> ColumnMapping {
+    ColumnMapping { column: column.to_string(), to, transforms: Vec::new(), optional: false }
+}
+
+/// Columns named as ours; any other column is refused (a typo must not drop data silently).
+fn native(headers: &[String]) -> Template {
+    let mut columns = Vec::new();
+    for header in headers {
+        let name = header.trim().to_ascii_lowercase();
+        let to = match name.as_str() {
+            "sku" => Target::SupplierSku,
+            "gtin" => Target::Gtin,
+            "title" => Target::Title,
+            "description" => Target::Description,
+            "brand" => Target::Brand,
+            "category" => Target::Category { separator: ">".into(), list_separator: None },
+            "price" => Target::Price { price_type: PriceType::Retail, currency: None },
+            "sale_price" => Target::Price { price_type: PriceType::Sale, currency: None },
+            "msrp" => Target::Price { price_type: PriceType::Msrp, currency: None },
+            "cost" => Target::Cost,
+            "currency" => Target::Currency,
+            "stock" => Target::Stock,
+            "lead_time_days" => Target::LeadTimeDays,
+            "image_url" => Target::Image { separator: Some("|".into()), base_url: None },
+            "status" => Target::Status,
+            "parent_sku" => Target::ParentSku,
+            _ => {
+                // The name keeps its case: `attribute:Colour` is the attribute `Colour`.
+                let original = header.trim();
+                let (kind, rest) = original.split_once(':').unwrap_or(("", ""));
+                match (kind.to_ascii_lowercase().as_str(), rest.trim()) {
+                    (_, "") => continue,
+                    ("attribute", rest) => Target::Attribute { name: rest.to_string() },
+                    ("option", rest) => Target::VariantOption { axis: rest.to_string() },
+                    _ => continue, // refused as unexpected by the header check
+                }
+            }
+        };
+        columns.push(mapping(header, to));
+    }
+    if !columns.iter().any(|c| c.to == Target::SupplierSku) {
+        // Named in the header check as a missing column.
+        columns.push(mapping("sku", Target::SupplierSku));
+    }
+    Template {
+        columns,
+        currency: None,
+        unmapped_columns: UnmappedColumns::Refuse,
+        invalid_gtin: Default::default(),
+        relative_images: Default::default(),
+    }
+}
+
+/// The first header among `names` (ignoring case).
+fn find<'a>(headers: &'a [String], names: &[&str]) -> Option<&'a String> {
+    names.iter().find_map(|name| headers.iter().find(|h| h.trim().eq_ignore_ascii_case(name)))
+}
+
+/// Maps the first of `names` the header has to `to`, with `transforms`.
+fn map_first(
+    columns: &mut Vec<ColumnMapping>,
+    headers: &[String],
+    names: &[&str],
+    to: Target,
+    transforms: Vec<Transform>,
+) {
+    if let Some(column) = find(headers, names) {
+        columns.push(ColumnMapping { column: column.clone(), to, transforms, optional: false });
+    }
+}
+
+fn status_lookup(pairs: &[(&str, &str)]) -> Vec<Transform> {
+    let table: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    vec![Transform::Lookup { table, otherwise: Some("draft".into()) }]
+}
+
+fn price(price_type: PriceType) -> Target {
+    Target::Price { price_type, currency: None }
+}
+
+/// A shop's export: its own columns are ignored unless mapped; placeholder barcodes and image paths relative to
+/// the shop's media folder (when the import names no base URL) do not refuse a row.
+fn shop_template(columns: Vec<ColumnMapping>) -> Template {
+    Template {
+        columns,
+        currency: None,
+        unmapped_columns: UnmappedColumns::Ignore,
+        invalid_gtin: InvalidGtin::Ignore,
+        relative_images: RelativeImages::Ignore,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_maps_our_names_and_refuses_others() {
+        let headers: Vec<String> =
+            ["SKU", "gtin", "title", "price", "currency", "attribute:Colour", "option:size", "image_url"]
+                .map(String::from)
+                .to_vec();
+        let mapper = Preset::Native.template(&headers).mapper(&headers).unwrap();
+        let row = mapper.map(&["A1", "", "Pot", "9.90", "EUR", "red", "M", "a.jpg|b.jpg"].map(String::from));
+        assert_eq!(row.attributes[0].0, "Colour");
+        assert_eq!(row.variant_options[0].0, "size");
+        assert_eq!(row.images.len(), 2);
+        let typo: Vec<String> = ["sku", "titel"].map(String::from).to_vec();
+        let error = Preset::Native.template(&typo).mapper(&typo).unwrap_err().to_string();
+        assert!(error.contains(r#"unexpected columns: "titel""#), "{error}");
+        let no_sku: Vec<String> = ["title"].map(String::from).to_vec();
+        let error = Preset::Native.template(&no_sku).mapper(&no_sku).unwrap_err().to_string();
+        assert!(error.contains(r#"missing columns: "sku""#), "{error}");
+        assert!(Preset::parse("NATIVE").is_ok());
+        assert_eq!(Preset::parse("WooCommerce").unwrap(), Preset::Woocommerce);
+        assert!(Preset::parse("csv").unwrap_err().to_string().contains("native"));
+    }
+}
+
+/// Shaping rows as an import does, for the presets' tests.
+#[cfg(test)]
+mod testing {
+    use super::{Preset, Row};
+    use crate::imports::mapping::{Cell, MappedRow};
+
+    pub(super) fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    }
+
+    /// Shapes `rows` (fields in `headers` order) with the preset and maps them.
+    pub(super) fn shape(preset: Preset, headers: &[&str], rows: &[&[&str]]) -> Vec<MappedRow> {
+        let headers = strings(headers);
+        let mut shaper = preset.shaper(&headers).unwrap();
+        let shaped_headers = shaper.headers();
+        let mapper = preset.template(&shaped_headers).mapper(&shaped_headers).unwrap();
+        let mut shaped = Vec::new();
+        for (index, fields) in rows.iter().enumerate() {
+            shaped.extend(shaper.shape(Row { line: index as u64 + 2, fields: strings(fields) }));
+        }
+        shaped.extend(shaper.finish());
+        let lines: Vec<u64> = shaped.iter().map(|r| r.line).collect();
+        assert!(lines.windows(2).all(|w| w[0] <= w[1]), "lines never go back: {lines:?}");
+        shaped.iter().map(|row| mapper.map(&row.fields)).collect()
+    }
+
+    pub(super) fn value(cell: &Option<Cell>) -> &str {
+        cell.as_ref().map(|c| c.value.as_str()).unwrap_or("")
+    }
+}

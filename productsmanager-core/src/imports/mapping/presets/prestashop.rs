@@ -1,0 +1,159 @@
+//! PrestaShop's product and combination CSVs.
+
+use super::{LIST_SEPARATOR, Shaper, find, map_first, price, shop_template, status_lookup};
+use crate::catalog::PriceType;
+use crate::imports::mapping::template::{Target, Template};
+use crate::imports::mapping::transform::Transform;
+use crate::imports::parse::Row;
+
+// The PrestaShop shaper's own columns.
+const PRESTASHOP_OWN: [&str; 3] = ["~key", "~parent", "~options"];
+
+pub(super) fn prestashop(headers: &[String]) -> Template {
+    let combination = find(headers, &["Product ID*"]).is_some();
+    let mut columns = Vec::new();
+    let mut add = |names: &[&str], to: Target, transforms: Vec<Transform>| {
+        map_first(&mut columns, headers, names, to, transforms);
+    };
+    add(&["~key"], Target::SupplierSku, vec![]);
+    add(&["~parent"], Target::ParentSku, vec![]);
+    add(&["~options"], Target::VariantOptions { separator: LIST_SEPARATOR.into() }, vec![]);
+    add(&["Reference #"], Target::Attribute { name: "reference".into() }, vec![]);
+    add(
+        &["Supplier reference #", "Supplier reference"],
+        Target::Attribute { name: "supplier_reference".into() },
+        vec![],
+    );
+    add(&["Name *", "Name*", "Name"], Target::Title, vec![]);
+    add(&["Description"], Target::Description, vec![]);
+    add(&["Manufacturer"], Target::Brand, vec![]);
+    add(&["EAN13"], Target::Gtin, vec![]);
+    add(&["Active (0/1)"], Target::Status, status_lookup(&[("1", "active"), ("0", "draft")]));
+    // Category names (or ids), each its own category: no path separator inside a name.
+    let categories = Target::Category { separator: "\u{0}".into(), list_separator: Some(",".into()) };
+    add(&["Categories (x,y,z...)", "Categories (x,y,z,...)"], categories, vec![]);
+    add(&["Price tax excluded", "Price tax excl."], price(PriceType::Retail), vec![]);
+    // A combination's price is relative to its product's (1.4 calls it `Price`).
+    let impact: &[&str] = if combination { &["Impact on price", "Price"] } else { &["Impact on price"] };
+    add(impact, Target::Attribute { name: "price_impact".into() }, vec![]);
+    add(&["Wholesale price"], Target::Cost, vec![]);
+    add(&["Quantity"], Target::Stock, vec![]);
+    let images = Target::Image { separator: Some(",".into()), base_url: None };
+    add(&["Image URLs (x,y,z...)", "Image URLs (x,y,z,...)"], images, vec![]);
+    shop_template(columns)
+}
+
+/// Column positions of a PrestaShop product or combination file.
+pub(super) struct PrestashopShaper {
+    headers: Vec<String>,
+    /// The product's id (a product file's `Product ID`/`id`, a combination's `Product ID*`).
+    id: Option<usize>,
+    reference: Option<usize>,
+    /// A combination file: `Attribute (Name:Type:Position)*` and `Value (Value:Position)*` (9.x), or
+    /// `Options (Group:Value)*` (1.4).
+    combination: bool,
+    attribute_names: Option<usize>,
+    attribute_values: Option<usize>,
+    options: Option<usize>,
+}
+
+impl PrestashopShaper {
+    pub(super) fn new(headers: &[String]) -> Self {
+        let at = |names: &[&str]| find(headers, names).and_then(|h| headers.iter().position(|x| x == h));
+        let combination = at(&["Product ID*"]).is_some();
+        let mut shaped = headers.to_vec();
+        shaped.extend(PRESTASHOP_OWN.map(String::from));
+        PrestashopShaper {
+            headers: shaped,
+            id: at(&["Product ID*", "Product ID", "ID"]),
+            reference: if combination { at(&["Reference"]) } else { at(&["Reference #", "Reference"]) },
+            combination,
+            attribute_names: at(&["Attribute (Name:Type:Position)*"]),
+            attribute_values: at(&["Value (Value:Position)*"]),
+            options: at(&["Options (Group:Value)*"]),
+        }
+    }
+
+    /// A combination's `axis=value` pairs.
+    fn options(&self, row: &Row) -> Vec<(String, String)> {
+        let get = |column: Option<usize>| column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("");
+        if let Some(column) = self.options {
+            // `Color:Blue, Disk Space:16GO`
+            return get(Some(column))
+                .split(',')
+                .filter_map(|pair| pair.split_once(':'))
+                .map(|(axis, value)| (axis.trim().to_string(), value.trim().to_string()))
+                .collect();
+        }
+        // `Color:color:0, Disk space:select:1` with `Blue:0, 16GB:1`: names and values in the same order.
+        let names = get(self.attribute_names).split(',').map(|n| n.split(':').next().unwrap_or("").trim());
+        let values = get(self.attribute_values)
+            .split(',')
+            .map(|v| v.rsplit_once(':').map(|(value, _)| value).unwrap_or(v).trim());
+        names.zip(values).map(|(axis, value)| (axis.to_string(), value.to_string())).collect()
+    }
+}
+
+impl Shaper for PrestashopShaper {
+    fn headers(&self) -> Vec<String> {
+        self.headers.clone()
+    }
+
+    fn shape(&mut self, mut row: Row) -> Vec<Row> {
+        let get = |column: Option<usize>| column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("");
+        let (id, reference) = (get(self.id).to_string(), get(self.reference).to_string());
+        let own = if self.combination {
+            let options: Vec<(String, String)> =
+                self.options(&row).into_iter().filter(|(axis, value)| !axis.is_empty() && !value.is_empty()).collect();
+            let key = match reference.as_str() {
+                "" if id.is_empty() => String::new(),
+                "" => {
+                    let values: Vec<&str> = options.iter().map(|(_, v)| v.as_str()).collect();
+                    format!("id:{id}/{}", values.join("/"))
+                }
+                reference => reference.to_string(),
+            };
+            let parent = if id.is_empty() { String::new() } else { format!("id:{id}") };
+            let options = options.iter().map(|(a, v)| format!("{a}={v}")).collect::<Vec<_>>().join(LIST_SEPARATOR);
+            [key, parent, options]
+        } else {
+            let key = if id.is_empty() { reference } else { format!("id:{id}") };
+            [key, String::new(), String::new()]
+        };
+        // Rows can be ragged (PrestaShop's own samples are): the own columns go after the header's.
+        row.fields.resize(self.headers.len() - PRESTASHOP_OWN.len(), String::new());
+        row.fields.extend(own);
+        vec![row]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Preset;
+    use super::super::testing::{shape, value};
+
+    #[test]
+    fn prestashop_combinations_are_variants_of_their_product_id() {
+        let headers = ["Product ID*", "Attribute (Name:Type:Position)*", "Value (Value:Position)*", "Reference"];
+        let rows: [&[&str]; 2] = [
+            &["1", "Color:color:0, Disk space:select:1", "Blue:0, 16GB:1", "NANO-B16"],
+            &["1", "Color:color:0, Disk space:select:1", "Pink:0, 8GB:1", ""],
+        ];
+        let mapped = shape(Preset::Prestashop, &headers, &rows);
+        assert_eq!(value(&mapped[0].supplier_sku), "NANO-B16");
+        assert_eq!(value(&mapped[1].supplier_sku), "id:1/Pink/8GB", "no reference: the product and the values");
+        assert_eq!(value(&mapped[1].parent_sku), "id:1");
+        let options: Vec<(&str, &str)> =
+            mapped[1].variant_options.iter().map(|(a, c)| (a.as_str(), c.value.as_str())).collect();
+        assert_eq!(options, [("Color", "Pink"), ("Disk space", "8GB")]);
+        let old = shape(
+            Preset::Prestashop,
+            &["Product ID*", "Options (Group:Value)*", "Reference"],
+            &[&["2", "Color:Blue, Disk Space:16GO", ""]],
+        );
+        assert_eq!(value(&old[0].supplier_sku), "id:2/Blue/16GO");
+        let products = shape(Preset::Prestashop, &["Product ID", "Name *", "Reference #"], &[&["7", "Pod", "RP-7"]]);
+        assert_eq!(value(&products[0].supplier_sku), "id:7");
+        assert_eq!(products[0].attributes[0].1.value, "RP-7");
+    }
+}

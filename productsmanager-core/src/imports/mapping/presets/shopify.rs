@@ -1,0 +1,265 @@
+//! Shopify's product CSV (variants as rows, grouped by handle).
+
+use super::{LIST_SEPARATOR, Shaper, find, map_first, price, shop_template};
+use crate::catalog::PriceType;
+use crate::imports::mapping::template::{Target, Template};
+use crate::imports::parse::Row;
+
+// The Shopify shaper's own columns: a product's fields, given on its first row, for every row it makes.
+const SHOPIFY_OWN: [&str; 11] = [
+    "~key",
+    "~title",
+    "~description",
+    "~brand",
+    "~category",
+    "~status",
+    "~parent",
+    "~options",
+    "~images",
+    "~type",
+    "~tags",
+];
+
+pub(super) fn shopify(headers: &[String]) -> Template {
+    let mut columns = Vec::new();
+    let mut add = |names: &[&str], to: Target| map_first(&mut columns, headers, names, to, vec![]);
+    add(&["~key"], Target::SupplierSku);
+    add(&["~title"], Target::Title);
+    add(&["~description"], Target::Description);
+    add(&["~brand"], Target::Brand);
+    add(&["~category"], Target::Category { separator: ">".into(), list_separator: None });
+    add(&["~status"], Target::Status);
+    add(&["~parent"], Target::ParentSku);
+    add(&["~options"], Target::VariantOptions { separator: LIST_SEPARATOR.into() });
+    add(&["~images"], Target::Image { separator: Some(LIST_SEPARATOR.into()), base_url: None });
+    add(&["~type"], Target::Attribute { name: "type".into() });
+    add(&["~tags"], Target::Attribute { name: "tags".into() });
+    // A variant's own columns, mapped as they are (so an error names the file's column).
+    add(&["Variant SKU"], Target::Attribute { name: "variant_sku".into() });
+    add(&["Variant Barcode"], Target::Gtin);
+    add(&["Variant Price"], price(PriceType::Retail));
+    add(&["Variant Compare At Price"], price(PriceType::Msrp));
+    add(&["Cost per item"], Target::Cost);
+    add(&["Variant Inventory Qty"], Target::Stock);
+    shop_template(columns)
+}
+
+/// Column positions of a Shopify export, and the rows of the handle being read.
+pub(super) struct ShopifyShaper {
+    headers: Vec<String>,
+    handle: Option<usize>,
+    title: Option<usize>,
+    body: Option<usize>,
+    vendor: Option<usize>,
+    category: Option<usize>,
+    kind: Option<usize>,
+    tags: Option<usize>,
+    published: Option<usize>,
+    status: Option<usize>,
+    /// (`OptionN Name`, `OptionN Value`)
+    options: Vec<(Option<usize>, usize)>,
+    image: Option<usize>,
+    image_position: Option<usize>,
+    variant_image: Option<usize>,
+    /// Columns only a variant fills: a row with none of them (and no option value) carries only an image.
+    variant_columns: Vec<usize>,
+    group: Vec<Row>,
+}
+
+impl ShopifyShaper {
+    pub(super) fn new(headers: &[String]) -> Self {
+        let at = |name: &str| find(headers, &[name]).and_then(|h| headers.iter().position(|x| x == h));
+        let options: Vec<(Option<usize>, usize)> =
+            (1..=3).filter_map(|n| Some((at(&format!("Option{n} Name")), at(&format!("Option{n} Value"))?))).collect();
+        let variant_columns = [
+            "Variant SKU",
+            "Variant Barcode",
+            "Variant Price",
+            "Variant Compare At Price",
+            "Cost per item",
+            "Variant Inventory Qty",
+            "Variant Image",
+            "Variant Grams",
+        ]
+        .iter()
+        .filter_map(|name| at(name))
+        .chain(options.iter().map(|(_, value)| *value))
+        .collect();
+        let mut shaped = headers.to_vec();
+        shaped.extend(SHOPIFY_OWN.map(String::from));
+        ShopifyShaper {
+            headers: shaped,
+            handle: at("Handle"),
+            title: at("Title"),
+            body: at("Body (HTML)"),
+            vendor: at("Vendor"),
+            category: at("Product Category"),
+            kind: at("Type"),
+            tags: at("Tags"),
+            published: at("Published"),
+            status: at("Status"),
+            options,
+            image: at("Image Src"),
+            image_position: at("Image Position"),
+            variant_image: at("Variant Image"),
+            variant_columns,
+            group: Vec::new(),
+        }
+    }
+
+    fn get(row: &Row, column: Option<usize>) -> &str {
+        column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("")
+    }
+
+    /// The rows one product (the rows of one handle) makes.
+    fn product(&self, rows: Vec<Row>) -> Vec<Row> {
+        let Some(first) = rows.first().cloned() else { return Vec::new() };
+        let get = |column: Option<usize>| Self::get(&first, column).to_string();
+        let handle = get(self.handle);
+        let title = get(self.title);
+        let status = match get(self.status).to_ascii_lowercase().as_str() {
+            "" => match get(self.published).to_ascii_lowercase().as_str() {
+                "true" => "active".to_string(),
+                "" => String::new(),
+                _ => "draft".to_string(),
+            },
+            status => status.to_string(),
+        };
+        let mut images: Vec<(u64, String)> = Vec::new();
+        for (index, row) in rows.iter().enumerate() {
+            let url = Self::get(row, self.image);
+            if !url.is_empty() && !images.iter().any(|(_, known)| known == url) {
+                let position = Self::get(row, self.image_position).parse().unwrap_or(u64::MAX / 2 + index as u64);
+                images.push((position, url.to_string()));
+            }
+        }
+        images.sort_by_key(|(position, _)| *position);
+        let images: Vec<String> = images.into_iter().map(|(_, url)| url).collect();
+        // Option names are given on the first row only.
+        let axes: Vec<String> = self.options.iter().map(|(name, _)| get(*name)).collect();
+        let options_of = |row: &Row| -> Vec<(String, String)> {
+            self.options
+                .iter()
+                .zip(&axes)
+                .map(|((_, value), axis)| (axis.clone(), Self::get(row, Some(*value)).to_string()))
+                // Shopify's one-variant products have the option `Title: Default Title`: no option at all.
+                .filter(|(axis, value)| !(value.is_empty() || axis == "Title" && value == "Default Title"))
+                .collect()
+        };
+        let variants: Vec<Row> = rows
+            .into_iter()
+            .filter(|row| self.variant_columns.iter().any(|c| row.fields.get(*c).is_some_and(|v| !v.trim().is_empty())))
+            .collect();
+        let own = |row: &mut Row, key: String, title: String, parent: String, options: String, images: String| {
+            // A variant's description, category, type and tags are its parent's.
+            let variant = !parent.is_empty();
+            let pick = |value: String| if variant { String::new() } else { value };
+            row.fields.resize(self.headers.len() - SHOPIFY_OWN.len(), String::new());
+            row.fields.extend([
+                key,
+                title,
+                pick(get(self.body)),
+                get(self.vendor),
+                pick(get(self.category)),
+                status.clone(),
+                parent,
+                options,
+                images,
+                pick(get(self.kind)),
+                pick(get(self.tags)),
+            ]);
+        };
+        if variants.len() <= 1 {
+            // One product: the variant row (or the first, for a product without one) with every image.
+            let mut row = variants.into_iter().next().unwrap_or_else(|| first.clone());
+            own(&mut row, handle, title, String::new(), String::new(), images.join(LIST_SEPARATOR));
+            return vec![row];
+        }
+        // A parent on the first row's line, without the variant's columns, then the variants.
+        let mut parent = Row { line: variants[0].line.min(first.line), fields: first.fields.clone() };
+        for column in &self.variant_columns {
+            if let Some(value) = parent.fields.get_mut(*column) {
+                value.clear();
+            }
+        }
+        own(&mut parent, handle.clone(), title.clone(), String::new(), String::new(), images.join(LIST_SEPARATOR));
+        let mut shaped = vec![parent];
+        for mut row in variants {
+            let options = options_of(&row);
+            let values: Vec<&str> = options.iter().map(|(_, v)| v.as_str()).collect();
+            let key = format!("{handle}/{}", values.join("/"));
+            let variant_title =
+                if values.is_empty() { title.clone() } else { format!("{title} - {}", values.join(", ")) };
+            let image = Self::get(&row, self.variant_image).to_string();
+            let options = options.iter().map(|(a, v)| format!("{a}={v}")).collect::<Vec<_>>().join(LIST_SEPARATOR);
+            own(&mut row, key, variant_title, handle.clone(), options, image);
+            shaped.push(row);
+        }
+        shaped
+    }
+}
+
+impl Shaper for ShopifyShaper {
+    fn headers(&self) -> Vec<String> {
+        self.headers.clone()
+    }
+
+    fn shape(&mut self, row: Row) -> Vec<Row> {
+        let same =
+            self.group.first().is_some_and(|first| Self::get(first, self.handle) == Self::get(&row, self.handle));
+        if same || self.group.is_empty() {
+            self.group.push(row);
+            return Vec::new();
+        }
+        let rows = std::mem::replace(&mut self.group, vec![row]);
+        self.product(rows)
+    }
+
+    fn finish(&mut self) -> Vec<Row> {
+        let rows = std::mem::take(&mut self.group);
+        self.product(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Preset;
+    use super::super::testing::{shape, value};
+
+    #[test]
+    fn shopify_handles_become_a_parent_and_variants_or_one_product() {
+        let headers = [
+            "Handle",
+            "Title",
+            "Option1 Name",
+            "Option1 Value",
+            "Variant SKU",
+            "Variant Price",
+            "Image Src",
+            "Image Position",
+            "Variant Image",
+            "Status",
+        ];
+        let rows: [&[&str]; 5] = [
+            &["tee", "Tee", "Size", "S", "T-S", "10", "https://x/a.jpg", "1", "https://x/s.jpg", "active"],
+            &["tee", "", "", "M", "T-M", "11", "", "", "", ""],
+            &["tee", "", "", "", "", "", "https://x/b.jpg", "2", "", ""],
+            &["cap", "Cap", "Title", "Default Title", "CAP", "5", "https://x/c.jpg", "1", "", "archived"],
+            &["mug", "Mug", "Title", "Default Title", "", "7", "", "", "", "draft"],
+        ];
+        let mapped = shape(Preset::Shopify, &headers, &rows);
+        let keys: Vec<&str> = mapped.iter().map(|r| value(&r.supplier_sku)).collect();
+        assert_eq!(keys, ["tee", "tee/S", "tee/M", "cap", "mug"]);
+        let parent = &mapped[0];
+        assert!(parent.prices.is_empty() && parent.parent_sku.is_none());
+        let images: Vec<&str> = parent.images.iter().map(|c| c.value.as_str()).collect();
+        assert_eq!(images, ["https://x/a.jpg", "https://x/b.jpg"], "the image-only row's image is the product's");
+        let medium = &mapped[2];
+        assert_eq!((value(&medium.title), value(&medium.parent_sku)), ("Tee - M", "tee"));
+        assert_eq!(value(&medium.status), "active", "the product's status, given on its first row");
+        assert_eq!(medium.variant_options[0].0, "Size");
+        let cap = &mapped[3];
+        assert!(cap.parent_sku.is_none() && cap.variant_options.is_empty(), "one `Default Title` variant: a product");
+        assert_eq!(value(&cap.status), "archived");
+    }
+}

@@ -1,0 +1,172 @@
+//! WooCommerce's product CSV export.
+
+use std::collections::HashMap;
+
+use super::{Shaper, find, map_first, price, shop_template, status_lookup};
+use crate::catalog::PriceType;
+use crate::imports::mapping::template::{Target, Template};
+use crate::imports::mapping::transform::Transform;
+use crate::imports::parse::Row;
+
+// The WooCommerce shaper's own columns.
+const WOO_KEY: &str = "~key";
+const WOO_TITLE: &str = "~title";
+const WOO_DESCRIPTION: &str = "~description";
+const WOO_PARENT: &str = "~parent";
+const WOO_OPTIONS: &str = "~options";
+const WOO_OWN: [&str; 5] = [WOO_KEY, WOO_TITLE, WOO_DESCRIPTION, WOO_PARENT, WOO_OPTIONS];
+
+pub(super) fn woocommerce(headers: &[String]) -> Template {
+    let mut columns = Vec::new();
+    let mut add = |names: &[&str], to: Target, transforms: Vec<Transform>| {
+        map_first(&mut columns, headers, names, to, transforms);
+    };
+    add(&[WOO_KEY], Target::SupplierSku, vec![]);
+    add(&[WOO_TITLE], Target::Title, vec![]);
+    add(&[WOO_DESCRIPTION], Target::Description, vec![]);
+    add(&[WOO_PARENT], Target::ParentSku, vec![]);
+    add(&[WOO_OPTIONS], Target::VariantOptions { separator: "|".into() }, vec![]);
+    add(&["Published"], Target::Status, status_lookup(&[("1", "active"), ("0", "draft"), ("-1", "draft")]));
+    add(&["GTIN, UPC, EAN, or ISBN", "GTIN", "EAN"], Target::Gtin, vec![]);
+    add(&["Brands", "Brand"], Target::Brand, vec![Transform::Split { separator: ",".into(), index: 0 }]);
+    add(&["Categories"], Target::Category { separator: ">".into(), list_separator: Some(",".into()) }, vec![]);
+    add(&["Regular price"], price(PriceType::Retail), vec![]);
+    add(&["Sale price"], price(PriceType::Sale), vec![]);
+    add(&["Stock"], Target::Stock, vec![]);
+    add(&["Images"], Target::Image { separator: Some(",".into()), base_url: None }, vec![]);
+    shop_template(columns)
+}
+
+/// Column positions of a WooCommerce export.
+pub(super) struct WoocommerceShaper {
+    headers: Vec<String>,
+    id: Option<usize>,
+    kind: Option<usize>,
+    sku: Option<usize>,
+    name: Option<usize>,
+    description: Option<usize>,
+    short_description: Option<usize>,
+    parent: Option<usize>,
+    /// (`Attribute N name`, `Attribute N value(s)`)
+    attributes: Vec<(usize, usize)>,
+    /// `id:<ID>` references resolved to the row's key, and titles by key (a variation without a name is called
+    /// after its parent); both only grow with the rows of the file.
+    keys_by_id: HashMap<String, String>,
+    titles: HashMap<String, String>,
+}
+
+impl WoocommerceShaper {
+    pub(super) fn new(headers: &[String]) -> Self {
+        let at = |names: &[&str]| find(headers, names).and_then(|h| headers.iter().position(|x| x == h));
+        let attributes = (1..=20)
+            .filter_map(|n| {
+                let name = at(&[&format!("Attribute {n} name")])?;
+                let value = at(&[&format!("Attribute {n} value(s)")])?;
+                Some((name, value))
+            })
+            .collect();
+        let mut shaped = headers.to_vec();
+        shaped.extend(WOO_OWN.map(String::from));
+        WoocommerceShaper {
+            headers: shaped,
+            id: at(&["ID"]),
+            kind: at(&["Type"]),
+            sku: at(&["SKU"]),
+            name: at(&["Name"]),
+            description: at(&["Description"]),
+            short_description: at(&["Short description"]),
+            parent: at(&["Parent"]),
+            attributes,
+            keys_by_id: HashMap::new(),
+            titles: HashMap::new(),
+        }
+    }
+}
+
+impl Shaper for WoocommerceShaper {
+    fn headers(&self) -> Vec<String> {
+        self.headers.clone()
+    }
+
+    fn shape(&mut self, mut row: Row) -> Vec<Row> {
+        let get = |column: Option<usize>| column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("");
+        let id = get(self.id).to_string();
+        let key = match (get(self.sku), id.as_str()) {
+            ("", "") => String::new(),
+            ("", id) => format!("id:{id}"),
+            (sku, _) => sku.to_string(),
+        };
+        if !id.is_empty() {
+            self.keys_by_id.insert(id, key.clone());
+        }
+        // Only a variation has a parent: WooCommerce also fills `Parent` on simple rows it grouped.
+        let variation = get(self.kind).split(',').any(|t| t.trim().eq_ignore_ascii_case("variation"));
+        let parent = match get(self.parent) {
+            parent if !variation || parent.is_empty() => String::new(),
+            parent => match parent.strip_prefix("id:") {
+                Some(id) => self.keys_by_id.get(id).cloned().unwrap_or_else(|| parent.to_string()),
+                None => parent.to_string(),
+            },
+        };
+        let options: Vec<(String, String)> = if variation {
+            self.attributes
+                .iter()
+                .map(|(name, value)| (get(Some(*name)).to_string(), get(Some(*value)).to_string()))
+                .filter(|(name, value)| !name.is_empty() && !value.is_empty())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let title = match get(self.name) {
+            "" if !parent.is_empty() => match self.titles.get(&parent) {
+                Some(parent_title) => {
+                    let values: Vec<&str> = options.iter().map(|(_, v)| v.as_str()).collect();
+                    format!("{parent_title} - {}", values.join(", "))
+                }
+                None => String::new(),
+            },
+            name => name.to_string(),
+        };
+        if !key.is_empty() && !title.is_empty() {
+            self.titles.insert(key.clone(), title.clone());
+        }
+        let description = match get(self.description) {
+            "" => get(self.short_description).to_string(),
+            text => text.to_string(),
+        };
+        let options = options.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("|");
+        // The own columns go after the header's, whatever the row's length.
+        row.fields.resize(self.headers.len() - WOO_OWN.len(), String::new());
+        row.fields.extend([key, title, description, parent, options]);
+        vec![row]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Preset;
+    use super::*;
+
+    #[test]
+    fn variations_get_their_parent_options_and_a_title() {
+        let headers: Vec<String> = ["ID", "Type", "SKU", "Name", "Parent", "Attribute 1 name", "Attribute 1 value(s)"]
+            .map(String::from)
+            .to_vec();
+        let mut shaper = Preset::Woocommerce.shaper(&headers).unwrap();
+        let shaped = shaper.headers();
+        let mapper = Preset::Woocommerce.template(&shaped).mapper(&shaped).unwrap();
+        let mut map = |fields: [&str; 7]| {
+            let row = Row { line: 2, fields: fields.map(String::from).to_vec() };
+            mapper.map(&shaper.shape(row).remove(0).fields)
+        };
+        let parent = map(["10", "variable", "", "Hoodie", "", "Color", "Blue, Red"]);
+        assert_eq!(parent.supplier_sku.unwrap().value, "id:10");
+        assert!(parent.variant_options.is_empty(), "a parent's attribute lists are not options");
+        let variation = map(["11", "variation", "H-BLUE", "", "id:10", "Color", "Blue"]);
+        assert_eq!(variation.parent_sku.unwrap().value, "id:10");
+        assert_eq!(variation.title.unwrap().value, "Hoodie - Blue");
+        assert_eq!(variation.variant_options[0].0, "Color");
+        let grouped = map(["12", "simple", "BAG", "Bag", "id:10", "", ""]);
+        assert!(grouped.parent_sku.is_none(), "a simple row is never a variant");
+    }
+}
