@@ -148,7 +148,8 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         resume_after,
         batch_rows: options.batch_rows.max(1),
         keys: std::hash::RandomState::new(),
-        seen: HashSet::new(),
+        // Sized once for the rows the file has: growing would hold the old and the new table at once.
+        seen: HashSet::with_capacity(total.unwrap_or(0).try_into().unwrap_or(0)),
         batch: Batch::default(),
     };
     let mut any_row = false;
