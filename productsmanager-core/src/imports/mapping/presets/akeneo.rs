@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{LIST_SEPARATOR, Shaper, find, map_first, mapping, shop_template, status_lookup};
+use super::{LIST_SEPARATOR, Shaper, append_own, map_first, mapping, position, shop_template, status_lookup, with_own};
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
 use crate::imports::mapping::transform::Transform;
@@ -105,7 +105,7 @@ pub(super) struct AkeneoShaper {
 
 impl AkeneoShaper {
     pub(super) fn new(headers: &[String]) -> Self {
-        let at = |name: &str| find(headers, &[name]).and_then(|h| headers.iter().position(|x| x == h));
+        let at = |name: &str| position(headers, &[name]);
         let models = at("family_variant").is_some() && at("code").is_some();
         // Attribute code → (rank, column index) of its columns.
         type Ranked = BTreeMap<String, Vec<((u8, u8), usize)>>;
@@ -132,10 +132,8 @@ impl AkeneoShaper {
                 (code, (columns.into_iter().map(|(_, index)| index).collect(), unit))
             })
             .collect();
-        let mut shaped = headers.to_vec();
-        shaped.extend(AKENEO_OWN.map(String::from));
         AkeneoShaper {
-            headers: shaped,
+            headers: with_own(headers, &AKENEO_OWN),
             key: if models { at("code") } else { at("sku") },
             models,
             parent: at("parent"),
@@ -189,8 +187,11 @@ impl Shaper for AkeneoShaper {
             let parent = if parent.is_empty() { parent } else { format!("model:{parent}") };
             (code, parent)
         };
-        row.fields.resize(self.headers.len() - AKENEO_OWN.len(), String::new());
-        row.fields.extend([key, title, description, parent, attributes.join(LIST_SEPARATOR)]);
+        append_own(
+            &mut row,
+            self.headers.len() - AKENEO_OWN.len(),
+            [key, title, description, parent, attributes.join(LIST_SEPARATOR)],
+        );
         vec![row]
     }
 }

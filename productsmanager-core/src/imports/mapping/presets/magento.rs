@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{LIST_SEPARATOR, Shaper, find, map_first, price, shop_template, status_lookup};
+use super::{LIST_SEPARATOR, Shaper, append_own, map_first, position, price, shop_template, status_lookup, with_own};
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
 use crate::imports::mapping::transform::Transform;
@@ -54,11 +54,9 @@ pub(super) struct MagentoShaper {
 
 impl MagentoShaper {
     pub(super) fn new(headers: &[String]) -> Self {
-        let at = |name: &str| find(headers, &[name]).and_then(|h| headers.iter().position(|x| x == h));
-        let mut shaped = headers.to_vec();
-        shaped.extend(MAGENTO_OWN.map(String::from));
+        let at = |name: &str| position(headers, &[name]);
         MagentoShaper {
-            headers: shaped,
+            headers: with_own(headers, &MAGENTO_OWN),
             sku: at("sku"),
             store_view: at("store_view_code"),
             categories: at("categories"),
@@ -125,8 +123,7 @@ impl Shaper for MagentoShaper {
         if !sku.is_empty() {
             self.seen.insert(sku);
         }
-        row.fields.resize(self.headers.len() - MAGENTO_OWN.len(), String::new());
-        row.fields.extend(own);
+        append_own(&mut row, self.headers.len() - MAGENTO_OWN.len(), own);
         vec![row]
     }
 }

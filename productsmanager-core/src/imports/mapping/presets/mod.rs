@@ -183,6 +183,22 @@ fn find<'a>(headers: &'a [String], names: &[&str]) -> Option<&'a String> {
     names.iter().find_map(|name| headers.iter().find(|h| h.trim().eq_ignore_ascii_case(name)))
 }
 
+/// The index of the first header among `names` (ignoring case).
+fn position(headers: &[String], names: &[&str]) -> Option<usize> {
+    find(headers, names).and_then(|h| headers.iter().position(|x| x == h))
+}
+
+/// A shaper's header: the file's columns, then its own.
+fn with_own(headers: &[String], own: &[&str]) -> Vec<String> {
+    headers.iter().cloned().chain(own.iter().map(|c| c.to_string())).collect()
+}
+
+/// A shaped row: the file's `columns` fields (a ragged row padded or cut), then the shaper's own values.
+fn append_own<const N: usize>(row: &mut Row, columns: usize, own: [String; N]) {
+    row.fields.resize(columns, String::new());
+    row.fields.extend(own);
+}
+
 /// Maps the first of `names` the header has to `to`, with `transforms`.
 fn map_first(
     columns: &mut Vec<ColumnMapping>,

@@ -1,6 +1,8 @@
 //! PrestaShop's product and combination CSVs.
 
-use super::{LIST_SEPARATOR, Shaper, find, map_first, price, shop_template, status_lookup};
+use super::{
+    LIST_SEPARATOR, Shaper, append_own, find, map_first, position, price, shop_template, status_lookup, with_own,
+};
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
 use crate::imports::mapping::transform::Transform;
@@ -59,12 +61,10 @@ pub(super) struct PrestashopShaper {
 
 impl PrestashopShaper {
     pub(super) fn new(headers: &[String]) -> Self {
-        let at = |names: &[&str]| find(headers, names).and_then(|h| headers.iter().position(|x| x == h));
+        let at = |names: &[&str]| position(headers, names);
         let combination = at(&["Product ID*"]).is_some();
-        let mut shaped = headers.to_vec();
-        shaped.extend(PRESTASHOP_OWN.map(String::from));
         PrestashopShaper {
-            headers: shaped,
+            headers: with_own(headers, &PRESTASHOP_OWN),
             id: at(&["Product ID*", "Product ID", "ID"]),
             reference: if combination { at(&["Reference"]) } else { at(&["Reference #", "Reference"]) },
             combination,
@@ -121,8 +121,7 @@ impl Shaper for PrestashopShaper {
             [key, String::new(), String::new()]
         };
         // Rows can be ragged (PrestaShop's own samples are): the own columns go after the header's.
-        row.fields.resize(self.headers.len() - PRESTASHOP_OWN.len(), String::new());
-        row.fields.extend(own);
+        append_own(&mut row, self.headers.len() - PRESTASHOP_OWN.len(), own);
         vec![row]
     }
 }

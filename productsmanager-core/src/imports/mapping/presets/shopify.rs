@@ -1,6 +1,6 @@
 //! Shopify's product CSV (variants as rows, grouped by handle).
 
-use super::{LIST_SEPARATOR, Shaper, find, map_first, price, shop_template};
+use super::{LIST_SEPARATOR, Shaper, append_own, map_first, position, price, shop_template, with_own};
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
 use crate::imports::parse::Row;
@@ -68,7 +68,7 @@ pub(super) struct ShopifyShaper {
 
 impl ShopifyShaper {
     pub(super) fn new(headers: &[String]) -> Self {
-        let at = |name: &str| find(headers, &[name]).and_then(|h| headers.iter().position(|x| x == h));
+        let at = |name: &str| position(headers, &[name]);
         let options: Vec<(Option<usize>, usize)> =
             (1..=3).filter_map(|n| Some((at(&format!("Option{n} Name")), at(&format!("Option{n} Value"))?))).collect();
         let variant_columns = [
@@ -85,10 +85,8 @@ impl ShopifyShaper {
         .filter_map(|name| at(name))
         .chain(options.iter().map(|(_, value)| *value))
         .collect();
-        let mut shaped = headers.to_vec();
-        shaped.extend(SHOPIFY_OWN.map(String::from));
         ShopifyShaper {
-            headers: shaped,
+            headers: with_own(headers, &SHOPIFY_OWN),
             handle: at("Handle"),
             title: at("Title"),
             body: at("Body (HTML)"),
@@ -154,20 +152,23 @@ impl ShopifyShaper {
             // A variant's description, category, type and tags are its parent's.
             let variant = !parent.is_empty();
             let pick = |value: String| if variant { String::new() } else { value };
-            row.fields.resize(self.headers.len() - SHOPIFY_OWN.len(), String::new());
-            row.fields.extend([
-                key,
-                title,
-                pick(get(self.body)),
-                get(self.vendor),
-                pick(get(self.category)),
-                status.clone(),
-                parent,
-                options,
-                images,
-                pick(get(self.kind)),
-                pick(get(self.tags)),
-            ]);
+            append_own(
+                row,
+                self.headers.len() - SHOPIFY_OWN.len(),
+                [
+                    key,
+                    title,
+                    pick(get(self.body)),
+                    get(self.vendor),
+                    pick(get(self.category)),
+                    status.clone(),
+                    parent,
+                    options,
+                    images,
+                    pick(get(self.kind)),
+                    pick(get(self.tags)),
+                ],
+            );
         };
         if variants.len() <= 1 {
             // One product: the variant row (or the first, for a product without one) with every image.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Shaper, find, map_first, price, shop_template, status_lookup};
+use super::{Shaper, append_own, map_first, position, price, shop_template, status_lookup, with_own};
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
 use crate::imports::mapping::transform::Transform;
@@ -57,7 +57,7 @@ pub(super) struct WoocommerceShaper {
 
 impl WoocommerceShaper {
     pub(super) fn new(headers: &[String]) -> Self {
-        let at = |names: &[&str]| find(headers, names).and_then(|h| headers.iter().position(|x| x == h));
+        let at = |names: &[&str]| position(headers, names);
         let attributes = (1..=20)
             .filter_map(|n| {
                 let name = at(&[&format!("Attribute {n} name")])?;
@@ -65,10 +65,8 @@ impl WoocommerceShaper {
                 Some((name, value))
             })
             .collect();
-        let mut shaped = headers.to_vec();
-        shaped.extend(WOO_OWN.map(String::from));
         WoocommerceShaper {
-            headers: shaped,
+            headers: with_own(headers, &WOO_OWN),
             id: at(&["ID"]),
             kind: at(&["Type"]),
             sku: at(&["SKU"]),
@@ -136,8 +134,7 @@ impl Shaper for WoocommerceShaper {
         };
         let options = options.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("|");
         // The own columns go after the header's, whatever the row's length.
-        row.fields.resize(self.headers.len() - WOO_OWN.len(), String::new());
-        row.fields.extend([key, title, description, parent, options]);
+        append_own(&mut row, self.headers.len() - WOO_OWN.len(), [key, title, description, parent, options]);
         vec![row]
     }
 }
