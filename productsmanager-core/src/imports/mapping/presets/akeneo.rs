@@ -2,7 +2,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{LIST_SEPARATOR, Shaper, append_own, map_first, mapping, position, shop_template, status_lookup, with_own};
+use super::{
+    LIST_SEPARATOR, Shaper, append_own, field, map_first, mapping, position, shop_template, status_lookup, with_own,
+};
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
 use crate::imports::mapping::transform::Transform;
@@ -158,7 +160,7 @@ impl Shaper for AkeneoShaper {
     }
 
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
-        let get = |column: Option<usize>| column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("");
+        let get = |column: Option<usize>| field(&row, column);
         let (code, parent) = (get(self.key).to_string(), get(self.parent).to_lowercase());
         let mut attributes: Vec<String> = Vec::new();
         for name in self.values.keys() {

@@ -2,7 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{LIST_SEPARATOR, Shaper, append_own, map_first, position, price, shop_template, status_lookup, with_own};
+use super::{
+    LIST_SEPARATOR, Shaper, append_own, field, map_first, position, price, shop_template, status_lookup, with_own,
+};
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
 use crate::imports::mapping::transform::Transform;
@@ -74,7 +76,7 @@ impl Shaper for MagentoShaper {
     }
 
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
-        let get = |column: Option<usize>| column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("");
+        let get = |column: Option<usize>| field(&row, column);
         if !get(self.store_view).is_empty() {
             // A store view's values (translations) of a product given on its default row.
             return Vec::new();

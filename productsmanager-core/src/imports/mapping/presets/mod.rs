@@ -188,6 +188,11 @@ fn position(headers: &[String], names: &[&str]) -> Option<usize> {
     find(headers, names).and_then(|h| headers.iter().position(|x| x == h))
 }
 
+/// A row's value in `column` (trimmed; empty when the column is absent or the row short).
+fn field(row: &Row, column: Option<usize>) -> &str {
+    column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("")
+}
+
 /// A shaper's header: the file's columns, then its own.
 fn with_own(headers: &[String], own: &[&str]) -> Vec<String> {
     headers.iter().cloned().chain(own.iter().map(|c| c.to_string())).collect()

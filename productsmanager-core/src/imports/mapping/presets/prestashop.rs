@@ -1,7 +1,7 @@
 //! PrestaShop's product and combination CSVs.
 
 use super::{
-    LIST_SEPARATOR, Shaper, append_own, find, map_first, position, price, shop_template, status_lookup, with_own,
+    LIST_SEPARATOR, Shaper, append_own, field, find, map_first, position, price, shop_template, status_lookup, with_own,
 };
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
@@ -76,7 +76,7 @@ impl PrestashopShaper {
 
     /// A combination's `axis=value` pairs.
     fn options(&self, row: &Row) -> Vec<(String, String)> {
-        let get = |column: Option<usize>| column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("");
+        let get = |column: Option<usize>| field(row, column);
         if let Some(column) = self.options {
             // `Color:Blue, Disk Space:16GO`
             return get(Some(column))
@@ -100,7 +100,7 @@ impl Shaper for PrestashopShaper {
     }
 
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
-        let get = |column: Option<usize>| column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("");
+        let get = |column: Option<usize>| field(&row, column);
         let (id, reference) = (get(self.id).to_string(), get(self.reference).to_string());
         let own = if self.combination {
             let options: Vec<(String, String)> =

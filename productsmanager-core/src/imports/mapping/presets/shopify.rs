@@ -1,6 +1,6 @@
 //! Shopify's product CSV (variants as rows, grouped by handle).
 
-use super::{LIST_SEPARATOR, Shaper, append_own, map_first, position, price, shop_template, with_own};
+use super::{LIST_SEPARATOR, Shaper, append_own, field, map_first, position, price, shop_template, with_own};
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
 use crate::imports::parse::Row;
@@ -105,14 +105,10 @@ impl ShopifyShaper {
         }
     }
 
-    fn get(row: &Row, column: Option<usize>) -> &str {
-        column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("")
-    }
-
     /// The rows one product (the rows of one handle) makes.
     fn product(&self, rows: Vec<Row>) -> Vec<Row> {
         let Some(first) = rows.first().cloned() else { return Vec::new() };
-        let get = |column: Option<usize>| Self::get(&first, column).to_string();
+        let get = |column: Option<usize>| field(&first, column).to_string();
         let handle = get(self.handle);
         let title = get(self.title);
         let status = match get(self.status).to_ascii_lowercase().as_str() {
@@ -125,9 +121,9 @@ impl ShopifyShaper {
         };
         let mut images: Vec<(u64, String)> = Vec::new();
         for (index, row) in rows.iter().enumerate() {
-            let url = Self::get(row, self.image);
+            let url = field(row, self.image);
             if !url.is_empty() && !images.iter().any(|(_, known)| known == url) {
-                let position = Self::get(row, self.image_position).parse().unwrap_or(u64::MAX / 2 + index as u64);
+                let position = field(row, self.image_position).parse().unwrap_or(u64::MAX / 2 + index as u64);
                 images.push((position, url.to_string()));
             }
         }
@@ -139,7 +135,7 @@ impl ShopifyShaper {
             self.options
                 .iter()
                 .zip(&axes)
-                .map(|((_, value), axis)| (axis.clone(), Self::get(row, Some(*value)).to_string()))
+                .map(|((_, value), axis)| (axis.clone(), field(row, Some(*value)).to_string()))
                 // Shopify's one-variant products have the option `Title: Default Title`: no option at all.
                 .filter(|(axis, value)| !(value.is_empty() || axis == "Title" && value == "Default Title"))
                 .collect()
@@ -191,7 +187,7 @@ impl ShopifyShaper {
             let key = format!("{handle}/{}", values.join("/"));
             let variant_title =
                 if values.is_empty() { title.clone() } else { format!("{title} - {}", values.join(", ")) };
-            let image = Self::get(&row, self.variant_image).to_string();
+            let image = field(&row, self.variant_image).to_string();
             let options = options.iter().map(|(a, v)| format!("{a}={v}")).collect::<Vec<_>>().join(LIST_SEPARATOR);
             own(&mut row, key, variant_title, handle.clone(), options, image);
             shaped.push(row);
@@ -206,8 +202,7 @@ impl Shaper for ShopifyShaper {
     }
 
     fn shape(&mut self, row: Row) -> Vec<Row> {
-        let same =
-            self.group.first().is_some_and(|first| Self::get(first, self.handle) == Self::get(&row, self.handle));
+        let same = self.group.first().is_some_and(|first| field(first, self.handle) == field(&row, self.handle));
         if same || self.group.is_empty() {
             self.group.push(row);
             return Vec::new();

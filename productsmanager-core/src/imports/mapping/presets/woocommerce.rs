@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Shaper, append_own, map_first, position, price, shop_template, status_lookup, with_own};
+use super::{Shaper, append_own, field, map_first, position, price, shop_template, status_lookup, with_own};
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
 use crate::imports::mapping::transform::Transform;
@@ -87,7 +87,7 @@ impl Shaper for WoocommerceShaper {
     }
 
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
-        let get = |column: Option<usize>| column.and_then(|c| row.fields.get(c)).map(|v| v.trim()).unwrap_or("");
+        let get = |column: Option<usize>| field(&row, column);
         let id = get(self.id).to_string();
         let key = match (get(self.sku), id.as_str()) {
             ("", "") => String::new(),
