@@ -50,7 +50,7 @@ pub fn percentiles(samples: &mut [Duration]) -> (Duration, Duration, Duration) {
 }
 
 /// The benchmark's supplier file: what a real supplier sends, at any size. 16 semicolon-separated columns, decimal
-/// commas, valid EAN-13s except every hundredth row (a wrong check digit), 200 brands, 50 category paths; values
+/// commas, valid EAN-13s except every hundredth row (a wrong check digit), 200 brands, 10 category paths; values
 /// derive from the row number and a seed, so a file is the same every time.
 pub mod supplier_file {
     use std::io::{BufWriter, Write};
@@ -90,6 +90,16 @@ pub mod supplier_file {
         format!("{body}{digit}")
     }
 
+    /// The category path of a row, `Rayon r > Famille f`.
+    fn category(mix: u64) -> String {
+        format!("Rayon {} > Famille {}", mix % 10, mix % 5)
+    }
+
+    /// Every category path a file can hold, as written in its `categorie` column.
+    pub fn category_paths() -> Vec<String> {
+        (0..10).map(category).collect()
+    }
+
     /// Cents as `12,34`.
     fn decimal_comma(cents: u64) -> String {
         format!("{},{:02}", cents / 100, cents % 100)
@@ -105,14 +115,13 @@ pub mod supplier_file {
             let retail = cost * 18 / 10;
             writeln!(
                 out,
-                "SUP-{n:08};{};Article {n} {};Description de l'article {n}, {} et {};Marque {};Rayon {} > Famille {};{};{};{};{};{};{};{};{};{};https://cdn.example.com/img/{n}.jpg",
+                "SUP-{n:08};{};Article {n} {};Description de l'article {n}, {} et {};Marque {};{};{};{};{};{};{};{};{};{};{};https://cdn.example.com/img/{n}.jpg",
                 ean(n, n % 100 != 99),
                 COLOURS[(mix % 8) as usize],
                 COLOURS[(mix / 8 % 8) as usize],
                 MATERIALS[(mix % 5) as usize],
                 mix % 200,
-                mix % 10,
-                mix % 5,
+                category(mix),
                 decimal_comma(cost),
                 decimal_comma(retail),
                 decimal_comma(retail * 12 / 10),

@@ -184,7 +184,7 @@ impl SheetRows {
         };
         // Trailing empty header cells are not columns.
         let used = header.iter().rposition(|c| *c != Data::Empty).map_or(0, |last| last + 1);
-        let names = header[..used].iter().map(text).collect();
+        let names = header.into_iter().take(used).map(text).collect();
         let headers = super::check_headers(file, number, names)?;
         let rows: Vec<(u64, Vec<Data>)> = rows.filter(|(_, cells)| cells.iter().any(|c| *c != Data::Empty)).collect();
         Ok(SheetRows {
@@ -217,7 +217,7 @@ impl SheetRows {
             Err(_) => return Err(failure(None, "the workbook could not be read".into())),
         };
         let used = header.iter().rposition(|c| *c != Data::Empty).map_or(0, |last| last + 1);
-        let names = header[..used].iter().map(text).collect();
+        let names = header.into_iter().take(used).map(text).collect();
         let headers = super::check_headers(file, number, names)?;
         Ok(SheetRows { file: file.to_string(), sheet, headers, remaining, rows: Rows::Streamed(rows_rx) })
     }
@@ -265,8 +265,9 @@ impl Iterator for SheetRows {
             return Some(Err(failure(column, format!("a value beyond the {} named columns", self.headers.len()))));
         }
         let mut fields = Vec::with_capacity(self.headers.len());
+        let mut cells = cells.into_iter();
         for column in 0..self.headers.len() {
-            match cells.get(column).unwrap_or(&Data::Empty) {
+            match cells.next().unwrap_or(Data::Empty) {
                 Data::Error(error) => {
                     return Some(Err(failure(column + 1, format!("the cell holds an error ({error})"))));
                 }
@@ -417,14 +418,14 @@ fn read_cells<RS: Read + Seek>(
     }
 }
 
-/// A cell as text, with Excel's number and date damage repaired.
-fn text(cell: &Data) -> String {
+/// A cell as text, with Excel's number and date damage repaired. Takes the cell: its text is moved, not copied.
+fn text(cell: Data) -> String {
     match cell {
         Data::Empty => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s,
         Data::Int(i) => i.to_string(),
         // Whole numbers below 10^15 are exact in a float: GTINs and SKUs typed into number cells.
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => b.to_string(),
         Data::DateTime(serial) => match serial.as_datetime() {
