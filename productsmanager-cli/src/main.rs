@@ -87,6 +87,16 @@ enum Command {
         #[command(subcommand)]
         command: ProductCommand,
     },
+    /// Users: create, list, set a password, activate, deactivate, grant and revoke roles.
+    User {
+        #[command(subcommand)]
+        command: commands::users::UserCommand,
+    },
+    /// Roles and their permissions.
+    Role {
+        #[command(subcommand)]
+        command: commands::users::RoleCommand,
+    },
     /// Suppliers.
     Suppliers {
         #[command(subcommand)]
@@ -210,6 +220,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Suppliers { command } => {
             with_sdk(config, async |sdk| commands::suppliers::run(sdk, command).await).await
         }
+        Command::User { command } => with_sdk(config, async |sdk| commands::users::users(sdk, command).await).await,
+        Command::Role { command } => with_sdk(config, async |sdk| commands::users::roles(sdk, command).await).await,
     }
 }
 

@@ -555,3 +555,75 @@ fn import_file_prints_a_summary_and_writes_the_refused_rows() {
     let listed = text(&run(&vars, &["imports", "templates", "list"]).stdout);
     assert!(listed.contains("acme"), "{listed}");
 }
+
+/// Runs the binary with `stdin` as its standard input.
+fn run_with_input(vars: &[(&str, String)], args: &[&str], stdin: &str) -> Output {
+    let mut child = productsmanager(vars)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_and_role_commands() {
+    let (_dir, vars) = data_dir();
+    // A password from standard input, never from the command line.
+    let output = run_with_input(
+        &vars,
+        &[
+            "user",
+            "create",
+            "ana@example.com",
+            "--name",
+            "Ana",
+            "--role",
+            "catalog_manager",
+            "--password-stdin",
+            "--json",
+        ],
+        "correct horse battery\n",
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let ana: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(ana["email"], "ana@example.com");
+    assert!(ana.get("generated_password").is_none());
+    // Without one, a password is generated and shown once.
+    let output = run(&vars, &["user", "create", "bob@example.com", "--json"]);
+    let bob: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(bob["generated_password"].as_str().unwrap().len() >= 20);
+
+    let output = run(&vars, &["role", "create", "auditor", "--permission", "analytics:read"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = run(&vars, &["user", "grant", "BOB@example.com", "auditor"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = run(&vars, &["user", "list", "--json"]);
+    let users: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let roles: Vec<&serde_json::Value> = users.as_array().unwrap().iter().map(|u| &u["roles"]).collect();
+    assert_eq!(roles, [&serde_json::json!(["catalog_manager"]), &serde_json::json!(["auditor"])]);
+    let output = run(&vars, &["user", "revoke", "bob@example.com", "auditor"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(run(&vars, &["user", "revoke", "bob@example.com", "auditor"]).status.code(), Some(4));
+
+    let output = run(&vars, &["role", "list"]);
+    assert!(text(&output.stdout).contains("catalog_manager"), "{}", text(&output.stdout));
+    assert_eq!(run(&vars, &["role", "delete", "admin"]).status.code(), Some(5));
+    assert_eq!(run(&vars, &["user", "grant", "nobody@example.com", "viewer"]).status.code(), Some(4));
+
+    // Bad input exits 3 naming the field; nothing is created.
+    let output = run_with_input(&vars, &["user", "create", "carol@example.com", "--password-stdin"], "short\n");
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("password"), "{}", text(&output.stderr));
+    let output = run_with_input(&vars, &["user", "set-password", "ana@example.com", "--password-stdin"], "x\n");
+    assert_eq!(output.status.code(), Some(3));
+    let output = run(&vars, &["user", "deactivate", "ana@example.com"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = run(&vars, &["user", "list", "--json"]);
+    let users: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 2);
+    assert_eq!(users[0]["is_active"], false);
+}

@@ -43,6 +43,7 @@ pub struct Config {
     pub cache: CacheConfig,
     pub storage: StorageConfig,
     pub log: LogConfig,
+    pub auth: AuthConfig,
     /// Where each non-default setting came from (`file.toml`, `PM_…`), for error messages.
     #[serde(skip)]
     origins: BTreeMap<String, String>,
@@ -158,6 +159,29 @@ pub struct LogConfig {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// Sign-in, tokens and the first admin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Key signing access tokens (HMAC-SHA256), at least 32 characters. Unset: one is generated into
+    /// `{data_dir}/jwt-secret` on first start. The servers of one deployment must share it.
+    pub jwt_secret: Option<String>,
+    /// Seconds an access token is valid (15 minutes).
+    pub access_token_ttl_secs: u64,
+    /// Seconds a refresh token is valid (30 days); each use replaces it.
+    pub refresh_token_ttl_secs: u64,
+    /// Shortest password accepted, in characters (12).
+    pub password_min_length: u64,
+    /// Failed sign-ins in a row, per account and per client address, before sign-in is refused for a while (5).
+    pub lockout_threshold: u64,
+    /// Seconds of the first lockout; each further failure doubles it, up to an hour (60).
+    pub lockout_secs: u64,
+    /// E-mail of the admin created when no user exists (`admin@localhost`).
+    pub admin_email: String,
+    /// That admin's password; unset, `serve` generates one and prints it once.
+    pub admin_password: Option<String>,
 }
 
 /// Where one database lives, resolved from the configuration.
@@ -298,6 +322,16 @@ impl Default for Config {
                 s3_path_style: true,
             },
             log: LogConfig { filter: "info".to_string(), format: LogFormat::Text },
+            auth: AuthConfig {
+                jwt_secret: None,
+                access_token_ttl_secs: 900,
+                refresh_token_ttl_secs: 30 * 24 * 3600,
+                password_min_length: 12,
+                lockout_threshold: 5,
+                lockout_secs: 60,
+                admin_email: "admin@localhost".to_string(),
+                admin_password: None,
+            },
             origins: BTreeMap::new(),
         }
     }
@@ -324,7 +358,7 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Integer, Text};
-    let fixed: [(&str, &str, VarType); 21] = [
+    let fixed: [(&str, &str, VarType); 29] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_DATABASE_URL", "database.url", Text),
@@ -346,6 +380,14 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_S3_PATH_STYLE", "storage.s3_path_style", Boolean),
         ("PM_LOG", "log.filter", Text),
         ("PM_LOG_FORMAT", "log.format", Text),
+        ("PM_JWT_SECRET", "auth.jwt_secret", Text),
+        ("PM_ACCESS_TOKEN_TTL_SECS", "auth.access_token_ttl_secs", Integer),
+        ("PM_REFRESH_TOKEN_TTL_SECS", "auth.refresh_token_ttl_secs", Integer),
+        ("PM_PASSWORD_MIN_LENGTH", "auth.password_min_length", Integer),
+        ("PM_LOCKOUT_THRESHOLD", "auth.lockout_threshold", Integer),
+        ("PM_LOCKOUT_SECS", "auth.lockout_secs", Integer),
+        ("PM_ADMIN_EMAIL", "auth.admin_email", Text),
+        ("PM_ADMIN_PASSWORD", "auth.admin_password", Text),
     ];
     let per_database: [(&str, &str, VarType); 8] = [
         ("URL", "url", Text),
@@ -511,6 +553,40 @@ impl Config {
         if self.log.filter.trim().is_empty() {
             return Err(self.invalid("log.filter", "must not be empty"));
         }
+        self.validate_auth()
+    }
+
+    fn validate_auth(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if auth.jwt_secret.as_ref().is_some_and(|secret| secret.chars().count() < 32) {
+            return Err(self.invalid("auth.jwt_secret", "must be at least 32 characters"));
+        }
+        if !(60..=86_400).contains(&auth.access_token_ttl_secs) {
+            return Err(self.invalid("auth.access_token_ttl_secs", "must be between 60 and 86400"));
+        }
+        if auth.refresh_token_ttl_secs < auth.access_token_ttl_secs {
+            return Err(self.invalid("auth.refresh_token_ttl_secs", "must be at least auth.access_token_ttl_secs"));
+        }
+        if !(8..=128).contains(&auth.password_min_length) {
+            return Err(self.invalid("auth.password_min_length", "must be between 8 and 128"));
+        }
+        if auth.lockout_threshold == 0 {
+            return Err(self.invalid("auth.lockout_threshold", "must be at least 1"));
+        }
+        if !(1..=3600).contains(&auth.lockout_secs) {
+            return Err(self.invalid("auth.lockout_secs", "must be between 1 and 3600"));
+        }
+        if !auth.admin_email.contains('@') {
+            return Err(self.invalid("auth.admin_email", "must be an e-mail address"));
+        }
+        if let Some(password) = &auth.admin_password
+            && (password.chars().count() as u64) < auth.password_min_length
+        {
+            return Err(self.invalid(
+                "auth.admin_password",
+                format!("must be at least auth.password_min_length ({}) characters", auth.password_min_length),
+            ));
+        }
         Ok(())
     }
 
@@ -556,8 +632,11 @@ impl Config {
             settings.url = settings.url.as_deref().map(redact_url);
         }
         copy.cache.redis_url = copy.cache.redis_url.as_deref().map(redact_url);
-        if copy.storage.s3_secret_access_key.is_some() {
-            copy.storage.s3_secret_access_key = Some("***".to_string());
+        for secret in [&mut copy.storage.s3_secret_access_key, &mut copy.auth.jwt_secret, &mut copy.auth.admin_password]
+        {
+            if secret.is_some() {
+                *secret = Some("***".to_string());
+            }
         }
         copy
     }
@@ -851,6 +930,8 @@ mod tests {
         // Each variable maps onto an existing key: setting it with a valid value must not be "unknown field".
         for var in env_vars() {
             let value = match var.var_type {
+                VarType::Integer if var.key.ends_with("token_ttl_secs") => "3600",
+                VarType::Integer if var.key == "auth.password_min_length" => "12",
                 VarType::Integer => "7",
                 VarType::Boolean => "true",
                 VarType::Text if var.key.ends_with("url") || var.key.ends_with("endpoint") => {
@@ -866,6 +947,9 @@ mod tests {
                 VarType::Text if var.key == "storage.backend" => "local",
                 VarType::Text if var.key == "log.format" => "json",
                 VarType::Text if var.key == "database.prefix" => "pmx_",
+                VarType::Text if var.key == "auth.jwt_secret" => "0123456789abcdef0123456789abcdef",
+                VarType::Text if var.key == "auth.admin_email" => "root@example.com",
+                VarType::Text if var.key == "auth.admin_password" => "a long enough password",
                 VarType::Text => "x",
             };
             Config::from_sources(None, vec![(var.name.clone(), value.to_string())])

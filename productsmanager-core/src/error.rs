@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use std::sync::Arc;
 
+use crate::auth::AuthError;
 use crate::cache::CacheError;
 use crate::catalog::CatalogError;
 use crate::config::ConfigError;
@@ -79,6 +80,9 @@ pub enum Error {
     Import(#[from] ImportError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// Sign-in, a token or a permission refused; an access-control change refused.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// One error reported to several callers (they all waited for the same load).
     #[error(transparent)]
     Shared(Arc<Error>),
@@ -99,6 +103,17 @@ impl Error {
             Error::Import(ImportError::NotFound { .. }) => ErrorKind::NotFound,
             Error::Import(ImportError::Duplicate { .. }) => ErrorKind::Conflict,
             Error::Import(ImportError::Source { .. }) => ErrorKind::Unavailable,
+            Error::Auth(e) => match e {
+                AuthError::InvalidCredentials | AuthError::InvalidToken { .. } | AuthError::RefreshReused => {
+                    ErrorKind::Unauthorized
+                }
+                AuthError::Locked { .. } => ErrorKind::RateLimited,
+                AuthError::Forbidden { .. } => ErrorKind::Forbidden,
+                AuthError::Invalid { .. } => ErrorKind::Invalid,
+                AuthError::Duplicate { .. } | AuthError::BuiltinRole { .. } => ErrorKind::Conflict,
+                AuthError::NotFound { .. } => ErrorKind::NotFound,
+                AuthError::Key { .. } => ErrorKind::Internal,
+            },
             Error::Catalog(e) => match e {
                 CatalogError::Invalid { .. } => ErrorKind::Invalid,
                 CatalogError::NotFound { .. } => ErrorKind::NotFound,

@@ -23,6 +23,7 @@
 //! - [`error`]: [`Error`] and the [`ErrorKind`] adapters map to HTTP statuses and exit codes.
 //! - [`db`]: the seven logical databases ([`db::Database`]), the [`db::DbPool`] enum over SQLite and
 //!   PostgreSQL, the [`db::DatabaseRouter`] trait, the [`with_pool!`] dispatch macro, migrations and health.
+//! - [`auth`]: users, roles and permissions, sign-in with lockout, access and refresh tokens.
 //! - [`cache`]: [`cache::TieredCache`], moka L1 in front of a Redis L2, with cross-instance invalidation.
 //! - [`catalog`]: products and their identifiers ([`catalog::Gtin`], [`catalog::Asin`], [`catalog::Sku`]).
 //! - [`jobs`]: durable queues in the databases themselves (claim with a lease, retries with back-off).
@@ -31,6 +32,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod cache;
 pub mod catalog;
 pub mod config;

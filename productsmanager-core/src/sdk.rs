@@ -43,6 +43,8 @@ struct Inner {
     router: Arc<dyn DatabaseRouter>,
     cache: TieredCache,
     storage: crate::storage::ObjectStorage,
+    /// Signs and checks access tokens.
+    token_key: Arc<crate::auth::TokenKey>,
     /// Wakes this process's job workers when a job is enqueued.
     job_wakes: crate::jobs::JobWakes,
     /// Databases whose migrations could not run because they were unreachable.
@@ -122,6 +124,8 @@ impl SdkBuilder {
         let config = self.config;
         config.validate()?;
         check_local_folders(&config)?;
+        let token_key = crate::auth::TokenKey::from_config(&config)
+            .map_err(|e| config.setting_error("auth.jwt_secret", format!("unset, and {e}")))?;
         let owns_pools = self.router.is_none();
         let router: Arc<dyn DatabaseRouter> = match self.router {
             Some(router) => router,
@@ -138,6 +142,7 @@ impl SdkBuilder {
                 router,
                 cache,
                 storage,
+                token_key: Arc::new(token_key),
                 job_wakes: crate::jobs::JobWakes::default(),
                 pending: Mutex::new(BTreeSet::new()),
                 owns_pools,
@@ -158,6 +163,12 @@ impl SdkBuilder {
                         return Err(e.into());
                     }
                 }
+            }
+            if !pending.contains(&Database::Core)
+                && let Err(e) = sdk.auth().ensure_builtin_roles().await
+            {
+                sdk.close().await;
+                return Err(e);
             }
             if !pending.is_empty() {
                 sdk.set_pending(pending);
@@ -257,6 +268,21 @@ impl Sdk {
     /// Import configurations, sources, mapping templates and the import engine.
     pub fn imports(&self) -> crate::imports::ImportService {
         self.imports_on(self.jobs())
+    }
+
+    /// Users, roles, sign-in and tokens (core database), on the system clock.
+    pub fn auth(&self) -> crate::auth::AuthService {
+        self.auth_with(Arc::new(crate::jobs::SystemClock))
+    }
+
+    /// [`Sdk::auth`] on another clock (tests of lockouts and expiry).
+    pub fn auth_with(&self, clock: Arc<dyn crate::jobs::Clock>) -> crate::auth::AuthService {
+        crate::auth::AuthService::new(
+            self.pool(Database::Core).clone(),
+            self.inner.token_key.clone(),
+            self.inner.config.auth.clone(),
+            clock,
+        )
     }
 
     /// [`Sdk::imports`] over other job queues (another clock or retry schedule: tests, simulations).

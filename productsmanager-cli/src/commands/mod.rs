@@ -11,3 +11,4 @@ pub(crate) mod products;
 pub(crate) mod relations;
 pub(crate) mod suppliers;
 pub(crate) mod system;
+pub(crate) mod users;

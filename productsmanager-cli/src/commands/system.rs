@@ -19,6 +19,17 @@ pub(crate) fn config_show(config: &Config, json: bool) {
 pub(crate) async fn serve(config: Config, workers: bool) -> Result<(), Failure> {
     productsmanager_http::telemetry::init(&config)?;
     let sdk = Sdk::builder(config).build().await?;
+    if let Some(first) = sdk.auth().bootstrap_admin().await? {
+        match first.generated_password {
+            // Printed once, to the terminal that started the server: it is stored only as a hash.
+            Some(password) => eprintln!(
+                "created the first admin {} with password {password}\n(shown once: sign in and change it, or set \
+                 PM_ADMIN_PASSWORD before the first start)",
+                first.user.email
+            ),
+            None => eprintln!("created the first admin {} with PM_ADMIN_PASSWORD", first.user.email),
+        }
+    }
     let running = match workers {
         true => Some(sdk.start_background(&productsmanager_core::jobs::worker_name(), &[])?),
         false => None,

@@ -1,0 +1,92 @@
+//! What the auth service takes and gives.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::AuthError;
+
+/// A user; the password hash never leaves the repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub is_active: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A user to create.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    pub password: String,
+    /// Role names granted at once.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// A role and its permissions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub is_builtin: bool,
+    pub permissions: Vec<String>,
+}
+
+/// A custom role to create.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRole {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub permissions: Vec<String>,
+}
+
+/// What a successful sign-in or refresh hands out (the body of `POST /api/v1/auth/login`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds the access token is valid.
+    pub expires_in: u64,
+    /// Always `Bearer`.
+    pub token_type: String,
+}
+
+/// Where a request comes from: recorded with sessions and security events, and the key of the per-address lockout.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Who is calling, as established from a token, and what they may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub email: String,
+    pub permissions: BTreeSet<String>,
+}
+
+impl Principal {
+    /// Whether the caller holds `permission`.
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// `Ok` when the caller holds `permission`, else [`AuthError::Forbidden`] naming it.
+    pub fn require(&self, permission: &str) -> Result<(), AuthError> {
+        if self.can(permission) { Ok(()) } else { Err(AuthError::Forbidden { permission: permission.to_string() }) }
+    }
+}
