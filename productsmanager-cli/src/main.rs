@@ -97,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::users::RoleCommand,
     },
+    /// API keys for integrations.
+    Apikey {
+        #[command(subcommand)]
+        command: commands::users::ApiKeyCommand,
+    },
     /// Suppliers.
     Suppliers {
         #[command(subcommand)]
@@ -222,6 +227,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::User { command } => with_sdk(config, async |sdk| commands::users::users(sdk, command).await).await,
         Command::Role { command } => with_sdk(config, async |sdk| commands::users::roles(sdk, command).await).await,
+        Command::Apikey { command } => {
+            with_sdk(config, async |sdk| commands::users::api_keys(sdk, command).await).await
+        }
     }
 }
 

@@ -620,6 +620,23 @@ fn user_and_role_commands() {
     assert!(text(&output.stderr).contains("password"), "{}", text(&output.stderr));
     let output = run_with_input(&vars, &["user", "set-password", "ana@example.com", "--password-stdin"], "x\n");
     assert_eq!(output.status.code(), Some(3));
+    // API keys: the secret printed once, never listed; revoked by id.
+    let output = run(
+        &vars,
+        &["apikey", "create", "--user", "ana@example.com", "--name", "sync", "--scope", "catalog:read", "--json"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let key: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let secret = key["secret"].as_str().unwrap();
+    assert!(secret.starts_with("pmk_"), "{secret}");
+    let output = run(&vars, &["apikey", "list", "--user", "ana@example.com"]);
+    assert!(text(&output.stdout).contains("sync") && !text(&output.stdout).contains(secret));
+    let output =
+        run(&vars, &["apikey", "create", "--user", "ana@example.com", "--name", "x", "--scope", "catalog:nuke"]);
+    assert_eq!(output.status.code(), Some(3));
+    let output = run(&vars, &["apikey", "revoke", key["id"].as_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(run(&vars, &["apikey", "revoke", key["id"].as_str().unwrap()]).status.code(), Some(4));
     let output = run(&vars, &["user", "deactivate", "ana@example.com"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let output = run(&vars, &["user", "list", "--json"]);

@@ -182,6 +182,9 @@ pub struct AuthConfig {
     pub admin_email: String,
     /// That admin's password; unset, `serve` generates one and prints it once.
     pub admin_password: Option<String>,
+    /// Master key sealing stored credentials (AES-256-GCM), at least 32 characters. Unset: one is generated into
+    /// `{data_dir}/master-key` on first start. Lose it and the stored credentials are lost.
+    pub master_key: Option<String>,
 }
 
 /// Where one database lives, resolved from the configuration.
@@ -331,6 +334,7 @@ impl Default for Config {
                 lockout_secs: 60,
                 admin_email: "admin@localhost".to_string(),
                 admin_password: None,
+                master_key: None,
             },
             origins: BTreeMap::new(),
         }
@@ -358,7 +362,7 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Integer, Text};
-    let fixed: [(&str, &str, VarType); 29] = [
+    let fixed: [(&str, &str, VarType); 30] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_DATABASE_URL", "database.url", Text),
@@ -388,6 +392,7 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_LOCKOUT_SECS", "auth.lockout_secs", Integer),
         ("PM_ADMIN_EMAIL", "auth.admin_email", Text),
         ("PM_ADMIN_PASSWORD", "auth.admin_password", Text),
+        ("PM_MASTER_KEY", "auth.master_key", Text),
     ];
     let per_database: [(&str, &str, VarType); 8] = [
         ("URL", "url", Text),
@@ -561,6 +566,9 @@ impl Config {
         if auth.jwt_secret.as_ref().is_some_and(|secret| secret.chars().count() < 32) {
             return Err(self.invalid("auth.jwt_secret", "must be at least 32 characters"));
         }
+        if auth.master_key.as_ref().is_some_and(|secret| secret.chars().count() < 32) {
+            return Err(self.invalid("auth.master_key", "must be at least 32 characters"));
+        }
         if !(60..=86_400).contains(&auth.access_token_ttl_secs) {
             return Err(self.invalid("auth.access_token_ttl_secs", "must be between 60 and 86400"));
         }
@@ -632,8 +640,12 @@ impl Config {
             settings.url = settings.url.as_deref().map(redact_url);
         }
         copy.cache.redis_url = copy.cache.redis_url.as_deref().map(redact_url);
-        for secret in [&mut copy.storage.s3_secret_access_key, &mut copy.auth.jwt_secret, &mut copy.auth.admin_password]
-        {
+        for secret in [
+            &mut copy.storage.s3_secret_access_key,
+            &mut copy.auth.jwt_secret,
+            &mut copy.auth.admin_password,
+            &mut copy.auth.master_key,
+        ] {
             if secret.is_some() {
                 *secret = Some("***".to_string());
             }
@@ -947,7 +959,9 @@ mod tests {
                 VarType::Text if var.key == "storage.backend" => "local",
                 VarType::Text if var.key == "log.format" => "json",
                 VarType::Text if var.key == "database.prefix" => "pmx_",
-                VarType::Text if var.key == "auth.jwt_secret" => "0123456789abcdef0123456789abcdef",
+                VarType::Text if var.key == "auth.jwt_secret" || var.key == "auth.master_key" => {
+                    "0123456789abcdef0123456789abcdef"
+                }
                 VarType::Text if var.key == "auth.admin_email" => "root@example.com",
                 VarType::Text if var.key == "auth.admin_password" => "a long enough password",
                 VarType::Text => "x",

@@ -45,6 +45,8 @@ struct Inner {
     storage: crate::storage::ObjectStorage,
     /// Signs and checks access tokens.
     token_key: Arc<crate::auth::TokenKey>,
+    /// Seals the credentials the product stores.
+    secrets: Arc<crate::auth::SecretBox>,
     /// Wakes this process's job workers when a job is enqueued.
     job_wakes: crate::jobs::JobWakes,
     /// Databases whose migrations could not run because they were unreachable.
@@ -126,6 +128,8 @@ impl SdkBuilder {
         check_local_folders(&config)?;
         let token_key = crate::auth::TokenKey::from_config(&config)
             .map_err(|e| config.setting_error("auth.jwt_secret", format!("unset, and {e}")))?;
+        let secrets = crate::auth::SecretBox::from_config(&config)
+            .map_err(|e| config.setting_error("auth.master_key", format!("unset, and {e}")))?;
         let owns_pools = self.router.is_none();
         let router: Arc<dyn DatabaseRouter> = match self.router {
             Some(router) => router,
@@ -143,6 +147,7 @@ impl SdkBuilder {
                 cache,
                 storage,
                 token_key: Arc::new(token_key),
+                secrets: Arc::new(secrets),
                 job_wakes: crate::jobs::JobWakes::default(),
                 pending: Mutex::new(BTreeSet::new()),
                 owns_pools,
@@ -268,6 +273,11 @@ impl Sdk {
     /// Import configurations, sources, mapping templates and the import engine.
     pub fn imports(&self) -> crate::imports::ImportService {
         self.imports_on(self.jobs())
+    }
+
+    /// Seals and opens the credentials the product stores (AES-256-GCM under the master key).
+    pub fn secrets(&self) -> &crate::auth::SecretBox {
+        &self.inner.secrets
     }
 
     /// Users, roles, sign-in and tokens (core database), on the system clock.

@@ -1,4 +1,5 @@
-//! `user create|list|set-password|activate|deactivate|grant|revoke` and `role list|create|delete`.
+//! `user create|list|set-password|activate|deactivate|grant|revoke`, `role list|create|delete` and
+//! `apikey create|list|revoke`.
 //!
 //! Passwords never go on the command line (other users of the machine see it): they are read from standard input
 //! with `--password-stdin`, or generated and printed once.
@@ -6,7 +7,7 @@
 use std::io::Read;
 
 use clap::Subcommand;
-use productsmanager_core::auth::{NewRole, NewUser, User};
+use productsmanager_core::auth::{ApiKey, NewApiKey, NewRole, NewUser, User};
 use productsmanager_core::{ErrorKind, Sdk};
 
 use crate::{Failure, exit_code, output};
@@ -65,6 +66,35 @@ pub(crate) enum RoleCommand {
     },
     /// Delete a custom role.
     Delete { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ApiKeyCommand {
+    /// Create an API key acting for a user within scopes; its secret is printed once.
+    Create {
+        /// The user (id or e-mail) the key acts for.
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        /// Permission the key may use (repeatable), e.g. catalog:read.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until the key expires; no expiry when absent.
+        #[arg(long)]
+        expires_days: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List API keys (never their secrets), of one user or all.
+    List {
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an API key at once.
+    Revoke { id: String },
 }
 
 /// The password from standard input, or a generated one (then printed).
@@ -181,6 +211,58 @@ pub(crate) async fn roles(sdk: &Sdk, command: RoleCommand) -> Result<(), Failure
         }
     }
     Ok(())
+}
+
+pub(crate) async fn api_keys(sdk: &Sdk, command: ApiKeyCommand) -> Result<(), Failure> {
+    let auth = sdk.auth();
+    match command {
+        ApiKeyCommand::Create { user, name, scopes, expires_days, json } => {
+            let user = auth.find_user(&user).await?;
+            let expires_at = expires_days.map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
+            let created = auth.create_api_key(NewApiKey { user_id: user.id, name, scopes, expires_at }, None).await?;
+            if json {
+                output::json(&created);
+            } else {
+                println!("created API key {} ({}) for {}", created.key.prefix, created.key.id, user.email);
+                println!("secret (shown once): {}", created.secret);
+            }
+        }
+        ApiKeyCommand::List { user, json } => {
+            let user_id = match user {
+                Some(user) => Some(auth.find_user(&user).await?.id),
+                None => None,
+            };
+            let keys = auth.api_keys(user_id).await?;
+            if json { output::json(&keys) } else { key_table(&keys) }
+        }
+        ApiKeyCommand::Revoke { id } => {
+            let id = productsmanager_core::input::parse_id("id", &id)?;
+            auth.revoke_api_key(id, None).await?;
+            println!("revoked API key {id}");
+        }
+    }
+    Ok(())
+}
+
+fn key_table(keys: &[ApiKey]) {
+    let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+    };
+    output::table(
+        ["id", "prefix", "name", "user", "scopes", "expires", "last used", "revoked"],
+        keys.iter().map(|k| {
+            [
+                k.id.to_string(),
+                k.prefix.clone(),
+                k.name.clone(),
+                k.user_id.to_string(),
+                k.scopes.0.join(" "),
+                when(k.expires_at),
+                when(k.last_used_at),
+                when(k.revoked_at),
+            ]
+        }),
+    );
 }
 
 fn table(rows: &[(User, Vec<String>)]) {

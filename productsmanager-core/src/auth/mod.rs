@@ -10,6 +10,8 @@
 //! - Access tokens are short-lived JWTs (HS256) naming the user; the permissions are read when a token is checked,
 //!   so a revoked role takes effect at once. Refresh tokens are random, stored only as SHA-256, and replaced at each
 //!   use; presenting a replaced one again means it was stolen, and revokes its whole family.
+//! - API keys (`pmk_…`) act for their user within their scopes; only their SHA-256 is stored.
+//! - [`SecretBox`] seals the credentials the product keeps (AES-256-GCM under the master key).
 //!
 //! ```no_run
 //! # async fn demo(sdk: productsmanager_core::Sdk) -> productsmanager_core::Result<()> {
@@ -34,12 +36,14 @@ mod model;
 mod password;
 mod permissions;
 mod repo;
+mod secrets;
 mod service;
 mod token;
 
 pub use error::AuthError;
-pub use model::{ClientInfo, NewRole, NewUser, Principal, Role, TokenPair, User};
+pub use model::{ApiKey, ClientInfo, CreatedApiKey, NewApiKey, NewRole, NewUser, Principal, Role, TokenPair, User};
 pub use permissions::{BUILTIN_ROLES, PERMISSIONS};
+pub use secrets::SecretBox;
 pub use service::{AuthService, FirstAdmin};
 pub use token::TokenKey;
 

@@ -77,6 +77,8 @@ pub struct Principal {
     pub user_id: Uuid,
     pub email: String,
     pub permissions: BTreeSet<String>,
+    /// The API key used, when the caller is an integration rather than a signed-in user.
+    pub api_key_id: Option<Uuid>,
 }
 
 impl Principal {
@@ -89,4 +91,39 @@ impl Principal {
     pub fn require(&self, permission: &str) -> Result<(), AuthError> {
         if self.can(permission) { Ok(()) } else { Err(AuthError::Forbidden { permission: permission.to_string() }) }
     }
+}
+
+/// An API key for an integration, acting for its user within its scopes. The secret is shown once, at creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// The key's first characters, stored in clear to recognise it (`pmk_ab12cd34`).
+    pub prefix: String,
+    /// Permission codes the key may use (and its user must hold).
+    pub scopes: sqlx::types::Json<Vec<String>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An API key to create.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    pub user_id: Uuid,
+    pub name: String,
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A key just created: the only time its secret is seen.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    pub secret: String,
 }

@@ -451,3 +451,66 @@ pub(super) async fn audit(pool: &DbPool, event: &AuditEvent<'_>, now: DateTime<U
         .await
         .map(|_| ()))
 }
+
+const INSERT_API_KEY: &str = "insert into api_keys (id, user_id, name, prefix, key_hash, scopes, expires_at, \
+     created_by, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+
+const API_KEYS: &str = "select id, user_id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_at \
+     from api_keys order by created_at, id";
+
+const API_KEYS_OF_USER: &str = "select id, user_id, name, prefix, scopes, expires_at, last_used_at, revoked_at, \
+     created_at from api_keys where user_id = $1 order by created_at, id";
+
+const API_KEY_BY_HASH: &str = "select id, user_id, name, prefix, scopes, expires_at, last_used_at, revoked_at, \
+     created_at from api_keys where key_hash = $1";
+
+const REVOKE_API_KEY: &str =
+    "update api_keys set revoked_at = $2, updated_at = $2 where id = $1 and revoked_at is null";
+
+const API_KEY_USED: &str = "update api_keys set last_used_at = $2 where id = $1";
+
+pub(super) async fn insert_api_key(
+    pool: &DbPool,
+    key: &super::ApiKey,
+    hash: &[u8],
+    created_by: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(INSERT_API_KEY)
+        .bind(key.id)
+        .bind(key.user_id)
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(hash)
+        .bind(&key.scopes)
+        .bind(key.expires_at)
+        .bind(created_by)
+        .bind(key.created_at)
+        .execute(p)
+        .await
+        .map(|_| ()))
+}
+
+pub(super) async fn api_keys(pool: &DbPool, user: Option<Uuid>) -> Result<Vec<super::ApiKey>, sqlx::Error> {
+    match user {
+        Some(user) => with_pool!(pool, |p| sqlx::query_as(API_KEYS_OF_USER).bind(user).fetch_all(p).await),
+        None => with_pool!(pool, |p| sqlx::query_as(API_KEYS).fetch_all(p).await),
+    }
+}
+
+pub(super) async fn api_key_by_hash(pool: &DbPool, hash: &[u8]) -> Result<Option<super::ApiKey>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(API_KEY_BY_HASH).bind(hash).fetch_optional(p).await)
+}
+
+/// False when there is no such key or it was already revoked.
+pub(super) async fn revoke_api_key(pool: &DbPool, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(REVOKE_API_KEY)
+        .bind(id)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|done| done.rows_affected() == 1))
+}
+
+pub(super) async fn api_key_used(pool: &DbPool, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(API_KEY_USED).bind(id).bind(now).execute(p).await.map(|_| ()))
+}

@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use super::repo::{self, AuditEvent, NewRefresh};
 use super::token::{self, AccessClaims, TokenKey};
-use super::{AuthError, ClientInfo, NewRole, NewUser, Principal, Role, TokenPair, User, password, permissions};
+use super::{
+    ApiKey, AuthError, ClientInfo, CreatedApiKey, NewApiKey, NewRole, NewUser, Principal, Role, TokenPair, User,
+    password, permissions,
+};
 use crate::Result;
 use crate::config::AuthConfig;
 use crate::db::{Database, DbError, DbPool};
@@ -16,6 +19,12 @@ use crate::jobs::Clock;
 
 /// The longest lockout, however many failures.
 const MAX_LOCKOUT_SECS: u64 = 3600;
+
+/// What every API key starts with: tells it from an access token, and makes a leaked one recognisable.
+const API_KEY_PREFIX: &str = "pmk_";
+
+/// An API key's last use is recorded at most this often (seconds): not a write per request.
+const KEY_USE_RESOLUTION_SECS: i64 = 60;
 
 /// An address gets this many times an account's allowance of failures (an office, a mobile carrier's NAT).
 const ADDRESS_ALLOWANCE: i64 = 4;
@@ -402,11 +411,73 @@ impl AuthService {
         Ok(())
     }
 
-    /// Who an access token belongs to and what they may do. Refused when forged, expired, signed out, or the user
-    /// is inactive.
-    pub async fn authenticate(&self, access_token: &str) -> Result<Principal> {
+    /// Creates an API key acting for a user within `scopes` (permission codes); its secret is returned this once
+    /// and only its SHA-256 is stored.
+    pub async fn create_api_key(&self, input: NewApiKey, by: Option<Uuid>) -> Result<CreatedApiKey> {
+        let name = input.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AuthError::invalid("name", "1 to 100 characters").into());
+        }
+        let mut scopes: Vec<String> = input.scopes.iter().map(|s| s.trim().to_string()).collect();
+        scopes.sort();
+        scopes.dedup();
+        if scopes.is_empty() {
+            return Err(AuthError::invalid("scopes", "name at least one permission").into());
+        }
+        if let Some(unknown) = scopes.iter().find(|s| !permissions::is_permission(s)) {
+            return Err(AuthError::invalid("scopes", format!("unknown permission {unknown:?}")).into());
+        }
         let now = self.clock.now();
-        let claims = self.key.verify(access_token.trim(), now)?;
+        if input.expires_at.is_some_and(|at| at <= now) {
+            return Err(AuthError::invalid("expires_at", "must be in the future").into());
+        }
+        let user = self.user(input.user_id).await?;
+        let prefix = format!("{API_KEY_PREFIX}{}", token::random_text(6)?);
+        let secret = format!("{prefix}.{}", token::random_text(32)?);
+        let key = ApiKey {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            name,
+            prefix,
+            scopes: sqlx::types::Json(scopes),
+            expires_at: input.expires_at,
+            last_used_at: None,
+            revoked_at: None,
+            created_at: now,
+        };
+        repo::insert_api_key(&self.pool, &key, &token::digest(&secret), by).await.map_err(db_error)?;
+        self.audit(AuditEvent {
+            details: Some(serde_json::json!({ "api_key": key.id, "prefix": key.prefix, "scopes": key.scopes.0 })),
+            ..self.event(by, "api_key_created", user.id)
+        })
+        .await;
+        Ok(CreatedApiKey { key, secret })
+    }
+
+    /// The API keys of a user, or of everyone; never their secrets.
+    pub async fn api_keys(&self, user: Option<Uuid>) -> Result<Vec<ApiKey>> {
+        repo::api_keys(&self.pool, user).await.map_err(db_error)
+    }
+
+    /// Revokes an API key at once; `NotFound` when there is no such live key.
+    pub async fn revoke_api_key(&self, id: Uuid, by: Option<Uuid>) -> Result<()> {
+        if !repo::revoke_api_key(&self.pool, id, self.clock.now()).await.map_err(db_error)? {
+            return Err(AuthError::not_found("API key", id).into());
+        }
+        self.audit(AuditEvent { entity: Some(("api_key", id)), ..self.event(by, "api_key_revoked", id) }).await;
+        Ok(())
+    }
+
+    /// Who a bearer credential belongs to and what they may do: an access token (refused when forged, expired or
+    /// signed out) or an API key (refused when unknown, revoked or expired; it may do what its scopes name and its
+    /// user still holds). Refused too when the user is inactive.
+    pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
+        let bearer = bearer.trim();
+        if bearer.starts_with(API_KEY_PREFIX) {
+            return self.authenticate_api_key(bearer).await;
+        }
+        let now = self.clock.now();
+        let claims = self.key.verify(bearer, now)?;
         if !repo::family_live(&self.pool, claims.sid).await.map_err(db_error)? {
             return Err(AuthError::InvalidToken { reason: "signed out or revoked" }.into());
         }
@@ -415,7 +486,30 @@ impl AuthService {
             _ => return Err(AuthError::InvalidToken { reason: "the user is inactive" }.into()),
         };
         let permissions = self.permissions_of(user.id).await?;
-        Ok(Principal { user_id: user.id, email: user.email, permissions })
+        Ok(Principal { user_id: user.id, email: user.email, permissions, api_key_id: None })
+    }
+
+    async fn authenticate_api_key(&self, secret: &str) -> Result<Principal> {
+        let now = self.clock.now();
+        let Some(key) = repo::api_key_by_hash(&self.pool, &token::digest(secret)).await.map_err(db_error)? else {
+            return Err(AuthError::InvalidToken { reason: "unknown API key" }.into());
+        };
+        if key.revoked_at.is_some() {
+            return Err(AuthError::InvalidToken { reason: "revoked" }.into());
+        }
+        if key.expires_at.is_some_and(|at| at <= now) {
+            return Err(AuthError::InvalidToken { reason: "expired" }.into());
+        }
+        let user = match repo::user_by_id(&self.pool, key.user_id).await.map_err(db_error)? {
+            Some(user) if user.is_active => user,
+            _ => return Err(AuthError::InvalidToken { reason: "the user is inactive" }.into()),
+        };
+        if key.last_used_at.is_none_or(|at| at < now - Duration::seconds(KEY_USE_RESOLUTION_SECS)) {
+            repo::api_key_used(&self.pool, key.id, now).await.map_err(db_error)?;
+        }
+        let held = self.permissions_of(user.id).await?;
+        let permissions = key.scopes.0.iter().filter(|scope| held.contains(*scope)).cloned().collect();
+        Ok(Principal { user_id: user.id, email: user.email, permissions, api_key_id: Some(key.id) })
     }
 
     fn threshold(&self) -> i64 {

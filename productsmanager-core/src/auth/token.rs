@@ -84,7 +84,7 @@ fn key_error(path: &Path, reason: impl ToString) -> AuthError {
 }
 
 /// Reads the secret file, or creates it with 48 random bytes; two processes starting together agree on one.
-fn load_or_create(path: &Path) -> Result<Vec<u8>, AuthError> {
+pub(crate) fn load_or_create(path: &Path) -> Result<Vec<u8>, AuthError> {
     match std::fs::read_to_string(path) {
         Ok(text) if text.trim().len() >= 32 => return Ok(text.trim().as_bytes().to_vec()),
         Ok(_) => return Err(key_error(path, "holds fewer than 32 characters")),

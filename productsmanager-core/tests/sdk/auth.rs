@@ -1,7 +1,8 @@
 //! Users, roles, sign-in, lockout and tokens on both backends, on an injected clock.
 
-use productsmanager_core::auth::{AuthError, ClientInfo, NewRole, NewUser};
+use productsmanager_core::auth::{AuthError, ClientInfo, NewApiKey, NewRole, NewUser};
 use productsmanager_core::db::Backend;
+use productsmanager_core::jobs::Clock;
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{Error, ErrorKind, both_backends};
 
@@ -231,3 +232,101 @@ async fn first_admin(backend: Backend) {
 }
 
 both_backends!(sign_in_and_tokens, lockout, roles_and_users, first_admin);
+
+async fn api_keys(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "api_keys").await else { return };
+    let sdk = env.sdk().await;
+    let clock = TestClock::new();
+    let auth = sdk.auth_with(clock.clone());
+    let erin = auth.create_user(new_user("erin@example.com", &["catalog_manager"])).await.unwrap();
+
+    let created = auth
+        .create_api_key(
+            NewApiKey {
+                user_id: erin.id,
+                name: "shop sync".into(),
+                scopes: vec!["catalog:read".into(), "exports:run".into(), "admin:users".into()],
+                expires_at: Some(clock.now() + chrono::Duration::days(30)),
+            },
+            Some(erin.id),
+        )
+        .await
+        .unwrap();
+    assert!(created.secret.starts_with(&format!("{}.", created.key.prefix)), "{}", created.secret);
+    assert!(created.key.prefix.starts_with("pmk_"));
+    // Listed without the secret; only its hash is stored.
+    let listed = auth.api_keys(Some(erin.id)).await.unwrap();
+    assert_eq!(listed, std::slice::from_ref(&created.key));
+    assert!(!serde_json::to_string(&listed).unwrap().contains(&created.secret));
+
+    // The key acts for its user within its scopes: admin:users is named but erin does not hold it.
+    let caller = auth.authenticate(&created.secret).await.unwrap();
+    assert_eq!((caller.user_id, caller.api_key_id), (erin.id, Some(created.key.id)));
+    let held: Vec<&str> = caller.permissions.iter().map(String::as_str).collect();
+    assert_eq!(held, ["catalog:read", "exports:run"]);
+    assert!(caller.require("catalog:write").is_err());
+    assert!(auth.api_keys(None).await.unwrap()[0].last_used_at.is_some());
+
+    // A wrong secret with the right prefix, an expired key and a revoked key are 401s.
+    let forged = format!("{}.{}", created.key.prefix, "A".repeat(43));
+    assert_eq!(auth.authenticate(&forged).await.unwrap_err().kind(), ErrorKind::Unauthorized);
+    clock.advance(31 * 24 * 3600);
+    let expired = auth_error(auth.authenticate(&created.secret).await.unwrap_err());
+    assert!(matches!(expired, AuthError::InvalidToken { reason: "expired" }), "{expired}");
+    let second =
+        NewApiKey { user_id: erin.id, name: "feed".into(), scopes: vec!["catalog:read".into()], expires_at: None };
+    let second = auth.create_api_key(second, None).await.unwrap();
+    assert!(auth.authenticate(&second.secret).await.is_ok());
+    auth.revoke_api_key(second.key.id, None).await.unwrap();
+    assert_eq!(auth.revoke_api_key(second.key.id, None).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(auth.authenticate(&second.secret).await.is_err());
+
+    // Deactivating the user stops their keys.
+    let third =
+        NewApiKey { user_id: erin.id, name: "erp".into(), scopes: vec!["catalog:read".into()], expires_at: None };
+    let third = auth.create_api_key(third, None).await.unwrap();
+    auth.set_active(erin.id, false).await.unwrap();
+    assert!(auth.authenticate(&third.secret).await.is_err());
+
+    // Bad input names the field; nothing is stored.
+    let before = auth.api_keys(None).await.unwrap().len();
+    for (input, field) in [
+        (
+            NewApiKey { user_id: erin.id, name: " ".into(), scopes: vec!["catalog:read".into()], expires_at: None },
+            "name",
+        ),
+        (NewApiKey { user_id: erin.id, name: "x".into(), scopes: vec![], expires_at: None }, "scopes"),
+        (
+            NewApiKey { user_id: erin.id, name: "x".into(), scopes: vec!["catalog:nuke".into()], expires_at: None },
+            "scopes",
+        ),
+        (
+            NewApiKey {
+                user_id: erin.id,
+                name: "x".into(),
+                scopes: vec!["catalog:read".into()],
+                expires_at: Some(clock.now() - chrono::Duration::seconds(1)),
+            },
+            "expires_at",
+        ),
+    ] {
+        let refused = auth.create_api_key(input, None).await.unwrap_err();
+        assert!(refused.to_string().contains(field), "{refused}");
+    }
+    let nobody = NewApiKey {
+        user_id: uuid::Uuid::now_v7(),
+        name: "x".into(),
+        scopes: vec!["catalog:read".into()],
+        expires_at: None,
+    };
+    assert_eq!(auth.create_api_key(nobody, None).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(auth.api_keys(None).await.unwrap().len(), before);
+
+    // The SDK's secret box: sealed bytes hold no plaintext and open only for their purpose.
+    let sealed = sdk.secrets().seal("export_platforms:1", b"ck_live_secret").unwrap();
+    assert!(!sealed.windows(14).any(|w| w == b"ck_live_secret"));
+    assert_eq!(sdk.secrets().open("export_platforms:1", &sealed).unwrap(), b"ck_live_secret");
+    sdk.close().await;
+}
+
+both_backends!(api_keys);

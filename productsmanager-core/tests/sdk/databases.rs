@@ -136,7 +136,9 @@ async fn one_unreachable_database_is_named_and_the_others_work(backend: Backend)
     let Some(mut env) = TestDatabases::named(backend, "one_unreachable_database").await else { return };
     let port = closed_port();
     env.config_mut().database.media.url = Some(format!("postgres://pm@127.0.0.1:{port}/pm_media"));
-    env.config_mut().database.connect_timeout_secs = 2;
+    // A closed port refuses at once, so these bound nothing on it; they also bound the health checks of the six
+    // databases that are up, which on a loaded machine (the whole suite running) can take more than 2 s.
+    env.config_mut().database.connect_timeout_secs = 10;
     env.config_mut().database.media.acquire_timeout_secs = 2;
 
     let started = std::time::Instant::now();
