@@ -60,6 +60,16 @@ fn template() -> Template {
     .unwrap()
 }
 
+/// (stolen, total) CPU ticks since boot, from `/proc/stat` (zeros where it cannot be read): on a virtual machine the
+/// host may take CPU time from it, which slows whatever runs then and makes single runs incomparable.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    // cpu user nice system idle iowait irq softirq steal …
+    let fields: Vec<u64> =
+        stat.lines().next().unwrap_or("").split_whitespace().skip(1).take(8).filter_map(|f| f.parse().ok()).collect();
+    (fields.get(7).copied().unwrap_or(0), fields.iter().sum())
+}
+
 /// Peak resident memory of this process since the last reset, in MiB.
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -409,6 +419,7 @@ fn main() {
     let bytes = std::fs::metadata(&file).unwrap().len();
     eprintln!("generated {rows} rows ({:.0} MB) in {:.1} s", bytes as f64 / 1e6, started.elapsed().as_secs_f64());
 
+    let ticks_before = cpu_ticks();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let mut table = Vec::new();
     runtime.block_on(async {
@@ -445,4 +456,13 @@ fn main() {
         )
         .unwrap();
     }
+    let ticks_after = cpu_ticks();
+    let (stolen, total) = (ticks_after.0 - ticks_before.0, ticks_after.1 - ticks_before.1);
+    writeln!(
+        out,
+        "\nCPU time stolen by the host during the run: {:.1} % (/proc/stat; above a few per cent the run is noisy: \
+         compare ratios within one run, and repeat)",
+        100.0 * stolen as f64 / total.max(1) as f64
+    )
+    .unwrap();
 }
