@@ -2,6 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use productsmanager_core::auth::AuthError;
 use productsmanager_core::{Error, ErrorKind};
 use serde::Serialize;
 
@@ -81,6 +82,10 @@ impl IntoResponse for ApiError {
             return problem(kind, "internal error; the server log has the details");
         }
         tracing::debug!(error = %self.0, "request failed");
-        problem_with_field(kind, self.0.to_string(), self.0.field().map(str::to_string))
+        let mut response = problem_with_field(kind, self.0.to_string(), self.0.field().map(str::to_string));
+        if let Error::Auth(AuthError::Locked { retry_after_secs }) = &self.0 {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        response
     }
 }

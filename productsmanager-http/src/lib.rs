@@ -78,7 +78,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     metrics::spawn_upkeep(Duration::from_secs(5));
-    axum::serve(listener, router(sdk)).with_graceful_shutdown(shutdown).await
+    // The peer address keys the sign-in lockout per client address.
+    let service = router(sdk).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }
 
 /// Runs the server as the binaries do: binds `http.addr`, prints the URL on stdout, serves until Ctrl-C or

@@ -649,7 +649,70 @@ async fn imports_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+async fn auth_over_http(backend: Backend) {
+    let Some(mut env) = TestDatabases::named(backend, "auth_over_http").await else { return };
+    env.config_mut().auth.lockout_threshold = 2;
+    let sdk = env.sdk().await;
+    let new_user = productsmanager_core::auth::NewUser {
+        email: "ana@example.com".into(),
+        display_name: None,
+        password: "correct horse battery".into(),
+        roles: vec!["viewer".into()],
+    };
+    sdk.auth().create_user(new_user).await.unwrap();
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let login = r#"{"email": "ana@example.com", "password": "correct horse battery"}"#;
+
+    let signed_in = request(addr, "POST", "/api/v1/auth/login", "", Some(login)).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    let tokens = signed_in.json();
+    assert_eq!((tokens["token_type"].as_str(), tokens["expires_in"].as_u64()), (Some("Bearer"), Some(900)));
+    let who = sdk.auth().authenticate(tokens["access_token"].as_str().unwrap()).await.unwrap();
+    assert!(who.can("catalog:read"));
+
+    // Refresh rotates; the spent token replayed is a 401 and ends the sign-in.
+    let body = format!(r#"{{"refresh_token": {}}}"#, tokens["refresh_token"]);
+    let refreshed = request(addr, "POST", "/api/v1/auth/refresh", "", Some(&body)).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let replayed = request(addr, "POST", "/api/v1/auth/refresh", "", Some(&body)).await;
+    assert_eq!(replayed.status, 401, "{}", replayed.body);
+    assert_eq!(replayed.header("content-type"), Some("application/problem+json"));
+    let next = format!(r#"{{"refresh_token": {}}}"#, refreshed.json()["refresh_token"]);
+    assert_eq!(request(addr, "POST", "/api/v1/auth/refresh", "", Some(&next)).await.status, 401);
+
+    // Sign-out: 204, then the token is dead.
+    let session = request(addr, "POST", "/api/v1/auth/login", "", Some(login)).await.json();
+    let body = format!(r#"{{"refresh_token": {}}}"#, session["refresh_token"]);
+    assert_eq!(request(addr, "POST", "/api/v1/auth/logout", "", Some(&body)).await.status, 204);
+    assert_eq!(request(addr, "POST", "/api/v1/auth/refresh", "", Some(&body)).await.status, 401);
+
+    // Bad bodies are 422 naming the field; unknown fields and SQL in strings included. Never 500.
+    for (body, field) in [
+        (r#"{"email": "ana@example.com"}"#, "password"),
+        (r#"{"email": "ana@example.com", "password": "x", "admin": true}"#, "admin"),
+        ("not json", "body"),
+    ] {
+        let refused = request(addr, "POST", "/api/v1/auth/login", "", Some(body)).await;
+        assert_eq!(refused.status, 422, "{body}: {}", refused.body);
+        assert!(refused.body.contains(field), "{body}: {}", refused.body);
+    }
+    let injected = r#"{"email": "' or 1=1 --", "password": "' or '1'='1"}"#;
+    assert_eq!(request(addr, "POST", "/api/v1/auth/login", "", Some(injected)).await.status, 401);
+
+    // Two wrong passwords lock the account (threshold 2 here): 429 with Retry-After.
+    let wrong = r#"{"email": "ana@example.com", "password": "wrong wrong wrong"}"#;
+    assert_eq!(request(addr, "POST", "/api/v1/auth/login", "", Some(wrong)).await.status, 401);
+    assert_eq!(request(addr, "POST", "/api/v1/auth/login", "", Some(wrong)).await.status, 401);
+    let locked = request(addr, "POST", "/api/v1/auth/login", "", Some(login)).await;
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    assert_eq!(locked.header("retry-after"), Some("60"));
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    auth_over_http,
     imports_over_http,
     import_configs_over_http,
     jobs_over_http,

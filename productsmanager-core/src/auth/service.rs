@@ -74,8 +74,10 @@ fn lockout_secs(failures: i64, threshold: i64, first: u64) -> Option<u64> {
     Some(first.saturating_mul(1_u64 << doublings).min(MAX_LOCKOUT_SECS))
 }
 
+/// Whole seconds until `until`, rounded up (a client told to come back sooner would be refused again).
 fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> Option<u64> {
-    (until > now).then(|| u64::try_from((until - now).num_seconds()).unwrap_or(0).max(1))
+    let millis = (until - now).num_milliseconds();
+    (millis > 0).then(|| u64::try_from((millis + 999) / 1000).unwrap_or(1))
 }
 
 /// Runs argon2 on a blocking thread: it takes tens of milliseconds of CPU and 19 MiB by design.

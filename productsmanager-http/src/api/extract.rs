@@ -26,6 +26,28 @@ where
     }
 }
 
+/// Where the request comes from: the peer address (when the server was started with connection info, as
+/// [`crate::serve`] does) and the `User-Agent`. Never fails. Forwarded-for headers are not trusted.
+#[derive(Debug)]
+pub(crate) struct Client(pub productsmanager_core::auth::ClientInfo);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(512).collect());
+        Ok(Client(productsmanager_core::auth::ClientInfo { address, user_agent }))
+    }
+}
+
 /// Query-string parameters parsed into `T`: a parameter that does not fit is a 422 naming it.
 #[derive(Debug)]
 pub(crate) struct ApiQuery<T>(pub T);
