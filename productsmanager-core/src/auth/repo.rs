@@ -324,6 +324,21 @@ pub(super) async fn permissions_of_user(pool: &DbPool, user: Uuid) -> Result<Vec
     with_pool!(pool, |p| sqlx::query_scalar(PERMISSIONS_OF_USER).bind(user).fetch_all(p).await)
 }
 
+/// The insert of a refresh token, ready to execute on a pool or in a transaction.
+macro_rules! insert_refresh_query {
+    ($token:expr, $now:expr) => {
+        sqlx::query(INSERT_REFRESH)
+            .bind($token.id)
+            .bind($token.user)
+            .bind($token.family)
+            .bind($token.hash)
+            .bind($token.expires_at)
+            .bind($token.user_agent)
+            .bind($token.address)
+            .bind($now)
+    };
+}
+
 /// A refresh token to store: (id, user, family, hash, expires at).
 pub(super) struct NewRefresh<'a> {
     pub id: Uuid,
@@ -340,18 +355,7 @@ pub(super) async fn insert_refresh(
     token: &NewRefresh<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(INSERT_REFRESH)
-        .bind(token.id)
-        .bind(token.user)
-        .bind(token.family)
-        .bind(token.hash)
-        .bind(token.expires_at)
-        .bind(token.user_agent)
-        .bind(token.address)
-        .bind(now)
-        .execute(p)
-        .await
-        .map(|_| ()))
+    with_pool!(pool, |p| insert_refresh_query!(token, now).execute(p).await.map(|_| ()))
 }
 
 pub(super) async fn refresh_by_hash(pool: &DbPool, hash: &[u8]) -> Result<Option<StoredRefresh>, sqlx::Error> {
@@ -368,17 +372,7 @@ pub(super) async fn rotate_refresh(
 ) -> Result<bool, sqlx::Error> {
     with_pool!(pool, |p| async {
         let mut tx = p.begin().await?;
-        sqlx::query(INSERT_REFRESH)
-            .bind(next.id)
-            .bind(next.user)
-            .bind(next.family)
-            .bind(next.hash)
-            .bind(next.expires_at)
-            .bind(next.user_agent)
-            .bind(next.address)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        insert_refresh_query!(next, now).execute(&mut *tx).await?;
         let rotated = sqlx::query(ROTATE_REFRESH).bind(old).bind(next.id).bind(now).execute(&mut *tx).await?;
         if rotated.rows_affected() != 1 {
             return Ok(false);
@@ -388,29 +382,27 @@ pub(super) async fn rotate_refresh(
     .await)
 }
 
-pub(super) async fn revoke_family(
-    pool: &DbPool,
-    family: Uuid,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<u64, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(REVOKE_FAMILY)
-        .bind(family)
-        .bind(now)
-        .bind(reason)
-        .execute(p)
-        .await
-        .map(|done| done.rows_affected()))
+/// Which refresh tokens to revoke.
+pub(super) enum Sessions {
+    /// One sign-in (refresh-token family).
+    Family(Uuid),
+    /// Every sign-in of a user.
+    OfUser(Uuid),
 }
 
-pub(super) async fn revoke_user_tokens(
+/// Revokes the live refresh tokens of one sign-in or of a user; returns how many.
+pub(super) async fn revoke(
     pool: &DbPool,
-    user: Uuid,
+    sessions: Sessions,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(REVOKE_USER_TOKENS)
-        .bind(user)
+    let (sql, id) = match sessions {
+        Sessions::Family(id) => (REVOKE_FAMILY, id),
+        Sessions::OfUser(id) => (REVOKE_USER_TOKENS, id),
+    };
+    with_pool!(pool, |p| sqlx::query(sql)
+        .bind(id)
         .bind(now)
         .bind(reason)
         .execute(p)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::repo::{self, AuditEvent, NewRefresh};
+use super::repo::{self, AuditEvent, NewRefresh, Sessions};
 use super::token::{self, AccessClaims, TokenKey};
 use super::{
     ApiKey, AuthError, ClientInfo, CreatedApiKey, NewApiKey, NewRole, NewUser, Principal, Role, TokenPair, User,
@@ -204,7 +204,7 @@ impl AuthService {
         if !repo::set_password(&self.pool, user, &hash, now).await.map_err(db_error)? {
             return Err(AuthError::not_found("user", user).into());
         }
-        repo::revoke_user_tokens(&self.pool, user, "password changed", now).await.map_err(db_error)?;
+        repo::revoke(&self.pool, Sessions::OfUser(user), "password changed", now).await.map_err(db_error)?;
         self.audit(self.event(None, "password_changed", user)).await;
         Ok(())
     }
@@ -216,7 +216,7 @@ impl AuthService {
             return Err(AuthError::not_found("user", user).into());
         }
         if !active {
-            repo::revoke_user_tokens(&self.pool, user, "user deactivated", now).await.map_err(db_error)?;
+            repo::revoke(&self.pool, Sessions::OfUser(user), "user deactivated", now).await.map_err(db_error)?;
         }
         self.audit(self.event(None, if active { "user_activated" } else { "user_deactivated" }, user)).await;
         Ok(())
@@ -408,7 +408,7 @@ impl AuthService {
         let Some((_, user, family, ..)) = stored else {
             return Err(AuthError::InvalidToken { reason: "unknown refresh token" }.into());
         };
-        repo::revoke_family(&self.pool, family, "signed out", now).await.map_err(db_error)?;
+        repo::revoke(&self.pool, Sessions::Family(family), "signed out", now).await.map_err(db_error)?;
         self.audit(self.event(Some(user), "logout", user)).await;
         Ok(())
     }
@@ -530,7 +530,7 @@ impl AuthService {
 
     /// Revokes the family of a reused refresh token and says so.
     async fn reused(&self, user: Uuid, family: Uuid, client: &ClientInfo, now: DateTime<Utc>) -> crate::Error {
-        if let Err(e) = repo::revoke_family(&self.pool, family, "refresh token reused", now).await {
+        if let Err(e) = repo::revoke(&self.pool, Sessions::Family(family), "refresh token reused", now).await {
             return db_error(e);
         }
         self.audit(AuditEvent {
