@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP throughput of a cached product read, beside the server's cheapest route in the same run:
-#   GET /api/v1/products/{id}  (SDK get by id, served from the L1 cache)   vs   GET /health (no SDK work)
+#   GET /api/v1/products/{id}  (API key checked, SDK get by id from the L1 cache)   vs   GET /health (public, no
+#   SDK work)
 # with wrk, 50 connections, on 127.0.0.1, against the release server on embedded SQLite.
 #   ./benches/http_wrk.sh            # 10 s per route
 #   DURATION=30s ./benches/http_wrk.sh
@@ -14,20 +15,25 @@ bin=target/release/productsmanager
 data=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
 
-export PM_DATA_DIR="$data" PM_HTTP_ADDR=127.0.0.1:0 PM_LOG=warn
+# The rate limiter stays in the request path with a quota wrk cannot reach, so its cost is measured too.
+export PM_DATA_DIR="$data" PM_HTTP_ADDR=127.0.0.1:0 PM_LOG=warn PM_RATE_LIMIT_PER_SECOND=100000000
+"$bin" user create bench@example.com --role admin >/dev/null
+key=$("$bin" apikey create --user bench@example.com --name wrk --scope catalog:read --scope catalog:write --json |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+auth="Authorization: Bearer $key"
 "$bin" serve >"$data/serve.out" 2>"$data/serve.err" &
 server=$!
 for _ in $(seq 100); do grep -q "http://" "$data/serve.out" 2>/dev/null && break; sleep 0.1; done
 base=$(grep -o "http://[0-9.:]*" "$data/serve.out" | head -1)
 [ -n "$base" ] || { echo "server did not start: $(cat "$data/serve.err")" >&2; exit 1; }
 
-id=$(curl -sf -X POST "$base/api/v1/products" -H 'content-type: application/json' \
+id=$(curl -sf -X POST "$base/api/v1/products" -H "$auth" -H 'content-type: application/json' \
   -d '{"gtin": "4006381333931", "sku": "WRK-1", "title": "Benchmark pen", "status": "active"}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-curl -sf "$base/api/v1/products/$id" >/dev/null # warm the cache
+curl -sf -H "$auth" "$base/api/v1/products/$id" >/dev/null # warm the cache
 
-run() { # name url
-  local out; out=$(wrk -t2 -c50 -d"$DURATION" --latency "$2")
+run() { # name url [header]
+  local out; out=$(wrk -t2 -c50 -d"$DURATION" --latency ${3:+-H "$3"} "$2")
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -36,4 +42,4 @@ run() { # name url
 }
 printf '%-40s %12s %10s %10s\n' "route (wrk -t2 -c50 -d$DURATION)" "requests/s" "p50" "p99"
 run "GET /health (baseline)" "$base/health"
-run "GET /api/v1/products/{id} (cached)" "$base/api/v1/products/$id"
+run "GET /api/v1/products/{id} (cached)" "$base/api/v1/products/$id" "$auth"

@@ -90,6 +90,14 @@ ensure_s3() {
   wait_port "$S3_PORT" 60 || die "moto_server is not answering on port ${S3_PORT} (see target/moto_server.log)"
 }
 
+# The OpenAPI 3.1 validator the HTTP tests check the served document with.
+ensure_openapi_validator() {
+  step "openapi-spec-validator (checks the served OpenAPI document)"
+  python3 -c 'import openapi_spec_validator' 2>/dev/null && return 0
+  python3 -m pip install --quiet 'openapi-spec-validator' || die "cannot install openapi-spec-validator from PyPI"
+  python3 -c 'import openapi_spec_validator' || die "openapi-spec-validator does not import after installing it"
+}
+
 # The FTP and IMAP servers the import-source tests start themselves on loopback ports (they are not left running).
 ensure_source_servers() {
   step "vsftpd and dovecot (started by the import-source tests)"
@@ -112,6 +120,7 @@ clean_redis() {
 ensure_postgres
 ensure_redis
 ensure_s3
+ensure_openapi_validator
 ensure_source_servers
 clean_redis
 

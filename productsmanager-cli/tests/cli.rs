@@ -134,9 +134,14 @@ fn health_exits_8_naming_the_database_that_is_down() {
     assert_eq!(down, vec!["analytics"]);
 }
 
-fn http_get(addr: &str, path: &str) -> (u16, String) {
+/// `Authorization` header line for an API key, if one is given.
+fn bearer(key: &str) -> String {
+    if key.is_empty() { String::new() } else { format!("Authorization: Bearer {key}\r\n") }
+}
+
+fn http_get(addr: &str, path: &str, key: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{}\r\n", bearer(key)).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response.split(' ').nth(1).unwrap().parse().unwrap();
@@ -144,11 +149,12 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
     (status, body)
 }
 
-fn http_post(addr: &str, path: &str, body: &str) -> (u16, String) {
+fn http_post(addr: &str, path: &str, key: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        bearer(key),
         body.len()
     )
     .unwrap();
@@ -197,20 +203,31 @@ fn stop_server(mut child: std::process::Child) {
 fn serve_with_no_configuration_answers_health_db_with_seven_up() {
     let (dir, mut vars) = data_dir();
     vars.push(("PM_HTTP_ADDR", "127.0.0.1:0".to_string()));
+    // An operator with an API key for the job routes, made with the CLI before the server starts.
+    assert!(run(&vars, &["user", "create", "ops@example.com", "--role", "admin"]).status.success());
+    let scopes = ["--scope", "jobs:read", "--scope", "jobs:manage"];
+    let created = run(
+        &vars,
+        &[&["apikey", "create", "--user", "ops@example.com", "--name", "ops", "--json"][..], &scopes].concat(),
+    );
+    let key =
+        serde_json::from_slice::<serde_json::Value>(&created.stdout).unwrap()["secret"].as_str().unwrap().to_string();
     let (child, addr) = start_server(&vars);
-    let (status, body) = http_get(&addr, "/health/db");
+    let (status, body) = http_get(&addr, "/health/db", "");
     assert_eq!(status, 200, "{body}");
     let report: serde_json::Value = serde_json::from_str(&body).unwrap();
     let databases = report["databases"].as_array().unwrap();
     assert_eq!(databases.len(), 7);
     assert!(databases.iter().all(|d| d["status"] == "up" && d["backend"] == "sqlite"), "{body}");
     // `serve` runs the job workers too: a reindex job is picked up and done.
-    let (status, body) = http_post(&addr, "/api/v1/jobs", r#"{"queue": "catalog", "kind": "reindex"}"#);
+    let reindex = r#"{"queue": "catalog", "kind": "reindex"}"#;
+    assert_eq!(http_post(&addr, "/api/v1/jobs", "", reindex).0, 401, "the API needs credentials");
+    let (status, body) = http_post(&addr, "/api/v1/jobs", &key, reindex);
     assert_eq!(status, 201, "{body}");
     let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_str().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (_, body) = http_get(&addr, &format!("/api/v1/jobs/{id}"));
+        let (_, body) = http_get(&addr, &format!("/api/v1/jobs/{id}"), &key);
         if body.contains("\"state\":\"succeeded\"") {
             break;
         }
@@ -242,7 +259,7 @@ async fn serve_on_postgres_with_one_base_url() {
     ];
     let (status, body) = tokio::task::spawn_blocking(move || {
         let (child, addr) = start_server(&vars);
-        let reply = http_get(&addr, "/health/db");
+        let reply = http_get(&addr, "/health/db", "");
         stop_server(child);
         reply
     })

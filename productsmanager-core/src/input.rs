@@ -23,8 +23,17 @@ pub struct InputError {
     pub column: usize,
 }
 
-/// Parses JSON text into `T`, naming the field at fault when it does not fit.
+/// Parses JSON text into `T`, naming the field at fault when it does not fit. A string holding a NUL character
+/// (`\u0000`) is refused: no database we store text in accepts one (PostgreSQL fails the statement).
 pub fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, InputError> {
+    // JSON can carry NUL only escaped; look closer only when the escape appears at all.
+    if text.contains("\\u0000")
+        && let Ok(document) = serde_json::from_str::<serde_json::Value>(text)
+        && let Some(field) = nul_path(&document, String::new())
+    {
+        let field = if field.is_empty() { "body".to_string() } else { field };
+        return Err(InputError { field, reason: "contains a NUL character".into(), line: 1, column: 1 });
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
@@ -45,6 +54,22 @@ pub fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, InputError> {
         column: e.column(),
     })?;
     Ok(value)
+}
+
+/// Path (`items[2].title`, `title` for a key; a key holding NUL is named by its parent) of the first string in
+/// `value` that contains a NUL character.
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    let join = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then_some(path),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| nul_path(item, format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .find_map(|(key, item)| if key.contains('\0') { Some(path.clone()) } else { nul_path(item, join(key)) }),
+        _ => None,
+    }
 }
 
 /// Parses a UUID given as text (a path segment, a CLI argument), naming `field` when it is not one.
@@ -78,6 +103,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_characters_are_refused_naming_the_field() {
+        let error = parse_json::<serde_json::Value>(r#"{"items": [{"title": "a\u0000b"}]}"#).unwrap_err();
+        assert_eq!((error.field.as_str(), error.reason.as_str()), ("items[0].title", "contains a NUL character"));
+        assert_eq!(parse_json::<serde_json::Value>(r#""\u0000""#).unwrap_err().field, "body");
+        // An escaped backslash followed by `u0000` is six ordinary characters.
+        let text = parse_json::<String>(r#""\\u0000""#).unwrap();
+        assert_eq!(text, "\\u0000");
+    }
 
     // The fields exist to be parsed; the tests look at the errors only.
     #[derive(Debug, Deserialize)]

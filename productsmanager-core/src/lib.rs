@@ -42,6 +42,8 @@ pub mod exports;
 pub mod imports;
 pub mod input;
 pub mod jobs;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod sdk;
 pub mod storage;
 #[cfg(feature = "testing")]

@@ -111,6 +111,8 @@ impl TestDatabases {
             settings.overflow = 2;
         }
         config.database.connect_timeout_secs = 10;
+        // Tests fire requests back to back with one credential; the rate-limit test turns limiting back on.
+        config.http.rate_limit_per_second = 0;
         let postgres = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {

@@ -25,6 +25,14 @@ impl From<productsmanager_core::input::InputError> for ApiError {
     }
 }
 
+// A handler that can also answer a status no `ErrorKind` has (413, 412) returns `Result<_, Response>`; this lets
+// `?` take its other errors there.
+impl From<ApiError> for Response {
+    fn from(error: ApiError) -> Self {
+        error.into_response()
+    }
+}
+
 /// The HTTP status of each kind of error.
 pub fn status_for(kind: ErrorKind) -> StatusCode {
     match kind {
@@ -40,7 +48,7 @@ pub fn status_for(kind: ErrorKind) -> StatusCode {
 }
 
 /// Body of an error response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `urn:productsmanager:problem:<kind>`: stable, for clients to switch on.
     #[serde(rename = "type")]
@@ -60,12 +68,25 @@ pub fn problem(kind: ErrorKind, detail: impl Into<String>) -> Response {
 
 /// A problem+json response naming the input field at fault.
 pub fn problem_with_field(kind: ErrorKind, detail: impl Into<String>, field: Option<String>) -> Response {
-    let status = status_for(kind);
+    problem_response(status_for(kind), kind.as_str(), detail.into(), field)
+}
+
+/// 413: the request body is larger than the limit.
+pub fn payload_too_large(detail: impl Into<String>) -> Response {
+    problem_response(StatusCode::PAYLOAD_TOO_LARGE, "too_large", detail.into(), Some("body".to_string()))
+}
+
+/// 412: the `If-Match` precondition does not hold (the entity changed since the client read it).
+pub fn precondition_failed(detail: impl Into<String>) -> Response {
+    problem_response(StatusCode::PRECONDITION_FAILED, "precondition_failed", detail.into(), Some("If-Match".into()))
+}
+
+fn problem_response(status: StatusCode, type_name: &str, detail: String, field: Option<String>) -> Response {
     let body = Problem {
-        problem_type: format!("urn:productsmanager:problem:{}", kind.as_str()),
+        problem_type: format!("urn:productsmanager:problem:{type_name}"),
         title: status.canonical_reason().unwrap_or("Error").to_string(),
         status: status.as_u16(),
-        detail: detail.into(),
+        detail,
         field,
     };
     let mut response = (status, axum::Json(body)).into_response();

@@ -9,11 +9,16 @@ use serde_json::json;
 use crate::AppState;
 
 /// `GET /health`: the process is alive and serving.
+#[utoipa::path(get, path = "/health", tag = "operations", security(()),
+    responses((status = 200, description = "Alive", body = Object, example = json!({"status": "up"}))))]
 pub(crate) async fn liveness() -> impl IntoResponse {
     Json(json!({ "status": "up" }))
 }
 
 /// `GET /health/db`: each of the seven databases with status and latency; 503 when any is down.
+#[utoipa::path(get, path = "/health/db", tag = "operations", security(()),
+    responses((status = 200, description = "Each of the seven databases: status and latency", body = Object),
+        (status = 503, description = "At least one database is down (the body says which)", body = Object)))]
 pub(crate) async fn databases(State(state): State<AppState>) -> impl IntoResponse {
     let report = state.sdk.health().await;
     let status = if report.is_up() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
@@ -22,6 +27,9 @@ pub(crate) async fn databases(State(state): State<AppState>) -> impl IntoRespons
 
 /// `GET /health/workers`: per queue, live workers (and their processes), jobs queued (and the oldest one's wait),
 /// running, paused, failed, dead.
+#[utoipa::path(get, path = "/health/workers", tag = "operations", security(()),
+    responses((status = 200, description = "Per queue: workers, queued (oldest wait), running, failed, dead",
+        body = Object)))]
 pub(crate) async fn workers(State(state): State<AppState>) -> Result<impl IntoResponse, crate::error::ApiError> {
     let jobs = state.sdk.jobs();
     let mut queues = Vec::new();

@@ -16,7 +16,9 @@
 //! # Layout
 //!
 //! - [`error`]: `application/problem+json` bodies; the one `match` from `ErrorKind` to status.
-//! - `health`: `/health` (liveness) and `/health/db` (the seven databases).
+//! - `health`: `/health` (liveness), `/health/db` (the seven databases), `/health/workers`.
+//! - `openapi`: the OpenAPI 3.1 document at `/api/openapi.json`, which also declares each route's permission.
+//! - `policy`: enforces those permissions (401/403), the rate limit per caller (429) and the request timeout.
 //! - `metrics`: `/metrics` in Prometheus text format; request counter and latency histogram by route.
 //! - [`telemetry`]: logging set-up for the binaries (`PM_LOG`, `PM_LOG_FORMAT`).
 
@@ -26,17 +28,27 @@ mod api;
 pub mod error;
 mod health;
 mod metrics;
+mod openapi;
+mod policy;
 pub mod telemetry;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, Request};
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use axum::response::IntoResponse;
+use productsmanager_core::config::HttpConfig;
 use productsmanager_core::{ErrorKind, Sdk};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Header carrying the request id (set when the client did not send one, echoed on the response).
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -45,19 +57,42 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
     pub(crate) sdk: Sdk,
+    /// The OpenAPI document, rendered once.
+    document: Arc<str>,
 }
 
-/// All routes over `sdk`, with request ids, tracing and metrics on every request.
+/// All routes over `sdk`, with request ids, tracing and metrics on every request, and on every route the access
+/// its OpenAPI operation declares (see `policy`), body limits, a timeout, CORS (when configured) and compression.
+///
+/// # Panics
+///
+/// When an operation declares no permission or an unknown one: a programming error, caught by every test.
 pub fn router(sdk: Sdk) -> Router {
-    let state = AppState { sdk };
-    Router::new()
-        .route("/health", get(health::liveness))
-        .route("/health/db", get(health::databases))
-        .route("/health/workers", get(health::workers))
-        .route("/metrics", get(metrics::render))
-        .merge(api::routes())
+    let http = sdk.config().http.clone();
+    let (routes, mut document) = OpenApiRouter::with_openapi(openapi::skeleton())
+        .routes(routes!(health::liveness))
+        .routes(routes!(health::databases))
+        .routes(routes!(health::workers))
+        .routes(routes!(metrics::render))
+        .routes(routes!(openapi_document))
+        .merge(api::routes(&http))
+        .split_for_parts();
+    if !http.public_metrics
+        && let Some(operation) = document.paths.paths.get_mut("/metrics").and_then(|item| item.get.as_mut())
+    {
+        operation.security = Some(vec![SecurityRequirement::new(openapi::BEARER, ["analytics:read"])]);
+    }
+    openapi::complete(&mut document);
+    let rendered = serde_json::to_value(&document).unwrap_or_else(|e| panic!("OpenAPI document: {e}"));
+    let policy = policy::Policy::new(sdk.clone(), &rendered, &http).unwrap_or_else(|e| panic!("OpenAPI access: {e}"));
+    let state = AppState { sdk, document: rendered.to_string().into() };
+    routes
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(Arc::new(policy), policy::enforce))
         .with_state(state)
+        .layer(DefaultBodyLimit::max(usize::try_from(http.max_body_bytes).unwrap_or(usize::MAX)))
+        .layer(tower::util::option_layer(cors(&http)))
+        .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -65,6 +100,35 @@ pub fn router(sdk: Sdk) -> Router {
             tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// `GET /api/openapi.json`.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations", security(()),
+    responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
+async fn openapi_document(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], state.document.to_string())
+}
+
+/// Cross-origin access for the configured origins; none when `http.cors_origins` is empty. Credentials travel in
+/// the `Authorization` header, not cookies, so no origin is ever allowed credentials.
+fn cors(http: &HttpConfig) -> Option<CorsLayer> {
+    let origins: Vec<&str> = http.cors_origins.split(',').map(str::trim).filter(|o| !o.is_empty()).collect();
+    if origins.is_empty() {
+        return None;
+    }
+    let allow_origin = if origins.contains(&"*") {
+        AllowOrigin::from(Any)
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, REQUEST_ID])
+            .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER, REQUEST_ID])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 async fn not_found() -> axum::response::Response {
@@ -115,4 +179,31 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    /// Every route goes through utoipa-axum's `routes!`, so it is in the OpenAPI document and the policy knows its
+    /// permission. A route added with axum's own methods would be in neither (the policy refuses it at run time,
+    /// with a 500); this catches it before it ships.
+    #[test]
+    fn routes_are_added_only_through_the_openapi_router() {
+        let needles = ["route", "route_service", "nest", "nest_service"].map(|method| format!(".{method}("));
+        let mut pending = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut offenders = Vec::new();
+        while let Some(path) = pending.pop() {
+            if path.is_dir() {
+                pending.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (number, line) in text.lines().enumerate() {
+                if needles.iter().any(|needle| line.contains(needle.as_str())) {
+                    offenders.push(format!("{}:{}: {}", path.display(), number + 1, line.trim()));
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "routes outside the OpenAPI router:\n{}", offenders.join("\n"));
+    }
 }

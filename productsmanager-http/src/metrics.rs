@@ -74,6 +74,9 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics`.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus text format (public unless `http.public_metrics` is false; \
+        then `analytics:read`)", body = String, content_type = "text/plain; version=0.0.4")))]
 pub(crate) async fn render(State(state): State<AppState>) -> Response {
     let Some(handle) = handle() else {
         return crate::error::problem(

@@ -4,137 +4,13 @@
 
 use std::net::TcpListener as StdListener;
 
-use productsmanager_core::Sdk;
 use productsmanager_core::both_backends;
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::testing::TestDatabases;
-use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::net::TcpStream;
 
-/// A server running on a free loopback port until `stop` is called.
-struct TestServer {
-    addr: std::net::SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
-}
-
-impl TestServer {
-    async fn start(sdk: Sdk) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(productsmanager_http::serve(listener, sdk, async move {
-            let _ = stopped.await;
-        }));
-        TestServer { addr, stop: Some(stop), task }
-    }
-
-    /// Stops accepting, lets in-flight requests finish, and returns the server's result.
-    async fn stop(mut self) -> std::io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.task.await.unwrap()
-    }
-}
-
-/// A parsed HTTP/1.1 response.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-/// A GET over a fresh connection.
-async fn get(addr: std::net::SocketAddr, path: &str, extra_headers: &str) -> Reply {
-    request(addr, "GET", path, extra_headers, None).await
-}
-
-/// One request over a fresh connection (`Connection: close`, so the body ends at EOF), with a JSON body if given.
-async fn request(
-    addr: std::net::SocketAddr,
-    method: &str,
-    path: &str,
-    extra_headers: &str,
-    body: Option<&str>,
-) -> Reply {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let body_headers = match body {
-        Some(body) => format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()),
-        None => String::new(),
-    };
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}{body_headers}\r\n{}",
-        body.unwrap_or("")
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect::<Vec<_>>();
-    let chunked = headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v == "chunked");
-    let body = if chunked { dechunk(body) } else { body.to_string() };
-    Reply { status, headers, body }
-}
-
-/// A `multipart/form-data` POST: (name, file name, content) parts.
-async fn post_form(addr: std::net::SocketAddr, path: &str, parts: &[(&str, Option<&str>, &str)]) -> Reply {
-    let boundary = "pm-test-boundary-7f3a";
-    let mut body = String::new();
-    for (name, file, content) in parts {
-        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""));
-        if let Some(file) = file {
-            body.push_str(&format!("; filename=\"{file}\"\r\nContent-Type: text/csv"));
-        }
-        body.push_str(&format!("\r\n\r\n{content}\r\n"));
-    }
-    body.push_str(&format!("--{boundary}--\r\n"));
-    let headers =
-        format!("Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n", body.len());
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n");
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.lines().next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    Reply { status, headers: Vec::new(), body: if head.contains("chunked") { dechunk(body) } else { body.to_string() } }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
-        if size == 0 {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = &rest[size + 2..];
-    }
-    out
-}
+mod common;
+use common::{TestServer, get, post_form, request};
 
 async fn health_routes_report_seven_databases(backend: Backend) {
     let Some(env) = TestDatabases::named(backend, "health_routes_report_seven_databases").await else { return };
@@ -283,13 +159,20 @@ async fn products_over_http(backend: Backend) {
         let found = get(addr, &format!("/api/v1/products/{key}"), "").await;
         assert_eq!((found.status, found.json()["id"].as_str()), (200, Some(id.as_str())), "{key}");
     }
-    // If-Match carries the version: the first write wins, the second is a 409.
+    // If-Match carries the version: the first write wins, the second fails its precondition (412), nothing
+    // written. A stale `version` in the body is a conflict in the body (409).
     let path = format!("/api/v1/products/{id}");
     let first = request(addr, "PATCH", &path, "If-Match: \"1\"\r\n", Some(r#"{"title": "Blue pen"}"#)).await;
     assert_eq!((first.status, first.header("etag")), (200, Some("\"2\"")), "{}", first.body);
     let second = request(addr, "PATCH", &path, "If-Match: \"1\"\r\n", Some(r#"{"title": "Red pen"}"#)).await;
-    assert_eq!(second.status, 409, "{}", second.body);
+    assert_eq!(second.status, 412, "{}", second.body);
     assert_eq!(second.header("content-type"), Some("application/problem+json"));
+    let replaced = r#"{"gtin": "4006381333931", "sku": "PEN-1", "title": "Red pen", "version": 1}"#;
+    let put = request(addr, "PUT", &path, "If-Match: \"1\"\r\n", Some(replaced)).await;
+    assert_eq!(put.status, 409, "{}", put.body);
+    let stale = request(addr, "PATCH", &path, "", Some(r#"{"title": "Red pen", "version": 1}"#)).await;
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    assert_eq!(get(addr, &path, "").await.json()["title"], "Blue pen");
 
     let cases = [
         (r#"{"gtin": "4006381333932", "title": "x"}"#, 422, "gtin"),
@@ -803,6 +686,6 @@ async fn shutdown_lets_the_server_finish_cleanly() {
     let addr = server.addr;
     assert_eq!(get(addr, "/health", "").await.status, 200);
     server.stop().await.unwrap();
-    assert!(TcpStream::connect(addr).await.is_err(), "still accepting after shutdown");
+    assert!(TcpStream::connect(addr.socket).await.is_err(), "still accepting after shutdown");
     sdk.close().await;
 }

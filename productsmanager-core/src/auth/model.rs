@@ -10,6 +10,7 @@ use super::AuthError;
 
 /// A user; the password hash never leaves the repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -22,6 +23,7 @@ pub struct User {
 
 /// A user to create.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub email: String,
@@ -35,6 +37,7 @@ pub struct NewUser {
 
 /// A role and its permissions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Role {
     pub id: Uuid,
     pub name: String,
@@ -45,6 +48,7 @@ pub struct Role {
 
 /// A custom role to create.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewRole {
     pub name: String,
@@ -55,6 +59,7 @@ pub struct NewRole {
 
 /// What a successful sign-in or refresh hands out (the body of `POST /api/v1/auth/login`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
@@ -95,6 +100,7 @@ impl Principal {
 
 /// An API key for an integration, acting for its user within its scopes. The secret is shown once, at creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKey {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -102,6 +108,7 @@ pub struct ApiKey {
     /// The key's first characters, stored in clear to recognise it (`pmk_ab12cd34`).
     pub prefix: String,
     /// Permission codes the key may use (and its user must hold).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub scopes: sqlx::types::Json<Vec<String>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -111,6 +118,7 @@ pub struct ApiKey {
 
 /// An API key to create.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     pub user_id: Uuid,
@@ -122,6 +130,7 @@ pub struct NewApiKey {
 
 /// A key just created: the only time its secret is seen.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedApiKey {
     #[serde(flatten)]
     pub key: ApiKey,

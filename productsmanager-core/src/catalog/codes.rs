@@ -71,6 +71,7 @@ impl CurrencyCode {
 /// # Ok::<(), productsmanager_core::catalog::CatalogError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Money {
     /// Amount in the currency's minor unit (cents for EUR, yen for JPY).

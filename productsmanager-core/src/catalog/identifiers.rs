@@ -45,6 +45,7 @@ pub enum GtinError {
 
 /// What [`Gtin::repair`] had to undo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GtinRepair {
     /// `4.006381333931E+12`: written out in full (every digit was still there).

@@ -60,6 +60,24 @@ pub struct Config {
 pub struct HttpConfig {
     /// Address the server binds; `127.0.0.1:8080` by default.
     pub addr: SocketAddr,
+    /// Whether `/metrics` answers without credentials (true, for a Prometheus scraper inside the network);
+    /// false requires `analytics:read`.
+    pub public_metrics: bool,
+    /// Largest request body in bytes (8 MiB); a larger one is refused with 413.
+    pub max_body_bytes: u64,
+    /// Largest uploaded file (multipart) in bytes (1 GiB).
+    pub max_upload_bytes: u64,
+    /// Seconds a request may take before the server answers 503 (30).
+    pub request_timeout_secs: u64,
+    /// Seconds an upload (multipart) may take (1 hour).
+    pub upload_timeout_secs: u64,
+    /// Origins allowed to call the API from a browser, comma-separated (`https://admin.example.com`), or `*`;
+    /// empty (the default): no cross-origin access.
+    pub cors_origins: String,
+    /// Requests per second one user or API key may make on average (20); 0 turns rate limiting off.
+    pub rate_limit_per_second: u64,
+    /// Requests one user or API key may make in a burst above that rate (100).
+    pub rate_limit_burst: u64,
 }
 
 /// The seven databases: a base URL, per-database overrides and pool settings.
@@ -302,7 +320,17 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             data_dir: PathBuf::from("./data"),
-            http: HttpConfig { addr: SocketAddr::from(([127, 0, 0, 1], 8080)) },
+            http: HttpConfig {
+                addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                public_metrics: true,
+                max_body_bytes: 8 << 20,
+                max_upload_bytes: 1 << 30,
+                request_timeout_secs: 30,
+                upload_timeout_secs: 3600,
+                cors_origins: String::new(),
+                rate_limit_per_second: 20,
+                rate_limit_burst: 100,
+            },
             database: DatabaseConfig {
                 url: None,
                 prefix: "pm_".to_string(),
@@ -484,7 +512,37 @@ impl Config {
         if self.log.filter.trim().is_empty() {
             return Err(self.invalid("log.filter", "must not be empty"));
         }
+        self.validate_http()?;
         self.validate_auth()
+    }
+
+    fn validate_http(&self) -> Result<(), ConfigError> {
+        let http = &self.http;
+        for (key, value) in [
+            ("http.max_body_bytes", http.max_body_bytes),
+            ("http.max_upload_bytes", http.max_upload_bytes),
+            ("http.request_timeout_secs", http.request_timeout_secs),
+            ("http.upload_timeout_secs", http.upload_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(self.invalid(key, "must be at least 1"));
+            }
+        }
+        if http.rate_limit_per_second > 0 && http.rate_limit_burst == 0 {
+            return Err(self.invalid("http.rate_limit_burst", "must be at least 1 when rate limiting is on"));
+        }
+        for origin in http.cors_origins.split(',').map(str::trim).filter(|o| !o.is_empty() && *o != "*") {
+            let well_formed = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.trim_end_matches('/').contains(|c: char| c.is_whitespace())
+                && origin.matches('/').count() == 2;
+            if !well_formed {
+                return Err(self.invalid(
+                    "http.cors_origins",
+                    format!("`{origin}` is not an origin (scheme://host[:port], no path), nor `*`"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn validate_auth(&self) -> Result<(), ConfigError> {

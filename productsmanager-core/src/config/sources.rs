@@ -27,9 +27,17 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Integer, Text};
-    let fixed: [(&str, &str, VarType); 30] = [
+    let fixed: [(&str, &str, VarType); 38] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
+        ("PM_HTTP_PUBLIC_METRICS", "http.public_metrics", Boolean),
+        ("PM_HTTP_MAX_BODY_BYTES", "http.max_body_bytes", Integer),
+        ("PM_HTTP_MAX_UPLOAD_BYTES", "http.max_upload_bytes", Integer),
+        ("PM_HTTP_REQUEST_TIMEOUT_SECS", "http.request_timeout_secs", Integer),
+        ("PM_HTTP_UPLOAD_TIMEOUT_SECS", "http.upload_timeout_secs", Integer),
+        ("PM_HTTP_CORS_ORIGINS", "http.cors_origins", Text),
+        ("PM_RATE_LIMIT_PER_SECOND", "http.rate_limit_per_second", Integer),
+        ("PM_RATE_LIMIT_BURST", "http.rate_limit_burst", Integer),
         ("PM_DATABASE_URL", "database.url", Text),
         ("PM_DATABASE_PREFIX", "database.prefix", Text),
         ("PM_MIGRATE_ON_START", "database.migrate_on_start", Boolean),

@@ -194,6 +194,7 @@ fn every_documented_variable_is_accepted() {
             }
             VarType::Text if var.key == "auth.admin_email" => "root@example.com",
             VarType::Text if var.key == "auth.admin_password" => "a long enough password",
+            VarType::Text if var.key == "http.cors_origins" => "https://admin.example.com, http://localhost:3000",
             VarType::Text => "x",
         };
         Config::from_sources(None, vec![(var.name.clone(), value.to_string())])
@@ -211,4 +212,21 @@ fn readme_documents_every_variable() {
         assert!(readme.contains(&format!("`{generic}`")), "README.md does not document {generic}");
     }
     assert!(readme.contains(&format!("`{CONFIG_FILE_VAR}`")));
+}
+
+#[test]
+fn http_limits_and_origins_are_checked() {
+    let refused = |name: &str, value: &str| {
+        Config::from_sources(None, vec![(name.to_string(), value.to_string())]).unwrap_err().to_string()
+    };
+    assert!(refused("PM_HTTP_MAX_BODY_BYTES", "0").contains("http.max_body_bytes"));
+    assert!(refused("PM_HTTP_REQUEST_TIMEOUT_SECS", "0").contains("http.request_timeout_secs"));
+    assert!(refused("PM_HTTP_CORS_ORIGINS", "https://admin.example.com/console").contains("not an origin"));
+    assert!(refused("PM_HTTP_CORS_ORIGINS", "admin.example.com").contains("not an origin"));
+    assert!(refused("PM_RATE_LIMIT_BURST", "0").contains("http.rate_limit_burst"));
+    let off =
+        vec![("PM_RATE_LIMIT_PER_SECOND".to_string(), "0".to_string()), ("PM_RATE_LIMIT_BURST".into(), "0".into())];
+    assert_eq!(Config::from_sources(None, off).unwrap().http.rate_limit_per_second, 0);
+    let any = Config::from_sources(None, vec![("PM_HTTP_CORS_ORIGINS".to_string(), "*".to_string())]).unwrap();
+    assert_eq!(any.http.cors_origins, "*");
 }

@@ -9,6 +9,7 @@ use crate::jobs::Job;
 
 /// Where a supplier's files come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     /// Sent by a user (HTTP, CLI).
@@ -49,6 +50,7 @@ impl SourceKind {
 
 /// A login to a source. Never shown: `Debug` hides the password, the API returns only whether one is set.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     pub username: String,
@@ -63,6 +65,7 @@ impl std::fmt::Debug for Credentials {
 
 /// How one supplier's files are taken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportConfig {
     pub id: Uuid,
     pub name: String,
@@ -86,6 +89,7 @@ pub struct ImportConfig {
 
 /// An import configuration to create.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewImportConfig {
     pub name: String,
@@ -107,6 +111,7 @@ pub struct NewImportConfig {
 
 /// A file taken from a source (or uploaded), kept in the object store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportFile {
     pub id: Uuid,
     pub import_config_id: Option<Uuid>,
@@ -124,6 +129,7 @@ pub struct ImportFile {
 
 /// When a configuration's source is polled besides its periodic task: a cron expression (UTC).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportSchedule {
     pub id: Uuid,
     pub import_config_id: Uuid,
@@ -139,6 +145,7 @@ pub struct ImportSchedule {
 
 /// One run of a schedule: the tick it ran for and the files its source gave.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScheduleRun {
     pub schedule: Uuid,
     pub tick: DateTime<Utc>,
@@ -147,6 +154,7 @@ pub struct ScheduleRun {
 
 /// A file a source took, and the import job created for it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TakenFile {
     pub file: ImportFile,
     pub job: Job,
@@ -192,6 +200,7 @@ impl ConfigRow {
 
 /// An import job: what it imports, how far it got, what it did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportJob {
     pub id: Uuid,
     pub state: crate::jobs::JobState,
@@ -218,6 +227,7 @@ pub struct ImportJob {
 
 /// A stored mapping template: one version of a named template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MappingTemplate {
     pub id: Uuid,
     pub name: String,
@@ -233,6 +243,7 @@ pub struct MappingTemplate {
 
 /// A mapping template to save (a new version when the name exists).
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewMappingTemplate {
     pub name: String,

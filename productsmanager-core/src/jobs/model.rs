@@ -13,6 +13,7 @@ use crate::db::Database;
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
     /// Waiting for `run_at` and a worker.
@@ -65,6 +66,7 @@ impl fmt::Display for JobState {
 
 /// A job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
     pub id: Uuid,
     pub queue: String,
@@ -90,6 +92,7 @@ pub struct Job {
 
 /// The table a queue's jobs live in: each domain's jobs are rows of its own database, the rest are `tasks`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JobTable {
     /// `tasks` (catalog database): catalog tasks and periodic tasks, any queue name.
@@ -161,6 +164,7 @@ impl JobTable {
 
 /// A job to enqueue.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewJob {
     pub queue: String,
     pub kind: String,

@@ -1,32 +1,39 @@
 //! `/api/v1/categories`, `/api/v1/taxonomies` and product links.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, put};
-use axum::{Json, Router};
-use productsmanager_core::catalog::{CategoryPatch, NewCategory, NewTaxonomy};
+use productsmanager_core::catalog::{Category, CategoryNode, CategoryPatch, NewCategory, NewTaxonomy, Taxonomy};
 use productsmanager_core::input::parse_id;
 use serde::Deserialize;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::{ApiJson, ApiQuery};
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/taxonomies", get(taxonomies).post(create_taxonomy))
-        .route("/api/v1/categories", get(tree).post(create))
-        .route("/api/v1/categories/{id}", get(category).patch(update).delete(delete))
-        .route("/api/v1/categories/{id}/breadcrumbs", get(breadcrumbs))
-        .route("/api/v1/products/{id}/categories", get(of_product))
-        .route("/api/v1/products/{id}/categories/{category_id}", put(link).delete(unlink))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(taxonomies, create_taxonomy))
+        .routes(routes!(tree, create))
+        .routes(routes!(category, update, delete))
+        .routes(routes!(breadcrumbs))
+        .routes(routes!(of_product))
+        .routes(routes!(link, unlink))
 }
 
+#[utoipa::path(get, path = "/api/v1/taxonomies", tag = "categories", security(("bearer" = ["catalog:read"])),
+    responses((status = 200, description = "Every taxonomy", body = Vec<Taxonomy>)))]
 async fn taxonomies(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.sdk.categories().taxonomies().await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/taxonomies", tag = "categories", security(("bearer" = ["catalog:write"])), request_body = NewTaxonomy,
+    responses((status = 201, description = "Created", body = Taxonomy),
+        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json")))]
 async fn create_taxonomy(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewTaxonomy>,
@@ -34,7 +41,8 @@ async fn create_taxonomy(
     Ok((StatusCode::CREATED, Json(state.sdk.categories().create_taxonomy(input).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct TreeQuery {
     /// Taxonomy id or code; `default` when absent.
@@ -43,6 +51,8 @@ struct TreeQuery {
 }
 
 /// The whole tree of a taxonomy.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "categories", security(("bearer" = ["catalog:read"])), params(TreeQuery),
+    responses((status = 200, description = "The taxonomy's tree, roots first", body = Vec<CategoryNode>)))]
 async fn tree(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<TreeQuery>,
@@ -50,6 +60,9 @@ async fn tree(
     Ok(Json(state.sdk.categories().tree(query.taxonomy.as_deref()).await?.as_ref().clone()))
 }
 
+#[utoipa::path(post, path = "/api/v1/categories", tag = "categories", security(("bearer" = ["catalog:write"])), request_body = NewCategory,
+    responses((status = 201, description = "Created; `Location` names it", body = Category),
+        (status = 409, description = "The slug is taken among its siblings", body = Problem, content_type = "application/problem+json")))]
 async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewCategory>,
@@ -59,11 +72,17 @@ async fn create(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(category)))
 }
 
+#[utoipa::path(get, path = "/api/v1/categories/{id}", tag = "categories", security(("bearer" = ["catalog:read"])), params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The category", body = Category)))]
 async fn category(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.sdk.categories().get(parse_id("id", &id)?).await?))
 }
 
 /// Rename, re-slug, reorder or move (with the subtree).
+#[utoipa::path(patch, path = "/api/v1/categories/{id}", tag = "categories", security(("bearer" = ["catalog:write"])), params(("id" = Uuid, Path)),
+    request_body = CategoryPatch,
+    responses((status = 200, description = "Changed", body = Category),
+        (status = 409, description = "The slug is taken among the new siblings", body = Problem, content_type = "application/problem+json")))]
 async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -72,20 +91,28 @@ async fn update(
     Ok(Json(state.sdk.categories().update(parse_id("id", &id)?, patch).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/categories/{id}", tag = "categories", security(("bearer" = ["catalog:write"])), params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted"),
+        (status = 409, description = "It still has children or products", body = Problem, content_type = "application/problem+json")))]
 async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     state.sdk.categories().delete(parse_id("id", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/v1/categories/{id}/breadcrumbs", tag = "categories", security(("bearer" = ["catalog:read"])), params(("id" = Uuid, Path)),
+    responses((status = 200, description = "From the root down to the category", body = Vec<Category>)))]
 async fn breadcrumbs(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.sdk.categories().breadcrumbs(parse_id("id", &id)?).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/products/{id}/categories", tag = "categories", security(("bearer" = ["catalog:read"])), params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The product's categories", body = Vec<Category>)))]
 async fn of_product(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.sdk.categories().of_product(parse_id("id", &id)?).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct LinkQuery {
     /// Make it the product's primary category of that taxonomy.
@@ -93,6 +120,9 @@ struct LinkQuery {
     primary: bool,
 }
 
+#[utoipa::path(put, path = "/api/v1/products/{id}/categories/{category_id}", tag = "categories", security(("bearer" = ["catalog:write"])),
+    params(("id" = Uuid, Path, description = "Product id"), ("category_id" = Uuid, Path), LinkQuery),
+    responses((status = 204, description = "Linked")))]
 async fn link(
     State(state): State<AppState>,
     Path((id, category_id)): Path<(String, String)>,
@@ -103,6 +133,9 @@ async fn link(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/api/v1/products/{id}/categories/{category_id}", tag = "categories", security(("bearer" = ["catalog:write"])),
+    params(("id" = Uuid, Path, description = "Product id"), ("category_id" = Uuid, Path)),
+    responses((status = 204, description = "Unlinked")))]
 async fn unlink(
     State(state): State<AppState>,
     Path((id, category_id)): Path<(String, String)>,

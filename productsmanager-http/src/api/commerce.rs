@@ -1,32 +1,36 @@
 //! Offers, prices and stock: `/api/v1/offers`, `/api/v1/prices`, `/api/v1/stock` and their per-product lists.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use productsmanager_core::catalog::{NewOffer, NewPrice, NewStockLevel};
+use productsmanager_core::catalog::{NewOffer, NewPrice, NewStockLevel, Offer, Price, StockLevel};
 use productsmanager_core::input::{InputError, parse_id};
 use serde::Deserialize;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiJson, ApiQuery};
 use crate::AppState;
 use crate::error::ApiError;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/offers", post(record_offer))
-        .route("/api/v1/offers/{id}", delete(delete_offer))
-        .route("/api/v1/products/{id}/offers", get(offers_of))
-        .route("/api/v1/prices", post(set_price))
-        .route("/api/v1/prices/{id}", delete(delete_price))
-        .route("/api/v1/products/{id}/prices", get(prices_of))
-        .route("/api/v1/stock", put(set_stock))
-        .route("/api/v1/products/{id}/stock", get(stock_of))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(record_offer))
+        .routes(routes!(delete_offer))
+        .routes(routes!(offers_of))
+        .routes(routes!(set_price))
+        .routes(routes!(delete_price))
+        .routes(routes!(prices_of))
+        .routes(routes!(set_stock))
+        .routes(routes!(stock_of))
 }
 
 /// Creates or updates the supplier's offer with that SKU.
+#[utoipa::path(post, path = "/api/v1/offers", tag = "commerce", security(("bearer" = ["catalog:write"])), request_body = NewOffer,
+    responses((status = 200, description = "The offer as stored", body = Offer)))]
 async fn record_offer(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewOffer>,
@@ -34,15 +38,21 @@ async fn record_offer(
     Ok(Json(state.sdk.offers().record(input).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/offers/{id}", tag = "commerce", security(("bearer" = ["catalog:write"])), params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
 async fn delete_offer(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     state.sdk.offers().delete(parse_id("id", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/v1/products/{id}/offers", tag = "commerce", security(("bearer" = ["catalog:read"])), params(("id" = Uuid, Path, description = "Product id")),
+    responses((status = 200, description = "The product's supplier offers", body = Vec<Offer>)))]
 async fn offers_of(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.sdk.offers().for_product(parse_id("id", &id)?).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/prices", tag = "commerce", security(("bearer" = ["catalog:write"])), request_body = NewPrice,
+    responses((status = 200, description = "The price as stored", body = Price)))]
 async fn set_price(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewPrice>,
@@ -50,12 +60,15 @@ async fn set_price(
     Ok(Json(state.sdk.prices().set(input).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/prices/{id}", tag = "commerce", security(("bearer" = ["catalog:write"])), params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
 async fn delete_price(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     state.sdk.prices().delete(parse_id("id", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PricesQuery {
     /// Only the prices that apply at this instant (RFC 3339, or `now`), one per type and currency.
@@ -75,6 +88,9 @@ fn instant(text: &str) -> Result<DateTime<Utc>, InputError> {
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/products/{id}/prices", tag = "commerce", security(("bearer" = ["catalog:read"])),
+    params(("id" = Uuid, Path, description = "Product id"), PricesQuery),
+    responses((status = 200, description = "The product's prices", body = Vec<Price>)))]
 async fn prices_of(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -88,6 +104,8 @@ async fn prices_of(
     }))
 }
 
+#[utoipa::path(put, path = "/api/v1/stock", tag = "commerce", security(("bearer" = ["catalog:write"])), request_body = NewStockLevel,
+    responses((status = 200, description = "The stock level as stored", body = StockLevel)))]
 async fn set_stock(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewStockLevel>,
@@ -95,6 +113,8 @@ async fn set_stock(
     Ok(Json(state.sdk.stock().set(input).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/products/{id}/stock", tag = "commerce", security(("bearer" = ["catalog:read"])), params(("id" = Uuid, Path, description = "Product id")),
+    responses((status = 200, description = "The product's stock per location", body = Vec<StockLevel>)))]
 async fn stock_of(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.sdk.stock().levels(parse_id("id", &id)?).await?))
 }

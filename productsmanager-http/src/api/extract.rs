@@ -5,7 +5,10 @@ use axum::extract::{FromRequest, Request};
 use productsmanager_core::input::{InputError, parse_json};
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, payload_too_large};
 
 /// A JSON body parsed with [`parse_json`]: a body that does not fit is a 422 naming the field, line and column.
 #[derive(Debug)]
@@ -16,13 +19,21 @@ where
     S: Send + Sync,
     T: DeserializeOwned,
 {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let body_error = |reason: String| InputError { field: "body".to_string(), reason, line: 1, column: 1 };
-        let body = Bytes::from_request(request, state).await.map_err(|e| body_error(e.body_text()))?;
+        let body_error = |reason: String| {
+            ApiError::from(InputError { field: "body".to_string(), reason, line: 1, column: 1 }).into_response()
+        };
+        let body = Bytes::from_request(request, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                payload_too_large(format!("{} (limit: http.max_body_bytes)", e.body_text()))
+            } else {
+                body_error(e.body_text())
+            }
+        })?;
         let text = std::str::from_utf8(&body).map_err(|e| body_error(format!("not UTF-8: {e}")))?;
-        Ok(ApiJson(parse_json(text)?))
+        Ok(ApiJson(parse_json(text).map_err(|e| ApiError::from(e).into_response())?))
     }
 }
 
@@ -61,6 +72,10 @@ where
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes()).find(|(_, value)| value.contains('\0')) {
+            let reason = "contains a NUL character".to_string();
+            return Err(ApiError::from(InputError { field: name.into_owned(), reason, line: 1, column: 1 }));
+        }
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|e| {
             let path = e.path().to_string();

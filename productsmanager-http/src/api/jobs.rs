@@ -1,27 +1,27 @@
 //! `/api/v1/jobs`: the job queues of every domain — enqueue, list, inspect, cancel, pause, resume, retry.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use productsmanager_core::ErrorKind;
 use productsmanager_core::input::parse_id;
-use productsmanager_core::jobs::{JobState, NewJob};
+use productsmanager_core::jobs::{Job, JobState, NewJob};
 use serde::Deserialize;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiJson, ApiQuery};
 use crate::AppState;
-use crate::error::{ApiError, problem};
+use crate::error::{ApiError, Problem, problem};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/jobs", get(list).post(enqueue))
-        .route("/api/v1/jobs/{id}", get(job))
-        .route("/api/v1/jobs/{id}/{action}", post(act))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, enqueue)).routes(routes!(job)).routes(routes!(act))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     #[serde(default = "default_queue")]
@@ -36,6 +36,8 @@ fn default_queue() -> String {
     "catalog".to_string()
 }
 
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = ["jobs:read"])), params(ListQuery),
+    responses((status = 200, description = "The queue's jobs, newest first", body = Vec<Job>)))]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
@@ -43,6 +45,8 @@ async fn list(
     Ok(Json(state.sdk.jobs().list(&query.queue, query.state, query.limit.unwrap_or(100)).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = ["jobs:manage"])),
+    request_body = NewJob, responses((status = 201, description = "Queued", body = Job)))]
 async fn enqueue(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewJob>,
@@ -50,11 +54,17 @@ async fn enqueue(
     Ok((StatusCode::CREATED, Json(state.sdk.jobs().enqueue(input).await?)))
 }
 
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = ["jobs:read"])),
+    params(("id" = Uuid, Path)), responses((status = 200, description = "The job", body = Job)))]
 async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.sdk.jobs().get(parse_id("id", &id)?).await?))
 }
 
 /// `cancel`, `pause`, `resume` or `retry`; answers the job as it is afterwards.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/{action}", tag = "jobs", security(("bearer" = ["jobs:manage"])),
+    params(("id" = Uuid, Path), ("action" = String, Path, description = "`cancel`, `pause`, `resume` or `retry`")),
+    responses((status = 200, description = "The job as it is afterwards", body = Job),
+        (status = 409, description = "Not possible in the job's state", body = Problem, content_type = "application/problem+json")))]
 async fn act(
     State(state): State<AppState>,
     Path((id, action)): Path<(String, String)>,

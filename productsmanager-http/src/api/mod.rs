@@ -12,15 +12,16 @@ mod products;
 mod relations;
 mod suppliers;
 
-use axum::Router;
+use productsmanager_core::config::HttpConfig;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 
 pub(crate) use extract::{ApiJson, ApiQuery, Client};
 
-/// Every `/api/v1` route.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+/// Every `/api/v1` route, with its OpenAPI operation.
+pub(crate) fn routes(http: &HttpConfig) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(auth::routes())
         .merge(brands::routes())
         .merge(suppliers::routes())
@@ -29,5 +30,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(categories::routes())
         .merge(relations::routes())
         .merge(jobs::routes())
-        .merge(imports::routes())
+        .merge(imports::routes(http.max_upload_bytes))
 }

@@ -1,25 +1,27 @@
 //! `/api/v1/products`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use productsmanager_core::catalog::{NewProduct, Product, ProductPatch, ProductQuery};
+use productsmanager_core::catalog::{CatalogError, NewProduct, Page, Product, ProductPatch, ProductQuery};
 use productsmanager_core::input::{InputError, parse_id};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::{ApiJson, ApiQuery};
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, precondition_failed};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/products", get(list).post(create))
-        .route("/api/v1/products/bulk-get", post(bulk_get))
-        .route("/api/v1/products/{key}", get(find).put(update).patch(patch).delete(delete))
-        .route("/api/v1/products/{id}/purge", post(purge))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(bulk_get))
+        .routes(routes!(find, update, patch, delete))
+        .routes(routes!(purge))
 }
 
 /// A product with its version as `ETag`, for `If-Match` on the next write.
@@ -44,6 +46,22 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i32>, InputError> {
     })
 }
 
+/// A version conflict on a write whose expected version came from `If-Match` is a failed precondition (412),
+/// not a conflict in the body (409).
+fn written(result: Result<Product, productsmanager_core::Error>, from_header: bool) -> Response {
+    match result {
+        Ok(product) => with_etag(StatusCode::OK, product),
+        Err(error @ productsmanager_core::Error::Catalog(CatalogError::VersionConflict { .. })) if from_header => {
+            precondition_failed(error.to_string())
+        }
+        Err(other) => ApiError(other).into_response(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/products", tag = "products", security(("bearer" = ["catalog:write"])), request_body = NewProduct,
+    responses((status = 201, description = "Created; `Location` names it, `ETag` is its version", body = Product),
+        (status = 409, description = "The GTIN, SKU or ASIN belongs to another product", body = Problem,
+            content_type = "application/problem+json")))]
 async fn create(State(state): State<AppState>, ApiJson(input): ApiJson<NewProduct>) -> Result<Response, ApiError> {
     let product = state.sdk.products().create(input).await?;
     let location = format!("/api/v1/products/{}", product.id);
@@ -56,6 +74,8 @@ async fn create(State(state): State<AppState>, ApiJson(input): ApiJson<NewProduc
 
 /// `?brand_id=&supplier_id=&category_id=&status=&in_stock=&price_min=&price_max=&currency=&price_type=
 /// &updated_since=&sort=&descending=&limit=&cursor=`
+#[utoipa::path(get, path = "/api/v1/products", tag = "products", security(("bearer" = ["catalog:read"])), params(ProductQuery),
+    responses((status = 200, description = "A page of products; `next_cursor` fetches the next", body = Page<Product>)))]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ProductQuery>,
@@ -64,10 +84,19 @@ async fn list(
 }
 
 /// By id, GTIN, SKU or ASIN.
+#[utoipa::path(get, path = "/api/v1/products/{key}", tag = "products", security(("bearer" = ["catalog:read"])), params(("key" = String, Path, description = "Id, GTIN, SKU or ASIN (writes: the id)")),
+    responses((status = 200, description = "The product; `ETag` is its version", body = Product)))]
 async fn find(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
     Ok(with_etag(StatusCode::OK, state.sdk.products().find(&key).await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/products/{key}", tag = "products", security(("bearer" = ["catalog:write"])),
+    params(("key" = Uuid, Path, description = "Id"), ("If-Match" = Option<String>, Header, description = "The `ETag` of the version read; refused with 412 if the product changed since")), request_body = NewProduct,
+    responses((status = 200, description = "Replaced; `ETag` is the new version", body = Product),
+        (status = 409, description = "The `version` in the body is not the current one", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names a version that is not the current one", body = Problem,
+            content_type = "application/problem+json")))]
 async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -75,10 +104,19 @@ async fn update(
     ApiJson(mut input): ApiJson<NewProduct>,
 ) -> Result<Response, ApiError> {
     let id = parse_id("id", &id)?;
-    input.version = input.version.or(if_match(&headers)?);
-    Ok(with_etag(StatusCode::OK, state.sdk.products().update(id, input).await?))
+    let precondition = if_match(&headers)?;
+    let from_header = input.version.is_none() && precondition.is_some();
+    input.version = input.version.or(precondition);
+    Ok(written(state.sdk.products().update(id, input).await, from_header))
 }
 
+#[utoipa::path(patch, path = "/api/v1/products/{key}", tag = "products", security(("bearer" = ["catalog:write"])),
+    params(("key" = Uuid, Path, description = "Id"), ("If-Match" = Option<String>, Header, description = "The `ETag` of the version read; refused with 412 if the product changed since")), request_body = ProductPatch,
+    responses((status = 200, description = "Changed; `ETag` is the new version", body = Product),
+        (status = 409, description = "The `version` in the body is not the current one", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names a version that is not the current one", body = Problem,
+            content_type = "application/problem+json")))]
 async fn patch(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -86,27 +124,40 @@ async fn patch(
     ApiJson(mut input): ApiJson<ProductPatch>,
 ) -> Result<Response, ApiError> {
     let id = parse_id("id", &id)?;
-    input.version = input.version.or(if_match(&headers)?);
-    Ok(with_etag(StatusCode::OK, state.sdk.products().patch(id, input).await?))
+    let precondition = if_match(&headers)?;
+    let from_header = input.version.is_none() && precondition.is_some();
+    input.version = input.version.or(precondition);
+    Ok(written(state.sdk.products().patch(id, input).await, from_header))
 }
 
 /// Soft delete.
+#[utoipa::path(delete, path = "/api/v1/products/{key}", tag = "products", security(("bearer" = ["catalog:write"])),
+    params(("key" = Uuid, Path, description = "Id")),
+    responses((status = 204, description = "Soft-deleted: gone from reads, its GTIN, SKU and ASIN freed")))]
 async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     state.sdk.products().delete(parse_id("id", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/v1/products/{id}/purge", tag = "products", security(("bearer" = ["catalog:write"])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204, description = "A soft-deleted product removed for good, with everything that hangs on it"),
+        (status = 409, description = "Not soft-deleted first, or a bundle contains it", body = Problem,
+            content_type = "application/problem+json")))]
 async fn purge(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     state.sdk.products().purge(parse_id("id", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BulkGet {
     ids: Vec<Uuid>,
 }
 
+#[utoipa::path(post, path = "/api/v1/products/bulk-get", tag = "products", security(("bearer" = ["catalog:read"])), request_body = BulkGet,
+    responses((status = 200, description = "The products found, in the order asked; unknown ids are left out",
+        body = Vec<Product>)))]
 async fn bulk_get(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<BulkGet>,

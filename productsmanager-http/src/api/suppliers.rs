@@ -1,27 +1,32 @@
 //! `/api/v1/suppliers`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
-use productsmanager_core::catalog::{NewSupplier, SupplierPatch};
+use productsmanager_core::catalog::{NewSupplier, Supplier, SupplierPatch};
 use productsmanager_core::input::parse_id;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::ApiJson;
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/suppliers", get(list).post(create))
-        .route("/api/v1/suppliers/{key}", get(find).put(update).patch(patch).delete(delete))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(find, update, patch, delete))
 }
 
+#[utoipa::path(get, path = "/api/v1/suppliers", tag = "suppliers", security(("bearer" = ["catalog:read"])),
+    responses((status = 200, description = "Every supplier, by name", body = Vec<Supplier>)))]
 async fn list(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.sdk.suppliers().list().await?.as_ref().clone()))
 }
 
+#[utoipa::path(post, path = "/api/v1/suppliers", tag = "suppliers", security(("bearer" = ["catalog:write"])),
+    request_body = NewSupplier,
+    responses((status = 201, description = "Created; `Location` names it", body = Supplier),
+        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json")))]
 async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewSupplier>,
@@ -32,10 +37,16 @@ async fn create(
 }
 
 /// By id or code.
+#[utoipa::path(get, path = "/api/v1/suppliers/{key}", tag = "suppliers", security(("bearer" = ["catalog:read"])),
+    params(("key" = String, Path, description = "Id or code")),
+    responses((status = 200, description = "The supplier", body = Supplier)))]
 async fn find(State(state): State<AppState>, Path(key): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.sdk.suppliers().find(&key).await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/suppliers/{key}", tag = "suppliers", security(("bearer" = ["catalog:write"])),
+    params(("key" = Uuid, Path, description = "Id")), request_body = NewSupplier,
+    responses((status = 200, description = "Replaced", body = Supplier)))]
 async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -45,6 +56,9 @@ async fn update(
     Ok(Json(state.sdk.suppliers().update(id, input).await?))
 }
 
+#[utoipa::path(patch, path = "/api/v1/suppliers/{key}", tag = "suppliers", security(("bearer" = ["catalog:write"])),
+    params(("key" = Uuid, Path, description = "Id")), request_body = SupplierPatch,
+    responses((status = 200, description = "Changed", body = Supplier)))]
 async fn patch(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -54,6 +68,9 @@ async fn patch(
     Ok(Json(state.sdk.suppliers().patch(id, input).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/suppliers/{key}", tag = "suppliers", security(("bearer" = ["catalog:write"])),
+    params(("key" = Uuid, Path, description = "Id")),
+    responses((status = 204, description = "Deleted")))]
 async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id("id", &id)?;
     state.sdk.suppliers().delete(id).await?;

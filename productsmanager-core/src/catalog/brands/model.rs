@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// A brand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Brand {
     pub id: Uuid,
     pub name: String,
@@ -20,6 +21,7 @@ pub struct Brand {
 
 /// A new brand, or every field of a full update.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewBrand {
     pub name: String,
@@ -35,6 +37,7 @@ pub struct NewBrand {
 
 /// A partial update: absent fields stay, `null` clears an optional field.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BrandPatch {
     #[serde(default)]

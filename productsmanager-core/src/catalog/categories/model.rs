@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// Who a taxonomy belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TaxonomyKind {
     /// Our own category tree.
@@ -37,6 +38,7 @@ impl TaxonomyKind {
 
 /// A category tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Taxonomy {
     pub id: Uuid,
     /// Unique short name, e.g. `default`, `shopify-main`, `google`.
@@ -50,6 +52,7 @@ pub struct Taxonomy {
 
 /// A new taxonomy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTaxonomy {
     pub code: String,
@@ -61,6 +64,7 @@ pub struct NewTaxonomy {
 
 /// A category.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Category {
     pub id: Uuid,
     pub taxonomy_id: Uuid,
@@ -88,15 +92,18 @@ impl Category {
 
 /// A category with its subtree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryNode {
     #[serde(flatten)]
     pub category: Category,
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub children: Vec<CategoryNode>,
 }
 
 /// A new category: under `parent_id`, or a root of `taxonomy` (code or id; the `default` own taxonomy, made on
 /// first use, when neither is given).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCategory {
     pub name: String,
@@ -115,6 +122,7 @@ pub struct NewCategory {
 /// Changes to a category: rename, re-slug, reorder, or move (with its subtree) under another parent
 /// (`"parent_id": null` makes it a root).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CategoryPatch {
     #[serde(default)]

@@ -11,6 +11,7 @@ use crate::catalog::{CurrencyCode, Money};
 
 /// What one supplier offers for one product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Offer {
     pub id: Uuid,
     pub product_id: Uuid,
@@ -37,6 +38,7 @@ impl Offer {
 
 /// An offer to record; `(supplier_id, supplier_sku)` identifies it, so recording it again updates it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewOffer {
     pub product_id: Uuid,

@@ -12,6 +12,7 @@ use crate::catalog::{CatalogError, CurrencyCode, Money};
 
 /// What a price is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PriceType {
     /// What we pay.
@@ -57,6 +58,7 @@ impl FromStr for PriceType {
 
 /// A price of a product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Price {
     pub id: Uuid,
     pub product_id: Uuid,
@@ -84,6 +86,7 @@ impl Price {
 /// A price to set. Without a window it replaces the open-ended price of its type and currency; with one it is
 /// added beside it (and wins while it is valid).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPrice {
     pub product_id: Uuid,

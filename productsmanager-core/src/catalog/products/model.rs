@@ -12,6 +12,7 @@ use crate::catalog::{Asin, CatalogError, Gtin, Offer, Price, Sku, StockTotal};
 
 /// Where a product is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProductStatus {
     /// Being prepared; not exported.
@@ -54,6 +55,7 @@ impl FromStr for ProductStatus {
 
 /// A typed attribute value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum AttributeValue {
     Text {
@@ -75,6 +77,7 @@ pub enum AttributeValue {
 
 /// A named specification of a product, e.g. `{"name": "weight", "kind": "number", "value": 1.5, "unit": "kg"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attribute {
     pub name: String,
     #[serde(flatten)]
@@ -83,6 +86,7 @@ pub struct Attribute {
 
 /// A product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     pub id: Uuid,
     /// Shown in its natural length; stored as GTIN-14.
@@ -119,6 +123,7 @@ pub(super) struct ProductParts {
 
 /// A new product, or every field of a full update. At least one of GTIN and SKU identifies it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     #[serde(default)]
@@ -144,6 +149,7 @@ pub struct NewProduct {
 /// A partial update: absent fields stay, `null` clears an optional field; `attributes`, when given, replaces
 /// the whole set.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
     #[serde(default, deserialize_with = "crate::input::double_option")]

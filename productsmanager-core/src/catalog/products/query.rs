@@ -16,6 +16,7 @@ pub const DEFAULT_PAGE: u32 = 50;
 
 /// Order of a listing; ties are broken by id, so every order is total and pages never overlap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductSort {
     /// Last changed first with `descending` (the default listing), else oldest change first.
@@ -27,6 +28,7 @@ pub enum ProductSort {
 
 /// Which products to list, in what order, which page.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
     /// Full-text search words; with them the listing is a search, ranked by relevance (sort is ignored and the
@@ -73,6 +75,7 @@ pub struct ProductQuery {
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass it back as `cursor` for the next page; `None` on the last page.

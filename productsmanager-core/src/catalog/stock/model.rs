@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// Units of a product at one location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StockLevel {
     pub product_id: Uuid,
     pub location: String,
@@ -18,6 +19,7 @@ pub struct StockLevel {
 
 /// Stock of a product over all locations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StockTotal {
     pub quantity: i64,
     pub reserved: i64,
@@ -37,6 +39,7 @@ impl StockTotal {
 
 /// A stock level to set (it replaces the level of that product and location).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewStockLevel {
     pub product_id: Uuid,

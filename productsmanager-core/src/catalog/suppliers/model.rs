@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// A supplier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Supplier {
     pub id: Uuid,
     /// Short unique code used in files and commands, e.g. `ACME`.
@@ -21,6 +22,7 @@ pub struct Supplier {
     pub is_active: bool,
     pub notes: Option<String>,
     /// Free-form settings (import options and the like).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub settings: Json<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -28,6 +30,7 @@ pub struct Supplier {
 
 /// A new supplier, or every field of a full update.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSupplier {
     pub code: String,
@@ -51,6 +54,7 @@ pub struct NewSupplier {
 
 /// A partial update: absent fields stay, `null` clears an optional field.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SupplierPatch {
     #[serde(default)]

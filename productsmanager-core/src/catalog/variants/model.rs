@@ -9,10 +9,12 @@ use uuid::Uuid;
 
 /// A child product of a parent, told apart from its siblings by its options.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Variant {
     pub parent_product_id: Uuid,
     pub product_id: Uuid,
     /// Axis → value, e.g. `{"size": "M", "colour": "red"}`; every variant of a parent has the same axes.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub options: Json<BTreeMap<String, String>>,
     pub position: i32,
     pub updated_at: DateTime<Utc>,
@@ -20,6 +22,7 @@ pub struct Variant {
 
 /// Makes `product_id` a variant of `parent_product_id` (again: updates its options).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewVariant {
     pub parent_product_id: Uuid,
@@ -31,6 +34,7 @@ pub struct NewVariant {
 
 /// One component of a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BundleItem {
     pub product_id: Uuid,
     pub quantity: i32,
@@ -39,6 +43,7 @@ pub struct BundleItem {
 
 /// A component to put in a bundle.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewBundleItem {
     pub product_id: Uuid,
@@ -49,6 +54,7 @@ pub struct NewBundleItem {
 
 /// A product sold as a set of others.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bundle {
     /// The sellable bundle product.
     pub product_id: Uuid,
@@ -58,6 +64,7 @@ pub struct Bundle {
 
 /// SEO metadata of a product in one locale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Seo {
     pub product_id: Uuid,
     /// BCP 47 tag, e.g. `en`, `de-DE`.
@@ -71,6 +78,7 @@ pub struct Seo {
 
 /// SEO metadata to set for a product in a locale; the slug is made from the title when not given.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSeo {
     pub product_id: Uuid,

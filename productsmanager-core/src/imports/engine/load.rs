@@ -19,6 +19,7 @@ const DIFF_SAMPLE: usize = 10;
 
 /// A row a dry run would change, and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowDiff {
     pub line: u64,
     pub supplier_sku: String,

@@ -22,6 +22,7 @@ use crate::imports::parse::{CsvOptions, SheetOptions};
 
 /// How a file is read and loaded (kept in the job's payload).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImportOptions {
     /// Delimited text: encoding, delimiter (sniffed when absent), longest line.
@@ -62,6 +63,7 @@ impl Default for ImportOptions {
 
 /// Where a running import is, after each batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportProgress {
     /// Data rows in the file (known once it has been scanned).
     pub rows_total: Option<u64>,
@@ -78,6 +80,7 @@ pub struct ImportProgress {
 
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportSummary {
     pub job_id: Uuid,
     pub file: String,

@@ -32,6 +32,7 @@ use crate::imports::ImportError;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     pub columns: Vec<ColumnMapping>,
@@ -59,6 +60,7 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 
 /// What an invalid GTIN does to its row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InvalidGtin {
     /// The row is refused (`invalid_gtin`).
@@ -70,6 +72,7 @@ pub enum InvalidGtin {
 
 /// What a relative image path without a base URL does to its row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RelativeImages {
     /// The row is refused (`invalid_url`).
@@ -81,6 +84,7 @@ pub enum RelativeImages {
 
 /// What to do with a column no mapping names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnmappedColumns {
     /// The file is refused before any row is written, naming the columns.
@@ -91,6 +95,7 @@ pub enum UnmappedColumns {
 
 /// One column of the file and the field it feeds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ColumnMapping {
     /// The header's name for it (matched ignoring case).
@@ -105,6 +110,7 @@ pub struct ColumnMapping {
 
 /// A field of ours.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Target {
     /// The supplier's reference for the item: the key of its offer (required in every row).

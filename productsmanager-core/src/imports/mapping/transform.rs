@@ -22,6 +22,7 @@ use crate::imports::ImportError;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Transform {
     // The unit-like steps are empty structs: serde ignores unknown fields on unit variants of a tagged enum, and a

@@ -22,6 +22,7 @@ const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
 /// A text encoding of supplier files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum TextEncoding {
     Utf8,
@@ -42,6 +43,7 @@ impl TextEncoding {
 
 /// What the caller knows about the file; sniffed when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CsvOptions {
     #[serde(default)]
@@ -94,6 +96,7 @@ impl<R: Read> Read for LineLimit<R> {
 
 /// What sniffing found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sniffed {
     pub encoding: TextEncoding,
     /// A UTF-8 byte-order mark was there (and is skipped).

@@ -22,6 +22,7 @@ use super::{ParseError, Row};
 
 /// Which sheet and where its header is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SheetOptions {
     /// Sheet name; the first sheet when absent.

@@ -39,6 +39,7 @@ pub trait Shaper: Send {
 
 /// A known file layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
     /// Our own column names: `sku` (the supplier SKU, required), `gtin`, `title`, `description`, `brand`,

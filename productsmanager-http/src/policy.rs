@@ -1,0 +1,205 @@
+//! Who may call which route, and for how long: one middleware applies, to every route, what the OpenAPI document
+//! declares for it. An operation's `security` names the permission it needs (or `[{}]`: public); a route missing
+//! from the document is refused outright, so a route cannot ship without a declared permission.
+//!
+//! Order on a protected route: credentials (401), rate limit per user or API key (429 with `Retry-After`),
+//! permission (403), then the handler under the request timeout (503 when it runs out). A path holding an encoded
+//! NUL (`%00`) is refused (422) on every route: no database we use stores one.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::state::keyed::HashMapStateStore;
+use governor::{Quota, RateLimiter};
+use productsmanager_core::auth::{PERMISSIONS, Principal};
+use productsmanager_core::config::HttpConfig;
+use productsmanager_core::input::InputError;
+use productsmanager_core::{ErrorKind, Sdk};
+use uuid::Uuid;
+
+use crate::error::{ApiError, problem};
+use crate::openapi::BEARER;
+
+/// What a route needs from its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Access {
+    Public,
+    Requires(String),
+}
+
+#[derive(Debug)]
+struct Rule {
+    access: Access,
+    /// Takes a file (multipart): the upload timeout applies instead of the request timeout.
+    upload: bool,
+}
+
+type Limiter = RateLimiter<Uuid, HashMapStateStore<Uuid>, DefaultClock>;
+
+/// The access table and limits, shared by every request.
+#[derive(Debug)]
+pub(crate) struct Policy {
+    sdk: Sdk,
+    rules: HashMap<(Method, String), Rule>,
+    limiter: Option<Limiter>,
+    request_timeout: Duration,
+    upload_timeout: Duration,
+}
+
+impl Policy {
+    /// Reads the access table out of the OpenAPI document. Fails (naming the operation) when an operation
+    /// declares no security, more than one permission, or a permission that does not exist.
+    pub(crate) fn new(sdk: Sdk, document: &serde_json::Value, http: &HttpConfig) -> Result<Self, String> {
+        let mut rules = HashMap::new();
+        let paths = document.get("paths").and_then(|p| p.as_object()).ok_or("the document has no paths")?;
+        for (path, item) in paths {
+            for method in ["get", "put", "post", "delete", "patch", "head", "options", "trace"] {
+                let Some(operation) = item.get(method) else { continue };
+                let name = format!("{} {path}", method.to_uppercase());
+                let access = access_of(operation).map_err(|reason| format!("{name}: {reason}"))?;
+                let upload = operation.pointer("/requestBody/content/multipart~1form-data").is_some();
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).map_err(|e| e.to_string())?;
+                rules.insert((method, path.clone()), Rule { access, upload });
+            }
+        }
+        let limiter = NonZeroU32::new(u32::try_from(http.rate_limit_per_second).unwrap_or(u32::MAX)).map(|rate| {
+            let burst = NonZeroU32::new(u32::try_from(http.rate_limit_burst).unwrap_or(u32::MAX)).unwrap_or(rate);
+            RateLimiter::hashmap(Quota::per_second(rate).allow_burst(burst))
+        });
+        Ok(Policy {
+            sdk,
+            rules,
+            limiter,
+            request_timeout: Duration::from_secs(http.request_timeout_secs),
+            upload_timeout: Duration::from_secs(http.upload_timeout_secs),
+        })
+    }
+
+    /// Authenticates the bearer credential, applies the caller's rate limit and checks `permission`.
+    async fn authorize(&self, headers: &HeaderMap, permission: &str) -> Result<Principal, Response> {
+        let Some(token) = bearer(headers) else {
+            return Err(challenge(problem(
+                ErrorKind::Unauthorized,
+                "credentials needed: `Authorization: Bearer <access token or API key>`",
+            )));
+        };
+        let principal = self.sdk.auth().authenticate(token).await.map_err(|e| {
+            let response = ApiError(e).into_response();
+            if response.status() == axum::http::StatusCode::UNAUTHORIZED { challenge(response) } else { response }
+        })?;
+        if let Some(limiter) = &self.limiter {
+            let caller = principal.api_key_id.unwrap_or(principal.user_id);
+            if let Err(not_until) = limiter.check_key(&caller) {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                let mut response =
+                    problem(ErrorKind::RateLimited, format!("too many requests; try again in {} s", seconds.max(1)));
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+                return Err(response);
+            }
+        }
+        principal.require(permission).map_err(|e| ApiError(e.into()).into_response())?;
+        Ok(principal)
+    }
+}
+
+/// Middleware over every route: enforces the route's declared access, then runs it under its timeout. The
+/// authenticated caller is left in the request's extensions for the handler.
+pub(crate) async fn enforce(State(policy): State<Arc<Policy>>, mut request: Request, next: Next) -> Response {
+    let Some(route) = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()) else {
+        return next.run(request).await; // no route matched: the fallback answers 404
+    };
+    let method = if request.method() == Method::HEAD { Method::GET } else { request.method().clone() };
+    let Some(rule) = policy.rules.get(&(method, route.clone())) else {
+        tracing::error!(route, "route missing from the OpenAPI document; refused");
+        return problem(ErrorKind::Internal, "this route declares no permission, so it is refused");
+    };
+    if let Access::Requires(permission) = &rule.access {
+        match policy.authorize(request.headers(), permission).await {
+            Ok(principal) => {
+                request.extensions_mut().insert(principal);
+            }
+            Err(response) => return response,
+        }
+    }
+    if request.uri().path().to_ascii_lowercase().contains("%00") {
+        let nul = InputError { field: "path".into(), reason: "contains a NUL character".into(), line: 1, column: 1 };
+        return ApiError::from(nul).into_response();
+    }
+    let limit = if rule.upload { policy.upload_timeout } else { policy.request_timeout };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => problem(ErrorKind::Unavailable, format!("the request took longer than {} s", limit.as_secs())),
+    }
+}
+
+/// The access an operation declares: `[{}]` (alone or among others) is public; otherwise exactly one
+/// requirement `{"bearer": ["<permission>"]}` naming a known permission.
+fn access_of(operation: &serde_json::Value) -> Result<Access, String> {
+    let requirements = operation.get("security").and_then(|s| s.as_array()).ok_or(
+        "declares no security: add `security((\"bearer\" = [\"<permission>\"]))`, or `security(())` if public",
+    )?;
+    if requirements.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())) {
+        return Ok(Access::Public);
+    }
+    let [requirement] = requirements.as_slice() else { return Err("must declare exactly one permission".into()) };
+    let scopes = requirement.get(BEARER).and_then(|s| s.as_array()).ok_or("must use the `bearer` scheme")?;
+    let [permission] = scopes.as_slice() else { return Err("must declare exactly one permission".into()) };
+    let permission = permission.as_str().unwrap_or_default();
+    if !PERMISSIONS.iter().any(|(known, _)| *known == permission) {
+        return Err(format!("`{permission}` is not a permission"));
+    }
+    Ok(Access::Requires(permission.to_string()))
+}
+
+/// The credential of `Authorization: Bearer <credential>` (scheme case-insensitive).
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credential) = value.split_once(' ')?;
+    let credential = credential.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty()).then_some(credential)
+}
+
+/// Adds `WWW-Authenticate: Bearer` to a 401 (RFC 6750).
+fn challenge(mut response: Response) -> Response {
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn declared_security_becomes_access() {
+        assert_eq!(access_of(&json!({"security": [{}]})), Ok(Access::Public));
+        let read = json!({"security": [{"bearer": ["catalog:read"]}]});
+        assert_eq!(access_of(&read), Ok(Access::Requires("catalog:read".into())));
+        assert!(access_of(&json!({})).unwrap_err().contains("declares no security"));
+        assert!(access_of(&json!({"security": [{"bearer": ["catalog:steal"]}]})).unwrap_err().contains("not a"));
+        let two = json!({"security": [{"bearer": ["catalog:read", "catalog:write"]}]});
+        assert!(access_of(&two).unwrap_err().contains("exactly one"));
+    }
+
+    #[test]
+    fn bearer_credentials_are_read_strictly() {
+        let headers = |value: &str| {
+            let mut map = HeaderMap::new();
+            map.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+            map
+        };
+        assert_eq!(bearer(&headers("Bearer abc")), Some("abc"));
+        assert_eq!(bearer(&headers("bearer  abc ")), Some("abc"));
+        assert_eq!(bearer(&headers("Basic abc")), None);
+        assert_eq!(bearer(&headers("Bearer ")), None);
+        assert_eq!(bearer(&HeaderMap::new()), None);
+    }
+}

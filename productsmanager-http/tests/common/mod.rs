@@ -1,0 +1,175 @@
+//! What the HTTP test binaries share: a real server on 127.0.0.1:0 and a small HTTP/1.1 client over raw TCP
+//! (so the tests see exactly the bytes the server sends).
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use productsmanager_core::Sdk;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Where requests go, and the bearer credential they carry (none when empty).
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    pub socket: std::net::SocketAddr,
+    pub bearer: &'static str,
+}
+
+impl Endpoint {
+    /// The same server, without credentials.
+    pub fn anonymous(self) -> Self {
+        Endpoint { bearer: "", ..self }
+    }
+
+    /// The same server, with another credential.
+    pub fn with(self, bearer: &str) -> Self {
+        Endpoint { bearer: Box::leak(bearer.to_string().into_boxed_str()), ..self }
+    }
+}
+
+/// A server running on a free loopback port until `stop` is called. `addr` carries an API key of an admin, so
+/// tests of the catalog routes pass the permission checks; `addr.anonymous()` carries none.
+pub struct TestServer {
+    pub addr: Endpoint,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// An admin with an API key holding every permission; the key's secret.
+pub async fn admin_key(sdk: &Sdk) -> String {
+    use productsmanager_core::auth::{NewApiKey, NewUser, PERMISSIONS};
+    let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
+    let user =
+        NewUser { email, display_name: None, password: "test admin password".into(), roles: vec!["admin".into()] };
+    let user = sdk.auth().create_user(user).await.unwrap();
+    let scopes = PERMISSIONS.iter().map(|(code, _)| code.to_string()).collect();
+    let key = NewApiKey { user_id: user.id, name: "tests".into(), scopes, expires_at: None };
+    sdk.auth().create_api_key(key, None).await.unwrap().secret
+}
+
+impl TestServer {
+    pub async fn start(sdk: Sdk) -> Self {
+        let bearer: &'static str = Box::leak(admin_key(&sdk).await.into_boxed_str());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = Endpoint { socket: listener.local_addr().unwrap(), bearer };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(productsmanager_http::serve(listener, sdk, async move {
+            let _ = stopped.await;
+        }));
+        TestServer { addr, stop: Some(stop), task }
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and returns the server's result.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap()
+    }
+}
+
+/// A parsed HTTP/1.1 response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// A GET over a fresh connection.
+pub async fn get(addr: Endpoint, path: &str, extra_headers: &str) -> Reply {
+    request(addr, "GET", path, extra_headers, None).await
+}
+
+/// One request over a fresh connection (`Connection: close`, so the body ends at EOF), with a JSON body if given.
+pub async fn request(addr: Endpoint, method: &str, path: &str, extra_headers: &str, body: Option<&str>) -> Reply {
+    let mut stream = TcpStream::connect(addr.socket).await.unwrap();
+    let body_headers = match body {
+        Some(body) => format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()),
+        None => String::new(),
+    };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{}{extra_headers}{body_headers}\r\n{}",
+        addr.socket,
+        authorization(addr),
+        body.unwrap_or("")
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = std::str::from_utf8(&raw[..end]).unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect::<Vec<_>>();
+    let reply = Reply { status, headers, body: String::new() };
+    if reply.header("content-encoding").is_some() {
+        return reply; // compressed: the tests look at the headers only
+    }
+    let body = std::str::from_utf8(&raw[end + 4..]).unwrap();
+    let chunked = reply.header("transfer-encoding") == Some("chunked");
+    Reply { body: if chunked { dechunk(body) } else { body.to_string() }, ..reply }
+}
+
+/// The `Authorization` header line of `addr`'s credential, if any.
+pub fn authorization(addr: Endpoint) -> String {
+    if addr.bearer.is_empty() { String::new() } else { format!("Authorization: Bearer {}\r\n", addr.bearer) }
+}
+
+/// A `multipart/form-data` POST: (name, file name, content) parts.
+pub async fn post_form(addr: Endpoint, path: &str, parts: &[(&str, Option<&str>, &str)]) -> Reply {
+    let boundary = "pm-test-boundary-7f3a";
+    let mut body = String::new();
+    for (name, file, content) in parts {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""));
+        if let Some(file) = file {
+            body.push_str(&format!("; filename=\"{file}\"\r\nContent-Type: text/csv"));
+        }
+        body.push_str(&format!("\r\n\r\n{content}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let headers =
+        format!("Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n", body.len());
+    let mut stream = TcpStream::connect(addr.socket).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{}{headers}\r\n",
+        addr.socket,
+        authorization(addr)
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.lines().next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    Reply { status, headers: Vec::new(), body: if head.contains("chunked") { dechunk(body) } else { body.to_string() } }
+}
+
+pub fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
+}
