@@ -128,6 +128,7 @@ async fn import_input(sdk: &Sdk, supplier: Uuid, file: &Path) -> NewImport {
         dry_run: false,
         force: false,
         options,
+        requested_by: None,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::config::ConfigError;
 use crate::db::DbError;
 use crate::imports::ImportError;
 use crate::input::InputError;
+use crate::notifications::NotificationError;
 use crate::storage::StorageError;
 
 /// `Result` with the SDK's [`Error`].
@@ -83,6 +84,8 @@ pub enum Error {
     /// Sign-in, a token or a permission refused; an access-control change refused.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error(transparent)]
+    Notification(#[from] NotificationError),
     /// One error reported to several callers (they all waited for the same load).
     #[error(transparent)]
     Shared(Arc<Error>),
@@ -114,6 +117,8 @@ impl Error {
                 AuthError::NotFound { .. } => ErrorKind::NotFound,
                 AuthError::Key { .. } => ErrorKind::Internal,
             },
+            Error::Notification(NotificationError::NotFound { .. }) => ErrorKind::NotFound,
+            Error::Notification(NotificationError::Invalid { .. }) => ErrorKind::Invalid,
             Error::Catalog(e) => match e {
                 CatalogError::Invalid { .. } => ErrorKind::Invalid,
                 CatalogError::NotFound { .. } => ErrorKind::NotFound,
@@ -142,6 +147,8 @@ impl Error {
             Error::Import(ImportError::Invalid { field, .. }) => Some(field),
             Error::Import(ImportError::Duplicate { field, .. }) => Some(field),
             Error::Config(ConfigError::Setting { key, .. }) => Some(key),
+            Error::Auth(crate::auth::AuthError::Invalid { field, .. }) => Some(field),
+            Error::Notification(NotificationError::Invalid { field, .. }) => Some(field),
             Error::Shared(e) => e.field(),
             _ => None,
         }

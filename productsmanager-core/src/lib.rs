@@ -42,6 +42,7 @@ pub mod exports;
 pub mod imports;
 pub mod input;
 pub mod jobs;
+pub mod notifications;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod sdk;

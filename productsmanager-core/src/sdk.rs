@@ -49,6 +49,8 @@ struct Inner {
     secrets: Arc<crate::auth::SecretBox>,
     /// Wakes this process's job workers when a job is enqueued.
     job_wakes: crate::jobs::JobWakes,
+    /// Live events of this process (notifications, job states) for listeners such as the HTTP WebSocket.
+    events: crate::notifications::EventHub,
     /// Databases whose migrations could not run because they were unreachable.
     pending: Mutex<BTreeSet<Database>>,
     /// Whether the pools were opened from the configuration (then PostgreSQL databases may be created).
@@ -149,6 +151,7 @@ impl SdkBuilder {
                 token_key: Arc::new(token_key),
                 secrets: Arc::new(secrets),
                 job_wakes: crate::jobs::JobWakes::default(),
+                events: crate::notifications::EventHub::default(),
                 pending: Mutex::new(BTreeSet::new()),
                 owns_pools,
             }),
@@ -280,6 +283,21 @@ impl Sdk {
         &self.inner.secrets
     }
 
+    /// Notifications of users (core database), pushed live through [`Sdk::events`].
+    pub fn notifications(&self) -> crate::notifications::NotificationService {
+        crate::notifications::NotificationService::new(
+            self.pool(Database::Core).clone(),
+            self.inner.events.clone(),
+            Arc::new(crate::jobs::SystemClock),
+        )
+    }
+
+    /// The live events of this process: notifications as they are stored, and the states and progress of the
+    /// jobs this process's workers run. Subscribe to hear everything published from then on.
+    pub fn events(&self) -> &crate::notifications::EventHub {
+        &self.inner.events
+    }
+
     /// Users, roles, sign-in and tokens (core database), on the system clock.
     pub fn auth(&self) -> crate::auth::AuthService {
         self.auth_with(Arc::new(crate::jobs::SystemClock))
@@ -392,7 +410,12 @@ impl Sdk {
         }
         let (products, ftp, email, imports) = (self.products(), self.ftp_source(), self.email_source(), self.imports());
         let exports = self.exports();
+        let notifications = self.notifications();
         let mut runner = crate::jobs::JobRunner::new(self.jobs(), owner)
+            .on_change(move |job| {
+                let notifications = notifications.clone();
+                async move { notifications.job_changed(job).await }
+            })
             .handle("reindex", move |_job| {
                 let products = products.clone();
                 async move { retry_on_error(products.reindex().await) }
@@ -417,10 +440,15 @@ impl Sdk {
                 }
             })
             .handle("import", {
-                let imports = self.imports();
+                let (imports, notifications) = (self.imports(), self.notifications());
                 move |job| {
-                    let imports = imports.clone();
-                    async move { import_outcome(imports.run_job(job.id, |_| {}).await) }
+                    let (imports, notifications) = (imports.clone(), notifications.clone());
+                    async move {
+                        let progress = |counters: &crate::imports::ImportProgress| {
+                            notifications.job_progress(&job, serde_json::to_value(counters).unwrap_or_default());
+                        };
+                        import_outcome(imports.run_job(job.id, progress).await)
+                    }
                 }
             })
             .handle("clean_export_files", move |_job| {

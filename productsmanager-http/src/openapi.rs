@@ -38,6 +38,7 @@ pub(crate) const BEARER: &str = "bearer";
         (name = "relations", description = "Variants, bundles and SEO metadata"),
         (name = "imports", description = "Supplier files, mapping templates, import configurations and jobs"),
         (name = "jobs", description = "Background job queues"),
+        (name = "notifications", description = "The caller's notifications, and live events over a WebSocket"),
         (name = "operations", description = "Health, metrics and this document"),
     )
 )]

@@ -31,6 +31,9 @@ use crate::openapi::BEARER;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Access {
     Public,
+    /// Any signed-in caller: routes about the caller's own account (notifications, the WebSocket), declared as
+    /// `security(("bearer" = []))`.
+    SignedIn,
     Requires(String),
 }
 
@@ -82,8 +85,8 @@ impl Policy {
         })
     }
 
-    /// Authenticates the bearer credential, applies the caller's rate limit and checks `permission`.
-    async fn authorize(&self, headers: &HeaderMap, permission: &str) -> Result<Principal, Response> {
+    /// Authenticates the bearer credential, applies the caller's rate limit and checks `permission` (if any).
+    async fn authorize(&self, headers: &HeaderMap, permission: Option<&str>) -> Result<Principal, Response> {
         let Some(token) = bearer(headers) else {
             return Err(challenge(problem(
                 ErrorKind::Unauthorized,
@@ -105,7 +108,9 @@ impl Policy {
                 return Err(response);
             }
         }
-        principal.require(permission).map_err(|e| ApiError(e.into()).into_response())?;
+        if let Some(permission) = permission {
+            principal.require(permission).map_err(|e| ApiError(e.into()).into_response())?;
+        }
         Ok(principal)
     }
 }
@@ -121,7 +126,12 @@ pub(crate) async fn enforce(State(policy): State<Arc<Policy>>, mut request: Requ
         tracing::error!(route, "route missing from the OpenAPI document; refused");
         return problem(ErrorKind::Internal, "this route declares no permission, so it is refused");
     };
-    if let Access::Requires(permission) = &rule.access {
+    let permission = match &rule.access {
+        Access::Public => None,
+        Access::SignedIn => Some(None),
+        Access::Requires(permission) => Some(Some(permission.as_str())),
+    };
+    if let Some(permission) = permission {
         match policy.authorize(request.headers(), permission).await {
             Ok(principal) => {
                 request.extensions_mut().insert(principal);
@@ -151,6 +161,9 @@ fn access_of(operation: &serde_json::Value) -> Result<Access, String> {
     }
     let [requirement] = requirements.as_slice() else { return Err("must declare exactly one permission".into()) };
     let scopes = requirement.get(BEARER).and_then(|s| s.as_array()).ok_or("must use the `bearer` scheme")?;
+    if scopes.is_empty() {
+        return Ok(Access::SignedIn);
+    }
     let [permission] = scopes.as_slice() else { return Err("must declare exactly one permission".into()) };
     let permission = permission.as_str().unwrap_or_default();
     if !PERMISSIONS.iter().any(|(known, _)| *known == permission) {
@@ -159,12 +172,23 @@ fn access_of(operation: &serde_json::Value) -> Result<Access, String> {
     Ok(Access::Requires(permission.to_string()))
 }
 
-/// The credential of `Authorization: Bearer <credential>` (scheme case-insensitive).
+/// The credential of `Authorization: Bearer <credential>` (scheme case-insensitive); for a WebSocket upgrade, whose
+/// browser API cannot set headers, also `Sec-WebSocket-Protocol: bearer, <credential>`.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, credential) = value.split_once(' ')?;
-    let credential = credential.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty()).then_some(credential)
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let (scheme, credential) = value.to_str().ok()?.split_once(' ')?;
+        let credential = credential.trim();
+        return (scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty()).then_some(credential);
+    }
+    let upgrade = headers.get(header::UPGRADE)?.to_str().ok()?;
+    if !upgrade.eq_ignore_ascii_case("websocket") {
+        return None;
+    }
+    let mut protocols = headers.get(header::SEC_WEBSOCKET_PROTOCOL)?.to_str().ok()?.split(',').map(str::trim);
+    match (protocols.next(), protocols.next()) {
+        (Some("bearer"), Some(credential)) if !credential.is_empty() => Some(credential),
+        _ => None,
+    }
 }
 
 /// Adds `WWW-Authenticate: Bearer` to a 401 (RFC 6750).
@@ -181,6 +205,7 @@ mod tests {
     #[test]
     fn declared_security_becomes_access() {
         assert_eq!(access_of(&json!({"security": [{}]})), Ok(Access::Public));
+        assert_eq!(access_of(&json!({"security": [{"bearer": []}]})), Ok(Access::SignedIn));
         let read = json!({"security": [{"bearer": ["catalog:read"]}]});
         assert_eq!(access_of(&read), Ok(Access::Requires("catalog:read".into())));
         assert!(access_of(&json!({})).unwrap_err().contains("declares no security"));
@@ -201,5 +226,10 @@ mod tests {
         assert_eq!(bearer(&headers("Basic abc")), None);
         assert_eq!(bearer(&headers("Bearer ")), None);
         assert_eq!(bearer(&HeaderMap::new()), None);
+        let mut socket = HeaderMap::new();
+        socket.insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("bearer, pmk_ab.cd"));
+        assert_eq!(bearer(&socket), None, "only on an upgrade");
+        socket.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        assert_eq!(bearer(&socket), Some("pmk_ab.cd"));
     }
 }

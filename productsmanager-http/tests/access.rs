@@ -89,7 +89,8 @@ async fn every_route_needs_its_permission(backend: Backend) {
 
     // A key with every permission but one, per permission: what each route gets when it lacks exactly its own.
     let mut lacking: BTreeMap<String, String> = BTreeMap::new();
-    let (mut public, mut protected, mut ids) = (BTreeSet::new(), 0, BTreeSet::new());
+    let (mut public, mut protected, mut ids, mut own) = (BTreeSet::new(), 0, BTreeSet::new(), BTreeSet::new());
+    let mut signed_in_key = String::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         let url = concrete(path);
         for (method, operation) in item.as_object().unwrap() {
@@ -110,6 +111,16 @@ async fn every_route_needs_its_permission(backend: Backend) {
             assert_eq!(anonymous.header("content-type"), Some("application/problem+json"), "{route}");
             assert!(operation["responses"]["401"].is_object() && operation["responses"]["403"].is_object(), "{route}");
 
+            // Routes about the caller's own account need a signed-in caller and no permission.
+            if security[0]["bearer"].as_array().is_some_and(|scopes| scopes.is_empty()) {
+                if signed_in_key.is_empty() {
+                    signed_in_key = api_key(&sdk, admin, vec!["catalog:read".into()]).await;
+                }
+                let signed_in = request(addr.with(&signed_in_key), &method, &url, "", None).await;
+                assert!(![401, 403, 500].contains(&signed_in.status), "{route}: {}", signed_in.body);
+                own.insert(route);
+                continue;
+            }
             let permission = security[0]["bearer"][0].as_str().unwrap().to_string();
             if !lacking.contains_key(&permission) {
                 let others = PERMISSIONS.iter().map(|(p, _)| p.to_string()).filter(|p| *p != permission).collect();
@@ -133,6 +144,13 @@ async fn every_route_needs_its_permission(backend: Backend) {
     ];
     assert_eq!(public, expected_public.iter().map(|r| r.to_string()).collect::<BTreeSet<_>>());
     assert!(protected >= 60, "only {protected} protected operations");
+    let expected_own = [
+        "GET /api/v1/notifications",
+        "GET /api/v1/ws",
+        "POST /api/v1/notifications/read-all",
+        "POST /api/v1/notifications/{id}/read",
+    ];
+    assert_eq!(own, expected_own.iter().map(|r| r.to_string()).collect::<BTreeSet<_>>());
 
     // With the permission, the same credential gets through (the catalog reads of a viewer-like key).
     let reader = api_key(&sdk, admin, vec!["catalog:read".into()]).await;

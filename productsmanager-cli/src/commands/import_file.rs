@@ -95,6 +95,7 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
         dry_run: args.dry_run,
         force: args.force,
         options,
+        requested_by: None,
     };
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
     bar.set_style(

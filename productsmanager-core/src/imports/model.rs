@@ -223,6 +223,8 @@ pub struct ImportJob {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The user who uploaded it (over the API), told when it ends.
+    pub requested_by: Option<Uuid>,
 }
 
 /// A stored mapping template: one version of a named template.

@@ -64,7 +64,7 @@ const INSERT_JOB: &str = "insert into import_jobs (id, queue, kind, state, prior
      select $1, 'imports', 'import', 'queued', 0, $2, 5, $3, c.options, $4, $5, $6, $2, $2, c.mapping_template_id, \
      c.preset from import_configs c where c.id = $4 \
      returning id, queue, kind, state, priority, run_at, attempts, max_attempts, last_error, lease_owner, \
-     lease_expires_at, payload, progress, created_at, updated_at, started_at, finished_at"; // = jobs' job_columns
+     lease_expires_at, payload, progress, created_at, updated_at, started_at, finished_at, requested_by"; // = jobs' job_columns
 
 pub(super) struct NewConfigRow<'a> {
     pub id: Uuid,

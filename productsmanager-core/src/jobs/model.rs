@@ -88,6 +88,8 @@ pub struct Job {
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The user who asked for it (over the API), told when it ends.
+    pub requested_by: Option<Uuid>,
 }
 
 /// The table a queue's jobs live in: each domain's jobs are rows of its own database, the rest are `tasks`.
@@ -181,6 +183,10 @@ pub struct NewJob {
     /// Enqueueing the same key again returns the job already there (one job per schedule tick, per file…).
     #[serde(default)]
     pub dedup_key: Option<String>,
+    /// The user asking, told when the job ends. Set by the caller's adapter from the credentials, never read
+    /// from a request body.
+    #[serde(skip)]
+    pub requested_by: Option<Uuid>,
 }
 
 /// How a handler failed.
@@ -237,6 +243,7 @@ pub(crate) struct JobRow {
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    pub requested_by: Option<Uuid>,
 }
 
 impl JobRow {
@@ -259,6 +266,7 @@ impl JobRow {
             updated_at: self.updated_at,
             started_at: self.started_at,
             finished_at: self.finished_at,
+            requested_by: self.requested_by,
         }
     }
 }

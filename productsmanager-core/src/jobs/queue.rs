@@ -192,6 +192,7 @@ impl TaskQueue {
             updated_at: now,
             started_at: None,
             finished_at: None,
+            requested_by: input.requested_by,
         };
         self.insert(row, input.dedup_key.as_deref()).await
     }

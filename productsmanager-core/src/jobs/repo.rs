@@ -13,7 +13,7 @@ use crate::with_pool;
 macro_rules! job_columns {
     () => {
         "id, queue, kind, state, priority, run_at, attempts, max_attempts, last_error, lease_owner, \
-         lease_expires_at, payload, progress, created_at, updated_at, started_at, finished_at"
+         lease_expires_at, payload, progress, created_at, updated_at, started_at, finished_at, requested_by"
     };
 }
 
@@ -64,7 +64,7 @@ macro_rules! table_sql {
         TableSql {
             insert: concat!(
                 "insert into ", $table, " (id, queue, kind, state, priority, run_at, max_attempts, dedup_key, payload, \
-                 created_at, updated_at) values ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $9) \
+                 created_at, updated_at, requested_by) values ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $9, $10) \
                  on conflict (dedup_key) where dedup_key is not null do nothing returning ",
                 job_columns!()
             ),
@@ -147,6 +147,7 @@ pub(super) async fn insert(
         .bind(dedup_key)
         .bind(&row.payload)
         .bind(row.created_at)
+        .bind(row.requested_by)
         .fetch_optional(p)
         .await)
 }

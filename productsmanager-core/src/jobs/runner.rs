@@ -17,6 +17,8 @@ use crate::db::{Database, DbPool};
 /// What a handler returns.
 pub type HandlerResult = Result<(), JobFailure>;
 type Handler = Arc<dyn Fn(Job) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>> + Send + Sync>;
+/// Told of each state a runner gives a job: claimed (running), then how it ended or went back to the queue.
+type Observer = Arc<dyn Fn(Job) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 /// The job each worker is running (by lease owner), so shutdown can hand back what did not finish.
 type InFlight = Arc<Mutex<HashMap<String, (TaskQueue, uuid::Uuid)>>>;
 
@@ -39,6 +41,7 @@ pub struct JobRunner {
     owner: String,
     queues: Vec<(String, usize)>,
     handlers: HashMap<String, Handler>,
+    observer: Option<Observer>,
     lease: Duration,
     poll: Duration,
 }
@@ -62,6 +65,7 @@ impl JobRunner {
             owner: owner.to_string(),
             queues: Vec::new(),
             handlers: HashMap::new(),
+            observer: None,
             lease: Duration::from_secs(30),
             poll: Duration::from_secs(1),
         }
@@ -80,6 +84,18 @@ impl JobRunner {
         Fut: Future<Output = HandlerResult> + Send + 'static,
     {
         self.handlers.insert(kind.to_string(), Arc::new(move |job| Box::pin(handler(job))));
+        self
+    }
+
+    /// Calls `observer` with the job each time a worker changes its state: once claimed (running), and after its
+    /// outcome is recorded (succeeded, failed, dead, or queued again for a retry), read back as stored. The worker
+    /// waits for it, so it should be quick (the SDK's stores a notification and publishes an event).
+    pub fn on_change<F, Fut>(mut self, observer: F) -> Self
+    where
+        F: Fn(Job) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.observer = Some(Arc::new(move |job| Box::pin(observer(job))));
         self
     }
 
@@ -105,6 +121,7 @@ impl JobRunner {
                     owner: format!("{}-{queue}-{n}", self.owner),
                     queue: queue.clone(),
                     handlers: handlers.clone(),
+                    observer: self.observer.clone(),
                     lease: self.lease,
                     poll: self.poll,
                     wakes: wakes.clone(),
@@ -178,6 +195,7 @@ struct Worker {
     owner: String,
     queue: String,
     handlers: Arc<HashMap<String, Handler>>,
+    observer: Option<Observer>,
     lease: Duration,
     poll: Duration,
     wakes: JobWakes,
@@ -195,6 +213,9 @@ impl Worker {
             match self.tasks.claim(&self.queue, &self.owner, self.lease).await {
                 Ok(Some(job)) => {
                     self.track(Some(job.id));
+                    if let Some(observer) = &self.observer {
+                        observer(job.clone()).await;
+                    }
                     self.execute(job).await;
                     self.track(None);
                 }
@@ -258,6 +279,13 @@ impl Worker {
         if let Err(e) = recorded {
             // The lease will expire and the job will be retried.
             tracing::error!(job = %job.id, error = %e, "outcome not recorded");
+            return;
+        }
+        if let Some(observer) = &self.observer {
+            match self.tasks.get(job.id).await {
+                Ok(stored) => observer(stored).await,
+                Err(e) => tracing::warn!(job = %job.id, error = %e, "recorded outcome not read back for observers"),
+            }
         }
     }
 }

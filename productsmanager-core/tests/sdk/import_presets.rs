@@ -75,6 +75,7 @@ fn new_import(supplier: Uuid, path: &str, preset: Preset, options: ImportOptions
         dry_run: false,
         force: false,
         options,
+        requested_by: None,
     })
 }
 

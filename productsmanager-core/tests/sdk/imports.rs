@@ -29,6 +29,7 @@ fn native(supplier: Uuid, path: &Path) -> NewImport {
         dry_run: false,
         force: false,
         options: ImportOptions::default(),
+        requested_by: None,
     }
 }
 

@@ -59,6 +59,22 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
     }
 }
 
+/// The authenticated caller, as the policy established it for a protected route.
+#[derive(Debug)]
+pub(crate) struct Caller(pub productsmanager_core::auth::Principal);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<productsmanager_core::auth::Principal>() {
+            Some(principal) => Ok(Caller(principal.clone())),
+            // A public route asking for a caller is a programming error; refuse rather than act as nobody.
+            None => Err(crate::error::problem(productsmanager_core::ErrorKind::Unauthorized, "credentials needed")),
+        }
+    }
+}
+
 /// Query-string parameters parsed into `T`: a parameter that does not fit is a 422 naming it.
 #[derive(Debug)]
 pub(crate) struct ApiQuery<T>(pub T);

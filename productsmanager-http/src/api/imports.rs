@@ -17,7 +17,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery};
+use super::{ApiJson, ApiQuery, Caller};
 use crate::AppState;
 use crate::error::{ApiError, payload_too_large};
 use uuid::Uuid;
@@ -203,7 +203,11 @@ struct UploadForm {
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 202, description = "Stored and queued; poll `GET /api/v1/imports/{id}` (a file imported before is \
         skipped unless `force`)", body = ImportJob)))]
-async fn upload(State(state): State<AppState>, mut form: Multipart) -> Result<Response, Response> {
+async fn upload(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    mut form: Multipart,
+) -> Result<Response, Response> {
     let upload_failed = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             payload_too_large(format!("{} (limit: http.max_upload_bytes)", e.body_text()))
@@ -266,6 +270,7 @@ async fn upload(State(state): State<AppState>, mut form: Multipart) -> Result<Re
         dry_run,
         force,
         options,
+        requested_by: Some(caller.user_id),
     };
     let job = state.sdk.imports().upload(input).await.map_err(ApiError)?;
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery};
+use super::{ApiJson, ApiQuery, Caller};
 use crate::AppState;
 use crate::error::{ApiError, Problem, problem};
 
@@ -49,8 +49,10 @@ async fn list(
     request_body = NewJob, responses((status = 201, description = "Queued", body = Job)))]
 async fn enqueue(
     State(state): State<AppState>,
-    ApiJson(input): ApiJson<NewJob>,
+    Caller(caller): Caller,
+    ApiJson(mut input): ApiJson<NewJob>,
 ) -> Result<impl IntoResponse, ApiError> {
+    input.requested_by = Some(caller.user_id);
     Ok((StatusCode::CREATED, Json(state.sdk.jobs().enqueue(input).await?)))
 }
 

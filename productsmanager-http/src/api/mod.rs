@@ -8,6 +8,7 @@ mod commerce;
 mod extract;
 mod imports;
 mod jobs;
+mod notifications;
 mod products;
 mod relations;
 mod suppliers;
@@ -17,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 
-pub(crate) use extract::{ApiJson, ApiQuery, Client};
+pub(crate) use extract::{ApiJson, ApiQuery, Caller, Client};
 
 /// Every `/api/v1` route, with its OpenAPI operation.
 pub(crate) fn routes(http: &HttpConfig) -> OpenApiRouter<AppState> {
@@ -31,4 +32,5 @@ pub(crate) fn routes(http: &HttpConfig) -> OpenApiRouter<AppState> {
         .merge(relations::routes())
         .merge(jobs::routes())
         .merge(imports::routes(http.max_upload_bytes))
+        .merge(notifications::routes())
 }

@@ -13,7 +13,7 @@ macro_rules! import_job_columns {
     () => {
         "id, state, supplier_id, import_config_id, file_id, mapping_template_id, preset, dry_run, force, payload, \
          rows_total, rows_read, rows_created, rows_updated, rows_skipped, rows_failed, \
-         error_report_key, summary, last_error, attempts, created_at, started_at, finished_at"
+         error_report_key, summary, last_error, attempts, created_at, started_at, finished_at, requested_by"
     };
 }
 
@@ -43,6 +43,7 @@ pub(crate) struct ImportJobRow {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    pub requested_by: Option<Uuid>,
 }
 
 const JOB_BY_ID: &str = concat!("select ", import_job_columns!(), " from import_jobs where id = $1");
@@ -60,8 +61,8 @@ const RECENT_JOBS: &str =
 /// in-process, so no worker claims it meanwhile).
 const INSERT_UPLOAD_JOB: &str = "insert into import_jobs (id, queue, kind, state, priority, run_at, max_attempts, \
      payload, supplier_id, file_id, mapping_template_id, preset, dry_run, force, lease_owner, lease_expires_at, \
-     attempts, started_at, created_at, updated_at) \
-     values ($1, 'imports', 'import', $2, 0, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $3, $3)";
+     attempts, started_at, requested_by, created_at, updated_at) \
+     values ($1, 'imports', 'import', $2, 0, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $3, $3)";
 
 const SET_TOTAL: &str = "update import_jobs set rows_total = $2 where id = $1";
 
@@ -138,6 +139,7 @@ pub(crate) struct NewUploadJob<'a> {
     pub payload: &'a serde_json::Value,
     /// Set: the job is inserted running under this owner, with a lease until the given time.
     pub running: Option<(&'a str, DateTime<Utc>)>,
+    pub requested_by: Option<Uuid>,
     pub now: DateTime<Utc>,
 }
 
@@ -180,6 +182,7 @@ pub(crate) async fn insert_upload(
             .bind(job.running.map(|(_, until)| until))
             .bind(i32::from(job.running.is_some()))
             .bind(job.running.map(|_| job.now))
+            .bind(job.requested_by)
             .execute(&mut *tx)
             .await?;
         tx.commit().await

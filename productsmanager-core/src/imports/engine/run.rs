@@ -41,6 +41,9 @@ pub struct NewImport {
     pub force: bool,
     #[serde(default)]
     pub options: ImportOptions,
+    /// The user asking, told when the import ends (set by the adapter from the credentials).
+    #[serde(skip)]
+    pub requested_by: Option<Uuid>,
 }
 
 /// How long an in-process import's lease lasts; renewed at a third of it.
@@ -70,6 +73,7 @@ impl ImportService {
     ///     dry_run: false,
     ///     force: false,
     ///     options: Default::default(),
+    ///     requested_by: None,
     /// }, |progress| println!("{} rows", progress.rows_read)).await?;
     /// println!("{} created, {} invalid", summary.created, summary.invalid);
     /// # Ok(()) }
@@ -155,6 +159,7 @@ impl ImportService {
             force: input.force,
             payload: &payload,
             running: running_as.map(|owner| (owner, lease_until)),
+            requested_by: input.requested_by,
             now,
         };
         if let Err(e) = repo::insert_upload(&self.pool, &file, &job).await {
@@ -534,5 +539,6 @@ fn into_job(row: ImportJobRow) -> ImportJob {
         created_at: row.created_at,
         started_at: row.started_at,
         finished_at: row.finished_at,
+        requested_by: row.requested_by,
     }
 }

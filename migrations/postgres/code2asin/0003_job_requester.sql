@@ -1,0 +1,2 @@
+-- The user who asked for a job (over the API), told when it ends; null for scheduled and system jobs.
+alter table code2asin_jobs add column requested_by uuid;
