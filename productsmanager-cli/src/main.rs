@@ -7,7 +7,7 @@ mod output;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use productsmanager_core::{Config, ErrorKind, Sdk};
 
 use commands::categories::CategoryCommand;
@@ -175,10 +175,35 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
     }
 }
 
+/// Subcommands that only read, and top-level commands that write no catalog data of their own (servers, checks,
+/// schema): neither is recorded in the activity log.
+const READ_VERBS: &[&str] = &["list", "get", "search", "tree", "files", "jobs", "job", "errors", "show"];
+const NOT_WRITES: &[&str] = &["serve", "worker", "health", "config", "migrate"];
+
+/// `cli products create` for a command that writes; `None` for one that only reads. Only command names are
+/// kept, never argument values (which may be file paths or names).
+fn written_action(matches: &clap::ArgMatches) -> Option<String> {
+    let mut names = Vec::new();
+    let mut current = matches;
+    while let Some((name, sub)) = current.subcommand() {
+        names.push(name);
+        current = sub;
+    }
+    if NOT_WRITES.contains(names.first()?) || READ_VERBS.contains(names.last()?) {
+        return None;
+    }
+    Some(format!("cli {}", names.join(" ")))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli).await {
+    let matches = Cli::command().get_matches();
+    let action = written_action(&matches);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match run(cli, action).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("error: {}", failure.message);
@@ -187,7 +212,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
+async fn run(cli: Cli, action: Option<String>) -> Result<(), Failure> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Config { command: ConfigCommand::Show { json } } => {
@@ -196,47 +221,76 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Serve { no_workers } => commands::system::serve(config, !no_workers).await,
         Command::Worker { queues } => commands::jobs::worker(config, queues).await,
-        Command::Jobs { command } => with_sdk(config, async |sdk| commands::jobs::run(sdk, command).await).await,
-        Command::Import(args) => with_sdk(config, async |sdk| commands::import_file::run(sdk, args).await).await,
-        Command::Imports { command } => with_sdk(config, async |sdk| commands::imports::run(sdk, command).await).await,
+        Command::Jobs { command } => {
+            with_sdk(config, &action, async |sdk| commands::jobs::run(sdk, command).await).await
+        }
+        Command::Import(args) => {
+            with_sdk(config, &action, async |sdk| commands::import_file::run(sdk, args).await).await
+        }
+        Command::Imports { command } => {
+            with_sdk(config, &action, async |sdk| commands::imports::run(sdk, command).await).await
+        }
         Command::Migrate { status, json } => commands::system::migrate(config, status, json).await,
         Command::Health { json } => commands::system::health(config, json).await,
-        Command::Brands { command } => with_sdk(config, async |sdk| commands::brands::run(sdk, command).await).await,
+        Command::Brands { command } => {
+            with_sdk(config, &action, async |sdk| commands::brands::run(sdk, command).await).await
+        }
         Command::Products { command } => {
-            with_sdk(config, async |sdk| commands::products::run(sdk, command).await).await
+            with_sdk(config, &action, async |sdk| commands::products::run(sdk, command).await).await
         }
         Command::Categories { command } => {
-            with_sdk(config, async |sdk| commands::categories::run(sdk, command).await).await
+            with_sdk(config, &action, async |sdk| commands::categories::run(sdk, command).await).await
         }
         Command::Offers { command } => {
-            with_sdk(config, async |sdk| commands::commerce::offers(sdk, command).await).await
+            with_sdk(config, &action, async |sdk| commands::commerce::offers(sdk, command).await).await
         }
         Command::Prices { command } => {
-            with_sdk(config, async |sdk| commands::commerce::prices(sdk, command).await).await
+            with_sdk(config, &action, async |sdk| commands::commerce::prices(sdk, command).await).await
         }
-        Command::Stock { command } => with_sdk(config, async |sdk| commands::commerce::stock(sdk, command).await).await,
+        Command::Stock { command } => {
+            with_sdk(config, &action, async |sdk| commands::commerce::stock(sdk, command).await).await
+        }
         Command::Variants { command } => {
-            with_sdk(config, async |sdk| commands::relations::variants(sdk, command).await).await
+            with_sdk(config, &action, async |sdk| commands::relations::variants(sdk, command).await).await
         }
         Command::Bundles { command } => {
-            with_sdk(config, async |sdk| commands::relations::bundles(sdk, command).await).await
+            with_sdk(config, &action, async |sdk| commands::relations::bundles(sdk, command).await).await
         }
-        Command::Seo { command } => with_sdk(config, async |sdk| commands::relations::seo(sdk, command).await).await,
+        Command::Seo { command } => {
+            with_sdk(config, &action, async |sdk| commands::relations::seo(sdk, command).await).await
+        }
         Command::Suppliers { command } => {
-            with_sdk(config, async |sdk| commands::suppliers::run(sdk, command).await).await
+            with_sdk(config, &action, async |sdk| commands::suppliers::run(sdk, command).await).await
         }
-        Command::User { command } => with_sdk(config, async |sdk| commands::users::users(sdk, command).await).await,
-        Command::Role { command } => with_sdk(config, async |sdk| commands::users::roles(sdk, command).await).await,
+        Command::User { command } => {
+            with_sdk(config, &action, async |sdk| commands::users::users(sdk, command).await).await
+        }
+        Command::Role { command } => {
+            with_sdk(config, &action, async |sdk| commands::users::roles(sdk, command).await).await
+        }
         Command::Apikey { command } => {
-            with_sdk(config, async |sdk| commands::users::api_keys(sdk, command).await).await
+            with_sdk(config, &action, async |sdk| commands::users::api_keys(sdk, command).await).await
         }
     }
 }
 
 /// Runs a domain command on a started SDK (migrated as configured), closing the pools afterwards.
-async fn with_sdk(config: Config, command: impl AsyncFnOnce(&Sdk) -> Result<(), Failure>) -> Result<(), Failure> {
+/// Runs `command` on a fresh SDK; a write (`action`) goes to the activity log with its exit code and the operating
+/// system user, written before the SDK closes.
+async fn with_sdk(
+    config: Config,
+    action: &Option<String>,
+    command: impl AsyncFnOnce(&Sdk) -> Result<(), Failure>,
+) -> Result<(), Failure> {
     let sdk = Sdk::builder(config).build().await?;
     let result = command(&sdk).await;
+    if let Some(action) = action {
+        let mut activity = productsmanager_core::analytics::UserActivity::new(action.clone());
+        activity.status_code = Some(result.as_ref().map_or_else(|f| i32::from(f.code), |()| 0));
+        let os_user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).ok();
+        activity.details = Some(serde_json::json!({ "os_user": os_user, "pid": std::process::id() }));
+        sdk.activity().record(activity);
+    }
     sdk.close().await;
     result
 }

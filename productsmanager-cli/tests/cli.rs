@@ -661,3 +661,24 @@ fn user_and_role_commands() {
     assert_eq!(users.as_array().unwrap().len(), 2);
     assert_eq!(users[0]["is_active"], false);
 }
+
+/// Writes through the CLI are in the activity log (command names only, the exit code, the OS user); reads are not.
+#[test]
+fn cli_writes_are_recorded_in_the_activity_log() {
+    let (dir, vars) = data_dir();
+    assert!(run(&vars, &["brands", "create", "--json", r#"{"name": "Acme"}"#]).status.success());
+    assert_eq!(run(&vars, &["brands", "create", "--json", r#"{"name": "Acme"}"#]).status.code(), Some(5));
+    assert!(run(&vars, &["brands", "list"]).status.success());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let log = runtime.block_on(async {
+        let sdk = productsmanager_core::Sdk::builder(productsmanager_core::Config::embedded(dir.path())).build().await;
+        let sdk = sdk.unwrap();
+        let log = sdk.activity().recent(None, 10).await.unwrap();
+        sdk.close().await;
+        log
+    });
+    let seen: Vec<_> = log.iter().rev().map(|a| (a.action.as_str(), a.status_code)).collect();
+    assert_eq!(seen, [("cli brands create", Some(0)), ("cli brands create", Some(5))]);
+    assert!(log[0].details.as_ref().unwrap()["pid"].is_u64());
+    assert_eq!(log[0].user_id, None);
+}

@@ -32,6 +32,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod analytics;
 pub mod auth;
 pub mod cache;
 pub mod catalog;

@@ -51,6 +51,8 @@ struct Inner {
     job_wakes: crate::jobs::JobWakes,
     /// Live events of this process (notifications, job states) for listeners such as the HTTP WebSocket.
     events: crate::notifications::EventHub,
+    /// The activity log's queue and writer (analytics database).
+    activity: crate::analytics::ActivityLog,
     /// Databases whose migrations could not run because they were unreachable.
     pending: Mutex<BTreeSet<Database>>,
     /// Whether the pools were opened from the configuration (then PostgreSQL databases may be created).
@@ -142,6 +144,7 @@ impl SdkBuilder {
         // stay apart.
         let cache = TieredCache::new(&config.cache, &config.database.prefix)?;
         let storage = crate::storage::ObjectStorage::from_config(&config)?;
+        let activity = crate::analytics::ActivityLog::start(router.pool(Database::Analytics).clone());
         let sdk = Sdk {
             inner: Arc::new(Inner {
                 config,
@@ -152,6 +155,7 @@ impl SdkBuilder {
                 secrets: Arc::new(secrets),
                 job_wakes: crate::jobs::JobWakes::default(),
                 events: crate::notifications::EventHub::default(),
+                activity,
                 pending: Mutex::new(BTreeSet::new()),
                 owns_pools,
             }),
@@ -296,6 +300,12 @@ impl Sdk {
     /// jobs this process's workers run. Subscribe to hear everything published from then on.
     pub fn events(&self) -> &crate::notifications::EventHub {
         &self.inner.events
+    }
+
+    /// The activity log (analytics database): who wrote what, when, through the API or the CLI. Recording never
+    /// waits on the database.
+    pub fn activity(&self) -> &crate::analytics::ActivityLog {
+        &self.inner.activity
     }
 
     /// Users, roles, sign-in and tokens (core database), on the system clock.
@@ -536,11 +546,19 @@ impl Sdk {
         self.pending()
     }
 
-    /// Closes every pool. Services fail afterwards; call it before dropping databases or exiting.
+    /// Writes what the activity log still holds, then closes every pool. Services fail afterwards; call it before
+    /// dropping databases or exiting.
     pub async fn close(&self) {
+        // Bounded: with the analytics database down, the log's entries are lost, not the caller's exit.
+        if tokio::time::timeout(ACTIVITY_FLUSH, self.inner.activity.flush()).await.is_err() {
+            tracing::warn!("activity log not written before closing");
+        }
         join_all(Database::ALL.map(|db| self.pool(db).close())).await;
     }
 }
+
+/// How long closing waits for the activity log to be written.
+const ACTIVITY_FLUSH: Duration = Duration::from_secs(5);
 
 fn spawn_retry(inner: Weak<Inner>, interval: Duration) {
     tokio::spawn(async move {

@@ -3,21 +3,24 @@
 //! from the document is refused outright, so a route cannot ship without a declared permission.
 //!
 //! Order on a protected route: credentials (401), rate limit per user or API key (429 with `Retry-After`),
-//! permission (403), then the handler under the request timeout (503 when it runs out). A path holding an encoded
+//! permission (403), then the handler under the request timeout (503 when it runs out); afterwards a write is
+//! recorded in the activity log (user, API key, operation, entity, status, address), without waiting for it. A path holding an encoded
 //! NUL (`%00`) is refused (422) on every route: no database we use stores one.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
+use productsmanager_core::analytics::UserActivity;
 use productsmanager_core::auth::{PERMISSIONS, Principal};
 use productsmanager_core::config::HttpConfig;
 use productsmanager_core::input::InputError;
@@ -42,6 +45,10 @@ struct Rule {
     access: Access,
     /// Takes a file (multipart): the upload timeout applies instead of the request timeout.
     upload: bool,
+    /// The operation id (`products_update`): the action a write is recorded as.
+    action: String,
+    /// The operation's tag (`products`): the kind of entity a write is recorded against.
+    entity: Option<String>,
 }
 
 type Limiter = RateLimiter<Uuid, HashMapStateStore<Uuid>, DefaultClock>;
@@ -68,8 +75,10 @@ impl Policy {
                 let name = format!("{} {path}", method.to_uppercase());
                 let access = access_of(operation).map_err(|reason| format!("{name}: {reason}"))?;
                 let upload = operation.pointer("/requestBody/content/multipart~1form-data").is_some();
+                let action = operation.get("operationId").and_then(|id| id.as_str()).unwrap_or(&name).to_string();
+                let entity = operation.pointer("/tags/0").and_then(|t| t.as_str()).map(str::to_string);
                 let method = Method::from_bytes(method.to_uppercase().as_bytes()).map_err(|e| e.to_string())?;
-                rules.insert((method, path.clone()), Rule { access, upload });
+                rules.insert((method, path.clone()), Rule { access, upload, action, entity });
             }
         }
         let limiter = NonZeroU32::new(u32::try_from(http.rate_limit_per_second).unwrap_or(u32::MAX)).map(|rate| {
@@ -131,23 +140,62 @@ pub(crate) async fn enforce(State(policy): State<Arc<Policy>>, mut request: Requ
         Access::SignedIn => Some(None),
         Access::Requires(permission) => Some(Some(permission.as_str())),
     };
+    let mut caller = None;
     if let Some(permission) = permission {
         match policy.authorize(request.headers(), permission).await {
             Ok(principal) => {
+                caller = Some(principal.clone());
                 request.extensions_mut().insert(principal);
             }
             Err(response) => return response,
         }
     }
+    // Writes of signed-in callers go to the activity log (sign-in itself is a security event of the auth log).
+    let activity = match caller {
+        Some(caller) if !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) => {
+            Some(activity_of(&request, &route, rule, &caller))
+        }
+        _ => None,
+    };
     if request.uri().path().to_ascii_lowercase().contains("%00") {
         let nul = InputError { field: "path".into(), reason: "contains a NUL character".into(), line: 1, column: 1 };
         return ApiError::from(nul).into_response();
     }
     let limit = if rule.upload { policy.upload_timeout } else { policy.request_timeout };
-    match tokio::time::timeout(limit, next.run(request)).await {
+    let response = match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => problem(ErrorKind::Unavailable, format!("the request took longer than {} s", limit.as_secs())),
+    };
+    if let Some(mut activity) = activity {
+        activity.status_code = Some(i32::from(response.status().as_u16()));
+        // A created entity's id is in `Location` when the path did not name one.
+        if activity.entity_id.is_none() {
+            activity.entity_id = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| l.rsplit('/').next())
+                .and_then(|id| Uuid::parse_str(id).ok());
+        }
+        policy.sdk.activity().record(activity);
     }
+    response
+}
+
+/// The activity-log entry of a write (status and created id filled in from the response).
+fn activity_of(request: &Request, route: &str, rule: &Rule, caller: &Principal) -> UserActivity {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut activity = UserActivity::new(rule.action.clone());
+    activity.user_id = Some(caller.user_id);
+    activity.api_key_id = caller.api_key_id;
+    activity.method = Some(request.method().to_string());
+    activity.route = Some(route.to_string());
+    activity.entity_type = rule.entity.clone();
+    activity.entity_id = request.uri().path().split('/').find_map(|segment| Uuid::parse_str(segment).ok());
+    activity.ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
+    activity.user_agent = header("user-agent").map(|agent| agent.chars().take(512).collect());
+    activity.request_id = header(crate::REQUEST_ID.as_str());
+    activity
 }
 
 /// The access an operation declares: `[{}]` (alone or among others) is public; otherwise exactly one

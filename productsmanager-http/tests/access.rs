@@ -299,11 +299,83 @@ fn url_encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// Every write of a signed-in caller lands in the activity log: who (user, key), what (operation, route, method),
+/// which entity (from the path, or `Location` for a creation), the answer, from where; reads do not.
+async fn writes_are_recorded_in_the_activity_log(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "writes_are_recorded").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let ana = user(&sdk, "ana@example.com", &["catalog_manager"]).await;
+    let key = api_key(&sdk, ana, vec!["catalog:read".into(), "catalog:write".into()]).await;
+    let addr = server.addr.with(&key);
+    let key_id = sdk.auth().api_keys(Some(ana)).await.unwrap()[0].id;
+
+    let created = request(addr, "POST", "/api/v1/brands", "x-request-id: trace-7\r\n", Some(r#"{"name": "Acme"}"#));
+    let created = created.await.json();
+    let id = created["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/brands/{id}");
+    assert_eq!(request(addr, "PATCH", &path, "", Some(r#"{"description": "Tools"}"#)).await.status, 200);
+    let duplicate = request(addr, "POST", "/api/v1/brands", "", Some(r#"{"name": "Acme"}"#)).await;
+    assert_eq!(duplicate.status, 409);
+    assert_eq!(get(addr, "/api/v1/brands", "").await.status, 200);
+    assert_eq!(request(addr, "DELETE", &format!("/api/v1/brands/{id}"), "", None).await.status, 204);
+
+    sdk.activity().flush().await;
+    let mut log = sdk.activity().recent(Some(ana), 10).await.unwrap();
+    log.reverse();
+    let summary: Vec<_> = log
+        .iter()
+        .map(|a| {
+            (
+                a.action.as_str(),
+                a.method.as_deref().unwrap(),
+                a.status_code.unwrap(),
+                a.entity_id.map(|e| e.to_string()),
+            )
+        })
+        .collect();
+    let brand = Some(id.clone());
+    assert_eq!(
+        summary,
+        [
+            ("brands_create", "POST", 201, brand.clone()),
+            ("brands_patch", "PATCH", 200, brand.clone()),
+            ("brands_create", "POST", 409, None),
+            ("brands_delete", "DELETE", 204, brand.clone()),
+        ]
+    );
+    let first = &log[0];
+    assert_eq!((first.api_key_id, first.entity_type.as_deref()), (Some(key_id), Some("brands")));
+    assert_eq!((first.route.as_deref(), first.request_id.as_deref()), (Some("/api/v1/brands"), Some("trace-7")));
+    assert_eq!(first.ip.as_deref(), Some("127.0.0.1"));
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
     every_route_needs_its_permission,
     forged_expired_and_revoked_credentials_are_401,
-    sql_metacharacters_are_data
+    sql_metacharacters_are_data,
+    writes_are_recorded_in_the_activity_log
 );
+
+/// With the analytics database unreachable, writes still succeed; their log entries are dropped and counted.
+#[tokio::test]
+async fn writes_succeed_when_the_activity_log_cannot_be_written() {
+    let mut env = TestDatabases::named(Backend::Sqlite, "activity down").await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    env.config_mut().database.analytics.url = Some(format!("postgres://pm@127.0.0.1:{port}/pm_analytics"));
+    env.config_mut().database.analytics.acquire_timeout_secs = 1;
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let created = request(server.addr, "POST", "/api/v1/brands", "", Some(r#"{"name": "Acme"}"#)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    sdk.activity().flush().await;
+    assert!(sdk.activity().recent(None, 10).await.is_err(), "the analytics database is down");
+    assert_eq!(get(server.addr, "/api/v1/brands", "").await.json().as_array().unwrap().len(), 1);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
 
 #[tokio::test]
 async fn each_caller_has_its_own_rate_limit() {
