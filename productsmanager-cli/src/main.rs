@@ -137,6 +137,11 @@ enum Command {
         #[command(subcommand)]
         command: SeoCommand,
     },
+    /// Application settings (typed, with defaults; changed while the product runs).
+    Settings {
+        #[command(subcommand)]
+        command: commands::settings::SettingsCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,6 +263,9 @@ async fn run(cli: Cli, action: Option<String>) -> Result<(), Failure> {
         }
         Command::Seo { command } => {
             with_sdk(config, &action, async |sdk| commands::relations::seo(sdk, command).await).await
+        }
+        Command::Settings { command } => {
+            with_sdk(config, &action, async |sdk| commands::settings::run(sdk, command).await).await
         }
         Command::Suppliers { command } => {
             with_sdk(config, &action, async |sdk| commands::suppliers::run(sdk, command).await).await

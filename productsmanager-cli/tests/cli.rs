@@ -682,3 +682,19 @@ fn cli_writes_are_recorded_in_the_activity_log() {
     assert!(log[0].details.as_ref().unwrap()["pid"].is_u64());
     assert_eq!(log[0].user_id, None);
 }
+
+#[test]
+fn settings_commands_change_and_reset_a_setting() {
+    let (_dir, vars) = data_dir();
+    assert!(text(&run(&vars, &["settings", "list"]).stdout).contains("imports.default_preset"));
+    let refused = run(&vars, &["settings", "set", "imports.default_preset", "excel"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("not one of"), "{}", text(&refused.stderr));
+    assert!(run(&vars, &["settings", "set", "imports.default_preset", "shopify"]).status.success());
+    assert!(run(&vars, &["settings", "set", "notifications.retention_days", "30"]).status.success());
+    let shown: serde_json::Value =
+        serde_json::from_slice(&run(&vars, &["settings", "get", "imports.default_preset", "--json"]).stdout).unwrap();
+    assert_eq!((shown["value"].as_str(), shown["is_default"].as_bool()), (Some("shopify"), Some(false)));
+    assert!(text(&run(&vars, &["settings", "reset", "imports.default_preset"]).stdout).contains("native"));
+    assert_eq!(run(&vars, &["settings", "get", "nope"]).status.code(), Some(4));
+}

@@ -16,6 +16,7 @@ use crate::db::DbError;
 use crate::imports::ImportError;
 use crate::input::InputError;
 use crate::notifications::NotificationError;
+use crate::settings::SettingsError;
 use crate::storage::StorageError;
 
 /// `Result` with the SDK's [`Error`].
@@ -86,6 +87,8 @@ pub enum Error {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Notification(#[from] NotificationError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     /// One error reported to several callers (they all waited for the same load).
     #[error(transparent)]
     Shared(Arc<Error>),
@@ -119,6 +122,8 @@ impl Error {
             },
             Error::Notification(NotificationError::NotFound { .. }) => ErrorKind::NotFound,
             Error::Notification(NotificationError::Invalid { .. }) => ErrorKind::Invalid,
+            Error::Settings(SettingsError::Unknown { .. }) => ErrorKind::NotFound,
+            Error::Settings(SettingsError::Invalid { .. }) => ErrorKind::Invalid,
             Error::Catalog(e) => match e {
                 CatalogError::Invalid { .. } => ErrorKind::Invalid,
                 CatalogError::NotFound { .. } => ErrorKind::NotFound,
@@ -149,6 +154,7 @@ impl Error {
             Error::Config(ConfigError::Setting { key, .. }) => Some(key),
             Error::Auth(crate::auth::AuthError::Invalid { field, .. }) => Some(field),
             Error::Notification(NotificationError::Invalid { field, .. }) => Some(field),
+            Error::Settings(SettingsError::Invalid { .. }) => Some("value"),
             Error::Shared(e) => e.field(),
             _ => None,
         }

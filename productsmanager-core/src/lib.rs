@@ -47,6 +47,7 @@ pub mod notifications;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod sdk;
+pub mod settings;
 pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;

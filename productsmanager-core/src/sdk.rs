@@ -287,6 +287,11 @@ impl Sdk {
         &self.inner.secrets
     }
 
+    /// Application settings (core database): typed values with defaults, changed by admins at run time.
+    pub fn settings(&self) -> crate::settings::SettingsService {
+        crate::settings::SettingsService::new(self.pool(Database::Core).clone(), Arc::new(crate::jobs::SystemClock))
+    }
+
     /// Notifications of users (core database), pushed live through [`Sdk::events`].
     pub fn notifications(&self) -> crate::notifications::NotificationService {
         crate::notifications::NotificationService::new(
@@ -331,7 +336,8 @@ impl Sdk {
             categories: self.categories(),
             cache: self.cache().clone(),
         };
-        crate::imports::ImportService::new(self.pool(Database::Imports).clone(), self.storage().clone(), jobs, catalog)
+        let (imports, storage) = (self.pool(Database::Imports).clone(), self.storage().clone());
+        crate::imports::ImportService::new(imports, storage, jobs, catalog, self.settings())
     }
 
     /// The job tables of every domain behind one handle, on the system clock and the seed's retry schedule.
@@ -370,12 +376,13 @@ impl Sdk {
     }
 
     /// The seed's periodic tasks: schedule name, cron expression (UTC), job kind (on the catalog queue).
-    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 5] = [
+    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 6] = [
         ("poll-ftp", "0 * * * *", "poll_ftp"),
         ("poll-email", "*/15 * * * *", "poll_email"),
         ("scheduled-imports", "*/5 * * * *", "run_import_schedules"),
         ("clean-export-files", "30 3 * * *", "clean_export_files"),
         ("maintain-import-logs", "10 0 * * *", "ensure_import_log_partitions"),
+        ("purge-notifications", "20 3 * * *", "purge_notifications"),
     ];
 
     /// A scheduler enqueueing [`Sdk::PERIODIC_TASKS`]; start it with
@@ -405,7 +412,7 @@ impl Sdk {
     }
 
     /// Workers for the core's job kinds — `import` on the imports queue; `reindex`, `poll_ftp`, `poll_email`,
-    /// `run_import_schedules`, `clean_export_files` and `ensure_import_log_partitions` on the catalog queue — named after `owner`, serving `queues`
+    /// `run_import_schedules`, `clean_export_files`, `ensure_import_log_partitions` and `purge_notifications` on the catalog queue — named after `owner`, serving `queues`
     /// (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
     pub fn job_runner(&self, owner: &str, queues: &[String]) -> Result<crate::jobs::JobRunner> {
         if let Some(unknown) = queues.iter().find(|q| !Self::RUNNABLE_QUEUES.contains(&q.as_str())) {
@@ -458,6 +465,19 @@ impl Sdk {
                             notifications.job_progress(&job, serde_json::to_value(counters).unwrap_or_default());
                         };
                         import_outcome(imports.run_job(job.id, progress).await)
+                    }
+                }
+            })
+            .handle("purge_notifications", {
+                let (notifications, settings) = (self.notifications(), self.settings());
+                move |_job| {
+                    let (notifications, settings) = (notifications.clone(), settings.clone());
+                    async move {
+                        let purged = async {
+                            let days = settings.get::<u32>("notifications.retention_days").await?;
+                            notifications.purge_read(days).await
+                        };
+                        retry_on_error(purged.await)
                     }
                 }
             })

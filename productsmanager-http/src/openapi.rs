@@ -39,6 +39,7 @@ pub(crate) const BEARER: &str = "bearer";
         (name = "imports", description = "Supplier files, mapping templates, import configurations and jobs"),
         (name = "jobs", description = "Background job queues"),
         (name = "notifications", description = "The caller's notifications, and live events over a WebSocket"),
+        (name = "settings", description = "Application settings, changed by admins while the product runs"),
         (name = "operations", description = "Health, metrics and this document"),
     )
 )]

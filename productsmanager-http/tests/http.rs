@@ -594,7 +594,33 @@ async fn auth_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+async fn settings_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "settings_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let all = get(addr, "/api/v1/settings", "").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_eq!(all.json()[0]["key"], "imports.default_preset");
+    let path = "/api/v1/settings/notifications.retention_days";
+    let refused = request(addr, "PUT", path, "", Some(r#"{"value": 0}"#)).await;
+    assert_eq!((refused.status, refused.json()["field"].as_str()), (422, Some("value")), "{}", refused.body);
+    let unknown = request(addr, "PUT", "/api/v1/settings/nope", "", Some(r#"{"value": 1}"#)).await;
+    assert_eq!(unknown.status, 404);
+    let changed = request(addr, "PUT", path, "", Some(r#"{"value": 30}"#)).await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let changed = changed.json();
+    assert_eq!((changed["value"].as_i64(), changed["is_default"].as_bool()), (Some(30), Some(false)));
+    assert!(changed["updated_by"].is_string(), "the admin who changed it: {changed}");
+    assert_eq!(get(addr, path, "").await.json()["value"], 30);
+    let reset = request(addr, "DELETE", path, "", None).await.json();
+    assert_eq!((reset["value"].as_i64(), reset["is_default"].as_bool()), (Some(90), Some(true)));
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    settings_over_http,
     auth_over_http,
     imports_over_http,
     import_configs_over_http,

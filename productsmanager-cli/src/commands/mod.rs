@@ -9,6 +9,7 @@ pub(crate) mod imports;
 pub(crate) mod jobs;
 pub(crate) mod products;
 pub(crate) mod relations;
+pub(crate) mod settings;
 pub(crate) mod suppliers;
 pub(crate) mod system;
 pub(crate) mod users;

@@ -16,6 +16,7 @@ use crate::cache::TieredCache;
 use crate::catalog::{CategoryService, SupplierService};
 use crate::db::{DbError, DbPool};
 use crate::jobs::{JobQueues, JobRow};
+use crate::settings::SettingsService;
 use crate::storage::ObjectStorage;
 
 /// What imports need of the catalog.
@@ -56,13 +57,21 @@ pub struct ImportService {
     pub(in crate::imports) catalog: DbPool,
     pub(in crate::imports) categories: CategoryService,
     pub(in crate::imports) cache: TieredCache,
+    /// Application settings (the default preset).
+    pub(in crate::imports) settings: SettingsService,
 }
 
 impl ImportService {
     /// The service over the imports database `pool`, storing files in `storage`, importing into the catalog.
-    pub fn new(pool: DbPool, storage: ObjectStorage, jobs: JobQueues, catalog: CatalogAccess) -> Self {
+    pub fn new(
+        pool: DbPool,
+        storage: ObjectStorage,
+        jobs: JobQueues,
+        catalog: CatalogAccess,
+        settings: SettingsService,
+    ) -> Self {
         let CatalogAccess { pool: catalog, suppliers, categories, cache } = catalog;
-        ImportService { pool, storage, jobs, suppliers, catalog, categories, cache }
+        ImportService { pool, storage, jobs, suppliers, catalog, categories, cache, settings }
     }
 
     /// Creates an import configuration; its source settings are checked for its kind and its credentials sealed.

@@ -44,6 +44,8 @@ const MARK_READ: &str = "update notifications set read_at = coalesce(read_at, $3
 const MARK_ALL_READ: &str =
     "update notifications set read_at = $2, updated_at = $2 where user_id = $1 and read_at is null";
 
+const PURGE_READ: &str = "delete from notifications where read_at is not null and read_at < $1";
+
 const UNREAD: &str = "select count(*) from notifications where user_id = $1 and read_at is null";
 
 pub(super) struct Insert<'a> {
@@ -137,4 +139,8 @@ pub(super) async fn mark_all_read(pool: &DbPool, user: Uuid, now: DateTime<Utc>)
 
 pub(super) async fn unread(pool: &DbPool, user: Uuid) -> Result<i64, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_scalar(UNREAD).bind(user).fetch_one(p).await)
+}
+
+pub(super) async fn purge_read(pool: &DbPool, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(PURGE_READ).bind(before).execute(p).await.map(|done| done.rows_affected()))
 }

@@ -101,6 +101,13 @@ impl NotificationService {
         repo::mark_all_read(&self.pool, user, self.clock.now()).await.map_err(db_error)
     }
 
+    /// Removes the notifications read more than `days` days ago (the daily `purge_notifications` task, with the
+    /// `notifications.retention_days` setting); returns how many went. Unread ones stay.
+    pub async fn purge_read(&self, days: u32) -> Result<u64> {
+        let before = self.clock.now() - chrono::Duration::days(i64::from(days));
+        repo::purge_read(&self.pool, before).await.map_err(db_error)
+    }
+
     pub async fn unread_count(&self, user: Uuid) -> Result<i64> {
         repo::unread(&self.pool, user).await.map_err(db_error)
     }

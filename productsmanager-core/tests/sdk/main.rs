@@ -21,5 +21,6 @@ mod products;
 mod relations;
 mod search;
 mod servers;
+mod settings;
 mod storage;
 mod suppliers;

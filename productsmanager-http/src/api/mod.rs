@@ -11,6 +11,7 @@ mod jobs;
 mod notifications;
 mod products;
 mod relations;
+mod settings;
 mod suppliers;
 
 use productsmanager_core::config::HttpConfig;
@@ -33,4 +34,5 @@ pub(crate) fn routes(http: &HttpConfig) -> OpenApiRouter<AppState> {
         .merge(jobs::routes())
         .merge(imports::routes(http.max_upload_bytes))
         .merge(notifications::routes())
+        .merge(settings::routes())
 }

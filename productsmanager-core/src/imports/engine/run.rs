@@ -30,7 +30,8 @@ pub struct NewImport {
     /// A stored mapping template (its id)…
     #[serde(default)]
     pub template: Option<Uuid>,
-    /// …or a preset; neither: the supplier's configuration's, else `native`.
+    /// …or a preset; neither: the supplier's configuration's, else the `imports.default_preset` setting
+    /// (`native`).
     #[serde(default)]
     pub preset: Option<Preset>,
     /// Read, map, check and compare, writing nothing to the catalog.
@@ -291,7 +292,9 @@ impl ImportService {
                 return Ok(TemplateSource::Preset(Preset::parse(preset)?));
             }
         }
-        Ok(TemplateSource::Preset(Preset::Native))
+        // Neither: the application's default (`native` unless an admin changed it).
+        let preset: String = self.settings.get("imports.default_preset").await?;
+        Ok(TemplateSource::Preset(Preset::parse(&preset)?))
     }
 
     async fn run_loaded(
