@@ -337,7 +337,8 @@ impl Sdk {
             cache: self.cache().clone(),
         };
         let (imports, storage) = (self.pool(Database::Imports).clone(), self.storage().clone());
-        crate::imports::ImportService::new(imports, storage, jobs, catalog, self.settings())
+        let secrets = self.inner.secrets.clone();
+        crate::imports::ImportService::new(imports, storage, jobs, catalog, self.settings(), secrets)
     }
 
     /// The job tables of every domain behind one handle, on the system clock and the seed's retry schedule.

@@ -1,5 +1,7 @@
 //! [`ImportService`].
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -12,6 +14,7 @@ use super::{
     NewMappingTemplate, ScheduleRun, SourceKind, TakenFile, secrets,
 };
 use crate::Result;
+use crate::auth::SecretBox;
 use crate::cache::TieredCache;
 use crate::catalog::{CategoryService, SupplierService};
 use crate::db::{DbError, DbPool};
@@ -59,6 +62,8 @@ pub struct ImportService {
     pub(in crate::imports) cache: TieredCache,
     /// Application settings (the default preset).
     pub(in crate::imports) settings: SettingsService,
+    /// Seals the credentials of sources.
+    pub(in crate::imports) secrets: Arc<SecretBox>,
 }
 
 impl ImportService {
@@ -69,9 +74,10 @@ impl ImportService {
         jobs: JobQueues,
         catalog: CatalogAccess,
         settings: SettingsService,
+        secrets: Arc<SecretBox>,
     ) -> Self {
         let CatalogAccess { pool: catalog, suppliers, categories, cache } = catalog;
-        ImportService { pool, storage, jobs, suppliers, catalog, categories, cache, settings }
+        ImportService { pool, storage, jobs, suppliers, catalog, categories, cache, settings, secrets }
     }
 
     /// Creates an import configuration; its source settings are checked for its kind and its credentials sealed.
@@ -90,12 +96,13 @@ impl ImportService {
                 .await
                 .map_err(|_| ImportError::invalid("mapping_template_id", format!("no mapping template {template}")))?;
         }
-        let credentials = input.credentials.as_ref().map(secrets::seal).transpose()?;
+        let id = Uuid::now_v7();
+        let credentials = input.credentials.as_ref().map(|c| secrets::seal(&self.secrets, id, c)).transpose()?;
         let options = if input.options.is_null() { serde_json::json!({}) } else { input.options.clone() };
         serde_json::from_value::<super::ImportOptions>(options.clone())
             .map_err(|e| ImportError::invalid("options", e.to_string()))?;
         let row = NewConfigRow {
-            id: Uuid::now_v7(),
+            id,
             name,
             supplier_id: input.supplier_id,
             source_kind: input.source_kind.as_str(),
@@ -149,7 +156,7 @@ impl ImportService {
     /// The stored login of a configuration, opened.
     pub(crate) async fn credentials(&self, id: Uuid) -> Result<Option<Credentials>> {
         let row = self.row(id).await?;
-        Ok(row.credentials_encrypted.as_deref().map(secrets::open).transpose()?)
+        Ok(row.credentials_encrypted.as_deref().map(|sealed| secrets::open(&self.secrets, id, sealed)).transpose()?)
     }
 
     /// Every import configuration, by name.

@@ -143,6 +143,19 @@ async fn ftp_source_takes_new_files_once(backend: Backend) {
         .await
         .unwrap();
     assert!(mover.has_credentials);
+    // At rest the login is sealed (AES-256-GCM under the master key): the stored bytes hold no plaintext; the
+    // polls below log in with it, so it opens again.
+    let stored: Vec<u8> =
+        productsmanager_core::with_pool!(sdk.pool(productsmanager_core::db::Database::Imports), |p| {
+            sqlx::query_scalar("select credentials_encrypted from import_configs where id = $1")
+                .bind(mover.id)
+                .fetch_one(p)
+                .await
+        })
+        .unwrap();
+    assert_eq!(stored.first(), Some(&1), "sealed format");
+    let password = b"pm@example.invalid";
+    assert!(!stored.windows(password.len()).any(|w| w == password), "no plaintext password in the database");
     imports
         .create_config(ftp_config(
             supplier.id,
