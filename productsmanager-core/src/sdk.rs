@@ -51,6 +51,8 @@ struct Inner {
     job_wakes: crate::jobs::JobWakes,
     /// Live events of this process (notifications, job states) for listeners such as the HTTP WebSocket.
     events: crate::notifications::EventHub,
+    /// Callers recently authenticated, shared by the auth services.
+    callers: crate::auth::CallerCache,
     /// The activity log's queue and writer (analytics database).
     activity: crate::analytics::ActivityLog,
     /// Databases whose migrations could not run because they were unreachable.
@@ -145,6 +147,7 @@ impl SdkBuilder {
         let cache = TieredCache::new(&config.cache, &config.database.prefix)?;
         let storage = crate::storage::ObjectStorage::from_config(&config)?;
         let activity = crate::analytics::ActivityLog::start(router.pool(Database::Analytics).clone());
+        let caller_cache_secs = config.auth.caller_cache_secs;
         let sdk = Sdk {
             inner: Arc::new(Inner {
                 config,
@@ -156,6 +159,7 @@ impl SdkBuilder {
                 job_wakes: crate::jobs::JobWakes::default(),
                 events: crate::notifications::EventHub::default(),
                 activity,
+                callers: crate::auth::CallerCache::new(caller_cache_secs),
                 pending: Mutex::new(BTreeSet::new()),
                 owns_pools,
             }),
@@ -326,6 +330,7 @@ impl Sdk {
             self.inner.config.auth.clone(),
             clock,
         )
+        .with_caller_cache(self.inner.callers.clone())
     }
 
     /// [`Sdk::imports`] over other job queues (another clock or retry schedule: tests, simulations).

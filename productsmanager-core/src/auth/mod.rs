@@ -44,7 +44,7 @@ pub use error::AuthError;
 pub use model::{ApiKey, ClientInfo, CreatedApiKey, NewApiKey, NewRole, NewUser, Principal, Role, TokenPair, User};
 pub use permissions::{BUILTIN_ROLES, PERMISSIONS};
 pub use secrets::SecretBox;
-pub use service::{AuthService, FirstAdmin};
+pub use service::{AuthService, CallerCache, FirstAdmin};
 pub use token::TokenKey;
 
 /// A random password of 24 characters (144 bits), for a first admin or a reset.

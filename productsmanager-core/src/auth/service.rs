@@ -1,5 +1,6 @@
 //! [`AuthService`].
 
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -48,6 +49,36 @@ pub struct AuthService {
     key: Arc<TokenKey>,
     settings: AuthConfig,
     clock: Arc<dyn Clock>,
+    callers: CallerCache,
+}
+
+/// Callers recently authenticated, by the SHA-256 of their credential, with the credential's expiry: spares
+/// [`AuthService::authenticate`] its lookups (session, user, permissions) on every request. An entry lives
+/// `auth.caller_cache_secs`; any change to sessions, API keys, users or roles made through this process empties
+/// the cache, so it takes effect here at once, and on other processes within that time. Shared by the services
+/// of one SDK.
+#[derive(Debug, Clone, Default)]
+pub struct CallerCache(Option<moka::future::Cache<[u8; 32], Remembered>>);
+
+/// A remembered caller and when its credential expires.
+type Remembered = (Principal, Option<DateTime<Utc>>);
+
+impl CallerCache {
+    /// A cache keeping callers `secs` seconds (0: no cache).
+    pub fn new(secs: u64) -> Self {
+        CallerCache((secs > 0).then(|| {
+            moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(secs))
+                .build()
+        }))
+    }
+
+    fn forget_all(&self) {
+        if let Some(cache) = &self.0 {
+            cache.invalidate_all();
+        }
+    }
 }
 
 /// A trimmed, plausible e-mail address (delivery is what really validates one).
@@ -90,7 +121,13 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 impl AuthService {
     /// The service over the core database's pool, signing with `key`, on `clock`.
     pub fn new(pool: DbPool, key: Arc<TokenKey>, settings: AuthConfig, clock: Arc<dyn Clock>) -> Self {
-        AuthService { pool, key, settings, clock }
+        AuthService { pool, key, settings, clock, callers: CallerCache::default() }
+    }
+
+    /// The same service remembering authenticated callers in `callers`.
+    pub fn with_caller_cache(mut self, callers: CallerCache) -> Self {
+        self.callers = callers;
+        self
     }
 
     /// Creates the permissions and built-in roles that are missing (run on every start; idempotent).
@@ -205,6 +242,7 @@ impl AuthService {
             return Err(AuthError::not_found("user", user).into());
         }
         repo::revoke(&self.pool, Sessions::OfUser(user), "password changed", now).await.map_err(db_error)?;
+        self.callers.forget_all();
         self.audit(self.event(None, "password_changed", user)).await;
         Ok(())
     }
@@ -217,6 +255,7 @@ impl AuthService {
         }
         if !active {
             repo::revoke(&self.pool, Sessions::OfUser(user), "user deactivated", now).await.map_err(db_error)?;
+            self.callers.forget_all();
         }
         self.audit(self.event(None, if active { "user_activated" } else { "user_deactivated" }, user)).await;
         Ok(())
@@ -277,6 +316,7 @@ impl AuthService {
             return Err(AuthError::BuiltinRole { role: name }.into());
         }
         repo::delete_role(&self.pool, id).await.map_err(db_error)?;
+        self.callers.forget_all();
         self.audit(self.event(None, "role_deleted", id)).await;
         Ok(())
     }
@@ -286,6 +326,7 @@ impl AuthService {
         let role_id = self.role_id(role).await?;
         self.user(user).await?;
         repo::grant_role(&self.pool, user, role_id, by, self.clock.now()).await.map_err(db_error)?;
+        self.callers.forget_all();
         self.audit(AuditEvent {
             details: Some(serde_json::json!({ "role": role })),
             ..self.event(by, "role_granted", user)
@@ -300,6 +341,7 @@ impl AuthService {
         if !repo::revoke_role(&self.pool, user, role_id).await.map_err(db_error)? {
             return Err(AuthError::not_found("role grant", format!("{role} of user {user}")).into());
         }
+        self.callers.forget_all();
         self.audit(AuditEvent {
             details: Some(serde_json::json!({ "role": role })),
             ..self.event(by, "role_revoked", user)
@@ -409,6 +451,7 @@ impl AuthService {
             return Err(AuthError::InvalidToken { reason: "unknown refresh token" }.into());
         };
         repo::revoke(&self.pool, Sessions::Family(family), "signed out", now).await.map_err(db_error)?;
+        self.callers.forget_all();
         self.audit(self.event(Some(user), "logout", user)).await;
         Ok(())
     }
@@ -466,6 +509,7 @@ impl AuthService {
         if !repo::revoke_api_key(&self.pool, id, self.clock.now()).await.map_err(db_error)? {
             return Err(AuthError::not_found("API key", id).into());
         }
+        self.callers.forget_all();
         self.audit(AuditEvent { entity: Some(("api_key", id)), ..self.event(by, "api_key_revoked", id) }).await;
         Ok(())
     }
@@ -475,6 +519,20 @@ impl AuthService {
     /// user still holds). Refused too when the user is inactive.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
         let bearer = bearer.trim();
+        let Some(cache) = &self.callers.0 else { return self.look_up(bearer).await.map(|(caller, _)| caller) };
+        let key: [u8; 32] = Sha256::digest(bearer.as_bytes()).into();
+        if let Some((caller, expires)) = cache.get(&key).await
+            && expires.is_none_or(|at| at > self.clock.now())
+        {
+            return Ok(caller);
+        }
+        let (caller, expires) = self.look_up(bearer).await?;
+        cache.insert(key, (caller.clone(), expires)).await;
+        Ok(caller)
+    }
+
+    /// [`AuthService::authenticate`] from the database: the caller, and when the credential expires.
+    async fn look_up(&self, bearer: &str) -> Result<(Principal, Option<DateTime<Utc>>)> {
         if bearer.starts_with(API_KEY_PREFIX) {
             return self.authenticate_api_key(bearer).await;
         }
@@ -488,10 +546,11 @@ impl AuthService {
             _ => return Err(AuthError::InvalidToken { reason: "the user is inactive" }.into()),
         };
         let permissions = self.permissions_of(user.id).await?;
-        Ok(Principal { user_id: user.id, email: user.email, permissions, api_key_id: None })
+        let expires = DateTime::from_timestamp(claims.exp, 0);
+        Ok((Principal { user_id: user.id, email: user.email, permissions, api_key_id: None }, expires))
     }
 
-    async fn authenticate_api_key(&self, secret: &str) -> Result<Principal> {
+    async fn authenticate_api_key(&self, secret: &str) -> Result<(Principal, Option<DateTime<Utc>>)> {
         let now = self.clock.now();
         let Some(key) = repo::api_key_by_hash(&self.pool, &token::digest(secret)).await.map_err(db_error)? else {
             return Err(AuthError::InvalidToken { reason: "unknown API key" }.into());
@@ -511,7 +570,7 @@ impl AuthService {
         }
         let held = self.permissions_of(user.id).await?;
         let permissions = key.scopes.0.iter().filter(|scope| held.contains(*scope)).cloned().collect();
-        Ok(Principal { user_id: user.id, email: user.email, permissions, api_key_id: Some(key.id) })
+        Ok((Principal { user_id: user.id, email: user.email, permissions, api_key_id: Some(key.id) }, key.expires_at))
     }
 
     fn threshold(&self) -> i64 {
@@ -533,6 +592,7 @@ impl AuthService {
         if let Err(e) = repo::revoke(&self.pool, Sessions::Family(family), "refresh token reused", now).await {
             return db_error(e);
         }
+        self.callers.forget_all();
         self.audit(AuditEvent {
             details: Some(serde_json::json!({ "family": family })),
             ..self.event_from(client, None, "refresh_reused", user)

@@ -205,6 +205,10 @@ pub struct AuthConfig {
     pub admin_email: String,
     /// That admin's password; unset, `serve` generates one and prints it once.
     pub admin_password: Option<String>,
+    /// Seconds an authenticated caller is remembered, sparing the database lookups of each request (5); changes
+    /// made through another process (a sign-out, a revoked key or role) take up to this long to apply here. 0: no
+    /// cache.
+    pub caller_cache_secs: u64,
     /// Master key sealing stored credentials (AES-256-GCM), at least 32 characters. Unset: one is generated into
     /// `{data_dir}/master-key` on first start. Lose it and the stored credentials are lost.
     pub master_key: Option<String>,
@@ -367,6 +371,7 @@ impl Default for Config {
                 lockout_secs: 60,
                 admin_email: "admin@localhost".to_string(),
                 admin_password: None,
+                caller_cache_secs: 5,
                 master_key: None,
             },
             origins: BTreeMap::new(),
@@ -561,6 +566,9 @@ impl Config {
         }
         if !(8..=128).contains(&auth.password_min_length) {
             return Err(self.invalid("auth.password_min_length", "must be between 8 and 128"));
+        }
+        if auth.caller_cache_secs > 300 {
+            return Err(self.invalid("auth.caller_cache_secs", "must be at most 300"));
         }
         if auth.lockout_threshold == 0 {
             return Err(self.invalid("auth.lockout_threshold", "must be at least 1"));

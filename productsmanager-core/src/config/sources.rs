@@ -27,7 +27,7 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Integer, Text};
-    let fixed: [(&str, &str, VarType); 38] = [
+    let fixed: [(&str, &str, VarType); 39] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_HTTP_PUBLIC_METRICS", "http.public_metrics", Boolean),
@@ -66,6 +66,7 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_ADMIN_EMAIL", "auth.admin_email", Text),
         ("PM_ADMIN_PASSWORD", "auth.admin_password", Text),
         ("PM_MASTER_KEY", "auth.master_key", Text),
+        ("PM_CALLER_CACHE_SECS", "auth.caller_cache_secs", Integer),
     ];
     let per_database: [(&str, &str, VarType); 8] = [
         ("URL", "url", Text),

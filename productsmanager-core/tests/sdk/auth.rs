@@ -330,3 +330,38 @@ async fn api_keys(backend: Backend) {
 }
 
 both_backends!(api_keys);
+
+/// Callers are remembered for a few seconds (no lookups per request), yet every change made through this process
+/// applies at once: a revoked key, a sign-out, a deactivated user, a role granted or revoked.
+async fn cached_callers_follow_changes(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "cached_callers").await else { return };
+    let sdk = env.sdk().await;
+    assert_eq!(sdk.config().auth.caller_cache_secs, 5, "on by default");
+    let auth = sdk.auth();
+    let ana = auth.create_user(new_user("ana@example.com", &["viewer"])).await.unwrap();
+    let scopes = vec!["catalog:read".into(), "catalog:write".into()];
+    let key = NewApiKey { user_id: ana.id, name: "shop".into(), scopes, expires_at: None };
+    let key = auth.create_api_key(key, None).await.unwrap();
+
+    let first = auth.authenticate(&key.secret).await.unwrap();
+    assert!(first.can("catalog:read") && !first.can("catalog:write"), "a viewer's key: reads only");
+    auth.grant(ana.id, "catalog_manager", None).await.unwrap();
+    assert!(auth.authenticate(&key.secret).await.unwrap().can("catalog:write"), "granted at once");
+    auth.revoke(ana.id, "catalog_manager", None).await.unwrap();
+    assert!(!auth.authenticate(&key.secret).await.unwrap().can("catalog:write"), "revoked at once");
+    auth.revoke_api_key(key.key.id, None).await.unwrap();
+    assert_eq!(auth.authenticate(&key.secret).await.unwrap_err().kind(), ErrorKind::Unauthorized);
+
+    let session = auth.login("ana@example.com", PASSWORD, &ClientInfo::default()).await.unwrap();
+    assert_eq!(auth.authenticate(&session.access_token).await.unwrap().user_id, ana.id);
+    // Another service of the same SDK shares the cache and its forgetting.
+    sdk.auth().logout(&session.refresh_token).await.unwrap();
+    assert!(auth.authenticate(&session.access_token).await.is_err(), "signed out at once");
+    let again = auth.login("ana@example.com", PASSWORD, &ClientInfo::default()).await.unwrap();
+    auth.authenticate(&again.access_token).await.unwrap();
+    auth.set_active(ana.id, false).await.unwrap();
+    assert!(auth.authenticate(&again.access_token).await.is_err(), "deactivated at once");
+    sdk.close().await;
+}
+
+both_backends!(cached_callers_follow_changes);
