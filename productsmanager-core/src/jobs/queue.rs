@@ -155,9 +155,18 @@ impl TaskQueue {
     pub async fn enqueue(&self, input: NewJob) -> Result<Job> {
         let queue = input.queue.trim();
         let kind = input.kind.trim();
-        if queue.is_empty() || kind.is_empty() {
-            let field = if queue.is_empty() { "queue" } else { "kind" };
-            return Err(CatalogError::invalid(field, "must not be empty").into());
+        // Names, not text: they key workers, handlers, metrics and log lines.
+        for (field, name) in [("queue", queue), ("kind", kind)] {
+            let well_formed = (1..=64).contains(&name.len())
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.".contains(c));
+            if !well_formed {
+                return Err(CatalogError::invalid(
+                    field,
+                    format!("{name:?} is not a name: 1 to 64 of a-z, 0-9, `_`, `-`, `.`, starting with a letter"),
+                )
+                .into());
+            }
         }
         if !self.table.takes_generic_jobs() || JobTable::for_queue(queue) != self.table {
             return Err(CatalogError::invalid(

@@ -92,7 +92,7 @@ async fn queue_lifecycle(backend: Backend) {
     let dead = tasks.get(flaky.id).await.unwrap();
     assert_eq!((dead.state, dead.last_error.as_deref()), (JobState::Dead, Some("boom 4")));
 
-    let bad = tasks.enqueue(job("bad input")).await.unwrap();
+    let bad = tasks.enqueue(job("bad_input")).await.unwrap();
     let claimed = tasks.claim("catalog", "w1", LEASE).await.unwrap().unwrap();
     assert_eq!(claimed.id, bad.id);
     assert_eq!(
@@ -123,6 +123,13 @@ async fn queue_lifecycle(backend: Backend) {
     assert!(!tasks.heartbeat(running.id, "w1", LEASE).await.unwrap());
     assert_eq!(tasks.get(running.id).await.unwrap().state, JobState::Cancelled);
     assert_eq!(tasks.list("catalog", Some(JobState::Dead), 10).await.unwrap().len(), 1);
+
+    // Queue and kind are names: text with spaces, quotes or capitals is refused, naming the field.
+    for (queue, kind, field) in [("catalog", "Re index", "kind"), ("x'; drop table tasks; --", "reindex", "queue")] {
+        let input = NewJob { queue: queue.into(), kind: kind.into(), ..Default::default() };
+        let refused = sdk.jobs().enqueue(input).await.unwrap_err();
+        assert_eq!((refused.kind(), refused.field()), (ErrorKind::Invalid, Some(field)), "{queue} / {kind}");
+    }
     sdk.close().await;
 }
 
