@@ -58,7 +58,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) struct AppState {
     pub(crate) sdk: Sdk,
     /// The OpenAPI document, rendered once.
-    document: Arc<str>,
+    document: axum::body::Bytes,
 }
 
 /// All routes over `sdk`, with request ids, tracing and metrics on every request, and on every route the access
@@ -106,7 +106,7 @@ pub fn router(sdk: Sdk) -> Router {
 #[utoipa::path(get, path = "/api/openapi.json", tag = "operations", security(()),
     responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
 async fn openapi_document(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], state.document.to_string())
+    ([(header::CONTENT_TYPE, "application/json")], state.document)
 }
 
 /// Cross-origin access for the configured origins; none when `http.cors_origins` is empty. Credentials travel in

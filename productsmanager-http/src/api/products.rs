@@ -34,6 +34,15 @@ fn with_etag(status: StatusCode, product: Product) -> Response {
     response
 }
 
+/// The version a write expects: the body's `version`, else the `If-Match` header's. True when it came from the
+/// header (a mismatch is then a failed precondition, 412).
+fn expect_version(version: &mut Option<i32>, headers: &HeaderMap) -> Result<bool, InputError> {
+    let precondition = if_match(headers)?;
+    let from_header = version.is_none() && precondition.is_some();
+    *version = version.or(precondition);
+    Ok(from_header)
+}
+
 /// The version an `If-Match` header names (`"3"` or `3`), if one was sent.
 fn if_match(headers: &HeaderMap) -> Result<Option<i32>, InputError> {
     let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
@@ -104,9 +113,7 @@ async fn update(
     ApiJson(mut input): ApiJson<NewProduct>,
 ) -> Result<Response, ApiError> {
     let id = parse_id("id", &id)?;
-    let precondition = if_match(&headers)?;
-    let from_header = input.version.is_none() && precondition.is_some();
-    input.version = input.version.or(precondition);
+    let from_header = expect_version(&mut input.version, &headers)?;
     Ok(written(state.sdk.products().update(id, input).await, from_header))
 }
 
@@ -124,9 +131,7 @@ async fn patch(
     ApiJson(mut input): ApiJson<ProductPatch>,
 ) -> Result<Response, ApiError> {
     let id = parse_id("id", &id)?;
-    let precondition = if_match(&headers)?;
-    let from_header = input.version.is_none() && precondition.is_some();
-    input.version = input.version.or(precondition);
+    let from_header = expect_version(&mut input.version, &headers)?;
     Ok(written(state.sdk.products().patch(id, input).await, from_header))
 }
 
