@@ -63,7 +63,22 @@ struct Inner {
 
 /// A job outcome from a service result: any error is worth another try later (a server down, a database busy).
 fn retry_on_error<T>(result: Result<T>) -> crate::jobs::HandlerResult {
-    result.map(|_| ()).map_err(|e| crate::jobs::JobFailure::Retryable(e.to_string()))
+    result.map(|_| ()).map_err(|e| crate::jobs::JobFailure::Retryable(with_causes(&e)))
+}
+
+/// An error with its causes (`database `catalog`: query failed: database is locked`), for a job's `last_error`,
+/// which only operators read: the cause is what tells them what to fix.
+fn with_causes(error: &crate::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let said = inner.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// An import that cannot succeed (unreadable file, header not matching its template, missing template or supplier)
@@ -73,9 +88,9 @@ fn import_outcome<T>(result: Result<T>) -> crate::jobs::HandlerResult {
     match result {
         Ok(_) => Ok(()),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
-            Err(crate::jobs::JobFailure::Permanent(e.to_string()))
+            Err(crate::jobs::JobFailure::Permanent(with_causes(&e)))
         }
-        Err(e) => Err(crate::jobs::JobFailure::Retryable(e.to_string())),
+        Err(e) => Err(crate::jobs::JobFailure::Retryable(with_causes(&e))),
     }
 }
 
@@ -630,4 +645,17 @@ fn check_writable(folder: &Path) -> Result<(), String> {
     // The probe is ours; failing to remove it is harmless.
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn job_errors_carry_their_causes() {
+        let query = crate::db::DbError::from_sqlx(
+            crate::db::Database::Catalog,
+            sqlx::Error::Protocol("database is locked".into()),
+        );
+        let text = super::with_causes(&query.into());
+        assert!(text.starts_with("database `catalog`") && text.ends_with("database is locked"), "{text}");
+    }
 }

@@ -40,6 +40,7 @@ pub(crate) const BEARER: &str = "bearer";
         (name = "jobs", description = "Background job queues"),
         (name = "notifications", description = "The caller's notifications, and live events over a WebSocket"),
         (name = "settings", description = "Application settings, changed by admins while the product runs"),
+        (name = "users", description = "Users, roles and API keys (admins), and the caller's own identity"),
         (name = "operations", description = "Health, metrics and this document"),
     )
 )]

@@ -145,6 +145,7 @@ async fn every_route_needs_its_permission(backend: Backend) {
     assert_eq!(public, expected_public.iter().map(|r| r.to_string()).collect::<BTreeSet<_>>());
     assert!(protected >= 60, "only {protected} protected operations");
     let expected_own = [
+        "GET /api/v1/me",
         "GET /api/v1/notifications",
         "GET /api/v1/ws",
         "POST /api/v1/notifications/read-all",
@@ -642,4 +643,66 @@ async fn hostile_text_in_every_body_is_never_a_500(backend: Backend) {
     sdk.close().await;
 }
 
-both_backends!(hostile_text_in_every_body_is_never_a_500);
+both_backends!(hostile_text_in_every_body_is_never_a_500, users_roles_and_keys_over_http);
+
+/// Admins manage users, roles and API keys over HTTP; the effects show at once in what the user may do.
+async fn users_roles_and_keys_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "users_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let admin = server.addr;
+    let new_user = r#"{"email": "Bo@Example.com", "password": "correct horse battery", "roles": ["viewer"]}"#;
+    let created = request(admin, "POST", "/api/v1/users", "", Some(new_user)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let bo = created.json()["id"].as_str().unwrap().to_string();
+    let again = r#"{"email": "bo@example.com", "password": "correct horse battery"}"#;
+    assert_eq!(request(admin, "POST", "/api/v1/users", "", Some(again)).await.status, 409);
+    let weak = r#"{"email": "cy@example.com", "password": "short"}"#;
+    assert_eq!(request(admin, "POST", "/api/v1/users", "", Some(weak)).await.status, 422);
+    assert_eq!(get(admin, "/api/v1/users/bo@example.com", "").await.json()["id"], bo.as_str());
+
+    let login = r#"{"email": "bo@example.com", "password": "correct horse battery"}"#;
+    let token = request(admin.anonymous(), "POST", "/api/v1/auth/login", "", Some(login)).await.json();
+    let bo_addr = admin.with(token["access_token"].as_str().unwrap());
+    let me = get(bo_addr, "/api/v1/me", "").await.json();
+    assert_eq!((me["user"]["email"].as_str(), me["roles"].clone()), (Some("Bo@Example.com"), json!(["viewer"])));
+    assert_eq!(request(bo_addr, "POST", "/api/v1/brands", "", Some(r#"{"name": "A"}"#)).await.status, 403);
+    let path = format!("/api/v1/users/{bo}/roles/catalog_manager");
+    assert_eq!(request(admin, "PUT", &path, "", None).await.status, 204);
+    assert_eq!(request(bo_addr, "POST", "/api/v1/brands", "", Some(r#"{"name": "A"}"#)).await.status, 201);
+    assert_eq!(request(admin, "DELETE", &path, "", None).await.status, 204);
+    assert_eq!(request(bo_addr, "POST", "/api/v1/brands", "", Some(r#"{"name": "B"}"#)).await.status, 403);
+
+    // An API key for Bo: the secret once, then never again; revoked, it stops at once.
+    let key = format!(r#"{{"user_id": "{bo}", "name": "shop", "scopes": ["catalog:read"]}}"#);
+    let key = request(admin, "POST", "/api/v1/api-keys", "", Some(&key)).await;
+    assert_eq!(key.status, 201, "{}", key.body);
+    let key = key.json();
+    let secret = key["secret"].as_str().unwrap();
+    assert_eq!(get(admin.with(secret), "/api/v1/brands", "").await.status, 200);
+    let listed = get(admin, &format!("/api/v1/api-keys?user={bo}"), "").await;
+    assert!(listed.json()[0]["prefix"].is_string() && !listed.body.contains(secret), "{}", listed.body);
+    let revoke = format!("/api/v1/api-keys/{}", key["id"].as_str().unwrap());
+    assert_eq!(request(admin, "DELETE", &revoke, "", None).await.status, 204);
+    assert_eq!(get(admin.with(secret), "/api/v1/brands", "").await.status, 401);
+
+    // Roles: a custom one is created and deleted; a built-in one is not.
+    let role = r#"{"name": "pricing", "permissions": ["catalog:read", "catalog:write"]}"#;
+    assert_eq!(request(admin, "POST", "/api/v1/roles", "", Some(role)).await.status, 201);
+    assert!(get(admin, "/api/v1/roles", "").await.body.contains("pricing"));
+    assert_eq!(request(admin, "DELETE", "/api/v1/roles/viewer", "", None).await.status, 409);
+    assert_eq!(request(admin, "DELETE", "/api/v1/roles/pricing", "", None).await.status, 204);
+
+    // A new password or deactivation signs Bo out.
+    let password = r#"{"password": "another horse battery"}"#;
+    assert_eq!(request(admin, "PUT", &format!("/api/v1/users/{bo}/password"), "", Some(password)).await.status, 204);
+    assert_eq!(get(bo_addr, "/api/v1/me", "").await.status, 401);
+    let login = r#"{"email": "bo@example.com", "password": "another horse battery"}"#;
+    let token = request(admin.anonymous(), "POST", "/api/v1/auth/login", "", Some(login)).await.json();
+    let bo_addr = admin.with(token["access_token"].as_str().unwrap());
+    let off = request(admin, "PATCH", &format!("/api/v1/users/{bo}"), "", Some(r#"{"is_active": false}"#)).await;
+    assert_eq!((off.status, off.json()["is_active"].as_bool()), (200, Some(false)));
+    assert_eq!(get(bo_addr, "/api/v1/me", "").await.status, 401);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}

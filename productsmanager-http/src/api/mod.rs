@@ -13,6 +13,7 @@ mod products;
 mod relations;
 mod settings;
 mod suppliers;
+mod users;
 
 use productsmanager_core::config::HttpConfig;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,4 +36,5 @@ pub(crate) fn routes(http: &HttpConfig) -> OpenApiRouter<AppState> {
         .merge(imports::routes(http.max_upload_bytes))
         .merge(notifications::routes())
         .merge(settings::routes())
+        .merge(users::routes())
 }
