@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use productsmanager_core::auth::{ApiKey, CreatedApiKey, NewApiKey, NewRole, NewUser, Role, User};
+use productsmanager_core::auth::{ApiKey, CreatedApiKey, NewApiKey, NewRole, NewUser, Principal, Role, User};
 use productsmanager_core::input::parse_id;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -122,10 +122,7 @@ async fn grant(
     Caller(caller): Caller,
     Path((id, role)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let auth = state.sdk.auth();
-    let user = auth.find_user(&id).await?;
-    auth.grant(user.id, &role, Some(caller.user_id)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    change_role(&state, &caller, &id, &role, true).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{id}/roles/{role}", tag = "users", security(("bearer" = ["admin:users"])),
@@ -136,9 +133,24 @@ async fn revoke(
     Caller(caller): Caller,
     Path((id, role)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
+    change_role(&state, &caller, &id, &role, false).await
+}
+
+/// Grants (`granted`) or revokes `role` of the user `id` (id or e-mail), as `caller`.
+async fn change_role(
+    state: &AppState,
+    caller: &Principal,
+    id: &str,
+    role: &str,
+    granted: bool,
+) -> Result<StatusCode, ApiError> {
     let auth = state.sdk.auth();
-    let user = auth.find_user(&id).await?;
-    auth.revoke(user.id, &role, Some(caller.user_id)).await?;
+    let user = auth.find_user(id).await?;
+    if granted {
+        auth.grant(user.id, role, Some(caller.user_id)).await?;
+    } else {
+        auth.revoke(user.id, role, Some(caller.user_id)).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
