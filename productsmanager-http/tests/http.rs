@@ -400,13 +400,30 @@ async fn jobs_over_http(backend: Backend) {
     assert_eq!(act("retry").await.json()["state"], "queued");
     assert_eq!(act("explode").await.status, 404);
     let listed = get(addr, "/api/v1/jobs?queue=catalog&state=queued", "").await.json();
-    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!((listed["items"].as_array().unwrap().len(), listed["next_cursor"].is_null()), (1, true));
+    // Pages, newest first, one job at a time: every job once.
+    for kind in ["first", "second", "third"] {
+        let body = format!(r#"{{"queue": "catalog", "kind": "{kind}"}}"#);
+        assert_eq!(request(addr, "POST", "/api/v1/jobs", "", Some(&body)).await.status, 201);
+    }
+    let (mut seen, mut cursor) = (Vec::new(), String::new());
+    loop {
+        let page = get(addr, &format!("/api/v1/jobs?queue=catalog&limit=1&cursor={cursor}"), "").await.json();
+        seen.extend(page["items"].as_array().unwrap().iter().map(|j| j["kind"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["third", "second", "first", "reindex"]);
+    let bad = get(addr, "/api/v1/jobs?cursor=yesterday", "").await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (422, Some("cursor")));
     let workers = get(addr, "/health/workers", "").await;
     assert_eq!(workers.status, 200, "{}", workers.body);
     let queues = workers.json()["queues"].clone();
     let names: Vec<&str> = queues.as_array().unwrap().iter().map(|q| q["queue"].as_str().unwrap()).collect();
     assert_eq!(names, ["imports", "exports", "code2asin", "catalog", "media"]);
-    assert_eq!((queues[3]["queued"].as_u64(), queues[3]["workers"].as_u64()), (Some(1), Some(0)));
+    assert_eq!((queues[3]["queued"].as_u64(), queues[3]["workers"].as_u64()), (Some(4), Some(0)));
     assert_eq!(get(addr, "/api/v1/jobs?state=sleeping", "").await.status, 422);
     server.stop().await.unwrap();
     sdk.close().await;

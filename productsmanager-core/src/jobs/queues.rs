@@ -105,6 +105,17 @@ impl JobQueues {
         self.for_queue(queue).list(queue, state, limit).await
     }
 
+    /// A page of a queue's jobs, newest first ([`TaskQueue::page`]).
+    pub async fn page(
+        &self,
+        queue: &str,
+        state: Option<JobState>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<crate::catalog::Page<Job>> {
+        self.for_queue(queue).page(queue, state, limit, cursor).await
+    }
+
     /// Cancels a queued, paused or running job.
     pub async fn cancel(&self, id: Uuid) -> Result<Job> {
         let (queue, _) = self.locate(id).await?;

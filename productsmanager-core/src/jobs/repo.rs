@@ -24,6 +24,7 @@ pub(super) struct TableSql {
     by_dedup_key: &'static str,
     by_id: &'static str,
     list: &'static str,
+    page: &'static str,
     claim_postgres: &'static str,
     claim_sqlite: &'static str,
     heartbeat: &'static str,
@@ -73,6 +74,12 @@ macro_rules! table_sql {
             list: concat!(
                 "select ", job_columns!(), " from ", $table,
                 " where queue = $1 and ($2 = '' or state = $2) order by created_at, id limit $3"
+            ),
+            // Newest first, after the cursor (created_at, id) of the previous page's last job.
+            page: concat!(
+                "select ", job_columns!(), " from ", $table,
+                " where queue = $1 and ($2 = '' or state = $2) and (created_at < $4 or (created_at = $4 and id < $5)) \
+                 order by created_at desc, id desc limit $3"
             ),
             // dialect: PostgreSQL skips rows other workers hold; SQLite runs one writer at a time, so the
             // statement is atomic.
@@ -173,6 +180,26 @@ pub(super) async fn list(
 ) -> Result<Vec<JobRow>, sqlx::Error> {
     let state = state.map(JobState::as_str).unwrap_or("");
     with_pool!(pool, |p| sqlx::query_as(sql.list).bind(queue).bind(state).bind(limit).fetch_all(p).await)
+}
+
+/// Newest first, after `(created_at, id)`.
+pub(super) async fn page(
+    pool: &DbPool,
+    sql: &'static TableSql,
+    queue: &str,
+    state: Option<JobState>,
+    limit: i64,
+    after: (DateTime<Utc>, Uuid),
+) -> Result<Vec<JobRow>, sqlx::Error> {
+    let state = state.map(JobState::as_str).unwrap_or("");
+    with_pool!(pool, |p| sqlx::query_as(sql.page)
+        .bind(queue)
+        .bind(state)
+        .bind(limit)
+        .bind(after.0)
+        .bind(after.1)
+        .fetch_all(p)
+        .await)
 }
 
 pub(super) async fn claim(

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use productsmanager_core::ErrorKind;
+use productsmanager_core::catalog::Page;
 use productsmanager_core::input::parse_id;
 use productsmanager_core::jobs::{Job, JobState, NewJob};
 use serde::Deserialize;
@@ -28,8 +29,12 @@ struct ListQuery {
     queue: String,
     #[serde(default)]
     state: Option<JobState>,
+    /// Page size: 100 by default, at most 1000.
     #[serde(default)]
     limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 fn default_queue() -> String {
@@ -37,12 +42,13 @@ fn default_queue() -> String {
 }
 
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = ["jobs:read"])), params(ListQuery),
-    responses((status = 200, description = "The queue's jobs, newest first", body = Vec<Job>)))]
+    responses((status = 200, description = "A page of the queue's jobs, newest first", body = Page<Job>)))]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.jobs().list(&query.queue, query.state, query.limit.unwrap_or(100)).await?))
+    let limit = query.limit.unwrap_or(100);
+    Ok(Json(state.sdk.jobs().page(&query.queue, query.state, limit, query.cursor.as_deref()).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = ["jobs:manage"])),
