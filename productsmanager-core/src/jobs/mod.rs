@@ -20,8 +20,8 @@ mod runner;
 mod scheduler;
 
 pub use clock::{Clock, SystemClock};
-pub(crate) use model::JobRow;
 pub use model::{Job, JobFailure, JobState, JobTable, NewJob, RetryPolicy};
+pub(crate) use model::{JobRow, after_cursor, cursor};
 pub use queue::{JobWakes, QueueStats, TaskQueue};
 pub use queues::{JobQueues, worker_name};
 pub use repeat::{Repeating, Round};

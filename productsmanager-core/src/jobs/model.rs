@@ -271,6 +271,24 @@ impl JobRow {
     }
 }
 
+/// Where a newest-first page of jobs ends: `<created_at in nanoseconds>~<id>` of its last job. The exact instant,
+/// so that SQLite, which compares the stored text, finds the same value it stored.
+pub(crate) fn cursor(created_at: DateTime<Utc>, id: Uuid) -> Option<String> {
+    Some(format!("{}~{id}", created_at.timestamp_nanos_opt()?))
+}
+
+/// The `(created_at, id)` a newest-first page starts after: the cursor's, or before every job (the last second of
+/// year 9999 — SQLite compares timestamps as text, so no year with more digits — and the largest id).
+pub(crate) fn after_cursor(cursor: Option<&str>) -> Result<(DateTime<Utc>, Uuid), crate::catalog::CatalogError> {
+    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok((DateTime::from_timestamp(253_402_300_799, 0).unwrap_or_default(), Uuid::max()));
+    };
+    let parsed = cursor
+        .split_once('~')
+        .and_then(|(nanos, id)| Some((DateTime::from_timestamp_nanos(nanos.parse().ok()?), Uuid::parse_str(id).ok()?)));
+    parsed.ok_or_else(|| crate::catalog::CatalogError::invalid("cursor", "not a cursor this listing gave"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

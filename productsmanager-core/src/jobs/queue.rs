@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -305,25 +304,14 @@ impl TaskQueue {
         cursor: Option<&str>,
     ) -> Result<crate::catalog::Page<Job>> {
         let limit = limit.clamp(1, 1_000);
-        let after = match cursor.filter(|c| !c.is_empty()) {
-            Some(cursor) => {
-                parse_cursor(cursor).ok_or_else(|| CatalogError::invalid("cursor", "not a cursor this listing gave"))?
-            }
-            // Before any job: the last second of year 9999 (SQLite compares the timestamps as text, so no later
-            // year with more digits) and the largest id.
-            None => (DateTime::from_timestamp(253_402_300_799, 0).unwrap_or_default(), Uuid::max()),
-        };
+        let after = super::model::after_cursor(cursor)?;
         let mut rows = repo::page(&self.pool, self.table.sql(), queue, state, i64::from(limit) + 1, after)
             .await
             .map_err(|e| self.db_error(e))?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let items: Vec<Job> = rows.into_iter().map(JobRow::into_job).collect();
-        let next_cursor = if more {
-            items.last().and_then(|j| Some(format!("{}~{}", j.created_at.timestamp_nanos_opt()?, j.id)))
-        } else {
-            None
-        };
+        let next_cursor = if more { items.last().and_then(|j| super::model::cursor(j.created_at, j.id)) } else { None };
         Ok(crate::catalog::Page { items, next_cursor })
     }
 
@@ -384,11 +372,4 @@ impl TaskQueue {
         let job = self.get(id).await?;
         Err(CatalogError::invalid("state", format!("job {id} is {}; this needs it {needed}", job.state)).into())
     }
-}
-
-/// `<created_at in nanoseconds>~<id>`: the exact instant, so that SQLite, which compares the stored text, finds
-/// the same value it stored.
-fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (nanos, id) = cursor.split_once('~')?;
-    Some((DateTime::from_timestamp_nanos(nanos.parse().ok()?), Uuid::parse_str(id).ok()?))
 }

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use productsmanager_core::catalog::Page;
 use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::{
     ImportConfig, ImportError, ImportFile, ImportJob, ImportOptions, ImportSchedule, MappingTemplate, NewImport,
@@ -133,10 +134,15 @@ async fn delete_template(State(state): State<AppState>, Path(id): Path<String>) 
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct JobsQuery {
+    /// One supplier's (id or code).
     #[serde(default)]
     supplier: Option<String>,
+    /// Page size: 20 by default, at most 1000.
     #[serde(default = "twenty")]
     limit: u32,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 fn twenty() -> u32 {
@@ -144,7 +150,7 @@ fn twenty() -> u32 {
 }
 
 #[utoipa::path(get, path = "/api/v1/imports", tag = "imports", security(("bearer" = ["imports:read"])), params(JobsQuery),
-    responses((status = 200, description = "Import jobs, newest first", body = Vec<ImportJob>)))]
+    responses((status = 200, description = "A page of import jobs, newest first", body = Page<ImportJob>)))]
 async fn jobs(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<JobsQuery>,
@@ -153,7 +159,7 @@ async fn jobs(
         Some(key) => Some(state.sdk.suppliers().find(key).await?.id),
         None => None,
     };
-    Ok(Json(state.sdk.imports().jobs(supplier, query.limit).await?))
+    Ok(Json(state.sdk.imports().jobs_page(supplier, query.limit, query.cursor.as_deref()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports", security(("bearer" = ["imports:read"])), params(("id" = Uuid, Path)),

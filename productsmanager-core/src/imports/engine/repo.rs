@@ -51,11 +51,15 @@ const JOB_BY_ID: &str = concat!("select ", import_job_columns!(), " from import_
 const JOBS_OF_SUPPLIER: &str = concat!(
     "select ",
     import_job_columns!(),
-    " from import_jobs where supplier_id = $1 order by created_at desc, id desc limit $2"
+    " from import_jobs where supplier_id = $1 and (created_at < $3 or (created_at = $3 and id < $4)) \
+     order by created_at desc, id desc limit $2"
 );
 
-const RECENT_JOBS: &str =
-    concat!("select ", import_job_columns!(), " from import_jobs order by created_at desc, id desc limit $1");
+const RECENT_JOBS: &str = concat!(
+    "select ",
+    import_job_columns!(),
+    " from import_jobs where created_at < $2 or (created_at = $2 and id < $3) order by created_at desc, id desc limit $1"
+);
 
 /// A job inserted for an upload: queued for a worker, or running already under `lease_owner` (an import run
 /// in-process, so no worker claims it meanwhile).
@@ -114,16 +118,29 @@ pub(crate) async fn job(pool: &DbPool, id: Uuid) -> Result<Option<ImportJobRow>,
     with_pool!(pool, |p| sqlx::query_as(JOB_BY_ID).bind(id).fetch_optional(p).await)
 }
 
+/// Newest first, after `(created_at, id)`.
 pub(crate) async fn jobs_of_supplier(
     pool: &DbPool,
     supplier: Uuid,
     limit: i64,
+    after: (DateTime<Utc>, Uuid),
 ) -> Result<Vec<ImportJobRow>, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query_as(JOBS_OF_SUPPLIER).bind(supplier).bind(limit).fetch_all(p).await)
+    with_pool!(pool, |p| sqlx::query_as(JOBS_OF_SUPPLIER)
+        .bind(supplier)
+        .bind(limit)
+        .bind(after.0)
+        .bind(after.1)
+        .fetch_all(p)
+        .await)
 }
 
-pub(crate) async fn recent_jobs(pool: &DbPool, limit: i64) -> Result<Vec<ImportJobRow>, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query_as(RECENT_JOBS).bind(limit).fetch_all(p).await)
+/// Newest first, after `(created_at, id)`.
+pub(crate) async fn recent_jobs(
+    pool: &DbPool,
+    limit: i64,
+    after: (DateTime<Utc>, Uuid),
+) -> Result<Vec<ImportJobRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(RECENT_JOBS).bind(limit).bind(after.0).bind(after.1).fetch_all(p).await)
 }
 
 /// The columns of an upload's job.

@@ -183,13 +183,30 @@ impl ImportService {
 
     /// The latest import jobs, of one supplier or of all, newest first.
     pub async fn jobs(&self, supplier: Option<Uuid>, limit: u32) -> Result<Vec<ImportJob>> {
-        let limit = i64::from(limit.clamp(1, 1000));
-        let rows = match supplier {
-            Some(supplier) => repo::jobs_of_supplier(&self.pool, supplier, limit).await,
-            None => repo::recent_jobs(&self.pool, limit).await,
+        Ok(self.jobs_page(supplier, limit, None).await?.items)
+    }
+
+    /// A page of import jobs, of one supplier or of all, newest first; `cursor` is the previous page's
+    /// `next_cursor`.
+    pub async fn jobs_page(
+        &self,
+        supplier: Option<Uuid>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<crate::catalog::Page<ImportJob>> {
+        let limit = limit.clamp(1, 1000);
+        let after = crate::jobs::after_cursor(cursor)?;
+        let fetch = i64::from(limit) + 1;
+        let mut rows = match supplier {
+            Some(supplier) => repo::jobs_of_supplier(&self.pool, supplier, fetch, after).await,
+            None => repo::recent_jobs(&self.pool, fetch, after).await,
         }
         .map_err(db_error)?;
-        Ok(rows.into_iter().map(into_job).collect())
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let items: Vec<ImportJob> = rows.into_iter().map(into_job).collect();
+        let next_cursor = if more { items.last().and_then(|j| crate::jobs::cursor(j.created_at, j.id)) } else { None };
+        Ok(crate::catalog::Page { items, next_cursor })
     }
 
     /// The refused rows of a job as CSV (`line,column,column_name,value,code,reason`), in file order; also while
