@@ -461,3 +461,34 @@ both_backends!(
     interrupted_import_resumes,
     uploads_are_imported_by_workers,
 );
+
+/// Import jobs list newest first, a page at a time, each job once; a cursor that is not one is refused.
+async fn import_jobs_page_newest_first(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_jobs_page").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("acme.csv");
+    std::fs::write(&path, "sku,title\nA-1,Pen\n").unwrap();
+    let mut uploaded = Vec::new();
+    for _ in 0..3 {
+        uploaded.push(sdk.imports().upload(native(acme, &path)).await.unwrap().id);
+    }
+    uploaded.reverse();
+    let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let page = sdk.imports().jobs_page(Some(acme), 1, cursor.as_deref()).await.unwrap();
+        seen.extend(page.items.iter().map(|j| j.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, uploaded);
+    assert_eq!(sdk.imports().jobs(None, 2).await.unwrap().len(), 2);
+    let refused = sdk.imports().jobs_page(None, 1, Some("yesterday")).await.unwrap_err();
+    assert_eq!((refused.kind(), refused.field()), (ErrorKind::Invalid, Some("cursor")));
+    sdk.close().await;
+}
+
+both_backends!(import_jobs_page_newest_first);
