@@ -305,14 +305,11 @@ impl TaskQueue {
     ) -> Result<crate::catalog::Page<Job>> {
         let limit = limit.clamp(1, 1_000);
         let after = super::model::after_cursor(cursor)?;
-        let mut rows = repo::page(&self.pool, self.table.sql(), queue, state, i64::from(limit) + 1, after)
+        let rows = repo::page(&self.pool, self.table.sql(), queue, state, i64::from(limit) + 1, after)
             .await
             .map_err(|e| self.db_error(e))?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let items: Vec<Job> = rows.into_iter().map(JobRow::into_job).collect();
-        let next_cursor = if more { items.last().and_then(|j| super::model::cursor(j.created_at, j.id)) } else { None };
-        Ok(crate::catalog::Page { items, next_cursor })
+        let jobs = rows.into_iter().map(JobRow::into_job).collect();
+        Ok(crate::catalog::Page::from_extra(jobs, limit as usize, |j| super::model::cursor(j.created_at, j.id)))
     }
 
     /// Cancels a queued, paused or running job.

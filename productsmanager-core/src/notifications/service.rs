@@ -74,12 +74,8 @@ impl NotificationService {
             ),
             None => None,
         };
-        let mut items =
-            repo::page(&self.pool, user, query.unread, i64::from(limit) + 1, before).await.map_err(db_error)?;
-        let more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next_cursor = if more { items.last().map(|n| n.id.to_string()) } else { None };
-        Ok(Page { items, next_cursor })
+        let items = repo::page(&self.pool, user, query.unread, i64::from(limit) + 1, before).await.map_err(db_error)?;
+        Ok(Page::from_extra(items, limit as usize, |n| Some(n.id.to_string())))
     }
 
     /// The user's notifications created after `after` (an id), oldest first, at most 100: what a listener that

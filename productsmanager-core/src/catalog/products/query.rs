@@ -82,6 +82,17 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// The page from `items` fetched with one more than `limit`: that extra one only says a next page exists,
+    /// whose cursor `cursor_of` makes from the last item kept.
+    pub(crate) fn from_extra(mut items: Vec<T>, limit: usize, cursor_of: impl Fn(&T) -> Option<String>) -> Self {
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next_cursor = if more { items.last().and_then(cursor_of) } else { None };
+        Page { items, next_cursor }
+    }
+}
+
 /// Where a page ends: the sort key and id of its last product.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Cursor {

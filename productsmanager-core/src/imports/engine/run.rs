@@ -197,16 +197,13 @@ impl ImportService {
         let limit = limit.clamp(1, 1000);
         let after = crate::jobs::after_cursor(cursor)?;
         let fetch = i64::from(limit) + 1;
-        let mut rows = match supplier {
+        let rows = match supplier {
             Some(supplier) => repo::jobs_of_supplier(&self.pool, supplier, fetch, after).await,
             None => repo::recent_jobs(&self.pool, fetch, after).await,
         }
         .map_err(db_error)?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let items: Vec<ImportJob> = rows.into_iter().map(into_job).collect();
-        let next_cursor = if more { items.last().and_then(|j| crate::jobs::cursor(j.created_at, j.id)) } else { None };
-        Ok(crate::catalog::Page { items, next_cursor })
+        let jobs = rows.into_iter().map(into_job).collect();
+        Ok(crate::catalog::Page::from_extra(jobs, limit as usize, |j| crate::jobs::cursor(j.created_at, j.id)))
     }
 
     /// The refused rows of a job as CSV (`line,column,column_name,value,code,reason`), in file order; also while
