@@ -140,24 +140,21 @@ pub(crate) async fn enforce(State(policy): State<Arc<Policy>>, mut request: Requ
         Access::SignedIn => Some(None),
         Access::Requires(permission) => Some(Some(permission.as_str())),
     };
-    let mut caller = None;
+    let mut activity = None;
     if let Some(permission) = permission {
         match policy.authorize(request.headers(), permission).await {
             Ok(principal) => {
-                caller = Some(principal.clone());
+                // Writes of signed-in callers go to the activity log (sign-in is a security event of the auth log).
+                if !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+                    activity = Some(activity_of(&request, &route, rule, &principal));
+                }
                 request.extensions_mut().insert(principal);
             }
             Err(response) => return response,
         }
     }
-    // Writes of signed-in callers go to the activity log (sign-in itself is a security event of the auth log).
-    let activity = match caller {
-        Some(caller) if !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) => {
-            Some(activity_of(&request, &route, rule, &caller))
-        }
-        _ => None,
-    };
-    if request.uri().path().to_ascii_lowercase().contains("%00") {
+    // `%00` has no letters: no case to fold.
+    if request.uri().path().contains("%00") {
         let nul = InputError { field: "path".into(), reason: "contains a NUL character".into(), line: 1, column: 1 };
         return ApiError::from(nul).into_response();
     }
