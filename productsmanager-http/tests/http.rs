@@ -82,7 +82,7 @@ async fn brands_over_http(backend: Backend) {
         request(addr, "PATCH", &format!("/api/v1/brands/{id}"), "", Some(r#"{"description": "Hand tools"}"#)).await;
     assert_eq!((patched.status, patched.json()["description"].as_str()), (200, Some("Hand tools")));
     let listed = get(addr, "/api/v1/brands", "").await;
-    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+    assert_eq!(listed.json()["items"].as_array().unwrap().len(), 1);
 
     // Refusals are problem+json naming the field.
     let cases = [
@@ -133,7 +133,7 @@ async fn suppliers_over_http(backend: Backend) {
     )
     .await;
     assert_eq!((bad.status, bad.json()["field"].as_str()), (422, Some("default_currency")));
-    assert_eq!(get(addr, "/api/v1/suppliers", "").await.json().as_array().unwrap().len(), 1);
+    assert_eq!(get(addr, "/api/v1/suppliers", "").await.json()["items"].as_array().unwrap().len(), 1);
     server.stop().await.unwrap();
     sdk.close().await;
 }
@@ -468,7 +468,7 @@ async fn import_configs_over_http(backend: Backend) {
 
     let listed = get(addr, "/api/v1/import-configs", "").await;
     assert!(listed.status == 200 && !listed.body.contains("s3cret-pw"));
-    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+    assert_eq!(listed.json()["items"].as_array().unwrap().len(), 1);
     assert_eq!(get(addr, &format!("/api/v1/import-configs/{id}"), "").await.json()["name"], "acme ftp");
     let unknown = get(addr, &format!("/api/v1/import-configs/{}", uuid::Uuid::now_v7()), "").await;
     assert_eq!(unknown.status, 404);
@@ -541,7 +541,7 @@ async fn imports_over_http(backend: Backend) {
         request(addr, "POST", "/api/v1/mapping-templates", "", Some(r#"{"name": "x", "definition": {"columns": []}}"#))
             .await;
     assert_eq!((bad.status, bad.json()["field"].as_str()), (422, Some("definition.columns")), "{}", bad.body);
-    assert_eq!(get(addr, "/api/v1/mapping-templates", "").await.json().as_array().unwrap().len(), 1);
+    assert_eq!(get(addr, "/api/v1/mapping-templates", "").await.json()["items"].as_array().unwrap().len(), 1);
     let deleted = request(addr, "DELETE", &format!("/api/v1/mapping-templates/{template_id}"), "", None).await;
     assert_eq!(deleted.status, 204);
     assert_eq!(get(addr, &format!("/api/v1/mapping-templates/{template_id}"), "").await.status, 404);
@@ -636,7 +636,69 @@ async fn settings_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+/// Walks a listing page by page and answers every item's `field`, in the order served.
+async fn walk(addr: common::Endpoint, path: &str, limit: u32, field: &str) -> Vec<String> {
+    let (mut seen, mut cursor) = (Vec::new(), String::new());
+    loop {
+        let page = get(addr, &format!("{path}?limit={limit}&cursor={cursor}"), "").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let page = page.json();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= limit as usize);
+        seen.extend(items.iter().map(|item| item[field].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => return seen,
+        }
+    }
+}
+
+async fn named_listings_page_by_name(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "named_listings_page_by_name").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    // Mixed case and a tie on the name: the order is by name without case, then id, on both backends.
+    for (code, name) in [("S1", "beta"), ("S2", "Alpha"), ("S3", "gamma"), ("S4", "Delta"), ("S5", "beta")] {
+        let body = format!(r#"{{"code": "{code}", "name": "{name}"}}"#);
+        assert_eq!(request(addr, "POST", "/api/v1/suppliers", "", Some(&body)).await.status, 201);
+    }
+    let names = walk(addr, "/api/v1/suppliers", 2, "name").await;
+    assert_eq!(names, ["Alpha", "beta", "beta", "Delta", "gamma"]);
+    // A write between two pages: what was already served is not served again.
+    let first = get(addr, "/api/v1/suppliers?limit=2", "").await.json();
+    let body = r#"{"code": "S0", "name": "Aardvark"}"#;
+    assert_eq!(request(addr, "POST", "/api/v1/suppliers", "", Some(body)).await.status, 201);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = get(addr, &format!("/api/v1/suppliers?limit=10&cursor={cursor}"), "").await.json();
+    let rest: Vec<&str> = rest["items"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(rest, ["beta", "Delta", "gamma"]);
+
+    for n in 0..3 {
+        let body = format!(
+            r#"{{"email": "user{n}@example.com", "display_name": "U{n}", "password": "a long enough password"}}"#
+        );
+        assert_eq!(request(addr, "POST", "/api/v1/users", "", Some(&body)).await.status, 201);
+    }
+    let emails = walk(addr, "/api/v1/users", 1, "email").await;
+    assert_eq!(emails.len(), 4, "three users and the test admin: {emails:?}");
+    assert!(emails.windows(2).all(|w| w[0].to_lowercase() <= w[1].to_lowercase()), "{emails:?}");
+
+    for (path, status, field) in [
+        ("/api/v1/brands?cursor=not-a-cursor", 422, "cursor"),
+        ("/api/v1/brands?limit=0", 422, "limit"),
+        ("/api/v1/taxonomies?limit=501", 422, "limit"),
+        ("/api/v1/import-configs?page=2", 422, "page"),
+    ] {
+        let answer = get(addr, path, "").await;
+        assert_eq!((answer.status, answer.json()["field"].as_str()), (status, Some(field)), "{path}: {}", answer.body);
+    }
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    named_listings_page_by_name,
     settings_over_http,
     auth_over_http,
     imports_over_http,

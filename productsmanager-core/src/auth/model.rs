@@ -136,3 +136,15 @@ pub struct CreatedApiKey {
     pub key: ApiKey,
     pub secret: String,
 }
+
+impl crate::catalog::Listed for User {
+    fn listing_key(&self) -> (&str, Uuid) {
+        (&self.email, self.id)
+    }
+}
+
+impl crate::catalog::Listed for ApiKey {
+    fn listing_key(&self) -> (&str, Uuid) {
+        (&self.name, self.id)
+    }
+}

@@ -27,7 +27,7 @@ pub use identifiers::{Asin, Gtin, GtinError, GtinRepair, IdentifierError, Sku};
 pub use offers::{NewOffer, Offer, OfferService, best_offer};
 pub use prices::{NewPrice, Price, PriceService, PriceType, current_prices};
 pub use products::{
-    Attribute, AttributeValue, DEFAULT_PAGE, MAX_PAGE, NewProduct, Page, Product, ProductPatch, ProductQuery,
+    Attribute, AttributeValue, DEFAULT_PAGE, Listed, MAX_PAGE, NewProduct, Page, Product, ProductPatch, ProductQuery,
     ProductService, ProductSort, ProductStatus,
 };
 pub use stock::{NewStockLevel, StockLevel, StockService, StockTotal};

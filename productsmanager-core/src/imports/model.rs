@@ -287,3 +287,15 @@ impl TemplateRow {
         })
     }
 }
+
+impl crate::catalog::Listed for ImportConfig {
+    fn listing_key(&self) -> (&str, Uuid) {
+        (&self.name, self.id)
+    }
+}
+
+impl crate::catalog::Listed for MappingTemplate {
+    fn listing_key(&self) -> (&str, Uuid) {
+        (&self.name, self.id)
+    }
+}

@@ -4,12 +4,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use productsmanager_core::catalog::{Brand, BrandPatch, NewBrand};
+use productsmanager_core::catalog::{Brand, BrandPatch, NewBrand, Page};
 use productsmanager_core::input::parse_id;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::ApiJson;
+use super::{ApiJson, ApiQuery, PageParams};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 
@@ -18,9 +18,12 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/v1/brands", tag = "brands", security(("bearer" = ["catalog:read"])),
-    responses((status = 200, description = "Every brand, by name", body = Vec<Brand>)))]
-async fn list(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.brands().list().await?.as_ref().clone()))
+    params(PageParams), responses((status = 200, description = "A page of brands, by name", body = Page<Brand>)))]
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(page.page_of(&state.sdk.brands().list().await?)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/brands", tag = "brands", security(("bearer" = ["catalog:write"])),

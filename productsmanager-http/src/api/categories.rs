@@ -4,14 +4,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use productsmanager_core::catalog::{Category, CategoryNode, CategoryPatch, NewCategory, NewTaxonomy, Taxonomy};
+use productsmanager_core::catalog::{Category, CategoryNode, CategoryPatch, NewCategory, NewTaxonomy, Page, Taxonomy};
 use productsmanager_core::input::parse_id;
 use serde::Deserialize;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery};
+use super::{ApiJson, ApiQuery, PageParams};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 
@@ -26,9 +26,12 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/v1/taxonomies", tag = "categories", security(("bearer" = ["catalog:read"])),
-    responses((status = 200, description = "Every taxonomy", body = Vec<Taxonomy>)))]
-async fn taxonomies(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.categories().taxonomies().await?))
+    params(PageParams), responses((status = 200, description = "A page of taxonomies, by code", body = Page<Taxonomy>)))]
+async fn taxonomies(
+    State(state): State<AppState>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(page.page_of(&state.sdk.categories().taxonomies().await?)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/taxonomies", tag = "categories", security(("bearer" = ["catalog:write"])), request_body = NewTaxonomy,

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery, Caller};
+use super::{ApiJson, ApiQuery, Caller, PageParams};
 use crate::AppState;
 use crate::error::{ApiError, payload_too_large};
 use uuid::Uuid;
@@ -39,9 +39,13 @@ pub(super) fn routes(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/v1/import-configs", tag = "imports", security(("bearer" = ["imports:read"])),
-    responses((status = 200, description = "Every import configuration (credentials left out)", body = Vec<ImportConfig>)))]
-async fn list(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.imports().configs().await?))
+    params(PageParams),
+    responses((status = 200, description = "A page of import configurations by name (credentials left out)", body = Page<ImportConfig>)))]
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(page.page_of(&state.sdk.imports().configs().await?)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/import-configs", tag = "imports", security(("bearer" = ["imports:run"])), request_body = NewImportConfig,
@@ -103,9 +107,13 @@ async fn delete_config(State(state): State<AppState>, Path(id): Path<String>) ->
 }
 
 #[utoipa::path(get, path = "/api/v1/mapping-templates", tag = "imports", security(("bearer" = ["imports:read"])),
-    responses((status = 200, description = "Every mapping template (latest versions)", body = Vec<MappingTemplate>)))]
-async fn templates(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.imports().templates().await?))
+    params(PageParams),
+    responses((status = 200, description = "A page of mapping templates by name (latest versions)", body = Page<MappingTemplate>)))]
+async fn templates(
+    State(state): State<AppState>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(page.page_of(&state.sdk.imports().templates().await?)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/mapping-templates", tag = "imports", security(("bearer" = ["imports:run"])), request_body = NewMappingTemplate,

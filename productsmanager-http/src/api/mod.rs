@@ -22,6 +22,30 @@ use crate::AppState;
 
 pub(crate) use extract::{ApiJson, ApiQuery, Caller, Client};
 
+/// `?limit=&cursor=` of a listing that pages in name order.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageParams {
+    /// Page size: 50 by default, at most 500.
+    #[serde(default)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+impl PageParams {
+    /// The page of `whole` these parameters ask for.
+    pub(crate) fn page_of<T: productsmanager_core::catalog::Listed + Clone>(
+        &self,
+        whole: &[T],
+    ) -> Result<productsmanager_core::catalog::Page<T>, crate::error::ApiError> {
+        productsmanager_core::catalog::Page::of_listing(whole, self.limit, self.cursor.as_deref())
+            .map_err(|e| productsmanager_core::Error::from(e).into())
+    }
+}
+
 /// Every `/api/v1` route, with its OpenAPI operation.
 pub(crate) fn routes(http: &HttpConfig) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -6,13 +6,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use productsmanager_core::auth::{ApiKey, CreatedApiKey, NewApiKey, NewRole, NewUser, Principal, Role, User};
+use productsmanager_core::catalog::Page;
 use productsmanager_core::input::parse_id;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{ApiJson, ApiQuery, Caller};
+use super::{ApiJson, ApiQuery, Caller, PageParams};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 
@@ -49,9 +50,12 @@ async fn me(State(state): State<AppState>, Caller(caller): Caller) -> Result<imp
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = ["admin:users"])),
-    responses((status = 200, description = "Every user, by e-mail", body = Vec<User>)))]
-async fn users(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.auth().users().await?))
+    params(PageParams), responses((status = 200, description = "A page of users, by e-mail", body = Page<User>)))]
+async fn users(
+    State(state): State<AppState>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(page.page_of(&state.sdk.auth().users().await?)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = ["admin:users"])),
@@ -185,13 +189,20 @@ async fn delete_role(State(state): State<AppState>, Path(name): Path<String>) ->
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct KeysQuery {
+    /// Only this user's keys (id or e-mail).
     #[serde(default)]
     user: Option<String>,
+    /// Page size: 50 by default, at most 500.
+    #[serde(default)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "users", security(("bearer" = ["admin:users"])),
     params(KeysQuery),
-    responses((status = 200, description = "API keys (never their secrets)", body = Vec<ApiKey>)))]
+    responses((status = 200, description = "A page of API keys by name (never their secrets)", body = Page<ApiKey>)))]
 async fn api_keys(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<KeysQuery>,
@@ -201,7 +212,8 @@ async fn api_keys(
         Some(user) => Some(auth.find_user(user).await?.id),
         None => None,
     };
-    Ok(Json(auth.api_keys(user).await?))
+    let keys = auth.api_keys(user).await?;
+    Ok(Json(Page::of_listing(&keys, query.limit, query.cursor.as_deref()).map_err(productsmanager_core::Error::from)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "users", security(("bearer" = ["admin:users"])),

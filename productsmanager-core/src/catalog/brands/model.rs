@@ -51,3 +51,9 @@ pub struct BrandPatch {
     #[serde(default, deserialize_with = "crate::input::double_option")]
     pub logo_url: Option<Option<String>>,
 }
+
+impl crate::catalog::Listed for Brand {
+    fn listing_key(&self) -> (&str, Uuid) {
+        (&self.name, self.id)
+    }
+}

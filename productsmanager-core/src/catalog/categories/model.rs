@@ -162,3 +162,9 @@ impl TaxonomyRow {
         }
     }
 }
+
+impl crate::catalog::Listed for Taxonomy {
+    fn listing_key(&self) -> (&str, Uuid) {
+        (&self.code, self.id)
+    }
+}

@@ -7,5 +7,5 @@ pub(crate) mod search;
 mod service;
 
 pub use model::{Attribute, AttributeValue, NewProduct, Product, ProductPatch, ProductStatus};
-pub use query::{DEFAULT_PAGE, MAX_PAGE, Page, ProductQuery, ProductSort};
+pub use query::{DEFAULT_PAGE, Listed, MAX_PAGE, Page, ProductQuery, ProductSort};
 pub use service::ProductService;

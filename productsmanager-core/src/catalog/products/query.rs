@@ -93,6 +93,73 @@ impl<T> Page<T> {
     }
 }
 
+/// An item of a listing held whole in memory (a cached or naturally small set: brands, suppliers, users…), paged by
+/// [`Page::of_listing`] in the order of its key, compared without case, then by id.
+pub trait Listed {
+    /// The key the listing is ordered by (a name, an e-mail) and the id that breaks ties.
+    fn listing_key(&self) -> (&str, Uuid);
+}
+
+impl<T: Listed + Clone> Page<T> {
+    /// One page of `whole`: `limit` items (1 to [`MAX_PAGE`], [`DEFAULT_PAGE`] when not given) after `cursor`.
+    ///
+    /// The order is made here, not taken from the database, so it is the same on SQLite and PostgreSQL whatever
+    /// their collations.
+    ///
+    /// ```
+    /// use productsmanager_core::catalog::{Listed, Page};
+    /// use uuid::Uuid;
+    ///
+    /// #[derive(Clone)]
+    /// struct Tag(String, Uuid);
+    /// impl Listed for Tag {
+    ///     fn listing_key(&self) -> (&str, Uuid) {
+    ///         (&self.0, self.1)
+    ///     }
+    /// }
+    /// let tags: Vec<Tag> = ["b", "A", "c"].iter().map(|n| Tag(n.to_string(), Uuid::new_v4())).collect();
+    /// let first = Page::of_listing(&tags, Some(2), None)?;
+    /// assert_eq!(first.items.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(), ["A", "b"]);
+    /// let second = Page::of_listing(&tags, Some(2), first.next_cursor.as_deref())?;
+    /// assert_eq!(second.items[0].0, "c");
+    /// assert_eq!(second.next_cursor, None);
+    /// # Ok::<(), productsmanager_core::catalog::CatalogError>(())
+    /// ```
+    pub fn of_listing(whole: &[T], limit: Option<u32>, cursor: Option<&str>) -> Result<Self, CatalogError> {
+        let limit = match limit {
+            None => DEFAULT_PAGE,
+            Some(n @ 1..=MAX_PAGE) => n,
+            Some(n) => return Err(CatalogError::invalid("limit", format!("{n} is not between 1 and {MAX_PAGE}"))),
+        } as usize;
+        let order = |item: &T| {
+            let (key, id) = item.listing_key();
+            (key.to_lowercase(), key.to_string(), id)
+        };
+        let after = match cursor.filter(|c| !c.is_empty()) {
+            None => None,
+            Some(text) => {
+                let decoded = URL_SAFE_NO_PAD.decode(text.trim()).ok();
+                let (key, id): (String, Uuid) =
+                    decoded.and_then(|bytes| serde_json::from_slice(&bytes).ok()).ok_or_else(|| {
+                        CatalogError::invalid("cursor", "not a cursor of this listing; start again without one")
+                    })?;
+                Some((key.to_lowercase(), key, id))
+            }
+        };
+        let mut rest: Vec<(_, &T)> = whole
+            .iter()
+            .map(|item| (order(item), item))
+            .filter(|(key, _)| after.as_ref().is_none_or(|a| key > a))
+            .collect();
+        rest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let items: Vec<T> = rest.into_iter().take(limit + 1).map(|(_, item)| item.clone()).collect();
+        Ok(Page::from_extra(items, limit, |last| {
+            let (key, id) = last.listing_key();
+            serde_json::to_vec(&(key, id)).ok().map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
+        }))
+    }
+}
+
 /// Where a page ends: the sort key and id of its last product.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Cursor {

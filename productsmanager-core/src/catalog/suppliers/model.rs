@@ -76,3 +76,9 @@ pub struct SupplierPatch {
     #[serde(default)]
     pub settings: Option<serde_json::Value>,
 }
+
+impl crate::catalog::Listed for Supplier {
+    fn listing_key(&self) -> (&str, Uuid) {
+        (&self.name, self.id)
+    }
+}
