@@ -15,11 +15,13 @@
 //! ```
 
 mod hub;
+mod live;
 mod model;
 mod repo;
 mod service;
 
 pub use hub::{Event, EventHub, JobEvent};
+pub use live::LiveFeed;
 pub use model::{NewNotification, Notification, NotificationQuery};
 pub use service::NotificationService;
 

@@ -30,7 +30,7 @@ fn db_error(error: sqlx::Error) -> crate::Error {
 #[derive(Debug, Clone)]
 pub struct NotificationService {
     pool: DbPool,
-    events: EventHub,
+    pub(super) events: EventHub,
     clock: Arc<dyn Clock>,
 }
 

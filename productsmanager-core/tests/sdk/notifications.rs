@@ -10,7 +10,7 @@ use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::{ImportOptions, NewImport};
 use productsmanager_core::input::parse_json;
 use productsmanager_core::jobs::{JobFailure, JobRunner, JobState, NewJob};
-use productsmanager_core::notifications::{Event, NotificationQuery};
+use productsmanager_core::notifications::{Event, JobEvent, LiveFeed, NewNotification, NotificationQuery};
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{Sdk, both_backends};
 use uuid::Uuid;
@@ -146,4 +146,62 @@ async fn an_import_tells_its_counters(backend: Backend) {
     sdk.close().await;
 }
 
-both_backends!(job_ends_are_told_to_whoever_asked, an_import_tells_its_counters);
+/// Waits for the feed's next event, at most `secs`.
+async fn next_within(feed: &mut LiveFeed, secs: u64) -> Option<Event> {
+    tokio::time::timeout(Duration::from_secs(secs), feed.next()).await.ok().flatten()
+}
+
+async fn a_live_feed_gives_each_notification_once(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "live_feed_once").await else { return };
+    let here = env.sdk().await;
+    // A second SDK on the same databases stands for another process (a worker): its events are not ours.
+    let worker = env.sdk().await;
+    let ana = ana(&here).await;
+    let bo = NewUser {
+        email: "bo@example.com".into(),
+        display_name: None,
+        password: "correct horse battery".into(),
+        roles: vec!["viewer".into()],
+    };
+    let bo = here.auth().create_user(bo).await.unwrap().id;
+    let mut feed = here.notifications().live(ana, false);
+
+    let local = here.notifications().notify(NewNotification::new(ana, "note", "stored here")).await.unwrap();
+    here.notifications().notify(NewNotification::new(bo, "note", "someone else's")).await.unwrap();
+    let event = next_within(&mut feed, 2).await.expect("a notification stored here comes at once");
+    assert!(matches!(&event, Event::Notification { notification } if notification.id == local.id), "{event:?}");
+
+    let remote = worker.notifications().notify(NewNotification::new(ana, "note", "stored elsewhere")).await.unwrap();
+    // Within one catch-up (3 s): the one stored elsewhere, and not again the one already given.
+    let event = next_within(&mut feed, 5).await.expect("a notification stored by another process is caught up");
+    assert!(matches!(&event, Event::Notification { notification } if notification.id == remote.id), "{event:?}");
+
+    // Jobs: only those ana asked for, without `jobs:read`.
+    let job = |requested_by| JobEvent {
+        id: Uuid::now_v7(),
+        queue: "catalog".into(),
+        kind: "tidy".into(),
+        state: JobState::Running,
+        progress: None,
+        last_error: None,
+        requested_by,
+    };
+    let (theirs, hers) = (job(Some(bo)), job(Some(ana)));
+    here.events().publish(Event::Job { job: theirs.clone() });
+    here.events().publish(Event::Job { job: hers.clone() });
+    assert_eq!(next_within(&mut feed, 2).await, Some(Event::Job { job: hers }));
+    // Nothing more: the local notification (also in the database) and bo's stay away across a catch-up.
+    assert_eq!(next_within(&mut feed, 4).await, None);
+
+    let mut everything = here.notifications().live(ana, true);
+    here.events().publish(Event::Job { job: theirs.clone() });
+    assert_eq!(next_within(&mut everything, 2).await, Some(Event::Job { job: theirs }));
+    worker.close().await;
+    here.close().await;
+}
+
+both_backends!(
+    job_ends_are_told_to_whoever_asked,
+    an_import_tells_its_counters,
+    a_live_feed_gives_each_notification_once
+);

@@ -1,8 +1,5 @@
 //! `/api/v1/notifications`: the caller's own notifications; `/api/v1/ws`: the same, live, with job events.
 
-use std::collections::VecDeque;
-use std::time::Duration;
-
 use axum::Json;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -13,20 +10,12 @@ use productsmanager_core::catalog::Page;
 use productsmanager_core::input::parse_id;
 use productsmanager_core::notifications::{Event, Notification, NotificationQuery};
 use serde::Serialize;
-use tokio::sync::broadcast::error::RecvError;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use super::{ApiQuery, Caller};
 use crate::AppState;
 use crate::error::ApiError;
-
-/// How often a live session looks in the database for notifications stored by other processes (workers).
-const CATCH_UP_EVERY: Duration = Duration::from_secs(3);
-
-/// Notification ids a session remembers having sent, so one arriving both live and from the database goes once.
-const REMEMBERED: usize = 256;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list)).routes(routes!(read)).routes(routes!(read_all)).routes(routes!(socket))
@@ -78,62 +67,21 @@ async fn socket(State(state): State<AppState>, Caller(caller): Caller, upgrade: 
 
 /// Forwards the caller's events until the client goes away.
 async fn session(sdk: Sdk, caller: Principal, mut socket: WebSocket) {
-    let mut live = sdk.events().subscribe();
-    let notifications = sdk.notifications();
-    let all_jobs = caller.can("jobs:read");
-    // Notifications stored from now on; ids are time-ordered (UUID v7).
-    let mut checked = Uuid::now_v7();
-    let mut sent: VecDeque<Uuid> = VecDeque::with_capacity(REMEMBERED);
-    let mut catch_up = tokio::time::interval(CATCH_UP_EVERY);
+    let mut feed = sdk.notifications().live(caller.user_id, caller.can("jobs:read"));
     loop {
-        let outgoing: Vec<Event> = tokio::select! {
-            event = live.recv() => match event {
-                Ok(Event::Notification { notification }) if notification.user_id == caller.user_id => {
-                    vec![Event::Notification { notification }]
+        tokio::select! {
+            event = feed.next() => {
+                let Some(event) = event else { break };
+                let Ok(text) = serde_json::to_string(&event) else { continue };
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    break;
                 }
-                Ok(Event::Job { job }) if all_jobs || job.requested_by == Some(caller.user_id) => {
-                    vec![Event::Job { job }]
-                }
-                Ok(_) => Vec::new(),
-                // Fell behind: the database has the notifications; job events are superseded by the next ones.
-                Err(RecvError::Lagged(_)) => {
-                    catch_up.reset_immediately();
-                    Vec::new()
-                }
-                Err(RecvError::Closed) => break,
-            },
-            _ = catch_up.tick() => match notifications.since(caller.user_id, checked).await {
-                Ok(missed) => {
-                    if let Some(last) = missed.last() {
-                        checked = last.id;
-                    }
-                    missed.into_iter().map(|notification| Event::Notification { notification }).collect()
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "notifications not caught up");
-                    Vec::new()
-                }
-            },
+            }
             incoming = socket.recv() => match incoming {
                 // The client says nothing we act on; pings are answered by the protocol layer.
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => Vec::new(),
+                Some(Ok(_)) => {}
             },
-        };
-        for event in outgoing {
-            if let Event::Notification { notification } = &event {
-                if sent.contains(&notification.id) {
-                    continue;
-                }
-                if sent.len() == REMEMBERED {
-                    sent.pop_front();
-                }
-                sent.push_back(notification.id);
-            }
-            let Ok(text) = serde_json::to_string(&event) else { continue };
-            if socket.send(Message::Text(text.into())).await.is_err() {
-                return;
-            }
         }
     }
 }
