@@ -51,6 +51,9 @@ struct Rule {
     entity: Option<String>,
 }
 
+/// Rate checks between two prunings of the limiter's table.
+const PRUNE_EVERY: u32 = 4096;
+
 type Limiter = RateLimiter<Uuid, HashMapStateStore<Uuid>, DefaultClock>;
 
 /// The access table and limits, shared by every request.
@@ -59,6 +62,8 @@ pub(crate) struct Policy {
     sdk: Sdk,
     rules: HashMap<(Method, String), Rule>,
     limiter: Option<Limiter>,
+    /// Rate checks since the limiter last forgot callers whose allowance is full again.
+    checks: std::sync::atomic::AtomicU32,
     request_timeout: Duration,
     upload_timeout: Duration,
 }
@@ -89,6 +94,7 @@ impl Policy {
             sdk,
             rules,
             limiter,
+            checks: std::sync::atomic::AtomicU32::new(0),
             request_timeout: Duration::from_secs(http.request_timeout_secs),
             upload_timeout: Duration::from_secs(http.upload_timeout_secs),
         })
@@ -108,6 +114,11 @@ impl Policy {
         })?;
         if let Some(limiter) = &self.limiter {
             let caller = principal.api_key_id.unwrap_or(principal.user_id);
+            // Callers are users and keys, so the table stays small; still, one that is gone should not stay.
+            if self.checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
             if let Err(not_until) = limiter.check_key(&caller) {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

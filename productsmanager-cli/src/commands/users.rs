@@ -132,12 +132,16 @@ pub(crate) async fn users(sdk: &Sdk, command: UserCommand) -> Result<(), Failure
             }
         }
         UserCommand::List { json } => {
-            let all = auth.users().await?;
-            let mut rows = Vec::with_capacity(all.len());
-            for user in all {
-                let roles = auth.roles_of(user.id).await?;
-                rows.push((user, roles));
-            }
+            let mut roles = auth.roles_of_every_user().await?;
+            let rows: Vec<_> = auth
+                .users()
+                .await?
+                .into_iter()
+                .map(|user| {
+                    let held = roles.remove(&user.id).unwrap_or_default();
+                    (user, held)
+                })
+                .collect();
             if json {
                 let values: Vec<_> = rows
                     .iter()

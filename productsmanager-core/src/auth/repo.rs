@@ -74,6 +74,9 @@ const REVOKE_ROLE: &str = "delete from user_roles where user_id = $1 and role_id
 const ROLES_OF_USER: &str =
     "select r.name from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = $1 order by r.name";
 
+const ROLES_OF_EVERY_USER: &str =
+    "select ur.user_id, r.name from user_roles ur join roles r on r.id = ur.role_id order by ur.user_id, r.name";
+
 const PERMISSIONS_OF_USER: &str = "select distinct p.code from user_roles ur \
      join role_permissions rp on rp.role_id = ur.role_id join permissions p on p.id = rp.permission_id \
      where ur.user_id = $1";
@@ -318,6 +321,10 @@ pub(super) async fn revoke_role(pool: &DbPool, user: Uuid, role: Uuid) -> Result
 
 pub(super) async fn roles_of_user(pool: &DbPool, user: Uuid) -> Result<Vec<String>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_scalar(ROLES_OF_USER).bind(user).fetch_all(p).await)
+}
+
+pub(super) async fn roles_of_every_user(pool: &DbPool) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(ROLES_OF_EVERY_USER).fetch_all(p).await)
 }
 
 pub(super) async fn permissions_of_user(pool: &DbPool, user: Uuid) -> Result<Vec<String>, sqlx::Error> {

@@ -355,6 +355,16 @@ impl AuthService {
         repo::roles_of_user(&self.pool, user).await.map_err(db_error)
     }
 
+    /// The role names of every user who has any, in one query (a listing of users with their roles).
+    pub async fn roles_of_every_user(&self) -> Result<std::collections::HashMap<Uuid, Vec<String>>> {
+        let pairs = repo::roles_of_every_user(&self.pool).await.map_err(db_error)?;
+        let mut roles: std::collections::HashMap<Uuid, Vec<String>> = std::collections::HashMap::new();
+        for (user, role) in pairs {
+            roles.entry(user).or_default().push(role);
+        }
+        Ok(roles)
+    }
+
     /// Everything a user's roles allow.
     pub async fn permissions_of(&self, user: Uuid) -> Result<BTreeSet<String>> {
         Ok(repo::permissions_of_user(&self.pool, user).await.map_err(db_error)?.into_iter().collect())
