@@ -81,8 +81,11 @@ async fn worker_registry_shows_live_workers(backend: Backend) {
     let jobs = sdk.jobs();
     assert_eq!(jobs.stats("catalog").await.unwrap().workers, 0);
     let running = JobRunner::new(jobs.clone(), "registry-test").queue("catalog", 3).queue("media", 1).start();
-    super::jobs::eventually("the workers to register", async || jobs.stats("catalog").await.unwrap().workers == 3)
-        .await;
+    // Each queue's workers register on their own: wait for both.
+    super::jobs::eventually("the workers to register", async || {
+        jobs.stats("catalog").await.unwrap().workers == 3 && jobs.stats("media").await.unwrap().workers == 1
+    })
+    .await;
     let catalog = jobs.stats("catalog").await.unwrap();
     assert_eq!((catalog.workers, catalog.worker_processes), (3, 1));
     assert_eq!(jobs.stats("media").await.unwrap().workers, 1);
