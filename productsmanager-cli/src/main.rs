@@ -171,7 +171,7 @@ impl<E: Into<productsmanager_core::Error>> From<E> for Failure {
 pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::Internal => 1,
-        ErrorKind::Invalid => 3,
+        ErrorKind::Invalid | ErrorKind::TooLarge | ErrorKind::Unsupported => 3,
         ErrorKind::NotFound => 4,
         ErrorKind::Conflict => 5,
         ErrorKind::Unauthorized | ErrorKind::Forbidden => 6,

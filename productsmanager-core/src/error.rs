@@ -32,6 +32,10 @@ pub enum ErrorKind {
     Conflict,
     /// The input or the configuration is wrong; the message says which part. HTTP 422.
     Invalid,
+    /// The input is over a size limit (bytes, pixels); the message names the limit and its setting. HTTP 413.
+    TooLarge,
+    /// The input is of a type not accepted (a text file sent as an image, an SVG). HTTP 415.
+    Unsupported,
     /// No valid credentials. HTTP 401.
     Unauthorized,
     /// Valid credentials without the permission needed. HTTP 403.
@@ -51,6 +55,8 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
             ErrorKind::Conflict => "conflict",
             ErrorKind::Invalid => "invalid",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Unsupported => "unsupported",
             ErrorKind::Unauthorized => "unauthorized",
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::RateLimited => "rate_limited",
@@ -89,6 +95,9 @@ pub enum Error {
     Notification(#[from] NotificationError),
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// An image refused (type, size, pixels, corrupt) or missing.
+    #[error(transparent)]
+    Media(#[from] crate::media::MediaError),
     /// One error reported to several callers (they all waited for the same load).
     #[error(transparent)]
     Shared(Arc<Error>),
@@ -124,6 +133,13 @@ impl Error {
             Error::Notification(NotificationError::Invalid { .. }) => ErrorKind::Invalid,
             Error::Settings(SettingsError::Unknown { .. }) => ErrorKind::NotFound,
             Error::Settings(SettingsError::Invalid { .. }) => ErrorKind::Invalid,
+            Error::Media(e) => match e {
+                crate::media::MediaError::Invalid { .. } => ErrorKind::Invalid,
+                crate::media::MediaError::Unsupported { .. } => ErrorKind::Unsupported,
+                crate::media::MediaError::TooLarge { .. } => ErrorKind::TooLarge,
+                crate::media::MediaError::NotFound { .. } => ErrorKind::NotFound,
+                crate::media::MediaError::Processing { .. } => ErrorKind::Internal,
+            },
             Error::Catalog(e) => match e {
                 CatalogError::Invalid { .. } => ErrorKind::Invalid,
                 CatalogError::NotFound { .. } => ErrorKind::NotFound,
@@ -155,6 +171,10 @@ impl Error {
             Error::Auth(crate::auth::AuthError::Invalid { field, .. }) => Some(field),
             Error::Notification(NotificationError::Invalid { field, .. }) => Some(field),
             Error::Settings(SettingsError::Invalid { .. }) => Some("value"),
+            Error::Media(crate::media::MediaError::Invalid { field, .. }) => Some(field),
+            Error::Media(crate::media::MediaError::TooLarge { .. } | crate::media::MediaError::Unsupported { .. }) => {
+                Some("file")
+            }
             Error::Shared(e) => e.field(),
             _ => None,
         }

@@ -43,6 +43,7 @@ pub mod exports;
 pub mod imports;
 pub mod input;
 pub mod jobs;
+pub mod media;
 pub mod notifications;
 #[cfg(feature = "openapi")]
 mod openapi;

@@ -291,6 +291,17 @@ impl Sdk {
         &self.inner.storage
     }
 
+    /// Product images: upload, thumbnails, metadata, order, QR codes.
+    pub fn media(&self) -> crate::media::MediaService {
+        crate::media::MediaService::new(
+            self.pool(Database::Media).clone(),
+            self.products(),
+            self.storage().clone(),
+            self.jobs(),
+            self.inner.config.media.clone(),
+        )
+    }
+
     /// Export files (and, with the exports work, export jobs).
     pub fn exports(&self) -> crate::exports::ExportService {
         crate::exports::ExportService::new(self.pool(Database::Exports).clone(), self.storage().clone())
@@ -386,7 +397,7 @@ impl Sdk {
 
     /// The queues whose job kinds this version of the core can run. Workers do not claim from the others, so
     /// their jobs wait (visible as queued) for a worker that can run them rather than failing.
-    pub const RUNNABLE_QUEUES: [&'static str; 2] = ["imports", "catalog"];
+    pub const RUNNABLE_QUEUES: [&'static str; 3] = ["imports", "catalog", "media"];
 
     fn ftp_source(&self) -> crate::imports::sources::FtpSource {
         crate::imports::sources::FtpSource::new(self.imports())
@@ -397,13 +408,14 @@ impl Sdk {
     }
 
     /// The seed's periodic tasks: schedule name, cron expression (UTC), job kind (on the catalog queue).
-    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 6] = [
+    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 7] = [
         ("poll-ftp", "0 * * * *", "poll_ftp"),
         ("poll-email", "*/15 * * * *", "poll_email"),
         ("scheduled-imports", "*/5 * * * *", "run_import_schedules"),
         ("clean-export-files", "30 3 * * *", "clean_export_files"),
         ("maintain-import-logs", "10 0 * * *", "ensure_import_log_partitions"),
         ("purge-notifications", "20 3 * * *", "purge_notifications"),
+        ("remove-media-orphans", "40 3 * * *", "remove_media_orphans"),
     ];
 
     /// A scheduler enqueueing [`Sdk::PERIODIC_TASKS`]; start it with
@@ -500,6 +512,32 @@ impl Sdk {
                         };
                         retry_on_error(purged.await)
                     }
+                }
+            })
+            .handle("thumbnails", {
+                let media = self.media();
+                move |job| {
+                    let media = media.clone();
+                    async move {
+                        let id = job
+                            .payload
+                            .get("media_file_id")
+                            .and_then(|v| v.as_str())
+                            .and_then(|v| uuid::Uuid::parse_str(v).ok());
+                        let Some(id) = id else {
+                            return Err(crate::jobs::JobFailure::Permanent("payload has no media_file_id".into()));
+                        };
+                        // An image deleted meanwhile, or one that no longer decodes, will not do better later.
+                        import_outcome(media.make_thumbnails(id).await)
+                    }
+                }
+            })
+            .handle("remove_media_orphans", {
+                let media = self.media();
+                move |_job| {
+                    let media = media.clone();
+                    // An upload stores its object a moment before its row: only older objects can be orphans.
+                    async move { retry_on_error(media.remove_orphans(Duration::from_secs(3600)).await) }
                 }
             })
             .handle("clean_export_files", move |_job| {

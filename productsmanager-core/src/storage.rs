@@ -58,6 +58,8 @@ pub struct ObjectStorage {
     store: Arc<dyn ObjectStore>,
     /// `local:/path` or `s3://bucket`, for messages.
     name: String,
+    /// The same store, when it signs URLs (S3).
+    signer: Option<Arc<object_store::aws::AmazonS3>>,
 }
 
 impl ObjectStorage {
@@ -84,8 +86,9 @@ impl ObjectStorage {
                 if let (Some(id), Some(secret)) = (&storage.s3_access_key_id, &storage.s3_secret_access_key) {
                     builder = builder.with_access_key_id(id).with_secret_access_key(secret);
                 }
-                let store = builder.build().map_err(|e| config.setting_error("storage.s3_bucket", e.to_string()))?;
-                Ok(ObjectStorage { store: Arc::new(store), name: format!("s3://{bucket}") })
+                let store =
+                    Arc::new(builder.build().map_err(|e| config.setting_error("storage.s3_bucket", e.to_string()))?);
+                Ok(ObjectStorage { store: store.clone(), name: format!("s3://{bucket}"), signer: Some(store) })
             }
         }
     }
@@ -96,7 +99,7 @@ impl ObjectStorage {
             store: format!("local:{}", folder.display()),
             message: e.to_string(),
         })?;
-        Ok(ObjectStorage { store: Arc::new(store), name: format!("local:{}", folder.display()) })
+        Ok(ObjectStorage { store: Arc::new(store), name: format!("local:{}", folder.display()), signer: None })
     }
 
     /// Where the files are, for messages (`local:/var/lib/pm/objects`, `s3://bucket`).
@@ -122,6 +125,20 @@ impl ObjectStorage {
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
         let path = Self::path(key)?;
         self.store.put(&path, PutPayload::from(bytes)).await.map(|_| ()).map_err(|e| self.failed(key, e))
+    }
+
+    /// A URL that downloads `key` without credentials until `valid_for` has passed, where the store signs URLs
+    /// (S3); `None` for the local store (serve the bytes instead).
+    pub async fn presigned_get(
+        &self,
+        key: &str,
+        valid_for: std::time::Duration,
+    ) -> Result<Option<url::Url>, StorageError> {
+        use object_store::signer::{Method, Signer};
+        let Some(signer) = &self.signer else { return Ok(None) };
+        let path = Self::path(key)?;
+        let url = signer.signed_url(Method::GET, &path, valid_for).await.map_err(|e| self.failed(key, e))?;
+        Ok(Some(url))
     }
 
     /// The bytes stored under `key`.

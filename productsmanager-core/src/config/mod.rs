@@ -49,6 +49,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub log: LogConfig,
     pub auth: AuthConfig,
+    pub media: MediaConfig,
     /// Where each non-default setting came from (`file.toml`, `PM_…`), for error messages.
     #[serde(skip)]
     origins: BTreeMap<String, String>,
@@ -182,6 +183,35 @@ pub struct LogConfig {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// Product images: what is accepted, how thumbnails are made, what a QR code says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Largest image accepted, in bytes (50 MiB).
+    pub max_upload_bytes: u64,
+    /// Largest image accepted, in pixels, width × height (50 million): a small file can unpack into a huge
+    /// image, so this is checked from the header, before anything is decoded.
+    pub max_pixels: u64,
+    /// Thumbnail format: `jpeg` (default) or `webp` (lossless: sharper, larger).
+    pub thumbnail_format: ThumbnailFormat,
+    /// JPEG thumbnail quality, 1 to 100 (85).
+    pub jpeg_quality: u64,
+    /// What a product's QR code encodes: a URL with `{gtin14}`, `{gtin}`, `{sku}` or `{id}` in it (the GS1
+    /// Digital Link of the product's GTIN by default).
+    pub qr_url_pattern: String,
+    /// Seconds a presigned download URL stays valid, where the store signs URLs (S3): 3600.
+    pub presigned_url_secs: u64,
+}
+
+/// Encoding of thumbnails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ThumbnailFormat {
+    Jpeg,
+    Webp,
 }
 
 /// Sign-in, tokens and the first admin.
@@ -374,6 +404,14 @@ impl Default for Config {
                 caller_cache_secs: 5,
                 master_key: None,
             },
+            media: MediaConfig {
+                max_upload_bytes: 50 << 20,
+                max_pixels: 50_000_000,
+                thumbnail_format: ThumbnailFormat::Jpeg,
+                jpeg_quality: 85,
+                qr_url_pattern: "https://id.gs1.org/01/{gtin14}".to_string(),
+                presigned_url_secs: 3600,
+            },
             origins: BTreeMap::new(),
         }
     }
@@ -518,7 +556,31 @@ impl Config {
             return Err(self.invalid("log.filter", "must not be empty"));
         }
         self.validate_http()?;
-        self.validate_auth()
+        self.validate_auth()?;
+        self.validate_media()
+    }
+
+    fn validate_media(&self) -> Result<(), ConfigError> {
+        let media = &self.media;
+        for (key, value) in [
+            ("media.max_upload_bytes", media.max_upload_bytes),
+            ("media.max_pixels", media.max_pixels),
+            ("media.presigned_url_secs", media.presigned_url_secs),
+        ] {
+            if value == 0 {
+                return Err(self.invalid(key, "must be at least 1"));
+            }
+        }
+        if !(1..=100).contains(&media.jpeg_quality) {
+            return Err(self.invalid("media.jpeg_quality", "must be between 1 and 100"));
+        }
+        if !["{gtin14}", "{gtin}", "{sku}", "{id}"].iter().any(|p| media.qr_url_pattern.contains(p)) {
+            return Err(self.invalid(
+                "media.qr_url_pattern",
+                "must hold {gtin14}, {gtin}, {sku} or {id}, else every product's code would say the same",
+            ));
+        }
+        Ok(())
     }
 
     fn validate_http(&self) -> Result<(), ConfigError> {

@@ -27,7 +27,7 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Integer, Text};
-    let fixed: [(&str, &str, VarType); 39] = [
+    let fixed: [(&str, &str, VarType); 45] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_HTTP_PUBLIC_METRICS", "http.public_metrics", Boolean),
@@ -67,6 +67,12 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_ADMIN_PASSWORD", "auth.admin_password", Text),
         ("PM_MASTER_KEY", "auth.master_key", Text),
         ("PM_CALLER_CACHE_SECS", "auth.caller_cache_secs", Integer),
+        ("PM_MEDIA_MAX_UPLOAD_BYTES", "media.max_upload_bytes", Integer),
+        ("PM_MEDIA_MAX_PIXELS", "media.max_pixels", Integer),
+        ("PM_MEDIA_THUMBNAIL_FORMAT", "media.thumbnail_format", Text),
+        ("PM_MEDIA_JPEG_QUALITY", "media.jpeg_quality", Integer),
+        ("PM_MEDIA_QR_URL_PATTERN", "media.qr_url_pattern", Text),
+        ("PM_MEDIA_PRESIGNED_URL_SECS", "media.presigned_url_secs", Integer),
     ];
     let per_database: [(&str, &str, VarType); 8] = [
         ("URL", "url", Text),

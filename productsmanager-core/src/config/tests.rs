@@ -188,6 +188,8 @@ fn every_documented_variable_is_accepted() {
             VarType::Text if var.key == "http.addr" => "127.0.0.1:1",
             VarType::Text if var.key == "storage.backend" => "local",
             VarType::Text if var.key == "log.format" => "json",
+            VarType::Text if var.key == "media.thumbnail_format" => "webp",
+            VarType::Text if var.key == "media.qr_url_pattern" => "https://shop.example.com/p/{sku}",
             VarType::Text if var.key == "database.prefix" => "pmx_",
             VarType::Text if var.key == "auth.jwt_secret" || var.key == "auth.master_key" => {
                 "0123456789abcdef0123456789abcdef"

@@ -16,6 +16,7 @@ mod job_processes;
 mod job_tables;
 mod jobs;
 mod listing;
+mod media;
 mod notifications;
 mod products;
 mod relations;
