@@ -137,6 +137,11 @@ enum Command {
         #[command(subcommand)]
         command: SeoCommand,
     },
+    /// Product images: upload (thumbnails made by a media worker, or at once), list, QR codes, delete.
+    Media {
+        #[command(subcommand)]
+        command: commands::media::MediaCommand,
+    },
     /// Application settings (typed, with defaults; changed while the product runs).
     Settings {
         #[command(subcommand)]
@@ -263,6 +268,9 @@ async fn run(cli: Cli, action: Option<String>) -> Result<(), Failure> {
         }
         Command::Seo { command } => {
             with_sdk(config, &action, async |sdk| commands::relations::seo(sdk, command).await).await
+        }
+        Command::Media { command } => {
+            with_sdk(config, &action, async |sdk| commands::media::run(sdk, command).await).await
         }
         Command::Settings { command } => {
             with_sdk(config, &action, async |sdk| commands::settings::run(sdk, command).await).await

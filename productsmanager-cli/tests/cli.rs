@@ -698,3 +698,49 @@ fn settings_commands_change_and_reset_a_setting() {
     assert!(text(&run(&vars, &["settings", "reset", "imports.default_preset"]).stdout).contains("native"));
     assert_eq!(run(&vars, &["settings", "get", "nope"]).status.code(), Some(4));
 }
+
+/// `media upload --wait --json` stores an image and lists its thumbnails; `media list`, `media qrcode`; bad files
+/// exit 3 naming the problem (a 200 MB file without being read).
+#[test]
+fn media_commands() {
+    let (dir, vars) = data_dir();
+    let body = r#"{"sku": "SHOE-1", "gtin": "4006381333931", "title": "Trail shoe"}"#;
+    assert!(run(&vars, &["products", "create", "--json", body]).status.success());
+    let photo = dir.path().join("front.jpg");
+    let image = image::RgbImage::from_fn(1000, 500, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 0]));
+    image.save_with_format(&photo, image::ImageFormat::Jpeg).unwrap();
+
+    let output = run(&vars, &["media", "upload", "SHOE-1", photo.to_str().unwrap(), "--wait", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let upload: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(upload["created"], true);
+    let sizes: Vec<(&str, i64)> = upload["file"]["thumbnails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["size"].as_str().unwrap(), t["width"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(sizes, [("small", 150), ("medium", 300), ("large", 800)]);
+    let output = run(&vars, &["media", "list", "4006381333931", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed[0]["id"], upload["file"]["id"]);
+
+    let qr = dir.path().join("shoe-qr.svg");
+    let output = run(&vars, &["media", "qrcode", "SHOE-1", "--out", qr.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(std::fs::read_to_string(&qr).unwrap().contains("<svg"));
+    assert!(text(&output.stdout).contains("https://id.gs1.org/01/04006381333931"), "{}", text(&output.stdout));
+
+    let fake = dir.path().join("fake.jpg");
+    std::fs::write(&fake, "sku;price\n").unwrap();
+    let output = run(&vars, &["media", "upload", "SHOE-1", fake.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("not a JPEG, PNG or WebP"), "{}", text(&output.stderr));
+    let huge = dir.path().join("huge.jpg");
+    std::fs::File::create(&huge).unwrap().set_len(200 << 20).unwrap();
+    let output = run(&vars, &["media", "upload", "SHOE-1", huge.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("media.max_upload_bytes"), "{}", text(&output.stderr));
+    let output = run(&vars, &["media", "list", "SHOE-1", "--json"]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap().as_array().unwrap().len(), 1);
+}

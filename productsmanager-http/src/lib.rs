@@ -75,7 +75,7 @@ pub fn router(sdk: Sdk) -> Router {
         .routes(routes!(health::workers))
         .routes(routes!(metrics::render))
         .routes(routes!(openapi_document))
-        .merge(api::routes(&http))
+        .merge(api::routes(&http, sdk.config().media.max_upload_bytes))
         .split_for_parts();
     if !http.public_metrics
         && let Some(operation) = document.paths.paths.get_mut("/metrics").and_then(|item| item.get.as_mut())

@@ -7,6 +7,7 @@ pub(crate) mod entity;
 pub(crate) mod import_file;
 pub(crate) mod imports;
 pub(crate) mod jobs;
+pub(crate) mod media;
 pub(crate) mod products;
 pub(crate) mod relations;
 pub(crate) mod settings;

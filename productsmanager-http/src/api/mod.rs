@@ -8,6 +8,7 @@ mod commerce;
 mod extract;
 mod imports;
 mod jobs;
+mod media;
 mod notifications;
 mod products;
 mod relations;
@@ -47,7 +48,7 @@ impl PageParams {
 }
 
 /// Every `/api/v1` route, with its OpenAPI operation.
-pub(crate) fn routes(http: &HttpConfig) -> OpenApiRouter<AppState> {
+pub(crate) fn routes(http: &HttpConfig, media_max_upload_bytes: u64) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(auth::routes())
         .merge(brands::routes())
@@ -58,6 +59,7 @@ pub(crate) fn routes(http: &HttpConfig) -> OpenApiRouter<AppState> {
         .merge(relations::routes())
         .merge(jobs::routes())
         .merge(imports::routes(http.max_upload_bytes))
+        .merge(media::routes(media_max_upload_bytes))
         .merge(notifications::routes())
         .merge(settings::routes())
         .merge(users::routes())
