@@ -296,6 +296,7 @@ impl Sdk {
         crate::media::MediaService::new(
             self.pool(Database::Media).clone(),
             self.products(),
+            crate::catalog::ImageUrlService::new(self.pool(Database::Catalog).clone()),
             self.storage().clone(),
             self.jobs(),
             self.inner.config.media.clone(),
@@ -408,7 +409,7 @@ impl Sdk {
     }
 
     /// The seed's periodic tasks: schedule name, cron expression (UTC), job kind (on the catalog queue).
-    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 7] = [
+    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 8] = [
         ("poll-ftp", "0 * * * *", "poll_ftp"),
         ("poll-email", "*/15 * * * *", "poll_email"),
         ("scheduled-imports", "*/5 * * * *", "run_import_schedules"),
@@ -416,6 +417,7 @@ impl Sdk {
         ("maintain-import-logs", "10 0 * * *", "ensure_import_log_partitions"),
         ("purge-notifications", "20 3 * * *", "purge_notifications"),
         ("remove-media-orphans", "40 3 * * *", "remove_media_orphans"),
+        ("fetch-images", "15 * * * *", "fetch_images"),
     ];
 
     /// A scheduler enqueueing [`Sdk::PERIODIC_TASKS`]; start it with
@@ -490,14 +492,22 @@ impl Sdk {
                 }
             })
             .handle("import", {
-                let (imports, notifications) = (self.imports(), self.notifications());
+                let (imports, notifications, media) = (self.imports(), self.notifications(), self.media());
                 move |job| {
-                    let (imports, notifications) = (imports.clone(), notifications.clone());
+                    let (imports, notifications, media) = (imports.clone(), notifications.clone(), media.clone());
                     async move {
                         let progress = |counters: &crate::imports::ImportProgress| {
                             notifications.job_progress(&job, serde_json::to_value(counters).unwrap_or_default());
                         };
-                        import_outcome(imports.run_job(job.id, progress).await)
+                        let outcome = imports.run_job(job.id, progress).await;
+                        // The image URLs of the file are fetched on the media queue (the hourly run catches up
+                        // if this enqueue fails).
+                        if outcome.is_ok()
+                            && let Err(e) = media.fetch_later(job.id).await
+                        {
+                            tracing::warn!(job = %job.id, error = %e, "image fetching not queued after the import");
+                        }
+                        import_outcome(outcome)
                     }
                 }
             })
@@ -530,6 +540,13 @@ impl Sdk {
                         // An image deleted meanwhile, or one that no longer decodes, will not do better later.
                         import_outcome(media.make_thumbnails(id).await)
                     }
+                }
+            })
+            .handle("fetch_images", {
+                let media = self.media();
+                move |_job| {
+                    let media = media.clone();
+                    async move { retry_on_error(media.fetch_pending().await) }
                 }
             })
             .handle("remove_media_orphans", {

@@ -28,6 +28,9 @@ pub enum StorageError {
     Unavailable { store: String, message: String },
 }
 
+/// The chunks of a stored object, as [`ObjectStorage::stream`] reads them.
+pub type ObjectStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, StorageError>> + Send>>;
+
 /// An object as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
@@ -139,6 +142,25 @@ impl ObjectStorage {
         let path = Self::path(key)?;
         let url = signer.signed_url(Method::GET, &path, valid_for).await.map_err(|e| self.failed(key, e))?;
         Ok(Some(url))
+    }
+
+    /// The object under `key` as a stream of chunks, with its size: a large object is never held whole.
+    pub async fn stream(&self, key: &str) -> Result<(u64, ObjectStream), StorageError> {
+        let path = Self::path(key)?;
+        let found = self.store.get(&path).await.map_err(|e| self.failed(key, e))?;
+        let size = found.meta.size;
+        let (store, key) = (self.name.clone(), key.to_string());
+        let chunks = found.into_stream().map_err(move |e| match e {
+            object_store::Error::NotFound { .. } => StorageError::NotFound { key: key.clone() },
+            other => StorageError::Unavailable { store: store.clone(), message: other.to_string() },
+        });
+        Ok((size, Box::pin(chunks)))
+    }
+
+    /// The bytes `range` of the object under `key`.
+    pub async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Bytes, StorageError> {
+        let path = Self::path(key)?;
+        self.store.get_range(&path, range).await.map_err(|e| self.failed(key, e))
     }
 
     /// The bytes stored under `key`.

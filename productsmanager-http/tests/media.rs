@@ -104,6 +104,11 @@ async fn images_over_http(backend: Backend) {
         assert_eq!(refused.header("content-type"), Some("application/problem+json"), "{name}");
     }
     assert_eq!(upload(addr, "NO-SUCH", "a.png", &full).await.status, 404);
+    // A URL on the server's own network is not fetched (media.allow_private_downloads is off by default).
+    let body = r#"{"url": "http://127.0.0.1:9/internal.jpg"}"#;
+    let refused = request(addr, "POST", "/api/v1/products/SHOE-1/images/from-url", "", Some(body)).await;
+    assert_eq!((refused.status, refused.json()["field"].as_str()), (422, Some("source_url")), "{}", refused.body);
+    assert!(refused.body.contains("not a public address"), "{}", refused.body);
 
     // 200 MB announced: refused before the body is sent (the client waits for 100 Continue, which never comes).
     let mut stream = tokio::net::TcpStream::connect(addr.socket).await.unwrap();

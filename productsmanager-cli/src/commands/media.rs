@@ -51,23 +51,12 @@ pub(crate) async fn run(sdk: &Sdk, command: MediaCommand) -> Result<(), Failure>
     let media = sdk.media();
     match command {
         MediaCommand::Upload { product, file, alt, wait, json } => {
-            let unreadable =
-                |e: std::io::Error| MediaError::invalid("file", format!("cannot read {}: {e}", file.display()));
-            // Refused before reading: a 200 MB file is not loaded to be told it is too large.
-            let size = std::fs::metadata(&file).map_err(unreadable)?.len();
-            let limit = sdk.config().media.max_upload_bytes;
-            if size > limit {
-                return Err(MediaError::TooLarge {
-                    reason: format!(
-                        "{}: {size} bytes is over the limit of {limit} bytes (media.max_upload_bytes)",
-                        file.display()
-                    ),
-                }
-                .into());
-            }
-            let bytes = std::fs::read(&file).map_err(unreadable)?;
-            let filename = file.file_name().map(|n| n.to_string_lossy().into_owned());
-            let upload = media.upload(NewImage { filename, alt_text: alt, ..NewImage::new(product, bytes) }).await?;
+            let text = file.to_string_lossy().into_owned();
+            let upload = if text.starts_with("http://") || text.starts_with("https://") {
+                media.upload_from_url(&product, &text, None).await?
+            } else {
+                upload_file(sdk, product, &file, alt).await?
+            };
             let mut stored = upload.file.clone();
             if wait && let Some(job) = upload.thumbnails_job {
                 let deadline = tokio::time::Instant::now() + WAIT_AT_MOST;
@@ -150,6 +139,26 @@ pub(crate) async fn run(sdk: &Sdk, command: MediaCommand) -> Result<(), Failure>
         }
     }
     Ok(())
+}
+
+/// Reads and stores a local file; one over the size limit is refused before it is read.
+async fn upload_file(
+    sdk: &Sdk,
+    product: String,
+    file: &std::path::Path,
+    alt: Option<String>,
+) -> Result<productsmanager_core::media::Upload, Failure> {
+    let unreadable = |e: std::io::Error| MediaError::invalid("file", format!("cannot read {}: {e}", file.display()));
+    let size = std::fs::metadata(file).map_err(unreadable)?.len();
+    let limit = sdk.config().media.max_upload_bytes;
+    if size > limit {
+        let reason =
+            format!("{}: {size} bytes is over the limit of {limit} bytes (media.max_upload_bytes)", file.display());
+        return Err(MediaError::TooLarge { reason }.into());
+    }
+    let bytes = std::fs::read(file).map_err(unreadable)?;
+    let filename = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    Ok(sdk.media().upload(NewImage { filename, alt_text: alt, ..NewImage::new(product, bytes) }).await?)
 }
 
 fn print_thumbnails(file: &MediaFile) {

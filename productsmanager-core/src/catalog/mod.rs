@@ -9,6 +9,7 @@ mod codes;
 pub(crate) mod common;
 mod error;
 mod identifiers;
+mod image_urls;
 mod offers;
 mod prices;
 pub(crate) mod products;
@@ -24,6 +25,7 @@ pub use categories::{
 pub use codes::{CountryCode, CurrencyCode, Money};
 pub use error::CatalogError;
 pub use identifiers::{Asin, Gtin, GtinError, GtinRepair, IdentifierError, Sku};
+pub use image_urls::{ImageUrlService, PendingImage};
 pub use offers::{NewOffer, Offer, OfferService, best_offer};
 pub use prices::{NewPrice, Price, PriceService, PriceType, current_prices};
 pub use products::{

@@ -185,7 +185,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Product images: what is accepted, how thumbnails are made, what a QR code says.
+/// Product images: what is accepted, how thumbnails are made, what a QR code says, how images are fetched.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MediaConfig {
@@ -203,6 +203,11 @@ pub struct MediaConfig {
     pub qr_url_pattern: String,
     /// Seconds a presigned download URL stays valid, where the store signs URLs (S3): 3600.
     pub presigned_url_secs: u64,
+    /// Seconds the download of an image from a URL may take, redirects included (30).
+    pub download_timeout_secs: u64,
+    /// Whether image URLs may lead to loopback, private or link-local addresses (false: a supplier file must not
+    /// make the server fetch from the internal network).
+    pub allow_private_downloads: bool,
 }
 
 /// Encoding of thumbnails.
@@ -411,6 +416,8 @@ impl Default for Config {
                 jpeg_quality: 85,
                 qr_url_pattern: "https://id.gs1.org/01/{gtin14}".to_string(),
                 presigned_url_secs: 3600,
+                download_timeout_secs: 30,
+                allow_private_downloads: false,
             },
             origins: BTreeMap::new(),
         }
@@ -566,6 +573,7 @@ impl Config {
             ("media.max_upload_bytes", media.max_upload_bytes),
             ("media.max_pixels", media.max_pixels),
             ("media.presigned_url_secs", media.presigned_url_secs),
+            ("media.download_timeout_secs", media.download_timeout_secs),
         ] {
             if value == 0 {
                 return Err(self.invalid(key, "must be at least 1"));

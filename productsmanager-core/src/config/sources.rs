@@ -27,7 +27,7 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Integer, Text};
-    let fixed: [(&str, &str, VarType); 45] = [
+    let fixed: [(&str, &str, VarType); 47] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_HTTP_PUBLIC_METRICS", "http.public_metrics", Boolean),
@@ -73,6 +73,8 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_MEDIA_JPEG_QUALITY", "media.jpeg_quality", Integer),
         ("PM_MEDIA_QR_URL_PATTERN", "media.qr_url_pattern", Text),
         ("PM_MEDIA_PRESIGNED_URL_SECS", "media.presigned_url_secs", Integer),
+        ("PM_MEDIA_DOWNLOAD_TIMEOUT_SECS", "media.download_timeout_secs", Integer),
+        ("PM_MEDIA_ALLOW_PRIVATE_DOWNLOADS", "media.allow_private_downloads", Boolean),
     ];
     let per_database: [(&str, &str, VarType); 8] = [
         ("URL", "url", Text),

@@ -14,12 +14,15 @@
 //! # Ok(()) }
 //! ```
 
+mod download;
 mod model;
 pub(crate) mod picture;
 mod repo;
 mod service;
 
-pub use model::{Content, MediaFile, MediaMetadata, NewImage, QrCode, QrFormat, Thumbnail, Upload, Variant};
+pub use model::{
+    Content, FetchReport, MediaFile, MediaMetadata, NewImage, QrCode, QrFormat, Rendition, Thumbnail, Upload, Variant,
+};
 pub use service::MediaService;
 
 /// Why a media operation was refused.

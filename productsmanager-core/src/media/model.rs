@@ -111,6 +111,16 @@ pub struct Upload {
     pub thumbnails_job: Option<Uuid>,
 }
 
+/// What a run over the image URLs imports found did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FetchReport {
+    /// Downloaded and stored (or found already stored).
+    pub fetched: u64,
+    /// Refused or unreachable this time; tried again on later runs, three times in all.
+    pub failed: u64,
+}
+
 /// Which rendition of an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -147,6 +157,16 @@ impl std::str::FromStr for Variant {
             }
         }
     }
+}
+
+/// One rendition of an image as stored, with what a download needs before reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendition {
+    pub object_key: String,
+    pub content_type: String,
+    /// Changes when the bytes change.
+    pub etag: String,
+    pub size_bytes: u64,
 }
 
 /// Bytes of one rendition, with what a download needs.

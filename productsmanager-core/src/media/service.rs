@@ -6,11 +6,14 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::model::{Content, MediaFile, MediaMetadata, NewImage, QrCode, QrFormat, Thumbnail, Upload, Variant};
+use super::download::Downloader;
+use super::model::{
+    Content, FetchReport, MediaFile, MediaMetadata, NewImage, QrCode, QrFormat, Rendition, Thumbnail, Upload, Variant,
+};
 use super::picture::{self, Format, Header, Technical};
 use super::{MediaError, repo};
 use crate::Result;
-use crate::catalog::{Product, ProductService};
+use crate::catalog::{ImageUrlService, PendingImage, Product, ProductService};
 use crate::config::{MediaConfig, ThumbnailFormat};
 use crate::db::{Database, DbError, DbPool};
 use crate::jobs::{JobQueues, NewJob};
@@ -19,6 +22,13 @@ use crate::storage::{ObjectStorage, StorageError};
 /// The media queue and the kind of its thumbnail jobs.
 pub(crate) const QUEUE: &str = "media";
 pub(crate) const THUMBNAILS_JOB: &str = "thumbnails";
+pub(crate) const FETCH_JOB: &str = "fetch_images";
+
+/// Tries at an image URL before it is left alone.
+const MAX_FETCH_ATTEMPTS: i32 = 3;
+
+/// Image URLs downloaded at once by a fetch run.
+const PARALLEL_DOWNLOADS: usize = 4;
 
 fn db_error(error: sqlx::Error) -> crate::Error {
     DbError::from_sqlx(Database::Media, error).into()
@@ -29,6 +39,7 @@ fn db_error(error: sqlx::Error) -> crate::Error {
 pub struct MediaService {
     pool: DbPool,
     products: ProductService,
+    image_urls: ImageUrlService,
     storage: ObjectStorage,
     jobs: JobQueues,
     config: MediaConfig,
@@ -38,11 +49,93 @@ impl MediaService {
     pub fn new(
         pool: DbPool,
         products: ProductService,
+        image_urls: ImageUrlService,
         storage: ObjectStorage,
         jobs: JobQueues,
         config: MediaConfig,
     ) -> Self {
-        MediaService { pool, products, storage, jobs, config }
+        MediaService { pool, products, image_urls, storage, jobs, config }
+    }
+
+    fn downloader(&self) -> Downloader {
+        Downloader {
+            timeout: std::time::Duration::from_secs(self.config.download_timeout_secs),
+            max_bytes: self.config.max_upload_bytes,
+            allow_private: self.config.allow_private_downloads,
+        }
+    }
+
+    /// Downloads an image (http or https; public addresses only unless `media.allow_private_downloads`; the size
+    /// and time limits of the configuration) and stores it for a product like [`upload`](Self::upload), with
+    /// the URL as its source.
+    pub async fn upload_from_url(&self, product: &str, url: &str, uploaded_by: Option<Uuid>) -> Result<Upload> {
+        // The product first: no download for a product that does not exist.
+        let product = self.products.find(product).await?;
+        let bytes = self.downloader().fetch(url).await?;
+        let filename = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_string)))
+            .filter(|name| !name.is_empty());
+        let input = NewImage {
+            filename,
+            source_url: Some(url.to_string()),
+            uploaded_by,
+            ..NewImage::new(product.id.to_string(), bytes)
+        };
+        self.upload(input).await
+    }
+
+    /// Fetches the image URLs imports found that are not fetched yet (each tried up to three times over
+    /// successive runs), four downloads at a time, each stored as an image of its product. A URL that fails is
+    /// recorded with why; only the databases or the object store being down stop the run (it is then retried).
+    pub async fn fetch_pending(&self) -> Result<FetchReport> {
+        use futures_util::StreamExt;
+        let mut report = FetchReport::default();
+        let mut after = None;
+        loop {
+            let batch = self.image_urls.pending(after, MAX_FETCH_ATTEMPTS, 50).await?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.id);
+            let mut outcomes = futures_util::stream::iter(batch)
+                .map(|pending| self.fetch_one(pending))
+                .buffer_unordered(PARALLEL_DOWNLOADS);
+            while let Some(outcome) = outcomes.next().await {
+                if outcome? {
+                    report.fetched += 1;
+                } else {
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// True when fetched, false when this URL failed (recorded); an error when the service itself is down.
+    async fn fetch_one(&self, pending: PendingImage) -> Result<bool> {
+        match self.upload_from_url(&pending.product_id.to_string(), &pending.url, None).await {
+            Ok(upload) => {
+                self.image_urls.fetched(pending.id, upload.file.id).await?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == crate::ErrorKind::Unavailable => Err(e),
+            Err(e) => {
+                tracing::info!(url = %pending.url, product = %pending.product_id, error = %e, "image not fetched");
+                self.image_urls.failed(pending.id, &e.to_string()).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Queues a run of [`fetch_pending`](Self::fetch_pending) on the media queue, once per `reason` (an import
+    /// job's id).
+    pub async fn fetch_later(&self, reason: Uuid) -> Result<Uuid> {
+        let job = NewJob {
+            queue: QUEUE.into(),
+            kind: FETCH_JOB.into(),
+            dedup_key: Some(format!("{FETCH_JOB}:{reason}")),
+            ..Default::default()
+        };
+        Ok(self.jobs.enqueue(job).await?.id)
     }
 
     /// Stores an image for a product. The bytes decide the type (JPEG, PNG or WebP; anything else, SVG included,
@@ -258,6 +351,19 @@ impl MediaService {
         let (object_key, _) = rendition(&file, variant)?;
         let valid_for = std::time::Duration::from_secs(self.config.presigned_url_secs);
         Ok(self.storage.presigned_get(&object_key, valid_for).await?)
+    }
+
+    /// Where an image or one of its thumbnails is stored, its type, size and `ETag`, without reading it: what a
+    /// download route needs to answer 304, a range or a stream ([`ObjectStorage::stream`](crate::storage::ObjectStorage::stream)).
+    pub async fn rendition(&self, id: Uuid, variant: Variant) -> Result<Rendition> {
+        let file = self.get(id).await?;
+        let (object_key, content_type) = rendition(&file, variant)?;
+        let size_bytes = match variant.size() {
+            None => file.size_bytes,
+            Some(size) => file.thumbnails.iter().find(|t| t.size == size).map_or(0, |t| t.size_bytes),
+        };
+        let etag = format!("\"{:x}\"", Sha256::digest(object_key.as_bytes()));
+        Ok(Rendition { object_key, content_type, etag, size_bytes: u64::try_from(size_bytes).unwrap_or(0) })
     }
 
     /// The bytes of an image or one of its thumbnails.

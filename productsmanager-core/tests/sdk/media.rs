@@ -6,9 +6,12 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use image::{DynamicImage, ImageFormat, RgbImage, Rgba, RgbaImage};
-use productsmanager_core::catalog::NewProduct;
+use productsmanager_core::catalog::{ImageUrlService, NewProduct, NewSupplier};
 use productsmanager_core::db::Backend;
-use productsmanager_core::media::{NewImage, QrFormat, Variant};
+use productsmanager_core::db::Database;
+use productsmanager_core::imports::mapping::Preset;
+use productsmanager_core::imports::{ImportOptions, NewImport};
+use productsmanager_core::media::{FetchReport, NewImage, QrFormat, Variant};
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{ErrorKind, Sdk, both_backends};
 
@@ -233,4 +236,118 @@ async fn a_worker_makes_the_thumbnails(backend: Backend) {
     sdk.close().await;
 }
 
-both_backends!(images_stored_shown_and_removed, bad_files_are_refused_and_leave_nothing, a_worker_makes_the_thumbnails);
+/// A local web server for image downloads: `/shoe.jpg` (an image), `/moved` (302 to it), `/page.html` (HTML),
+/// `/slow.jpg` (answers after 5 s), anything else 404. Answers how many requests it served.
+async fn image_server(jpeg: Vec<u8>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = served.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (jpeg, counter) = (jpeg.clone(), counter.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0_u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                let path = String::from_utf8_lossy(&head).split(' ').nth(1).unwrap_or("").to_string();
+                let (status, content_type, body): (&str, &str, Vec<u8>) = match path.as_str() {
+                    "/shoe.jpg" => ("200 OK", "image/jpeg", jpeg),
+                    "/moved" => ("302 Found", "text/plain", Vec::new()),
+                    "/page.html" => ("200 OK", "text/html; charset=utf-8", b"<html></html>".to_vec()),
+                    "/slow.jpg" => {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        ("200 OK", "image/jpeg", jpeg)
+                    }
+                    _ => ("404 Not Found", "text/plain", b"no".to_vec()),
+                };
+                let location = if path == "/moved" { "Location: /shoe.jpg\r\n" } else { "" };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{location}Connection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            });
+        }
+    });
+    (base, served)
+}
+
+/// Images by URL: one call, and the URLs an import found fetched by a run (each tried three times at most).
+async fn images_are_fetched_from_urls(backend: Backend) {
+    let Some(mut env) = TestDatabases::named(backend, "media_fetch").await else { return };
+    env.config_mut().media.allow_private_downloads = true; // the test server is on 127.0.0.1
+    env.config_mut().media.download_timeout_secs = 2;
+    let sdk = env.sdk().await;
+    let media = sdk.media();
+    let jpeg = photo(320, 240, 1);
+    let (base, served) = image_server(jpeg.clone()).await;
+    product(&sdk, None, "SHOE-1").await;
+
+    let upload = media.upload_from_url("SHOE-1", &format!("{base}/moved"), None).await.unwrap();
+    assert!(upload.created);
+    assert_eq!(upload.file.source_url, Some(format!("{base}/moved")));
+    assert_eq!(sdk.storage().get(&upload.file.object_key).await.unwrap(), jpeg, "followed the redirect");
+    for (path, kind, says) in [
+        ("/page.html", ErrorKind::Unsupported, "text/html"),
+        ("/missing.jpg", ErrorKind::Invalid, "404"),
+        ("/slow.jpg", ErrorKind::Invalid, "media.download_timeout_secs"),
+    ] {
+        let refused = media.upload_from_url("SHOE-1", &format!("{base}{path}"), None).await.unwrap_err();
+        assert_eq!(refused.kind(), kind, "{path}: {refused}");
+        assert!(refused.to_string().contains(says), "{path}: {refused}");
+    }
+    let ftp = media.upload_from_url("SHOE-1", "ftp://127.0.0.1/a.jpg", None).await.unwrap_err();
+    assert!(ftp.to_string().contains("only http and https"), "{ftp}");
+    let before = served.load(std::sync::atomic::Ordering::SeqCst);
+    let unknown = media.upload_from_url("NO-SUCH", &format!("{base}/shoe.jpg"), None).await.unwrap_err();
+    assert_eq!(unknown.kind(), ErrorKind::NotFound);
+    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), before, "nothing downloaded for no product");
+
+    // An import writes the URLs; a fetch run stores the good one and records the bad one.
+    let supplier = NewSupplier { code: "ACME".into(), name: "Acme".into(), ..Default::default() };
+    let supplier = sdk.suppliers().create(supplier).await.unwrap().id;
+    let csv = format!(
+        "sku,title,price,currency,image_url\nBOOT-1,Boot,49.90,EUR,{base}/shoe.jpg\nBOOT-2,Boot 2,39.90,EUR,{base}/gone.jpg\n"
+    );
+    let path = env.folder().join("boots.csv");
+    std::fs::write(&path, csv).unwrap();
+    let import = NewImport {
+        supplier_id: supplier,
+        name: "boots.csv".into(),
+        path,
+        template: None,
+        preset: Some(Preset::Native),
+        dry_run: false,
+        force: false,
+        options: ImportOptions::default(),
+        requested_by: None,
+    };
+    sdk.imports().import_file(import, |_| {}).await.unwrap();
+    let image_urls = ImageUrlService::new(sdk.pool(Database::Catalog).clone());
+    let pending = image_urls.pending(None, 3, 10).await.unwrap();
+    assert_eq!(pending.len(), 2);
+    let good = pending.iter().find(|p| p.url.ends_with("/shoe.jpg")).unwrap().product_id;
+    assert_eq!(media.fetch_pending().await.unwrap(), FetchReport { fetched: 1, failed: 1 });
+    let boot = media.list(&good.to_string()).await.unwrap();
+    assert_eq!((boot.len(), boot[0].source_url.clone()), (1, Some(format!("{base}/shoe.jpg"))));
+    assert_eq!(boot[0].sha256, upload.file.sha256, "the same picture as the one fetched above");
+    assert_eq!(media.fetch_pending().await.unwrap(), FetchReport { fetched: 0, failed: 1 });
+    assert_eq!(media.fetch_pending().await.unwrap(), FetchReport { fetched: 0, failed: 1 });
+    assert_eq!(media.fetch_pending().await.unwrap(), FetchReport::default(), "three tries, then left alone");
+    assert_eq!(image_urls.count_pending(3).await.unwrap(), 0);
+    sdk.close().await;
+}
+
+both_backends!(
+    images_stored_shown_and_removed,
+    bad_files_are_refused_and_leave_nothing,
+    a_worker_makes_the_thumbnails,
+    images_are_fetched_from_urls
+);

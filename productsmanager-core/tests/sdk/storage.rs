@@ -19,6 +19,10 @@ async fn object_storage(s3: bool) {
     assert_eq!(storage.size(key).await.unwrap(), 18);
     storage.put(key, "replaced".into()).await.unwrap();
     assert_eq!(storage.get(key).await.unwrap(), "replaced");
+    assert_eq!(storage.get_range(key, 2..6).await.unwrap(), "plac");
+    let (size, chunks) = storage.stream(key).await.unwrap();
+    let streamed: Vec<bytes::Bytes> = futures_util::TryStreamExt::try_collect(chunks).await.unwrap();
+    assert_eq!((size, streamed.concat()), (8, b"replaced".to_vec()));
     storage.delete(key).await.unwrap();
     storage.delete(key).await.unwrap(); // already gone: fine
     let missing = productsmanager_core::Error::from(storage.get(key).await.unwrap_err());

@@ -27,6 +27,7 @@ pub(super) fn routes(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes((schemas, paths, upload_router.layer(DefaultBodyLimit::max(limit))))
         .routes(routes!(order))
+        .routes(routes!(from_url))
         .routes(routes!(image, delete))
         .routes(routes!(metadata))
         .routes(routes!(content))
@@ -142,6 +143,34 @@ fn leak_field(name: &str) -> &'static str {
     }
 }
 
+/// An image to fetch.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct FromUrl {
+    /// `http` or `https`; a public address unless `media.allow_private_downloads`.
+    url: String,
+}
+
+/// Downloads the image (within `media.download_timeout_secs` and `media.max_upload_bytes`, redirects checked one
+/// by one) and stores it like an upload.
+#[utoipa::path(post, path = "/api/v1/products/{key}/images/from-url", tag = "media", security(("bearer" = ["media:write"])),
+    params(("key" = String, Path, description = "Product id, GTIN or SKU")), request_body = FromUrl,
+    responses((status = 201, description = "Downloaded and stored", body = Upload),
+        (status = 200, description = "The product already had this image", body = Upload),
+        (status = 415, description = "The URL does not hold a JPEG, PNG or WebP image", body = Problem,
+            content_type = "application/problem+json")))]
+async fn from_url(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    ApiJson(input): ApiJson<FromUrl>,
+) -> Result<Response, ApiError> {
+    let upload = state.sdk.media().upload_from_url(&key, &input.url, Some(caller.user_id)).await?;
+    let status = if upload.created { StatusCode::CREATED } else { StatusCode::OK };
+    let location = format!("/api/v1/images/{}", upload.file.id);
+    Ok((status, [(header::LOCATION, location)], Json(upload)).into_response())
+}
+
 /// The new order of a product's images.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -215,51 +244,55 @@ async fn content(
     if let Some(url) = media.presigned_url(id, variant).await? {
         return Ok((StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, url.to_string())]).into_response());
     }
-    let content = media.content(id, variant).await?;
+    let rendition = media.rendition(id, variant).await?;
     let mut response_headers = HeaderMap::new();
-    let etag = HeaderValue::from_str(&content.etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let etag = HeaderValue::from_str(&rendition.etag).unwrap_or(HeaderValue::from_static("\"\""));
     response_headers.insert(header::ETAG, etag);
     response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
     response_headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     let content_type =
-        HeaderValue::from_str(&content.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+        HeaderValue::from_str(&rendition.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     response_headers.insert(header::CONTENT_TYPE, content_type);
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == content.etag || tag.trim() == "*"));
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == rendition.etag || tag.trim() == "*"));
     if not_modified {
         return Ok((StatusCode::NOT_MODIFIED, response_headers).into_response());
     }
-    let total = content.bytes.len() as u64;
-    let Some(range) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
-        return Ok((response_headers, Body::from(content.bytes)).into_response());
-    };
-    let ranges = http_range_header::parse_range_header(range).and_then(|parsed| parsed.validate(total));
-    match ranges.as_deref() {
-        Ok([single]) => {
-            let (start, end) = (*single.start(), *single.end());
-            let part = content.bytes.slice(start as usize..=end as usize);
+    let storage = state.sdk.storage();
+    let total = rendition.size_bytes;
+    let single = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).map(|range| {
+        let ranges = http_range_header::parse_range_header(range).and_then(|parsed| parsed.validate(total));
+        (range.to_string(), ranges)
+    });
+    match single {
+        Some((_, Ok(ranges))) if ranges.len() == 1 => {
+            let (start, end) = (*ranges[0].start(), *ranges[0].end());
+            let part =
+                storage.get_range(&rendition.object_key, start..end + 1).await.map_err(|e| ApiError(e.into()))?;
             let content_range = format!("bytes {start}-{end}/{total}");
-            response_headers.insert(
-                header::CONTENT_RANGE,
-                HeaderValue::from_str(&content_range).unwrap_or(HeaderValue::from_static("")),
-            );
+            if let Ok(value) = HeaderValue::from_str(&content_range) {
+                response_headers.insert(header::CONTENT_RANGE, value);
+            }
             Ok((StatusCode::PARTIAL_CONTENT, response_headers, Body::from(part)).into_response())
         }
-        // Several ranges: the whole image (a server may ignore a range request).
-        Ok(_) => Ok((response_headers, Body::from(content.bytes)).into_response()),
-        Err(_) => {
+        Some((range, Err(_))) => {
             let mut refused = problem(
                 productsmanager_core::ErrorKind::Invalid,
                 format!("range {range:?} is not within the image's {total} bytes"),
             );
             *refused.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
-            refused.headers_mut().insert(
-                header::CONTENT_RANGE,
-                HeaderValue::from_str(&format!("bytes */{total}")).unwrap_or(HeaderValue::from_static("")),
-            );
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{total}")) {
+                refused.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
             Ok(refused)
+        }
+        // No range, or several (a server may answer those with the whole): the bytes, streamed from the store.
+        _ => {
+            let (size, chunks) = storage.stream(&rendition.object_key).await.map_err(|e| ApiError(e.into()))?;
+            response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+            Ok((response_headers, Body::from_stream(chunks)).into_response())
         }
     }
 }

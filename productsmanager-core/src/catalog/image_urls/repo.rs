@@ -1,0 +1,40 @@
+//! `product_images` fetch state, written once for both backends.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::PendingImage;
+use crate::db::DbPool;
+use crate::with_pool;
+
+const PENDING: &str = "select id, product_id, url, fetch_attempts from product_images \
+     where fetched_at is null and fetch_attempts < $2 and id > $1 order by id limit $3";
+
+const FETCHED: &str = "update product_images set fetched_at = $3, media_file_id = $2, fetch_error = null, \
+     updated_at = $3 where id = $1";
+
+const FAILED: &str = "update product_images set fetch_attempts = fetch_attempts + 1, fetch_error = $2, \
+     updated_at = $3 where id = $1";
+
+const COUNT_PENDING: &str = "select count(*) from product_images where fetched_at is null and fetch_attempts < $1";
+
+pub(super) async fn pending(
+    pool: &DbPool,
+    after: Uuid,
+    max_attempts: i32,
+    limit: i64,
+) -> Result<Vec<PendingImage>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(PENDING).bind(after).bind(max_attempts).bind(limit).fetch_all(p).await)
+}
+
+pub(super) async fn fetched(pool: &DbPool, id: Uuid, file: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(FETCHED).bind(id).bind(file).bind(now).execute(p).await.map(|_| ()))
+}
+
+pub(super) async fn failed(pool: &DbPool, id: Uuid, error: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(FAILED).bind(id).bind(error).bind(now).execute(p).await.map(|_| ()))
+}
+
+pub(super) async fn count_pending(pool: &DbPool, max_attempts: i32) -> Result<i64, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_scalar(COUNT_PENDING).bind(max_attempts).fetch_one(p).await)
+}
