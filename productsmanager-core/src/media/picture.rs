@@ -333,6 +333,20 @@ mod tests {
     }
 
     #[test]
+    fn webp_thumbnails_keep_transparency_and_jpeg_ones_go_on_white() {
+        let rgba = image::RgbaImage::from_fn(400, 200, |x, _| image::Rgba([200, 0, 0, if x < 200 { 0 } else { 255 }]));
+        let image = DynamicImage::ImageRgba8(rgba);
+        let webp = thumbnails(&image, ThumbnailFormat::Webp, 85).unwrap_or_else(|e| panic!("{e}"));
+        assert!(webp.iter().all(|t| sniff(&t.bytes).ok() == Some(Format::Webp)));
+        let small = image::load_from_memory(&webp[2].bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((small.width(), small.height(), small.color().has_alpha()), (150, 75, true));
+        assert_eq!(small.to_rgba8().get_pixel(10, 10).0[3], 0, "transparent stays transparent");
+        let jpeg = thumbnails(&image, ThumbnailFormat::Jpeg, 85).unwrap_or_else(|e| panic!("{e}"));
+        let small = image::load_from_memory(&jpeg[2].bytes).unwrap_or_else(|e| panic!("{e}")).to_rgb8();
+        assert!(small.get_pixel(10, 10).0.iter().all(|c| *c > 240), "on white: {:?}", small.get_pixel(10, 10));
+    }
+
+    #[test]
     fn a_qr_code_in_png_and_svg() {
         let (png, svg) = qr_code("https://id.gs1.org/01/04006381333931").unwrap_or_else(|e| panic!("{e}"));
         let header = header(&png, 1 << 20).unwrap_or_else(|e| panic!("{e}"));
