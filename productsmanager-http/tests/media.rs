@@ -104,6 +104,9 @@ async fn images_over_http(backend: Backend) {
         assert_eq!(refused.header("content-type"), Some("application/problem+json"), "{name}");
     }
     assert_eq!(upload(addr, "NO-SUCH", "a.png", &full).await.status, 404);
+    let (headers, body) = multipart(&[("file", Some("a.png"), &full), ("colour", None, b"red")]);
+    let unknown = request_bytes(addr, "POST", "/api/v1/products/SHOE-1/images", &headers, &body).await;
+    assert_eq!((unknown.status, unknown.json()["field"].as_str()), (422, Some("form")));
     // A URL on the server's own network is not fetched (media.allow_private_downloads is off by default).
     let body = r#"{"url": "http://127.0.0.1:9/internal.jpg"}"#;
     let refused = request(addr, "POST", "/api/v1/products/SHOE-1/images/from-url", "", Some(body)).await;

@@ -119,8 +119,8 @@ async fn upload(
                 input.alt_text = Some(text);
             }
             other => {
-                let reason = "unknown field (file, alt_text)";
-                return Err(ApiError(MediaError::invalid(leak_field(other), reason).into()));
+                let reason = format!("unknown field {other:?} (file, alt_text)");
+                return Err(ApiError(MediaError::invalid("form", reason).into()));
             }
         }
     }
@@ -128,19 +128,14 @@ async fn upload(
         return Err(ApiError(MediaError::invalid("file", "no file field in the form").into()));
     }
     input.uploaded_by = Some(caller.user_id);
-    let upload = state.sdk.media().upload(input).await?;
-    let status = if upload.created { StatusCode::CREATED } else { StatusCode::OK };
-    let location = format!("/api/v1/images/{}", upload.file.id);
-    Ok((status, [(header::LOCATION, location)], Json(upload)).into_response())
+    Ok(stored(state.sdk.media().upload(input).await?))
 }
 
-/// Field names of the form, as `'static` names for the error (an unknown one is reported as `form`).
-fn leak_field(name: &str) -> &'static str {
-    match name {
-        "file" => "file",
-        "alt_text" => "alt_text",
-        _ => "form",
-    }
+/// 201 with `Location` for a new image; 200 when the product already had it.
+fn stored(upload: Upload) -> Response {
+    let status = if upload.created { StatusCode::CREATED } else { StatusCode::OK };
+    let location = format!("/api/v1/images/{}", upload.file.id);
+    (status, [(header::LOCATION, location)], Json(upload)).into_response()
 }
 
 /// An image to fetch.
@@ -165,10 +160,7 @@ async fn from_url(
     Path(key): Path<String>,
     ApiJson(input): ApiJson<FromUrl>,
 ) -> Result<Response, ApiError> {
-    let upload = state.sdk.media().upload_from_url(&key, &input.url, Some(caller.user_id)).await?;
-    let status = if upload.created { StatusCode::CREATED } else { StatusCode::OK };
-    let location = format!("/api/v1/images/{}", upload.file.id);
-    Ok((status, [(header::LOCATION, location)], Json(upload)).into_response())
+    Ok(stored(state.sdk.media().upload_from_url(&key, &input.url, Some(caller.user_id)).await?))
 }
 
 /// The new order of a product's images.
