@@ -67,6 +67,12 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Product codes: `gtin check <code>` says whether an EAN/UPC/ISBN/GTIN is valid, its GTIN-14, its kind and
+    /// whether it is from a restricted range (needs no database).
+    Gtin {
+        #[command(subcommand)]
+        command: GtinCommand,
+    },
     /// Check the seven databases; exits 8 when one is down.
     Health {
         #[arg(long)]
@@ -150,6 +156,16 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum GtinCommand {
+    /// `{valid, gtin14, kind, restricted, reason}` of one code; exits 3 when it is not valid.
+    Check {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ConfigCommand {
     /// Print the effective configuration (defaults < file < PM_* variables), passwords redacted.
     Show {
@@ -161,8 +177,8 @@ enum ConfigCommand {
 /// A failure with the exit code it maps to.
 #[derive(Debug)]
 pub(crate) struct Failure {
-    code: u8,
-    message: String,
+    pub(crate) code: u8,
+    pub(crate) message: String,
 }
 
 impl<E: Into<productsmanager_core::Error>> From<E> for Failure {
@@ -188,7 +204,7 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 /// Subcommands that only read, and top-level commands that write no catalog data of their own (servers, checks,
 /// schema): neither is recorded in the activity log.
 const READ_VERBS: &[&str] = &["list", "get", "search", "tree", "files", "jobs", "job", "errors", "show"];
-const NOT_WRITES: &[&str] = &["serve", "worker", "health", "config", "migrate"];
+const NOT_WRITES: &[&str] = &["serve", "worker", "health", "config", "migrate", "gtin"];
 
 /// `cli products create` for a command that writes; `None` for one that only reads. Only command names are
 /// kept, never argument values (which may be file paths or names).
@@ -225,6 +241,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli, action: Option<String>) -> Result<(), Failure> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
+        Command::Gtin { command: GtinCommand::Check { code, json } } => commands::codes::check(&code, json),
         Command::Config { command: ConfigCommand::Show { json } } => {
             commands::system::config_show(&config, json);
             Ok(())

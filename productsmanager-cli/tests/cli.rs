@@ -744,3 +744,27 @@ fn media_commands() {
     let output = run(&vars, &["media", "list", "SHOE-1", "--json"]);
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap().as_array().unwrap().len(), 1);
 }
+
+/// `gtin check`: the JSON of a valid, a restricted and a broken code, with no data folder at all.
+#[test]
+fn gtin_check_says_what_a_code_is() {
+    let json_of = |code: &str| {
+        let output = run(&[], &["gtin", "check", code, "--json"]);
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        (output.status.code(), value)
+    };
+    let (status, isbn) = json_of("0-306-40615-2");
+    assert_eq!(status, Some(0));
+    assert_eq!(
+        (isbn["valid"].as_bool(), isbn["gtin14"].as_str(), isbn["kind"].as_str(), isbn["restricted"].as_bool()),
+        (Some(true), Some("09780306406157"), Some("ISBN-10"), Some(false))
+    );
+    let (status, in_store) = json_of("2001234567893");
+    assert_eq!((status, in_store["restricted"].as_bool()), (Some(0), Some(true)));
+    assert!(in_store["reason"].as_str().unwrap().contains("in-store"), "{in_store}");
+    let (status, broken) = json_of("4006381333932");
+    assert_eq!((status, broken["valid"].as_bool(), broken["gtin14"].is_null()), (Some(3), Some(false), true));
+    assert!(broken["reason"].as_str().unwrap().contains("expected 1"), "{broken}");
+    let output = run(&[], &["gtin", "check", "036000291452"]);
+    assert!(text(&output.stdout).contains("valid UPC-A, GTIN-14 00036000291452"), "{}", text(&output.stdout));
+}

@@ -36,6 +36,7 @@ pub mod analytics;
 pub mod auth;
 pub mod cache;
 pub mod catalog;
+pub mod code2asin;
 pub mod config;
 pub mod db;
 pub mod error;

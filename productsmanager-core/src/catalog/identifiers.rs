@@ -158,7 +158,7 @@ fn expand_scientific(shown: &str, mantissa: &str, exponent: &str) -> Result<(Str
 }
 
 /// GS1 check digit of the data digits: weights 3 and 1 alternating from the rightmost data digit.
-fn check_digit(data: &[u8]) -> u8 {
+pub(crate) fn check_digit(data: &[u8]) -> u8 {
     let sum: u32 = data.iter().rev().enumerate().map(|(i, d)| u32::from(*d) * if i % 2 == 0 { 3 } else { 1 }).sum();
     // `sum % 10` is below 10, so the result fits in a u8.
     ((10 - sum % 10) % 10) as u8

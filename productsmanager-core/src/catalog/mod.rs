@@ -8,7 +8,7 @@ mod categories;
 mod codes;
 pub(crate) mod common;
 mod error;
-mod identifiers;
+pub(crate) mod identifiers;
 mod image_urls;
 mod offers;
 mod prices;
