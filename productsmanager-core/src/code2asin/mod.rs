@@ -1,6 +1,8 @@
-//! Code2ASIN: supplier product codes (EAN, UPC, ISBN, GTIN) to Amazon ASINs. This first part checks and
-//! normalises the codes ([`check`]); the lookups against the SP-API Catalog Items and Creators APIs build on it.
+//! Code2ASIN: supplier product codes (EAN, UPC, ISBN, GTIN) to Amazon ASINs. So far: codes checked and
+//! normalised ([`check`]) and the SP-API Catalog Items client ([`sp_api`]); the service (jobs, rate limiting,
+//! matching, results) builds on them.
 
 mod code;
+pub mod sp_api;
 
 pub use code::{CodeCheck, CodeKind, check};

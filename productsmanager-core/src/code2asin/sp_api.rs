@@ -1,0 +1,305 @@
+//! Amazon SP-API Catalog Items 2022-04-01 `searchCatalogItems` by identifiers, with Login with Amazon access tokens
+//! (refresh-token grant, cached until a minute before they expire, sent in `x-amz-access-token`; no SigV4 since
+//! October 2023). One call: one marketplace, one identifier type, at most 20 identifiers.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use url::Url;
+
+/// Identifiers per `searchCatalogItems` call.
+pub const MAX_IDENTIFIERS: usize = 20;
+
+/// Where the API and the token endpoint are (the fakes of the tests put both on 127.0.0.1).
+#[derive(Debug, Clone)]
+pub struct SpApiEndpoints {
+    /// `https://sellingpartnerapi-eu.amazon.com` (or `-na`, `-fe`).
+    pub api: Url,
+    /// `https://api.amazon.com/auth/o2/token`.
+    pub token: Url,
+}
+
+/// Login with Amazon credentials of a seller application. `Debug` shows the client id only.
+#[derive(Clone)]
+pub struct LwaCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for LwaCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LwaCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+/// The identifier type of a call (`identifiersType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentifierType {
+    Ean,
+    Upc,
+    Gtin,
+    Isbn,
+}
+
+impl IdentifierType {
+    fn as_str(self) -> &'static str {
+        match self {
+            IdentifierType::Ean => "EAN",
+            IdentifierType::Upc => "UPC",
+            IdentifierType::Gtin => "GTIN",
+            IdentifierType::Isbn => "ISBN",
+        }
+    }
+}
+
+/// One catalog item answered for a call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogItem {
+    pub asin: String,
+    /// Its identifiers in the marketplace, as GTIN-14 (Amazon pads them per type; compared in this form).
+    pub gtin14s: Vec<String>,
+    pub brand: Option<String>,
+    pub title: Option<String>,
+    /// The best (lowest) sales rank shown.
+    pub sales_rank: Option<u32>,
+}
+
+/// Why a call did not answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpApiError {
+    /// 429 `QuotaExceeded`: try again later (`x-amzn-RateLimit-Limit` says the rate, when sent).
+    #[error("SP-API rate limit reached (limit {limit:?}/s)")]
+    Throttled { limit: Option<f64> },
+    /// The credentials or the token were refused.
+    #[error("SP-API refused the credentials: {message}")]
+    Unauthorized { message: String },
+    /// The request was refused as malformed: a bug on our side, not worth a retry.
+    #[error("SP-API refused the request: {message}")]
+    Invalid { message: String },
+    /// 5xx, a timeout or no connection: worth a retry.
+    #[error("SP-API unavailable: {message}")]
+    Unavailable { message: String },
+}
+
+/// A client of one seller application's credentials.
+#[derive(Debug)]
+pub struct SpApiClient {
+    http: reqwest::Client,
+    endpoints: SpApiEndpoints,
+    credentials: LwaCredentials,
+    token: Mutex<Option<(String, Instant)>>,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    expires_in: u64,
+}
+
+#[derive(Deserialize)]
+struct SearchAnswer {
+    #[serde(default)]
+    items: Vec<ItemAnswer>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemAnswer {
+    asin: String,
+    #[serde(default)]
+    identifiers: Vec<MarketplaceIdentifiers>,
+    #[serde(default)]
+    summaries: Vec<Summary>,
+    #[serde(default)]
+    sales_ranks: Vec<SalesRanks>,
+}
+
+#[derive(Deserialize)]
+struct MarketplaceIdentifiers {
+    #[serde(default)]
+    identifiers: Vec<Identifier>,
+}
+
+#[derive(Deserialize)]
+struct Identifier {
+    identifier: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    brand: Option<String>,
+    item_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SalesRanks {
+    #[serde(default)]
+    classification_ranks: Vec<Rank>,
+    #[serde(default)]
+    display_group_ranks: Vec<Rank>,
+}
+
+#[derive(Deserialize)]
+struct Rank {
+    rank: u32,
+}
+
+#[derive(Deserialize)]
+struct ErrorsAnswer {
+    #[serde(default)]
+    errors: Vec<ErrorAnswer>,
+}
+
+#[derive(Deserialize)]
+struct ErrorAnswer {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+impl SpApiClient {
+    /// A client; `timeout` bounds each HTTP exchange.
+    pub fn new(endpoints: SpApiEndpoints, credentials: LwaCredentials, timeout: Duration) -> Result<Self, SpApiError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| SpApiError::Invalid { message: format!("HTTP client: {e}") })?;
+        Ok(SpApiClient { http, endpoints, credentials, token: Mutex::new(None) })
+    }
+
+    /// The current access token, asked for again a minute before it expires.
+    async fn access_token(&self) -> Result<String, SpApiError> {
+        let mut cached = self.token.lock().await;
+        if let Some((token, until)) = cached.as_ref()
+            && Instant::now() < *until
+        {
+            return Ok(token.clone());
+        }
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", self.credentials.refresh_token.as_str()),
+            ("client_id", self.credentials.client_id.as_str()),
+            ("client_secret", self.credentials.client_secret.as_str()),
+        ];
+        let response = self
+            .http
+            .post(self.endpoints.token.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish())
+            .send()
+            .await
+            .map_err(|e| SpApiError::Unavailable { message: format!("token endpoint: {e}") })?;
+        let status = response.status();
+        let body =
+            response.text().await.map_err(|e| SpApiError::Unavailable { message: format!("token endpoint: {e}") })?;
+        if status.is_server_error() {
+            return Err(SpApiError::Unavailable { message: format!("token endpoint answered {status}") });
+        }
+        if !status.is_success() {
+            return Err(SpApiError::Unauthorized { message: format!("token endpoint answered {status}: {body}") });
+        }
+        let answer: TokenAnswer = serde_json::from_str(&body)
+            .map_err(|e| SpApiError::Unavailable { message: format!("token endpoint answered no token: {e}") })?;
+        let until = Instant::now() + Duration::from_secs(answer.expires_in.saturating_sub(60));
+        *cached = Some((answer.access_token.clone(), until));
+        Ok(answer.access_token)
+    }
+
+    /// Catalog items of up to 20 identifiers of one type in one marketplace (`identifiers` as Amazon wants them
+    /// for the type: 13 digits for EAN, 12 for UPC, 14 for GTIN).
+    pub async fn search(
+        &self,
+        marketplace_id: &str,
+        identifiers_type: IdentifierType,
+        identifiers: &[String],
+    ) -> Result<Vec<CatalogItem>, SpApiError> {
+        if identifiers.is_empty() || identifiers.len() > MAX_IDENTIFIERS {
+            return Err(SpApiError::Invalid {
+                message: format!("{} identifiers; a call takes 1 to {MAX_IDENTIFIERS}", identifiers.len()),
+            });
+        }
+        let mut url = self
+            .endpoints
+            .api
+            .join("catalog/2022-04-01/items")
+            .map_err(|e| SpApiError::Invalid { message: e.to_string() })?;
+        url.query_pairs_mut()
+            .append_pair("identifiers", &identifiers.join(","))
+            .append_pair("identifiersType", identifiers_type.as_str())
+            .append_pair("marketplaceIds", marketplace_id)
+            .append_pair("includedData", "identifiers,summaries,salesRanks");
+        let mut retried_token = false;
+        loop {
+            let token = self.access_token().await?;
+            let response = self
+                .http
+                .get(url.clone())
+                .header("x-amz-access-token", token)
+                .send()
+                .await
+                .map_err(|e| SpApiError::Unavailable { message: e.to_string() })?;
+            let status = response.status();
+            let limit = response
+                .headers()
+                .get("x-amzn-RateLimit-Limit")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<f64>().ok());
+            let body = response.text().await.map_err(|e| SpApiError::Unavailable { message: e.to_string() })?;
+            if status.is_success() {
+                let answer: SearchAnswer = serde_json::from_str(&body)
+                    .map_err(|e| SpApiError::Unavailable { message: format!("unreadable answer: {e}") })?;
+                return Ok(answer.items.into_iter().map(CatalogItem::from).collect());
+            }
+            let message = serde_json::from_str::<ErrorsAnswer>(&body)
+                .ok()
+                .and_then(|e| e.errors.into_iter().next())
+                .map(|e| format!("{} {}: {}", status.as_u16(), e.code, e.message))
+                .unwrap_or_else(|| format!("{status}"));
+            match status.as_u16() {
+                429 => return Err(SpApiError::Throttled { limit }),
+                // A token revoked or expired early: ask for a new one, once.
+                401 | 403 if !retried_token => {
+                    retried_token = true;
+                    *self.token.lock().await = None;
+                }
+                401 | 403 => return Err(SpApiError::Unauthorized { message }),
+                500.. => return Err(SpApiError::Unavailable { message }),
+                _ => return Err(SpApiError::Invalid { message }),
+            }
+        }
+    }
+}
+
+impl From<ItemAnswer> for CatalogItem {
+    fn from(item: ItemAnswer) -> Self {
+        let mut gtin14s: Vec<String> = item
+            .identifiers
+            .iter()
+            .flat_map(|m| m.identifiers.iter())
+            .map(|i| i.identifier.trim())
+            .filter(|i| !i.is_empty() && i.len() <= 14 && i.chars().all(|c| c.is_ascii_digit()))
+            .map(|i| format!("{i:0>14}"))
+            .collect();
+        gtin14s.sort();
+        gtin14s.dedup();
+        let summary = item.summaries.into_iter().next();
+        let sales_rank = item
+            .sales_ranks
+            .iter()
+            .flat_map(|r| r.classification_ranks.iter().chain(r.display_group_ranks.iter()))
+            .map(|r| r.rank)
+            .min();
+        CatalogItem {
+            asin: item.asin,
+            gtin14s,
+            brand: summary.as_ref().and_then(|s| s.brand.clone()),
+            title: summary.and_then(|s| s.item_name),
+            sales_rank,
+        }
+    }
+}

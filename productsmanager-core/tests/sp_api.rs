@@ -1,0 +1,124 @@
+//! The SP-API Catalog Items client against the local fake: tokens, batching limits, identifiers padded per type,
+//! throttling, server errors, stalls and refused credentials.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use productsmanager_core::code2asin::sp_api::{
+    IdentifierType, LwaCredentials, SpApiClient, SpApiEndpoints, SpApiError,
+};
+use productsmanager_fakes::sp_api::{Credentials, FakeItem, FakeSpApi, Fault};
+
+const FR: &str = "A13V1IB3VIYZZH";
+
+async fn fake() -> FakeSpApi {
+    let credentials = Credentials {
+        client_id: "amzn1.application-oa2-client.x".into(),
+        client_secret: "s3cret".into(),
+        refresh_token: "Atzr|r".into(),
+    };
+    let catalog = vec![
+        FakeItem {
+            asin: "B0POT00001".into(),
+            gtin14: "04006381333931".into(),
+            brand: "Acme".into(),
+            title: "Clay pot".into(),
+            sales_rank: Some(1200),
+        },
+        FakeItem {
+            asin: "B0POT00002".into(),
+            gtin14: "04006381333931".into(),
+            brand: "Acme".into(),
+            title: "Clay pot (2 pack)".into(),
+            sales_rank: None,
+        },
+        FakeItem {
+            asin: "B0LID00001".into(),
+            gtin14: "00036000291452".into(),
+            brand: "Other".into(),
+            title: "Lid".into(),
+            sales_rank: Some(40),
+        },
+    ];
+    FakeSpApi::start(credentials, catalog).await.unwrap()
+}
+
+fn client(fake: &FakeSpApi, secret: &str, timeout: Duration) -> SpApiClient {
+    let endpoints = SpApiEndpoints {
+        api: format!("{}/", fake.base_url).parse().unwrap(),
+        token: format!("{}/auth/o2/token", fake.base_url).parse().unwrap(),
+    };
+    let credentials = LwaCredentials {
+        client_id: "amzn1.application-oa2-client.x".into(),
+        client_secret: secret.into(),
+        refresh_token: "Atzr|r".into(),
+    };
+    SpApiClient::new(endpoints, credentials, timeout).unwrap()
+}
+
+#[tokio::test]
+async fn identifiers_are_found_in_every_padded_form() {
+    let fake = fake().await;
+    let client = client(&fake, "s3cret", Duration::from_secs(5));
+    let codes = vec!["4006381333931".to_string(), "0036000291452".to_string(), "4006381333948".to_string()];
+    let mut items = client.search(FR, IdentifierType::Ean, &codes).await.unwrap();
+    items.sort_by(|a, b| a.asin.cmp(&b.asin));
+    let found: Vec<(&str, &[String], Option<u32>)> =
+        items.iter().map(|i| (i.asin.as_str(), i.gtin14s.as_slice(), i.sales_rank)).collect();
+    assert_eq!(
+        found,
+        [
+            ("B0LID00001", &["00036000291452".to_string()][..], Some(40)),
+            ("B0POT00001", &["04006381333931".to_string()][..], Some(1200)),
+            ("B0POT00002", &["04006381333931".to_string()][..], None),
+        ],
+        "one code, two ASINs; EAN, GTIN and UPC forms compared as GTIN-14"
+    );
+    assert_eq!(items[1].brand.as_deref(), Some("Acme"));
+    let recorded = fake.requests();
+    assert_eq!((recorded.len(), recorded[0].identifiers.len(), recorded[0].identifiers_type.as_str()), (1, 3, "EAN"));
+    assert_eq!(recorded[0].marketplace_ids, [FR]);
+
+    // The token is asked for once and reused (the fake's 2 requests/s are respected by waiting here).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    client.search(FR, IdentifierType::Ean, &codes[..1]).await.unwrap();
+    assert_eq!(fake.token_requests(), 1);
+
+    let too_many: Vec<String> = (0..21).map(|n| format!("40063813339{n:02}")).collect();
+    let refused = client.search(FR, IdentifierType::Ean, &too_many).await.unwrap_err();
+    assert!(matches!(refused, SpApiError::Invalid { .. }), "{refused}");
+    assert_eq!(fake.requests().len(), 2, "21 identifiers are refused before any call");
+}
+
+#[tokio::test]
+async fn throttling_faults_and_bad_credentials_are_told_apart() {
+    let fake = fake().await;
+    let client = client(&fake, "s3cret", Duration::from_millis(800));
+    let code = vec!["4006381333931".to_string()];
+    // A burst of 2, then 429 QuotaExceeded with the documented limit header.
+    client.search(FR, IdentifierType::Ean, &code).await.unwrap();
+    client.search(FR, IdentifierType::Ean, &code).await.unwrap();
+    let throttled = client.search(FR, IdentifierType::Ean, &code).await.unwrap_err();
+    assert_eq!(throttled, SpApiError::Throttled { limit: Some(2.0) });
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    fake.inject(&[Fault::ServerError]);
+    let failed = client.search(FR, IdentifierType::Ean, &code).await.unwrap_err();
+    assert!(matches!(&failed, SpApiError::Unavailable { message } if message.contains("InternalFailure")), "{failed}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    fake.inject(&[Fault::Stall(Duration::from_secs(3))]);
+    let stalled = client.search(FR, IdentifierType::Ean, &code).await.unwrap_err();
+    assert!(matches!(stalled, SpApiError::Unavailable { .. }), "{stalled}");
+
+    let wrong = client_with_secret(&fake).await;
+    let refused = wrong.search(FR, IdentifierType::Ean, &code).await.unwrap_err();
+    assert!(
+        matches!(&refused, SpApiError::Unauthorized { message } if message.contains("invalid_client")),
+        "{refused}"
+    );
+}
+
+async fn client_with_secret(fake: &FakeSpApi) -> SpApiClient {
+    client(fake, "wrong", Duration::from_secs(5))
+}
