@@ -122,3 +122,96 @@ async fn throttling_faults_and_bad_credentials_are_told_apart() {
 async fn client_with_secret(fake: &FakeSpApi) -> SpApiClient {
     client(fake, "wrong", Duration::from_secs(5))
 }
+
+/// The published Catalog Items contract (Swagger 2.0), when `../shared` is here; says so plainly when it is not.
+fn contract() -> Option<serde_json::Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/research/api-specs/amazon-sp-api/catalogItems_2022-04-01.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => Some(serde_json::from_slice(&bytes).unwrap()),
+        Err(e) => {
+            eprintln!(
+                "NOT RUN: the SP-API contract check needs {} ({e}); the fake and the client were not checked against it",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// An instance checked against `#/definitions/<name>` of the contract.
+fn conforms(contract: &serde_json::Value, name: &str, instance: &serde_json::Value) -> Vec<String> {
+    let schema = serde_json::json!({"$ref": format!("#/definitions/{name}"), "definitions": contract["definitions"]});
+    let validator = jsonschema::draft4::new(&schema).unwrap();
+    validator.iter_errors(instance).map(|e| format!("{}: {e}", e.instance_path())).collect()
+}
+
+/// What the client sends and what the fake answers, held against the published contract: every query parameter
+/// declared, within its limits and enums; the 200 body an `ItemSearchResults`, the error bodies an `ErrorList`.
+#[tokio::test]
+async fn the_client_and_the_fake_follow_the_published_contract() {
+    let Some(contract) = contract() else { return };
+    let operation = &contract["paths"]["/catalog/2022-04-01/items"]["get"];
+    let parameters = operation["parameters"].as_array().unwrap();
+    let declared = |name: &str| parameters.iter().find(|p| p["name"] == name && p["in"] == "query");
+
+    let fake = fake().await;
+    let client = client(&fake, "s3cret", Duration::from_secs(5));
+    let codes: Vec<String> = vec!["4006381333931".into(), "0036000291452".into()];
+    client.search(FR, IdentifierType::Ean, &codes).await.unwrap();
+    let sent = &fake.requests()[0];
+    for (name, value) in &sent.query {
+        let parameter =
+            declared(name).unwrap_or_else(|| panic!("the client sends {name}, which the contract does not declare"));
+        let values: Vec<&str> =
+            if parameter["type"] == "array" { value.split(',').collect() } else { vec![value.as_str()] };
+        if let Some(most) = parameter["maxItems"].as_u64() {
+            assert!(values.len() as u64 <= most, "{name}: {} values, at most {most}", values.len());
+        }
+        let allowed = parameter["enum"].as_array().or(parameter["items"]["enum"].as_array());
+        if let Some(allowed) = allowed {
+            for v in &values {
+                assert!(allowed.iter().any(|a| a == v), "{name}={v} is not among {allowed:?}");
+            }
+        }
+    }
+    for required in parameters.iter().filter(|p| p["required"] == true && p["in"] == "query") {
+        let name = required["name"].as_str().unwrap();
+        assert!(sent.query.iter().any(|(k, _)| k == name), "the client leaves out the required {name}");
+    }
+
+    // The fake's raw answers, read without our client.
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{}/auth/o2/token", fake.base_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=refresh_token&refresh_token=Atzr%7Cr&client_id=amzn1.application-oa2-client.x&client_secret=s3cret")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap();
+    let items = format!(
+        "{}/catalog/2022-04-01/items?identifiers=4006381333931,0036000291452&identifiersType=EAN&marketplaceIds={FR}&includedData=identifiers,summaries,salesRanks",
+        fake.base_url
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let ok =
+        http.get(&items).header("x-amz-access-token", token["access_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let body: serde_json::Value = serde_json::from_slice(&ok.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["items"].as_array().unwrap().len(), 3);
+    let problems = conforms(&contract, "ItemSearchResults", &body);
+    assert!(problems.is_empty(), "the fake's answer breaks the contract: {problems:?}");
+    // The check bites: an item without its ASIN, a count that is not a number.
+    let broken = serde_json::json!({"numberOfResults": "3", "items": [{"summaries": []}]});
+    assert_eq!(conforms(&contract, "ItemSearchResults", &broken).len(), 2);
+    let denied = http.get(&items).header("x-amz-access-token", "Atza|forged").send().await.unwrap();
+    assert_eq!(denied.status(), 403);
+    assert!(operation["responses"]["403"].is_object(), "403 is a documented answer");
+    let body: serde_json::Value = serde_json::from_slice(&denied.bytes().await.unwrap()).unwrap();
+    let problems = conforms(&contract, "ErrorList", &body);
+    assert!(problems.is_empty(), "the fake's error breaks the contract: {problems:?}");
+}

@@ -42,6 +42,8 @@ pub enum Fault {
 /// A catalog request as received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// Every query parameter as sent.
+    pub query: Vec<(String, String)>,
     pub identifiers: Vec<String>,
     pub identifiers_type: String,
     pub marketplace_ids: Vec<String>,
@@ -185,6 +187,7 @@ async fn search(
         query.get(key).map(|v| v.split(',').map(str::to_string).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
     };
     let mut recorded = Recorded {
+        query: query.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         identifiers: split("identifiers"),
         identifiers_type: query.get("identifiersType").cloned().unwrap_or_default(),
         marketplace_ids: split("marketplaceIds"),
