@@ -3,6 +3,8 @@
 //! matching, results) builds on them.
 
 mod code;
+mod limiter;
 pub mod sp_api;
 
 pub use code::{CodeCheck, CodeKind, check};
+pub use limiter::CallLimiter;
