@@ -348,7 +348,7 @@ impl MediaService {
     /// [`content`](Self::content) instead).
     pub async fn presigned_url(&self, id: Uuid, variant: Variant) -> Result<Option<url::Url>> {
         let file = self.get(id).await?;
-        let (object_key, _) = rendition(&file, variant)?;
+        let (object_key, _) = rendition_of(&file, variant)?;
         let valid_for = std::time::Duration::from_secs(self.config.presigned_url_secs);
         Ok(self.storage.presigned_get(&object_key, valid_for).await?)
     }
@@ -357,22 +357,20 @@ impl MediaService {
     /// download route needs to answer 304, a range or a stream ([`ObjectStorage::stream`](crate::storage::ObjectStorage::stream)).
     pub async fn rendition(&self, id: Uuid, variant: Variant) -> Result<Rendition> {
         let file = self.get(id).await?;
-        let (object_key, content_type) = rendition(&file, variant)?;
+        let (object_key, content_type) = rendition_of(&file, variant)?;
         let size_bytes = match variant.size() {
             None => file.size_bytes,
             Some(size) => file.thumbnails.iter().find(|t| t.size == size).map_or(0, |t| t.size_bytes),
         };
+        // Keys hold the original's hash, and a thumbnail's its size and format: the key names the bytes.
         let etag = format!("\"{:x}\"", Sha256::digest(object_key.as_bytes()));
         Ok(Rendition { object_key, content_type, etag, size_bytes: u64::try_from(size_bytes).unwrap_or(0) })
     }
 
     /// The bytes of an image or one of its thumbnails.
     pub async fn content(&self, id: Uuid, variant: Variant) -> Result<Content> {
-        let file = self.get(id).await?;
-        let (object_key, content_type) = rendition(&file, variant)?;
+        let Rendition { object_key, content_type, etag, .. } = self.rendition(id, variant).await?;
         let bytes = self.storage.get(&object_key).await?;
-        // Keys hold the original's hash, and a thumbnail's its size and format: the key names the bytes.
-        let etag = format!("\"{:x}\"", Sha256::digest(object_key.as_bytes()));
         Ok(Content { bytes, content_type, etag, object_key })
     }
 
@@ -467,7 +465,7 @@ impl MediaService {
 }
 
 /// The object key and content type of one rendition of an image.
-fn rendition(file: &MediaFile, variant: Variant) -> Result<(String, String)> {
+fn rendition_of(file: &MediaFile, variant: Variant) -> Result<(String, String)> {
     match variant.size() {
         None => Ok((file.object_key.clone(), file.content_type.clone())),
         Some(size) => {
