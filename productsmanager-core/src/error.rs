@@ -98,6 +98,9 @@ pub enum Error {
     /// An image refused (type, size, pixels, corrupt) or missing.
     #[error(transparent)]
     Media(#[from] crate::media::MediaError),
+    /// A Code2ASIN request refused, or Amazon's answer to one.
+    #[error(transparent)]
+    Code2Asin(#[from] crate::code2asin::Code2AsinError),
     /// One error reported to several callers (they all waited for the same load).
     #[error(transparent)]
     Shared(Arc<Error>),
@@ -140,6 +143,19 @@ impl Error {
                 crate::media::MediaError::NotFound { .. } => ErrorKind::NotFound,
                 crate::media::MediaError::Processing { .. } => ErrorKind::Internal,
             },
+            Error::Code2Asin(e) => {
+                use crate::code2asin::{Code2AsinError as C, LookupError as L};
+                match e {
+                    C::Invalid { .. } => ErrorKind::Invalid,
+                    C::NotFound { .. } => ErrorKind::NotFound,
+                    C::Conflict { .. } => ErrorKind::Conflict,
+                    C::Amazon(L::Throttled { .. }) => ErrorKind::RateLimited,
+                    C::Amazon(L::Unavailable { .. }) => ErrorKind::Unavailable,
+                    // Our stored credentials were refused: a setting to fix, not the caller's login.
+                    C::Amazon(L::Unauthorized { .. }) => ErrorKind::Invalid,
+                    C::Amazon(L::Invalid { .. }) => ErrorKind::Internal,
+                }
+            }
             Error::Catalog(e) => match e {
                 CatalogError::Invalid { .. } => ErrorKind::Invalid,
                 CatalogError::NotFound { .. } => ErrorKind::NotFound,
@@ -172,6 +188,10 @@ impl Error {
             Error::Notification(NotificationError::Invalid { field, .. }) => Some(field),
             Error::Settings(SettingsError::Invalid { .. }) => Some("value"),
             Error::Media(crate::media::MediaError::Invalid { field, .. }) => Some(field),
+            Error::Code2Asin(crate::code2asin::Code2AsinError::Invalid { field, .. }) => Some(field),
+            Error::Code2Asin(crate::code2asin::Code2AsinError::Amazon(
+                crate::code2asin::LookupError::Unauthorized { .. },
+            )) => Some("credentials"),
             Error::Media(crate::media::MediaError::TooLarge { .. } | crate::media::MediaError::Unsupported { .. }) => {
                 Some("file")
             }

@@ -55,6 +55,8 @@ struct Inner {
     callers: crate::auth::CallerCache,
     /// The activity log's queue and writer (analytics database).
     activity: crate::analytics::ActivityLog,
+    /// Code2ASIN's call limiters and API clients, shared by the process's workers.
+    code2asin: Arc<crate::code2asin::Code2AsinRuntime>,
     /// Databases whose migrations could not run because they were unreachable.
     pending: Mutex<BTreeSet<Database>>,
     /// Whether the pools were opened from the configuration (then PostgreSQL databases may be created).
@@ -163,6 +165,7 @@ impl SdkBuilder {
         let storage = crate::storage::ObjectStorage::from_config(&config)?;
         let activity = crate::analytics::ActivityLog::start(router.pool(Database::Analytics).clone());
         let caller_cache_secs = config.auth.caller_cache_secs;
+        let code2asin = Arc::new(crate::code2asin::Code2AsinRuntime::new(config.code2asin.clone()));
         let sdk = Sdk {
             inner: Arc::new(Inner {
                 config,
@@ -175,6 +178,7 @@ impl SdkBuilder {
                 events: crate::notifications::EventHub::default(),
                 activity,
                 callers: crate::auth::CallerCache::new(caller_cache_secs),
+                code2asin,
                 pending: Mutex::new(BTreeSet::new()),
                 owns_pools,
             }),
@@ -303,6 +307,19 @@ impl Sdk {
         )
     }
 
+    /// Code2ASIN: jobs turning product codes into ASINs, results, review, Amazon API configurations.
+    pub fn code2asin(&self) -> crate::code2asin::Code2AsinService {
+        crate::code2asin::Code2AsinService::new(
+            self.pool(Database::Code2Asin).clone(),
+            self.pool(Database::Core).clone(),
+            crate::catalog::AsinService::new(self.pool(Database::Catalog).clone()),
+            self.products(),
+            self.inner.secrets.clone(),
+            self.jobs(),
+            self.inner.code2asin.clone(),
+        )
+    }
+
     /// Export files (and, with the exports work, export jobs).
     pub fn exports(&self) -> crate::exports::ExportService {
         crate::exports::ExportService::new(self.pool(Database::Exports).clone(), self.storage().clone())
@@ -398,7 +415,7 @@ impl Sdk {
 
     /// The queues whose job kinds this version of the core can run. Workers do not claim from the others, so
     /// their jobs wait (visible as queued) for a worker that can run them rather than failing.
-    pub const RUNNABLE_QUEUES: [&'static str; 3] = ["imports", "catalog", "media"];
+    pub const RUNNABLE_QUEUES: [&'static str; 4] = ["imports", "catalog", "media", "code2asin"];
 
     fn ftp_source(&self) -> crate::imports::sources::FtpSource {
         crate::imports::sources::FtpSource::new(self.imports())
@@ -555,6 +572,18 @@ impl Sdk {
                     let media = media.clone();
                     // An upload stores its object a moment before its row: only older objects can be orphans.
                     async move { retry_on_error(media.remove_orphans(Duration::from_secs(3600)).await) }
+                }
+            })
+            .handle("code2asin", {
+                let (code2asin, notifications) = (self.code2asin(), self.notifications());
+                move |job| {
+                    let (code2asin, notifications) = (code2asin.clone(), notifications.clone());
+                    async move {
+                        let progress = |counts: &crate::code2asin::Code2AsinCounts| {
+                            notifications.job_progress(&job, serde_json::to_value(counts).unwrap_or_default());
+                        };
+                        import_outcome(code2asin.run_job(&job, progress).await)
+                    }
                 }
             })
             .handle("clean_export_files", move |_job| {

@@ -5,9 +5,8 @@
 
 use std::time::Duration;
 
-use productsmanager_core::code2asin::sp_api::{
-    IdentifierType, LwaCredentials, SpApiClient, SpApiEndpoints, SpApiError,
-};
+use productsmanager_core::code2asin::LookupError;
+use productsmanager_core::code2asin::sp_api::{IdentifierType, LwaCredentials, SpApiClient, SpApiEndpoints};
 use productsmanager_fakes::sp_api::{Credentials, FakeItem, FakeSpApi, Fault};
 
 const FR: &str = "A13V1IB3VIYZZH";
@@ -87,7 +86,7 @@ async fn identifiers_are_found_in_every_padded_form() {
 
     let too_many: Vec<String> = (0..21).map(|n| format!("40063813339{n:02}")).collect();
     let refused = client.search(FR, IdentifierType::Ean, &too_many).await.unwrap_err();
-    assert!(matches!(refused, SpApiError::Invalid { .. }), "{refused}");
+    assert!(matches!(refused, LookupError::Invalid { .. }), "{refused}");
     assert_eq!(fake.requests().len(), 2, "21 identifiers are refused before any call");
 }
 
@@ -100,21 +99,21 @@ async fn throttling_faults_and_bad_credentials_are_told_apart() {
     client.search(FR, IdentifierType::Ean, &code).await.unwrap();
     client.search(FR, IdentifierType::Ean, &code).await.unwrap();
     let throttled = client.search(FR, IdentifierType::Ean, &code).await.unwrap_err();
-    assert_eq!(throttled, SpApiError::Throttled { limit: Some(2.0) });
+    assert_eq!(throttled, LookupError::Throttled { limit: Some(2.0) });
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     fake.inject(&[Fault::ServerError]);
     let failed = client.search(FR, IdentifierType::Ean, &code).await.unwrap_err();
-    assert!(matches!(&failed, SpApiError::Unavailable { message } if message.contains("InternalFailure")), "{failed}");
+    assert!(matches!(&failed, LookupError::Unavailable { message } if message.contains("InternalFailure")), "{failed}");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     fake.inject(&[Fault::Stall(Duration::from_secs(3))]);
     let stalled = client.search(FR, IdentifierType::Ean, &code).await.unwrap_err();
-    assert!(matches!(stalled, SpApiError::Unavailable { .. }), "{stalled}");
+    assert!(matches!(stalled, LookupError::Unavailable { .. }), "{stalled}");
 
     let wrong = client_with_secret(&fake).await;
     let refused = wrong.search(FR, IdentifierType::Ean, &code).await.unwrap_err();
     assert!(
-        matches!(&refused, SpApiError::Unauthorized { message } if message.contains("invalid_client")),
+        matches!(&refused, LookupError::Unauthorized { message } if message.contains("invalid_client")),
         "{refused}"
     );
 }
@@ -194,7 +193,7 @@ async fn the_client_and_the_fake_follow_the_published_contract() {
         .map(|b| serde_json::from_slice(&b).unwrap())
         .unwrap();
     let items = format!(
-        "{}/catalog/2022-04-01/items?identifiers=4006381333931,0036000291452&identifiersType=EAN&marketplaceIds={FR}&includedData=identifiers,summaries,salesRanks",
+        "{}/catalog/2022-04-01/items?identifiers=4006381333931,0036000291452&identifiersType=EAN&marketplaceIds={FR}&includedData=identifiers,summaries,salesRanks,images",
         fake.base_url
     );
     tokio::time::sleep(Duration::from_millis(1100)).await;

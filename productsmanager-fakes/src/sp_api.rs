@@ -66,8 +66,8 @@ struct Inner {
     token_requests: Mutex<usize>,
     requests: Mutex<Vec<Recorded>>,
     faults: Mutex<VecDeque<Fault>>,
-    /// Start instants of the recent accepted requests (token bucket of 2 per second, burst 2).
-    recent: Mutex<VecDeque<Instant>>,
+    /// The token bucket of `searchCatalogItems`: tokens left and when they were counted.
+    bucket: Mutex<(f64, Instant)>,
 }
 
 /// The running fake.
@@ -80,7 +80,7 @@ pub struct FakeSpApi {
 
 /// Requests per second and burst of `searchCatalogItems`.
 pub const RATE: f64 = 2.0;
-const BURST: usize = 2;
+const BURST: f64 = 2.0;
 
 impl FakeSpApi {
     /// Starts the fake on a free port of 127.0.0.1 with this catalog.
@@ -92,7 +92,7 @@ impl FakeSpApi {
             token_requests: Mutex::default(),
             requests: Mutex::default(),
             faults: Mutex::default(),
-            recent: Mutex::default(),
+            bucket: Mutex::new((BURST, Instant::now())),
         });
         let app = Router::new()
             .route("/auth/o2/token", post(token))
@@ -211,6 +211,14 @@ async fn answer(
     if !inner.tokens.lock().map(|t| t.contains(token)).unwrap_or(false) {
         return sp_error(StatusCode::FORBIDDEN, "Unauthorized", "Access to requested resource is denied.");
     }
+    // A request takes its token when it arrives, whatever happens to it next (Amazon's bucket counts arrivals).
+    if !within_rate(inner) {
+        return sp_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "QuotaExceeded",
+            "You exceeded your quota for the requested resource.",
+        );
+    }
     let fault = inner.faults.lock().ok().and_then(|mut f| f.pop_front());
     match fault {
         Some(Fault::ServerError) => {
@@ -230,13 +238,6 @@ async fn answer(
         Some(Fault::Stall(duration)) => tokio::time::sleep(duration).await,
         None => {}
     }
-    if !within_rate(inner) {
-        return sp_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "QuotaExceeded",
-            "You exceeded your quota for the requested resource.",
-        );
-    }
     if recorded.marketplace_ids.len() != 1 {
         return sp_error(
             StatusCode::BAD_REQUEST,
@@ -255,6 +256,11 @@ async fn answer(
         return sp_error(StatusCode::BAD_REQUEST, "InvalidInput", "identifiersType: not supported by this fake");
     }
     let marketplace = &recorded.marketplace_ids[0];
+    // Only the data sets asked for are answered (`summaries` when none is named).
+    let included: HashSet<String> = match query.get("includedData") {
+        Some(list) => list.split(',').map(str::to_string).collect(),
+        None => HashSet::from(["summaries".to_string()]),
+    };
     let wanted: HashSet<String> = recorded
         .identifiers
         .iter()
@@ -265,43 +271,50 @@ async fn answer(
         .catalog
         .iter()
         .filter(|item| wanted.contains(&item.gtin14))
-        .map(|item| item_json(item, marketplace))
+        .map(|item| item_json(item, marketplace, &included))
         .collect();
     let mut response = Json(json!({"numberOfResults": items.len(), "items": items})).into_response();
     headers(response.headers_mut());
     response
 }
 
-/// A token bucket of 2 per second with a burst of 2, as the documented limit of `searchCatalogItems`.
+/// A token bucket of 2 per second with a burst of 2, as the documented limit of `searchCatalogItems`: it holds at
+/// most 2 tokens, refills continuously at 2 per second, and each accepted request takes one.
 fn within_rate(inner: &Inner) -> bool {
-    let Ok(mut recent) = inner.recent.lock() else { return false };
+    let Ok(mut bucket) = inner.bucket.lock() else { return false };
     let now = Instant::now();
-    let window = Duration::from_secs_f64(BURST as f64 / RATE);
-    while recent.front().is_some_and(|t| now.duration_since(*t) >= window) {
-        recent.pop_front();
-    }
-    if recent.len() >= BURST {
+    let (tokens, counted) = *bucket;
+    let tokens = (tokens + now.duration_since(counted).as_secs_f64() * RATE).min(BURST);
+    if tokens < 1.0 {
+        *bucket = (tokens, now);
         return false;
     }
-    recent.push_back(now);
+    *bucket = (tokens - 1.0, now);
     true
 }
 
-fn item_json(item: &FakeItem, marketplace: &str) -> Value {
-    // Amazon answers the identifier in each form it is padded to.
-    let mut identifiers = vec![
-        json!({"identifierType": "EAN", "identifier": &item.gtin14[1..]}),
-        json!({"identifierType": "GTIN", "identifier": item.gtin14}),
-    ];
-    if item.gtin14.starts_with("00") {
-        identifiers.push(json!({"identifierType": "UPC", "identifier": &item.gtin14[2..]}));
+fn item_json(item: &FakeItem, marketplace: &str, included: &HashSet<String>) -> Value {
+    let mut value = json!({"asin": item.asin});
+    if included.contains("identifiers") {
+        // Amazon answers the identifier in each form it is padded to.
+        let mut identifiers = vec![
+            json!({"identifierType": "EAN", "identifier": &item.gtin14[1..]}),
+            json!({"identifierType": "GTIN", "identifier": item.gtin14}),
+        ];
+        if item.gtin14.starts_with("00") {
+            identifiers.push(json!({"identifierType": "UPC", "identifier": &item.gtin14[2..]}));
+        }
+        value["identifiers"] = json!([{"marketplaceId": marketplace, "identifiers": identifiers}]);
     }
-    let mut value = json!({
-        "asin": item.asin,
-        "identifiers": [{"marketplaceId": marketplace, "identifiers": identifiers}],
-        "summaries": [{"marketplaceId": marketplace, "brand": item.brand, "itemName": item.title, "itemClassification": "BASE_PRODUCT"}],
-    });
-    if let Some(rank) = item.sales_rank {
+    if included.contains("summaries") {
+        value["summaries"] = json!([{"marketplaceId": marketplace, "brand": item.brand, "itemName": item.title, "itemClassification": "BASE_PRODUCT"}]);
+    }
+    if included.contains("images") {
+        value["images"] = json!([{"marketplaceId": marketplace, "images": [
+            {"variant": "MAIN", "link": format!("https://m.media-amazon.com/images/I/{}.jpg", item.asin), "height": 500, "width": 500}
+        ]}]);
+    }
+    if let (true, Some(rank)) = (included.contains("salesRanks"), item.sales_rank) {
         value["salesRanks"] = json!([{"marketplaceId": marketplace, "displayGroupRanks": [{"websiteDisplayGroup": "home_display_on_website", "title": "Home", "rank": rank}]}]);
     }
     value

@@ -3,6 +3,7 @@
 //! One service per entity, each reached from the [`Sdk`](crate::Sdk) (`sdk.brands()`, …). Inputs are parsed
 //! into typed values at the boundary ([`Gtin`], [`Sku`], …); every refusal is a [`CatalogError`] naming the field.
 
+mod asins;
 mod brands;
 mod categories;
 mod codes;
@@ -17,6 +18,7 @@ mod stock;
 mod suppliers;
 mod variants;
 
+pub use asins::{AsinService, GtinProduct};
 pub(crate) use brands::ALL_BRANDS_KEY;
 pub use brands::{Brand, BrandPatch, BrandService, NewBrand};
 pub use categories::{

@@ -8,6 +8,8 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use url::Url;
 
+use super::provider::LookupError;
+
 /// Identifiers per `searchCatalogItems` call.
 pub const MAX_IDENTIFIERS: usize = 20;
 
@@ -64,23 +66,8 @@ pub struct CatalogItem {
     pub title: Option<String>,
     /// The best (lowest) sales rank shown.
     pub sales_rank: Option<u32>,
-}
-
-/// Why a call did not answer.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SpApiError {
-    /// 429 `QuotaExceeded`: try again later (`x-amzn-RateLimit-Limit` says the rate, when sent).
-    #[error("SP-API rate limit reached (limit {limit:?}/s)")]
-    Throttled { limit: Option<f64> },
-    /// The credentials or the token were refused.
-    #[error("SP-API refused the credentials: {message}")]
-    Unauthorized { message: String },
-    /// The request was refused as malformed: a bug on our side, not worth a retry.
-    #[error("SP-API refused the request: {message}")]
-    Invalid { message: String },
-    /// 5xx, a timeout or no connection: worth a retry.
-    #[error("SP-API unavailable: {message}")]
-    Unavailable { message: String },
+    /// The main image.
+    pub image_url: Option<String>,
 }
 
 /// A client of one seller application's credentials.
@@ -114,6 +101,21 @@ struct ItemAnswer {
     summaries: Vec<Summary>,
     #[serde(default)]
     sales_ranks: Vec<SalesRanks>,
+    #[serde(default)]
+    images: Vec<MarketplaceImages>,
+}
+
+#[derive(Deserialize)]
+struct MarketplaceImages {
+    #[serde(default)]
+    images: Vec<Image>,
+}
+
+#[derive(Deserialize)]
+struct Image {
+    #[serde(default)]
+    variant: String,
+    link: String,
 }
 
 #[derive(Deserialize)]
@@ -164,16 +166,16 @@ struct ErrorAnswer {
 
 impl SpApiClient {
     /// A client; `timeout` bounds each HTTP exchange.
-    pub fn new(endpoints: SpApiEndpoints, credentials: LwaCredentials, timeout: Duration) -> Result<Self, SpApiError> {
+    pub fn new(endpoints: SpApiEndpoints, credentials: LwaCredentials, timeout: Duration) -> Result<Self, LookupError> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .build()
-            .map_err(|e| SpApiError::Invalid { message: format!("HTTP client: {e}") })?;
+            .map_err(|e| LookupError::Invalid { message: format!("HTTP client: {e}") })?;
         Ok(SpApiClient { http, endpoints, credentials, token: Mutex::new(None) })
     }
 
     /// The current access token, asked for again a minute before it expires.
-    async fn access_token(&self) -> Result<String, SpApiError> {
+    async fn access_token(&self) -> Result<String, LookupError> {
         let mut cached = self.token.lock().await;
         if let Some((token, until)) = cached.as_ref()
             && Instant::now() < *until
@@ -186,25 +188,27 @@ impl SpApiClient {
             ("client_id", self.credentials.client_id.as_str()),
             ("client_secret", self.credentials.client_secret.as_str()),
         ];
+        // Built apart: the serializer is not `Send` and must not live across the await.
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
         let response = self
             .http
             .post(self.endpoints.token.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish())
+            .body(body)
             .send()
             .await
-            .map_err(|e| SpApiError::Unavailable { message: format!("token endpoint: {e}") })?;
+            .map_err(|e| LookupError::Unavailable { message: format!("token endpoint: {e}") })?;
         let status = response.status();
         let body =
-            response.text().await.map_err(|e| SpApiError::Unavailable { message: format!("token endpoint: {e}") })?;
+            response.text().await.map_err(|e| LookupError::Unavailable { message: format!("token endpoint: {e}") })?;
         if status.is_server_error() {
-            return Err(SpApiError::Unavailable { message: format!("token endpoint answered {status}") });
+            return Err(LookupError::Unavailable { message: format!("token endpoint answered {status}") });
         }
         if !status.is_success() {
-            return Err(SpApiError::Unauthorized { message: format!("token endpoint answered {status}: {body}") });
+            return Err(LookupError::Unauthorized { message: format!("token endpoint answered {status}: {body}") });
         }
         let answer: TokenAnswer = serde_json::from_str(&body)
-            .map_err(|e| SpApiError::Unavailable { message: format!("token endpoint answered no token: {e}") })?;
+            .map_err(|e| LookupError::Unavailable { message: format!("token endpoint answered no token: {e}") })?;
         let until = Instant::now() + Duration::from_secs(answer.expires_in.saturating_sub(60));
         *cached = Some((answer.access_token.clone(), until));
         Ok(answer.access_token)
@@ -217,9 +221,9 @@ impl SpApiClient {
         marketplace_id: &str,
         identifiers_type: IdentifierType,
         identifiers: &[String],
-    ) -> Result<Vec<CatalogItem>, SpApiError> {
+    ) -> Result<Vec<CatalogItem>, LookupError> {
         if identifiers.is_empty() || identifiers.len() > MAX_IDENTIFIERS {
-            return Err(SpApiError::Invalid {
+            return Err(LookupError::Invalid {
                 message: format!("{} identifiers; a call takes 1 to {MAX_IDENTIFIERS}", identifiers.len()),
             });
         }
@@ -227,12 +231,12 @@ impl SpApiClient {
             .endpoints
             .api
             .join("catalog/2022-04-01/items")
-            .map_err(|e| SpApiError::Invalid { message: e.to_string() })?;
+            .map_err(|e| LookupError::Invalid { message: e.to_string() })?;
         url.query_pairs_mut()
             .append_pair("identifiers", &identifiers.join(","))
             .append_pair("identifiersType", identifiers_type.as_str())
             .append_pair("marketplaceIds", marketplace_id)
-            .append_pair("includedData", "identifiers,summaries,salesRanks");
+            .append_pair("includedData", "identifiers,summaries,salesRanks,images");
         let mut retried_token = false;
         loop {
             let token = self.access_token().await?;
@@ -242,17 +246,17 @@ impl SpApiClient {
                 .header("x-amz-access-token", token)
                 .send()
                 .await
-                .map_err(|e| SpApiError::Unavailable { message: e.to_string() })?;
+                .map_err(|e| LookupError::Unavailable { message: e.to_string() })?;
             let status = response.status();
             let limit = response
                 .headers()
                 .get("x-amzn-RateLimit-Limit")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<f64>().ok());
-            let body = response.text().await.map_err(|e| SpApiError::Unavailable { message: e.to_string() })?;
+            let body = response.text().await.map_err(|e| LookupError::Unavailable { message: e.to_string() })?;
             if status.is_success() {
                 let answer: SearchAnswer = serde_json::from_str(&body)
-                    .map_err(|e| SpApiError::Unavailable { message: format!("unreadable answer: {e}") })?;
+                    .map_err(|e| LookupError::Unavailable { message: format!("unreadable answer: {e}") })?;
                 return Ok(answer.items.into_iter().map(CatalogItem::from).collect());
             }
             let message = serde_json::from_str::<ErrorsAnswer>(&body)
@@ -261,15 +265,15 @@ impl SpApiClient {
                 .map(|e| format!("{} {}: {}", status.as_u16(), e.code, e.message))
                 .unwrap_or_else(|| format!("{status}"));
             match status.as_u16() {
-                429 => return Err(SpApiError::Throttled { limit }),
+                429 => return Err(LookupError::Throttled { limit }),
                 // A token revoked or expired early: ask for a new one, once.
                 401 | 403 if !retried_token => {
                     retried_token = true;
                     *self.token.lock().await = None;
                 }
-                401 | 403 => return Err(SpApiError::Unauthorized { message }),
-                500.. => return Err(SpApiError::Unavailable { message }),
-                _ => return Err(SpApiError::Invalid { message }),
+                401 | 403 => return Err(LookupError::Unauthorized { message }),
+                500.. => return Err(LookupError::Unavailable { message }),
+                _ => return Err(LookupError::Invalid { message }),
             }
         }
     }
@@ -294,7 +298,10 @@ impl From<ItemAnswer> for CatalogItem {
             .flat_map(|r| r.classification_ranks.iter().chain(r.display_group_ranks.iter()))
             .map(|r| r.rank)
             .min();
+        let images = || item.images.iter().flat_map(|m| m.images.iter());
+        let image_url = images().find(|i| i.variant == "MAIN").or_else(|| images().next()).map(|i| i.link.clone());
         CatalogItem {
+            image_url,
             asin: item.asin,
             gtin14s,
             brand: summary.as_ref().and_then(|s| s.brand.clone()),

@@ -50,6 +50,7 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub media: MediaConfig,
+    pub code2asin: Code2AsinConfig,
     /// Where each non-default setting came from (`file.toml`, `PM_…`), for error messages.
     #[serde(skip)]
     origins: BTreeMap<String, String>,
@@ -208,6 +209,25 @@ pub struct MediaConfig {
     /// Whether image URLs may lead to loopback, private or link-local addresses (false: a supplier file must not
     /// make the server fetch from the internal network).
     pub allow_private_downloads: bool,
+}
+
+/// Amazon lookups: how long an answer is reused, how calls wait and retry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Code2AsinConfig {
+    /// Seconds an answer (found or not) is reused without a call (24 hours).
+    pub cache_ttl_secs: u64,
+    /// Seconds one call to Amazon may take (30).
+    pub request_timeout_secs: u64,
+    /// Retries of a call that was throttled or failed transiently (8); then the job is retried later from its
+    /// checkpoint.
+    pub max_retries: u32,
+    /// First retry delay in milliseconds (1000), doubled each time up to `retry_max_ms` (30000).
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Share of the documented rate we call at (0.97): a margin so that network jitter never makes two calls
+    /// arrive closer than Amazon's bucket allows.
+    pub rate_margin: f64,
 }
 
 /// Encoding of thumbnails.
@@ -419,6 +439,14 @@ impl Default for Config {
                 download_timeout_secs: 30,
                 allow_private_downloads: false,
             },
+            code2asin: Code2AsinConfig {
+                cache_ttl_secs: 86_400,
+                request_timeout_secs: 30,
+                max_retries: 8,
+                retry_base_ms: 1000,
+                retry_max_ms: 30_000,
+                rate_margin: 0.97,
+            },
             origins: BTreeMap::new(),
         }
     }
@@ -564,7 +592,25 @@ impl Config {
         }
         self.validate_http()?;
         self.validate_auth()?;
-        self.validate_media()
+        self.validate_media()?;
+        self.validate_code2asin()
+    }
+
+    fn validate_code2asin(&self) -> Result<(), ConfigError> {
+        let c = &self.code2asin;
+        for (key, value) in [
+            ("code2asin.request_timeout_secs", c.request_timeout_secs),
+            ("code2asin.retry_base_ms", c.retry_base_ms),
+            ("code2asin.retry_max_ms", c.retry_max_ms),
+        ] {
+            if value == 0 {
+                return Err(self.invalid(key, "must be at least 1"));
+            }
+        }
+        if !(c.rate_margin > 0.0 && c.rate_margin <= 1.0) {
+            return Err(self.invalid("code2asin.rate_margin", "must be above 0 and at most 1"));
+        }
+        Ok(())
     }
 
     fn validate_media(&self) -> Result<(), ConfigError> {

@@ -11,6 +11,7 @@ use crate::db::Database;
 pub(super) enum VarType {
     Text,
     Integer,
+    Float,
     Boolean,
 }
 
@@ -26,8 +27,8 @@ pub struct EnvVar {
 
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
-    use VarType::{Boolean, Integer, Text};
-    let fixed: [(&str, &str, VarType); 47] = [
+    use VarType::{Boolean, Float, Integer, Text};
+    let fixed: [(&str, &str, VarType); 53] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_HTTP_PUBLIC_METRICS", "http.public_metrics", Boolean),
@@ -75,6 +76,12 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_MEDIA_PRESIGNED_URL_SECS", "media.presigned_url_secs", Integer),
         ("PM_MEDIA_DOWNLOAD_TIMEOUT_SECS", "media.download_timeout_secs", Integer),
         ("PM_MEDIA_ALLOW_PRIVATE_DOWNLOADS", "media.allow_private_downloads", Boolean),
+        ("PM_CODE2ASIN_CACHE_TTL_SECS", "code2asin.cache_ttl_secs", Integer),
+        ("PM_CODE2ASIN_REQUEST_TIMEOUT_SECS", "code2asin.request_timeout_secs", Integer),
+        ("PM_CODE2ASIN_MAX_RETRIES", "code2asin.max_retries", Integer),
+        ("PM_CODE2ASIN_RETRY_BASE_MS", "code2asin.retry_base_ms", Integer),
+        ("PM_CODE2ASIN_RETRY_MAX_MS", "code2asin.retry_max_ms", Integer),
+        ("PM_CODE2ASIN_RATE_MARGIN", "code2asin.rate_margin", Float),
     ];
     let per_database: [(&str, &str, VarType); 8] = [
         ("URL", "url", Text),
@@ -116,6 +123,13 @@ pub(super) fn parse_env_value(var: &EnvVar, raw: &str) -> Result<toml::Value, Co
             .filter(|n| *n >= 0)
             .map(toml::Value::Integer)
             .ok_or_else(|| fail("expected a whole number >= 0")),
+        VarType::Float => raw
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(toml::Value::Float)
+            .ok_or_else(|| fail("expected a number")),
         VarType::Boolean => match raw.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
             "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),

@@ -176,6 +176,7 @@ fn every_documented_variable_is_accepted() {
             VarType::Integer if var.key == "auth.password_min_length" => "12",
             VarType::Integer => "7",
             VarType::Boolean => "true",
+            VarType::Float => "0.9",
             VarType::Text if var.key.ends_with("url") || var.key.ends_with("endpoint") => {
                 if var.key.starts_with("cache") {
                     "redis://127.0.0.1:6379"

@@ -127,11 +127,12 @@ impl DatabaseRouter for PoolRouter {
 }
 
 /// Rows of `select … where <column> in (ids) order by …`: `sql` ends just before the list (`… where id in `),
-/// `order` follows it. One query however many ids (keep them to a page: SQLite allows 32,766 binds).
-pub(crate) async fn rows_by_ids<T>(
+/// `order` follows it. One query however many ids (keep them to a page: SQLite allows 32,766 binds). The ids are
+/// UUIDs or any other key both backends bind (GTIN text…).
+pub(crate) async fn rows_by_ids<T, K>(
     pool: &DbPool,
     sql: &'static str,
-    ids: &[uuid::Uuid],
+    ids: &[K],
     order: &'static str,
 ) -> Result<Vec<T>, sqlx::Error>
 where
@@ -139,6 +140,13 @@ where
         + Unpin
         + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    K: Clone
+        + Send
+        + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + 'static,
 {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -148,7 +156,7 @@ where
         query.push("(");
         let mut list = query.separated(", ");
         for id in ids {
-            list.push_bind(*id);
+            list.push_bind(id.clone());
         }
         query.push(") ").push(order);
         query.build_query_as().fetch_all(p).await

@@ -7,6 +7,7 @@ mod auth;
 mod brands;
 mod cache;
 mod categories;
+mod code2asin;
 mod commerce;
 mod databases;
 mod import_presets;
