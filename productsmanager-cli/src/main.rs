@@ -73,6 +73,12 @@ enum Command {
         #[command(subcommand)]
         command: GtinCommand,
     },
+    /// Code2ASIN: look product codes up on Amazon (`code2asin run --file codes.csv --marketplace FR`), review
+    /// matches, manage the Amazon API configurations.
+    Code2asin {
+        #[command(subcommand)]
+        command: commands::code2asin::Code2AsinCommand,
+    },
     /// Check the seven databases; exits 8 when one is down.
     Health {
         #[arg(long)]
@@ -203,7 +209,7 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 
 /// Subcommands that only read, and top-level commands that write no catalog data of their own (servers, checks,
 /// schema): neither is recorded in the activity log.
-const READ_VERBS: &[&str] = &["list", "get", "search", "tree", "files", "jobs", "job", "errors", "show"];
+const READ_VERBS: &[&str] = &["list", "get", "search", "tree", "files", "jobs", "job", "errors", "show", "items"];
 const NOT_WRITES: &[&str] = &["serve", "worker", "health", "config", "migrate", "gtin"];
 
 /// `cli products create` for a command that writes; `None` for one that only reads. Only command names are
@@ -285,6 +291,9 @@ async fn run(cli: Cli, action: Option<String>) -> Result<(), Failure> {
         }
         Command::Seo { command } => {
             with_sdk(config, &action, async |sdk| commands::relations::seo(sdk, command).await).await
+        }
+        Command::Code2asin { command } => {
+            with_sdk(config, &action, async |sdk| commands::code2asin::run(sdk, command).await).await
         }
         Command::Media { command } => {
             with_sdk(config, &action, async |sdk| commands::media::run(sdk, command).await).await

@@ -768,3 +768,93 @@ fn gtin_check_says_what_a_code_is() {
     let output = run(&[], &["gtin", "check", "036000291452"]);
     assert!(text(&output.stdout).contains("valid UPC-A, GTIN-14 00036000291452"), "{}", text(&output.stdout));
 }
+
+/// EAN-13 of 12 digits with its check digit.
+fn ean13(body: &str) -> String {
+    let sum: u32 =
+        body.bytes().rev().enumerate().map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 }).sum();
+    format!("{body}{}", (10 - sum % 10) % 10)
+}
+
+#[test]
+fn code2asin_run_is_resumed_after_a_kill() {
+    use productsmanager_fakes::sp_api::{Credentials, FakeItem, FakeSpApi};
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let codes: Vec<String> = (0..200).map(|i| ean13(&format!("400638{i:06}"))).collect();
+    let catalog = codes
+        .iter()
+        .step_by(2)
+        .enumerate()
+        .map(|(i, code)| FakeItem {
+            asin: format!("B0{i:08}"),
+            gtin14: format!("0{code}"),
+            brand: "Acme".into(),
+            title: format!("Widget {i}"),
+            sales_rank: None,
+        })
+        .collect();
+    let credentials = Credentials {
+        client_id: "amzn1.application-oa2-client.c".into(),
+        client_secret: "sec".into(),
+        refresh_token: "Atzr|c".into(),
+    };
+    let fake = runtime.block_on(FakeSpApi::start(credentials, catalog)).unwrap();
+    let (dir, mut vars) = data_dir();
+    vars.push(("SP_API_CLIENT_SECRET", "sec".into()));
+    vars.push(("SP_API_REFRESH_TOKEN", "Atzr|c".into()));
+    let endpoint = format!("{}/", fake.base_url);
+    let token = format!("{}/auth/o2/token", fake.base_url);
+    let added = run(
+        &vars,
+        &[
+            "code2asin",
+            "config",
+            "add",
+            "--name",
+            "FR",
+            "--marketplace",
+            "FR",
+            "--client-id",
+            "amzn1.application-oa2-client.c",
+            "--endpoint",
+            &endpoint,
+            "--token-endpoint",
+            &token,
+        ],
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let file = dir.path().join("codes.csv");
+    std::fs::write(&file, format!("sku;ean\n{}", codes.iter().map(|c| format!("S;{c}\n")).collect::<String>()))
+        .unwrap();
+    let args = ["code2asin", "run", "--file", file.to_str().unwrap(), "--marketplace", "FR", "--json"];
+
+    // Killed once the first window of 100 codes (5 calls) is committed and the second has started.
+    let mut child = productsmanager(&vars).args(args).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while fake.requests().len() < 7 {
+        assert!(std::time::Instant::now() < deadline, "the run made no progress");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let output = run(&vars, &args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let job: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(job["state"], "succeeded");
+    assert_eq!((job["counts"]["processed"].as_i64(), job["counts"]["matched"].as_i64()), (Some(200), Some(100)));
+    let mut sent: Vec<String> =
+        fake.requests().iter().filter(|r| r.status == 200).flat_map(|r| r.identifiers.clone()).collect();
+    sent.sort();
+    let distinct = {
+        let mut d = sent.clone();
+        d.dedup();
+        d
+    };
+    assert_eq!(distinct.len(), 200, "no code lost");
+    assert!(sent.len() - distinct.len() <= 20, "at most the call in flight at the kill is repeated");
+    assert!(fake.requests().iter().all(|r| r.status == 200), "no 429");
+    let output = run(&vars, &["code2asin", "items", job["id"].as_str().unwrap(), "--outcome", "not_found", "--json"]);
+    let items: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(items.as_array().unwrap().len(), 100);
+}

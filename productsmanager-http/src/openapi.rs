@@ -12,6 +12,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 
 use productsmanager_core::catalog::ProductSort;
+use productsmanager_core::code2asin::{CodeOutcome, ReviewState};
+use productsmanager_core::jobs::JobState;
 use productsmanager_core::media::QrFormat;
 
 use crate::error::{PROBLEM_JSON, Problem};
@@ -29,7 +31,7 @@ pub(crate) const BEARER: &str = "bearer";
                        operation's `security`. Errors are `application/problem+json`."
     ),
     // Schemas referenced only from query parameters, which `routes!` does not collect.
-    components(schemas(Problem, ProductSort, QrFormat)),
+    components(schemas(Problem, ProductSort, QrFormat, JobState, CodeOutcome, ReviewState)),
     tags(
         (name = "auth", description = "Sign-in, token refresh, sign-out"),
         (name = "products", description = "Products, by id, GTIN, SKU or ASIN"),
@@ -40,6 +42,7 @@ pub(crate) const BEARER: &str = "bearer";
         (name = "imports", description = "Supplier files, mapping templates, import configurations and jobs"),
         (name = "jobs", description = "Background job queues"),
         (name = "media", description = "Product images, thumbnails and QR codes"),
+        (name = "code2asin", description = "Product codes to Amazon ASINs: checks, jobs, results, review, API configurations"),
         (name = "notifications", description = "The caller's notifications, and live events over a WebSocket"),
         (name = "settings", description = "Application settings, changed by admins while the product runs"),
         (name = "users", description = "Users, roles and API keys (admins), and the caller's own identity"),

@@ -2,6 +2,7 @@
 
 pub(crate) mod brands;
 pub(crate) mod categories;
+pub(crate) mod code2asin;
 pub(crate) mod codes;
 pub(crate) mod commerce;
 pub(crate) mod entity;

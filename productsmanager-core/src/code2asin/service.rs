@@ -305,6 +305,12 @@ impl Code2AsinService {
     /// or the catalog's when the job starts. The same codes for the same marketplace while an earlier job of them
     /// has not finished give that job back (a re-run after a crash resumes it).
     pub async fn create_job(&self, input: NewCode2AsinJob) -> Result<Code2AsinJob> {
+        Ok(self.submit(input).await?.0)
+    }
+
+    /// [`create_job`](Self::create_job), saying whether the job is new (`false`: an unfinished job of the same
+    /// codes was given back).
+    pub async fn submit(&self, input: NewCode2AsinJob) -> Result<(Code2AsinJob, bool)> {
         let marketplace = find_marketplace(&input.marketplace)?;
         let threshold = input.confidence_threshold.unwrap_or(0.85);
         if !(0.0..=1.0).contains(&threshold) {
@@ -352,18 +358,19 @@ impl Code2AsinService {
             requested_by: input.requested_by,
             codes_total: payload.get("codes").and_then(|c| c.as_array()).map(|c| c.len() as i64),
         };
-        let stored = match repo::insert_job(&self.pool, row).await.map_err(db_error)? {
-            Some(stored) => stored,
+        let (stored, new) = match repo::insert_job(&self.pool, row).await.map_err(db_error)? {
+            Some(stored) => (stored, true),
             None => {
                 let key = dedup_key.unwrap_or_default();
-                repo::job_by_dedup_key(&self.pool, &key)
+                let existing = repo::job_by_dedup_key(&self.pool, &key)
                     .await
                     .map_err(db_error)?
-                    .ok_or_else(|| Code2AsinError::not_found("code2asin job", key))?
+                    .ok_or_else(|| Code2AsinError::not_found("code2asin job", key))?;
+                (existing, false)
             }
         };
         self.queue.notify("code2asin");
-        job_of(stored)
+        Ok((job_of(stored)?, new))
     }
 
     /// A job.

@@ -4,6 +4,7 @@
 mod auth;
 mod brands;
 mod categories;
+mod code2asin;
 mod commerce;
 mod extract;
 mod imports;
@@ -60,6 +61,7 @@ pub(crate) fn routes(http: &HttpConfig, media_max_upload_bytes: u64) -> OpenApiR
         .merge(jobs::routes())
         .merge(imports::routes(http.max_upload_bytes))
         .merge(media::routes(media_max_upload_bytes))
+        .merge(code2asin::routes())
         .merge(notifications::routes())
         .merge(settings::routes())
         .merge(users::routes())
