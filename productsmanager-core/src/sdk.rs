@@ -165,7 +165,13 @@ impl SdkBuilder {
         let storage = crate::storage::ObjectStorage::from_config(&config)?;
         let activity = crate::analytics::ActivityLog::start(router.pool(Database::Analytics).clone());
         let caller_cache_secs = config.auth.caller_cache_secs;
-        let code2asin = Arc::new(crate::code2asin::Code2AsinRuntime::new(config.code2asin.clone()));
+        let code2asin = crate::code2asin::Code2AsinRuntime::new(
+            config.code2asin.clone(),
+            config.cache.redis_url.as_deref(),
+            &config.database.prefix,
+        )
+        .map_err(|e| config.setting_error("cache.redis_url", e))?;
+        let code2asin = Arc::new(code2asin);
         let sdk = Sdk {
             inner: Arc::new(Inner {
                 config,

@@ -2,4 +2,5 @@
 //! client that works against them works against the real thing: the same paths, parameters, headers, limits, error
 //! bodies. Each fake records what it was asked and can be told to fail.
 
+pub mod creators;
 pub mod sp_api;

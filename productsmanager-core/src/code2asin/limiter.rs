@@ -1,6 +1,6 @@
 //! Calls to Amazon at the documented rate and never over it: one token bucket (GCRA, the `governor` crate) per
 //! credential and marketplace, shared by every worker of the process, lowered when the API answers a lower limit in
-//! `x-amzn-RateLimit-Limit`.
+//! `x-amzn-RateLimit-Limit`; with Redis configured, the same bucket is also kept in Redis for every process.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -64,6 +64,12 @@ impl<C: Clock + Clone> CallLimiter<C> {
         self.bucket(credential, marketplace).check().map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
+    /// The rate of this credential and marketplace now (calls per second).
+    pub fn rate_of(&self, credential: Uuid, marketplace: &str) -> f64 {
+        let buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        buckets.get(&(credential, marketplace.to_string())).map_or(self.rate, |(rate, _)| *rate)
+    }
+
     /// The API said its limit (`x-amzn-RateLimit-Limit`): a lower one than ours replaces ours for this credential
     /// and marketplace; a higher one changes nothing (we keep to the documented rate).
     pub fn observe_limit(&self, credential: Uuid, marketplace: &str, per_second: f64) {
@@ -77,6 +83,102 @@ impl<C: Clock + Clone> CallLimiter<C> {
             let bucket = Arc::new(RateLimiter::direct_with_clock(self.quota(per_second), self.clock.clone()));
             buckets.insert(key, (per_second, bucket));
         }
+    }
+}
+
+/// Calls across processes: the GCRA state of each (credential, marketplace) kept in Redis and updated by one
+/// script, atomically, on Redis's clock, so every worker process sharing a Redis shares the bucket. (Redis documents
+/// this pattern; the Redis-backed limiter crates use another major version of the `redis` client than ours.)
+const GCRA: &str = r"
+local now = redis.call('TIME')
+now = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local period = tonumber(ARGV[1])
+local tolerance = period * (tonumber(ARGV[2]) - 1)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait > 0 then return wait end
+redis.call('SET', KEYS[1], string.format('%.0f', tat + period), 'PX', math.ceil((tolerance + period) / 1000) + 1000)
+return 0
+";
+
+/// A [`CallLimiter`] in this process and, when Redis is configured, the same bucket shared by every process.
+#[derive(Debug)]
+pub struct SharedLimiter {
+    local: CallLimiter,
+    burst: u32,
+    /// The connection and the key prefix (`{namespace}code2asin:bucket:`).
+    redis: Option<(redis::aio::ConnectionManager, String)>,
+    /// Set after Redis failed once: the outage is logged once, calls go on at the local rate.
+    redis_failed: std::sync::atomic::AtomicBool,
+}
+
+impl SharedLimiter {
+    /// `rate` calls per second with bursts of `burst`; across processes through the Redis at `redis_url` when
+    /// given (keys under `{namespace}code2asin:bucket:`). The connection is made at the first call.
+    pub fn new(rate: f64, burst: u32, redis_url: Option<&str>, namespace: &str) -> Result<Self, String> {
+        let redis = match redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url).map_err(|e| format!("cache.redis_url: {e}"))?;
+                let config = redis::aio::ConnectionManagerConfig::new()
+                    .set_response_timeout(Some(Duration::from_millis(500)))
+                    .set_connection_timeout(Some(Duration::from_millis(500)))
+                    .set_number_of_retries(1);
+                let manager = redis::aio::ConnectionManager::new_lazy_with_config(client, config)
+                    .map_err(|e| format!("cache.redis_url: {e}"))?;
+                Some((manager, format!("{namespace}code2asin:bucket:")))
+            }
+            None => None,
+        };
+        Ok(SharedLimiter {
+            local: CallLimiter::new(rate, burst),
+            burst: burst.max(1),
+            redis,
+            redis_failed: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Whether the bucket is shared through Redis.
+    pub fn is_shared(&self) -> bool {
+        self.redis.is_some()
+    }
+
+    /// Waits until a call with this credential in this marketplace is within the limit, here and (with Redis) in
+    /// every process, and takes it. Redis unreachable: this process keeps its own rate.
+    pub async fn acquire(&self, credential: Uuid, marketplace: &str) {
+        self.local.acquire(credential, marketplace).await;
+        let Some((manager, prefix)) = &self.redis else { return };
+        let period_us = (1_000_000.0 / self.local.rate_of(credential, marketplace)).ceil() as u64;
+        let key = format!("{prefix}{credential}:{marketplace}");
+        loop {
+            let mut connection = manager.clone();
+            let answer: redis::RedisResult<u64> = redis::cmd("EVAL")
+                .arg(GCRA)
+                .arg(1)
+                .arg(&key)
+                .arg(period_us)
+                .arg(self.burst)
+                .query_async(&mut connection)
+                .await;
+            match answer {
+                Ok(0) => {
+                    self.redis_failed.store(false, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+                Ok(wait_us) => tokio::time::sleep(Duration::from_micros(wait_us)).await,
+                Err(e) => {
+                    if !self.redis_failed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                        tracing::warn!(error = %e, "Amazon rate limit not shared (Redis unavailable); this process keeps its own rate");
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// See [`CallLimiter::observe_limit`]; the shared bucket follows at the next call.
+    pub fn observe_limit(&self, credential: Uuid, marketplace: &str, per_second: f64) {
+        self.local.observe_limit(credential, marketplace, per_second);
     }
 }
 

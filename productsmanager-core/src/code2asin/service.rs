@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::creators::{CreatorsClient, CreatorsCredentials};
 use super::marketplace::Marketplace;
 use super::matching::{CatalogSide, score};
 use super::model::{
@@ -18,7 +19,7 @@ use super::model::{
 use super::provider::{Code2AsinProvider, LookupError, ProviderKind};
 use super::repo::{self, Answer, ConfigRow, ItemRow, JobRow, ResultRow, Window};
 use super::sp_api::{CatalogItem, LwaCredentials, SpApiClient, SpApiEndpoints};
-use super::{CallLimiter, check};
+use super::{SharedLimiter, check};
 use crate::Result;
 use crate::auth::SecretBox;
 use crate::catalog::{AsinService, GtinProduct, Page, ProductPatch, ProductService};
@@ -46,24 +47,26 @@ fn core_error(error: sqlx::Error) -> crate::Error {
 #[derive(Debug)]
 pub struct Code2AsinRuntime {
     settings: Code2AsinConfig,
-    sp_api: CallLimiter,
-    creators: CallLimiter,
+    sp_api: SharedLimiter,
+    creators: SharedLimiter,
     clients: Mutex<HashMap<Uuid, Arc<dyn Code2AsinProvider>>>,
 }
 
 impl Code2AsinRuntime {
-    /// Limiters at the documented rates (SP-API 2/s burst 2, Creators API 1/s) times `settings.rate_margin`.
-    pub fn new(settings: Code2AsinConfig) -> Self {
+    /// Limiters at the documented rates (SP-API 2/s burst 2; Creators API 1/s, the rate its client libraries
+    /// keep to) times `settings.rate_margin`, shared with every process through the Redis at `redis_url` when
+    /// given (keys under `namespace`).
+    pub fn new(settings: Code2AsinConfig, redis_url: Option<&str>, namespace: &str) -> Result<Self, String> {
         let margin = settings.rate_margin;
-        Code2AsinRuntime {
-            sp_api: CallLimiter::new(2.0 * margin, 2),
-            creators: CallLimiter::new(margin, 1),
+        Ok(Code2AsinRuntime {
+            sp_api: SharedLimiter::new(2.0 * margin, 2, redis_url, &format!("{namespace}sp_api:"))?,
+            creators: SharedLimiter::new(margin, 1, redis_url, &format!("{namespace}creators:"))?,
             clients: Mutex::new(HashMap::new()),
             settings,
-        }
+        })
     }
 
-    fn limiter(&self, kind: ProviderKind) -> &CallLimiter {
+    fn limiter(&self, kind: ProviderKind) -> &SharedLimiter {
         match kind {
             ProviderKind::SpApi => &self.sp_api,
             ProviderKind::Creators => &self.creators,
@@ -261,11 +264,11 @@ impl Code2AsinService {
         let secrets: Secrets = serde_json::from_slice(&document).map_err(|e| unreadable(e.to_string()))?;
         let marketplace = find_marketplace(&config.marketplace)?;
         let timeout = Duration::from_secs(self.runtime.settings.request_timeout_secs);
+        let parse = |field: &'static str, url: &str| {
+            url::Url::parse(url).map_err(|e| Code2AsinError::invalid(field, format!("not a URL: {e}")))
+        };
         let client: Arc<dyn Code2AsinProvider> = match ProviderKind::parse(&config.provider) {
             Some(ProviderKind::SpApi) => {
-                let parse = |field: &'static str, url: &str| {
-                    url::Url::parse(url).map_err(|e| Code2AsinError::invalid(field, format!("not a URL: {e}")))
-                };
                 let endpoints = SpApiEndpoints {
                     api: parse("endpoint", config.endpoint.as_deref().unwrap_or(marketplace.region.sp_api_host()))?,
                     token: parse("token_endpoint", config.token_endpoint.as_deref().unwrap_or(LWA_TOKEN_URL))?,
@@ -277,10 +280,23 @@ impl Code2AsinService {
                 };
                 Arc::new(SpApiClient::new(endpoints, credentials, timeout).map_err(Code2AsinError::from)?)
             }
-            _ => {
+            Some(ProviderKind::Creators) => {
+                let api = parse("endpoint", config.endpoint.as_deref().unwrap_or(super::creators::DEFAULT_ENDPOINT))?;
+                let token =
+                    config.token_endpoint.as_deref().unwrap_or(super::creators::lwa_token_endpoint(marketplace.region));
+                let credentials = CreatorsCredentials {
+                    client_id: config.client_id.clone().unwrap_or_default(),
+                    client_secret: secrets.client_secret,
+                    partner_tag: config.partner_tag.clone().unwrap_or_default(),
+                };
+                let token = parse("token_endpoint", token)?;
+                let client = CreatorsClient::new(api, token, marketplace.region, credentials, timeout);
+                Arc::new(client.map_err(Code2AsinError::from)?)
+            }
+            None => {
                 return Err(Code2AsinError::invalid(
                     "provider",
-                    format!("provider {:?} is not available in this version; use sp_api", config.provider),
+                    format!("unknown provider {:?}; use sp_api or creators", config.provider),
                 )
                 .into());
             }

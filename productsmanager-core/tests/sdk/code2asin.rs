@@ -60,6 +60,11 @@ async fn sdk(backend: Backend, test: &str) -> Option<(TestDatabases, Sdk)> {
     settings.retry_base_ms = 20;
     settings.retry_max_ms = 100;
     settings.request_timeout_secs = 1;
+    // With a Redis, the call limiter is the shared one, as in production (the shared test below says NOT RUN
+    // when there is none).
+    if let Ok(url) = std::env::var(productsmanager_core::testing::REDIS_URL_VAR) {
+        env.config_mut().cache.redis_url = Some(url);
+    }
     let sdk = env.sdk().await;
     Some((env, sdk))
 }
@@ -357,10 +362,88 @@ async fn jobs_pause_resume_cancel_and_refuse_bad_input(backend: Backend) {
     sdk.close().await;
 }
 
+async fn the_creators_api_is_a_second_provider(backend: Backend) {
+    use productsmanager_core::code2asin::ProviderKind;
+    use productsmanager_fakes::creators::{Credentials as CreatorsCredentials, FakeCreators};
+    let Some((_env, sdk)) = sdk(backend, "code2asin_creators").await else { return };
+    let (lamp, decoy, absent) = (code(2001), code(2003), code(2005));
+    let item = |asin: &str, gtin: &str, title: String| FakeItem {
+        asin: asin.into(),
+        gtin14: format!("0{gtin}"),
+        brand: "Lumo".into(),
+        title,
+        sales_rank: Some(12),
+    };
+    // A keyword search finds the decoy's code in another item's title: its EAN differs, so it is no match.
+    let catalog = vec![
+        item("B0LAMP0001", &lamp, "Desk lamp".into()),
+        item("B0SHADE001", &code(2007), format!("Shade for {decoy}")),
+    ];
+    let credentials =
+        CreatorsCredentials { client_id: "cid".into(), client_secret: "csecret".into(), partner_tag: "shop-21".into() };
+    let fake = FakeCreators::start(credentials, catalog).await.unwrap();
+    let config = sdk
+        .code2asin()
+        .add_config(NewAmazonApiConfig {
+            name: "FR affiliate".into(),
+            provider: Some(ProviderKind::Creators),
+            marketplace: "FR".into(),
+            endpoint: Some(format!("{}/", fake.base_url)),
+            token_endpoint: Some(format!("{}/oauth2/token", fake.base_url)),
+            client_id: "cid".into(),
+            client_secret: "csecret".into(),
+            partner_tag: Some("shop-21".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut input = job_of(vec![lamp.clone(), decoy.clone(), absent.clone()]);
+    input.amazon_config_id = Some(config.id);
+    let job = sdk.code2asin().create_job(input).await.unwrap();
+    let done = sdk.code2asin().run_now(job.id, |_| {}).await.unwrap();
+    assert_eq!((done.counts.matched, done.counts.not_found, done.counts.api_calls), (1, 2, 3));
+    let requests = fake.requests();
+    assert_eq!(requests.iter().map(|r| r.status).collect::<Vec<_>>(), [200, 200, 404], "one code per call, no 429");
+    for request in &requests {
+        assert_eq!(request.marketplace.as_deref(), Some("www.amazon.fr"));
+        assert!(request.authorization.as_deref().unwrap().ends_with(", Version 2.2"), "Cognito credentials of the EU");
+        assert_eq!(request.body["partnerTag"], "shop-21");
+        assert!(request.body["resources"].as_array().unwrap().iter().any(|r| r == "itemInfo.externalIds"));
+    }
+    assert_eq!(fake.token_requests(), 1, "the token is reused");
+    let found = sdk.code2asin().results_of(&lamp, "FR").await.unwrap();
+    assert_eq!((found[0].asin.as_deref(), found[0].provider), (Some("B0LAMP0001"), ProviderKind::Creators));
+    assert_eq!(found[0].image_url.as_deref(), Some("https://m.media-amazon.com/images/I/B0LAMP0001._SL500_.jpg"));
+    sdk.close().await;
+}
+
+/// Two processes' limiters on one Redis share the bucket: together they keep to the one rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_call_rate_is_shared_by_processes_through_redis() {
+    use productsmanager_core::code2asin::SharedLimiter;
+    let Some(url) = productsmanager_core::testing::redis_url("code2asin_shared_limit") else { return };
+    let namespace = format!("pmtest{}:", uuid::Uuid::new_v4().simple());
+    let (credential, fr) = (uuid::Uuid::now_v7(), "FR");
+    let one = SharedLimiter::new(2.0, 2, Some(&url), &namespace).unwrap();
+    let two = SharedLimiter::new(2.0, 2, Some(&url), &namespace).unwrap();
+    assert!(one.is_shared() && two.is_shared());
+    let calls = |limiter: SharedLimiter| async move {
+        for _ in 0..4 {
+            limiter.acquire(credential, fr).await;
+        }
+    };
+    let started = std::time::Instant::now();
+    tokio::join!(calls(one), calls(two));
+    // Eight calls at 2/s with a burst of 2: three seconds at least (each process alone would take one).
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(2900) && took < Duration::from_secs(6), "{took:?}");
+}
+
 both_backends!(
     a_worker_looks_up_codes_in_batches_and_writes_matches_back,
     faults_are_retried_without_losing_or_repeating_a_code,
     several_asins_are_judged_and_reviewed,
     a_killed_run_resumes_from_its_checkpoint,
-    jobs_pause_resume_cancel_and_refuse_bad_input
+    jobs_pause_resume_cancel_and_refuse_bad_input,
+    the_creators_api_is_a_second_provider
 );
