@@ -315,15 +315,17 @@ impl Sdk {
 
     /// Code2ASIN: jobs turning product codes into ASINs, results, review, Amazon API configurations.
     pub fn code2asin(&self) -> crate::code2asin::Code2AsinService {
-        crate::code2asin::Code2AsinService::new(
-            self.pool(Database::Code2Asin).clone(),
-            self.pool(Database::Core).clone(),
-            crate::catalog::AsinService::new(self.pool(Database::Catalog).clone()),
-            self.products(),
-            self.inner.secrets.clone(),
-            self.jobs(),
-            self.inner.code2asin.clone(),
-        )
+        let deps = crate::code2asin::Code2AsinDeps {
+            core: self.pool(Database::Core).clone(),
+            asins: crate::catalog::AsinService::new(self.pool(Database::Catalog).clone()),
+            products: self.products(),
+            secrets: self.inner.secrets.clone(),
+            jobs: self.jobs(),
+            runtime: self.inner.code2asin.clone(),
+            storage: self.storage().clone(),
+            cache: self.cache().clone(),
+        };
+        crate::code2asin::Code2AsinService::new(self.pool(Database::Code2Asin).clone(), deps)
     }
 
     /// Export files (and, with the exports work, export jobs).

@@ -61,7 +61,7 @@ async fn identifiers_are_found_in_every_padded_form() {
     let fake = fake().await;
     let client = client(&fake, "s3cret", Duration::from_secs(5));
     let codes = vec!["4006381333931".to_string(), "0036000291452".to_string(), "4006381333948".to_string()];
-    let mut items = client.search(FR, IdentifierType::Ean, &codes).await.unwrap();
+    let mut items = client.search(FR, IdentifierType::Ean, &codes).await.unwrap().items;
     items.sort_by(|a, b| a.asin.cmp(&b.asin));
     let found: Vec<(&str, &[String], Option<u32>)> =
         items.iter().map(|i| (i.asin.as_str(), i.gtin14s.as_slice(), i.sales_rank)).collect();

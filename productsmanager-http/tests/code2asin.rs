@@ -87,6 +87,24 @@ async fn code2asin_over_http(backend: Backend) {
     let of_code = get(addr, &format!("/api/v1/code2asin/codes/{LID}/results?marketplace=fr"), "").await.json();
     assert_eq!(of_code.as_array().unwrap().len(), 2);
 
+    // A single lookup of a code the job answered: from the stored result, with Amazon's response kept.
+    let looked = get(addr, &format!("/api/v1/code2asin/lookup/{SHOE}?marketplace=FR"), "").await;
+    assert_eq!(looked.status, 200, "{}", looked.body);
+    let shoe = &looked.json()[0];
+    assert_eq!(shoe["asin"], "B0SHOE0001");
+    let raw = get(addr, &format!("/api/v1/code2asin/results/{}/raw", shoe["id"].as_str().unwrap()), "").await;
+    assert_eq!(raw.status, 200);
+    assert!(raw.json()["items"].as_array().unwrap().iter().any(|i| i["asin"] == "B0SHOE0001"), "{}", raw.body);
+
+    // A supplier's settings for a marketplace.
+    let supplier = json!({"code": "ACME", "name": "Acme"}).to_string();
+    assert_eq!(request(addr, "POST", "/api/v1/suppliers", "", Some(&supplier)).await.status, 201);
+    let settings = json!({"confidence_threshold": 0.7}).to_string();
+    let set = request(addr, "PUT", "/api/v1/code2asin/suppliers/ACME/fr", "", Some(&settings)).await;
+    assert_eq!((set.status, set.json()["marketplace"].as_str()), (200, Some("FR")), "{}", set.body);
+    let listed = get(addr, "/api/v1/code2asin/suppliers/ACME", "").await.json();
+    assert_eq!(listed[0]["confidence_threshold"], 0.7);
+
     let bad = json!({"source": "codes", "codes": [SHOE], "marketplace": "Mars"}).to_string();
     let refused = request(addr, "POST", "/api/v1/code2asin/jobs", "", Some(&bad)).await;
     assert_eq!((refused.status, refused.json()["field"].as_str()), (422, Some("marketplace")));

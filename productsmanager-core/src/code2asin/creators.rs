@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::marketplace::{Marketplace, Region};
-use super::provider::{Code2AsinProvider, LookupError, ProviderKind};
+use super::provider::{Code2AsinProvider, Lookup, LookupError, ProviderKind};
 use super::sp_api::CatalogItem;
 
 /// The production API.
@@ -246,7 +246,7 @@ impl CreatorsClient {
     }
 
     /// The items whose external ids hold `gtin14` in `marketplace` (up to 10 candidates).
-    pub async fn search(&self, marketplace: &Marketplace, gtin14: &str) -> Result<Vec<CatalogItem>, LookupError> {
+    pub async fn search(&self, marketplace: &Marketplace, gtin14: &str) -> Result<Lookup, LookupError> {
         // The code as suppliers print it: 13 digits for an EAN-13/UPC-A, 14 for a true GTIN-14.
         let keywords = gtin14.strip_prefix('0').unwrap_or(gtin14);
         let url =
@@ -283,11 +283,12 @@ impl CreatorsClient {
                 let answer: SearchAnswer = serde_json::from_str(&text)
                     .map_err(|e| LookupError::Unavailable { message: format!("unreadable answer: {e}") })?;
                 let items = answer.search_result.map(|r| r.items).unwrap_or_default();
-                return Ok(items
+                let items = items
                     .into_iter()
                     .map(CatalogItem::from)
                     .filter(|i| i.gtin14s.iter().any(|g| g == gtin14))
-                    .collect());
+                    .collect();
+                return Ok(Lookup { items, raw: bytes::Bytes::from(text) });
             }
             let message = serde_json::from_str::<ErrorAnswer>(&text)
                 .ok()
@@ -299,7 +300,7 @@ impl CreatorsClient {
                 .unwrap_or_else(|| status.to_string());
             match status.as_u16() {
                 // No result is a 404, not an empty answer.
-                404 => return Ok(Vec::new()),
+                404 => return Ok(Lookup { items: Vec::new(), raw: bytes::Bytes::from(text) }),
                 429 => return Err(LookupError::Throttled { limit: None }),
                 401 if !retried_token => {
                     retried_token = true;
@@ -354,7 +355,7 @@ impl Code2AsinProvider for CreatorsClient {
         1
     }
 
-    async fn lookup(&self, marketplace: &Marketplace, gtin14s: &[String]) -> Result<Vec<CatalogItem>, LookupError> {
+    async fn lookup(&self, marketplace: &Marketplace, gtin14s: &[String]) -> Result<Lookup, LookupError> {
         match gtin14s {
             [gtin14] => self.search(marketplace, gtin14).await,
             _ => Err(LookupError::Invalid { message: format!("{} codes; a call takes one", gtin14s.len()) }),

@@ -25,7 +25,8 @@ pub use marketplace::{MARKETPLACES, Marketplace, Region};
 pub use matching::{CatalogSide, score};
 pub use model::{
     AmazonApiConfig, Code2AsinCounts, Code2AsinError, Code2AsinJob, Code2AsinLog, Code2AsinResult, Code2AsinStatistics,
-    CodeOutcome, CodeSource, JobItem, NewAmazonApiConfig, NewCode2AsinJob, ReviewState,
+    CodeOutcome, CodeSource, JobItem, NewAmazonApiConfig, NewCode2AsinJob, NewSupplierSettings, ReviewState,
+    SupplierSettings,
 };
-pub use provider::{Code2AsinProvider, LookupError, ProviderKind};
-pub use service::{Code2AsinRuntime, Code2AsinService};
+pub use provider::{Code2AsinProvider, Lookup, LookupError, ProviderKind};
+pub use service::{Code2AsinDeps, Code2AsinRuntime, Code2AsinService};

@@ -326,6 +326,8 @@ pub struct Code2AsinResult {
     /// The catalog product with this GTIN when the result was made.
     pub product_id: Option<Uuid>,
     pub fetched_at: DateTime<Utc>,
+    /// Object-store key of Amazon's response the result was read from (`code2asin-cache/YYYY/MM/DD/…`).
+    pub raw_response_key: Option<String>,
 }
 
 /// Figures of one job, or of one day and marketplace.
@@ -351,4 +353,34 @@ pub struct Code2AsinStatistics {
     pub codes_per_second: f64,
     /// Hits over codes answered.
     pub hit_rate: f64,
+}
+
+/// How a supplier's codes are looked up in one marketplace (`code2asin_suppliers`): the defaults of its jobs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SupplierSettings {
+    pub supplier_id: Uuid,
+    pub marketplace: String,
+    pub provider: Option<ProviderKind>,
+    /// The configuration its jobs use (else the marketplace's active one).
+    pub amazon_config_id: Option<Uuid>,
+    /// False: no Code2ASIN job of this supplier in this marketplace.
+    pub is_active: bool,
+    /// Its jobs' threshold (else 0.85).
+    pub confidence_threshold: Option<f64>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What sets a supplier's settings for one marketplace.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewSupplierSettings {
+    #[serde(default)]
+    pub amazon_config_id: Option<Uuid>,
+    #[serde(default)]
+    pub confidence_threshold: Option<f64>,
+    /// True unless said otherwise.
+    #[serde(default)]
+    pub is_active: Option<bool>,
 }

@@ -71,6 +71,14 @@ impl LookupError {
     }
 }
 
+/// One call's answer: the items, and the response body as received (kept as the results' raw response).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lookup {
+    pub items: Vec<CatalogItem>,
+    /// The JSON body Amazon answered (empty when there was none, e.g. a 404 meaning no result).
+    pub raw: bytes::Bytes,
+}
+
 /// An Amazon API that finds catalog items by GTIN. One [`lookup`](Code2AsinProvider::lookup) is one call to the
 /// API: the caller keeps to the rate limit and retries.
 #[async_trait]
@@ -90,7 +98,7 @@ pub trait Code2AsinProvider: Send + Sync + std::fmt::Debug {
     /// The catalog items found for these GTIN-14s (at most [`codes_per_call`](Code2AsinProvider::codes_per_call),
     /// all of one batch class) in `marketplace`. Items are returned with their identifiers; the caller matches
     /// them to the codes.
-    async fn lookup(&self, marketplace: &Marketplace, gtin14s: &[String]) -> Result<Vec<CatalogItem>, LookupError>;
+    async fn lookup(&self, marketplace: &Marketplace, gtin14s: &[String]) -> Result<Lookup, LookupError>;
 }
 
 #[async_trait]
@@ -108,7 +116,7 @@ impl Code2AsinProvider for SpApiClient {
         u8::from(!gtin14.starts_with('0'))
     }
 
-    async fn lookup(&self, marketplace: &Marketplace, gtin14s: &[String]) -> Result<Vec<CatalogItem>, LookupError> {
+    async fn lookup(&self, marketplace: &Marketplace, gtin14s: &[String]) -> Result<Lookup, LookupError> {
         let as_gtin = gtin14s.first().is_some_and(|g| self.batch_class(g) == 1);
         if as_gtin {
             return self.search(marketplace.id, IdentifierType::Gtin, gtin14s).await;

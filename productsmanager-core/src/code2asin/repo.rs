@@ -22,7 +22,7 @@ macro_rules! job_columns {
 macro_rules! result_columns {
     () => {
         "id, job_id, code, gtin14, marketplace, provider, asin, title, brand, sales_rank, image_url, confidence, \
-         is_best, review_state, reviewed_by, reviewed_at, product_id, fetched_at, created_at"
+         is_best, review_state, reviewed_by, reviewed_at, product_id, fetched_at, created_at, raw_response_key"
     };
 }
 
@@ -84,6 +84,7 @@ pub(super) struct ResultRow {
     pub product_id: Option<Uuid>,
     pub fetched_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    pub raw_response_key: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -608,28 +609,38 @@ pub(super) async fn fresh_results(
 // A result fetched again keeps the review a person gave it.
 const UPSERT_FOUND: &str = concat!(
     "insert into code2asin_results (id, job_id, code, gtin14, marketplace, provider, status, asin, title, brand, \
-     sales_rank, image_url, confidence, is_best, review_state, product_id, fetched_at, created_at, updated_at) \
-     values ($1, $2, $3, $4, $5, $6, 'matched', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $16) \
+     sales_rank, image_url, confidence, is_best, review_state, product_id, fetched_at, created_at, updated_at, \
+     raw_response_key) values ($1, $2, $3, $4, $5, $6, 'matched', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, \
+     $16, $17) \
      on conflict (gtin14, marketplace, asin) where asin is not null do update set job_id = excluded.job_id, \
      code = excluded.code, provider = excluded.provider, title = excluded.title, brand = excluded.brand, \
      sales_rank = excluded.sales_rank, image_url = excluded.image_url, confidence = excluded.confidence, \
      is_best = excluded.is_best, product_id = excluded.product_id, fetched_at = excluded.fetched_at, \
-     updated_at = excluded.updated_at, review_state = case when code2asin_results.review_state in \
+     raw_response_key = excluded.raw_response_key, updated_at = excluded.updated_at, review_state = case when code2asin_results.review_state in \
      ('accepted', 'rejected') then code2asin_results.review_state else excluded.review_state end returning ",
     result_columns!()
 );
 const UPSERT_NOT_FOUND: &str = concat!(
     "insert into code2asin_results (id, job_id, code, gtin14, marketplace, provider, status, fetched_at, created_at, \
-     updated_at) values ($1, $2, $3, $4, $5, $6, 'not_found', $7, $7, $7) \
+     updated_at, raw_response_key) values ($1, $2, $3, $4, $5, $6, 'not_found', $7, $7, $7, $8) \
      on conflict (gtin14, marketplace) where asin is null do update set job_id = excluded.job_id, \
      code = excluded.code, provider = excluded.provider, fetched_at = excluded.fetched_at, \
-     updated_at = excluded.updated_at returning ",
+     raw_response_key = excluded.raw_response_key, updated_at = excluded.updated_at returning ",
     result_columns!()
 );
 const DROP_NOT_FOUND: &str = "delete from code2asin_results where gtin14 = $1 and marketplace = $2 and asin is null";
 // Older ASINs of the code that this answer no longer lists stop being the best.
 const UNMARK_OLDER: &str =
     "update code2asin_results set is_best = false where gtin14 = $1 and marketplace = $2 and fetched_at < $3";
+
+/// The call the answers come from.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Call<'a> {
+    pub marketplace: &'a str,
+    pub provider: &'a str,
+    /// Where the response body was kept in the object store.
+    pub raw_key: Option<&'a str>,
+}
 
 /// One code's answer to store.
 pub(super) struct Answer<'a> {
@@ -643,12 +654,12 @@ pub(super) struct Answer<'a> {
 /// Stores the answers of one call in one transaction; the stored rows.
 pub(super) async fn store_answers(
     pool: &DbPool,
-    job: Uuid,
-    marketplace: &str,
-    provider: &str,
+    job: Option<Uuid>,
+    call: &Call<'_>,
     answers: &[Answer<'_>],
     now: DateTime<Utc>,
 ) -> Result<Vec<ResultRow>, sqlx::Error> {
+    let Call { marketplace, provider, raw_key } = *call;
     with_pool!(pool, |p| async {
         let mut tx = p.begin().await?;
         let mut stored = Vec::new();
@@ -663,6 +674,7 @@ pub(super) async fn store_answers(
                     .bind(marketplace)
                     .bind(provider)
                     .bind(now)
+                    .bind(raw_key)
                     .fetch_one(&mut *tx)
                     .await?;
                 stored.push(row);
@@ -687,6 +699,7 @@ pub(super) async fn store_answers(
                     .bind(*review)
                     .bind(answer.product_id)
                     .bind(now)
+                    .bind(raw_key)
                     .fetch_one(&mut *tx)
                     .await?;
                 stored.push(row);
@@ -766,4 +779,82 @@ pub(super) async fn promote_pending(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     with_pool!(pool, |p| sqlx::query(SET_AUTO_ACCEPTED).bind(id).bind(state).bind(now).execute(p).await.map(|_| ()))
+}
+
+// ---- per-supplier settings ----
+
+macro_rules! supplier_columns {
+    () => {
+        "supplier_id, marketplace, provider, amazon_config_id, is_active, confidence_threshold, updated_at"
+    };
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(super) struct SupplierRow {
+    pub supplier_id: Uuid,
+    pub marketplace: String,
+    pub provider: Option<String>,
+    pub amazon_config_id: Option<Uuid>,
+    pub is_active: bool,
+    pub confidence_threshold: Option<f64>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const UPSERT_SUPPLIER: &str = concat!(
+    "insert into code2asin_suppliers (id, supplier_id, marketplace, provider, amazon_config_id, is_active, \
+     confidence_threshold, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+     on conflict (supplier_id, marketplace) do update set provider = excluded.provider, \
+     amazon_config_id = excluded.amazon_config_id, is_active = excluded.is_active, \
+     confidence_threshold = excluded.confidence_threshold, updated_at = excluded.updated_at returning ",
+    supplier_columns!()
+);
+const SUPPLIER_SETTINGS: &str =
+    concat!("select ", supplier_columns!(), " from code2asin_suppliers where supplier_id = $1 order by marketplace");
+const SUPPLIER_MARKETPLACE: &str =
+    concat!("select ", supplier_columns!(), " from code2asin_suppliers where supplier_id = $1 and marketplace = $2");
+const DELETE_SUPPLIER: &str = "delete from code2asin_suppliers where supplier_id = $1 and marketplace = $2";
+
+pub(super) struct SupplierSettingsRow<'a> {
+    pub supplier_id: Uuid,
+    pub marketplace: &'a str,
+    pub provider: Option<&'a str>,
+    pub amazon_config_id: Option<Uuid>,
+    pub is_active: bool,
+    pub confidence_threshold: Option<f64>,
+    pub now: DateTime<Utc>,
+}
+
+pub(super) async fn upsert_supplier(pool: &DbPool, row: SupplierSettingsRow<'_>) -> Result<SupplierRow, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(UPSERT_SUPPLIER)
+        .bind(Uuid::now_v7())
+        .bind(row.supplier_id)
+        .bind(row.marketplace)
+        .bind(row.provider)
+        .bind(row.amazon_config_id)
+        .bind(row.is_active)
+        .bind(row.confidence_threshold)
+        .bind(row.now)
+        .fetch_one(p)
+        .await)
+}
+
+pub(super) async fn supplier_settings(pool: &DbPool, supplier: Uuid) -> Result<Vec<SupplierRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(SUPPLIER_SETTINGS).bind(supplier).fetch_all(p).await)
+}
+
+pub(super) async fn supplier_marketplace(
+    pool: &DbPool,
+    supplier: Uuid,
+    marketplace: &str,
+) -> Result<Option<SupplierRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(SUPPLIER_MARKETPLACE).bind(supplier).bind(marketplace).fetch_optional(p).await)
+}
+
+pub(super) async fn delete_supplier(pool: &DbPool, supplier: Uuid, marketplace: &str) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(DELETE_SUPPLIER)
+        .bind(supplier)
+        .bind(marketplace)
+        .execute(p)
+        .await
+        .map(|d| d.rows_affected() == 1))
 }

@@ -14,18 +14,21 @@ use super::marketplace::Marketplace;
 use super::matching::{CatalogSide, score};
 use super::model::{
     AmazonApiConfig, Code2AsinCounts, Code2AsinError, Code2AsinJob, Code2AsinLog, Code2AsinResult, Code2AsinStatistics,
-    CodeOutcome, CodeSource, JobItem, NewAmazonApiConfig, NewCode2AsinJob, ReviewState, Secrets,
+    CodeOutcome, CodeSource, JobItem, NewAmazonApiConfig, NewCode2AsinJob, NewSupplierSettings, ReviewState, Secrets,
+    SupplierSettings,
 };
-use super::provider::{Code2AsinProvider, LookupError, ProviderKind};
+use super::provider::{Code2AsinProvider, Lookup, LookupError, ProviderKind};
 use super::repo::{self, Answer, ConfigRow, ItemRow, JobRow, ResultRow, Window};
 use super::sp_api::{CatalogItem, LwaCredentials, SpApiClient, SpApiEndpoints};
 use super::{SharedLimiter, check};
 use crate::Result;
 use crate::auth::SecretBox;
+use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::{AsinService, GtinProduct, Page, ProductPatch, ProductService};
 use crate::config::Code2AsinConfig;
 use crate::db::{Database, DbError, DbPool};
 use crate::jobs::{JobFailure, JobState, JobTable, TaskQueue};
+use crate::storage::ObjectStorage;
 
 /// Codes handled between two checkpoints.
 const WINDOW: usize = 100;
@@ -108,20 +111,29 @@ pub struct Code2AsinService {
     secrets: Arc<SecretBox>,
     queue: TaskQueue,
     runtime: Arc<Code2AsinRuntime>,
+    storage: ObjectStorage,
+    cache: TieredCache,
+}
+
+/// What the service reaches besides its own database: the catalog, the master key, the job queue, the process's
+/// limiters and clients, the object store (raw responses) and the tiered cache (single lookups).
+#[derive(Debug, Clone)]
+pub struct Code2AsinDeps {
+    pub core: DbPool,
+    pub asins: AsinService,
+    pub products: ProductService,
+    pub secrets: Arc<SecretBox>,
+    pub jobs: crate::jobs::JobQueues,
+    pub runtime: Arc<Code2AsinRuntime>,
+    pub storage: ObjectStorage,
+    pub cache: TieredCache,
 }
 
 impl Code2AsinService {
-    pub fn new(
-        pool: DbPool,
-        core: DbPool,
-        asins: AsinService,
-        products: ProductService,
-        secrets: Arc<SecretBox>,
-        jobs: crate::jobs::JobQueues,
-        runtime: Arc<Code2AsinRuntime>,
-    ) -> Self {
+    pub fn new(pool: DbPool, deps: Code2AsinDeps) -> Self {
+        let Code2AsinDeps { core, asins, products, secrets, jobs, runtime, storage, cache } = deps;
         let queue = jobs.table(JobTable::Code2Asin).clone();
-        Code2AsinService { pool, core, asins, products, secrets, queue, runtime }
+        Code2AsinService { pool, core, asins, products, secrets, queue, runtime, storage, cache }
     }
 
     // ---- Amazon API configurations ----
@@ -328,7 +340,25 @@ impl Code2AsinService {
     /// codes was given back).
     pub async fn submit(&self, input: NewCode2AsinJob) -> Result<(Code2AsinJob, bool)> {
         let marketplace = find_marketplace(&input.marketplace)?;
-        let threshold = input.confidence_threshold.unwrap_or(0.85);
+        let defaults = match &input.source {
+            CodeSource::Supplier { supplier_id } => {
+                repo::supplier_marketplace(&self.pool, *supplier_id, marketplace.code).await.map_err(db_error)?
+            }
+            _ => None,
+        };
+        if let Some(settings) = defaults.as_ref().filter(|s| !s.is_active) {
+            return Err(Code2AsinError::invalid(
+                "supplier_id",
+                format!("Code2ASIN is switched off for supplier {} in {}", settings.supplier_id, marketplace.code),
+            )
+            .into());
+        }
+        let mut input = input;
+        if input.amazon_config_id.is_none() {
+            input.amazon_config_id = defaults.as_ref().and_then(|s| s.amazon_config_id);
+        }
+        let threshold =
+            input.confidence_threshold.or(defaults.as_ref().and_then(|s| s.confidence_threshold)).unwrap_or(0.85);
         if !(0.0..=1.0).contains(&threshold) {
             return Err(Code2AsinError::invalid("confidence_threshold", "must be between 0 and 1").into());
         }
@@ -666,7 +696,9 @@ impl Code2AsinService {
             classes.entry(run.client.batch_class(&gtin)).or_default().push(gtin);
         }
         for batch in classes.values().flat_map(|gtins| gtins.chunks(run.client.codes_per_call().max(1))) {
-            let items = self.call(run, batch, &mut window).await?;
+            let answer = self.call(run, batch, &mut window).await?;
+            let raw_key = self.keep_raw(Some(run.job.id), &answer.raw).await;
+            let items = answer.items;
             window.looked_up += batch.len() as i64;
             let judged: Vec<(String, Vec<Judged>)> = batch
                 .iter()
@@ -707,16 +739,15 @@ impl Code2AsinService {
                         .collect(),
                 })
                 .collect();
-            let stored = repo::store_answers(
-                &self.pool,
-                run.job.id,
-                run.marketplace.code,
-                run.client.kind().as_str(),
-                &to_store,
-                Utc::now(),
-            )
-            .await
-            .map_err(db_error)?;
+            let call = repo::Call {
+                marketplace: run.marketplace.code,
+                provider: run.client.kind().as_str(),
+                raw_key: raw_key.as_deref(),
+            };
+            let stored = repo::store_answers(&self.pool, Some(run.job.id), &call, &to_store, Utc::now())
+                .await
+                .map_err(db_error)?;
+            self.forget_lookups(run.marketplace.code, batch).await;
             for row in stored {
                 answers.entry(row.gtin14.clone()).or_default().push(row);
             }
@@ -756,14 +787,14 @@ impl Code2AsinService {
 
     /// One call to Amazon for `batch`, waiting for the limiter first; a throttled or failed call is retried with
     /// growing delays (and the limiter lowered when Amazon says a lower rate), up to `code2asin.max_retries`.
-    async fn call(&self, run: &Run<'_>, batch: &[String], window: &mut Window) -> Result<Vec<CatalogItem>> {
+    async fn call(&self, run: &Run<'_>, batch: &[String], window: &mut Window) -> Result<Lookup> {
         let limiter = self.runtime.limiter(run.client.kind());
         let mut attempt = 0;
         loop {
             limiter.acquire(run.config.id, run.marketplace.code).await;
             window.api_calls += 1;
             let error = match run.client.lookup(&run.marketplace, batch).await {
-                Ok(items) => return Ok(items),
+                Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
             *window.errors_by_kind.entry(error.kind().to_string()).or_default() += 1;
@@ -879,6 +910,168 @@ impl Code2AsinService {
         }
     }
 
+    /// Keeps Amazon's response body under `code2asin-cache/YYYY/MM/DD/<job or lookup>/<id>.json`; its key, or
+    /// `None` (logged) when the store refused it: the results do not depend on it.
+    async fn keep_raw(&self, job: Option<Uuid>, raw: &bytes::Bytes) -> Option<String> {
+        if raw.is_empty() {
+            return None;
+        }
+        let now = Utc::now();
+        let owner = job.map_or_else(|| "lookup".to_string(), |j| j.to_string());
+        let key = format!("code2asin-cache/{}/{owner}/{}.json", now.format("%Y/%m/%d"), Uuid::now_v7());
+        match self.storage.put(&key, raw.clone()).await {
+            Ok(()) => Some(key),
+            Err(e) => {
+                tracing::warn!(key, error = %e, "Amazon response not kept");
+                None
+            }
+        }
+    }
+
+    /// Drops the cached single lookups of these codes (their results just changed).
+    async fn forget_lookups(&self, marketplace: &str, gtin14s: &[String]) {
+        for gtin in gtin14s {
+            self.cache.invalidate(CacheKind::Code2AsinMappings, &format!("{marketplace}:{gtin}")).await;
+        }
+    }
+
+    /// Amazon's response a result was read from, as received.
+    pub async fn raw_response(&self, result: Uuid) -> Result<bytes::Bytes> {
+        let row = self.result_row(result).await?;
+        let key = row.raw_response_key.ok_or_else(|| Code2AsinError::not_found("raw response of result", result))?;
+        Ok(self.storage.get(&key).await?)
+    }
+
+    /// The ASINs of one code in one marketplace, best first: from the tiered cache, else from results younger than
+    /// the TTL, else asked of Amazon now (at the shared rate) and stored like a job's. A restricted or invalid code
+    /// is refused without a call.
+    pub async fn lookup(&self, code: &str, marketplace: &str) -> Result<Vec<Code2AsinResult>> {
+        let checked = check(code);
+        let reason = || checked.reason.clone().unwrap_or_else(|| "not a valid code".into());
+        let gtin = match (&checked.gtin14, checked.valid, checked.restricted) {
+            (Some(gtin), true, false) => gtin.clone(),
+            (_, true, true) => {
+                return Err(Code2AsinError::invalid("code", format!("not sent to Amazon: {}", reason())).into());
+            }
+            _ => return Err(Code2AsinError::invalid("code", reason()).into()),
+        };
+        let marketplace = find_marketplace(marketplace)?;
+        let key = format!("{}:{gtin}", marketplace.code);
+        let found = self
+            .cache
+            .get_or_load(CacheKind::Code2AsinMappings, &key, || self.look_up_now(code, &gtin, marketplace))
+            .await?;
+        Ok(found.as_ref().clone())
+    }
+
+    async fn look_up_now(&self, code: &str, gtin: &str, marketplace: Marketplace) -> Result<Vec<Code2AsinResult>> {
+        let since = Utc::now() - chrono::Duration::seconds(self.runtime.settings.cache_ttl_secs as i64);
+        let wanted = [gtin.to_string()];
+        let fresh = repo::fresh_results(&self.pool, marketplace.code, &wanted, since).await.map_err(db_error)?;
+        if !fresh.is_empty() {
+            return Ok(fresh.into_iter().map(result_of).collect());
+        }
+        let configs = repo::active_configs(&self.core, marketplace.code).await.map_err(core_error)?;
+        let config = configs.into_iter().next().ok_or_else(|| {
+            Code2AsinError::invalid(
+                "marketplace",
+                format!("no active Amazon API configuration for marketplace {}", marketplace.code),
+            )
+        })?;
+        let client = self.client(&config)?;
+        self.runtime.limiter(client.kind()).acquire(config.id, marketplace.code).await;
+        let answer = client.lookup(&marketplace, &wanted).await.map_err(Code2AsinError::from)?;
+        let raw_key = self.keep_raw(None, &answer.raw).await;
+        let product = self.asins.products_by_gtin(&wanted).await?.into_iter().next();
+        let side = CatalogSide {
+            brand: product.as_ref().and_then(|p| p.brand.clone()),
+            title: product.as_ref().map(|p| p.title.clone()),
+        };
+        let (scores, best) = score(gtin, &answer.items, &side);
+        let found: Vec<_> = answer
+            .items
+            .iter()
+            .zip(scores)
+            .enumerate()
+            .map(|(i, (item, s))| {
+                let is_best = Some(i) == best;
+                // Nothing is written to the catalog from a single lookup: the best waits for review below the
+                // default threshold, and is marked accepted automatically above it.
+                let review = match (is_best, s >= 0.85) {
+                    (false, _) => None,
+                    (true, true) => Some(ReviewState::AutoAccepted.as_str()),
+                    (true, false) => Some(ReviewState::Pending.as_str()),
+                };
+                (item, s, is_best, review)
+            })
+            .collect();
+        let to_store = [Answer { code, gtin14: gtin, product_id: product.map(|p| p.id), found }];
+        let call =
+            repo::Call { marketplace: marketplace.code, provider: client.kind().as_str(), raw_key: raw_key.as_deref() };
+        let stored = repo::store_answers(&self.pool, None, &call, &to_store, Utc::now()).await.map_err(db_error)?;
+        let mut results: Vec<Code2AsinResult> = stored.into_iter().map(result_of).collect();
+        results.sort_by(|a, b| {
+            b.is_best.cmp(&a.is_best).then(b.confidence.unwrap_or(0.0).total_cmp(&a.confidence.unwrap_or(0.0)))
+        });
+        Ok(results)
+    }
+
+    // ---- per-supplier settings ----
+
+    /// Sets how a supplier's codes are looked up in a marketplace (its jobs' configuration, threshold, on/off).
+    pub async fn set_supplier_settings(
+        &self,
+        supplier_id: Uuid,
+        marketplace: &str,
+        input: NewSupplierSettings,
+    ) -> Result<SupplierSettings> {
+        let marketplace = find_marketplace(marketplace)?;
+        if input.confidence_threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
+            return Err(Code2AsinError::invalid("confidence_threshold", "must be between 0 and 1").into());
+        }
+        let provider = match input.amazon_config_id {
+            Some(id) => {
+                let config = self.config_row(id).await?;
+                if config.marketplace != marketplace.code {
+                    return Err(Code2AsinError::invalid(
+                        "amazon_config_id",
+                        format!("configuration {:?} is for marketplace {}", config.name, config.marketplace),
+                    )
+                    .into());
+                }
+                Some(config.provider)
+            }
+            None => None,
+        };
+        let row = repo::SupplierSettingsRow {
+            supplier_id,
+            marketplace: marketplace.code,
+            provider: provider.as_deref(),
+            amazon_config_id: input.amazon_config_id,
+            is_active: input.is_active.unwrap_or(true),
+            confidence_threshold: input.confidence_threshold,
+            now: Utc::now(),
+        };
+        Ok(supplier_settings_of(repo::upsert_supplier(&self.pool, row).await.map_err(db_error)?))
+    }
+
+    /// A supplier's settings, by marketplace.
+    pub async fn supplier_settings(&self, supplier_id: Uuid) -> Result<Vec<SupplierSettings>> {
+        let rows = repo::supplier_settings(&self.pool, supplier_id).await.map_err(db_error)?;
+        Ok(rows.into_iter().map(supplier_settings_of).collect())
+    }
+
+    /// Removes a supplier's settings for a marketplace (its jobs take the marketplace's defaults again).
+    pub async fn delete_supplier_settings(&self, supplier_id: Uuid, marketplace: &str) -> Result<()> {
+        let marketplace = find_marketplace(marketplace)?;
+        if !repo::delete_supplier(&self.pool, supplier_id, marketplace.code).await.map_err(db_error)? {
+            return Err(
+                Code2AsinError::not_found("supplier settings", format!("{supplier_id} {}", marketplace.code)).into()
+            );
+        }
+        Ok(())
+    }
+
     // ---- results and review ----
 
     /// A page of found ASINs, newest first: those waiting for review with `review = Some(Pending)`.
@@ -928,6 +1121,7 @@ impl Code2AsinService {
             .await
             .map_err(db_error)?
             .ok_or_else(|| Code2AsinError::not_found("code2asin result", result))?;
+        self.forget_lookups(&stored.marketplace, std::slice::from_ref(&stored.gtin14)).await;
         Ok(result_of(stored))
     }
 
@@ -945,6 +1139,7 @@ impl Code2AsinService {
             .await
             .map_err(db_error)?
             .ok_or_else(|| Code2AsinError::not_found("code2asin result", result))?;
+        self.forget_lookups(&stored.marketplace, std::slice::from_ref(&stored.gtin14)).await;
         Ok(result_of(stored))
     }
 
@@ -1079,6 +1274,18 @@ fn config_of(row: ConfigRow) -> AmazonApiConfig {
     }
 }
 
+fn supplier_settings_of(row: repo::SupplierRow) -> SupplierSettings {
+    SupplierSettings {
+        supplier_id: row.supplier_id,
+        marketplace: row.marketplace,
+        provider: row.provider.as_deref().and_then(ProviderKind::parse),
+        amazon_config_id: row.amazon_config_id,
+        is_active: row.is_active,
+        confidence_threshold: row.confidence_threshold,
+        updated_at: row.updated_at,
+    }
+}
+
 fn counts_of(row: &JobRow) -> Code2AsinCounts {
     Code2AsinCounts {
         total: row.codes_total,
@@ -1161,6 +1368,7 @@ fn result_of(row: ResultRow) -> Code2AsinResult {
         reviewed_at: row.reviewed_at,
         product_id: row.product_id,
         fetched_at: row.fetched_at,
+        raw_response_key: row.raw_response_key,
     }
 }
 

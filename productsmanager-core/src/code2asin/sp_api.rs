@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::provider::LookupError;
+use super::provider::{Lookup, LookupError};
 
 /// Identifiers per `searchCatalogItems` call.
 pub const MAX_IDENTIFIERS: usize = 20;
@@ -221,7 +221,7 @@ impl SpApiClient {
         marketplace_id: &str,
         identifiers_type: IdentifierType,
         identifiers: &[String],
-    ) -> Result<Vec<CatalogItem>, LookupError> {
+    ) -> Result<Lookup, LookupError> {
         if identifiers.is_empty() || identifiers.len() > MAX_IDENTIFIERS {
             return Err(LookupError::Invalid {
                 message: format!("{} identifiers; a call takes 1 to {MAX_IDENTIFIERS}", identifiers.len()),
@@ -257,7 +257,8 @@ impl SpApiClient {
             if status.is_success() {
                 let answer: SearchAnswer = serde_json::from_str(&body)
                     .map_err(|e| LookupError::Unavailable { message: format!("unreadable answer: {e}") })?;
-                return Ok(answer.items.into_iter().map(CatalogItem::from).collect());
+                let items = answer.items.into_iter().map(CatalogItem::from).collect();
+                return Ok(Lookup { items, raw: bytes::Bytes::from(body) });
             }
             let message = serde_json::from_str::<ErrorsAnswer>(&body)
                 .ok()

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use productsmanager_core::catalog::{NewBrand, NewProduct};
-use productsmanager_core::code2asin::{CodeOutcome, CodeSource, NewAmazonApiConfig, NewCode2AsinJob, ReviewState};
+use productsmanager_core::code2asin::{
+    CodeOutcome, CodeSource, NewAmazonApiConfig, NewCode2AsinJob, NewSupplierSettings, ReviewState,
+};
 use productsmanager_core::db::Backend;
 use productsmanager_core::jobs::JobState;
 use productsmanager_core::testing::TestDatabases;
@@ -417,6 +419,98 @@ async fn the_creators_api_is_a_second_provider(backend: Backend) {
     sdk.close().await;
 }
 
+async fn a_supplier_or_the_catalog_gives_the_codes(backend: Backend) {
+    use productsmanager_core::catalog::{NewOffer, NewSupplier};
+    let Some((_env, sdk)) = sdk(backend, "code2asin_sources").await else { return };
+    let fake = fake(3010, vec![]).await; // knows the even codes: 3000, 3002, …
+    configure(&sdk, &fake).await;
+    let supplier = NewSupplier { code: "ACME".into(), name: "Acme".into(), ..Default::default() };
+    let supplier = sdk.suppliers().create(supplier).await.unwrap();
+    let product = async |i: usize, asin: Option<&str>| {
+        let input = NewProduct {
+            gtin: Some(code(i).parse().unwrap()),
+            asin: asin.map(|a| a.parse().unwrap()),
+            title: format!("Acme widget {i}"),
+            ..Default::default()
+        };
+        sdk.products().create(input).await.unwrap().id
+    };
+    let offered = product(3000, None).await;
+    let has_asin = product(3002, Some("B0KNOWN001")).await;
+    let elsewhere = product(3004, None).await;
+    for (id, sku) in [(offered, "A-1"), (has_asin, "A-2")] {
+        let offer = NewOffer {
+            product_id: id,
+            supplier_id: supplier.id,
+            supplier_sku: sku.into(),
+            cost: None,
+            stock: None,
+            lead_time_days: None,
+            is_available: None,
+            last_seen_at: None,
+        };
+        sdk.offers().record(offer).await.unwrap();
+    }
+    let from = |source: CodeSource| NewCode2AsinJob { source, ..job_of(vec![]) };
+    // The supplier's own settings in FR: a lower threshold for its jobs.
+    let settings = NewSupplierSettings { confidence_threshold: Some(0.5), ..Default::default() };
+    sdk.code2asin().set_supplier_settings(supplier.id, "FR", settings).await.unwrap();
+    assert_eq!(sdk.code2asin().supplier_settings(supplier.id).await.unwrap()[0].confidence_threshold, Some(0.5));
+
+    // The supplier's products with a GTIN and no ASIN: only the first.
+    let job = sdk.code2asin().create_job(from(CodeSource::Supplier { supplier_id: supplier.id })).await.unwrap();
+    assert_eq!(job.counts.total, None, "read when the job starts");
+    assert_eq!(job.confidence_threshold, 0.5);
+    let done = sdk.code2asin().run_now(job.id, |_| {}).await.unwrap();
+    assert_eq!((done.counts.total, done.counts.matched), (Some(1), 1));
+    assert_eq!(sdk.products().get(offered).await.unwrap().asin.map(|a| a.to_string()), Some(asin(3000)));
+
+    // Every product without an ASIN: now only the one no supplier offers.
+    let job = sdk.code2asin().create_job(from(CodeSource::CatalogMissingAsin)).await.unwrap();
+    let done = sdk.code2asin().run_now(job.id, |_| {}).await.unwrap();
+    assert_eq!((done.counts.total, done.counts.matched), (Some(1), 1));
+    assert_eq!(sdk.products().get(elsewhere).await.unwrap().asin.map(|a| a.to_string()), Some(asin(3004)));
+    assert_eq!(sdk.products().get(has_asin).await.unwrap().asin.map(|a| a.to_string()).as_deref(), Some("B0KNOWN001"));
+
+    // Switched off for the supplier: its jobs are refused.
+    let off = NewSupplierSettings { is_active: Some(false), ..Default::default() };
+    sdk.code2asin().set_supplier_settings(supplier.id, "FR", off).await.unwrap();
+    let err = sdk.code2asin().create_job(from(CodeSource::Supplier { supplier_id: supplier.id })).await.unwrap_err();
+    assert!(err.to_string().contains("switched off"), "{err}");
+    sdk.close().await;
+}
+
+async fn single_lookups_are_cached_and_raw_responses_kept(backend: Backend) {
+    let Some((_env, sdk)) = sdk(backend, "code2asin_lookup").await else { return };
+    let fake = fake(10, vec![]).await;
+    configure(&sdk, &fake).await;
+    let c2a = sdk.code2asin();
+    let found = c2a.lookup(&code(2), "FR").await.unwrap();
+    assert_eq!((found[0].asin.clone(), found[0].is_best), (Some(asin(2)), true));
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(c2a.lookup(&code(2), "fr").await.unwrap(), found);
+    assert_eq!(fake.requests().len(), 1, "the second lookup comes from the cache");
+    // Amazon's answer, as received, is kept beside the result.
+    assert!(found[0].raw_response_key.as_deref().unwrap().starts_with("code2asin-cache/"));
+    let raw: serde_json::Value = serde_json::from_slice(&c2a.raw_response(found[0].id).await.unwrap()).unwrap();
+    assert_eq!(raw["items"][0]["asin"], asin(2));
+    let none = c2a.lookup(&code(3), "FR").await.unwrap();
+    assert!(none.len() == 1 && none[0].asin.is_none(), "{none:?}");
+    let err = c2a.lookup(&ean13("200123456789"), "FR").await.unwrap_err();
+    assert_eq!((err.kind(), err.field()), (ErrorKind::Invalid, Some("code")));
+    assert_eq!(fake.requests().len(), 2, "a restricted code costs no call");
+    // A code a job looked up answers from its stored result.
+    let job = c2a.create_job(job_of(vec![code(4)])).await.unwrap();
+    let done = c2a.run_now(job.id, |_| {}).await.unwrap();
+    assert_eq!(done.counts.matched, 1);
+    let calls = fake.requests().len();
+    assert_eq!(c2a.lookup(&code(4), "FR").await.unwrap()[0].asin, Some(asin(4)));
+    assert_eq!(fake.requests().len(), calls);
+    let job_result = &c2a.results_of(&code(4), "FR").await.unwrap()[0];
+    assert!(job_result.raw_response_key.as_deref().unwrap().contains(&job.id.to_string()));
+    sdk.close().await;
+}
+
 /// Two processes' limiters on one Redis share the bucket: together they keep to the one rate.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_call_rate_is_shared_by_processes_through_redis() {
@@ -445,5 +539,7 @@ both_backends!(
     several_asins_are_judged_and_reviewed,
     a_killed_run_resumes_from_its_checkpoint,
     jobs_pause_resume_cancel_and_refuse_bad_input,
-    the_creators_api_is_a_second_provider
+    the_creators_api_is_a_second_provider,
+    a_supplier_or_the_catalog_gives_the_codes,
+    single_lookups_are_cached_and_raw_responses_kept
 );

@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use productsmanager_core::catalog::Page;
 use productsmanager_core::code2asin::{
     AmazonApiConfig, Code2AsinJob, Code2AsinLog, Code2AsinResult, Code2AsinStatistics, CodeCheck, CodeOutcome, JobItem,
-    NewAmazonApiConfig, NewCode2AsinJob, ReviewState,
+    NewAmazonApiConfig, NewCode2AsinJob, NewSupplierSettings, ReviewState, SupplierSettings,
 };
 use productsmanager_core::input::parse_id;
 use productsmanager_core::jobs::JobState;
@@ -36,6 +36,10 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(results_of_code))
         .routes(routes!(accept))
         .routes(routes!(reject))
+        .routes(routes!(lookup))
+        .routes(routes!(raw_response))
+        .routes(routes!(supplier_settings))
+        .routes(routes!(set_supplier_settings, delete_supplier_settings))
         .routes(routes!(configs, add_config))
         .routes(routes!(delete_config))
 }
@@ -247,5 +251,59 @@ async fn add_config(
     responses((status = 204, description = "Removed")))]
 async fn delete_config(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     state.sdk.code2asin().delete_config(id_of(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/code2asin/lookup/{code}", tag = "code2asin", security(("bearer" = ["code2asin:run"])),
+    params(("code" = String, Path), MarketplaceQuery),
+    responses((status = 200, description = "The code's ASINs, best first (cached, stored within the TTL, or asked of Amazon now); one row without ASIN when none was found", body = Vec<Code2AsinResult>)))]
+async fn lookup(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    ApiQuery(query): ApiQuery<MarketplaceQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.sdk.code2asin().lookup(&code, &query.marketplace).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/code2asin/results/{id}/raw", tag = "code2asin", security(("bearer" = ["code2asin:read"])), params(("id" = Uuid, Path)),
+    responses((status = 200, description = "Amazon's response the result was read from, as received", body = Object, content_type = "application/json")))]
+async fn raw_response(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let raw = state.sdk.code2asin().raw_response(id_of(&id)?).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], raw))
+}
+
+#[utoipa::path(get, path = "/api/v1/code2asin/suppliers/{supplier}", tag = "code2asin", security(("bearer" = ["code2asin:read"])),
+    params(("supplier" = String, Path, description = "Supplier id or code")),
+    responses((status = 200, description = "The supplier's Code2ASIN settings, by marketplace", body = Vec<SupplierSettings>)))]
+async fn supplier_settings(
+    State(state): State<AppState>,
+    Path(supplier): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let supplier = state.sdk.suppliers().find(&supplier).await?;
+    Ok(Json(state.sdk.code2asin().supplier_settings(supplier.id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/code2asin/suppliers/{supplier}/{marketplace}", tag = "code2asin", security(("bearer" = ["code2asin:run"])),
+    params(("supplier" = String, Path, description = "Supplier id or code"), ("marketplace" = String, Path)),
+    request_body = NewSupplierSettings,
+    responses((status = 200, description = "The settings its jobs in that marketplace take by default", body = SupplierSettings)))]
+async fn set_supplier_settings(
+    State(state): State<AppState>,
+    Path((supplier, marketplace)): Path<(String, String)>,
+    ApiJson(input): ApiJson<NewSupplierSettings>,
+) -> Result<impl IntoResponse, ApiError> {
+    let supplier = state.sdk.suppliers().find(&supplier).await?;
+    Ok(Json(state.sdk.code2asin().set_supplier_settings(supplier.id, &marketplace, input).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/code2asin/suppliers/{supplier}/{marketplace}", tag = "code2asin", security(("bearer" = ["code2asin:run"])),
+    params(("supplier" = String, Path), ("marketplace" = String, Path)),
+    responses((status = 204, description = "Removed")))]
+async fn delete_supplier_settings(
+    State(state): State<AppState>,
+    Path((supplier, marketplace)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let supplier = state.sdk.suppliers().find(&supplier).await?;
+    state.sdk.code2asin().delete_supplier_settings(supplier.id, &marketplace).await?;
     Ok(StatusCode::NO_CONTENT)
 }
