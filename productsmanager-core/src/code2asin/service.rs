@@ -1211,8 +1211,11 @@ fn dedup_key(codes: &[String], marketplace: &str) -> String {
 /// skipped.
 pub(crate) fn codes_of_file(name: &str, content: &str) -> Result<Vec<String>> {
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
-    let first = content.lines().next().unwrap_or_default();
-    let delimiter = [b';', b'\t', b',', b'|'].into_iter().find(|d| first.as_bytes().contains(d)).unwrap_or(b',');
+    // The imports' sniffing: the same delimiters, and an empty file refused naming it.
+    let options = crate::imports::parse::CsvOptions::default();
+    let sniffed = crate::imports::parse::sniff(name, content.as_bytes(), &options)
+        .map_err(|e| Code2AsinError::invalid("file", e.to_string()))?;
+    let delimiter = u8::try_from(sniffed.delimiter).unwrap_or(b',');
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .delimiter(delimiter)
