@@ -318,17 +318,13 @@ impl From<Item> for CatalogItem {
     fn from(item: Item) -> Self {
         let info = item.item_info;
         let ids = info.as_ref().and_then(|i| i.external_ids.as_ref());
-        let mut gtin14s: Vec<String> = ids
-            .into_iter()
-            .flat_map(|ids| [&ids.eans, &ids.upcs, &ids.isbns])
-            .flatten()
-            .flat_map(|listed| listed.display_values.iter())
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty() && v.len() <= 14 && v.chars().all(|c| c.is_ascii_digit()))
-            .map(|v| format!("{v:0>14}"))
-            .collect();
-        gtin14s.sort();
-        gtin14s.dedup();
+        let gtin14s = super::sp_api::gtin14s_of(
+            ids.into_iter()
+                .flat_map(|ids| [&ids.eans, &ids.upcs, &ids.isbns])
+                .flatten()
+                .flat_map(|listed| listed.display_values.iter())
+                .map(String::as_str),
+        );
         CatalogItem {
             asin: item.asin,
             gtin14s,

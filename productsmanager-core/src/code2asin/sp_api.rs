@@ -280,18 +280,24 @@ impl SpApiClient {
     }
 }
 
+/// Identifiers as Amazon answers them (padded per type: 12 digits for UPC, 13 for EAN, 14 for GTIN) as sorted,
+/// distinct GTIN-14s; anything not made of at most 14 digits is left out.
+pub(crate) fn gtin14s_of<'a>(identifiers: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut gtin14s: Vec<String> = identifiers
+        .into_iter()
+        .map(str::trim)
+        .filter(|i| !i.is_empty() && i.len() <= 14 && i.chars().all(|c| c.is_ascii_digit()))
+        .map(|i| format!("{i:0>14}"))
+        .collect();
+    gtin14s.sort();
+    gtin14s.dedup();
+    gtin14s
+}
+
 impl From<ItemAnswer> for CatalogItem {
     fn from(item: ItemAnswer) -> Self {
-        let mut gtin14s: Vec<String> = item
-            .identifiers
-            .iter()
-            .flat_map(|m| m.identifiers.iter())
-            .map(|i| i.identifier.trim())
-            .filter(|i| !i.is_empty() && i.len() <= 14 && i.chars().all(|c| c.is_ascii_digit()))
-            .map(|i| format!("{i:0>14}"))
-            .collect();
-        gtin14s.sort();
-        gtin14s.dedup();
+        let gtin14s =
+            gtin14s_of(item.identifiers.iter().flat_map(|m| m.identifiers.iter()).map(|i| i.identifier.as_str()));
         let summary = item.summaries.into_iter().next();
         let sales_rank = item
             .sales_ranks
