@@ -156,23 +156,17 @@ pub(crate) async fn run(sdk: &Sdk, command: Code2AsinCommand) -> Result<(), Fail
             );
             bar.set_position(job.counts.processed as u64);
             bar.enable_steady_tick(Duration::from_millis(200));
-            // A run killed midway holds its lease a few more seconds: wait for it rather than fail.
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-            let done = loop {
-                let shown = bar.clone();
-                let outcome = code2asin
-                    .run_now(job.id, move |counts| {
-                        shown.set_position(counts.processed as u64);
-                        shown.set_message(format!("{} matched, {} cached", counts.matched, counts.cached));
-                    })
-                    .await;
-                match outcome {
-                    Err(e) if !new && e.kind() == ErrorKind::Conflict && tokio::time::Instant::now() < deadline => {
-                        bar.set_message("waiting for the interrupted run's lease to expire");
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                    }
-                    outcome => break outcome,
-                }
+            let shown = bar.clone();
+            let progress = move |counts: &productsmanager_core::code2asin::Code2AsinCounts| {
+                shown.set_position(counts.processed as u64);
+                shown.set_message(format!("{} matched, {} cached", counts.matched, counts.cached));
+            };
+            // A run killed midway holds its lease a few more seconds: the core waits for it rather than fail.
+            let done = if new {
+                code2asin.run_now(job.id, progress).await
+            } else {
+                bar.set_message("waiting for the interrupted run's lease to expire");
+                code2asin.resume_now(job.id, Duration::from_secs(30), progress).await
             };
             bar.finish_and_clear();
             let done = done?;

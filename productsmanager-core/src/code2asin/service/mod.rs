@@ -314,6 +314,25 @@ impl Code2AsinService {
         Ok(repo::day_statistics(&self.pool, from).await.map_err(db_error)?.into_iter().map(statistics_of).collect())
     }
 
+    /// [`run_now`](Self::run_now) for a job whose earlier run was killed: while that run's lease is still alive
+    /// (at most 10 s for an in-process run), waits for it, up to `wait`, instead of refusing.
+    pub async fn resume_now(
+        &self,
+        id: Uuid,
+        wait: Duration,
+        on_progress: impl Fn(&Code2AsinCounts) + Send + Sync,
+    ) -> Result<Code2AsinJob> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match self.run_now(id, &on_progress).await {
+                Err(e) if e.kind() == crate::ErrorKind::Conflict && tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
     /// Runs a job in this process now, whatever the workers do: takes it (queued, failed, or running under a
     /// lease that expired because its process died), keeps its lease alive, and records the outcome. A job
     /// interrupted earlier continues from its checkpoint.
