@@ -49,6 +49,12 @@ enum Command {
     /// Import a supplier file now (CSV, TSV, XLSX, XLS, ODS), with a progress bar; ends with a summary table and
     /// the path of the errors CSV.
     Import(commands::import_file::ImportArgs),
+    /// Exports: feed files (`export file --format csv|xlsx|shopify-csv|woocommerce-csv|google-merchant-xml|
+    /// google-merchant-tsv --out FILE`), export jobs and their files.
+    Export {
+        #[command(subcommand)]
+        command: commands::exports::ExportCommand,
+    },
     /// Imports: source configurations (folder, FTP/FTPS, e-mail) and schedules, mapping templates, jobs, errors.
     Imports {
         #[command(subcommand)]
@@ -209,7 +215,8 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 
 /// Subcommands that only read, and top-level commands that write no catalog data of their own (servers, checks,
 /// schema): neither is recorded in the activity log.
-const READ_VERBS: &[&str] = &["list", "get", "search", "tree", "files", "jobs", "job", "errors", "show", "items"];
+const READ_VERBS: &[&str] =
+    &["list", "get", "search", "tree", "files", "jobs", "job", "errors", "show", "items", "download"];
 const NOT_WRITES: &[&str] = &["serve", "worker", "health", "config", "migrate", "gtin"];
 
 /// `cli products create` for a command that writes; `None` for one that only reads. Only command names are
@@ -259,6 +266,9 @@ async fn run(cli: Cli, action: Option<String>) -> Result<(), Failure> {
         }
         Command::Import(args) => {
             with_sdk(config, &action, async |sdk| commands::import_file::run(sdk, args).await).await
+        }
+        Command::Export { command } => {
+            with_sdk(config, &action, async |sdk| commands::exports::run(sdk, command).await).await
         }
         Command::Imports { command } => {
             with_sdk(config, &action, async |sdk| commands::imports::run(sdk, command).await).await

@@ -858,3 +858,47 @@ fn code2asin_run_is_resumed_after_a_kill() {
     let items: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(items.as_array().unwrap().len(), 100);
 }
+
+#[test]
+fn export_file_writes_a_feed_without_any_platform() {
+    let (dir, vars) = data_dir();
+    let output = run(
+        &vars,
+        &["suppliers", "create", "--json", r#"{"code": "ACME", "name": "Acme", "default_currency": "EUR"}"#],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let file = dir.path().join("acme.csv");
+    let (pot, pan) = (ean13("400638133393"), ean13("400638133394"));
+    std::fs::write(
+        &file,
+        format!("sku;gtin;title;price;stock;status\nA1;{pot};Pot;9,90;4;active\nA2;{pan};Pan;5;0;draft\n"),
+    )
+    .unwrap();
+    let output = run(&vars, &["import", file.to_str().unwrap(), "--supplier", "ACME", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    let feed = dir.path().join("feed.xml");
+    let feed_arg = feed.to_str().unwrap();
+    let args =
+        ["export", "file", "--format", "google-merchant-xml", "--out", feed_arg, "--markup-percent", "10", "--json"];
+    let output = run(&vars, &args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!([&summary["products"], &summary["items"], &summary["skipped"]], [2, 1, 1], "{summary}");
+    let xml = std::fs::read_to_string(&feed).unwrap();
+    assert!(xml.contains("<g:price>10.89 EUR</g:price>"), "{xml}");
+
+    // People get a table; a format that does not exist is a usage error naming the formats.
+    let csv = dir.path().join("feed.csv");
+    let output = run(&vars, &["export", "file", "--format", "shopify-csv", "--out", csv.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("shopify-csv"));
+    assert!(std::fs::read_to_string(&csv).unwrap().starts_with("Handle,Title,Body (HTML),Vendor"));
+    let output = run(&vars, &["export", "file", "--format", "pdf", "--out", "x.pdf"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("google-merchant-tsv"));
+    // A folder that does not exist: exit 3 naming the path.
+    let output = run(&vars, &["export", "file", "--format", "csv", "--out", "/nonexistent-folder/feed.csv"]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("/nonexistent-folder"));
+}

@@ -13,6 +13,7 @@ use crate::cache::CacheError;
 use crate::catalog::CatalogError;
 use crate::config::ConfigError;
 use crate::db::DbError;
+use crate::exports::ExportError;
 use crate::imports::ImportError;
 use crate::input::InputError;
 use crate::notifications::NotificationError;
@@ -86,6 +87,9 @@ pub enum Error {
     Cache(#[from] CacheError),
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// An export refused, or its output unwritable.
+    #[error(transparent)]
+    Export(#[from] ExportError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// Sign-in, a token or a permission refused; an access-control change refused.
@@ -121,6 +125,9 @@ impl Error {
             Error::Import(ImportError::NotFound { .. }) => ErrorKind::NotFound,
             Error::Import(ImportError::Duplicate { .. }) => ErrorKind::Conflict,
             Error::Import(ImportError::Source { .. }) => ErrorKind::Unavailable,
+            Error::Export(ExportError::Storage(e)) => storage_kind(e),
+            Error::Export(ExportError::Invalid { .. } | ExportError::Output { .. }) => ErrorKind::Invalid,
+            Error::Export(ExportError::NotFound { .. }) => ErrorKind::NotFound,
             Error::Auth(e) => match e {
                 AuthError::InvalidCredentials | AuthError::InvalidToken { .. } | AuthError::RefreshReused => {
                     ErrorKind::Unauthorized
@@ -183,6 +190,7 @@ impl Error {
             Error::Catalog(CatalogError::Duplicate { field, .. }) => Some(field),
             Error::Import(ImportError::Invalid { field, .. }) => Some(field),
             Error::Import(ImportError::Duplicate { field, .. }) => Some(field),
+            Error::Export(ExportError::Invalid { field, .. }) => Some(field),
             Error::Config(ConfigError::Setting { key, .. }) => Some(key),
             Error::Auth(crate::auth::AuthError::Invalid { field, .. }) => Some(field),
             Error::Notification(NotificationError::Invalid { field, .. }) => Some(field),

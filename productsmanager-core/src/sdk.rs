@@ -328,9 +328,14 @@ impl Sdk {
         crate::code2asin::Code2AsinService::new(self.pool(Database::Code2Asin).clone(), deps)
     }
 
-    /// Export files (and, with the exports work, export jobs).
+    /// Exports: feed files, export jobs.
     pub fn exports(&self) -> crate::exports::ExportService {
-        crate::exports::ExportService::new(self.pool(Database::Exports).clone(), self.storage().clone())
+        crate::exports::ExportService::new(
+            self.pool(Database::Exports).clone(),
+            self.storage().clone(),
+            self.products(),
+            self.jobs(),
+        )
     }
 
     /// Import configurations, sources, mapping templates and the import engine.
@@ -423,7 +428,7 @@ impl Sdk {
 
     /// The queues whose job kinds this version of the core can run. Workers do not claim from the others, so
     /// their jobs wait (visible as queued) for a worker that can run them rather than failing.
-    pub const RUNNABLE_QUEUES: [&'static str; 4] = ["imports", "catalog", "media", "code2asin"];
+    pub const RUNNABLE_QUEUES: [&'static str; 5] = ["imports", "catalog", "media", "code2asin", "exports"];
 
     fn ftp_source(&self) -> crate::imports::sources::FtpSource {
         crate::imports::sources::FtpSource::new(self.imports())
@@ -591,6 +596,18 @@ impl Sdk {
                             notifications.job_progress(&job, serde_json::to_value(counts).unwrap_or_default());
                         };
                         import_outcome(code2asin.run_job(&job, progress).await)
+                    }
+                }
+            })
+            .handle("feed", {
+                let (exports, notifications) = (self.exports(), self.notifications());
+                move |job| {
+                    let (exports, notifications) = (exports.clone(), notifications.clone());
+                    async move {
+                        let progress = |counts: crate::exports::FeedProgress| {
+                            notifications.job_progress(&job, serde_json::to_value(counts).unwrap_or_default());
+                        };
+                        import_outcome(exports.run_feed_job(job.id, progress).await)
                     }
                 }
             })

@@ -6,6 +6,7 @@ pub(crate) mod code2asin;
 pub(crate) mod codes;
 pub(crate) mod commerce;
 pub(crate) mod entity;
+pub(crate) mod exports;
 pub(crate) mod import_file;
 pub(crate) mod imports;
 pub(crate) mod jobs;

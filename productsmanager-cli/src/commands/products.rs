@@ -140,6 +140,7 @@ impl ListFilters {
                 })?),
                 None => None,
             },
+            is_variant: None,
             sort: match self.sort.as_str() {
                 "updated" => ProductSort::UpdatedAt,
                 "created" => ProductSort::CreatedAt,

@@ -32,7 +32,7 @@ pub use offers::{NewOffer, Offer, OfferService, best_offer};
 pub use prices::{NewPrice, Price, PriceService, PriceType, current_prices};
 pub use products::{
     Attribute, AttributeValue, DEFAULT_PAGE, Listed, MAX_PAGE, NewProduct, Page, Product, ProductPatch, ProductQuery,
-    ProductService, ProductSort, ProductStatus,
+    ProductRecord, ProductService, ProductSort, ProductStatus, RecordReader, VariantAxis, VariantOf,
 };
 pub use stock::{NewStockLevel, StockLevel, StockService, StockTotal};
 pub use suppliers::{NewSupplier, Supplier, SupplierPatch, SupplierService};

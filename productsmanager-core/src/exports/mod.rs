@@ -1,8 +1,15 @@
-//! Exports: the catalog out to files and sales platforms. So far this holds the daily clean-up of export files that
-//! no export job refers to any more (files of deleted jobs, or left by a crash between writing a file and recording
-//! it); the export engine comes with the exports work. Export files live under `exports/` in the object store.
+//! Exports: the catalog out to feed files and sales platforms. Feed files (our CSV, Shopify and WooCommerce CSV,
+//! XLSX, Google Merchant XML and TSV) are written streaming, a page of products at a time, to a local file or
+//! into the object store under `exports/YYYY/MM/DD/`; a daily task removes files no export job refers to.
 
+mod error;
+mod feed;
+mod model;
 mod repo;
 mod service;
 
+pub use error::ExportError;
+pub use model::{
+    ChannelSettings, ExportFilters, ExportJob, FeedFormat, FeedProgress, FeedRequest, FeedSummary, PriceRule,
+};
 pub use service::{EXPORT_FILES_PREFIX, ExportService, FilesCleanup};

@@ -1,17 +1,30 @@
 //! [`ExportService`].
 
 use std::collections::HashSet;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
+use uuid::Uuid;
 
-use super::repo;
+use super::error::db_error;
+use super::feed::{self, Channel, FeedColumns};
+use super::model::{ExportJob, FeedFormat, FeedProgress, FeedRequest, FeedSummary};
+use super::{ExportError, repo};
 use crate::Result;
-use crate::db::{Database, DbError, DbPool};
-use crate::storage::ObjectStorage;
+use crate::catalog::{ProductRecord, ProductService};
+use crate::db::DbPool;
+use crate::jobs::{JobFailure, JobQueues, NewJob};
+use crate::storage::{ObjectStorage, ObjectStream};
 
 /// Where export files are kept in the object store.
 pub const EXPORT_FILES_PREFIX: &str = "exports";
+
+/// How long an in-process feed job's lease lasts; renewed every third of it while the feed is written.
+const INLINE_LEASE: Duration = Duration::from_secs(60);
 
 /// What a clean-up of export files did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -22,28 +35,300 @@ pub struct FilesCleanup {
     pub deleted: Vec<String>,
 }
 
-/// Export files and (with the exports work) export jobs.
+/// Exports the catalog: feed files (CSV, XLSX, Google Merchant) written locally or kept in the object store under
+/// `exports/YYYY/MM/DD/`, export jobs, and the clean-up of files no job refers to.
+///
+/// ```no_run
+/// # async fn demo(sdk: &productsmanager_core::Sdk) -> productsmanager_core::Result<()> {
+/// use productsmanager_core::exports::{FeedFormat, FeedRequest};
+///
+/// let request = FeedRequest { format: FeedFormat::ShopifyCsv, filters: Default::default(), settings: Default::default() };
+/// let summary = sdk.exports().write_feed(&request, "shopify.csv".as_ref(), |_| {}).await?;
+/// println!("{} products, {} rows", summary.products, summary.items);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct ExportService {
     pool: DbPool,
     storage: ObjectStorage,
+    products: ProductService,
+    jobs: JobQueues,
 }
 
 impl ExportService {
-    /// The service over the exports database `pool` and the object store.
-    pub fn new(pool: DbPool, storage: ObjectStorage) -> Self {
-        ExportService { pool, storage }
+    /// The service over the exports database `pool`, the object store, the catalog and the job queues.
+    pub fn new(pool: DbPool, storage: ObjectStorage, products: ProductService, jobs: JobQueues) -> Self {
+        ExportService { pool, storage, products, jobs }
+    }
+
+    /// Writes a feed to the local file `out`, whole or not at all: it is written beside it under a temporary
+    /// name and renamed when complete. `on_progress` hears after each page of products.
+    pub async fn write_feed(
+        &self,
+        request: &FeedRequest,
+        out: &Path,
+        on_progress: impl Fn(FeedProgress) + Send + Sync,
+    ) -> Result<FeedSummary> {
+        let output_error = |reason: String| ExportError::Output { path: out.display().to_string(), reason };
+        let folder = match out.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let temporary = tempfile::Builder::new()
+            .prefix(".export-")
+            .tempfile_in(&folder)
+            .map_err(|e| output_error(format!("cannot write in {}: {e}", folder.display())))?;
+        let file = temporary.reopen().map_err(|e| output_error(e.to_string()))?;
+        let mut summary = self.feed_into(request, file, &on_progress).await?;
+        temporary.persist(out).map_err(|e| output_error(e.error.to_string()))?;
+        summary.bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+        Ok(summary)
+    }
+
+    /// Writes a feed now, in this process, into the object store under `exports/YYYY/MM/DD/`, recorded as an
+    /// export job (which no worker takes meanwhile). Returns the finished job; its file is [`ExportService::file`].
+    pub async fn export_feed(
+        &self,
+        request: &FeedRequest,
+        requested_by: Option<Uuid>,
+        on_progress: impl Fn(FeedProgress) + Send + Sync,
+    ) -> Result<ExportJob> {
+        request.settings.check("settings")?;
+        let owner = format!("inline-{}", Uuid::now_v7());
+        let id = Uuid::now_v7();
+        let now = self.jobs.now();
+        let payload = serde_json::to_value(request).unwrap_or_default();
+        let job = repo::RunningFeed {
+            id,
+            payload: &payload,
+            format: request.format.as_str(),
+            owner: &owner,
+            lease_until: now + chrono::Duration::from_std(INLINE_LEASE).unwrap_or_default(),
+            requested_by,
+            now,
+        };
+        repo::insert_running_feed(&self.pool, &job).await.map_err(db_error)?;
+        let queue = self.jobs.for_queue("exports").clone();
+        let heartbeat = {
+            let (queue, owner) = (queue.clone(), owner.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(INLINE_LEASE / 3).await;
+                    if !matches!(queue.heartbeat(id, &owner, INLINE_LEASE).await, Ok(true)) {
+                        return;
+                    }
+                }
+            })
+        };
+        let outcome = self.run_feed(id, request, &on_progress).await;
+        heartbeat.abort();
+        match &outcome {
+            Ok(_) => {
+                queue.complete(id, &owner).await?;
+            }
+            Err(e) => {
+                let job = queue.get(id).await?;
+                queue.fail(&job, &owner, JobFailure::Permanent(e.to_string())).await?;
+            }
+        }
+        outcome?;
+        self.job(id).await
+    }
+
+    /// Queues a feed for a worker (the `exports` queue, kind `feed`).
+    pub async fn enqueue_feed(&self, request: &FeedRequest, requested_by: Option<Uuid>) -> Result<ExportJob> {
+        request.settings.check("settings")?;
+        let job = self
+            .jobs
+            .enqueue(NewJob {
+                queue: "exports".into(),
+                kind: "feed".into(),
+                payload: serde_json::to_value(request).unwrap_or_default(),
+                priority: 0,
+                run_at: None,
+                max_attempts: Some(3),
+                dedup_key: None,
+                requested_by,
+            })
+            .await?;
+        self.job(job.id).await
+    }
+
+    /// Runs a queued feed job (the worker's handler for kind `feed`).
+    pub async fn run_feed_job(
+        &self,
+        id: Uuid,
+        on_progress: impl Fn(FeedProgress) + Send + Sync,
+    ) -> Result<FeedSummary> {
+        let job = self.jobs.for_queue("exports").get(id).await?;
+        let request: FeedRequest = serde_json::from_value(job.payload)
+            .map_err(|e| ExportError::invalid("payload", format!("not a feed request: {e}")))?;
+        self.run_feed(id, &request, &on_progress).await
+    }
+
+    async fn run_feed(
+        &self,
+        id: Uuid,
+        request: &FeedRequest,
+        on_progress: &(impl Fn(FeedProgress) + Send + Sync),
+    ) -> Result<FeedSummary> {
+        let now = self.jobs.now();
+        repo::start_feed(&self.pool, id, request.format.as_str(), now).await.map_err(db_error)?;
+        let temporary = tempfile::NamedTempFile::new().map_err(|e| ExportError::Output {
+            path: std::env::temp_dir().display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let file = temporary
+            .reopen()
+            .map_err(|e| ExportError::Output { path: temporary.path().display().to_string(), reason: e.to_string() })?;
+        let (pool, clock) = (self.pool.clone(), self.jobs.clone());
+        let progress = |p: FeedProgress| {
+            on_progress(p);
+            let (pool, at) = (pool.clone(), clock.now());
+            // Counters readable while it runs; a lost update is caught up by the next page.
+            tokio::spawn(async move {
+                let _ = repo::feed_progress(&pool, id, p.products as i64, p.items as i64, at).await;
+            });
+        };
+        let mut summary = self.feed_into(request, file, &progress).await?;
+        let key = format!(
+            "{EXPORT_FILES_PREFIX}/{}/{id}-{}.{}",
+            now.format("%Y/%m/%d"),
+            request.format.as_str().replace('_', "-"),
+            request.format.extension()
+        );
+        let (size, _) = self.storage.put_file(&key, temporary.path()).await.map_err(ExportError::from)?;
+        summary.bytes = size;
+        let counts = (summary.products as i64, summary.items as i64, summary.skipped as i64);
+        if let Err(e) = repo::finish_feed(&self.pool, id, &key, counts, self.jobs.now()).await {
+            if let Err(cleanup) = self.storage.delete(&key).await {
+                tracing::warn!(key = %key, error = %cleanup, "export file left behind (the daily clean-up removes it)");
+            }
+            return Err(db_error(e));
+        }
+        Ok(summary)
+    }
+
+    /// Writes the feed into `file` from a blocking thread, fed a page of records at a time by this task.
+    async fn feed_into(
+        &self,
+        request: &FeedRequest,
+        file: std::fs::File,
+        on_progress: &(impl Fn(FeedProgress) + Send + Sync),
+    ) -> Result<FeedSummary> {
+        request.settings.check("settings")?;
+        let mut reader = self.products.records(request.filters.query()).await?;
+        let columns = FeedColumns { attributes: reader.attribute_names().clone(), axes: reader.variant_axes().clone() };
+        let (format, settings) = (request.format, request.settings.clone());
+        let counters = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+        let (pages, mut received) = tokio::sync::mpsc::channel::<Vec<ProductRecord>>(2);
+        let writer_counters = counters.clone();
+        let writing = tokio::task::spawn_blocking(move || -> std::io::Result<FeedSummary> {
+            let out: Box<dyn Write + Send> = Box::new(file);
+            let mut writer = feed::writer(format, out, &columns, &settings)?;
+            let mut channel = Channel::new(settings);
+            let mut summary = FeedSummary::default();
+            while let Some(page) = received.blocking_recv() {
+                for record in &page {
+                    let item = channel.item(record);
+                    summary.products += 1;
+                    let written = if feed::wanted(format, &item) { writer.write(&item)? } else { 0 };
+                    summary.items += written;
+                    if written == 0 && !item.has_variants() {
+                        summary.skipped += 1;
+                    }
+                }
+                writer_counters.0.store(summary.products, Ordering::Relaxed);
+                writer_counters.1.store(summary.items, Ordering::Relaxed);
+            }
+            writer.finish()?;
+            Ok(summary)
+        });
+        let mut read_error = None;
+        loop {
+            match reader.next_page().await {
+                Ok(Some(page)) => {
+                    if pages.send(page).await.is_err() {
+                        break; // the writer stopped: its error is reported below
+                    }
+                    on_progress(FeedProgress {
+                        products: counters.0.load(Ordering::Relaxed),
+                        items: counters.1.load(Ordering::Relaxed),
+                    });
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    read_error = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(pages);
+        let written = writing.await.map_err(|e| ExportError::Output { path: "feed".into(), reason: e.to_string() })?;
+        if let Some(e) = read_error {
+            return Err(e);
+        }
+        let summary = written.map_err(|e| ExportError::Output { path: "feed".into(), reason: e.to_string() })?;
+        on_progress(FeedProgress { products: summary.products, items: summary.items });
+        Ok(summary)
+    }
+
+    /// An export job.
+    pub async fn job(&self, id: Uuid) -> Result<ExportJob> {
+        let row = repo::job(&self.pool, id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| ExportError::NotFound { entity: "export job", id: id.to_string() })?;
+        Ok(into_job(row))
+    }
+
+    /// A page of export jobs, newest first; `cursor` is the previous page's `next_cursor`.
+    pub async fn jobs_page(&self, limit: u32, cursor: Option<&str>) -> Result<crate::catalog::Page<ExportJob>> {
+        let limit = limit.clamp(1, 1000);
+        let after = crate::jobs::after_cursor(cursor)?;
+        let rows = repo::recent_jobs(&self.pool, i64::from(limit) + 1, after).await.map_err(db_error)?;
+        let jobs = rows.into_iter().map(into_job).collect();
+        Ok(crate::catalog::Page::from_extra(jobs, limit as usize, |j| crate::jobs::cursor(j.created_at, j.id)))
+    }
+
+    /// The file of a feed job: its format, size and bytes as a stream.
+    pub async fn file(&self, id: Uuid) -> Result<(FeedFormat, u64, ObjectStream)> {
+        let job = self.job(id).await?;
+        let (Some(format), Some(key)) = (job.format, job.output_object_key) else {
+            return Err(ExportError::NotFound { entity: "export file of job", id: id.to_string() }.into());
+        };
+        let (size, stream) = self.storage.stream(&key).await.map_err(ExportError::from)?;
+        Ok((format, size, stream))
+    }
+
+    /// Saves the file of a feed job to the local file `out` (whole or not at all). Returns its size.
+    pub async fn save_file(&self, id: Uuid, out: &Path) -> Result<u64> {
+        use futures_util::StreamExt;
+        let output_error = |reason: String| ExportError::Output { path: out.display().to_string(), reason };
+        let (_, _, mut stream) = self.file(id).await?;
+        let folder = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let temporary = tempfile::Builder::new()
+            .prefix(".download-")
+            .tempfile_in(folder)
+            .map_err(|e| output_error(format!("cannot write in {}: {e}", folder.display())))?;
+        let mut file = tokio::fs::File::from_std(temporary.reopen().map_err(|e| output_error(e.to_string()))?);
+        let mut size = 0_u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(ExportError::from)?;
+            size += chunk.len() as u64;
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await.map_err(|e| output_error(e.to_string()))?;
+        }
+        tokio::io::AsyncWriteExt::flush(&mut file).await.map_err(|e| output_error(e.to_string()))?;
+        temporary.persist(out).map_err(|e| output_error(e.error.to_string()))?;
+        Ok(size)
     }
 
     /// Removes the files under `exports/` that no export job refers to and that are older than `min_age` (so a
     /// file being written by a running export, not yet recorded, is left alone).
     pub async fn clean_orphaned_files(&self, min_age: Duration) -> Result<FilesCleanup> {
         let files = self.storage.list(EXPORT_FILES_PREFIX).await?;
-        let referenced: HashSet<String> = repo::referenced_files(&self.pool)
-            .await
-            .map_err(|e| DbError::from_sqlx(Database::Exports, e))?
-            .into_iter()
-            .collect();
+        let referenced: HashSet<String> =
+            repo::referenced_files(&self.pool).await.map_err(db_error)?.into_iter().collect();
         let cutoff = chrono::Utc::now() - chrono::Duration::from_std(min_age).unwrap_or(chrono::Duration::MAX);
         let mut cleanup = FilesCleanup { examined: files.len(), deleted: Vec::new() };
         for file in files {
@@ -55,5 +340,29 @@ impl ExportService {
             cleanup.deleted.push(file.key);
         }
         Ok(cleanup)
+    }
+}
+
+fn into_job(row: repo::ExportJobRow) -> ExportJob {
+    ExportJob {
+        id: row.id,
+        state: row.state,
+        platform_id: row.platform_id,
+        mode: row.mode,
+        format: row.format.and_then(|f| f.parse().ok()),
+        output_object_key: row.output_object_key,
+        items_total: row.items_total,
+        items_processed: row.items_processed,
+        items_created: row.items_created,
+        items_updated: row.items_updated,
+        items_unchanged: row.items_unchanged,
+        items_failed: row.items_failed,
+        items_skipped: row.items_skipped,
+        last_error: row.last_error,
+        created_by: row.created_by,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
     }
 }

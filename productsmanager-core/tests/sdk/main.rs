@@ -10,6 +10,7 @@ mod categories;
 mod code2asin;
 mod commerce;
 mod databases;
+mod export_feeds;
 mod import_presets;
 mod import_sources;
 mod imports;

@@ -2,10 +2,12 @@
 
 mod model;
 mod query;
+mod records;
 mod repo;
 pub(crate) mod search;
 mod service;
 
 pub use model::{Attribute, AttributeValue, NewProduct, Product, ProductPatch, ProductStatus};
 pub use query::{DEFAULT_PAGE, Listed, MAX_PAGE, Page, ProductQuery, ProductSort};
+pub use records::{ProductRecord, RecordReader, VariantAxis, VariantOf};
 pub use service::ProductService;

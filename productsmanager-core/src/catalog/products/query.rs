@@ -61,6 +61,10 @@ pub struct ProductQuery {
     /// Changed at or after this instant.
     #[serde(default)]
     pub updated_since: Option<DateTime<Utc>>,
+    /// `false`: only products that are not a variant of another (a feed lists variants under their parent);
+    /// `true`: only variants.
+    #[serde(default)]
+    pub is_variant: Option<bool>,
     #[serde(default)]
     pub sort: ProductSort,
     #[serde(default)]

@@ -204,6 +204,10 @@ macro_rules! push_filters {
         if let Some(since) = query.updated_since {
             sql.push(" and p.updated_at >= ").push_bind(since);
         }
+        if let Some(is_variant) = query.is_variant {
+            sql.push(if is_variant { " and exists" } else { " and not exists" })
+                .push(" (select 1 from product_variants v where v.product_id = p.id)");
+        }
         if let Some(supplier_id) = query.supplier_id {
             sql.push(" and exists (select 1 from supplier_products o where o.product_id = p.id and o.supplier_id = ")
                 .push_bind(supplier_id)
@@ -285,3 +289,85 @@ const LIST: &str = "select p.id, p.gtin, p.asin, p.sku, p.title, p.description, 
 pub(super) const IN_STOCK: &str = "exists (select 1 from product_stocks s where s.product_id = p.id \
      and s.quantity - s.reserved > 0) \
      or exists (select 1 from supplier_products o where o.product_id = p.id and o.is_available and o.stock > 0)";
+
+// ---- what feeds and platforms read beside the product (`records`) ----
+
+const ATTRIBUTE_NAMES: &str = "select distinct name from product_attributes";
+
+const VARIANT_OPTION_SETS: &str = "select distinct options from product_variants";
+
+const BRAND_NAMES: &str = "select id, name from brands";
+
+const CATEGORY_NAMES: &str = "select id, parent_id, name from categories";
+
+const CATEGORY_LINKS_OF: &str = "select pc.product_id, pc.category_id from product_categories pc \
+     join categories c on c.id = pc.category_id where pc.product_id in ";
+
+const IMAGE_URLS_OF: &str = "select product_id, url from product_images where product_id in ";
+
+const VARIANTS_OF_PARENTS: &str =
+    "select parent_product_id, product_id, options from product_variants where parent_product_id in ";
+
+/// A category's name and parent.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct CategoryNameRow {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub name: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct CategoryLinkRow {
+    pub product_id: Uuid,
+    pub category_id: Uuid,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct ImageUrlRow {
+    pub product_id: Uuid,
+    pub url: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct VariantLinkRow {
+    pub parent_product_id: Uuid,
+    pub product_id: Uuid,
+    pub options: sqlx::types::Json<std::collections::BTreeMap<String, String>>,
+}
+
+/// Every brand's id and name.
+pub(super) async fn brand_names(pool: &DbPool) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(BRAND_NAMES).fetch_all(p).await)
+}
+
+/// Every category's id, parent and name (a catalog has thousands at most).
+pub(super) async fn category_names(pool: &DbPool) -> Result<Vec<CategoryNameRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(CATEGORY_NAMES).fetch_all(p).await)
+}
+
+/// The category links of these products, per product the primary one first.
+pub(super) async fn category_links_of(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<CategoryLinkRow>, sqlx::Error> {
+    rows_by_ids(pool, CATEGORY_LINKS_OF, ids, "order by pc.product_id, pc.is_primary desc, c.taxonomy_id, c.path").await
+}
+
+/// The image URLs of these products, in their order per product.
+pub(super) async fn image_urls_of(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<ImageUrlRow>, sqlx::Error> {
+    rows_by_ids(pool, IMAGE_URLS_OF, ids, "order by product_id, position, url").await
+}
+
+/// The variants of these parents, in their order per parent.
+pub(super) async fn variants_of_parents(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<VariantLinkRow>, sqlx::Error> {
+    rows_by_ids(pool, VARIANTS_OF_PARENTS, ids, "order by parent_product_id, position, product_id").await
+}
+
+/// Every attribute name used in the catalog.
+pub(super) async fn attribute_names(pool: &DbPool) -> Result<Vec<String>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_scalar(ATTRIBUTE_NAMES).fetch_all(p).await)
+}
+
+/// Every distinct set of variant options (axis → value) in the catalog.
+pub(super) async fn variant_option_sets(
+    pool: &DbPool,
+) -> Result<Vec<sqlx::types::Json<std::collections::BTreeMap<String, String>>>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_scalar(VARIANT_OPTION_SETS).fetch_all(p).await)
+}

@@ -168,6 +168,11 @@ impl ProductService {
 
     /// Rows to products: attributes, prices, offers and stock of all of them in one query each, so a page
     /// costs the same five queries (with the rows' own) whatever its size.
+    /// The catalog pool (for the reads of sibling modules).
+    pub(super) fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
     async fn assemble(&self, rows: Vec<ProductRow>) -> Result<Vec<Product>> {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let (attribute_rows, price_rows, offer_rows, levels) = futures_util::try_join!(

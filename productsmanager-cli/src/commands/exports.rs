@@ -1,0 +1,172 @@
+//! `export file`: a feed written now to a local file, with no platform configured; `export jobs|job|download`:
+//! the feed jobs kept in the object store.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use productsmanager_core::Sdk;
+use productsmanager_core::catalog::{CatalogError, CurrencyCode, PriceType, ProductStatus};
+use productsmanager_core::exports::{ChannelSettings, ExportFilters, FeedFormat, FeedRequest, PriceRule};
+use productsmanager_core::input::parse_id;
+
+use crate::{Failure, output};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ExportCommand {
+    /// Write a feed file now: `export file --format shopify-csv --out shopify.csv [filters]`.
+    File(Box<FileArgs>),
+    /// The latest export jobs, newest first.
+    Jobs {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// One export job: state, counters, file.
+    Job { id: String },
+    /// Save the file of a feed job.
+    Download {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FileArgs {
+    #[arg(long, value_parser = format_parser())]
+    format: FeedFormat,
+    /// The file to write (written under a temporary name beside it, renamed when complete).
+    #[arg(long)]
+    out: PathBuf,
+    /// Only this brand (id or name).
+    #[arg(long)]
+    brand: Option<String>,
+    /// Only products offered by this supplier (id or code).
+    #[arg(long)]
+    supplier: Option<String>,
+    /// Only this category (id) and those below it.
+    #[arg(long)]
+    category: Option<String>,
+    /// Only draft, active or archived products (Google Merchant feeds take active ones only in any case).
+    #[arg(long)]
+    status: Option<String>,
+    /// Only products in stock.
+    #[arg(long, conflicts_with = "out_of_stock")]
+    in_stock: bool,
+    /// Only products out of stock.
+    #[arg(long)]
+    out_of_stock: bool,
+    /// Only products changed since this instant (RFC 3339).
+    #[arg(long)]
+    updated_since: Option<String>,
+    /// The price sold at: retail (default), sale or msrp.
+    #[arg(long)]
+    price_type: Option<String>,
+    /// Only prices in this currency.
+    #[arg(long)]
+    currency: Option<String>,
+    /// Markup on the prices, in percent.
+    #[arg(long, allow_negative_numbers = true)]
+    markup_percent: Option<f64>,
+    /// Prices end with these cents (99: 12.34 → 12.99).
+    #[arg(long)]
+    ending_minor: Option<i64>,
+    /// Product page URL with `{key}` or `{id}` (Google Merchant's `link`).
+    #[arg(long)]
+    link_template: Option<String>,
+    /// Print one JSON summary instead of the progress and the table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn format_parser() -> impl TypedValueParser<Value = FeedFormat> {
+    PossibleValuesParser::new(FeedFormat::ALL.map(FeedFormat::cli_name))
+        .try_map(|name: String| name.parse::<FeedFormat>().map_err(|e| e.to_string()))
+}
+
+pub(crate) async fn run(sdk: &Sdk, command: ExportCommand) -> Result<(), Failure> {
+    let exports = sdk.exports();
+    match command {
+        ExportCommand::File(args) => write_file(sdk, *args).await,
+        ExportCommand::Jobs { limit, cursor } => {
+            output::json(&exports.jobs_page(limit, cursor.as_deref()).await?);
+            Ok(())
+        }
+        ExportCommand::Job { id } => {
+            output::json(&exports.job(parse_id("id", &id)?).await?);
+            Ok(())
+        }
+        ExportCommand::Download { id, out } => {
+            let size = exports.save_file(parse_id("id", &id)?, &out).await?;
+            println!("{} ({size} bytes)", out.display());
+            Ok(())
+        }
+    }
+}
+
+async fn write_file(sdk: &Sdk, args: FileArgs) -> Result<(), Failure> {
+    let filters = ExportFilters {
+        brand_id: match &args.brand {
+            Some(key) => Some(sdk.brands().find(key).await?.id),
+            None => None,
+        },
+        supplier_id: match &args.supplier {
+            Some(key) => Some(sdk.suppliers().find(key).await?.id),
+            None => None,
+        },
+        category_id: args.category.as_deref().map(|c| parse_id("category", c)).transpose()?,
+        status: args.status.as_deref().map(str::parse::<ProductStatus>).transpose()?,
+        in_stock: match (args.in_stock, args.out_of_stock) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        updated_since: match &args.updated_since {
+            Some(text) => Some(chrono::DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).map_err(|e| {
+                CatalogError::invalid("updated_since", format!("{text:?} is not an RFC 3339 instant: {e}"))
+            })?),
+            None => None,
+        },
+    };
+    let settings = ChannelSettings {
+        price_type: args.price_type.as_deref().map(str::parse::<PriceType>).transpose()?,
+        currency: args.currency.as_deref().map(|c| CurrencyCode::parse_field("currency", c)).transpose()?,
+        price_rule: PriceRule { markup_percent: args.markup_percent, ending_minor: args.ending_minor },
+        link_template: args.link_template.clone(),
+        ..Default::default()
+    };
+    let request = FeedRequest { format: args.format, filters, settings };
+    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {pos} products  {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let shown = bar.clone();
+    let summary = sdk.exports().write_feed(&request, &args.out, move |p| shown.set_position(p.products)).await;
+    bar.finish_and_clear();
+    let summary = summary?;
+    if args.json {
+        let mut value = serde_json::to_value(&summary).unwrap_or_default();
+        value["file"] = serde_json::json!(args.out);
+        value["format"] = serde_json::json!(args.format);
+        output::json(&value);
+    } else {
+        output::table(
+            ["file", "format", "products", "items", "skipped", "bytes"],
+            [[
+                args.out.display().to_string(),
+                args.format.cli_name().to_string(),
+                summary.products.to_string(),
+                summary.items.to_string(),
+                summary.skipped.to_string(),
+                summary.bytes.to_string(),
+            ]],
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The catalog read whole for feeds and platforms: each product with what a shop needs beside it (brand name,
+//! category path, image URLs, variant parent and options), a page at a time, parents before their variants.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use uuid::Uuid;
+
+use super::repo::{self, CategoryNameRow, VariantLinkRow};
+use super::{Product, ProductQuery, ProductService, ProductSort};
+use crate::Result;
+use crate::catalog::common::db_error;
+use crate::catalog::{CatalogError, PriceType};
+
+/// A product as feeds and sales platforms see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductRecord {
+    pub product: Product,
+    /// The brand's name.
+    pub brand: Option<String>,
+    /// Names from the root down to the product's primary category (else its first category); empty when it has
+    /// none.
+    pub category_path: Vec<String>,
+    /// Image URLs in their order, the main one first.
+    pub image_urls: Vec<String>,
+    /// Set when the product is a variant of another.
+    pub variant_of: Option<VariantOf>,
+    /// The option axes of a product that has variants, each with its values in the variants' order; empty
+    /// otherwise.
+    pub variant_axes: Vec<VariantAxis>,
+}
+
+/// An option axis of a product with variants and the values its variants take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantAxis {
+    /// `size`, `colour`.
+    pub name: String,
+    /// `S`, `M`, `L`, each once.
+    pub values: Vec<String>,
+}
+
+/// The parent of a variant and the variant's option values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantOf {
+    pub parent_id: Uuid,
+    /// Axis → value, e.g. `{"size": "M"}`.
+    pub options: BTreeMap<String, String>,
+}
+
+impl ProductRecord {
+    /// The key a shop knows the product by: its SKU, else its GTIN, else its id.
+    pub fn key(&self) -> String {
+        let p = &self.product;
+        p.sku
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .or_else(|| p.gtin.as_ref().map(|g| g.to_string()))
+            .unwrap_or_else(|| p.id.to_string())
+    }
+
+    /// Own stock available plus the best supplier offer's stock (what can be promised to a buyer).
+    pub fn available_stock(&self) -> i64 {
+        let offered = self.product.best_offer.as_ref().filter(|o| o.is_available).and_then(|o| o.stock).unwrap_or(0);
+        self.product.stock.available.max(0).saturating_add(offered.max(0))
+    }
+
+    /// The current price of `price_type` in the product's prices (the first currency when several).
+    pub fn price(&self, price_type: PriceType) -> Option<&crate::catalog::Money> {
+        self.product.prices.iter().find(|p| p.price_type == price_type).map(|p| &p.amount)
+    }
+}
+
+/// Reads [`ProductRecord`]s page by page. Made by [`ProductService::records`].
+///
+/// ```no_run
+/// # async fn demo(sdk: &productsmanager_core::Sdk) -> productsmanager_core::Result<()> {
+/// use productsmanager_core::catalog::ProductQuery;
+///
+/// let mut reader = sdk.products().records(ProductQuery::default()).await?;
+/// while let Some(page) = reader.next_page().await? {
+///     for record in page {
+///         println!("{} {}", record.key(), record.product.title);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct RecordReader {
+    products: ProductService,
+    query: ProductQuery,
+    brands: HashMap<Uuid, String>,
+    categories: HashMap<Uuid, CategoryNameRow>,
+    attribute_names: BTreeSet<String>,
+    axes: BTreeSet<String>,
+    done: bool,
+}
+
+/// Products per page of [`RecordReader`] (variants come on top of them).
+const RECORD_PAGE: u32 = 500;
+
+impl ProductService {
+    /// A reader of the products matching `query` (its `q`, `sort`, `limit`, `cursor` and `is_variant` are set by
+    /// the reader: products in order of creation, then each page's variants after their parents).
+    pub async fn records(&self, mut query: ProductQuery) -> Result<RecordReader> {
+        if query.q.is_some() {
+            return Err(CatalogError::invalid("q", "a catalog export does not take search words").into());
+        }
+        query.sort = ProductSort::CreatedAt;
+        query.descending = false;
+        query.limit = Some(RECORD_PAGE);
+        query.cursor = None;
+        query.is_variant = Some(false);
+        let (brands, categories, attribute_names, option_sets) = futures_util::try_join!(
+            repo::brand_names(self.pool()),
+            repo::category_names(self.pool()),
+            repo::attribute_names(self.pool()),
+            repo::variant_option_sets(self.pool()),
+        )
+        .map_err(db_error)?;
+        Ok(RecordReader {
+            products: self.clone(),
+            query,
+            brands: brands.into_iter().collect(),
+            categories: categories.into_iter().map(|c| (c.id, c)).collect(),
+            attribute_names: attribute_names.into_iter().collect(),
+            axes: option_sets.into_iter().flat_map(|set| set.0.into_keys()).collect(),
+            done: false,
+        })
+    }
+}
+
+impl RecordReader {
+    /// Every attribute name in the catalog (a feed with a column per attribute makes its header from them).
+    pub fn attribute_names(&self) -> &BTreeSet<String> {
+        &self.attribute_names
+    }
+
+    /// Every variant axis in the catalog.
+    pub fn variant_axes(&self) -> &BTreeSet<String> {
+        &self.axes
+    }
+
+    /// The next page (parents and lone products, each followed by its variants), `None` after the last.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<ProductRecord>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self.products.list(&self.query).await?;
+        self.query.cursor = page.next_cursor.clone();
+        self.done = page.next_cursor.is_none();
+        if page.items.is_empty() {
+            return Ok(if self.done { None } else { Some(Vec::new()) });
+        }
+        let pool = self.products.pool();
+        let parent_ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
+        let links = repo::variants_of_parents(pool, &parent_ids).await.map_err(db_error)?;
+        let mut variants: HashMap<Uuid, Product> = HashMap::with_capacity(links.len());
+        let variant_ids: Vec<Uuid> = links.iter().map(|l| l.product_id).collect();
+        for chunk in variant_ids.chunks(super::service::MAX_BULK) {
+            variants.extend(self.products.get_many(chunk).await?.into_iter().map(|p| (p.id, p)));
+        }
+        let all_ids: Vec<Uuid> = parent_ids.iter().chain(variants.keys()).copied().collect();
+        let (category_links, images) =
+            futures_util::try_join!(repo::category_links_of(pool, &all_ids), repo::image_urls_of(pool, &all_ids),)
+                .map_err(db_error)?;
+        let mut category_of: HashMap<Uuid, Uuid> = HashMap::new();
+        for link in category_links {
+            // Primary first, so the first seen per product wins.
+            category_of.entry(link.product_id).or_insert(link.category_id);
+        }
+        let mut images_of: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for image in images {
+            images_of.entry(image.product_id).or_default().push(image.url);
+        }
+        let mut links_of: HashMap<Uuid, Vec<VariantLinkRow>> = HashMap::new();
+        for link in links {
+            links_of.entry(link.parent_product_id).or_default().push(link);
+        }
+        let mut records = Vec::with_capacity(all_ids.len());
+        for product in page.items {
+            let children = links_of.remove(&product.id).unwrap_or_default();
+            let mut axes: Vec<VariantAxis> = Vec::new();
+            for link in &children {
+                for (axis, value) in &link.options.0 {
+                    let at = match axes.iter().position(|a| a.name == *axis) {
+                        Some(at) => at,
+                        None => {
+                            axes.push(VariantAxis { name: axis.clone(), values: Vec::new() });
+                            axes.len() - 1
+                        }
+                    };
+                    if !axes[at].values.contains(value) {
+                        axes[at].values.push(value.clone());
+                    }
+                }
+            }
+            let parent_id = product.id;
+            records.push(self.record(product, None, axes, &category_of, &mut images_of));
+            for link in children {
+                if let Some(variant) = variants.remove(&link.product_id) {
+                    let of = VariantOf { parent_id, options: link.options.0 };
+                    records.push(self.record(variant, Some(of), Vec::new(), &category_of, &mut images_of));
+                }
+            }
+        }
+        Ok(Some(records))
+    }
+
+    fn record(
+        &self,
+        product: Product,
+        variant_of: Option<VariantOf>,
+        variant_axes: Vec<VariantAxis>,
+        category_of: &HashMap<Uuid, Uuid>,
+        images_of: &mut HashMap<Uuid, Vec<String>>,
+    ) -> ProductRecord {
+        ProductRecord {
+            brand: product.brand_id.and_then(|b| self.brands.get(&b).cloned()),
+            category_path: category_of.get(&product.id).map(|c| self.path_of(*c)).unwrap_or_default(),
+            image_urls: images_of.remove(&product.id).unwrap_or_default(),
+            variant_of,
+            variant_axes,
+            product,
+        }
+    }
+
+    /// Names from the root to `category`.
+    fn path_of(&self, category: Uuid) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut next = Some(category);
+        while let Some(id) = next {
+            let Some(row) = self.categories.get(&id) else { break };
+            names.push(row.name.clone());
+            next = row.parent_id;
+            if names.len() > 64 {
+                break; // a cycle cannot be stored (checked on write); this only bounds the walk
+            }
+        }
+        names.reverse();
+        names
+    }
+}

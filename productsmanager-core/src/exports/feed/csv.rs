@@ -1,0 +1,466 @@
+//! CSV feeds: ours (the `native` import preset's columns), Shopify's and WooCommerce's product CSV.
+
+use std::io::Write;
+
+use super::{FeedColumns, FeedItem, FeedWriter, attribute_text, decimal, neutralised};
+use crate::catalog::ProductStatus;
+
+/// Our columns, before the `option:<axis>` and `attribute:<name>` ones.
+const NATIVE_COLUMNS: [&str; 14] = [
+    "sku",
+    "gtin",
+    "title",
+    "description",
+    "brand",
+    "category",
+    "price",
+    "sale_price",
+    "msrp",
+    "currency",
+    "stock",
+    "image_url",
+    "status",
+    "parent_sku",
+];
+
+/// A cell of our columns: text (neutralised against formulas where it is written) or a number.
+pub(super) enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl Cell {
+    fn text(value: impl Into<String>) -> Cell {
+        let value = value.into();
+        if value.is_empty() { Cell::Empty } else { Cell::Text(value) }
+    }
+
+    /// As CSV text.
+    pub(super) fn to_csv(&self) -> String {
+        match self {
+            Cell::Text(text) => neutralised(text).into_owned(),
+            Cell::Number(n) => n.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// The header of our columns for this catalog.
+pub(super) fn native_header(columns: &FeedColumns) -> Vec<String> {
+    NATIVE_COLUMNS
+        .iter()
+        .map(|c| c.to_string())
+        .chain(columns.axes.iter().map(|a| format!("option:{a}")))
+        .chain(columns.attributes.iter().map(|a| format!("attribute:{a}")))
+        .collect()
+}
+
+/// One row of our columns.
+pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell> {
+    let product = item.product();
+    let money = |m: &Option<crate::catalog::Money>| m.as_ref().map(|m| Cell::text(decimal(m))).unwrap_or(Cell::Empty);
+    let currency = item.price.as_ref().or(item.sale_price.as_ref()).or(item.msrp.as_ref());
+    let mut row = vec![
+        Cell::text(item.key.clone()),
+        Cell::text(item.gtin()),
+        Cell::text(product.title.clone()),
+        Cell::text(product.description.clone().unwrap_or_default()),
+        Cell::text(item.record.brand.clone().unwrap_or_default()),
+        Cell::text(item.category.clone()),
+        money(&item.price),
+        money(&item.sale_price),
+        money(&item.msrp),
+        Cell::text(currency.map(|m| m.currency.to_string()).unwrap_or_default()),
+        Cell::Number(item.stock as f64),
+        Cell::text(item.record.image_urls.join("|")),
+        Cell::text(product.status.as_str()),
+        Cell::text(item.parent_key.clone().unwrap_or_default()),
+    ];
+    let options = item.record.variant_of.as_ref().map(|v| &v.options);
+    for axis in &columns.axes {
+        row.push(Cell::text(options.and_then(|o| o.get(axis)).cloned().unwrap_or_default()));
+    }
+    for name in &columns.attributes {
+        let value = product.attributes.iter().find(|a| a.name == *name).map(|a| attribute_text(&a.value));
+        row.push(Cell::text(value.unwrap_or_default()));
+    }
+    row
+}
+
+fn csv_writer(out: Box<dyn Write + Send>) -> ::csv::Writer<Box<dyn Write + Send>> {
+    ::csv::WriterBuilder::new().buffer_capacity(256 * 1024).from_writer(out)
+}
+
+fn io_error(error: ::csv::Error) -> std::io::Error {
+    match error.into_kind() {
+        ::csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Our columns as CSV.
+pub(crate) struct NativeCsv {
+    out: ::csv::Writer<Box<dyn Write + Send>>,
+    columns: FeedColumns,
+}
+
+impl NativeCsv {
+    pub fn new(out: Box<dyn Write + Send>, columns: &FeedColumns) -> std::io::Result<Self> {
+        let mut out = csv_writer(out);
+        out.write_record(native_header(columns)).map_err(io_error)?;
+        Ok(NativeCsv { out, columns: columns.clone() })
+    }
+}
+
+impl FeedWriter for NativeCsv {
+    fn write(&mut self, item: &FeedItem<'_>) -> std::io::Result<u64> {
+        let row: Vec<String> = native_row(item, &self.columns).iter().map(Cell::to_csv).collect();
+        self.out.write_record(&row).map_err(io_error)?;
+        Ok(1)
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        let mut out = self.out;
+        out.flush()
+    }
+}
+
+/// Shopify's product CSV columns (those of the admin's export, in its order).
+const SHOPIFY_COLUMNS: [&str; 32] = [
+    "Handle",
+    "Title",
+    "Body (HTML)",
+    "Vendor",
+    "Product Category",
+    "Type",
+    "Tags",
+    "Published",
+    "Option1 Name",
+    "Option1 Value",
+    "Option2 Name",
+    "Option2 Value",
+    "Option3 Name",
+    "Option3 Value",
+    "Variant SKU",
+    "Variant Grams",
+    "Variant Inventory Tracker",
+    "Variant Inventory Qty",
+    "Variant Inventory Policy",
+    "Variant Fulfillment Service",
+    "Variant Price",
+    "Variant Compare At Price",
+    "Variant Requires Shipping",
+    "Variant Taxable",
+    "Variant Barcode",
+    "Image Src",
+    "Image Position",
+    "Image Alt Text",
+    "Gift Card",
+    "Variant Image",
+    "Cost per item",
+    "Status",
+];
+
+/// Column positions in [`SHOPIFY_COLUMNS`].
+mod shopify_at {
+    pub const HANDLE: usize = 0;
+    pub const TITLE: usize = 1;
+    pub const BODY: usize = 2;
+    pub const VENDOR: usize = 3;
+    pub const CATEGORY: usize = 4;
+    pub const TYPE: usize = 5;
+    pub const TAGS: usize = 6;
+    pub const PUBLISHED: usize = 7;
+    pub const OPTION1_NAME: usize = 8;
+    pub const VARIANT_SKU: usize = 14;
+    pub const INVENTORY_TRACKER: usize = 16;
+    pub const INVENTORY_QTY: usize = 17;
+    pub const INVENTORY_POLICY: usize = 18;
+    pub const FULFILLMENT: usize = 19;
+    pub const PRICE: usize = 20;
+    pub const COMPARE_AT: usize = 21;
+    pub const REQUIRES_SHIPPING: usize = 22;
+    pub const TAXABLE: usize = 23;
+    pub const BARCODE: usize = 24;
+    pub const IMAGE_SRC: usize = 25;
+    pub const IMAGE_POSITION: usize = 26;
+    pub const GIFT_CARD: usize = 28;
+    pub const VARIANT_IMAGE: usize = 29;
+    pub const STATUS: usize = 31;
+}
+
+/// Shopify allows three options per product.
+const SHOPIFY_MAX_OPTIONS: usize = 3;
+
+/// A product being written: its first row waits for its first variant (Shopify puts both on one line).
+struct ShopifyProduct {
+    handle: String,
+    /// The product's columns (handle to published, status), the rest empty.
+    first_row: Vec<String>,
+    axes: Vec<String>,
+    images: Vec<String>,
+    first_row_written: bool,
+    /// Counted as an item already (a product without variants is counted when it arrives).
+    counted: bool,
+}
+
+/// Shopify's product CSV: a product's first row carries the product and its first variant, further variants
+/// follow with only the handle and the variant's columns, then one row per further image.
+pub(crate) struct ShopifyCsv {
+    out: ::csv::Writer<Box<dyn Write + Send>>,
+    pending: Option<ShopifyProduct>,
+}
+
+impl ShopifyCsv {
+    pub fn new(out: Box<dyn Write + Send>) -> std::io::Result<Self> {
+        let mut out = csv_writer(out);
+        out.write_record(SHOPIFY_COLUMNS).map_err(io_error)?;
+        Ok(ShopifyCsv { out, pending: None })
+    }
+
+    fn row(&mut self, row: &[String]) -> std::io::Result<()> {
+        self.out.write_record(row.iter().map(|c| neutralised(c).into_owned())).map_err(io_error)
+    }
+
+    /// Writes what is left of the pending product: its first row if no variant came, then its further images.
+    fn flush_product(&mut self) -> std::io::Result<u64> {
+        let Some(product) = self.pending.take() else { return Ok(0) };
+        let mut written = 0;
+        let mut images = product.images.iter().enumerate();
+        if !product.first_row_written {
+            let mut row = product.first_row.clone();
+            if let Some((_, url)) = images.next() {
+                row[shopify_at::IMAGE_SRC] = url.clone();
+                row[shopify_at::IMAGE_POSITION] = "1".into();
+            }
+            self.row(&row)?;
+            written += u64::from(!product.counted);
+        } else {
+            images.next(); // on the first row already
+        }
+        for (index, url) in images {
+            let mut row = vec![String::new(); SHOPIFY_COLUMNS.len()];
+            row[shopify_at::HANDLE] = product.handle.clone();
+            row[shopify_at::IMAGE_SRC] = url.clone();
+            row[shopify_at::IMAGE_POSITION] = (index + 1).to_string();
+            self.row(&row)?;
+        }
+        Ok(written)
+    }
+
+    /// Fills a row's variant columns from `item`.
+    fn variant_columns(row: &mut [String], item: &FeedItem<'_>) {
+        let product = item.product();
+        row[shopify_at::VARIANT_SKU] = product.sku.as_ref().map(|s| s.as_str().to_string()).unwrap_or_default();
+        row[shopify_at::INVENTORY_TRACKER] = "shopify".into();
+        row[shopify_at::INVENTORY_QTY] = item.stock.to_string();
+        row[shopify_at::INVENTORY_POLICY] = "deny".into();
+        row[shopify_at::FULFILLMENT] = "manual".into();
+        // Shopify sells at `Variant Price`; `Compare At` is the crossed-out price beside it.
+        let (price, compare_at) = match (&item.sale_price, &item.price) {
+            (Some(sale), Some(regular)) => (Some(sale), Some(regular)),
+            (_, price) => {
+                (price.as_ref(), item.msrp.as_ref().filter(|m| price.is_some_and(|p| m.amount_minor > p.amount_minor)))
+            }
+        };
+        row[shopify_at::PRICE] = price.map(decimal).unwrap_or_default();
+        row[shopify_at::COMPARE_AT] = compare_at.map(decimal).unwrap_or_default();
+        row[shopify_at::REQUIRES_SHIPPING] = "TRUE".into();
+        row[shopify_at::TAXABLE] = "TRUE".into();
+        row[shopify_at::BARCODE] = item.gtin();
+    }
+}
+
+impl FeedWriter for ShopifyCsv {
+    fn write(&mut self, item: &FeedItem<'_>) -> std::io::Result<u64> {
+        let product = item.product();
+        if item.is_variant() {
+            let Some(pending) = self.pending.as_mut() else { return Ok(0) };
+            let options = item.record.variant_of.as_ref().map(|v| &v.options);
+            let mut row = if pending.first_row_written {
+                let mut row = vec![String::new(); SHOPIFY_COLUMNS.len()];
+                row[shopify_at::HANDLE] = pending.handle.clone();
+                row
+            } else {
+                let mut row = pending.first_row.clone();
+                for (n, axis) in pending.axes.iter().enumerate() {
+                    row[shopify_at::OPTION1_NAME + 2 * n] = axis.clone();
+                }
+                if let Some(url) = pending.images.first() {
+                    row[shopify_at::IMAGE_SRC] = url.clone();
+                    row[shopify_at::IMAGE_POSITION] = "1".into();
+                }
+                pending.first_row_written = true;
+                row
+            };
+            for (n, axis) in pending.axes.iter().enumerate() {
+                row[shopify_at::OPTION1_NAME + 2 * n + 1] =
+                    options.and_then(|o| o.get(axis)).cloned().unwrap_or_default();
+            }
+            Self::variant_columns(&mut row, item);
+            row[shopify_at::VARIANT_IMAGE] = item.record.image_urls.first().cloned().unwrap_or_default();
+            self.row(&row)?;
+            return Ok(1);
+        }
+        let written = self.flush_product()?;
+        let handle = slug::slugify(&item.key);
+        let handle = if handle.is_empty() { product.id.to_string() } else { handle };
+        let mut first_row = vec![String::new(); SHOPIFY_COLUMNS.len()];
+        first_row[shopify_at::HANDLE] = handle.clone();
+        first_row[shopify_at::TITLE] = product.title.clone();
+        first_row[shopify_at::BODY] = product.description.clone().unwrap_or_default();
+        first_row[shopify_at::VENDOR] = item.record.brand.clone().unwrap_or_default();
+        first_row[shopify_at::CATEGORY] = item.channel_category.clone();
+        let attribute = |name: &str| {
+            product.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name)).map(|a| attribute_text(&a.value))
+        };
+        first_row[shopify_at::TYPE] = attribute("type").unwrap_or_default();
+        first_row[shopify_at::TAGS] = attribute("tags").unwrap_or_default();
+        first_row[shopify_at::PUBLISHED] =
+            if product.status == ProductStatus::Active { "TRUE" } else { "FALSE" }.to_string();
+        first_row[shopify_at::GIFT_CARD] = "FALSE".into();
+        first_row[shopify_at::STATUS] = product.status.as_str().to_string();
+        let axes: Vec<String> =
+            item.record.variant_axes.iter().take(SHOPIFY_MAX_OPTIONS).map(|a| a.name.clone()).collect();
+        let mut pending = ShopifyProduct {
+            handle,
+            first_row,
+            axes,
+            images: item.record.image_urls.clone(),
+            first_row_written: false,
+            counted: !item.has_variants(),
+        };
+        if !item.has_variants() {
+            // A product without variants is its own one variant, `Title: Default Title`.
+            let row = &mut pending.first_row;
+            row[shopify_at::OPTION1_NAME] = "Title".into();
+            row[shopify_at::OPTION1_NAME + 1] = "Default Title".into();
+            Self::variant_columns(row, item);
+        }
+        self.pending = Some(pending);
+        Ok(written + u64::from(!item.has_variants()))
+    }
+
+    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
+        self.flush_product()?;
+        self.out.flush()
+    }
+}
+
+/// WooCommerce's product CSV columns (those of its exporter) before the attribute columns.
+const WOO_COLUMNS: [&str; 19] = [
+    "ID",
+    "Type",
+    "SKU",
+    "GTIN, UPC, EAN, or ISBN",
+    "Name",
+    "Published",
+    "Is featured?",
+    "Visibility in catalog",
+    "Short description",
+    "Description",
+    "In stock?",
+    "Stock",
+    "Sale price",
+    "Regular price",
+    "Categories",
+    "Tags",
+    "Images",
+    "Parent",
+    "Brands",
+];
+
+/// WooCommerce's product CSV: a `variable` product with its attributes and all their values, then its
+/// `variation` rows naming it as `Parent` by SKU.
+pub(crate) struct WoocommerceCsv {
+    out: ::csv::Writer<Box<dyn Write + Send>>,
+    /// Attribute columns: one pair per variant axis the catalog has.
+    slots: usize,
+    /// The last variable product's axes (a variation fills the slots in the same order).
+    axes: Vec<String>,
+}
+
+impl WoocommerceCsv {
+    pub fn new(out: Box<dyn Write + Send>, columns: &FeedColumns) -> std::io::Result<Self> {
+        let mut out = csv_writer(out);
+        let slots = columns.axes.len();
+        let mut header: Vec<String> = WOO_COLUMNS.iter().map(|c| c.to_string()).collect();
+        for n in 1..=slots {
+            header.extend([
+                format!("Attribute {n} name"),
+                format!("Attribute {n} value(s)"),
+                format!("Attribute {n} visible"),
+                format!("Attribute {n} global"),
+            ]);
+        }
+        out.write_record(&header).map_err(io_error)?;
+        Ok(WoocommerceCsv { out, slots, axes: Vec::new() })
+    }
+}
+
+impl FeedWriter for WoocommerceCsv {
+    fn write(&mut self, item: &FeedItem<'_>) -> std::io::Result<u64> {
+        let product = item.product();
+        let kind = match (item.is_variant(), item.has_variants()) {
+            (true, _) => "variation",
+            (false, true) => "variable",
+            (false, false) => "simple",
+        };
+        let published = match product.status {
+            ProductStatus::Active => "1",
+            ProductStatus::Draft => "0",
+            ProductStatus::Archived => "-1",
+        };
+        let mut row = vec![
+            String::new(),
+            kind.to_string(),
+            item.key.clone(),
+            item.gtin(),
+            product.title.clone(),
+            published.to_string(),
+            "0".into(),
+            "visible".into(),
+            String::new(),
+            product.description.clone().unwrap_or_default(),
+            if item.stock > 0 { "1" } else { "0" }.to_string(),
+            item.stock.to_string(),
+            item.sale_price.as_ref().map(decimal).unwrap_or_default(),
+            item.price.as_ref().map(decimal).unwrap_or_default(),
+            // WooCommerce separates categories with commas: a comma inside a name is escaped.
+            item.channel_category.replace(',', "\\,"),
+            String::new(),
+            item.record.image_urls.join(", "),
+            item.parent_key.clone().unwrap_or_default(),
+            item.record.brand.clone().unwrap_or_default(),
+        ];
+        if kind == "variable" {
+            self.axes = item.record.variant_axes.iter().map(|a| a.name.clone()).collect();
+        }
+        for slot in 0..self.slots {
+            let (name, values) = match kind {
+                "variable" => match item.record.variant_axes.get(slot) {
+                    Some(axis) => (axis.name.clone(), axis.values.join(", ")),
+                    None => (String::new(), String::new()),
+                },
+                "variation" => match self.axes.get(slot) {
+                    Some(axis) => {
+                        let options = item.record.variant_of.as_ref().map(|v| &v.options);
+                        (axis.clone(), options.and_then(|o| o.get(axis)).cloned().unwrap_or_default())
+                    }
+                    None => (String::new(), String::new()),
+                },
+                _ => (String::new(), String::new()),
+            };
+            let used = !name.is_empty();
+            row.extend([name, values, if used { "1" } else { "" }.into(), if used { "0" } else { "" }.into()]);
+        }
+        self.out.write_record(row.iter().map(|c| neutralised(c).into_owned())).map_err(io_error)?;
+        Ok(1)
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        let mut out = self.out;
+        out.flush()
+    }
+}

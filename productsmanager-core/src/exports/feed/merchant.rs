@@ -1,0 +1,215 @@
+//! Google Merchant Center feeds: RSS 2.0 with the `g:` namespace, and the tab-separated form. Each sellable
+//! product is one item; a product with variants is not an item itself, its variants are, grouped by
+//! `item_group_id`. A product without a price is left out (Google refuses an item without one).
+
+use std::io::Write;
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+
+use super::{FeedItem, FeedWriter, attribute_text};
+use crate::exports::model::ChannelSettings;
+
+/// Google's limits (characters) on the text attributes we send.
+const MAX_ID: usize = 50;
+const MAX_TITLE: usize = 150;
+const MAX_DESCRIPTION: usize = 5000;
+/// At most ten additional images.
+const MAX_ADDITIONAL_IMAGES: usize = 10;
+
+/// The attributes of one item, in the order they are written, `(name, value)`; additional images repeat.
+fn attributes(item: &FeedItem<'_>, settings: &ChannelSettings) -> Option<Vec<(&'static str, String)>> {
+    let price = item.price.as_ref()?;
+    let product = item.product();
+    let mut out: Vec<(&'static str, String)> = Vec::with_capacity(20);
+    out.push(("id", truncated(&item.key, MAX_ID)));
+    if let Some(parent) = &item.parent_key {
+        out.push(("item_group_id", truncated(parent, MAX_ID)));
+    }
+    out.push(("title", truncated(&product.title, MAX_TITLE)));
+    out.push(("description", truncated(product.description.as_deref().unwrap_or(&product.title), MAX_DESCRIPTION)));
+    if let Some(template) = &settings.link_template {
+        out.push(("link", template.replace("{key}", &urlencoded(&item.key)).replace("{id}", &product.id.to_string())));
+    }
+    let mut images = item.record.image_urls.iter();
+    if let Some(main) = images.next() {
+        out.push(("image_link", main.clone()));
+    }
+    for url in images.take(MAX_ADDITIONAL_IMAGES) {
+        out.push(("additional_image_link", url.clone()));
+    }
+    out.push(("availability", if item.stock > 0 { "in_stock" } else { "out_of_stock" }.to_string()));
+    out.push(("price", price.to_string()));
+    if let Some(sale) = &item.sale_price {
+        out.push(("sale_price", sale.to_string()));
+    }
+    out.push(("condition", settings.condition.clone().unwrap_or_else(|| "new".to_string())));
+    if let Some(brand) = &item.record.brand {
+        out.push(("brand", brand.clone()));
+    }
+    let gtin = item.gtin();
+    let mpn = product.sku.as_ref().map(|s| s.as_str().to_string());
+    if !gtin.is_empty() {
+        out.push(("gtin", gtin));
+    } else if let Some(mpn) = &mpn {
+        out.push(("mpn", mpn.clone()));
+    }
+    if item.gtin().is_empty() && (mpn.is_none() || item.record.brand.is_none()) {
+        // Neither a GTIN nor brand + MPN: Google asks to say so rather than leave the item unidentified.
+        out.push(("identifier_exists", "no".to_string()));
+    }
+    if !item.category.is_empty() {
+        out.push(("product_type", item.category.clone()));
+        if item.channel_category != item.category {
+            out.push(("google_product_category", item.channel_category.clone()));
+        }
+    }
+    if let Some(of) = &item.record.variant_of {
+        for (axis, value) in &of.options {
+            match axis.to_ascii_lowercase().as_str() {
+                "color" | "colour" => out.push(("color", value.clone())),
+                "size" => out.push(("size", value.clone())),
+                "material" => out.push(("material", value.clone())),
+                "pattern" => out.push(("pattern", value.clone())),
+                _ => {}
+            }
+        }
+    }
+    if let Some(weight) = product.attributes.iter().find(|a| a.name.eq_ignore_ascii_case("weight")) {
+        out.push(("shipping_weight", attribute_text(&weight.value)));
+    }
+    Some(out)
+}
+
+/// Whether `item` is an item of the feed (a parent of variants is not).
+fn is_item(item: &FeedItem<'_>) -> bool {
+    !item.has_variants()
+}
+
+fn truncated(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => text[..end].to_string(),
+        None => text.to_string(),
+    }
+}
+
+fn urlencoded(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The RSS 2.0 feed.
+pub(crate) struct MerchantXml {
+    xml: Writer<std::io::BufWriter<Box<dyn Write + Send>>>,
+    settings: ChannelSettings,
+}
+
+impl MerchantXml {
+    pub fn new(out: Box<dyn Write + Send>, settings: ChannelSettings) -> std::io::Result<Self> {
+        let mut xml = Writer::new_with_indent(std::io::BufWriter::with_capacity(256 * 1024, out), b' ', 1);
+        xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        xml.write_event(Event::Start(
+            BytesStart::new("rss").with_attributes([("version", "2.0"), ("xmlns:g", "http://base.google.com/ns/1.0")]),
+        ))?;
+        xml.write_event(Event::Start(BytesStart::new("channel")))?;
+        xml.create_element("title").write_text_content(BytesText::new("ProductsManager catalog"))?;
+        xml.create_element("description").write_text_content(BytesText::new("Products exported by ProductsManager"))?;
+        if let Some(template) = &settings.link_template
+            && let Ok(url) = url::Url::parse(&template.replace("{key}", "").replace("{id}", ""))
+        {
+            xml.create_element("link")
+                .write_text_content(BytesText::new(url.origin().ascii_serialization().as_str()))?;
+        }
+        Ok(MerchantXml { xml, settings })
+    }
+}
+
+impl FeedWriter for MerchantXml {
+    fn write(&mut self, item: &FeedItem<'_>) -> std::io::Result<u64> {
+        if !is_item(item) {
+            return Ok(0);
+        }
+        let Some(attributes) = attributes(item, &self.settings) else { return Ok(0) };
+        self.xml.write_event(Event::Start(BytesStart::new("item")))?;
+        for (name, value) in attributes {
+            let tag = format!("g:{name}");
+            self.xml.create_element(tag.as_str()).write_text_content(BytesText::new(&value))?;
+        }
+        self.xml.write_event(Event::End(BytesEnd::new("item")))?;
+        Ok(1)
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        let mut xml = self.xml;
+        xml.write_event(Event::End(BytesEnd::new("channel")))?;
+        xml.write_event(Event::End(BytesEnd::new("rss")))?;
+        xml.get_mut().write_all(b"\n")?;
+        xml.into_inner().flush()
+    }
+}
+
+/// The columns of the tab-separated feed (an attribute with several values — additional images — takes them
+/// comma-separated, as Google reads them).
+const TSV_COLUMNS: [&str; 21] = [
+    "id",
+    "item_group_id",
+    "title",
+    "description",
+    "link",
+    "image_link",
+    "additional_image_link",
+    "availability",
+    "price",
+    "sale_price",
+    "condition",
+    "brand",
+    "gtin",
+    "mpn",
+    "identifier_exists",
+    "product_type",
+    "google_product_category",
+    "color",
+    "size",
+    "material",
+    "pattern",
+];
+
+/// The tab-separated feed: UTF-8, a header of attribute names, no quoting (tabs and line breaks inside values
+/// become spaces).
+pub(crate) struct MerchantTsv {
+    out: std::io::BufWriter<Box<dyn Write + Send>>,
+    settings: ChannelSettings,
+}
+
+impl MerchantTsv {
+    pub fn new(out: Box<dyn Write + Send>, settings: ChannelSettings) -> std::io::Result<Self> {
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, out);
+        writeln!(out, "{}\tshipping_weight", TSV_COLUMNS.join("\t"))?;
+        Ok(MerchantTsv { out, settings })
+    }
+}
+
+impl FeedWriter for MerchantTsv {
+    fn write(&mut self, item: &FeedItem<'_>) -> std::io::Result<u64> {
+        if !is_item(item) {
+            return Ok(0);
+        }
+        let Some(attributes) = attributes(item, &self.settings) else { return Ok(0) };
+        let mut cells = vec![String::new(); TSV_COLUMNS.len() + 1];
+        for (name, value) in attributes {
+            let at = TSV_COLUMNS.iter().position(|c| *c == name).unwrap_or(TSV_COLUMNS.len());
+            let value: String = value.chars().map(|c| if matches!(c, '\t' | '\n' | '\r') { ' ' } else { c }).collect();
+            let cell = &mut cells[at];
+            if !cell.is_empty() {
+                cell.push(',');
+            }
+            cell.push_str(&value);
+        }
+        writeln!(self.out, "{}", cells.join("\t"))?;
+        Ok(1)
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        let mut out = self.out;
+        out.flush()
+    }
+}

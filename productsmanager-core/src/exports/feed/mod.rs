@@ -1,0 +1,212 @@
+//! Feed files: the catalog's [`ProductRecord`]s as CSV (ours, Shopify's, WooCommerce's), XLSX and Google Merchant
+//! feeds. Writers are synchronous and stream: they run on a blocking thread fed a page at a time, so memory stays
+//! flat whatever the catalog's size.
+
+mod csv;
+mod merchant;
+mod xlsx;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use uuid::Uuid;
+
+use super::model::{ChannelSettings, FeedFormat};
+use crate::catalog::{AttributeValue, Money, PriceType, ProductRecord, ProductStatus};
+
+/// A product as a channel is sent it: the record with the channel's prices and category applied.
+#[derive(Debug)]
+pub(crate) struct FeedItem<'a> {
+    pub record: &'a ProductRecord,
+    pub key: String,
+    /// The parent's key, for a variant.
+    pub parent_key: Option<String>,
+    /// The price sold at (the channel's price type, currency and rule).
+    pub price: Option<Money>,
+    /// A current sale price below it.
+    pub sale_price: Option<Money>,
+    pub msrp: Option<Money>,
+    pub stock: i64,
+    /// Our category path, `A > B > C`.
+    pub category: String,
+    /// The channel's category for it (mapped), else our path.
+    pub channel_category: String,
+}
+
+impl FeedItem<'_> {
+    pub fn product(&self) -> &crate::catalog::Product {
+        &self.record.product
+    }
+
+    pub fn gtin(&self) -> String {
+        self.record.product.gtin.as_ref().map(|g| g.to_string()).unwrap_or_default()
+    }
+
+    pub fn is_variant(&self) -> bool {
+        self.record.variant_of.is_some()
+    }
+
+    pub fn has_variants(&self) -> bool {
+        !self.record.variant_axes.is_empty()
+    }
+}
+
+/// Makes [`FeedItem`]s from records, in the order the reader gives them (a parent before its variants).
+pub(crate) struct Channel {
+    settings: ChannelSettings,
+    /// The last parent seen: its id and key.
+    parent: Option<(Uuid, String)>,
+}
+
+impl Channel {
+    pub fn new(settings: ChannelSettings) -> Self {
+        Channel { settings, parent: None }
+    }
+
+    pub fn item<'a>(&mut self, record: &'a ProductRecord) -> FeedItem<'a> {
+        let key = record.key();
+        let parent_key = match (&record.variant_of, &self.parent) {
+            (Some(of), Some((id, key))) if of.parent_id == *id => Some(key.clone()),
+            (Some(of), _) => Some(of.parent_id.to_string()),
+            (None, _) => None,
+        };
+        if record.variant_of.is_none() {
+            self.parent = Some((record.product.id, key.clone()));
+        }
+        let price_type = self.settings.price_type.unwrap_or(PriceType::Retail);
+        let price = self.current(record, price_type).map(|m| self.ruled(m));
+        let sale_price = match price_type {
+            PriceType::Sale => None,
+            _ => self.current(record, PriceType::Sale).map(|m| self.ruled(m)),
+        }
+        .filter(|sale| {
+            price.as_ref().is_some_and(|p| sale.currency == p.currency && sale.amount_minor < p.amount_minor)
+        });
+        let msrp = self.current(record, PriceType::Msrp).cloned();
+        let category = record.category_path.join(" > ");
+        let channel_category =
+            self.settings.category_mapping.get(&category).cloned().unwrap_or_else(|| category.clone());
+        FeedItem {
+            record,
+            key,
+            parent_key,
+            price,
+            sale_price,
+            msrp,
+            stock: record.available_stock(),
+            category,
+            channel_category,
+        }
+    }
+
+    /// The current price of `price_type`, in the channel's currency when it has one.
+    fn current<'r>(&self, record: &'r ProductRecord, price_type: PriceType) -> Option<&'r Money> {
+        record
+            .product
+            .prices
+            .iter()
+            .filter(|p| p.price_type == price_type)
+            .map(|p| &p.amount)
+            .find(|m| self.settings.currency.as_ref().is_none_or(|c| *c == m.currency))
+    }
+
+    fn ruled(&self, money: &Money) -> Money {
+        let per_unit = 10_i64.pow(money.currency.minor_digits());
+        Money::new(self.settings.price_rule.apply(money.amount_minor, per_unit), money.currency)
+    }
+}
+
+/// An amount as a decimal number without the currency: `19.99` (shops want prices as plain decimals).
+pub(crate) fn decimal(money: &Money) -> String {
+    let text = money.to_string();
+    text.rsplit_once(' ').map(|(amount, _)| amount.to_string()).unwrap_or(text)
+}
+
+/// An attribute's value as one cell of text.
+pub(crate) fn attribute_text(value: &AttributeValue) -> String {
+    match value {
+        AttributeValue::Text { value } => value.clone(),
+        AttributeValue::Number { value, unit: Some(unit) } => format!("{value} {unit}"),
+        AttributeValue::Number { value, unit: None } => value.to_string(),
+        AttributeValue::Boolean { value } => value.to_string(),
+        AttributeValue::List { values } => values.join(", "),
+    }
+}
+
+/// A text cell a spreadsheet will not read as a formula: one starting with `=`, `+`, `-` or `@` (or a tab or
+/// carriage return, which some programs skip before them) gets a leading `'` (OWASP's advice for CSV injection).
+/// A plain number (`-1`, `+2.5`) is kept: a spreadsheet reads it as the number it is.
+pub(crate) fn neutralised(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.parse::<f64>().is_ok_and(f64::is_finite) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
+        _ => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// What the columns of a feed depend on beyond the format: the catalog's attribute names and variant axes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FeedColumns {
+    pub attributes: BTreeSet<String>,
+    pub axes: BTreeSet<String>,
+}
+
+/// Writes one format.
+pub(crate) trait FeedWriter: Send {
+    /// Writes one product (a format may write several rows, or none: a Google feed leaves a parent out).
+    /// Returns how many items were written.
+    fn write(&mut self, item: &FeedItem<'_>) -> std::io::Result<u64>;
+    /// Writes what ends the file and flushes it.
+    fn finish(self: Box<Self>) -> std::io::Result<()>;
+}
+
+/// The writer of `format` into `out`.
+pub(crate) fn writer(
+    format: FeedFormat,
+    out: Box<dyn Write + Send>,
+    columns: &FeedColumns,
+    settings: &ChannelSettings,
+) -> std::io::Result<Box<dyn FeedWriter>> {
+    Ok(match format {
+        FeedFormat::Csv => Box::new(csv::NativeCsv::new(out, columns)?),
+        FeedFormat::ShopifyCsv => Box::new(csv::ShopifyCsv::new(out)?),
+        FeedFormat::WoocommerceCsv => Box::new(csv::WoocommerceCsv::new(out, columns)?),
+        FeedFormat::Xlsx => Box::new(xlsx::NativeXlsx::new(out, columns)?),
+        FeedFormat::GoogleMerchantXml => Box::new(merchant::MerchantXml::new(out, settings.clone())?),
+        FeedFormat::GoogleMerchantTsv => Box::new(merchant::MerchantTsv::new(out, settings.clone())?),
+    })
+}
+
+/// Whether a product is written at all in `format`.
+pub(crate) fn wanted(format: FeedFormat, item: &FeedItem<'_>) -> bool {
+    !format.only_active() || item.product().status == ProductStatus::Active
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_starts_are_neutralised_and_the_rest_kept() {
+        assert_eq!(neutralised("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralised("+1"), "+1");
+        assert_eq!(neutralised("-1"), "-1");
+        assert_eq!(neutralised("-1+cmd|' /C calc'!A0"), "'-1+cmd|' /C calc'!A0");
+        assert_eq!(neutralised("-inf"), "'-inf");
+        assert_eq!(neutralised("-2+3"), "'-2+3");
+        assert_eq!(neutralised("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralised("\t=1"), "'\t=1");
+        assert_eq!(neutralised("Drill 18V"), "Drill 18V");
+        assert_eq!(neutralised(""), "");
+    }
+
+    #[test]
+    fn decimals_drop_the_currency() {
+        let eur: crate::catalog::CurrencyCode = "EUR".parse().unwrap();
+        assert_eq!(decimal(&Money::new(1999, eur)), "19.99");
+        assert_eq!(decimal(&Money::new(5, eur)), "0.05");
+        assert_eq!(decimal(&Money::new(1200, "JPY".parse().unwrap())), "1200");
+    }
+}

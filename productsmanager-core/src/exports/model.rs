@@ -1,0 +1,351 @@
+//! Export formats, channel settings, filters, jobs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ExportError;
+use crate::catalog::{CurrencyCode, PriceType, ProductQuery, ProductStatus};
+
+/// A feed file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FeedFormat {
+    /// Our own columns (`sku`, `gtin`, `title`, … — the `native` import preset reads them back).
+    Csv,
+    /// The same columns in a workbook.
+    Xlsx,
+    /// Shopify's product CSV: variants as rows under their product's handle.
+    ShopifyCsv,
+    /// WooCommerce's product CSV: a `variable` product followed by its `variation` rows.
+    WoocommerceCsv,
+    /// Google Merchant Center RSS 2.0 feed.
+    GoogleMerchantXml,
+    /// Google Merchant Center tab-separated feed.
+    GoogleMerchantTsv,
+}
+
+impl FeedFormat {
+    /// Every format, in the order the CLI lists them.
+    pub const ALL: [FeedFormat; 6] = [
+        FeedFormat::Csv,
+        FeedFormat::Xlsx,
+        FeedFormat::ShopifyCsv,
+        FeedFormat::WoocommerceCsv,
+        FeedFormat::GoogleMerchantXml,
+        FeedFormat::GoogleMerchantTsv,
+    ];
+
+    /// Name as stored (`export_jobs.format`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedFormat::Csv => "csv",
+            FeedFormat::Xlsx => "xlsx",
+            FeedFormat::ShopifyCsv => "shopify_csv",
+            FeedFormat::WoocommerceCsv => "woocommerce_csv",
+            FeedFormat::GoogleMerchantXml => "google_merchant_xml",
+            FeedFormat::GoogleMerchantTsv => "google_merchant_tsv",
+        }
+    }
+
+    /// Name on the command line (`shopify-csv`).
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            FeedFormat::Csv => "csv",
+            FeedFormat::Xlsx => "xlsx",
+            FeedFormat::ShopifyCsv => "shopify-csv",
+            FeedFormat::WoocommerceCsv => "woocommerce-csv",
+            FeedFormat::GoogleMerchantXml => "google-merchant-xml",
+            FeedFormat::GoogleMerchantTsv => "google-merchant-tsv",
+        }
+    }
+
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FeedFormat::Csv | FeedFormat::ShopifyCsv | FeedFormat::WoocommerceCsv => "csv",
+            FeedFormat::Xlsx => "xlsx",
+            FeedFormat::GoogleMerchantXml => "xml",
+            FeedFormat::GoogleMerchantTsv => "tsv",
+        }
+    }
+
+    /// The media type of the file.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FeedFormat::Csv | FeedFormat::ShopifyCsv | FeedFormat::WoocommerceCsv => "text/csv; charset=utf-8",
+            FeedFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FeedFormat::GoogleMerchantXml => "application/rss+xml; charset=utf-8",
+            FeedFormat::GoogleMerchantTsv => "text/tab-separated-values; charset=utf-8",
+        }
+    }
+
+    /// Whether the feed lists only what is for sale (Google reads a feed as the shop's offer: a draft must not be
+    /// in it).
+    pub fn only_active(self) -> bool {
+        matches!(self, FeedFormat::GoogleMerchantXml | FeedFormat::GoogleMerchantTsv)
+    }
+}
+
+impl fmt::Display for FeedFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FeedFormat {
+    type Err = ExportError;
+    /// Accepts the stored names and the CLI's (`shopify-csv`, `google-merchant-xml`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let name = s.trim().to_ascii_lowercase().replace('-', "_");
+        FeedFormat::ALL.into_iter().find(|f| f.as_str() == name).ok_or_else(|| {
+            let known = FeedFormat::ALL.map(FeedFormat::cli_name);
+            ExportError::invalid("format", format!("{s:?} is not one of {}", known.join(", ")))
+        })
+    }
+}
+
+/// How a channel's prices are made from the catalog's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PriceRule {
+    /// Added to the price, in percent (`20` sells at 1.2 times the catalog price; negative lowers it).
+    #[serde(default)]
+    pub markup_percent: Option<f64>,
+    /// The minor units every price ends with, rounding up (`99`: 12.34 → 12.99, 13.00 → 13.99; `0`: whole units).
+    #[serde(default)]
+    pub ending_minor: Option<i64>,
+}
+
+impl PriceRule {
+    /// Applies the rule to an amount in minor units (`minor_per_unit`: 100 for EUR).
+    pub fn apply(&self, amount_minor: i64, minor_per_unit: i64) -> i64 {
+        let mut amount = amount_minor;
+        if let Some(percent) = self.markup_percent {
+            // Rounded half away from zero to the minor unit.
+            amount = (amount as f64 * (1.0 + percent / 100.0)).round() as i64;
+        }
+        if let Some(ending) = self.ending_minor
+            && minor_per_unit > 1
+            && (0..minor_per_unit).contains(&ending)
+        {
+            let whole = amount.div_euclid(minor_per_unit);
+            let candidate = whole * minor_per_unit + ending;
+            amount = if candidate >= amount { candidate } else { candidate + minor_per_unit };
+        }
+        amount.max(0)
+    }
+}
+
+/// What one sales channel (a platform or a feed) is sent: which price, in which currency, with which rule, under
+/// which categories.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSettings {
+    /// The catalog price sold at (retail by default); a current `sale` price is sent beside it as the sale price.
+    #[serde(default)]
+    pub price_type: Option<PriceType>,
+    /// Only prices in this currency are sent; without it, each product's first current price.
+    #[serde(default)]
+    pub currency: Option<CurrencyCode>,
+    #[serde(default)]
+    pub price_rule: PriceRule,
+    /// Our category path (`Garden > Tools`) → the channel's category (a Google product category, a Shopify
+    /// taxonomy path); unmapped paths are sent as they are.
+    #[serde(default)]
+    pub category_mapping: BTreeMap<String, String>,
+    /// The product page URL, with `{key}` (SKU, else GTIN, else id) and `{id}` replaced: Google Merchant's `link`.
+    #[serde(default)]
+    pub link_template: Option<String>,
+    /// Google Merchant's `condition` (`new` when not set).
+    #[serde(default)]
+    pub condition: Option<String>,
+}
+
+impl ChannelSettings {
+    /// Checks the settings (`field` prefixes the names in errors).
+    pub fn check(&self, field: &str) -> Result<(), ExportError> {
+        if let Some(percent) = self.price_rule.markup_percent
+            && !(percent.is_finite() && percent > -100.0 && percent <= 10_000.0)
+        {
+            return Err(ExportError::invalid(
+                &format!("{field}.price_rule.markup_percent"),
+                format!("{percent} is not above -100 and at most 10000"),
+            ));
+        }
+        if let Some(ending) = self.price_rule.ending_minor
+            && !(0..100).contains(&ending)
+        {
+            return Err(ExportError::invalid(
+                &format!("{field}.price_rule.ending_minor"),
+                format!("{ending} is not between 0 and 99"),
+            ));
+        }
+        if let Some(template) = &self.link_template
+            && !url::Url::parse(&template.replace("{key}", "k").replace("{id}", "i"))
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            return Err(ExportError::invalid(
+                &format!("{field}.link_template"),
+                format!("{template:?} is not an http(s) URL"),
+            ));
+        }
+        if let Some(condition) = &self.condition
+            && !["new", "refurbished", "used"].contains(&condition.as_str())
+        {
+            return Err(ExportError::invalid(
+                &format!("{field}.condition"),
+                format!("{condition:?} is not new, refurbished or used"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Which products an export takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExportFilters {
+    #[serde(default)]
+    pub brand_id: Option<Uuid>,
+    #[serde(default)]
+    pub supplier_id: Option<Uuid>,
+    /// This category or any below it.
+    #[serde(default)]
+    pub category_id: Option<Uuid>,
+    #[serde(default)]
+    pub status: Option<ProductStatus>,
+    #[serde(default)]
+    pub in_stock: Option<bool>,
+    #[serde(default)]
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl ExportFilters {
+    /// The catalog query these filters make.
+    pub(crate) fn query(&self) -> ProductQuery {
+        ProductQuery {
+            brand_id: self.brand_id,
+            supplier_id: self.supplier_id,
+            category_id: self.category_id,
+            status: self.status,
+            in_stock: self.in_stock,
+            updated_since: self.updated_since,
+            ..Default::default()
+        }
+    }
+}
+
+/// A feed file to write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FeedRequest {
+    pub format: FeedFormat,
+    #[serde(default)]
+    pub filters: ExportFilters,
+    #[serde(default)]
+    pub settings: ChannelSettings,
+}
+
+/// What writing a feed did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeedSummary {
+    /// Catalog products read.
+    pub products: u64,
+    /// Items (rows, feed entries) written.
+    pub items: u64,
+    /// Products left out (a draft in a Google feed, a product without a price where one is required).
+    pub skipped: u64,
+    /// Size of the file.
+    pub bytes: u64,
+}
+
+/// Progress of a feed being written, after each page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FeedProgress {
+    pub products: u64,
+    pub items: u64,
+}
+
+/// An export job: a feed file or a run to a platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportJob {
+    pub id: Uuid,
+    /// `queued`, `running`, `succeeded`, `failed`, `dead`, `cancelled`, `paused`.
+    pub state: String,
+    pub platform_id: Option<Uuid>,
+    /// `full` or `delta`.
+    pub mode: String,
+    pub format: Option<FeedFormat>,
+    /// Where the file is in the object store (a feed job that succeeded).
+    pub output_object_key: Option<String>,
+    pub items_total: Option<i64>,
+    pub items_processed: i64,
+    pub items_created: i64,
+    pub items_updated: i64,
+    pub items_unchanged: i64,
+    pub items_failed: i64,
+    pub items_skipped: i64,
+    pub last_error: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_parse_by_stored_and_cli_names() {
+        for format in FeedFormat::ALL {
+            assert_eq!(format.as_str().parse::<FeedFormat>().unwrap(), format);
+            assert_eq!(format.cli_name().parse::<FeedFormat>().unwrap(), format);
+        }
+        let error = "pdf".parse::<FeedFormat>().unwrap_err().to_string();
+        assert!(error.contains("google-merchant-xml"), "{error}");
+    }
+
+    #[test]
+    fn price_rules_mark_up_then_round_to_the_ending() {
+        let rule = PriceRule { markup_percent: Some(20.0), ending_minor: Some(99) };
+        assert_eq!(rule.apply(1000, 100), 1299); // 12.00 → 12.99
+        assert_eq!(rule.apply(1083, 100), 1399); // 13.00 → 13.99 (1083 × 1.2 = 1299.6 → 1300)
+        let ending = PriceRule { markup_percent: None, ending_minor: Some(0) };
+        assert_eq!(ending.apply(1201, 100), 1300);
+        assert_eq!(ending.apply(1200, 100), 1200);
+        assert_eq!(PriceRule::default().apply(1234, 100), 1234);
+        // A currency without minor units ignores the ending.
+        assert_eq!(PriceRule { markup_percent: None, ending_minor: Some(99) }.apply(1234, 1), 1234);
+        let discount = PriceRule { markup_percent: Some(-10.0), ending_minor: None };
+        assert_eq!(discount.apply(1000, 100), 900);
+    }
+
+    #[test]
+    fn settings_are_checked_with_their_field_named() {
+        let mut settings = ChannelSettings::default();
+        assert!(settings.check("settings").is_ok());
+        settings.price_rule.ending_minor = Some(100);
+        let error = settings.check("settings").unwrap_err().to_string();
+        assert!(error.starts_with("settings.price_rule.ending_minor"), "{error}");
+        settings.price_rule.ending_minor = None;
+        settings.link_template = Some("ftp://x/{key}".into());
+        assert!(settings.check("s").unwrap_err().to_string().contains("link_template"));
+        settings.link_template = Some("https://shop.example/p/{key}".into());
+        settings.condition = Some("mint".into());
+        assert!(settings.check("s").unwrap_err().to_string().contains("condition"));
+    }
+}
