@@ -40,6 +40,7 @@ pub(crate) const BEARER: &str = "bearer";
         (name = "commerce", description = "Supplier offers, prices and stock"),
         (name = "relations", description = "Variants, bundles and SEO metadata"),
         (name = "imports", description = "Supplier files, mapping templates, import configurations and jobs"),
+        (name = "exports", description = "Feed files (CSV, XLSX, Google Merchant) and export jobs"),
         (name = "jobs", description = "Background job queues"),
         (name = "media", description = "Product images, thumbnails and QR codes"),
         (name = "code2asin", description = "Product codes to Amazon ASINs: checks, jobs, results, review, API configurations"),

@@ -549,6 +549,54 @@ async fn imports_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+/// A feed queued over HTTP, written by an exports worker, downloaded with its type and name.
+async fn exports_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "exports_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let product = productsmanager_core::catalog::NewProduct {
+        gtin: "4006381333931".parse().ok(),
+        title: "Feed pen".into(),
+        status: Some(productsmanager_core::catalog::ProductStatus::Active),
+        ..Default::default()
+    };
+    sdk.products().create(product).await.unwrap();
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let body = r#"{"format": "google_merchant_tsv", "settings": {"link_template": "https://shop.example/p/{key}"}}"#;
+    let queued = request(addr, "POST", "/api/v1/exports/feeds", "", Some(body)).await;
+    assert_eq!(queued.status, 202, "{}", queued.body);
+    let id = queued.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(get(addr, &format!("/api/v1/exports/{id}/file"), "").await.status, 404, "no file before it ran");
+    let workers = sdk.job_runner("http-exports", &["exports".to_string()]).unwrap().start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let done = loop {
+        let job = get(addr, &format!("/api/v1/exports/{id}"), "").await.json();
+        if job["state"] == "succeeded" || std::time::Instant::now() > deadline {
+            break job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    workers.shutdown(std::time::Duration::from_secs(5)).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    // A product without a price is not a Google item: read, skipped.
+    assert_eq!((done["items_total"].as_i64(), done["items_skipped"].as_i64()), (Some(1), Some(1)), "{done}");
+    let file = get(addr, &format!("/api/v1/exports/{id}/file"), "").await;
+    assert_eq!(file.status, 200);
+    let header = |name: &str| file.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+    assert_eq!(header("content-type").as_deref(), Some("text/tab-separated-values; charset=utf-8"));
+    assert!(header("content-disposition").unwrap().contains("google-merchant-tsv.tsv"));
+    assert!(file.body.starts_with("id\titem_group_id\ttitle"), "{}", file.body);
+    let listed = get(addr, "/api/v1/exports", "").await.json();
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+    let bad = request(addr, "POST", "/api/v1/exports/feeds", "", Some(r#"{"format": "pdf"}"#)).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let bad_rule = r#"{"format": "csv", "settings": {"price_rule": {"ending_minor": 100}}}"#;
+    let bad = request(addr, "POST", "/api/v1/exports/feeds", "", Some(bad_rule)).await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (422, Some("settings.price_rule.ending_minor")));
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 async fn auth_over_http(backend: Backend) {
     let Some(mut env) = TestDatabases::named(backend, "auth_over_http").await else { return };
     env.config_mut().auth.lockout_threshold = 2;
@@ -698,6 +746,7 @@ async fn named_listings_page_by_name(backend: Backend) {
 }
 
 both_backends!(
+    exports_over_http,
     named_listings_page_by_name,
     settings_over_http,
     auth_over_http,

@@ -6,6 +6,7 @@ mod brands;
 mod categories;
 mod code2asin;
 mod commerce;
+mod exports;
 mod extract;
 mod imports;
 mod jobs;
@@ -60,6 +61,7 @@ pub(crate) fn routes(http: &HttpConfig, media_max_upload_bytes: u64) -> OpenApiR
         .merge(relations::routes())
         .merge(jobs::routes())
         .merge(imports::routes(http.max_upload_bytes))
+        .merge(exports::routes())
         .merge(media::routes(media_max_upload_bytes))
         .merge(code2asin::routes())
         .merge(notifications::routes())
