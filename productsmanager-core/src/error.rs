@@ -128,6 +128,8 @@ impl Error {
             Error::Export(ExportError::Storage(e)) => storage_kind(e),
             Error::Export(ExportError::Invalid { .. } | ExportError::Output { .. }) => ErrorKind::Invalid,
             Error::Export(ExportError::NotFound { .. }) => ErrorKind::NotFound,
+            Error::Export(ExportError::Conflict { .. }) => ErrorKind::Conflict,
+            Error::Export(ExportError::Unavailable { .. }) => ErrorKind::Unavailable,
             Error::Auth(e) => match e {
                 AuthError::InvalidCredentials | AuthError::InvalidToken { .. } | AuthError::RefreshReused => {
                     ErrorKind::Unauthorized

@@ -335,6 +335,7 @@ impl Sdk {
             self.storage().clone(),
             self.products(),
             self.jobs(),
+            self.inner.secrets.clone(),
         )
     }
 
@@ -608,6 +609,18 @@ impl Sdk {
                             notifications.job_progress(&job, serde_json::to_value(counts).unwrap_or_default());
                         };
                         import_outcome(exports.run_feed_job(job.id, progress).await)
+                    }
+                }
+            })
+            .handle("platform", {
+                let (exports, notifications) = (self.exports(), self.notifications());
+                move |job| {
+                    let (exports, notifications) = (exports.clone(), notifications.clone());
+                    async move {
+                        let progress = |counts: crate::exports::PlatformRunCounts| {
+                            notifications.job_progress(&job, serde_json::to_value(counts).unwrap_or_default());
+                        };
+                        import_outcome(exports.run_platform_job(job.id, progress).await)
                     }
                 }
             })

@@ -7,7 +7,6 @@
 //! `ThrottleException` above).
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -77,11 +76,7 @@ impl FakeCreators {
             .route("/auth/o2/token", post(lwa_token))
             .route("/catalog/v1/searchItems", post(search_items))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-        let base_url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let base_url = format!("http://{}", crate::serve(app).await?);
         Ok(FakeCreators { base_url, inner })
     }
 

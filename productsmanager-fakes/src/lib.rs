@@ -4,3 +4,16 @@
 
 pub mod creators;
 pub mod sp_api;
+pub mod woocommerce;
+
+use std::net::SocketAddr;
+
+/// Serves `app` on a free port of 127.0.0.1 until the process ends; returns `127.0.0.1:<port>`.
+pub(crate) async fn serve(app: axum::Router) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let address = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(address)
+}

@@ -5,7 +5,6 @@
 //! form Amazon pads them to (EAN 13 digits, GTIN 14, UPC 12).
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -98,11 +97,7 @@ impl FakeSpApi {
             .route("/auth/o2/token", post(token))
             .route("/catalog/2022-04-01/items", get(search))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-        let base_url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let base_url = format!("http://{}", crate::serve(app).await?);
         Ok(FakeSpApi { base_url, inner })
     }
 

@@ -11,6 +11,12 @@ pub enum ExportError {
     /// No such export job, platform or file.
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
+    /// The name is taken (a platform's).
+    #[error("{reason}")]
+    Conflict { reason: String },
+    /// A sales platform cannot be reached or is down: the run is retried later.
+    #[error("{reason}")]
+    Unavailable { reason: String },
     /// The feed could not be written where it was asked to go.
     #[error("{path}: {reason}")]
     Output { path: String, reason: String },

@@ -305,6 +305,95 @@ pub struct ExportJob {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Whether a platform run sends every product or only those changed since they were last sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ExportMode {
+    /// Products whose content changed since the last time they went through, and those that failed.
+    #[default]
+    Delta,
+    /// Every product.
+    Full,
+}
+
+impl ExportMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportMode::Delta => "delta",
+            ExportMode::Full => "full",
+        }
+    }
+}
+
+/// A sales platform to push the catalog to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewPlatform {
+    /// Unique; the CLI and routes find the platform by it.
+    pub name: String,
+    pub platform: super::PlatformKind,
+    /// The API's base URL (WooCommerce: `https://shop.example/wp-json/wc/v3`).
+    pub endpoint: String,
+    /// Sealed under the master key when stored; never answered.
+    pub credentials: super::PlatformCredentials,
+    /// Which products go there.
+    #[serde(default)]
+    pub filters: ExportFilters,
+    /// Price type, currency, price rule, category mapping.
+    #[serde(default)]
+    pub settings: ChannelSettings,
+    /// Set by the adapter from the caller.
+    #[serde(skip)]
+    pub created_by: Option<Uuid>,
+}
+
+/// A sales platform (its credentials are never shown).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Platform {
+    pub id: Uuid,
+    pub name: String,
+    pub platform: super::PlatformKind,
+    pub endpoint: String,
+    pub filters: ExportFilters,
+    pub settings: ChannelSettings,
+    pub is_active: bool,
+    /// When a run last ended well.
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What became of one product in a platform run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportItem {
+    pub product_id: Uuid,
+    /// `created`, `updated`, `unchanged`, `failed` or `skipped`.
+    pub status: String,
+    /// The platform's id of the product.
+    pub remote_id: Option<String>,
+    pub error: Option<String>,
+    /// Failed attempts in a row (a failed product is retried on the next runs, spaced out).
+    pub attempts: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a platform run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlatformRunCounts {
+    pub processed: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,11 +8,11 @@ use crate::with_pool;
 
 const REFERENCED_FILES: &str = "select output_object_key from export_jobs where output_object_key is not null";
 
-/// A feed job run in-process: inserted running under `lease_owner`, so no worker claims it meanwhile.
-const INSERT_RUNNING_FEED: &str = "insert into export_jobs (id, queue, kind, state, priority, run_at, attempts, \
-     max_attempts, payload, mode, format, lease_owner, lease_expires_at, started_at, created_by, requested_by, \
-     created_at, updated_at) \
-     values ($1, 'exports', 'feed', 'running', 0, $2, 1, 1, $3, 'full', $4, $5, $6, $2, $7, $7, $2, $2)";
+/// A job run in-process: inserted running under `lease_owner`, so no worker claims it meanwhile.
+const INSERT_RUNNING: &str = "insert into export_jobs (id, queue, kind, state, priority, run_at, attempts, \
+     max_attempts, payload, mode, format, platform_id, lease_owner, lease_expires_at, started_at, created_by, \
+     requested_by, created_at, updated_at) \
+     values ($1, 'exports', $8, 'running', 0, $2, 1, 1, $3, $9, $4, $10, $5, $6, $2, $7, $7, $2, $2)";
 
 const START_FEED: &str = "update export_jobs set format = $2, mode = 'full', items_processed = 0, items_created = 0, \
      items_skipped = 0, updated_at = $3 where id = $1";
@@ -63,11 +63,14 @@ pub(super) struct ExportJobRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A feed job about to run in this process.
-pub(super) struct RunningFeed<'a> {
+/// A job about to run in this process: a feed (`kind` `feed`, a format) or a platform run (`platform`).
+pub(super) struct RunningJob<'a> {
     pub id: Uuid,
+    pub kind: &'a str,
     pub payload: &'a serde_json::Value,
-    pub format: &'a str,
+    pub format: Option<&'a str>,
+    pub platform_id: Option<Uuid>,
+    pub mode: &'a str,
     pub owner: &'a str,
     pub lease_until: DateTime<Utc>,
     pub requested_by: Option<Uuid>,
@@ -79,8 +82,8 @@ pub(super) async fn referenced_files(pool: &DbPool) -> Result<Vec<String>, sqlx:
     with_pool!(pool, |p| sqlx::query_scalar(REFERENCED_FILES).fetch_all(p).await)
 }
 
-pub(super) async fn insert_running_feed(pool: &DbPool, job: &RunningFeed<'_>) -> Result<(), sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(INSERT_RUNNING_FEED)
+pub(super) async fn insert_running(pool: &DbPool, job: &RunningJob<'_>) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(INSERT_RUNNING)
         .bind(job.id)
         .bind(job.now)
         .bind(sqlx::types::Json(job.payload))
@@ -88,6 +91,9 @@ pub(super) async fn insert_running_feed(pool: &DbPool, job: &RunningFeed<'_>) ->
         .bind(job.owner)
         .bind(job.lease_until)
         .bind(job.requested_by)
+        .bind(job.kind)
+        .bind(job.mode)
+        .bind(job.platform_id)
         .execute(p)
         .await
         .map(drop))
@@ -145,4 +151,274 @@ pub(super) async fn recent_jobs(
     (at, id): (DateTime<Utc>, Uuid),
 ) -> Result<Vec<ExportJobRow>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(RECENT_JOBS).bind(limit).bind(at).bind(id).fetch_all(p).await)
+}
+
+// ---- platforms ----
+
+const INSERT_PLATFORM: &str = "insert into export_platforms (id, name, platform, endpoint, credentials_encrypted, \
+     settings, is_active, created_by, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+
+macro_rules! platform_columns {
+    () => {
+        "id, name, platform, endpoint, credentials_encrypted, settings, is_active, last_success_at, created_by, \
+         created_at, updated_at"
+    };
+}
+
+const PLATFORM: &str = concat!("select ", platform_columns!(), " from export_platforms where id = $1");
+const PLATFORM_NAMED: &str = concat!("select ", platform_columns!(), " from export_platforms where name = $1");
+const PLATFORMS: &str = concat!("select ", platform_columns!(), " from export_platforms order by name, id");
+const DELETE_PLATFORM: &str = "delete from export_platforms where id = $1";
+const PLATFORM_SUCCEEDED: &str = "update export_platforms set last_success_at = $2, updated_at = $2 where id = $1";
+
+const START_PLATFORM_RUN: &str = "update export_jobs set platform_id = $2, mode = $3, items_total = null, \
+     items_processed = 0, items_created = 0, items_updated = 0, items_unchanged = 0, items_failed = 0, \
+     items_skipped = 0, updated_at = $4 where id = $1";
+
+const ADD_COUNTS: &str = "update export_jobs set items_processed = items_processed + $2, \
+     items_created = items_created + $3, items_updated = items_updated + $4, items_unchanged = items_unchanged + $5, \
+     items_failed = items_failed + $6, items_skipped = items_skipped + $7, updated_at = $8 where id = $1";
+
+const FINISH_PLATFORM_RUN: &str = "update export_jobs set items_total = items_processed, updated_at = $2 where id = $1";
+
+const STATES_OF: &str = "select product_id, remote_id, content_hash, last_status, failed_attempts, retry_after \
+     from export_product_states where platform_id = ";
+
+const UPSERT_STATE: &str = "insert into export_product_states (id, platform_id, product_id, remote_id, content_hash, \
+     last_status, last_error, failed_attempts, retry_after, last_exported_at, last_job_id, created_at, updated_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $10) \
+     on conflict (platform_id, product_id) do update set remote_id = excluded.remote_id, \
+     content_hash = excluded.content_hash, last_status = excluded.last_status, last_error = excluded.last_error, \
+     failed_attempts = excluded.failed_attempts, retry_after = excluded.retry_after, \
+     last_exported_at = excluded.last_exported_at, last_job_id = excluded.last_job_id, updated_at = excluded.updated_at";
+
+const UPSERT_ITEM: &str = "insert into export_job_items (id, job_id, product_id, status, remote_id, content_hash, \
+     error, attempts, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+     on conflict (job_id, product_id) do update set status = excluded.status, remote_id = excluded.remote_id, \
+     content_hash = excluded.content_hash, error = excluded.error, attempts = excluded.attempts, \
+     updated_at = excluded.updated_at";
+
+const ITEMS: &str = "select product_id, status, remote_id, error, attempts, updated_at from export_job_items \
+     where job_id = $1 and (status = $2 or $2 is null) and product_id > $3 order by product_id limit $4";
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct PlatformRow {
+    pub id: Uuid,
+    pub name: String,
+    pub platform: String,
+    pub endpoint: Option<String>,
+    pub credentials_encrypted: Option<Vec<u8>>,
+    pub settings: sqlx::types::Json<serde_json::Value>,
+    pub is_active: bool,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A product's state on a platform.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(super) struct StateRow {
+    pub product_id: Uuid,
+    pub remote_id: Option<String>,
+    pub content_hash: Option<Vec<u8>>,
+    pub last_status: Option<String>,
+    pub failed_attempts: i32,
+    pub retry_after: Option<DateTime<Utc>>,
+}
+
+/// What one product's push did: its state on the platform and its item in the job.
+pub(super) struct Pushed {
+    pub product_id: Uuid,
+    /// `created`, `updated`, `unchanged`, `failed` or `skipped`.
+    pub status: &'static str,
+    pub remote_id: Option<String>,
+    /// The new state's hash: what was sent when it went through, the previous one otherwise.
+    pub content_hash: Option<Vec<u8>>,
+    pub error: Option<String>,
+    pub failed_attempts: i32,
+    pub retry_after: Option<DateTime<Utc>>,
+    /// Whether the state is written (an unchanged or skipped product keeps its state).
+    pub write_state: bool,
+}
+
+/// An item of an export job.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct ItemRow {
+    pub product_id: Uuid,
+    pub status: String,
+    pub remote_id: Option<String>,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub(super) struct NewPlatformRow<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub platform: &'a str,
+    pub endpoint: &'a str,
+    pub sealed: Vec<u8>,
+    pub settings: serde_json::Value,
+    pub created_by: Option<Uuid>,
+    pub now: DateTime<Utc>,
+}
+
+pub(super) async fn insert_platform(pool: &DbPool, row: &NewPlatformRow<'_>) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(INSERT_PLATFORM)
+        .bind(row.id)
+        .bind(row.name)
+        .bind(row.platform)
+        .bind(row.endpoint)
+        .bind(&row.sealed)
+        .bind(sqlx::types::Json(&row.settings))
+        .bind(true)
+        .bind(row.created_by)
+        .bind(row.now)
+        .execute(p)
+        .await
+        .map(drop))
+}
+
+pub(super) async fn platform(pool: &DbPool, id: Uuid) -> Result<Option<PlatformRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(PLATFORM).bind(id).fetch_optional(p).await)
+}
+
+pub(super) async fn platform_named(pool: &DbPool, name: &str) -> Result<Option<PlatformRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(PLATFORM_NAMED).bind(name).fetch_optional(p).await)
+}
+
+pub(super) async fn platforms(pool: &DbPool) -> Result<Vec<PlatformRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(PLATFORMS).fetch_all(p).await)
+}
+
+pub(super) async fn delete_platform(pool: &DbPool, id: Uuid) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(DELETE_PLATFORM).bind(id).execute(p).await.map(|r| r.rows_affected() > 0))
+}
+
+pub(super) async fn platform_succeeded(pool: &DbPool, id: Uuid, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(PLATFORM_SUCCEEDED).bind(id).bind(at).execute(p).await.map(drop))
+}
+
+pub(super) async fn start_platform_run(
+    pool: &DbPool,
+    id: Uuid,
+    platform: Uuid,
+    mode: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(START_PLATFORM_RUN)
+        .bind(id)
+        .bind(platform)
+        .bind(mode)
+        .bind(at)
+        .execute(p)
+        .await
+        .map(drop))
+}
+
+pub(super) async fn finish_platform_run(pool: &DbPool, id: Uuid, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(FINISH_PLATFORM_RUN).bind(id).bind(at).execute(p).await.map(drop))
+}
+
+/// The states of these products on a platform.
+pub(super) async fn states_of(pool: &DbPool, platform: Uuid, ids: &[Uuid]) -> Result<Vec<StateRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    with_pool!(pool, |p| {
+        let mut query = sqlx::QueryBuilder::new(STATES_OF);
+        query.push_bind(platform).push(" and product_id in (");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        query.build_query_as().fetch_all(p).await
+    })
+}
+
+/// Records what a batch of pushes did, in one transaction: product states, job items, job counters.
+pub(super) async fn record_pushes(
+    pool: &DbPool,
+    platform: Uuid,
+    job: Uuid,
+    pushed: &[Pushed],
+    variant_states: &[(Uuid, String)],
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let count = |status: &str| pushed.iter().filter(|p| p.status == status).count() as i64;
+    with_pool!(pool, |p| async {
+        let mut tx = p.begin().await?;
+        for push in pushed {
+            if push.write_state {
+                sqlx::query(UPSERT_STATE)
+                    .bind(Uuid::now_v7())
+                    .bind(platform)
+                    .bind(push.product_id)
+                    .bind(&push.remote_id)
+                    .bind(&push.content_hash)
+                    .bind(push.status)
+                    .bind(&push.error)
+                    .bind(push.failed_attempts)
+                    .bind(push.retry_after)
+                    .bind(at)
+                    .bind(job)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(UPSERT_ITEM)
+                .bind(Uuid::now_v7())
+                .bind(job)
+                .bind(push.product_id)
+                .bind(push.status)
+                .bind(&push.remote_id)
+                .bind(&push.content_hash)
+                .bind(&push.error)
+                .bind(push.failed_attempts)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (product_id, remote_id) in variant_states {
+            sqlx::query(UPSERT_STATE)
+                .bind(Uuid::now_v7())
+                .bind(platform)
+                .bind(product_id)
+                .bind(remote_id)
+                .bind(None::<Vec<u8>>)
+                .bind("updated")
+                .bind(None::<String>)
+                .bind(0_i32)
+                .bind(None::<DateTime<Utc>>)
+                .bind(at)
+                .bind(job)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(ADD_COUNTS)
+            .bind(job)
+            .bind(pushed.len() as i64)
+            .bind(count("created"))
+            .bind(count("updated"))
+            .bind(count("unchanged"))
+            .bind(count("failed"))
+            .bind(count("skipped"))
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+    .await)
+}
+
+/// Items of a job after `after` (product id order), of one status or all.
+pub(super) async fn items(
+    pool: &DbPool,
+    job: Uuid,
+    status: Option<&str>,
+    after: Uuid,
+    limit: i64,
+) -> Result<Vec<ItemRow>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(ITEMS).bind(job).bind(status).bind(after).bind(limit).fetch_all(p).await)
 }

@@ -15,16 +15,17 @@ use super::feed::{self, Channel, FeedColumns};
 use super::model::{ExportJob, FeedFormat, FeedProgress, FeedRequest, FeedSummary};
 use super::{ExportError, repo};
 use crate::Result;
+use crate::auth::SecretBox;
 use crate::catalog::{ProductRecord, ProductService};
 use crate::db::DbPool;
-use crate::jobs::{JobFailure, JobQueues, NewJob};
+use crate::jobs::{JobQueues, NewJob};
 use crate::storage::{ObjectStorage, ObjectStream};
 
 /// Where export files are kept in the object store.
 pub const EXPORT_FILES_PREFIX: &str = "exports";
 
 /// How long an in-process feed job's lease lasts; renewed every third of it while the feed is written.
-const INLINE_LEASE: Duration = Duration::from_secs(60);
+pub(super) const INLINE_LEASE: Duration = Duration::from_secs(60);
 
 /// What a clean-up of export files did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -49,16 +50,24 @@ pub struct FilesCleanup {
 /// ```
 #[derive(Debug, Clone)]
 pub struct ExportService {
-    pool: DbPool,
+    pub(super) pool: DbPool,
     storage: ObjectStorage,
-    products: ProductService,
-    jobs: JobQueues,
+    pub(super) products: ProductService,
+    pub(super) jobs: JobQueues,
+    pub(super) secrets: Arc<SecretBox>,
 }
 
 impl ExportService {
-    /// The service over the exports database `pool`, the object store, the catalog and the job queues.
-    pub fn new(pool: DbPool, storage: ObjectStorage, products: ProductService, jobs: JobQueues) -> Self {
-        ExportService { pool, storage, products, jobs }
+    /// The service over the exports database `pool`, the object store, the catalog, the job queues and the box
+    /// platform credentials are sealed in.
+    pub fn new(
+        pool: DbPool,
+        storage: ObjectStorage,
+        products: ProductService,
+        jobs: JobQueues,
+        secrets: Arc<SecretBox>,
+    ) -> Self {
+        ExportService { pool, storage, products, jobs, secrets }
     }
 
     /// Writes a feed to the local file `out`, whole or not at all: it is written beside it under a temporary
@@ -98,40 +107,20 @@ impl ExportService {
         let id = Uuid::now_v7();
         let now = self.jobs.now();
         let payload = serde_json::to_value(request).unwrap_or_default();
-        let job = repo::RunningFeed {
+        let job = repo::RunningJob {
             id,
+            kind: "feed",
             payload: &payload,
-            format: request.format.as_str(),
+            format: Some(request.format.as_str()),
+            platform_id: None,
+            mode: "full",
             owner: &owner,
             lease_until: now + chrono::Duration::from_std(INLINE_LEASE).unwrap_or_default(),
             requested_by,
             now,
         };
-        repo::insert_running_feed(&self.pool, &job).await.map_err(db_error)?;
-        let queue = self.jobs.for_queue("exports").clone();
-        let heartbeat = {
-            let (queue, owner) = (queue.clone(), owner.clone());
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(INLINE_LEASE / 3).await;
-                    if !matches!(queue.heartbeat(id, &owner, INLINE_LEASE).await, Ok(true)) {
-                        return;
-                    }
-                }
-            })
-        };
-        let outcome = self.run_feed(id, request, &on_progress).await;
-        heartbeat.abort();
-        match &outcome {
-            Ok(_) => {
-                queue.complete(id, &owner).await?;
-            }
-            Err(e) => {
-                let job = queue.get(id).await?;
-                queue.fail(&job, &owner, JobFailure::Permanent(e.to_string())).await?;
-            }
-        }
-        outcome?;
+        repo::insert_running(&self.pool, &job).await.map_err(db_error)?;
+        self.inline(id, &owner, self.run_feed(id, request, &on_progress)).await?;
         self.job(id).await
     }
 

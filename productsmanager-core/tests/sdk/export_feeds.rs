@@ -82,7 +82,7 @@ async fn import(sdk: &Sdk, supplier_code: &str, path: PathBuf, preset: Preset) -
 }
 
 /// A fresh catalog holding [`catalog_csv`].
-async fn source(backend: Backend, test: &str) -> Option<(TestDatabases, Sdk)> {
+pub(crate) async fn source(backend: Backend, test: &str) -> Option<(TestDatabases, Sdk)> {
     let databases = TestDatabases::named(backend, test).await?;
     let sdk = databases.sdk().await;
     let file = databases.folder().join("catalog.csv");

@@ -11,6 +11,7 @@ mod code2asin;
 mod commerce;
 mod databases;
 mod export_feeds;
+mod export_platforms;
 mod import_presets;
 mod import_sources;
 mod imports;

@@ -1,0 +1,208 @@
+//! Sales platforms the catalog is pushed to, behind [`ExportPlatform`]: what one product (with its variants) is
+//! sent as, and what became of it.
+
+mod woocommerce;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ExportError;
+use super::feed::FeedItem;
+use crate::catalog::{Money, ProductStatus, VariantAxis};
+
+pub(crate) use woocommerce::WooCommerce;
+
+/// A sales platform's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformKind {
+    /// WooCommerce REST API v3 (`https://shop.example/wp-json/wc/v3/`), a consumer key and secret.
+    Woocommerce,
+}
+
+impl PlatformKind {
+    /// Name as stored (`export_platforms.platform`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformKind::Woocommerce => "woocommerce",
+        }
+    }
+}
+
+impl fmt::Display for PlatformKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PlatformKind {
+    type Err = ExportError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "woocommerce" => Ok(PlatformKind::Woocommerce),
+            other => Err(ExportError::invalid(
+                "platform",
+                format!("{other:?} is not a platform this version pushes to (woocommerce)"),
+            )),
+        }
+    }
+}
+
+/// The credentials of a platform, sealed when stored and never answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PlatformCredentials {
+    /// WooCommerce: the consumer key (`ck_…`).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// WooCommerce: the consumer secret (`cs_…`).
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+/// One product as sent to a platform: the product, and its variants when it has some. Remote ids are those the
+/// platform gave on an earlier run (`None`: not there yet, as far as we know).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct PlatformProduct {
+    pub product_id: Uuid,
+    #[serde(skip)]
+    pub remote_id: Option<String>,
+    /// SKU, else GTIN, else id: what the platform finds it by.
+    pub key: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: ProductStatus,
+    pub gtin: Option<String>,
+    pub brand: Option<String>,
+    pub price: Option<Money>,
+    pub sale_price: Option<Money>,
+    pub stock: i64,
+    /// The channel's category (mapped), empty when the product has none.
+    pub category: String,
+    pub images: Vec<String>,
+    pub axes: Vec<PlatformAxis>,
+    pub variants: Vec<PlatformVariant>,
+}
+
+/// An option axis and its values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct PlatformAxis {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+impl From<&VariantAxis> for PlatformAxis {
+    fn from(axis: &VariantAxis) -> Self {
+        PlatformAxis { name: axis.name.clone(), values: axis.values.clone() }
+    }
+}
+
+/// A variant as sent with its parent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct PlatformVariant {
+    pub product_id: Uuid,
+    #[serde(skip)]
+    pub remote_id: Option<String>,
+    pub key: String,
+    pub gtin: Option<String>,
+    pub price: Option<Money>,
+    pub sale_price: Option<Money>,
+    pub stock: i64,
+    pub status: ProductStatus,
+    pub options: BTreeMap<String, String>,
+    pub image: Option<String>,
+}
+
+impl PlatformProduct {
+    /// The product of a feed item (a parent or a lone product); its variants are added after.
+    pub fn of(item: &FeedItem<'_>) -> Self {
+        let product = item.product();
+        PlatformProduct {
+            product_id: product.id,
+            remote_id: None,
+            key: item.key.clone(),
+            title: product.title.clone(),
+            description: product.description.clone(),
+            status: product.status,
+            gtin: product.gtin.as_ref().map(|g| g.to_string()),
+            brand: item.record.brand.clone(),
+            price: item.price,
+            sale_price: item.sale_price,
+            stock: item.stock,
+            category: item.channel_category.clone(),
+            images: item.record.image_urls.clone(),
+            axes: item.record.variant_axes.iter().map(PlatformAxis::from).collect(),
+            variants: Vec::new(),
+        }
+    }
+
+    /// A variant's item added to its parent.
+    pub fn add_variant(&mut self, item: &FeedItem<'_>) {
+        let product = item.product();
+        self.variants.push(PlatformVariant {
+            product_id: product.id,
+            remote_id: None,
+            key: item.key.clone(),
+            gtin: product.gtin.as_ref().map(|g| g.to_string()),
+            price: item.price,
+            sale_price: item.sale_price,
+            stock: item.stock,
+            status: product.status,
+            options: item.record.variant_of.as_ref().map(|v| v.options.clone()).unwrap_or_default(),
+            image: item.record.image_urls.first().cloned(),
+        });
+    }
+
+    /// SHA-256 of what is sent (remote ids left out): a delta export sends a product only when this changed.
+    pub fn content_hash(&self) -> Vec<u8> {
+        use sha2::{Digest, Sha256};
+        let document = serde_json::to_vec(self).unwrap_or_default();
+        Sha256::digest(&document).to_vec()
+    }
+}
+
+/// What became of one product pushed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PushOutcome {
+    /// The platform's id of the product (also after a failure of a variant: the product exists there).
+    pub remote_id: Option<String>,
+    /// Whether it was created (not updated).
+    pub created: bool,
+    /// Remote ids of the variants that went through.
+    pub variant_ids: Vec<(Uuid, String)>,
+    /// Why it (or one of its variants) failed; `None` when it all went through.
+    pub error: Option<String>,
+}
+
+impl PushOutcome {
+    pub fn failed(remote_id: Option<String>, error: impl Into<String>) -> Self {
+        PushOutcome { remote_id, created: false, variant_ids: Vec::new(), error: Some(error.into()) }
+    }
+}
+
+/// A failure of a whole call: the platform unreachable, down, or refusing our credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum PlatformError {
+    /// Worth another try later (network, 5xx, 429).
+    #[error("{platform} unavailable: {reason}")]
+    Unavailable { platform: &'static str, reason: String },
+    /// Our credentials or settings are refused: retrying will not help.
+    #[error("{platform} refused the request: {reason}")]
+    Refused { platform: &'static str, reason: String },
+}
+
+/// A platform products are pushed to.
+#[async_trait::async_trait]
+pub(crate) trait ExportPlatform: Send + Sync {
+    /// Most products per [`ExportPlatform::push`].
+    fn max_batch(&self) -> usize;
+
+    /// Creates or updates these products (and their variants); one outcome per product, in order.
+    async fn push(&self, products: &[PlatformProduct]) -> Result<Vec<PushOutcome>, PlatformError>;
+}

@@ -1,0 +1,323 @@
+//! WooCommerce REST API v3: products through `POST /products/batch` (create and update, at most 100 items per
+//! request), variations through `POST /products/{id}/variations/batch`; a create refused for a duplicate SKU
+//! (the product is there already, made by hand or by a run whose answer was lost) is found with
+//! `GET /products?sku=` and updated instead. Prices are strings, the GTIN is `global_unique_id`, images go by URL.
+//! Basic authentication with the consumer key and secret, over HTTPS (plain HTTP only to a loopback address).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use url::Url;
+
+use super::{ExportPlatform, PlatformError, PlatformProduct, PlatformVariant, PushOutcome};
+use crate::catalog::ProductStatus;
+use crate::exports::ExportError;
+use crate::exports::feed::decimal;
+
+/// WooCommerce's limit on the items (create + update + delete) of one batch request.
+pub(crate) const BATCH_LIMIT: usize = 100;
+const PLATFORM: &str = "WooCommerce";
+
+pub(crate) struct WooCommerce {
+    http: reqwest::Client,
+    /// `…/wp-json/wc/v3/`, ending with a slash.
+    base: Url,
+    key: String,
+    secret: String,
+}
+
+impl WooCommerce {
+    pub fn new(endpoint: &str, key: &str, secret: &str, timeout: Duration) -> Result<Self, ExportError> {
+        let mut base = Url::parse(endpoint)
+            .map_err(|e| ExportError::invalid("endpoint", format!("{endpoint:?} is not a URL: {e}")))?;
+        let loopback = base.host().is_some_and(|h| match h {
+            url::Host::Domain(d) => d == "localhost",
+            url::Host::Ipv4(ip) => ip.is_loopback(),
+            url::Host::Ipv6(ip) => ip.is_loopback(),
+        });
+        match base.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => {
+                return Err(ExportError::invalid(
+                    "endpoint",
+                    "WooCommerce takes the consumer key and secret over HTTPS only (plain HTTP would need OAuth 1.0a)",
+                ));
+            }
+        }
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        if key.is_empty() || secret.is_empty() {
+            return Err(ExportError::invalid("credentials", "WooCommerce needs the consumer key and secret"));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| ExportError::invalid("endpoint", format!("HTTP client: {e}")))?;
+        Ok(WooCommerce { http, base, key: key.to_string(), secret: secret.to_string() })
+    }
+
+    fn url(&self, path: &str) -> Result<Url, PlatformError> {
+        self.base.join(path).map_err(|e| PlatformError::Refused { platform: PLATFORM, reason: e.to_string() })
+    }
+
+    /// Sends one request; a non-2xx answer is an error naming WooCommerce's code and message.
+    async fn call(&self, method: reqwest::Method, url: Url, body: Option<&Value>) -> Result<Value, PlatformError> {
+        let mut request = self.http.request(method, url.clone()).basic_auth(&self.key, Some(&self.secret));
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(body).unwrap_or_default());
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| PlatformError::Unavailable { platform: PLATFORM, reason: format!("{}: {e}", url.path()) })?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| PlatformError::Unavailable { platform: PLATFORM, reason: format!("{}: {e}", url.path()) })?;
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(value);
+        }
+        let reason = format!("{} {} ({status}): {}", url.path(), error_code(&value), error_message(&value));
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            Err(PlatformError::Unavailable { platform: PLATFORM, reason })
+        } else {
+            Err(PlatformError::Refused { platform: PLATFORM, reason })
+        }
+    }
+
+    /// The id of the product (or, under `parent`, the variation) with this SKU.
+    async fn find_by_sku(&self, sku: &str, parent: Option<&str>) -> Result<Option<String>, PlatformError> {
+        let path = match parent {
+            Some(parent) => format!("products/{parent}/variations"),
+            None => "products".to_string(),
+        };
+        let mut url = self.url(&path)?;
+        url.query_pairs_mut().append_pair("sku", sku);
+        let found = self.call(reqwest::Method::GET, url, None).await?;
+        Ok(found.as_array().and_then(|list| list.first()).and_then(|p| id_of(&p["id"])))
+    }
+
+    /// One batch request: `(remote id or None, body)` per item, answered in order with `Ok(id)` or the error.
+    async fn batch(
+        &self,
+        path: &str,
+        items: &[(Option<String>, Value)],
+    ) -> Result<Vec<Result<String, String>>, PlatformError> {
+        let mut create = Vec::new();
+        let mut update = Vec::new();
+        for (remote_id, body) in items {
+            match remote_id {
+                Some(id) => {
+                    let mut body = body.clone();
+                    body["id"] = id.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::from(id.clone()));
+                    update.push(body);
+                }
+                None => create.push(body.clone()),
+            }
+        }
+        let answer = self
+            .call(reqwest::Method::POST, self.url(path)?, Some(&json!({"create": create, "update": update})))
+            .await?;
+        let mut created = answer["create"].as_array().cloned().unwrap_or_default().into_iter();
+        let mut updated = answer["update"].as_array().cloned().unwrap_or_default().into_iter();
+        let mut out = Vec::with_capacity(items.len());
+        for (remote_id, _) in items {
+            let answer = if remote_id.is_some() { updated.next() } else { created.next() };
+            out.push(match answer {
+                Some(item) if item.get("error").is_some_and(|e| !e.is_null()) => {
+                    Err(format!("{}: {}", error_code(&item["error"]), error_message(&item["error"])))
+                }
+                Some(item) => id_of(&item["id"]).ok_or_else(|| "no id in the answer".to_string()),
+                None => Err("no answer for this item".to_string()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Products in batches of [`BATCH_LIMIT`]; a create refused for a duplicate SKU becomes an update of the
+    /// product found with that SKU.
+    async fn push_products(
+        &self,
+        products: &[PlatformProduct],
+    ) -> Result<Vec<Result<(String, bool), String>>, PlatformError> {
+        let bodies: Vec<(Option<String>, Value)> =
+            products.iter().map(|p| (p.remote_id.clone(), product_body(p))).collect();
+        let mut results: Vec<Result<(String, bool), String>> = Vec::with_capacity(products.len());
+        for chunk in bodies.chunks(BATCH_LIMIT) {
+            for (answer, (remote_id, _)) in self.batch("products/batch", chunk).await?.into_iter().zip(chunk) {
+                results.push(answer.map(|id| (id, remote_id.is_none())));
+            }
+        }
+        for (index, product) in products.iter().enumerate() {
+            let duplicate = matches!(&results[index], Err(e) if e.starts_with("product_invalid_sku"));
+            if duplicate && let Some(id) = self.find_by_sku(&product.key, None).await? {
+                let again = self.batch("products/batch", &[(Some(id.clone()), product_body(product))]).await?;
+                results[index] =
+                    again.into_iter().next().unwrap_or_else(|| Err("no answer".into())).map(|id| (id, false));
+            }
+        }
+        Ok(results)
+    }
+
+    /// The variations of a variable product.
+    async fn push_variations(
+        &self,
+        parent: &str,
+        variants: &[PlatformVariant],
+    ) -> Result<Vec<Result<String, String>>, PlatformError> {
+        let path = format!("products/{parent}/variations/batch");
+        let bodies: Vec<(Option<String>, Value)> =
+            variants.iter().map(|v| (v.remote_id.clone(), variation_body(v))).collect();
+        let mut results = Vec::with_capacity(variants.len());
+        for chunk in bodies.chunks(BATCH_LIMIT) {
+            results.extend(self.batch(&path, chunk).await?);
+        }
+        for (index, variant) in variants.iter().enumerate() {
+            let duplicate = matches!(&results[index], Err(e) if e.starts_with("product_invalid_sku"));
+            if duplicate && let Some(id) = self.find_by_sku(&variant.key, Some(parent)).await? {
+                let again = self.batch(&path, &[(Some(id), variation_body(variant))]).await?;
+                results[index] = again.into_iter().next().unwrap_or_else(|| Err("no answer".into()));
+            }
+        }
+        Ok(results)
+    }
+}
+
+#[async_trait::async_trait]
+impl ExportPlatform for WooCommerce {
+    fn max_batch(&self) -> usize {
+        BATCH_LIMIT
+    }
+
+    async fn push(&self, products: &[PlatformProduct]) -> Result<Vec<PushOutcome>, PlatformError> {
+        let results = self.push_products(products).await?;
+        let mut outcomes = Vec::with_capacity(products.len());
+        for (product, result) in products.iter().zip(results) {
+            let (remote_id, created) = match result {
+                Ok(done) => done,
+                Err(error) => {
+                    outcomes.push(PushOutcome::failed(product.remote_id.clone(), error));
+                    continue;
+                }
+            };
+            let mut outcome =
+                PushOutcome { remote_id: Some(remote_id.clone()), created, variant_ids: Vec::new(), error: None };
+            if !product.variants.is_empty() {
+                let answers = self.push_variations(&remote_id, &product.variants).await?;
+                let mut errors = Vec::new();
+                for (variant, answer) in product.variants.iter().zip(answers) {
+                    match answer {
+                        Ok(id) => outcome.variant_ids.push((variant.product_id, id)),
+                        Err(e) => errors.push(format!("variation {}: {e}", variant.key)),
+                    }
+                }
+                if !errors.is_empty() {
+                    outcome.error = Some(errors.join("; "));
+                }
+            }
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+}
+
+fn status_of(status: ProductStatus) -> &'static str {
+    match status {
+        ProductStatus::Active => "publish",
+        ProductStatus::Draft => "draft",
+        ProductStatus::Archived => "private",
+    }
+}
+
+/// A product's body: everything we own of it is set (a field left out stays as it is in the shop).
+fn product_body(product: &PlatformProduct) -> Value {
+    let variable = !product.variants.is_empty();
+    let mut body = json!({
+        "name": product.title,
+        "type": if variable { "variable" } else { "simple" },
+        "status": status_of(product.status),
+        "sku": product.key,
+        "global_unique_id": product.gtin.clone().unwrap_or_default(),
+        "description": product.description.clone().unwrap_or_default(),
+        "images": product.images.iter().map(|src| json!({"src": src})).collect::<Vec<_>>(),
+    });
+    if variable {
+        body["manage_stock"] = json!(false);
+        body["attributes"] = product
+            .axes
+            .iter()
+            .map(|axis| json!({"name": axis.name, "visible": true, "variation": true, "options": axis.values}))
+            .collect();
+    } else {
+        body["regular_price"] = json!(product.price.as_ref().map(decimal).unwrap_or_default());
+        body["sale_price"] = json!(product.sale_price.as_ref().map(decimal).unwrap_or_default());
+        body["manage_stock"] = json!(true);
+        body["stock_quantity"] = json!(product.stock);
+        body["stock_status"] = json!(if product.stock > 0 { "instock" } else { "outofstock" });
+    }
+    // WooCommerce links categories by its own ids: a category mapped to a number is sent, others are not.
+    if let Ok(id) = product.category.trim().parse::<u64>() {
+        body["categories"] = json!([{"id": id}]);
+    }
+    if let Some(brand) = &product.brand {
+        body["meta_data"] = json!([{"key": "_brand", "value": brand}]);
+    }
+    body
+}
+
+fn variation_body(variant: &PlatformVariant) -> Value {
+    let mut body = json!({
+        "sku": variant.key,
+        "global_unique_id": variant.gtin.clone().unwrap_or_default(),
+        "status": if variant.status == ProductStatus::Active { "publish" } else { "private" },
+        "regular_price": variant.price.as_ref().map(decimal).unwrap_or_default(),
+        "sale_price": variant.sale_price.as_ref().map(decimal).unwrap_or_default(),
+        "manage_stock": true,
+        "stock_quantity": variant.stock,
+        "stock_status": if variant.stock > 0 { "instock" } else { "outofstock" },
+        "attributes": variant.options.iter().map(|(name, option)| json!({"name": name, "option": option})).collect::<Vec<_>>(),
+    });
+    if let Some(image) = &variant.image {
+        body["image"] = json!({"src": image});
+    }
+    body
+}
+
+fn id_of(value: &Value) -> Option<String> {
+    match value {
+        Value::Number(n) if n.as_u64().is_some_and(|n| n > 0) => Some(n.to_string()),
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn error_code(value: &Value) -> &str {
+    value["code"].as_str().unwrap_or("error")
+}
+
+fn error_message(value: &Value) -> &str {
+    value["message"].as_str().unwrap_or("no message")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_carries_the_secret() {
+        let timeout = Duration::from_secs(5);
+        assert!(WooCommerce::new("https://shop.example/wp-json/wc/v3", "ck", "cs", timeout).is_ok());
+        assert!(WooCommerce::new("http://127.0.0.1:8080/wp-json/wc/v3/", "ck", "cs", timeout).is_ok());
+        let error = WooCommerce::new("http://shop.example/wp-json/wc/v3", "ck", "cs", timeout).err().unwrap();
+        assert!(error.to_string().contains("HTTPS"), "{error}");
+        assert!(WooCommerce::new("https://shop.example/", "", "cs", timeout).is_err());
+        let client = WooCommerce::new("https://shop.example/wp-json/wc/v3", "ck", "cs", timeout).unwrap();
+        assert_eq!(client.url("products/batch").unwrap().as_str(), "https://shop.example/wp-json/wc/v3/products/batch");
+    }
+}
