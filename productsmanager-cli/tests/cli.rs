@@ -902,3 +902,54 @@ fn export_file_writes_a_feed_without_any_platform() {
     assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("/nonexistent-folder"));
 }
+
+#[test]
+fn export_run_pushes_to_a_platform_then_only_what_changed() {
+    use productsmanager_fakes::woocommerce::FakeWooCommerce;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let shop = runtime.block_on(FakeWooCommerce::start("ck_cli", "cs_cli")).unwrap();
+    let (dir, mut vars) = data_dir();
+    let output = run(
+        &vars,
+        &["suppliers", "create", "--json", r#"{"code": "ACME", "name": "Acme", "default_currency": "EUR"}"#],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let file = dir.path().join("acme.csv");
+    let (pot, pan) = (ean13("400638133393"), ean13("400638133394"));
+    std::fs::write(
+        &file,
+        format!("sku;gtin;title;price;stock;status\nA1;{pot};Pot;9,90;4;active\nA2;{pan};Pan;5;1;active\n"),
+    )
+    .unwrap();
+    let output = run(&vars, &["import", file.to_str().unwrap(), "--supplier", "ACME", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    // The key and secret come from the environment, never from the command line.
+    let add =
+        ["export", "platform", "add", "--name", "shop", "--platform", "woocommerce", "--endpoint", &shop.base_url];
+    let output = run(&vars, &add);
+    assert_eq!(output.status.code(), Some(3), "no credentials: {}", text(&output.stderr));
+    vars.push(("WOOCOMMERCE_KEY", "ck_cli".into()));
+    vars.push(("WOOCOMMERCE_SECRET", "cs_cli".into()));
+    let output = run(&vars, &add);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(!text(&output.stdout).contains("cs_cli"));
+
+    let output = run(&vars, &["export", "run", "shop", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let job: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((job["items_created"].as_i64(), job["items_failed"].as_i64()), (Some(2), Some(0)), "{job}");
+    assert_eq!(shop.by_sku(&pot).unwrap()["regular_price"], "9.90");
+    // Nothing changed: the table says so and the shop got no write.
+    let writes = shop.requests().iter().filter(|r| r.method != "GET").count();
+    let output = run(&vars, &["export", "run", "shop"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("unchanged"), "{}", text(&output.stdout));
+    assert_eq!(shop.requests().iter().filter(|r| r.method != "GET").count(), writes);
+    let items = run(&vars, &["export", "items", job["id"].as_str().unwrap(), "--status", "created"]);
+    let items: serde_json::Value = serde_json::from_slice(&items.stdout).unwrap();
+    assert_eq!(items.as_array().unwrap().len(), 2);
+    let output = run(&vars, &["export", "run", "nowhere"]);
+    assert_eq!(output.status.code(), Some(4));
+    drop(runtime);
+}

@@ -593,6 +593,44 @@ async fn exports_over_http(backend: Backend) {
     let bad_rule = r#"{"format": "csv", "settings": {"price_rule": {"ending_minor": 100}}}"#;
     let bad = request(addr, "POST", "/api/v1/exports/feeds", "", Some(bad_rule)).await;
     assert_eq!((bad.status, bad.json()["field"].as_str()), (422, Some("settings.price_rule.ending_minor")));
+
+    // A WooCommerce shop (the local fake): stored without showing its secret, a run queued and run by a worker,
+    // each product's fate listed.
+    let shop = productsmanager_fakes::woocommerce::FakeWooCommerce::start("ck_h", "cs_h").await.unwrap();
+    let price = serde_json::json!({"product_id": sdk.products().find("4006381333931").await.unwrap().id,
+        "price_type": "retail", "amount": {"amount_minor": 250, "currency": "EUR"}});
+    assert!(request(addr, "POST", "/api/v1/prices", "", Some(&price.to_string())).await.status < 300);
+    let platform = serde_json::json!({"name": "shop", "platform": "woocommerce", "endpoint": shop.base_url,
+        "credentials": {"key": "ck_h", "secret": "cs_h"}});
+    let added = request(addr, "POST", "/api/v1/exports/platforms", "", Some(&platform.to_string())).await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    assert!(!added.body.contains("cs_h"));
+    let listed = get(addr, "/api/v1/exports/platforms", "").await;
+    assert_eq!(listed.json()[0]["name"], "shop");
+    assert!(!listed.body.contains("cs_h"));
+    let queued = request(addr, "POST", "/api/v1/exports/platforms/shop/runs", "", Some(r#"{"mode": "full"}"#)).await;
+    assert_eq!(queued.status, 202, "{}", queued.body);
+    let run_id = queued.json()["id"].as_str().unwrap().to_string();
+    let workers = sdk.job_runner("http-exports-2", &["exports".to_string()]).unwrap().start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let done = loop {
+        let job = get(addr, &format!("/api/v1/exports/{run_id}"), "").await.json();
+        if job["state"] == "succeeded" || std::time::Instant::now() > deadline {
+            break job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    workers.shutdown(std::time::Duration::from_secs(5)).await;
+    assert_eq!((done["state"].as_str(), done["items_created"].as_i64()), (Some("succeeded"), Some(1)), "{done}");
+    assert_eq!(shop.by_sku("4006381333931").unwrap()["regular_price"], "2.50");
+    let items = get(addr, &format!("/api/v1/exports/{run_id}/items?status=created"), "").await.json();
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    assert!(items[0]["remote_id"].is_string());
+    assert_eq!(get(addr, &format!("/api/v1/exports/{run_id}/items?status=lost"), "").await.status, 422);
+    assert_eq!(get(addr, "/api/v1/exports/platforms/nowhere", "").await.status, 404);
+    let duplicate = request(addr, "POST", "/api/v1/exports/platforms", "", Some(&platform.to_string())).await;
+    assert_eq!(duplicate.status, 409, "{}", duplicate.body);
+    assert_eq!(request(addr, "DELETE", "/api/v1/exports/platforms/shop", "", None).await.status, 204);
     server.stop().await.unwrap();
     sdk.close().await;
 }

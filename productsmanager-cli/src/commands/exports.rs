@@ -9,8 +9,11 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::{CatalogError, CurrencyCode, PriceType, ProductStatus};
-use productsmanager_core::exports::{ChannelSettings, ExportFilters, FeedFormat, FeedRequest, PriceRule};
-use productsmanager_core::input::parse_id;
+use productsmanager_core::exports::{
+    ChannelSettings, ExportFilters, ExportMode, FeedFormat, FeedRequest, NewPlatform, PlatformCredentials,
+    PlatformKind, PriceRule,
+};
+use productsmanager_core::input::{parse_id, parse_json};
 
 use crate::{Failure, output};
 
@@ -18,6 +21,30 @@ use crate::{Failure, output};
 pub(crate) enum ExportCommand {
     /// Write a feed file now: `export file --format shopify-csv --out shopify.csv [filters]`.
     File(Box<FileArgs>),
+    /// Push the catalog to a platform now, with a progress bar: only what changed since its last run, or
+    /// everything with `--full`.
+    Run {
+        /// The platform (id or name).
+        platform: String,
+        #[arg(long)]
+        full: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sales platforms: `platform add --name shop --platform woocommerce --endpoint URL` (key and secret from
+    /// `WOOCOMMERCE_KEY` and `WOOCOMMERCE_SECRET`), `platform list`, `platform delete NAME`.
+    Platform {
+        #[command(subcommand)]
+        command: PlatformCommand,
+    },
+    /// What became of each product in a platform run (`--status failed` for the failures).
+    Items {
+        id: String,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
     /// The latest export jobs, newest first.
     Jobs {
         #[arg(long, default_value_t = 20)]
@@ -33,6 +60,36 @@ pub(crate) enum ExportCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PlatformCommand {
+    Add {
+        #[arg(long)]
+        name: String,
+        /// `woocommerce`.
+        #[arg(long)]
+        platform: String,
+        /// The API's base URL (WooCommerce: `https://shop.example/wp-json/wc/v3`).
+        #[arg(long)]
+        endpoint: String,
+        /// Channel settings and filters as JSON: `{"settings": {"currency": "EUR"}, "filters": {"status": "active"}}`.
+        #[arg(long)]
+        json: Option<String>,
+    },
+    List,
+    Delete {
+        platform: String,
+    },
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformOptions {
+    #[serde(default)]
+    filters: ExportFilters,
+    #[serde(default)]
+    settings: ChannelSettings,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +149,79 @@ pub(crate) async fn run(sdk: &Sdk, command: ExportCommand) -> Result<(), Failure
     let exports = sdk.exports();
     match command {
         ExportCommand::File(args) => write_file(sdk, *args).await,
+        ExportCommand::Run { platform, full, json } => {
+            let mode = if full { ExportMode::Full } else { ExportMode::Delta };
+            let bar = if json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {pos} products  {per_sec}  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            let shown = bar.clone();
+            let job = exports
+                .run_platform_now(&platform, mode, None, move |counts| {
+                    shown.set_position(counts.processed);
+                    shown.set_message(format!("{} failed", counts.failed));
+                })
+                .await;
+            bar.finish_and_clear();
+            let job = job?;
+            if json {
+                output::json(&job);
+            } else {
+                output::table(
+                    ["job", "products", "created", "updated", "unchanged", "failed", "skipped"],
+                    [[
+                        job.id.to_string(),
+                        job.items_processed.to_string(),
+                        job.items_created.to_string(),
+                        job.items_updated.to_string(),
+                        job.items_unchanged.to_string(),
+                        job.items_failed.to_string(),
+                        job.items_skipped.to_string(),
+                    ]],
+                );
+                if job.items_failed > 0 {
+                    println!("failed products: productsmanager export items {} --status failed", job.id);
+                }
+            }
+            Ok(())
+        }
+        ExportCommand::Platform { command } => match command {
+            PlatformCommand::Add { name, platform, endpoint, json } => {
+                let options: PlatformOptions = match json {
+                    Some(text) => parse_json(&text)?,
+                    None => PlatformOptions::default(),
+                };
+                let secret = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+                let input = NewPlatform {
+                    name,
+                    platform: platform.parse::<PlatformKind>()?,
+                    endpoint,
+                    credentials: PlatformCredentials {
+                        key: secret("WOOCOMMERCE_KEY"),
+                        secret: secret("WOOCOMMERCE_SECRET"),
+                    },
+                    filters: options.filters,
+                    settings: options.settings,
+                    created_by: None,
+                };
+                output::json(&exports.add_platform(input).await?);
+                Ok(())
+            }
+            PlatformCommand::List => {
+                output::json(&exports.platforms().await?);
+                Ok(())
+            }
+            PlatformCommand::Delete { platform } => {
+                exports.delete_platform(&platform).await?;
+                Ok(())
+            }
+        },
+        ExportCommand::Items { id, status, limit } => {
+            output::json(&exports.items(parse_id("id", &id)?, status.as_deref(), None, limit).await?);
+            Ok(())
+        }
         ExportCommand::Jobs { limit, cursor } => {
             output::json(&exports.jobs_page(limit, cursor.as_deref()).await?);
             Ok(())

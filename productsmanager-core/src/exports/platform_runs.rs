@@ -308,6 +308,14 @@ impl ExportService {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<ExportItem>> {
+        const STATUSES: [&str; 5] = ["created", "updated", "unchanged", "failed", "skipped"];
+        if let Some(status) = status
+            && !STATUSES.contains(&status)
+        {
+            let reason = format!("{status:?} is not one of {}", STATUSES.join(", "));
+            return Err(ExportError::invalid("status", reason).into());
+        }
+        self.job(job).await?;
         let rows = repo::items(&self.pool, job, status, after.unwrap_or(Uuid::nil()), i64::from(limit.clamp(1, 1000)))
             .await
             .map_err(db_error)?;
