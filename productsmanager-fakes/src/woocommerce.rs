@@ -558,7 +558,15 @@ fn batch(inner: &Inner, body: &Value, parent: Option<u64>) -> Response {
     }
     let mut deleted = Vec::new();
     for id in delete.iter().filter_map(Value::as_u64) {
-        let removed = inner.store.lock().ok().and_then(|mut s| s.products.remove(&id));
+        let removed = inner.store.lock().ok().and_then(|mut s| {
+            let removed = s.products.remove(&id)?;
+            if let Some(variations) =
+                parent.and_then(|p| s.products.get_mut(&p)).and_then(|p| p["variations"].as_array_mut())
+            {
+                variations.retain(|v| *v != id);
+            }
+            Some(removed)
+        });
         deleted.push(
             removed.unwrap_or_else(|| item_error((404, "woocommerce_rest_product_invalid_id", "Invalid ID.".into()))),
         );

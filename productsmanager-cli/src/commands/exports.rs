@@ -31,8 +31,9 @@ pub(crate) enum ExportCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Sales platforms: `platform add --name shop --platform woocommerce --endpoint URL` (key and secret from
-    /// `WOOCOMMERCE_KEY` and `WOOCOMMERCE_SECRET`), `platform list`, `platform delete NAME`.
+    /// Sales platforms: `platform add --name shop --platform woocommerce|shopify --endpoint URL` (WooCommerce's key
+    /// and secret from `WOOCOMMERCE_KEY` and `WOOCOMMERCE_SECRET`, Shopify's token from `SHOPIFY_ACCESS_TOKEN`),
+    /// `platform list`, `platform delete NAME`.
     Platform {
         #[command(subcommand)]
         command: PlatformCommand,
@@ -67,7 +68,7 @@ pub(crate) enum PlatformCommand {
     Add {
         #[arg(long)]
         name: String,
-        /// `woocommerce`.
+        /// `woocommerce` or `shopify`.
         #[arg(long)]
         platform: String,
         /// The API's base URL (WooCommerce: `https://shop.example/wp-json/wc/v3`).
@@ -201,6 +202,7 @@ pub(crate) async fn run(sdk: &Sdk, command: ExportCommand) -> Result<(), Failure
                     credentials: PlatformCredentials {
                         key: secret("WOOCOMMERCE_KEY"),
                         secret: secret("WOOCOMMERCE_SECRET"),
+                        access_token: secret("SHOPIFY_ACCESS_TOKEN"),
                     },
                     filters: options.filters,
                     settings: options.settings,

@@ -1,7 +1,7 @@
 //! Exports: the catalog out to feed files and sales platforms. Feed files (our CSV, Shopify and WooCommerce CSV,
 //! XLSX, Google Merchant XML and TSV) are written streaming, a page of products at a time, to a local file or
 //! into the object store under `exports/YYYY/MM/DD/`; a daily task removes files no export job refers to. Sales
-//! platforms (WooCommerce) get the products that changed since their last run, each product's fate recorded.
+//! platforms (WooCommerce, Shopify) get the products that changed since their last run, each product's fate recorded.
 
 mod error;
 mod feed;
@@ -16,5 +16,5 @@ pub use model::{
     ChannelSettings, ExportFilters, ExportItem, ExportJob, ExportMode, FeedFormat, FeedProgress, FeedRequest,
     FeedSummary, NewPlatform, Platform, PlatformRunCounts, PriceRule,
 };
-pub use platforms::{PlatformCredentials, PlatformKind};
+pub use platforms::{PlatformCredentials, PlatformKind, shopify_product_set_document};
 pub use service::{EXPORT_FILES_PREFIX, ExportService, FilesCleanup};

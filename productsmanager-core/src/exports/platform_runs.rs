@@ -13,7 +13,7 @@ use super::feed::Channel;
 use super::model::{
     ChannelSettings, ExportFilters, ExportItem, ExportJob, ExportMode, NewPlatform, Platform, PlatformRunCounts,
 };
-use super::platforms::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome, WooCommerce};
+use super::platforms::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome, Shopify, WooCommerce};
 use super::repo::{self, Pushed, StateRow};
 use super::service::INLINE_LEASE;
 use super::{ExportError, ExportService, PlatformCredentials, PlatformKind};
@@ -230,21 +230,40 @@ impl ExportService {
                 .iter()
                 .flat_map(|u| std::iter::once(u.product_id).chain(u.variants.iter().map(|v| v.product_id)))
                 .collect();
-            let states: HashMap<Uuid, StateRow> = repo::states_of(&self.pool, platform_id, &ids)
+            let states: HashMap<Uuid, StateRow> = repo::states_of(&self.pool, platform_id, &ids, false)
                 .await
                 .map_err(db_error)?
                 .into_iter()
                 .map(|s| (s.product_id, s))
                 .collect();
+            let parents: Vec<Uuid> = units.iter().map(|u| u.product_id).collect();
+            let mut children: HashMap<Uuid, Vec<StateRow>> = HashMap::new();
+            for state in repo::states_of(&self.pool, platform_id, &parents, true).await.map_err(db_error)? {
+                if let Some(parent) = state.parent_product_id {
+                    children.entry(parent).or_default().push(state);
+                }
+            }
             let now = self.jobs.now();
             let mut settled: Vec<Pushed> = Vec::new();
             let mut to_send: Vec<(PlatformProduct, Vec<u8>, i32)> = Vec::new();
             for mut unit in units {
-                let state = states.get(&unit.product_id);
+                // A product's own state (a state with a parent is of the variant it was: its id is a variant's).
+                let state = states.get(&unit.product_id).filter(|s| s.parent_product_id.is_none());
                 unit.remote_id = state.and_then(|s| s.remote_id.clone());
+                let parent = unit.product_id;
                 for variant in &mut unit.variants {
-                    variant.remote_id = states.get(&variant.product_id).and_then(|s| s.remote_id.clone());
+                    variant.remote_id = states
+                        .get(&variant.product_id)
+                        .filter(|s| s.parent_product_id == Some(parent))
+                        .and_then(|s| s.remote_id.clone());
                 }
+                unit.removed_variants = children
+                    .remove(&parent)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|s| !unit.variants.iter().any(|v| v.product_id == s.product_id))
+                    .filter_map(|s| Some((s.product_id, s.remote_id?)))
+                    .collect();
                 let hash = unit.content_hash();
                 let failed_before = state.filter(|s| s.last_status.as_deref() == Some("failed"));
                 let keep = |status: &'static str, error: Option<String>| Pushed {
@@ -283,7 +302,18 @@ impl ExportService {
                 let mut pushed = Vec::with_capacity(batch.len());
                 let mut variant_states = Vec::new();
                 for ((unit, hash, failures), outcome) in batch.iter().zip(outcomes) {
-                    variant_states.extend(outcome.variant_ids.iter().cloned());
+                    variant_states.extend(outcome.variant_ids.iter().map(|(id, remote)| repo::VariantState {
+                        product_id: *id,
+                        parent_id: unit.product_id,
+                        remote_id: Some(remote.clone()),
+                    }));
+                    if outcome.error.is_none() {
+                        variant_states.extend(unit.removed_variants.iter().map(|(id, _)| repo::VariantState {
+                            product_id: *id,
+                            parent_id: unit.product_id,
+                            remote_id: None,
+                        }));
+                    }
                     pushed.push(pushed_of(unit, hash, *failures, outcome, now));
                 }
                 repo::record_pushes(&self.pool, platform_id, job, &pushed, &variant_states, now)
@@ -424,6 +454,11 @@ fn connector(
             endpoint,
             credentials.key.as_deref().unwrap_or_default(),
             credentials.secret.as_deref().unwrap_or_default(),
+            REQUEST_TIMEOUT,
+        )?)),
+        PlatformKind::Shopify => Ok(Box::new(Shopify::new(
+            endpoint,
+            credentials.access_token.as_deref().unwrap_or_default(),
             REQUEST_TIMEOUT,
         )?)),
     }

@@ -181,13 +181,19 @@ const ADD_COUNTS: &str = "update export_jobs set items_processed = items_process
 
 const FINISH_PLATFORM_RUN: &str = "update export_jobs set items_total = items_processed, updated_at = $2 where id = $1";
 
-const STATES_OF: &str = "select product_id, remote_id, content_hash, last_status, failed_attempts, retry_after \
-     from export_product_states where platform_id = ";
+const STATES_OF: &str = "select product_id, parent_product_id, remote_id, content_hash, last_status, \
+     failed_attempts, retry_after from export_product_states where platform_id = ";
+
+/// Only a variant's state (a product's own state written in the same batch stays).
+const DELETE_VARIANT_STATE: &str = "delete from export_product_states where platform_id = $1 and product_id = $2 \
+     and parent_product_id = $3";
 
 const UPSERT_STATE: &str = "insert into export_product_states (id, platform_id, product_id, remote_id, content_hash, \
-     last_status, last_error, failed_attempts, retry_after, last_exported_at, last_job_id, created_at, updated_at) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $10) \
+     last_status, last_error, failed_attempts, retry_after, last_exported_at, last_job_id, parent_product_id, \
+     created_at, updated_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $10, $10) \
      on conflict (platform_id, product_id) do update set remote_id = excluded.remote_id, \
+     parent_product_id = excluded.parent_product_id, \
      content_hash = excluded.content_hash, last_status = excluded.last_status, last_error = excluded.last_error, \
      failed_attempts = excluded.failed_attempts, retry_after = excluded.retry_after, \
      last_exported_at = excluded.last_exported_at, last_job_id = excluded.last_job_id, updated_at = excluded.updated_at";
@@ -220,6 +226,8 @@ pub(super) struct PlatformRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(super) struct StateRow {
     pub product_id: Uuid,
+    /// Set for the state of a variant: its remote id is a variant's, not a product's.
+    pub parent_product_id: Option<Uuid>,
     pub remote_id: Option<String>,
     pub content_hash: Option<Vec<u8>>,
     pub last_status: Option<String>,
@@ -240,6 +248,13 @@ pub(super) struct Pushed {
     pub retry_after: Option<DateTime<Utc>>,
     /// Whether the state is written (an unchanged or skipped product keeps its state).
     pub write_state: bool,
+}
+
+/// A variant's state after its parent's push: its remote id, or `None` when it was removed there.
+pub(super) struct VariantState {
+    pub product_id: Uuid,
+    pub parent_id: Uuid,
+    pub remote_id: Option<String>,
 }
 
 /// An item of an export job.
@@ -321,14 +336,19 @@ pub(super) async fn finish_platform_run(pool: &DbPool, id: Uuid, at: DateTime<Ut
     with_pool!(pool, |p| sqlx::query(FINISH_PLATFORM_RUN).bind(id).bind(at).execute(p).await.map(drop))
 }
 
-/// The states of these products on a platform.
-pub(super) async fn states_of(pool: &DbPool, platform: Uuid, ids: &[Uuid]) -> Result<Vec<StateRow>, sqlx::Error> {
+/// The states on a platform of these products (`by_parent`: of the variants of these parents).
+pub(super) async fn states_of(
+    pool: &DbPool,
+    platform: Uuid,
+    ids: &[Uuid],
+    by_parent: bool,
+) -> Result<Vec<StateRow>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     with_pool!(pool, |p| {
         let mut query = sqlx::QueryBuilder::new(STATES_OF);
-        query.push_bind(platform).push(" and product_id in (");
+        query.push_bind(platform).push(if by_parent { " and parent_product_id in (" } else { " and product_id in (" });
         let mut list = query.separated(", ");
         for id in ids {
             list.push_bind(*id);
@@ -344,7 +364,7 @@ pub(super) async fn record_pushes(
     platform: Uuid,
     job: Uuid,
     pushed: &[Pushed],
-    variant_states: &[(Uuid, String)],
+    variant_states: &[VariantState],
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let count = |status: &str| pushed.iter().filter(|p| p.status == status).count() as i64;
@@ -364,6 +384,7 @@ pub(super) async fn record_pushes(
                     .bind(push.retry_after)
                     .bind(at)
                     .bind(job)
+                    .bind(None::<Uuid>)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -380,11 +401,21 @@ pub(super) async fn record_pushes(
                 .execute(&mut *tx)
                 .await?;
         }
-        for (product_id, remote_id) in variant_states {
+        for variant in variant_states {
+            let Some(remote_id) = &variant.remote_id else {
+                // Removed from its parent on the platform: nothing is known of it there any more.
+                sqlx::query(DELETE_VARIANT_STATE)
+                    .bind(platform)
+                    .bind(variant.product_id)
+                    .bind(variant.parent_id)
+                    .execute(&mut *tx)
+                    .await?;
+                continue;
+            };
             sqlx::query(UPSERT_STATE)
                 .bind(Uuid::now_v7())
                 .bind(platform)
-                .bind(product_id)
+                .bind(variant.product_id)
                 .bind(remote_id)
                 .bind(None::<Vec<u8>>)
                 .bind("updated")
@@ -393,6 +424,7 @@ pub(super) async fn record_pushes(
                 .bind(None::<DateTime<Utc>>)
                 .bind(at)
                 .bind(job)
+                .bind(variant.parent_id)
                 .execute(&mut *tx)
                 .await?;
         }

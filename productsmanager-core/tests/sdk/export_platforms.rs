@@ -23,7 +23,11 @@ async fn add_shop(exports: &ExportService, name: &str, shop: &FakeWooCommerce) {
         name: name.into(),
         platform: PlatformKind::Woocommerce,
         endpoint: shop.base_url.clone(),
-        credentials: PlatformCredentials { key: Some("ck_test".into()), secret: Some("cs_test".into()) },
+        credentials: PlatformCredentials {
+            key: Some("ck_test".into()),
+            secret: Some("cs_test".into()),
+            access_token: None,
+        },
         filters: Default::default(),
         settings: Default::default(),
         created_by: None,
@@ -142,6 +146,17 @@ async fn woocommerce_delta_exports(backend: Backend) {
     assert_eq!(exports.jobs_page(1, None).await.unwrap().items[0].state, "failed");
     assert_eq!(run(&sdk, "shop", ExportMode::Delta).await, counts(6, 0, 1, 4, 0, 1));
     assert_eq!(shop.by_sku("4006381333917").unwrap()["name"], "Jigsaw 2");
+
+    // A variant removed here: its variation is deleted in the shop, and it is created as a product of its own.
+    let large = sdk.products().find("4006381333948").await.unwrap();
+    sdk.variants().remove(large.id).await.unwrap();
+    let counted = run(&sdk, "shop", ExportMode::Delta).await;
+    assert_eq!((counted.created, counted.updated, counted.failed), (1, 1, 0), "{counted:?}");
+    let tee = shop.products().into_values().find(|p| p["name"] == "Organic T-shirt").unwrap();
+    assert_eq!(tee["variations"].as_array().unwrap().len(), 2);
+    let large_there = shop.by_sku("4006381333948").unwrap();
+    assert_eq!(large_there["type"], "simple");
+    assert_eq!(shop.products().len(), 8, "one variation gone, one product more");
 }
 
 async fn woocommerce_batches_of_100(backend: Backend) {
@@ -202,7 +217,11 @@ async fn woocommerce_batches_of_100(backend: Backend) {
         name: "wrong".into(),
         platform: PlatformKind::Woocommerce,
         endpoint: shop.base_url.clone(),
-        credentials: PlatformCredentials { key: Some("ck_test".into()), secret: Some("cs_wrong".into()) },
+        credentials: PlatformCredentials {
+            key: Some("ck_test".into()),
+            secret: Some("cs_wrong".into()),
+            access_token: None,
+        },
         filters: Default::default(),
         settings: Default::default(),
         created_by: None,
@@ -216,7 +235,7 @@ async fn woocommerce_batches_of_100(backend: Backend) {
         name: "insecure".into(),
         platform: PlatformKind::Woocommerce,
         endpoint: "http://shop.example/wp-json/wc/v3".into(),
-        credentials: PlatformCredentials { key: Some("ck".into()), secret: Some("cs".into()) },
+        credentials: PlatformCredentials { key: Some("ck".into()), secret: Some("cs".into()), access_token: None },
         filters: Default::default(),
         settings: Default::default(),
         created_by: None,

@@ -1,6 +1,7 @@
 //! Sales platforms the catalog is pushed to, behind [`ExportPlatform`]: what one product (with its variants) is
 //! sent as, and what became of it.
 
+mod shopify;
 mod woocommerce;
 
 use std::collections::BTreeMap;
@@ -14,7 +15,14 @@ use super::ExportError;
 use super::feed::FeedItem;
 use crate::catalog::{Money, ProductStatus, VariantAxis};
 
+pub(crate) use shopify::Shopify;
 pub(crate) use woocommerce::WooCommerce;
+
+/// The GraphQL document of `count` aliased `productSet`s sent to Shopify (for the tests that check it against
+/// Shopify's published schema).
+pub fn shopify_product_set_document(count: usize) -> String {
+    shopify::product_set_document(count)
+}
 
 /// A sales platform's kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -23,6 +31,8 @@ pub(crate) use woocommerce::WooCommerce;
 pub enum PlatformKind {
     /// WooCommerce REST API v3 (`https://shop.example/wp-json/wc/v3/`), a consumer key and secret.
     Woocommerce,
+    /// Shopify Admin GraphQL (`https://shop.myshopify.com/admin/api/2025-01/graphql.json`), an access token.
+    Shopify,
 }
 
 impl PlatformKind {
@@ -30,6 +40,7 @@ impl PlatformKind {
     pub fn as_str(self) -> &'static str {
         match self {
             PlatformKind::Woocommerce => "woocommerce",
+            PlatformKind::Shopify => "shopify",
         }
     }
 }
@@ -45,9 +56,10 @@ impl FromStr for PlatformKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "woocommerce" => Ok(PlatformKind::Woocommerce),
+            "shopify" => Ok(PlatformKind::Shopify),
             other => Err(ExportError::invalid(
                 "platform",
-                format!("{other:?} is not a platform this version pushes to (woocommerce)"),
+                format!("{other:?} is not a platform this version pushes to (woocommerce, shopify)"),
             )),
         }
     }
@@ -64,6 +76,9 @@ pub struct PlatformCredentials {
     /// WooCommerce: the consumer secret (`cs_…`).
     #[serde(default)]
     pub secret: Option<String>,
+    /// Shopify: the app's Admin API access token (`shpat_…`).
+    #[serde(default)]
+    pub access_token: Option<String>,
 }
 
 /// One product as sent to a platform: the product, and its variants when it has some. Remote ids are those the
@@ -88,6 +103,10 @@ pub(crate) struct PlatformProduct {
     pub images: Vec<String>,
     pub axes: Vec<PlatformAxis>,
     pub variants: Vec<PlatformVariant>,
+    /// Remote ids of variants it had on the platform that it has no more (`(product id, remote id)`): removed
+    /// there too.
+    #[serde(skip)]
+    pub removed_variants: Vec<(Uuid, String)>,
 }
 
 /// An option axis and its values.
@@ -139,6 +158,7 @@ impl PlatformProduct {
             images: item.record.image_urls.clone(),
             axes: item.record.variant_axes.iter().map(PlatformAxis::from).collect(),
             variants: Vec::new(),
+            removed_variants: Vec::new(),
         }
     }
 

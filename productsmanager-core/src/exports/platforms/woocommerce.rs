@@ -196,6 +196,20 @@ impl ExportPlatform for WooCommerce {
     }
 
     async fn push(&self, products: &[PlatformProduct]) -> Result<Vec<PushOutcome>, PlatformError> {
+        // Variations a product no longer has here are deleted there first (WooCommerce keeps what a batch does
+        // not name), so that their SKUs are free for what they became.
+        for product in products {
+            let Some(parent) = &product.remote_id else { continue };
+            let removed: Vec<Value> = product
+                .removed_variants
+                .iter()
+                .map(|(_, id)| id.parse::<u64>().map(Value::from).unwrap_or_else(|_| json!(id)))
+                .collect();
+            for chunk in removed.chunks(BATCH_LIMIT) {
+                let url = self.url(&format!("products/{parent}/variations/batch"))?;
+                self.call(reqwest::Method::POST, url, Some(&json!({"delete": chunk}))).await?;
+            }
+        }
         let results = self.push_products(products).await?;
         let mut outcomes = Vec::with_capacity(products.len());
         for (product, result) in products.iter().zip(results) {
