@@ -24,6 +24,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
+use productsmanager_benches::process::{cpu_ticks, peak_rss_mib, reset_peak_rss};
 use productsmanager_benches::supplier_file::{self, COLUMNS};
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::NewSupplier;
@@ -58,32 +59,6 @@ fn template() -> Template {
         "currency": "EUR"
     }))
     .unwrap()
-}
-
-/// (stolen, total) CPU ticks since boot, from `/proc/stat` (zeros where it cannot be read): on a virtual machine the
-/// host may take CPU time from it, which slows whatever runs then and makes single runs incomparable.
-fn cpu_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    // cpu user nice system idle iowait irq softirq steal …
-    let fields: Vec<u64> =
-        stat.lines().next().unwrap_or("").split_whitespace().skip(1).take(8).filter_map(|f| f.parse().ok()).collect();
-    (fields.get(7).copied().unwrap_or(0), fields.iter().sum())
-}
-
-/// Peak resident memory of this process since the last reset, in MiB.
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(f64::NAN);
-    kib / 1024.0
-}
-
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 struct Row {

@@ -150,3 +150,227 @@ pub mod supplier_file {
         Ok(())
     }
 }
+
+/// A generated catalog, bulk-loaded straight into the tables (not through the SDK): `total` active products, each
+/// with a GTIN, a SKU, a title of two words and its number, a brand (of 200), a retail price and one supplier offer,
+/// then the search index. The catalog and exports benches start from it.
+pub mod seed {
+    use std::time::{Duration, Instant};
+
+    use chrono::{SubsecRound, Utc};
+    use productsmanager_core::catalog::Gtin;
+    use productsmanager_core::db::Database;
+    use productsmanager_core::{Sdk, with_pool};
+    use sqlx::QueryBuilder;
+    use uuid::Uuid;
+
+    pub const ADJECTIVES: [&str; 20] = [
+        "cordless",
+        "compact",
+        "heavy",
+        "precision",
+        "digital",
+        "portable",
+        "silent",
+        "rugged",
+        "smart",
+        "mini",
+        "pro",
+        "classic",
+        "modular",
+        "wireless",
+        "solar",
+        "steel",
+        "carbon",
+        "magnetic",
+        "foldable",
+        "industrial",
+    ];
+    pub const NOUNS: [&str; 30] = [
+        "drill",
+        "driver",
+        "saw",
+        "sander",
+        "grinder",
+        "hammer",
+        "wrench",
+        "level",
+        "clamp",
+        "lamp",
+        "ladder",
+        "vacuum",
+        "compressor",
+        "router",
+        "planer",
+        "jigsaw",
+        "multitool",
+        "heater",
+        "fan",
+        "charger",
+        "battery",
+        "toolbox",
+        "scanner",
+        "meter",
+        "tester",
+        "blower",
+        "pump",
+        "welder",
+        "cutter",
+        "stapler",
+    ];
+    pub const BRANDS: usize = 200;
+    const BATCH: usize = 1_000;
+
+    /// A valid GTIN-13 for product number `n` (prefix 400, then the number, then the check digit).
+    pub fn gtin_for(n: usize) -> String {
+        let data = format!("400{n:09}");
+        (0..10).map(|check| format!("{data}{check}")).find(|candidate| Gtin::parse(candidate).is_ok()).unwrap()
+    }
+
+    pub fn title_for(n: usize) -> String {
+        format!("{} {} {}", ADJECTIVES[n % ADJECTIVES.len()], NOUNS[(n / ADJECTIVES.len()) % NOUNS.len()], n)
+    }
+
+    /// What [`generate_catalog`] loaded, and how long it took.
+    #[derive(Debug)]
+    pub struct Loaded {
+        pub ids: Vec<Uuid>,
+        pub brands: Vec<Uuid>,
+        pub load: Duration,
+        pub index: Duration,
+    }
+
+    /// Bulk-loads brands, one supplier, products with a retail price and an offer each, then the search index.
+    pub async fn generate_catalog(sdk: &Sdk, total: usize) -> Loaded {
+        let started = Instant::now();
+        let pool = sdk.pool(Database::Catalog);
+        let at = Utc::now().trunc_subsecs(6);
+        let brands: Vec<Uuid> = (0..BRANDS).map(|_| Uuid::now_v7()).collect();
+        let supplier = Uuid::now_v7();
+        with_pool!(pool, |p| async {
+            let mut sql = QueryBuilder::new("insert into brands (id, name, slug, created_at, updated_at) ");
+            sql.push_values(brands.iter().enumerate(), |mut row, (i, id)| {
+                row.push_bind(*id)
+                    .push_bind(format!("Brand {i}"))
+                    .push_bind(format!("brand-{i}"))
+                    .push_bind(at)
+                    .push_bind(at);
+            });
+            sql.build().execute(p).await.unwrap();
+            sqlx::query(
+                "insert into suppliers (id, code, name, created_at, updated_at) values ($1, 'BENCH', 'Bench', $2, $2)",
+            )
+            .bind(supplier)
+            .bind(at)
+            .execute(p)
+            .await
+            .unwrap();
+        }
+        .await);
+        let mut ids = Vec::with_capacity(total);
+        for start in (0..total).step_by(BATCH) {
+            let batch: Vec<(usize, Uuid)> = (start..(start + BATCH).min(total)).map(|n| (n, Uuid::now_v7())).collect();
+            ids.extend(batch.iter().map(|(_, id)| *id));
+            with_pool!(pool, |p| {
+                async {
+                let mut tx = p.begin().await.unwrap();
+                let mut products = QueryBuilder::new(
+                    "insert into products (id, gtin, sku, title, description, brand_id, status, version, created_at, updated_at) ",
+                );
+                products.push_values(&batch, |mut row, (n, id)| {
+                    row.push_bind(*id)
+                        .push_bind(format!("0{}", gtin_for(*n)))
+                        .push_bind(format!("SKU{n:08}"))
+                        .push_bind(title_for(*n))
+                        .push_bind(format!("Generated product number {n} for the catalog benchmark."))
+                        .push_bind(brands[n % BRANDS])
+                        .push_bind("active")
+                        .push_bind(1_i32)
+                        .push_bind(at)
+                        .push_bind(at);
+                });
+                products.build().execute(&mut *tx).await.unwrap();
+                let mut prices = QueryBuilder::new(
+                    "insert into product_prices (id, product_id, price_type, amount_minor, currency, created_at, updated_at) ",
+                );
+                prices.push_values(&batch, |mut row, (n, id)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*id)
+                        .push_bind("retail")
+                        .push_bind(i64::try_from(100 + n % 10_000).unwrap())
+                        .push_bind("EUR")
+                        .push_bind(at)
+                        .push_bind(at);
+                });
+                prices.build().execute(&mut *tx).await.unwrap();
+                let mut offers = QueryBuilder::new(
+                    "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, \
+                     lead_time_days, is_available, last_seen_at, created_at, updated_at) ",
+                );
+                offers.push_values(&batch, |mut row, (n, id)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*id)
+                        .push_bind(supplier)
+                        .push_bind(format!("B-{n}"))
+                        .push_bind(i64::try_from(50 + n % 5_000).unwrap())
+                        .push_bind("EUR")
+                        .push_bind(i64::try_from(n % 7).unwrap())
+                        .push_bind(i32::try_from(n % 14).unwrap())
+                        .push_bind(true)
+                        .push_bind(at)
+                        .push_bind(at)
+                        .push_bind(at);
+                });
+                offers.build().execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+            .await
+            });
+        }
+        // Fresh statistics, as after any bulk load (autovacuum would get there later): without them the planners
+        // still think the tables are empty.
+        with_pool!(pool, |p| sqlx::query("analyze").execute(p).await.map(|_| ())).unwrap();
+        let load = started.elapsed();
+        let started = Instant::now();
+        let indexed = sdk.products().reindex().await.unwrap();
+        assert_eq!(indexed as usize, total);
+        Loaded { ids, brands, load, index: started.elapsed() }
+    }
+}
+
+/// This process's resources, from `/proc` (Linux).
+pub mod process {
+    /// (stolen, total) CPU ticks since boot, from `/proc/stat` (zeros where it cannot be read): on a virtual machine
+    /// the host may take CPU time from it, which slows whatever runs then and makes single runs incomparable.
+    pub fn cpu_ticks() -> (u64, u64) {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        // cpu user nice system idle iowait irq softirq steal …
+        let fields: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        (fields.get(7).copied().unwrap_or(0), fields.iter().sum())
+    }
+
+    /// Peak resident memory of this process since the last [`reset_peak_rss`], in MiB.
+    pub fn peak_rss_mib() -> f64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kib: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(f64::NAN);
+        kib / 1024.0
+    }
+
+    /// Resets the peak resident memory to the current one.
+    pub fn reset_peak_rss() {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+}
