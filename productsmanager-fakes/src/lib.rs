@@ -3,6 +3,7 @@
 //! bodies. Each fake records what it was asked and can be told to fail.
 
 pub mod creators;
+pub mod prestashop;
 pub mod shopify;
 pub mod sp_api;
 pub mod woocommerce;

@@ -31,9 +31,9 @@ pub(crate) enum ExportCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Sales platforms: `platform add --name shop --platform woocommerce|shopify --endpoint URL` (WooCommerce's key
-    /// and secret from `WOOCOMMERCE_KEY` and `WOOCOMMERCE_SECRET`, Shopify's token from `SHOPIFY_ACCESS_TOKEN`),
-    /// `platform list`, `platform delete NAME`.
+    /// Sales platforms: `platform add --name shop --platform woocommerce|shopify|prestashop --endpoint URL`
+    /// (WooCommerce's key and secret from `WOOCOMMERCE_KEY` and `WOOCOMMERCE_SECRET`, Shopify's token from
+    /// `SHOPIFY_ACCESS_TOKEN`, PrestaShop's key from `PRESTASHOP_KEY`), `platform list`, `platform delete NAME`.
     Platform {
         #[command(subcommand)]
         command: PlatformCommand,
@@ -68,7 +68,7 @@ pub(crate) enum PlatformCommand {
     Add {
         #[arg(long)]
         name: String,
-        /// `woocommerce` or `shopify`.
+        /// `woocommerce`, `shopify` or `prestashop`.
         #[arg(long)]
         platform: String,
         /// The API's base URL (WooCommerce: `https://shop.example/wp-json/wc/v3`).
@@ -200,7 +200,7 @@ pub(crate) async fn run(sdk: &Sdk, command: ExportCommand) -> Result<(), Failure
                     platform: platform.parse::<PlatformKind>()?,
                     endpoint,
                     credentials: PlatformCredentials {
-                        key: secret("WOOCOMMERCE_KEY"),
+                        key: secret("WOOCOMMERCE_KEY").or_else(|| secret("PRESTASHOP_KEY")),
                         secret: secret("WOOCOMMERCE_SECRET"),
                         access_token: secret("SHOPIFY_ACCESS_TOKEN"),
                     },

@@ -13,7 +13,7 @@ use super::feed::Channel;
 use super::model::{
     ChannelSettings, ExportFilters, ExportItem, ExportJob, ExportMode, NewPlatform, Platform, PlatformRunCounts,
 };
-use super::platforms::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome, Shopify, WooCommerce};
+use super::platforms::{ExportPlatform, PlatformError, PlatformProduct, PrestaShop, PushOutcome, Shopify, WooCommerce};
 use super::repo::{self, Pushed, StateRow};
 use super::service::INLINE_LEASE;
 use super::{ExportError, ExportService, PlatformCredentials, PlatformKind};
@@ -456,6 +456,9 @@ fn connector(
             credentials.secret.as_deref().unwrap_or_default(),
             REQUEST_TIMEOUT,
         )?)),
+        PlatformKind::Prestashop => {
+            Ok(Box::new(PrestaShop::new(endpoint, credentials.key.as_deref().unwrap_or_default(), REQUEST_TIMEOUT)?))
+        }
         PlatformKind::Shopify => Ok(Box::new(Shopify::new(
             endpoint,
             credentials.access_token.as_deref().unwrap_or_default(),

@@ -12,6 +12,7 @@ mod commerce;
 mod databases;
 mod export_feeds;
 mod export_platforms;
+mod export_prestashop;
 mod export_shopify;
 mod import_presets;
 mod import_sources;

@@ -1,6 +1,7 @@
 //! Sales platforms the catalog is pushed to, behind [`ExportPlatform`]: what one product (with its variants) is
 //! sent as, and what became of it.
 
+mod prestashop;
 mod shopify;
 mod woocommerce;
 
@@ -15,6 +16,7 @@ use super::ExportError;
 use super::feed::FeedItem;
 use crate::catalog::{Money, ProductStatus, VariantAxis};
 
+pub(crate) use prestashop::PrestaShop;
 pub(crate) use shopify::Shopify;
 pub(crate) use woocommerce::WooCommerce;
 
@@ -33,6 +35,8 @@ pub enum PlatformKind {
     Woocommerce,
     /// Shopify Admin GraphQL (`https://shop.myshopify.com/admin/api/2025-01/graphql.json`), an access token.
     Shopify,
+    /// PrestaShop webservice (`https://shop.example/api/`), the webservice key (as `key`).
+    Prestashop,
 }
 
 impl PlatformKind {
@@ -41,6 +45,7 @@ impl PlatformKind {
         match self {
             PlatformKind::Woocommerce => "woocommerce",
             PlatformKind::Shopify => "shopify",
+            PlatformKind::Prestashop => "prestashop",
         }
     }
 }
@@ -57,9 +62,10 @@ impl FromStr for PlatformKind {
         match s.trim().to_ascii_lowercase().as_str() {
             "woocommerce" => Ok(PlatformKind::Woocommerce),
             "shopify" => Ok(PlatformKind::Shopify),
+            "prestashop" => Ok(PlatformKind::Prestashop),
             other => Err(ExportError::invalid(
                 "platform",
-                format!("{other:?} is not a platform this version pushes to (woocommerce, shopify)"),
+                format!("{other:?} is not a platform this version pushes to (woocommerce, shopify, prestashop)"),
             )),
         }
     }
@@ -70,7 +76,7 @@ impl FromStr for PlatformKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlatformCredentials {
-    /// WooCommerce: the consumer key (`ck_…`).
+    /// WooCommerce: the consumer key (`ck_…`); PrestaShop: the webservice key.
     #[serde(default)]
     pub key: Option<String>,
     /// WooCommerce: the consumer secret (`cs_…`).

@@ -1,0 +1,294 @@
+//! PrestaShop webservice (XML): a product is found by its `reference` (`GET /api/products?filter[reference]=[…]`),
+//! then created (`POST /api/products`) or replaced (`PUT /api/products/{id}`), with the fields of the published
+//! product resource (`reference` ≤ 64, `ean13`, `price` without tax, multilingual `name`, `description` and
+//! `link_rewrite` in the shop's language 1, `active`, `state`); its stock is written on its `stock_availables` row
+//! (`id_product_attribute` 0). The key is the Basic username with an empty password. Combinations (variants) are not
+//! exported yet: a product with variants fails with that reason.
+
+use std::time::Duration;
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesCData, BytesEnd, BytesStart, Event};
+use url::Url;
+
+use super::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome};
+use crate::catalog::ProductStatus;
+use crate::exports::ExportError;
+use crate::exports::feed::decimal;
+
+const PLATFORM: &str = "PrestaShop";
+/// The published limits of the product resource.
+const MAX_REFERENCE: usize = 64;
+const MAX_NAME: usize = 128;
+
+pub(crate) struct PrestaShop {
+    http: reqwest::Client,
+    /// `…/api/`, ending with a slash.
+    base: Url,
+    key: String,
+}
+
+impl PrestaShop {
+    pub fn new(endpoint: &str, key: &str, timeout: Duration) -> Result<Self, ExportError> {
+        let mut base = Url::parse(endpoint)
+            .map_err(|e| ExportError::invalid("endpoint", format!("{endpoint:?} is not a URL: {e}")))?;
+        let loopback = base.host().is_some_and(|h| match h {
+            url::Host::Domain(d) => d == "localhost",
+            url::Host::Ipv4(ip) => ip.is_loopback(),
+            url::Host::Ipv6(ip) => ip.is_loopback(),
+        });
+        if !(base.scheme() == "https" || base.scheme() == "http" && loopback) {
+            return Err(ExportError::invalid("endpoint", "the webservice key goes over HTTPS only"));
+        }
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        if key.is_empty() {
+            return Err(ExportError::invalid("credentials", "PrestaShop needs the webservice key"));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| ExportError::invalid("endpoint", format!("HTTP client: {e}")))?;
+        Ok(PrestaShop { http, base, key: key.to_string() })
+    }
+
+    /// One call; a non-2xx answer is an error with PrestaShop's message.
+    async fn call(&self, method: reqwest::Method, url: Url, body: Option<String>) -> Result<String, PlatformError> {
+        let mut request = self.http.request(method, url.clone()).basic_auth(&self.key, Some(""));
+        if let Some(body) = body {
+            request = request.header(reqwest::header::CONTENT_TYPE, "application/xml").body(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| PlatformError::Unavailable { platform: PLATFORM, reason: format!("{}: {e}", url.path()) })?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| PlatformError::Unavailable { platform: PLATFORM, reason: format!("{}: {e}", url.path()) })?;
+        if status.is_success() {
+            return Ok(text);
+        }
+        let message = elements(&text, "message").join("; ");
+        let reason = format!("{} ({status}): {}", url.path(), if message.is_empty() { text.trim() } else { &message });
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            Err(PlatformError::Unavailable { platform: PLATFORM, reason })
+        } else {
+            Err(PlatformError::Refused { platform: PLATFORM, reason })
+        }
+    }
+
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<Url, PlatformError> {
+        let mut url =
+            self.base.join(path).map_err(|e| PlatformError::Refused { platform: PLATFORM, reason: e.to_string() })?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    /// The id of the product with this reference.
+    async fn find(&self, reference: &str) -> Result<Option<String>, PlatformError> {
+        let filter = format!("[{reference}]");
+        let url = self.url("products", &[("filter[reference]", &filter), ("display", "[id]")])?;
+        Ok(elements(&self.call(reqwest::Method::GET, url, None).await?, "id").into_iter().next())
+    }
+
+    /// Sets the product's stock on its `stock_availables` row.
+    async fn set_stock(&self, product: &str, quantity: i64) -> Result<(), String> {
+        let url = self
+            .url(
+                "stock_availables",
+                &[
+                    ("filter[id_product]", &format!("[{product}]")),
+                    ("filter[id_product_attribute]", "[0]"),
+                    ("display", "full"),
+                ],
+            )
+            .map_err(|e| e.to_string())?;
+        let listed = self.call(reqwest::Method::GET, url, None).await.map_err(|e| e.to_string())?;
+        let Some(id) = elements(&listed, "id").into_iter().next() else {
+            return Err(format!("product {product} has no stock row"));
+        };
+        let body = document("stock_available", |xml| {
+            field(xml, "id", &id)?;
+            field(xml, "id_product", product)?;
+            field(xml, "id_product_attribute", "0")?;
+            field(xml, "quantity", &quantity.to_string())?;
+            field(xml, "depends_on_stock", "0")?;
+            field(xml, "out_of_stock", "2")
+        })
+        .map_err(|e| e.to_string())?;
+        let url = self.url(&format!("stock_availables/{id}"), &[]).map_err(|e| e.to_string())?;
+        self.call(reqwest::Method::PUT, url, Some(body)).await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    async fn push_one(&self, product: &PlatformProduct) -> Result<PushOutcome, PlatformError> {
+        if !product.variants.is_empty() {
+            return Ok(PushOutcome::failed(
+                product.remote_id.clone(),
+                "PrestaShop combinations (variants) are not exported yet",
+            ));
+        }
+        if product.key.chars().count() > MAX_REFERENCE {
+            return Ok(PushOutcome::failed(
+                None,
+                format!("reference {:?} is over {MAX_REFERENCE} characters", product.key),
+            ));
+        }
+        let remote_id = match &product.remote_id {
+            Some(id) => Some(id.clone()),
+            None => self.find(&product.key).await?,
+        };
+        let body = match product_document(product, remote_id.as_deref()) {
+            Ok(body) => body,
+            Err(e) => return Ok(PushOutcome::failed(remote_id, e.to_string())),
+        };
+        let answer = match &remote_id {
+            Some(id) => self.call(reqwest::Method::PUT, self.url(&format!("products/{id}"), &[])?, Some(body)).await,
+            None => self.call(reqwest::Method::POST, self.url("products", &[])?, Some(body)).await,
+        };
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(PlatformError::Refused { reason, .. }) => return Ok(PushOutcome::failed(remote_id, reason)),
+            Err(e) => return Err(e),
+        };
+        let Some(id) = remote_id.clone().or_else(|| elements(&answer, "id").into_iter().next()) else {
+            return Ok(PushOutcome::failed(None, "no id in PrestaShop's answer"));
+        };
+        let error = self.set_stock(&id, product.stock).await.err().map(|e| format!("stock: {e}"));
+        Ok(PushOutcome { remote_id: Some(id), created: remote_id.is_none(), variant_ids: Vec::new(), error })
+    }
+}
+
+#[async_trait::async_trait]
+impl ExportPlatform for PrestaShop {
+    fn max_batch(&self) -> usize {
+        // The webservice writes one product per request.
+        20
+    }
+
+    async fn push(&self, products: &[PlatformProduct]) -> Result<Vec<PushOutcome>, PlatformError> {
+        let mut outcomes = Vec::with_capacity(products.len());
+        for product in products {
+            outcomes.push(self.push_one(product).await?);
+        }
+        Ok(outcomes)
+    }
+}
+
+/// `<prestashop><{resource}>…</{resource}></prestashop>` with the fields `write` adds.
+fn document(
+    resource: &str,
+    write: impl FnOnce(&mut Writer<Vec<u8>>) -> std::io::Result<()>,
+) -> std::io::Result<String> {
+    let mut xml = Writer::new(Vec::new());
+    xml.write_event(Event::Start(
+        BytesStart::new("prestashop").with_attributes([("xmlns:xlink", "http://www.w3.org/1999/xlink")]),
+    ))?;
+    xml.write_event(Event::Start(BytesStart::new(resource)))?;
+    write(&mut xml)?;
+    xml.write_event(Event::End(BytesEnd::new(resource)))?;
+    xml.write_event(Event::End(BytesEnd::new("prestashop")))?;
+    Ok(String::from_utf8_lossy(&xml.into_inner()).into_owned())
+}
+
+/// `<name><![CDATA[value]]></name>` (a `]]>` inside is split across two sections).
+fn field(xml: &mut Writer<Vec<u8>>, name: &str, value: &str) -> std::io::Result<()> {
+    xml.write_event(Event::Start(BytesStart::new(name)))?;
+    for part in BytesCData::escaped(value) {
+        xml.write_event(Event::CData(part))?;
+    }
+    xml.write_event(Event::End(BytesEnd::new(name)))
+}
+
+/// A multilingual field in language 1.
+fn field_language(xml: &mut Writer<Vec<u8>>, name: &str, value: &str) -> std::io::Result<()> {
+    xml.write_event(Event::Start(BytesStart::new(name)))?;
+    xml.write_event(Event::Start(BytesStart::new("language").with_attributes([("id", "1")])))?;
+    for part in BytesCData::escaped(value) {
+        xml.write_event(Event::CData(part))?;
+    }
+    xml.write_event(Event::End(BytesEnd::new("language")))?;
+    xml.write_event(Event::End(BytesEnd::new(name)))
+}
+
+fn product_document(product: &PlatformProduct, id: Option<&str>) -> std::io::Result<String> {
+    let price = product.sale_price.as_ref().or(product.price.as_ref()).map(decimal).unwrap_or_else(|| "0".into());
+    let ean13 = product.gtin.as_deref().filter(|g| g.len() <= 13).unwrap_or("");
+    let name: String = product.title.chars().take(MAX_NAME).collect();
+    let link = {
+        let slug = slug::slugify(&product.title);
+        if slug.is_empty() { "product".to_string() } else { slug.chars().take(128).collect() }
+    };
+    // Never on sale at 0: a product without a price stays inactive.
+    let active = product.status == ProductStatus::Active && product.price.is_some();
+    document("product", |xml| {
+        if let Some(id) = id {
+            field(xml, "id", id)?;
+        }
+        field(xml, "reference", &product.key)?;
+        field(xml, "ean13", ean13)?;
+        field(xml, "price", &price)?;
+        field(xml, "active", if active { "1" } else { "0" })?;
+        field(xml, "state", "1")?;
+        field(xml, "available_for_order", "1")?;
+        field(xml, "show_price", "1")?;
+        field(xml, "minimal_quantity", "1")?;
+        field_language(xml, "name", &name)?;
+        field_language(xml, "description", product.description.as_deref().unwrap_or_default())?;
+        field_language(xml, "link_rewrite", &link)
+    })
+}
+
+/// The text of every `<name>` element (CDATA or text), in document order.
+pub(crate) fn elements(xml: &str, name: &str) -> Vec<String> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut found = Vec::new();
+    let mut inside = false;
+    let mut text = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(start)) if start.name().as_ref() == name => {
+                inside = true;
+                text.clear();
+            }
+            Ok(Event::CData(data)) if inside => text.push_str(data.as_ref()),
+            Ok(Event::Text(t)) if inside => text.push_str(&t.xml10_content()),
+            // `&amp;` and the like come as events of their own.
+            Ok(Event::GeneralRef(r)) if inside => {
+                let entity = format!("&{};", AsRef::<str>::as_ref(&r));
+                text.push_str(&quick_xml::escape::unescape(&entity).map(|c| c.into_owned()).unwrap_or(entity));
+            }
+            Ok(Event::End(end)) if inside && end.name().as_ref() == name => {
+                inside = false;
+                found.push(text.trim().to_string());
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_carry_cdata_and_languages() {
+        let body = document("product", |xml| {
+            field(xml, "reference", "A&B ]]> C")?;
+            field_language(xml, "name", "Pot <large>")
+        })
+        .unwrap();
+        assert!(body.starts_with("<prestashop xmlns:xlink=\"http://www.w3.org/1999/xlink\"><product><reference>"));
+        assert_eq!(elements(&body, "reference"), ["A&B ]]> C"]);
+        assert_eq!(elements(&body, "language"), ["Pot <large>"]);
+        assert!(PrestaShop::new("http://shop.example/api", "KEY", Duration::from_secs(1)).is_err());
+        assert!(PrestaShop::new("https://shop.example/api", "", Duration::from_secs(1)).is_err());
+    }
+}
