@@ -43,6 +43,9 @@ pub struct Recorded {
 #[derive(Debug, Default)]
 struct Store {
     next_id: u64,
+    /// `(field, value)` → the product holding that SKU or GTIN (kept with the products: the uniqueness checks
+    /// must not slow down with the shop's size).
+    unique: HashMap<(&'static str, String), u64>,
     /// Products by id (variations too, with `parent_id`).
     products: BTreeMap<u64, Value>,
 }
@@ -213,11 +216,32 @@ impl Store {
             ("global_unique_id", "product_invalid_global_unique_id", "Invalid or duplicated GTIN, UPC, EAN or ISBN."),
         ] {
             let Some(value) = body.get(field).and_then(Value::as_str).filter(|v| !v.is_empty()) else { continue };
-            if self.products.iter().any(|(id, p)| Some(*id) != own_id && p[field] == value) {
+            if self.unique.get(&(field, value.to_string())).is_some_and(|id| Some(*id) != own_id) {
                 return Err((400, code, message.to_string()));
             }
         }
         Ok(())
+    }
+
+    /// Removes (`add` false) or records the SKU and GTIN of product `id` in the uniqueness index.
+    fn index(&mut self, id: u64, add: bool) {
+        for field in ["sku", "global_unique_id"] {
+            let Some(value) = self.products.get(&id).and_then(|p| p[field].as_str()).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let key = (field, value.to_string());
+            if add {
+                self.unique.insert(key, id);
+            } else if self.unique.get(&key) == Some(&id) {
+                self.unique.remove(&key);
+            }
+        }
+    }
+
+    /// Removes a product and its index entries.
+    fn remove(&mut self, id: u64) -> Option<Value> {
+        self.index(id, false);
+        self.products.remove(&id)
     }
 
     /// Creates a product (or, with `parent`, a variation) from `body`.
@@ -248,6 +272,7 @@ impl Store {
             variations.push(json!(id));
         }
         self.products.insert(id, product.clone());
+        self.index(id, true);
         Ok(product)
     }
 
@@ -258,10 +283,13 @@ impl Store {
         }
         check_types(body)?;
         self.check_unique(body, Some(id))?;
+        self.index(id, false);
         let product =
             self.products.get_mut(&id).ok_or((404, "woocommerce_rest_product_invalid_id", "Invalid ID.".into()))?;
         merge(product, body);
-        Ok(product.clone())
+        let product = product.clone();
+        self.index(id, true);
+        Ok(product)
     }
 }
 
@@ -496,7 +524,7 @@ async fn delete_product(
             match (store.products.get(&id).cloned(), query.force.unwrap_or(false)) {
                 (None, _) => error(StatusCode::NOT_FOUND, "woocommerce_rest_product_invalid_id", "Invalid ID."),
                 (Some(product), true) => {
-                    store.products.remove(&id);
+                    store.remove(id);
                     axum::Json(product).into_response()
                 }
                 // Without `force`, WooCommerce moves it to the trash.
@@ -559,7 +587,7 @@ fn batch(inner: &Inner, body: &Value, parent: Option<u64>) -> Response {
     let mut deleted = Vec::new();
     for id in delete.iter().filter_map(Value::as_u64) {
         let removed = inner.store.lock().ok().and_then(|mut s| {
-            let removed = s.products.remove(&id)?;
+            let removed = s.remove(id)?;
             if let Some(variations) =
                 parent.and_then(|p| s.products.get_mut(&p)).and_then(|p| p["variations"].as_array_mut())
             {
