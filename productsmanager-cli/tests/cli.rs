@@ -862,20 +862,7 @@ fn code2asin_run_is_resumed_after_a_kill() {
 #[test]
 fn export_file_writes_a_feed_without_any_platform() {
     let (dir, vars) = data_dir();
-    let output = run(
-        &vars,
-        &["suppliers", "create", "--json", r#"{"code": "ACME", "name": "Acme", "default_currency": "EUR"}"#],
-    );
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let file = dir.path().join("acme.csv");
-    let (pot, pan) = (ean13("400638133393"), ean13("400638133394"));
-    std::fs::write(
-        &file,
-        format!("sku;gtin;title;price;stock;status\nA1;{pot};Pot;9,90;4;active\nA2;{pan};Pan;5;0;draft\n"),
-    )
-    .unwrap();
-    let output = run(&vars, &["import", file.to_str().unwrap(), "--supplier", "ACME", "--json"]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    two_pans(&vars, dir.path(), "draft");
 
     let feed = dir.path().join("feed.xml");
     let feed_arg = feed.to_str().unwrap();
@@ -909,20 +896,7 @@ fn export_run_pushes_to_a_platform_then_only_what_changed() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let shop = runtime.block_on(FakeWooCommerce::start("ck_cli", "cs_cli")).unwrap();
     let (dir, mut vars) = data_dir();
-    let output = run(
-        &vars,
-        &["suppliers", "create", "--json", r#"{"code": "ACME", "name": "Acme", "default_currency": "EUR"}"#],
-    );
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let file = dir.path().join("acme.csv");
-    let (pot, pan) = (ean13("400638133393"), ean13("400638133394"));
-    std::fs::write(
-        &file,
-        format!("sku;gtin;title;price;stock;status\nA1;{pot};Pot;9,90;4;active\nA2;{pan};Pan;5;1;active\n"),
-    )
-    .unwrap();
-    let output = run(&vars, &["import", file.to_str().unwrap(), "--supplier", "ACME", "--json"]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (pot, _) = two_pans(&vars, dir.path(), "active");
 
     // The key and secret come from the environment, never from the command line.
     let add =
@@ -952,4 +926,20 @@ fn export_run_pushes_to_a_platform_then_only_what_changed() {
     let output = run(&vars, &["export", "run", "nowhere"]);
     assert_eq!(output.status.code(), Some(4));
     drop(runtime);
+}
+
+/// Supplier ACME and its file of two products imported: a pot (9.90, 4 in stock, active) and a pan (5.00, status
+/// `pan_status`); their GTINs.
+fn two_pans(vars: &[(&str, String)], dir: &std::path::Path, pan_status: &str) -> (String, String) {
+    let output =
+        run(vars, &["suppliers", "create", "--json", r#"{"code": "ACME", "name": "Acme", "default_currency": "EUR"}"#]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let file = dir.join("acme.csv");
+    let (pot, pan) = (ean13("400638133393"), ean13("400638133394"));
+    let rows =
+        format!("sku;gtin;title;price;stock;status\nA1;{pot};Pot;9,90;4;active\nA2;{pan};Pan;5;1;{pan_status}\n");
+    std::fs::write(&file, rows).unwrap();
+    let output = run(vars, &["import", file.to_str().unwrap(), "--supplier", "ACME", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    (pot, pan)
 }

@@ -627,6 +627,11 @@ async fn exports_over_http(backend: Backend) {
     assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
     assert!(items[0]["remote_id"].is_string());
     assert_eq!(get(addr, &format!("/api/v1/exports/{run_id}/items?status=lost"), "").await.status, 422);
+    // The caller is told how the run went.
+    let notifications = get(addr, "/api/v1/notifications", "").await.json();
+    let summary = notifications["items"].as_array().unwrap().iter().find(|n| n["kind"] == "export_summary").cloned();
+    let summary = summary.unwrap_or_else(|| panic!("no export summary in {notifications}"));
+    assert_eq!(summary["body"], "1 products: 1 created, 0 updated, 0 unchanged, 0 failed, 0 skipped");
     assert_eq!(get(addr, "/api/v1/exports/platforms/nowhere", "").await.status, 404);
     let duplicate = request(addr, "POST", "/api/v1/exports/platforms", "", Some(&platform.to_string())).await;
     assert_eq!(duplicate.status, 409, "{}", duplicate.body);

@@ -19,7 +19,7 @@ use super::service::INLINE_LEASE;
 use super::{ExportError, ExportService, PlatformCredentials, PlatformKind};
 use crate::Result;
 use crate::catalog::ProductStatus;
-use crate::jobs::{JobFailure, NewJob};
+use crate::jobs::JobFailure;
 
 /// How long one call to a platform may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -128,21 +128,8 @@ impl ExportService {
     ) -> Result<ExportJob> {
         let row = self.platform_row(platform).await?;
         let payload = serde_json::to_value(RunPayload { platform_id: row.id, mode }).unwrap_or_default();
-        let job = self
-            .jobs
-            .enqueue(NewJob {
-                queue: "exports".into(),
-                kind: "platform".into(),
-                payload,
-                priority: 0,
-                run_at: None,
-                max_attempts: Some(5),
-                // One waiting run per platform and mode: asking again answers the queued one.
-                dedup_key: None,
-                requested_by,
-            })
-            .await?;
-        self.job(job.id).await
+        // max 5 attempts: a shop down for a while is waited out (the queue's growing delays).
+        self.enqueue("platform", payload, 5, requested_by).await
     }
 
     /// Runs a queued platform run (the worker's handler for kind `platform`).
@@ -151,9 +138,7 @@ impl ExportService {
         id: Uuid,
         on_progress: impl Fn(PlatformRunCounts) + Send + Sync,
     ) -> Result<PlatformRunCounts> {
-        let job = self.jobs.for_queue("exports").get(id).await?;
-        let payload: RunPayload = serde_json::from_value(job.payload)
-            .map_err(|e| ExportError::invalid("payload", format!("not a platform run: {e}")))?;
+        let payload: RunPayload = self.payload_of(id, "a platform run").await?;
         self.run_platform(id, payload.platform_id, payload.mode, &on_progress).await
     }
 
@@ -325,7 +310,8 @@ impl ExportService {
             on_progress(counts);
         }
         let now = self.jobs.now();
-        repo::finish_platform_run(&self.pool, job, now).await.map_err(db_error)?;
+        let summary = serde_json::to_value(counts).unwrap_or_default();
+        repo::finish_platform_run(&self.pool, job, &summary, now).await.map_err(db_error)?;
         repo::platform_succeeded(&self.pool, platform_id, now).await.map_err(db_error)?;
         Ok(counts)
     }

@@ -179,7 +179,9 @@ const ADD_COUNTS: &str = "update export_jobs set items_processed = items_process
      items_created = items_created + $3, items_updated = items_updated + $4, items_unchanged = items_unchanged + $5, \
      items_failed = items_failed + $6, items_skipped = items_skipped + $7, updated_at = $8 where id = $1";
 
-const FINISH_PLATFORM_RUN: &str = "update export_jobs set items_total = items_processed, updated_at = $2 where id = $1";
+/// The counters also go into `progress`: the job's notification reads them there, as for any queue.
+const FINISH_PLATFORM_RUN: &str = "update export_jobs set items_total = items_processed, progress = $3, \
+     updated_at = $2 where id = $1";
 
 const STATES_OF: &str = "select product_id, parent_product_id, remote_id, content_hash, last_status, \
      failed_attempts, retry_after from export_product_states where platform_id = ";
@@ -332,8 +334,19 @@ pub(super) async fn start_platform_run(
         .map(drop))
 }
 
-pub(super) async fn finish_platform_run(pool: &DbPool, id: Uuid, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(FINISH_PLATFORM_RUN).bind(id).bind(at).execute(p).await.map(drop))
+pub(super) async fn finish_platform_run(
+    pool: &DbPool,
+    id: Uuid,
+    counts: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(FINISH_PLATFORM_RUN)
+        .bind(id)
+        .bind(at)
+        .bind(sqlx::types::Json(counts))
+        .execute(p)
+        .await
+        .map(drop))
 }
 
 /// The states on a platform of these products (`by_parent`: of the variants of these parents).

@@ -127,20 +127,38 @@ impl ExportService {
     /// Queues a feed for a worker (the `exports` queue, kind `feed`).
     pub async fn enqueue_feed(&self, request: &FeedRequest, requested_by: Option<Uuid>) -> Result<ExportJob> {
         request.settings.check("settings")?;
+        self.enqueue("feed", serde_json::to_value(request).unwrap_or_default(), 3, requested_by).await
+    }
+
+    /// Queues a job of `kind` on the exports queue and answers it.
+    pub(super) async fn enqueue(
+        &self,
+        kind: &str,
+        payload: serde_json::Value,
+        max_attempts: i32,
+        requested_by: Option<Uuid>,
+    ) -> Result<ExportJob> {
         let job = self
             .jobs
             .enqueue(NewJob {
                 queue: "exports".into(),
-                kind: "feed".into(),
-                payload: serde_json::to_value(request).unwrap_or_default(),
+                kind: kind.into(),
+                payload,
                 priority: 0,
                 run_at: None,
-                max_attempts: Some(3),
+                max_attempts: Some(max_attempts),
                 dedup_key: None,
                 requested_by,
             })
             .await?;
         self.job(job.id).await
+    }
+
+    /// The payload of queued job `id`, read as `T` (`what` names it in the error).
+    pub(super) async fn payload_of<T: serde::de::DeserializeOwned>(&self, id: Uuid, what: &str) -> Result<T> {
+        let job = self.jobs.for_queue("exports").get(id).await?;
+        Ok(serde_json::from_value(job.payload)
+            .map_err(|e| ExportError::invalid("payload", format!("not {what}: {e}")))?)
     }
 
     /// Runs a queued feed job (the worker's handler for kind `feed`).
@@ -149,9 +167,7 @@ impl ExportService {
         id: Uuid,
         on_progress: impl Fn(FeedProgress) + Send + Sync,
     ) -> Result<FeedSummary> {
-        let job = self.jobs.for_queue("exports").get(id).await?;
-        let request: FeedRequest = serde_json::from_value(job.payload)
-            .map_err(|e| ExportError::invalid("payload", format!("not a feed request: {e}")))?;
+        let request: FeedRequest = self.payload_of(id, "a feed request").await?;
         self.run_feed(id, &request, &on_progress).await
     }
 

@@ -137,6 +137,9 @@ impl NotificationService {
             JobState::Succeeded if job.queue == "imports" => {
                 ("import_summary", format!("{what} finished"), import_counters(job.progress.as_ref()))
             }
+            JobState::Succeeded if job.queue == "exports" && job.kind == "platform" => {
+                ("export_summary", "Export finished".to_string(), export_counters(job.progress.as_ref()))
+            }
             JobState::Succeeded => ("job_finished", format!("{what} finished"), String::new()),
             JobState::Failed | JobState::Dead => {
                 ("job_failed", format!("{what} failed"), job.last_error.clone().unwrap_or_default())
@@ -170,16 +173,20 @@ fn humanise(kind: &str) -> String {
 
 /// `1200 rows: 900 created, 250 updated, 40 unchanged, 10 invalid` from an import's progress counters.
 fn import_counters(progress: Option<&serde_json::Value>) -> String {
+    counters(progress, ("rows_read", "rows"), &["created", "updated", "unchanged", "invalid"])
+}
+
+/// `6 products: 5 created, 0 updated, 0 unchanged, 1 failed, 0 skipped` from a platform run's counters.
+fn export_counters(progress: Option<&serde_json::Value>) -> String {
+    counters(progress, ("processed", "products"), &["created", "updated", "unchanged", "failed", "skipped"])
+}
+
+/// `<total> <noun>: <n> <name>, …` from a job's counters (empty without them).
+fn counters(progress: Option<&serde_json::Value>, (total, noun): (&str, &str), names: &[&str]) -> String {
     let Some(progress) = progress else { return String::new() };
     let count = |key: &str| progress.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
-    format!(
-        "{} rows: {} created, {} updated, {} unchanged, {} invalid",
-        count("rows_read"),
-        count("created"),
-        count("updated"),
-        count("unchanged"),
-        count("invalid")
-    )
+    let parts: Vec<String> = names.iter().map(|name| format!("{} {name}", count(name))).collect();
+    format!("{} {noun}: {}", count(total), parts.join(", "))
 }
 
 #[cfg(test)]
@@ -193,5 +200,11 @@ mod tests {
         let progress = serde_json::json!({"rows_read": 12, "created": 9, "updated": 1, "unchanged": 1, "invalid": 1});
         assert_eq!(import_counters(Some(&progress)), "12 rows: 9 created, 1 updated, 1 unchanged, 1 invalid");
         assert_eq!(import_counters(None), "");
+        let counts =
+            serde_json::json!({"processed": 6, "created": 5, "updated": 0, "unchanged": 0, "failed": 1, "skipped": 0});
+        assert_eq!(
+            export_counters(Some(&counts)),
+            "6 products: 5 created, 0 updated, 0 unchanged, 1 failed, 0 skipped"
+        );
     }
 }

@@ -14,7 +14,14 @@ use serde_json::json;
 
 use super::export_feeds::source;
 
-fn counts(processed: u64, created: u64, updated: u64, unchanged: u64, failed: u64, skipped: u64) -> PlatformRunCounts {
+pub(crate) fn counts(
+    processed: u64,
+    created: u64,
+    updated: u64,
+    unchanged: u64,
+    failed: u64,
+    skipped: u64,
+) -> PlatformRunCounts {
     PlatformRunCounts { processed, created, updated, unchanged, failed, skipped }
 }
 
@@ -36,7 +43,7 @@ async fn add_shop(exports: &ExportService, name: &str, shop: &FakeWooCommerce) {
 }
 
 /// Runs the platform now and returns the job's counters as run counts.
-async fn run(sdk: &Sdk, platform: &str, mode: ExportMode) -> PlatformRunCounts {
+pub(crate) async fn run(sdk: &Sdk, platform: &str, mode: ExportMode) -> PlatformRunCounts {
     let job = sdk.exports().run_platform_now(platform, mode, None, |_| {}).await.unwrap();
     assert_eq!(job.state, "succeeded", "{job:?}");
     let n = |v: i64| v as u64;

@@ -4,12 +4,13 @@
 //! element names we write are those of the published blank schemas.
 
 use productsmanager_core::db::Backend;
-use productsmanager_core::exports::{ExportMode, NewPlatform, PlatformCredentials, PlatformKind, PlatformRunCounts};
+use productsmanager_core::exports::{ExportMode, NewPlatform, PlatformCredentials, PlatformKind};
 use productsmanager_core::{Sdk, both_backends};
 use productsmanager_fakes::prestashop::{FakePrestaShop, PRODUCT_FIELDS};
 use serde_json::json;
 
 use super::export_feeds::source;
+use super::export_platforms::{counts, run};
 
 async fn add_shop(sdk: &Sdk, name: &str, shop: &FakePrestaShop, key: &str) {
     let platform = NewPlatform {
@@ -24,31 +25,13 @@ async fn add_shop(sdk: &Sdk, name: &str, shop: &FakePrestaShop, key: &str) {
     sdk.exports().add_platform(platform).await.unwrap();
 }
 
-async fn run(sdk: &Sdk, platform: &str) -> PlatformRunCounts {
-    let job = sdk.exports().run_platform_now(platform, ExportMode::Delta, None, |_| {}).await.unwrap();
-    assert_eq!(job.state, "succeeded", "{job:?}");
-    let n = |v: i64| v as u64;
-    PlatformRunCounts {
-        processed: n(job.items_processed),
-        created: n(job.items_created),
-        updated: n(job.items_updated),
-        unchanged: n(job.items_unchanged),
-        failed: n(job.items_failed),
-        skipped: n(job.items_skipped),
-    }
-}
-
-fn counts(processed: u64, created: u64, updated: u64, unchanged: u64, failed: u64, skipped: u64) -> PlatformRunCounts {
-    PlatformRunCounts { processed, created, updated, unchanged, failed, skipped }
-}
-
 async fn prestashop_exports(backend: Backend) {
     let Some((_databases, sdk)) = source(backend, "export_prestashop").await else { return };
     let shop = FakePrestaShop::start("PSKEY").await.unwrap();
     add_shop(&sdk, "presta", &shop, "PSKEY").await;
 
     // Drill, saw, glue and mug created; the T-shirt has combinations (refused with the reason); the draft skipped.
-    assert_eq!(run(&sdk, "presta").await, counts(6, 4, 0, 0, 1, 1));
+    assert_eq!(run(&sdk, "presta", ExportMode::Delta).await, counts(6, 4, 0, 0, 1, 1));
     let drill = shop.by_reference("4006381333900").unwrap();
     assert_eq!(
         (drill["price"].as_str(), drill["ean13"].as_str(), drill["active"].as_str()),
@@ -66,20 +49,20 @@ async fn prestashop_exports(backend: Backend) {
 
     // Nothing changed but the T-shirt, which failed: only it is tried again (and fails the same way).
     let writes = shop.requests().iter().filter(|r| r.method != "GET").count();
-    assert_eq!(run(&sdk, "presta").await, counts(6, 0, 0, 4, 1, 1));
+    assert_eq!(run(&sdk, "presta", ExportMode::Delta).await, counts(6, 0, 0, 4, 1, 1));
     assert_eq!(shop.requests().iter().filter(|r| r.method != "GET").count(), writes);
 
     // A change: the product is replaced (PUT with its id), its stock written again.
     let saw = sdk.products().find("4006381333917").await.unwrap();
     sdk.products().patch(saw.id, serde_json::from_value(json!({"title": "Jigsaw Pro"})).unwrap()).await.unwrap();
-    let counted = run(&sdk, "presta").await;
+    let counted = run(&sdk, "presta", ExportMode::Delta).await;
     assert_eq!((counted.updated, counted.created), (1, 0), "{counted:?}");
     assert_eq!(shop.by_reference("4006381333917").unwrap()["name"], "Jigsaw Pro");
     assert!(shop.requests().iter().any(|r| r.method == "PUT" && r.uri.contains("/api/products/")));
 
     // Another platform record: products found by reference, updated, not duplicated.
     add_shop(&sdk, "again", &shop, "PSKEY").await;
-    let counted = run(&sdk, "again").await;
+    let counted = run(&sdk, "again", ExportMode::Delta).await;
     assert_eq!((counted.created, counted.updated), (0, 4), "{counted:?}");
     assert_eq!(shop.products().len(), 4);
 

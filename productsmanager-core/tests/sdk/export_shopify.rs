@@ -9,13 +9,14 @@ use std::path::PathBuf;
 use graphql_parser::query::{Definition, OperationDefinition, Selection, SelectionSet, Type};
 use productsmanager_core::db::Backend;
 use productsmanager_core::exports::{
-    ExportMode, NewPlatform, PlatformCredentials, PlatformKind, PlatformRunCounts, shopify_product_set_document,
+    ExportMode, NewPlatform, PlatformCredentials, PlatformKind, shopify_product_set_document,
 };
 use productsmanager_core::{Sdk, both_backends};
 use productsmanager_fakes::shopify::{FakeShopify, Fault, Plan};
 use serde_json::{Value, json};
 
 use super::export_feeds::source;
+use super::export_platforms::{counts, run};
 
 async fn add_shop(sdk: &Sdk, name: &str, shop: &FakeShopify) {
     let platform = NewPlatform {
@@ -28,24 +29,6 @@ async fn add_shop(sdk: &Sdk, name: &str, shop: &FakeShopify) {
         created_by: None,
     };
     sdk.exports().add_platform(platform).await.unwrap();
-}
-
-async fn run(sdk: &Sdk, platform: &str, mode: ExportMode) -> PlatformRunCounts {
-    let job = sdk.exports().run_platform_now(platform, mode, None, |_| {}).await.unwrap();
-    assert_eq!(job.state, "succeeded", "{job:?}");
-    let n = |v: i64| v as u64;
-    PlatformRunCounts {
-        processed: n(job.items_processed),
-        created: n(job.items_created),
-        updated: n(job.items_updated),
-        unchanged: n(job.items_unchanged),
-        failed: n(job.items_failed),
-        skipped: n(job.items_skipped),
-    }
-}
-
-fn counts(processed: u64, created: u64, updated: u64, unchanged: u64, failed: u64, skipped: u64) -> PlatformRunCounts {
-    PlatformRunCounts { processed, created, updated, unchanged, failed, skipped }
 }
 
 fn product_sets(shop: &FakeShopify) -> usize {
