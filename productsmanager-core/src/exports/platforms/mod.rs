@@ -223,6 +223,53 @@ pub(crate) enum PlatformError {
     Refused { platform: &'static str, reason: String },
 }
 
+/// A platform's endpoint: a URL over HTTPS (plain HTTP only to this machine: the local fakes), so credentials are
+/// never sent in the clear.
+pub(crate) fn secure_endpoint(endpoint: &str, why: &str) -> Result<url::Url, ExportError> {
+    let url = url::Url::parse(endpoint)
+        .map_err(|e| ExportError::invalid("endpoint", format!("{endpoint:?} is not a URL: {e}")))?;
+    let loopback = url.host().is_some_and(|h| match h {
+        url::Host::Domain(d) => d == "localhost",
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    });
+    if url.scheme() == "https" || url.scheme() == "http" && loopback {
+        Ok(url)
+    } else {
+        Err(ExportError::invalid("endpoint", why))
+    }
+}
+
+/// The HTTP client of a platform.
+pub(crate) fn http_client(timeout: std::time::Duration) -> Result<reqwest::Client, ExportError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| ExportError::invalid("endpoint", format!("HTTP client: {e}")))
+}
+
+/// Sends `request` to `platform`: the status and body, or Unavailable when it cannot be reached.
+pub(crate) async fn send(
+    platform: &'static str,
+    request: reqwest::RequestBuilder,
+    path: &str,
+) -> Result<(reqwest::StatusCode, bytes::Bytes), PlatformError> {
+    let unreachable = |e: reqwest::Error| PlatformError::Unavailable { platform, reason: format!("{path}: {e}") };
+    let response = request.send().await.map_err(unreachable)?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(unreachable)?;
+    Ok((status, body))
+}
+
+/// A refused answer as an error: worth retrying later (5xx, 429) or not.
+pub(crate) fn refusal(platform: &'static str, status: reqwest::StatusCode, reason: String) -> PlatformError {
+    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        PlatformError::Unavailable { platform, reason }
+    } else {
+        PlatformError::Refused { platform, reason }
+    }
+}
+
 /// A platform products are pushed to.
 #[async_trait::async_trait]
 pub(crate) trait ExportPlatform: Send + Sync {

@@ -11,7 +11,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesCData, BytesEnd, BytesStart, Event};
 use url::Url;
 
-use super::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome};
+use super::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome, http_client, refusal, secure_endpoint, send};
 use crate::catalog::ProductStatus;
 use crate::exports::ExportError;
 use crate::exports::feed::decimal;
@@ -30,27 +30,14 @@ pub(crate) struct PrestaShop {
 
 impl PrestaShop {
     pub fn new(endpoint: &str, key: &str, timeout: Duration) -> Result<Self, ExportError> {
-        let mut base = Url::parse(endpoint)
-            .map_err(|e| ExportError::invalid("endpoint", format!("{endpoint:?} is not a URL: {e}")))?;
-        let loopback = base.host().is_some_and(|h| match h {
-            url::Host::Domain(d) => d == "localhost",
-            url::Host::Ipv4(ip) => ip.is_loopback(),
-            url::Host::Ipv6(ip) => ip.is_loopback(),
-        });
-        if !(base.scheme() == "https" || base.scheme() == "http" && loopback) {
-            return Err(ExportError::invalid("endpoint", "the webservice key goes over HTTPS only"));
-        }
+        let mut base = secure_endpoint(endpoint, "the webservice key goes over HTTPS only")?;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
         if key.is_empty() {
             return Err(ExportError::invalid("credentials", "PrestaShop needs the webservice key"));
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| ExportError::invalid("endpoint", format!("HTTP client: {e}")))?;
-        Ok(PrestaShop { http, base, key: key.to_string() })
+        Ok(PrestaShop { http: http_client(timeout)?, base, key: key.to_string() })
     }
 
     /// One call; a non-2xx answer is an error with PrestaShop's message.
@@ -59,25 +46,14 @@ impl PrestaShop {
         if let Some(body) = body {
             request = request.header(reqwest::header::CONTENT_TYPE, "application/xml").body(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| PlatformError::Unavailable { platform: PLATFORM, reason: format!("{}: {e}", url.path()) })?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| PlatformError::Unavailable { platform: PLATFORM, reason: format!("{}: {e}", url.path()) })?;
+        let (status, bytes) = send(PLATFORM, request, url.path()).await?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         if status.is_success() {
             return Ok(text);
         }
         let message = elements(&text, "message").join("; ");
         let reason = format!("{} ({status}): {}", url.path(), if message.is_empty() { text.trim() } else { &message });
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            Err(PlatformError::Unavailable { platform: PLATFORM, reason })
-        } else {
-            Err(PlatformError::Refused { platform: PLATFORM, reason })
-        }
+        Err(refusal(PLATFORM, status, reason))
     }
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<Url, PlatformError> {

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, OnceCell};
 use url::Url;
 
-use super::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome};
+use super::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome, http_client, refusal, secure_endpoint, send};
 use crate::catalog::ProductStatus;
 use crate::exports::ExportError;
 use crate::exports::feed::decimal;
@@ -59,16 +59,7 @@ pub(crate) struct Shopify {
 impl Shopify {
     /// `endpoint`: `https://{shop}.myshopify.com/admin/api/2025-01/graphql.json`.
     pub fn new(endpoint: &str, token: &str, timeout: Duration) -> Result<Self, ExportError> {
-        let endpoint = Url::parse(endpoint)
-            .map_err(|e| ExportError::invalid("endpoint", format!("{endpoint:?} is not a URL: {e}")))?;
-        let loopback = endpoint.host().is_some_and(|h| match h {
-            url::Host::Domain(d) => d == "localhost",
-            url::Host::Ipv4(ip) => ip.is_loopback(),
-            url::Host::Ipv6(ip) => ip.is_loopback(),
-        });
-        if !(endpoint.scheme() == "https" || endpoint.scheme() == "http" && loopback) {
-            return Err(ExportError::invalid("endpoint", "Shopify's Admin API is served over HTTPS"));
-        }
+        let endpoint = secure_endpoint(endpoint, "Shopify's Admin API is served over HTTPS")?;
         if !endpoint.path().ends_with("/graphql.json") {
             return Err(ExportError::invalid(
                 "endpoint",
@@ -78,11 +69,13 @@ impl Shopify {
         if token.is_empty() {
             return Err(ExportError::invalid("credentials", "Shopify needs the app's Admin API access token"));
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| ExportError::invalid("endpoint", format!("HTTP client: {e}")))?;
-        Ok(Shopify { http, endpoint, token: token.to_string(), bucket: Mutex::new(None), location: OnceCell::new() })
+        Ok(Shopify {
+            http: http_client(timeout)?,
+            endpoint,
+            token: token.to_string(),
+            bucket: Mutex::new(None),
+            location: OnceCell::new(),
+        })
     }
 
     /// Sends a document costing about `cost` points once they are in the bucket; `data` of the answer.
@@ -94,27 +87,16 @@ impl Shopify {
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
-            let response = self
+            let request = self
                 .http
                 .post(self.endpoint.clone())
                 .header("X-Shopify-Access-Token", &self.token)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone())
-                .send()
-                .await
-                .map_err(|e| PlatformError::Unavailable { platform: PLATFORM, reason: e.to_string() })?;
-            let status = response.status();
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| PlatformError::Unavailable { platform: PLATFORM, reason: e.to_string() })?;
+                .body(body.clone());
+            let (status, bytes) = send(PLATFORM, request, self.endpoint.path()).await?;
             let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                return Err(PlatformError::Unavailable { platform: PLATFORM, reason: format!("HTTP {status}") });
-            }
             if !status.is_success() {
-                let reason = format!("HTTP {status}: {}", answer["errors"]);
-                return Err(PlatformError::Refused { platform: PLATFORM, reason });
+                return Err(refusal(PLATFORM, status, format!("HTTP {status}: {}", answer["errors"])));
             }
             let throttle = &answer["extensions"]["cost"]["throttleStatus"];
             if let (Some(available), Some(maximum), Some(restore_rate)) = (

@@ -9,7 +9,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::{ExportPlatform, PlatformError, PlatformProduct, PlatformVariant, PushOutcome};
+use super::{
+    ExportPlatform, PlatformError, PlatformProduct, PlatformVariant, PushOutcome, http_client, refusal,
+    secure_endpoint, send,
+};
 use crate::catalog::ProductStatus;
 use crate::exports::ExportError;
 use crate::exports::feed::decimal;
@@ -28,34 +31,17 @@ pub(crate) struct WooCommerce {
 
 impl WooCommerce {
     pub fn new(endpoint: &str, key: &str, secret: &str, timeout: Duration) -> Result<Self, ExportError> {
-        let mut base = Url::parse(endpoint)
-            .map_err(|e| ExportError::invalid("endpoint", format!("{endpoint:?} is not a URL: {e}")))?;
-        let loopback = base.host().is_some_and(|h| match h {
-            url::Host::Domain(d) => d == "localhost",
-            url::Host::Ipv4(ip) => ip.is_loopback(),
-            url::Host::Ipv6(ip) => ip.is_loopback(),
-        });
-        match base.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            _ => {
-                return Err(ExportError::invalid(
-                    "endpoint",
-                    "WooCommerce takes the consumer key and secret over HTTPS only (plain HTTP would need OAuth 1.0a)",
-                ));
-            }
-        }
+        let mut base = secure_endpoint(
+            endpoint,
+            "WooCommerce takes the consumer key and secret over HTTPS only (plain HTTP would need OAuth 1.0a)",
+        )?;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
         if key.is_empty() || secret.is_empty() {
             return Err(ExportError::invalid("credentials", "WooCommerce needs the consumer key and secret"));
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| ExportError::invalid("endpoint", format!("HTTP client: {e}")))?;
-        Ok(WooCommerce { http, base, key: key.to_string(), secret: secret.to_string() })
+        Ok(WooCommerce { http: http_client(timeout)?, base, key: key.to_string(), secret: secret.to_string() })
     }
 
     fn url(&self, path: &str) -> Result<Url, PlatformError> {
@@ -70,25 +56,13 @@ impl WooCommerce {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(serde_json::to_vec(body).unwrap_or_default());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| PlatformError::Unavailable { platform: PLATFORM, reason: format!("{}: {e}", url.path()) })?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| PlatformError::Unavailable { platform: PLATFORM, reason: format!("{}: {e}", url.path()) })?;
+        let (status, bytes) = send(PLATFORM, request, url.path()).await?;
         let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if status.is_success() {
             return Ok(value);
         }
         let reason = format!("{} {} ({status}): {}", url.path(), error_code(&value), error_message(&value));
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            Err(PlatformError::Unavailable { platform: PLATFORM, reason })
-        } else {
-            Err(PlatformError::Refused { platform: PLATFORM, reason })
-        }
+        Err(refusal(PLATFORM, status, reason))
     }
 
     /// The id of the product (or, under `parent`, the variation) with this SKU.
