@@ -124,6 +124,11 @@ ensure_openapi_validator
 ensure_source_servers
 clean_redis
 
+# A full debug build and its test binaries need a few GB; a full disk shows up as a linker crash (SIGBUS), so say so.
+free_mib=$(df -Pm . | awk 'NR == 2 { print $4 }')
+step "disk: ${free_mib} MiB free here"
+[ "${free_mib:-0}" -ge 3072 ] || printf 'test.sh: WARNING: only %s MiB free; the build may fail for want of disk\n' "$free_mib" >&2
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
