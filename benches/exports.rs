@@ -3,7 +3,8 @@
 //! price and offer stock streamed into a CSV writer — with the peak RSS of each (`VmHWM`, reset before it);
 //! then pushes of `PM_BENCH_PLATFORM_PRODUCTS` products (10,000) to the WooCommerce fake and of
 //! `PM_BENCH_SHOPIFY_PRODUCTS` (2,000; 10,000 takes 16 minutes at the Standard plan's pace) to the Shopify fake with
-//! a Standard-plan bucket (2,000 points, 100 per second), as a share of what each platform's limits allow.
+//! a Standard-plan bucket (2,000 points, 100 per second), as a share of what each platform's limits allow — as
+//! `productSet` documents, then the same products as bulk operations (which spend almost no points).
 //!
 //! ```text
 //! cargo bench -p productsmanager-benches --bench exports
@@ -20,7 +21,7 @@ use productsmanager_benches::process::{cpu_ticks, peak_rss_mib, reset_peak_rss};
 use productsmanager_benches::seed::generate_catalog;
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::exports::{
-    ExportMode, FeedFormat, FeedRequest, NewPlatform, PlatformCredentials, PlatformKind,
+    ChannelSettings, ExportMode, FeedFormat, FeedRequest, NewPlatform, PlatformCredentials, PlatformKind,
 };
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{Sdk, with_pool};
@@ -190,34 +191,48 @@ async fn platforms(products: usize, shopify_products: usize, rows: &mut Vec<Row>
     let databases = TestDatabases::named(Backend::Sqlite, "bench_exports_shopify").await.unwrap();
     let sdk = databases.sdk().await;
     generate_catalog(&sdk, shopify_products).await;
-    let shop = FakeShopify::start("shpat_bench", Plan::STANDARD).await.unwrap();
-    let platform = NewPlatform {
-        name: "shopify".into(),
-        platform: PlatformKind::Shopify,
-        endpoint: shop.endpoint.clone(),
-        credentials: PlatformCredentials { access_token: Some("shpat_bench".into()), ..Default::default() },
-        filters: Default::default(),
-        settings: Default::default(),
-        created_by: None,
-    };
-    sdk.exports().add_platform(platform).await.unwrap();
-    let started = Instant::now();
-    let job = sdk.exports().run_platform_now("shopify", ExportMode::Delta, None, |_| {}).await.unwrap();
-    let seconds = started.elapsed().as_secs_f64();
-    let points: f64 = shop.requests().iter().filter(|r| !r.throttled).map(|r| r.requested_cost).sum();
-    let throttled = shop.requests().iter().filter(|r| r.throttled).count();
-    // The fastest the plan allows for these points: the full bucket at once, then 100 points a second.
-    let plan = Plan::STANDARD;
-    let fastest = ((points - plan.maximum) / plan.restore_rate).max(0.0);
-    rows.push(Row {
-        what: "Shopify fake, Standard plan (2,000 points, 100/s): first run (productSet, 10 points each)".into(),
-        items: job.items_created as u64,
-        seconds,
-        note: format!(
-            "{points:.0} points; the plan allows it in {fastest:.1} s at best = {:.2} of the limit; {throttled} THROTTLED",
-            fastest / seconds
-        ),
-    });
+    // The same products twice, each time to an empty shop: as productSet documents (bulk switched off), then
+    // as bulk operations (the default for a push of 250 products or more).
+    for (name, bulk_from) in [("documents", 0), ("bulk", 250)] {
+        let shop = FakeShopify::start("shpat_bench", Plan::STANDARD).await.unwrap();
+        let platform = NewPlatform {
+            name: name.into(),
+            platform: PlatformKind::Shopify,
+            endpoint: shop.endpoint.clone(),
+            credentials: PlatformCredentials { access_token: Some("shpat_bench".into()), ..Default::default() },
+            filters: Default::default(),
+            settings: ChannelSettings { bulk_from: Some(bulk_from), ..Default::default() },
+            created_by: None,
+        };
+        sdk.exports().add_platform(platform).await.unwrap();
+        let started = Instant::now();
+        let job = sdk.exports().run_platform_now(name, ExportMode::Delta, None, |_| {}).await.unwrap();
+        let seconds = started.elapsed().as_secs_f64();
+        assert_eq!(shop.products().len() as i64, job.items_created, "{job:?}");
+        let points: f64 = shop.requests().iter().filter(|r| !r.throttled).map(|r| r.requested_cost).sum();
+        let throttled = shop.requests().iter().filter(|r| r.throttled).count();
+        // The fastest the plan allows for these points: the full bucket at once, then 100 points a second.
+        let plan = Plan::STANDARD;
+        let fastest = ((points - plan.maximum) / plan.restore_rate).max(0.0);
+        let (what, note) = if bulk_from == 0 {
+            (
+                "Shopify fake, Standard plan (2,000 points, 100/s): first run, productSet documents (10 points each)",
+                format!(
+                    "{points:.0} points; the plan allows it in {fastest:.1} s at best = {:.2} of the limit; {throttled} THROTTLED",
+                    fastest / seconds
+                ),
+            )
+        } else {
+            (
+                "Shopify fake, Standard plan: first run, bulk operations (2,000 products each)",
+                format!(
+                    "{points:.0} points (handle lookups, uploads, polls); {} JSONL uploads; {throttled} THROTTLED",
+                    shop.uploads().len()
+                ),
+            )
+        };
+        rows.push(Row { what: what.into(), items: job.items_created as u64, seconds, note });
+    }
 }
 
 fn main() {

@@ -16,5 +16,5 @@ pub use model::{
     ChannelSettings, ExportFilters, ExportItem, ExportJob, ExportMode, FeedFormat, FeedProgress, FeedRequest,
     FeedSummary, NewPlatform, Platform, PlatformRunCounts, PriceRule,
 };
-pub use platforms::{PlatformCredentials, PlatformKind, shopify_product_set_document};
+pub use platforms::{PlatformCredentials, PlatformKind, shopify_documents};
 pub use service::{EXPORT_FILES_PREFIX, ExportService, FilesCleanup};

@@ -167,6 +167,11 @@ pub struct ChannelSettings {
     /// Google Merchant's `condition` (`new` when not set).
     #[serde(default)]
     pub condition: Option<String>,
+    /// Platform runs to Shopify: a push of at least this many products goes as a bulk operation (a JSONL file
+    /// Shopify works through by itself, 2,000 products a time, instead of 25 products to a rate-limited
+    /// document). 250 when not set; 0: never.
+    #[serde(default)]
+    pub bulk_from: Option<u32>,
 }
 
 impl ChannelSettings {

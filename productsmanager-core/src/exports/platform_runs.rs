@@ -13,7 +13,9 @@ use super::feed::Channel;
 use super::model::{
     ChannelSettings, ExportFilters, ExportItem, ExportJob, ExportMode, NewPlatform, Platform, PlatformRunCounts,
 };
-use super::platforms::{ExportPlatform, PlatformError, PlatformProduct, PrestaShop, PushOutcome, Shopify, WooCommerce};
+use super::platforms::{
+    ExportPlatform, PlatformError, PlatformProduct, PrestaShop, PushOutcome, SHOPIFY_BULK_FROM, Shopify, WooCommerce,
+};
 use super::repo::{self, Pushed, StateRow};
 use super::service::INLINE_LEASE;
 use super::{ExportError, ExportService, PlatformCredentials, PlatformKind};
@@ -23,6 +25,9 @@ use crate::jobs::JobFailure;
 
 /// How long one call to a platform may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A product to send: what is sent, its content hash, and how many times in a row it failed before.
+type Unsent = (PlatformProduct, Vec<u8>, i32);
 
 /// The stored settings of a platform: which products, and how they are sent.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -64,7 +69,7 @@ impl ExportService {
         input.settings.check("settings")?;
         let id = Uuid::now_v7();
         // Refused here rather than at the first run: a wrong URL or missing key is the caller's to fix now.
-        connector(input.platform, &input.endpoint, &input.credentials)?;
+        connector(input.platform, &input.endpoint, &input.credentials, &input.settings)?;
         let document =
             serde_json::to_vec(&input.credentials).map_err(|e| ExportError::invalid("credentials", e.to_string()))?;
         let sealed = self
@@ -194,13 +199,15 @@ impl ExportService {
             }
             None => PlatformCredentials::default(),
         };
-        let connector = connector(platform.platform, &platform.endpoint, &credentials)?;
+        let connector = connector(platform.platform, &platform.endpoint, &credentials, &platform.settings)?;
         repo::start_platform_run(&self.pool, job, platform_id, mode.as_str(), self.jobs.now())
             .await
             .map_err(db_error)?;
         let mut reader = self.products.records(platform.filters.query()).await?;
         let mut channel = Channel::new(platform.settings.clone());
         let mut counts = PlatformRunCounts::default();
+        let batch_size = connector.max_batch().max(1);
+        let mut pending: Vec<Unsent> = Vec::new();
         while let Some(page) = reader.next_page().await? {
             let mut units: Vec<PlatformProduct> = Vec::new();
             for record in &page {
@@ -230,7 +237,7 @@ impl ExportService {
             }
             let now = self.jobs.now();
             let mut settled: Vec<Pushed> = Vec::new();
-            let mut to_send: Vec<(PlatformProduct, Vec<u8>, i32)> = Vec::new();
+            let mut to_send: Vec<Unsent> = Vec::new();
             for mut unit in units {
                 // A product's own state (a state with a parent is of the variant it was: its id is a variant's).
                 let state = states.get(&unit.product_id).filter(|s| s.parent_product_id.is_none());
@@ -280,33 +287,17 @@ impl ExportService {
                 repo::record_pushes(&self.pool, platform_id, job, &settled, &[], now).await.map_err(db_error)?;
                 add(&mut counts, &settled);
             }
-            for batch in to_send.chunks(connector.max_batch().max(1)) {
-                let products: Vec<PlatformProduct> = batch.iter().map(|(u, _, _)| u.clone()).collect();
-                let outcomes = connector.push(&products).await.map_err(|e| platform_failure(&e))?;
-                let now = self.jobs.now();
-                let mut pushed = Vec::with_capacity(batch.len());
-                let mut variant_states = Vec::new();
-                for ((unit, hash, failures), outcome) in batch.iter().zip(outcomes) {
-                    variant_states.extend(outcome.variant_ids.iter().map(|(id, remote)| repo::VariantState {
-                        product_id: *id,
-                        parent_id: unit.product_id,
-                        remote_id: Some(remote.clone()),
-                    }));
-                    if outcome.error.is_none() {
-                        variant_states.extend(unit.removed_variants.iter().map(|(id, _)| repo::VariantState {
-                            product_id: *id,
-                            parent_id: unit.product_id,
-                            remote_id: None,
-                        }));
-                    }
-                    pushed.push(pushed_of(unit, hash, *failures, outcome, now));
-                }
-                repo::record_pushes(&self.pool, platform_id, job, &pushed, &variant_states, now)
-                    .await
-                    .map_err(db_error)?;
-                add(&mut counts, &pushed);
+            // Batches fill across pages: a platform taking large batches (a Shopify bulk operation) gets them full.
+            pending.extend(to_send);
+            while pending.len() >= batch_size {
+                let batch: Vec<Unsent> = pending.drain(..batch_size).collect();
+                self.push_batch(connector.as_ref(), platform_id, job, &batch, &mut counts).await?;
                 on_progress(counts);
             }
+            on_progress(counts);
+        }
+        if !pending.is_empty() {
+            self.push_batch(connector.as_ref(), platform_id, job, &pending, &mut counts).await?;
             on_progress(counts);
         }
         let now = self.jobs.now();
@@ -314,6 +305,40 @@ impl ExportService {
         repo::finish_platform_run(&self.pool, job, &summary, now).await.map_err(db_error)?;
         repo::platform_succeeded(&self.pool, platform_id, now).await.map_err(db_error)?;
         Ok(counts)
+    }
+
+    /// Pushes one batch and records what became of each product.
+    async fn push_batch(
+        &self,
+        connector: &dyn ExportPlatform,
+        platform_id: Uuid,
+        job: Uuid,
+        batch: &[Unsent],
+        counts: &mut PlatformRunCounts,
+    ) -> Result<()> {
+        let products: Vec<PlatformProduct> = batch.iter().map(|(u, _, _)| u.clone()).collect();
+        let outcomes = connector.push(&products).await.map_err(|e| platform_failure(&e))?;
+        let now = self.jobs.now();
+        let mut pushed = Vec::with_capacity(batch.len());
+        let mut variant_states = Vec::new();
+        for ((unit, hash, failures), outcome) in batch.iter().zip(outcomes) {
+            variant_states.extend(outcome.variant_ids.iter().map(|(id, remote)| repo::VariantState {
+                product_id: *id,
+                parent_id: unit.product_id,
+                remote_id: Some(remote.clone()),
+            }));
+            if outcome.error.is_none() {
+                variant_states.extend(unit.removed_variants.iter().map(|(id, _)| repo::VariantState {
+                    product_id: *id,
+                    parent_id: unit.product_id,
+                    remote_id: None,
+                }));
+            }
+            pushed.push(pushed_of(unit, hash, *failures, outcome, now));
+        }
+        repo::record_pushes(&self.pool, platform_id, job, &pushed, &variant_states, now).await.map_err(db_error)?;
+        add(counts, &pushed);
+        Ok(())
     }
 
     /// Items of a platform run after `after` (in product id order), of one status or all.
@@ -434,6 +459,7 @@ fn connector(
     kind: PlatformKind,
     endpoint: &str,
     credentials: &PlatformCredentials,
+    settings: &ChannelSettings,
 ) -> Result<Box<dyn ExportPlatform>, ExportError> {
     match kind {
         PlatformKind::Woocommerce => Ok(Box::new(WooCommerce::new(
@@ -449,6 +475,7 @@ fn connector(
             endpoint,
             credentials.access_token.as_deref().unwrap_or_default(),
             REQUEST_TIMEOUT,
+            settings.bulk_from.map_or(SHOPIFY_BULK_FROM, |n| n as usize),
         )?)),
     }
 }

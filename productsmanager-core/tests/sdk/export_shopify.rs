@@ -1,34 +1,44 @@
 //! Pushing the catalog to Shopify (the local GraphQL fake with a Standard-plan bucket, on both backends): products
 //! and variants upserted with `productSet`, a delta run with no change sends nothing, a changed product is updated
 //! in place, a variant removed here is deleted there (list fields replace), a drained bucket is waited for, a
-//! product already in the shop is found by handle; and our documents checked against Shopify's published schema.
+//! product already in the shop is found by handle; large pushes go as bulk operations (staged JSONL upload,
+//! `bulkOperationRunMutation`, polling, result JSONL), an operation failing midway leaves failed items that the next
+//! run retries, one already running is waited for; and our documents checked against Shopify's published schema.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use graphql_parser::query::{Definition, OperationDefinition, Selection, SelectionSet, Type};
+use graphql_parser::query::{Definition, OperationDefinition, Selection, SelectionSet, Type, TypeCondition};
 use productsmanager_core::db::Backend;
 use productsmanager_core::exports::{
-    ExportMode, NewPlatform, PlatformCredentials, PlatformKind, shopify_product_set_document,
+    ChannelSettings, ExportMode, NewPlatform, PlatformCredentials, PlatformKind, shopify_documents,
 };
 use productsmanager_core::{Sdk, both_backends};
-use productsmanager_fakes::shopify::{FakeShopify, Fault, Plan};
+use productsmanager_fakes::shopify::{BulkFault, FakeShopify, Fault, Plan};
 use serde_json::{Value, json};
 
 use super::export_feeds::source;
 use super::export_platforms::{counts, run};
 
 async fn add_shop(sdk: &Sdk, name: &str, shop: &FakeShopify) {
+    add_shop_with(sdk, name, shop, ChannelSettings::default()).await;
+}
+
+async fn add_shop_with(sdk: &Sdk, name: &str, shop: &FakeShopify, settings: ChannelSettings) {
     let platform = NewPlatform {
         name: name.into(),
         platform: PlatformKind::Shopify,
         endpoint: shop.endpoint.clone(),
         credentials: PlatformCredentials { access_token: Some("shpat_test".into()), ..Default::default() },
         filters: Default::default(),
-        settings: Default::default(),
+        settings,
         created_by: None,
     };
     sdk.exports().add_platform(platform).await.unwrap();
+}
+
+fn bulk_runs(shop: &FakeShopify) -> usize {
+    shop.requests().iter().filter(|r| r.query.contains("bulkOperationRunMutation(")).count()
 }
 
 fn product_sets(shop: &FakeShopify) -> usize {
@@ -124,6 +134,65 @@ async fn shopify_exports(backend: Backend) {
 
 both_backends!(shopify_exports);
 
+async fn shopify_bulk_exports(backend: Backend) {
+    let Some((_databases, sdk)) = source(backend, "export_shopify_bulk").await else { return };
+    let shop = FakeShopify::start("shpat_test", Plan::STANDARD).await.unwrap();
+    // Every push of 3 products or more goes as a bulk operation (250 by default).
+    add_shop_with(&sdk, "bulk", &shop, ChannelSettings { bulk_from: Some(3), ..Default::default() }).await;
+
+    // The first run: one staged upload, one bulk operation, no productSet document; the same products as the
+    // document path makes (the fake answers the result lines last first: matched by __lineNumber).
+    assert_eq!(run(&sdk, "bulk", ExportMode::Delta).await, counts(6, 5, 0, 0, 0, 1));
+    assert_eq!(shop.uploads().len(), 1);
+    assert_eq!(bulk_runs(&shop), 1);
+    assert_eq!(product_sets(&shop), 0);
+    assert_eq!(shop.products().len(), 5);
+    let drill = shop.by_handle("4006381333900").unwrap();
+    assert_eq!(drill["title"], "Cordless drill 18V");
+    assert_eq!(drill["variants"][0]["price"], "129.90");
+    assert_eq!(drill["variants"][0]["inventoryQuantity"], 12);
+    let tee = shop.products().into_iter().find(|p| p["title"] == "Organic T-shirt").unwrap();
+    assert_eq!(tee["variants"].as_array().unwrap().len(), 3);
+    assert!(shop.requests().iter().all(|r| !r.throttled));
+
+    // No change: nothing staged, nothing run.
+    assert_eq!(run(&sdk, "bulk", ExportMode::Delta).await, counts(6, 0, 0, 5, 0, 1));
+    assert_eq!(shop.uploads().len(), 1);
+
+    // One changed product is below the bulk threshold: one productSet document, by id.
+    let drill_id = sdk.products().find("4006381333900").await.unwrap().id;
+    sdk.products().patch(drill_id, serde_json::from_value(json!({"title": "Drill Pro"})).unwrap()).await.unwrap();
+    assert_eq!(run(&sdk, "bulk", ExportMode::Delta).await, counts(6, 0, 1, 4, 0, 1));
+    assert_eq!((shop.uploads().len(), product_sets(&shop)), (1, 1));
+    assert_eq!(shop.by_handle("4006381333900").unwrap()["title"], "Drill Pro");
+
+    // The operation fails after its first line: that product is updated, the four others are failed items saying
+    // why; the next run sends those four again (by id: nothing duplicated).
+    shop.inject_bulk(BulkFault::FailAfter(1));
+    let job = sdk.exports().run_platform_now("bulk", ExportMode::Full, None, |_| {}).await.unwrap();
+    assert_eq!((job.items_updated, job.items_failed), (1, 4), "{job:?}");
+    let failed = sdk.exports().items(job.id, Some("failed"), None, 10).await.unwrap();
+    assert_eq!(failed.len(), 4);
+    assert!(
+        failed.iter().all(|i| i.error.as_deref().is_some_and(|e| e.contains("FAILED (INTERNAL_SERVER_ERROR)"))),
+        "{failed:?}"
+    );
+    let counted = run(&sdk, "bulk", ExportMode::Delta).await;
+    assert_eq!((counted.updated, counted.unchanged, counted.failed), (4, 1, 0), "{counted:?}");
+    assert_eq!(shop.products().len(), 5);
+
+    // A bulk mutation left running (by a run that was killed): ours waits for it to end, then runs.
+    shop.occupy(std::time::Duration::from_millis(700));
+    let started = std::time::Instant::now();
+    let counted = run(&sdk, "bulk", ExportMode::Full).await;
+    assert_eq!((counted.updated, counted.failed), (5, 0), "{counted:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(600));
+    assert!(shop.requests().iter().any(|r| r.query.contains("currentBulkOperation(")));
+    assert_eq!(shop.products().len(), 5);
+}
+
+both_backends!(shopify_bulk_exports);
+
 /// Shopify's Admin schema (2025-01 introspection, gzipped) from `../shared`; `None` (said) when absent.
 fn schema() -> Option<HashMap<String, Value>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -158,7 +227,23 @@ fn check_selection(
         return;
     };
     for selection in &set.items {
-        let Selection::Field(field) = selection else { continue };
+        let field = match selection {
+            Selection::Field(field) => field,
+            Selection::InlineFragment(fragment) => {
+                // `... on Type`: its fields checked on that type, which must implement this one.
+                let Some(TypeCondition::On(name)) = &fragment.type_condition else { continue };
+                let implements = types
+                    .get(name)
+                    .and_then(|t| t["interfaces"].as_array())
+                    .is_some_and(|interfaces| interfaces.iter().any(|i| i["name"] == type_name));
+                if !implements && name != type_name {
+                    out.push(format!("{name} is not a {type_name}"));
+                }
+                check_selection(types, name, &fragment.selection_set, out);
+                continue;
+            }
+            Selection::FragmentSpread(_) => continue,
+        };
         let Some(definition) = fields.iter().find(|f| f["name"] == field.name.as_str()) else {
             out.push(format!("{type_name}.{} does not exist", field.name));
             continue;
@@ -187,11 +272,7 @@ fn variable_type(t: &Type<'_, String>) -> String {
 #[test]
 fn shopify_documents_match_the_published_schema() {
     let Some(types) = schema() else { return };
-    let documents = [
-        shopify_product_set_document(3),
-        "query location { locations(first: 1) { nodes { id } } }".to_string(),
-        "query byHandle($h0: String!) { h0: productByHandle(handle: $h0) { id } }".to_string(),
-    ];
+    let documents = shopify_documents();
     for text in &documents {
         let document = graphql_parser::parse_query::<String>(text).unwrap();
         let mut problems = Vec::new();
@@ -235,6 +316,12 @@ fn shopify_documents_match_the_published_schema() {
     ] {
         assert!(variant.contains(&field.to_string()), "ProductVariantSetInput.{field}");
     }
+    let staged = input_fields("StagedUploadInput");
+    for field in ["resource", "filename", "mimeType", "httpMethod"] {
+        assert!(staged.contains(&field.to_string()), "StagedUploadInput.{field}");
+    }
+    let resources = types["StagedUploadTargetGenerateUploadResource"]["enumValues"].as_array().unwrap();
+    assert!(resources.iter().any(|v| v["name"] == "BULK_MUTATION_VARIABLES"));
     let quantity = input_fields("ProductSetInventoryInput");
     for field in ["locationId", "name", "quantity"] {
         assert!(quantity.contains(&field.to_string()), "ProductSetInventoryInput.{field}");

@@ -3,6 +3,7 @@
 
 mod prestashop;
 mod shopify;
+mod shopify_bulk;
 mod woocommerce;
 
 use std::collections::BTreeMap;
@@ -17,13 +18,22 @@ use super::feed::FeedItem;
 use crate::catalog::{Money, ProductStatus, VariantAxis};
 
 pub(crate) use prestashop::PrestaShop;
-pub(crate) use shopify::Shopify;
+pub(crate) use shopify::{BULK_FROM as SHOPIFY_BULK_FROM, Shopify};
 pub(crate) use woocommerce::WooCommerce;
 
-/// The GraphQL document of `count` aliased `productSet`s sent to Shopify (for the tests that check it against
-/// Shopify's published schema).
-pub fn shopify_product_set_document(count: usize) -> String {
-    shopify::product_set_document(count)
+/// Every GraphQL document our Shopify client sends (`productSet` documents of 3 products), for the tests that
+/// check them against Shopify's published schema.
+pub fn shopify_documents() -> Vec<String> {
+    vec![
+        shopify::product_set_document(3),
+        shopify::bulk_product_set_document(),
+        shopify::LOCATION_DOCUMENT.to_string(),
+        shopify::by_handle_document(2),
+        shopify_bulk::STAGED_UPLOADS_DOCUMENT.to_string(),
+        shopify_bulk::RUN_DOCUMENT.to_string(),
+        shopify_bulk::OPERATION_DOCUMENT.to_string(),
+        shopify_bulk::CURRENT_DOCUMENT.to_string(),
+    ]
 }
 
 /// A sales platform's kind.

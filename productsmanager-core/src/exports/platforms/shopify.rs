@@ -4,7 +4,8 @@
 //! The list fields sent replace Shopify's (variants left out are deleted), so every variant and image is sent each
 //! time. Calls wait for the points they need from the leaky bucket that every answer describes
 //! (`extensions.cost.throttleStatus`), so a normal run is never answered `THROTTLED`; if it is anyway (another app
-//! spent the points), the call waits for them and is sent again.
+//! spent the points), the call waits for them and is sent again. Large pushes go as bulk operations instead
+//! (`shopify_bulk.rs`): no points per product, Shopify works through a JSONL file at its own pace.
 
 use std::time::{Duration, Instant};
 
@@ -19,13 +20,20 @@ use crate::exports::feed::decimal;
 
 /// Products per document: 25 `productSet` mutations cost 250 points, an eighth of the Standard bucket.
 pub(crate) const BATCH: usize = 25;
+/// Products per bulk operation: one JSONL file of a few MB (Shopify takes up to 100 MB and 24 hours of work).
+pub(crate) const BULK_BATCH: usize = 2_000;
+/// Pushes of at least this many products go as a bulk operation unless the platform's settings say otherwise:
+/// from here a bulk operation's fixed cost (upload, polling) is less than the points the documents would wait for.
+pub(crate) const BULK_FROM: usize = 250;
 /// What a mutation field costs.
-const MUTATION_COST: f64 = 10.0;
+pub(super) const MUTATION_COST: f64 = 10.0;
 /// Shopify allows three options per product.
 const MAX_OPTIONS: usize = 3;
+/// Handles looked up per query (a point each; a query may cost 1,000).
+const LOOKUP_BATCH: usize = 250;
 /// `THROTTLED` answers in a row before the call gives up (only when another app keeps spending the points).
 const MAX_THROTTLED: u32 = 20;
-const PLATFORM: &str = "Shopify";
+pub(super) const PLATFORM: &str = "Shopify";
 
 /// The bucket as the last answer described it.
 #[derive(Debug, Clone, Copy)]
@@ -49,16 +57,19 @@ impl Bucket {
 }
 
 pub(crate) struct Shopify {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     endpoint: Url,
     token: String,
     bucket: Mutex<Option<Bucket>>,
     location: OnceCell<String>,
+    /// Pushes of at least this many products go as a bulk operation (0: never).
+    bulk_from: usize,
 }
 
 impl Shopify {
-    /// `endpoint`: `https://{shop}.myshopify.com/admin/api/2025-01/graphql.json`.
-    pub fn new(endpoint: &str, token: &str, timeout: Duration) -> Result<Self, ExportError> {
+    /// `endpoint`: `https://{shop}.myshopify.com/admin/api/2025-01/graphql.json`; pushes of `bulk_from` products
+    /// or more go as bulk operations (0: never).
+    pub fn new(endpoint: &str, token: &str, timeout: Duration, bulk_from: usize) -> Result<Self, ExportError> {
         let endpoint = secure_endpoint(endpoint, "Shopify's Admin API is served over HTTPS")?;
         if !endpoint.path().ends_with("/graphql.json") {
             return Err(ExportError::invalid(
@@ -75,11 +86,12 @@ impl Shopify {
             token: token.to_string(),
             bucket: Mutex::new(None),
             location: OnceCell::new(),
+            bulk_from,
         })
     }
 
     /// Sends a document costing about `cost` points once they are in the bucket; `data` of the answer.
-    async fn call(&self, query: &str, variables: &Value, cost: f64) -> Result<Value, PlatformError> {
+    pub(super) async fn call(&self, query: &str, variables: &Value, cost: f64) -> Result<Value, PlatformError> {
         let body = serde_json::to_vec(&json!({"query": query, "variables": variables})).unwrap_or_default();
         let mut throttled = 0;
         loop {
@@ -128,8 +140,7 @@ impl Shopify {
     async fn location(&self) -> Result<String, PlatformError> {
         self.location
             .get_or_try_init(|| async {
-                let data =
-                    self.call("query location { locations(first: 1) { nodes { id } } }", &json!({}), 2.0).await?;
+                let data = self.call(LOCATION_DOCUMENT, &json!({}), 2.0).await?;
                 data["locations"]["nodes"][0]["id"].as_str().map(str::to_string).ok_or_else(|| PlatformError::Refused {
                     platform: PLATFORM,
                     reason: "the shop has no location to keep stock at".into(),
@@ -139,20 +150,40 @@ impl Shopify {
             .cloned()
     }
 
+    /// Fills in the remote ids of the products not known to us yet that the shop has under their handle (made
+    /// by hand, or by a run whose answer was lost), a query of up to 250 handles (250 points) at a time.
+    async fn find_by_handle(&self, products: &mut [PlatformProduct]) -> Result<(), PlatformError> {
+        let unknown: Vec<usize> = (0..products.len()).filter(|i| products[*i].remote_id.is_none()).collect();
+        for chunk in unknown.chunks(LOOKUP_BATCH) {
+            let handles: Vec<String> = chunk.iter().map(|i| handle_of(&products[*i])).collect();
+            for (index, id) in chunk.iter().zip(self.ids_by_handle(&handles).await?) {
+                products[*index].remote_id = id;
+            }
+        }
+        Ok(())
+    }
+
     /// The ids of the products with these handles (`None` where there is none).
     async fn ids_by_handle(&self, handles: &[String]) -> Result<Vec<Option<String>>, PlatformError> {
         if handles.is_empty() {
             return Ok(Vec::new());
         }
-        let declarations: Vec<String> = (0..handles.len()).map(|i| format!("$h{i}: String!")).collect();
-        let fields: Vec<String> =
-            (0..handles.len()).map(|i| format!("h{i}: productByHandle(handle: $h{i}) {{ id }}")).collect();
-        let query = format!("query byHandle({}) {{ {} }}", declarations.join(", "), fields.join(" "));
+        let query = by_handle_document(handles.len());
         let variables: serde_json::Map<String, Value> =
             handles.iter().enumerate().map(|(i, h)| (format!("h{i}"), json!(h))).collect();
         let data = self.call(&query, &Value::Object(variables), handles.len() as f64).await?;
         Ok((0..handles.len()).map(|i| data[format!("h{i}")]["id"].as_str().map(str::to_string)).collect())
     }
+}
+
+/// The shop's first location.
+pub(crate) const LOCATION_DOCUMENT: &str = "query location { locations(first: 1) { nodes { id } } }";
+
+/// The query of the products with `count` handles (`$h0`…).
+pub(crate) fn by_handle_document(count: usize) -> String {
+    let declarations: Vec<String> = (0..count).map(|i| format!("$h{i}: String!")).collect();
+    let fields: Vec<String> = (0..count).map(|i| format!("h{i}: productByHandle(handle: $h{i}) {{ id }}")).collect();
+    format!("query byHandle({}) {{ {} }}", declarations.join(", "), fields.join(" "))
 }
 
 /// The handle of a product: its key as a slug (as in our Shopify CSV).
@@ -179,7 +210,7 @@ fn prices(price: &Option<crate::catalog::Money>, sale: &Option<crate::catalog::M
 }
 
 /// The `ProductSetInput` of a product; `Err` when Shopify cannot take it.
-fn product_input(product: &PlatformProduct, location: &str) -> Result<Value, String> {
+pub(super) fn product_input(product: &PlatformProduct, location: &str) -> Result<Value, String> {
     let stock = |quantity: i64| json!([{"locationId": location, "name": "available", "quantity": quantity.max(0)}]);
     let mut input = json!({
         "title": product.title,
@@ -251,39 +282,61 @@ fn product_input(product: &PlatformProduct, location: &str) -> Result<Value, Str
     Ok(input)
 }
 
+/// What a `productSet` answers with (in documents and in bulk operations alike).
+const PRODUCT_SET_SELECTION: &str =
+    "{ product { id handle variants(first: 250) { nodes { id sku } } } userErrors { field message code } }";
+
 /// The mutation document of `count` aliased `productSet`s.
 pub(crate) fn product_set_document(count: usize) -> String {
     let declarations: Vec<String> = (0..count).map(|i| format!("$p{i}: ProductSetInput!")).collect();
     let fields: Vec<String> = (0..count)
-        .map(|i| {
-            format!(
-                "p{i}: productSet(input: $p{i}, synchronous: true) {{ product {{ id handle variants(first: 250) \
-                 {{ nodes {{ id sku }} }} }} userErrors {{ field message code }} }}"
-            )
-        })
+        .map(|i| format!("p{i}: productSet(input: $p{i}, synchronous: true) {PRODUCT_SET_SELECTION}"))
         .collect();
     format!("mutation push({}) {{ {} }}", declarations.join(", "), fields.join(" "))
 }
 
-#[async_trait::async_trait]
-impl ExportPlatform for Shopify {
-    fn max_batch(&self) -> usize {
-        BATCH
-    }
+/// The mutation a bulk operation runs once per line of its file (each line: `{"input": ProductSetInput}`).
+pub(crate) fn bulk_product_set_document() -> String {
+    format!(
+        "mutation call($input: ProductSetInput!) {{ productSet(input: $input, synchronous: true) \
+         {PRODUCT_SET_SELECTION} }}"
+    )
+}
 
-    async fn push(&self, products: &[PlatformProduct]) -> Result<Vec<PushOutcome>, PlatformError> {
-        let location = self.location().await?;
-        let mut products = products.to_vec();
-        let unknown: Vec<usize> = (0..products.len()).filter(|i| products[*i].remote_id.is_none()).collect();
-        let handles: Vec<String> = unknown.iter().map(|i| handle_of(&products[*i])).collect();
-        for (index, id) in unknown.iter().zip(self.ids_by_handle(&handles).await?) {
-            products[*index].remote_id = id;
-        }
+/// What became of `product` from its `productSet` answer.
+pub(super) fn outcome_of(product: &PlatformProduct, answer: &Value) -> PushOutcome {
+    let errors = answer["userErrors"].as_array().cloned().unwrap_or_default();
+    let remote_id = answer["product"]["id"].as_str().map(str::to_string);
+    if !errors.is_empty() || remote_id.is_none() {
+        let messages: Vec<String> =
+            errors.iter().map(|e| format!("{} ({})", e["message"].as_str().unwrap_or("error"), e["field"])).collect();
+        let reason = if messages.is_empty() { "no product in the answer".to_string() } else { messages.join("; ") };
+        return PushOutcome::failed(product.remote_id.clone(), reason);
+    }
+    let nodes = answer["product"]["variants"]["nodes"].as_array().cloned().unwrap_or_default();
+    let variant_ids = product
+        .variants
+        .iter()
+        .filter_map(|v| {
+            let node = nodes.iter().find(|n| n["sku"] == v.key.as_str())?;
+            Some((v.product_id, node["id"].as_str()?.to_string()))
+        })
+        .collect();
+    PushOutcome { remote_id, created: product.remote_id.is_none(), variant_ids, error: None }
+}
+
+impl Shopify {
+    /// Up to [`BATCH`] products in one document.
+    async fn push_document(
+        &self,
+        products: &[PlatformProduct],
+        location: &str,
+    ) -> Result<Vec<PushOutcome>, PlatformError> {
         let mut outcomes: Vec<Option<PushOutcome>> = vec![None; products.len()];
         let mut sent: Vec<usize> = Vec::new();
         let mut variables = serde_json::Map::new();
         for (index, product) in products.iter().enumerate() {
-            match product_input(product, &location) {
+            match product_input(product, location) {
                 Ok(input) => {
                     variables.insert(format!("p{}", sent.len()), input);
                     sent.push(index);
@@ -295,34 +348,31 @@ impl ExportPlatform for Shopify {
             let document = product_set_document(sent.len());
             let data = self.call(&document, &Value::Object(variables), MUTATION_COST * sent.len() as f64).await?;
             for (n, index) in sent.iter().enumerate() {
-                let product = &products[*index];
-                let answer = &data[format!("p{n}")];
-                let errors = answer["userErrors"].as_array().cloned().unwrap_or_default();
-                let remote_id = answer["product"]["id"].as_str().map(str::to_string);
-                if !errors.is_empty() || remote_id.is_none() {
-                    let messages: Vec<String> = errors
-                        .iter()
-                        .map(|e| format!("{} ({})", e["message"].as_str().unwrap_or("error"), e["field"]))
-                        .collect();
-                    let reason =
-                        if messages.is_empty() { "no product in the answer".to_string() } else { messages.join("; ") };
-                    outcomes[*index] = Some(PushOutcome::failed(product.remote_id.clone(), reason));
-                    continue;
-                }
-                let nodes = answer["product"]["variants"]["nodes"].as_array().cloned().unwrap_or_default();
-                let variant_ids = product
-                    .variants
-                    .iter()
-                    .filter_map(|v| {
-                        let node = nodes.iter().find(|n| n["sku"] == v.key.as_str())?;
-                        Some((v.product_id, node["id"].as_str()?.to_string()))
-                    })
-                    .collect();
-                outcomes[*index] =
-                    Some(PushOutcome { remote_id, created: product.remote_id.is_none(), variant_ids, error: None });
+                outcomes[*index] = Some(outcome_of(&products[*index], &data[format!("p{n}")]));
             }
         }
         Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| PushOutcome::failed(None, "not sent"))).collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl ExportPlatform for Shopify {
+    fn max_batch(&self) -> usize {
+        if self.bulk_from > 0 { BULK_BATCH.max(self.bulk_from) } else { BATCH }
+    }
+
+    async fn push(&self, products: &[PlatformProduct]) -> Result<Vec<PushOutcome>, PlatformError> {
+        let location = self.location().await?;
+        let mut products = products.to_vec();
+        self.find_by_handle(&mut products).await?;
+        if self.bulk_from > 0 && products.len() >= self.bulk_from {
+            return self.push_bulk(&products, &location).await;
+        }
+        let mut outcomes = Vec::with_capacity(products.len());
+        for chunk in products.chunks(BATCH) {
+            outcomes.extend(self.push_document(chunk, &location).await?);
+        }
+        Ok(outcomes)
     }
 }
 
@@ -344,10 +394,11 @@ mod tests {
         assert!(document.starts_with("mutation push($p0: ProductSetInput!, $p1: ProductSetInput!)"));
         assert!(document.contains("p1: productSet(input: $p1, synchronous: true)"));
         assert!(
-            Shopify::new("http://shop.example/admin/api/2025-01/graphql.json", "t", Duration::from_secs(1)).is_err()
+            Shopify::new("http://shop.example/admin/api/2025-01/graphql.json", "t", Duration::from_secs(1), 0).is_err()
         );
         assert!(
-            Shopify::new("https://s.myshopify.com/admin/api/2025-01/graphql.json", "", Duration::from_secs(1)).is_err()
+            Shopify::new("https://s.myshopify.com/admin/api/2025-01/graphql.json", "", Duration::from_secs(1), 0)
+                .is_err()
         );
     }
 }

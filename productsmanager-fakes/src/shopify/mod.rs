@@ -5,18 +5,23 @@
 //! document that costs more than the bucket holds is answered `THROTTLED` (HTTP 200), one over 1,000 points
 //! `MAX_COST_EXCEEDED`. Fields served: `productSet(input, synchronous)` (create, or update by `input.id`; list
 //! fields given replace the stored ones — variants left out are deleted, a variant without `id` is matched by its
-//! option values; a taken handle on create gets `-1`, `-2`…), `productByHandle`, `locations`, `shop`. Answers hold
-//! only the fields selected, under their aliases.
+//! option values; a taken handle on create gets `-1`, `-2`…), `productByHandle`, `locations`, `shop`, and the bulk
+//! mutation path (`bulk.rs`: staged upload, `bulkOperationRunMutation`, `currentBulkOperation`, `node`, result
+//! files). Answers hold only the fields selected, under their aliases (inline fragments included).
+
+mod bulk;
+
+pub use bulk::{BulkFault, MAX_UPLOAD_BYTES};
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use graphql_parser::query::{Definition, Field, OperationDefinition, Selection, SelectionSet, Value as GqlValue};
 use serde_json::{Map, Value, json};
 
@@ -24,6 +29,8 @@ use serde_json::{Map, Value, json};
 pub const API_VERSION: &str = "2025-01";
 /// The one location of the fake shop.
 pub const LOCATION_ID: &str = "gid://shopify/Location/1";
+/// The shop's number (in staged upload keys).
+const SHOP_NUMBER: u64 = 21_759_409;
 
 /// A plan's bucket: its size and how many points come back each second.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,6 +80,15 @@ struct Inner {
     store: Mutex<Store>,
     requests: Mutex<Vec<Recorded>>,
     faults: Mutex<VecDeque<Fault>>,
+    bulk: Arc<bulk::Bulk>,
+    /// `http://127.0.0.1:<port>`, once bound.
+    base: OnceLock<String>,
+}
+
+impl Inner {
+    fn base(&self) -> String {
+        self.base.get().cloned().unwrap_or_default()
+    }
 }
 
 /// The running fake.
@@ -93,11 +109,35 @@ impl FakeShopify {
             store: Mutex::new(Store { next_id: 1000, next_variant: 5000, ..Default::default() }),
             requests: Mutex::default(),
             faults: Mutex::default(),
+            bulk: Arc::default(),
+            base: OnceLock::new(),
         });
         let path = format!("/admin/api/{API_VERSION}/graphql.json");
-        let app = Router::new().route(&path, post(graphql)).with_state(inner.clone());
+        let app = Router::new()
+            .route(&path, post(graphql))
+            // The storage service's side of staged uploads and result files.
+            .route("/staged-uploads", post(bulk::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 1024 * 1024)))
+            .route("/bulk-results/{file}", get(bulk::result_file))
+            .with_state(inner.clone());
         let address = crate::serve(app).await?;
+        let _ = inner.base.set(format!("http://{address}"));
         Ok(FakeShopify { endpoint: format!("http://{address}{path}"), inner })
+    }
+
+    /// The next bulk operation meets this fault.
+    pub fn inject_bulk(&self, fault: BulkFault) {
+        self.inner.bulk.inject(fault);
+    }
+
+    /// A bulk mutation of this app (as left by an earlier, killed run) runs for `duration`: a new one is refused
+    /// with `OPERATION_IN_PROGRESS` meanwhile.
+    pub fn occupy(&self, duration: Duration) {
+        self.inner.bulk.occupy(duration);
+    }
+
+    /// Bytes of each file uploaded to the staged upload URL, in order.
+    pub fn uploads(&self) -> Vec<usize> {
+        self.inner.bulk.uploads()
     }
 
     /// The next requests meet these faults, one each, in order.
@@ -265,17 +305,12 @@ async fn graphql(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: axum
         let key = field.alias.clone().unwrap_or_else(|| field.name.clone());
         let arguments: Map<String, Value> =
             field.arguments.iter().map(|(name, value)| (name.clone(), resolve(value, &variables))).collect();
-        let Ok(mut store) = inner.store.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
         let answer = match (mutation, field.name.as_str()) {
-            (true, "productSet") => Ok(store.product_set(&arguments)),
-            (false, "productByHandle") => {
-                let handle = arguments.get("handle").and_then(Value::as_str).unwrap_or_default();
-                Ok(store.products.values().find(|p| p["handle"] == handle).map(shown).unwrap_or(Value::Null))
-            }
-            (false, "locations") => Ok(json!({"nodes": [{"id": LOCATION_ID, "name": "Shop location"}]})),
-            (false, "shop") => Ok(json!({"name": "Fake shop", "currencyCode": "EUR"})),
-            (true, name) => Err(format!("Field '{name}' doesn't exist on type 'Mutation'")),
-            (false, name) => Err(format!("Field '{name}' doesn't exist on type 'QueryRoot'")),
+            (true, "stagedUploadsCreate") => Ok(bulk::staged_uploads_create(&inner, &arguments)),
+            (true, "bulkOperationRunMutation") => Ok(bulk::run_mutation(&inner, &arguments)),
+            (false, "currentBulkOperation") => Ok(bulk::current(&inner, &arguments)),
+            (false, "node") => Ok(bulk::node(&inner, &arguments)),
+            _ => resolve_field(&inner, mutation, &field.name, &arguments),
         };
         match answer {
             Ok(value) => {
@@ -289,6 +324,22 @@ async fn graphql(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: axum
         answer["errors"] = json!(errors);
     }
     axum::Json(answer).into_response()
+}
+
+/// The fields answered from the product store.
+fn resolve_field(inner: &Inner, mutation: bool, name: &str, arguments: &Map<String, Value>) -> Result<Value, String> {
+    let Ok(mut store) = inner.store.lock() else { return Err("internal".into()) };
+    match (mutation, name) {
+        (true, "productSet") => Ok(store.product_set(arguments)),
+        (false, "productByHandle") => {
+            let handle = arguments.get("handle").and_then(Value::as_str).unwrap_or_default();
+            Ok(store.products.values().find(|p| p["handle"] == handle).map(shown).unwrap_or(Value::Null))
+        }
+        (false, "locations") => Ok(json!({"nodes": [{"id": LOCATION_ID, "name": "Shop location"}]})),
+        (false, "shop") => Ok(json!({"name": "Fake shop", "currencyCode": "EUR"})),
+        (true, name) => Err(format!("Field '{name}' doesn't exist on type 'Mutation'")),
+        (false, name) => Err(format!("Field '{name}' doesn't exist on type 'QueryRoot'")),
+    }
 }
 
 /// A GraphQL value with its variables put in, as JSON.
@@ -318,10 +369,26 @@ fn project(value: &Value, set: &SelectionSet<'_, String>) -> Value {
         Value::Object(fields) => {
             let mut out = Map::new();
             for selection in &set.items {
-                let Selection::Field(field) = selection else { continue };
+                let field = match selection {
+                    Selection::Field(field) => field,
+                    Selection::InlineFragment(fragment) => {
+                        // `... on Type { … }`: its fields, when the object is of that type.
+                        let of_type = fragment
+                            .type_condition
+                            .as_ref()
+                            .map(|graphql_parser::query::TypeCondition::On(name)| name.as_str());
+                        if of_type.is_none_or(|t| fields.get("__typename").is_none_or(|n| n == t))
+                            && let Value::Object(more) = project(value, &fragment.selection_set)
+                        {
+                            out.extend(more);
+                        }
+                        continue;
+                    }
+                    Selection::FragmentSpread(_) => continue,
+                };
                 let key = field.alias.clone().unwrap_or_else(|| field.name.clone());
                 let value = if field.name == "__typename" {
-                    json!("Product")
+                    fields.get("__typename").cloned().unwrap_or(json!("Product"))
                 } else {
                     fields.get(&field.name).cloned().unwrap_or(Value::Null)
                 };
