@@ -4,7 +4,10 @@
 //! `woocommerce_rest_request_entity_too_large`; per-item errors as `{"id": 0, "error": {…}}`), variations and their
 //! batch. Basic authentication with the consumer key and secret (401 `woocommerce_rest_cannot_view` otherwise).
 //! Prices must be strings (400 `rest_invalid_param`); a SKU or a `global_unique_id` already used is refused (400
-//! `product_invalid_sku`, `product_invalid_global_unique_id`). Every request is recorded; faults can be injected for
+//! `product_invalid_sku`, `product_invalid_global_unique_id`). Product categories: `GET /products/categories`
+//! (`search`, `parent`, paged; names answered HTML-escaped, as WordPress stores them) and `POST` (a name taken under
+//! the same parent: 400 `term_exists` naming the existing one in `data.resource_id`); a product's `categories`
+//! given by id, unknown ids dropped (as WordPress does). Every request is recorded; faults can be injected for
 //! the next requests or for the next writes of one SKU.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -48,6 +51,9 @@ struct Store {
     unique: HashMap<(&'static str, String), u64>,
     /// Products by id (variations too, with `parent_id`).
     products: BTreeMap<u64, Value>,
+    next_category: u64,
+    /// Product categories by id, as answered.
+    categories: BTreeMap<u64, Value>,
 }
 
 #[derive(Debug)]
@@ -77,7 +83,7 @@ impl FakeWooCommerce {
         let inner = Arc::new(Inner {
             key: key.to_string(),
             secret: secret.to_string(),
-            store: Mutex::new(Store { next_id: 100, ..Default::default() }),
+            store: Mutex::new(Store { next_id: 100, next_category: 10, ..Default::default() }),
             requests: Mutex::default(),
             faults: Mutex::default(),
             failing_skus: Mutex::default(),
@@ -85,6 +91,7 @@ impl FakeWooCommerce {
         let app = Router::new()
             .route(&format!("{PREFIX}/products"), get(list_products).post(create_product))
             .route(&format!("{PREFIX}/products/batch"), post(batch_products))
+            .route(&format!("{PREFIX}/products/categories"), get(list_categories).post(create_category))
             .route(&format!("{PREFIX}/products/{{id}}"), get(get_product).put(update_product).delete(delete_product))
             .route(&format!("{PREFIX}/products/{{id}}/variations"), get(list_variations))
             .route(&format!("{PREFIX}/products/{{id}}/variations/batch"), post(batch_variations))
@@ -122,6 +129,21 @@ impl FakeWooCommerce {
     pub fn by_sku(&self, sku: &str) -> Option<Value> {
         self.products().into_values().find(|p| p["sku"] == sku)
     }
+
+    /// Every product category, as answered (names HTML-escaped).
+    pub fn categories(&self) -> Vec<Value> {
+        self.inner.store.lock().map(|s| s.categories.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Adds a category as if made in the shop's back office; its id.
+    pub fn add_category(&self, name: &str, parent: u64) -> u64 {
+        self.inner.store.lock().ok().and_then(|mut s| s.create_category(name, parent).ok()?["id"].as_u64()).unwrap_or(0)
+    }
+}
+
+/// A name as WordPress stores and answers it.
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -244,6 +266,34 @@ impl Store {
         self.products.remove(&id)
     }
 
+    /// A category named `name` (as typed) under `parent` (0: top level); `Err(Ok(id))` when that name is taken
+    /// there by category `id`.
+    fn create_category(&mut self, name: &str, parent: u64) -> Result<Value, Result<u64, Refusal>> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Err((400, "rest_missing_callback_param", "Missing parameter(s): name".into())));
+        }
+        if parent != 0 && !self.categories.contains_key(&parent) {
+            return Err(Err((400, "woocommerce_rest_term_invalid", "Parent resource does not exist.".into())));
+        }
+        let shown = escape_html(name);
+        let taken = self.categories.values().find(|c| {
+            c["parent"] == parent && c["name"].as_str().is_some_and(|n| n.to_lowercase() == shown.to_lowercase())
+        });
+        if let Some(taken) = taken {
+            return Err(Ok(taken["id"].as_u64().unwrap_or(0)));
+        }
+        self.next_category += 1;
+        let id = self.next_category;
+        let slug: String = name.to_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { '-' }).collect();
+        let category = json!({
+            "id": id, "name": shown, "slug": slug, "parent": parent, "description": "", "display": "default",
+            "image": null, "menu_order": 0, "count": 0,
+        });
+        self.categories.insert(id, category.clone());
+        Ok(category)
+    }
+
     /// Creates a product (or, with `parent`, a variation) from `body`.
     fn create(&mut self, body: &Value, parent: Option<u64>) -> Result<Value, Refusal> {
         check_types(body)?;
@@ -265,7 +315,7 @@ impl Store {
             product["parent_id"] = json!(parent);
             product["type"] = json!("variation");
         }
-        merge(&mut product, body);
+        merge(&mut product, body, &self.categories);
         if let Some(parent) = parent.and_then(|p| self.products.get_mut(&p))
             && let Some(variations) = parent["variations"].as_array_mut()
         {
@@ -286,7 +336,7 @@ impl Store {
         self.index(id, false);
         let product =
             self.products.get_mut(&id).ok_or((404, "woocommerce_rest_product_invalid_id", "Invalid ID.".into()))?;
-        merge(product, body);
+        merge(product, body, &self.categories);
         let product = product.clone();
         self.index(id, true);
         Ok(product)
@@ -294,7 +344,7 @@ impl Store {
 }
 
 /// Sets the fields of `body` on `product` (lists replaced whole, as WooCommerce does), and the derived fields.
-fn merge(product: &mut Value, body: &Value) {
+fn merge(product: &mut Value, body: &Value, categories: &BTreeMap<u64, Value>) {
     let Some(fields) = body.as_object() else { return };
     for (name, value) in fields {
         if name == "id" {
@@ -313,6 +363,16 @@ fn merge(product: &mut Value, body: &Value) {
                     .collect::<Vec<_>>()
             ),
             "image" => json!({"id": 1000, "src": value["src"], "name": "", "alt": ""}),
+            // Categories by id, shown with their names; ids the shop does not have are dropped.
+            "categories" => json!(
+                value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| categories.get(&c["id"].as_u64()?))
+                    .map(|c| json!({"id": c["id"], "name": c["name"], "slug": c["slug"]}))
+                    .collect::<Vec<_>>()
+            ),
             _ => value.clone(),
         };
         product[name] = value;
@@ -356,12 +416,12 @@ struct ListQuery {
 }
 
 /// A page of `all` with WooCommerce's pagination headers.
-fn paged(all: Vec<Value>, query: &ListQuery, uri: &Uri) -> Response {
-    let per_page = query.per_page.unwrap_or(10);
+fn paged(all: Vec<Value>, page: Option<usize>, per_page: Option<usize>, uri: &Uri) -> Response {
+    let per_page = per_page.unwrap_or(10);
     if !(1..=100).contains(&per_page) {
         return error(StatusCode::BAD_REQUEST, "rest_invalid_param", "Invalid parameter(s): per_page");
     }
-    let page = query.page.unwrap_or(1).max(1);
+    let page = page.unwrap_or(1).max(1);
     let total = all.len();
     let pages = total.div_ceil(per_page);
     let items: Vec<Value> = all.into_iter().skip((page - 1) * per_page).take(per_page).collect();
@@ -383,6 +443,82 @@ fn paged(all: Vec<Value>, query: &ListQuery, uri: &Uri) -> Response {
         headers.insert("Link", value);
     }
     response
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct CategoryQuery {
+    search: Option<String>,
+    parent: Option<u64>,
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+async fn list_categories(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(query): Query<CategoryQuery>,
+) -> Response {
+    let answer = match admit(&inner, &headers) {
+        Err(refused) => *refused,
+        Ok(()) => {
+            let mut all: Vec<Value> = inner
+                .store
+                .lock()
+                .map(|s| {
+                    s.categories
+                        .values()
+                        .filter(|c| query.parent.is_none_or(|p| c["parent"] == p))
+                        .filter(|c| {
+                            // WordPress searches names and slugs, as stored (escaped), case-insensitively.
+                            query.search.as_deref().is_none_or(|wanted| {
+                                let wanted = escape_html(wanted).to_lowercase();
+                                c["name"].as_str().is_some_and(|n| n.to_lowercase().contains(&wanted))
+                                    || c["slug"].as_str().is_some_and(|n| n.contains(&wanted))
+                            })
+                        })
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            // Ordered by name, WooCommerce's default.
+            all.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+            paged(all, query.page, query.per_page, &uri)
+        }
+    };
+    record(&inner, &Method::GET, &uri, Value::Null, answer)
+}
+
+async fn create_category(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: axum::body::Bytes,
+) -> Response {
+    let (body, answer) = match admit(&inner, &headers).and_then(|()| parse_body(&body)) {
+        Err(refused) => (Value::Null, *refused),
+        Ok(body) => {
+            let name = body["name"].as_str().unwrap_or_default();
+            let parent = body["parent"].as_u64().unwrap_or(0);
+            let created = match inner.store.lock() {
+                Ok(mut store) => store.create_category(name, parent),
+                Err(_) => Err(Err((500, "internal_server_error", "lock".into()))),
+            };
+            let answer = match created {
+                Ok(category) => (StatusCode::CREATED, axum::Json(category)).into_response(),
+                Err(Ok(id)) => {
+                    // WordPress names the term that exists.
+                    let message = "A term with the name provided already exists with this parent.";
+                    let body =
+                        json!({"code": "term_exists", "message": message, "data": {"status": 400, "resource_id": id}});
+                    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+                }
+                Err(Err(refusal)) => refusal_response(refusal),
+            };
+            (body, answer)
+        }
+    };
+    record(&inner, &Method::POST, &uri, body, answer)
 }
 
 async fn list_products(
@@ -407,7 +543,7 @@ async fn list_products(
                 }
                 None => all,
             };
-            paged(all, &query, &uri)
+            paged(all, query.page, query.per_page, &uri)
         }
     };
     record(&inner, &Method::GET, &uri, Value::Null, answer)
@@ -435,7 +571,7 @@ async fn list_variations(
                         .collect()
                 })
                 .unwrap_or_default();
-            paged(all, &query, &uri)
+            paged(all, query.page, query.per_page, &uri)
         }
     };
     record(&inner, &Method::GET, &uri, Value::Null, answer)

@@ -6,7 +6,7 @@
 use productsmanager_core::catalog::{Money, NewPrice, NewProduct, PriceType, ProductStatus};
 use productsmanager_core::db::Backend;
 use productsmanager_core::exports::{
-    ExportMode, ExportService, NewPlatform, PlatformCredentials, PlatformKind, PlatformRunCounts,
+    ChannelSettings, ExportMode, ExportService, NewPlatform, PlatformCredentials, PlatformKind, PlatformRunCounts,
 };
 use productsmanager_core::{ErrorKind, Sdk, both_backends};
 use productsmanager_fakes::woocommerce::{FakeWooCommerce, Fault};
@@ -26,6 +26,10 @@ pub(crate) fn counts(
 }
 
 async fn add_shop(exports: &ExportService, name: &str, shop: &FakeWooCommerce) {
+    add_shop_with(exports, name, shop, ChannelSettings::default()).await;
+}
+
+async fn add_shop_with(exports: &ExportService, name: &str, shop: &FakeWooCommerce, settings: ChannelSettings) {
     let platform = NewPlatform {
         name: name.into(),
         platform: PlatformKind::Woocommerce,
@@ -36,7 +40,7 @@ async fn add_shop(exports: &ExportService, name: &str, shop: &FakeWooCommerce) {
             access_token: None,
         },
         filters: Default::default(),
-        settings: Default::default(),
+        settings,
         created_by: None,
     };
     exports.add_platform(platform).await.unwrap();
@@ -70,8 +74,18 @@ async fn woocommerce_delta_exports(backend: Backend) {
     assert_eq!(listed.len(), 1);
     assert!(!serde_json::to_string(&listed).unwrap().contains("cs_test"), "credentials are never answered");
 
+    // A category the shop has already (made by hand).
+    let tools = shop.add_category("Tools", 0);
+
     // First run: five products created (the T-shirt with its three variations); the draft lamp is not created.
     assert_eq!(run(&sdk, "shop", ExportMode::Delta).await, counts(6, 5, 0, 0, 0, 1));
+    // Their categories found or made level by level: Tools (found) > Power tools, Supplies; Clothing > Shirts;
+    // Home > Kitchen (the lamp's Home > Lighting is not made: the lamp is not sent).
+    let categories = shop.categories();
+    let named = |name: &str| categories.iter().find(|c| c["name"] == name).unwrap().clone();
+    assert_eq!(categories.len(), 7, "{categories:?}");
+    assert_eq!(named("Power tools")["parent"], tools);
+    assert_eq!(named("Shirts")["parent"], named("Clothing")["id"]);
     let products = shop.products();
     assert_eq!(products.len(), 8, "4 simple + 1 variable + 3 variations");
     let drill = shop.by_sku("4006381333900").unwrap();
@@ -79,6 +93,10 @@ async fn woocommerce_delta_exports(backend: Backend) {
     assert_eq!(drill["global_unique_id"], "4006381333900");
     assert_eq!((drill["stock_quantity"].as_i64(), drill["stock_status"].as_str()), (Some(12), Some("instock")));
     assert_eq!(drill["images"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        drill["categories"],
+        json!([{"id": named("Power tools")["id"], "name": "Power tools", "slug": "power-tools"}])
+    );
     let tee = products.values().find(|p| p["name"] == "Organic T-shirt").unwrap();
     assert_eq!(tee["type"], "variable");
     assert_eq!(tee["attributes"][0]["options"], json!(["S", "M", "L"]));
@@ -101,7 +119,8 @@ async fn woocommerce_delta_exports(backend: Backend) {
     sdk.products().patch(drill_id, patch).await.unwrap();
     let before = shop.requests().len();
     assert_eq!(run(&sdk, "shop", ExportMode::Delta).await, counts(6, 0, 1, 4, 0, 1));
-    let sent: Vec<_> = shop.requests()[before..].to_vec();
+    // One write (and the lookups of its category, a run's first).
+    let sent: Vec<_> = shop.requests()[before..].iter().filter(|r| r.method != "GET").cloned().collect();
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(
         (sent[0].body["create"].as_array().unwrap().len(), sent[0].body["update"].as_array().unwrap().len()),
@@ -138,10 +157,19 @@ async fn woocommerce_delta_exports(backend: Backend) {
     assert_eq!(shop.products().len(), 8);
 
     // Another platform record on the same shop knows no remote ids: the creates are refused for their SKUs, the
-    // products found by SKU and updated — nothing is duplicated.
-    add_shop(&exports, "same-shop", &shop).await;
+    // products found by SKU and updated — nothing is duplicated. Its categories are found again (none made twice),
+    // and one it maps to a name WordPress answers escaped (`Home &amp; Garden`, made by hand) is found too.
+    let garden = shop.add_category("Home & Garden", 0);
+    let mapping = [("Home > Kitchen".to_string(), "Home & Garden > Kitchen".to_string())].into();
+    add_shop_with(&exports, "same-shop", &shop, ChannelSettings { category_mapping: mapping, ..Default::default() })
+        .await;
     assert_eq!(run(&sdk, "same-shop", ExportMode::Delta).await, counts(6, 0, 5, 0, 0, 1));
     assert_eq!(shop.products().len(), 8);
+    let categories = shop.categories();
+    assert_eq!(categories.len(), 9, "Home & Garden > Kitchen made, nothing else: {categories:?}");
+    let mug = shop.by_sku("4006381333962").unwrap();
+    let kitchen = categories.iter().find(|c| c["id"] == mug["categories"][0]["id"]).unwrap();
+    assert_eq!((kitchen["name"].as_str(), &kitchen["parent"]), (Some("Kitchen"), &json!(garden)));
 
     // The shop down: the run fails (retryable), what went through before is kept.
     let patch = serde_json::from_value(json!({"title": "Jigsaw 2"})).unwrap();
@@ -279,8 +307,9 @@ fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
 }
 
 /// Our client and the fake held against the published description: every field we send is a property of
-/// `product` / `product_variation` (`global_unique_id`, WooCommerce 9.2, postdates the file), the query parameter we
-/// look products up with is declared, and the fake's product bodies conform to `product`.
+/// `product` / `product_variation` (`global_unique_id`, WooCommerce 9.2, postdates the file) or of a category
+/// created, the query parameters we look products and categories up with are declared, and the fake's product and
+/// category bodies conform to `product` and `product_cat`.
 async fn woocommerce_contract_holds(backend: Backend) {
     let Some(contract) = woocommerce_contract() else { return };
     let Some((_databases, sdk)) = source(backend, "export_woocommerce_contract").await else { return };
@@ -299,6 +328,8 @@ async fn woocommerce_contract_holds(backend: Backend) {
             let path = request.uri.split('?').next().unwrap().to_string();
             let declared = if path.ends_with("/variations") {
                 &contract["paths"]["/products/{product_id}/variations"]["get"]["parameters"]
+            } else if path.ends_with("/categories") {
+                &contract["paths"]["/products/categories"]["get"]["parameters"]
             } else {
                 &contract["paths"]["/products"]["get"]["parameters"]
             };
@@ -307,6 +338,15 @@ async fn woocommerce_contract_holds(backend: Backend) {
                 url::form_urlencoded::parse(request.uri.split_once('?').map(|(_, q)| q).unwrap_or("").as_bytes())
             {
                 assert!(names.contains(&name.as_ref()), "GET {} sends {name}, not declared", request.uri);
+            }
+            continue;
+        }
+        if request.uri.ends_with("/products/categories") {
+            let body = &contract["paths"]["/products/categories"]["post"]["requestBody"]["content"]["application/json"];
+            let declared = body["schema"]["properties"].as_object().unwrap();
+            for field in request.body.as_object().unwrap().keys() {
+                assert!(declared.contains_key(field), "POST {} sends {field:?}", request.uri);
+                checked += 1;
             }
             continue;
         }
@@ -327,6 +367,13 @@ async fn woocommerce_contract_holds(backend: Backend) {
         jsonschema::draft4::new(&schema).unwrap()
     };
     let (products, variations) = (validator("product"), validator("product_variation"));
+    let categories = validator("product_cat");
+    assert!(!shop.categories().is_empty());
+    for body in shop.categories() {
+        let errors: Vec<String> =
+            categories.iter_errors(&without_nulls(&body)).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{body}: {errors:?}");
+    }
     for body in shop.products().values() {
         let schema = if body.get("parent_id").is_some() { &variations } else { &products };
         let errors: Vec<String> =

@@ -2,11 +2,15 @@
 //! request), variations through `POST /products/{id}/variations/batch`; a create refused for a duplicate SKU
 //! (the product is there already, made by hand or by a run whose answer was lost) is found with
 //! `GET /products?sku=` and updated instead. Prices are strings, the GTIN is `global_unique_id`, images go by URL.
+//! Categories go by WooCommerce's ids: a channel category that is a number is taken as one; a path
+//! (`Garden > Tools`) is found level by level (`GET /products/categories?search=&parent=`) or created, once a run.
 //! Basic authentication with the consumer key and secret, over HTTPS (plain HTTP only to a loopback address).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::sync::Mutex;
 use url::Url;
 
 use super::{
@@ -27,6 +31,8 @@ pub(crate) struct WooCommerce {
     base: Url,
     key: String,
     secret: String,
+    /// Category ids by path (`Garden > Tools`), as found or made during this run.
+    categories: Mutex<HashMap<String, u64>>,
 }
 
 impl WooCommerce {
@@ -41,7 +47,13 @@ impl WooCommerce {
         if key.is_empty() || secret.is_empty() {
             return Err(ExportError::invalid("credentials", "WooCommerce needs the consumer key and secret"));
         }
-        Ok(WooCommerce { http: http_client(timeout)?, base, key: key.to_string(), secret: secret.to_string() })
+        Ok(WooCommerce {
+            http: http_client(timeout)?,
+            base,
+            key: key.to_string(),
+            secret: secret.to_string(),
+            categories: Mutex::default(),
+        })
     }
 
     fn url(&self, path: &str) -> Result<Url, PlatformError> {
@@ -50,6 +62,21 @@ impl WooCommerce {
 
     /// Sends one request; a non-2xx answer is an error naming WooCommerce's code and message.
     async fn call(&self, method: reqwest::Method, url: Url, body: Option<&Value>) -> Result<Value, PlatformError> {
+        let (status, value) = self.call_raw(method, url.clone(), body).await?;
+        if status.is_success() {
+            return Ok(value);
+        }
+        let reason = format!("{} {} ({status}): {}", url.path(), error_code(&value), error_message(&value));
+        Err(refusal(PLATFORM, status, reason))
+    }
+
+    /// Sends one request; the status and the JSON answered, whatever the status.
+    async fn call_raw(
+        &self,
+        method: reqwest::Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<(reqwest::StatusCode, Value), PlatformError> {
         let mut request = self.http.request(method, url.clone()).basic_auth(&self.key, Some(&self.secret));
         if let Some(body) = body {
             request = request
@@ -57,12 +84,69 @@ impl WooCommerce {
                 .body(serde_json::to_vec(body).unwrap_or_default());
         }
         let (status, bytes) = send(PLATFORM, request, url.path()).await?;
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(value);
+        Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+    }
+
+    /// The id of the category a product goes in: a number as it is, a path found or created level by level;
+    /// `None` for no category.
+    async fn category_id(&self, category: &str) -> Result<Option<u64>, PlatformError> {
+        let category = category.trim();
+        if let Ok(id) = category.parse::<u64>() {
+            return Ok(Some(id));
         }
-        let reason = format!("{} {} ({status}): {}", url.path(), error_code(&value), error_message(&value));
-        Err(refusal(PLATFORM, status, reason))
+        let names: Vec<&str> = category.split('>').map(str::trim).filter(|n| !n.is_empty()).collect();
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let mut known = self.categories.lock().await;
+        let mut parent = 0;
+        let mut path = String::new();
+        for name in names {
+            path = if path.is_empty() { name.to_string() } else { format!("{path} > {name}") };
+            if let Some(id) = known.get(&path) {
+                parent = *id;
+                continue;
+            }
+            let id = match self.find_category(name, parent).await? {
+                Some(id) => id,
+                None => self.create_category(name, parent).await?,
+            };
+            known.insert(path.clone(), id);
+            parent = id;
+        }
+        Ok(Some(parent))
+    }
+
+    /// The category named `name` under `parent` (0: top level). WooCommerce answers names HTML-escaped
+    /// (`Home &amp; Garden`).
+    async fn find_category(&self, name: &str, parent: u64) -> Result<Option<u64>, PlatformError> {
+        let mut url = self.url("products/categories")?;
+        url.query_pairs_mut()
+            .append_pair("search", name)
+            .append_pair("parent", &parent.to_string())
+            .append_pair("per_page", "100");
+        let found = self.call(reqwest::Method::GET, url, None).await?;
+        Ok(found.as_array().into_iter().flatten().find_map(|c| {
+            let shown = c["name"].as_str()?;
+            let same = unescape_html(shown).to_lowercase() == name.to_lowercase();
+            (same && c["parent"].as_u64() == Some(parent)).then(|| c["id"].as_u64()).flatten()
+        }))
+    }
+
+    /// Creates the category; when WooCommerce says it exists already (`term_exists`), the id it names.
+    async fn create_category(&self, name: &str, parent: u64) -> Result<u64, PlatformError> {
+        let url = self.url("products/categories")?;
+        let body = json!({"name": name, "parent": parent});
+        let (status, answer) = self.call_raw(reqwest::Method::POST, url.clone(), Some(&body)).await?;
+        let id = if status.is_success() {
+            answer["id"].as_u64()
+        } else if answer["code"] == "term_exists" {
+            answer["data"]["resource_id"].as_u64()
+        } else {
+            let reason = format!("category {name:?}: {} ({status}): {}", error_code(&answer), error_message(&answer));
+            return Err(refusal(PLATFORM, status, reason));
+        };
+        id.ok_or_else(|| PlatformError::Refused { platform: PLATFORM, reason: format!("category {name:?}: no id") })
     }
 
     /// The id of the product (or, under `parent`, the variation) with this SKU.
@@ -118,20 +202,21 @@ impl WooCommerce {
     /// product found with that SKU.
     async fn push_products(
         &self,
-        products: &[PlatformProduct],
+        products: &[(PlatformProduct, Option<u64>)],
     ) -> Result<Vec<Result<(String, bool), String>>, PlatformError> {
         let bodies: Vec<(Option<String>, Value)> =
-            products.iter().map(|p| (p.remote_id.clone(), product_body(p))).collect();
+            products.iter().map(|(p, category)| (p.remote_id.clone(), product_body(p, *category))).collect();
         let mut results: Vec<Result<(String, bool), String>> = Vec::with_capacity(products.len());
         for chunk in bodies.chunks(BATCH_LIMIT) {
             for (answer, (remote_id, _)) in self.batch("products/batch", chunk).await?.into_iter().zip(chunk) {
                 results.push(answer.map(|id| (id, remote_id.is_none())));
             }
         }
-        for (index, product) in products.iter().enumerate() {
+        for (index, (product, category)) in products.iter().enumerate() {
             let duplicate = matches!(&results[index], Err(e) if e.starts_with("product_invalid_sku"));
             if duplicate && let Some(id) = self.find_by_sku(&product.key, None).await? {
-                let again = self.batch("products/batch", &[(Some(id.clone()), product_body(product))]).await?;
+                let again =
+                    self.batch("products/batch", &[(Some(id.clone()), product_body(product, *category))]).await?;
                 results[index] =
                     again.into_iter().next().unwrap_or_else(|| Err("no answer".into())).map(|id| (id, false));
             }
@@ -184,9 +269,33 @@ impl ExportPlatform for WooCommerce {
                 self.call(reqwest::Method::POST, url, Some(&json!({"delete": chunk}))).await?;
             }
         }
-        let results = self.push_products(products).await?;
+        // Categories first: a product whose category WooCommerce refuses fails alone.
+        let mut categories: HashMap<&str, Result<Option<u64>, String>> = HashMap::new();
+        for product in products {
+            if !categories.contains_key(product.category.as_str()) {
+                let id = match self.category_id(&product.category).await {
+                    Ok(id) => Ok(id),
+                    Err(PlatformError::Refused { reason, .. }) => Err(reason),
+                    Err(unavailable) => return Err(unavailable),
+                };
+                categories.insert(&product.category, id);
+            }
+        }
+        let category_of = |product: &PlatformProduct| categories.get(product.category.as_str()).cloned();
+        let sendable: Vec<(PlatformProduct, Option<u64>)> = products
+            .iter()
+            .filter_map(|p| match category_of(p) {
+                Some(Ok(category)) => Some((p.clone(), category)),
+                _ => None,
+            })
+            .collect();
+        let mut results = self.push_products(&sendable).await?.into_iter();
         let mut outcomes = Vec::with_capacity(products.len());
-        for (product, result) in products.iter().zip(results) {
+        for product in products {
+            let result = match category_of(product) {
+                Some(Err(reason)) => Err(reason),
+                _ => results.next().unwrap_or_else(|| Err("no answer".into())),
+            };
             let (remote_id, created) = match result {
                 Ok(done) => done,
                 Err(error) => {
@@ -224,7 +333,7 @@ fn status_of(status: ProductStatus) -> &'static str {
 }
 
 /// A product's body: everything we own of it is set (a field left out stays as it is in the shop).
-fn product_body(product: &PlatformProduct) -> Value {
+fn product_body(product: &PlatformProduct, category: Option<u64>) -> Value {
     let variable = !product.variants.is_empty();
     let mut body = json!({
         "name": product.title,
@@ -249,8 +358,8 @@ fn product_body(product: &PlatformProduct) -> Value {
         body["stock_quantity"] = json!(product.stock);
         body["stock_status"] = json!(if product.stock > 0 { "instock" } else { "outofstock" });
     }
-    // WooCommerce links categories by its own ids: a category mapped to a number is sent, others are not.
-    if let Ok(id) = product.category.trim().parse::<u64>() {
+    // Without a category of ours, the shop's (set by hand, or `Uncategorized`) stays.
+    if let Some(id) = category {
         body["categories"] = json!([{"id": id}]);
     }
     if let Some(brand) = &product.brand {
@@ -285,6 +394,11 @@ fn id_of(value: &Value) -> Option<String> {
     }
 }
 
+/// A name as WordPress answers it (`&amp;`, `&#8217;`…) as typed.
+fn unescape_html(text: &str) -> String {
+    quick_xml::escape::unescape(text).map(|t| t.into_owned()).unwrap_or_else(|_| text.to_string())
+}
+
 fn error_code(value: &Value) -> &str {
     value["code"].as_str().unwrap_or("error")
 }
@@ -307,5 +421,12 @@ mod tests {
         assert!(WooCommerce::new("https://shop.example/", "", "cs", timeout).is_err());
         let client = WooCommerce::new("https://shop.example/wp-json/wc/v3", "ck", "cs", timeout).unwrap();
         assert_eq!(client.url("products/batch").unwrap().as_str(), "https://shop.example/wp-json/wc/v3/products/batch");
+    }
+
+    #[test]
+    fn category_names_are_read_as_typed() {
+        assert_eq!(unescape_html("Home &amp; Garden"), "Home & Garden");
+        assert_eq!(unescape_html("Kids&#8217; toys"), "Kids\u{2019} toys");
+        assert_eq!(unescape_html("Tools"), "Tools");
     }
 }
