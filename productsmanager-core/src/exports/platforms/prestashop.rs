@@ -2,17 +2,25 @@
 //! then created (`POST /api/products`) or replaced (`PUT /api/products/{id}`), with the fields of the published
 //! product resource (`reference` ≤ 64, `ean13`, `price` without tax, multilingual `name`, `description` and
 //! `link_rewrite` in the shop's language 1, `active`, `state`); its stock is written on its `stock_availables` row
-//! (`id_product_attribute` 0). The key is the Basic username with an empty password. Combinations (variants) are not
-//! exported yet: a product with variants fails with that reason.
+//! (`id_product_attribute` 0). The key is the Basic username with an empty password. Variants are combinations:
+//! their axes are attribute groups (`product_options`) and values (`product_option_values`), found by name or
+//! created once a run; each combination (found by `reference` under its product, else created) carries its price as
+//! an impact on the product's (the lowest of its variants') and its stock on its own `stock_availables` row;
+//! PrestaShop keeps the product's row as their sum. A combination of a variant removed here is deleted there.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesCData, BytesEnd, BytesStart, Event};
+use tokio::sync::Mutex;
 use url::Url;
 
-use super::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome, http_client, refusal, secure_endpoint, send};
-use crate::catalog::ProductStatus;
+use super::{
+    ExportPlatform, PlatformError, PlatformProduct, PlatformVariant, PushOutcome, http_client, refusal,
+    secure_endpoint, send,
+};
+use crate::catalog::{Money, ProductStatus};
 use crate::exports::ExportError;
 use crate::exports::feed::decimal;
 
@@ -26,6 +34,9 @@ pub(crate) struct PrestaShop {
     /// `…/api/`, ending with a slash.
     base: Url,
     key: String,
+    /// Attribute group ids by name, and value ids by (group, value), as found or made during this run.
+    groups: Mutex<HashMap<String, String>>,
+    values: Mutex<HashMap<(String, String), String>>,
 }
 
 impl PrestaShop {
@@ -37,7 +48,13 @@ impl PrestaShop {
         if key.is_empty() {
             return Err(ExportError::invalid("credentials", "PrestaShop needs the webservice key"));
         }
-        Ok(PrestaShop { http: http_client(timeout)?, base, key: key.to_string() })
+        Ok(PrestaShop {
+            http: http_client(timeout)?,
+            base,
+            key: key.to_string(),
+            groups: Mutex::default(),
+            values: Mutex::default(),
+        })
     }
 
     /// One call; a non-2xx answer is an error with PrestaShop's message.
@@ -65,33 +82,104 @@ impl PrestaShop {
         Ok(url)
     }
 
-    /// The id of the product with this reference.
-    async fn find(&self, reference: &str) -> Result<Option<String>, PlatformError> {
-        let filter = format!("[{reference}]");
-        let url = self.url("products", &[("filter[reference]", &filter), ("display", "[id]")])?;
+    /// The id of the first `resource` matching these filters (`(field, value)`: `filter[field]=[value]`).
+    async fn find_in(&self, resource: &str, filters: &[(&str, &str)]) -> Result<Option<String>, PlatformError> {
+        let mut query: Vec<(String, String)> =
+            filters.iter().map(|(field, value)| (format!("filter[{field}]"), format!("[{value}]"))).collect();
+        query.push(("display".into(), "[id]".into()));
+        let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let url = self.url(resource, &pairs)?;
         Ok(elements(&self.call(reqwest::Method::GET, url, None).await?, "id").into_iter().next())
     }
 
-    /// Sets the product's stock on its `stock_availables` row.
-    async fn set_stock(&self, product: &str, quantity: i64) -> Result<(), String> {
+    /// The id of the product with this reference.
+    async fn find(&self, reference: &str) -> Result<Option<String>, PlatformError> {
+        self.find_in("products", &[("reference", reference)]).await
+    }
+
+    /// Creates (POST) or replaces (PUT, with `id`) a resource; its id.
+    async fn write(&self, resource: &str, id: Option<&str>, body: String) -> Result<String, PlatformError> {
+        let answer = match id {
+            Some(id) => {
+                self.call(reqwest::Method::PUT, self.url(&format!("{resource}/{id}"), &[])?, Some(body)).await?
+            }
+            None => self.call(reqwest::Method::POST, self.url(resource, &[])?, Some(body)).await?,
+        };
+        match id {
+            Some(id) => Ok(id.to_string()),
+            None => elements(&answer, "id").into_iter().next().ok_or_else(|| PlatformError::Refused {
+                platform: PLATFORM,
+                reason: format!("no id in PrestaShop's answer to a new {resource}"),
+            }),
+        }
+    }
+
+    /// The attribute group named `name` (found, or created as a drop-down list).
+    async fn group_id(&self, name: &str) -> Result<String, PlatformError> {
+        let mut groups = self.groups.lock().await;
+        if let Some(id) = groups.get(name) {
+            return Ok(id.clone());
+        }
+        let id = match self.find_in("product_options", &[("name", name)]).await? {
+            Some(id) => id,
+            None => {
+                let label: String = name.chars().take(64).collect();
+                let body = document("product_option", |xml| {
+                    field(xml, "is_color_group", "0")?;
+                    field(xml, "group_type", "select")?;
+                    field_language(xml, "name", name)?;
+                    field_language(xml, "public_name", &label)
+                })
+                .map_err(|e| PlatformError::Refused { platform: PLATFORM, reason: e.to_string() })?;
+                self.write("product_options", None, body).await?
+            }
+        };
+        groups.insert(name.to_string(), id.clone());
+        Ok(id)
+    }
+
+    /// The value `value` of attribute group `group` (found, or created).
+    async fn value_id(&self, group: &str, value: &str) -> Result<String, PlatformError> {
+        let key = (group.to_string(), value.to_string());
+        let mut values = self.values.lock().await;
+        if let Some(id) = values.get(&key) {
+            return Ok(id.clone());
+        }
+        let id = match self.find_in("product_option_values", &[("id_attribute_group", group), ("name", value)]).await? {
+            Some(id) => id,
+            None => {
+                let body = document("product_option_value", |xml| {
+                    field(xml, "id_attribute_group", group)?;
+                    field_language(xml, "name", value)
+                })
+                .map_err(|e| PlatformError::Refused { platform: PLATFORM, reason: e.to_string() })?;
+                self.write("product_option_values", None, body).await?
+            }
+        };
+        values.insert(key, id.clone());
+        Ok(id)
+    }
+
+    /// Sets the stock of a product (`combination` 0) or of one of its combinations on its `stock_availables` row.
+    async fn set_stock(&self, product: &str, combination: &str, quantity: i64) -> Result<(), String> {
         let url = self
             .url(
                 "stock_availables",
                 &[
                     ("filter[id_product]", &format!("[{product}]")),
-                    ("filter[id_product_attribute]", "[0]"),
+                    ("filter[id_product_attribute]", &format!("[{combination}]")),
                     ("display", "full"),
                 ],
             )
             .map_err(|e| e.to_string())?;
         let listed = self.call(reqwest::Method::GET, url, None).await.map_err(|e| e.to_string())?;
         let Some(id) = elements(&listed, "id").into_iter().next() else {
-            return Err(format!("product {product} has no stock row"));
+            return Err(format!("product {product} has no stock row for {combination}"));
         };
         let body = document("stock_available", |xml| {
             field(xml, "id", &id)?;
             field(xml, "id_product", product)?;
-            field(xml, "id_product_attribute", "0")?;
+            field(xml, "id_product_attribute", combination)?;
             field(xml, "quantity", &quantity.to_string())?;
             field(xml, "depends_on_stock", "0")?;
             field(xml, "out_of_stock", "2")
@@ -102,13 +190,67 @@ impl PrestaShop {
         Ok(())
     }
 
-    async fn push_one(&self, product: &PlatformProduct) -> Result<PushOutcome, PlatformError> {
-        if !product.variants.is_empty() {
-            return Ok(PushOutcome::failed(
-                product.remote_id.clone(),
-                "PrestaShop combinations (variants) are not exported yet",
-            ));
+    /// One variant as a combination of product `parent` (its price an impact on `base`); the combination's id.
+    async fn push_combination(
+        &self,
+        product: &PlatformProduct,
+        parent: &str,
+        variant: &PlatformVariant,
+        base: Option<&Money>,
+    ) -> Result<String, String> {
+        let refused = |e: PlatformError| e.to_string();
+        if variant.key.chars().count() > MAX_REFERENCE {
+            return Err(format!("reference {:?} is over {MAX_REFERENCE} characters", variant.key));
         }
+        let mut values = Vec::with_capacity(product.axes.len());
+        for axis in &product.axes {
+            let Some(value) = variant.options.get(&axis.name) else { continue };
+            let group = self.group_id(&axis.name).await.map_err(refused)?;
+            values.push(self.value_id(&group, value).await.map_err(refused)?);
+        }
+        let id = match &variant.remote_id {
+            Some(id) => Some(id.clone()),
+            None => self
+                .find_in("combinations", &[("id_product", parent), ("reference", &variant.key)])
+                .await
+                .map_err(refused)?,
+        };
+        let impact = match (&variant.price, base) {
+            // The base is the lowest price: impacts are never negative.
+            (Some(price), Some(base)) => decimal(&Money::new(price.amount_minor - base.amount_minor, price.currency)),
+            _ => "0".to_string(),
+        };
+        let ean13 = variant.gtin.as_deref().filter(|g| g.len() <= 13).unwrap_or("");
+        let body = document("combination", |xml| {
+            if let Some(id) = &id {
+                field(xml, "id", id)?;
+            }
+            field(xml, "id_product", parent)?;
+            field(xml, "reference", &variant.key)?;
+            field(xml, "ean13", ean13)?;
+            field(xml, "price", &impact)?;
+            field(xml, "minimal_quantity", "1")?;
+            xml.write_event(Event::Start(BytesStart::new("associations")))?;
+            xml.write_event(Event::Start(BytesStart::new("product_option_values")))?;
+            for value in &values {
+                xml.write_event(Event::Start(BytesStart::new("product_option_value")))?;
+                field(xml, "id", value)?;
+                xml.write_event(Event::End(BytesEnd::new("product_option_value")))?;
+            }
+            xml.write_event(Event::End(BytesEnd::new("product_option_values")))?;
+            xml.write_event(Event::End(BytesEnd::new("associations")))
+        })
+        .map_err(|e| e.to_string())?;
+        let id = self.write("combinations", id.as_deref(), body).await.map_err(refused)?;
+        // A variant without a price, or not active, cannot be bought: no stock is offered.
+        let sellable = variant.price.is_some() && variant.status == ProductStatus::Active;
+        self.set_stock(parent, &id, if sellable { variant.stock } else { 0 })
+            .await
+            .map_err(|e| format!("stock: {e}"))?;
+        Ok(id)
+    }
+
+    async fn push_one(&self, product: &PlatformProduct) -> Result<PushOutcome, PlatformError> {
         if product.key.chars().count() > MAX_REFERENCE {
             return Ok(PushOutcome::failed(
                 None,
@@ -119,7 +261,9 @@ impl PrestaShop {
             Some(id) => Some(id.clone()),
             None => self.find(&product.key).await?,
         };
-        let body = match product_document(product, remote_id.as_deref()) {
+        // A product with combinations costs the lowest of their prices; each adds its difference.
+        let base = product.variants.iter().filter_map(|v| v.price).min_by_key(|m| m.amount_minor);
+        let body = match product_document(product, remote_id.as_deref(), base.as_ref()) {
             Ok(body) => body,
             Err(e) => return Ok(PushOutcome::failed(remote_id, e.to_string())),
         };
@@ -135,8 +279,40 @@ impl PrestaShop {
         let Some(id) = remote_id.clone().or_else(|| elements(&answer, "id").into_iter().next()) else {
             return Ok(PushOutcome::failed(None, "no id in PrestaShop's answer"));
         };
-        let error = self.set_stock(&id, product.stock).await.err().map(|e| format!("stock: {e}"));
-        Ok(PushOutcome { remote_id: Some(id), created: remote_id.is_none(), variant_ids: Vec::new(), error })
+        let mut outcome = PushOutcome {
+            remote_id: Some(id.clone()),
+            created: remote_id.is_none(),
+            variant_ids: Vec::new(),
+            error: None,
+        };
+        if product.variants.is_empty() {
+            outcome.error = self.set_stock(&id, "0", product.stock).await.err().map(|e| format!("stock: {e}"));
+            return Ok(outcome);
+        }
+        // Combinations of variants removed here go first, so that their references are free.
+        let mut errors = Vec::new();
+        for (_, combination) in &product.removed_variants {
+            let url = self.url(&format!("combinations/{combination}"), &[])?;
+            match self.call(reqwest::Method::DELETE, url, None).await {
+                Ok(_) => {}
+                // Deleted in the shop already.
+                Err(PlatformError::Refused { reason, .. }) if reason.contains("404") => {}
+                Err(PlatformError::Refused { reason, .. }) => {
+                    errors.push(format!("combination {combination}: {reason}"))
+                }
+                Err(unavailable) => return Err(unavailable),
+            }
+        }
+        for variant in &product.variants {
+            match self.push_combination(product, &id, variant, base.as_ref()).await {
+                Ok(combination) => outcome.variant_ids.push((variant.product_id, combination)),
+                Err(e) => errors.push(format!("combination {}: {e}", variant.key)),
+            }
+        }
+        if !errors.is_empty() {
+            outcome.error = Some(errors.join("; "));
+        }
+        Ok(outcome)
     }
 }
 
@@ -192,8 +368,12 @@ fn field_language(xml: &mut Writer<Vec<u8>>, name: &str, value: &str) -> std::io
     xml.write_event(Event::End(BytesEnd::new(name)))
 }
 
-fn product_document(product: &PlatformProduct, id: Option<&str>) -> std::io::Result<String> {
-    let price = product.sale_price.as_ref().or(product.price.as_ref()).map(decimal).unwrap_or_else(|| "0".into());
+/// The product resource; `base`: the price of a product with combinations (the lowest of theirs).
+fn product_document(product: &PlatformProduct, id: Option<&str>, base: Option<&Money>) -> std::io::Result<String> {
+    let price = match base {
+        Some(base) => decimal(base),
+        None => product.sale_price.as_ref().or(product.price.as_ref()).map(decimal).unwrap_or_else(|| "0".into()),
+    };
     let ean13 = product.gtin.as_deref().filter(|g| g.len() <= 13).unwrap_or("");
     let name: String = product.title.chars().take(MAX_NAME).collect();
     let link = {
@@ -201,7 +381,7 @@ fn product_document(product: &PlatformProduct, id: Option<&str>) -> std::io::Res
         if slug.is_empty() { "product".to_string() } else { slug.chars().take(128).collect() }
     };
     // Never on sale at 0: a product without a price stays inactive.
-    let active = product.status == ProductStatus::Active && product.price.is_some();
+    let active = product.status == ProductStatus::Active && (product.price.is_some() || base.is_some());
     document("product", |xml| {
         if let Some(id) = id {
             field(xml, "id", id)?;

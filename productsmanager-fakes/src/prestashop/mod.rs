@@ -5,6 +5,13 @@
 //! a price, `reference` ≤ 64, `ean13` ≤ 13 digits, `name` ≤ 128, `quantity` an integer of ≤ 10 characters, the
 //! required stock fields; errors as `<prestashop><errors><error><code/><message/></error></errors></prestashop>`. A
 //! product created gets its stock row (`id_product_attribute` 0, quantity 0). `quantity` on a product is read-only.
+//! Attribute groups, their values and combinations (`product_options`, `product_option_values`, `combinations`) are
+//! in `attributes.rs`; a combination gets its own stock row, and the product's row is then the sum of its
+//! combinations' (as PrestaShop keeps it).
+
+mod attributes;
+
+pub use attributes::{COMBINATION_FIELDS, OPTION_FIELDS, OPTION_VALUE_FIELDS};
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -55,8 +62,34 @@ struct Store {
     next_product: u64,
     next_stock: u64,
     products: BTreeMap<u64, BTreeMap<String, String>>,
-    /// Stock row id → (product id, quantity).
-    stock: BTreeMap<u64, (u64, i64)>,
+    /// Stock row id → (product id, combination id or 0, quantity).
+    stock: BTreeMap<u64, (u64, u64, i64)>,
+    next_resource: u64,
+    /// The attribute resources by name (`combinations`…): id → fields (associations as `@<name>`: ids joined by
+    /// commas).
+    resources: HashMap<&'static str, BTreeMap<u64, BTreeMap<String, String>>>,
+}
+
+impl Store {
+    /// The stock row of a product (`attribute` 0) or of one of its combinations.
+    fn stock_row(&self, product: u64, attribute: u64) -> Option<u64> {
+        self.stock.iter().find(|(_, (p, a, _))| *p == product && *a == attribute).map(|(id, _)| *id)
+    }
+
+    fn add_stock_row(&mut self, product: u64, attribute: u64) -> u64 {
+        self.next_stock += 1;
+        self.stock.insert(self.next_stock, (product, attribute, 0));
+        self.next_stock
+    }
+
+    /// A product with combinations has, as its own stock, the sum of theirs.
+    fn sum_combinations(&mut self, product: u64) {
+        let rows: Vec<i64> =
+            self.stock.values().filter(|(p, a, _)| *p == product && *a != 0).map(|(_, _, q)| *q).collect();
+        if let Some(total) = self.stock_row(product, 0).and_then(|id| self.stock.get_mut(&id)) {
+            total.2 = rows.iter().sum();
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -79,7 +112,7 @@ impl FakePrestaShop {
     pub async fn start(key: &str) -> std::io::Result<Self> {
         let inner = Arc::new(Inner {
             key: key.to_string(),
-            store: Mutex::new(Store { next_product: 20, next_stock: 500, ..Default::default() }),
+            store: Mutex::new(Store { next_product: 20, next_stock: 500, next_resource: 1, ..Default::default() }),
             requests: Mutex::default(),
             faults: Mutex::default(),
         });
@@ -88,6 +121,8 @@ impl FakePrestaShop {
             .route("/api/products/{id}", get(get_product).put(update_product))
             .route("/api/stock_availables", get(list_stock))
             .route("/api/stock_availables/{id}", axum::routing::put(update_stock))
+            .route("/api/{resource}", get(attributes::list).post(attributes::create))
+            .route("/api/{resource}/{id}", get(attributes::get_one).put(attributes::update).delete(attributes::delete))
             .with_state(inner.clone());
         let address = crate::serve(app).await?;
         Ok(FakePrestaShop { base_url: format!("http://{address}/api"), inner })
@@ -115,8 +150,19 @@ impl FakePrestaShop {
 
     /// The stock of a product (its row with `id_product_attribute` 0).
     pub fn stock_of(&self, product: u64) -> Option<i64> {
+        self.stock_of_combination(product, 0)
+    }
+
+    /// The stock of a product's combination.
+    pub fn stock_of_combination(&self, product: u64, combination: u64) -> Option<i64> {
         let store = self.inner.store.lock().ok()?;
-        store.stock.values().find(|(p, _)| *p == product).map(|(_, q)| *q)
+        let row = store.stock_row(product, combination)?;
+        store.stock.get(&row).map(|(_, _, q)| *q)
+    }
+
+    /// Every row of an attribute resource (`product_options`, `product_option_values`, `combinations`), by id.
+    pub fn resource(&self, name: &str) -> BTreeMap<u64, BTreeMap<String, String>> {
+        self.inner.store.lock().ok().and_then(|s| s.resources.get(name).cloned()).unwrap_or_default()
     }
 }
 
@@ -211,6 +257,14 @@ fn parse(body: &str, resource: &str) -> Result<BTreeMap<String, String>, String>
                     4 if path[3] == "language" => {
                         fields.insert(path[2].clone(), text.clone());
                     }
+                    // <associations><product_option_values><product_option_value><id>
+                    6 if path[2] == "associations" && path[5] == "id" => {
+                        let ids = fields.entry(format!("@{}", path[3])).or_default();
+                        if !ids.is_empty() {
+                            ids.push(',');
+                        }
+                        ids.push_str(text.trim());
+                    }
                     _ => {}
                 }
                 path.pop();
@@ -224,6 +278,7 @@ fn parse(body: &str, resource: &str) -> Result<BTreeMap<String, String>, String>
     if !seen_resource {
         return Err(format!("no <{resource}> in the body"));
     }
+    fields.remove("associations");
     Ok(fields)
 }
 
@@ -332,8 +387,7 @@ async fn get_product(State(inner): State<Arc<Inner>>, headers: HeaderMap, uri: U
             let store = inner.store.lock().ok();
             let found = store.as_ref().and_then(|s| {
                 let fields = s.products.get(&id)?;
-                let stock = s.stock.iter().find(|(_, (p, _))| *p == id).map(|(sid, _)| *sid);
-                Some(product_xml(id, fields, stock))
+                Some(product_xml(id, fields, s.stock_row(id, 0)))
             });
             match found {
                 Some(body) => xml(StatusCode::OK, body),
@@ -353,11 +407,10 @@ async fn create_product(State(inner): State<Arc<Inner>>, headers: HeaderMap, uri
                 Err(_) => errors(StatusCode::INTERNAL_SERVER_ERROR, 0, "lock"),
                 Ok(mut store) => {
                     store.next_product += 1;
-                    store.next_stock += 1;
-                    let (id, stock) = (store.next_product, store.next_stock);
+                    let id = store.next_product;
                     fields.remove("id");
                     store.products.insert(id, fields.clone());
-                    store.stock.insert(stock, (id, 0));
+                    let stock = store.add_stock_row(id, 0);
                     xml(StatusCode::CREATED, product_xml(id, &fields, Some(stock)))
                 }
             },
@@ -384,8 +437,7 @@ async fn update_product(
                         fields.remove("id");
                         // A PUT replaces the resource: fields left out are emptied.
                         store.products.insert(id, fields.clone());
-                        let stock = store.stock.iter().find(|(_, (p, _))| *p == id).map(|(sid, _)| *sid);
-                        xml(StatusCode::OK, product_xml(id, &fields, stock))
+                        xml(StatusCode::OK, product_xml(id, &fields, store.stock_row(id, 0)))
                     }
                     Ok(_) => errors(StatusCode::NOT_FOUND, 87, &format!("Product #{id} does not exist")),
                 }
@@ -406,17 +458,20 @@ async fn list_stock(
         Err(refused) => *refused,
         Ok(()) => {
             let products = query.get("filter[id_product]").map(|f| filter_values(f));
+            let attributes = query.get("filter[id_product_attribute]").map(|f| filter_values(f));
             let mut out = String::from("<prestashop xmlns:xlink=\"http://www.w3.org/1999/xlink\"><stock_availables>");
             if let Ok(store) = inner.store.lock() {
-                for (id, (product, quantity)) in &store.stock {
-                    if products.as_ref().is_some_and(|p| !p.contains(&product.to_string())) {
+                for (id, (product, attribute, quantity)) in &store.stock {
+                    if products.as_ref().is_some_and(|p| !p.contains(&product.to_string()))
+                        || attributes.as_ref().is_some_and(|a| !a.contains(&attribute.to_string()))
+                    {
                         continue;
                     }
                     out.push_str(&format!(
                         "<stock_available><id>{}</id><id_product>{}</id_product><id_product_attribute>{}</id_product_attribute><quantity>{}</quantity><depends_on_stock>{}</depends_on_stock><out_of_stock>{}</out_of_stock></stock_available>",
                         cdata(&id.to_string()),
                         cdata(&product.to_string()),
-                        cdata("0"),
+                        cdata(&attribute.to_string()),
                         cdata(&quantity.to_string()),
                         cdata("0"),
                         cdata("2")
@@ -463,8 +518,15 @@ async fn update_stock(
                     ),
                     (None, Ok(quantity)) => match inner.store.lock() {
                         Ok(mut store) => match store.stock.get_mut(&id) {
-                            Some(row) if row.0.to_string() == get("id_product") => {
-                                row.1 = quantity;
+                            Some(row)
+                                if row.0.to_string() == get("id_product")
+                                    && row.1.to_string() == get("id_product_attribute") =>
+                            {
+                                row.2 = quantity;
+                                let (product, attribute) = (row.0, row.1);
+                                if attribute != 0 {
+                                    store.sum_combinations(product);
+                                }
                                 xml(StatusCode::OK, body.clone())
                             }
                             _ => errors(StatusCode::NOT_FOUND, 87, &format!("StockAvailable #{id} does not exist")),
