@@ -161,6 +161,11 @@ pub struct ChannelSettings {
     /// taxonomy path); unmapped paths are sent as they are.
     #[serde(default)]
     pub category_mapping: BTreeMap<String, String>,
+    /// Which of our values fill the channel's title, description and brand — a marketplace title kept in an
+    /// attribute, say: channel field (`title`, `description`, `brand`) → source (`title`, `description`, `brand`,
+    /// `sku`, `gtin`, `category` or `attribute:<name>`). A product whose source is empty keeps its own value.
+    #[serde(default)]
+    pub field_mapping: BTreeMap<String, String>,
     /// The product page URL, with `{key}` (SKU, else GTIN, else id) and `{id}` replaced: Google Merchant's `link`.
     #[serde(default)]
     pub link_template: Option<String>,
@@ -173,6 +178,11 @@ pub struct ChannelSettings {
     #[serde(default)]
     pub bulk_from: Option<u32>,
 }
+
+/// The channel fields [`ChannelSettings::field_mapping`] can fill, and our values it can fill them with (besides
+/// `attribute:<name>`).
+pub const MAPPED_FIELDS: [&str; 3] = ["title", "description", "brand"];
+pub const MAPPING_SOURCES: [&str; 6] = ["title", "description", "brand", "sku", "gtin", "category"];
 
 impl ChannelSettings {
     /// Checks the settings (`field` prefixes the names in errors).
@@ -201,6 +211,21 @@ impl ChannelSettings {
                 &format!("{field}.link_template"),
                 format!("{template:?} is not an http(s) URL"),
             ));
+        }
+        for (target, source) in &self.field_mapping {
+            if !MAPPED_FIELDS.contains(&target.as_str()) {
+                return Err(ExportError::invalid(
+                    &format!("{field}.field_mapping"),
+                    format!("{target:?} is not a field that can be mapped ({})", MAPPED_FIELDS.join(", ")),
+                ));
+            }
+            let attribute = source.strip_prefix("attribute:").is_some_and(|name| !name.trim().is_empty());
+            if !attribute && !MAPPING_SOURCES.contains(&source.as_str()) {
+                return Err(ExportError::invalid(
+                    &format!("{field}.field_mapping.{target}"),
+                    format!("{source:?} is not {} or attribute:<name>", MAPPING_SOURCES.join(", ")),
+                ));
+            }
         }
         if let Some(condition) = &self.condition
             && !["new", "refurbished", "used"].contains(&condition.as_str())

@@ -264,6 +264,31 @@ async fn google_merchant(backend: Backend) {
     let drill = lines.iter().find(|l| l[at("id")] == drill_gtin).unwrap();
     assert_eq!(drill[at("additional_image_link")], "https://img.example/drill-2.jpg");
     assert_eq!(drill[at("price")], "129.90 EUR");
+
+    // A field mapping: the title from an attribute, the brand from the category; a product without that attribute
+    // keeps its own title. Mappings of fields that cannot be mapped, or from unknown sources, are refused.
+    let mapped = ChannelSettings {
+        field_mapping: [
+            ("title".to_string(), "attribute:material".to_string()),
+            ("brand".to_string(), "category".to_string()),
+        ]
+        .into(),
+        ..settings_for_mapping()
+    };
+    let (xml, _) = feed(&sdk, databases.folder(), FeedFormat::GoogleMerchantXml, mapped).await;
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(text.contains("<g:title>steel</g:title>"), "{text}");
+    assert!(text.contains("<g:title>Jigsaw</g:title>"));
+    assert!(text.contains("<g:brand>Tools &gt; Power tools</g:brand>"));
+    for (target, source) in [("price", "title"), ("title", "colour"), ("title", "attribute:")] {
+        let wrong = ChannelSettings { field_mapping: [(target.into(), source.into())].into(), ..Default::default() };
+        let error = wrong.check("settings").unwrap_err().to_string();
+        assert!(error.contains("field_mapping"), "{error}");
+    }
+}
+
+fn settings_for_mapping() -> ChannelSettings {
+    ChannelSettings { link_template: Some("https://shop.example/p/{key}".into()), ..Default::default() }
 }
 
 async fn stored_feed_jobs(backend: Backend) {

@@ -189,6 +189,17 @@ async fn shopify_bulk_exports(backend: Backend) {
     assert!(started.elapsed() >= std::time::Duration::from_millis(600));
     assert!(shop.requests().iter().any(|r| r.query.contains("currentBulkOperation(")));
     assert_eq!(shop.products().len(), 5);
+
+    // The channel's field mapping reaches the platform: the vendor from the category.
+    let settings = ChannelSettings {
+        bulk_from: Some(3),
+        field_mapping: [("brand".to_string(), "category".to_string())].into(),
+        ..Default::default()
+    };
+    add_shop_with(&sdk, "mapped", &shop, settings).await;
+    let counted = run(&sdk, "mapped", ExportMode::Delta).await;
+    assert_eq!((counted.created, counted.updated), (0, 5), "{counted:?}");
+    assert_eq!(shop.by_handle("4006381333900").unwrap()["vendor"], "Tools > Power tools");
 }
 
 both_backends!(shopify_bulk_exports);

@@ -247,6 +247,24 @@ pub(super) async fn get_one(
     record(&inner, "GET", &uri, "", answer)
 }
 
+/// A write (`POST` or `PUT`): the key admitted, the body parsed as the resource, then `apply` on the store.
+fn write(
+    inner: &Inner,
+    method: &str,
+    (headers, uri, name, body): (&HeaderMap, &Uri, &str, &str),
+    apply: impl FnOnce(&'static Resource, &mut Store, Fields) -> Response,
+) -> Response {
+    let answer = match admitted(inner, headers, uri, name) {
+        Err(refused) => *refused,
+        Ok(resource) => match (parse(body, resource.singular), inner.store.lock()) {
+            (Err(message), _) => errors(StatusCode::BAD_REQUEST, 85, &message),
+            (_, Err(_)) => errors(StatusCode::INTERNAL_SERVER_ERROR, 0, "lock"),
+            (Ok(fields), Ok(mut store)) => apply(resource, &mut store, fields),
+        },
+    };
+    record(inner, method, uri, body, answer)
+}
+
 pub(super) async fn create(
     State(inner): State<Arc<Inner>>,
     headers: HeaderMap,
@@ -254,30 +272,20 @@ pub(super) async fn create(
     Path(name): Path<String>,
     body: String,
 ) -> Response {
-    let answer = match admitted(&inner, &headers, &uri, &name) {
-        Err(refused) => *refused,
-        Ok(resource) => match (parse(&body, resource.singular), inner.store.lock()) {
-            (Err(message), _) => errors(StatusCode::BAD_REQUEST, 85, &message),
-            (_, Err(_)) => errors(StatusCode::INTERNAL_SERVER_ERROR, 0, "lock"),
-            (Ok(mut fields), Ok(mut store)) => {
-                fields.remove("id");
-                match check(&store, resource, &fields) {
-                    Err(message) => errors(StatusCode::BAD_REQUEST, 85, &message),
-                    Ok(()) => {
-                        store.next_resource += 1;
-                        let id = store.next_resource;
-                        store.resources.entry(resource.plural).or_default().insert(id, fields.clone());
-                        if resource.plural == "combinations" {
-                            let product = fields.get("id_product").and_then(|p| p.parse::<u64>().ok()).unwrap_or(0);
-                            store.add_stock_row(product, id);
-                        }
-                        xml(StatusCode::CREATED, document(&item_xml(resource, id, &fields, None)))
-                    }
-                }
-            }
-        },
-    };
-    record(&inner, "POST", &uri, &body, answer)
+    write(&inner, "POST", (&headers, &uri, &name, &body), |resource, store, mut fields| {
+        fields.remove("id");
+        if let Err(message) = check(store, resource, &fields) {
+            return errors(StatusCode::BAD_REQUEST, 85, &message);
+        }
+        store.next_resource += 1;
+        let id = store.next_resource;
+        store.resources.entry(resource.plural).or_default().insert(id, fields.clone());
+        if resource.plural == "combinations" {
+            let product = fields.get("id_product").and_then(|p| p.parse::<u64>().ok()).unwrap_or(0);
+            store.add_stock_row(product, id);
+        }
+        xml(StatusCode::CREATED, document(&item_xml(resource, id, &fields, None)))
+    })
 }
 
 pub(super) async fn update(
@@ -287,32 +295,20 @@ pub(super) async fn update(
     Path((name, id)): Path<(String, u64)>,
     body: String,
 ) -> Response {
-    let answer = match admitted(&inner, &headers, &uri, &name) {
-        Err(refused) => *refused,
-        Ok(resource) => match (parse(&body, resource.singular), inner.store.lock()) {
-            (Err(message), _) => errors(StatusCode::BAD_REQUEST, 85, &message),
-            (_, Err(_)) => errors(StatusCode::INTERNAL_SERVER_ERROR, 0, "lock"),
-            (Ok(fields), _) if fields.get("id") != Some(&id.to_string()) => {
-                errors(StatusCode::BAD_REQUEST, 90, "id is required when modifying a resource")
-            }
-            (Ok(mut fields), Ok(mut store)) => {
-                fields.remove("id");
-                let exists = store.resources.get(resource.plural).is_some_and(|rows| rows.contains_key(&id));
-                match check(&store, resource, &fields) {
-                    _ if !exists => {
-                        errors(StatusCode::NOT_FOUND, 87, &format!("{} #{id} does not exist", resource.class))
-                    }
-                    Err(message) => errors(StatusCode::BAD_REQUEST, 85, &message),
-                    Ok(()) => {
-                        // A PUT replaces the resource: fields left out are emptied.
-                        store.resources.entry(resource.plural).or_default().insert(id, fields.clone());
-                        xml(StatusCode::OK, document(&item_xml(resource, id, &fields, None)))
-                    }
-                }
-            }
-        },
-    };
-    record(&inner, "PUT", &uri, &body, answer)
+    write(&inner, "PUT", (&headers, &uri, &name, &body), |resource, store, mut fields| {
+        if fields.remove("id") != Some(id.to_string()) {
+            return errors(StatusCode::BAD_REQUEST, 90, "id is required when modifying a resource");
+        }
+        if !store.resources.get(resource.plural).is_some_and(|rows| rows.contains_key(&id)) {
+            return errors(StatusCode::NOT_FOUND, 87, &format!("{} #{id} does not exist", resource.class));
+        }
+        if let Err(message) = check(store, resource, &fields) {
+            return errors(StatusCode::BAD_REQUEST, 85, &message);
+        }
+        // A PUT replaces the resource: fields left out are emptied.
+        store.resources.entry(resource.plural).or_default().insert(id, fields.clone());
+        xml(StatusCode::OK, document(&item_xml(resource, id, &fields, None)))
+    })
 }
 
 pub(super) async fn delete(

@@ -66,6 +66,25 @@ pub(super) struct Bulk {
     uploads: Mutex<Vec<usize>>,
 }
 
+impl Operation {
+    /// A bulk mutation just started.
+    fn mutation(number: u64, status: &'static str, query: String) -> Self {
+        Operation {
+            number,
+            kind: "MUTATION",
+            status,
+            error_code: None,
+            query,
+            object_count: 0,
+            root_object_count: 0,
+            file_size: None,
+            created_at: now(),
+            completed_at: None,
+            results: false,
+        }
+    }
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -118,19 +137,7 @@ impl Bulk {
     pub(super) fn occupy(self: &Arc<Self>, duration: Duration) {
         let number = self.next_number();
         if let Ok(mut operations) = self.operations.lock() {
-            operations.push(Operation {
-                number,
-                kind: "MUTATION",
-                status: "RUNNING",
-                error_code: None,
-                query: "mutation other { tagsAdd }".into(),
-                object_count: 0,
-                root_object_count: 0,
-                file_size: None,
-                created_at: now(),
-                completed_at: None,
-                results: false,
-            });
+            operations.push(Operation::mutation(number, "RUNNING", "mutation earlier { productSet }".into()));
         }
         let bulk = self.clone();
         tokio::spawn(async move {
@@ -347,19 +354,7 @@ pub(super) fn run_mutation(inner: &Arc<Inner>, arguments: &Map<String, Value>) -
         return run_error("", &message, "OPERATION_IN_PROGRESS");
     }
     let number = inner.bulk.next_number();
-    let operation = Operation {
-        number,
-        kind: "MUTATION",
-        status: "CREATED",
-        error_code: None,
-        query: mutation.clone(),
-        object_count: 0,
-        root_object_count: 0,
-        file_size: None,
-        created_at: now(),
-        completed_at: None,
-        results: false,
-    };
+    let operation = Operation::mutation(number, "CREATED", mutation.clone());
     let shown = inner.bulk.shown(&operation, &inner.base());
     operations.push(operation);
     drop(operations);

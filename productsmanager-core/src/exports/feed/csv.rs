@@ -64,9 +64,9 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
     let mut row = vec![
         Cell::text(item.key.clone()),
         Cell::text(item.gtin()),
-        Cell::text(product.title.clone()),
-        Cell::text(product.description.clone().unwrap_or_default()),
-        Cell::text(item.record.brand.clone().unwrap_or_default()),
+        Cell::text(item.title.clone()),
+        Cell::text(item.description.clone().unwrap_or_default()),
+        Cell::text(item.brand.clone().unwrap_or_default()),
         Cell::text(item.category.clone()),
         money(&item.price),
         money(&item.sale_price),
@@ -308,9 +308,9 @@ impl FeedWriter for ShopifyCsv {
         let handle = if handle.is_empty() { product.id.to_string() } else { handle };
         let mut first_row = vec![String::new(); SHOPIFY_COLUMNS.len()];
         first_row[shopify_at::HANDLE] = handle.clone();
-        first_row[shopify_at::TITLE] = product.title.clone();
-        first_row[shopify_at::BODY] = product.description.clone().unwrap_or_default();
-        first_row[shopify_at::VENDOR] = item.record.brand.clone().unwrap_or_default();
+        first_row[shopify_at::TITLE] = item.title.clone();
+        first_row[shopify_at::BODY] = item.description.clone().unwrap_or_default();
+        first_row[shopify_at::VENDOR] = item.brand.clone().unwrap_or_default();
         first_row[shopify_at::CATEGORY] = item.channel_category.clone();
         let attribute = |name: &str| {
             product.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name)).map(|a| attribute_text(&a.value))
@@ -417,12 +417,12 @@ impl FeedWriter for WoocommerceCsv {
             kind.to_string(),
             item.key.clone(),
             item.gtin(),
-            product.title.clone(),
+            item.title.clone(),
             published.to_string(),
             "0".into(),
             "visible".into(),
             String::new(),
-            product.description.clone().unwrap_or_default(),
+            item.description.clone().unwrap_or_default(),
             if item.stock > 0 { "1" } else { "0" }.to_string(),
             item.stock.to_string(),
             item.sale_price.as_ref().map(decimal).unwrap_or_default(),
@@ -432,7 +432,7 @@ impl FeedWriter for WoocommerceCsv {
             String::new(),
             item.record.image_urls.join(", "),
             item.parent_key.clone().unwrap_or_default(),
-            item.record.brand.clone().unwrap_or_default(),
+            item.brand.clone().unwrap_or_default(),
         ];
         if kind == "variable" {
             self.axes = item.record.variant_axes.iter().map(|a| a.name.clone()).collect();

@@ -26,8 +26,8 @@ fn attributes(item: &FeedItem<'_>, settings: &ChannelSettings) -> Option<Vec<(&'
     if let Some(parent) = &item.parent_key {
         out.push(("item_group_id", truncated(parent, MAX_ID)));
     }
-    out.push(("title", truncated(&product.title, MAX_TITLE)));
-    out.push(("description", truncated(product.description.as_deref().unwrap_or(&product.title), MAX_DESCRIPTION)));
+    out.push(("title", truncated(&item.title, MAX_TITLE)));
+    out.push(("description", truncated(item.description.as_deref().unwrap_or(&item.title), MAX_DESCRIPTION)));
     if let Some(template) = &settings.link_template {
         out.push(("link", template.replace("{key}", &urlencoded(&item.key)).replace("{id}", &product.id.to_string())));
     }
@@ -44,7 +44,7 @@ fn attributes(item: &FeedItem<'_>, settings: &ChannelSettings) -> Option<Vec<(&'
         out.push(("sale_price", sale.to_string()));
     }
     out.push(("condition", settings.condition.clone().unwrap_or_else(|| "new".to_string())));
-    if let Some(brand) = &item.record.brand {
+    if let Some(brand) = &item.brand {
         out.push(("brand", brand.clone()));
     }
     let gtin = item.gtin();
@@ -54,7 +54,7 @@ fn attributes(item: &FeedItem<'_>, settings: &ChannelSettings) -> Option<Vec<(&'
     } else if let Some(mpn) = &mpn {
         out.push(("mpn", mpn.clone()));
     }
-    if item.gtin().is_empty() && (mpn.is_none() || item.record.brand.is_none()) {
+    if item.gtin().is_empty() && (mpn.is_none() || item.brand.is_none()) {
         // Neither a GTIN nor brand + MPN: Google asks to say so rather than leave the item unidentified.
         out.push(("identifier_exists", "no".to_string()));
     }

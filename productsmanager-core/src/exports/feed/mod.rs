@@ -31,6 +31,10 @@ pub(crate) struct FeedItem<'a> {
     pub category: String,
     /// The channel's category for it (mapped), else our path.
     pub channel_category: String,
+    /// Title, description and brand as the channel gets them (the field mapping applied).
+    pub title: String,
+    pub description: Option<String>,
+    pub brand: Option<String>,
 }
 
 impl FeedItem<'_> {
@@ -86,6 +90,9 @@ impl Channel {
         let category = record.category_path.join(" > ");
         let channel_category =
             self.settings.category_mapping.get(&category).cloned().unwrap_or_else(|| category.clone());
+        let title = self.mapped("title", record, &category).unwrap_or_else(|| record.product.title.clone());
+        let description = self.mapped("description", record, &category).or_else(|| record.product.description.clone());
+        let brand = self.mapped("brand", record, &category).or_else(|| record.brand.clone());
         FeedItem {
             record,
             key,
@@ -96,7 +103,30 @@ impl Channel {
             stock: record.available_stock(),
             category,
             channel_category,
+            title,
+            description,
+            brand,
         }
+    }
+
+    /// The value the field mapping gives `field` of this record; `None` when unmapped or empty (the record's own
+    /// value is kept).
+    fn mapped(&self, field: &str, record: &ProductRecord, category: &str) -> Option<String> {
+        let source = self.settings.field_mapping.get(field)?;
+        let product = &record.product;
+        let value = match source.as_str() {
+            "title" => Some(product.title.clone()),
+            "description" => product.description.clone(),
+            "brand" => record.brand.clone(),
+            "sku" => product.sku.as_ref().map(|s| s.to_string()),
+            "gtin" => product.gtin.as_ref().map(|g| g.to_string()),
+            "category" => Some(category.to_string()),
+            other => {
+                let name = other.strip_prefix("attribute:")?;
+                product.attributes.iter().find(|a| a.name == name).map(|a| attribute_text(&a.value))
+            }
+        };
+        value.filter(|v| !v.trim().is_empty())
     }
 
     /// The current price of `price_type`, in the channel's currency when it has one.
