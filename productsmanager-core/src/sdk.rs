@@ -336,6 +336,7 @@ impl Sdk {
             self.products(),
             self.jobs(),
             self.inner.secrets.clone(),
+            self.media(),
         )
     }
 

@@ -209,6 +209,11 @@ pub struct MediaConfig {
     /// Whether image URLs may lead to loopback, private or link-local addresses (false: a supplier file must not
     /// make the server fetch from the internal network).
     pub allow_private_downloads: bool,
+    /// Where the store's objects can be read by anyone (a CDN or a public bucket): `<this>/<object key>`. When
+    /// set, exports send a product's stored images (originals, in their order) rather than the catalog's image
+    /// URLs, so shops and feeds get copies that last; not set (the default), the catalog's URLs.
+    #[serde(default)]
+    pub public_base_url: Option<String>,
 }
 
 /// Amazon lookups: how long an answer is reused, how calls wait and retry.
@@ -438,6 +443,7 @@ impl Default for Config {
                 presigned_url_secs: 3600,
                 download_timeout_secs: 30,
                 allow_private_downloads: false,
+                public_base_url: None,
             },
             code2asin: Code2AsinConfig {
                 cache_ttl_secs: 86_400,
@@ -627,6 +633,11 @@ impl Config {
         }
         if !(1..=100).contains(&media.jpeg_quality) {
             return Err(self.invalid("media.jpeg_quality", "must be between 1 and 100"));
+        }
+        if let Some(base) = &media.public_base_url
+            && !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        {
+            return Err(self.invalid("media.public_base_url", "must be an http(s) URL, e.g. https://cdn.example.com/"));
         }
         if !["{gtin14}", "{gtin}", "{sku}", "{id}"].iter().any(|p| media.qr_url_pattern.contains(p)) {
             return Err(self.invalid(

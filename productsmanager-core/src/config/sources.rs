@@ -28,7 +28,7 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Float, Integer, Text};
-    let fixed: [(&str, &str, VarType); 53] = [
+    let fixed: [(&str, &str, VarType); 54] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_HTTP_PUBLIC_METRICS", "http.public_metrics", Boolean),
@@ -76,6 +76,7 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_MEDIA_PRESIGNED_URL_SECS", "media.presigned_url_secs", Integer),
         ("PM_MEDIA_DOWNLOAD_TIMEOUT_SECS", "media.download_timeout_secs", Integer),
         ("PM_MEDIA_ALLOW_PRIVATE_DOWNLOADS", "media.allow_private_downloads", Boolean),
+        ("PM_MEDIA_PUBLIC_BASE_URL", "media.public_base_url", Text),
         ("PM_CODE2ASIN_CACHE_TTL_SECS", "code2asin.cache_ttl_secs", Integer),
         ("PM_CODE2ASIN_REQUEST_TIMEOUT_SECS", "code2asin.request_timeout_secs", Integer),
         ("PM_CODE2ASIN_MAX_RETRIES", "code2asin.max_retries", Integer),

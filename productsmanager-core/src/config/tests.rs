@@ -180,7 +180,7 @@ fn every_documented_variable_is_accepted() {
             VarType::Text if var.key.ends_with("url") || var.key.ends_with("endpoint") => {
                 if var.key.starts_with("cache") {
                     "redis://127.0.0.1:6379"
-                } else if var.key.starts_with("storage") {
+                } else if var.key.starts_with("storage") || var.key.starts_with("media") {
                     "http://127.0.0.1:9000"
                 } else {
                     "postgres://h/d"

@@ -208,7 +208,8 @@ impl ExportService {
         let mut counts = PlatformRunCounts::default();
         let batch_size = connector.max_batch().max(1);
         let mut pending: Vec<Unsent> = Vec::new();
-        while let Some(page) = reader.next_page().await? {
+        while let Some(mut page) = reader.next_page().await? {
+            self.with_stored_images(&mut page).await?;
             let mut units: Vec<PlatformProduct> = Vec::new();
             for record in &page {
                 let item = channel.item(record);

@@ -19,6 +19,7 @@ use crate::auth::SecretBox;
 use crate::catalog::{ProductRecord, ProductService};
 use crate::db::DbPool;
 use crate::jobs::{JobQueues, NewJob};
+use crate::media::MediaService;
 use crate::storage::{ObjectStorage, ObjectStream};
 
 /// Where export files are kept in the object store.
@@ -55,6 +56,7 @@ pub struct ExportService {
     pub(super) products: ProductService,
     pub(super) jobs: JobQueues,
     pub(super) secrets: Arc<SecretBox>,
+    media: MediaService,
 }
 
 impl ExportService {
@@ -66,8 +68,21 @@ impl ExportService {
         products: ProductService,
         jobs: JobQueues,
         secrets: Arc<SecretBox>,
+        media: MediaService,
     ) -> Self {
-        ExportService { pool, storage, products, jobs, secrets }
+        ExportService { pool, storage, products, jobs, secrets, media }
+    }
+
+    /// With `media.public_base_url` set, the products of `page` that have stored images go out with those.
+    pub(super) async fn with_stored_images(&self, page: &mut [ProductRecord]) -> Result<()> {
+        let ids: Vec<Uuid> = page.iter().map(|r| r.product.id).collect();
+        let mut stored = self.media.public_image_urls(&ids).await?;
+        for record in page {
+            if let Some(urls) = stored.remove(&record.product.id) {
+                record.image_urls = urls;
+            }
+        }
+        Ok(())
     }
 
     /// Writes a feed to the local file `out`, whole or not at all: it is written beside it under a temporary
@@ -251,7 +266,11 @@ impl ExportService {
         });
         let mut read_error = None;
         loop {
-            match reader.next_page().await {
+            let page = match reader.next_page().await {
+                Ok(Some(mut page)) => self.with_stored_images(&mut page).await.map(|()| Some(page)),
+                other => other,
+            };
+            match page {
                 Ok(Some(page)) => {
                     if pages.send(page).await.is_err() {
                         break; // the writer stopped: its error is reported below

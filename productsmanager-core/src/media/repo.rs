@@ -216,6 +216,13 @@ pub(super) async fn file_by_content(
     with_pool!(pool, |p| sqlx::query_as(FILE_BY_CONTENT).bind(product).bind(sha256).fetch_optional(p).await)
 }
 
+const ORIGINALS_OF: &str = "select product_id, object_key from media_files where product_id in ";
+
+/// The object keys of these products' originals, in their order per product.
+pub(super) async fn originals_of(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    crate::db::rows_by_ids(pool, ORIGINALS_OF, ids, "order by product_id, position").await
+}
+
 pub(super) async fn files_of_product(pool: &DbPool, product: Uuid) -> Result<Vec<FileRow>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(FILES_OF_PRODUCT).bind(product).fetch_all(p).await)
 }

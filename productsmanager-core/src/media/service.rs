@@ -57,6 +57,18 @@ impl MediaService {
         MediaService { pool, products, image_urls, storage, jobs, config }
     }
 
+    /// The public URLs of these products' stored images (originals, in their order), by product; empty when
+    /// `media.public_base_url` is not set (the store is not public).
+    pub async fn public_image_urls(&self, products: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Vec<String>>> {
+        let mut urls: std::collections::HashMap<Uuid, Vec<String>> = std::collections::HashMap::new();
+        let Some(base) = &self.config.public_base_url else { return Ok(urls) };
+        let base = base.trim_end_matches('/');
+        for (product, key) in repo::originals_of(&self.pool, products).await.map_err(db_error)? {
+            urls.entry(product).or_default().push(format!("{base}/{key}"));
+        }
+        Ok(urls)
+    }
+
     fn downloader(&self) -> Downloader {
         Downloader {
             timeout: std::time::Duration::from_secs(self.config.download_timeout_secs),

@@ -13,6 +13,7 @@ use productsmanager_core::db::Backend;
 use productsmanager_core::exports::{ChannelSettings, ExportFilters, FeedFormat, FeedRequest, PriceRule};
 use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::{ImportOptions, ImportSummary, NewImport};
+use productsmanager_core::media::NewImage;
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{ErrorKind, Sdk, both_backends};
 
@@ -84,13 +85,19 @@ async fn import(sdk: &Sdk, supplier_code: &str, path: PathBuf, preset: Preset) -
 /// A fresh catalog holding [`catalog_csv`].
 pub(crate) async fn source(backend: Backend, test: &str) -> Option<(TestDatabases, Sdk)> {
     let databases = TestDatabases::named(backend, test).await?;
+    let sdk = loaded(&databases).await;
+    Some((databases, sdk))
+}
+
+/// An SDK on `databases` with our catalog imported.
+async fn loaded(databases: &TestDatabases) -> Sdk {
     let sdk = databases.sdk().await;
     let file = databases.folder().join("catalog.csv");
     std::fs::write(&file, catalog_csv()).unwrap();
     let summary = import(&sdk, "SRC", file, Preset::Native).await;
     assert_eq!(summary.invalid, 0, "{summary:?}");
     assert_eq!(summary.created, 9);
-    Some((databases, sdk))
+    sdk
 }
 
 async fn feed(sdk: &Sdk, folder: &Path, format: FeedFormat, settings: ChannelSettings) -> (PathBuf, u64) {
@@ -345,4 +352,34 @@ async fn stored_feed_jobs(backend: Backend) {
     assert!(error.to_string().contains("/nonexistent-folder"), "{error}");
 }
 
-both_backends!(round_trip, csv_flavours, google_merchant, stored_feed_jobs);
+/// With `media.public_base_url` set, a product's stored images go out (their public URLs, in their order) instead of
+/// the catalog's URLs; a product without stored images keeps its URLs.
+async fn stored_images_go_out_when_the_store_is_public(backend: Backend) {
+    let Some(mut databases) = TestDatabases::named(backend, "export_stored_images").await else { return };
+    databases.config_mut().media.public_base_url = Some("https://cdn.example.com/pm/".into());
+    let sdk = loaded(&databases).await;
+    let drill = ean13("400638133390");
+    let mut keys = Vec::new();
+    for (width, height) in [(64, 48), (48, 64)] {
+        let image = NewImage::new(drill.clone(), super::media::photo(width, height, 1));
+        keys.push(sdk.media().upload(image).await.unwrap().file.object_key);
+    }
+    let (csv, _) = feed(&sdk, databases.folder(), FeedFormat::Csv, ChannelSettings::default()).await;
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|c| c == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let drill_row = rows.iter().find(|r| r[at("gtin")] == drill).unwrap();
+    let expected: Vec<String> = keys.iter().map(|k| format!("https://cdn.example.com/pm/{k}")).collect();
+    assert_eq!(drill_row[at("image_url")], expected.join("|"));
+    let saw_row = rows.iter().find(|r| r[at("gtin")] == ean13("400638133391")).unwrap();
+    assert_eq!(&saw_row[at("image_url")], "https://img.example/saw.jpg");
+}
+
+both_backends!(
+    round_trip,
+    csv_flavours,
+    google_merchant,
+    stored_feed_jobs,
+    stored_images_go_out_when_the_store_is_public
+);
