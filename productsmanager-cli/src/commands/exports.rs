@@ -8,13 +8,14 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use productsmanager_core::Sdk;
-use productsmanager_core::catalog::{CatalogError, CurrencyCode, PriceType, ProductStatus};
+use productsmanager_core::catalog::{CurrencyCode, PriceType};
 use productsmanager_core::exports::{
     ChannelSettings, ExportFilters, ExportMode, FeedFormat, FeedRequest, NewPlatform, PlatformCredentials,
     PlatformKind, PriceRule,
 };
 use productsmanager_core::input::{parse_id, parse_json};
 
+use super::products::ProductSelection;
 use crate::{Failure, output};
 
 #[derive(Debug, Subcommand)]
@@ -100,27 +101,9 @@ pub(crate) struct FileArgs {
     /// The file to write (written under a temporary name beside it, renamed when complete).
     #[arg(long)]
     out: PathBuf,
-    /// Only this brand (id or name).
-    #[arg(long)]
-    brand: Option<String>,
-    /// Only products offered by this supplier (id or code).
-    #[arg(long)]
-    supplier: Option<String>,
-    /// Only this category (id) and those below it.
-    #[arg(long)]
-    category: Option<String>,
-    /// Only draft, active or archived products (Google Merchant feeds take active ones only in any case).
-    #[arg(long)]
-    status: Option<String>,
-    /// Only products in stock.
-    #[arg(long, conflicts_with = "out_of_stock")]
-    in_stock: bool,
-    /// Only products out of stock.
-    #[arg(long)]
-    out_of_stock: bool,
-    /// Only products changed since this instant (RFC 3339).
-    #[arg(long)]
-    updated_since: Option<String>,
+    /// Which products (Google Merchant feeds take active ones only in any case).
+    #[command(flatten)]
+    selection: ProductSelection,
     /// The price sold at: retail (default), sale or msrp.
     #[arg(long)]
     price_type: Option<String>,
@@ -241,28 +224,14 @@ pub(crate) async fn run(sdk: &Sdk, command: ExportCommand) -> Result<(), Failure
 }
 
 async fn write_file(sdk: &Sdk, args: FileArgs) -> Result<(), Failure> {
+    let selected = args.selection.resolve(sdk).await?;
     let filters = ExportFilters {
-        brand_id: match &args.brand {
-            Some(key) => Some(sdk.brands().find(key).await?.id),
-            None => None,
-        },
-        supplier_id: match &args.supplier {
-            Some(key) => Some(sdk.suppliers().find(key).await?.id),
-            None => None,
-        },
-        category_id: args.category.as_deref().map(|c| parse_id("category", c)).transpose()?,
-        status: args.status.as_deref().map(str::parse::<ProductStatus>).transpose()?,
-        in_stock: match (args.in_stock, args.out_of_stock) {
-            (true, _) => Some(true),
-            (_, true) => Some(false),
-            _ => None,
-        },
-        updated_since: match &args.updated_since {
-            Some(text) => Some(chrono::DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).map_err(|e| {
-                CatalogError::invalid("updated_since", format!("{text:?} is not an RFC 3339 instant: {e}"))
-            })?),
-            None => None,
-        },
+        brand_id: selected.brand_id,
+        supplier_id: selected.supplier_id,
+        category_id: selected.category_id,
+        status: selected.status,
+        in_stock: selected.in_stock,
+        updated_since: selected.updated_since,
     };
     let settings = ChannelSettings {
         price_type: args.price_type.as_deref().map(str::parse::<PriceType>).transpose()?,

@@ -7,6 +7,7 @@ use productsmanager_core::catalog::{
     ProductStatus,
 };
 use productsmanager_core::input::{parse_id, parse_json};
+use uuid::Uuid;
 
 use crate::{Failure, output};
 
@@ -53,19 +54,19 @@ pub(crate) enum ProductCommand {
     Purge { id: String },
 }
 
-/// Filters and paging of `products list` (and `products search`).
+/// Which products: the filters `products list`, `products search` and `export file` share.
 #[derive(Debug, clap::Args)]
-pub(crate) struct ListFilters {
-    /// Brand id or slug.
+pub(crate) struct ProductSelection {
+    /// Only this brand (id or slug).
     #[arg(long)]
     brand: Option<String>,
-    /// Supplier id or code.
+    /// Only products offered by this supplier (id or code).
     #[arg(long)]
     supplier: Option<String>,
-    /// Category id (its subtree is included).
+    /// Only this category (id) and those below it.
     #[arg(long)]
     category: Option<String>,
-    /// draft, active or archived.
+    /// Only draft, active or archived products.
     #[arg(long)]
     status: Option<String>,
     /// Only products in stock (own or at a supplier).
@@ -74,6 +75,55 @@ pub(crate) struct ListFilters {
     /// Only products in stock nowhere.
     #[arg(long)]
     out_of_stock: bool,
+    /// Only products changed at or after this RFC 3339 instant.
+    #[arg(long)]
+    updated_since: Option<String>,
+}
+
+/// [`ProductSelection`] with its keys looked up.
+pub(crate) struct Selected {
+    pub brand_id: Option<Uuid>,
+    pub supplier_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
+    pub status: Option<ProductStatus>,
+    pub in_stock: Option<bool>,
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ProductSelection {
+    /// The filters, brand and supplier keys looked up.
+    pub(crate) async fn resolve(&self, sdk: &Sdk) -> Result<Selected, Failure> {
+        Ok(Selected {
+            brand_id: match &self.brand {
+                Some(key) => Some(sdk.brands().find(key).await?.id),
+                None => None,
+            },
+            supplier_id: match &self.supplier {
+                Some(key) => Some(sdk.suppliers().find(key).await?.id),
+                None => None,
+            },
+            category_id: self.category.as_deref().map(|c| parse_id("category", c)).transpose()?,
+            status: self.status.as_deref().map(str::parse::<ProductStatus>).transpose()?,
+            in_stock: match (self.in_stock, self.out_of_stock) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+            updated_since: match &self.updated_since {
+                Some(text) => Some(chrono::DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).map_err(|e| {
+                    CatalogError::invalid("updated_since", format!("{text:?} is not an RFC 3339 instant: {e}"))
+                })?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// Filters and paging of `products list` (and `products search`).
+#[derive(Debug, clap::Args)]
+pub(crate) struct ListFilters {
+    #[command(flatten)]
+    selection: ProductSelection,
     /// Lowest current price, e.g. 9.99 (needs --currency).
     #[arg(long)]
     price_min: Option<String>,
@@ -85,9 +135,6 @@ pub(crate) struct ListFilters {
     /// Price type the range applies to: retail (default), sale, purchase or msrp.
     #[arg(long)]
     price_type: Option<String>,
-    /// Changed at or after this RFC 3339 instant.
-    #[arg(long)]
-    updated_since: Option<String>,
     /// updated (default), created or title.
     #[arg(long, default_value = "updated")]
     sort: String,
@@ -111,35 +158,19 @@ impl ListFilters {
                 currency.ok_or_else(|| CatalogError::invalid("currency", "a price range needs a currency"))?;
             Ok(Some(currency.minor_units(field, &text)?))
         };
+        let selected = self.selection.resolve(sdk).await?;
         Ok(ProductQuery {
             q: None,
-            brand_id: match self.brand {
-                Some(key) => Some(sdk.brands().find(&key).await?.id),
-                None => None,
-            },
-            supplier_id: match self.supplier {
-                Some(key) => Some(sdk.suppliers().find(&key).await?.id),
-                None => None,
-            },
-            category_id: self.category.as_deref().map(|c| parse_id("category", c)).transpose()?,
-            status: self.status.as_deref().map(str::parse::<ProductStatus>).transpose()?,
-            in_stock: if self.in_stock {
-                Some(true)
-            } else if self.out_of_stock {
-                Some(false)
-            } else {
-                None
-            },
+            brand_id: selected.brand_id,
+            supplier_id: selected.supplier_id,
+            category_id: selected.category_id,
+            status: selected.status,
+            in_stock: selected.in_stock,
             price_min: amount("price_min", self.price_min)?,
             price_max: amount("price_max", self.price_max)?,
             price_type: self.price_type.as_deref().map(str::parse::<PriceType>).transpose()?,
             currency,
-            updated_since: match self.updated_since {
-                Some(text) => Some(chrono::DateTime::parse_from_rfc3339(&text).map(|t| t.to_utc()).map_err(|e| {
-                    CatalogError::invalid("updated_since", format!("{text:?} is not an RFC 3339 instant: {e}"))
-                })?),
-                None => None,
-            },
+            updated_since: selected.updated_since,
             is_variant: None,
             sort: match self.sort.as_str() {
                 "updated" => ProductSort::UpdatedAt,
