@@ -56,4 +56,4 @@ pub mod testing;
 
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
-pub use sdk::{Background, Sdk, SdkBuilder};
+pub use sdk::{Background, Readiness, ReadinessStatus, Sdk, SdkBuilder};

@@ -682,6 +682,18 @@ impl Sdk {
         HealthReport::from_checks(join_all(checks).await)
     }
 
+    /// Whether this instance can take traffic: every database up with its migrations applied. Redis is reported
+    /// but does not decide it: without L2 the cache serves from L1 and the databases (`degraded`).
+    pub async fn readiness(&self) -> Readiness {
+        let (databases, redis) = futures_util::join!(self.health(), self.cache().redis_health());
+        let status = match (databases.is_up(), redis.status) {
+            (false, _) => ReadinessStatus::NotReady,
+            (true, crate::cache::RedisStatus::Down) => ReadinessStatus::Degraded,
+            (true, _) => ReadinessStatus::Ready,
+        };
+        Readiness { status, databases, redis }
+    }
+
     /// Applies pending migrations to all seven databases; returns how many each got. Idempotent.
     pub async fn migrate(&self) -> Result<Vec<(Database, usize)>> {
         let outcomes = join_all(Database::ALL.map(|db| self.prepare(db))).await;
@@ -780,5 +792,29 @@ mod tests {
         );
         let text = super::with_causes(&query.into());
         assert!(text.starts_with("database `catalog`") && text.ends_with("database is locked"), "{text}");
+    }
+}
+
+/// What [`Sdk::readiness`] found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Readiness {
+    pub status: ReadinessStatus,
+    pub databases: HealthReport,
+    pub redis: crate::cache::RedisHealth,
+}
+
+/// `ready`, `degraded` (ready, Redis down: the cache works without it) or `not_ready` (a database down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadinessStatus {
+    Ready,
+    Degraded,
+    NotReady,
+}
+
+impl Readiness {
+    /// Whether a load balancer should send traffic here.
+    pub fn is_ready(&self) -> bool {
+        self.status != ReadinessStatus::NotReady
     }
 }

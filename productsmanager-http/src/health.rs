@@ -25,6 +25,32 @@ pub(crate) async fn databases(State(state): State<AppState>) -> impl IntoRespons
     (status, Json(report))
 }
 
+/// `GET /health/redis`: whether the Redis cache tier answers a `PING` (and how fast); `not_configured` without one.
+#[utoipa::path(get, path = "/health/redis", tag = "operations", security(()),
+    responses((status = 200, description = "Up, or not configured (L1 only)", body = Object,
+            example = json!({"status": "up", "latency_ms": 0.4, "error": null})),
+        (status = 503, description = "Configured and not answering (the body says why)", body = Object)))]
+pub(crate) async fn redis(State(state): State<AppState>) -> impl IntoResponse {
+    let health = state.sdk.cache().redis_health().await;
+    let status = if health.status == productsmanager_core::cache::RedisStatus::Down {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(health))
+}
+
+/// `GET /health/ready`: readiness for a load balancer — every database up; Redis down only degrades (the cache
+/// serves from memory and the databases), so it stays ready.
+#[utoipa::path(get, path = "/health/ready", tag = "operations", security(()),
+    responses((status = 200, description = "Ready (`ready`, or `degraded` when Redis is down)", body = Object),
+        (status = 503, description = "Not ready: a database is down (the body says which)", body = Object)))]
+pub(crate) async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
+    let readiness = state.sdk.readiness().await;
+    let status = if readiness.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(readiness))
+}
+
 /// `GET /health/workers`: per queue, live workers (and their processes), jobs queued (and the oldest one's wait),
 /// running, paused, failed, dead.
 #[utoipa::path(get, path = "/health/workers", tag = "operations", security(()),

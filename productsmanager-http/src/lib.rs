@@ -16,7 +16,8 @@
 //! # Layout
 //!
 //! - [`error`]: `application/problem+json` bodies; the one `match` from `ErrorKind` to status.
-//! - `health`: `/health` (liveness), `/health/db` (the seven databases), `/health/workers`.
+//! - `health`: `/health` (liveness), `/health/db` (the seven databases), `/health/redis`, `/health/ready`
+//!   (readiness), `/health/workers`.
 //! - `openapi`: the OpenAPI 3.1 document at `/api/openapi.json`, which also declares each route's permission.
 //! - `policy`: enforces those permissions (401/403), the rate limit per caller (429) and the request timeout.
 //! - `metrics`: `/metrics` in Prometheus text format; request counter and latency histogram by route.
@@ -73,6 +74,8 @@ pub fn router(sdk: Sdk) -> Router {
         .routes(routes!(health::liveness))
         .routes(routes!(health::databases))
         .routes(routes!(health::workers))
+        .routes(routes!(health::redis))
+        .routes(routes!(health::readiness))
         .routes(routes!(metrics::render))
         .routes(routes!(openapi_document))
         .merge(api::routes(&http, sdk.config().media.max_upload_bytes))

@@ -136,6 +136,8 @@ async fn every_route_needs_its_permission(backend: Backend) {
         "GET /api/openapi.json",
         "GET /health",
         "GET /health/db",
+        "GET /health/ready",
+        "GET /health/redis",
         "GET /health/workers",
         "GET /metrics",
         "POST /api/v1/auth/login",

@@ -33,6 +33,40 @@ async fn health_routes_report_seven_databases(backend: Backend) {
         assert_eq!(entry["backend"], backend.to_string());
         assert!(entry["latency_ms"].as_f64().unwrap() >= 0.0);
     }
+    // No Redis configured: nothing to check, and ready.
+    let redis = get(server.addr, "/health/redis", "").await;
+    assert_eq!((redis.status, redis.json()["status"].as_str()), (200, Some("not_configured")), "{}", redis.body);
+    let ready = get(server.addr, "/health/ready", "").await;
+    assert_eq!((ready.status, ready.json()["status"].as_str()), (200, Some("ready")), "{}", ready.body);
+    assert_eq!(ready.json()["databases"]["status"], "up");
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+/// `/health/redis` with Redis answering, then with a Redis that is not there: 503 naming why, and `/health/ready`
+/// still 200 (`degraded`: the cache works without it).
+async fn redis_health_and_readiness(backend: Backend) {
+    let Some(redis_url) = productsmanager_core::testing::redis_url("redis_health_and_readiness") else { return };
+    let Some(mut env) = TestDatabases::named(backend, "redis_health_and_readiness").await else { return };
+    env.config_mut().cache.redis_url = Some(redis_url);
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let redis = get(server.addr, "/health/redis", "").await;
+    assert_eq!((redis.status, redis.json()["status"].as_str()), (200, Some("up")), "{}", redis.body);
+    assert!(redis.json()["latency_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(get(server.addr, "/health/ready", "").await.json()["status"], "ready");
+    server.stop().await.unwrap();
+    sdk.close().await;
+
+    let port = StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    env.config_mut().cache.redis_url = Some(format!("redis://127.0.0.1:{port}/"));
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let redis = get(server.addr, "/health/redis", "").await;
+    assert_eq!((redis.status, redis.json()["status"].as_str()), (503, Some("down")), "{}", redis.body);
+    assert!(!redis.json()["error"].as_str().unwrap().is_empty());
+    let ready = get(server.addr, "/health/ready", "").await;
+    assert_eq!((ready.status, ready.json()["status"].as_str()), (200, Some("degraded")), "{}", ready.body);
     server.stop().await.unwrap();
     sdk.close().await;
 }
@@ -57,7 +91,9 @@ async fn one_database_down_gives_503_naming_it(backend: Backend) {
     let catalog = databases.iter().find(|d| d["database"] == "catalog").unwrap();
     assert!(catalog["error"].as_str().unwrap().contains("catalog"), "{catalog}");
     assert_eq!(databases.iter().filter(|d| d["status"] == "up").count(), 6);
-    // Liveness is unaffected.
+    // Not ready for traffic; liveness is unaffected.
+    let ready = get(server.addr, "/health/ready", "").await;
+    assert_eq!((ready.status, ready.json()["status"].as_str()), (503, Some("not_ready")), "{}", ready.body);
     assert_eq!(get(server.addr, "/health", "").await.status, 200);
     server.stop().await.unwrap();
     sdk.close().await;
@@ -790,6 +826,7 @@ async fn named_listings_page_by_name(backend: Backend) {
 
 both_backends!(
     exports_over_http,
+    redis_health_and_readiness,
     named_listings_page_by_name,
     settings_over_http,
     auth_over_http,

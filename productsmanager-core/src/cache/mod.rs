@@ -149,6 +149,27 @@ impl moka::Expiry<String, L1Entry> for PerEntryTtl {
     }
 }
 
+/// Whether the Redis L2 answers.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RedisHealth {
+    pub status: RedisStatus,
+    /// Round trip of a `PING`, when up.
+    pub latency_ms: Option<f64>,
+    /// Why it is down.
+    pub error: Option<String>,
+}
+
+/// `up`, `down`, or `not_configured` (L1 only: nothing to check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RedisStatus {
+    Up,
+    Down,
+    NotConfigured,
+}
+
 /// The tiered cache. Cheap to clone; clones share both tiers.
 #[derive(Clone)]
 pub struct TieredCache {
@@ -195,6 +216,19 @@ impl TieredCache {
     /// Whether a Redis L2 is configured.
     pub fn has_l2(&self) -> bool {
         self.inner.l2.is_some()
+    }
+
+    /// Whether the Redis L2 answers (a `PING`, within the cache's deadline), and how fast.
+    pub async fn redis_health(&self) -> RedisHealth {
+        match &self.inner.l2 {
+            None => RedisHealth { status: RedisStatus::NotConfigured, latency_ms: None, error: None },
+            Some(l2) => match l2.ping().await {
+                Ok(took) => {
+                    RedisHealth { status: RedisStatus::Up, latency_ms: Some(took.as_secs_f64() * 1000.0), error: None }
+                }
+                Err(error) => RedisHealth { status: RedisStatus::Down, latency_ms: None, error: Some(error) },
+            },
+        }
     }
 
     /// The cached value of `key`, else the value `load` produces, stored in both tiers. Concurrent callers

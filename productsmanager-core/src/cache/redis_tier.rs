@@ -105,6 +105,17 @@ impl RedisTier {
         }
     }
 
+    /// One `PING` with the deadline, past the back-off (a health check must ask Redis itself): the round trip.
+    pub(super) async fn ping(&self) -> Result<Duration, String> {
+        let mut connection = self.manager.clone();
+        let started = Instant::now();
+        match tokio::time::timeout(DEADLINE, redis::cmd("PING").query_async::<String>(&mut connection)).await {
+            Ok(Ok(_)) => Ok(started.elapsed()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {} ms", DEADLINE.as_millis())),
+        }
+    }
+
     pub(super) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ()> {
         let mut command = redis::cmd("GET");
         command.arg(format!("{}{key}", self.key_prefix));
