@@ -90,6 +90,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check everything an operator would (databases and migrations, Redis, the object store, the job queues, the
+    /// disk) and say how to fix what is wrong; exits 8 when a check fails.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
     /// Brands.
     Brands {
         #[command(subcommand)]
@@ -275,6 +281,7 @@ async fn run(cli: Cli, action: Option<String>) -> Result<(), Failure> {
         }
         Command::Migrate { status, json } => commands::system::migrate(config, status, json).await,
         Command::Health { json } => commands::system::health(config, json).await,
+        Command::Doctor { json } => commands::system::doctor(config, json).await,
         Command::Brands { command } => {
             with_sdk(config, &action, async |sdk| commands::brands::run(sdk, command).await).await
         }

@@ -134,6 +134,39 @@ fn health_exits_8_naming_the_database_that_is_down() {
     assert_eq!(down, vec!["analytics"]);
 }
 
+#[test]
+fn doctor_says_what_is_wrong_and_how_to_fix_it() {
+    let (_dir, mut vars) = data_dir();
+    assert!(run(&vars, &["migrate"]).status.success());
+    let output = run(&vars, &["doctor", "--json"]);
+    assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["verdict"], "ok", "{report}");
+    let checks: Vec<&str> =
+        report["findings"].as_array().unwrap().iter().map(|f| f["check"].as_str().unwrap()).collect();
+    for check in ["database catalog", "database analytics", "redis", "object store", "queue imports", "disk"] {
+        assert!(checks.contains(&check), "{check} not checked: {checks:?}");
+    }
+    assert_eq!(checks.len(), 7 + 1 + 1 + 5 + 1);
+
+    // Redis configured and not there: a warning with its fix, still exit 0. A database down: a failure, exit 8.
+    let closed = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    vars.push(("PM_REDIS_URL", format!("redis://127.0.0.1:{}/", closed())));
+    let output = run(&vars, &["doctor"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let shown = text(&output.stdout);
+    let redis = shown.lines().find(|l| l.trim_start().starts_with("redis")).unwrap();
+    assert!(redis.contains("WARN") && redis.contains("PM_REDIS_URL"), "{shown}");
+    vars.push(("PM_DB_ANALYTICS_URL", format!("postgres://pm@127.0.0.1:{}/pm_analytics", closed())));
+    vars.push(("PM_DB_CONNECT_TIMEOUT_SECS", "2".to_string()));
+    let output = run(&vars, &["doctor"]);
+    assert_eq!(output.status.code(), Some(8), "{}", text(&output.stdout));
+    assert!(text(&output.stderr).contains("database analytics"), "{}", text(&output.stderr));
+    let shown = text(&output.stdout);
+    let analytics = shown.lines().find(|l| l.trim_start().starts_with("database analytics")).unwrap();
+    assert!(analytics.contains("FAIL") && analytics.contains("PM_DB_ANALYTICS_URL"), "{shown}");
+}
+
 /// `Authorization` header line for an API key, if one is given.
 fn bearer(key: &str) -> String {
     if key.is_empty() { String::new() } else { format!("Authorization: Bearer {key}\r\n") }

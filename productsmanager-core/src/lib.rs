@@ -39,6 +39,7 @@ pub mod catalog;
 pub mod code2asin;
 pub mod config;
 pub mod db;
+pub mod doctor;
 pub mod error;
 pub mod exports;
 pub mod imports;

@@ -1,6 +1,7 @@
 //! `serve`, `migrate`, `config show`, `health`.
 
 use productsmanager_core::db::{HealthReport, HealthStatus, MigrationState};
+use productsmanager_core::doctor::Verdict;
 use productsmanager_core::{Config, ErrorKind, Sdk};
 
 use crate::output;
@@ -105,6 +106,36 @@ pub(crate) async fn health(config: Config, json: bool) -> Result<(), Failure> {
     }
     let down: Vec<String> = report.down().iter().map(ToString::to_string).collect();
     Err(Failure { code: exit_code(ErrorKind::Unavailable), message: format!("database(s) down: {}", down.join(", ")) })
+}
+
+pub(crate) async fn doctor(config: Config, json: bool) -> Result<(), Failure> {
+    let sdk = Sdk::builder(config).migrate(false).build().await?;
+    let report = sdk.doctor().await;
+    sdk.close().await;
+    if json {
+        output::json(&report);
+    } else {
+        output::table(
+            ["check", "verdict", "found", "fix"],
+            report.findings.iter().map(|f| {
+                let verdict = match f.verdict {
+                    Verdict::Ok => "ok",
+                    Verdict::Warn => "WARN",
+                    Verdict::Fail => "FAIL",
+                };
+                [f.check.clone(), verdict.to_string(), f.detail.clone(), f.fix.clone().unwrap_or_default()]
+            }),
+        );
+    }
+    if report.verdict == Verdict::Fail {
+        let failed: Vec<&str> =
+            report.findings.iter().filter(|f| f.verdict == Verdict::Fail).map(|f| f.check.as_str()).collect();
+        return Err(Failure {
+            code: exit_code(ErrorKind::Unavailable),
+            message: format!("failed: {} (the fixes are above)", failed.join(", ")),
+        });
+    }
+    Ok(())
 }
 
 fn print_health(report: &HealthReport) {

@@ -10,6 +10,7 @@ mod categories;
 mod code2asin;
 mod commerce;
 mod databases;
+mod doctor;
 mod export_feeds;
 mod export_platforms;
 mod export_prestashop;
