@@ -1,4 +1,6 @@
-//! Prometheus metrics: every request counted and timed by route and status; pool usage per database.
+//! Prometheus metrics: every request counted and timed by route and status; pool usage per database and the job
+//! queues (read at each scrape); what the SDK records (cache requests per tier and kind, job durations, import rows,
+//! Amazon calls and their 429s, dropped events).
 //!
 //! The SDK and this adapter record through the `metrics` facade. The Prometheus recorder is installed once per
 //! process; if an embedding service installed its own recorder first, ours stays out and `/metrics` says so.
@@ -23,6 +25,9 @@ const POOL_MAX: &str = "db_pool_connections_max";
 
 /// Latency buckets in seconds, from 1 ms to 10 s.
 const DURATION_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+/// Job durations (recorded by the SDK's workers), from 10 ms to an hour.
+const JOB_DURATION: &str = "job_duration_seconds";
+const JOB_BUCKETS: [f64; 10] = [0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0];
 
 fn handle() -> Option<&'static PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -30,6 +35,8 @@ fn handle() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(DURATION.to_string()), &DURATION_BUCKETS)
+                .ok()?
+                .set_buckets_for_metric(Matcher::Full(JOB_DURATION.to_string()), &JOB_BUCKETS)
                 .ok()?;
             match builder.install_recorder() {
                 Ok(handle) => Some(handle),
@@ -90,6 +97,18 @@ pub(crate) async fn render(State(state): State<AppState>) -> Response {
         metrics::gauge!(POOL_OPEN, &labels).set(f64::from(stats.open));
         metrics::gauge!(POOL_IDLE, &labels).set(f64::from(stats.idle));
         metrics::gauge!(POOL_MAX, &labels).set(f64::from(stats.max));
+    }
+    let jobs = state.sdk.jobs();
+    for (queue, _) in productsmanager_core::Sdk::JOB_QUEUES {
+        // A scrape must answer even with the core database down: its queues are then left out.
+        let Ok(stats) = jobs.stats(queue).await else { continue };
+        let labels = [("queue", queue)];
+        metrics::gauge!("jobs_queued", &labels).set(stats.queued as f64);
+        metrics::gauge!("jobs_running", &labels).set(stats.running as f64);
+        metrics::gauge!("jobs_failed", &labels).set(stats.failed as f64);
+        metrics::gauge!("jobs_dead", &labels).set(stats.dead as f64);
+        metrics::gauge!("job_workers", &labels).set(stats.workers as f64);
+        metrics::gauge!("jobs_oldest_queued_seconds", &labels).set(stats.oldest_queued_secs);
     }
     handle.run_upkeep();
     let mut response = (StatusCode::OK, handle.render()).into_response();

@@ -883,9 +883,47 @@ async fn metrics_count_requests_by_route_and_show_pools() {
             200
         );
     }
+    // An import run by a worker: its rows and the job's duration are recorded.
+    let supplier = productsmanager_core::catalog::NewSupplier {
+        code: "MET".into(),
+        name: "Metrics".into(),
+        default_currency: Some("EUR".into()),
+        ..Default::default()
+    };
+    sdk.suppliers().create(supplier).await.unwrap();
+    let csv = "sku,gtin,title,price\nMET-1,4006381333931,Metered,3.50\n";
+    let queued =
+        post_form(server.addr, "/api/v1/imports", &[("supplier", None, "MET"), ("file", Some("m.csv"), csv)]).await;
+    assert_eq!(queued.status, 202, "{}", queued.body);
+    let id = queued.json()["id"].as_str().unwrap().to_string();
+    let workers = sdk.job_runner("metrics-imports", &["imports".to_string()]).unwrap().start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while get(server.addr, &format!("/api/v1/imports/{id}"), "").await.json()["state"] != "succeeded" {
+        assert!(std::time::Instant::now() < deadline, "the import did not end");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    workers.shutdown(std::time::Duration::from_secs(5)).await;
+
     let reply = get(server.addr, "/metrics", "").await;
     assert_eq!(reply.status, 200);
     assert!(reply.header("content-type").unwrap().starts_with("text/plain"));
+    for name in [
+        "import_rows_total{result=\"created\"}",
+        "job_duration_seconds_bucket{",
+        "jobs_queued{queue=\"imports\"}",
+        "jobs_dead{queue=\"code2asin\"}",
+        "job_workers{queue=\"media\"}",
+        "jobs_oldest_queued_seconds{queue=\"exports\"}",
+    ] {
+        assert!(reply.body.contains(name), "no {name} in:\n{}", reply.body);
+    }
+    assert!(
+        reply.body.lines().any(|l| l.starts_with("job_duration_seconds_count{")
+            && l.contains("queue=\"imports\"")
+            && l.contains("outcome=\"succeeded\"")),
+        "no imports job duration:\n{}",
+        reply.body
+    );
     let text = reply.body;
     let requests = text
         .lines()

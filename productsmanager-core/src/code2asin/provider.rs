@@ -18,6 +18,16 @@ pub enum ProviderKind {
     Creators,
 }
 
+/// Counts one call to Amazon in `code2asin_calls_total` by provider and outcome (`ok`, `throttled` — a 429 —,
+/// `unauthorized`, `invalid`, `unavailable`).
+pub(crate) fn count_call(kind: ProviderKind, outcome: &Result<Lookup, LookupError>) {
+    let outcome = match outcome {
+        Ok(_) => "ok",
+        Err(error) => error.kind(),
+    };
+    metrics::counter!("code2asin_calls_total", "provider" => kind.as_str(), "outcome" => outcome).increment(1);
+}
+
 impl ProviderKind {
     /// The stored name.
     pub fn as_str(self) -> &'static str {

@@ -250,6 +250,7 @@ impl Worker {
             self.record(&job, Err(failure)).await;
             return;
         };
+        let started = std::time::Instant::now();
         let work = handler(job.clone());
         tokio::pin!(work);
         let mut beat = tokio::time::interval(self.lease / 3);
@@ -265,6 +266,17 @@ impl Worker {
                 }
             }
         };
+        let result = match &outcome {
+            Some(Ok(())) => "succeeded",
+            Some(Err(JobFailure::Permanent(_))) => "failed",
+            Some(Err(_)) => "retried",
+            None => "dropped",
+        };
+        metrics::histogram!(
+            "job_duration_seconds",
+            "queue" => job.queue.clone(), "kind" => job.kind.clone(), "outcome" => result
+        )
+        .record(started.elapsed().as_secs_f64());
         match outcome {
             Some(outcome) => self.record(&job, outcome).await,
             None => tracing::info!(job = %job.id, "job cancelled or taken over; dropped"),

@@ -73,7 +73,9 @@ impl Code2AsinService {
         })?;
         let client = self.client(&config)?;
         self.runtime.limiter(client.kind()).acquire(config.id, marketplace.code).await;
-        let answer = client.lookup(&marketplace, &wanted).await.map_err(Code2AsinError::from)?;
+        let outcome = client.lookup(&marketplace, &wanted).await;
+        crate::code2asin::provider::count_call(client.kind(), &outcome);
+        let answer = outcome.map_err(Code2AsinError::from)?;
         let raw_key = self.keep_raw(None, &answer.raw).await;
         let product = self.asins.products_by_gtin(&wanted).await?.into_iter().next();
         let side = CatalogSide {

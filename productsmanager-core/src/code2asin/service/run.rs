@@ -233,7 +233,9 @@ impl Code2AsinService {
         loop {
             limiter.acquire(run.config.id, run.marketplace.code).await;
             window.api_calls += 1;
-            let error = match run.client.lookup(&run.marketplace, batch).await {
+            let outcome = run.client.lookup(&run.marketplace, batch).await;
+            crate::code2asin::provider::count_call(run.client.kind(), &outcome);
+            let error = match outcome {
                 Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };

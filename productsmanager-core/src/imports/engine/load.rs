@@ -60,6 +60,8 @@ pub(crate) struct Loader {
     /// Diffs described so far (dry run).
     pub diffs: Vec<RowDiff>,
     batches_written: u64,
+    /// The counters of the last checkpoint written by this run (the rows counted in metrics so far).
+    counted: Checkpoint,
 }
 
 /// 1, 10, 100, …
@@ -96,6 +98,7 @@ impl Loader {
             category_paths: HashMap::new(),
             diffs: Vec::new(),
             batches_written: 0,
+            counted: Checkpoint::default(),
         }
     }
 
@@ -446,12 +449,35 @@ impl Loader {
         Ok(plan)
     }
 
+    /// A resumed run: the rows before `checkpoint` were counted by the run that wrote them.
+    pub(crate) fn resumed_from(&mut self, checkpoint: Checkpoint) {
+        self.counted = checkpoint;
+    }
+
+    /// Adds the rows of this batch (since the last checkpoint counted) to `import_rows_total` by result: its rate
+    /// is the import speed.
+    fn count_rows(&mut self, checkpoint: Checkpoint) {
+        for (result, now, before) in [
+            ("created", checkpoint.rows_created, self.counted.rows_created),
+            ("updated", checkpoint.rows_updated, self.counted.rows_updated),
+            ("unchanged", checkpoint.rows_unchanged, self.counted.rows_unchanged),
+            ("invalid", checkpoint.rows_invalid, self.counted.rows_invalid),
+        ] {
+            let rows = u64::try_from(now - before).unwrap_or(0);
+            if rows > 0 {
+                metrics::counter!("import_rows_total", "result" => result).increment(rows);
+            }
+        }
+        self.counted = checkpoint;
+    }
+
     /// Writes a planned batch with its checkpoint, then drops what the cache holds about its products.
     pub(crate) async fn write(&mut self, plan: &BatchPlan, checkpoint: Checkpoint) -> Result<()> {
         let now = chrono::Utc::now();
         catalog_repo::write_batch(&self.catalog, self.supplier, self.job, &plan.writes, checkpoint, now)
             .await
             .map_err(catalog_db_error)?;
+        self.count_rows(checkpoint);
         // The tables grow fast under an import: the planner's statistics are refreshed after 1, 10, 100… batches
         // that wrote rows, so lookups keep using their indexes (PostgreSQL; SQLite plans without statistics).
         if !plan.writes.offers.is_empty() {

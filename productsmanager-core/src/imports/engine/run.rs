@@ -402,6 +402,9 @@ impl ImportService {
             options.mark_missing_unavailable,
             job.dry_run,
         );
+        if let Some(checkpoint) = checkpoint {
+            loader.resumed_from(checkpoint);
+        }
         let mut progress = ImportProgress::default();
         let outcome: Result<()> = async {
             while let Some(message) = receiver.recv().await {
