@@ -5,9 +5,11 @@ use std::io::Write;
 use super::{FeedColumns, FeedItem, FeedWriter, attribute_text, decimal, neutralised};
 use crate::catalog::ProductStatus;
 
-/// Our columns, before the `option:<axis>` and `attribute:<name>` ones.
-const NATIVE_COLUMNS: [&str; 14] = [
+/// Our columns, before the `option:<axis>` and `attribute:<name>` ones. `sku` is the key a supplier file carries
+/// (SKU, else GTIN, else id); `product_sku`, the product's own SKU, so that it survives a round trip.
+const NATIVE_COLUMNS: [&str; 15] = [
     "sku",
+    "product_sku",
     "gtin",
     "title",
     "description",
@@ -63,6 +65,7 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
     let currency = item.price.as_ref().or(item.sale_price.as_ref()).or(item.msrp.as_ref());
     let mut row = vec![
         Cell::text(item.key.clone()),
+        Cell::text(product.sku.as_ref().map(|s| s.to_string()).unwrap_or_default()),
         Cell::text(item.gtin()),
         Cell::text(item.title.clone()),
         Cell::text(item.description.clone().unwrap_or_default()),

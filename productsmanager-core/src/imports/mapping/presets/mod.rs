@@ -137,6 +137,7 @@ fn native(headers: &[String]) -> Template {
         let name = header.trim().to_ascii_lowercase();
         let to = match name.as_str() {
             "sku" => Target::SupplierSku,
+            "product_sku" => Target::Sku,
             "gtin" => Target::Gtin,
             "title" => Target::Title,
             "description" => Target::Description,
