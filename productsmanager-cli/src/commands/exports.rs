@@ -224,15 +224,7 @@ pub(crate) async fn run(sdk: &Sdk, command: ExportCommand) -> Result<(), Failure
 }
 
 async fn write_file(sdk: &Sdk, args: FileArgs) -> Result<(), Failure> {
-    let selected = args.selection.resolve(sdk).await?;
-    let filters = ExportFilters {
-        brand_id: selected.brand_id,
-        supplier_id: selected.supplier_id,
-        category_id: selected.category_id,
-        status: selected.status,
-        in_stock: selected.in_stock,
-        updated_since: selected.updated_since,
-    };
+    let filters = args.selection.resolve(sdk).await?;
     let settings = ChannelSettings {
         price_type: args.price_type.as_deref().map(str::parse::<PriceType>).transpose()?,
         currency: args.currency.as_deref().map(|c| CurrencyCode::parse_field("currency", c)).transpose()?,

@@ -6,8 +6,8 @@ use productsmanager_core::catalog::{
     CatalogError, CurrencyCode, NewProduct, Page, PriceType, Product, ProductPatch, ProductQuery, ProductSort,
     ProductStatus,
 };
+use productsmanager_core::exports::ExportFilters;
 use productsmanager_core::input::{parse_id, parse_json};
-use uuid::Uuid;
 
 use crate::{Failure, output};
 
@@ -80,20 +80,10 @@ pub(crate) struct ProductSelection {
     updated_since: Option<String>,
 }
 
-/// [`ProductSelection`] with its keys looked up.
-pub(crate) struct Selected {
-    pub brand_id: Option<Uuid>,
-    pub supplier_id: Option<Uuid>,
-    pub category_id: Option<Uuid>,
-    pub status: Option<ProductStatus>,
-    pub in_stock: Option<bool>,
-    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
-}
-
 impl ProductSelection {
-    /// The filters, brand and supplier keys looked up.
-    pub(crate) async fn resolve(&self, sdk: &Sdk) -> Result<Selected, Failure> {
-        Ok(Selected {
+    /// The filters (the SDK's product selection), brand and supplier keys looked up.
+    pub(crate) async fn resolve(&self, sdk: &Sdk) -> Result<ExportFilters, Failure> {
+        Ok(ExportFilters {
             brand_id: match &self.brand {
                 Some(key) => Some(sdk.brands().find(key).await?.id),
                 None => None,

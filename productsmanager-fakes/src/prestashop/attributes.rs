@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 
-use super::{Inner, Store, admit, cdata, errors, filter_values, parse, record, xml};
+use super::{Inner, Store, admit, cdata, errors, filter_values, record, write_to_store, xml};
 
 /// The fields kept of each resource (those of the blank schemas the client uses).
 pub const OPTION_FIELDS: [&str; 6] = ["id", "is_color_group", "group_type", "position", "name", "public_name"];
@@ -256,11 +256,7 @@ fn write(
 ) -> Response {
     let answer = match admitted(inner, headers, uri, name) {
         Err(refused) => *refused,
-        Ok(resource) => match (parse(body, resource.singular), inner.store.lock()) {
-            (Err(message), _) => errors(StatusCode::BAD_REQUEST, 85, &message),
-            (_, Err(_)) => errors(StatusCode::INTERNAL_SERVER_ERROR, 0, "lock"),
-            (Ok(fields), Ok(mut store)) => apply(resource, &mut store, fields),
-        },
+        Ok(resource) => write_to_store(inner, body, resource.singular, |store, fields| apply(resource, store, fields)),
     };
     record(inner, method, uri, body, answer)
 }

@@ -398,23 +398,34 @@ async fn get_product(State(inner): State<Arc<Inner>>, headers: HeaderMap, uri: U
     record(&inner, "GET", &uri, "", answer)
 }
 
+/// A write: `body` parsed as `<resource>`, then `apply` on the store; an unreadable body is answered 400.
+fn write_to_store(
+    inner: &Inner,
+    body: &str,
+    resource: &str,
+    apply: impl FnOnce(&mut Store, BTreeMap<String, String>) -> Response,
+) -> Response {
+    match (parse(body, resource), inner.store.lock()) {
+        (Err(message), _) => errors(StatusCode::BAD_REQUEST, 85, &message),
+        (_, Err(_)) => errors(StatusCode::INTERNAL_SERVER_ERROR, 0, "lock"),
+        (Ok(fields), Ok(mut store)) => apply(&mut store, fields),
+    }
+}
+
 async fn create_product(State(inner): State<Arc<Inner>>, headers: HeaderMap, uri: Uri, body: String) -> Response {
     let answer = match admit(&inner, &headers, &uri) {
         Err(refused) => *refused,
-        Ok(()) => match parse(&body, "product").and_then(|f| check_product(&f).map(|()| f)) {
-            Err(message) => errors(StatusCode::BAD_REQUEST, 85, &message),
-            Ok(mut fields) => match inner.store.lock() {
-                Err(_) => errors(StatusCode::INTERNAL_SERVER_ERROR, 0, "lock"),
-                Ok(mut store) => {
-                    store.next_product += 1;
-                    let id = store.next_product;
-                    fields.remove("id");
-                    store.products.insert(id, fields.clone());
-                    let stock = store.add_stock_row(id, 0);
-                    xml(StatusCode::CREATED, product_xml(id, &fields, Some(stock)))
-                }
-            },
-        },
+        Ok(()) => write_to_store(&inner, &body, "product", |store, mut fields| {
+            if let Err(message) = check_product(&fields) {
+                return errors(StatusCode::BAD_REQUEST, 85, &message);
+            }
+            store.next_product += 1;
+            let id = store.next_product;
+            fields.remove("id");
+            store.products.insert(id, fields.clone());
+            let stock = store.add_stock_row(id, 0);
+            xml(StatusCode::CREATED, product_xml(id, &fields, Some(stock)))
+        }),
     };
     record(&inner, "POST", &uri, &body, answer)
 }
@@ -428,22 +439,20 @@ async fn update_product(
 ) -> Response {
     let answer = match admit(&inner, &headers, &uri) {
         Err(refused) => *refused,
-        Ok(()) => match parse(&body, "product").and_then(|f| check_product(&f).map(|()| f)) {
-            Err(message) => errors(StatusCode::BAD_REQUEST, 85, &message),
-            Ok(mut fields) if fields.get("id").is_some_and(|given| given == &id.to_string()) => {
-                match inner.store.lock() {
-                    Err(_) => errors(StatusCode::INTERNAL_SERVER_ERROR, 0, "lock"),
-                    Ok(mut store) if store.products.contains_key(&id) => {
-                        fields.remove("id");
-                        // A PUT replaces the resource: fields left out are emptied.
-                        store.products.insert(id, fields.clone());
-                        xml(StatusCode::OK, product_xml(id, &fields, store.stock_row(id, 0)))
-                    }
-                    Ok(_) => errors(StatusCode::NOT_FOUND, 87, &format!("Product #{id} does not exist")),
-                }
+        Ok(()) => write_to_store(&inner, &body, "product", |store, mut fields| {
+            if let Err(message) = check_product(&fields) {
+                return errors(StatusCode::BAD_REQUEST, 85, &message);
             }
-            Ok(_) => errors(StatusCode::BAD_REQUEST, 90, "id is required when modifying a resource"),
-        },
+            if fields.remove("id") != Some(id.to_string()) {
+                return errors(StatusCode::BAD_REQUEST, 90, "id is required when modifying a resource");
+            }
+            if !store.products.contains_key(&id) {
+                return errors(StatusCode::NOT_FOUND, 87, &format!("Product #{id} does not exist"));
+            }
+            // A PUT replaces the resource: fields left out are emptied.
+            store.products.insert(id, fields.clone());
+            xml(StatusCode::OK, product_xml(id, &fields, store.stock_row(id, 0)))
+        }),
     };
     record(&inner, "PUT", &uri, &body, answer)
 }
@@ -494,48 +503,42 @@ async fn update_stock(
 ) -> Response {
     let answer = match admit(&inner, &headers, &uri) {
         Err(refused) => *refused,
-        Ok(()) => match parse(&body, "stock_available") {
-            Err(message) => errors(StatusCode::BAD_REQUEST, 85, &message),
-            Ok(fields) => {
-                let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
-                let missing = ["id_product", "id_product_attribute", "quantity", "depends_on_stock", "out_of_stock"]
-                    .into_iter()
-                    .find(|f| get(f).is_empty());
-                let quantity = get("quantity");
-                match (missing, quantity.parse::<i64>()) {
-                    (Some(field), _) => {
-                        errors(StatusCode::BAD_REQUEST, 41, &format!("property StockAvailable->{field} is empty"))
-                    }
-                    (None, Err(_)) => errors(
-                        StatusCode::BAD_REQUEST,
-                        85,
-                        "Validation error: \"Property StockAvailable->quantity is not valid\"",
-                    ),
-                    (None, Ok(_)) if quantity.len() > 10 => errors(
-                        StatusCode::BAD_REQUEST,
-                        85,
-                        "Validation error: \"Property StockAvailable->quantity is too long (10 chars max).\"",
-                    ),
-                    (None, Ok(quantity)) => match inner.store.lock() {
-                        Ok(mut store) => match store.stock.get_mut(&id) {
-                            Some(row)
-                                if row.0.to_string() == get("id_product")
-                                    && row.1.to_string() == get("id_product_attribute") =>
-                            {
-                                row.2 = quantity;
-                                let (product, attribute) = (row.0, row.1);
-                                if attribute != 0 {
-                                    store.sum_combinations(product);
-                                }
-                                xml(StatusCode::OK, body.clone())
-                            }
-                            _ => errors(StatusCode::NOT_FOUND, 87, &format!("StockAvailable #{id} does not exist")),
-                        },
-                        Err(_) => errors(StatusCode::INTERNAL_SERVER_ERROR, 0, "lock"),
-                    },
+        Ok(()) => write_to_store(&inner, &body, "stock_available", |store, fields| {
+            let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
+            let missing = ["id_product", "id_product_attribute", "quantity", "depends_on_stock", "out_of_stock"]
+                .into_iter()
+                .find(|f| get(f).is_empty());
+            let quantity = get("quantity");
+            match (missing, quantity.parse::<i64>()) {
+                (Some(field), _) => {
+                    errors(StatusCode::BAD_REQUEST, 41, &format!("property StockAvailable->{field} is empty"))
                 }
+                (None, Err(_)) => errors(
+                    StatusCode::BAD_REQUEST,
+                    85,
+                    "Validation error: \"Property StockAvailable->quantity is not valid\"",
+                ),
+                (None, Ok(_)) if quantity.len() > 10 => errors(
+                    StatusCode::BAD_REQUEST,
+                    85,
+                    "Validation error: \"Property StockAvailable->quantity is too long (10 chars max).\"",
+                ),
+                (None, Ok(quantity)) => match store.stock.get_mut(&id) {
+                    Some(row)
+                        if row.0.to_string() == get("id_product")
+                            && row.1.to_string() == get("id_product_attribute") =>
+                    {
+                        row.2 = quantity;
+                        let (product, attribute) = (row.0, row.1);
+                        if attribute != 0 {
+                            store.sum_combinations(product);
+                        }
+                        xml(StatusCode::OK, body.clone())
+                    }
+                    _ => errors(StatusCode::NOT_FOUND, 87, &format!("StockAvailable #{id} does not exist")),
+                },
             }
-        },
+        }),
     };
     record(&inner, "PUT", &uri, &body, answer)
 }

@@ -185,45 +185,35 @@ impl Shopify {
 
     /// Polls the shop's current bulk mutation until none is running.
     async fn wait_for_current(&self) -> Result<(), PlatformError> {
-        let mut pause = POLL_FIRST;
-        let started = Instant::now();
-        loop {
-            let data = self.call(CURRENT_DOCUMENT, &json!({}), 1.0).await?;
-            let status = data["currentBulkOperation"]["status"].as_str().unwrap_or("COMPLETED");
-            if !running(status) {
-                return Ok(());
-            }
-            if started.elapsed() > BULK_DEADLINE {
-                return Err(PlatformError::Unavailable {
-                    platform: PLATFORM,
-                    reason: "another bulk mutation has been running for 24 hours".into(),
-                });
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 3 / 2).min(POLL_MAX);
-        }
+        self.poll(CURRENT_DOCUMENT, &json!({}), "currentBulkOperation", "another bulk mutation").await.map(|_| ())
     }
 
     /// Polls operation `id` until it ends.
     async fn wait_for_operation(&self, id: &str) -> Result<Operation, PlatformError> {
+        let node = self.poll(OPERATION_DOCUMENT, &json!({"id": id}), "node", &format!("bulk operation {id}")).await?;
+        let status = node["status"].as_str().ok_or_else(|| refused(format!("no bulk operation {id}")))?;
+        Ok(Operation {
+            status: status.to_string(),
+            error_code: node["errorCode"].as_str().map(str::to_string),
+            results: node["url"].as_str().or_else(|| node["partialDataUrl"].as_str()).map(str::to_string),
+        })
+    }
+
+    /// Sends `document` (a point or two) until the operation under `field` is no longer running, waiting longer
+    /// each time; the operation as last answered (null when there is none).
+    async fn poll(&self, document: &str, variables: &Value, field: &str, what: &str) -> Result<Value, PlatformError> {
         let mut pause = POLL_FIRST;
         let started = Instant::now();
         loop {
-            let data = self.call(OPERATION_DOCUMENT, &json!({"id": id}), 1.0).await?;
-            let node = &data["node"];
-            let status = node["status"].as_str().ok_or_else(|| refused(format!("no bulk operation {id}")))?;
-            if !running(status) {
-                let results = node["url"].as_str().or_else(|| node["partialDataUrl"].as_str()).map(str::to_string);
-                return Ok(Operation {
-                    status: status.to_string(),
-                    error_code: node["errorCode"].as_str().map(str::to_string),
-                    results,
-                });
+            let data = self.call(document, variables, 1.0).await?;
+            let operation = data[field].clone();
+            if !operation["status"].as_str().is_some_and(running) {
+                return Ok(operation);
             }
             if started.elapsed() > BULK_DEADLINE {
                 return Err(PlatformError::Unavailable {
                     platform: PLATFORM,
-                    reason: format!("bulk operation {id} still {status} after 24 hours"),
+                    reason: format!("{what} still {} after 24 hours", operation["status"]),
                 });
             }
             tokio::time::sleep(pause).await;
