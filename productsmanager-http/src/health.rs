@@ -52,15 +52,24 @@ pub(crate) async fn readiness(State(state): State<AppState>) -> impl IntoRespons
 }
 
 /// `GET /health/workers`: per queue, live workers (and their processes), jobs queued (and the oldest one's wait),
-/// running, paused, failed, dead.
+/// running, paused, failed, dead, and what needs an operator (`alerts`: `no_workers`, `dead_jobs`); `status` is
+/// `attention` when any queue has an alert. Always 200: the server itself is fine.
 #[utoipa::path(get, path = "/health/workers", tag = "operations", security(()),
-    responses((status = 200, description = "Per queue: workers, queued (oldest wait), running, failed, dead",
-        body = Object)))]
+    responses((status = 200, description = "Per queue: workers, queued (oldest wait), running, failed, dead, alerts",
+        body = Object, example = json!({"status": "attention", "queues": [{"queue": "imports", "workers": 0,
+            "worker_processes": 0, "queued": 3, "oldest_queued_secs": 42.5, "running": 0, "paused": 0, "failed": 0,
+            "dead": 1, "alerts": ["no_workers", "dead_jobs"]}]}))))]
 pub(crate) async fn workers(State(state): State<AppState>) -> Result<impl IntoResponse, crate::error::ApiError> {
     let jobs = state.sdk.jobs();
     let mut queues = Vec::new();
+    let mut attention = false;
     for (queue, _) in productsmanager_core::Sdk::JOB_QUEUES {
-        queues.push(jobs.stats(queue).await?);
+        let stats = jobs.stats(queue).await?;
+        let alerts = stats.alerts();
+        attention |= !alerts.is_empty();
+        let mut entry = serde_json::to_value(&stats).unwrap_or_default();
+        entry["alerts"] = json!(alerts);
+        queues.push(entry);
     }
-    Ok(Json(json!({ "queues": queues })))
+    Ok(Json(json!({ "status": if attention { "attention" } else { "ok" }, "queues": queues })))
 }

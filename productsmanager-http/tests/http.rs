@@ -7,6 +7,7 @@ use std::net::TcpListener as StdListener;
 use productsmanager_core::both_backends;
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::testing::TestDatabases;
+use serde_json::json;
 use tokio::net::TcpStream;
 
 mod common;
@@ -824,7 +825,91 @@ async fn named_listings_page_by_name(backend: Backend) {
     sdk.close().await;
 }
 
+/// `/health/workers` tells a worker process that stopped (killed: no clean-up, its sign of life ages) and the
+/// dead job it left behind (its lease expired on its last attempt), per queue with alerts.
+async fn workers_health_reports_stopped_workers_and_dead_jobs(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "workers_health_stopped").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let catalog_queue = |body: &serde_json::Value| {
+        body["queues"].as_array().unwrap().iter().find(|q| q["queue"] == "catalog").unwrap().clone()
+    };
+    let healthy = get(addr, "/health/workers", "").await.json();
+    assert_eq!((healthy["status"].as_str(), catalog_queue(&healthy)["alerts"].clone()), (Some("ok"), json!([])));
+
+    // A worker process on its own runtime, so it can be killed the way a crash kills one: every task gone at once.
+    let doomed = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let runner = productsmanager_core::jobs::JobRunner::new(sdk.jobs(), "doomed-worker")
+        .queue("catalog", 1)
+        .handle("long_task", |_job| std::future::pending());
+    let _running = doomed.spawn(async move {
+        let running = runner.start();
+        std::future::pending::<()>().await;
+        drop(running);
+    });
+    let job = sdk
+        .jobs()
+        .enqueue(productsmanager_core::jobs::NewJob {
+            queue: "catalog".into(),
+            kind: "long_task".into(),
+            max_attempts: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sdk.jobs().get(job.id).await.unwrap().state != productsmanager_core::jobs::JobState::Running {
+        assert!(std::time::Instant::now() < deadline, "the worker never took the job");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let working = catalog_queue(&get(addr, "/health/workers", "").await.json());
+    assert_eq!((working["workers"].as_u64(), working["running"].as_u64()), (Some(1), Some(1)), "{working}");
+
+    doomed.shutdown_background();
+    // What the minute after the crash does: the process's last sign of life and the job's lease grow old.
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    productsmanager_core::with_pool!(sdk.pool(Database::Catalog), |p| {
+        sqlx::query("update job_workers set seen_at = $1 where worker = $2")
+            .bind(past)
+            .bind("doomed-worker")
+            .execute(p)
+            .await
+            .unwrap();
+        sqlx::query("update tasks set lease_expires_at = $1 where id = $2")
+            .bind(past)
+            .bind(job.id)
+            .execute(p)
+            .await
+            .unwrap();
+    });
+    // Any live worker's reaper does this within a lease; the job was on its only attempt.
+    assert_eq!(sdk.jobs().reap_expired().await.unwrap(), 1);
+    let after = get(addr, "/health/workers", "").await.json();
+    assert_eq!(after["status"], "attention", "{after}");
+    let catalog = catalog_queue(&after);
+    assert_eq!((catalog["workers"].as_u64(), catalog["running"].as_u64()), (Some(0), Some(0)), "{catalog}");
+    assert_eq!((catalog["dead"].as_u64(), catalog["alerts"].clone()), (Some(1), json!(["dead_jobs"])));
+    let dead = sdk.jobs().get(job.id).await.unwrap();
+    assert_eq!(dead.last_error.as_deref(), Some("lease expired: the worker stopped"));
+
+    // Work waiting with no live worker is the other alert.
+    sdk.jobs()
+        .enqueue(productsmanager_core::jobs::NewJob {
+            queue: "catalog".into(),
+            kind: "reindex".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let waiting = catalog_queue(&get(addr, "/health/workers", "").await.json());
+    assert_eq!(waiting["alerts"], json!(["no_workers", "dead_jobs"]), "{waiting}");
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    workers_health_reports_stopped_workers_and_dead_jobs,
     exports_over_http,
     redis_health_and_readiness,
     named_listings_page_by_name,

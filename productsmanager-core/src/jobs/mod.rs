@@ -22,7 +22,7 @@ mod scheduler;
 pub use clock::{Clock, SystemClock};
 pub use model::{Job, JobFailure, JobState, JobTable, NewJob, RetryPolicy};
 pub(crate) use model::{JobRow, after_cursor, cursor};
-pub use queue::{JobWakes, QueueStats, TaskQueue};
+pub use queue::{JobWakes, QueueAlert, QueueStats, TaskQueue};
 pub use queues::{JobQueues, worker_name};
 pub use repeat::{Repeating, Round};
 pub use runner::{HandlerResult, JobRunner, RunningJobs};

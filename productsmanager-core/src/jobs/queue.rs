@@ -32,6 +32,30 @@ pub struct QueueStats {
     pub dead: u64,
 }
 
+/// What on a queue needs an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueAlert {
+    /// Jobs are waiting and no live worker serves the queue (none started, or every one stopped).
+    NoWorkers,
+    /// Jobs failed every attempt; they stay until retried or deleted.
+    DeadJobs,
+}
+
+impl QueueStats {
+    /// What needs an operator on this queue; empty when all is well.
+    pub fn alerts(&self) -> Vec<QueueAlert> {
+        let mut alerts = Vec::new();
+        if self.queued > 0 && self.workers == 0 {
+            alerts.push(QueueAlert::NoWorkers);
+        }
+        if self.dead > 0 {
+            alerts.push(QueueAlert::DeadJobs);
+        }
+        alerts
+    }
+}
+
 /// Wake-up signals per queue name, shared by every queue and worker of a process. Enqueueing notifies the
 /// queue's signal; on PostgreSQL the `pm_jobs` listener does the same for jobs enqueued by other processes.
 #[derive(Debug, Clone, Default)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use super::queues::WORKER_LIVENESS;
 use super::{Job, JobFailure, JobQueues, JobTable, JobWakes, TaskQueue};
@@ -216,7 +217,9 @@ impl Worker {
                     if let Some(observer) = &self.observer {
                         observer(job.clone()).await;
                     }
-                    self.execute(job).await;
+                    // Every log line of the job's work carries its id, queue and kind.
+                    let span = tracing::info_span!("job", job_id = %job.id, queue = %job.queue, kind = %job.kind);
+                    self.execute(job).instrument(span).await;
                     self.track(None);
                 }
                 Ok(None) => {
