@@ -55,6 +55,8 @@ struct Inner {
     callers: crate::auth::CallerCache,
     /// The activity log's queue and writer (analytics database).
     activity: crate::analytics::ActivityLog,
+    /// The analytics events' queue and writer (analytics database).
+    analytics_events: crate::analytics::AnalyticsEvents,
     /// Code2ASIN's call limiters and API clients, shared by the process's workers.
     code2asin: Arc<crate::code2asin::Code2AsinRuntime>,
     /// Databases whose migrations could not run because they were unreachable.
@@ -164,6 +166,7 @@ impl SdkBuilder {
         let cache = TieredCache::new(&config.cache, &config.database.prefix)?;
         let storage = crate::storage::ObjectStorage::from_config(&config)?;
         let activity = crate::analytics::ActivityLog::start(router.pool(Database::Analytics).clone());
+        let analytics_events = crate::analytics::AnalyticsEvents::start(router.pool(Database::Analytics).clone());
         let caller_cache_secs = config.auth.caller_cache_secs;
         let code2asin = crate::code2asin::Code2AsinRuntime::new(
             config.code2asin.clone(),
@@ -183,6 +186,7 @@ impl SdkBuilder {
                 job_wakes: crate::jobs::JobWakes::default(),
                 events: crate::notifications::EventHub::default(),
                 activity,
+                analytics_events,
                 callers: crate::auth::CallerCache::new(caller_cache_secs),
                 code2asin,
                 pending: Mutex::new(BTreeSet::new()),
@@ -259,6 +263,7 @@ impl Sdk {
     /// Products.
     pub fn products(&self) -> ProductService {
         ProductService::new(self.pool(Database::Catalog).clone(), self.cache().clone())
+            .with_events(self.inner.analytics_events.clone())
     }
 
     /// Supplier offers.
@@ -376,6 +381,17 @@ impl Sdk {
         &self.inner.activity
     }
 
+    /// The analytics events recorder (product views, price changes, stock-outs, searches, latencies): summed in
+    /// memory and written in batches; never waits on the database, drops and counts when it cannot write.
+    pub fn analytics_events(&self) -> &crate::analytics::AnalyticsEvents {
+        &self.inner.analytics_events
+    }
+
+    /// Analytics: rollups, the catalog snapshot with completeness, and the dashboards' reads.
+    pub fn analytics(&self) -> crate::analytics::AnalyticsService {
+        crate::analytics::AnalyticsService::new(self.router(), self.jobs(), self.exports())
+    }
+
     /// Users, roles, sign-in and tokens (core database), on the system clock.
     pub fn auth(&self) -> crate::auth::AuthService {
         self.auth_with(Arc::new(crate::jobs::SystemClock))
@@ -441,7 +457,7 @@ impl Sdk {
     }
 
     /// The seed's periodic tasks: schedule name, cron expression (UTC), job kind (on the catalog queue).
-    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 8] = [
+    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 10] = [
         ("poll-ftp", "0 * * * *", "poll_ftp"),
         ("poll-email", "*/15 * * * *", "poll_email"),
         ("scheduled-imports", "*/5 * * * *", "run_import_schedules"),
@@ -450,6 +466,8 @@ impl Sdk {
         ("purge-notifications", "20 3 * * *", "purge_notifications"),
         ("remove-media-orphans", "40 3 * * *", "remove_media_orphans"),
         ("fetch-images", "15 * * * *", "fetch_images"),
+        ("analytics-rollup", "5 * * * *", "analytics_rollup"),
+        ("catalog-snapshot", "25 * * * *", "catalog_snapshot"),
     ];
 
     /// A scheduler enqueueing [`Sdk::PERIODIC_TASKS`]; start it with
@@ -479,7 +497,8 @@ impl Sdk {
     }
 
     /// Workers for the core's job kinds — `import` on the imports queue; `reindex`, `poll_ftp`, `poll_email`,
-    /// `run_import_schedules`, `clean_export_files`, `ensure_import_log_partitions` and `purge_notifications` on the catalog queue — named after `owner`, serving `queues`
+    /// `run_import_schedules`, `clean_export_files`, `ensure_import_log_partitions`, `purge_notifications`,
+    /// `analytics_rollup` and `catalog_snapshot` on the catalog queue — named after `owner`, serving `queues`
     /// (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
     pub fn job_runner(&self, owner: &str, queues: &[String]) -> Result<crate::jobs::JobRunner> {
         if let Some(unknown) = queues.iter().find(|q| !Self::RUNNABLE_QUEUES.contains(&q.as_str())) {
@@ -625,6 +644,20 @@ impl Sdk {
                     }
                 }
             })
+            .handle("analytics_rollup", {
+                let analytics = self.analytics();
+                move |_job| {
+                    let analytics = analytics.clone();
+                    async move { retry_on_error(analytics.roll_up_recent().await) }
+                }
+            })
+            .handle("catalog_snapshot", {
+                let analytics = self.analytics();
+                move |_job| {
+                    let analytics = analytics.clone();
+                    async move { retry_on_error(analytics.take_catalog_snapshot().await) }
+                }
+            })
             .handle("clean_export_files", move |_job| {
                 let exports = exports.clone();
                 // A file younger than a day may belong to an export still running.
@@ -728,6 +761,9 @@ impl Sdk {
         // Bounded: with the analytics database down, the log's entries are lost, not the caller's exit.
         if tokio::time::timeout(ACTIVITY_FLUSH, self.inner.activity.flush()).await.is_err() {
             tracing::warn!("activity log not written before closing");
+        }
+        if tokio::time::timeout(ACTIVITY_FLUSH, self.inner.analytics_events.flush()).await.is_err() {
+            tracing::warn!("analytics events not written before closing");
         }
         join_all(Database::ALL.map(|db| self.pool(db).close())).await;
     }

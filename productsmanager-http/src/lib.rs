@@ -88,6 +88,7 @@ pub fn router(sdk: Sdk) -> Router {
     openapi::complete(&mut document);
     let rendered = serde_json::to_value(&document).unwrap_or_else(|e| panic!("OpenAPI document: {e}"));
     let policy = policy::Policy::new(sdk.clone(), &rendered, &http).unwrap_or_else(|e| panic!("OpenAPI access: {e}"));
+    let events = sdk.analytics_events().clone();
     let state = AppState { sdk, document: rendered.to_string().into() };
     routes
         .fallback(not_found)
@@ -96,7 +97,7 @@ pub fn router(sdk: Sdk) -> Router {
         .layer(DefaultBodyLimit::max(usize::try_from(http.max_body_bytes).unwrap_or(usize::MAX)))
         .layer(tower::util::option_layer(cors(&http)))
         .layer(CompressionLayer::new())
-        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn_with_state(events, metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -13,6 +13,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use productsmanager_core::analytics::{AnalyticsEvent, EventKind, TimingKind};
 use productsmanager_core::db::Database;
 
 use crate::AppState;
@@ -64,7 +65,12 @@ pub(crate) fn spawn_upkeep(every: Duration) {
 
 /// Middleware: counts and times each request under its route pattern (`/products/{id}`, not the raw path, so
 /// the number of series stays bounded).
-pub(crate) async fn track(request: Request, next: Next) -> Response {
+/// The latency also goes to the analytics events, for the hourly percentiles per route.
+pub(crate) async fn track(
+    State(events): State<productsmanager_core::analytics::AnalyticsEvents>,
+    request: Request,
+    next: Next,
+) -> Response {
     // Make sure the recorder is installed before the first request is recorded.
     let _ = handle();
     let route = match request.extensions().get::<MatchedPath>() {
@@ -74,9 +80,16 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let started = Instant::now();
     let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    events.record(AnalyticsEvent::now(EventKind::Timing {
+        kind: TimingKind::Http,
+        name: format!("{method} {route}"),
+        ms: elapsed.as_secs_f64() * 1000.0,
+        error: response.status().is_server_error(),
+    }));
     let labels = [("method", method), ("route", route), ("status", response.status().as_u16().to_string())];
     metrics::counter!(REQUESTS, &labels).increment(1);
-    metrics::histogram!(DURATION, &labels).record(started.elapsed().as_secs_f64());
+    metrics::histogram!(DURATION, &labels).record(elapsed.as_secs_f64());
     response
 }
 

@@ -47,6 +47,7 @@ pub(crate) const BEARER: &str = "bearer";
         (name = "notifications", description = "The caller's notifications, and live events over a WebSocket"),
         (name = "settings", description = "Application settings, changed by admins while the product runs"),
         (name = "users", description = "Users, roles and API keys (admins), and the caller's own identity"),
+        (name = "analytics", description = "Dashboards: catalog overview and completeness, suppliers, imports, searches, performance, activity"),
         (name = "operations", description = "Health, metrics and this document"),
     )
 )]

@@ -908,7 +908,53 @@ async fn workers_health_reports_stopped_workers_and_dead_jobs(backend: Backend) 
     sdk.close().await;
 }
 
+/// The dashboards over HTTP: product reads through the API and request latencies become figures once rolled up;
+/// the overview, completeness, searches and activity answer; bad periods are named.
+async fn analytics_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "analytics_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let body = r#"{"gtin": "4006381333931", "sku": "PEN-1", "title": "Pen"}"#;
+    let created = request(addr, "POST", "/api/v1/products", "", Some(body)).await;
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    for key in ["PEN-1", id.as_str(), "4006381333931"] {
+        assert_eq!(get(addr, &format!("/api/v1/products/{key}"), "").await.status, 200);
+    }
+    assert_eq!(get(addr, "/api/v1/products?q=pen", "").await.status, 200);
+    assert_eq!(get(addr, "/api/v1/products?q=nothing-like-it", "").await.status, 200);
+    sdk.analytics_events().flush().await;
+    sdk.analytics().roll_up(chrono::Utc::now().date_naive()).await.unwrap();
+
+    let metrics = get(addr, &format!("/api/v1/analytics/products/{id}/metrics?days=1"), "").await;
+    assert_eq!(metrics.status, 200, "{}", metrics.body);
+    assert_eq!(metrics.json()[0]["views"], 3, "{}", metrics.body);
+    let performance = get(addr, "/api/v1/analytics/performance?period=hour", "").await.json();
+    let route = performance.as_array().unwrap().iter().find(|r| r["name"] == "GET /api/v1/products/{key}").cloned();
+    assert_eq!(route.map(|r| r["samples"].clone()), Some(json!(3)), "{performance}");
+    let searches = get(addr, "/api/v1/analytics/searches?days=1", "").await.json();
+    assert_eq!(searches["zero_results"][0]["query"], "nothing-like-it", "{searches}");
+    let overview = get(addr, "/api/v1/analytics/overview", "").await;
+    assert_eq!((overview.status, overview.json()["products"].as_i64()), (200, Some(1)), "{}", overview.body);
+    let incomplete = get(addr, "/api/v1/analytics/completeness?limit=10", "").await.json();
+    assert_eq!(incomplete["items"][0]["missing"], json!(["brand", "category", "price", "images", "description"]));
+    let live = get(addr, &format!("/api/v1/analytics/products/{id}/completeness"), "").await.json();
+    assert_eq!(live["score"], 17, "{live}");
+    let activity = get(addr, "/api/v1/analytics/activity?limit=5", "").await;
+    assert_eq!(activity.status, 200, "{}", activity.body);
+    for path in ["/api/v1/analytics/suppliers", "/api/v1/analytics/imports?days=7&jobs=5"] {
+        assert_eq!(get(addr, path, "").await.status, 200, "{path}");
+    }
+    let bad = get(addr, "/api/v1/analytics/suppliers?days=0", "").await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (422, Some("days")));
+    let bad = get(addr, "/api/v1/analytics/performance?period=week", "").await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (422, Some("period")));
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
+    analytics_over_http,
     workers_health_reports_stopped_workers_and_dead_jobs,
     exports_over_http,
     redis_health_and_readiness,

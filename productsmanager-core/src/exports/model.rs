@@ -177,6 +177,10 @@ pub struct ChannelSettings {
     /// document). 250 when not set; 0: never.
     #[serde(default)]
     pub bulk_from: Option<u32>,
+    /// What a product needs to count as complete for this channel (the analytics' completeness listing); the
+    /// catalog's default rules when not set.
+    #[serde(default)]
+    pub completeness: Option<crate::analytics::CompletenessRules>,
 }
 
 /// The channel fields [`ChannelSettings::field_mapping`] can fill, and our values it can fill them with (besides

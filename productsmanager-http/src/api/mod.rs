@@ -1,6 +1,7 @@
 //! `/api/v1`: the catalog and the other domains, one module per resource. Handlers parse, call one SDK method and
 //! render; rules live in the core.
 
+mod analytics;
 mod auth;
 mod brands;
 mod categories;
@@ -67,4 +68,5 @@ pub(crate) fn routes(http: &HttpConfig, media_max_upload_bytes: u64) -> OpenApiR
         .merge(notifications::routes())
         .merge(settings::routes())
         .merge(users::routes())
+        .merge(analytics::routes())
 }

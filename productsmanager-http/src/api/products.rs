@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use productsmanager_core::analytics::{AnalyticsEvent, EventKind};
 use productsmanager_core::catalog::{CatalogError, NewProduct, Page, Product, ProductPatch, ProductQuery};
 use productsmanager_core::input::{InputError, parse_id};
 use serde::Deserialize;
@@ -96,7 +97,10 @@ async fn list(
 #[utoipa::path(get, path = "/api/v1/products/{key}", tag = "products", security(("bearer" = ["catalog:read"])), params(("key" = String, Path, description = "Id, GTIN, SKU or ASIN (writes: the id)")),
     responses((status = 200, description = "The product; `ETag` is its version", body = Product)))]
 async fn find(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
-    Ok(with_etag(StatusCode::OK, state.sdk.products().find(&key).await?))
+    let product = state.sdk.products().find(&key).await?;
+    // A view through the API, for the product's daily figures.
+    state.sdk.analytics_events().record(AnalyticsEvent::now(EventKind::ProductViewed { product_id: product.id }));
+    Ok(with_etag(StatusCode::OK, product))
 }
 
 #[utoipa::path(put, path = "/api/v1/products/{key}", tag = "products", security(("bearer" = ["catalog:write"])),

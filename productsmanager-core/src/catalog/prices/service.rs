@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{NewPrice, Price, PriceRow, current_prices, repo};
 use crate::Result;
+use crate::analytics::EventKind;
 use crate::cache::TieredCache;
 use crate::catalog::common::{db_error, named_missing, now, product_changed};
 use crate::catalog::{CatalogError, ProductService};
@@ -47,13 +48,26 @@ impl PriceService {
             created_at: at,
             updated_at: at,
         };
-        let stored = if row.valid_from.is_none() && row.valid_to.is_none() {
+        let open = row.valid_from.is_none() && row.valid_to.is_none();
+        // Replacing an open price by the same amount is not a price change; a new price or window is.
+        let unchanged = open
+            && repo::for_products(&self.pool, &[input.product_id]).await.map_err(db_error)?.iter().any(|old| {
+                old.valid_from.is_none()
+                    && old.valid_to.is_none()
+                    && old.price_type == row.price_type
+                    && old.currency == row.currency
+                    && old.amount_minor == row.amount_minor
+            });
+        let stored = if open {
             repo::upsert_open(&self.pool, &row).await
         } else {
             repo::insert_windowed(&self.pool, &row).await
         }
         .map_err(db_error)?;
         product_changed(&self.cache, input.product_id).await;
+        if !unchanged {
+            self.products.record(EventKind::PriceChanged { product_id: input.product_id, supplier_id: None });
+        }
         stored.into_price().ok_or_else(|| CatalogError::invalid("price_type", "stored price does not parse").into())
     }
 

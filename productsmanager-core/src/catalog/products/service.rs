@@ -46,6 +46,8 @@ pub const MAX_BULK: usize = 1_000;
 pub struct ProductService {
     pool: DbPool,
     cache: TieredCache,
+    /// Where searches, price changes and stock-outs are told (none: not recorded).
+    events: Option<crate::analytics::AnalyticsEvents>,
 }
 
 fn validated_attributes(attributes: &[Attribute]) -> Result<Vec<Attribute>, CatalogError> {
@@ -163,7 +165,20 @@ fn write_error(error: sqlx::Error, row: &ProductRow) -> crate::Error {
 
 impl ProductService {
     pub(crate) fn new(pool: DbPool, cache: TieredCache) -> Self {
-        ProductService { pool, cache }
+        ProductService { pool, cache, events: None }
+    }
+
+    /// The same service, telling `events` about searches, price changes and stock-outs.
+    pub(crate) fn with_events(mut self, events: crate::analytics::AnalyticsEvents) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// Tells the analytics recorder, if there is one.
+    pub(crate) fn record(&self, kind: crate::analytics::EventKind) {
+        if let Some(events) = &self.events {
+            events.record(crate::analytics::AnalyticsEvent::now(kind));
+        }
     }
 
     /// Rows to products: attributes, prices, offers and stock of all of them in one query each, so a page
@@ -360,6 +375,7 @@ impl ProductService {
     /// exact GTIN, SKU or supplier SKU
     /// comes first, then the most relevant. Pages by offset: `next_cursor` is the offset of the next page.
     pub async fn search(&self, text: &str, query: &ProductQuery) -> Result<Page<Product>> {
+        let started = std::time::Instant::now();
         query.check()?;
         let terms = search_terms(text)?;
         let limit = query.page_size()?;
@@ -391,6 +407,16 @@ impl ProductService {
                 Ok(Page { items: self.assemble(rows).await?, next_cursor })
             })
             .await?;
+        // A first page is a search; the next pages are the same search read on.
+        if offset == 0 {
+            self.record(crate::analytics::EventKind::Search(crate::analytics::SearchEvent {
+                query: text.to_string(),
+                filters: search_filters(query),
+                result_count: u32::try_from(page.items.len()).unwrap_or(u32::MAX),
+                latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+                user_id: None,
+            }));
+        }
         Ok(Page::clone(&page))
     }
 
@@ -493,4 +519,11 @@ impl ProductService {
     pub async fn purge_deleted_before(&self, before: DateTime<Utc>) -> Result<u64> {
         repo::purge_before(&self.pool, before).await.map_err(db_error)
     }
+}
+
+/// The filters of a search as given (no paging, no text, nothing unset), for search analytics.
+fn search_filters(query: &ProductQuery) -> Option<serde_json::Value> {
+    let serde_json::Value::Object(mut fields) = serde_json::to_value(query).ok()? else { return None };
+    fields.retain(|name, value| !value.is_null() && !matches!(name.as_str(), "q" | "cursor" | "limit" | "sort"));
+    (!fields.is_empty()).then_some(serde_json::Value::Object(fields))
 }

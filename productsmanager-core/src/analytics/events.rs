@@ -1,0 +1,390 @@
+//! [`AnalyticsEvents`]: raw analytics events (product views, price changes, stock-outs, searches, latencies),
+//! summed in memory by a background task and merged into the analytics database in batches.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
+use sqlx::QueryBuilder;
+use sqlx::types::Json;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::db::DbPool;
+use crate::with_pool;
+
+/// Events waiting to be written before new ones are dropped (and counted).
+const QUEUE: usize = 20_000;
+/// Events taken off the queue before a write.
+const BATCH: usize = 5_000;
+/// Rows per statement (at most 8 parameters each: well under SQLite's limit).
+const ROWS: usize = 500;
+
+/// Latency histogram buckets: bucket `b` holds samples up to `FIRST_BUCKET_MS × GROWTH^b` (5 % apart, so a
+/// percentile read from them is at most 5 % above the true one).
+const FIRST_BUCKET_MS: f64 = 0.01;
+const GROWTH: f64 = 1.05;
+
+/// The bucket of a latency.
+pub(crate) fn bucket_of(ms: f64) -> i32 {
+    if ms <= FIRST_BUCKET_MS || !ms.is_finite() {
+        return 0;
+    }
+    ((ms / FIRST_BUCKET_MS).ln() / GROWTH.ln()).ceil().clamp(0.0, 1000.0) as i32
+}
+
+/// The upper bound of a bucket, in milliseconds.
+pub(crate) fn bucket_limit_ms(bucket: i32) -> f64 {
+    FIRST_BUCKET_MS * GROWTH.powi(bucket)
+}
+
+/// What a latency sample measured (the `kind` of `performance_metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimingKind {
+    /// An HTTP request, named by its route pattern.
+    Http,
+    /// A database operation, named by the database.
+    Db,
+}
+
+impl TimingKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TimingKind::Http => "http",
+            TimingKind::Db => "db",
+        }
+    }
+}
+
+/// One search of the catalog (first pages only: paging on is the same search).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchEvent {
+    pub query: String,
+    /// The filters given with it (brand, category, supplier…), as sent.
+    pub filters: Option<serde_json::Value>,
+    /// Results on the first page (so 0 is a zero-result search).
+    pub result_count: u32,
+    pub latency_ms: f64,
+    pub user_id: Option<Uuid>,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    /// A product read through the API.
+    ProductViewed {
+        product_id: Uuid,
+    },
+    /// A product's price changed (by its own writer or an import); an offer's cost changed by a supplier's file
+    /// also counts for that supplier.
+    PriceChanged {
+        product_id: Uuid,
+        supplier_id: Option<Uuid>,
+    },
+    /// A product's own stock went from available to none.
+    StockOut {
+        product_id: Uuid,
+    },
+    Search(SearchEvent),
+    /// How long something took.
+    Timing {
+        kind: TimingKind,
+        name: String,
+        ms: f64,
+        error: bool,
+    },
+}
+
+/// An event and when it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyticsEvent {
+    pub at: DateTime<Utc>,
+    pub kind: EventKind,
+}
+
+impl AnalyticsEvent {
+    /// `kind`, now.
+    pub fn now(kind: EventKind) -> Self {
+        AnalyticsEvent { at: Utc::now(), kind }
+    }
+}
+
+enum Command {
+    Record(Box<AnalyticsEvent>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The analytics event recorder. [`AnalyticsEvents::record`] never waits and never fails: events queue for a
+/// background task that sums them (per product and day, per supplier and day, per route and hour) and merges the
+/// sums into the analytics database; when the queue is full or the database cannot take a write, the events are
+/// dropped, logged and counted (`analytics_events_dropped_total` by kind) and the caller goes on.
+///
+/// ```no_run
+/// # async fn demo(sdk: &productsmanager_core::Sdk, product_id: uuid::Uuid) {
+/// use productsmanager_core::analytics::{AnalyticsEvent, EventKind};
+/// sdk.analytics_events().record(AnalyticsEvent::now(EventKind::ProductViewed { product_id }));
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct AnalyticsEvents {
+    queue: mpsc::Sender<Command>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Record(_) => "Record",
+            Command::Flush(_) => "Flush",
+        })
+    }
+}
+
+impl AnalyticsEvents {
+    /// Starts the writer on the analytics pool (it ends when the last handle is dropped).
+    pub(crate) fn start(pool: DbPool) -> Self {
+        let (queue, commands) = mpsc::channel(QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        tokio::spawn(write(pool, commands, dropped.clone()));
+        AnalyticsEvents { queue, dropped }
+    }
+
+    /// Queues an event.
+    pub fn record(&self, event: AnalyticsEvent) {
+        let kind = event.kind.label();
+        if self.queue.try_send(Command::Record(Box::new(event))).is_err() {
+            dropped(&self.dropped, kind, 1, "the analytics queue is full");
+        }
+    }
+
+    /// Events dropped by this process so far (queue full, or the analytics database not taking a write).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Waits until every event queued before the call is written (or dropped): for shutdown and tests.
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.queue.send(Command::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+impl EventKind {
+    fn label(&self) -> &'static str {
+        match self {
+            EventKind::ProductViewed { .. } => "product_viewed",
+            EventKind::PriceChanged { .. } => "price_changed",
+            EventKind::StockOut { .. } => "stock_out",
+            EventKind::Search(_) => "search",
+            EventKind::Timing { .. } => "timing",
+        }
+    }
+}
+
+fn dropped(total: &AtomicU64, kind: &'static str, count: usize, reason: &str) {
+    total.fetch_add(count as u64, Ordering::Relaxed);
+    tracing::warn!(kind, count, reason, "analytics events not recorded");
+    metrics::counter!("analytics_events_dropped_total", "kind" => kind).increment(count as u64);
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct ProductCounts {
+    views: i64,
+    price_changes: i64,
+    stock_outs: i64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct BucketCounts {
+    samples: i64,
+    errors: i64,
+    max_ms: f64,
+}
+
+/// What the writer has summed since its last write.
+#[derive(Debug, Default)]
+struct Pending {
+    products: HashMap<(Uuid, NaiveDate), ProductCounts>,
+    suppliers: HashMap<(Uuid, NaiveDate), i64>,
+    searches: Vec<(DateTime<Utc>, SearchEvent)>,
+    buckets: HashMap<(TimingKind, String, DateTime<Utc>, i32), BucketCounts>,
+    events: usize,
+}
+
+impl Pending {
+    fn add(&mut self, event: AnalyticsEvent) {
+        self.events += 1;
+        let day = event.at.date_naive();
+        match event.kind {
+            EventKind::ProductViewed { product_id } => self.products.entry((product_id, day)).or_default().views += 1,
+            EventKind::PriceChanged { product_id, supplier_id } => {
+                self.products.entry((product_id, day)).or_default().price_changes += 1;
+                if let Some(supplier) = supplier_id {
+                    *self.suppliers.entry((supplier, day)).or_default() += 1;
+                }
+            }
+            EventKind::StockOut { product_id } => self.products.entry((product_id, day)).or_default().stock_outs += 1,
+            EventKind::Search(search) => self.searches.push((event.at, search)),
+            EventKind::Timing { kind, name, ms, error } => {
+                let hour = event.at.duration_trunc(TimeDelta::hours(1)).unwrap_or(event.at);
+                let counts = self.buckets.entry((kind, name, hour, bucket_of(ms))).or_default();
+                counts.samples += 1;
+                counts.errors += i64::from(error);
+                counts.max_ms = counts.max_ms.max(ms);
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events == 0
+    }
+}
+
+/// The writer: takes what is queued (up to a batch), sums it, writes the sums, answers flushes, repeats.
+async fn write(pool: DbPool, mut commands: mpsc::Receiver<Command>, total_dropped: Arc<AtomicU64>) {
+    let mut flushed = Vec::new();
+    while let Some(first) = commands.recv().await {
+        let mut pending = Pending::default();
+        let mut next = Some(first);
+        while let Some(command) = next.take() {
+            match command {
+                Command::Record(event) => pending.add(*event),
+                Command::Flush(done) => flushed.push(done),
+            }
+            if pending.events < BATCH {
+                next = commands.try_recv().ok();
+            }
+        }
+        if !pending.is_empty() {
+            let events = pending.events;
+            if let Err(e) = store(&pool, pending).await {
+                dropped(&total_dropped, "batch", events, &e.to_string());
+            }
+        }
+        for done in flushed.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Merges the sums into the analytics tables, in one transaction (all of a batch or none of it).
+async fn store(pool: &DbPool, pending: Pending) -> Result<(), sqlx::Error> {
+    let now = Utc::now();
+    let products: Vec<_> = pending.products.into_iter().collect();
+    let suppliers: Vec<_> = pending.suppliers.into_iter().collect();
+    let buckets: Vec<_> = pending.buckets.into_iter().collect();
+    with_pool!(pool, |p| {
+        let mut tx = p.begin().await?;
+        for chunk in products.chunks(ROWS) {
+            let mut sql = QueryBuilder::new(
+                "insert into product_metrics (id, product_id, day, views, price_changes, stock_outs, created_at, \
+                 updated_at) ",
+            );
+            sql.push_values(chunk, |mut row, ((product, day), counts)| {
+                row.push_bind(Uuid::now_v7())
+                    .push_bind(*product)
+                    .push_bind(*day)
+                    .push_bind(counts.views)
+                    .push_bind(counts.price_changes)
+                    .push_bind(counts.stock_outs)
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            sql.push(
+                " on conflict (product_id, day) do update set views = product_metrics.views + excluded.views, \
+                 price_changes = product_metrics.price_changes + excluded.price_changes, \
+                 stock_outs = product_metrics.stock_outs + excluded.stock_outs, updated_at = excluded.updated_at",
+            );
+            sql.build().execute(&mut *tx).await?;
+        }
+        for chunk in suppliers.chunks(ROWS) {
+            let mut sql = QueryBuilder::new(
+                "insert into supplier_metrics (id, supplier_id, day, price_changes, created_at, updated_at) ",
+            );
+            sql.push_values(chunk, |mut row, ((supplier, day), changes)| {
+                row.push_bind(Uuid::now_v7())
+                    .push_bind(*supplier)
+                    .push_bind(*day)
+                    .push_bind(*changes)
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            sql.push(
+                " on conflict (supplier_id, day) do update set \
+                 price_changes = supplier_metrics.price_changes + excluded.price_changes, updated_at = excluded.updated_at",
+            );
+            sql.build().execute(&mut *tx).await?;
+        }
+        for chunk in pending.searches.chunks(ROWS) {
+            let mut sql = QueryBuilder::new(
+                "insert into search_analytics (id, query, normalized_query, filters, result_count, latency_ms, user_id, \
+                 created_at) ",
+            );
+            sql.push_values(chunk, |mut row, (at, search)| {
+                row.push_bind(Uuid::now_v7())
+                    .push_bind(search.query.clone())
+                    .push_bind(normalized_query(&search.query))
+                    .push_bind(search.filters.clone().map(Json))
+                    .push_bind(i64::from(search.result_count))
+                    .push_bind(search.latency_ms.max(0.0))
+                    .push_bind(search.user_id)
+                    .push_bind(*at);
+            });
+            sql.build().execute(&mut *tx).await?;
+        }
+        for chunk in buckets.chunks(ROWS) {
+            let mut sql = QueryBuilder::new(
+                "insert into performance_buckets (kind, name, hour, bucket, samples, errors, max_ms) ",
+            );
+            sql.push_values(chunk, |mut row, ((kind, name, hour, bucket), counts)| {
+                row.push_bind(kind.as_str())
+                    .push_bind(name.clone())
+                    .push_bind(*hour)
+                    .push_bind(*bucket)
+                    .push_bind(counts.samples)
+                    .push_bind(counts.errors)
+                    .push_bind(counts.max_ms);
+            });
+            sql.push(
+                " on conflict (kind, name, hour, bucket) do update set \
+                 samples = performance_buckets.samples + excluded.samples, \
+                 errors = performance_buckets.errors + excluded.errors, \
+                 max_ms = case when excluded.max_ms > performance_buckets.max_ms then excluded.max_ms \
+                 else performance_buckets.max_ms end",
+            );
+            sql.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    })
+}
+
+/// A query as it is counted: trimmed, lower case, inner whitespace as single spaces (so `USB  Cable ` and
+/// `usb cable` are one query).
+pub fn normalized_query(query: &str) -> String {
+    query.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_five_percent_apart_and_cover_every_latency() {
+        assert_eq!(bucket_of(0.0), 0);
+        assert_eq!(bucket_of(f64::NAN), 0);
+        for ms in [0.02, 0.5, 1.0, 12.5, 99.0, 1_000.0, 60_000.0] {
+            let bucket = bucket_of(ms);
+            assert!(bucket_limit_ms(bucket) >= ms * 0.999_999, "{ms} above its bucket");
+            assert!(bucket_limit_ms(bucket) <= ms * GROWTH * 1.000_001, "{ms}'s bucket too wide");
+        }
+    }
+
+    #[test]
+    fn queries_are_counted_case_and_space_blind() {
+        assert_eq!(normalized_query("  USB   Cable "), "usb cable");
+        assert_eq!(normalized_query("Čaj"), "čaj");
+    }
+}
