@@ -220,6 +220,7 @@ impl SdkBuilder {
                 spawn_retry(Arc::downgrade(&sdk.inner), self.retry_interval);
             }
         }
+        spawn_cache_sampler(Arc::downgrade(&sdk.inner), CACHE_SAMPLE_INTERVAL);
         Ok(sdk)
     }
 }
@@ -385,6 +386,15 @@ impl Sdk {
     /// memory and written in batches; never waits on the database, drops and counts when it cannot write.
     pub fn analytics_events(&self) -> &crate::analytics::AnalyticsEvents {
         &self.inner.analytics_events
+    }
+
+    /// Hands the cache's hits and misses per kind since the last call to the analytics events (the SDK does it
+    /// every minute and when closing; the hourly rollup turns them into hit rates per kind).
+    pub fn record_cache_counts(&self) {
+        for (kind, hits, misses) in self.cache().take_counts_by_kind() {
+            let counts = crate::analytics::EventKind::CacheCounts { kind: kind.name().to_string(), hits, misses };
+            self.inner.analytics_events.record(crate::analytics::AnalyticsEvent::now(counts));
+        }
     }
 
     /// Analytics: rollups, the catalog snapshot with completeness, and the dashboards' reads.
@@ -762,6 +772,7 @@ impl Sdk {
         if tokio::time::timeout(ACTIVITY_FLUSH, self.inner.activity.flush()).await.is_err() {
             tracing::warn!("activity log not written before closing");
         }
+        self.record_cache_counts();
         if tokio::time::timeout(ACTIVITY_FLUSH, self.inner.analytics_events.flush()).await.is_err() {
             tracing::warn!("analytics events not written before closing");
         }
@@ -771,6 +782,20 @@ impl Sdk {
 
 /// How long closing waits for the activity log to be written.
 const ACTIVITY_FLUSH: Duration = Duration::from_secs(5);
+
+/// How often the cache's counts per kind go to the analytics events.
+const CACHE_SAMPLE_INTERVAL: Duration = Duration::from_secs(60);
+
+fn spawn_cache_sampler(inner: Weak<Inner>, interval: Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            // Stop when the SDK has been dropped.
+            let Some(inner) = inner.upgrade() else { break };
+            Sdk { inner }.record_cache_counts();
+        }
+    });
+}
 
 fn spawn_retry(inner: Weak<Inner>, interval: Duration) {
     tokio::spawn(async move {

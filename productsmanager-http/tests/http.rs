@@ -1077,6 +1077,11 @@ async fn metrics_count_requests_by_route_and_show_pools() {
         let gauge = format!("db_pool_connections_max{{database=\"{}\"}}", db.name());
         assert!(text.contains(&gauge), "missing {gauge}");
     }
+    // Database operations timed per database (the ones this test surely ran: sign-in, products, imports).
+    for db in [Database::Core, Database::Catalog, Database::Imports] {
+        let histogram = format!("db_query_duration_seconds_count{{database=\"{}\"}}", db.name());
+        assert!(text.contains(&histogram), "missing {histogram}:\n{text}");
+    }
     server.stop().await.unwrap();
     sdk.close().await;
 }

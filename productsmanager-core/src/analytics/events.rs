@@ -94,6 +94,13 @@ pub enum EventKind {
         ms: f64,
         error: bool,
     },
+    /// Requests of one cache kind served from the cache (hits) and loaded from the source (misses) since the
+    /// last such event of this process.
+    CacheCounts {
+        kind: String,
+        hits: u64,
+        misses: u64,
+    },
 }
 
 /// An event and when it happened.
@@ -180,6 +187,7 @@ impl EventKind {
             EventKind::StockOut { .. } => "stock_out",
             EventKind::Search(_) => "search",
             EventKind::Timing { .. } => "timing",
+            EventKind::CacheCounts { .. } => "cache_counts",
         }
     }
 }
@@ -211,6 +219,7 @@ struct Pending {
     suppliers: HashMap<(Uuid, NaiveDate), i64>,
     searches: Vec<(DateTime<Utc>, SearchEvent)>,
     buckets: HashMap<(TimingKind, String, DateTime<Utc>, i32), BucketCounts>,
+    cache: HashMap<(String, DateTime<Utc>), (i64, i64)>,
     events: usize,
 }
 
@@ -234,6 +243,12 @@ impl Pending {
                 counts.samples += 1;
                 counts.errors += i64::from(error);
                 counts.max_ms = counts.max_ms.max(ms);
+            }
+            EventKind::CacheCounts { kind, hits, misses } => {
+                let hour = event.at.duration_trunc(TimeDelta::hours(1)).unwrap_or(event.at);
+                let counts = self.cache.entry((kind, hour)).or_default();
+                counts.0 += i64::try_from(hits).unwrap_or(i64::MAX);
+                counts.1 += i64::try_from(misses).unwrap_or(i64::MAX);
             }
         }
     }
@@ -276,6 +291,7 @@ async fn store(pool: &DbPool, pending: Pending) -> Result<(), sqlx::Error> {
     let products: Vec<_> = pending.products.into_iter().collect();
     let suppliers: Vec<_> = pending.suppliers.into_iter().collect();
     let buckets: Vec<_> = pending.buckets.into_iter().collect();
+    let cache: Vec<_> = pending.cache.into_iter().collect();
     with_pool!(pool, |p| {
         let mut tx = p.begin().await?;
         for chunk in products.chunks(ROWS) {
@@ -354,6 +370,17 @@ async fn store(pool: &DbPool, pending: Pending) -> Result<(), sqlx::Error> {
                  errors = performance_buckets.errors + excluded.errors, \
                  max_ms = case when excluded.max_ms > performance_buckets.max_ms then excluded.max_ms \
                  else performance_buckets.max_ms end",
+            );
+            sql.build().execute(&mut *tx).await?;
+        }
+        for chunk in cache.chunks(ROWS) {
+            let mut sql = QueryBuilder::new("insert into cache_counts (kind, hour, hits, misses) ");
+            sql.push_values(chunk, |mut row, ((kind, hour), (hits, misses))| {
+                row.push_bind(kind.clone()).push_bind(*hour).push_bind(*hits).push_bind(*misses);
+            });
+            sql.push(
+                " on conflict (kind, hour) do update set hits = cache_counts.hits + excluded.hits, \
+                 misses = cache_counts.misses + excluded.misses",
             );
             sql.build().execute(&mut *tx).await?;
         }

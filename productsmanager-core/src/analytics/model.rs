@@ -233,7 +233,8 @@ pub struct SupplierDay {
     pub import_duration_ms: i64,
 }
 
-/// A latency rollup: `kind` http (name: route), db (database), queue (name: queue; `queue_length` only).
+/// A rollup: `kind` http (name: method and route; latency percentiles), queue (name: queue; `queue_length`),
+/// cache (name: cache kind; `hits`, `misses`).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PerformanceRollup {
@@ -248,7 +249,11 @@ pub struct PerformanceRollup {
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// `queue`: jobs waiting when measured.
     pub queue_length: Option<i64>,
+    /// `cache` (name: the cache kind): requests served from the cache, and loaded from the source.
+    pub hits: Option<i64>,
+    pub misses: Option<i64>,
 }
 
 /// What a rollup of one day wrote.

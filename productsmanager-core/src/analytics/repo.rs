@@ -249,7 +249,7 @@ pub(super) async fn upsert_performance(analytics: &DbPool, rows: &[PerformanceRo
         for chunk in rows.chunks(ROWS) {
             let mut sql = QueryBuilder::new(
                 "insert into performance_metrics (id, kind, name, period, period_start, samples, errors, p50_ms, \
-                 p95_ms, p99_ms, max_ms, queue_length, created_at, updated_at) ",
+                 p95_ms, p99_ms, max_ms, queue_length, hits, misses, created_at, updated_at) ",
             );
             sql.push_values(chunk, |mut row, r| {
                 row.push_bind(Uuid::now_v7())
@@ -264,6 +264,8 @@ pub(super) async fn upsert_performance(analytics: &DbPool, rows: &[PerformanceRo
                     .push_bind(r.p99_ms)
                     .push_bind(r.max_ms)
                     .push_bind(r.queue_length)
+                    .push_bind(r.hits)
+                    .push_bind(r.misses)
                     .push_bind(now)
                     .push_bind(now);
             });
@@ -271,7 +273,7 @@ pub(super) async fn upsert_performance(analytics: &DbPool, rows: &[PerformanceRo
                 " on conflict (kind, name, period, period_start) do update set samples = excluded.samples, \
                  errors = excluded.errors, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms, \
                  p99_ms = excluded.p99_ms, max_ms = excluded.max_ms, queue_length = excluded.queue_length, \
-                 updated_at = excluded.updated_at",
+                 hits = excluded.hits, misses = excluded.misses, updated_at = excluded.updated_at",
             );
             sql.build().execute(&mut *tx).await?;
         }
@@ -280,8 +282,20 @@ pub(super) async fn upsert_performance(analytics: &DbPool, rows: &[PerformanceRo
 }
 
 const PERFORMANCE: &str = "select kind, name, period, period_start, samples, errors, p50_ms, p95_ms, p99_ms, max_ms, \
-     queue_length from performance_metrics where period = $1 and period_start >= $2 \
+     queue_length, hits, misses from performance_metrics where period = $1 and period_start >= $2 \
      order by kind, name, period_start";
+
+const CACHE_COUNTS: &str =
+    "select kind, hour, hits, misses from cache_counts where hour >= $1 and hour < $2 order by kind, hour";
+
+/// (cache kind, hour, hits, misses) of the hours in [from, to).
+pub(super) async fn cache_counts(
+    analytics: &DbPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Sql<Vec<(String, DateTime<Utc>, i64, i64)>> {
+    with_pool!(analytics, |p| sqlx::query_as(CACHE_COUNTS).bind(from).bind(to).fetch_all(p).await)
+}
 
 pub(super) async fn performance(analytics: &DbPool, period: &str, since: DateTime<Utc>) -> Sql<Vec<PerformanceRollup>> {
     with_pool!(analytics, |p| sqlx::query_as(PERFORMANCE).bind(period).bind(since).fetch_all(p).await)

@@ -149,6 +149,8 @@ impl AnalyticsService {
 
         let buckets = repo::buckets(&self.analytics, from, to).await.map_err(db(Database::Analytics))?;
         let mut rollups = performance_rollups(&buckets, from);
+        let cache = repo::cache_counts(&self.analytics, from, to).await.map_err(db(Database::Analytics))?;
+        rollups.extend(cache_rollups(&cache, from));
         if day == now.date_naive() {
             let offers = repo::supplier_offers(&self.catalog).await.map_err(db(Database::Catalog))?;
             repo::set_supplier_offers(&self.analytics, day, &offers, now).await.map_err(db(Database::Analytics))?;
@@ -168,6 +170,8 @@ impl AnalyticsService {
                     p99_ms: None,
                     max_ms: None,
                     queue_length: Some(i64::try_from(stats.queued).unwrap_or(i64::MAX)),
+                    hits: None,
+                    misses: None,
                 });
             }
         }
@@ -475,7 +479,39 @@ fn performance_rollups(buckets: &[BucketRow], day_start: DateTime<Utc>) -> Vec<P
                 p99_ms: at(0.99),
                 max_ms: Some(max_ms),
                 queue_length: None,
+                hits: None,
+                misses: None,
             }
+        })
+        .collect()
+}
+
+/// Hits and misses per cache kind, per hour and for the day.
+fn cache_rollups(counts: &[(String, DateTime<Utc>, i64, i64)], day_start: DateTime<Utc>) -> Vec<PerformanceRollup> {
+    let mut groups: BTreeMap<(String, &'static str, DateTime<Utc>), (i64, i64)> = BTreeMap::new();
+    for (kind, hour, hits, misses) in counts {
+        for (period, start) in [("hour", *hour), ("day", day_start)] {
+            let group = groups.entry((kind.clone(), period, start)).or_default();
+            group.0 += hits;
+            group.1 += misses;
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((name, period, period_start), (hits, misses))| PerformanceRollup {
+            kind: "cache".into(),
+            name,
+            period: period.into(),
+            period_start,
+            samples: hits + misses,
+            errors: 0,
+            p50_ms: None,
+            p95_ms: None,
+            p99_ms: None,
+            max_ms: None,
+            queue_length: None,
+            hits: Some(hits),
+            misses: Some(misses),
         })
         .collect()
 }

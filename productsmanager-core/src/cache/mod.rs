@@ -132,6 +132,9 @@ struct Counters {
     l2_misses: AtomicU64,
     l2_errors: AtomicU64,
     loads: AtomicU64,
+    /// Per kind (in [`CacheKind::ALL`] order): served from a tier, loaded from the source. Taken (and reset) by
+    /// the analytics sampler.
+    by_kind: [[AtomicU64; 2]; 12],
 }
 
 /// A value in L1: typed (no decoding on a hit) with its own lifetime.
@@ -246,6 +249,7 @@ impl TieredCache {
             && let Ok(value) = entry.value.downcast::<T>()
         {
             count(&counters.l1_hits, "l1", kind, "hit");
+            counters.by_kind[kind as usize][0].fetch_add(1, Ordering::Relaxed);
             return Ok(value);
         }
         count(&counters.l1_misses, "l1", kind, "miss");
@@ -275,6 +279,7 @@ impl TieredCache {
                 Ok(Some(bytes)) => match serde_json::from_slice::<T>(&bytes) {
                     Ok(value) => {
                         count(&counters.l2_hits, "l2", kind, "hit");
+                        counters.by_kind[kind as usize][0].fetch_add(1, Ordering::Relaxed);
                         return Ok(value);
                     }
                     // Written by an older release with another shape: treat as a miss and overwrite.
@@ -285,6 +290,7 @@ impl TieredCache {
             }
         }
         counters.loads.fetch_add(1, Ordering::Relaxed);
+        counters.by_kind[kind as usize][1].fetch_add(1, Ordering::Relaxed);
         let value = load().await?;
         if let Some(l2) = &self.inner.l2 {
             match serde_json::to_vec(&value) {
@@ -322,6 +328,20 @@ impl TieredCache {
             l2_errors: c.l2_errors.load(Ordering::Relaxed),
             loads: c.loads.load(Ordering::Relaxed),
         }
+    }
+
+    /// Per kind, the requests served from a tier (hits) and those loaded from the source (misses) since the last
+    /// call, which resets them; kinds without any are left out.
+    pub fn take_counts_by_kind(&self) -> Vec<(CacheKind, u64, u64)> {
+        let by_kind = &self.inner.counters.by_kind;
+        CacheKind::ALL
+            .into_iter()
+            .map(|kind| {
+                let [hits, misses] = &by_kind[kind as usize];
+                (kind, hits.swap(0, Ordering::Relaxed), misses.swap(0, Ordering::Relaxed))
+            })
+            .filter(|(_, hits, misses)| hits + misses > 0)
+            .collect()
     }
 
     /// Empties L1 of this instance only (L2 and other instances are untouched).

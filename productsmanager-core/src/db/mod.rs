@@ -230,18 +230,34 @@ impl DbError {
 /// ```
 #[macro_export]
 macro_rules! with_pool {
-    ($pool:expr, sqlite |$s:ident| $sqlite:expr, postgres |$g:ident| $postgres:expr $(,)?) => {
-        match $pool {
+    ($pool:expr, sqlite |$s:ident| $sqlite:expr, postgres |$g:ident| $postgres:expr $(,)?) => {{
+        let timed_pool = $pool;
+        let timed_start = ::std::time::Instant::now();
+        let timed_result = match timed_pool {
             $crate::db::DbPool::Sqlite($s) => $sqlite,
             $crate::db::DbPool::Postgres($g) => $postgres,
-        }
-    };
-    ($pool:expr, |$p:ident| $body:expr) => {
-        match $pool {
+        };
+        $crate::db::record_duration(timed_pool, timed_start);
+        timed_result
+    }};
+    ($pool:expr, |$p:ident| $body:expr) => {{
+        let timed_pool = $pool;
+        let timed_start = ::std::time::Instant::now();
+        let timed_result = match timed_pool {
             $crate::db::DbPool::Sqlite($p) => $body,
             $crate::db::DbPool::Postgres($p) => $body,
-        }
-    };
+        };
+        $crate::db::record_duration(timed_pool, timed_start);
+        timed_result
+    }};
+}
+
+/// Records how long a database operation (one [`with_pool!`] body: a query, or a transaction's statements) took,
+/// as `db_query_duration_seconds{database}`.
+#[doc(hidden)]
+pub fn record_duration(pool: &DbPool, started: std::time::Instant) {
+    metrics::histogram!("db_query_duration_seconds", "database" => pool.database_label())
+        .record(started.elapsed().as_secs_f64());
 }
 
 #[cfg(test)]

@@ -126,6 +126,14 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
         }
     }
 
+    // Cache counts: reset, then one product read three times from an empty L1 (the first may come from Redis).
+    sdk.record_cache_counts();
+    sdk.cache().clear_local();
+    for _ in 0..3 {
+        products.get(saw.id).await.unwrap();
+    }
+    sdk.record_cache_counts();
+
     // Today's platform export: the three (active) products go to the shop.
     let shop = FakeWooCommerce::start("ck_test", "cs_test").await.unwrap();
     let asin_only = CompletenessRules {
@@ -212,6 +220,10 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
     assert!(near(route.p50_ms, 1.0) && near(route.p95_ms, 10.0) && near(route.p99_ms, 10.0), "{route:?}");
     let queues: Vec<&str> = hourly.iter().filter(|r| r.kind == "queue").map(|r| r.name.as_str()).collect();
     assert_eq!(queues.len(), 5, "{queues:?}");
+    let cache = hourly.iter().filter(|r| r.kind == "cache" && r.name == "products").collect::<Vec<_>>();
+    assert_eq!(cache.len(), 1, "{hourly:?}");
+    let (hits, misses) = (cache[0].hits.unwrap(), cache[0].misses.unwrap());
+    assert!(hits >= 2 && hits + misses >= 3, "{cache:?}");
     let daily = analytics.performance("day", Some(1)).await.unwrap();
     let route_day = daily.iter().find(|r| r.name == "GET /api/v1/products").unwrap();
     assert_eq!((route_day.samples, route_day.period_start), (100, today.and_hms_opt(0, 0, 0).unwrap().and_utc()));
