@@ -82,6 +82,11 @@ pub enum EventKind {
         product_id: Uuid,
         supplier_id: Option<Uuid>,
     },
+    /// A supplier's file changed the cost of its offers of these products (one event for a whole batch).
+    OffersRepriced {
+        supplier_id: Uuid,
+        product_ids: Vec<Uuid>,
+    },
     /// A product's own stock went from available to none.
     StockOut {
         product_id: Uuid,
@@ -160,8 +165,12 @@ impl AnalyticsEvents {
     /// Queues an event.
     pub fn record(&self, event: AnalyticsEvent) {
         let kind = event.kind.label();
+        let count = match &event.kind {
+            EventKind::OffersRepriced { product_ids, .. } => product_ids.len(),
+            _ => 1,
+        };
         if self.queue.try_send(Command::Record(Box::new(event))).is_err() {
-            dropped(&self.dropped, kind, 1, "the analytics queue is full");
+            dropped(&self.dropped, kind, count, "the analytics queue is full");
         }
     }
 
@@ -185,6 +194,7 @@ impl EventKind {
             EventKind::ProductViewed { .. } => "product_viewed",
             EventKind::PriceChanged { .. } => "price_changed",
             EventKind::StockOut { .. } => "stock_out",
+            EventKind::OffersRepriced { .. } => "offers_repriced",
             EventKind::Search(_) => "search",
             EventKind::Timing { .. } => "timing",
             EventKind::CacheCounts { .. } => "cache_counts",
@@ -233,6 +243,13 @@ impl Pending {
                 self.products.entry((product_id, day)).or_default().price_changes += 1;
                 if let Some(supplier) = supplier_id {
                     *self.suppliers.entry((supplier, day)).or_default() += 1;
+                }
+            }
+            EventKind::OffersRepriced { supplier_id, product_ids } => {
+                self.events += product_ids.len().saturating_sub(1);
+                *self.suppliers.entry((supplier_id, day)).or_default() += product_ids.len() as i64;
+                for product_id in product_ids {
+                    self.products.entry((product_id, day)).or_default().price_changes += 1;
                 }
             }
             EventKind::StockOut { product_id } => self.products.entry((product_id, day)).or_default().stock_outs += 1,

@@ -105,6 +105,9 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
     for quantity in [2, 0, 0] {
         sdk.stock().set(NewStockLevel { product_id: lid.id, location: None, quantity, reserved: None }).await.unwrap();
     }
+    // A new file of the supplier's: POT-1 costs more, the rest is the same.
+    let repriced = CATALOG.replace(",12.50,7.10,3,", ",12.50,7.60,3,");
+    import(&sdk, acme, env.folder(), "catalog-2.csv", &repriced).await.unwrap();
     // Searches: "clay" twice (one result each), "zzzz" twice (none); a second page is not another search.
     for text in ["clay", "  Clay ", "zzzz", "ZZZZ"] {
         products.search(text, &ProductQuery::default()).await.unwrap();
@@ -172,7 +175,7 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
     let first = analytics.roll_up(today).await.unwrap();
     let again = analytics.roll_up(today).await.unwrap();
     assert_eq!(first, again, "a rollup recomputes: the same figures again");
-    assert_eq!((first.import_jobs, first.products_exported), (2, 3), "{first:?}");
+    assert_eq!((first.import_jobs, first.products_exported), (3, 3), "{first:?}");
 
     let days = |v: &[productsmanager_core::analytics::ProductDay]| {
         v.iter().map(|d| (d.day, d.views, d.exports, d.price_changes, d.stock_outs)).collect::<Vec<_>>()
@@ -180,7 +183,7 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
     let yesterday = today - TimeDelta::days(1);
     assert_eq!(
         days(&analytics.product_days(pot.id, Some(2)).await.unwrap()),
-        [(yesterday, 3, 0, 2, 0), (today, 2, 1, 1, 0)]
+        [(yesterday, 3, 0, 2, 0), (today, 2, 1, 2, 0)]
     );
     assert_eq!(days(&analytics.product_days(lid.id, Some(2)).await.unwrap()), [(today, 0, 1, 0, 1)]);
     assert_eq!(days(&analytics.product_days(saw.id, Some(2)).await.unwrap()), [(today, 0, 1, 0, 0)]);
@@ -189,16 +192,16 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
     assert_eq!(cards.len(), 1, "{cards:?}");
     let card = &cards[0];
     assert_eq!((card.code.as_deref(), card.name.as_deref()), (Some("ACME"), Some("Acme supplies")));
-    assert_eq!((card.offers, card.offers_in_stock, card.price_changes), (3, 2, 2), "{card:?}");
-    assert_eq!((card.imports, card.imports_succeeded, card.imports_failed), (2, 1, 1), "{card:?}");
-    assert_eq!((card.import_success_rate, card.stock_coverage), (Some(0.5), Some(2.0 / 3.0)));
+    assert_eq!((card.offers, card.offers_in_stock, card.price_changes), (3, 2, 3), "{card:?}");
+    assert_eq!((card.imports, card.imports_succeeded, card.imports_failed), (3, 2, 1), "{card:?}");
+    assert_eq!((card.import_success_rate, card.stock_coverage), (Some(2.0 / 3.0), Some(2.0 / 3.0)));
 
     let history = analytics.import_history(Some(2), None).await.unwrap();
     assert_eq!(history.days.len(), 1, "{history:?}");
     let day = &history.days[0];
-    assert_eq!((day.day, day.jobs, day.jobs_failed, day.rows_processed, day.rows_failed), (today, 2, 1, 4, 1));
+    assert_eq!((day.day, day.jobs, day.jobs_failed, day.rows_processed, day.rows_failed), (today, 3, 1, 8, 2));
     assert_eq!(day.error_rate, Some(0.25));
-    assert_eq!(history.jobs.len(), 2);
+    assert_eq!(history.jobs.len(), 3);
     let good_metrics = history.jobs.iter().find(|j| j.job_id == good).unwrap();
     let took = (good_job.finished_at.unwrap() - good_job.started_at.unwrap()).num_milliseconds();
     assert_eq!((good_metrics.failed, good_metrics.rows_processed, good_metrics.duration_ms), (false, 4, took));

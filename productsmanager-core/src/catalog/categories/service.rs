@@ -29,6 +29,11 @@ pub struct CategoryService {
 }
 
 impl CategoryService {
+    /// The product service it links products through.
+    pub(crate) fn products(&self) -> &ProductService {
+        &self.products
+    }
+
     pub(crate) fn new(pool: DbPool, cache: TieredCache, products: ProductService) -> Self {
         CategoryService { pool, cache, products }
     }

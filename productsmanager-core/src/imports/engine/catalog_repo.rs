@@ -20,7 +20,8 @@ use crate::with_pool;
 const ROWS_PER_STATEMENT: usize = 1000;
 
 /// An offer as stored: (id, product id, row hash).
-pub(crate) type StoredOffer = (Uuid, Uuid, Option<Vec<u8>>);
+/// A stored offer: id, product, row hash, cost (minor units).
+pub(crate) type StoredOffer = (Uuid, Uuid, Option<Vec<u8>>, Option<i64>);
 
 /// `select <columns> from <table> where <filter> in (<keys>)`, chunked, into a map.
 macro_rules! lookup {
@@ -56,9 +57,10 @@ pub(crate) async fn offers_by_sku(
 ) -> Result<HashMap<String, StoredOffer>, sqlx::Error> {
     let mut found = HashMap::new();
     for chunk in skus.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<(String, Uuid, Uuid, Option<Vec<u8>>)> = with_pool!(pool, |p| {
+        type OfferRow = (String, Uuid, Uuid, Option<Vec<u8>>, Option<i64>);
+        let rows: Vec<OfferRow> = with_pool!(pool, |p| {
             let mut sql = QueryBuilder::new(
-                "select supplier_sku, id, product_id, row_hash from supplier_products where supplier_id = ",
+                "select supplier_sku, id, product_id, row_hash, cost_minor from supplier_products where supplier_id = ",
             );
             sql.push_bind(supplier).push(" and supplier_sku in (");
             let mut list = sql.separated(", ");
@@ -68,7 +70,7 @@ pub(crate) async fn offers_by_sku(
             sql.push(")");
             sql.build_query_as().fetch_all(p).await
         })?;
-        found.extend(rows.into_iter().map(|(sku, id, product, hash)| (sku, (id, product, hash))));
+        found.extend(rows.into_iter().map(|(sku, id, product, hash, cost)| (sku, (id, product, hash, cost))));
     }
     Ok(found)
 }

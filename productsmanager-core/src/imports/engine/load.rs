@@ -40,6 +40,8 @@ pub(crate) struct BatchPlan {
     /// Rows changing a stored offer: (row, stored offer), for a dry run's diffs.
     pub changed: Vec<(ImportRow, StoredOffer)>,
     pub new_rows: Vec<ImportRow>,
+    /// Products whose offer of this supplier changed cost (for the analytics' price changes).
+    pub price_changes: Vec<Uuid>,
     /// Products whose cached identifier lookups (GTIN, SKU) may have moved.
     pub identifier_keys: Vec<String>,
 }
@@ -176,7 +178,7 @@ impl Loader {
         let mut to_write: Vec<ImportRow> = Vec::with_capacity(rows.len());
         for row in rows {
             match stored.get(&row.supplier_sku) {
-                Some((id, _, Some(hash))) if hash.as_slice() == row.hash.as_slice() => {
+                Some((id, _, Some(hash), _)) if hash.as_slice() == row.hash.as_slice() => {
                     plan.unchanged += 1;
                     if self.mark_seen {
                         plan.writes.seen_offers.push(*id);
@@ -230,7 +232,7 @@ impl Loader {
             let existing = stored.get(&row.supplier_sku);
             // The product: the offer's, else the one with the row's GTIN, else with its SKU, else a new one.
             let (offer_id, product_id, new_offer, new_product) = match existing {
-                Some((offer, product, _)) => (*offer, *product, false, false),
+                Some((offer, product, _, _)) => (*offer, *product, false, false),
                 None => match gtin_owner.or(sku_owner) {
                     Some(product) => (Uuid::now_v7(), product, true, false),
                     None => (Uuid::now_v7(), Uuid::now_v7(), true, true),
@@ -434,6 +436,11 @@ impl Loader {
                 }
             } else {
                 plan.updated += 1;
+                if let Some((_, _, _, cost_before)) = existing
+                    && *cost_before != row.cost.map(|c| c.0)
+                {
+                    plan.price_changes.push(product_id);
+                }
                 if self.dry_run
                     && let Some(offer) = existing
                 {
@@ -512,7 +519,7 @@ impl Loader {
                 fields,
             });
         }
-        for (row, (offer, _, _)) in &plan.changed {
+        for (row, (offer, _, _, _)) in &plan.changed {
             if self.diffs.len() >= DIFF_SAMPLE {
                 return Ok(());
             }

@@ -446,6 +446,13 @@ impl ImportService {
                                 gtins_dropped: counters.gtins_dropped,
                             };
                             loader.write(&plan, checkpoint).await?;
+                            // The file's new costs: price changes of those products and of the supplier.
+                            if !plan.price_changes.is_empty() {
+                                self.categories.products().record(crate::analytics::EventKind::OffersRepriced {
+                                    supplier_id: job.supplier_id,
+                                    product_ids: std::mem::take(&mut plan.price_changes),
+                                });
+                            }
                         }
                         progress = ImportProgress {
                             rows_total: progress.rows_total,
