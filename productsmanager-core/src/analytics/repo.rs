@@ -338,8 +338,19 @@ pub(super) async fn facts_of(catalog: &DbPool, product: Uuid) -> Sql<Option<Prod
 
 /// Uploaded images per product (media database).
 pub(super) async fn media_counts(media: &DbPool, ids: &[Uuid]) -> Sql<Vec<(Uuid, i64)>> {
-    rows_by_ids(media, "select product_id, count(*) from media_files where product_id in ", ids, "group by product_id")
-        .await
+    const COUNTS: &str = "select product_id, count(*) from media_files where product_id in ";
+    match media {
+        // dialect: one array parameter instead of a list of thousands.
+        DbPool::Postgres(p) => {
+            sqlx::query_as(
+                "select product_id, count(*) from media_files where product_id = any($1) group by product_id",
+            )
+            .bind(ids)
+            .fetch_all(p)
+            .await
+        }
+        DbPool::Sqlite(_) => rows_by_ids(media, COUNTS, ids, "group by product_id").await,
+    }
 }
 
 /// SKU and title of products (catalog database).
@@ -357,40 +368,81 @@ pub(super) async fn supplier_labels(catalog: &DbPool, ids: &[Uuid]) -> Sql<Vec<(
     rows_by_ids(catalog, "select id, code, name from suppliers where id in ", ids, "").await
 }
 
+macro_rules! facts_columns {
+    () => {
+        "(product_id, category_id, has_gtin, has_asin, has_brand, has_category, has_price, in_stock, image_count, \
+         description_chars, score, computed_at)"
+    };
+}
+
+macro_rules! upsert_facts_sql {
+    () => {
+        " on conflict (product_id) do update set category_id = excluded.category_id, \
+         has_gtin = excluded.has_gtin, has_asin = excluded.has_asin, has_brand = excluded.has_brand, \
+         has_category = excluded.has_category, has_price = excluded.has_price, in_stock = excluded.in_stock, \
+         image_count = excluded.image_count, description_chars = excluded.description_chars, \
+         score = excluded.score, computed_at = excluded.computed_at"
+    };
+}
+
+const UPSERT_FACTS: &str = upsert_facts_sql!();
+
 /// Stores facts with their default-rules score.
 pub(super) async fn upsert_facts(analytics: &DbPool, facts: &[(ProductFacts, u8)], at: DateTime<Utc>) -> Sql<()> {
-    with_pool!(analytics, |p| {
-        let mut tx = p.begin().await?;
-        for chunk in facts.chunks(ROWS) {
-            let mut sql = QueryBuilder::new(
-                "insert into product_completeness (product_id, category_id, has_gtin, has_asin, has_brand, \
-                 has_category, has_price, in_stock, image_count, description_chars, score, computed_at) ",
-            );
-            sql.push_values(chunk, |mut row, (f, score)| {
-                row.push_bind(f.product_id)
-                    .push_bind(f.category_id)
-                    .push_bind(f.has_gtin)
-                    .push_bind(f.has_asin)
-                    .push_bind(f.has_brand)
-                    .push_bind(f.has_category)
-                    .push_bind(f.has_price)
-                    .push_bind(f.in_stock)
-                    .push_bind(i32::try_from(f.image_count).unwrap_or(i32::MAX))
-                    .push_bind(i32::try_from(f.description_chars).unwrap_or(i32::MAX))
-                    .push_bind(i16::from(*score))
-                    .push_bind(at);
-            });
-            sql.push(
-                " on conflict (product_id) do update set category_id = excluded.category_id, \
-                 has_gtin = excluded.has_gtin, has_asin = excluded.has_asin, has_brand = excluded.has_brand, \
-                 has_category = excluded.has_category, has_price = excluded.has_price, in_stock = excluded.in_stock, \
-                 image_count = excluded.image_count, description_chars = excluded.description_chars, \
-                 score = excluded.score, computed_at = excluded.computed_at",
-            );
-            sql.build().execute(&mut *tx).await?;
+    let count = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+    with_pool!(
+        analytics,
+        // dialect: multi-row VALUES, 500 rows a statement (SQLite's bind limit).
+        sqlite | p | {
+            let mut tx = p.begin().await?;
+            for chunk in facts.chunks(ROWS) {
+                let mut sql = QueryBuilder::new(concat!("insert into product_completeness ", facts_columns!(), " "));
+                sql.push_values(chunk, |mut row, (f, score)| {
+                    row.push_bind(f.product_id)
+                        .push_bind(f.category_id)
+                        .push_bind(f.has_gtin)
+                        .push_bind(f.has_asin)
+                        .push_bind(f.has_brand)
+                        .push_bind(f.has_category)
+                        .push_bind(f.has_price)
+                        .push_bind(f.in_stock)
+                        .push_bind(count(f.image_count))
+                        .push_bind(count(f.description_chars))
+                        .push_bind(i16::from(*score))
+                        .push_bind(at);
+                });
+                sql.push(UPSERT_FACTS);
+                sql.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        },
+        // dialect: one statement for the whole page, its columns as arrays (UNNEST).
+        postgres | p | {
+            let column = |pick: fn(&ProductFacts) -> bool| facts.iter().map(|(f, _)| pick(f)).collect::<Vec<bool>>();
+            sqlx::query(concat!(
+                "insert into product_completeness ",
+                facts_columns!(),
+                " select *, $12 from unnest($1::uuid[], $2::uuid[], $3::bool[], $4::bool[], $5::bool[], $6::bool[], \
+                 $7::bool[], $8::bool[], $9::int4[], $10::int4[], $11::int2[])",
+                upsert_facts_sql!()
+            ))
+            .bind(facts.iter().map(|(f, _)| f.product_id).collect::<Vec<_>>())
+            .bind(facts.iter().map(|(f, _)| f.category_id).collect::<Vec<_>>())
+            .bind(column(|f| f.has_gtin))
+            .bind(column(|f| f.has_asin))
+            .bind(column(|f| f.has_brand))
+            .bind(column(|f| f.has_category))
+            .bind(column(|f| f.has_price))
+            .bind(column(|f| f.in_stock))
+            .bind(facts.iter().map(|(f, _)| count(f.image_count)).collect::<Vec<_>>())
+            .bind(facts.iter().map(|(f, _)| count(f.description_chars)).collect::<Vec<_>>())
+            .bind(facts.iter().map(|(_, score)| i16::from(*score)).collect::<Vec<_>>())
+            .bind(at)
+            .execute(p)
+            .await
+            .map(|_| ())
         }
-        tx.commit().await
-    })
+    )
 }
 
 /// Forgets the facts of products not seen by the refresh that started at `started` (deleted since).
