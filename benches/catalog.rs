@@ -108,9 +108,7 @@ fn main() {
     let runtime = Runtime::new().unwrap();
     println!("{:<9} {:<44} {:>12} {:>12} {:>12}", "backend", "operation", "p50", "p95", "p99");
     // PM_BENCH_BACKENDS=sqlite or =postgres runs one of them.
-    let only = std::env::var("PM_BENCH_BACKENDS").unwrap_or_default();
-    for backend in [Backend::Sqlite, Backend::Postgres].into_iter().filter(|b| only.is_empty() || only == b.to_string())
-    {
+    for backend in productsmanager_benches::selected_backends() {
         if !runtime.block_on(bench(backend, total)) {
             println!("{backend:<9} NOT RUN (set PM_TEST_DATABASE_URL)");
         }

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use productsmanager_benches::percentiles;
-use productsmanager_benches::process::cpu_ticks;
+use productsmanager_benches::process::{cpu_ticks, print_stolen_since};
 use productsmanager_benches::seed::generate_catalog;
+use productsmanager_benches::selected_backends;
 use productsmanager_core::auth::{NewApiKey, NewUser, PERMISSIONS};
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::testing::TestDatabases;
@@ -304,14 +305,10 @@ async fn run(backend: Backend, total: usize, rows: &mut Vec<Row>) -> bool {
 fn main() {
     let runtime = Runtime::new().unwrap();
     let total = env_number("PM_BENCH_DASHBOARD_PRODUCTS", 1_000_000);
-    let only = std::env::var("PM_BENCH_BACKENDS").unwrap_or_default();
-    let (steal_before, ticks_before) = cpu_ticks();
+    let ticks_before = cpu_ticks();
     let mut rows = Vec::new();
     runtime.block_on(async {
-        for backend in [Backend::Sqlite, Backend::Postgres] {
-            if !only.is_empty() && !only.eq_ignore_ascii_case(&format!("{backend:?}")) {
-                continue;
-            }
+        for backend in selected_backends() {
             if !run(backend, total, &mut rows).await {
                 println!("{backend:?}: not run (set PM_TEST_DATABASE_URL)");
             }
@@ -329,8 +326,6 @@ fn main() {
     for row in &rows {
         println!("{:<78} {:>9} {:>9} {:>9} {:>9}", row.what, ms(row.p50), ms(row.p95), ms(row.p99), row.bytes);
     }
-    let (steal_after, ticks_after) = cpu_ticks();
-    let stolen = (steal_after - steal_before) as f64 / (ticks_after - ticks_before).max(1) as f64 * 100.0;
-    println!("\nCPU time stolen by the host during the run: {stolen:.1} %");
+    print_stolen_since(ticks_before);
     let _ = std::io::stdout().flush();
 }

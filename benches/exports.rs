@@ -17,8 +17,9 @@
 use std::io::Write;
 use std::time::Instant;
 
-use productsmanager_benches::process::{cpu_ticks, peak_rss_mib, reset_peak_rss};
+use productsmanager_benches::process::{cpu_ticks, peak_rss_mib, print_stolen_since, reset_peak_rss};
 use productsmanager_benches::seed::generate_catalog;
+use productsmanager_benches::selected_backends;
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::exports::{
     ChannelSettings, ExportMode, FeedFormat, FeedRequest, NewPlatform, PlatformCredentials, PlatformKind,
@@ -240,14 +241,10 @@ fn main() {
     let total = env_number("PM_BENCH_EXPORT_PRODUCTS", 1_000_000);
     let products = env_number("PM_BENCH_PLATFORM_PRODUCTS", 10_000);
     let shopify_products = env_number("PM_BENCH_SHOPIFY_PRODUCTS", 2_000);
-    let only = std::env::var("PM_BENCH_BACKENDS").unwrap_or_default();
-    let (steal_before, ticks_before) = cpu_ticks();
+    let ticks_before = cpu_ticks();
     let mut rows = Vec::new();
     runtime.block_on(async {
-        for backend in [Backend::Sqlite, Backend::Postgres] {
-            if !only.is_empty() && !only.eq_ignore_ascii_case(&format!("{backend:?}")) {
-                continue;
-            }
+        for backend in selected_backends() {
             if !files(backend, total, &mut rows).await {
                 println!("{backend:?}: not run (set PM_TEST_DATABASE_URL)");
             }
@@ -255,8 +252,6 @@ fn main() {
         platforms(products, shopify_products, &mut rows).await;
     });
     print(&rows);
-    let (steal_after, ticks_after) = cpu_ticks();
-    let stolen = (steal_after - steal_before) as f64 / (ticks_after - ticks_before).max(1) as f64 * 100.0;
-    println!("\nCPU time stolen by the host during the run: {stolen:.1} %");
+    print_stolen_since(ticks_before);
     let _ = std::io::stdout().flush();
 }

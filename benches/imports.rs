@@ -383,11 +383,7 @@ async fn spreadsheet(folder: &Path, table: &mut Vec<Row>) {
 
 fn main() {
     let rows: u64 = std::env::var("PM_BENCH_IMPORT_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let backends: Vec<Backend> = match std::env::var("PM_BENCH_BACKENDS").as_deref() {
-        Ok("sqlite") => vec![Backend::Sqlite],
-        Ok("postgres") => vec![Backend::Postgres],
-        _ => vec![Backend::Sqlite, Backend::Postgres],
-    };
+    let backends = productsmanager_benches::selected_backends();
     let folder = tempfile::tempdir().unwrap();
     let file = folder.path().join("supplier.csv");
     let started = Instant::now();

@@ -42,6 +42,16 @@ pub fn human(ns: f64) -> String {
     }
 }
 
+/// The backends `PM_BENCH_BACKENDS` names (`sqlite` or `postgres`, any case); both when it is unset.
+pub fn selected_backends() -> Vec<productsmanager_core::db::Backend> {
+    use productsmanager_core::db::Backend;
+    let only = std::env::var("PM_BENCH_BACKENDS").unwrap_or_default();
+    [Backend::Sqlite, Backend::Postgres]
+        .into_iter()
+        .filter(|b| only.is_empty() || only.eq_ignore_ascii_case(&b.to_string()))
+        .collect()
+}
+
 /// p50, p95 and p99 of a set of durations.
 pub fn percentiles(samples: &mut [Duration]) -> (Duration, Duration, Duration) {
     samples.sort_unstable();
@@ -355,6 +365,13 @@ pub mod process {
             .filter_map(|f| f.parse().ok())
             .collect();
         (fields.get(7).copied().unwrap_or(0), fields.iter().sum())
+    }
+
+    /// Prints the share of CPU time the host took since `before` (a [`cpu_ticks`] reading).
+    pub fn print_stolen_since(before: (u64, u64)) {
+        let after = cpu_ticks();
+        let stolen = (after.0 - before.0) as f64 / (after.1 - before.1).max(1) as f64 * 100.0;
+        println!("\nCPU time stolen by the host during the run: {stolen:.1} %");
     }
 
     /// Peak resident memory of this process since the last [`reset_peak_rss`], in MiB.

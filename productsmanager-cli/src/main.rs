@@ -171,6 +171,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::settings::SettingsCommand,
     },
+    /// Dashboards' figures (catalog overview, incomplete products) and the hourly analytics jobs, now.
+    Analytics {
+        #[command(subcommand)]
+        command: commands::analytics::AnalyticsCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,7 +228,7 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 /// schema): neither is recorded in the activity log.
 const READ_VERBS: &[&str] =
     &["list", "get", "search", "tree", "files", "jobs", "job", "errors", "show", "items", "download"];
-const NOT_WRITES: &[&str] = &["serve", "worker", "health", "config", "migrate", "gtin"];
+const NOT_WRITES: &[&str] = &["serve", "worker", "health", "config", "migrate", "gtin", "analytics"];
 
 /// `cli products create` for a command that writes; `None` for one that only reads. Only command names are
 /// kept, never argument values (which may be file paths or names).
@@ -317,6 +322,9 @@ async fn run(cli: Cli, action: Option<String>) -> Result<(), Failure> {
         }
         Command::Settings { command } => {
             with_sdk(config, &action, async |sdk| commands::settings::run(sdk, command).await).await
+        }
+        Command::Analytics { command } => {
+            with_sdk(config, &action, async |sdk| commands::analytics::run(sdk, command).await).await
         }
         Command::Suppliers { command } => {
             with_sdk(config, &action, async |sdk| commands::suppliers::run(sdk, command).await).await

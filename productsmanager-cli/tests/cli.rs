@@ -389,6 +389,29 @@ fn products_commands() {
 }
 
 #[test]
+fn analytics_commands_snapshot_list_and_roll_up() {
+    let (_dir, vars) = data_dir();
+    let body = r#"{"gtin": "036000291452", "sku": "DRILL-1", "title": "Drill"}"#;
+    assert!(run(&vars, &["products", "create", "--json", body]).status.success());
+    let output = run(&vars, &["analytics", "snapshot", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let overview: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((overview["products"].as_i64(), overview["with_gtin"].as_i64()), (Some(1), Some(1)), "{overview}");
+    let shown = text(&run(&vars, &["analytics", "overview"]).stdout);
+    assert!(shown.starts_with("1 products as of"), "{shown}");
+    let output = run(&vars, &["analytics", "incomplete", "--json"]);
+    let page: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(page["items"][0]["sku"], "DRILL-1", "{page}");
+    assert_eq!(page["items"][0]["missing"], serde_json::json!(["brand", "category", "price", "images", "description"]));
+    let output = run(&vars, &["analytics", "incomplete", "--channel", "nowhere"]);
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    let output = run(&vars, &["analytics", "rollup", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let reports: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(reports.as_array().map(Vec::len), Some(2), "{reports}");
+}
+
+#[test]
 fn listing_offers_prices_and_stock_commands() {
     let (_dir, vars) = data_dir();
     let json_of = |args: &[&str]| -> serde_json::Value {

@@ -1,5 +1,6 @@
 //! One module per command group. Each parses its arguments, calls the SDK and prints.
 
+pub(crate) mod analytics;
 pub(crate) mod brands;
 pub(crate) mod categories;
 pub(crate) mod code2asin;

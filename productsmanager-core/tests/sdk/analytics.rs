@@ -12,9 +12,7 @@ use productsmanager_core::catalog::{
     Money, NewPrice, NewStockLevel, NewSupplier, PriceType, ProductPatch, ProductQuery, ProductStatus,
 };
 use productsmanager_core::db::Backend;
-use productsmanager_core::exports::{ChannelSettings, ExportMode, NewPlatform, PlatformCredentials, PlatformKind};
-use productsmanager_core::imports::mapping::Preset;
-use productsmanager_core::imports::{ImportOptions, NewImport};
+use productsmanager_core::exports::{ChannelSettings, ExportMode};
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{Sdk, both_backends};
 use productsmanager_fakes::woocommerce::FakeWooCommerce;
@@ -37,18 +35,7 @@ async fn import(
 ) -> productsmanager_core::Result<Uuid> {
     let path = folder.join(name);
     std::fs::write(&path, content).unwrap();
-    let import = NewImport {
-        supplier_id: supplier,
-        name: name.into(),
-        path,
-        template: None,
-        preset: Some(Preset::Native),
-        dry_run: false,
-        force: false,
-        options: ImportOptions::default(),
-        requested_by: None,
-    };
-    sdk.imports().import_file(import, |_| {}).await.map(|summary| summary.job_id)
+    sdk.imports().import_file(super::imports::native(supplier, &path), |_| {}).await.map(|summary| summary.job_id)
 }
 
 fn at(event: EventKind, when: chrono::DateTime<Utc>) -> AnalyticsEvent {
@@ -149,23 +136,9 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
         min_images: 0,
         min_description_chars: 0,
     };
-    let platform = sdk
-        .exports()
-        .add_platform(NewPlatform {
-            name: "shop".into(),
-            platform: PlatformKind::Woocommerce,
-            endpoint: shop.base_url.clone(),
-            credentials: PlatformCredentials {
-                key: Some("ck_test".into()),
-                secret: Some("cs_test".into()),
-                access_token: None,
-            },
-            filters: Default::default(),
-            settings: ChannelSettings { completeness: Some(asin_only.clone()), ..Default::default() },
-            created_by: None,
-        })
-        .await
-        .unwrap();
+    let settings = ChannelSettings { completeness: Some(asin_only.clone()), ..Default::default() };
+    super::export_platforms::add_shop_with(&sdk.exports(), "shop", &shop, settings).await;
+    let platform = sdk.exports().platform("shop").await.unwrap();
     let run = sdk.exports().run_platform_now("shop", ExportMode::Full, None, |_| {}).await.unwrap();
     assert_eq!((run.state.as_str(), run.items_created), ("succeeded", 3), "{run:?}");
 

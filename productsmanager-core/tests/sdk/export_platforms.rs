@@ -29,7 +29,13 @@ async fn add_shop(exports: &ExportService, name: &str, shop: &FakeWooCommerce) {
     add_shop_with(exports, name, shop, ChannelSettings::default()).await;
 }
 
-async fn add_shop_with(exports: &ExportService, name: &str, shop: &FakeWooCommerce, settings: ChannelSettings) {
+/// Adds the fake shop as a WooCommerce platform named `name`.
+pub(crate) async fn add_shop_with(
+    exports: &ExportService,
+    name: &str,
+    shop: &FakeWooCommerce,
+    settings: ChannelSettings,
+) {
     let platform = NewPlatform {
         name: name.into(),
         platform: PlatformKind::Woocommerce,

@@ -19,7 +19,8 @@ fn write(folder: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
     path
 }
 
-fn native(supplier: Uuid, path: &Path) -> NewImport {
+/// An import of `path` in our own layout (the native preset), named after the file.
+pub(crate) fn native(supplier: Uuid, path: &Path) -> NewImport {
     NewImport {
         supplier_id: supplier,
         name: path.file_name().unwrap().to_string_lossy().into_owned(),

@@ -9,8 +9,6 @@ use image::{DynamicImage, ImageFormat, RgbImage, Rgba, RgbaImage};
 use productsmanager_core::catalog::{ImageUrlService, NewProduct, NewSupplier};
 use productsmanager_core::db::Backend;
 use productsmanager_core::db::Database;
-use productsmanager_core::imports::mapping::Preset;
-use productsmanager_core::imports::{ImportOptions, NewImport};
 use productsmanager_core::media::{FetchReport, NewImage, QrFormat, Variant};
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{ErrorKind, Sdk, both_backends};
@@ -318,18 +316,7 @@ async fn images_are_fetched_from_urls(backend: Backend) {
     );
     let path = env.folder().join("boots.csv");
     std::fs::write(&path, csv).unwrap();
-    let import = NewImport {
-        supplier_id: supplier,
-        name: "boots.csv".into(),
-        path,
-        template: None,
-        preset: Some(Preset::Native),
-        dry_run: false,
-        force: false,
-        options: ImportOptions::default(),
-        requested_by: None,
-    };
-    sdk.imports().import_file(import, |_| {}).await.unwrap();
+    sdk.imports().import_file(super::imports::native(supplier, &path), |_| {}).await.unwrap();
     let image_urls = ImageUrlService::new(sdk.pool(Database::Catalog).clone());
     let pending = image_urls.pending(None, 3, 10).await.unwrap();
     assert_eq!(pending.len(), 2);

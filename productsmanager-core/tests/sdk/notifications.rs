@@ -6,8 +6,7 @@ use std::time::Duration;
 use productsmanager_core::auth::NewUser;
 use productsmanager_core::catalog::NewSupplier;
 use productsmanager_core::db::Backend;
-use productsmanager_core::imports::mapping::Preset;
-use productsmanager_core::imports::{ImportOptions, NewImport};
+use productsmanager_core::imports::NewImport;
 use productsmanager_core::input::parse_json;
 use productsmanager_core::jobs::{JobFailure, JobRunner, JobState, NewJob};
 use productsmanager_core::notifications::{Event, JobEvent, LiveFeed, NewNotification, NotificationQuery};
@@ -116,17 +115,7 @@ async fn an_import_tells_its_counters(backend: Backend) {
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("acme.csv");
     std::fs::write(&path, "sku,title,price,currency\nA-1,Pen,1.50,EUR\nA-2,Pad,2.00,EUR\nA-3,,3.00,EUR\n").unwrap();
-    let input = NewImport {
-        supplier_id: supplier,
-        name: "acme.csv".into(),
-        path,
-        template: None,
-        preset: Some(Preset::Native),
-        dry_run: false,
-        force: false,
-        options: ImportOptions::default(),
-        requested_by: Some(ana),
-    };
+    let input = NewImport { requested_by: Some(ana), ..super::imports::native(supplier, &path) };
     let job = sdk.imports().upload(input).await.unwrap();
     assert_eq!(job.requested_by, Some(ana));
     let workers = sdk.job_runner("import-notify", &["imports".to_string()]).unwrap().start();
