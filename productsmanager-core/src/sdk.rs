@@ -388,12 +388,18 @@ impl Sdk {
         &self.inner.analytics_events
     }
 
-    /// Hands the cache's hits and misses per kind since the last call to the analytics events (the SDK does it
-    /// every minute and when closing; the hourly rollup turns them into hit rates per kind).
-    pub fn record_cache_counts(&self) {
+    /// Hands the cache's hits and misses per kind, and the database operations' latencies per database, counted
+    /// since the last call to the analytics events (the SDK does it every minute and when closing; the hourly
+    /// rollup turns them into hit rates and latency percentiles).
+    pub fn record_counters(&self) {
+        use crate::analytics::{AnalyticsEvent, EventKind, TimingKind};
+        let events = &self.inner.analytics_events;
         for (kind, hits, misses) in self.cache().take_counts_by_kind() {
-            let counts = crate::analytics::EventKind::CacheCounts { kind: kind.name().to_string(), hits, misses };
-            self.inner.analytics_events.record(crate::analytics::AnalyticsEvent::now(counts));
+            events.record(AnalyticsEvent::now(EventKind::CacheCounts { kind: kind.name().to_string(), hits, misses }));
+        }
+        for (database, buckets) in crate::db::take_latency_buckets() {
+            let name = database.to_string();
+            events.record(AnalyticsEvent::now(EventKind::LatencyBuckets { kind: TimingKind::Db, name, buckets }));
         }
     }
 
@@ -772,7 +778,7 @@ impl Sdk {
         if tokio::time::timeout(ACTIVITY_FLUSH, self.inner.activity.flush()).await.is_err() {
             tracing::warn!("activity log not written before closing");
         }
-        self.record_cache_counts();
+        self.record_counters();
         if tokio::time::timeout(ACTIVITY_FLUSH, self.inner.analytics_events.flush()).await.is_err() {
             tracing::warn!("analytics events not written before closing");
         }
@@ -783,7 +789,7 @@ impl Sdk {
 /// How long closing waits for the activity log to be written.
 const ACTIVITY_FLUSH: Duration = Duration::from_secs(5);
 
-/// How often the cache's counts per kind go to the analytics events.
+/// How often the cache's counts per kind and the databases' latencies go to the analytics events.
 const CACHE_SAMPLE_INTERVAL: Duration = Duration::from_secs(60);
 
 fn spawn_cache_sampler(inner: Weak<Inner>, interval: Duration) {
@@ -792,7 +798,7 @@ fn spawn_cache_sampler(inner: Weak<Inner>, interval: Duration) {
             tokio::time::sleep(interval).await;
             // Stop when the SDK has been dropped.
             let Some(inner) = inner.upgrade() else { break };
-            Sdk { inner }.record_cache_counts();
+            Sdk { inner }.record_counters();
         }
     });
 }

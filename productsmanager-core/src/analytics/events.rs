@@ -27,7 +27,7 @@ const FIRST_BUCKET_MS: f64 = 0.01;
 const GROWTH: f64 = 1.05;
 
 /// The bucket of a latency.
-pub(crate) fn bucket_of(ms: f64) -> i32 {
+pub fn bucket_of(ms: f64) -> i32 {
     if ms <= FIRST_BUCKET_MS || !ms.is_finite() {
         return 0;
     }
@@ -98,6 +98,13 @@ pub enum EventKind {
         name: String,
         ms: f64,
         error: bool,
+    },
+    /// Operations of one kind and name (a database) counted per latency bucket since the last such event of this
+    /// process: (bucket, count).
+    LatencyBuckets {
+        kind: TimingKind,
+        name: String,
+        buckets: Vec<(i32, u64)>,
     },
     /// Requests of one cache kind served from the cache (hits) and loaded from the source (misses) since the
     /// last such event of this process.
@@ -198,6 +205,7 @@ impl EventKind {
             EventKind::Search(_) => "search",
             EventKind::Timing { .. } => "timing",
             EventKind::CacheCounts { .. } => "cache_counts",
+            EventKind::LatencyBuckets { .. } => "latency_buckets",
         }
     }
 }
@@ -260,6 +268,15 @@ impl Pending {
                 counts.samples += 1;
                 counts.errors += i64::from(error);
                 counts.max_ms = counts.max_ms.max(ms);
+            }
+            EventKind::LatencyBuckets { kind, name, buckets } => {
+                let hour = event.at.duration_trunc(TimeDelta::hours(1)).unwrap_or(event.at);
+                for (bucket, count) in buckets {
+                    let counts = self.buckets.entry((kind, name.clone(), hour, bucket)).or_default();
+                    counts.samples += i64::try_from(count).unwrap_or(i64::MAX);
+                    // Single durations are not kept: the bucket's bound is the largest it can hold.
+                    counts.max_ms = counts.max_ms.max(bucket_limit_ms(bucket));
+                }
             }
             EventKind::CacheCounts { kind, hits, misses } => {
                 let hour = event.at.duration_trunc(TimeDelta::hours(1)).unwrap_or(event.at);

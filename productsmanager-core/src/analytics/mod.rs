@@ -10,7 +10,7 @@ mod repo;
 mod service;
 
 pub use activity::{ActivityLog, UserActivity};
-pub use events::{AnalyticsEvent, AnalyticsEvents, EventKind, SearchEvent, TimingKind, normalized_query};
+pub use events::{AnalyticsEvent, AnalyticsEvents, EventKind, SearchEvent, TimingKind, bucket_of, normalized_query};
 pub use model::{
     CatalogOverview, CategoryCompleteness, Completeness, CompletenessRules, ImportDay, ImportJobMetrics,
     PerformanceRollup, ProductDay, ProductFacts, RollupReport, SearchCount, SearchReport, SupplierDay,

@@ -253,11 +253,46 @@ macro_rules! with_pool {
 }
 
 /// Records how long a database operation (one [`with_pool!`] body: a query, or a transaction's statements) took,
-/// as `db_query_duration_seconds{database}`.
+/// as `db_query_duration_seconds{database}` and in this process's latency histogram of that database (which the
+/// SDK hands to the analytics every minute: [`take_latency_buckets`]).
 #[doc(hidden)]
 pub fn record_duration(pool: &DbPool, started: std::time::Instant) {
-    metrics::histogram!("db_query_duration_seconds", "database" => pool.database_label())
-        .record(started.elapsed().as_secs_f64());
+    let label = pool.database_label();
+    let elapsed = started.elapsed();
+    metrics::histogram!("db_query_duration_seconds", "database" => label).record(elapsed.as_secs_f64());
+    let database = Database::ALL.iter().position(|db| db.name() == label).unwrap_or(Database::ALL.len());
+    let bucket = crate::analytics::bucket_of(elapsed.as_secs_f64() * 1000.0);
+    let bucket = usize::try_from(bucket).unwrap_or(0).min(LATENCY_BUCKETS - 1);
+    DB_LATENCY[database][bucket].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Buckets per database in [`DB_LATENCY`]: up to 0.01 ms × 1.05^399, about 3 days.
+const LATENCY_BUCKETS: usize = 400;
+
+/// Operations per latency bucket per database (the seven, then `other`) since the last
+/// [`take_latency_buckets`]; process-wide, as the pools' queries are.
+static DB_LATENCY: [[std::sync::atomic::AtomicU64; LATENCY_BUCKETS]; 8] =
+    [const { [const { std::sync::atomic::AtomicU64::new(0) }; LATENCY_BUCKETS] }; 8];
+
+/// Per database, the (bucket, operations) counted since the last call, which resets them; databases without any
+/// are left out.
+pub fn take_latency_buckets() -> Vec<(&'static str, Vec<(i32, u64)>)> {
+    let names = Database::ALL.map(Database::name);
+    DB_LATENCY
+        .iter()
+        .enumerate()
+        .filter_map(|(index, buckets)| {
+            let counted: Vec<(i32, u64)> = buckets
+                .iter()
+                .enumerate()
+                .filter_map(|(bucket, count)| {
+                    let count = count.swap(0, std::sync::atomic::Ordering::Relaxed);
+                    (count > 0).then_some((i32::try_from(bucket).unwrap_or(0), count))
+                })
+                .collect();
+            (!counted.is_empty()).then(|| (names.get(index).copied().unwrap_or("other"), counted))
+        })
+        .collect()
 }
 
 #[cfg(test)]

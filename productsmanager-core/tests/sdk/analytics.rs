@@ -117,12 +117,12 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
     }
 
     // Cache counts: reset, then one product read three times from an empty L1 (the first may come from Redis).
-    sdk.record_cache_counts();
+    sdk.record_counters();
     sdk.cache().clear_local();
     for _ in 0..3 {
         products.get(saw.id).await.unwrap();
     }
-    sdk.record_cache_counts();
+    sdk.record_counters();
 
     // Today's platform export: the three (active) products go to the shop.
     let shop = FakeWooCommerce::start("ck_test", "cs_test").await.unwrap();
@@ -274,7 +274,8 @@ async fn events_are_dropped_and_counted_while_analytics_is_down(backend: Backend
     let page = sdk.products().search("pot", &ProductQuery::default()).await.unwrap();
     assert!(page.items.is_empty());
     events.flush().await;
-    assert_eq!(events.dropped(), 1001, "every event counted as dropped");
+    // 1,000 + the search; the SDK's minute sampler may add its own by then.
+    assert!(events.dropped() >= 1001, "every event counted as dropped: {}", events.dropped());
     // The dashboards say the database is unavailable, naming it.
     let error = sdk.analytics().searches(None, None).await.unwrap_err();
     assert_eq!(error.kind(), productsmanager_core::ErrorKind::Unavailable, "{error}");
