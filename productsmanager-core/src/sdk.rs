@@ -661,10 +661,18 @@ impl Sdk {
                 }
             })
             .handle("analytics_rollup", {
-                let analytics = self.analytics();
+                let (analytics, settings) = (self.analytics(), self.settings());
                 move |_job| {
-                    let analytics = analytics.clone();
-                    async move { retry_on_error(analytics.roll_up_recent().await) }
+                    let (analytics, settings) = (analytics.clone(), settings.clone());
+                    async move {
+                        // Rolled up first: the raw rows of yesterday are still there when it reads them.
+                        let work = async {
+                            analytics.roll_up_recent().await?;
+                            let days = settings.get::<u32>("analytics.raw_retention_days").await?;
+                            analytics.purge_raw(days).await
+                        };
+                        retry_on_error(work.await)
+                    }
                 }
             })
             .handle("catalog_snapshot", {

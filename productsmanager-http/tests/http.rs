@@ -746,7 +746,7 @@ async fn settings_over_http(backend: Backend) {
     let addr = server.addr;
     let all = get(addr, "/api/v1/settings", "").await;
     assert_eq!(all.status, 200, "{}", all.body);
-    assert_eq!(all.json()[0]["key"], "imports.default_preset");
+    assert_eq!(all.json()[0]["key"], "analytics.raw_retention_days");
     let path = "/api/v1/settings/notifications.retention_days";
     let refused = request(addr, "PUT", path, "", Some(r#"{"value": 0}"#)).await;
     assert_eq!((refused.status, refused.json()["field"].as_str()), (422, Some("value")), "{}", refused.body);

@@ -572,6 +572,23 @@ pub(super) async fn incomplete(
     })
 }
 
+/// Removes raw analytics older than `before`: searches, activity, latency buckets, cache counts; returns how many
+/// rows went.
+pub(super) async fn purge_raw(analytics: &DbPool, before: DateTime<Utc>) -> Sql<u64> {
+    with_pool!(analytics, |p| {
+        let mut removed = 0;
+        for sql in [
+            "delete from search_analytics where created_at < $1",
+            "delete from user_activity where created_at < $1",
+            "delete from performance_buckets where hour < $1",
+            "delete from cache_counts where hour < $1",
+        ] {
+            removed += sqlx::query(sql).bind(before).execute(p).await?.rows_affected();
+        }
+        Ok(removed)
+    })
+}
+
 const SUPPLIER_DAYS: &str = "select supplier_id, day, offers, offers_in_stock, price_changes, imports, \
      imports_succeeded, imports_failed, import_duration_ms from supplier_metrics where day >= $1 \
      order by supplier_id, day";

@@ -186,6 +186,13 @@ impl AnalyticsService {
         Ok(vec![self.roll_up(today - TimeDelta::days(1)).await?, self.roll_up(today).await?])
     }
 
+    /// Removes raw analytics older than `days` days (searches, the activity log, latency buckets, cache counts:
+    /// what the rollups were made from); daily figures and rollups stay. Returns how many rows went.
+    pub async fn purge_raw(&self, days: u32) -> Result<u64> {
+        let before = Utc::now() - TimeDelta::days(i64::from(days.max(1)));
+        repo::purge_raw(&self.analytics, before).await.map_err(db(Database::Analytics))
+    }
+
     /// Reads every product's completeness facts (catalog, and uploaded images from the media database), stores
     /// them with their score under the default rules, and keeps the overview computed from them. Takes a while
     /// on a large catalog (it reads every product): the dashboard reads the latest snapshot instead.

@@ -40,6 +40,13 @@ pub struct SettingDefinition {
 /// Every setting.
 pub const SETTINGS: &[SettingDefinition] = &[
     SettingDefinition {
+        key: "analytics.raw_retention_days",
+        description: "Days raw analytics are kept (searches, the activity log, latency and cache counts per hour); \
+                      the hourly `analytics_rollup` task removes older ones. Daily figures and rollups stay",
+        kind: SettingKind::Integer { min: 1, max: 3650 },
+        default: "90",
+    },
+    SettingDefinition {
         key: "imports.default_preset",
         description: "How a file is read when its import names no mapping template or preset and its source \
                       configuration neither",

@@ -124,6 +124,21 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
     }
     sdk.record_counters();
 
+    // Raw events older than the retention: the purge takes them, and nothing of today.
+    let long_ago = Utc::now() - TimeDelta::days(100);
+    events.record(at(
+        EventKind::Search(SearchEvent {
+            query: "old".into(),
+            filters: None,
+            result_count: 0,
+            latency_ms: 1.0,
+            user_id: None,
+        }),
+        long_ago,
+    ));
+    let old_timing = EventKind::Timing { kind: TimingKind::Http, name: "GET /old".into(), ms: 3.0, error: false };
+    events.record(at(old_timing, long_ago));
+
     // Today's platform export: the three (active) products go to the shop.
     let shop = FakeWooCommerce::start("ck_test", "cs_test").await.unwrap();
     let asin_only = CompletenessRules {
@@ -144,6 +159,7 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
 
     events.flush().await;
     let analytics = sdk.analytics();
+    assert_eq!(analytics.purge_raw(90).await.unwrap(), 2, "the old search and the old latency bucket");
     analytics.roll_up(today - TimeDelta::days(1)).await.unwrap();
     let first = analytics.roll_up(today).await.unwrap();
     let again = analytics.roll_up(today).await.unwrap();

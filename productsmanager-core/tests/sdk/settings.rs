@@ -17,7 +17,11 @@ async fn settings_have_defaults_and_checked_values(backend: Backend) {
     let all = settings.list().await.unwrap();
     assert_eq!(
         all.iter().map(|s| (s.key.as_str(), s.value.clone(), s.is_default)).collect::<Vec<_>>(),
-        [("imports.default_preset", json!("native"), true), ("notifications.retention_days", json!(90), true)]
+        [
+            ("analytics.raw_retention_days", json!(90), true),
+            ("imports.default_preset", json!("native"), true),
+            ("notifications.retention_days", json!(90), true)
+        ]
     );
     assert_eq!(settings.get::<u32>("notifications.retention_days").await.unwrap(), 90);
 
