@@ -934,6 +934,12 @@ async fn analytics_over_http(backend: Backend) {
     assert_eq!(route.map(|r| r["samples"].clone()), Some(json!(3)), "{performance}");
     let searches = get(addr, "/api/v1/analytics/searches?days=1", "").await.json();
     assert_eq!(searches["zero_results"][0]["query"], "nothing-like-it", "{searches}");
+    // Both searches are the caller's.
+    let by_someone: i64 = productsmanager_core::with_pool!(sdk.pool(Database::Analytics), |p| {
+        sqlx::query_scalar("select count(*) from search_analytics where user_id is not null").fetch_one(p).await
+    })
+    .unwrap();
+    assert_eq!(by_someone, 2);
     let overview = get(addr, "/api/v1/analytics/overview", "").await;
     assert_eq!((overview.status, overview.json()["products"].as_i64()), (200, Some(1)), "{}", overview.body);
     let incomplete = get(addr, "/api/v1/analytics/completeness?limit=10", "").await.json();

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery};
+use super::{ApiJson, ApiQuery, Caller};
 use crate::AppState;
 use crate::error::{ApiError, Problem, precondition_failed};
 
@@ -88,9 +88,11 @@ async fn create(State(state): State<AppState>, ApiJson(input): ApiJson<NewProduc
     responses((status = 200, description = "A page of products; `next_cursor` fetches the next", body = Page<Product>)))]
 async fn list(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     ApiQuery(query): ApiQuery<ProductQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.products().list(&query).await?))
+    // A search is recorded as the caller's.
+    Ok(Json(state.sdk.products().on_behalf_of(caller.user_id).list(&query).await?))
 }
 
 /// By id, GTIN, SKU or ASIN.

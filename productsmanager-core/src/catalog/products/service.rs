@@ -48,6 +48,8 @@ pub struct ProductService {
     cache: TieredCache,
     /// Where searches, price changes and stock-outs are told (none: not recorded).
     events: Option<crate::analytics::AnalyticsEvents>,
+    /// Whose searches these are, for search analytics.
+    user: Option<Uuid>,
 }
 
 fn validated_attributes(attributes: &[Attribute]) -> Result<Vec<Attribute>, CatalogError> {
@@ -165,12 +167,18 @@ fn write_error(error: sqlx::Error, row: &ProductRow) -> crate::Error {
 
 impl ProductService {
     pub(crate) fn new(pool: DbPool, cache: TieredCache) -> Self {
-        ProductService { pool, cache, events: None }
+        ProductService { pool, cache, events: None, user: None }
     }
 
     /// The same service, telling `events` about searches, price changes and stock-outs.
     pub(crate) fn with_events(mut self, events: crate::analytics::AnalyticsEvents) -> Self {
         self.events = Some(events);
+        self
+    }
+
+    /// The same service, its searches recorded as `user`'s (the HTTP adapter passes the caller).
+    pub fn on_behalf_of(mut self, user: Uuid) -> Self {
+        self.user = Some(user);
         self
     }
 
@@ -414,7 +422,7 @@ impl ProductService {
                 filters: search_filters(query),
                 result_count: u32::try_from(page.items.len()).unwrap_or(u32::MAX),
                 latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-                user_id: None,
+                user_id: self.user,
             }));
         }
         Ok(Page::clone(&page))
