@@ -422,8 +422,11 @@ pub(super) async fn upsert_facts(analytics: &DbPool, facts: &[(ProductFacts, u8)
             sqlx::query(concat!(
                 "insert into product_completeness ",
                 facts_columns!(),
-                " select *, $12 from unnest($1::uuid[], $2::uuid[], $3::bool[], $4::bool[], $5::bool[], $6::bool[], \
-                 $7::bool[], $8::bool[], $9::int4[], $10::int4[], $11::int2[])",
+                " select t.product_id, t.category_id, t.has_gtin, t.has_asin, t.has_brand, t.has_category, \
+                 t.has_price, t.in_stock, t.image_count, t.description_chars, t.score, $12 \
+                 from unnest($1::uuid[], $2::uuid[], $3::bool[], $4::bool[], $5::bool[], $6::bool[], $7::bool[], \
+                 $8::bool[], $9::int4[], $10::int4[], $11::int2[]) as t (product_id, category_id, has_gtin, has_asin, \
+                 has_brand, has_category, has_price, in_stock, image_count, description_chars, score)",
                 upsert_facts_sql!()
             ))
             .bind(facts.iter().map(|(f, _)| f.product_id).collect::<Vec<_>>())

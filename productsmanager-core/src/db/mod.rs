@@ -257,10 +257,11 @@ macro_rules! with_pool {
 /// SDK hands to the analytics every minute: [`take_latency_buckets`]).
 #[doc(hidden)]
 pub fn record_duration(pool: &DbPool, started: std::time::Instant) {
-    let label = pool.database_label();
+    let database = pool.database();
     let elapsed = started.elapsed();
+    let label = database.map_or("other", Database::name);
     metrics::histogram!("db_query_duration_seconds", "database" => label).record(elapsed.as_secs_f64());
-    let database = Database::ALL.iter().position(|db| db.name() == label).unwrap_or(Database::ALL.len());
+    let database = database.map_or(Database::ALL.len(), Database::index);
     let bucket = crate::analytics::bucket_of(elapsed.as_secs_f64() * 1000.0);
     let bucket = usize::try_from(bucket).unwrap_or(0).min(LATENCY_BUCKETS - 1);
     DB_LATENCY[database][bucket].fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -45,17 +45,16 @@ impl DbPool {
     }
 
     /// Which of the seven databases this pool opens, from its connection options (the database name, or the
-    /// SQLite file's name, ends with it: `pm_catalog`, `pm_catalog.db`); `other` for a pool opened otherwise.
-    pub fn database_label(&self) -> &'static str {
-        let named = |name: &str| Database::ALL.into_iter().find(|db| name.ends_with(db.name())).map(Database::name);
-        let label = match self {
+    /// SQLite file's name, ends with it: `pm_catalog`, `pm_catalog.db`); none for a pool opened otherwise.
+    pub fn database(&self) -> Option<Database> {
+        let named = |name: &str| Database::ALL.into_iter().find(|db| name.ends_with(db.name()));
+        match self {
             DbPool::Sqlite(p) => {
                 let options = p.connect_options();
                 options.get_filename().file_stem().and_then(|stem| stem.to_str()).and_then(named)
             }
             DbPool::Postgres(p) => p.connect_options().get_database().and_then(named),
-        };
-        label.unwrap_or("other")
+        }
     }
 
     /// The backend of this pool.

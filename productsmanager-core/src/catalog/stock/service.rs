@@ -33,17 +33,15 @@ impl StockService {
         let at = now();
         let level =
             StockLevel { product_id: input.product_id, location, quantity: input.quantity, reserved, updated_at: at };
-        let available =
-            |levels: &[StockLevel]| levels.iter().map(|l| l.quantity - l.reserved).filter(|a| *a > 0).sum::<i64>();
-        let before = available(&repo::for_products(&self.pool, &[input.product_id]).await.map_err(db_error)?);
+        // A stock-out: the product's own stock, over all locations, goes from some to none.
+        let levels = repo::for_products(&self.pool, &[input.product_id]).await.map_err(db_error)?;
+        let available = |l: &StockLevel| (l.quantity - l.reserved).max(0);
+        let before: i64 = levels.iter().map(available).sum();
+        let others: i64 = levels.iter().filter(|l| l.location != level.location).map(available).sum();
         let stored = repo::upsert(&self.pool, &level, at).await.map_err(db_error)?;
         product_changed(&self.cache, input.product_id).await;
-        // A stock-out: the product's own stock, over all locations, went from some to none.
-        if before > 0 {
-            let after = available(&repo::for_products(&self.pool, &[input.product_id]).await.map_err(db_error)?);
-            if after == 0 {
-                self.products.record(crate::analytics::EventKind::StockOut { product_id: input.product_id });
-            }
+        if before > 0 && others + available(&stored) == 0 {
+            self.products.record(crate::analytics::EventKind::StockOut { product_id: input.product_id });
         }
         Ok(stored)
     }
