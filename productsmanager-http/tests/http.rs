@@ -839,14 +839,18 @@ async fn workers_health_reports_stopped_workers_and_dead_jobs(backend: Backend) 
     assert_eq!((healthy["status"].as_str(), catalog_queue(&healthy)["alerts"].clone()), (Some("ok"), json!([])));
 
     // A worker process on its own runtime, so it can be killed the way a crash kills one: every task gone at once.
+    // It has its own SDK (its own pools, made on that runtime), as another process would: connections made there
+    // die with it, and none of them is left in this SDK's pools.
     let doomed = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let runner = productsmanager_core::jobs::JobRunner::new(sdk.jobs(), "doomed-worker")
-        .queue("catalog", 1)
-        .handle("long_task", |_job| std::future::pending());
+    let config = env.config().clone();
     let _running = doomed.spawn(async move {
-        let running = runner.start();
+        let sdk = productsmanager_core::Sdk::builder(config).migrate(false).build().await.unwrap();
+        let running = productsmanager_core::jobs::JobRunner::new(sdk.jobs(), "doomed-worker")
+            .queue("catalog", 1)
+            .handle("long_task", |_job| std::future::pending())
+            .start();
         std::future::pending::<()>().await;
-        drop(running);
+        drop((running, sdk));
     });
     let job = sdk
         .jobs()
