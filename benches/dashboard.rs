@@ -4,8 +4,7 @@
 //!
 //! The catalog: the exports bench's generator (products with GTIN, brand, description, retail price and an offer),
 //! plus 50 categories (every product in one), an image URL on every third product and an ASIN on every tenth.
-//! The analytics tables: 30 days of 100,000 searches (5,000 distinct queries, 1 in 10 finding nothing; raw and per
-//! day and query, as the events writer keeps them), 50 suppliers'
+//! The analytics tables: 30 days of 100,000 searches (5,000 distinct queries, 1 in 10 finding nothing), 50 suppliers'
 //! daily figures, 3,000 import jobs, 100,000 activity entries, 30 days of figures for 10,000 products.
 //!
 //! ```text
@@ -114,26 +113,6 @@ async fn history(sdk: &Sdk, products: &[Uuid]) {
                     .push_bind(*results)
                     .push_bind(*latency)
                     .push_bind(*at);
-            });
-            sql.build().execute(p).await.unwrap();
-        });
-    }
-    // What the events writer adds up as it records searches: per day and query.
-    let mut daily: std::collections::BTreeMap<(chrono::NaiveDate, String), (i64, i64, f64)> = Default::default();
-    for (query, results, latency, at) in &searches {
-        let sums = daily.entry((at.date_naive(), query.clone())).or_default();
-        sums.0 += 1;
-        sums.1 += i64::from(*results == 0);
-        sums.2 += latency;
-    }
-    let daily: Vec<_> = daily.into_iter().collect();
-    for chunk in daily.chunks(BATCH) {
-        with_pool!(pool, |p| {
-            let mut sql = QueryBuilder::new(
-                "insert into search_daily (day, normalized_query, searches, zero_result_searches, latency_ms_sum) ",
-            );
-            sql.push_values(chunk, |mut row, ((day, query), (searches, zero, latency))| {
-                row.push_bind(*day).push_bind(query.clone()).push_bind(*searches).push_bind(*zero).push_bind(*latency);
             });
             sql.build().execute(p).await.unwrap();
         });

@@ -326,15 +326,6 @@ async fn store(pool: &DbPool, pending: Pending) -> Result<(), sqlx::Error> {
     let suppliers: Vec<_> = pending.suppliers.into_iter().collect();
     let buckets: Vec<_> = pending.buckets.into_iter().collect();
     let cache: Vec<_> = pending.cache.into_iter().collect();
-    // Searches summed per day and query for `search_daily`.
-    let mut daily: HashMap<(NaiveDate, String), (i64, i64, f64)> = HashMap::new();
-    for (at, search) in &pending.searches {
-        let sums = daily.entry((at.date_naive(), normalized_query(&search.query))).or_default();
-        sums.0 += 1;
-        sums.1 += i64::from(search.result_count == 0);
-        sums.2 += search.latency_ms.max(0.0);
-    }
-    let daily: Vec<_> = daily.into_iter().collect();
     with_pool!(pool, |p| {
         let mut tx = p.begin().await?;
         for chunk in products.chunks(ROWS) {
@@ -392,20 +383,6 @@ async fn store(pool: &DbPool, pending: Pending) -> Result<(), sqlx::Error> {
                     .push_bind(search.user_id)
                     .push_bind(*at);
             });
-            sql.build().execute(&mut *tx).await?;
-        }
-        for chunk in daily.chunks(ROWS) {
-            let mut sql = QueryBuilder::new(
-                "insert into search_daily (day, normalized_query, searches, zero_result_searches, latency_ms_sum) ",
-            );
-            sql.push_values(chunk, |mut row, ((day, query), (searches, zero, latency))| {
-                row.push_bind(*day).push_bind(query.clone()).push_bind(*searches).push_bind(*zero).push_bind(*latency);
-            });
-            sql.push(
-                " on conflict (day, normalized_query) do update set searches = search_daily.searches + excluded.searches, \
-                 zero_result_searches = search_daily.zero_result_searches + excluded.zero_result_searches, \
-                 latency_ms_sum = search_daily.latency_ms_sum + excluded.latency_ms_sum",
-            );
             sql.build().execute(&mut *tx).await?;
         }
         for chunk in buckets.chunks(ROWS) {

@@ -617,20 +617,18 @@ pub(super) async fn import_jobs(analytics: &DbPool, since: NaiveDate, limit: i64
     with_pool!(analytics, |p| sqlx::query_as(IMPORT_JOBS).bind(since).bind(limit).fetch_all(p).await)
 }
 
-const TOP_SEARCHES: &str = "select normalized_query, cast(sum(searches) as bigint), \
-     cast(sum(zero_result_searches) as bigint), cast(sum(latency_ms_sum) / sum(searches) as double precision) \
-     from search_daily where day >= $1 group by normalized_query order by 2 desc, normalized_query limit $2";
+const TOP_SEARCHES: &str = "select normalized_query, count(*), sum(case when result_count = 0 then 1 else 0 end), \
+     cast(avg(latency_ms) as double precision) from search_analytics where created_at >= $1 \
+     group by normalized_query order by count(*) desc, normalized_query limit $2";
 
-const ZERO_RESULT_SEARCHES: &str = "select normalized_query, cast(sum(searches) as bigint), \
-     cast(sum(zero_result_searches) as bigint), cast(sum(latency_ms_sum) / sum(searches) as double precision) \
-     from search_daily where day >= $1 group by normalized_query having sum(zero_result_searches) > 0 \
-     order by 3 desc, normalized_query limit $2";
+const ZERO_RESULT_SEARCHES: &str = "select normalized_query, count(*), count(*), \
+     cast(avg(latency_ms) as double precision) from search_analytics where created_at >= $1 and result_count = 0 \
+     group by normalized_query order by count(*) desc, normalized_query limit $2";
 
-/// (query, searches, zero-result searches, mean latency) since a day (`search_daily`), most searched (or most
-/// often without results) first.
+/// (query, searches, zero-result searches, mean latency) since an instant, most searched first.
 pub(super) async fn searches(
     analytics: &DbPool,
-    since: NaiveDate,
+    since: DateTime<Utc>,
     zero_only: bool,
     limit: i64,
 ) -> Sql<Vec<(String, i64, i64, f64)>> {

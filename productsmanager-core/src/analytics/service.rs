@@ -420,6 +420,7 @@ impl AnalyticsService {
         if !(1..=200).contains(&limit) {
             return Err(CatalogError::invalid("limit", "between 1 and 200").into());
         }
+        let from = day_bounds(since).0;
         let counts = |rows: Vec<(String, i64, i64, f64)>| {
             rows.into_iter()
                 .map(|(query, searches, zero_result_searches, mean_latency_ms)| SearchCount {
@@ -431,9 +432,9 @@ impl AnalyticsService {
                 .collect()
         };
         let top =
-            repo::searches(&self.analytics, since, false, i64::from(limit)).await.map_err(db(Database::Analytics))?;
+            repo::searches(&self.analytics, from, false, i64::from(limit)).await.map_err(db(Database::Analytics))?;
         let zero =
-            repo::searches(&self.analytics, since, true, i64::from(limit)).await.map_err(db(Database::Analytics))?;
+            repo::searches(&self.analytics, from, true, i64::from(limit)).await.map_err(db(Database::Analytics))?;
         Ok(SearchReport { since, top: counts(top), zero_results: counts(zero) })
     }
 
