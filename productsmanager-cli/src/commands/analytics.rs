@@ -4,7 +4,6 @@
 use clap::Subcommand;
 use productsmanager_core::Sdk;
 use productsmanager_core::analytics::CatalogOverview;
-use productsmanager_core::input::parse_id;
 
 use crate::{Failure, output};
 
@@ -76,14 +75,7 @@ pub(crate) async fn run(sdk: &Sdk, command: AnalyticsCommand) -> Result<(), Fail
             if json { output::json(&overview) } else { print_overview(&overview) }
         }
         AnalyticsCommand::Incomplete { channel, limit, json } => {
-            let channel = match channel {
-                Some(key) => Some(match parse_id("channel", &key) {
-                    Ok(id) => id,
-                    Err(_) => sdk.exports().platform(&key).await?.id,
-                }),
-                None => None,
-            };
-            let rules = analytics.rules_of_channel(channel).await?;
+            let rules = analytics.rules_of_channel(channel.as_deref()).await?;
             let page = analytics.incomplete_products(&rules, None, None, Some(limit)).await?;
             if json {
                 output::json(&page);

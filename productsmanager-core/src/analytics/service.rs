@@ -247,10 +247,11 @@ impl AnalyticsService {
         }
     }
 
-    /// The completeness rules of an export channel (its settings' `completeness`), else the default ones.
-    pub async fn rules_of_channel(&self, platform: Option<Uuid>) -> Result<CompletenessRules> {
+    /// The completeness rules of an export channel (a platform's id or name; its settings' `completeness`), else
+    /// the default ones.
+    pub async fn rules_of_channel(&self, platform: Option<&str>) -> Result<CompletenessRules> {
         let Some(platform) = platform else { return Ok(CompletenessRules::default()) };
-        let platform = self.platforms.platform(&platform.to_string()).await?;
+        let platform = self.platforms.platform(platform).await?;
         Ok(platform.settings.completeness.unwrap_or_default())
     }
 

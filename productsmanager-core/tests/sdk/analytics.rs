@@ -254,7 +254,7 @@ async fn rollups_turn_known_events_into_known_daily_figures(backend: Backend) {
         ]
     );
     // The shop's own rules want an ASIN, which none has.
-    let channel = analytics.rules_of_channel(Some(platform.id)).await.unwrap();
+    let channel = analytics.rules_of_channel(Some(&platform.id.to_string())).await.unwrap();
     assert_eq!(channel, asin_only);
     let for_shop = analytics.incomplete_products(&channel, None, None, None).await.unwrap();
     assert_eq!(for_shop.items.len(), 3);

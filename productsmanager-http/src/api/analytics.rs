@@ -53,7 +53,7 @@ async fn overview(State(state): State<AppState>) -> Result<impl IntoResponse, Ap
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct IncompleteQuery {
-    /// An export platform whose completeness rules apply (the default rules otherwise).
+    /// An export platform (id or name) whose completeness rules apply (the default rules otherwise).
     #[serde(default)]
     channel: Option<String>,
     /// Products whose primary category is this one.
@@ -80,7 +80,7 @@ async fn incomplete(
     ApiQuery(query): ApiQuery<IncompleteQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let analytics = state.sdk.analytics();
-    let rules = analytics.rules_of_channel(optional_id("channel", query.channel.as_deref())?).await?;
+    let rules = analytics.rules_of_channel(query.channel.as_deref()).await?;
     let category = optional_id("category_id", query.category_id.as_deref())?;
     Ok(Json(analytics.incomplete_products(&rules, category, query.cursor.as_deref(), query.limit).await?))
 }
@@ -89,7 +89,7 @@ async fn incomplete(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ChannelQuery {
-    /// An export platform whose completeness rules apply (the default rules otherwise).
+    /// An export platform (id or name) whose completeness rules apply (the default rules otherwise).
     #[serde(default)]
     channel: Option<String>,
 }
@@ -103,7 +103,7 @@ async fn product_completeness(
     ApiQuery(query): ApiQuery<ChannelQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let analytics = state.sdk.analytics();
-    let rules = analytics.rules_of_channel(optional_id("channel", query.channel.as_deref())?).await?;
+    let rules = analytics.rules_of_channel(query.channel.as_deref()).await?;
     Ok(Json(analytics.completeness(parse_id("id", &id)?, &rules).await?))
 }
 
