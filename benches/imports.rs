@@ -7,9 +7,10 @@
 //! prices, four attributes, images, category links) — PostgreSQL `COPY` into a staging table plus one `INSERT …
 //! SELECT … ON CONFLICT` per table, SQLite prepared multi-row inserts in one transaction — then the search documents
 //! with the catalog's own rebuild statement (the import, too, writes them in one statement at its end); it checks
-//! nothing and skips nothing. Its time without the search documents is printed too. Peak RSS of each import is the process's high-water mark (`VmHWM`), reset
-//! before it (`/proc/self/clear_refs`). Last, a 100,000-row XLSX: our import (SQLite) beside calamine reading the
-//! same sheet alone. `PM_BENCH_BACKENDS=sqlite|postgres` runs one backend, `PM_BENCH_SKIP_XLSX=1` skips the last
+//! nothing and skips nothing. Its time without the search documents is printed too. Peak RSS of each import is the
+//! process's high-water mark (`VmHWM`), reset before it (`/proc/self/clear_refs`). Last, a 100,000-row XLSX
+//! (SQLite): our dry run (reading, mapping, checking, planning) beside calamine reading the same sheet alone, and
+//! our import beside calamine alone and beside the same SQL-only baseline fed by calamine. `PM_BENCH_BACKENDS=sqlite|postgres` runs one backend, `PM_BENCH_SKIP_XLSX=1` skips the last
 //! row, `PM_BENCH_BATCH_ROWS` sets the import's rows per transaction (default 5,000), `PM_BENCH_MEMORY_ONLY=1` runs
 //! only the first import of each backend (for the peak RSS of very large files).
 //!
@@ -251,17 +252,14 @@ async fn postgres_baseline(pool: &sqlx::PgPool, file: &Path, supplier: Uuid, cat
 }
 
 async fn sqlite_baseline(pool: &sqlx::SqlitePool, file: &Path, supplier: Uuid, categories: &HashMap<String, Uuid>) {
-    let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_path(file).unwrap();
+    let mut records = records(file);
     let mut tx = pool.begin().await.unwrap();
     let mut brands: HashMap<String, Uuid> = HashMap::new();
     let mut chunk: Vec<csv::StringRecord> = Vec::with_capacity(500);
     let money = |text: &str| -> i64 { (text.replace(',', ".").parse::<f64>().unwrap_or(0.0) * 100.0).round() as i64 };
-    let mut records = reader.records();
     loop {
         chunk.clear();
-        for record in records.by_ref().take(500) {
-            chunk.push(record.unwrap());
-        }
+        chunk.extend(records.by_ref().take(500));
         if chunk.is_empty() {
             break;
         }
@@ -335,22 +333,38 @@ async fn sqlite_baseline(pool: &sqlx::SqlitePool, file: &Path, supplier: Uuid, c
     tx.commit().await.unwrap();
 }
 
-/// 100,000 rows as XLSX: calamine reading the sheet alone, then our import of it (SQLite).
+/// The data rows of a supplier file: CSV through the csv crate, XLSX through calamine (the first sheet, read whole
+/// as calamine reads it).
+fn records(file: &Path) -> Box<dyn Iterator<Item = csv::StringRecord>> {
+    if file.extension().is_some_and(|e| e == "xlsx") {
+        use calamine::Reader;
+        let mut workbook = calamine::open_workbook_auto(file).unwrap();
+        let sheet = workbook.sheet_names()[0].clone();
+        let range = workbook.worksheet_range(&sheet).unwrap();
+        let rows: Vec<csv::StringRecord> =
+            range.rows().skip(1).map(|row| row.iter().map(|cell| cell.to_string()).collect()).collect();
+        Box::new(rows.into_iter())
+    } else {
+        let reader = csv::ReaderBuilder::new().delimiter(b';').from_path(file).unwrap();
+        Box::new(reader.into_records().map(Result::unwrap))
+    }
+}
+
+/// 100,000 rows as XLSX (SQLite): calamine reading the sheet alone beside our dry run (the reading half of an
+/// import), then our import beside calamine reading it plus the SQL-only writes of its rows.
 async fn spreadsheet(folder: &Path, table: &mut Vec<Row>) {
     let rows = 100_000_u64;
     let csv_path = folder.join("sheet-source.csv");
     supplier_file::write(&csv_path, rows, 7).unwrap();
     let xlsx = folder.join("supplier.xlsx");
-    supplier_file::to_xlsx(&csv_path, &xlsx).unwrap();
-
-    let started = Instant::now();
-    let mut workbook = calamine::open_workbook_auto(&xlsx).unwrap();
-    use calamine::Reader;
-    let sheet = workbook.sheet_names()[0].clone();
-    let range = workbook.worksheet_range(&sheet).unwrap();
-    let cells: usize = range.rows().map(|r| r.iter().filter(|c| **c != calamine::Data::Empty).count()).sum();
-    let calamine_seconds = started.elapsed().as_secs_f64();
-    assert!(cells > rows as usize * 15);
+    // Writing the workbook (rust_xlsxwriter holds it whole) and calamine's reading (the sheet whole) run in a child
+    // process: memory they leave to this process's allocator would count in the import's peak RSS.
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(XLSX_CHILD, format!("{}\n{}", csv_path.display(), xlsx.display()))
+        .output()
+        .unwrap();
+    assert!(child.status.success(), "{}", String::from_utf8_lossy(&child.stderr));
+    let calamine_seconds: f64 = String::from_utf8_lossy(&child.stdout).trim().parse().unwrap();
 
     let Some((_env, sdk, supplier)) = new_sdk(Backend::Sqlite, "imports bench xlsx").await else { return };
     let input = import_input(&sdk, supplier, &xlsx).await;
@@ -372,16 +386,46 @@ async fn spreadsheet(folder: &Path, table: &mut Vec<Row>) {
     let summary = sdk.imports().import_file(input, |_| {}).await.unwrap();
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(summary.rows, rows);
+    let rss_mib = peak_rss_mib();
     table.push(Row {
         label: "XLSX: import (SQLite) vs calamine reading alone".into(),
         rows,
         seconds,
         baseline: Some(calamine_seconds),
-        rss_mib: Some(peak_rss_mib()),
+        rss_mib: Some(rss_mib),
+    });
+    let baseline = baseline(Backend::Sqlite, &xlsx).await.map(|(seconds, _)| seconds);
+    table.push(Row {
+        label: "XLSX: import (SQLite) vs calamine + SQL-only writes".into(),
+        rows,
+        seconds,
+        baseline,
+        rss_mib: Some(rss_mib),
     });
 }
 
+/// Set for the child process that writes the XLSX file and times calamine reading it: `<csv path>\n<xlsx path>`.
+const XLSX_CHILD: &str = "PM_BENCH_XLSX_CHILD";
+
+/// The child's work: the CSV file as a workbook, then calamine reading its sheet, timed (seconds on stdout).
+fn xlsx_child(paths: &str) {
+    let (csv_path, xlsx) = paths.split_once('\n').unwrap();
+    supplier_file::to_xlsx(Path::new(csv_path), Path::new(xlsx)).unwrap();
+    let started = Instant::now();
+    let mut workbook = calamine::open_workbook_auto(xlsx).unwrap();
+    use calamine::Reader;
+    let sheet = workbook.sheet_names()[0].clone();
+    let range = workbook.worksheet_range(&sheet).unwrap();
+    let cells: usize = range.rows().map(|r| r.iter().filter(|c| **c != calamine::Data::Empty).count()).sum();
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(cells > 100_000 * 15);
+    println!("{seconds}");
+}
+
 fn main() {
+    if let Ok(paths) = std::env::var(XLSX_CHILD) {
+        return xlsx_child(&paths);
+    }
     let rows: u64 = std::env::var("PM_BENCH_IMPORT_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let backends = productsmanager_benches::selected_backends();
     let folder = tempfile::tempdir().unwrap();

@@ -7,6 +7,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Every bench runs on the allocator of the product's binaries (productsmanager-cli's main.rs says why).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Time per iteration in nanoseconds as criterion reported it for `group/function` (its slope estimate, else
 /// the mean); `None` when that benchmark did not run (filtered out).
 pub fn criterion_time_ns(group: &str, function: &str) -> Option<f64> {

@@ -245,6 +245,12 @@ fn written_action(matches: &clap::ArgMatches) -> Option<String> {
     Some(format!("cli {}", names.join(" ")))
 }
 
+/// jemalloc rather than the system's allocator: with glibc's malloc an import took about twice as long (its
+/// threads allocate a batch's values and the database's thread frees them; benches/README.md, "Imports").
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let matches = Cli::command().get_matches();

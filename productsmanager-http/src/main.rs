@@ -3,6 +3,11 @@
 
 use productsmanager_core::{Config, Sdk};
 
+/// The CLI's allocator (productsmanager-cli's main.rs says why).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::load(None)?;
