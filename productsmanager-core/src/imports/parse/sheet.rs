@@ -86,13 +86,18 @@ pub struct SheetRows {
 enum Rows {
     /// (spreadsheet row number, cells) still to give.
     Loaded(std::vec::IntoIter<(u64, Vec<Data>)>),
-    /// From the XLSX reading thread.
-    Streamed(Receiver<Streamed>),
+    /// From the XLSX reading thread, a chunk at a time: the rows of the chunk received last still to give.
+    Streamed { from: Receiver<Streamed>, ready: std::vec::IntoIter<(u64, Vec<Data>)> },
 }
+
+/// Rows per hand-over from the XLSX reading thread: one hand-over (and wake-up) per row cost about as much as
+/// reading the row.
+const ROWS_PER_CHUNK: usize = 256;
 
 #[derive(Debug)]
 enum Streamed {
-    Row(u64, Vec<Data>),
+    /// Non-empty rows in sheet order: (spreadsheet row number, cells).
+    Rows(Vec<(u64, Vec<Data>)>),
     /// The sheet broke off (its XML is damaged): nothing after can be trusted.
     Failed(String),
 }
@@ -204,7 +209,7 @@ impl SheetRows {
         options: &SheetOptions,
     ) -> Result<Self, ParseError> {
         let (opening_tx, opening_rx) = sync_channel::<Opening>(1);
-        let (rows_tx, rows_rx) = sync_channel::<Streamed>(1024);
+        let (rows_tx, rows_rx) = sync_channel::<Streamed>(4);
         let (wanted, header_row) = (options.sheet.clone(), u64::from(options.header_row.max(1)));
         let spawned = std::thread::Builder::new()
             .name("xlsx-rows".into())
@@ -220,7 +225,13 @@ impl SheetRows {
         let used = header.iter().rposition(|c| *c != Data::Empty).map_or(0, |last| last + 1);
         let names = header.into_iter().take(used).map(text).collect();
         let headers = super::check_headers(file, number, names)?;
-        Ok(SheetRows { file: file.to_string(), sheet, headers, remaining, rows: Rows::Streamed(rows_rx) })
+        Ok(SheetRows {
+            file: file.to_string(),
+            sheet,
+            headers,
+            remaining,
+            rows: Rows::Streamed { from: rows_rx, ready: Vec::new().into_iter() },
+        })
     }
 
     /// The column names, trimmed.
@@ -247,11 +258,16 @@ impl Iterator for SheetRows {
     fn next(&mut self) -> Option<Self::Item> {
         let (line, cells) = match &mut self.rows {
             Rows::Loaded(rows) => rows.next()?,
-            Rows::Streamed(rows) => match rows.recv().ok()? {
-                Streamed::Row(line, cells) => (line, cells),
-                Streamed::Failed(reason) => {
-                    let file = format!("{} (sheet {:?})", self.file, self.sheet);
-                    return Some(Err(ParseError { file, line: None, column: None, reason }));
+            Rows::Streamed { from, ready } => loop {
+                if let Some(row) = ready.next() {
+                    break row;
+                }
+                match from.recv().ok()? {
+                    Streamed::Rows(rows) => *ready = rows.into_iter(),
+                    Streamed::Failed(reason) => {
+                        let file = format!("{} (sheet {:?})", self.file, self.sheet);
+                        return Some(Err(ParseError { file, line: None, column: None, reason }));
+                    }
                 }
             },
         };
@@ -359,7 +375,9 @@ fn read_cells<RS: Read + Seek>(
     let mut header_sent = false;
     // The row being assembled: (0-based row, cells by column).
     let mut current: Option<(u32, Vec<Data>)> = None;
-    // Hands over a finished row; false when reading should stop.
+    // Finished rows not handed over yet.
+    let mut pending: Vec<(u64, Vec<Data>)> = Vec::with_capacity(ROWS_PER_CHUNK);
+    // Takes a finished row (handing over a full chunk); false when reading should stop.
     let mut finish = |row: u32, cells: Vec<Data>| -> bool {
         let number = u64::from(row) + 1;
         if !header_sent {
@@ -376,7 +394,12 @@ fn read_cells<RS: Read + Seek>(
                 }
             };
         }
-        cells.iter().all(|c| *c == Data::Empty) || rows.send(Streamed::Row(number, cells)).is_ok()
+        if cells.iter().all(|c| *c == Data::Empty) {
+            return true;
+        }
+        pending.push((number, cells));
+        pending.len() < ROWS_PER_CHUNK
+            || rows.send(Streamed::Rows(std::mem::replace(&mut pending, Vec::with_capacity(ROWS_PER_CHUNK)))).is_ok()
     };
     loop {
         match cells.next_cell() {
@@ -400,6 +423,10 @@ fn read_cells<RS: Read + Seek>(
             Err(e) => {
                 let reason = format!("sheet {sheet:?} is damaged: {e}");
                 if header_sent {
+                    // The rows before the damage first, as they came.
+                    if !pending.is_empty() {
+                        let _ = rows.send(Streamed::Rows(pending));
+                    }
                     let _ = rows.send(Streamed::Failed(reason));
                 } else {
                     let _ = opening.send(Err((None, reason)));
@@ -411,6 +438,9 @@ fn read_cells<RS: Read + Seek>(
     if let Some((done, values)) = current.take()
         && !finish(done, values)
     {
+        return;
+    }
+    if !pending.is_empty() && rows.send(Streamed::Rows(pending)).is_err() {
         return;
     }
     if !header_sent {
