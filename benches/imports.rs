@@ -10,9 +10,10 @@
 //! nothing and skips nothing. Its time without the search documents is printed too. Peak RSS of each import is the
 //! process's high-water mark (`VmHWM`), reset before it (`/proc/self/clear_refs`). Last, a 100,000-row XLSX
 //! (SQLite): our dry run (reading, mapping, checking, planning) beside calamine reading the same sheet alone, and
-//! our import beside calamine alone and beside the same SQL-only baseline fed by calamine. `PM_BENCH_BACKENDS=sqlite|postgres` runs one backend, `PM_BENCH_SKIP_XLSX=1` skips the last
-//! row, `PM_BENCH_BATCH_ROWS` sets the import's rows per transaction (default 5,000), `PM_BENCH_MEMORY_ONLY=1` runs
-//! only the first import of each backend (for the peak RSS of very large files).
+//! our import beside calamine alone and beside the same SQL-only baseline fed by calamine.
+//! `PM_BENCH_BACKENDS=sqlite|postgres|none` runs one backend (or only the XLSX rows), `PM_BENCH_SKIP_XLSX=1` skips
+//! the XLSX rows, `PM_BENCH_BATCH_ROWS` sets the import's rows per transaction (default 5,000),
+//! `PM_BENCH_MEMORY_ONLY=1` runs only the first import of each backend (for the peak RSS of very large files).
 //!
 //! ```text
 //! PM_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p productsmanager-benches --bench imports

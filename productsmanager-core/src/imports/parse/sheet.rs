@@ -90,8 +90,8 @@ enum Rows {
     Streamed { from: Receiver<Streamed>, ready: std::vec::IntoIter<(u64, Vec<Data>)> },
 }
 
-/// Rows per hand-over from the XLSX reading thread: one hand-over (and wake-up) per row cost about as much as
-/// reading the row.
+/// Rows per hand-over from the XLSX reading thread, so the two threads meet (and wake each other) once per chunk
+/// rather than once per row.
 const ROWS_PER_CHUNK: usize = 256;
 
 #[derive(Debug)]
