@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
-use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::batched::{BatchSink, BatchedWriter};
 use crate::Result;
 use crate::db::{Database, DbError, DbPool};
 use crate::with_pool;
@@ -111,50 +111,32 @@ impl UserActivity {
     }
 }
 
-enum Command {
-    Record(Box<UserActivity>),
-    Flush(oneshot::Sender<()>),
-}
-
 /// The activity log. [`ActivityLog::record`] never waits and never fails: entries queue for a background task
 /// that writes them in batches; when the queue is full or the analytics database cannot take a batch, entries
 /// are dropped, logged and counted (`user_activity_dropped_total`), and the caller's request goes on.
 #[derive(Debug, Clone)]
 pub struct ActivityLog {
     pool: DbPool,
-    queue: mpsc::Sender<Command>,
-}
-
-impl std::fmt::Debug for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Command::Record(_) => "Record",
-            Command::Flush(_) => "Flush",
-        })
-    }
+    queue: BatchedWriter<UserActivity>,
 }
 
 impl ActivityLog {
     /// Starts the writer on the analytics pool (it ends when the last handle is dropped).
     pub(crate) fn start(pool: DbPool) -> Self {
-        let (queue, commands) = mpsc::channel(QUEUE);
-        tokio::spawn(write(pool.clone(), commands));
+        let queue = BatchedWriter::start(QUEUE, BATCH, ActivityWriter { pool: pool.clone() });
         ActivityLog { pool, queue }
     }
 
     /// Queues an entry.
     pub fn record(&self, activity: UserActivity) {
-        if self.queue.try_send(Command::Record(Box::new(activity))).is_err() {
+        if !self.queue.try_record(activity) {
             dropped(1, "the activity queue is full");
         }
     }
 
     /// Waits until every entry queued before the call is written (or dropped): for shutdown and tests.
     pub async fn flush(&self) {
-        let (done, written) = oneshot::channel();
-        if self.queue.send(Command::Flush(done)).await.is_ok() {
-            let _ = written.await;
-        }
+        self.queue.flush().await;
     }
 
     /// The latest entries, of one user or of all, newest first.
@@ -176,29 +158,18 @@ fn dropped(count: usize, reason: &str) {
     metrics::counter!("user_activity_dropped_total").increment(count as u64);
 }
 
-/// The writer: takes what is queued (up to a batch), writes it in one statement, answers flushes, repeats.
-async fn write(pool: DbPool, mut commands: mpsc::Receiver<Command>) {
-    let mut batch: Vec<UserActivity> = Vec::with_capacity(BATCH);
-    let mut flushed = Vec::new();
-    while let Some(first) = commands.recv().await {
-        let mut next = Some(first);
-        while let Some(command) = next.take() {
-            match command {
-                Command::Record(activity) => batch.push(*activity),
-                Command::Flush(done) => flushed.push(done),
-            }
-            if batch.len() < BATCH {
-                next = commands.try_recv().ok();
-            }
-        }
-        if !batch.is_empty() {
-            if let Err(e) = insert(&pool, &batch).await {
-                dropped(batch.len(), &e.to_string());
-            }
-            batch.clear();
-        }
-        for done in flushed.drain(..) {
-            let _ = done.send(());
+/// Writes a batch in one statement.
+struct ActivityWriter {
+    pool: DbPool,
+}
+
+#[async_trait::async_trait]
+impl BatchSink for ActivityWriter {
+    type Item = UserActivity;
+
+    async fn write(&mut self, batch: Vec<UserActivity>) {
+        if let Err(e) = insert(&self.pool, &batch).await {
+            dropped(batch.len(), &e.to_string());
         }
     }
 }

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
-use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::batched::{BatchSink, BatchedWriter};
 use crate::db::DbPool;
 use crate::with_pool;
 
@@ -129,11 +129,6 @@ impl AnalyticsEvent {
     }
 }
 
-enum Command {
-    Record(Box<AnalyticsEvent>),
-    Flush(oneshot::Sender<()>),
-}
-
 /// The analytics event recorder. [`AnalyticsEvents::record`] never waits and never fails: events queue for a
 /// background task that sums them (per product and day, per supplier and day, per route and hour) and merges the
 /// sums into the analytics database; when the queue is full or the database cannot take a write, the events are
@@ -147,36 +142,23 @@ enum Command {
 /// ```
 #[derive(Debug, Clone)]
 pub struct AnalyticsEvents {
-    queue: mpsc::Sender<Command>,
+    queue: BatchedWriter<AnalyticsEvent>,
     dropped: Arc<AtomicU64>,
-}
-
-impl std::fmt::Debug for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Command::Record(_) => "Record",
-            Command::Flush(_) => "Flush",
-        })
-    }
 }
 
 impl AnalyticsEvents {
     /// Starts the writer on the analytics pool (it ends when the last handle is dropped).
     pub(crate) fn start(pool: DbPool) -> Self {
-        let (queue, commands) = mpsc::channel(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
-        tokio::spawn(write(pool, commands, dropped.clone()));
+        let queue = BatchedWriter::start(QUEUE, BATCH, EventsWriter { pool, dropped: dropped.clone() });
         AnalyticsEvents { queue, dropped }
     }
 
     /// Queues an event.
     pub fn record(&self, event: AnalyticsEvent) {
         let kind = event.kind.label();
-        let count = match &event.kind {
-            EventKind::OffersRepriced { product_ids, .. } => product_ids.len(),
-            _ => 1,
-        };
-        if self.queue.try_send(Command::Record(Box::new(event))).is_err() {
+        let count = EventsWriter::weight(&event);
+        if !self.queue.try_record(event) {
             dropped(&self.dropped, kind, count, "the analytics queue is full");
         }
     }
@@ -188,10 +170,7 @@ impl AnalyticsEvents {
 
     /// Waits until every event queued before the call is written (or dropped): for shutdown and tests.
     pub async fn flush(&self) {
-        let (done, written) = oneshot::channel();
-        if self.queue.send(Command::Flush(done)).await.is_ok() {
-            let _ = written.await;
-        }
+        self.queue.flush().await;
     }
 }
 
@@ -292,29 +271,34 @@ impl Pending {
     }
 }
 
-/// The writer: takes what is queued (up to a batch), sums it, writes the sums, answers flushes, repeats.
-async fn write(pool: DbPool, mut commands: mpsc::Receiver<Command>, total_dropped: Arc<AtomicU64>) {
-    let mut flushed = Vec::new();
-    while let Some(first) = commands.recv().await {
+/// Sums a batch and merges the sums.
+struct EventsWriter {
+    pool: DbPool,
+    dropped: Arc<AtomicU64>,
+}
+
+#[async_trait::async_trait]
+impl BatchSink for EventsWriter {
+    type Item = AnalyticsEvent;
+
+    /// An import batch's repriced offers count one event per product.
+    fn weight(event: &AnalyticsEvent) -> usize {
+        match &event.kind {
+            EventKind::OffersRepriced { product_ids, .. } => product_ids.len().max(1),
+            _ => 1,
+        }
+    }
+
+    async fn write(&mut self, batch: Vec<AnalyticsEvent>) {
         let mut pending = Pending::default();
-        let mut next = Some(first);
-        while let Some(command) = next.take() {
-            match command {
-                Command::Record(event) => pending.add(*event),
-                Command::Flush(done) => flushed.push(done),
-            }
-            if pending.events < BATCH {
-                next = commands.try_recv().ok();
-            }
+        for event in batch {
+            pending.add(event);
         }
         if !pending.is_empty() {
             let events = pending.events;
-            if let Err(e) = store(&pool, pending).await {
-                dropped(&total_dropped, "batch", events, &e.to_string());
+            if let Err(e) = store(&self.pool, pending).await {
+                dropped(&self.dropped, "batch", events, &e.to_string());
             }
-        }
-        for done in flushed.drain(..) {
-            let _ = done.send(());
         }
     }
 }

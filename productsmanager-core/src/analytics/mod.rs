@@ -4,6 +4,7 @@
 //! dashboards' reads ([`AnalyticsService`]).
 
 mod activity;
+mod batched;
 mod events;
 mod model;
 mod repo;
