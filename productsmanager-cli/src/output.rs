@@ -22,6 +22,16 @@ pub(crate) fn table<const N: usize>(header: [&str; N], rows: impl IntoIterator<I
     println!("{}", table.trim_fmt());
 }
 
+/// `items` as JSON (`--json`), else as a table with a row per item.
+pub(crate) fn list<T: Serialize, const N: usize>(
+    json: bool,
+    items: &[T],
+    header: [&str; N],
+    row: impl Fn(&T) -> [String; N],
+) {
+    if json { self::json(&items) } else { table(header, items.iter().map(row)) }
+}
+
 /// `-` for absent values in tables.
 pub(crate) fn or_dash(value: Option<&str>) -> String {
     value.unwrap_or("-").to_string()

@@ -96,22 +96,20 @@ pub(crate) async fn run(sdk: &Sdk, command: AnalyticsCommand) -> Result<(), Fail
         }
         AnalyticsCommand::Rollup { json } => {
             let reports = analytics.roll_up_recent().await?;
-            if json {
-                output::json(&reports);
-            } else {
-                output::table(
-                    ["day", "import jobs", "suppliers", "products exported", "performance rows"],
-                    reports.iter().map(|r| {
-                        [
-                            r.day.map(|d| d.to_string()).unwrap_or_default(),
-                            r.import_jobs.to_string(),
-                            r.suppliers.to_string(),
-                            r.products_exported.to_string(),
-                            r.performance_rows.to_string(),
-                        ]
-                    }),
-                );
-            }
+            output::list(
+                json,
+                &reports,
+                ["day", "import jobs", "suppliers", "products exported", "performance rows"],
+                |r| {
+                    [
+                        r.day.map(|d| d.to_string()).unwrap_or_default(),
+                        r.import_jobs.to_string(),
+                        r.suppliers.to_string(),
+                        r.products_exported.to_string(),
+                        r.performance_rows.to_string(),
+                    ]
+                },
+            );
         }
     }
     Ok(())

@@ -194,24 +194,17 @@ pub(crate) async fn run(sdk: &Sdk, command: Code2AsinCommand) -> Result<(), Fail
                     |e| Failure { code: crate::exit_code(ErrorKind::Invalid), message: format!("--outcome: {e}") },
                 )?;
             let items = code2asin.items(parse_id("id", &id)?, outcome, None, 10_000).await?;
-            if json {
-                output::json(&items);
-            } else {
-                output::table(
-                    ["#", "code", "outcome", "ASIN", "confidence", "cached", "reason"],
-                    items.iter().map(|i| {
-                        [
-                            i.position.to_string(),
-                            i.code.clone(),
-                            i.outcome.as_str().to_string(),
-                            output::or_dash(i.asin.as_deref()),
-                            i.confidence.map(|c| format!("{c:.2}")).unwrap_or_else(|| "-".into()),
-                            if i.cached { "yes" } else { "" }.to_string(),
-                            output::or_dash(i.reason.as_deref()),
-                        ]
-                    }),
-                );
-            }
+            output::list(json, &items, ["#", "code", "outcome", "ASIN", "confidence", "cached", "reason"], |i| {
+                [
+                    i.position.to_string(),
+                    i.code.clone(),
+                    i.outcome.as_str().to_string(),
+                    output::or_dash(i.asin.as_deref()),
+                    i.confidence.map(|c| format!("{c:.2}")).unwrap_or_else(|| "-".into()),
+                    if i.cached { "yes" } else { "" }.to_string(),
+                    output::or_dash(i.reason.as_deref()),
+                ]
+            });
         }
         Code2AsinCommand::Pause { id } => print_jobs(&[code2asin.pause(parse_id("id", &id)?).await?]),
         Code2AsinCommand::Resume { id } => print_jobs(&[code2asin.resume(parse_id("id", &id)?).await?]),
@@ -227,24 +220,22 @@ async fn review(sdk: &Sdk, command: ReviewCommand) -> Result<(), Failure> {
     match command {
         ReviewCommand::List { marketplace, limit, json } => {
             let page = code2asin.results(Some(ReviewState::Pending), marketplace.as_deref(), limit, None).await?;
-            if json {
-                output::json(&page.items);
-            } else {
-                output::table(
-                    ["id", "code", "marketplace", "ASIN", "confidence", "brand", "title"],
-                    page.items.iter().map(|r| {
-                        [
-                            r.id.to_string(),
-                            r.code.clone(),
-                            r.marketplace.clone(),
-                            output::or_dash(r.asin.as_deref()),
-                            r.confidence.map(|c| format!("{c:.2}")).unwrap_or_else(|| "-".into()),
-                            output::or_dash(r.brand.as_deref()),
-                            output::or_dash(r.title.as_deref()),
-                        ]
-                    }),
-                );
-            }
+            output::list(
+                json,
+                &page.items,
+                ["id", "code", "marketplace", "ASIN", "confidence", "brand", "title"],
+                |r| {
+                    [
+                        r.id.to_string(),
+                        r.code.clone(),
+                        r.marketplace.clone(),
+                        output::or_dash(r.asin.as_deref()),
+                        r.confidence.map(|c| format!("{c:.2}")).unwrap_or_else(|| "-".into()),
+                        output::or_dash(r.brand.as_deref()),
+                        output::or_dash(r.title.as_deref()),
+                    ]
+                },
+            );
         }
         ReviewCommand::Accept { id } => {
             let result = code2asin.accept(parse_id("id", &id)?, None).await?;
@@ -279,23 +270,16 @@ async fn config(sdk: &Sdk, command: ConfigCommand) -> Result<(), Failure> {
         }
         ConfigCommand::List { json } => {
             let configs = code2asin.configs().await?;
-            if json {
-                output::json(&configs);
-            } else {
-                output::table(
-                    ["id", "name", "provider", "marketplace", "client id", "active"],
-                    configs.iter().map(|c| {
-                        [
-                            c.id.to_string(),
-                            c.name.clone(),
-                            c.provider.as_str().to_string(),
-                            c.marketplace.clone(),
-                            c.client_id.clone(),
-                            c.is_active.to_string(),
-                        ]
-                    }),
-                );
-            }
+            output::list(json, &configs, ["id", "name", "provider", "marketplace", "client id", "active"], |c| {
+                [
+                    c.id.to_string(),
+                    c.name.clone(),
+                    c.provider.as_str().to_string(),
+                    c.marketplace.clone(),
+                    c.client_id.clone(),
+                    c.is_active.to_string(),
+                ]
+            });
         }
         ConfigCommand::Delete { id } => code2asin.delete_config(parse_id("id", &id)?).await?,
     }

@@ -94,21 +94,14 @@ pub(crate) async fn prices(sdk: &Sdk, command: PriceCommand) -> Result<(), Failu
             } else {
                 sdk.prices().for_product(id).await?
             };
-            if json {
-                output::json(&prices);
-            } else {
-                output::table(
-                    ["type", "amount", "from", "to"],
-                    prices.iter().map(|p| {
-                        [
-                            p.price_type.to_string(),
-                            p.amount.to_string(),
-                            output::or_dash(p.valid_from.map(|t| t.to_rfc3339()).as_deref()),
-                            output::or_dash(p.valid_to.map(|t| t.to_rfc3339()).as_deref()),
-                        ]
-                    }),
-                );
-            }
+            output::list(json, &prices, ["type", "amount", "from", "to"], |p| {
+                [
+                    p.price_type.to_string(),
+                    p.amount.to_string(),
+                    output::or_dash(p.valid_from.map(|t| t.to_rfc3339()).as_deref()),
+                    output::or_dash(p.valid_to.map(|t| t.to_rfc3339()).as_deref()),
+                ]
+            });
         }
     }
     Ok(())
@@ -120,14 +113,9 @@ pub(crate) async fn stock(sdk: &Sdk, command: StockCommand) -> Result<(), Failur
         StockCommand::List { product, json } => {
             let id = sdk.products().find(&product).await?.id;
             let levels = sdk.stock().levels(id).await?;
-            if json {
-                output::json(&levels);
-            } else {
-                output::table(
-                    ["location", "quantity", "reserved"],
-                    levels.iter().map(|l| [l.location.clone(), l.quantity.to_string(), l.reserved.to_string()]),
-                );
-            }
+            output::list(json, &levels, ["location", "quantity", "reserved"], |l| {
+                [l.location.clone(), l.quantity.to_string(), l.reserved.to_string()]
+            });
         }
     }
     Ok(())

@@ -150,41 +150,27 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
         }
         ImportCommand::Schedules { command: ScheduleCommand::List { configuration, json } } => {
             let schedules = imports.schedules(parse_id("config", &configuration)?).await?;
-            if json {
-                output::json(&schedules);
-            } else {
-                output::table(
-                    ["id", "cron", "timezone", "next run", "last run"],
-                    schedules.iter().map(|s| {
-                        [
-                            s.id.to_string(),
-                            s.cron.clone(),
-                            s.timezone.clone(),
-                            output::or_dash(s.next_run_at.map(|t| t.to_rfc3339()).as_deref()),
-                            output::or_dash(s.last_run_at.map(|t| t.to_rfc3339()).as_deref()),
-                        ]
-                    }),
-                );
-            }
+            output::list(json, &schedules, ["id", "cron", "timezone", "next run", "last run"], |s| {
+                [
+                    s.id.to_string(),
+                    s.cron.clone(),
+                    s.timezone.clone(),
+                    output::or_dash(s.next_run_at.map(|t| t.to_rfc3339()).as_deref()),
+                    output::or_dash(s.last_run_at.map(|t| t.to_rfc3339()).as_deref()),
+                ]
+            });
         }
         ImportCommand::Files { configuration, json } => {
             let files = imports.files(parse_id("config", &configuration)?).await?;
-            if json {
-                output::json(&files);
-            } else {
-                output::table(
-                    ["id", "name", "bytes", "sha256", "taken"],
-                    files.iter().map(|f| {
-                        [
-                            f.id.to_string(),
-                            f.name.clone(),
-                            f.size_bytes.to_string(),
-                            f.sha256.clone(),
-                            f.created_at.to_rfc3339(),
-                        ]
-                    }),
-                );
-            }
+            output::list(json, &files, ["id", "name", "bytes", "sha256", "taken"], |f| {
+                [
+                    f.id.to_string(),
+                    f.name.clone(),
+                    f.size_bytes.to_string(),
+                    f.sha256.clone(),
+                    f.created_at.to_rfc3339(),
+                ]
+            });
         }
         ImportCommand::Templates { command: TemplateCommand::Save { name, file, description, supplier } } => {
             let text = std::fs::read_to_string(&file).map_err(|e| Failure {
@@ -202,22 +188,15 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
         }
         ImportCommand::Templates { command: TemplateCommand::List { json } } => {
             let templates = imports.templates().await?;
-            if json {
-                output::json(&templates);
-            } else {
-                output::table(
-                    ["id", "name", "version", "columns", "description"],
-                    templates.iter().map(|t| {
-                        [
-                            t.id.to_string(),
-                            t.name.clone(),
-                            t.version.to_string(),
-                            t.definition.columns.len().to_string(),
-                            t.description.clone(),
-                        ]
-                    }),
-                );
-            }
+            output::list(json, &templates, ["id", "name", "version", "columns", "description"], |t| {
+                [
+                    t.id.to_string(),
+                    t.name.clone(),
+                    t.version.to_string(),
+                    t.definition.columns.len().to_string(),
+                    t.description.clone(),
+                ]
+            });
         }
         ImportCommand::Templates { command: TemplateCommand::Get { name, version } } => {
             output::json(&imports.template_named(&name, version).await?)
@@ -228,29 +207,27 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
                 None => None,
             };
             let jobs = imports.jobs(supplier, limit).await?;
-            if json {
-                output::json(&jobs);
-            } else {
-                output::table(
-                    ["id", "state", "rows", "created", "updated", "unchanged", "invalid", "created at"],
-                    jobs.iter().map(|j| {
-                        let p = &j.progress;
-                        [
-                            j.id.to_string(),
-                            j.state.to_string(),
-                            match p.rows_total {
-                                Some(total) => format!("{}/{total}", p.rows_read),
-                                None => p.rows_read.to_string(),
-                            },
-                            p.created.to_string(),
-                            p.updated.to_string(),
-                            p.unchanged.to_string(),
-                            p.invalid.to_string(),
-                            j.created_at.to_rfc3339(),
-                        ]
-                    }),
-                );
-            }
+            output::list(
+                json,
+                &jobs,
+                ["id", "state", "rows", "created", "updated", "unchanged", "invalid", "created at"],
+                |j| {
+                    let p = &j.progress;
+                    [
+                        j.id.to_string(),
+                        j.state.to_string(),
+                        match p.rows_total {
+                            Some(total) => format!("{}/{total}", p.rows_read),
+                            None => p.rows_read.to_string(),
+                        },
+                        p.created.to_string(),
+                        p.updated.to_string(),
+                        p.unchanged.to_string(),
+                        p.invalid.to_string(),
+                        j.created_at.to_rfc3339(),
+                    ]
+                },
+            );
         }
         ImportCommand::Job { id } => output::json(&imports.job(parse_id("id", &id)?).await?),
         ImportCommand::Errors { id } => {
@@ -265,14 +242,9 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
                 Some(PollKind::Email) => &[SourceKind::Email],
             };
             let taken = poll_now(&imports, kinds, std::time::Duration::from_secs(2)).await?;
-            if json {
-                output::json(&taken);
-            } else {
-                output::table(
-                    ["file", "bytes", "import job"],
-                    taken.iter().map(|t| [t.file.name.clone(), t.file.size_bytes.to_string(), t.job.id.to_string()]),
-                );
-            }
+            output::list(json, &taken, ["file", "bytes", "import job"], |t| {
+                [t.file.name.clone(), t.file.size_bytes.to_string(), t.job.id.to_string()]
+            });
         }
     }
     Ok(())

@@ -99,24 +99,17 @@ pub(crate) async fn run(sdk: &Sdk, command: MediaCommand) -> Result<(), Failure>
         }
         MediaCommand::List { product, json } => {
             let files = media.list(&product).await?;
-            if json {
-                output::json(&files);
-            } else {
-                output::table(
-                    ["position", "id", "main", "type", "size", "pixels", "thumbnails"],
-                    files.iter().map(|f| {
-                        [
-                            f.position.to_string(),
-                            f.id.to_string(),
-                            if f.is_main { "yes".into() } else { String::new() },
-                            f.content_type.clone(),
-                            f.size_bytes.to_string(),
-                            format!("{}x{}", f.width.unwrap_or(0), f.height.unwrap_or(0)),
-                            f.thumbnails.iter().map(|t| t.size.as_str()).collect::<Vec<_>>().join(","),
-                        ]
-                    }),
-                );
-            }
+            output::list(json, &files, ["position", "id", "main", "type", "size", "pixels", "thumbnails"], |f| {
+                [
+                    f.position.to_string(),
+                    f.id.to_string(),
+                    if f.is_main { "yes".into() } else { String::new() },
+                    f.content_type.clone(),
+                    f.size_bytes.to_string(),
+                    format!("{}x{}", f.width.unwrap_or(0), f.height.unwrap_or(0)),
+                    f.thumbnails.iter().map(|t| t.size.as_str()).collect::<Vec<_>>().join(","),
+                ]
+            });
         }
         MediaCommand::Qrcode { product, out, format } => {
             let format = match format.or_else(|| out.extension().map(|e| e.to_string_lossy().to_lowercase())).as_deref()

@@ -63,17 +63,10 @@ pub(crate) async fn variants(sdk: &Sdk, command: VariantCommand) -> Result<(), F
         VariantCommand::List { parent, json } => {
             let parent = sdk.products().find(&parent).await?.id;
             let variants = sdk.variants().of(parent).await?;
-            if json {
-                output::json(&variants);
-            } else {
-                output::table(
-                    ["product", "options"],
-                    variants.iter().map(|v| {
-                        let options: Vec<String> = v.options.0.iter().map(|(k, val)| format!("{k}={val}")).collect();
-                        [v.product_id.to_string(), options.join(", ")]
-                    }),
-                );
-            }
+            output::list(json, &variants, ["product", "options"], |v| {
+                let options: Vec<String> = v.options.0.iter().map(|(k, val)| format!("{k}={val}")).collect();
+                [v.product_id.to_string(), options.join(", ")]
+            });
         }
         VariantCommand::Remove { product } => {
             let id = sdk.products().find(&product).await?.id;
@@ -117,14 +110,9 @@ pub(crate) async fn seo(sdk: &Sdk, command: SeoCommand) -> Result<(), Failure> {
         SeoCommand::List { product, json } => {
             let id = sdk.products().find(&product).await?.id;
             let all = sdk.seo().of(id).await?;
-            if json {
-                output::json(&all);
-            } else {
-                output::table(
-                    ["locale", "slug", "meta title"],
-                    all.iter().map(|s| [s.locale.clone(), s.slug.clone(), output::or_dash(s.meta_title.as_deref())]),
-                );
-            }
+            output::list(json, &all, ["locale", "slug", "meta title"], |s| {
+                [s.locale.clone(), s.slug.clone(), output::or_dash(s.meta_title.as_deref())]
+            });
         }
     }
     Ok(())

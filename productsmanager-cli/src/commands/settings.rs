@@ -30,15 +30,9 @@ pub(crate) async fn run(sdk: &Sdk, command: SettingsCommand) -> Result<(), Failu
     match command {
         SettingsCommand::List { json } => {
             let all = settings.list().await?;
-            if json {
-                output::json(&all);
-            } else {
-                output::table(
-                    ["setting", "value", "default", "description"],
-                    all.iter()
-                        .map(|s| [s.key.clone(), s.value.to_string(), s.default.to_string(), s.description.clone()]),
-                );
-            }
+            output::list(json, &all, ["setting", "value", "default", "description"], |s| {
+                [s.key.clone(), s.value.to_string(), s.default.to_string(), s.description.clone()]
+            });
         }
         SettingsCommand::Get { key, json } => {
             let setting = settings.setting(&key).await?;

@@ -194,16 +194,9 @@ pub(crate) async fn roles(sdk: &Sdk, command: RoleCommand) -> Result<(), Failure
     match command {
         RoleCommand::List { json } => {
             let roles = auth.roles().await?;
-            if json {
-                output::json(&roles);
-            } else {
-                output::table(
-                    ["role", "built in", "permissions"],
-                    roles.iter().map(|r| {
-                        [r.name.clone(), if r.is_builtin { "yes" } else { "no" }.into(), r.permissions.join(" ")]
-                    }),
-                );
-            }
+            output::list(json, &roles, ["role", "built in", "permissions"], |r| {
+                [r.name.clone(), if r.is_builtin { "yes" } else { "no" }.into(), r.permissions.join(" ")]
+            });
         }
         RoleCommand::Create { name, permissions, description } => {
             let role = auth.create_role(NewRole { name, description, permissions }).await?;
