@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one test entry point (README, CI). Makes sure PostgreSQL, Redis and the S3 test server (moto) answer —
-# starting or installing them when they do not — then runs rustfmt, clippy and the whole test suite with the
-# variables that switch on the PostgreSQL, Redis and S3 tests. Any service that cannot be brought up fails the
-# run: nothing is skipped silently.
+# starting or installing them when they do not — and that the console's browser test has chromium and its npm
+# packages, then runs rustfmt, clippy and the whole test suite with the variables that switch on the PostgreSQL,
+# Redis and S3 tests. Any service that cannot be brought up fails the run: nothing is skipped silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -111,6 +111,21 @@ ensure_source_servers() {
   id ftp >/dev/null 2>&1 || die "the ftp system account (from the vsftpd package) is missing"
 }
 
+# The web console's browser test: Debian's chromium (never a downloaded browser) and playwright-core, with htmx
+# (the vendored copy is checked against the npm package), installed from e2e/package-lock.json.
+ensure_browser() {
+  step "chromium and the console's browser test (e2e/)"
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  [ -x /usr/bin/chromium ] || die "chromium is not installed"
+  command -v node >/dev/null || apt_install nodejs npm
+  command -v npm >/dev/null || die "npm is not installed"
+  # npm ci again only when the lock file changed since the last install.
+  if [ ! -f e2e/node_modules/.package-lock.json ] || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
+    (cd e2e && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in e2e/ failed"
+  fi
+  [ -d e2e/node_modules/playwright-core ] || die "playwright-core is missing from e2e/node_modules"
+}
+
 # Keys the test suite left in Redis (every test uses its own `pm_t_<random>_` namespace; entries also expire).
 clean_redis() {
   command -v redis-cli >/dev/null || return 0
@@ -122,6 +137,7 @@ ensure_redis
 ensure_s3
 ensure_openapi_validator
 ensure_source_servers
+ensure_browser
 clean_redis
 
 # A full debug build and its test binaries need a few GB; a full disk shows up as a linker crash (SIGBUS), so say so.

@@ -190,6 +190,8 @@ impl Error {
             Error::Input(e) => Some(&e.field),
             Error::Catalog(CatalogError::Invalid { field, .. }) => Some(field),
             Error::Catalog(CatalogError::Duplicate { field, .. }) => Some(field),
+            // The version given is not the stored one: the client's copy is stale.
+            Error::Catalog(CatalogError::VersionConflict { .. }) => Some("version"),
             Error::Import(ImportError::Invalid { field, .. }) => Some(field),
             Error::Import(ImportError::Duplicate { field, .. }) => Some(field),
             Error::Export(ExportError::Invalid { field, .. }) => Some(field),

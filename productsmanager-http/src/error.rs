@@ -50,7 +50,7 @@ pub fn status_for(kind: ErrorKind) -> StatusCode {
 }
 
 /// Body of an error response.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `urn:productsmanager:problem:<kind>`: stable, for clients to switch on.
     #[serde(rename = "type")]
@@ -59,7 +59,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     /// The input field at fault, when the error is about one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
 

@@ -22,10 +22,13 @@
 //! - `policy`: enforces those permissions (401/403), the rate limit per caller (429) and the request timeout.
 //! - `metrics`: `/metrics` in Prometheus text format; request counter and latency histogram by route.
 //! - [`telemetry`]: logging set-up for the binaries (`PM_LOG`, `PM_LOG_FORMAT`).
+//! - `console`: the web console at `/console`, HTML pages that call the API in-process with the signed-in user's
+//!   token (its routes are pages, not API operations, so they are not in the OpenAPI document).
 
 #![forbid(unsafe_code)]
 
 mod api;
+mod console;
 pub mod error;
 mod health;
 mod metrics;
@@ -89,13 +92,17 @@ pub fn router(sdk: Sdk) -> Router {
     let rendered = serde_json::to_value(&document).unwrap_or_else(|e| panic!("OpenAPI document: {e}"));
     let policy = policy::Policy::new(sdk.clone(), &rendered, &http).unwrap_or_else(|e| panic!("OpenAPI access: {e}"));
     let events = sdk.analytics_events().clone();
+    let refresh_ttl_secs = sdk.config().auth.refresh_token_ttl_secs;
     let state = AppState { sdk, document: rendered.to_string().into() };
-    routes
+    let api = routes
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(Arc::new(policy), policy::enforce))
         .with_state(state)
         .layer(DefaultBodyLimit::max(usize::try_from(http.max_body_bytes).unwrap_or(usize::MAX)))
-        .layer(tower::util::option_layer(cors(&http)))
+        .layer(tower::util::option_layer(cors(&http)));
+    // The console calls `api` in-process; the layers below are the server's, around both.
+    console::routes(api.clone(), refresh_ttl_secs)
+        .merge(api)
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(events, metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -188,15 +195,19 @@ pub async fn shutdown_signal() {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    /// Every route goes through utoipa-axum's `routes!`, so it is in the OpenAPI document and the policy knows its
-    /// permission. A route added with axum's own methods would be in neither (the policy refuses it at run time,
-    /// with a 500); this catches it before it ships.
+    /// Every API route goes through utoipa-axum's `routes!`, so it is in the OpenAPI document and the policy knows
+    /// its permission. A route added with axum's own methods would be in neither (the policy refuses it at run
+    /// time, with a 500); this catches it before it ships. The console's pages are the exception: they are not API
+    /// operations, and reach the catalog only through the API (with its policy).
     #[test]
     fn routes_are_added_only_through_the_openapi_router() {
         let needles = ["route", "route_service", "nest", "nest_service"].map(|method| format!(".{method}("));
         let mut pending = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
         let mut offenders = Vec::new();
         while let Some(path) = pending.pop() {
+            if path.ends_with("console") {
+                continue;
+            }
             if path.is_dir() {
                 pending.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
                 continue;

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use productsmanager_core::catalog::NewSupplier;
+use productsmanager_core::catalog::{NewSupplier, ProductPatch};
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::imports::mapping::{Preset, Template};
 use productsmanager_core::imports::{ImportOptions, ImportSummary, NewImport, NewMappingTemplate};
@@ -148,6 +148,14 @@ async fn native_file_lands_in_the_catalog(backend: Backend) {
     let days = sdk.imports().statistics(acme, chrono::Utc::now().date_naive()).await.unwrap();
     assert_eq!(days.len(), 1);
     assert_eq!((days[0].jobs, days[0].rows_created, days[0].rows_skipped), (3, 3, 3));
+
+    // A product the import made without a GTIN or SKU of its own (known by its offer's supplier SKU) can still be
+    // edited; a write cannot take away the last identifier a product has.
+    let small = sdk.products().search("POT-1-S", &Default::default()).await.unwrap().items[0].id;
+    let rename = ProductPatch { title: Some("Clay pot, small".into()), ..Default::default() };
+    assert_eq!(sdk.products().patch(small, rename).await.unwrap().title, "Clay pot, small");
+    let refused = sdk.products().patch(pot.id, ProductPatch { gtin: Some(None), ..Default::default() }).await;
+    assert_eq!(refused.unwrap_err().field(), Some("gtin"));
 }
 
 /// A changed row is written, an unchanged one skipped; a dry run reports what would change (with a sample of

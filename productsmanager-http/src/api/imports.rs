@@ -257,6 +257,8 @@ async fn upload(
             other => Err(invalid(&field_name, format!("{other:?} is not true or false"))),
         };
         match field_name.as_str() {
+            // An HTML form sends its empty selects too: an empty template or preset is none.
+            "template" | "preset" if value.trim().is_empty() => {}
             "supplier" => supplier = Some(value),
             "template" => template = Some(parse_id("template", &value).map_err(ApiError::from)?),
             "preset" => preset = Some(Preset::parse(&value).map_err(|e| ApiError(e.into()))?),

@@ -88,14 +88,17 @@ fn validated_attributes(attributes: &[Attribute]) -> Result<Vec<Attribute>, Cata
     Ok(clean)
 }
 
-/// The row and attribute rows a validated input describes.
+/// The row and attribute rows a validated input describes. `needs_identifier`: the input must keep a GTIN or a
+/// SKU (a new product, or one that has one: a write may not remove the last). A product an import made from a
+/// supplier's file may have neither (it is known by its offers' supplier SKUs); it stays editable.
 fn validated(
     id: Uuid,
     input: &NewProduct,
     version: i32,
     created_at: DateTime<Utc>,
+    needs_identifier: bool,
 ) -> Result<(ProductRow, Vec<AttributeRow>), CatalogError> {
-    if input.gtin.is_none() && input.sku.is_none() {
+    if needs_identifier && input.gtin.is_none() && input.sku.is_none() {
         return Err(CatalogError::invalid("gtin", "a product needs a GTIN or a SKU"));
     }
     let attributes = validated_attributes(&input.attributes)?;
@@ -263,7 +266,7 @@ impl ProductService {
 
     /// Creates a product (status `draft` unless given). GTIN, SKU and ASIN are unique among live products.
     pub async fn create(&self, input: NewProduct) -> Result<Product> {
-        let (row, attributes) = validated(Uuid::now_v7(), &input, 1, now())?;
+        let (row, attributes) = validated(Uuid::now_v7(), &input, 1, now(), true)?;
         repo::insert(&self.pool, &row, &attributes).await.map_err(|e| write_error(e, &row))?;
         self.refresh_search(row.id).await;
         catalog_changed(&self.cache).await;
@@ -447,7 +450,8 @@ impl ProductService {
     pub async fn update(&self, id: Uuid, input: NewProduct) -> Result<Product> {
         let current = self.get(id).await?;
         let expected = input.version.unwrap_or(current.version);
-        let (row, attributes) = validated(id, &input, expected + 1, current.created_at)?;
+        let has_identifier = current.gtin.is_some() || current.sku.is_some();
+        let (row, attributes) = validated(id, &input, expected + 1, current.created_at, has_identifier)?;
         self.store(&current, row, attributes, expected).await
     }
 
@@ -466,7 +470,8 @@ impl ProductService {
             attributes: patch.attributes.unwrap_or_else(|| current.attributes.clone()),
             version: Some(expected),
         };
-        let (row, attributes) = validated(id, &input, expected + 1, current.created_at)?;
+        let has_identifier = current.gtin.is_some() || current.sku.is_some();
+        let (row, attributes) = validated(id, &input, expected + 1, current.created_at, has_identifier)?;
         self.store(&current, row, attributes, expected).await
     }
 

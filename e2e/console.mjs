@@ -1,0 +1,183 @@
+// The web console, end to end, as a catalog manager uses it: Debian's chromium (headless), driven by
+// playwright-core, against a running `productsmanager serve`. Started by productsmanager-cli/tests/console.rs, which
+// starts the server and passes everything in PM_E2E (JSON):
+//   { base, email, password, chromium, screenshots, imports: [{ file, preset, created, refused, errors: [[line, column]] }],
+//     search, product }
+// Exits non-zero on the first expectation that does not hold, saying which.
+
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import fs from 'node:fs';
+
+const config = JSON.parse(process.env.PM_E2E ?? '{}');
+fs.mkdirSync(config.screenshots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: config.chromium,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
+
+const step = (what) => console.log(`console e2e: ${what}`);
+const shot = async (page, name) => page.screenshot({ path: path.join(config.screenshots, `${name}.png`), fullPage: true });
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
+  // Refusals (401, 409, 422) are answers the pages show; a missing resource or a server error is a fault.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  page.on('response', (response) => {
+    if (response.status() === 404 || response.status() >= 500) problems.push(`${response.status()} ${response.url()}`);
+  });
+  page.setDefaultTimeout(15000);
+
+  step('a visitor is sent to the sign-in page');
+  await page.goto(`${config.base}/console/products`);
+  assert.match(page.url(), /\/console\/login\?next=%2Fconsole%2Fproducts$/);
+  await shot(page, '01-sign-in');
+
+  step('a wrong password is refused on the form');
+  await page.fill('#email', config.email);
+  await page.fill('#password', 'not-the-password');
+  await page.click('button[type=submit]');
+  await page.locator('.problem').waitFor();
+  assert.match(await page.locator('.problem').innerText(), /Unauthorized/);
+
+  step('sign in, back to the page asked for');
+  await page.fill('#password', config.password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${config.base}/console/products`);
+  const cookies = await context.cookies();
+  for (const name of ['pm_access', 'pm_refresh']) {
+    const cookie = cookies.find((c) => c.name === name);
+    assert.ok(cookie, `cookie ${name} set`);
+    assert.equal(cookie.httpOnly, true, `${name} is HttpOnly`);
+    assert.equal(cookie.sameSite, 'Strict', `${name} is SameSite=Strict`);
+  }
+
+  step('add a supplier from the imports page');
+  await page.click('nav >> text=Imports');
+  await page.waitForURL(`${config.base}/console/imports`);
+  await page.fill('#code', 'shop');
+  await page.fill('#name', 'Sample shop');
+  await page.click('#new-supplier-form button[type=submit]');
+  await page.waitForURL(`${config.base}/console/imports`);
+  await page.locator('#supplier option[value=shop]').waitFor({ state: 'attached' });
+
+  for (const [index, expected] of config.imports.entries()) {
+    const name = path.basename(expected.file);
+    step(`upload ${name} with the ${expected.preset} preset`);
+    await page.goto(`${config.base}/console/imports`);
+    await page.setInputFiles('#file', expected.file);
+    await page.selectOption('#supplier', 'shop');
+    await page.selectOption('#preset', expected.preset);
+    await page.click('form.upload button[type=submit]');
+    await page.waitForURL(/\/console\/imports\/[0-9a-f-]{36}$/);
+
+    step('watch the import finish (the progress part updates itself)');
+    await page.locator('#no-errors, #errors').first().waitFor({ timeout: 120000 });
+    assert.equal(await page.locator('#created').innerText(), String(expected.created), `${name}: offers created`);
+    assert.equal(await page.locator('#refused').innerText(), String(expected.refused), `${name}: rows refused`);
+    assert.equal(await page.locator('.badge.succeeded').count(), 1, `${name}: succeeded`);
+    if (expected.refused === 0) {
+      assert.equal(await page.locator('#no-errors').count(), 1);
+    } else {
+      const rows = await page.locator('#errors tbody tr').evaluateAll((trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.innerText)));
+      assert.deepEqual(rows.map((cells) => [Number(cells[0]), Number(cells[1])]), expected.errors, `${name}: line and column of each refused row`);
+      assert.ok(rows.every((cells) => cells[4].length > 0), 'each refused row has its reason');
+      const download = page.waitForEvent('download');
+      await page.click('text=Download all refused rows (CSV)');
+      const csv = fs.readFileSync(await (await download).path(), 'utf8');
+      assert.match(csv, /^line,column,column_name,value,code,reason/);
+      assert.equal(csv.trim().split('\n').length, expected.refused + 1, 'the CSV has every refused row');
+    }
+    await shot(page, `0${2 + index}-import-${name}`);
+  }
+
+  step('the dashboard lists the imports');
+  await page.click('nav >> text=Dashboard');
+  assert.equal(await page.locator('section[aria-labelledby=imports] tbody tr').count(), config.imports.length);
+  await shot(page, '05-dashboard');
+
+  step(`search "${config.search}" as you type`);
+  await page.click('nav >> text=Products');
+  await page.waitForURL(`${config.base}/console/products`);
+  const before = page.url();
+  await page.locator('#q').pressSequentially(config.search, { delay: 30 });
+  const link = page.locator('#results a', { hasText: config.product });
+  await link.first().waitFor();
+  assert.equal(await page.locator('#results tbody tr').count() > 0, true);
+  // The search is in the address, so a reload or a shared link shows the same results.
+  await page.waitForURL((url) => url.searchParams.get('q') === config.search);
+  assert.notEqual(page.url(), before);
+  await page.reload();
+  await link.first().waitFor();
+  assert.equal(await page.inputValue('#q'), config.search, 'the search box keeps the words after a reload');
+  await shot(page, '06-products-search');
+
+  step('open the product, set its price');
+  await link.first().click();
+  await page.locator('#set-price').waitFor();
+  const productUrl = page.url();
+  await page.fill('#amount', '12.345');
+  await page.click('#set-price button[type=submit]');
+  await page.locator('#amount-error').waitFor();
+  assert.match(await page.locator('#amount-error').innerText(), /more than 2 decimals/);
+  assert.equal(await page.locator('#amount').getAttribute('aria-invalid'), 'true');
+  await page.fill('#amount', '42.50');
+  await page.fill('#currency', 'EUR');
+  await page.click('#set-price button[type=submit]');
+  await page.locator('.saved').waitFor();
+  assert.match(await page.locator('#price-table').innerText(), /retail\s+42\.50 EUR/);
+  await shot(page, '07-product');
+
+  step('a stale edit is refused and says so');
+  const other = await context.newPage();
+  await other.goto(productUrl);
+  await other.fill('#title', `${config.product} (renamed elsewhere)`);
+  await other.click('#edit button[type=submit]');
+  await other.locator('.saved').waitFor();
+  await other.close();
+  await page.fill('#title', `${config.product} (my edit)`);
+  await page.click('#edit button[type=submit]');
+  await page.locator('#edit .problem').waitFor();
+  assert.match(await page.locator('#edit .problem').innerText(), /Someone else changed this product/);
+  assert.equal(await page.inputValue('#title'), `${config.product} (my edit)`, 'what was typed is kept');
+  assert.match(await page.locator('h1').innerText(), /renamed elsewhere/);
+  await shot(page, '08-product-conflict');
+
+  step('a phone-width page has no horizontal scroll outside its tables');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${config.base}/console/products?q=${encodeURIComponent(config.search)}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `page wider than the phone by ${overflow}px`);
+  await shot(page, '09-products-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  step('sign out: the session is gone');
+  await page.click('.sign-out button');
+  await page.waitForURL(/\/console\/login$/);
+  assert.equal((await context.cookies()).filter((c) => c.name.startsWith('pm_')).length, 0, 'cookies cleared');
+  await page.goto(`${config.base}/console`);
+  assert.match(page.url(), /\/console\/login\?next=%2Fconsole$/);
+
+  assert.deepEqual(problems, [], 'no script error on any page');
+  step('all steps passed');
+} catch (error) {
+  // What the pages showed when it failed: a screenshot each, and the messages on them.
+  for (const [index, open] of browser.contexts().flatMap((c) => c.pages()).entries()) {
+    await shot(open, `failure-${index}`).catch(() => {});
+    const messages = await open.locator('.problem, .field-error').allInnerTexts().catch(() => []);
+    console.log(`console e2e: page ${index} at ${open.url()} showed: ${JSON.stringify(messages)}`);
+  }
+  throw error;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,467 @@
+//! `/console/products`: search with filters, a product's page, editing it and its prices.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, RawQuery};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use productsmanager_core::catalog::{
+    Brand, CurrencyCode, Money, NewPrice, Offer, Page, PriceType, Product, ProductStatus, Supplier,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::is_htmx;
+use super::layout::{self, Failure, Section, field};
+use super::session::Client;
+
+/// The filters of the product list, as the form sends them (an empty field is no filter). They go to the API as
+/// they are: what it refuses is shown above the results.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+struct Filters {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    brand_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    supplier_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    in_stock: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cursor: Option<String>,
+}
+
+impl Filters {
+    fn parse(query: Option<&str>) -> Self {
+        let mut filters: Filters = serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+        for value in [
+            &mut filters.q,
+            &mut filters.brand_id,
+            &mut filters.supplier_id,
+            &mut filters.status,
+            &mut filters.in_stock,
+            &mut filters.cursor,
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *value = None;
+            }
+        }
+        filters
+    }
+
+    fn query(&self) -> String {
+        serde_urlencoded::to_string(self).unwrap_or_default()
+    }
+
+    fn with_cursor(&self, cursor: Option<&str>) -> String {
+        Filters { cursor: cursor.map(str::to_string), ..self.clone() }.query()
+    }
+}
+
+/// The current price of `price_type`, shown as `12.99 EUR`.
+fn price_of(product: &Product, price_type: PriceType) -> Option<Money> {
+    product.prices.iter().find(|p| p.price_type == price_type).map(|p| p.amount)
+}
+
+fn select(name: &str, label: &str, current: Option<&str>, options: &[(String, String)]) -> Markup {
+    html! {
+        div.field {
+            label for=(name) { (label) }
+            select id=(name) name=(name) {
+                option value="" { "Any" }
+                @for (value, text) in options {
+                    option value=(value) selected[current == Some(value.as_str())] { (text) }
+                }
+            }
+        }
+    }
+}
+
+fn results(filters: &Filters, page: Result<Page<Product>, Failure>) -> Markup {
+    let page = match page {
+        Ok(page) => page,
+        Err(failure) => return failure.banner(),
+    };
+    html! {
+        @if page.items.is_empty() {
+            p.note { "No product matches." }
+        } @else {
+            div.table-scroll {
+                table #product-table {
+                    thead { tr { th { "Title" } th { "SKU" } th { "GTIN" } th { "Status" } th.num { "Retail price" }
+                        th.num { "Stock" } } }
+                    tbody {
+                        @for product in &page.items {
+                            tr {
+                                td { a href={ "/console/products/" (product.id) } { (product.title) } }
+                                td { (product.sku.as_ref().map_or("", |s| s.as_str())) }
+                                td { (product.gtin.as_ref().map(ToString::to_string).unwrap_or_default()) }
+                                td { span.badge.(product.status.as_str()) { (product.status) } }
+                                td.num { (price_of(product, PriceType::Retail).map(|m| m.to_string()).unwrap_or_default()) }
+                                td.num { (product.stock.available) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        nav.pages aria-label="Pages" {
+            @if filters.cursor.is_some() { a href={ "/console/products?" (filters.with_cursor(None)) } { "First page" } }
+            @if let Some(next) = &page.next_cursor {
+                a href={ "/console/products?" (filters.with_cursor(Some(next))) } rel="next" { "Next page" }
+            }
+        }
+    }
+}
+
+/// `GET /console/products`: the whole page, or (for htmx, as the user types) only the results.
+pub(crate) async fn list(Client(api): Client, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let filters = Filters::parse(query.as_deref());
+    let page = api.get::<Page<Product>>(&format!("/api/v1/products?{}", filters.query())).await.map_err(Failure::from);
+    if is_htmx(&headers) {
+        return results(&filters, page).into_response();
+    }
+    let (brands, suppliers) = tokio::join!(
+        api.get::<Page<Brand>>("/api/v1/brands?limit=500"),
+        api.get::<Page<Supplier>>("/api/v1/suppliers?limit=500"),
+    );
+    let brands: Vec<(String, String)> =
+        brands.map(|p| p.items).unwrap_or_default().into_iter().map(|b| (b.id.to_string(), b.name)).collect();
+    let suppliers: Vec<(String, String)> =
+        suppliers.map(|p| p.items).unwrap_or_default().into_iter().map(|s| (s.id.to_string(), s.name)).collect();
+    let statuses: Vec<(String, String)> = [ProductStatus::Draft, ProductStatus::Active, ProductStatus::Archived]
+        .into_iter()
+        .map(|s| (s.as_str().to_string(), s.as_str().to_string()))
+        .collect();
+    let stock = [("true".to_string(), "In stock".to_string()), ("false".to_string(), "Out of stock".to_string())];
+    layout::page(
+        "Products",
+        Some(Section::Products),
+        html! {
+            h1 { "Products" }
+            form.filters role="search" method="get" action="/console/products" hx-get="/console/products"
+                hx-target="#results" hx-trigger="input delay:300ms, change, submit" hx-replace-url="true" {
+                div.field.search {
+                    label for="q" { "Search" }
+                    input #q type="search" name="q" value=(filters.q.as_deref().unwrap_or(""))
+                        placeholder="Title, SKU, GTIN, brand…" autocomplete="off" autofocus;
+                }
+                (select("brand_id", "Brand", filters.brand_id.as_deref(), &brands))
+                (select("supplier_id", "Supplier", filters.supplier_id.as_deref(), &suppliers))
+                (select("status", "Status", filters.status.as_deref(), &statuses))
+                (select("in_stock", "Stock", filters.in_stock.as_deref(), &stock))
+                button type="submit" { "Search" }
+            }
+            div #results aria-live="polite" { (results(&filters, page)) }
+        },
+    )
+    .into_response()
+}
+
+/// The edit form's fields, as posted: each with the value the page showed (`*_was`), so only what the user
+/// changed is sent (a field left alone is never overwritten with an older value).
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProductForm {
+    title: String,
+    title_was: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    description_was: String,
+    status: String,
+    status_was: String,
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    sku_was: String,
+    #[serde(default)]
+    gtin: String,
+    #[serde(default)]
+    gtin_was: String,
+    version: i32,
+}
+
+impl ProductForm {
+    /// The API's patch: the changed fields (an emptied optional one as `null`, which clears it) and the version.
+    fn patch(&self) -> serde_json::Value {
+        let mut patch = serde_json::Map::new();
+        let fields = [
+            ("title", &self.title, &self.title_was),
+            ("description", &self.description, &self.description_was),
+            ("status", &self.status, &self.status_was),
+            ("sku", &self.sku, &self.sku_was),
+            ("gtin", &self.gtin, &self.gtin_was),
+        ];
+        for (name, now, was) in fields {
+            if now.trim() != was.trim() {
+                let value = if now.trim().is_empty() { serde_json::Value::Null } else { now.trim().into() };
+                patch.insert(name.to_string(), value);
+            }
+        }
+        patch.insert("version".to_string(), self.version.into());
+        serde_json::Value::Object(patch)
+    }
+}
+
+/// The price form's fields, as posted.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PriceForm {
+    price_type: String,
+    amount: String,
+    currency: String,
+}
+
+/// What the product page shows besides the product: what the user typed and the API refused.
+#[derive(Debug, Default)]
+struct Attempt {
+    edit: Option<ProductForm>,
+    edit_failure: Option<Failure>,
+    price: Option<PriceForm>,
+    price_failure: Option<Failure>,
+    saved: Option<&'static str>,
+}
+
+fn edit_form(product: &Product, attempt: &Attempt) -> Markup {
+    let typed = attempt.edit.as_ref();
+    let failure = attempt.edit_failure.as_ref();
+    let stale = failure.is_some_and(Failure::is_stale_version);
+    let title = typed.map_or(product.title.as_str(), |f| f.title.as_str());
+    let description = typed.map_or(product.description.as_deref().unwrap_or(""), |f| f.description.as_str());
+    let sku = typed.map_or(product.sku.as_ref().map_or("", |s| s.as_str()), |f| f.sku.as_str());
+    let gtin_stored = product.gtin.as_ref().map(ToString::to_string).unwrap_or_default();
+    let gtin = typed.map_or(gtin_stored.as_str(), |f| f.gtin.as_str());
+    let status = typed.map_or(product.status.as_str(), |f| f.status.as_str());
+    html! {
+        form #edit method="post" action={ "/console/products/" (product.id) } {
+            @if stale {
+                div.problem role="alert" {
+                    strong { "Someone else changed this product since you opened it." }
+                    " Your changes were not saved; they are still in the form below. The values shown elsewhere on "
+                    "this page are the current ones (version " (product.version) "): check them, then save again."
+                }
+            } @else if let Some(failure) = failure {
+                @if failure.field.as_deref().is_none_or(|f| !["title", "description", "status", "sku", "gtin"].contains(&f)) {
+                    (failure.banner())
+                }
+            }
+            input type="hidden" name="version" value=(product.version);
+            input type="hidden" name="title_was" value=(product.title);
+            input type="hidden" name="description_was" value=(product.description.as_deref().unwrap_or(""));
+            input type="hidden" name="status_was" value=(product.status.as_str());
+            input type="hidden" name="sku_was" value=(product.sku.as_ref().map_or("", |s| s.as_str()));
+            input type="hidden" name="gtin_was" value=(gtin_stored);
+            (field("Title", "title", title, "text", failure))
+            div.field {
+                label for="description" { "Description" }
+                textarea #description name="description" rows="4" { (description) }
+                @if let Some(message) = failure.and_then(|f| f.about("description")) { span.field-error { (message) } }
+            }
+            div.field {
+                label for="status" { "Status" }
+                select #status name="status" {
+                    @for option in [ProductStatus::Draft, ProductStatus::Active, ProductStatus::Archived] {
+                        option value=(option.as_str()) selected[status == option.as_str()] { (option.as_str()) }
+                    }
+                }
+            }
+            (field("SKU", "sku", sku, "text", failure))
+            (field("GTIN", "gtin", gtin, "text", failure))
+            button type="submit" { "Save" }
+        }
+    }
+}
+
+fn price_form(product: &Product, attempt: &Attempt) -> Markup {
+    let typed = attempt.price.as_ref();
+    let failure = attempt.price_failure.as_ref();
+    let current = price_of(product, PriceType::Retail);
+    let default_currency = current.map_or("EUR", |m| m.currency.as_str());
+    let amount = typed.map(|f| f.amount.clone()).unwrap_or_default();
+    let currency = typed.map_or(default_currency, |f| f.currency.as_str());
+    let price_type = typed.map_or("retail", |f| f.price_type.as_str());
+    html! {
+        form #set-price method="post" action={ "/console/products/" (product.id) "/prices" } {
+            @if let Some(failure) = failure {
+                @if failure.field.as_deref().is_none_or(|f| !["amount", "currency", "price_type"].contains(&f)) {
+                    (failure.banner())
+                }
+            }
+            div.field {
+                label for="price_type" { "Price" }
+                select #price_type name="price_type" {
+                    @for option in [PriceType::Retail, PriceType::Sale, PriceType::Msrp, PriceType::Purchase] {
+                        option value=(option.as_str()) selected[price_type == option.as_str()] { (option.as_str()) }
+                    }
+                }
+            }
+            (field("Amount", "amount", &amount, "text", failure))
+            (field("Currency", "currency", currency, "text", failure))
+            button type="submit" { "Set price" }
+        }
+    }
+}
+
+async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> Result<Markup, Failure> {
+    let product: Product = api.get(&format!("/api/v1/products/{id}")).await?;
+    let offers_path = format!("/api/v1/products/{}/offers", product.id);
+    let (offers, suppliers) =
+        tokio::join!(api.get::<Vec<Offer>>(&offers_path), api.get::<Page<Supplier>>("/api/v1/suppliers?limit=500"),);
+    let offers = offers.unwrap_or_default();
+    let suppliers: HashMap<Uuid, String> =
+        suppliers.map(|p| p.items).unwrap_or_default().into_iter().map(|s| (s.id, s.name)).collect();
+    let best = product.best_offer.as_ref().map(|o| o.id);
+    Ok(layout::page(
+        &product.title,
+        Some(Section::Products),
+        html! {
+            p { a href="/console/products" { "← Products" } }
+            h1 { (product.title) }
+            @if let Some(saved) = attempt.saved { p.saved role="status" { (saved) } }
+            div.columns {
+                section aria-labelledby="details" {
+                    h2 #details { "Details" }
+                    (edit_form(&product, &attempt))
+                }
+                section aria-labelledby="prices" {
+                    h2 #prices { "Prices" }
+                    @if product.prices.is_empty() { p.note { "No price yet." } } @else {
+                        table #price-table {
+                            thead { tr { th { "Type" } th.num { "Amount" } th { "Valid" } } }
+                            tbody {
+                                @for price in &product.prices {
+                                    tr {
+                                        td { (price.price_type) }
+                                        td.num { (price.amount) }
+                                        td { (price.valid_from.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "always".into()))
+                                            @if let Some(to) = price.valid_to { " to " (to.format("%Y-%m-%d")) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    (price_form(&product, &attempt))
+                    h2 { "Stock" }
+                    p { (product.stock.available) " available (" (product.stock.quantity) " on hand, "
+                        (product.stock.reserved) " reserved)" }
+                }
+            }
+            section aria-labelledby="offers" {
+                h2 #offers { "Supplier offers" }
+                @if offers.is_empty() { p.note { "No supplier offers this product." } } @else {
+                    div.table-scroll {
+                        table {
+                            thead { tr { th { "Supplier" } th { "Supplier SKU" } th.num { "Cost" } th.num { "Stock" }
+                                th.num { "Lead time" } th { "Available" } } }
+                            tbody {
+                                @for offer in &offers {
+                                    tr.best[best == Some(offer.id)] {
+                                        td { (suppliers.get(&offer.supplier_id).map_or("–", String::as_str))
+                                            @if best == Some(offer.id) { " " span.badge.best { "best offer" } } }
+                                        td { (offer.supplier_sku) }
+                                        td.num { (offer.cost.map(|m| m.to_string()).unwrap_or_default()) }
+                                        td.num { (offer.stock.map(|s| s.to_string()).unwrap_or_default()) }
+                                        td.num { (offer.lead_time_days.map(|d| format!("{d} d")).unwrap_or_default()) }
+                                        td { (if offer.is_available { "yes" } else { "no" }) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section aria-labelledby="attributes" {
+                h2 #attributes { "Attributes" }
+                @if product.attributes.is_empty() { p.note { "No attributes." } } @else {
+                    dl.attributes {
+                        @for attribute in &product.attributes {
+                            div { dt { (attribute.name) } dd { (serde_json::to_value(&attribute.value).ok()
+                                .and_then(|v| v.get("value").or_else(|| v.get("values")).map(|v| match v {
+                                    serde_json::Value::String(s) => s.clone(),
+                                    other => other.to_string(),
+                                })).unwrap_or_default()) } }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ShowQuery {
+    /// Set by the redirect after a form was saved: which one.
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+/// `GET /console/products/{id}`.
+pub(crate) async fn show(
+    Client(api): Client,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ShowQuery>,
+) -> Result<Markup, Failure> {
+    let saved = match query.saved.as_deref() {
+        Some("details") => Some("Saved."),
+        Some("price") => Some("Price saved."),
+        _ => None,
+    };
+    product_page(&api, &id, Attempt { saved, ..Attempt::default() }).await
+}
+
+/// `POST /console/products/{id}`: the edit form as a patch with the version read (optimistic locking). A refusal
+/// shows the page again with what was typed and the API's message next to its field.
+pub(crate) async fn edit(
+    Client(api): Client,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ProductForm>,
+) -> Response {
+    let result = api.call(Method::PATCH, &format!("/api/v1/products/{id}"), &form.patch(), HeaderMap::new()).await;
+    match result {
+        Ok(_) => layout::see_other(&format!("/console/products/{id}?saved=details")),
+        Err(failure) => {
+            respond(&api, &id, Attempt { edit: Some(form), edit_failure: Some(failure.into()), ..Attempt::default() })
+                .await
+        }
+    }
+}
+
+/// `POST /console/products/{id}/prices`: sets the price of a type (the amount read in the currency's decimals).
+pub(crate) async fn set_price(
+    Client(api): Client,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<PriceForm>,
+) -> Response {
+    let result = async {
+        let product_id = Uuid::parse_str(&id).map_err(|_| Failure::invalid("id", "not a product id"))?;
+        let price_type: PriceType = form.price_type.parse().map_err(productsmanager_core::Error::from)?;
+        let currency =
+            CurrencyCode::parse_field("currency", &form.currency).map_err(productsmanager_core::Error::from)?;
+        let amount = currency.minor_units("amount", &form.amount).map_err(productsmanager_core::Error::from)?;
+        let price =
+            NewPrice { product_id, price_type, amount: Money::new(amount, currency), valid_from: None, valid_to: None };
+        api.call(Method::POST, "/api/v1/prices", &price, HeaderMap::new()).await.map_err(Failure::from)
+    }
+    .await;
+    match result {
+        Ok(_) => layout::see_other(&format!("/console/products/{id}?saved=price")),
+        Err(failure) => {
+            respond(&api, &id, Attempt { price: Some(form), price_failure: Some(failure), ..Attempt::default() }).await
+        }
+    }
+}
+
+/// The product page again after a refused form, with the refusal's status and the form as typed.
+async fn respond(api: &super::client::Api, id: &str, attempt: Attempt) -> Response {
+    let status = attempt
+        .edit_failure
+        .as_ref()
+        .or(attempt.price_failure.as_ref())
+        .map_or(StatusCode::UNPROCESSABLE_ENTITY, |failure| failure.status);
+    match product_page(api, id, attempt).await {
+        Ok(page) => (status, page).into_response(),
+        Err(failure) => failure.into_response(),
+    }
+}

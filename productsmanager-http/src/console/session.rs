@@ -1,0 +1,222 @@
+//! Signing in and out of the console. The API's token pair lives in two cookies (HttpOnly, SameSite=Strict, path
+//! `/console`): scripts cannot read them and other sites cannot send them. When the access token's cookie has run
+//! out, the refresh token gets a new pair before the page is served.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite};
+use maud::html;
+use productsmanager_core::auth::TokenPair;
+use serde::{Deserialize, Serialize};
+
+use super::Console;
+use super::client::Api;
+use super::layout::{self, Failure};
+
+const ACCESS: &str = "pm_access";
+const REFRESH: &str = "pm_refresh";
+/// Where the cookies are sent: the console's pages only (the API takes bearer tokens, never cookies).
+const COOKIE_PATH: &str = "/console";
+/// The access cookie ends this long before its token, so a page never starts with a token about to expire.
+const ACCESS_MARGIN_SECS: u64 = 30;
+
+/// The signed-in user's tokens, put on the request by [`require`].
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    access: String,
+}
+
+/// The API client of one console request: the caller's token when signed in.
+#[derive(Debug)]
+pub(crate) struct Client(pub(crate) Api);
+
+impl FromRequestParts<Console> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Self::Rejection> {
+        let api = Api::new(console.api.clone(), parts);
+        Ok(Client(match parts.extensions.get::<Session>() {
+            Some(session) => api.with_token(&session.access),
+            None => api,
+        }))
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name && !cookie.value().is_empty())
+        .map(|cookie| cookie.value().to_string())
+}
+
+fn set_cookie(name: &str, value: &str, max_age_secs: u64) -> Option<HeaderValue> {
+    let cookie = Cookie::build((name, value))
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(i64::try_from(max_age_secs).unwrap_or(i64::MAX)))
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).ok()
+}
+
+fn remember(headers: &mut HeaderMap, tokens: &TokenPair, refresh_ttl_secs: u64) {
+    let access_secs = tokens.expires_in.saturating_sub(ACCESS_MARGIN_SECS).max(1);
+    for cookie in [
+        set_cookie(ACCESS, &tokens.access_token, access_secs),
+        set_cookie(REFRESH, &tokens.refresh_token, refresh_ttl_secs),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+}
+
+fn forget(headers: &mut HeaderMap) {
+    for cookie in [set_cookie(ACCESS, "", 0), set_cookie(REFRESH, "", 0)].into_iter().flatten() {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+}
+
+/// Middleware of the pages that need a signed-in user: passes the [`Session`] on, refreshing the tokens when the
+/// access cookie has run out; sends anyone else to the sign-in page, back to this page afterwards.
+pub(crate) async fn require(State(console): State<Console>, mut request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let (access, refresh) = (cookie_value(headers, ACCESS), cookie_value(headers, REFRESH));
+    let htmx = super::is_htmx(headers);
+    // A fragment's own address is no page to come back to: the page it was asked from is.
+    let back_to = match headers.get("hx-current-url").and_then(|v| v.to_str().ok()) {
+        Some(url) if htmx => url.find("/console").map_or("/console", |at| &url[at..]).to_string(),
+        _ => request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
+    };
+    let Some(refresh) = refresh else { return layout::to_sign_in(&back_to, htmx) };
+    if let Some(access) = access {
+        request.extensions_mut().insert(Session { access });
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let api = Api::new(console.api.clone(), &parts);
+    let tokens: TokenPair =
+        match api.send_json(Method::POST, "/api/v1/auth/refresh", &RefreshToken { refresh_token: &refresh }).await {
+            Ok(tokens) => tokens,
+            Err(_) => {
+                let mut response = layout::to_sign_in(&back_to, htmx);
+                forget(response.headers_mut());
+                return response;
+            }
+        };
+    let mut request = Request::from_parts(parts, body);
+    request.extensions_mut().insert(Session { access: tokens.access_token.clone() });
+    let mut response = next.run(request).await;
+    remember(response.headers_mut(), &tokens, console.refresh_ttl_secs);
+    response
+}
+
+/// Middleware of every console route: a form posted from another site is refused. The cookies are SameSite=Strict
+/// already; this also covers browsers that do not honour it.
+pub(crate) async fn same_origin(request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let headers = request.headers();
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        if let (Some(origin), Some(host)) = (origin, host) {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            if origin_host != host {
+                return (StatusCode::FORBIDDEN, "form posted from another site").into_response();
+            }
+        }
+    }
+    next.run(request).await
+}
+
+#[derive(Debug, Serialize)]
+struct RefreshToken<'a> {
+    refresh_token: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SignInQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct SignInForm {
+    email: String,
+    password: String,
+    #[serde(default, skip_serializing)]
+    next: Option<String>,
+}
+
+/// Only a console page is a place to return to after signing in (never another site).
+fn return_path(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with("/console") && !path.starts_with("/console/login") => path,
+        _ => "/console",
+    }
+}
+
+fn sign_in_page(email: &str, next: Option<&str>, failure: Option<&Failure>) -> maud::Markup {
+    layout::bare(
+        "Sign in",
+        html! {
+            main.sign-in {
+                h1 { "ProductsManager" }
+                form method="post" action="/console/login" {
+                    @if let Some(failure) = failure { (failure.banner()) }
+                    input type="hidden" name="next" value=(return_path(next));
+                    label for="email" { "E-mail" }
+                    input #email type="email" name="email" value=(email) autocomplete="username" required autofocus;
+                    label for="password" { "Password" }
+                    input #password type="password" name="password" autocomplete="current-password" required;
+                    button type="submit" { "Sign in" }
+                }
+            }
+        },
+    )
+}
+
+/// `GET /console/login`.
+pub(crate) async fn sign_in_form(axum::extract::Query(query): axum::extract::Query<SignInQuery>) -> maud::Markup {
+    sign_in_page("", query.next.as_deref(), None)
+}
+
+/// `POST /console/login`: the API's sign-in; its refusal (wrong password, locked out) shown on the form.
+pub(crate) async fn sign_in(
+    State(console): State<Console>,
+    Client(api): Client,
+    axum::Form(form): axum::Form<SignInForm>,
+) -> Response {
+    match api.send_json::<TokenPair>(Method::POST, "/api/v1/auth/login", &form).await {
+        Ok(tokens) => {
+            let mut response = layout::see_other(return_path(form.next.as_deref()));
+            remember(response.headers_mut(), &tokens, console.refresh_ttl_secs);
+            response
+        }
+        Err(failure) => {
+            let status = failure.status;
+            let failure = Failure::from(failure);
+            (status, sign_in_page(&form.email, form.next.as_deref(), Some(&failure))).into_response()
+        }
+    }
+}
+
+/// `POST /console/logout`: the sign-in is revoked at the API (both tokens stop working) and the cookies cleared.
+pub(crate) async fn sign_out(Client(api): Client, headers: HeaderMap) -> Response {
+    if let Some(refresh) = cookie_value(&headers, REFRESH) {
+        // Signing out of a session that is already gone is still signing out.
+        let _ = api
+            .call(Method::POST, "/api/v1/auth/logout", &RefreshToken { refresh_token: &refresh }, HeaderMap::new())
+            .await;
+    }
+    let mut response = layout::see_other("/console/login");
+    forget(response.headers_mut());
+    response
+}

@@ -1,0 +1,147 @@
+//! The web console over HTTP, on SQLite and PostgreSQL: who gets in, what the session cookies are, and that what a
+//! page shows of a refusal is the API's. The browser test (`productsmanager-cli/tests/console.rs`) drives the pages.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use productsmanager_core::both_backends;
+use productsmanager_core::db::Backend;
+use productsmanager_core::testing::TestDatabases;
+
+mod common;
+use common::{BinaryReply, Endpoint, TestServer, request_bytes};
+
+const PASSWORD: &str = "console password 1";
+
+/// A form post from the console's own origin, with `cookies`.
+async fn post_form(addr: Endpoint, path: &str, body: &str, cookies: &str) -> BinaryReply {
+    let origin = format!("http://{}", addr.socket);
+    let headers = format!(
+        "Origin: {origin}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n{cookies}",
+        body.len()
+    );
+    request_bytes(addr.anonymous(), "POST", path, &headers, body.as_bytes()).await
+}
+
+async fn page(addr: Endpoint, path: &str, headers: &str) -> BinaryReply {
+    request_bytes(addr.anonymous(), "GET", path, headers, b"").await
+}
+
+fn set_cookies(reply: &BinaryReply) -> Vec<String> {
+    reply.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie")).map(|(_, v)| v.clone()).collect()
+}
+
+/// The `Cookie:` line a browser would send back after `reply` (only the cookies it set with a value).
+fn cookie_line(reply: &BinaryReply) -> String {
+    let pairs: Vec<String> = set_cookies(reply)
+        .iter()
+        .filter_map(|c| c.split(';').next().map(str::to_string))
+        .filter(|pair| !pair.ends_with('='))
+        .collect();
+    format!("Cookie: {}\r\n", pairs.join("; "))
+}
+
+fn text(reply: &BinaryReply) -> String {
+    String::from_utf8_lossy(&reply.body).into_owned()
+}
+
+async fn sign_in(addr: Endpoint, email: &str) -> BinaryReply {
+    let body = format!(
+        "email={}&password={}&next=%2Fconsole%2Fimports",
+        email.replace('@', "%40"),
+        PASSWORD.replace(' ', "+")
+    );
+    post_form(addr, "/console/login", &body, "").await
+}
+
+async fn console_sessions_and_refusals(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "console_sessions").await else { return };
+    let sdk = env.sdk().await;
+    for (email, role) in [("vera@example.com", "viewer"), ("ivan@example.com", "importer")] {
+        let user = productsmanager_core::auth::NewUser {
+            email: email.into(),
+            display_name: None,
+            password: PASSWORD.into(),
+            roles: vec![role.into()],
+        };
+        sdk.auth().create_user(user).await.unwrap();
+    }
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+
+    // Nobody signed in: to the sign-in page, then back; an htmx fragment is told to load the whole page.
+    let anonymous = page(addr, "/console/products?q=mug", "").await;
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(anonymous.header("location"), Some("/console/login?next=%2Fconsole%2Fproducts%3Fq%3Dmug"));
+    let fragment = page(addr, "/console/imports/x/progress", "HX-Request: true\r\n").await;
+    assert_eq!((fragment.status, fragment.header("hx-redirect").is_some()), (200, true));
+    assert_eq!(page(addr, "/", "").await.header("location"), Some("/console"));
+
+    // The script and the stylesheet, under this release's path, cached for good; another release's path is 404.
+    let version = env!("CARGO_PKG_VERSION");
+    let script = page(addr, &format!("/console/assets/{version}/htmx.min.js"), "").await;
+    assert_eq!(script.status, 200);
+    assert_eq!(script.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert!(script.header("cache-control").unwrap().contains("immutable"));
+    assert_eq!(page(addr, "/console/assets/0.0.0-old/htmx.min.js", "").await.status, 404);
+
+    // A wrong password: the API's refusal on the form, no cookie.
+    let wrong = post_form(addr, "/console/login", "email=vera%40example.com&password=nope", "").await;
+    assert_eq!(wrong.status, 401);
+    assert!(text(&wrong).contains("class=\"problem\""), "{}", text(&wrong));
+    assert!(set_cookies(&wrong).is_empty());
+
+    // Signed in: two HttpOnly, SameSite=Strict cookies for the console's paths only; back to the page asked for.
+    let signed_in = sign_in(addr, "vera@example.com").await;
+    assert_eq!((signed_in.status, signed_in.header("location")), (303, Some("/console/imports")));
+    let cookies = set_cookies(&signed_in);
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    for cookie in &cookies {
+        for part in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+            assert!(cookie.contains(part), "{cookie} lacks {part}");
+        }
+    }
+    let session = cookie_line(&signed_in);
+
+    // A viewer may read imports but not run them: the page shows the list, and the refusal of an upload is the
+    // API's 403, naming the permission.
+    let imports = page(addr, "/console/imports", &session).await;
+    assert_eq!(imports.status, 200, "{}", text(&imports));
+    let supplier = post_form(addr, "/console/suppliers", "code=acme&name=Acme&default_currency=EUR", &session).await;
+    assert_eq!(supplier.status, 403, "{}", text(&supplier));
+    assert!(text(&supplier).contains("catalog:write"), "{}", text(&supplier));
+
+    // A form posted from another site is refused before anything runs.
+    let forged = format!(
+        "Origin: http://evil.example\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n{session}"
+    );
+    assert_eq!(request_bytes(addr.anonymous(), "POST", "/console/suppliers", &forged, b"").await.status, 403);
+
+    // The access cookie gone (expired) but the refresh cookie there: a new pair, and the page.
+    let refresh = session.trim_end().trim_start_matches("Cookie: ").split("; ").find(|c| c.starts_with("pm_refresh="));
+    let refresh_only = format!("Cookie: {}\r\n", refresh.unwrap());
+    let refreshed = page(addr, "/console", &refresh_only).await;
+    assert_eq!(refreshed.status, 200, "{}", text(&refreshed));
+    assert_eq!(set_cookies(&refreshed).len(), 2, "the tokens are renewed");
+
+    // Signing out revokes the sign-in at the API: the old access token no longer opens anything.
+    let renewed = cookie_line(&refreshed);
+    let access = renewed.split("pm_access=").nth(1).unwrap().split(';').next().unwrap().trim().to_string();
+    let me = request_bytes(addr.with(&access), "GET", "/api/v1/me", "", b"").await;
+    assert_eq!(me.status, 200);
+    let signed_out = post_form(addr, "/console/logout", "", &renewed).await;
+    assert_eq!((signed_out.status, signed_out.header("location")), (303, Some("/console/login")));
+    assert!(set_cookies(&signed_out).iter().all(|c| c.contains("Max-Age=0")), "{:?}", set_cookies(&signed_out));
+    let me = request_bytes(addr.with(&access), "GET", "/api/v1/me", "", b"").await;
+    assert_eq!(me.status, 401);
+
+    // An importer may run imports but not read the analytics: the dashboard still renders, with the API's reason
+    // where the catalog figures would be.
+    let importer = cookie_line(&sign_in(addr, "ivan@example.com").await);
+    let dashboard = page(addr, "/console", &importer).await;
+    assert_eq!(dashboard.status, 200);
+    assert!(text(&dashboard).contains("analytics:read"), "{}", text(&dashboard));
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+both_backends!(console_sessions_and_refusals);
