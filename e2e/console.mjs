@@ -70,6 +70,13 @@ try {
   await page.waitForURL(`${config.base}/console/imports`);
   await page.locator('#supplier option[value=shop]').waitFor({ state: 'attached' });
 
+  // A second tab on the dashboard, listening: each finished import must reach it live, without a reload.
+  const watcher = await context.newPage();
+  await watcher.goto(`${config.base}/console`);
+  await watcher.waitForFunction(() => document.body.dataset.live === 'connected');
+  await watcher.waitForFunction(() => !document.getElementById('notification-count').hasAttribute('hx-get'));
+  let told = Number(await watcher.locator('#notification-count').getAttribute('data-count'));
+
   for (const [index, expected] of config.imports.entries()) {
     const name = path.basename(expected.file);
     step(`upload ${name} with the ${expected.preset} preset`);
@@ -99,7 +106,23 @@ try {
       assert.equal(csv.trim().split('\n').length, expected.refused + 1, 'the CSV has every refused row');
     }
     await shot(page, `0${2 + index}-import-${name}`);
+
+    step('the other tab is told, live');
+    await watcher.waitForFunction((before) => Number(document.getElementById('notification-count').dataset.count) > before, told);
+    told += 1;
+    assert.match(await watcher.locator('#notification-live').innerText(), /Import finished/);
   }
+  await watcher.close();
+
+  step('the notifications page lists them; mark them all read');
+  await page.click('header .notifications');
+  await page.waitForURL(`${config.base}/console/notifications`);
+  assert.equal(await page.locator('ul.notifications li.unread').count(), config.imports.length);
+  await page.click('text=Mark all');
+  await page.waitForURL(`${config.base}/console/notifications`);
+  assert.equal(await page.locator('ul.notifications li.unread').count(), 0);
+  await page.waitForFunction(() => !document.getElementById('notification-count').hasAttribute('hx-get'));
+  assert.equal(await page.locator('#notification-count').isHidden(), true, 'no unread count once all are read');
 
   step('the dashboard lists the imports');
   await page.click('nav >> text=Dashboard');

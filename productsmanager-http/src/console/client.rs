@@ -103,6 +103,23 @@ impl Api {
         self.call(method, path, body, HeaderMap::new()).await?.json()
     }
 
+    /// The browser's own request handed to the API with the caller's token, and the API's response as it is (a
+    /// WebSocket upgrade included: the request keeps the connection's upgrade handle).
+    pub(crate) async fn forward(&self, mut request: Request<Body>) -> axum::response::Response {
+        request.headers_mut().remove(header::COOKIE);
+        // The API routes it afresh (its policy goes by the route it matches, not the console's).
+        request.extensions_mut().remove::<axum::extract::MatchedPath>();
+        if let Some(token) = &self.token
+            && let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}"))
+        {
+            request.headers_mut().insert(header::AUTHORIZATION, value);
+        }
+        match self.router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
     /// Any request: `headers` and `body` go to the API as they are (an upload streams through).
     pub(crate) async fn send(
         &self,

@@ -47,6 +47,7 @@ fn head(title: &str) -> Markup {
             link rel="icon" href="data:,";
             link rel="stylesheet" href={ "/console/assets/" (ASSET_VERSION) "/console.css" };
             script src={ "/console/assets/" (ASSET_VERSION) "/htmx.min.js" } defer {}
+            script src={ "/console/assets/" (ASSET_VERSION) "/console.js" } defer {}
         }
     }
 }
@@ -81,10 +82,16 @@ pub(crate) fn page(title: &str, active: Option<Section>, body: Markup) -> Markup
                             }
                         }
                     }
+                    a.notifications href="/console/notifications" {
+                        "Notifications "
+                        span #notification-count.count hx-get="/console/notifications/count" hx-trigger="load"
+                            hx-swap="outerHTML" data-count="0" hidden {}
+                    }
                     form.sign-out method="post" action="/console/logout" {
                         button type="submit" { "Sign out" }
                     }
                 }
+                div #notification-live.toast role="status" aria-live="polite" hidden {}
                 main #main { (body) }
             }
         }

@@ -10,6 +10,7 @@ mod client;
 mod dashboard;
 mod imports;
 mod layout;
+mod notifications;
 mod products;
 mod session;
 
@@ -41,6 +42,11 @@ pub(crate) fn routes(api: Router, refresh_ttl_secs: u64) -> Router {
         .route("/console/imports/{id}", get(imports::show))
         .route("/console/imports/{id}/progress", get(imports::progress))
         .route("/console/imports/{id}/errors.csv", get(imports::errors_csv))
+        .route("/console/notifications", get(notifications::list))
+        .route("/console/notifications/count", get(notifications::count))
+        .route("/console/notifications/read-all", post(notifications::read_all))
+        .route("/console/notifications/{id}/read", post(notifications::read))
+        .route("/console/ws", get(notifications::socket))
         .route_layer(axum::middleware::from_fn_with_state(console.clone(), session::require));
     Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
@@ -55,13 +61,15 @@ pub(crate) fn routes(api: Router, refresh_ttl_secs: u64) -> Router {
 /// htmx, from the npm package `htmx.org` (the version `e2e/package.json` names; a test compares the two).
 const HTMX: &str = include_str!("../../assets/htmx.min.js");
 const STYLESHEET: &str = include_str!("../../assets/console.css");
+const SCRIPT: &str = include_str!("../../assets/console.js");
 
-/// `GET /console/assets/{version}/{name}`: the script and the stylesheet, cached for good (the version in the path
+/// `GET /console/assets/{version}/{name}`: the scripts and the stylesheet, cached for good (the version in the path
 /// changes with each release).
 async fn asset(Path((version, name)): Path<(String, String)>) -> Response {
     let (content_type, body) = match name.as_str() {
         "htmx.min.js" => ("text/javascript; charset=utf-8", HTMX),
         "console.css" => ("text/css; charset=utf-8", STYLESHEET),
+        "console.js" => ("text/javascript; charset=utf-8", SCRIPT),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     if version != layout::ASSET_VERSION {
