@@ -184,6 +184,49 @@ try {
   await shot(page, '09-products-phone');
   await page.setViewportSize({ width: 1280, height: 900 });
 
+  step('admin: add a user (a short password refused beside its field)');
+  await page.click('nav >> text=Users & keys');
+  await page.waitForURL(`${config.base}/console/admin`);
+  await page.fill('#email', 'cata@example.com');
+  await page.fill('#display_name', 'Cata');
+  await page.fill('#password', 'short');
+  await page.selectOption('#role', 'catalog_manager');
+  await page.click('#new-user button[type=submit]');
+  await page.locator('#password-error').waitFor();
+  assert.equal(await page.inputValue('#email'), 'cata@example.com', 'what was typed is kept');
+  await page.fill('#password', 'a long enough password');
+  await page.click('#new-user button[type=submit]');
+  await page.locator('#user-table td', { hasText: 'cata@example.com' }).waitFor();
+
+  step('an API key: its secret shown once, working, then revoked');
+  await page.selectOption('#key-user', { label: 'cata@example.com' });
+  await page.fill('#name', 'feed-reader');
+  await page.check('#scope-catalog\\:read');
+  await page.click('#new-key button[type=submit]');
+  const secret = await page.locator('#new-secret code').innerText();
+  const asKey = { headers: { Authorization: `Bearer ${secret}` } };
+  assert.equal((await page.request.get(`${config.base}/api/v1/me`, asKey)).status(), 200);
+  await shot(page, '10-admin');
+  await page.goto(`${config.base}/console/admin`);
+  assert.equal(await page.locator('#new-secret').count(), 0, 'the secret is not shown again');
+  const keyRow = page.locator('#key-table tr', { hasText: 'feed-reader' });
+  await keyRow.locator('button', { hasText: 'Revoke' }).click();
+  await keyRow.locator('text=revoked').waitFor();
+  assert.equal((await page.request.get(`${config.base}/api/v1/me`, asKey)).status(), 401);
+
+  step('settings: change one, reset it');
+  await page.click('nav >> text=Settings');
+  await page.waitForURL(`${config.base}/console/settings`);
+  const retention = page.locator('#setting-notifications\\.retention_days');
+  await retention.locator('input').fill('45');
+  await retention.locator('button', { hasText: 'Save' }).click();
+  await retention.locator('button', { hasText: 'Reset' }).waitFor();
+  assert.equal(await retention.locator('input').inputValue(), '45');
+  await shot(page, '11-settings');
+  await retention.locator('button', { hasText: 'Reset' }).click();
+  await page.waitForURL(`${config.base}/console/settings`);
+  assert.equal(await retention.locator('button', { hasText: 'Reset' }).count(), 0);
+
   step('sign out: the session is gone');
   await page.click('.sign-out button');
   await page.waitForURL(/\/console\/login$/);

@@ -15,16 +15,21 @@ pub(crate) enum Section {
     Dashboard,
     Products,
     Imports,
+    Admin,
+    Settings,
 }
 
 impl Section {
-    const ALL: [Section; 3] = [Section::Dashboard, Section::Products, Section::Imports];
+    const ALL: [Section; 5] =
+        [Section::Dashboard, Section::Products, Section::Imports, Section::Admin, Section::Settings];
 
     fn label(self) -> &'static str {
         match self {
             Section::Dashboard => "Dashboard",
             Section::Products => "Products",
             Section::Imports => "Imports",
+            Section::Admin => "Users & keys",
+            Section::Settings => "Settings",
         }
     }
 
@@ -33,6 +38,8 @@ impl Section {
             Section::Dashboard => "/console",
             Section::Products => "/console/products",
             Section::Imports => "/console/imports",
+            Section::Admin => "/console/admin",
+            Section::Settings => "/console/settings",
         }
     }
 }

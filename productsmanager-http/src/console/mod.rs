@@ -6,6 +6,7 @@
 //! These routes are not API operations and are not in the OpenAPI document; what they may do is what the API lets
 //! their user do.
 
+mod admin;
 mod client;
 mod dashboard;
 mod imports;
@@ -47,6 +48,14 @@ pub(crate) fn routes(api: Router, refresh_ttl_secs: u64) -> Router {
         .route("/console/notifications/read-all", post(notifications::read_all))
         .route("/console/notifications/{id}/read", post(notifications::read))
         .route("/console/ws", get(notifications::socket))
+        .route("/console/admin", get(admin::page))
+        .route("/console/admin/users", post(admin::add_user))
+        .route("/console/admin/users/{id}/active", post(admin::set_active))
+        .route("/console/admin/api-keys", post(admin::add_key))
+        .route("/console/admin/api-keys/{id}/revoke", post(admin::revoke_key))
+        .route("/console/settings", get(admin::settings))
+        .route("/console/settings/{key}", post(admin::set_setting))
+        .route("/console/settings/{key}/reset", post(admin::reset_setting))
         .route_layer(axum::middleware::from_fn_with_state(console.clone(), session::require));
     Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
