@@ -227,6 +227,19 @@ try {
   await page.waitForURL(`${config.base}/console/settings`);
   assert.equal(await retention.locator('button', { hasText: 'Reset' }).count(), 0);
 
+  step('exports: write a CSV feed, download it');
+  await page.click('nav >> text=Exports');
+  await page.waitForURL(`${config.base}/console/exports`);
+  await page.selectOption('#format', 'csv');
+  await page.click('#feed-form button[type=submit]');
+  await page.waitForURL(/\/console\/exports\/[0-9a-f-]{36}$/);
+  await page.locator('#download').waitFor({ timeout: 60000 });
+  const feed = page.waitForEvent('download');
+  await page.click('#download');
+  const feedText = fs.readFileSync(await (await feed).path(), 'utf8');
+  assert.ok(feedText.includes(config.product), 'the feed lists the catalog');
+  await shot(page, '12-export');
+
   step('sign out: the session is gone');
   await page.click('.sign-out button');
   await page.waitForURL(/\/console\/login$/);

@@ -50,31 +50,6 @@ fn overview(overview: CatalogOverview) -> Markup {
     }
 }
 
-fn exports(page: Page<ExportJob>) -> Markup {
-    html! {
-        @if page.items.is_empty() {
-            p.note { "No export has run yet." }
-        } @else {
-            div.table-scroll {
-                table {
-                    thead { tr { th { "Started" } th { "Mode" } th { "State" } th.num { "Items" } th.num { "Failed" } } }
-                    tbody {
-                        @for job in &page.items {
-                            tr {
-                                td { (job.created_at.format("%Y-%m-%d %H:%M")) }
-                                td { (job.mode) }
-                                td { span.badge.(job.state) { (job.state) } }
-                                td.num { (job.items_processed) }
-                                td.num { (job.items_failed) }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// `GET /console`.
 pub(crate) async fn page(Client(api): Client) -> Markup {
     let (catalog, imports, recent_exports) = tokio::join!(
@@ -98,7 +73,8 @@ pub(crate) async fn page(Client(api): Client) -> Markup {
             }
             section aria-labelledby="exports" {
                 h2 #exports { "Recent exports" }
-                (or_reason(recent_exports, exports))
+                (or_reason(recent_exports, |page| super::exports::job_rows(&page.items)))
+                p { a href="/console/exports" { "Platforms, feeds, all exports" } }
             }
         },
     )

@@ -15,19 +15,21 @@ pub(crate) enum Section {
     Dashboard,
     Products,
     Imports,
+    Exports,
     Admin,
     Settings,
 }
 
 impl Section {
-    const ALL: [Section; 5] =
-        [Section::Dashboard, Section::Products, Section::Imports, Section::Admin, Section::Settings];
+    const ALL: [Section; 6] =
+        [Section::Dashboard, Section::Products, Section::Imports, Section::Exports, Section::Admin, Section::Settings];
 
     fn label(self) -> &'static str {
         match self {
             Section::Dashboard => "Dashboard",
             Section::Products => "Products",
             Section::Imports => "Imports",
+            Section::Exports => "Exports",
             Section::Admin => "Users & keys",
             Section::Settings => "Settings",
         }
@@ -38,6 +40,7 @@ impl Section {
             Section::Dashboard => "/console",
             Section::Products => "/console/products",
             Section::Imports => "/console/imports",
+            Section::Exports => "/console/exports",
             Section::Admin => "/console/admin",
             Section::Settings => "/console/settings",
         }

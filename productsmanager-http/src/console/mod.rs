@@ -9,6 +9,7 @@
 mod admin;
 mod client;
 mod dashboard;
+mod exports;
 mod imports;
 mod layout;
 mod notifications;
@@ -43,6 +44,12 @@ pub(crate) fn routes(api: Router, refresh_ttl_secs: u64) -> Router {
         .route("/console/imports/{id}", get(imports::show))
         .route("/console/imports/{id}/progress", get(imports::progress))
         .route("/console/imports/{id}/errors.csv", get(imports::errors_csv))
+        .route("/console/exports", get(exports::list))
+        .route("/console/exports/feeds", post(exports::feed))
+        .route("/console/exports/platforms/{id}/runs", post(exports::run))
+        .route("/console/exports/{id}", get(exports::show))
+        .route("/console/exports/{id}/progress", get(exports::progress))
+        .route("/console/exports/{id}/file", get(exports::file))
         .route("/console/notifications", get(notifications::list))
         .route("/console/notifications/count", get(notifications::count))
         .route("/console/notifications/read-all", post(notifications::read_all))
