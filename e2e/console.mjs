@@ -240,6 +240,12 @@ try {
   assert.ok(feedText.includes(config.product), 'the feed lists the catalog');
   await shot(page, '12-export');
 
+  step('code2asin: nothing to review yet');
+  await page.click('nav >> text=Code2ASIN');
+  await page.waitForURL(`${config.base}/console/code2asin`);
+  await page.locator('#nothing-to-review').waitFor();
+  await shot(page, '13-code2asin');
+
   step('sign out: the session is gone');
   await page.click('.sign-out button');
   await page.waitForURL(/\/console\/login$/);

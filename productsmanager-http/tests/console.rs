@@ -144,4 +144,67 @@ async fn console_sessions_and_refusals(backend: Backend) {
     sdk.close().await;
 }
 
-both_backends!(console_sessions_and_refusals);
+/// Code2ASIN from the console against the local SP-API fake: a job started from the form, its match held for review
+/// listed, accepted from the page, and the ASIN written to the product.
+async fn console_code2asin_review(backend: Backend) {
+    use productsmanager_fakes::sp_api::{Credentials, FakeItem, FakeSpApi};
+    const LID: &str = "0036000291452";
+    let Some(env) = TestDatabases::named(backend, "console_code2asin").await else { return };
+    let sdk = env.sdk().await;
+    let admin = productsmanager_core::auth::NewUser {
+        email: "ada@example.com".into(),
+        display_name: None,
+        password: PASSWORD.into(),
+        roles: vec!["admin".into()],
+    };
+    sdk.auth().create_user(admin).await.unwrap();
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let credentials = Credentials { client_id: "c".into(), client_secret: "s".into(), refresh_token: "Atzr|r".into() };
+    let item = |asin: &str, title: &str| FakeItem {
+        asin: asin.into(),
+        gtin14: format!("{LID:0>14}"),
+        brand: "Acme".into(),
+        title: title.into(),
+        sales_rank: None,
+    };
+    let fake =
+        FakeSpApi::start(credentials.clone(), vec![item("B0LID00001", "Lid"), item("B0LID00002", "Lid, 2 pack")])
+            .await
+            .unwrap();
+    let config = serde_json::json!({
+        "name": "FR", "marketplace": "FR", "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret, "refresh_token": credentials.refresh_token,
+        "endpoint": format!("{}/", fake.base_url), "token_endpoint": format!("{}/auth/o2/token", fake.base_url),
+    });
+    assert_eq!(
+        common::request(addr, "POST", "/api/v1/code2asin/configs", "", Some(&config.to_string())).await.status,
+        201
+    );
+    let product = serde_json::json!({"sku": "LID-1", "gtin": LID, "title": "Lid"}).to_string();
+    assert_eq!(common::request(addr, "POST", "/api/v1/products", "", Some(&product)).await.status, 201);
+
+    let session = cookie_line(&sign_in(addr, "ada@example.com").await);
+    let started = post_form(addr, "/console/code2asin/jobs", &format!("codes={LID}&marketplace=FR"), &session).await;
+    assert_eq!((started.status, started.header("location")), (303, Some("/console/code2asin")));
+    let job = sdk.code2asin().jobs(None, 1, None).await.unwrap().items[0].id;
+    sdk.code2asin().run_now(job, |_| {}).await.unwrap();
+
+    let page_text = text(&page(addr, "/console/code2asin", &session).await);
+    assert!(page_text.contains("id=\"review-table\""), "{page_text}");
+    let pending = sdk
+        .code2asin()
+        .results(Some(productsmanager_core::code2asin::ReviewState::Pending), None, 10, None)
+        .await
+        .unwrap();
+    let result = &pending.items[0];
+    assert!(page_text.contains(result.asin.as_deref().unwrap()), "{page_text}");
+    let accepted = post_form(addr, &format!("/console/code2asin/results/{}/accept", result.id), "", &session).await;
+    assert_eq!(accepted.status, 303, "{}", text(&accepted));
+    assert!(text(&page(addr, "/console/code2asin", &session).await).contains("Nothing to review"));
+    assert_eq!(sdk.products().find(LID).await.unwrap().asin.map(|a| a.to_string()), result.asin.clone());
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+both_backends!(console_sessions_and_refusals, console_code2asin_review);

@@ -16,13 +16,21 @@ pub(crate) enum Section {
     Products,
     Imports,
     Exports,
+    Code2Asin,
     Admin,
     Settings,
 }
 
 impl Section {
-    const ALL: [Section; 6] =
-        [Section::Dashboard, Section::Products, Section::Imports, Section::Exports, Section::Admin, Section::Settings];
+    const ALL: [Section; 7] = [
+        Section::Dashboard,
+        Section::Products,
+        Section::Imports,
+        Section::Exports,
+        Section::Code2Asin,
+        Section::Admin,
+        Section::Settings,
+    ];
 
     fn label(self) -> &'static str {
         match self {
@@ -30,6 +38,7 @@ impl Section {
             Section::Products => "Products",
             Section::Imports => "Imports",
             Section::Exports => "Exports",
+            Section::Code2Asin => "Code2ASIN",
             Section::Admin => "Users & keys",
             Section::Settings => "Settings",
         }
@@ -41,6 +50,7 @@ impl Section {
             Section::Products => "/console/products",
             Section::Imports => "/console/imports",
             Section::Exports => "/console/exports",
+            Section::Code2Asin => "/console/code2asin",
             Section::Admin => "/console/admin",
             Section::Settings => "/console/settings",
         }

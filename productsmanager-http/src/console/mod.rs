@@ -8,6 +8,7 @@
 
 mod admin;
 mod client;
+mod code2asin;
 mod dashboard;
 mod exports;
 mod imports;
@@ -50,6 +51,9 @@ pub(crate) fn routes(api: Router, refresh_ttl_secs: u64) -> Router {
         .route("/console/exports/{id}", get(exports::show))
         .route("/console/exports/{id}/progress", get(exports::progress))
         .route("/console/exports/{id}/file", get(exports::file))
+        .route("/console/code2asin", get(code2asin::page))
+        .route("/console/code2asin/jobs", post(code2asin::start))
+        .route("/console/code2asin/results/{id}/{action}", post(code2asin::review))
         .route("/console/notifications", get(notifications::list))
         .route("/console/notifications/count", get(notifications::count))
         .route("/console/notifications/read-all", post(notifications::read_all))
