@@ -176,6 +176,27 @@ try {
   assert.match(await page.locator('h1').innerText(), /renamed elsewhere/);
   await shot(page, '08-product-conflict');
 
+  step('images: upload two, move the second up, delete one');
+  const fixtures = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures');
+  for (const file of ['red.png', 'blue.png']) {
+    await page.setInputFiles('#image-file', path.join(fixtures, file));
+    await page.click('#image-upload button[type=submit]');
+    await page.waitForURL(/#images$/);
+  }
+  const images = page.locator('#image-list li');
+  assert.equal(await images.count(), 2);
+  const order = async () => images.evaluateAll((items) => items.map((li) => li.dataset.image));
+  const [first, second] = await order();
+  await images.nth(0).locator('img').evaluate((img) => img.decode());
+  assert.ok(await images.nth(0).locator('img').evaluate((img) => img.naturalWidth > 0), 'the image is shown');
+  await images.nth(1).locator('button[aria-label="Move up"]').click();
+  await page.waitForURL(/#images$/);
+  assert.deepEqual(await order(), [second, first]);
+  await shot(page, '08b-product-images');
+  await images.nth(1).locator('button', { hasText: 'Delete' }).click();
+  await page.waitForURL(/#images$/);
+  assert.deepEqual(await order(), [second]);
+
   step('a phone-width page has no horizontal scroll outside its tables');
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${config.base}/console/products?q=${encodeURIComponent(config.search)}`);

@@ -13,6 +13,7 @@ mod dashboard;
 mod exports;
 mod imports;
 mod layout;
+mod media;
 mod notifications;
 mod products;
 mod session;
@@ -40,6 +41,11 @@ pub(crate) fn routes(api: Router, refresh_ttl_secs: u64) -> Router {
         .route("/console/products", get(products::list))
         .route("/console/products/{id}", get(products::show).post(products::edit))
         .route("/console/products/{id}/prices", post(products::set_price))
+        .route("/console/products/{id}/images", post(media::upload))
+        .route("/console/products/{id}/images/{image}/move", post(media::move_image))
+        .route("/console/products/{id}/images/{image}/main", post(media::make_main))
+        .route("/console/products/{id}/images/{image}/delete", post(media::delete))
+        .route("/console/images/{id}", get(media::content))
         .route("/console/imports", get(imports::list).post(imports::upload))
         .route("/console/suppliers", post(imports::add_supplier))
         .route("/console/imports/{id}", get(imports::show))

@@ -221,6 +221,7 @@ struct Attempt {
     edit_failure: Option<Failure>,
     price: Option<PriceForm>,
     price_failure: Option<Failure>,
+    image_failure: Option<Failure>,
     saved: Option<&'static str>,
 }
 
@@ -307,8 +308,11 @@ fn price_form(product: &Product, attempt: &Attempt) -> Markup {
 async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> Result<Markup, Failure> {
     let product: Product = api.get(&format!("/api/v1/products/{id}")).await?;
     let offers_path = format!("/api/v1/products/{}/offers", product.id);
-    let (offers, suppliers) =
-        tokio::join!(api.get::<Vec<Offer>>(&offers_path), api.get::<Page<Supplier>>("/api/v1/suppliers?limit=500"),);
+    let (offers, suppliers, images) = tokio::join!(
+        api.get::<Vec<Offer>>(&offers_path),
+        api.get::<Page<Supplier>>("/api/v1/suppliers?limit=500"),
+        super::media::images_of(api, product.id),
+    );
     let offers = offers.unwrap_or_default();
     let suppliers: HashMap<Uuid, String> =
         suppliers.map(|p| p.items).unwrap_or_default().into_iter().map(|s| (s.id, s.name)).collect();
@@ -348,6 +352,7 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
                         (product.stock.reserved) " reserved)" }
                 }
             }
+            (super::media::section(product.id, images.map_err(Failure::from), attempt.image_failure.as_ref()))
             section aria-labelledby="offers" {
                 h2 #offers { "Supplier offers" }
                 @if offers.is_empty() { p.note { "No supplier offers this product." } } @else {
@@ -459,9 +464,15 @@ async fn respond(api: &super::client::Api, id: &str, attempt: Attempt) -> Respon
         .edit_failure
         .as_ref()
         .or(attempt.price_failure.as_ref())
+        .or(attempt.image_failure.as_ref())
         .map_or(StatusCode::UNPROCESSABLE_ENTITY, |failure| failure.status);
     match product_page(api, id, attempt).await {
         Ok(page) => (status, page).into_response(),
         Err(failure) => failure.into_response(),
     }
+}
+
+/// The product page again after an image action the API refused, with its reason above the images.
+pub(crate) async fn with_image_failure(api: &super::client::Api, id: &str, failure: Failure) -> Response {
+    respond(api, id, Attempt { image_failure: Some(failure), ..Attempt::default() }).await
 }
