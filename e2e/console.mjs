@@ -2,7 +2,7 @@
 // playwright-core, against a running `productsmanager serve`. Started by productsmanager-cli/tests/console.rs, which
 // starts the server and passes everything in PM_E2E (JSON):
 //   { base, email, password, chromium, screenshots, imports: [{ file, preset, created, refused, errors: [[line, column]] }],
-//     search, product }
+//     search, product, category, variants }
 // Exits non-zero on the first expectation that does not hold, saying which.
 
 import { chromium } from 'playwright-core';
@@ -149,6 +149,8 @@ try {
   await link.first().click();
   await page.locator('#set-price').waitFor();
   const productUrl = page.url();
+  assert.match(await page.locator('section[aria-labelledby=categories]').innerText(), new RegExp(config.category));
+  if (config.variants) assert.ok(await page.locator('#variants li').count() > 0, 'the parent lists its variants');
   await page.fill('#amount', '12.345');
   await page.click('#set-price button[type=submit]');
   await page.locator('#amount-error').waitFor();

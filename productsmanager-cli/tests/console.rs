@@ -76,7 +76,12 @@ fn run_console_script(backend: &str, vars: &[(&str, String)]) {
     vars.extend([("PM_HTTP_ADDR", "127.0.0.1:0".to_string()), ("PM_ADMIN_PASSWORD", PASSWORD.to_string())]);
     let (server, addr) = start_server(&vars);
     let imports = imports();
-    let search = if imports.len() == 2 { ("hoodie", "Hoodie") } else { ("enamel", "Enamel mug, blue") };
+    // (words, the first product found, one of its categories, whether it has variants)
+    let search = if imports.len() == 2 {
+        ("hoodie", "Hoodie", "Hoodies", true)
+    } else {
+        ("enamel", "Enamel mug, blue", "Mugs", false)
+    };
     let config = serde_json::json!({
         "base": format!("http://{addr}"),
         "email": "admin@localhost",
@@ -86,6 +91,8 @@ fn run_console_script(backend: &str, vars: &[(&str, String)]) {
         "imports": imports,
         "search": search.0,
         "product": search.1,
+        "category": search.2,
+        "variants": search.3,
     });
     let status = Command::new("node")
         .arg(workspace().join("e2e/console.mjs"))

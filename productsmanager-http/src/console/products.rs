@@ -308,10 +308,15 @@ fn price_form(product: &Product, attempt: &Attempt) -> Markup {
 async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> Result<Markup, Failure> {
     let product: Product = api.get(&format!("/api/v1/products/{id}")).await?;
     let offers_path = format!("/api/v1/products/{}/offers", product.id);
-    let (offers, suppliers, images) = tokio::join!(
+    let (seo_path, variants_path) =
+        (format!("/api/v1/products/{}/seo", product.id), format!("/api/v1/products/{}/variants", product.id));
+    let (offers, suppliers, images, categories, seo, variants) = tokio::join!(
         api.get::<Vec<Offer>>(&offers_path),
         api.get::<Page<Supplier>>("/api/v1/suppliers?limit=500"),
         super::media::images_of(api, product.id),
+        category_trails(api, product.id),
+        api.get::<Vec<SeoView>>(&seo_path),
+        api.get::<Vec<VariantView>>(&variants_path),
     );
     let offers = offers.unwrap_or_default();
     let suppliers: HashMap<Uuid, String> =
@@ -377,6 +382,7 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
                     }
                 }
             }
+            (relations(categories, seo.map_err(Failure::from), variants.map_err(Failure::from)))
             section aria-labelledby="attributes" {
                 h2 #attributes { "Attributes" }
                 @if product.attributes.is_empty() { p.note { "No attributes." } } @else {
@@ -400,6 +406,84 @@ pub(crate) struct ShowQuery {
     /// Set by the redirect after a form was saved: which one.
     #[serde(default)]
     saved: Option<String>,
+}
+
+/// A category of the product, as the API answers it (the fields shown).
+#[derive(Debug, Deserialize)]
+struct CategoryView {
+    id: Uuid,
+    name: String,
+}
+
+/// Each category of the product as its names from the root (`Garden > Pots`).
+async fn category_trails(api: &super::client::Api, product: Uuid) -> Result<Vec<String>, Failure> {
+    let categories: Vec<CategoryView> = api.get(&format!("/api/v1/products/{product}/categories")).await?;
+    let mut trails = Vec::with_capacity(categories.len());
+    for category in categories {
+        let path = format!("/api/v1/categories/{}/breadcrumbs", category.id);
+        let trail = match api.get::<Vec<CategoryView>>(&path).await {
+            Ok(crumbs) => crumbs.into_iter().map(|c| c.name).collect::<Vec<_>>().join(" > "),
+            Err(_) => category.name,
+        };
+        trails.push(trail);
+    }
+    Ok(trails)
+}
+
+/// The product's SEO metadata in one locale.
+#[derive(Debug, Deserialize)]
+struct SeoView {
+    locale: String,
+    slug: String,
+    meta_title: Option<String>,
+    meta_description: Option<String>,
+}
+
+/// A variant of the product (when it is a parent).
+#[derive(Debug, Deserialize)]
+struct VariantView {
+    product_id: Uuid,
+    options: std::collections::BTreeMap<String, String>,
+}
+
+/// Categories, SEO per locale and variants; each part shows the API's refusal in its place.
+fn relations(
+    categories: Result<Vec<String>, Failure>,
+    seo: Result<Vec<SeoView>, Failure>,
+    variants: Result<Vec<VariantView>, Failure>,
+) -> Markup {
+    html! {
+        section aria-labelledby="categories" {
+            h2 #categories { "Categories" }
+            @match categories {
+                Err(failure) => (failure.banner()),
+                Ok(categories) if categories.is_empty() => p.note { "In no category." },
+                Ok(trails) => ul { @for trail in &trails { li { (trail) } } },
+            }
+            h2 { "SEO" }
+            @match seo {
+                Err(failure) => (failure.banner()),
+                Ok(entries) if entries.is_empty() => p.note { "No SEO metadata." },
+                Ok(entries) => div.table-scroll { table {
+                    thead { tr { th { "Locale" } th { "Slug" } th { "Title" } th { "Description" } } }
+                    tbody { @for entry in &entries { tr { td { (entry.locale) } td { (entry.slug) }
+                        td { (entry.meta_title.as_deref().unwrap_or("")) } td { (entry.meta_description.as_deref().unwrap_or("")) } } } }
+                } },
+            }
+            @match variants {
+                Err(failure) => { h2 { "Variants" } (failure.banner()) },
+                Ok(variants) if variants.is_empty() => {},
+                Ok(variants) => {
+                    h2 { "Variants" }
+                    ul #variants { @for variant in &variants {
+                        li { a href={ "/console/products/" (variant.product_id) } {
+                            (variant.options.iter().map(|(axis, value)| format!("{axis}: {value}")).collect::<Vec<_>>().join(", "))
+                        } }
+                    } }
+                },
+            }
+        }
+    }
 }
 
 /// `GET /console/products/{id}`.
