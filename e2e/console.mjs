@@ -70,6 +70,21 @@ try {
   await page.waitForURL(`${config.base}/console/imports`);
   await page.locator('#supplier option[value=shop]').waitFor({ state: 'attached' });
 
+  step('a dry run shows what the file would change and what it refuses, writing nothing');
+  const own = config.imports[config.imports.length - 1];
+  await page.setInputFiles('#file', own.file);
+  await page.selectOption('#supplier', 'shop');
+  await page.selectOption('#preset', own.preset);
+  await page.check('#dry_run');
+  await page.click('form.upload button[type=submit]');
+  await page.waitForURL(/\/console\/imports\/[0-9a-f-]{36}$/);
+  await page.locator('#no-errors, #errors').first().waitFor({ timeout: 120000 });
+  assert.equal(await page.locator('#diffs tbody tr').count(), own.created, 'one row per product it would create');
+  assert.equal(await page.locator('#diffs .badge.new').count(), own.created);
+  assert.equal(await page.locator('#errors tbody tr').count(), own.refused, 'the refused rows, with their reasons');
+  await shot(page, '02a-import-dry-run');
+  await page.goto(`${config.base}/console/imports`);
+
   // A second tab on the dashboard, listening: each finished import must reach it live, without a reload.
   const watcher = await context.newPage();
   await watcher.goto(`${config.base}/console`);
@@ -117,7 +132,8 @@ try {
   step('the notifications page lists them; mark them all read');
   await page.click('header .notifications');
   await page.waitForURL(`${config.base}/console/notifications`);
-  assert.equal(await page.locator('ul.notifications li.unread').count(), config.imports.length);
+  // One per import, and one for the dry run.
+  assert.equal(await page.locator('ul.notifications li.unread').count(), config.imports.length + 1);
   await page.click('text=Mark all');
   await page.waitForURL(`${config.base}/console/notifications`);
   assert.equal(await page.locator('ul.notifications li.unread').count(), 0);
@@ -126,7 +142,7 @@ try {
 
   step('the dashboard lists the imports');
   await page.click('nav >> text=Dashboard');
-  assert.equal(await page.locator('section[aria-labelledby=imports] tbody tr').count(), config.imports.length);
+  assert.equal(await page.locator('section[aria-labelledby=imports] tbody tr').count(), config.imports.length + 1);
   await shot(page, '05-dashboard');
 
   step(`search "${config.search}" as you type`);

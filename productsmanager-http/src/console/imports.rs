@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use productsmanager_core::catalog::{Page, Supplier};
 use productsmanager_core::imports::mapping::Preset;
-use productsmanager_core::imports::{ImportJob, MappingTemplate};
+use productsmanager_core::imports::{ImportConfig, ImportJob, ImportSchedule, MappingTemplate};
 use productsmanager_core::jobs::JobState;
 use serde::Deserialize;
 
@@ -129,6 +129,47 @@ pub(crate) struct SupplierForm {
 }
 
 /// The imports page; `failure` is an upload's refusal, `supplier` a new supplier's (with what was typed).
+/// The stored mapping templates, and the import sources (folder, FTP, e-mail, URL…) with their schedules.
+async fn sources_section(api: &Api, templates: &[MappingTemplate], suppliers: &[Supplier]) -> Markup {
+    let configs = match api.get::<Page<ImportConfig>>("/api/v1/import-configs?limit=500").await {
+        Ok(page) => page.items,
+        Err(failure) => return Failure::from(failure).banner(),
+    };
+    let mut schedules = Vec::with_capacity(configs.len());
+    for config in &configs {
+        let path = format!("/api/v1/import-configs/{}/schedules", config.id);
+        schedules.push(api.get::<Vec<ImportSchedule>>(&path).await.unwrap_or_default());
+    }
+    let supplier_name = |id| suppliers.iter().find(|s| s.id == id).map_or("–", |s| s.name.as_str());
+    html! {
+        h2 #templates { "Mapping templates" }
+        @if templates.is_empty() { p.note { "None yet (`productsmanager import template save`, or the API)." } } @else {
+            div.table-scroll { table {
+                thead { tr { th { "Name" } th.num { "Version" } th { "Written for" } th { "Description" } } }
+                tbody { @for template in templates { tr {
+                    td { (template.name) } td.num { (template.version) }
+                    td { (template.supplier_id.map_or("any supplier", supplier_name)) } td { (template.description) }
+                } } }
+            } }
+        }
+        h2 #sources { "Import sources" }
+        @if configs.is_empty() { p.note { "None yet: files are uploaded by hand (`productsmanager import config add`, or the API, set up a watched folder, FTP, e-mail or URL)." } } @else {
+            div.table-scroll { table #source-table {
+                thead { tr { th { "Name" } th { "Supplier" } th { "Source" } th { "Layout" } th { "Schedule" } th { "Last polled" } } }
+                tbody { @for (config, schedules) in configs.iter().zip(&schedules) { tr {
+                    td { (config.name) @if !config.is_active { " " span.badge { "inactive" } } }
+                    td { (supplier_name(config.supplier_id)) }
+                    td { (config.source_kind.as_str()) }
+                    td { (config.preset.as_deref().unwrap_or(if config.mapping_template_id.is_some() { "template" } else { "–" })) }
+                    td { @for schedule in schedules { div { code { (schedule.cron) } " " (schedule.timezone)
+                        @if let Some(next) = schedule.next_run_at { span.note { " next " (next.format("%Y-%m-%d %H:%M")) } } } } }
+                    td { (config.last_polled_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()) }
+                } } }
+            } }
+        }
+    }
+}
+
 async fn list_page(
     api: &Api,
     failure: Option<&Failure>,
@@ -142,6 +183,7 @@ async fn list_page(
         api.get::<Page<MappingTemplate>>("/api/v1/mapping-templates?limit=500"),
     );
     let (jobs, suppliers, templates) = (jobs?, suppliers?, templates?);
+    let sources = sources_section(api, &templates.items, &suppliers).await;
     Ok(layout::page(
         "Imports",
         Some(Section::Imports),
@@ -175,6 +217,7 @@ async fn list_page(
                 h2 #jobs { "Latest imports" }
                 (import_rows(&jobs.items, state_badge))
             }
+            section aria-labelledby="templates" { (sources) }
         },
     ))
 }
@@ -268,9 +311,10 @@ async fn progress_part(api: &Api, job: &ImportJob) -> Result<Markup, Failure> {
                     @if let Some(total) = progress.rows_total { " of " (total) }
                 }
             }
+            @let (created, updated) = if job.dry_run { ("Would create", "Would update") } else { ("Created", "Updated") };
             dl.figures {
-                div { dt { "Created" } dd #created { (progress.created) } }
-                div { dt { "Updated" } dd #updated { (progress.updated) } }
+                div { dt { (created) } dd #created { (progress.created) } }
+                div { dt { (updated) } dd #updated { (progress.updated) } }
                 div { dt { "Unchanged" } dd #unchanged { (progress.unchanged) } }
                 div { dt { "Refused" } dd #refused { (progress.invalid) } }
             }
