@@ -120,6 +120,19 @@ impl Api {
         }
     }
 
+    /// The browser's form (an upload: `multipart/form-data`) posted to the API at `path` as it came: the same
+    /// fields, the file streamed through.
+    pub(crate) async fn post_form(&self, path: &str, request: Request<Body>) -> Result<Answer, ApiFailure> {
+        let (parts, body) = request.into_parts();
+        let mut headers = HeaderMap::new();
+        for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
+            if let Some(value) = parts.headers.get(&name) {
+                headers.insert(name, value.clone());
+            }
+        }
+        self.send(Method::POST, path, headers, body).await
+    }
+
     /// Any request: `headers` and `body` go to the API as they are (an upload streams through).
     pub(crate) async fn send(
         &self,

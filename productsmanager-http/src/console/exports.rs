@@ -174,14 +174,8 @@ async fn progress_part(api: &Api, job: &ExportJob) -> Result<Markup, Failure> {
         section #progress aria-live="polite" hx-get=[poll.as_deref()] hx-trigger=[poll.as_ref().map(|_| "every 1s")]
             hx-swap="outerHTML" {
             p { "State: " span.badge.(job.state) { (job.state) } }
-            div.progress {
-                @match (job.items_total, finished) {
-                    (_, true) => progress max="1" value="1" aria-label="Export progress" {},
-                    (Some(total), false) => progress max=(total.max(1)) value=(job.items_processed) aria-label="Export progress" {},
-                    (None, false) => progress aria-label="Export progress" {},
-                }
-                span { (job.items_processed) " items" @if let Some(total) = job.items_total { " of " (total) } }
-            }
+            @let count = |n: i64| u64::try_from(n).unwrap_or(0);
+            (layout::progress_bar("Export progress", count(job.items_processed), job.items_total.map(count), finished, "items"))
             dl.figures {
                 div { dt { "Created" } dd { (job.items_created) } }
                 div { dt { "Updated" } dd { (job.items_updated) } }

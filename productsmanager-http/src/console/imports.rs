@@ -20,20 +20,8 @@ const ERRORS_SHOWN: usize = 200;
 
 /// A job's state as a badge (its class colours it).
 pub(crate) fn state_badge(job: &ImportJob) -> Markup {
-    let state = job_state(job.state);
+    let state = job.state.as_str();
     html! { span.badge.(state) { (state) } }
-}
-
-fn job_state(state: JobState) -> &'static str {
-    match state {
-        JobState::Queued => "queued",
-        JobState::Running => "running",
-        JobState::Succeeded => "succeeded",
-        JobState::Failed => "failed",
-        JobState::Dead => "dead",
-        JobState::Cancelled => "cancelled",
-        JobState::Paused => "paused",
-    }
 }
 
 fn is_finished(state: JobState) -> bool {
@@ -244,14 +232,7 @@ pub(crate) async fn add_supplier(Client(api): Client, axum::Form(form): axum::Fo
 /// `POST /console/imports`: the form goes to the API as it is (same fields, the file streamed through); then to
 /// the import's page. A refusal is shown above the form.
 pub(crate) async fn upload(Client(api): Client, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let mut headers = HeaderMap::new();
-    for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
-        if let Some(value) = parts.headers.get(&name) {
-            headers.insert(name, value.clone());
-        }
-    }
-    let answer = match api.send(Method::POST, "/api/v1/imports", headers, body).await {
+    let answer = match api.post_form("/api/v1/imports", request).await {
         Ok(answer) => answer,
         Err(failure) => {
             let failure = Failure::from(failure);
@@ -300,17 +281,7 @@ async fn progress_part(api: &Api, job: &ImportJob) -> Result<Markup, Failure> {
         section #progress aria-live="polite" hx-get=[poll.as_deref()] hx-trigger=[poll.as_ref().map(|_| "every 1s")]
             hx-swap="outerHTML" {
             p { "State: " (state_badge(job)) }
-            div.progress {
-                @match (progress.rows_total, finished) {
-                    (_, true) => progress max="1" value="1" aria-label="Import progress" {},
-                    (Some(total), false) => progress max=(total.max(1)) value=(progress.rows_read) aria-label="Import progress" {},
-                    (None, false) => progress aria-label="Import progress" {},
-                }
-                span {
-                    (progress.rows_read) " rows read"
-                    @if let Some(total) = progress.rows_total { " of " (total) }
-                }
-            }
+            (layout::progress_bar("Import progress", progress.rows_read, progress.rows_total, finished, "rows read"))
             @let (created, updated) = if job.dry_run { ("Would create", "Would update") } else { ("Created", "Updated") };
             dl.figures {
                 div { dt { (created) } dd #created { (progress.created) } }

@@ -220,6 +220,21 @@ impl IntoResponse for Failure {
     }
 }
 
+/// A job's progress: a bar (indeterminate while the total is unknown, full once finished) and "`done` of `total`
+/// `unit`" beside it.
+pub(crate) fn progress_bar(label: &str, done: u64, total: Option<u64>, finished: bool, unit: &str) -> Markup {
+    html! {
+        div.progress {
+            @match (total, finished) {
+                (_, true) => progress max="1" value="1" aria-label=(label) {},
+                (Some(total), false) => progress max=(total.max(1)) value=(done) aria-label=(label) {},
+                (None, false) => progress aria-label=(label) {},
+            }
+            span { (done) " " (unit) @if let Some(total) = total { " of " (total) } }
+        }
+    }
+}
+
 /// A text input with its label and, when the API refused that field, its message (announced to screen readers).
 pub(crate) fn field(label: &str, name: &str, value: &str, kind: &str, failure: Option<&Failure>) -> Markup {
     let message = failure.and_then(|f| f.about(name));

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -123,14 +123,7 @@ async fn back_to(api: &Api, product: &str, result: Result<(), Failure>) -> Respo
 
 /// `POST /console/products/{id}/images`: the form goes to the API as it is (same fields, the file streamed).
 pub(crate) async fn upload(Client(api): Client, Path(product): Path<String>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let mut headers = HeaderMap::new();
-    for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
-        if let Some(value) = parts.headers.get(&name) {
-            headers.insert(name, value.clone());
-        }
-    }
-    let sent = api.send(Method::POST, &format!("/api/v1/products/{product}/images"), headers, body).await;
+    let sent = api.post_form(&format!("/api/v1/products/{product}/images"), request).await;
     back_to(&api, &product, sent.map(drop).map_err(Failure::from)).await
 }
 
