@@ -119,9 +119,12 @@ async fn console_sessions_and_refusals(backend: Backend) {
     // The access cookie gone (expired) but the refresh cookie there: a new pair, and the page.
     let refresh = session.trim_end().trim_start_matches("Cookie: ").split("; ").find(|c| c.starts_with("pm_refresh="));
     let refresh_only = format!("Cookie: {}\r\n", refresh.unwrap());
-    let refreshed = page(addr, "/console", &refresh_only).await;
-    assert_eq!(refreshed.status, 200, "{}", text(&refreshed));
+    // Two requests at once with that cookie (two tabs): one refresh, the same new pair for both, and the sign-in
+    // lives on (a refresh token spent twice would have ended it).
+    let (refreshed, twin) = tokio::join!(page(addr, "/console", &refresh_only), page(addr, "/console", &refresh_only));
+    assert_eq!((refreshed.status, twin.status), (200, 200), "{}", text(&refreshed));
     assert_eq!(set_cookies(&refreshed).len(), 2, "the tokens are renewed");
+    assert_eq!(cookie_line(&refreshed), cookie_line(&twin));
 
     // Signing out revokes the sign-in at the API: the old access token no longer opens anything.
     let renewed = cookie_line(&refreshed);
@@ -207,4 +210,55 @@ async fn console_code2asin_review(backend: Backend) {
     sdk.close().await;
 }
 
-both_backends!(console_sessions_and_refusals, console_code2asin_review);
+/// A platform run from the console against the local WooCommerce fake: queued from the exports page, run by a
+/// worker, and its page listing what became of each product.
+async fn console_platform_run(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "console_platform_run").await else { return };
+    let sdk = env.sdk().await;
+    let admin = productsmanager_core::auth::NewUser {
+        email: "pia@example.com".into(),
+        display_name: None,
+        password: PASSWORD.into(),
+        roles: vec!["admin".into()],
+    };
+    sdk.auth().create_user(admin).await.unwrap();
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let shop = productsmanager_fakes::woocommerce::FakeWooCommerce::start("ck_c", "cs_c").await.unwrap();
+    let product = serde_json::json!({"sku": "MUG-1", "gtin": "4006381333931", "title": "Mug", "status": "active"});
+    let created = common::request(addr, "POST", "/api/v1/products", "", Some(&product.to_string())).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let price = serde_json::json!({"product_id": created.json()["id"], "price_type": "retail",
+        "amount": {"amount_minor": 990, "currency": "EUR"}});
+    assert!(common::request(addr, "POST", "/api/v1/prices", "", Some(&price.to_string())).await.status < 300);
+    let platform = serde_json::json!({"name": "shop", "platform": "woocommerce", "endpoint": shop.base_url,
+        "credentials": {"key": "ck_c", "secret": "cs_c"}});
+    let added = common::request(addr, "POST", "/api/v1/exports/platforms", "", Some(&platform.to_string())).await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let platform_id = added.json()["id"].as_str().unwrap().to_string();
+
+    let session = cookie_line(&sign_in(addr, "pia@example.com").await);
+    let exports = text(&page(addr, "/console/exports", &session).await);
+    assert!(exports.contains("id=\"platform-table\"") && exports.contains(&shop.base_url), "{exports}");
+    let queued =
+        post_form(addr, &format!("/console/exports/platforms/{platform_id}/runs"), "mode=full", &session).await;
+    assert_eq!(queued.status, 303, "{}", text(&queued));
+    let run_page = queued.header("location").unwrap().to_string();
+    let workers = sdk.job_runner("console-exports", &["exports".to_string()]).unwrap().start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let shown = loop {
+        let shown = text(&page(addr, &run_page, &session).await);
+        if shown.contains("id=\"items\"") || std::time::Instant::now() > deadline {
+            break shown;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    workers.shutdown(std::time::Duration::from_secs(5)).await;
+    assert!(shown.contains("badge succeeded"), "{shown}");
+    let remote = shop.by_sku("MUG-1").unwrap()["id"].to_string();
+    assert!(shown.contains("badge created") && shown.contains(&remote), "{shown}");
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+both_backends!(console_sessions_and_refusals, console_code2asin_review, console_platform_run);

@@ -31,11 +31,13 @@ pub(crate) struct Console {
     api: Router,
     /// How long the refresh token's cookie lives: as long as the token (`auth.refresh_token_ttl_secs`).
     refresh_ttl_secs: u64,
+    /// Refreshes made in the last seconds, by the refresh token used (see `session::renew`).
+    renewals: std::sync::Arc<tokio::sync::Mutex<session::Renewals>>,
 }
 
 /// The console's routes over `api` (the API router with its policy).
 pub(crate) fn routes(api: Router, refresh_ttl_secs: u64) -> Router {
-    let console = Console { api, refresh_ttl_secs };
+    let console = Console { api, refresh_ttl_secs, renewals: Default::default() };
     let signed_in = Router::new()
         .route("/console", get(dashboard::page))
         .route("/console/products", get(products::list))

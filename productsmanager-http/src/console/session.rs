@@ -103,20 +103,38 @@ pub(crate) async fn require(State(console): State<Console>, mut request: Request
     }
     let (parts, body) = request.into_parts();
     let api = Api::new(console.api.clone(), &parts);
-    let tokens: TokenPair =
-        match api.send_json(Method::POST, "/api/v1/auth/refresh", &RefreshToken { refresh_token: &refresh }).await {
-            Ok(tokens) => tokens,
-            Err(_) => {
-                let mut response = layout::to_sign_in(&back_to, htmx);
-                forget(response.headers_mut());
-                return response;
-            }
-        };
+    let Some(tokens) = renew(&console, &api, &refresh).await else {
+        let mut response = layout::to_sign_in(&back_to, htmx);
+        forget(response.headers_mut());
+        return response;
+    };
     let mut request = Request::from_parts(parts, body);
     request.extensions_mut().insert(Session { access: tokens.access_token.clone() });
     let mut response = next.run(request).await;
     remember(response.headers_mut(), &tokens, console.refresh_ttl_secs);
     response
+}
+
+/// How long a refresh's new pair is handed to other requests that come with the same spent refresh token.
+const RENEWAL_REUSE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Recent refreshes: the refresh token spent → when, and the pair it got.
+#[derive(Debug, Default)]
+pub(crate) struct Renewals(std::collections::HashMap<String, (std::time::Instant, TokenPair)>);
+
+/// A new token pair for `refresh`. Requests arriving together after the access cookie ran out (two tabs, a page and
+/// its fragments) would each spend the same refresh token, and the API takes a second use as a stolen token and
+/// ends the sign-in; so refreshes go one at a time, and a token refreshed moments ago gets the pair it got then.
+async fn renew(console: &Console, api: &Api, refresh: &str) -> Option<TokenPair> {
+    let mut renewals = console.renewals.lock().await;
+    renewals.0.retain(|_, (at, _)| at.elapsed() < RENEWAL_REUSE);
+    if let Some((_, tokens)) = renewals.0.get(refresh) {
+        return Some(tokens.clone());
+    }
+    let body = RefreshToken { refresh_token: refresh };
+    let tokens: TokenPair = api.send_json(Method::POST, "/api/v1/auth/refresh", &body).await.ok()?;
+    renewals.0.insert(refresh.to_string(), (std::time::Instant::now(), tokens.clone()));
+    Some(tokens)
 }
 
 /// Middleware of every console route: a form posted from another site is refused. The cookies are SameSite=Strict
