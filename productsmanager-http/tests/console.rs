@@ -136,6 +136,21 @@ async fn console_sessions_and_refusals(backend: Backend) {
     assert!(set_cookies(&signed_out).iter().all(|c| c.contains("Max-Age=0")), "{:?}", set_cookies(&signed_out));
     let me = request_bytes(addr.with(&access), "GET", "/api/v1/me", "", b"").await;
     assert_eq!(me.status, 401);
+    // The revoked cookies still sent (another tab): the API's 401 sends the page, or an htmx fragment, to sign-in.
+    let stale = page(addr, "/console/imports", &renewed).await;
+    assert_eq!((stale.status, stale.header("location")), (303, Some("/console/login?next=%2Fconsole%2Fimports")));
+    assert!(set_cookies(&stale).iter().all(|c| c.contains("Max-Age=0")), "{:?}", set_cookies(&stale));
+    let fragment_path = format!("/console/imports/{}/progress", uuid::Uuid::nil());
+    let stale = page(addr, &fragment_path, &format!("HX-Request: true\r\n{renewed}")).await;
+    assert_eq!((stale.status, stale.header("hx-redirect").is_some()), (200, true));
+
+    // Behind a TLS proxy (X-Forwarded-Proto: https) the cookies are Secure.
+    let body = format!("email=vera%40example.com&password={}", PASSWORD.replace(' ', "+"));
+    let forwarded = format!("X-Forwarded-Proto: https\r\nOrigin: http://{}\r\n", addr.socket);
+    let headers =
+        format!("{forwarded}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", body.len());
+    let secure = request_bytes(addr.anonymous(), "POST", "/console/login", &headers, body.as_bytes()).await;
+    assert!(set_cookies(&secure).iter().all(|c| c.contains("Secure")), "{:?}", set_cookies(&secure));
 
     // An importer may run imports but not read the analytics: the dashboard still renders, with the API's reason
     // where the catalog figures would be.

@@ -202,10 +202,17 @@ impl Failure {
     }
 }
 
+/// Marks a response as the API refusing the session itself (401): the session middleware turns it into the way to
+/// the sign-in page (a redirect, or for an htmx fragment `HX-Redirect`), clearing the cookies.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignedOut;
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         if self.status == StatusCode::UNAUTHORIZED {
-            return to_sign_in("/console", false);
+            let mut response = to_sign_in("/console", false);
+            response.extensions_mut().insert(SignedOut);
+            return response;
         }
         let body = page(
             &self.title,

@@ -56,21 +56,28 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|cookie| cookie.value().to_string())
 }
 
-fn set_cookie(name: &str, value: &str, max_age_secs: u64) -> Option<HeaderValue> {
+/// Whether the browser reached us over HTTPS through a proxy that says so: the cookies are then `Secure`. (A
+/// client claiming it falsely only keeps its own cookies from being sent back over plain HTTP.)
+fn over_https(headers: &HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+fn set_cookie(name: &str, value: &str, max_age_secs: u64, secure: bool) -> Option<HeaderValue> {
     let cookie = Cookie::build((name, value))
         .path(COOKIE_PATH)
         .http_only(true)
+        .secure(secure)
         .same_site(SameSite::Strict)
         .max_age(cookie::time::Duration::seconds(i64::try_from(max_age_secs).unwrap_or(i64::MAX)))
         .build();
     HeaderValue::from_str(&cookie.to_string()).ok()
 }
 
-fn remember(headers: &mut HeaderMap, tokens: &TokenPair, refresh_ttl_secs: u64) {
+fn remember(headers: &mut HeaderMap, tokens: &TokenPair, refresh_ttl_secs: u64, secure: bool) {
     let access_secs = tokens.expires_in.saturating_sub(ACCESS_MARGIN_SECS).max(1);
     for cookie in [
-        set_cookie(ACCESS, &tokens.access_token, access_secs),
-        set_cookie(REFRESH, &tokens.refresh_token, refresh_ttl_secs),
+        set_cookie(ACCESS, &tokens.access_token, access_secs, secure),
+        set_cookie(REFRESH, &tokens.refresh_token, refresh_ttl_secs, secure),
     ]
     .into_iter()
     .flatten()
@@ -80,7 +87,7 @@ fn remember(headers: &mut HeaderMap, tokens: &TokenPair, refresh_ttl_secs: u64) 
 }
 
 fn forget(headers: &mut HeaderMap) {
-    for cookie in [set_cookie(ACCESS, "", 0), set_cookie(REFRESH, "", 0)].into_iter().flatten() {
+    for cookie in [set_cookie(ACCESS, "", 0, false), set_cookie(REFRESH, "", 0, false)].into_iter().flatten() {
         headers.append(header::SET_COOKIE, cookie);
     }
 }
@@ -96,10 +103,20 @@ pub(crate) async fn require(State(console): State<Console>, mut request: Request
         Some(url) if htmx => url.find("/console").map_or("/console", |at| &url[at..]).to_string(),
         _ => request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
     };
+    let secure = over_https(headers);
     let Some(refresh) = refresh else { return layout::to_sign_in(&back_to, htmx) };
+    let signed_out = |response: Response| {
+        // The API refused the session (revoked, user deactivated): to the sign-in page, whatever the page was.
+        if response.extensions().get::<layout::SignedOut>().is_none() {
+            return response;
+        }
+        let mut response = layout::to_sign_in(&back_to, htmx);
+        forget(response.headers_mut());
+        response
+    };
     if let Some(access) = access {
         request.extensions_mut().insert(Session { access });
-        return next.run(request).await;
+        return signed_out(next.run(request).await);
     }
     let (parts, body) = request.into_parts();
     let api = Api::new(console.api.clone(), &parts);
@@ -110,8 +127,8 @@ pub(crate) async fn require(State(console): State<Console>, mut request: Request
     };
     let mut request = Request::from_parts(parts, body);
     request.extensions_mut().insert(Session { access: tokens.access_token.clone() });
-    let mut response = next.run(request).await;
-    remember(response.headers_mut(), &tokens, console.refresh_ttl_secs);
+    let mut response = signed_out(next.run(request).await);
+    remember(response.headers_mut(), &tokens, console.refresh_ttl_secs, secure);
     response
 }
 
@@ -210,12 +227,13 @@ pub(crate) async fn sign_in_form(axum::extract::Query(query): axum::extract::Que
 pub(crate) async fn sign_in(
     State(console): State<Console>,
     Client(api): Client,
+    headers: HeaderMap,
     axum::Form(form): axum::Form<SignInForm>,
 ) -> Response {
     match api.send_json::<TokenPair>(Method::POST, "/api/v1/auth/login", &form).await {
         Ok(tokens) => {
             let mut response = layout::see_other(return_path(form.next.as_deref()));
-            remember(response.headers_mut(), &tokens, console.refresh_ttl_secs);
+            remember(response.headers_mut(), &tokens, console.refresh_ttl_secs, over_https(&headers));
             response
         }
         Err(failure) => {
