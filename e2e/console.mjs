@@ -285,6 +285,27 @@ try {
   await page.locator('#nothing-to-review').waitFor();
   await shot(page, '13-code2asin');
 
+  step('an import source: a bad schedule refused beside its field (nothing kept), then added with its schedule');
+  await page.click('nav >> text=Imports');
+  await page.waitForURL(`${config.base}/console/imports`);
+  await page.fill('#new-source #name', 'Shop FTP');
+  await page.selectOption('#source_kind', 'ftp');
+  await page.fill('#source_settings', JSON.stringify({ host: '127.0.0.1', path: '/out' }));
+  await page.fill('#username', 'shop');
+  await page.fill('#new-source #password', 'ftp password');
+  await page.selectOption('#source-preset', 'woocommerce');
+  await page.fill('#cron', 'every hour');
+  await page.click('#new-source button[type=submit]');
+  await page.locator('#cron-error').waitFor();
+  assert.equal(await page.locator('#source-table').count(), 0, 'the refused source was not kept');
+  assert.equal(await page.inputValue('#new-source #name'), 'Shop FTP', 'what was typed is kept');
+  await page.fill('#new-source #password', 'ftp password');
+  await page.fill('#cron', '0 */2 * * *');
+  await page.click('#new-source button[type=submit]');
+  await page.waitForURL(/#sources$/);
+  assert.match(await page.locator('#source-table').innerText(), /Shop FTP[\s\S]*ftp[\s\S]*0 \*\/2 \* \* \*/);
+  await shot(page, '04-import-sources');
+
   step('sign out: the session is gone');
   await page.click('.sign-out button');
   await page.waitForURL(/\/console\/login$/);

@@ -117,8 +117,85 @@ pub(crate) struct SupplierForm {
 }
 
 /// The imports page; `failure` is an upload's refusal, `supplier` a new supplier's (with what was typed).
+/// The new-source form, as posted: the source's settings as JSON (their fields differ per kind; the API names the
+/// one at fault), optional credentials, the file's layout, an optional schedule.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SourceForm {
+    name: String,
+    supplier: String,
+    source_kind: String,
+    #[serde(default)]
+    source_settings: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    preset: String,
+    #[serde(default)]
+    cron: String,
+    #[serde(default)]
+    timezone: String,
+}
+
+/// Examples of `source_settings` per kind, shown in the form.
+const SOURCE_EXAMPLES: &str = r#"folder: {"path": "/srv/suppliers/acme"} · ftp, ftps: {"host": "ftp.acme.example", "path": "/out"} · email: {"host": "imap.acme.example", "mailbox": "INBOX"}"#;
+
+fn source_form(suppliers: &[Supplier], typed: Option<&SourceForm>, failure: Option<&Failure>) -> Markup {
+    let typed_or = |pick: fn(&SourceForm) -> &str, default: &'static str| typed.map_or(default, pick);
+    html! {
+        h3 { "New import source" }
+        @if let Some(failure) = failure {
+            @if failure.field.as_deref().is_none_or(|f| !f.starts_with("source_settings") && !["name", "cron", "timezone"].contains(&f)) {
+                (failure.banner())
+            }
+        }
+        form #new-source method="post" action="/console/import-sources" {
+            (field("Name", "name", typed_or(|t| t.name.as_str(), ""), "text", failure))
+            div.field {
+                label for="source-supplier" { "Supplier" }
+                select #source-supplier name="supplier" {
+                    @for supplier in suppliers { option value=(supplier.id) selected[typed.is_some_and(|t| t.supplier == supplier.id.to_string())] { (supplier.name) } }
+                }
+            }
+            div.field {
+                label for="source_kind" { "Source" }
+                select #source_kind name="source_kind" {
+                    @for kind in ["folder", "ftp", "ftps", "email"] { option selected[typed.is_some_and(|t| t.source_kind == kind)] { (kind) } }
+                }
+            }
+            div.field {
+                label for="source_settings" { "Source settings (JSON)" }
+                textarea #source_settings name="source_settings" rows="3" aria-describedby="source-examples" {
+                    (typed_or(|t| t.source_settings.as_str(), ""))
+                }
+                span.note #source-examples { (SOURCE_EXAMPLES) }
+                @if let Some(failure) = failure.filter(|f| f.field.as_deref().is_some_and(|f| f.starts_with("source_settings"))) {
+                    span.field-error #source_settings-error { (failure.detail) }
+                }
+            }
+            (field("User name (FTP, e-mail)", "username", typed_or(|t| t.username.as_str(), ""), "text", failure))
+            (field("Password", "password", "", "password", failure))
+            div.field {
+                label for="source-preset" { "Preset" }
+                select #source-preset name="preset" {
+                    @for preset in Preset::ALL { option selected[typed.is_some_and(|t| t.preset == preset.as_str())] { (preset.as_str()) } }
+                }
+            }
+            (field("Schedule (cron, optional: 0 */2 * * * is every two hours)", "cron", typed_or(|t| t.cron.as_str(), ""), "text", failure))
+            (field("Time zone of the schedule", "timezone", typed_or(|t| t.timezone.as_str(), "UTC"), "text", failure))
+            button type="submit" { "Add source" }
+        }
+    }
+}
+
 /// The stored mapping templates, and the import sources (folder, FTP, e-mail, URL…) with their schedules.
-async fn sources_section(api: &Api, templates: &[MappingTemplate], suppliers: &[Supplier]) -> Markup {
+async fn sources_section(
+    api: &Api,
+    templates: &[MappingTemplate],
+    suppliers: &[Supplier],
+    source: Option<(&SourceForm, &Failure)>,
+) -> Markup {
     let configs = match api.get::<Page<ImportConfig>>("/api/v1/import-configs?limit=500").await {
         Ok(page) => page.items,
         Err(failure) => return Failure::from(failure).banner(),
@@ -131,7 +208,7 @@ async fn sources_section(api: &Api, templates: &[MappingTemplate], suppliers: &[
     let supplier_name = |id| suppliers.iter().find(|s| s.id == id).map_or("–", |s| s.name.as_str());
     html! {
         h2 #templates { "Mapping templates" }
-        @if templates.is_empty() { p.note { "None yet (`productsmanager import template save`, or the API)." } } @else {
+        @if templates.is_empty() { p.note { "None yet (productsmanager import template save, or the API)." } } @else {
             div.table-scroll { table {
                 thead { tr { th { "Name" } th.num { "Version" } th { "Written for" } th { "Description" } } }
                 tbody { @for template in templates { tr {
@@ -141,7 +218,7 @@ async fn sources_section(api: &Api, templates: &[MappingTemplate], suppliers: &[
             } }
         }
         h2 #sources { "Import sources" }
-        @if configs.is_empty() { p.note { "None yet: files are uploaded by hand (`productsmanager import config add`, or the API, set up a watched folder, FTP, e-mail or URL)." } } @else {
+        @if configs.is_empty() { p.note { "None yet: files are uploaded by hand. Add a watched folder, an FTP server or a mailbox below." } } @else {
             div.table-scroll { table #source-table {
                 thead { tr { th { "Name" } th { "Supplier" } th { "Source" } th { "Layout" } th { "Schedule" } th { "Last polled" } } }
                 tbody { @for (config, schedules) in configs.iter().zip(&schedules) { tr {
@@ -155,6 +232,48 @@ async fn sources_section(api: &Api, templates: &[MappingTemplate], suppliers: &[
                 } } }
             } }
         }
+        @if !suppliers.is_empty() { (source_form(suppliers, source.map(|(form, _)| form), source.map(|(_, failure)| failure))) }
+    }
+}
+
+/// `POST /console/import-sources`: the configuration, then its schedule when one is given. A refused schedule
+/// takes the new configuration away again: the user gets both or neither.
+pub(crate) async fn add_source(Client(api): Client, axum::Form(form): axum::Form<SourceForm>) -> Response {
+    let result = async {
+        let settings = if form.source_settings.trim().is_empty() {
+            serde_json::json!({})
+        } else {
+            productsmanager_core::input::parse_json::<serde_json::Value>(&form.source_settings).map_err(|e| {
+                let mut failure = Failure::from(productsmanager_core::Error::from(e));
+                failure.field = Some("source_settings".to_string());
+                failure
+            })?
+        };
+        let credentials = (!form.username.trim().is_empty())
+            .then(|| serde_json::json!({ "username": form.username.trim(), "password": form.password }));
+        let config = serde_json::json!({
+            "name": form.name, "supplier_id": form.supplier, "source_kind": form.source_kind,
+            "source_settings": settings, "credentials": credentials, "preset": form.preset,
+        });
+        let created: ImportConfig = api.send_json(Method::POST, "/api/v1/import-configs", &config).await?;
+        if !form.cron.trim().is_empty() {
+            let schedule = serde_json::json!({ "cron": form.cron.trim(), "timezone": form.timezone.trim() });
+            let path = format!("/api/v1/import-configs/{}/schedules", created.id);
+            if let Err(failure) = api.call(Method::POST, &path, &schedule, HeaderMap::new()).await {
+                let path = format!("/api/v1/import-configs/{}", created.id);
+                let _ = api.send(Method::DELETE, &path, HeaderMap::new(), Body::empty()).await;
+                return Err(Failure::from(failure));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => layout::see_other("/console/imports#sources"),
+        Err(failure) => match list_page(&api, None, None, Some((&form, &failure))).await {
+            Ok(page) => (failure.status, page).into_response(),
+            Err(other) => other.into_response(),
+        },
     }
 }
 
@@ -162,6 +281,7 @@ async fn list_page(
     api: &Api,
     failure: Option<&Failure>,
     supplier: Option<(&SupplierForm, &Failure)>,
+    source: Option<(&SourceForm, &Failure)>,
 ) -> Result<Markup, Failure> {
     let typed = supplier.map(|(form, _)| form);
     let supplier_failure = supplier.map(|(_, failure)| failure);
@@ -171,7 +291,7 @@ async fn list_page(
         api.get::<Page<MappingTemplate>>("/api/v1/mapping-templates?limit=500"),
     );
     let (jobs, suppliers, templates) = (jobs?, suppliers?, templates?);
-    let sources = sources_section(api, &templates.items, &suppliers).await;
+    let sources = sources_section(api, &templates.items, &suppliers, source).await;
     Ok(layout::page(
         "Imports",
         Some(Section::Imports),
@@ -212,7 +332,7 @@ async fn list_page(
 
 /// `GET /console/imports`.
 pub(crate) async fn list(Client(api): Client) -> Result<Markup, Failure> {
-    list_page(&api, None, None).await
+    list_page(&api, None, None, None).await
 }
 
 /// `POST /console/suppliers`: a supplier to import files for.
@@ -221,7 +341,7 @@ pub(crate) async fn add_supplier(Client(api): Client, axum::Form(form): axum::Fo
         Ok(_) => layout::see_other("/console/imports"),
         Err(failure) => {
             let failure = Failure::from(failure);
-            match list_page(&api, None, Some((&form, &failure))).await {
+            match list_page(&api, None, Some((&form, &failure)), None).await {
                 Ok(page) => (failure.status, page).into_response(),
                 Err(other) => other.into_response(),
             }
@@ -236,7 +356,7 @@ pub(crate) async fn upload(Client(api): Client, request: Request) -> Response {
         Ok(answer) => answer,
         Err(failure) => {
             let failure = Failure::from(failure);
-            return match list_page(&api, Some(&failure), None).await {
+            return match list_page(&api, Some(&failure), None, None).await {
                 Ok(page) => (failure.status, page).into_response(),
                 Err(other) => other.into_response(),
             };

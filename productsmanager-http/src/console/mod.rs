@@ -50,6 +50,7 @@ pub(crate) fn routes(api: Router, refresh_ttl_secs: u64) -> Router {
         .route("/console/images/{id}", get(media::content))
         .route("/console/imports", get(imports::list).post(imports::upload))
         .route("/console/suppliers", post(imports::add_supplier))
+        .route("/console/import-sources", post(imports::add_source))
         .route("/console/imports/{id}", get(imports::show))
         .route("/console/imports/{id}/progress", get(imports::progress))
         .route("/console/imports/{id}/errors.csv", get(imports::errors_csv))
