@@ -161,7 +161,7 @@ try {
   assert.equal(await page.inputValue('#q'), config.search, 'the search box keeps the words after a reload');
   await shot(page, '06-products-search');
 
-  step('open the product, set its price');
+  step('open the product, set its price and its stock');
   await link.first().click();
   await page.locator('#set-price').waitFor();
   const productUrl = page.url();
@@ -177,6 +177,13 @@ try {
   await page.click('#set-price button[type=submit]');
   await page.locator('.saved').waitFor();
   assert.match(await page.locator('#price-table').innerText(), /retail\s+42\.50 EUR/);
+  await page.fill('#quantity', 'lots');
+  await page.click('#set-stock button[type=submit]');
+  await page.locator('#quantity-error').waitFor();
+  await page.fill('#quantity', '17');
+  await page.click('#set-stock button[type=submit]');
+  await page.locator('.saved').waitFor();
+  assert.match(await page.locator('#stock').innerText(), /^17 available/);
   await shot(page, '07-product');
 
   step('a stale edit is refused and says so');

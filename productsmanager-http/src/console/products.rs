@@ -214,6 +214,44 @@ pub(crate) struct PriceForm {
     currency: String,
 }
 
+/// The stock form, as posted: the quantity on hand at the default location.
+#[derive(Debug, Deserialize)]
+pub(crate) struct StockForm {
+    quantity: String,
+}
+
+fn stock_form(product: &Product, attempt: &Attempt) -> Markup {
+    let failure = attempt.stock_failure.as_ref();
+    let typed = attempt.stock.as_ref().map(|f| f.quantity.clone());
+    let quantity = typed.unwrap_or_else(|| product.stock.quantity.to_string());
+    html! {
+        form #set-stock method="post" action={ "/console/products/" (product.id) "/stock" } {
+            @if let Some(failure) = failure.filter(|f| f.field.as_deref() != Some("quantity")) { (failure.banner()) }
+            (field("On hand", "quantity", &quantity, "text", failure))
+            button type="submit" { "Set stock" }
+        }
+    }
+}
+
+/// `POST /console/products/{id}/stock`: the quantity on hand at the default location.
+pub(crate) async fn set_stock(
+    Client(api): Client,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<StockForm>,
+) -> Response {
+    // A whole number goes as a number; anything else as typed, for the API to name what is wrong with it.
+    let quantity =
+        form.quantity.trim().parse::<i64>().map_or_else(|_| serde_json::json!(form.quantity), |n| serde_json::json!(n));
+    let body = serde_json::json!({ "product_id": id, "quantity": quantity });
+    match api.call(Method::PUT, "/api/v1/stock", &body, HeaderMap::new()).await {
+        Ok(_) => layout::see_other(&format!("/console/products/{id}?saved=stock")),
+        Err(failure) => {
+            respond(&api, &id, Attempt { stock: Some(form), stock_failure: Some(failure.into()), ..Attempt::default() })
+                .await
+        }
+    }
+}
+
 /// What the product page shows besides the product: what the user typed and the API refused.
 #[derive(Debug, Default)]
 struct Attempt {
@@ -222,6 +260,8 @@ struct Attempt {
     price: Option<PriceForm>,
     price_failure: Option<Failure>,
     image_failure: Option<Failure>,
+    stock: Option<StockForm>,
+    stock_failure: Option<Failure>,
     saved: Option<&'static str>,
 }
 
@@ -353,8 +393,9 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
                     }
                     (price_form(&product, &attempt))
                     h2 { "Stock" }
-                    p { (product.stock.available) " available (" (product.stock.quantity) " on hand, "
+                    p #stock { (product.stock.available) " available (" (product.stock.quantity) " on hand, "
                         (product.stock.reserved) " reserved)" }
+                    (stock_form(&product, &attempt))
                 }
             }
             (super::media::section(product.id, images.map_err(Failure::from), attempt.image_failure.as_ref()))
@@ -495,6 +536,7 @@ pub(crate) async fn show(
     let saved = match query.saved.as_deref() {
         Some("details") => Some("Saved."),
         Some("price") => Some("Price saved."),
+        Some("stock") => Some("Stock saved."),
         _ => None,
     };
     product_page(&api, &id, Attempt { saved, ..Attempt::default() }).await
@@ -549,6 +591,7 @@ async fn respond(api: &super::client::Api, id: &str, attempt: Attempt) -> Respon
         .as_ref()
         .or(attempt.price_failure.as_ref())
         .or(attempt.image_failure.as_ref())
+        .or(attempt.stock_failure.as_ref())
         .map_or(StatusCode::UNPROCESSABLE_ENTITY, |failure| failure.status);
     match product_page(api, id, attempt).await {
         Ok(page) => (status, page).into_response(),
