@@ -167,6 +167,15 @@ try {
   const productUrl = page.url();
   assert.match(await page.locator('section[aria-labelledby=categories]').innerText(), new RegExp(config.category));
   if (config.variants) assert.ok(await page.locator('#variants li').count() > 0, 'the parent lists its variants');
+  const inCategory = page.locator('#category-list li', { hasText: config.category });
+  await inCategory.locator('button', { hasText: 'Remove' }).click();
+  await page.waitForURL(/#categories$/);
+  assert.equal(await inCategory.count(), 0, 'taken out of the category');
+  const choice = await page.locator('#category_id option', { hasText: config.category }).first().getAttribute('value');
+  await page.selectOption('#category_id', choice);
+  await page.click('#add-category button[type=submit]');
+  await page.waitForURL(/#categories$/);
+  assert.equal(await inCategory.count(), 1, 'put back in the category');
   await page.fill('#amount', '12.345');
   await page.click('#set-price button[type=submit]');
   await page.locator('#amount-error').waitFor();

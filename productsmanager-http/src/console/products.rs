@@ -350,13 +350,14 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
     let offers_path = format!("/api/v1/products/{}/offers", product.id);
     let (seo_path, variants_path) =
         (format!("/api/v1/products/{}/seo", product.id), format!("/api/v1/products/{}/variants", product.id));
-    let (offers, suppliers, images, categories, seo, variants) = tokio::join!(
+    let (offers, suppliers, images, categories, seo, variants, choices) = tokio::join!(
         api.get::<Vec<Offer>>(&offers_path),
         api.get::<Page<Supplier>>("/api/v1/suppliers?limit=500"),
         super::media::images_of(api, product.id),
         category_trails(api, product.id),
         api.get::<Vec<SeoView>>(&seo_path),
         api.get::<Vec<VariantView>>(&variants_path),
+        category_choices(api),
     );
     let offers = offers.unwrap_or_default();
     let suppliers: HashMap<Uuid, String> =
@@ -423,7 +424,7 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
                     }
                 }
             }
-            (relations(categories, seo.map_err(Failure::from), variants.map_err(Failure::from)))
+            (relations(product.id, categories, &choices, seo.map_err(Failure::from), variants.map_err(Failure::from)))
             section aria-labelledby="attributes" {
                 h2 #attributes { "Attributes" }
                 @if product.attributes.is_empty() { p.note { "No attributes." } } @else {
@@ -456,8 +457,46 @@ struct CategoryView {
     name: String,
 }
 
+/// A category of the tree, with its subtree (for the add-to-category choice).
+#[derive(Debug, Deserialize)]
+struct CategoryNodeView {
+    id: Uuid,
+    name: String,
+    children: Vec<CategoryNodeView>,
+}
+
+/// A category the product could be put in, with its depth in the tree.
+#[derive(Debug)]
+struct Choice {
+    id: Uuid,
+    name: String,
+    depth: usize,
+}
+
+/// A category the product is in, with its names from the root.
+#[derive(Debug)]
+struct Trail {
+    id: Uuid,
+    names: String,
+}
+
+/// The default taxonomy's categories in tree order, each with its depth.
+async fn category_choices(api: &super::client::Api) -> Vec<Choice> {
+    fn walk(nodes: &[CategoryNodeView], depth: usize, out: &mut Vec<Choice>) {
+        for node in nodes {
+            out.push(Choice { id: node.id, name: node.name.clone(), depth });
+            walk(&node.children, depth + 1, out);
+        }
+    }
+    let mut choices = Vec::new();
+    if let Ok(tree) = api.get::<Vec<CategoryNodeView>>("/api/v1/categories").await {
+        walk(&tree, 0, &mut choices);
+    }
+    choices
+}
+
 /// Each category of the product as its names from the root (`Garden > Pots`).
-async fn category_trails(api: &super::client::Api, product: Uuid) -> Result<Vec<String>, Failure> {
+async fn category_trails(api: &super::client::Api, product: Uuid) -> Result<Vec<Trail>, Failure> {
     let categories: Vec<CategoryView> = api.get(&format!("/api/v1/products/{product}/categories")).await?;
     let mut trails = Vec::with_capacity(categories.len());
     for category in categories {
@@ -466,7 +505,7 @@ async fn category_trails(api: &super::client::Api, product: Uuid) -> Result<Vec<
             Ok(crumbs) => crumbs.into_iter().map(|c| c.name).collect::<Vec<_>>().join(" > "),
             Err(_) => category.name,
         };
-        trails.push(trail);
+        trails.push(Trail { id: category.id, names: trail });
     }
     Ok(trails)
 }
@@ -489,7 +528,9 @@ struct VariantView {
 
 /// Categories, SEO per locale and variants; each part shows the API's refusal in its place.
 fn relations(
-    categories: Result<Vec<String>, Failure>,
+    product: Uuid,
+    categories: Result<Vec<Trail>, Failure>,
+    choices: &[Choice],
     seo: Result<Vec<SeoView>, Failure>,
     variants: Result<Vec<VariantView>, Failure>,
 ) -> Markup {
@@ -499,7 +540,23 @@ fn relations(
             @match categories {
                 Err(failure) => (failure.banner()),
                 Ok(categories) if categories.is_empty() => p.note { "In no category." },
-                Ok(trails) => ul { @for trail in &trails { li { (trail) } } },
+                Ok(trails) => ul #category-list { @for trail in &trails { li {
+                    (trail.names) " "
+                    form.inline method="post" action={ "/console/products/" (product) "/categories/" (trail.id) "/remove" } {
+                        button.link type="submit" { "Remove" }
+                    }
+                } } },
+            }
+            @if !choices.is_empty() {
+                form #add-category method="post" action={ "/console/products/" (product) "/categories" } {
+                    div.field {
+                        label for="category_id" { "Add to category" }
+                        select #category_id name="category_id" {
+                            @for choice in choices { option value=(choice.id) { ("— ".repeat(choice.depth)) (choice.name) } }
+                        }
+                    }
+                    button type="submit" { "Add" }
+                }
             }
             h2 { "SEO" }
             @match seo {
@@ -602,4 +659,36 @@ async fn respond(api: &super::client::Api, id: &str, attempt: Attempt) -> Respon
 /// The product page again after an image action the API refused, with its reason above the images.
 pub(crate) async fn with_image_failure(api: &super::client::Api, id: &str, failure: Failure) -> Response {
     respond(api, id, Attempt { image_failure: Some(failure), ..Attempt::default() }).await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CategoryForm {
+    category_id: String,
+}
+
+/// `POST /console/products/{id}/categories`: puts the product in a category.
+pub(crate) async fn add_category(
+    Client(api): Client,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<CategoryForm>,
+) -> Response {
+    let path = format!("/api/v1/products/{id}/categories/{}", form.category_id);
+    category_change(&api, &id, api.send(Method::PUT, &path, HeaderMap::new(), axum::body::Body::empty()).await).await
+}
+
+/// `POST /console/products/{id}/categories/{category}/remove`: takes the product out of a category.
+pub(crate) async fn remove_category(Client(api): Client, Path((id, category)): Path<(String, String)>) -> Response {
+    let path = format!("/api/v1/products/{id}/categories/{category}");
+    category_change(&api, &id, api.send(Method::DELETE, &path, HeaderMap::new(), axum::body::Body::empty()).await).await
+}
+
+async fn category_change(
+    api: &super::client::Api,
+    id: &str,
+    result: Result<super::client::Answer, super::client::ApiFailure>,
+) -> Response {
+    match result {
+        Ok(_) => layout::see_other(&format!("/console/products/{id}#categories")),
+        Err(failure) => respond(api, id, Attempt { edit_failure: Some(failure.into()), ..Attempt::default() }).await,
+    }
 }
