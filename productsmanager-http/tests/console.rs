@@ -44,6 +44,17 @@ fn text(reply: &BinaryReply) -> String {
     String::from_utf8_lossy(&reply.body).into_owned()
 }
 
+/// A user with `role` and the tests' password.
+async fn add_user(sdk: &productsmanager_core::Sdk, email: &str, role: &str) {
+    let user = productsmanager_core::auth::NewUser {
+        email: email.into(),
+        display_name: None,
+        password: PASSWORD.into(),
+        roles: vec![role.into()],
+    };
+    sdk.auth().create_user(user).await.unwrap();
+}
+
 async fn sign_in(addr: Endpoint, email: &str) -> BinaryReply {
     let body = format!(
         "email={}&password={}&next=%2Fconsole%2Fimports",
@@ -57,13 +68,7 @@ async fn console_sessions_and_refusals(backend: Backend) {
     let Some(env) = TestDatabases::named(backend, "console_sessions").await else { return };
     let sdk = env.sdk().await;
     for (email, role) in [("vera@example.com", "viewer"), ("ivan@example.com", "importer")] {
-        let user = productsmanager_core::auth::NewUser {
-            email: email.into(),
-            display_name: None,
-            password: PASSWORD.into(),
-            roles: vec![role.into()],
-        };
-        sdk.auth().create_user(user).await.unwrap();
+        add_user(&sdk, email, role).await;
     }
     let server = TestServer::start(sdk.clone()).await;
     let addr = server.addr;
@@ -169,13 +174,7 @@ async fn console_code2asin_review(backend: Backend) {
     const LID: &str = "0036000291452";
     let Some(env) = TestDatabases::named(backend, "console_code2asin").await else { return };
     let sdk = env.sdk().await;
-    let admin = productsmanager_core::auth::NewUser {
-        email: "ada@example.com".into(),
-        display_name: None,
-        password: PASSWORD.into(),
-        roles: vec!["admin".into()],
-    };
-    sdk.auth().create_user(admin).await.unwrap();
+    add_user(&sdk, "ada@example.com", "admin").await;
     let server = TestServer::start(sdk.clone()).await;
     let addr = server.addr;
     let credentials = Credentials { client_id: "c".into(), client_secret: "s".into(), refresh_token: "Atzr|r".into() };
@@ -230,13 +229,7 @@ async fn console_code2asin_review(backend: Backend) {
 async fn console_platform_run(backend: Backend) {
     let Some(env) = TestDatabases::named(backend, "console_platform_run").await else { return };
     let sdk = env.sdk().await;
-    let admin = productsmanager_core::auth::NewUser {
-        email: "pia@example.com".into(),
-        display_name: None,
-        password: PASSWORD.into(),
-        roles: vec!["admin".into()],
-    };
-    sdk.auth().create_user(admin).await.unwrap();
+    add_user(&sdk, "pia@example.com", "admin").await;
     let server = TestServer::start(sdk.clone()).await;
     let addr = server.addr;
     let shop = productsmanager_fakes::woocommerce::FakeWooCommerce::start("ck_c", "cs_c").await.unwrap();
