@@ -253,6 +253,14 @@ try {
   await page.click('#new-user button[type=submit]');
   await page.locator('#user-table td', { hasText: 'cata@example.com' }).waitFor();
 
+  step('a role with chosen permissions');
+  await page.fill('#role-name', 'catalog_reader');
+  await page.fill('#role-description', 'reads the catalog');
+  await page.check('#permission-catalog\\:read');
+  await page.click('#new-role button[type=submit]');
+  await page.waitForURL(/#roles$/);
+  assert.match(await page.locator('section[aria-labelledby=roles] table').innerText(), /catalog_reader\s+reads the catalog\s+catalog:read/);
+
   step('an API key: its secret shown once, working, then revoked');
   await page.selectOption('#key-user', { label: 'cata@example.com' });
   await page.fill('#name', 'feed-reader');
@@ -300,6 +308,18 @@ try {
   await page.waitForURL(`${config.base}/console/code2asin`);
   await page.locator('#nothing-to-review').waitFor();
   await shot(page, '13-code2asin');
+
+  step('a mapping template: a broken definition refused beside it, then saved');
+  await page.click('nav >> text=Imports');
+  await page.waitForURL(`${config.base}/console/imports`);
+  await page.fill('#template-name', 'Shop CSV');
+  await page.fill('#definition', '{"columns": [');
+  await page.click('#new-template button[type=submit]');
+  await page.locator('#definition-error').waitFor();
+  await page.fill('#definition', JSON.stringify({ columns: [{ column: 'SKU', to: 'supplier_sku' }, { column: 'Name', to: 'title' }], currency: 'EUR' }));
+  await page.click('#new-template button[type=submit]');
+  await page.waitForURL(/#templates$/);
+  assert.match(await page.locator('section[aria-labelledby=templates] table').first().innerText(), /Shop CSV\s+1/);
 
   step('an import source: a bad schedule refused beside its field (nothing kept), then added with its schedule');
   await page.click('nav >> text=Imports');

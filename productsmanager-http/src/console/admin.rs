@@ -22,6 +22,7 @@ use super::session::Client;
 struct Outcome {
     user: Option<(UserForm, Failure)>,
     key: Option<(KeyForm, Failure)>,
+    role: Option<(RoleForm, Failure)>,
     created_secret: Option<(String, String)>,
     failure: Option<Failure>,
 }
@@ -33,6 +34,43 @@ pub(crate) struct UserForm {
     display_name: String,
     password: String,
     role: String,
+}
+
+/// The role form: `permission` repeats, one per permission ticked.
+#[derive(Debug, Default)]
+pub(crate) struct RoleForm {
+    name: String,
+    description: String,
+    permissions: Vec<String>,
+}
+
+impl RoleForm {
+    fn parse(body: &str) -> Self {
+        let mut form = RoleForm::default();
+        for (name, value) in form_urlencoded::parse(body.as_bytes()) {
+            match name.as_ref() {
+                // Named apart from the user form's fields on the same page.
+                "role-name" => form.name = value.into_owned(),
+                "role-description" => form.description = value.into_owned(),
+                "permission" => form.permissions.push(value.into_owned()),
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+/// The permissions as checkboxes named `input_name`, those in `ticked` ticked.
+fn permission_boxes(input_name: &str, ticked: &[String]) -> Markup {
+    html! {
+        @for (code, meaning) in PERMISSIONS {
+            div.field.check {
+                input type="checkbox" name=(input_name) value=(code) id={ (input_name) "-" (code) }
+                    checked[ticked.iter().any(|s| s == code)];
+                label for={ (input_name) "-" (code) } { code { (code) } " " (meaning) }
+            }
+        }
+    }
 }
 
 /// The API key form: `scope` repeats, one per permission ticked.
@@ -70,6 +108,8 @@ async fn admin_page(api: &Api, outcome: Outcome) -> Result<Markup, Failure> {
     let user_failure = outcome.user.as_ref().map(|(_, failure)| failure);
     let typed_key = outcome.key.as_ref().map(|(form, _)| form);
     let key_failure = outcome.key.as_ref().map(|(_, failure)| failure);
+    let typed_role = outcome.role.as_ref().map(|(form, _)| form);
+    let role_failure = outcome.role.as_ref().map(|(_, failure)| failure);
     Ok(layout::page(
         "Admin",
         Some(Section::Admin),
@@ -134,6 +174,23 @@ async fn admin_page(api: &Api, outcome: Outcome) -> Result<Markup, Failure> {
                         }
                     }
                 }
+                h3 { "New role" }
+                @if let Some(failure) = role_failure {
+                    @if failure.field.as_deref().is_none_or(|f| !["name", "description", "permissions"].contains(&f)) {
+                        (failure.banner())
+                    }
+                }
+                form #new-role method="post" action="/console/admin/roles" {
+                    (field("Name", "role-name", typed_role.map_or("", |r| r.name.as_str()), "text", None))
+                    @if let Some(message) = role_failure.and_then(|f| f.about("name")) { span.field-error #role-name-error { (message) } }
+                    (field("What it is for", "role-description", typed_role.map_or("", |r| r.description.as_str()), "text", None))
+                    fieldset {
+                        legend { "Permissions" }
+                        (permission_boxes("permission", typed_role.map_or(&[][..], |r| r.permissions.as_slice())))
+                        @if let Some(message) = role_failure.and_then(|f| f.about("permissions")) { span.field-error { (message) } }
+                    }
+                    button type="submit" { "Add role" }
+                }
             }
             section aria-labelledby="keys" {
                 h2 #keys { "API keys" }
@@ -180,13 +237,7 @@ async fn admin_page(api: &Api, outcome: Outcome) -> Result<Markup, Failure> {
                     (field("Name", "name", typed_key.map_or("", |k| k.name.as_str()), "text", key_failure))
                     fieldset {
                         legend { "Scopes (within the user's own permissions)" }
-                        @for (code, meaning) in PERMISSIONS {
-                            div.field.check {
-                                input type="checkbox" name="scope" value=(code) id={ "scope-" (code) }
-                                    checked[typed_key.is_some_and(|k| k.scopes.iter().any(|s| s == code))];
-                                label for={ "scope-" (code) } { code { (code) } " " (meaning) }
-                            }
-                        }
+        (permission_boxes("scope", typed_key.map_or(&[][..], |k| k.scopes.as_slice())))
                         @if let Some(message) = key_failure.and_then(|f| f.about("scopes")) { span.field-error { (message) } }
                     }
                     button type="submit" { "Create key" }
@@ -197,11 +248,16 @@ async fn admin_page(api: &Api, outcome: Outcome) -> Result<Markup, Failure> {
 }
 
 fn status_of(outcome: &Outcome) -> StatusCode {
-    [outcome.user.as_ref().map(|(_, f)| f), outcome.key.as_ref().map(|(_, f)| f), outcome.failure.as_ref()]
-        .into_iter()
-        .flatten()
-        .next()
-        .map_or(StatusCode::OK, |failure| failure.status)
+    [
+        outcome.user.as_ref().map(|(_, f)| f),
+        outcome.key.as_ref().map(|(_, f)| f),
+        outcome.role.as_ref().map(|(_, f)| f),
+        outcome.failure.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .next()
+    .map_or(StatusCode::OK, |failure| failure.status)
 }
 
 async fn respond(api: &Api, outcome: Outcome) -> Response {
@@ -274,6 +330,17 @@ pub(crate) async fn add_key(Client(api): Client, body: String) -> Response {
     // The secret must not be kept by a cache or the browser's back-forward store.
     response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     response
+}
+
+/// `POST /console/admin/roles`: a role with the permissions ticked.
+pub(crate) async fn add_role(Client(api): Client, body: String) -> Response {
+    let form = RoleForm::parse(&body);
+    let input =
+        serde_json::json!({ "name": form.name, "description": form.description, "permissions": form.permissions });
+    match api.call(Method::POST, "/api/v1/roles", &input, HeaderMap::new()).await {
+        Ok(_) => layout::see_other("/console/admin#roles"),
+        Err(failure) => respond(&api, Outcome { role: Some((form, failure.into())), ..Outcome::default() }).await,
+    }
 }
 
 /// `POST /console/admin/api-keys/{id}/revoke`.

@@ -138,6 +138,65 @@ pub(crate) struct SourceForm {
     timezone: String,
 }
 
+/// The new-template form, as posted: the definition as JSON (the API names the part at fault).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct TemplateForm {
+    #[serde(rename = "template-name")]
+    name: String,
+    #[serde(default, rename = "template-description")]
+    description: String,
+    #[serde(default)]
+    definition: String,
+}
+
+/// A definition to start from, shown in the form.
+const TEMPLATE_EXAMPLE: &str = r#"{"columns": [{"column": "Ref", "to": "supplier_sku"}, {"column": "EAN", "to": "gtin"}, {"column": "Price", "to": "cost", "transforms": [{"op": "decimal_comma"}]}], "currency": "EUR"}"#;
+
+fn template_form(typed: Option<&TemplateForm>, failure: Option<&Failure>) -> Markup {
+    let definition_error = failure.filter(|f| f.field.as_deref().is_some_and(|f| f.starts_with("definition")));
+    html! {
+        h3 { "New mapping template (a new version when the name exists)" }
+        @if let Some(failure) = failure.filter(|_| definition_error.is_none()) { (failure.banner()) }
+        form #new-template method="post" action="/console/mapping-templates" {
+            (field("Name", "template-name", typed.map_or("", |t| t.name.as_str()), "text", None))
+            (field("Description", "template-description", typed.map_or("", |t| t.description.as_str()), "text", None))
+            div.field {
+                label for="definition" { "Definition (JSON)" }
+                textarea #definition name="definition" rows="5" aria-describedby="template-example" {
+                    (typed.map_or("", |t| t.definition.as_str()))
+                }
+                span.note #template-example { "For example " code { (TEMPLATE_EXAMPLE) } }
+                @if let Some(failure) = definition_error { span.field-error #definition-error { (failure.detail) } }
+            }
+            button type="submit" { "Save template" }
+        }
+    }
+}
+
+/// `POST /console/mapping-templates`: saves a template (the next version of its name).
+pub(crate) async fn add_template(Client(api): Client, axum::Form(form): axum::Form<TemplateForm>) -> Response {
+    let result = async {
+        let definition =
+            productsmanager_core::input::parse_json::<serde_json::Value>(&form.definition).map_err(|e| {
+                let mut failure = Failure::from(productsmanager_core::Error::from(e));
+                failure.field = Some("definition".to_string());
+                failure
+            })?;
+        let body = serde_json::json!({ "name": form.name, "description": form.description, "definition": definition });
+        api.call(Method::POST, "/api/v1/mapping-templates", &body, HeaderMap::new()).await.map_err(Failure::from)
+    }
+    .await;
+    match result {
+        Ok(_) => layout::see_other("/console/imports#templates"),
+        Err(failure) => {
+            match list_page(&api, None, None, Forms { template: Some((&form, &failure)), ..Forms::default() }).await {
+                Ok(page) => (failure.status, page).into_response(),
+                Err(other) => other.into_response(),
+            }
+        }
+    }
+}
+
 /// Examples of `source_settings` per kind, shown in the form.
 const SOURCE_EXAMPLES: &str = r#"folder: {"path": "/srv/suppliers/acme"} · ftp, ftps: {"host": "ftp.acme.example", "path": "/out"} · email: {"host": "imap.acme.example", "mailbox": "INBOX"}"#;
 
@@ -194,8 +253,9 @@ async fn sources_section(
     api: &Api,
     templates: &[MappingTemplate],
     suppliers: &[Supplier],
-    source: Option<(&SourceForm, &Failure)>,
+    forms: &Forms<'_>,
 ) -> Markup {
+    let source = forms.source;
     let configs = match api.get::<Page<ImportConfig>>("/api/v1/import-configs?limit=500").await {
         Ok(page) => page.items,
         Err(failure) => return Failure::from(failure).banner(),
@@ -217,6 +277,7 @@ async fn sources_section(
                 } } }
             } }
         }
+        (template_form(forms.template.map(|(form, _)| form), forms.template.map(|(_, failure)| failure)))
         h2 #sources { "Import sources" }
         @if configs.is_empty() { p.note { "None yet: files are uploaded by hand. Add a watched folder, an FTP server or a mailbox below." } } @else {
             div.table-scroll { table #source-table {
@@ -270,18 +331,27 @@ pub(crate) async fn add_source(Client(api): Client, axum::Form(form): axum::Form
     .await;
     match result {
         Ok(()) => layout::see_other("/console/imports#sources"),
-        Err(failure) => match list_page(&api, None, None, Some((&form, &failure))).await {
-            Ok(page) => (failure.status, page).into_response(),
-            Err(other) => other.into_response(),
-        },
+        Err(failure) => {
+            match list_page(&api, None, None, Forms { source: Some((&form, &failure)), ..Forms::default() }).await {
+                Ok(page) => (failure.status, page).into_response(),
+                Err(other) => other.into_response(),
+            }
+        }
     }
+}
+
+/// The source and template forms refused, with what was typed (shown again on the imports page).
+#[derive(Debug, Default)]
+struct Forms<'a> {
+    source: Option<(&'a SourceForm, &'a Failure)>,
+    template: Option<(&'a TemplateForm, &'a Failure)>,
 }
 
 async fn list_page(
     api: &Api,
     failure: Option<&Failure>,
     supplier: Option<(&SupplierForm, &Failure)>,
-    source: Option<(&SourceForm, &Failure)>,
+    forms: Forms<'_>,
 ) -> Result<Markup, Failure> {
     let typed = supplier.map(|(form, _)| form);
     let supplier_failure = supplier.map(|(_, failure)| failure);
@@ -291,7 +361,7 @@ async fn list_page(
         api.get::<Page<MappingTemplate>>("/api/v1/mapping-templates?limit=500"),
     );
     let (jobs, suppliers, templates) = (jobs?, suppliers?, templates?);
-    let sources = sources_section(api, &templates.items, &suppliers, source).await;
+    let sources = sources_section(api, &templates.items, &suppliers, &forms).await;
     Ok(layout::page(
         "Imports",
         Some(Section::Imports),
@@ -332,7 +402,7 @@ async fn list_page(
 
 /// `GET /console/imports`.
 pub(crate) async fn list(Client(api): Client) -> Result<Markup, Failure> {
-    list_page(&api, None, None, None).await
+    list_page(&api, None, None, Forms::default()).await
 }
 
 /// `POST /console/suppliers`: a supplier to import files for.
@@ -341,7 +411,7 @@ pub(crate) async fn add_supplier(Client(api): Client, axum::Form(form): axum::Fo
         Ok(_) => layout::see_other("/console/imports"),
         Err(failure) => {
             let failure = Failure::from(failure);
-            match list_page(&api, None, Some((&form, &failure)), None).await {
+            match list_page(&api, None, Some((&form, &failure)), Forms::default()).await {
                 Ok(page) => (failure.status, page).into_response(),
                 Err(other) => other.into_response(),
             }
@@ -356,7 +426,7 @@ pub(crate) async fn upload(Client(api): Client, request: Request) -> Response {
         Ok(answer) => answer,
         Err(failure) => {
             let failure = Failure::from(failure);
-            return match list_page(&api, Some(&failure), None, None).await {
+            return match list_page(&api, Some(&failure), None, Forms::default()).await {
                 Ok(page) => (failure.status, page).into_response(),
                 Err(other) => other.into_response(),
             };
