@@ -143,6 +143,7 @@ try {
   step('the dashboard lists the imports');
   await page.click('nav >> text=Dashboard');
   assert.equal(await page.locator('section[aria-labelledby=imports] tbody tr').count(), config.imports.length + 1);
+  await page.locator('section[aria-labelledby=code2asin]').waitFor();
   await shot(page, '05-dashboard');
 
   step(`search "${config.search}" as you type`);
@@ -159,6 +160,10 @@ try {
   await page.reload();
   await link.first().waitFor();
   assert.equal(await page.inputValue('#q'), config.search, 'the search box keeps the words after a reload');
+  const inTheCategory = await page.locator('#category_id option', { hasText: config.category }).first().getAttribute('value');
+  await page.selectOption('#category_id', inTheCategory);
+  await page.waitForURL((url) => url.searchParams.get('category_id') === inTheCategory);
+  await link.first().waitFor();
   await shot(page, '06-products-search');
 
   step('open the product, set its price and its stock');

@@ -6,7 +6,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use maud::html;
+use maud::{Markup, html};
 use productsmanager_core::catalog::Page;
 use productsmanager_core::code2asin::{Code2AsinCounts, Code2AsinResult, MARKETPLACES};
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use super::session::Client;
 
 /// A Code2ASIN job as the API answers it (the fields shown).
 #[derive(Debug, Deserialize)]
-struct JobView {
+pub(crate) struct JobView {
     state: String,
     source: String,
     marketplace: String,
@@ -26,13 +26,41 @@ struct JobView {
     created_at: DateTime<Utc>,
 }
 
+/// The latest `limit` Code2ASIN jobs.
+pub(crate) async fn recent_jobs(api: &Api, limit: u32) -> Result<Vec<JobView>, super::client::ApiFailure> {
+    Ok(api.get::<Page<JobView>>(&format!("/api/v1/code2asin/jobs?limit={limit}")).await?.items)
+}
+
+/// The jobs as a table: source, marketplace, state, codes done of all, matched, to review, not found.
+pub(crate) fn job_table(jobs: &[JobView]) -> Markup {
+    html! {
+        @if jobs.is_empty() { p.note { "No job yet." } } @else {
+            table {
+                thead { tr { th { "Queued" } th { "Source" } th { "Marketplace" } th { "State" } th.num { "Codes" }
+                    th.num { "Matched" } th.num { "To review" } th.num { "Not found" } } }
+                tbody {
+                    @for job in jobs {
+                        tr {
+                            td { (job.created_at.format("%Y-%m-%d %H:%M")) } td { (job.source) } td { (job.marketplace) }
+                            td { span.badge.(job.state) { (job.state) }
+                                @if let Some(error) = &job.last_error { br; span.field-error { (error) } } }
+                            td.num { (job.counts.processed) @if let Some(total) = job.counts.total { " / " (total) } }
+                            td.num { (job.counts.matched) } td.num { (job.counts.review) } td.num { (job.counts.not_found) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 async fn page_with(api: &Api, failure: Option<Failure>) -> Response {
     let (jobs, pending) = tokio::join!(
-        api.get::<Page<JobView>>("/api/v1/code2asin/jobs?limit=20"),
+        recent_jobs(api, 20),
         api.get::<Page<Code2AsinResult>>("/api/v1/code2asin/results?review=pending&limit=100"),
     );
     let (jobs, pending) = match (jobs, pending) {
-        (Ok(jobs), Ok(pending)) => (jobs.items, pending.items),
+        (Ok(jobs), Ok(pending)) => (jobs, pending.items),
         (Err(failure), _) | (_, Err(failure)) => return Failure::from(failure).into_response(),
     };
     let status = failure.as_ref().map_or(StatusCode::OK, |f| f.status);
@@ -89,25 +117,7 @@ async fn page_with(api: &Api, failure: Option<Failure>) -> Response {
             section aria-labelledby="jobs" hx-get=[running.then_some("/console/code2asin")] hx-trigger=[running.then_some("every 2s")]
                 hx-select="#jobs-table" hx-target="#jobs-table" hx-swap="outerHTML" {
                 h2 #jobs { "Jobs" }
-                div.table-scroll #jobs-table {
-                    @if jobs.is_empty() { p.note { "No job yet." } } @else {
-                        table {
-                            thead { tr { th { "Queued" } th { "Source" } th { "Marketplace" } th { "State" } th.num { "Codes" }
-                                th.num { "Matched" } th.num { "To review" } th.num { "Not found" } } }
-                            tbody {
-                                @for job in &jobs {
-                                    tr {
-                                        td { (job.created_at.format("%Y-%m-%d %H:%M")) } td { (job.source) } td { (job.marketplace) }
-                                        td { span.badge.(job.state) { (job.state) }
-                                            @if let Some(error) = &job.last_error { br; span.field-error { (error) } } }
-                                        td.num { (job.counts.processed) @if let Some(total) = job.counts.total { " / " (total) } }
-                                        td.num { (job.counts.matched) } td.num { (job.counts.review) } td.num { (job.counts.not_found) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                div.table-scroll #jobs-table { (job_table(&jobs)) }
             }
         },
     );

@@ -52,10 +52,11 @@ fn overview(overview: CatalogOverview) -> Markup {
 
 /// `GET /console`.
 pub(crate) async fn page(Client(api): Client) -> Markup {
-    let (catalog, imports, recent_exports) = tokio::join!(
+    let (catalog, imports, recent_exports, asin_jobs) = tokio::join!(
         api.get::<CatalogOverview>("/api/v1/analytics/overview"),
         api.get::<Page<ImportJob>>("/api/v1/imports?limit=5"),
         api.get::<Page<ExportJob>>("/api/v1/exports?limit=5"),
+        super::code2asin::recent_jobs(&api, 5),
     );
     layout::page(
         "Dashboard",
@@ -74,6 +75,11 @@ pub(crate) async fn page(Client(api): Client) -> Markup {
             section aria-labelledby="exports" {
                 h2 #exports { "Recent exports" }
                 (or_reason(recent_exports, |page| super::exports::job_rows(&page.items)))
+            }
+            section aria-labelledby="code2asin" {
+                h2 #code2asin { "Code2ASIN" }
+                (or_reason(asin_jobs, |jobs| super::code2asin::job_table(&jobs)))
+                p { a href="/console/code2asin" { "Jobs and matches to review" } }
                 p { a href="/console/exports" { "Platforms, feeds, all exports" } }
             }
         },

@@ -27,6 +27,8 @@ struct Filters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     supplier_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    category_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     in_stock: Option<String>,
@@ -41,6 +43,7 @@ impl Filters {
             &mut filters.q,
             &mut filters.brand_id,
             &mut filters.supplier_id,
+            &mut filters.category_id,
             &mut filters.status,
             &mut filters.in_stock,
             &mut filters.cursor,
@@ -124,10 +127,13 @@ pub(crate) async fn list(Client(api): Client, headers: HeaderMap, RawQuery(query
     if is_htmx(&headers) {
         return results(&filters, page).into_response();
     }
-    let (brands, suppliers) = tokio::join!(
+    let (brands, suppliers, categories) = tokio::join!(
         api.get::<Page<Brand>>("/api/v1/brands?limit=500"),
         api.get::<Page<Supplier>>("/api/v1/suppliers?limit=500"),
+        category_choices(&api),
     );
+    let categories: Vec<(String, String)> =
+        categories.into_iter().map(|c| (c.id.to_string(), format!("{}{}", "— ".repeat(c.depth), c.name))).collect();
     let brands: Vec<(String, String)> =
         brands.map(|p| p.items).unwrap_or_default().into_iter().map(|b| (b.id.to_string(), b.name)).collect();
     let suppliers: Vec<(String, String)> =
@@ -151,6 +157,7 @@ pub(crate) async fn list(Client(api): Client, headers: HeaderMap, RawQuery(query
                 }
                 (select("brand_id", "Brand", filters.brand_id.as_deref(), &brands))
                 (select("supplier_id", "Supplier", filters.supplier_id.as_deref(), &suppliers))
+                (select("category_id", "Category", filters.category_id.as_deref(), &categories))
                 (select("status", "Status", filters.status.as_deref(), &statuses))
                 (select("in_stock", "Stock", filters.in_stock.as_deref(), &stock))
                 button type="submit" { "Search" }
