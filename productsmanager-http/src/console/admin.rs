@@ -46,18 +46,27 @@ pub(crate) struct RoleForm {
 
 impl RoleForm {
     fn parse(body: &str) -> Self {
-        let mut form = RoleForm::default();
-        for (name, value) in form_urlencoded::parse(body.as_bytes()) {
-            match name.as_ref() {
-                // Named apart from the user form's fields on the same page.
-                "role-name" => form.name = value.into_owned(),
-                "role-description" => form.description = value.into_owned(),
-                "permission" => form.permissions.push(value.into_owned()),
-                _ => {}
-            }
+        // Named apart from the user form's fields on the same page.
+        let (mut fields, permissions) = split_form(body, "permission");
+        RoleForm {
+            name: fields.remove("role-name").unwrap_or_default(),
+            description: fields.remove("role-description").unwrap_or_default(),
+            permissions,
         }
-        form
     }
+}
+
+/// A posted form's single fields by name, and the values of the field named `repeated` (ticked checkboxes), in order.
+fn split_form(body: &str, repeated: &str) -> (std::collections::HashMap<String, String>, Vec<String>) {
+    let (mut fields, mut values) = (std::collections::HashMap::new(), Vec::new());
+    for (name, value) in form_urlencoded::parse(body.as_bytes()) {
+        if name == repeated {
+            values.push(value.into_owned());
+        } else {
+            fields.insert(name.into_owned(), value.into_owned());
+        }
+    }
+    (fields, values)
 }
 
 /// The permissions as checkboxes named `input_name`, those in `ticked` ticked.
@@ -83,16 +92,12 @@ pub(crate) struct KeyForm {
 
 impl KeyForm {
     fn parse(body: &str) -> Self {
-        let mut form = KeyForm::default();
-        for (name, value) in form_urlencoded::parse(body.as_bytes()) {
-            match name.as_ref() {
-                "user_id" => form.user_id = value.into_owned(),
-                "name" => form.name = value.into_owned(),
-                "scope" => form.scopes.push(value.into_owned()),
-                _ => {}
-            }
+        let (mut fields, scopes) = split_form(body, "scope");
+        KeyForm {
+            user_id: fields.remove("user_id").unwrap_or_default(),
+            name: fields.remove("name").unwrap_or_default(),
+            scopes,
         }
-        form
     }
 }
 
