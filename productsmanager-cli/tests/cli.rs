@@ -489,15 +489,21 @@ fn variants_bundles_and_seo_commands() {
 
 #[test]
 fn imports_commands_configure_a_folder_and_poll_it() {
-    let (dir, vars) = data_dir();
+    let (_dir, mut vars) = data_dir();
     let output = run(&vars, &["suppliers", "create", "--json", r#"{"code": "DROP", "name": "Drop"}"#]);
     let supplier: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let drop = dir.path().join("drop");
+    let drops = tempfile::tempdir().unwrap();
+    let drop = drops.path().join("drop");
     std::fs::create_dir_all(&drop).unwrap();
     let config = serde_json::json!({
         "name": "drop folder", "supplier_id": supplier["id"], "source_kind": "folder",
         "source_settings": { "path": drop },
     });
+    // Folder sources are off until an administrator says where they may look.
+    let output = run(&vars, &["imports", "configs", "create", "--json", &config.to_string()]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("PM_IMPORTS_FOLDER_ROOTS"), "{}", text(&output.stderr));
+    vars.push(("PM_IMPORTS_FOLDER_ROOTS", drops.path().display().to_string()));
     let output = run(&vars, &["imports", "configs", "create", "--json", &config.to_string()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

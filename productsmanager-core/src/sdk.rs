@@ -59,6 +59,8 @@ struct Inner {
     analytics_events: crate::analytics::AnalyticsEvents,
     /// Code2ASIN's call limiters and API clients, shared by the process's workers.
     code2asin: Arc<crate::code2asin::Code2AsinRuntime>,
+    /// Where folder import sources may look (resolved once).
+    folder_policy: Arc<crate::imports::sources::FolderPolicy>,
     /// Databases whose migrations could not run because they were unreachable.
     pending: Mutex<BTreeSet<Database>>,
     /// Whether the pools were opened from the configuration (then PostgreSQL databases may be created).
@@ -175,8 +177,10 @@ impl SdkBuilder {
         )
         .map_err(|e| config.setting_error("cache.redis_url", e))?;
         let code2asin = Arc::new(code2asin);
+        let folder_policy = Arc::new(crate::imports::sources::FolderPolicy::from_config(&config));
         let sdk = Sdk {
             inner: Arc::new(Inner {
+                folder_policy,
                 config,
                 router,
                 cache,
@@ -435,6 +439,7 @@ impl Sdk {
         let (imports, storage) = (self.pool(Database::Imports).clone(), self.storage().clone());
         let secrets = self.inner.secrets.clone();
         crate::imports::ImportService::new(imports, storage, jobs, catalog, self.settings(), secrets)
+            .with_folder_policy(self.inner.folder_policy.clone())
     }
 
     /// The job tables of every domain behind one handle, on the system clock and the seed's retry schedule.

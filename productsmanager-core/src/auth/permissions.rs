@@ -5,7 +5,12 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("catalog:read", "read products, brands, categories, suppliers, offers, prices and stock"),
     ("catalog:write", "create, change and delete catalog entries"),
     ("imports:read", "see imports, their errors, templates and import configurations"),
-    ("imports:run", "upload and run imports; manage templates and import configurations"),
+    ("imports:run", "upload and run imports; manage templates and the schedules of import sources"),
+    (
+        "imports:sources",
+        "add and remove import sources (folders, FTP servers, mailboxes): they read files and reach hosts with the \
+         server's rights",
+    ),
     ("exports:read", "see export platforms, jobs and files"),
     ("exports:run", "run exports; manage export platforms"),
     ("media:read", "see product images and QR codes"),

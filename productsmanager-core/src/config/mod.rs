@@ -51,6 +51,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub media: MediaConfig,
     pub code2asin: Code2AsinConfig,
+    #[serde(default)]
+    pub imports: ImportsConfig,
     /// Where each non-default setting came from (`file.toml`, `PM_…`), for error messages.
     #[serde(skip)]
     origins: BTreeMap<String, String>,
@@ -214,6 +216,18 @@ pub struct MediaConfig {
     /// URLs, so shops and feeds get copies that last; not set (the default), the catalog's URLs.
     #[serde(default)]
     pub public_base_url: Option<String>,
+}
+
+/// Supplier imports: where folder sources may look.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportsConfig {
+    /// Folders under which folder import sources may watch, and move files to (absolute; symbolic links are
+    /// resolved before the check). Empty, the default: folder sources are off, since a source reads and moves
+    /// every file of its folder with the server's rights. Never the data folder, the object store or a SQLite
+    /// database's folder, whatever is listed here.
+    #[serde(default)]
+    pub folder_roots: Vec<PathBuf>,
 }
 
 /// Amazon lookups: how long an answer is reused, how calls wait and retry.
@@ -453,6 +467,7 @@ impl Default for Config {
                 retry_max_ms: 30_000,
                 rate_margin: 0.97,
             },
+            imports: ImportsConfig::default(),
             origins: BTreeMap::new(),
         }
     }
@@ -598,6 +613,11 @@ impl Config {
         }
         self.validate_http()?;
         self.validate_auth()?;
+        if let Some(relative) = self.imports.folder_roots.iter().find(|root| !root.is_absolute()) {
+            return Err(
+                self.invalid("imports.folder_roots", format!("`{}` must be an absolute path", relative.display()))
+            );
+        }
         self.validate_media()?;
         self.validate_code2asin()
     }
@@ -748,6 +768,22 @@ impl Config {
     /// Folder of the local object store.
     pub fn storage_dir(&self) -> PathBuf {
         self.storage.local_dir.clone().unwrap_or_else(|| self.data_dir.join("objects"))
+    }
+
+    /// The folders the product keeps its own files in: the data folder, the local object store and the folder of
+    /// every SQLite database. A folder import source may never look into, or move files to, any of them.
+    pub fn own_folders(&self) -> Vec<PathBuf> {
+        let mut folders = vec![self.data_dir.clone(), self.storage_dir()];
+        for db in Database::ALL {
+            if let DatabaseLocation::SqliteFile(file) = self.database_location(db)
+                && let Some(folder) = file.parent()
+            {
+                folders.push(folder.to_path_buf());
+            }
+        }
+        folders.sort();
+        folders.dedup();
+        folders
     }
 
     /// A copy safe to print: passwords in URLs and secret keys replaced by `***`.

@@ -13,6 +13,8 @@ pub(super) enum VarType {
     Integer,
     Float,
     Boolean,
+    /// A list of paths separated like `PATH` (`:` on Unix).
+    Paths,
 }
 
 /// One `PM_*` variable and the setting it overrides.
@@ -27,8 +29,8 @@ pub struct EnvVar {
 
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
-    use VarType::{Boolean, Float, Integer, Text};
-    let fixed: [(&str, &str, VarType); 54] = [
+    use VarType::{Boolean, Float, Integer, Paths, Text};
+    let fixed: [(&str, &str, VarType); 55] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_HTTP_PUBLIC_METRICS", "http.public_metrics", Boolean),
@@ -83,6 +85,7 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_CODE2ASIN_RETRY_BASE_MS", "code2asin.retry_base_ms", Integer),
         ("PM_CODE2ASIN_RETRY_MAX_MS", "code2asin.retry_max_ms", Integer),
         ("PM_CODE2ASIN_RATE_MARGIN", "code2asin.rate_margin", Float),
+        ("PM_IMPORTS_FOLDER_ROOTS", "imports.folder_roots", Paths),
     ];
     let per_database: [(&str, &str, VarType); 8] = [
         ("URL", "url", Text),
@@ -131,6 +134,12 @@ pub(super) fn parse_env_value(var: &EnvVar, raw: &str) -> Result<toml::Value, Co
             .filter(|n| n.is_finite())
             .map(toml::Value::Float)
             .ok_or_else(|| fail("expected a number")),
+        VarType::Paths => Ok(toml::Value::Array(
+            std::env::split_paths(raw)
+                .filter(|path| !path.as_os_str().is_empty())
+                .map(|path| toml::Value::String(path.to_string_lossy().into_owned()))
+                .collect(),
+        )),
         VarType::Boolean => match raw.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
             "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),

@@ -177,6 +177,7 @@ fn every_documented_variable_is_accepted() {
             VarType::Integer => "7",
             VarType::Boolean => "true",
             VarType::Float => "0.9",
+            VarType::Paths => "/srv/drop:/srv/other",
             VarType::Text if var.key.ends_with("url") || var.key.ends_with("endpoint") => {
                 if var.key.starts_with("cache") {
                     "redis://127.0.0.1:6379"
@@ -203,6 +204,19 @@ fn every_documented_variable_is_accepted() {
         Config::from_sources(None, vec![(var.name.clone(), value.to_string())])
             .unwrap_or_else(|e| panic!("{} rejected: {e}", var.name));
     }
+}
+
+#[test]
+fn folder_roots_are_a_path_list_of_absolute_folders() {
+    let config =
+        Config::from_sources(None, vec![("PM_IMPORTS_FOLDER_ROOTS".into(), "/srv/drop::/srv/b".into())]).unwrap();
+    assert_eq!(config.imports.folder_roots, vec![PathBuf::from("/srv/drop"), PathBuf::from("/srv/b")]);
+    assert!(Config::default().imports.folder_roots.is_empty(), "folder sources are off by default");
+    let relative = Config::from_sources(None, vec![("PM_IMPORTS_FOLDER_ROOTS".into(), "drop".into())]).unwrap_err();
+    assert!(relative.to_string().contains("imports.folder_roots"), "{relative}");
+    assert!(relative.to_string().contains("PM_IMPORTS_FOLDER_ROOTS"), "{relative}");
+    let own = Config::embedded("/var/lib/pm").own_folders();
+    assert!(own.contains(&PathBuf::from("/var/lib/pm")) && own.contains(&PathBuf::from("/var/lib/pm/objects")));
 }
 
 #[test]

@@ -64,6 +64,8 @@ pub struct ImportService {
     pub(in crate::imports) settings: SettingsService,
     /// Seals the credentials of sources.
     pub(in crate::imports) secrets: Arc<SecretBox>,
+    /// Where folder sources may look (nowhere unless set).
+    pub(in crate::imports) folder_policy: Arc<super::sources::FolderPolicy>,
 }
 
 impl ImportService {
@@ -77,7 +79,19 @@ impl ImportService {
         secrets: Arc<SecretBox>,
     ) -> Self {
         let CatalogAccess { pool: catalog, suppliers, categories, cache } = catalog;
-        ImportService { pool, storage, jobs, suppliers, catalog, categories, cache, settings, secrets }
+        let folder_policy = Arc::default();
+        ImportService { pool, storage, jobs, suppliers, catalog, categories, cache, settings, secrets, folder_policy }
+    }
+
+    /// The service with folder sources allowed where `policy` says (with none given, folder sources are off).
+    pub fn with_folder_policy(mut self, policy: Arc<super::sources::FolderPolicy>) -> Self {
+        self.folder_policy = policy;
+        self
+    }
+
+    /// Where folder sources may look.
+    pub fn folder_policy(&self) -> &super::sources::FolderPolicy {
+        &self.folder_policy
     }
 
     /// Creates an import configuration; its source settings are checked for its kind and its credentials sealed.
@@ -86,7 +100,7 @@ impl ImportService {
         if name.is_empty() {
             return Err(ImportError::invalid("name", "must not be empty").into());
         }
-        super::sources::check_settings(input.source_kind, &input.source_settings)?;
+        super::sources::check_settings(input.source_kind, &input.source_settings, &self.folder_policy)?;
         self.suppliers.get(input.supplier_id).await?;
         if input.mapping_template_id.is_some() && input.preset.is_some() {
             return Err(ImportError::invalid("preset", "give a mapping template or a preset, not both").into());

@@ -25,10 +25,12 @@ async fn folder_source_takes_complete_files_once(backend: Backend) {
     if backend == Backend::Postgres && !env.use_s3("import_folder_source").await {
         return;
     }
+    let drops = tempfile::tempdir().unwrap();
+    env.config_mut().imports.folder_roots = vec![drops.path().to_path_buf()];
     let sdk = env.sdk().await;
     let new_supplier = NewSupplier { code: "ACME".into(), name: "Acme".into(), ..Default::default() };
     let supplier = sdk.suppliers().create(new_supplier).await.unwrap();
-    let drop = env.folder().join("drop");
+    let drop = drops.path().join("drop");
     std::fs::create_dir_all(&drop).unwrap();
     let folder_config = |settings: serde_json::Value| NewImportConfig {
         name: "Acme drop folder".into(),
@@ -100,6 +102,108 @@ async fn folder_source_takes_complete_files_once(backend: Backend) {
 }
 
 both_backends!(folder_source_takes_complete_files_once);
+
+/// A folder source reads and moves files with the server's rights, so it may only look under the folders an
+/// administrator allowed (`imports.folder_roots`), never in the product's own folders, links resolved; with no
+/// roots, folder sources are off. The check is made again at every look, and a file a source took is never
+/// quoted back in an error.
+async fn folder_sources_stay_inside_their_roots(backend: Backend) {
+    let Some(mut env) = TestDatabases::named(backend, "folder_sources_stay_inside_their_roots").await else { return };
+    let (drops, elsewhere) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let off = env.sdk().await;
+    let new_supplier = NewSupplier { code: "ACME".into(), name: "Acme".into(), ..Default::default() };
+    let supplier = off.suppliers().create(new_supplier).await.unwrap();
+    let folder_config = |name: &str, settings: serde_json::Value| NewImportConfig {
+        name: name.into(),
+        supplier_id: supplier.id,
+        source_kind: SourceKind::Folder,
+        source_settings: settings,
+        credentials: None,
+        mapping_template_id: None,
+        preset: None,
+        options: serde_json::json!({}),
+    };
+    let refusal = |error: productsmanager_core::Error| {
+        assert_eq!(error.kind(), ErrorKind::Invalid, "{error}");
+        (error.field().map(str::to_string), error.to_string())
+    };
+
+    // No roots (the default): folder sources are off.
+    let path = serde_json::json!({ "path": drops.path() });
+    let (field, reason) = refusal(off.imports().create_config(folder_config("off", path)).await.unwrap_err());
+    assert_eq!(field.as_deref(), Some("source_settings.path"));
+    assert!(reason.contains("imports.folder_roots") && reason.contains("PM_IMPORTS_FOLDER_ROOTS"), "{reason}");
+    off.close().await;
+
+    // A root that holds the data folder does not open the data folder.
+    let data = env.folder().to_path_buf();
+    env.config_mut().imports.folder_roots = vec![drops.path().to_path_buf(), data.clone()];
+    let sdk = env.sdk().await;
+    let imports = sdk.imports();
+    let create = |name: &str, settings: serde_json::Value| imports.create_config(folder_config(name, settings));
+    let cases = [
+        (serde_json::json!({ "path": elsewhere.path() }), "source_settings.path", "not under a folder allowed"),
+        (serde_json::json!({ "path": "/etc" }), "source_settings.path", "not under a folder allowed"),
+        (serde_json::json!({ "path": data }), "source_settings.path", "own folder"),
+        (serde_json::json!({ "path": data.join("objects") }), "source_settings.path", "own folder"),
+        (serde_json::json!({ "path": drops.path().join("a/../..") }), "source_settings.path", "`..`"),
+        (
+            serde_json::json!({ "path": drops.path(), "processed_dir": elsewhere.path() }),
+            "source_settings.processed_dir",
+            "not under a folder allowed",
+        ),
+        (serde_json::json!({ "path": drops.path(), "failed_dir": data }), "source_settings.failed_dir", "own folder"),
+    ];
+    for (settings, want_field, want_reason) in cases {
+        let (field, reason) = refusal(create("refused", settings.clone()).await.unwrap_err());
+        assert_eq!(field.as_deref(), Some(want_field), "{settings}: {reason}");
+        assert!(reason.contains(want_reason), "{settings}: {reason}");
+    }
+    // A link inside a root is followed before the check: to the data folder, or out of the roots, it is refused.
+    let to_data = drops.path().join("to-data");
+    std::os::unix::fs::symlink(&data, &to_data).unwrap();
+    let (_, reason) = refusal(create("link", serde_json::json!({ "path": to_data })).await.unwrap_err());
+    assert!(reason.contains("own folder"), "{reason}");
+    let out = drops.path().join("out");
+    std::os::unix::fs::symlink(elsewhere.path(), &out).unwrap();
+    let (_, reason) = refusal(create("link", serde_json::json!({ "path": out.join("sub") })).await.unwrap_err());
+    assert!(reason.contains("not under a folder allowed"), "{reason}");
+    assert_eq!(sdk.imports().configs().await.unwrap().len(), 0, "nothing refused was kept");
+
+    // Inside a root: taken. A link dropped into the folder is not a file of it and is left alone.
+    let drop = drops.path().join("acme");
+    std::fs::create_dir_all(&drop).unwrap();
+    let config = create("acme", serde_json::json!({ "path": drop })).await.unwrap();
+    let secret = elsewhere.path().join("secret.csv");
+    std::fs::write(&secret, "root:x:0:0,hidden\nA,B\n").unwrap();
+    std::os::unix::fs::symlink(&secret, drop.join("linked.csv")).unwrap();
+    std::fs::write(drop.join("passwd.csv"), "root:x:0:0:root,/bin/bash\nA1,B\n").unwrap();
+    let mut source = FolderSource::new(sdk.imports());
+    source.poll().await.unwrap();
+    let taken = source.poll().await.unwrap();
+    assert_eq!(taken.iter().map(|t| t.file.name.as_str()).collect::<Vec<_>>(), ["passwd.csv"]);
+    assert!(drop.join("linked.csv").exists() && secret.exists(), "the link and its target stay where they were");
+    // The header does not match the default template: the error counts the columns, never quotes them.
+    let error = sdk.imports().run_job(taken[0].job.id, |_| {}).await.unwrap_err().to_string();
+    assert!(error.contains("unexpected column") && !error.contains("root:x") && !error.contains("bash"), "{error}");
+    let job = sdk.imports().job(taken[0].job.id).await.unwrap();
+    assert!(!format!("{job:?}").contains("root:x"), "{job:?}");
+
+    // The roots are checked again at every look: with the roots gone, the folder is neither read nor moved.
+    sdk.close().await;
+    env.config_mut().imports.folder_roots = vec![elsewhere.path().to_path_buf()];
+    let narrowed = env.sdk().await;
+    std::fs::write(drop.join("later.csv"), "sku\nA1\n").unwrap();
+    let mut source = FolderSource::new(narrowed.imports());
+    for _ in 0..2 {
+        assert!(source.poll().await.unwrap().is_empty());
+    }
+    assert!(drop.join("later.csv").exists(), "not moved");
+    assert_eq!(narrowed.imports().files(config.id).await.unwrap().len(), 1);
+    narrowed.close().await;
+}
+
+both_backends!(folder_sources_stay_inside_their_roots);
 
 fn ftp_config(supplier_id: uuid::Uuid, name: &str, settings: serde_json::Value) -> NewImportConfig {
     NewImportConfig {

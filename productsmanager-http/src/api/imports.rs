@@ -48,7 +48,7 @@ async fn list(
     Ok(Json(page.page_of(&state.sdk.imports().configs().await?)?))
 }
 
-#[utoipa::path(post, path = "/api/v1/import-configs", tag = "imports", security(("bearer" = ["imports:run"])), request_body = NewImportConfig,
+#[utoipa::path(post, path = "/api/v1/import-configs", tag = "imports", security(("bearer" = ["imports:sources"])), request_body = NewImportConfig,
     responses((status = 201, description = "Created; credentials are sealed and never answered", body = ImportConfig)))]
 async fn create(
     State(state): State<AppState>,
@@ -99,7 +99,7 @@ async fn files(State(state): State<AppState>, Path(id): Path<String>) -> Result<
     Ok(Json(state.sdk.imports().files(parse_id("id", &id)?).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/import-configs/{id}", tag = "imports", security(("bearer" = ["imports:run"])), params(("id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/import-configs/{id}", tag = "imports", security(("bearer" = ["imports:sources"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Deleted, with its schedules")))]
 async fn delete_config(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     state.sdk.imports().delete_config(parse_id("id", &id)?).await?;

@@ -75,6 +75,8 @@ pub(crate) struct ReadJob {
     pub default_currency: Option<crate::catalog::CurrencyCode>,
     /// Rows up to this line were loaded by an earlier attempt: read (for duplicate detection) but not sent.
     pub resume_after: u64,
+    /// How a refused header names the file's cells (withheld for a file a source took).
+    pub header_text: crate::imports::mapping::HeaderText,
 }
 
 fn failed(error: ParseError) -> ImportError {
@@ -89,7 +91,7 @@ pub(crate) fn read(job: ReadJob, out: mpsc::Sender<Message>) {
 }
 
 fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportError> {
-    let ReadJob { file, name, options, source, default_currency, resume_after } = job;
+    let ReadJob { file, name, options, source, default_currency, resume_after, header_text } = job;
     let mut input = BufReader::with_capacity(1 << 20, file);
     let magic = input.fill_buf().map_err(|e| io_failure(&name, e))?;
     let spreadsheet = magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
@@ -115,7 +117,7 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     if let Some(base) = &options.image_base_url {
         template.set_image_base(base);
     }
-    let mapper = template.mapper(&headers).map_err(|e| match e {
+    let mapper = template.mapper_naming(&headers, header_text).map_err(|e| match e {
         ImportError::Invalid { field, reason } => ImportError::Invalid { field: format!("{name}: {field}"), reason },
         other => other,
     })?;

@@ -15,8 +15,8 @@ use super::repo::{self, Counters, ImportJobRow, ImportStatistics, NewUploadJob};
 use super::{ImportOptions, ImportProgress, ImportSummary, RowError};
 use crate::Result;
 use crate::imports::error::{catalog_db_error, db_error};
-use crate::imports::mapping::Preset;
-use crate::imports::{ImportError, ImportFile, ImportJob, ImportService};
+use crate::imports::mapping::{HeaderText, Preset};
+use crate::imports::{ImportError, ImportFile, ImportJob, ImportService, SourceKind};
 use crate::jobs::{JobFailure, JobState};
 
 /// A file to import.
@@ -391,6 +391,11 @@ impl ImportService {
             source,
             default_currency,
             resume_after: counters.line.max(0) as u64,
+            header_text: if file.source_kind == SourceKind::Upload.as_str() {
+                HeaderText::Quoted
+            } else {
+                HeaderText::Withheld
+            },
         };
         let reading = tokio::task::spawn_blocking(move || reader::read(read_job, sender));
         let mut loader = Loader::new(

@@ -7,6 +7,7 @@ mod transform;
 
 pub use presets::{Preset, Shaper};
 pub use template::{
-    Cell, CellError, ColumnMapping, InvalidGtin, MappedRow, Mapper, RelativeImages, Target, Template, UnmappedColumns,
+    Cell, CellError, ColumnMapping, HeaderText, InvalidGtin, MappedRow, Mapper, RelativeImages, Target, Template,
+    UnmappedColumns,
 };
 pub use transform::{CompiledTransforms, Transform};

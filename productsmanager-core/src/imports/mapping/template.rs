@@ -82,6 +82,15 @@ pub enum RelativeImages {
     Ignore,
 }
 
+/// How a refusal of a file's header names the file's own cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderText {
+    /// Quoted (`unexpected columns: "Colour"`): the caller gave the file.
+    Quoted,
+    /// By count and position only: a source took the file, whose text may not be the caller's to read.
+    Withheld,
+}
+
 /// What to do with a column no mapping names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -330,6 +339,12 @@ impl Template {
     /// The template applied to a file with this header. Refuses a header that lacks a mapped column (unless
     /// optional) or, unless the template ignores them, has columns the template does not map, naming them all.
     pub fn mapper(&self, headers: &[String]) -> Result<Mapper, ImportError> {
+        self.mapper_naming(headers, HeaderText::Quoted)
+    }
+
+    /// [`Template::mapper`], saying how a refusal names the file's own header cells: quoted for a file the caller
+    /// gave, by count and position only for a file a source took (its text is not the caller's to read).
+    pub fn mapper_naming(&self, headers: &[String], naming: HeaderText) -> Result<Mapper, ImportError> {
         self.check()?;
         let position = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name.trim()));
         let mut missing = Vec::new();
@@ -344,13 +359,12 @@ impl Template {
                 None => missing.push(mapping.column.clone()),
             }
         }
-        let unexpected: Vec<&String> = match self.unmapped_columns {
+        let unexpected: Vec<(usize, &String)> = match self.unmapped_columns {
             UnmappedColumns::Ignore => Vec::new(),
             UnmappedColumns::Refuse => headers
                 .iter()
                 .enumerate()
                 .filter(|(index, _)| !columns.iter().any(|(used, ..)| used == index))
-                .map(|(_, name)| name)
                 .collect(),
         };
         if !missing.is_empty() || !unexpected.is_empty() {
@@ -358,8 +372,17 @@ impl Template {
             if !missing.is_empty() {
                 reasons.push(format!("missing columns: {}", quoted(missing.iter())));
             }
-            if !unexpected.is_empty() {
-                reasons.push(format!("unexpected columns: {}", quoted(unexpected.into_iter())));
+            match (unexpected.first(), naming) {
+                (None, _) => {}
+                (Some(_), HeaderText::Quoted) => {
+                    reasons.push(format!("unexpected columns: {}", quoted(unexpected.iter().map(|(_, name)| *name))));
+                }
+                (Some((first, _)), HeaderText::Withheld) => reasons.push(format!(
+                    "{} unexpected column(s), the first at column {} of {}",
+                    unexpected.len(),
+                    first + 1,
+                    headers.len()
+                )),
             }
             return Err(ImportError::invalid(
                 "header",

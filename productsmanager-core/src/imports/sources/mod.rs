@@ -6,7 +6,7 @@ mod folder;
 mod ftp;
 
 pub use email::{EmailSettings, EmailSource};
-pub use folder::{FolderSettings, FolderSource};
+pub use folder::{ConfinedFolders, FolderPolicy, FolderSettings, FolderSource};
 pub use ftp::{FtpSettings, FtpSource};
 
 use std::future::Future;
@@ -98,10 +98,14 @@ pub(crate) fn settings_from_value<T: DeserializeOwned>(value: &serde_json::Value
 }
 
 /// Checks `settings` fit the source `kind` (so a configuration with a typo is refused when created, not at its
-/// first poll).
-pub(crate) fn check_settings(kind: SourceKind, settings: &serde_json::Value) -> Result<(), ImportError> {
+/// first poll), and that a folder source's folders are where `folders` allows.
+pub(crate) fn check_settings(
+    kind: SourceKind,
+    settings: &serde_json::Value,
+    folders: &FolderPolicy,
+) -> Result<(), ImportError> {
     match kind {
-        SourceKind::Folder => FolderSettings::from_value(settings).map(|_| ()),
+        SourceKind::Folder => folders.confine_settings(&FolderSettings::from_value(settings)?).map(|_| ()),
         SourceKind::Upload => Ok(()),
         SourceKind::Ftp | SourceKind::Ftps => FtpSettings::from_value(settings).map(|_| ()),
         SourceKind::Email => EmailSettings::from_value(settings).map(|_| ()),
