@@ -78,6 +78,11 @@ pub fn payload_too_large(detail: impl Into<String>) -> Response {
     problem_response(StatusCode::PAYLOAD_TOO_LARGE, "too_large", detail.into(), Some("body".to_string()))
 }
 
+/// 405: the path exists, not with this method (the caller adds `Allow`).
+pub fn method_not_allowed(detail: impl Into<String>) -> Response {
+    problem_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail.into(), None)
+}
+
 /// 412: the `If-Match` precondition does not hold (the entity changed since the client read it).
 pub fn precondition_failed(detail: impl Into<String>) -> Response {
     problem_response(StatusCode::PRECONDITION_FAILED, "precondition_failed", detail.into(), Some("If-Match".into()))

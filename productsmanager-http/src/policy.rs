@@ -100,6 +100,14 @@ impl Policy {
         })
     }
 
+    /// The methods the document declares for `route`, sorted (empty for a route it does not have).
+    fn methods_of(&self, route: &str) -> Vec<&str> {
+        let mut methods: Vec<&str> =
+            self.rules.keys().filter(|(_, path)| path == route).map(|(method, _)| method.as_str()).collect();
+        methods.sort_unstable();
+        methods
+    }
+
     /// Authenticates the bearer credential, applies the caller's rate limit and checks `permission` (if any).
     async fn authorize(&self, headers: &HeaderMap, permission: Option<&str>) -> Result<Principal, Response> {
         let Some(token) = bearer(headers) else {
@@ -143,6 +151,11 @@ pub(crate) async fn enforce(State(policy): State<Arc<Policy>>, mut request: Requ
     };
     let method = if request.method() == Method::HEAD { Method::GET } else { request.method().clone() };
     let Some(rule) = policy.rules.get(&(method, route.clone())) else {
+        let allowed = policy.methods_of(&route);
+        if !allowed.is_empty() {
+            // The path exists, the method does not: the caller's mistake, answered like any other, no log line.
+            return method_not_allowed(&allowed);
+        }
         tracing::error!(route, "route missing from the OpenAPI document; refused");
         return problem(ErrorKind::Internal, "this route declares no permission, so it is refused");
     };
@@ -186,6 +199,15 @@ pub(crate) async fn enforce(State(policy): State<Arc<Policy>>, mut request: Requ
                 .and_then(|id| Uuid::parse_str(id).ok());
         }
         policy.sdk.activity().record(activity);
+    }
+    response
+}
+
+/// 405 naming the methods the route has (`Allow`, RFC 9110 §15.5.6).
+pub(crate) fn method_not_allowed(allowed: &[&str]) -> Response {
+    let mut response = crate::error::method_not_allowed(format!("this route takes {}", allowed.join(", ")));
+    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
     }
     response
 }

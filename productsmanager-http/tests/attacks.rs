@@ -116,3 +116,103 @@ async fn folder_sources_are_confined(backend: Backend) {
 }
 
 both_backends!(folder_sources_are_confined);
+
+/// A random token of `len` upper-case letters: a method no route has.
+fn random_token(len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        for byte in uuid::Uuid::new_v4().as_bytes() {
+            if out.len() < len {
+                out.push(char::from(b'A' + byte % 26));
+            }
+        }
+    }
+    out
+}
+
+/// The label values of every series of `/metrics` for `label` (`method`, `route`).
+fn label_values(metrics: &str, label: &str) -> std::collections::BTreeSet<String> {
+    let needle = format!("{label}=\"");
+    metrics
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once(&needle).and_then(|(_, rest)| rest.split_once('"')).map(|(v, _)| v.into()))
+        .collect()
+}
+
+/// The distinct names of HTTP latencies stored in the analytics database.
+async fn http_timing_names(sdk: &Sdk) -> Vec<String> {
+    use productsmanager_core::db::{Database, DbPool};
+    sdk.analytics_events().flush().await;
+    let sql = "select distinct name from performance_buckets where kind = 'http' order by name";
+    match sdk.pool(Database::Analytics) {
+        DbPool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        DbPool::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+    }
+}
+
+/// Findings 2 and 3: anyone, unauthenticated, could grow `/metrics` and the analytics database without bound with
+/// made-up methods, and a method a route does not declare answered 500. Now such a method is answered 405 before
+/// anything is recorded, a declared path with an undeclared method 405 with `Allow`, and every label comes from a
+/// closed set (the standard methods, the router's templates, `unmatched`).
+async fn made_up_methods_and_paths_grow_nothing(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "made_up_methods_and_paths_grow_nothing").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let anonymous = server.addr.anonymous();
+    let document = get(anonymous, "/api/openapi.json", "").await.json();
+    let templates: Vec<String> = document["paths"].as_object().unwrap().keys().cloned().collect();
+    let before = get(anonymous, "/metrics", "").await.body;
+    let names_before = http_timing_names(&sdk).await;
+
+    let mut methods = Vec::new();
+    for i in 0..1_000 {
+        let method = random_token(if i % 10 == 0 { 8_192 } else { 1 + i % 40 });
+        let path = match i % 4 {
+            0 => format!("/{}", random_token(30).to_lowercase()),
+            1 => format!("/api/v1/products/{}", uuid::Uuid::new_v4()),
+            2 => "/health".to_string(),
+            _ => format!("/api/v1/{}/{}", random_token(8).to_lowercase(), random_token(8).to_lowercase()),
+        };
+        let reply = request(anonymous, &method, &path, "", None).await;
+        assert_eq!(reply.status, 405, "{method:.20} {path}: {}", reply.body);
+        methods.push(method);
+    }
+    // Declared paths with standard methods they do not declare: 405 naming the ones they have, never 500.
+    for (path, method, allowed) in [
+        ("/health", "DELETE", "GET"),
+        ("/metrics", "POST", "GET"),
+        ("/api/v1/import-configs", "PATCH", "GET, POST"),
+        ("/api/v1/auth/login", "GET", "POST"),
+    ] {
+        let reply = request(anonymous, method, path, "", None).await;
+        assert_eq!((reply.status, reply.header("allow")), (405, Some(allowed)), "{method} {path}: {}", reply.body);
+    }
+    for i in 0..200 {
+        let reply = get(anonymous, &format!("/{}/{i}", random_token(12).to_lowercase()), "").await;
+        assert_eq!(reply.status, 404);
+    }
+
+    let after = get(anonymous, "/metrics", "").await.body;
+    assert!(after.len() < before.len() + 64 * 1024, "/metrics grew from {} to {} bytes", before.len(), after.len());
+    let standard = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    for method in label_values(&after, "method") {
+        assert!(standard.contains(&method.as_str()), "method label {method:.40}");
+    }
+    for route in label_values(&after, "route") {
+        let known = route == "unmatched" || templates.contains(&route) || route.starts_with("/console");
+        assert!(known, "route label {route:.60} is not a template of the router");
+    }
+    let names_after = http_timing_names(&sdk).await;
+    for name in names_after.iter().filter(|name| !names_before.contains(name)) {
+        let (method, route) = name.split_once(' ').unwrap();
+        assert!(standard.contains(&method), "analytics name {name:.40}");
+        assert!(route == "unmatched" || templates.iter().any(|t| t == route), "analytics name {name:.60}");
+    }
+    assert!(names_after.len() <= names_before.len() + 8, "{names_before:?} -> {names_after:?}");
+
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+both_backends!(made_up_methods_and_paths_grow_nothing);
