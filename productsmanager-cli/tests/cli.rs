@@ -528,6 +528,36 @@ fn imports_commands_configure_a_folder_and_poll_it() {
 }
 
 #[test]
+fn a_product_shows_its_provenance_and_keeps_a_locked_field() {
+    let (dir, vars) = data_dir();
+    let output = run(
+        &vars,
+        &["suppliers", "create", "--json", r#"{"code": "ACME", "name": "Acme", "default_currency": "EUR"}"#],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let file = dir.path().join("acme.csv");
+    std::fs::write(&file, "sku;gtin;title;price\nA1;4006381333931;Pot;9,90\n").unwrap();
+    assert!(run(&vars, &["import", file.to_str().unwrap(), "--supplier", "ACME"]).status.success());
+    let shown = text(&run(&vars, &["products", "get", "4006381333931", "--provenance"]).stdout);
+    assert!(shown.contains("Acme (supplier), import "), "{shown}");
+    let output = run(&vars, &["products", "field", "4006381333931", "title", "lock"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("locked"), "{}", text(&output.stdout));
+    let output = run(&vars, &["products", "field", "4006381333931", "colour", "lock"]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+
+    std::fs::write(&file, "sku;gtin;title;price\nA1;4006381333931;Renamed pot;9,90\n").unwrap();
+    let output = run(&vars, &["import", file.to_str().unwrap(), "--supplier", "ACME", "--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["fields_kept"], 1, "{summary}");
+    let product = run(&vars, &["products", "get", "4006381333931", "--provenance", "--json"]);
+    let product: serde_json::Value = serde_json::from_slice(&product.stdout).unwrap();
+    assert_eq!(product["product"]["title"], "Pot");
+    let title = product["provenance"].as_array().unwrap().iter().find(|f| f["field"] == "title").unwrap();
+    assert_eq!((title["locked"].as_bool(), title["source"]["kind"].as_str()), (Some(true), Some("supplier")));
+}
+
+#[test]
 fn import_file_prints_a_summary_and_writes_the_refused_rows() {
     let (dir, vars) = data_dir();
     let output = run(

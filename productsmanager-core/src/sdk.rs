@@ -328,7 +328,8 @@ impl Sdk {
         let deps = crate::code2asin::Code2AsinDeps {
             core: self.pool(Database::Core).clone(),
             asins: crate::catalog::AsinService::new(self.pool(Database::Catalog).clone()),
-            products: self.products(),
+            // The ASINs it writes are recorded as Code2ASIN's.
+            products: self.products().as_source(crate::catalog::FieldSource::Code2Asin { job_id: None }),
             secrets: self.inner.secrets.clone(),
             jobs: self.jobs(),
             runtime: self.inner.code2asin.clone(),

@@ -586,6 +586,70 @@ async fn imports_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+/// A product's provenance over HTTP: a title changed through the API is recorded as the caller's and survives the
+/// supplier's next file; a field locked over HTTP too; an unknown field is named.
+async fn provenance_over_http(backend: Backend) {
+    use productsmanager_core::imports::{ImportOptions, NewImport};
+    let Some(env) = TestDatabases::named(backend, "provenance_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let new_supplier = productsmanager_core::catalog::NewSupplier {
+        code: "ACME".into(),
+        name: "Acme".into(),
+        default_currency: Some("EUR".into()),
+        ..Default::default()
+    };
+    let supplier = sdk.suppliers().create(new_supplier).await.unwrap().id;
+    let import = |n: u32, title: &str, price: &str| {
+        let path = env.folder().join(format!("acme-{n}.csv"));
+        std::fs::write(&path, format!("sku,gtin,title,price\nA1,4006381333931,{title},{price}\n")).unwrap();
+        let input = NewImport {
+            supplier_id: supplier,
+            name: format!("acme-{n}.csv"),
+            path,
+            template: None,
+            preset: Some(productsmanager_core::imports::mapping::Preset::Native),
+            dry_run: false,
+            force: false,
+            options: ImportOptions::default(),
+            requested_by: None,
+        };
+        let imports = sdk.imports();
+        async move { imports.import_file(input, |_| {}).await.unwrap() }
+    };
+    import(1, "Pot", "9.90").await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let product = get(addr, "/api/v1/products/4006381333931", "").await.json();
+    let id = product["id"].as_str().unwrap().to_string();
+    let patched = request(addr, "PATCH", &format!("/api/v1/products/{id}"), "", Some(r#"{"title": "Clay pot"}"#)).await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let lock = format!("/api/v1/products/{id}/provenance/price:retail:EUR");
+    let locked = request(addr, "PUT", &lock, "", Some(r#"{"action": "lock"}"#)).await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
+    let colour = format!("/api/v1/products/{id}/provenance/colour");
+    let unknown = request(addr, "PUT", &colour, "", Some(r#"{"action": "lock"}"#)).await;
+    assert_eq!((unknown.status, unknown.json()["field"].as_str()), (422, Some("field")), "{}", unknown.body);
+
+    let summary = import(2, "Pot v2", "12.50").await;
+    assert_eq!(summary.fields_kept, 2, "{summary:?}");
+    let provenance = get(addr, "/api/v1/products/4006381333931/provenance", "").await;
+    assert_eq!(provenance.status, 200, "{}", provenance.body);
+    let fields = provenance.json();
+    let field = |name: &str| fields.as_array().unwrap().iter().find(|f| f["field"] == name).cloned().unwrap();
+    assert_eq!(field("title")["source"]["kind"], "user", "{fields}");
+    assert!(field("title")["source"]["user_id"].is_string(), "the caller is named: {fields}");
+    let price = field("price:retail:EUR");
+    assert_eq!((price["locked"].as_bool(), price["source"]["kind"].as_str()), (Some(true), Some("supplier")));
+    assert_eq!(price["source_name"], "Acme");
+    let now = get(addr, &format!("/api/v1/products/{id}"), "").await.json();
+    assert_eq!(
+        (now["title"].as_str(), now["prices"][0]["amount"]["amount_minor"].as_i64()),
+        (Some("Clay pot"), Some(990))
+    );
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 /// A feed queued over HTTP, written by an exports worker, downloaded with its type and name.
 async fn exports_over_http(backend: Backend) {
     let Some(env) = TestDatabases::named(backend, "exports_over_http").await else { return };
@@ -964,6 +1028,7 @@ async fn analytics_over_http(backend: Backend) {
 }
 
 both_backends!(
+    provenance_over_http,
     analytics_over_http,
     workers_health_reports_stopped_workers_and_dead_jobs,
     exports_over_http,

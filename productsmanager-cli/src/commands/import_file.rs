@@ -162,11 +162,18 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
             summary.gtins_dropped
         );
     }
+    if summary.fields_kept > 0 {
+        println!(
+            "{} fields kept as they were by the survivorship rules (set by a person, locked, or by a supplier that \
+             comes first): `products get KEY --provenance` shows who set each",
+            summary.fields_kept
+        );
+    }
     if !summary.diffs.is_empty() {
         output::table(
             ["line", "supplier SKU", "change", "field", "stored", "file"],
             summary.diffs.iter().flat_map(|diff| {
-                diff.fields.iter().map(move |(field, (before, after))| {
+                let changes = diff.fields.iter().map(move |(field, (before, after))| {
                     [
                         diff.line.to_string(),
                         diff.supplier_sku.clone(),
@@ -175,7 +182,18 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
                         output::or_dash(before.as_deref()),
                         output::or_dash(after.as_deref()),
                     ]
-                })
+                });
+                let kept = diff.kept.iter().map(move |(field, rule)| {
+                    [
+                        diff.line.to_string(),
+                        diff.supplier_sku.clone(),
+                        format!("kept ({rule})"),
+                        field.clone(),
+                        String::new(),
+                        String::new(),
+                    ]
+                });
+                changes.chain(kept)
             }),
         );
     }

@@ -1,10 +1,10 @@
-//! `products create|get|update|delete|purge`.
+//! `products create|get|field|update|delete|purge`.
 
 use clap::Subcommand;
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::{
-    CatalogError, CurrencyCode, NewProduct, Page, PriceType, Product, ProductPatch, ProductQuery, ProductSort,
-    ProductStatus,
+    CatalogError, CurrencyCode, FieldAction, FieldProvenance, FieldSource, NewProduct, Page, PriceType, Product,
+    ProductPatch, ProductQuery, ProductSort, ProductStatus,
 };
 use productsmanager_core::exports::ExportFilters;
 use productsmanager_core::input::{parse_id, parse_json};
@@ -22,6 +22,20 @@ pub(crate) enum ProductCommand {
     /// Show one product by id, GTIN, SKU or ASIN.
     Get {
         key: String,
+        /// Show where each field's value came from (a person, a supplier's import, …), when, and its lock.
+        #[arg(long)]
+        provenance: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lock a field (no import or person changes it), unlock it, or make it follow the suppliers again (the next
+    /// supplier import sets it); fields: title, description, brand, status, sku, gtin, asin, price:<type>:<CUR>.
+    Field {
+        /// Id, GTIN, SKU or ASIN.
+        key: String,
+        field: String,
+        #[arg(value_enum)]
+        action: FieldRuleArg,
         #[arg(long)]
         json: bool,
     },
@@ -52,6 +66,24 @@ pub(crate) enum ProductCommand {
     Delete { id: String },
     /// Remove a deleted product for good.
     Purge { id: String },
+}
+
+/// What `products field` does.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum FieldRuleArg {
+    Lock,
+    Unlock,
+    FollowSuppliers,
+}
+
+impl From<FieldRuleArg> for FieldAction {
+    fn from(arg: FieldRuleArg) -> Self {
+        match arg {
+            FieldRuleArg::Lock => FieldAction::Lock,
+            FieldRuleArg::Unlock => FieldAction::Unlock,
+            FieldRuleArg::FollowSuppliers => FieldAction::FollowSuppliers,
+        }
+    }
 }
 
 /// Which products: the filters `products list`, `products search` and `export file` share.
@@ -191,9 +223,25 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
     let products = sdk.products();
     match command {
         ProductCommand::Create { json } => output::json(&products.create(parse_json::<NewProduct>(&json)?).await?),
-        ProductCommand::Get { key, json } => {
+        ProductCommand::Get { key, provenance: false, json } => {
             let product = products.find(&key).await?;
             if json { output::json(&product) } else { table(std::slice::from_ref(&product)) }
+        }
+        ProductCommand::Get { key, provenance: true, json } => {
+            let product = products.find(&key).await?;
+            let fields = products.provenance(product.id).await?;
+            if json {
+                output::json(&serde_json::json!({ "product": product, "provenance": fields }));
+            } else {
+                table(std::slice::from_ref(&product));
+                println!();
+                provenance_table(&fields);
+            }
+        }
+        ProductCommand::Field { key, field, action, json } => {
+            let product = products.find(&key).await?;
+            let fields = products.set_field_rule(product.id, &field, action.into()).await?;
+            if json { output::json(&fields) } else { provenance_table(&fields) }
         }
         ProductCommand::Update { id, json } => {
             output::json(&products.patch(parse_id("id", &id)?, parse_json::<ProductPatch>(&json)?).await?);
@@ -219,6 +267,34 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
         }
     }
     Ok(())
+}
+
+/// Each field, who set it and when: `title  ACME (supplier), import 01a2…  2026-12-01 10:00  locked`.
+fn provenance_table(fields: &[FieldProvenance]) {
+    output::table(
+        ["field", "set by", "at", "locked"],
+        fields.iter().map(|f| {
+            let by = match f.source {
+                FieldSource::User { user_id: Some(user) } => format!("person {user}"),
+                FieldSource::User { user_id: None } => "a person (command line or program)".to_string(),
+                FieldSource::Supplier { supplier_id, job_id } => format!(
+                    "{} (supplier){}",
+                    f.source_name.clone().unwrap_or_else(|| supplier_id.to_string()),
+                    job_id.map(|job| format!(", import {job}")).unwrap_or_default()
+                ),
+                FieldSource::Platform { platform_id, .. } => format!("platform {platform_id}"),
+                FieldSource::Code2Asin { .. } => "Code2ASIN".to_string(),
+                FieldSource::FollowSuppliers => "released: the next supplier import".to_string(),
+                FieldSource::Unknown => "unknown (before provenance was recorded)".to_string(),
+            };
+            [
+                f.field.clone(),
+                by,
+                f.set_at.format("%Y-%m-%d %H:%M").to_string(),
+                if f.locked { "locked".to_string() } else { String::new() },
+            ]
+        }),
+    );
 }
 
 pub(crate) fn table(products: &[Product]) {

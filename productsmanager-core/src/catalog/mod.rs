@@ -14,6 +14,7 @@ mod image_urls;
 mod offers;
 mod prices;
 pub(crate) mod products;
+pub(crate) mod provenance;
 mod stock;
 mod suppliers;
 mod variants;
@@ -34,6 +35,7 @@ pub use products::{
     Attribute, AttributeValue, DEFAULT_PAGE, Listed, MAX_PAGE, NewProduct, Page, Product, ProductPatch, ProductQuery,
     ProductRecord, ProductService, ProductSort, ProductStatus, RecordReader, VariantAxis, VariantOf,
 };
+pub use provenance::{FieldAction, FieldProvenance, FieldSource};
 pub use stock::{NewStockLevel, StockLevel, StockService, StockTotal};
 pub use suppliers::{NewSupplier, Supplier, SupplierPatch, SupplierService};
 pub use variants::{

@@ -26,6 +26,7 @@ mod listing;
 mod media;
 mod notifications;
 mod products;
+mod provenance;
 mod relations;
 mod search;
 mod servers;

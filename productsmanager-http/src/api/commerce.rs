@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery};
+use super::{ApiJson, ApiQuery, Caller};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -55,9 +55,11 @@ async fn offers_of(State(state): State<AppState>, Path(id): Path<String>) -> Res
     responses((status = 200, description = "The price as stored", body = Price)))]
 async fn set_price(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     ApiJson(input): ApiJson<NewPrice>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.prices().set(input).await?))
+    // Recorded as set by the caller: an import then keeps it (the product's provenance).
+    Ok(Json(state.sdk.prices().on_behalf_of(caller.user_id).set(input).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/prices/{id}", tag = "commerce", security(("bearer" = ["catalog:write"])), params(("id" = Uuid, Path)),

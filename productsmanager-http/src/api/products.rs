@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use productsmanager_core::analytics::{AnalyticsEvent, EventKind};
-use productsmanager_core::catalog::{CatalogError, NewProduct, Page, Product, ProductPatch, ProductQuery};
+use productsmanager_core::catalog::{
+    CatalogError, FieldAction, FieldProvenance, NewProduct, Page, Product, ProductPatch, ProductQuery,
+};
 use productsmanager_core::input::{InputError, parse_id};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -23,6 +25,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(bulk_get))
         .routes(routes!(find, update, patch, delete))
         .routes(routes!(purge))
+        .routes(routes!(provenance))
+        .routes(routes!(set_field_rule))
 }
 
 /// A product with its version as `ETag`, for `If-Match` on the next write.
@@ -72,8 +76,13 @@ fn written(result: Result<Product, productsmanager_core::Error>, from_header: bo
     responses((status = 201, description = "Created; `Location` names it, `ETag` is its version", body = Product),
         (status = 409, description = "The GTIN, SKU or ASIN belongs to another product", body = Problem,
             content_type = "application/problem+json")))]
-async fn create(State(state): State<AppState>, ApiJson(input): ApiJson<NewProduct>) -> Result<Response, ApiError> {
-    let product = state.sdk.products().create(input).await?;
+async fn create(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(input): ApiJson<NewProduct>,
+) -> Result<Response, ApiError> {
+    // Its fields are recorded as set by the caller.
+    let product = state.sdk.products().on_behalf_of(caller.user_id).create(input).await?;
     let location = format!("/api/v1/products/{}", product.id);
     let mut response = with_etag(StatusCode::CREATED, product);
     if let Ok(location) = HeaderValue::from_str(&location) {
@@ -114,13 +123,14 @@ async fn find(State(state): State<AppState>, Path(key): Path<String>) -> Result<
             content_type = "application/problem+json")))]
 async fn update(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(mut input): ApiJson<NewProduct>,
 ) -> Result<Response, ApiError> {
     let id = parse_id("id", &id)?;
     let from_header = expect_version(&mut input.version, &headers)?;
-    Ok(written(state.sdk.products().update(id, input).await, from_header))
+    Ok(written(state.sdk.products().on_behalf_of(caller.user_id).update(id, input).await, from_header))
 }
 
 #[utoipa::path(patch, path = "/api/v1/products/{key}", tag = "products", security(("bearer" = ["catalog:write"])),
@@ -132,13 +142,14 @@ async fn update(
             content_type = "application/problem+json")))]
 async fn patch(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(mut input): ApiJson<ProductPatch>,
 ) -> Result<Response, ApiError> {
     let id = parse_id("id", &id)?;
     let from_header = expect_version(&mut input.version, &headers)?;
-    Ok(written(state.sdk.products().patch(id, input).await, from_header))
+    Ok(written(state.sdk.products().on_behalf_of(caller.user_id).patch(id, input).await, from_header))
 }
 
 /// Soft delete.
@@ -158,6 +169,39 @@ async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result
 async fn purge(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     state.sdk.products().purge(parse_id("id", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Where each field's value came from: a person, a supplier's import, a platform, Code2ASIN; when; locked or not.
+#[utoipa::path(get, path = "/api/v1/products/{key}/provenance", tag = "products", security(("bearer" = ["catalog:read"])),
+    params(("key" = String, Path, description = "Id, GTIN, SKU or ASIN")),
+    responses((status = 200, description = "Every field of the product with its source", body = Vec<FieldProvenance>)))]
+async fn provenance(State(state): State<AppState>, Path(key): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let products = state.sdk.products();
+    let product = products.find(&key).await?;
+    Ok(Json(products.provenance(product.id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct FieldRule {
+    /// `lock` (no source changes it), `unlock`, or `follow_suppliers` (the next supplier import sets it).
+    action: FieldAction,
+}
+
+/// Locks or unlocks a field, or makes it follow the suppliers again.
+#[utoipa::path(put, path = "/api/v1/products/{key}/provenance/{field}", tag = "products", security(("bearer" = ["catalog:write"])),
+    params(("key" = String, Path, description = "Id, GTIN, SKU or ASIN"),
+        ("field" = String, Path, description = "title, description, brand, status, sku, gtin, asin or price:<type>:<currency>")),
+    request_body = FieldRule,
+    responses((status = 200, description = "The product's provenance afterwards", body = Vec<FieldProvenance>)))]
+async fn set_field_rule(
+    State(state): State<AppState>,
+    Path((key, field)): Path<(String, String)>,
+    ApiJson(rule): ApiJson<FieldRule>,
+) -> Result<impl IntoResponse, ApiError> {
+    let products = state.sdk.products();
+    let product = products.find(&key).await?;
+    Ok(Json(products.set_field_rule(product.id, &field, rule.action).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -21,6 +21,8 @@ const PRODUCT_OF: &str = "select product_id from supplier_products where supplie
 const FOR_PRODUCTS: &str = "select id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, \
      lead_time_days, is_available, last_seen_at, created_at, updated_at from supplier_products where product_id in ";
 
+const FORGET_ROW_HASHES: &str = "update supplier_products set row_hash = null where product_id = $1";
+
 const DELETE: &str = "delete from supplier_products where id = $1 returning product_id";
 
 /// Inserts or updates the offer `(supplier_id, supplier_sku)`; returns it as stored.
@@ -58,4 +60,9 @@ pub(crate) async fn for_products(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<Offe
 /// Deletes an offer; returns its product, `None` when there was no such offer.
 pub(super) async fn delete(pool: &DbPool, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_scalar(DELETE).bind(id).fetch_optional(p).await)
+}
+
+/// Forgets the row hashes of a product's offers, so that every supplier's next import applies its row again.
+pub(crate) async fn forget_row_hashes(pool: &DbPool, product: Uuid) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(FORGET_ROW_HASHES).bind(product).execute(p).await.map(|_| ()))
 }

@@ -24,6 +24,12 @@ impl PriceService {
         PriceService { pool, cache, products }
     }
 
+    /// The same service, its prices recorded as set by `user` (the HTTP adapter passes the caller).
+    pub fn on_behalf_of(mut self, user: Uuid) -> Self {
+        self.products = self.products.on_behalf_of(user);
+        self
+    }
+
     /// Sets a price: without a window it replaces the open-ended price of its type and currency, with one it is
     /// added. Amounts are never negative; a window ends after it starts.
     pub async fn set(&self, input: NewPrice) -> Result<Price> {
@@ -49,6 +55,11 @@ impl PriceService {
             updated_at: at,
         };
         let open = row.valid_from.is_none() && row.valid_to.is_none();
+        // Imports set open-ended prices only: those are the ones whose setter is recorded, and which a lock keeps.
+        let field = crate::catalog::products::price_field(&row.price_type, &row.currency);
+        if open {
+            self.products.refuse_locked(input.product_id, std::slice::from_ref(&field)).await?;
+        }
         // Replacing an open price by the same amount is not a price change; a new price or window is.
         let unchanged = open
             && repo::for_products(&self.pool, &[input.product_id]).await.map_err(db_error)?.iter().any(|old| {
@@ -64,6 +75,12 @@ impl PriceService {
             repo::insert_windowed(&self.pool, &row).await
         }
         .map_err(db_error)?;
+        if open && !unchanged {
+            let fields = [field];
+            crate::catalog::provenance::repo::record(&self.pool, input.product_id, &fields, self.products.writer(), at)
+                .await
+                .map_err(db_error)?;
+        }
         product_changed(&self.cache, input.product_id).await;
         if !unchanged {
             self.products.record(EventKind::PriceChanged { product_id: input.product_id, supplier_id: None });

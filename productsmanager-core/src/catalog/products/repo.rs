@@ -7,6 +7,8 @@ use uuid::Uuid;
 use super::model::{AttributeRow, ProductRow};
 use super::query::{Cursor, CursorKey, ProductQuery, ProductSort};
 use crate::catalog::PriceType;
+use crate::catalog::provenance::FieldSource;
+use crate::catalog::provenance::repo::record_in;
 use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
@@ -79,7 +81,13 @@ macro_rules! replace_attributes {
 }
 
 /// Inserts a product and its attributes in one transaction.
-pub(super) async fn insert(pool: &DbPool, row: &ProductRow, attributes: &[AttributeRow]) -> Result<(), sqlx::Error> {
+/// Creates a product made by `origin`.
+pub(super) async fn insert(
+    pool: &DbPool,
+    row: &ProductRow,
+    attributes: &[AttributeRow],
+    origin: FieldSource,
+) -> Result<(), sqlx::Error> {
     with_pool!(pool, |p| async {
         let mut tx = p.begin().await?;
         sqlx::query(INSERT)
@@ -97,18 +105,20 @@ pub(super) async fn insert(pool: &DbPool, row: &ProductRow, attributes: &[Attrib
             .execute(&mut *tx)
             .await?;
         replace_attributes!(tx, row.id, attributes, row.updated_at);
+        record_in!(tx, row.id, std::iter::empty::<&String>(), origin, true, row.updated_at);
         tx.commit().await
     }
     .await)
 }
 
-/// Writes every field and replaces the attributes, if the product is live and at `expected_version`; false
-/// otherwise (nothing written).
+/// Writes every field and replaces the attributes, if the product is live and at `expected_version`, recording
+/// `source` as the setter of `changed` fields; false otherwise (nothing written).
 pub(super) async fn update(
     pool: &DbPool,
     row: &ProductRow,
     attributes: &[AttributeRow],
     expected_version: i32,
+    (changed, source): (&[String], FieldSource),
 ) -> Result<bool, sqlx::Error> {
     with_pool!(pool, |p| async {
         let mut tx = p.begin().await?;
@@ -130,6 +140,7 @@ pub(super) async fn update(
             return Ok(false);
         }
         replace_attributes!(tx, row.id, attributes, row.updated_at);
+        record_in!(tx, row.id, changed, source, false, row.updated_at);
         tx.commit().await?;
         Ok(true)
     }

@@ -19,6 +19,7 @@ use crate::catalog::common::{
 };
 use crate::catalog::offers::{OfferRow, offers_for_products};
 use crate::catalog::prices::{PriceRow, prices_for_products};
+use crate::catalog::provenance::{self, FieldAction, FieldProvenance, FieldSource};
 use crate::catalog::stock::stock_for_products;
 use crate::catalog::{Asin, CatalogError, Gtin, Offer, Price, Sku, StockTotal, best_offer, current_prices};
 use crate::db::DbPool;
@@ -48,8 +49,10 @@ pub struct ProductService {
     cache: TieredCache,
     /// Where searches, price changes and stock-outs are told (none: not recorded).
     events: Option<crate::analytics::AnalyticsEvents>,
-    /// Whose searches these are, for search analytics.
+    /// Whose searches these are, for search analytics; the person its writes are recorded as made by.
     user: Option<Uuid>,
+    /// The source its writes are recorded as (a person, unless set: Code2ASIN).
+    source: Option<FieldSource>,
 }
 
 fn validated_attributes(attributes: &[Attribute]) -> Result<Vec<Attribute>, CatalogError> {
@@ -152,6 +155,45 @@ fn search_terms(text: &str) -> Result<Vec<String>, CatalogError> {
     Ok(terms)
 }
 
+/// The provenance name of an open-ended price.
+pub(crate) fn price_field(price_type: &str, currency: &str) -> String {
+    format!("price:{price_type}:{currency}")
+}
+
+/// Whether `field` names a field with provenance.
+fn is_provenance_field(field: &str) -> bool {
+    if ["title", "description", "brand", "status", "sku", "gtin", "asin"].contains(&field) {
+        return true;
+    }
+    let mut parts = field.split(':');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("price"), Some(kind), Some(currency), None) => {
+            kind.parse::<crate::catalog::PriceType>().is_ok()
+                && currency.len() == 3
+                && currency.chars().all(|c| c.is_ascii_uppercase())
+        }
+        _ => false,
+    }
+}
+
+/// The fields of `current` that `row` changes, named as provenance names them.
+fn changed_fields(current: &Product, row: &ProductRow) -> Vec<String> {
+    let mut changed = Vec::new();
+    let mut compare = |field: &str, before: Option<String>, after: Option<&str>| {
+        if before.as_deref() != after {
+            changed.push(field.to_string());
+        }
+    };
+    compare("gtin", current.gtin.as_ref().map(Gtin::as_gtin14), row.gtin.as_deref());
+    compare("asin", current.asin.as_ref().map(|a| a.as_str().to_string()), row.asin.as_deref());
+    compare("sku", current.sku.as_ref().map(|s| s.as_str().to_string()), row.sku.as_deref());
+    compare("title", Some(current.title.clone()), Some(&row.title));
+    compare("description", current.description.clone(), row.description.as_deref());
+    compare("brand", current.brand_id.map(|b| b.to_string()), row.brand_id.map(|b| b.to_string()).as_deref());
+    compare("status", Some(current.status.as_str().to_string()), Some(&row.status));
+    changed
+}
+
 /// Maps a failed write: a taken identifier is `Duplicate`, an unknown brand is `Invalid`.
 fn write_error(error: sqlx::Error, row: &ProductRow) -> crate::Error {
     if let sqlx::Error::Database(e) = &error
@@ -170,7 +212,7 @@ fn write_error(error: sqlx::Error, row: &ProductRow) -> crate::Error {
 
 impl ProductService {
     pub(crate) fn new(pool: DbPool, cache: TieredCache) -> Self {
-        ProductService { pool, cache, events: None, user: None }
+        ProductService { pool, cache, events: None, user: None, source: None }
     }
 
     /// The same service, telling `events` about searches, price changes and stock-outs.
@@ -179,10 +221,23 @@ impl ProductService {
         self
     }
 
-    /// The same service, its searches recorded as `user`'s (the HTTP adapter passes the caller).
+    /// The same service, its searches recorded as `user`'s and its writes as made by `user` (the HTTP adapter
+    /// passes the caller).
     pub fn on_behalf_of(mut self, user: Uuid) -> Self {
         self.user = Some(user);
         self
+    }
+
+    /// The same service, its writes recorded as made by `source` rather than by a person (Code2ASIN's ASINs).
+    pub fn as_source(mut self, source: FieldSource) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Who this service's writes are recorded as made by: a person unless [`ProductService::as_source`] said
+    /// otherwise.
+    pub(crate) fn writer(&self) -> FieldSource {
+        self.source.unwrap_or(FieldSource::User { user_id: self.user })
     }
 
     /// Tells the analytics recorder, if there is one.
@@ -267,7 +322,7 @@ impl ProductService {
     /// Creates a product (status `draft` unless given). GTIN, SKU and ASIN are unique among live products.
     pub async fn create(&self, input: NewProduct) -> Result<Product> {
         let (row, attributes) = validated(Uuid::now_v7(), &input, 1, now(), true)?;
-        repo::insert(&self.pool, &row, &attributes).await.map_err(|e| write_error(e, &row))?;
+        repo::insert(&self.pool, &row, &attributes, self.writer()).await.map_err(|e| write_error(e, &row))?;
         self.refresh_search(row.id).await;
         catalog_changed(&self.cache).await;
         let attributes = attributes.into_iter().filter_map(AttributeRow::into_attribute).collect();
@@ -483,7 +538,12 @@ impl ProductService {
         expected: i32,
     ) -> Result<Product> {
         let id = row.id;
-        let written = repo::update(&self.pool, &row, &attributes, expected).await.map_err(|e| write_error(e, &row))?;
+        let changed = changed_fields(current, &row);
+        self.refuse_locked(id, &changed).await?;
+        let provenance = (changed.as_slice(), self.writer());
+        let written = repo::update(&self.pool, &row, &attributes, expected, provenance)
+            .await
+            .map_err(|e| write_error(e, &row))?;
         self.forget(id, &[current]).await;
         if written {
             self.refresh_search(id).await;
@@ -504,6 +564,120 @@ impl ProductService {
         }
         // Re-read: prices, stock and offers are not part of the write.
         self.get(id).await
+    }
+
+    /// Refuses a write of `fields` of `product` when one of them is locked.
+    pub(crate) async fn refuse_locked(&self, product: Uuid, fields: &[String]) -> Result<()> {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let rows = provenance::repo::sources_of(&self.pool, &[product]).await.map_err(db_error)?;
+        match rows.iter().find(|r| r.locked && fields.contains(&r.field)) {
+            Some(locked) => Err(CatalogError::invalid(
+                &locked.field,
+                "is locked: unlock it (`provenance` of the product) before changing it",
+            )
+            .into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Where each field of the product got its current value: a person, a supplier's import (with the job), a
+    /// platform, Code2ASIN; when; and whether it is locked. Every field the product has is listed, and every field
+    /// with a rule of its own.
+    ///
+    /// ```no_run
+    /// # async fn demo(sdk: &productsmanager_core::Sdk, id: uuid::Uuid) -> productsmanager_core::Result<()> {
+    /// use productsmanager_core::catalog::FieldSource;
+    ///
+    /// for field in sdk.products().provenance(id).await? {
+    ///     if let FieldSource::Supplier { .. } = field.source {
+    ///         println!("{} from {:?}, {}", field.field, field.source_name, field.set_at);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn provenance(&self, id: Uuid) -> Result<Vec<FieldProvenance>> {
+        let product = self.get(id).await?;
+        let ids = [id];
+        let (origins, rows) = futures_util::try_join!(
+            provenance::repo::origins_of(&self.pool, &ids),
+            provenance::repo::sources_of(&self.pool, &ids),
+        )
+        .map_err(db_error)?;
+        let origin = origins.first().map(|o| o.source()).unwrap_or(FieldSource::Unknown);
+        let mut fields: Vec<String> = ["title", "status"].map(String::from).to_vec();
+        for (field, present) in [
+            ("description", product.description.is_some()),
+            ("brand", product.brand_id.is_some()),
+            ("sku", product.sku.is_some()),
+            ("gtin", product.gtin.is_some()),
+            ("asin", product.asin.is_some()),
+        ] {
+            if present {
+                fields.push(field.to_string());
+            }
+        }
+        for price in product.prices.iter().filter(|p| p.valid_from.is_none() && p.valid_to.is_none()) {
+            fields.push(price_field(price.price_type.as_str(), price.amount.currency.as_str()));
+        }
+        for row in &rows {
+            if !fields.contains(&row.field) {
+                fields.push(row.field.clone());
+            }
+        }
+        let suppliers: Vec<Uuid> = rows
+            .iter()
+            .map(|r| r.source())
+            .chain([origin])
+            .filter_map(|source| match source {
+                FieldSource::Supplier { supplier_id, .. } => Some(supplier_id),
+                _ => None,
+            })
+            .collect();
+        let names = crate::catalog::suppliers::names_of(&self.pool, &suppliers).await.map_err(db_error)?;
+        Ok(fields
+            .into_iter()
+            .map(|field| {
+                let row = rows.iter().find(|r| r.field == field);
+                let source = row.map(|r| r.source()).unwrap_or(origin);
+                let source_name = match source {
+                    FieldSource::Supplier { supplier_id, .. } => names.get(&supplier_id).cloned(),
+                    _ => None,
+                };
+                FieldProvenance {
+                    set_at: row.map(|r| r.set_at).unwrap_or(product.created_at),
+                    locked: row.is_some_and(|r| r.locked),
+                    field,
+                    source,
+                    source_name,
+                }
+            })
+            .collect())
+    }
+
+    /// Locks or unlocks a field of a product, or makes it follow the suppliers again (the next supplier import
+    /// that gives it sets it, even from a file it took before). `field` as [`ProductService::provenance`] names
+    /// it.
+    pub async fn set_field_rule(&self, id: Uuid, field: &str, action: FieldAction) -> Result<Vec<FieldProvenance>> {
+        self.get(id).await?;
+        if !is_provenance_field(field) {
+            return Err(CatalogError::invalid(
+                "field",
+                format!(
+                    "{field:?} is not a field with provenance: title, description, brand, status, sku, gtin, asin \
+                     or price:<type>:<currency> (price:retail:EUR)"
+                ),
+            )
+            .into());
+        }
+        provenance::repo::apply(&self.pool, id, field, action, now()).await.map_err(db_error)?;
+        if action != FieldAction::Lock {
+            // The supplier files taken before are applied again: an unchanged row is otherwise skipped.
+            crate::catalog::offers::forget_row_hashes(&self.pool, id).await.map_err(db_error)?;
+        }
+        product_changed(&self.cache, id).await;
+        self.provenance(id).await
     }
 
     /// Deletes a product softly: it disappears from reads and frees its GTIN/SKU/ASIN; [`ProductService::purge`]

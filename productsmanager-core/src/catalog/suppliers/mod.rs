@@ -5,4 +5,5 @@ mod repo;
 mod service;
 
 pub use model::{NewSupplier, Supplier, SupplierPatch};
+pub(crate) use repo::names_of;
 pub use service::SupplierService;

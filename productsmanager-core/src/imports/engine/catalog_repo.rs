@@ -97,6 +97,69 @@ pub(crate) async fn products_by_sku(pool: &DbPool, skus: &[String]) -> Result<Ha
     ))
 }
 
+/// What the survivorship rules read of a stored product: its fields' values, named as provenance names them
+/// (`title`, `brand`, `price:retail:EUR`…), and its origin.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StoredProduct {
+    pub values: HashMap<String, Option<String>>,
+    pub origin: Option<crate::catalog::provenance::repo::OriginRow>,
+}
+
+type ProductValuesRow = (
+    Uuid,
+    String,
+    Option<String>,
+    Option<Uuid>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<Uuid>,
+    Option<Uuid>,
+);
+
+/// The stored fields and origins of these products, with their open-ended prices.
+pub(crate) async fn stored_products(pool: &DbPool, ids: &[Uuid]) -> Result<HashMap<Uuid, StoredProduct>, sqlx::Error> {
+    let mut found: HashMap<Uuid, StoredProduct> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<ProductValuesRow> = crate::db::rows_by_ids(
+            pool,
+            "select id, title, description, brand_id, status, sku, gtin, origin_kind, origin_id, origin_job_id \
+             from products where id in ",
+            chunk,
+            "",
+        )
+        .await?;
+        for (id, title, description, brand_id, status, sku, gtin, origin_kind, origin_id, origin_job_id) in rows {
+            let values = HashMap::from([
+                ("title".to_string(), Some(title)),
+                ("description".to_string(), description),
+                ("brand".to_string(), brand_id.map(|b| b.to_string())),
+                ("status".to_string(), Some(status)),
+                ("sku".to_string(), sku),
+                ("gtin".to_string(), gtin),
+            ]);
+            let origin = crate::catalog::provenance::repo::OriginRow { origin_kind, origin_id, origin_job_id };
+            found.insert(id, StoredProduct { values, origin: Some(origin) });
+        }
+        let prices: Vec<(Uuid, String, String, i64)> = crate::db::rows_by_ids(
+            pool,
+            "select product_id, price_type, currency, amount_minor from product_prices \
+             where valid_from is null and valid_to is null and product_id in ",
+            chunk,
+            "",
+        )
+        .await?;
+        for (product, price_type, currency, minor) in prices {
+            if let Some(stored) = found.get_mut(&product) {
+                let field = crate::catalog::products::price_field(&price_type, &currency);
+                stored.values.insert(field, Some(minor.to_string()));
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Titles of products by id.
 pub(crate) async fn product_titles(pool: &DbPool, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, sqlx::Error> {
     Ok(lookup!(pool, "select id, title from products where id in (", ids, (Uuid, String), |row: (Uuid, String)| row))
@@ -195,6 +258,7 @@ pub(crate) struct Checkpoint {
     pub rows_unchanged: i64,
     pub rows_invalid: i64,
     pub gtins_dropped: i64,
+    pub fields_kept: i64,
 }
 
 /// Everything one batch writes to the catalog.
@@ -217,6 +281,8 @@ pub(crate) struct BatchWrites {
     pub seen_offers: Vec<Uuid>,
     /// Products written (their search documents are refreshed when the import ends).
     pub touched_products: Vec<Uuid>,
+    /// (product, field) whose value this supplier's job set: their provenance.
+    pub field_sources: Vec<(Uuid, String)>,
 }
 
 // What a batch's rows do to rows already stored, the same on both paths.
@@ -262,7 +328,8 @@ macro_rules! link_conflict {
 
 // dialect: PostgreSQL's batch statements, one array per column.
 const UNNEST_PRODUCTS: &str = "insert into products (id, gtin, sku, title, description, brand_id, status, version, \
-     created_at, updated_at) select id, gtin, sku, title, description, brand_id, status, 1, $8, $8 \
+     created_at, updated_at, origin_kind, origin_id, origin_job_id) select id, gtin, sku, title, description, \
+     brand_id, status, 1, $8, $8, 'supplier', $9, $10 \
      from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[]) \
      as t (id, gtin, sku, title, description, brand_id, status)";
 const UNNEST_OFFERS: &str = concat!(
@@ -301,17 +368,24 @@ const UNNEST_IMAGES: &str = concat!(
 );
 
 const UPSERT_CHECKPOINT: &str = "insert into import_progress (job_id, line, rows_read, rows_created, rows_updated, \
-     rows_unchanged, rows_invalid, gtins_dropped, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     rows_unchanged, rows_invalid, gtins_dropped, updated_at, fields_kept) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
      on conflict (job_id) do update set line = excluded.line, rows_read = excluded.rows_read, \
      rows_created = excluded.rows_created, rows_updated = excluded.rows_updated, \
      rows_unchanged = excluded.rows_unchanged, rows_invalid = excluded.rows_invalid, \
-     gtins_dropped = excluded.gtins_dropped, updated_at = excluded.updated_at";
+     gtins_dropped = excluded.gtins_dropped, updated_at = excluded.updated_at, fields_kept = excluded.fields_kept";
 
 const CHECKPOINT_OF_JOB: &str = "select line, rows_read, rows_created, rows_updated, rows_unchanged, rows_invalid, \
-     gtins_dropped from import_progress where job_id = $1";
+     gtins_dropped, fields_kept from import_progress where job_id = $1";
 
 const MARK_MISSING_UNAVAILABLE: &str = "update supplier_products set is_available = false, updated_at = $3 \
      where supplier_id = $1 and is_available and (last_import_job_id is null or last_import_job_id <> $2)";
+
+/// Whether an offer of `supplier` has no row hash: made outside imports, or its product had a field released.
+pub(crate) async fn has_unhashed_offers(pool: &DbPool, supplier: Uuid) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "select exists (select 1 from supplier_products where supplier_id = $1 and row_hash is null)";
+    with_pool!(pool, |p| sqlx::query_scalar(SQL).bind(supplier).fetch_one(p).await)
+}
 
 /// The checkpoint of a job, when a batch of it was committed.
 pub(crate) async fn checkpoint(pool: &DbPool, job: Uuid) -> Result<Option<Checkpoint>, sqlx::Error> {
@@ -365,7 +439,7 @@ pub(crate) async fn write_batch(
                 $tx,
                 writes.new_products,
                 "insert into products (id, gtin, sku, title, description, brand_id, status, version, created_at, \
-                 updated_at) ",
+                 updated_at, origin_kind, origin_id, origin_job_id) ",
                 "",
                 |row, product| {
                     row.push_bind(product.id)
@@ -378,6 +452,9 @@ pub(crate) async fn write_batch(
                         .push_bind(1_i32)
                         .push_bind(now)
                         .push_bind(now)
+                        .push_bind("supplier")
+                        .push_bind(supplier)
+                        .push_bind(job)
                 }
             );
         }};
@@ -487,6 +564,8 @@ pub(crate) async fn write_batch(
                     .bind(products.iter().map(|p| p.brand_id).collect::<Vec<_>>())
                     .bind(products.iter().map(|p| p.status).collect::<Vec<_>>())
                     .bind(now)
+                    .bind(supplier)
+                    .bind(job)
                     .execute(&mut *$tx)
                     .await?;
             }
@@ -586,6 +665,21 @@ pub(crate) async fn write_batch(
             $rest!(tx);
             chunked!(
                 tx,
+                writes.field_sources,
+                crate::catalog::provenance::repo::UPSERT_SOURCES_HEAD,
+                crate::catalog::provenance::repo::UPSERT_SOURCES_TAIL,
+                |row, (product, field)| {
+                    row.push_bind(*product)
+                        .push_bind(field.clone())
+                        .push_bind("supplier")
+                        .push_bind(supplier)
+                        .push_bind(job)
+                        .push_bind(false)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                tx,
                 writes.variants,
                 "insert into product_variants (id, parent_product_id, product_id, options, position, created_at, \
                  updated_at) ",
@@ -621,6 +715,7 @@ pub(crate) async fn write_batch(
                 .bind(checkpoint.rows_invalid)
                 .bind(checkpoint.gtins_dropped)
                 .bind(now)
+                .bind(checkpoint.fields_kept)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await

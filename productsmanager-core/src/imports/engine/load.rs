@@ -11,6 +11,8 @@ use super::validate::{ImportRow, RowError};
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::CategoryService;
+use crate::catalog::FieldSource;
+use crate::catalog::provenance::{FieldOwner, Kept};
 use crate::db::DbPool;
 use crate::imports::error::catalog_db_error;
 
@@ -27,6 +29,10 @@ pub struct RowDiff {
     pub kind: String,
     /// Field → (stored, from the file); only the fields the file gives.
     pub fields: BTreeMap<String, (Option<String>, Option<String>)>,
+    /// Fields the file gives that the survivorship rules keep as they are → the rule (`set_by_person`,
+    /// `locked`, `supplier_priority`, `set_by_other_source`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kept: BTreeMap<String, String>,
 }
 
 /// A batch planned: what to write, what it counts, which rows were refused.
@@ -44,6 +50,57 @@ pub(crate) struct BatchPlan {
     pub price_changes: Vec<Uuid>,
     /// Products whose cached identifier lookups (GTIN, SKU) may have moved.
     pub identifier_keys: Vec<String>,
+    /// Fields the rows gave that the survivorship rules kept as they were.
+    pub fields_kept: u64,
+    /// Per line: the fields kept and the rule that kept each (a dry run's diffs name them).
+    pub kept: HashMap<u64, BTreeMap<String, String>>,
+}
+
+/// A stored product as the survivorship rules see it while a batch is planned: its values and who set each,
+/// updated as the batch's rows are decided.
+#[derive(Debug)]
+struct Survivorship {
+    origin: FieldSource,
+    /// The supplier that created the product: it comes before the others.
+    origin_supplier: Option<Uuid>,
+    values: HashMap<String, Option<String>>,
+    owners: HashMap<String, FieldOwner>,
+}
+
+impl Survivorship {
+    /// Whether `supplier` may set `field` to `value`: `Ok(true)` to write it, `Ok(false)` when it holds that value
+    /// already, the rule that keeps it otherwise. A field the supplier sets (or takes over) is pushed on `claims`.
+    fn offer(
+        &mut self,
+        product: Uuid,
+        field: &str,
+        value: &str,
+        (supplier, job): (Uuid, Uuid),
+        claims: &mut Vec<(Uuid, String)>,
+    ) -> std::result::Result<bool, Kept> {
+        let current = self.values.get(field).cloned().flatten();
+        // A field its creator left empty, that no one set since, is open to any supplier.
+        let implicit = if current.is_none() { FieldSource::FollowSuppliers } else { self.origin };
+        let owner = self.owners.get(field).copied().unwrap_or(FieldOwner { source: implicit, locked: false });
+        let differs = current.as_deref() != Some(value);
+        if !differs && !matches!(owner.source, FieldSource::FollowSuppliers | FieldSource::Unknown) {
+            return Ok(false); // the same value: nothing to write, nothing kept, the setter stays
+        }
+        owner.admits(supplier, self.origin_supplier)?;
+        let own = match owner.source {
+            FieldSource::Supplier { supplier_id, .. } => supplier_id == supplier,
+            _ => false,
+        };
+        if differs || !own {
+            claims.push((product, field.to_string()));
+            let source = FieldSource::Supplier { supplier_id: supplier, job_id: Some(job) };
+            self.owners.insert(field.to_string(), FieldOwner { source, locked: owner.locked });
+        }
+        if differs {
+            self.values.insert(field.to_string(), Some(value.to_string()));
+        }
+        Ok(differs)
+    }
 }
 
 /// Plans and writes batches of one import job.
@@ -220,6 +277,14 @@ impl Loader {
             catalog_repo::variant_roles(&self.catalog, &linked).await.map_err(catalog_db_error)?
         };
 
+        // The stored products rows may change, with who set each of their fields: the survivorship rules.
+        let mut candidates: Vec<Uuid> =
+            to_write.iter().filter_map(|r| stored.get(&r.supplier_sku).map(|o| o.1)).collect();
+        candidates.extend(by_gtin.values().chain(by_sku.values()).copied());
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut survivorship = self.survivorship(&candidates).await?;
+
         // What this batch decided so far, so later rows of it see earlier ones.
         let mut batch_gtin: HashMap<String, Uuid> = HashMap::new();
         let mut batch_sku: HashMap<String, Uuid> = HashMap::new();
@@ -364,6 +429,53 @@ impl Loader {
                     brand_id,
                     status: row.status.unwrap_or("active"),
                 });
+            } else if let Some(rules) = survivorship.get_mut(&product_id) {
+                // A stored product: each field the row gives is written only when the rules let this supplier set
+                // it and it changes.
+                let by = (self.supplier, self.job);
+                let claims = &mut writes.field_sources;
+                let mut kept = BTreeMap::new();
+                let mut take = |field: &str, value: Option<String>| -> Option<String> {
+                    let value = value?;
+                    match rules.offer(product_id, field, &value, by, claims) {
+                        Ok(true) => Some(value),
+                        Ok(false) => None,
+                        Err(rule) => {
+                            kept.insert(field.to_string(), rule.rule().to_string());
+                            None
+                        }
+                    }
+                };
+                let update = ProductUpdate {
+                    id: product_id,
+                    gtin: take("gtin", row.gtin.clone()),
+                    sku: take("sku", row.sku.clone()),
+                    title: take("title", row.title.clone()),
+                    description: take("description", row.description.clone()),
+                    brand_id: take("brand", brand_id.map(|b| b.to_string())).and(brand_id),
+                    status: take("status", row.status.map(str::to_string)).and(row.status),
+                };
+                let mut prices = Vec::with_capacity(row.prices.len());
+                for (price_type, currency, minor) in &row.prices {
+                    let field = crate::catalog::products::price_field(price_type.as_str(), currency);
+                    if take(&field, Some(minor.to_string())).is_some() {
+                        prices.push((product_id, price_type.as_str(), *currency, *minor));
+                    }
+                }
+                writes.prices.extend(prices);
+                plan.fields_kept += kept.len() as u64;
+                if !kept.is_empty() {
+                    plan.kept.insert(row.line, kept);
+                }
+                let changes = update.gtin.is_some()
+                    || update.sku.is_some()
+                    || update.title.is_some()
+                    || update.description.is_some()
+                    || update.brand_id.is_some()
+                    || update.status.is_some();
+                if changes {
+                    merge_update(&mut writes.product_updates, &mut updates, update);
+                }
             } else {
                 let update = ProductUpdate {
                     id: product_id,
@@ -374,22 +486,7 @@ impl Loader {
                     brand_id,
                     status: row.status,
                 };
-                match updates.get(&product_id) {
-                    // Two rows about one product: the later one's values win, field by field.
-                    Some(&index) => {
-                        let merged = &mut writes.product_updates[index];
-                        merged.gtin = update.gtin.or(merged.gtin.take());
-                        merged.sku = update.sku.or(merged.sku.take());
-                        merged.title = update.title.or(merged.title.take());
-                        merged.description = update.description.or(merged.description.take());
-                        merged.brand_id = update.brand_id.or(merged.brand_id.take());
-                        merged.status = update.status.or(merged.status.take());
-                    }
-                    None => {
-                        updates.insert(product_id, writes.product_updates.len());
-                        writes.product_updates.push(update);
-                    }
-                }
+                merge_update(&mut writes.product_updates, &mut updates, update);
             }
             writes.offers.push(OfferWrite {
                 id: offer_id,
@@ -401,8 +498,10 @@ impl Loader {
                 lead_time_days: row.lead_time_days,
                 row_hash: row.hash.to_vec(),
             });
-            for (price_type, currency, minor) in &row.prices {
-                writes.prices.push((product_id, price_type.as_str(), *currency, *minor));
+            if new_product || !survivorship.contains_key(&product_id) {
+                for (price_type, currency, minor) in &row.prices {
+                    writes.prices.push((product_id, price_type.as_str(), *currency, *minor));
+                }
             }
             for (position, (name, value)) in row.attributes.iter().enumerate() {
                 writes.attributes.push((product_id, name.clone(), value.clone(), position as i32));
@@ -449,11 +548,38 @@ impl Loader {
             }
         }
         dedup_last(&mut plan.writes.prices, |p| (p.0, p.1, p.2));
+        dedup_last(&mut plan.writes.field_sources, |f| (f.0, f.1.clone()));
         dedup_last(&mut plan.writes.attributes, |a| (a.0, a.1.to_lowercase()));
         dedup_last(&mut plan.writes.category_links, |l| (l.0, l.1));
         dedup_last(&mut plan.writes.images, |i| (i.0, i.1.clone()));
         dedup_last(&mut plan.writes.variants, |v| v.1);
         Ok(plan)
+    }
+
+    /// The survivorship state of these stored products: their values, origin and field owners.
+    async fn survivorship(&self, products: &[Uuid]) -> Result<HashMap<Uuid, Survivorship>> {
+        if products.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let (stored, sources) = futures_util::try_join!(
+            catalog_repo::stored_products(&self.catalog, products),
+            crate::catalog::provenance::repo::sources_of(&self.catalog, products),
+        )
+        .map_err(catalog_db_error)?;
+        let mut states: HashMap<Uuid, Survivorship> = stored
+            .into_iter()
+            .map(|(id, product)| {
+                let origin = product.origin.as_ref().map(|o| o.source()).unwrap_or(FieldSource::Unknown);
+                let origin_supplier = product.origin.as_ref().and_then(|o| o.supplier());
+                (id, Survivorship { origin, origin_supplier, values: product.values, owners: HashMap::new() })
+            })
+            .collect();
+        for row in sources {
+            if let Some(state) = states.get_mut(&row.product_id) {
+                state.owners.insert(row.field.clone(), FieldOwner { source: row.source(), locked: row.locked });
+            }
+        }
+        Ok(states)
     }
 
     /// A resumed run: the rows before `checkpoint` were counted by the run that wrote them.
@@ -517,6 +643,7 @@ impl Loader {
                 supplier_sku: row.supplier_sku.clone(),
                 kind: "new".into(),
                 fields,
+                kept: plan.kept.get(&row.line).cloned().unwrap_or_default(),
             });
         }
         for (row, (offer, _, _, _)) in &plan.changed {
@@ -524,8 +651,10 @@ impl Loader {
                 return Ok(());
             }
             let stored = catalog_repo::stored_fields(&self.catalog, *offer).await.map_err(catalog_db_error)?;
+            let kept = plan.kept.get(&row.line).cloned().unwrap_or_default();
             let fields = row_fields(row)
                 .into_iter()
+                .filter(|(name, _)| !kept.contains_key(name))
                 .filter_map(|(name, value)| {
                     let before = stored.get(&name).cloned().flatten();
                     (before != value).then_some((name, (before, value)))
@@ -536,9 +665,30 @@ impl Loader {
                 supplier_sku: row.supplier_sku.clone(),
                 kind: "changed".into(),
                 fields,
+                kept,
             });
         }
         Ok(())
+    }
+}
+
+/// Adds `update` to a batch's product updates; two rows about one product: the later one's values win, field by
+/// field.
+fn merge_update(updates: &mut Vec<ProductUpdate>, index_of: &mut HashMap<Uuid, usize>, update: ProductUpdate) {
+    match index_of.get(&update.id) {
+        Some(&index) => {
+            let merged = &mut updates[index];
+            merged.gtin = update.gtin.or(merged.gtin.take());
+            merged.sku = update.sku.or(merged.sku.take());
+            merged.title = update.title.or(merged.title.take());
+            merged.description = update.description.or(merged.description.take());
+            merged.brand_id = update.brand_id.or(merged.brand_id.take());
+            merged.status = update.status.or(merged.status.take());
+        }
+        None => {
+            index_of.insert(update.id, updates.len());
+            updates.push(update);
+        }
     }
 }
 

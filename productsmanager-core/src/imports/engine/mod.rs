@@ -99,6 +99,10 @@ pub struct ImportSummary {
     /// barcodes); the others of these rows were imported.
     #[serde(default)]
     pub gtins_dropped: u64,
+    /// Fields the file gave that the survivorship rules kept as they were: set by a person, locked, or set by a
+    /// supplier that comes first (a dry run's diffs name the rule per field).
+    #[serde(default)]
+    pub fields_kept: u64,
     /// The file's content was imported before by this job, so nothing was read (import with `force` to redo it).
     pub identical_to: Option<Uuid>,
     /// The import went on from this line, after an interruption.

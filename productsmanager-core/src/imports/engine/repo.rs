@@ -220,6 +220,8 @@ pub(crate) struct Counters {
     pub unchanged: i64,
     pub invalid: i64,
     pub gtins_dropped: i64,
+    #[serde(default)]
+    pub fields_kept: i64,
 }
 
 pub(crate) async fn set_counters(

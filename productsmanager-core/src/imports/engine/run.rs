@@ -334,6 +334,7 @@ impl ImportService {
             invalid: 0,
             marked_unavailable: 0,
             gtins_dropped: 0,
+            fields_kept: 0,
             identical_to: None,
             resumed_after_line: None,
             error_report_key: None,
@@ -341,7 +342,12 @@ impl ImportService {
             rows_per_second: 0.0,
             diffs: Vec::new(),
         };
-        if !job.force && !job.dry_run {
+        // A file taken before is skipped, unless offers of the supplier lost their row hash since (a person released
+        // a field: the rows are to be applied again).
+        let reapply = !job.force
+            && !job.dry_run
+            && catalog_repo::has_unhashed_offers(&self.catalog, job.supplier_id).await.map_err(catalog_db_error)?;
+        if !job.force && !job.dry_run && !reapply {
             let previous =
                 repo::previous_identical(&self.pool, job.supplier_id, &file.sha256, job.id).await.map_err(db_error)?;
             if let Some(previous) = previous {
@@ -374,6 +380,7 @@ impl ImportService {
                 unchanged: c.rows_unchanged,
                 invalid: c.rows_invalid,
                 gtins_dropped: c.gtins_dropped,
+                fields_kept: c.fields_kept,
             })
             .unwrap_or_default();
         // Errors of a batch that did not reach the catalog are recorded again.
@@ -434,6 +441,7 @@ impl ImportService {
                         counters.unchanged += plan.unchanged as i64;
                         counters.invalid += errors.len() as i64;
                         counters.gtins_dropped += batch.gtins_dropped as i64;
+                        counters.fields_kept += plan.fields_kept as i64;
                         let now = self.jobs.now();
                         if !errors.is_empty() {
                             repo::insert_errors(&self.pool, job.id, &errors, now).await.map_err(db_error)?;
@@ -449,6 +457,7 @@ impl ImportService {
                                 rows_unchanged: counters.unchanged,
                                 rows_invalid: counters.invalid,
                                 gtins_dropped: counters.gtins_dropped,
+                                fields_kept: counters.fields_kept,
                             };
                             loader.write(&plan, checkpoint).await?;
                             // The file's new costs: price changes of those products and of the supplier.
@@ -502,6 +511,7 @@ impl ImportService {
         summary.unchanged = counters.unchanged as u64;
         summary.invalid = counters.invalid as u64;
         summary.gtins_dropped = counters.gtins_dropped as u64;
+        summary.fields_kept = counters.fields_kept as u64;
         summary.diffs = std::mem::take(&mut loader.diffs);
         let elapsed = started.elapsed();
         summary.duration_ms = elapsed.as_millis() as u64;

@@ -1,0 +1,78 @@
+//! Field sources as the SDK shows them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Who set a field's current value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FieldSource {
+    /// A person, through the API, the console or the command line (`user_id` unknown for the command line and
+    /// for an embedding program that names none).
+    User { user_id: Option<Uuid> },
+    /// A supplier's import.
+    Supplier { supplier_id: Uuid, job_id: Option<Uuid> },
+    /// A pull from a sales platform.
+    Platform { platform_id: Uuid, job_id: Option<Uuid> },
+    /// An Amazon lookup.
+    Code2Asin { job_id: Option<Uuid> },
+    /// Released by a person: the next supplier that gives the field sets it.
+    FollowSuppliers,
+    /// Set before the catalog recorded provenance.
+    Unknown,
+}
+
+impl FieldSource {
+    /// `(source_kind, source_id, job_id)` as stored.
+    pub(crate) fn to_columns(self) -> (&'static str, Option<Uuid>, Option<Uuid>) {
+        match self {
+            FieldSource::User { user_id } => ("user", user_id, None),
+            FieldSource::Supplier { supplier_id, job_id } => ("supplier", Some(supplier_id), job_id),
+            FieldSource::Platform { platform_id, job_id } => ("platform", Some(platform_id), job_id),
+            FieldSource::Code2Asin { job_id } => ("code2asin", None, job_id),
+            FieldSource::FollowSuppliers => ("follow_suppliers", None, None),
+            FieldSource::Unknown => ("unknown", None, None),
+        }
+    }
+
+    /// The source of stored columns (an unreadable one is `Unknown`).
+    pub(crate) fn from_columns(kind: Option<&str>, id: Option<Uuid>, job: Option<Uuid>) -> Self {
+        match (kind, id) {
+            (Some("user"), _) => FieldSource::User { user_id: id },
+            (Some("supplier"), Some(supplier_id)) => FieldSource::Supplier { supplier_id, job_id: job },
+            (Some("platform"), Some(platform_id)) => FieldSource::Platform { platform_id, job_id: job },
+            (Some("code2asin"), _) => FieldSource::Code2Asin { job_id: job },
+            (Some("follow_suppliers"), _) => FieldSource::FollowSuppliers,
+            _ => FieldSource::Unknown,
+        }
+    }
+}
+
+/// Where one field of a product got its current value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldProvenance {
+    /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>`.
+    pub field: String,
+    pub source: FieldSource,
+    /// The supplier's name for a supplier source (for display: "from ACME").
+    pub source_name: Option<String>,
+    /// When the source set it (the product's creation for a field its creator set).
+    pub set_at: DateTime<Utc>,
+    /// Locked: no source changes it until a person unlocks it.
+    pub locked: bool,
+}
+
+/// What a person does to the rules of one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FieldAction {
+    /// No source changes the field (people included, until unlocked).
+    Lock,
+    Unlock,
+    /// The field follows the suppliers again: the next supplier import that gives it sets it.
+    FollowSuppliers,
+}

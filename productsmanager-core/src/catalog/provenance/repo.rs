@@ -1,0 +1,168 @@
+//! Provenance SQL, written once for both backends: the products' origin columns and `product_field_sources`.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{FieldAction, FieldSource};
+use crate::db::{DbPool, rows_by_ids};
+use crate::with_pool;
+
+/// Head of the multi-row upsert of field sources (`values (product_id, field, source_kind, source_id, job_id,
+/// locked, set_at), …` then [`UPSERT_SOURCES_TAIL`]): a new source replaces the old, a lock stays.
+pub(crate) const UPSERT_SOURCES_HEAD: &str =
+    "insert into product_field_sources (product_id, field, source_kind, source_id, job_id, locked, set_at) ";
+pub(crate) const UPSERT_SOURCES_TAIL: &str = " on conflict (product_id, field) do update set \
+     source_kind = excluded.source_kind, source_id = excluded.source_id, job_id = excluded.job_id, \
+     set_at = excluded.set_at";
+
+pub(crate) const UPSERT_SOURCE: &str = "insert into product_field_sources (product_id, field, source_kind, source_id, job_id, \
+     locked, set_at) values ($1, $2, $3, $4, $5, false, $6) on conflict (product_id, field) do update set \
+     source_kind = excluded.source_kind, source_id = excluded.source_id, job_id = excluded.job_id, \
+     set_at = excluded.set_at";
+
+pub(crate) const SET_ORIGIN: &str =
+    "update products set origin_kind = $2, origin_id = $3, origin_job_id = $4 where id = $1";
+
+// A lock on a field no later source set: the row starts as the product's origin, at its creation.
+const SET_LOCK: &str = "insert into product_field_sources (product_id, field, source_kind, source_id, job_id, \
+     locked, set_at) select id, $2, coalesce(origin_kind, 'follow_suppliers'), origin_id, origin_job_id, $3, \
+     created_at from products where id = $1 on conflict (product_id, field) do update set locked = excluded.locked";
+
+const FOLLOW_SUPPLIERS: &str = "insert into product_field_sources (product_id, field, source_kind, source_id, \
+     job_id, locked, set_at) values ($1, $2, 'follow_suppliers', null, null, false, $3) \
+     on conflict (product_id, field) do update set source_kind = 'follow_suppliers', source_id = null, \
+     job_id = null, set_at = excluded.set_at";
+
+const SOURCES_OF: &str = "select product_id, field, source_kind, source_id, job_id, locked, set_at \
+     from product_field_sources where product_id in ";
+
+const ORIGINS_OF: &str = "select origin_kind, origin_id, origin_job_id from products where id in ";
+
+/// A `product_field_sources` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct FieldSourceRow {
+    pub product_id: Uuid,
+    pub field: String,
+    pub source_kind: String,
+    pub source_id: Option<Uuid>,
+    pub job_id: Option<Uuid>,
+    pub locked: bool,
+    pub set_at: DateTime<Utc>,
+}
+
+impl FieldSourceRow {
+    pub(crate) fn source(&self) -> FieldSource {
+        FieldSource::from_columns(Some(&self.source_kind), self.source_id, self.job_id)
+    }
+}
+
+/// A product's origin: who created it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct OriginRow {
+    pub origin_kind: Option<String>,
+    pub origin_id: Option<Uuid>,
+    pub origin_job_id: Option<Uuid>,
+}
+
+impl OriginRow {
+    pub(crate) fn source(&self) -> FieldSource {
+        FieldSource::from_columns(self.origin_kind.as_deref(), self.origin_id, self.origin_job_id)
+    }
+
+    /// The supplier that created the product, if one did.
+    pub(crate) fn supplier(&self) -> Option<Uuid> {
+        match self.source() {
+            FieldSource::Supplier { supplier_id, .. } => Some(supplier_id),
+            _ => None,
+        }
+    }
+}
+
+/// The field rows of these products.
+pub(crate) async fn sources_of(pool: &DbPool, products: &[Uuid]) -> Result<Vec<FieldSourceRow>, sqlx::Error> {
+    let mut rows = Vec::new();
+    for chunk in products.chunks(1000) {
+        rows.extend(rows_by_ids(pool, SOURCES_OF, chunk, "order by product_id, field").await?);
+    }
+    Ok(rows)
+}
+
+/// The origins of these products.
+pub(crate) async fn origins_of(pool: &DbPool, products: &[Uuid]) -> Result<Vec<OriginRow>, sqlx::Error> {
+    let mut rows = Vec::new();
+    for chunk in products.chunks(1000) {
+        rows.extend(rows_by_ids(pool, ORIGINS_OF, chunk, "").await?);
+    }
+    Ok(rows)
+}
+
+/// Records `source` as the setter of `fields` of `product` and (with `origin`) as its creator, in the caller's
+/// transaction.
+macro_rules! record_in {
+    ($tx:expr, $product:expr, $fields:expr, $source:expr, $origin:expr, $at:expr) => {{
+        let (kind, id, job) = $source.to_columns();
+        if $origin {
+            sqlx::query($crate::catalog::provenance::repo::SET_ORIGIN)
+                .bind($product)
+                .bind(kind)
+                .bind(id)
+                .bind(job)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        for field in $fields {
+            sqlx::query($crate::catalog::provenance::repo::UPSERT_SOURCE)
+                .bind($product)
+                .bind(field.as_str())
+                .bind(kind)
+                .bind(id)
+                .bind(job)
+                .bind($at)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+pub(crate) use record_in;
+
+/// Records `source` as the setter of `fields` of `product`, in a transaction of its own.
+pub(crate) async fn record(
+    pool: &DbPool,
+    product: Uuid,
+    fields: &[String],
+    source: FieldSource,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    with_pool!(pool, |p| async {
+        let mut tx = p.begin().await?;
+        record_in!(tx, product, fields, source, false, at);
+        tx.commit().await
+    }
+    .await)
+}
+
+/// Applies a person's `action` to `field` of `product`.
+pub(crate) async fn apply(
+    pool: &DbPool,
+    product: Uuid,
+    field: &str,
+    action: FieldAction,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| async {
+        match action {
+            FieldAction::Lock | FieldAction::Unlock => {
+                let locked = action == FieldAction::Lock;
+                sqlx::query(SET_LOCK).bind(product).bind(field).bind(locked).execute(p).await?;
+            }
+            FieldAction::FollowSuppliers => {
+                sqlx::query(FOLLOW_SUPPLIERS).bind(product).bind(field).bind(at).execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+    .await)
+}

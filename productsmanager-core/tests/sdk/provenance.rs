@@ -1,0 +1,193 @@
+//! Provenance and survivorship (issue 25): every product field knows which source set its value and when; a
+//! value a person set survives supplier imports until released; the supplier that created a product comes before
+//! the others; a locked field never moves.
+
+use std::path::Path;
+
+use productsmanager_core::catalog::{
+    FieldAction, FieldProvenance, FieldSource, Money, NewPrice, NewSupplier, PriceType, Product, ProductPatch,
+};
+use productsmanager_core::db::Backend;
+use productsmanager_core::imports::ImportSummary;
+use productsmanager_core::testing::TestDatabases;
+use productsmanager_core::{ErrorKind, Sdk, both_backends};
+use uuid::Uuid;
+
+async fn supplier(sdk: &Sdk, code: &str) -> Uuid {
+    let input = NewSupplier {
+        code: code.into(),
+        name: code.into(),
+        default_currency: Some("EUR".into()),
+        ..Default::default()
+    };
+    sdk.suppliers().create(input).await.unwrap().id
+}
+
+/// Imports `rows` (native layout: `sku,gtin,title,description,price`) for `supplier`, from a file of its own.
+async fn import(sdk: &Sdk, folder: &Path, supplier: Uuid, rows: &str) -> ImportSummary {
+    let path = folder.join(format!("{}.csv", Uuid::now_v7()));
+    std::fs::write(&path, format!("sku,gtin,title,description,price\n{rows}")).unwrap();
+    sdk.imports().import_file(super::imports::native(supplier, &path), |_| {}).await.unwrap()
+}
+
+async fn product(sdk: &Sdk, gtin: &str) -> Product {
+    sdk.products().find(gtin).await.unwrap()
+}
+
+fn retail(product: &Product) -> Option<i64> {
+    product.prices.iter().find(|p| p.price_type == PriceType::Retail).map(|p| p.amount.amount_minor)
+}
+
+fn field<'a>(provenance: &'a [FieldProvenance], name: &str) -> &'a FieldProvenance {
+    provenance.iter().find(|f| f.field == name).unwrap_or_else(|| panic!("no {name} in {provenance:?}"))
+}
+
+const GTIN: &str = "4006381333931";
+
+/// A title and retail price set by a person survive three supplier imports (and a second supplier), each import
+/// counting the fields it kept; released, they follow the suppliers again.
+async fn a_persons_edits_survive_imports_until_released(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "a_persons_edits_survive_imports_until_released").await else {
+        return;
+    };
+    let sdk = env.sdk().await;
+    let (acme, beta) = (supplier(&sdk, "ACME").await, supplier(&sdk, "BETA").await);
+    let created = import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot,Terracotta,31.90\n")).await;
+    assert_eq!((created.created, created.fields_kept), (1, 0));
+    let id = product(&sdk, GTIN).await.id;
+    let provenance = sdk.products().provenance(id).await.unwrap();
+    let title = field(&provenance, "title");
+    let FieldSource::Supplier { supplier_id, job_id } = title.source else { panic!("{title:?}") };
+    assert_eq!((supplier_id, job_id, title.source_name.as_deref()), (acme, Some(created.job_id), Some("ACME")));
+    assert!(matches!(field(&provenance, "price:retail:EUR").source, FieldSource::Supplier { .. }));
+
+    // A person edits the title and the retail price.
+    let person = Uuid::now_v7();
+    let patch = ProductPatch { title: Some("Clay pot, hand-picked".into()), ..Default::default() };
+    sdk.products().on_behalf_of(person).patch(id, patch).await.unwrap();
+    let price = NewPrice {
+        product_id: id,
+        price_type: PriceType::Retail,
+        amount: Money::new(2_990, "EUR".parse().unwrap()),
+        valid_from: None,
+        valid_to: None,
+    };
+    sdk.prices().on_behalf_of(person).set(price).await.unwrap();
+
+    // Three supplier files in a row, and another supplier with the same GTIN: the person's values stay.
+    let mut last_job = None;
+    for (n, price) in [(2, "12.50"), (3, "99.00"), (4, "15.00")] {
+        let summary = import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot v{n},Terracotta {n},{price}\n")).await;
+        last_job = Some(summary.job_id);
+        assert_eq!((summary.updated, summary.fields_kept), (1, 2), "import {n}: {summary:?}");
+        let now = product(&sdk, GTIN).await;
+        assert_eq!((now.title.as_str(), retail(&now)), ("Clay pot, hand-picked", Some(2_990)), "import {n}");
+        assert_eq!(now.description.as_deref(), Some(format!("Terracotta {n}").as_str()), "other fields follow");
+    }
+    let other = import(&sdk, env.folder(), beta, &format!("B-1,{GTIN},Beta pot,Beta text,1.00\n")).await;
+    assert_eq!(other.fields_kept, 3, "title and price (a person), description (the creating supplier)");
+    let provenance = sdk.products().provenance(id).await.unwrap();
+    assert_eq!(field(&provenance, "title").source, FieldSource::User { user_id: Some(person) });
+    assert_eq!(field(&provenance, "price:retail:EUR").source, FieldSource::User { user_id: Some(person) });
+    let description = field(&provenance, "description");
+    assert_eq!(description.source, FieldSource::Supplier { supplier_id: acme, job_id: last_job }, "set by the last");
+    assert!(description.set_at > field(&provenance, "title").set_at, "after the person's edit");
+
+    // A dry run names the rule that keeps each field.
+    let path = env.folder().join("dry.csv");
+    std::fs::write(&path, format!("sku,gtin,title,description,price\nA-1,{GTIN},Pot v9,Terracotta 4,9.00\n")).unwrap();
+    let dry = super::imports::native(acme, &path);
+    let dry = productsmanager_core::imports::NewImport { dry_run: true, ..dry };
+    let dry = sdk.imports().import_file(dry, |_| {}).await.unwrap();
+    assert_eq!(dry.fields_kept, 2);
+    let kept = &dry.diffs[0].kept;
+    assert_eq!(kept.get("title").map(String::as_str), Some("set_by_person"), "{:?}", dry.diffs);
+    assert_eq!(kept.get("price:retail:EUR").map(String::as_str), Some("set_by_person"));
+
+    // Released: the next supplier import sets them again, even from a row it gave before.
+    sdk.products().set_field_rule(id, "title", FieldAction::FollowSuppliers).await.unwrap();
+    let released = sdk.products().set_field_rule(id, "price:retail:EUR", FieldAction::FollowSuppliers).await.unwrap();
+    assert_eq!(field(&released, "title").source, FieldSource::FollowSuppliers);
+    let summary = import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot v4,Terracotta 4,15.00\n")).await;
+    assert_eq!(summary.fields_kept, 0, "{summary:?}");
+    let now = product(&sdk, GTIN).await;
+    assert_eq!((now.title.as_str(), retail(&now)), ("Pot v4", Some(1_500)));
+    let provenance = sdk.products().provenance(id).await.unwrap();
+    let title = field(&provenance, "title");
+    assert_eq!(title.source, FieldSource::Supplier { supplier_id: acme, job_id: Some(summary.job_id) });
+    let unknown = sdk.products().set_field_rule(id, "colour", FieldAction::Lock).await.unwrap_err();
+    assert_eq!((unknown.kind(), unknown.field()), (ErrorKind::Invalid, Some("field")));
+    sdk.close().await;
+}
+
+both_backends!(a_persons_edits_survive_imports_until_released);
+
+/// The supplier that created a product comes first: another supplier's values do not replace its values,
+/// field by field, but fill the fields it left empty; the creator's next import changes its own fields.
+async fn the_creating_supplier_comes_first(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "the_creating_supplier_comes_first").await else { return };
+    let sdk = env.sdk().await;
+    let (acme, beta) = (supplier(&sdk, "ACME").await, supplier(&sdk, "BETA").await);
+    import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Acme pot,,20.00\n")).await;
+    let summary = import(&sdk, env.folder(), beta, &format!("B-1,{GTIN},Beta pot,Beta text,18.00\n")).await;
+    assert_eq!(summary.fields_kept, 2, "title and price stay Acme's: {summary:?}");
+    let now = product(&sdk, GTIN).await;
+    assert_eq!(
+        (now.title.as_str(), now.description.as_deref(), retail(&now)),
+        ("Acme pot", Some("Beta text"), Some(2_000))
+    );
+    let provenance = sdk.products().provenance(now.id).await.unwrap();
+    assert!(
+        matches!(field(&provenance, "description").source, FieldSource::Supplier { supplier_id, .. } if supplier_id == beta)
+    );
+    // The creator gives a description later: it comes first, so it takes the field.
+    import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Acme pot 2,Acme text,21.00\n")).await;
+    let summary = import(&sdk, env.folder(), beta, &format!("B-1,{GTIN},Beta pot 2,Beta text 2,17.00\n")).await;
+    assert_eq!(summary.fields_kept, 3);
+    let now = product(&sdk, GTIN).await;
+    assert_eq!(
+        (now.title.as_str(), now.description.as_deref(), retail(&now)),
+        ("Acme pot 2", Some("Acme text"), Some(2_100))
+    );
+    let mut offers: Vec<(Uuid, Option<i64>)> = sdk
+        .offers()
+        .for_product(now.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| (o.supplier_id, o.cost.map(|c| c.amount_minor)))
+        .collect();
+    offers.sort();
+    let mut expected = vec![(acme, None), (beta, None)];
+    expected.sort();
+    assert_eq!(offers, expected, "each supplier keeps its offer");
+    sdk.close().await;
+}
+
+both_backends!(the_creating_supplier_comes_first);
+
+/// A locked field is changed by no import, and a person's edit of it is refused until unlocked.
+async fn a_locked_field_never_moves(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "a_locked_field_never_moves").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot,Text,10.00\n")).await;
+    let id = product(&sdk, GTIN).await.id;
+    let locked = sdk.products().set_field_rule(id, "title", FieldAction::Lock).await.unwrap();
+    let title = field(&locked, "title");
+    assert!(title.locked && matches!(title.source, FieldSource::Supplier { supplier_id, .. } if supplier_id == acme));
+    for n in 0..2 {
+        let summary = import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot {n},Text {n},10.0{n}\n")).await;
+        assert_eq!(summary.fields_kept, 1);
+        assert_eq!(product(&sdk, GTIN).await.title, "Pot");
+    }
+    let patch = ProductPatch { title: Some("Renamed".into()), ..Default::default() };
+    let refused = sdk.products().patch(id, patch.clone()).await.unwrap_err();
+    assert_eq!((refused.kind(), refused.field()), (ErrorKind::Invalid, Some("title")));
+    sdk.products().set_field_rule(id, "title", FieldAction::Unlock).await.unwrap();
+    sdk.products().patch(id, patch).await.unwrap();
+    assert_eq!(product(&sdk, GTIN).await.title, "Renamed");
+    sdk.close().await;
+}
+
+both_backends!(a_locked_field_never_moves);
