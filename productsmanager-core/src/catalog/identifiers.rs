@@ -33,7 +33,7 @@ pub enum GtinError {
     Empty,
     #[error("GTIN contains `{found}` at position {position}; only digits are allowed")]
     NotADigit { position: usize, found: char },
-    #[error("GTIN has {digits} digits; expected 8, 12, 13 or 14")]
+    #[error("GTIN has {digits} digits; expected 8, 12, 13 or 14 (or an ISBN-10)")]
     Length { digits: usize },
     #[error("GTIN check digit is {found}, expected {expected}")]
     CheckDigit { expected: u8, found: u8 },
@@ -41,6 +41,8 @@ pub enum GtinError {
         "GTIN {shown:?} lost its last digits to scientific notation (a spreadsheet number cell); export the column as text"
     )]
     DigitsLost { shown: String },
+    #[error("ISBN-10 check digit is {found}, expected {expected}")]
+    Isbn10CheckDigit { expected: char, found: char },
 }
 
 /// What [`Gtin::repair`] had to undo.
@@ -52,8 +54,11 @@ pub enum GtinRepair {
     ScientificNotation,
     /// `4006381333931.0`: a whole number written as a decimal.
     TrailingDecimal,
-    /// `36000291452` for `036000291452`: zeros a number cell dropped, put back (the check digit confirms the rest).
+    /// `36000291452` for `036000291452`: the leading zero of a UPC-A a number cell dropped, put back (the check
+    /// digit confirms the rest). Only 11 digits are read so: a shorter number is not taken for a GTIN.
     LeadingZeros,
+    /// `0-306-40615-2`: an ISBN-10, converted to its EAN-13 (`978` + its first nine digits + the GS1 check digit).
+    Isbn10,
 }
 
 impl Gtin {
@@ -96,28 +101,32 @@ impl Gtin {
     /// assert!(Gtin::repair("4.00638E+12").is_err());
     /// # Ok::<(), productsmanager_core::catalog::GtinError>(())
     /// ```
+    ///
+    /// This is the one reading of a product code from outside: imports, `gtin check` and Code2ASIN all use it,
+    /// so a code is accepted everywhere or nowhere. Besides the GTIN lengths (8, 12, 13, 14) it reads an ISBN-10
+    /// (converted) and 11 digits (a UPC-A whose leading zero a number cell dropped); any other length is refused,
+    /// even when its check digit happens to pass (one number in ten does).
     pub fn repair(text: &str) -> Result<(Self, Option<GtinRepair>), GtinError> {
         let trimmed = text.trim();
-        let (digits, mut repair) = if let Some((mantissa, exponent)) = trimmed.split_once(['E', 'e']) {
+        let (digits, repair) = if let Some((mantissa, exponent)) = trimmed.split_once(['E', 'e']) {
             let (digits, zeros_added) = expand_scientific(trimmed, mantissa, exponent)?;
             // Zeros written in place of digits the cell did not show: the check digit passes by chance one time in
             // ten, so a shortened mantissa is refused whatever the check says (`5.56156E+11` is not 556156000000).
             if zeros_added > 0 {
                 return Err(GtinError::DigitsLost { shown: trimmed.to_string() });
             }
-            return Ok((Gtin::parse(&format!("{digits:0>14}"))?, Some(GtinRepair::ScientificNotation)));
+            (digits, Some(GtinRepair::ScientificNotation))
         } else if let Some(whole) = trimmed.strip_suffix(".0").or_else(|| trimmed.strip_suffix(",0")) {
             (whole.to_string(), Some(GtinRepair::TrailingDecimal))
         } else {
             (trimmed.to_string(), None)
         };
         let bare: String = digits.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-        if bare.chars().all(|c| c.is_ascii_digit())
-            && (1..14).contains(&bare.len())
-            && !matches!(bare.len(), 8 | 12 | 13)
-        {
-            repair = repair.or(Some(GtinRepair::LeadingZeros));
-            return Ok((Gtin::parse(&format!("{bare:0>14}"))?, repair));
+        if bare.len() == 10 && repair.is_none() {
+            return Ok((isbn10(&bare)?, Some(GtinRepair::Isbn10)));
+        }
+        if bare.len() == 11 && bare.chars().all(|c| c.is_ascii_digit()) {
+            return Ok((Gtin::parse(&format!("0{bare}"))?, repair.or(Some(GtinRepair::LeadingZeros))));
         }
         Ok((Gtin::parse(&digits)?, repair))
     }
@@ -155,6 +164,36 @@ fn expand_scientific(shown: &str, mantissa: &str, exponent: &str) -> Result<(Str
     // which no one can tell (the caller refuses it).
     let zeros = exponent - fraction.len();
     Ok((format!("{whole}{fraction}{}", "0".repeat(zeros)), zeros))
+}
+
+/// `0306406152` → `9780306406157`: the ISBN-10 check (mod 11, `X` = 10), then `978` + its nine digits + the GS1
+/// check digit.
+fn isbn10(isbn: &str) -> Result<Gtin, GtinError> {
+    let chars: Vec<char> = isbn.chars().collect();
+    let mut digits = Vec::with_capacity(13);
+    digits.extend([9, 7, 8]);
+    let mut sum = 0;
+    for (position, c) in chars.iter().enumerate() {
+        let value = match c.to_digit(10) {
+            Some(digit) => digit,
+            None if position == 9 && matches!(c, 'X' | 'x') => 10,
+            None => return Err(GtinError::NotADigit { position: position + 1, found: *c }),
+        };
+        sum += value * (10 - position as u32);
+        if position < 9 {
+            digits.push(value as u8);
+        }
+    }
+    if !sum.is_multiple_of(11) {
+        let last = if matches!(chars[9], 'X' | 'x') { 10 } else { chars[9].to_digit(10).unwrap_or(0) };
+        let wanted = (11 - (sum - last) % 11) % 11;
+        let expected = if wanted == 10 { 'X' } else { char::from_digit(wanted, 10).unwrap_or('?') };
+        return Err(GtinError::Isbn10CheckDigit { expected, found: chars[9] });
+    }
+    digits.push(check_digit(&digits));
+    let mut padded = [0_u8; 14];
+    padded[1..].copy_from_slice(&digits);
+    Ok(Gtin(padded))
 }
 
 /// GS1 check digit of the data digits: weights 3 and 1 alternating from the rightmost data digit.
@@ -306,9 +345,12 @@ mod tests {
         );
         assert_eq!(repaired("4,006381333931e12").unwrap().1, Some(GtinRepair::ScientificNotation));
         assert_eq!(repaired("4006381333931.0").unwrap().1, Some(GtinRepair::TrailingDecimal));
-        // UPC-A 036000291452 and GTIN-8 00123457 typed into number cells.
+        // UPC-A 036000291452 typed into a number cell; a shorter number is no GTIN, whatever its last digit says
+        // (an EAN-8 starting with 0 is a restricted-circulation number anyway).
         assert_eq!(repaired("36000291452").unwrap(), ("036000291452".into(), Some(GtinRepair::LeadingZeros)));
-        assert_eq!(repaired("123457").unwrap().0, "00123457");
+        assert_eq!(Gtin::repair("123457"), Err(GtinError::Length { digits: 6 }));
+        assert_eq!(Gtin::repair("4905707"), Err(GtinError::Length { digits: 7 }));
+        assert_eq!(repaired("0-306-40615-2").unwrap(), ("9780306406157".into(), Some(GtinRepair::Isbn10)));
         assert!(matches!(Gtin::repair("4.00638E+12"), Err(GtinError::DigitsLost { .. })));
         // Padded with zeros, 556156000000 passes the check digit by chance: still refused.
         assert!(matches!(Gtin::repair("5.56156E+11"), Err(GtinError::DigitsLost { .. })));

@@ -4,8 +4,7 @@
 
 use serde::Serialize;
 
-use crate::catalog::Gtin;
-use crate::catalog::identifiers::check_digit;
+use crate::catalog::{Gtin, GtinRepair};
 
 /// The kind of code, from its length and prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,7 +65,9 @@ impl CodeCheck {
     }
 }
 
-/// Checks a code: hyphens and spaces between digit groups are ignored, an ISBN-10 may end in `X`.
+/// Checks a code with the catalog's one reading of product codes ([`Gtin::repair`]: the import accepts exactly
+/// these): hyphens and spaces between digit groups are ignored, an ISBN-10 may end in `X`, a spreadsheet's
+/// unambiguous damage (scientific notation that kept every digit, `.0`, a UPC-A's dropped leading zero) is undone.
 pub fn check(input: &str) -> CodeCheck {
     let bare: String = input.trim().chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     let mut result =
@@ -75,36 +76,23 @@ pub fn check(input: &str) -> CodeCheck {
         result.reason = Some("empty".into());
         return result;
     }
-    if bare.len() == 10 {
-        result.kind = Some(CodeKind::Isbn10);
-        match isbn10_to_gtin14(&bare) {
-            Ok(gtin14) => {
-                result.valid = true;
-                result.gtin14 = Some(gtin14);
-            }
-            Err(reason) => result.reason = Some(reason),
-        }
-        return result;
-    }
-    if let Some(position) = bare.find(|c: char| !c.is_ascii_digit()) {
-        let found = bare[position..].chars().next().unwrap_or('?');
-        result.reason = Some(format!("`{found}` is not a digit"));
-        return result;
-    }
-    result.kind = match bare.len() {
+    let kind_of = |digits: &str| match digits.len() {
         8 => Some(CodeKind::Ean8),
-        12 => Some(CodeKind::UpcA),
-        13 if bare.starts_with("978") || bare.starts_with("979") => Some(CodeKind::Isbn13),
+        10 => Some(CodeKind::Isbn10),
+        11 | 12 => Some(CodeKind::UpcA),
+        13 if digits.starts_with("978") || digits.starts_with("979") => Some(CodeKind::Isbn13),
         13 => Some(CodeKind::Ean13),
         14 => Some(CodeKind::Gtin14),
-        n => {
-            result.reason = Some(format!("{n} digits; a product code has 8, 10 (ISBN), 12, 13 or 14"));
-            return result;
-        }
+        _ => None,
     };
-    match Gtin::parse(&bare) {
-        Ok(gtin) => {
+    result.kind = kind_of(&bare);
+    match Gtin::repair(input) {
+        Ok((gtin, repair)) => {
             let gtin14 = gtin.as_gtin14();
+            if repair.is_some_and(|r| r != GtinRepair::Isbn10) {
+                // Read from a spreadsheet's damage: the kind is the repaired code's.
+                result.kind = kind_of(&gtin.to_string());
+            }
             if let Some(why) = restriction(&gtin14, result.kind) {
                 result.restricted = true;
                 result.reason = Some(why.to_string());
@@ -115,31 +103,6 @@ pub fn check(input: &str) -> CodeCheck {
         Err(e) => result.reason = Some(e.to_string()),
     }
     result
-}
-
-/// `0306406152` → `09780306406157`: the ISBN-10 check (mod 11, `X` = 10), then `978` + its nine digits + the
-/// GS1 check digit.
-fn isbn10_to_gtin14(isbn: &str) -> Result<String, String> {
-    let chars: Vec<char> = isbn.chars().collect();
-    let mut digits = Vec::with_capacity(9);
-    for (position, c) in chars[..9].iter().enumerate() {
-        let digit = c.to_digit(10).ok_or_else(|| format!("`{c}` at position {} is not a digit", position + 1))?;
-        digits.push(digit as u8);
-    }
-    let last = match chars[9] {
-        'X' | 'x' => 10,
-        c => c.to_digit(10).ok_or_else(|| format!("`{c}` at position 10 is not a digit or X"))?,
-    };
-    let sum: u32 = digits.iter().enumerate().map(|(i, d)| u32::from(*d) * (10 - i as u32)).sum::<u32>() + last;
-    if !sum.is_multiple_of(11) {
-        let expected = (11 - (sum - last) % 11) % 11;
-        let shown = if expected == 10 { "X".to_string() } else { expected.to_string() };
-        return Err(format!("ISBN-10 check digit is {}, expected {shown}", chars[9]));
-    }
-    let mut ean = vec![9, 7, 8];
-    ean.extend_from_slice(&digits);
-    ean.push(check_digit(&ean));
-    Ok(std::iter::once('0').chain(ean.iter().map(|d| char::from(b'0' + d))).collect())
 }
 
 /// Why a valid code is from a range that names no product sold elsewhere (GS1 General Specifications, prefix
@@ -169,6 +132,53 @@ fn restriction(gtin14: &str, kind: Option<CodeKind>) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+
+    /// The import reads a GTIN cell with `Gtin::repair`; `gtin check` must accept exactly the same codes, with the
+    /// same GTIN-14, and refuse the same ones for the same reason.
+    #[test]
+    fn check_accepts_exactly_what_an_import_accepts() {
+        let codes = [
+            "4006381333931",
+            "4006381333932",
+            "036000291452",
+            "36000291452",
+            "4905707",
+            "04905707",
+            "490570",
+            "12345678901",
+            "123456789",
+            "96385074",
+            "0-306-40615-2",
+            "080442957X",
+            "0306406153",
+            "4,006381333931E+12",
+            "4.00638E+12",
+            "4006381333931.0",
+            "10012345678902",
+            "400638133393",
+            "abc",
+            "",
+            "4006 3813 3393 1",
+            "5901234123457",
+            "978-0-306-40615-7",
+            "3,6000291452E+10",
+        ];
+        for code in codes {
+            let checked = check(code);
+            let imported = Gtin::repair(code);
+            assert_eq!(checked.valid, imported.is_ok(), "{code:?}: check {checked:?}, import {imported:?}");
+            match imported {
+                Ok((gtin, _)) => assert_eq!(checked.gtin14, Some(gtin.as_gtin14()), "{code:?}"),
+                Err(e) if !code.is_empty() => assert_eq!(checked.reason, Some(e.to_string()), "{code:?}"),
+                Err(_) => {}
+            }
+        }
+        for refused in ["4905707", "490570", "123456789", "12345"] {
+            assert!(!check(refused).valid, "{refused} is no GTIN, whatever its last digit says");
+        }
+        assert_eq!(check("36000291452").gtin14.as_deref(), Some("00036000291452"), "a UPC-A's dropped zero");
+        assert_eq!(check("080442957X").gtin14.as_deref(), Some("09780804429573"), "ISBN-10 with X");
+    }
     use super::*;
 
     #[test]
@@ -196,7 +206,8 @@ mod tests {
             ("4006381333932", "check digit is 2, expected 1"),
             ("0306406153", "ISBN-10 check digit is 3, expected 2"),
             ("12345", "5 digits"),
-            ("40063813339A1", "`A` is not a digit"),
+            ("40063813339A1", "contains `A` at position 12"),
+            ("4905707", "7 digits"),
             ("", "empty"),
         ] {
             let checked = check(code);
