@@ -20,3 +20,5 @@ create table product_field_sources (
 
 -- Fields a supplier's row gave that the survivorship rules kept, counted in the import's checkpoint.
 alter table import_progress add column fields_kept integer not null default 0;
+-- Rows merged into the product another row of the supplier named under another supplier SKU.
+alter table import_progress add column rows_merged integer not null default 0;

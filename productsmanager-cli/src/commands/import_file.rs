@@ -144,12 +144,13 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
     let heading = if summary.dry_run { "dry run, nothing written" } else { "imported" };
     println!("{} ({}): {heading}, job {}", summary.file, summary.format, summary.job_id);
     output::table(
-        ["rows", "created", "updated", "unchanged", "invalid", "marked unavailable", "seconds", "rows/s"],
+        ["rows", "created", "updated", "unchanged", "merged", "invalid", "marked unavailable", "seconds", "rows/s"],
         [[
             summary.rows.to_string(),
             summary.created.to_string(),
             summary.updated.to_string(),
             summary.unchanged.to_string(),
+            summary.merged.to_string(),
             summary.invalid.to_string(),
             summary.marked_unavailable.to_string(),
             format!("{:.1}", summary.duration_ms as f64 / 1000.0),

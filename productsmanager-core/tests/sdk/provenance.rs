@@ -191,3 +191,41 @@ async fn a_locked_field_never_moves(backend: Backend) {
 }
 
 both_backends!(a_locked_field_never_moves);
+
+/// Two rows of one file with the same GTIN and different supplier SKUs: one product when they agree (the second is
+/// one more offer, counted as merged), the later row refused `duplicate_gtin` naming the first line when they do
+/// not; the rows read add up. The same holds against the supplier's offers from an earlier file.
+async fn one_gtin_twice_in_a_supplier_file(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "one_gtin_twice_in_a_supplier_file").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let gtin = "8456120000000";
+    let summary = import(
+        &sdk,
+        env.folder(),
+        acme,
+        &format!("T8,{gtin},iPod 8GB,,200.00\nT32,{gtin},iPod 32GB,,300.00\nT8B,{gtin},iPod  8gb,,190.00\n"),
+    )
+    .await;
+    assert_eq!((summary.rows, summary.created, summary.merged, summary.invalid), (3, 1, 1, 1), "{summary:?}");
+    let ipod = product(&sdk, gtin).await;
+    assert_eq!((ipod.title.as_str(), retail(&ipod)), ("iPod 8GB", Some(20_000)), "the first row's values");
+    let offers = sdk.offers().for_product(ipod.id).await.unwrap();
+    let mut skus: Vec<&str> = offers.iter().map(|o| o.supplier_sku.as_str()).collect();
+    skus.sort_unstable();
+    assert_eq!(skus, ["T8", "T8B"]);
+    let errors = sdk.imports().errors_csv(summary.job_id).await.unwrap();
+    let errors = String::from_utf8_lossy(&errors);
+    let refused: Vec<&str> = errors.lines().skip(1).collect();
+    assert_eq!(refused.len(), 1, "{errors}");
+    assert!(refused[0].starts_with("3,") && refused[0].contains("duplicate_gtin"), "{errors}");
+    assert!(refused[0].contains("T8") && refused[0].contains("line 2"), "{errors}");
+
+    // A later file of the supplier: its new SKU with that GTIN is measured against the offers it has.
+    let later = import(&sdk, env.folder(), acme, &format!("T64,{gtin},iPod 64GB,,400.00\n")).await;
+    assert_eq!((later.created, later.invalid), (0, 1), "{later:?}");
+    assert_eq!(product(&sdk, gtin).await.title, "iPod 8GB");
+    sdk.close().await;
+}
+
+both_backends!(one_gtin_twice_in_a_supplier_file);

@@ -160,6 +160,32 @@ pub(crate) async fn stored_products(pool: &DbPool, ids: &[Uuid]) -> Result<HashM
     Ok(found)
 }
 
+/// Of these products, those `supplier` offers, with one of its supplier SKUs for each.
+pub(crate) async fn supplier_skus_on(
+    pool: &DbPool,
+    supplier: Uuid,
+    products: &[Uuid],
+) -> Result<HashMap<Uuid, String>, sqlx::Error> {
+    let mut found = HashMap::new();
+    for chunk in products.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(Uuid, String)> = with_pool!(pool, |p| {
+            let mut sql =
+                QueryBuilder::new("select product_id, supplier_sku from supplier_products where supplier_id = ");
+            sql.push_bind(supplier).push(" and product_id in (");
+            let mut list = sql.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            sql.push(") order by supplier_sku");
+            sql.build_query_as().fetch_all(p).await
+        })?;
+        for (product, sku) in rows {
+            found.entry(product).or_insert(sku);
+        }
+    }
+    Ok(found)
+}
+
 /// Titles of products by id.
 pub(crate) async fn product_titles(pool: &DbPool, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, sqlx::Error> {
     Ok(lookup!(pool, "select id, title from products where id in (", ids, (Uuid, String), |row: (Uuid, String)| row))
@@ -259,6 +285,7 @@ pub(crate) struct Checkpoint {
     pub rows_invalid: i64,
     pub gtins_dropped: i64,
     pub fields_kept: i64,
+    pub rows_merged: i64,
 }
 
 /// Everything one batch writes to the catalog.
@@ -368,15 +395,16 @@ const UNNEST_IMAGES: &str = concat!(
 );
 
 const UPSERT_CHECKPOINT: &str = "insert into import_progress (job_id, line, rows_read, rows_created, rows_updated, \
-     rows_unchanged, rows_invalid, gtins_dropped, updated_at, fields_kept) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+     rows_unchanged, rows_invalid, gtins_dropped, updated_at, fields_kept, rows_merged) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
      on conflict (job_id) do update set line = excluded.line, rows_read = excluded.rows_read, \
      rows_created = excluded.rows_created, rows_updated = excluded.rows_updated, \
      rows_unchanged = excluded.rows_unchanged, rows_invalid = excluded.rows_invalid, \
-     gtins_dropped = excluded.gtins_dropped, updated_at = excluded.updated_at, fields_kept = excluded.fields_kept";
+     gtins_dropped = excluded.gtins_dropped, updated_at = excluded.updated_at, fields_kept = excluded.fields_kept, \
+     rows_merged = excluded.rows_merged";
 
 const CHECKPOINT_OF_JOB: &str = "select line, rows_read, rows_created, rows_updated, rows_unchanged, rows_invalid, \
-     gtins_dropped, fields_kept from import_progress where job_id = $1";
+     gtins_dropped, fields_kept, rows_merged from import_progress where job_id = $1";
 
 const MARK_MISSING_UNAVAILABLE: &str = "update supplier_products set is_available = false, updated_at = $3 \
      where supplier_id = $1 and is_available and (last_import_job_id is null or last_import_job_id <> $2)";
@@ -716,6 +744,7 @@ pub(crate) async fn write_batch(
                 .bind(checkpoint.gtins_dropped)
                 .bind(now)
                 .bind(checkpoint.fields_kept)
+                .bind(checkpoint.rows_merged)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await

@@ -52,8 +52,44 @@ pub(crate) struct BatchPlan {
     pub identifier_keys: Vec<String>,
     /// Fields the rows gave that the survivorship rules kept as they were.
     pub fields_kept: u64,
+    /// Rows that named, under another supplier SKU of the same supplier, a product another row of the supplier
+    /// named, and agreed with it: each is one more offer of that product, its product fields left as they were.
+    pub merged: u64,
     /// Per line: the fields kept and the rule that kept each (a dry run's diffs name them).
     pub kept: HashMap<u64, BTreeMap<String, String>>,
+}
+
+/// The row that named a product first, as a later row naming it under another supplier SKU is compared with.
+#[derive(Debug, Clone)]
+struct FirstRow {
+    /// In this file (unknown for an offer an earlier import made).
+    line: Option<u64>,
+    supplier_sku: String,
+    title: Option<String>,
+    /// Unknown for an offer an earlier import made.
+    options: Option<BTreeMap<String, String>>,
+}
+
+impl FirstRow {
+    /// Whether `row` says the same product: the same title once case, spacing and punctuation are set aside, and
+    /// the same variant options (where known). A row without a title says nothing against it.
+    fn agrees_with(&self, row: &ImportRow) -> bool {
+        let titles = match (&self.title, &row.title) {
+            (Some(first), Some(this)) => normalised(first) == normalised(this),
+            _ => true,
+        };
+        titles && self.options.as_ref().is_none_or(|options| *options == row.variant_options)
+    }
+}
+
+/// Lower-case words of letters and digits, one space apart.
+fn normalised(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A stored product as the survivorship rules see it while a batch is planned: its values and who set each,
@@ -284,6 +320,13 @@ impl Loader {
         candidates.sort_unstable();
         candidates.dedup();
         let mut survivorship = self.survivorship(&candidates).await?;
+        // Which of them this supplier offers already, under which supplier SKU: a new SKU landing on one of them is
+        // the same GTIN twice in the supplier's catalog.
+        let offered = catalog_repo::supplier_skus_on(&self.catalog, self.supplier, &candidates)
+            .await
+            .map_err(catalog_db_error)?;
+        // The first row of this batch about each product: line, supplier SKU, title and variant options.
+        let mut first_rows: HashMap<Uuid, FirstRow> = HashMap::new();
 
         // What this batch decided so far, so later rows of it see earlier ones.
         let mut batch_gtin: HashMap<String, Uuid> = HashMap::new();
@@ -303,6 +346,36 @@ impl Loader {
                     None => (Uuid::now_v7(), Uuid::now_v7(), true, true),
                 },
             };
+            // Another supplier SKU of this supplier named this product before (earlier in the file, or in the
+            // catalog): the rows are merged when they agree, the later one refused when they do not.
+            let mut merged = false;
+            if new_offer && !new_product {
+                let first = first_rows.get(&product_id).cloned().or_else(|| {
+                    let sku = offered.get(&product_id)?;
+                    let title = survivorship.get(&product_id).and_then(|s| s.values.get("title").cloned().flatten());
+                    Some(FirstRow { line: None, supplier_sku: sku.clone(), title, options: None })
+                });
+                if let Some(first) = first.filter(|f| f.supplier_sku != row.supplier_sku) {
+                    if first.agrees_with(&row) {
+                        merged = true;
+                    } else {
+                        let (code, key) = match (&row.gtin, gtin_owner) {
+                            (Some(gtin), Some(_)) => ("duplicate_gtin", format!("GTIN {gtin}")),
+                            _ => ("duplicate_sku", format!("SKU {:?}", row.sku.clone().unwrap_or_default())),
+                        };
+                        let at =
+                            first.line.map(|line| format!("line {line}")).unwrap_or_else(|| "an earlier import".into());
+                        let reason = format!(
+                            "{key} is already supplier SKU {:?}'s ({at}){}, and this row differs from it; one code \
+                             names one product: give each variant its own GTIN",
+                            first.supplier_sku,
+                            first.title.as_deref().map(|t| format!(", titled {t:?}")).unwrap_or_default()
+                        );
+                        plan.errors.push(refuse(&row, code, reason));
+                        continue;
+                    }
+                }
+            }
             if let (Some(gtin), Some(owner)) = (&row.gtin, gtin_owner)
                 && owner != product_id
             {
@@ -399,6 +472,31 @@ impl Loader {
                 continue;
             }
             // Accepted: record what it decides.
+            first_rows.entry(product_id).or_insert_with(|| FirstRow {
+                line: Some(row.line),
+                supplier_sku: row.supplier_sku.clone(),
+                title: row.title.clone(),
+                options: Some(row.variant_options.clone()),
+            });
+            if merged {
+                // One more offer of the product; its fields stay those of the row that named it first.
+                plan.merged += 1;
+                batch_offers.insert(row.supplier_sku.clone(), product_id);
+                plan.writes.offers.push(OfferWrite {
+                    id: offer_id,
+                    product_id,
+                    supplier_sku: row.supplier_sku.clone(),
+                    cost_minor: row.cost.map(|c| c.0),
+                    currency: row.cost.map(|c| c.1),
+                    stock: row.stock,
+                    lead_time_days: row.lead_time_days,
+                    row_hash: row.hash.to_vec(),
+                });
+                if touched.insert(product_id) {
+                    plan.writes.touched_products.push(product_id);
+                }
+                continue;
+            }
             // A cached identifier lookup can only be stale for a product that existed (a lookup that found nothing is
             // not cached).
             if let Some(gtin) = &row.gtin {

@@ -76,6 +76,10 @@ pub struct ImportProgress {
     pub unchanged: u64,
     /// Rows refused (see the errors).
     pub invalid: u64,
+    /// Rows merged into the product another row of the supplier named under another supplier SKU (they agreed):
+    /// one more offer each.
+    #[serde(default)]
+    pub merged: u64,
 }
 
 /// What an import did.
@@ -103,6 +107,11 @@ pub struct ImportSummary {
     /// supplier that comes first (a dry run's diffs name the rule per field).
     #[serde(default)]
     pub fields_kept: u64,
+    /// Rows that named, under another supplier SKU, a product another row of the supplier named, and agreed with
+    /// it (same title, same variant options): one more offer of that product each. A row that disagreed is refused
+    /// (`duplicate_gtin`). `rows` = `created` + `updated` + `unchanged` + `invalid` + `merged`.
+    #[serde(default)]
+    pub merged: u64,
     /// The file's content was imported before by this job, so nothing was read (import with `force` to redo it).
     pub identical_to: Option<Uuid>,
     /// The import went on from this line, after an interruption.

@@ -222,6 +222,8 @@ pub(crate) struct Counters {
     pub gtins_dropped: i64,
     #[serde(default)]
     pub fields_kept: i64,
+    #[serde(default)]
+    pub merged: i64,
 }
 
 pub(crate) async fn set_counters(

@@ -335,6 +335,7 @@ impl ImportService {
             marked_unavailable: 0,
             gtins_dropped: 0,
             fields_kept: 0,
+            merged: 0,
             identical_to: None,
             resumed_after_line: None,
             error_report_key: None,
@@ -381,6 +382,7 @@ impl ImportService {
                 invalid: c.rows_invalid,
                 gtins_dropped: c.gtins_dropped,
                 fields_kept: c.fields_kept,
+                merged: c.rows_merged,
             })
             .unwrap_or_default();
         // Errors of a batch that did not reach the catalog are recorded again.
@@ -442,6 +444,7 @@ impl ImportService {
                         counters.invalid += errors.len() as i64;
                         counters.gtins_dropped += batch.gtins_dropped as i64;
                         counters.fields_kept += plan.fields_kept as i64;
+                        counters.merged += plan.merged as i64;
                         let now = self.jobs.now();
                         if !errors.is_empty() {
                             repo::insert_errors(&self.pool, job.id, &errors, now).await.map_err(db_error)?;
@@ -458,6 +461,7 @@ impl ImportService {
                                 rows_invalid: counters.invalid,
                                 gtins_dropped: counters.gtins_dropped,
                                 fields_kept: counters.fields_kept,
+                                rows_merged: counters.merged,
                             };
                             loader.write(&plan, checkpoint).await?;
                             // The file's new costs: price changes of those products and of the supplier.
@@ -475,6 +479,7 @@ impl ImportService {
                             updated: counters.updated as u64,
                             unchanged: counters.unchanged as u64,
                             invalid: counters.invalid as u64,
+                            merged: counters.merged as u64,
                         };
                         repo::set_counters(&self.pool, job.id, &counters, &progress, now).await.map_err(db_error)?;
                         on_progress(&progress);
@@ -512,6 +517,7 @@ impl ImportService {
         summary.invalid = counters.invalid as u64;
         summary.gtins_dropped = counters.gtins_dropped as u64;
         summary.fields_kept = counters.fields_kept as u64;
+        summary.merged = counters.merged as u64;
         summary.diffs = std::mem::take(&mut loader.diffs);
         let elapsed = started.elapsed();
         summary.duration_ms = elapsed.as_millis() as u64;
@@ -573,6 +579,8 @@ fn into_job(row: ImportJobRow) -> ImportJob {
             updated: row.rows_updated as u64,
             unchanged: row.rows_skipped as u64,
             invalid: row.rows_failed as u64,
+            // Kept in the summary (no column of its own): known once the job ends.
+            merged: row.summary.as_ref().and_then(|s| s.0.get("merged")).and_then(|m| m.as_u64()).unwrap_or(0),
         },
         error_report_key: row.error_report_key,
         summary: row.summary.and_then(|s| serde_json::from_value(s.0).ok()),
