@@ -59,9 +59,18 @@ async fn import(
 /// A second file imported for the same supplier, after the one [`import`] set up.
 async fn import_next(sdk: &Sdk, path: &str, preset: Preset) -> Option<ImportSummary> {
     let supplier = sdk.suppliers().find("SHOP").await.unwrap().id;
-    Some(
-        sdk.imports().import_file(new_import(supplier, path, preset, ImportOptions::default())?, |_| {}).await.unwrap(),
-    )
+    Some(dry_then_real(sdk, new_import(supplier, path, preset, ImportOptions::default())?).await)
+}
+
+/// Imports `input` for real after a dry run of it, asserting that the dry run said exactly what the real run did
+/// and that every row read has one outcome: created, updated, unchanged, merged or refused.
+async fn dry_then_real(sdk: &Sdk, input: NewImport) -> ImportSummary {
+    let dry = sdk.imports().import_file(NewImport { dry_run: true, ..input.clone() }, |_| {}).await.unwrap();
+    let real = sdk.imports().import_file(input, |_| {}).await.unwrap();
+    let outcomes = |s: &ImportSummary| (s.rows, s.created, s.updated, s.unchanged, s.merged, s.invalid, s.fields_kept);
+    assert_eq!(outcomes(&dry), outcomes(&real), "dry run {dry:?}\nreal run {real:?}");
+    assert_eq!(real.rows, real.created + real.updated + real.unchanged + real.merged + real.invalid, "{real:?}");
+    real
 }
 
 /// The import of a dataset file for `supplier`; `None` when the file is not there.
@@ -96,7 +105,7 @@ async fn import_with(
         ..Default::default()
     };
     let supplier = sdk.suppliers().create(supplier).await.unwrap().id;
-    let summary = sdk.imports().import_file(new_import(supplier, path, preset, options)?, |_| {}).await.unwrap();
+    let summary = dry_then_real(&sdk, new_import(supplier, path, preset, options)?).await;
     Some((env, sdk, summary))
 }
 
@@ -327,3 +336,84 @@ both_backends!(
     shopify_template,
     shopify_store_export
 );
+
+/// Every file of `../shared/datasets`, folder by folder into one supplier each (models before products, products
+/// before combinations), with the preset of its platform (the native layout elsewhere): a dry run plans exactly
+/// what the real run then does — the same outcome per row, or the same refusal of the whole file — and every row
+/// read has one outcome.
+async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets");
+    if !root.is_dir() {
+        eprintln!("NOT RUN: every dataset file dry and real ({} does not exist)", root.display());
+        return;
+    }
+    let Some(env) = TestDatabases::named(backend, "every_dataset_file_plans_the_same_dry_and_real").await else {
+        return;
+    };
+    let sdk = env.sdk().await;
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    folders.retain(|p| p.is_dir());
+    folders.sort();
+    let (mut files_seen, mut imported, mut rows) = (0, 0, 0);
+    for folder in folders {
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        let preset = match name.split('-').next().unwrap() {
+            "woocommerce" => Preset::Woocommerce,
+            "shopify" => Preset::Shopify,
+            "prestashop" => Preset::Prestashop,
+            "magento2" => Preset::Magento,
+            "akeneo" | "openfoodfacts" => Preset::Akeneo,
+            _ => Preset::Native,
+        };
+        let code: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect();
+        let input =
+            NewSupplier { code, name: name.clone(), default_currency: Some("EUR".into()), ..Default::default() };
+        let supplier = sdk.suppliers().create(input).await.unwrap().id;
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).collect();
+        files.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("csv" | "tsv" | "xlsx")));
+        // What other files refer to comes first.
+        let rank = |p: &PathBuf| {
+            let stem = p.file_stem().unwrap().to_string_lossy().to_string();
+            (!(stem.contains("model") || stem.starts_with("products_import")), stem)
+        };
+        files.sort_by_key(rank);
+        for file in files {
+            files_seen += 1;
+            let input = NewImport {
+                supplier_id: supplier,
+                name: file.file_name().unwrap().to_string_lossy().into_owned(),
+                path: file.clone(),
+                template: None,
+                preset: Some(preset),
+                dry_run: false,
+                force: false,
+                options: ImportOptions::default(),
+                requested_by: None,
+            };
+            let dry = sdk.imports().import_file(NewImport { dry_run: true, ..input.clone() }, |_| {}).await;
+            let real = sdk.imports().import_file(input, |_| {}).await;
+            let shown = file.strip_prefix(&root).unwrap().display().to_string();
+            match (dry, real) {
+                (Ok(dry), Ok(real)) => {
+                    let outcomes = |s: &ImportSummary| {
+                        (s.rows, s.created, s.updated, s.unchanged, s.merged, s.invalid, s.fields_kept)
+                    };
+                    assert_eq!(outcomes(&dry), outcomes(&real), "{shown}: dry {dry:?}\nreal {real:?}");
+                    let accounted = real.created + real.updated + real.unchanged + real.merged + real.invalid;
+                    assert_eq!(real.rows, accounted, "{shown}: {real:?}");
+                    imported += 1;
+                    rows += real.rows;
+                }
+                (Err(dry), Err(real)) => assert_eq!(dry.to_string(), real.to_string(), "{shown}"),
+                (dry, real) => panic!("{shown}: the dry run and the real run disagree: {dry:?} / {real:?}"),
+            }
+        }
+    }
+    assert!(
+        files_seen >= 50 && imported >= 25 && rows >= 5_000,
+        "{files_seen} files, {imported} imported, {rows} rows"
+    );
+    sdk.close().await;
+}
+
+both_backends!(every_dataset_file_plans_the_same_dry_and_real);

@@ -59,6 +59,19 @@ pub(crate) struct BatchPlan {
     pub kept: HashMap<u64, BTreeMap<String, String>>,
 }
 
+/// What a dry run's earlier batches decided, which a real run finds in the catalog (they were written): so that a
+/// dry run plans each row exactly as the real run will.
+#[derive(Debug, Default)]
+struct Carried {
+    gtins: HashMap<String, Uuid>,
+    skus: HashMap<String, Uuid>,
+    offers: HashMap<String, Uuid>,
+    titles: HashMap<Uuid, String>,
+    are_variants: HashSet<Uuid>,
+    have_variants: HashSet<Uuid>,
+    first_rows: HashMap<Uuid, FirstRow>,
+}
+
 /// The row that named a product first, as a later row naming it under another supplier SKU is compared with.
 #[derive(Debug, Clone)]
 struct FirstRow {
@@ -157,6 +170,8 @@ pub(crate) struct Loader {
     batches_written: u64,
     /// The counters of the last checkpoint written by this run (the rows counted in metrics so far).
     counted: Checkpoint,
+    /// A dry run's decisions so far (a real run's are in the catalog).
+    carried: Carried,
 }
 
 /// 1, 10, 100, …
@@ -194,6 +209,7 @@ impl Loader {
             diffs: Vec::new(),
             batches_written: 0,
             counted: Checkpoint::default(),
+            carried: Carried::default(),
         }
     }
 
@@ -239,6 +255,11 @@ impl Loader {
                 found = catalog_repo::brands_by_name(&self.catalog, &wanted).await.map_err(catalog_db_error)?;
             }
             self.cache.invalidate(CacheKind::Brands, crate::catalog::ALL_BRANDS_KEY).await;
+        } else {
+            // A dry run creates no brand; an id of its own for each new one plans the rows as the real run will.
+            for key in &wanted {
+                found.entry(key.clone()).or_insert_with(Uuid::now_v7);
+            }
         }
         self.brands.extend(found);
         Ok(())
@@ -296,8 +317,10 @@ impl Loader {
             .filter(|r| r.title.is_none())
             .filter_map(|r| stored.get(r.parent_sku.as_ref()?).map(|o| o.1))
             .collect();
-        let mut titles =
-            catalog_repo::product_titles(&self.catalog, &untitled_parents).await.map_err(catalog_db_error)?;
+        // A dry run starts from what its earlier batches decided; a real run finds it in the catalog.
+        let carried = std::mem::take(&mut self.carried);
+        let mut titles = carried.titles;
+        titles.extend(catalog_repo::product_titles(&self.catalog, &untitled_parents).await.map_err(catalog_db_error)?);
         // Variants are one level deep: which stored products this batch links are variants already, or have some.
         let linked: Vec<Uuid> = to_write
             .iter()
@@ -307,11 +330,13 @@ impl Loader {
             })
             .filter_map(|sku| stored.get(sku).map(|o| o.1))
             .collect();
-        let (mut are_variants, mut have_variants) = if linked.is_empty() {
-            Default::default()
-        } else {
-            catalog_repo::variant_roles(&self.catalog, &linked).await.map_err(catalog_db_error)?
-        };
+        let (mut are_variants, mut have_variants) = (carried.are_variants, carried.have_variants);
+        if !linked.is_empty() {
+            let (variants, parents) =
+                catalog_repo::variant_roles(&self.catalog, &linked).await.map_err(catalog_db_error)?;
+            are_variants.extend(variants);
+            have_variants.extend(parents);
+        }
 
         // The stored products rows may change, with who set each of their fields: the survivorship rules.
         let mut candidates: Vec<Uuid> =
@@ -326,12 +351,12 @@ impl Loader {
             .await
             .map_err(catalog_db_error)?;
         // The first row of this batch about each product: line, supplier SKU, title and variant options.
-        let mut first_rows: HashMap<Uuid, FirstRow> = HashMap::new();
+        let mut first_rows = carried.first_rows;
 
         // What this batch decided so far, so later rows of it see earlier ones.
-        let mut batch_gtin: HashMap<String, Uuid> = HashMap::new();
-        let mut batch_sku: HashMap<String, Uuid> = HashMap::new();
-        let mut batch_offers: HashMap<String, Uuid> = HashMap::new();
+        let mut batch_gtin = carried.gtins;
+        let mut batch_sku = carried.skus;
+        let mut batch_offers = carried.offers;
         let mut updates: HashMap<Uuid, usize> = HashMap::new();
         let mut touched: HashSet<Uuid> = HashSet::new();
         for row in to_write {
@@ -406,7 +431,6 @@ impl Loader {
                         continue;
                     }
                     Some(parent_product) => Some(parent_product),
-                    None if self.dry_run => None,
                     None => {
                         let reason =
                             format!("parent supplier SKU {parent:?} is neither in the catalog nor earlier in the file");
@@ -432,8 +456,6 @@ impl Loader {
             if new_product && row.title.is_none() {
                 match parent.and_then(|p| titles.get(&p)) {
                     Some(parent_title) => row.title = Some(variant_title(parent_title, &row.variant_options)),
-                    // A dry run does not create the parent a later row of the batch would name it after.
-                    None if self.dry_run && row.parent_sku.is_some() => {}
                     None => {
                         plan.errors.push(refuse(&row, "missing_field", "a new product needs a title".into()));
                         continue;
@@ -459,7 +481,6 @@ impl Loader {
                         refused = Some(("invalid_parent", reason));
                     }
                     Some(child) => listed.push((child, options)),
-                    None if self.dry_run => {}
                     None => {
                         let reason =
                             format!("variant supplier SKU {sku:?} is neither in the catalog nor earlier in the file");
@@ -644,6 +665,17 @@ impl Loader {
                     plan.changed.push((row, offer.clone()));
                 }
             }
+        }
+        if self.dry_run {
+            self.carried = Carried {
+                gtins: batch_gtin,
+                skus: batch_sku,
+                offers: batch_offers,
+                titles,
+                are_variants,
+                have_variants,
+                first_rows,
+            };
         }
         dedup_last(&mut plan.writes.prices, |p| (p.0, p.1, p.2));
         dedup_last(&mut plan.writes.field_sources, |f| (f.0, f.1.clone()));
