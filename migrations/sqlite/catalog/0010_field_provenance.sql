@@ -22,3 +22,5 @@ create table product_field_sources (
 alter table import_progress add column fields_kept integer not null default 0;
 -- Rows merged into the product another row of the supplier named under another supplier SKU.
 alter table import_progress add column rows_merged integer not null default 0;
+-- Where a supplier's values come among suppliers (1 first); unset: after every ranked supplier.
+alter table suppliers add column priority integer check (priority >= 1);

@@ -16,7 +16,7 @@ mod prices;
 pub(crate) mod products;
 pub(crate) mod provenance;
 mod stock;
-mod suppliers;
+pub(crate) mod suppliers;
 mod variants;
 
 pub use asins::{AsinService, GtinProduct};

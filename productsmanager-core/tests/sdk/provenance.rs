@@ -229,3 +229,49 @@ async fn one_gtin_twice_in_a_supplier_file(backend: Backend) {
 }
 
 both_backends!(one_gtin_twice_in_a_supplier_file);
+
+/// Supplier A ranked before supplier B: A's values hold field by field whatever the import order, B fills what A
+/// leaves empty, and B's later files change nothing A set.
+async fn supplier_priority_holds_whatever_the_import_order(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "supplier_priority_holds_whatever_the_import_order").await else {
+        return;
+    };
+    let sdk = env.sdk().await;
+    let (a, b) = (supplier(&sdk, "A").await, supplier(&sdk, "B").await);
+    for (id, rank) in [(a, 1), (b, 2)] {
+        let patch = productsmanager_core::catalog::SupplierPatch { priority: Some(Some(rank)), ..Default::default() };
+        assert_eq!(sdk.suppliers().patch(id, patch).await.unwrap().priority, Some(rank));
+    }
+    let bad = productsmanager_core::catalog::SupplierPatch { priority: Some(Some(0)), ..Default::default() };
+    assert_eq!(sdk.suppliers().patch(a, bad).await.unwrap_err().field(), Some("priority"));
+    let (first, second) = ("4006381333931", "036000291452");
+    // First product: B creates it, then A. Second: A creates it, then B.
+    import(&sdk, env.folder(), b, &format!("B-1,{first},B title,B text,10.00\n")).await;
+    let summary =
+        import(&sdk, env.folder(), a, &format!("A-1,{first},A title,,12.00\nA-2,{second},A two,,20.00\n")).await;
+    assert_eq!(summary.fields_kept, 0, "A comes first: {summary:?}");
+    let summary = import(
+        &sdk,
+        env.folder(),
+        b,
+        &format!("B-1,{first},B title 2,B text 2,11.00\nB-2,{second},B two,B text two,19.00\n"),
+    )
+    .await;
+    assert_eq!(summary.fields_kept, 4, "titles and prices stay A's: {summary:?}");
+    for (gtin, title, description, price) in
+        [(first, "A title", "B text 2", 1_200), (second, "A two", "B text two", 2_000)]
+    {
+        let now = product(&sdk, gtin).await;
+        assert_eq!(
+            (now.title.as_str(), now.description.as_deref(), retail(&now)),
+            (title, Some(description), Some(price))
+        );
+    }
+    let provenance = sdk.products().provenance(product(&sdk, first).await.id).await.unwrap();
+    assert!(
+        matches!(field(&provenance, "title").source, FieldSource::Supplier { supplier_id, .. } if supplier_id == a)
+    );
+    sdk.close().await;
+}
+
+both_backends!(supplier_priority_holds_whatever_the_import_order);

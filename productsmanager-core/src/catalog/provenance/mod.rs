@@ -12,4 +12,4 @@ pub(crate) mod repo;
 pub(crate) mod rules;
 
 pub use model::{FieldAction, FieldProvenance, FieldSource};
-pub(crate) use rules::{FieldOwner, Kept};
+pub(crate) use rules::{FieldOwner, Kept, SupplierOrder};

@@ -36,10 +36,31 @@ impl Kept {
     }
 }
 
+/// The order of suppliers for one product: the suppliers' configured priorities (1 first), then, among the
+/// unranked, the supplier that created the product.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SupplierOrder<'a> {
+    pub priorities: &'a std::collections::HashMap<Uuid, i32>,
+    /// The supplier that created the product, if one did.
+    pub origin: Option<Uuid>,
+}
+
+impl SupplierOrder<'_> {
+    /// Whether `supplier` comes before `other`.
+    fn before(&self, supplier: Uuid, other: Uuid) -> bool {
+        match (self.priorities.get(&supplier), self.priorities.get(&other)) {
+            (Some(rank), Some(other_rank)) => rank < other_rank,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => self.origin == Some(supplier),
+        }
+    }
+}
+
 impl FieldOwner {
-    /// Whether `supplier` may set the field. `origin` is the supplier that created the product, if one did: it
-    /// comes before every other supplier; among the others, the one that set the field keeps it.
-    pub(crate) fn admits(&self, supplier: Uuid, origin: Option<Uuid>) -> Result<(), Kept> {
+    /// Whether `supplier` may set the field: a supplier's value gives way only to a supplier that comes before it
+    /// in `order`; the one that set the field keeps it otherwise.
+    pub(crate) fn admits(&self, supplier: Uuid, order: SupplierOrder<'_>) -> Result<(), Kept> {
         if self.locked {
             return Err(Kept::Locked);
         }
@@ -47,7 +68,8 @@ impl FieldOwner {
             FieldSource::User { .. } => Err(Kept::SetByPerson),
             FieldSource::Platform { .. } | FieldSource::Code2Asin { .. } => Err(Kept::SetByOtherSource),
             FieldSource::FollowSuppliers | FieldSource::Unknown => Ok(()),
-            FieldSource::Supplier { supplier_id, .. } if supplier_id == supplier || origin == Some(supplier) => Ok(()),
+            FieldSource::Supplier { supplier_id, .. } if supplier_id == supplier => Ok(()),
+            FieldSource::Supplier { supplier_id, .. } if order.before(supplier, supplier_id) => Ok(()),
             FieldSource::Supplier { supplier_id, .. } => Err(Kept::SupplierFirst(supplier_id)),
         }
     }
@@ -64,17 +86,35 @@ mod tests {
     #[test]
     fn people_and_locks_come_first_then_the_creating_supplier() {
         let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let unranked = std::collections::HashMap::new();
+        let created_by_a = SupplierOrder { priorities: &unranked, origin: Some(a) };
         let person = owner(FieldSource::User { user_id: None });
-        assert_eq!(person.admits(a, Some(a)), Err(Kept::SetByPerson));
+        assert_eq!(person.admits(a, created_by_a), Err(Kept::SetByPerson));
         let locked = FieldOwner { source: FieldSource::Supplier { supplier_id: a, job_id: None }, locked: true };
-        assert_eq!(locked.admits(a, Some(a)), Err(Kept::Locked));
+        assert_eq!(locked.admits(a, created_by_a), Err(Kept::Locked));
         let by_a = owner(FieldSource::Supplier { supplier_id: a, job_id: None });
-        assert_eq!(by_a.admits(a, Some(a)), Ok(()), "a supplier updates its own value");
-        assert_eq!(by_a.admits(b, Some(a)), Err(Kept::SupplierFirst(a)), "the creator comes first");
+        assert_eq!(by_a.admits(a, created_by_a), Ok(()), "a supplier updates its own value");
+        assert_eq!(by_a.admits(b, created_by_a), Err(Kept::SupplierFirst(a)), "the creator comes first");
         let by_b = owner(FieldSource::Supplier { supplier_id: b, job_id: None });
-        assert_eq!(by_b.admits(a, Some(a)), Ok(()), "the creator takes a field back");
-        assert_eq!(by_b.admits(c, Some(a)), Err(Kept::SupplierFirst(b)), "among the others, the first keeps it");
-        assert_eq!(owner(FieldSource::FollowSuppliers).admits(c, Some(a)), Ok(()));
-        assert_eq!(owner(FieldSource::Code2Asin { job_id: None }).admits(a, Some(a)), Err(Kept::SetByOtherSource));
+        assert_eq!(by_b.admits(a, created_by_a), Ok(()), "the creator takes a field back");
+        assert_eq!(by_b.admits(c, created_by_a), Err(Kept::SupplierFirst(b)), "among the others, the first keeps it");
+        assert_eq!(owner(FieldSource::FollowSuppliers).admits(c, created_by_a), Ok(()));
+        assert_eq!(owner(FieldSource::Code2Asin { job_id: None }).admits(a, created_by_a), Err(Kept::SetByOtherSource));
+    }
+
+    #[test]
+    fn configured_priorities_come_before_the_creator() {
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let ranks = std::collections::HashMap::from([(a, 1), (b, 2)]);
+        let created_by_c = SupplierOrder { priorities: &ranks, origin: Some(c) };
+        let by_b = owner(FieldSource::Supplier { supplier_id: b, job_id: None });
+        let by_c = owner(FieldSource::Supplier { supplier_id: c, job_id: None });
+        assert_eq!(by_b.admits(a, created_by_c), Ok(()), "1 before 2");
+        assert_eq!(
+            owner(FieldSource::Supplier { supplier_id: a, job_id: None }).admits(b, created_by_c),
+            Err(Kept::SupplierFirst(a))
+        );
+        assert_eq!(by_c.admits(b, created_by_c), Ok(()), "ranked before unranked, creator or not");
+        assert_eq!(by_b.admits(c, created_by_c), Err(Kept::SupplierFirst(b)));
     }
 }

@@ -26,6 +26,9 @@ pub struct Supplier {
     pub settings: Json<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Where its values come among suppliers, for the fields of products several supply: 1 comes first. Unset
+    /// (the default): after every ranked supplier, and among the unranked the product's creator comes first.
+    pub priority: Option<i32>,
 }
 
 /// A new supplier, or every field of a full update.
@@ -50,6 +53,9 @@ pub struct NewSupplier {
     pub notes: Option<String>,
     #[serde(default)]
     pub settings: Option<serde_json::Value>,
+    /// 1 or more: where its values come among suppliers (1 first); unset: after every ranked supplier.
+    #[serde(default)]
+    pub priority: Option<i32>,
 }
 
 /// A partial update: absent fields stay, `null` clears an optional field.
@@ -75,6 +81,8 @@ pub struct SupplierPatch {
     pub notes: Option<Option<String>>,
     #[serde(default)]
     pub settings: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub priority: Option<Option<i32>>,
 }
 
 impl crate::catalog::Listed for Supplier {

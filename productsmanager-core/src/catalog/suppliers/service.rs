@@ -72,6 +72,12 @@ fn validated(id: Uuid, input: &NewSupplier, created_at: DateTime<Utc>) -> Result
             Some(value @ serde_json::Value::Object(_)) => value.clone(),
             Some(_) => return Err(CatalogError::invalid("settings", "must be a JSON object")),
         }),
+        priority: match input.priority {
+            Some(rank) if rank < 1 => {
+                return Err(CatalogError::invalid("priority", "must be 1 or more (1 comes first)"));
+            }
+            rank => rank,
+        },
         created_at,
         updated_at: now(),
     })
@@ -142,6 +148,7 @@ impl SupplierService {
             is_active: Some(patch.is_active.unwrap_or(current.is_active)),
             notes: patch.notes.unwrap_or(current.notes),
             settings: Some(patch.settings.unwrap_or(current.settings.0)),
+            priority: patch.priority.unwrap_or(current.priority),
         };
         self.store(validated(id, &input, current.created_at)?).await
     }

@@ -12,7 +12,7 @@ use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::CategoryService;
 use crate::catalog::FieldSource;
-use crate::catalog::provenance::{FieldOwner, Kept};
+use crate::catalog::provenance::{FieldOwner, Kept, SupplierOrder};
 use crate::db::DbPool;
 use crate::imports::error::catalog_db_error;
 
@@ -122,9 +122,8 @@ impl Survivorship {
     fn offer(
         &mut self,
         product: Uuid,
-        field: &str,
-        value: &str,
-        (supplier, job): (Uuid, Uuid),
+        (field, value): (&str, &str),
+        (supplier, job, priorities): (Uuid, Uuid, &HashMap<Uuid, i32>),
         claims: &mut Vec<(Uuid, String)>,
     ) -> std::result::Result<bool, Kept> {
         let current = self.values.get(field).cloned().flatten();
@@ -135,7 +134,7 @@ impl Survivorship {
         if !differs && !matches!(owner.source, FieldSource::FollowSuppliers | FieldSource::Unknown) {
             return Ok(false); // the same value: nothing to write, nothing kept, the setter stays
         }
-        owner.admits(supplier, self.origin_supplier)?;
+        owner.admits(supplier, SupplierOrder { priorities, origin: self.origin_supplier })?;
         let own = match owner.source {
             FieldSource::Supplier { supplier_id, .. } => supplier_id == supplier,
             _ => false,
@@ -345,6 +344,12 @@ impl Loader {
         candidates.sort_unstable();
         candidates.dedup();
         let mut survivorship = self.survivorship(&candidates).await?;
+        // Suppliers' priorities are read once per batch that changes stored products (suppliers are few).
+        let priorities = if survivorship.is_empty() {
+            HashMap::new()
+        } else {
+            crate::catalog::suppliers::priorities(&self.catalog).await.map_err(catalog_db_error)?
+        };
         // Which of them this supplier offers already, under which supplier SKU: a new SKU landing on one of them is
         // the same GTIN twice in the supplier's catalog.
         let offered = catalog_repo::supplier_skus_on(&self.catalog, self.supplier, &candidates)
@@ -551,12 +556,12 @@ impl Loader {
             } else if let Some(rules) = survivorship.get_mut(&product_id) {
                 // A stored product: each field the row gives is written only when the rules let this supplier set
                 // it and it changes.
-                let by = (self.supplier, self.job);
+                let by = (self.supplier, self.job, &priorities);
                 let claims = &mut writes.field_sources;
                 let mut kept = BTreeMap::new();
                 let mut take = |field: &str, value: Option<String>| -> Option<String> {
                     let value = value?;
-                    match rules.offer(product_id, field, &value, by, claims) {
+                    match rules.offer(product_id, (field, &value), by, claims) {
                         Ok(true) => Some(value),
                         Ok(false) => None,
                         Err(rule) => {
