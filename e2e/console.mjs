@@ -200,6 +200,17 @@ try {
   assert.match(await page.locator('#stock').innerText(), /^17 available/);
   await shot(page, '07-product');
 
+  step('where the values come from: the title from the import, the price set here; lock and unlock the title');
+  const titleSource = page.locator('#provenance-table tr[data-field=title]');
+  assert.match(await titleSource.innerText(), /from Sample shop, import of \d+ \w+ \d{4}/);
+  assert.match(await page.locator('#provenance-table tr[data-field="price:retail:EUR"]').innerText(), /set by a person/);
+  await titleSource.locator('button', { hasText: 'Lock' }).click();
+  await page.waitForURL(/saved=provenance/);
+  assert.match(await titleSource.innerText(), /locked/);
+  await shot(page, '07b-product-provenance');
+  await titleSource.locator('button', { hasText: 'Unlock' }).click();
+  await page.waitForFunction(() => !document.querySelector('#provenance-table tr[data-field=title]').innerText.includes('locked'));
+
   step('a stale edit is refused and says so');
   const other = await context.newPage();
   await other.goto(productUrl);

@@ -44,6 +44,7 @@ pub(crate) fn routes(api: Router, refresh_ttl_secs: u64) -> Router {
         .route("/console/products/{id}", get(products::show).post(products::edit))
         .route("/console/products/{id}/prices", post(products::set_price))
         .route("/console/products/{id}/stock", post(products::set_stock))
+        .route("/console/products/{id}/provenance", post(products::set_field_rule))
         .route("/console/products/{id}/categories", post(products::add_category))
         .route("/console/products/{id}/categories/{category}/remove", post(products::remove_category))
         .route("/console/products/{id}/images", post(media::upload))

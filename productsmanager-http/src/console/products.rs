@@ -7,7 +7,8 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use productsmanager_core::catalog::{
-    Brand, CurrencyCode, Money, NewPrice, Offer, Page, PriceType, Product, ProductStatus, Supplier,
+    Brand, CurrencyCode, FieldProvenance, FieldSource, Money, NewPrice, Offer, Page, PriceType, Product, ProductStatus,
+    Supplier,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -269,7 +270,94 @@ struct Attempt {
     image_failure: Option<Failure>,
     stock: Option<StockForm>,
     stock_failure: Option<Failure>,
+    provenance_failure: Option<Failure>,
     saved: Option<&'static str>,
+}
+
+/// Where a value came from, as a sentence: "from ACME, import of 6 Dec 2026".
+fn source_text(field: &FieldProvenance) -> String {
+    let when = field.set_at.format("%-d %b %Y").to_string();
+    match field.source {
+        FieldSource::Supplier { job_id: Some(_), .. } => {
+            format!("from {}, import of {when}", field.source_name.as_deref().unwrap_or("a supplier"))
+        }
+        FieldSource::Supplier { .. } => {
+            format!("from {}, {when}", field.source_name.as_deref().unwrap_or("a supplier"))
+        }
+        FieldSource::User { .. } => format!("set by a person, {when}"),
+        FieldSource::Platform { .. } => format!("from a sales platform, {when}"),
+        FieldSource::Code2Asin { .. } => format!("from Amazon (Code2ASIN), {when}"),
+        FieldSource::FollowSuppliers => "follows the suppliers: the next supplier file sets it".to_string(),
+        FieldSource::Unknown => "set before the catalog kept sources".to_string(),
+    }
+}
+
+/// Each field's source, with its lock and, for a person's value, the way back to the suppliers' values.
+fn provenance_section(id: Uuid, fields: Result<Vec<FieldProvenance>, Failure>, failure: Option<&Failure>) -> Markup {
+    html! {
+        section aria-labelledby="provenance" {
+            h2 #provenance { "Where the values come from" }
+            p.note { "A value a person set stays when supplier files come in, until it follows the suppliers again; a locked value changes only once unlocked." }
+            @if let Some(failure) = failure { (failure.banner()) }
+            @match fields {
+                Err(failure) => (failure.banner()),
+                Ok(fields) => div.table-scroll {
+                    table #provenance-table {
+                        thead { tr { th { "Field" } th { "Value from" } th { "Rule" } } }
+                        tbody {
+                            @for field in &fields {
+                                tr data-field=(field.field) {
+                                    td { code { (field.field) } }
+                                    td { (source_text(field)) @if field.locked { " " span.badge { "locked" } } }
+                                    td {
+                                        form method="post" action={ "/console/products/" (id) "/provenance" } {
+                                            input type="hidden" name="field" value=(field.field);
+                                            @if field.locked {
+                                                button type="submit" name="action" value="unlock" { "Unlock" }
+                                            } @else {
+                                                button type="submit" name="action" value="lock" { "Lock" }
+                                            }
+                                            @if matches!(field.source, FieldSource::User { .. }) {
+                                                " " button type="submit" name="action" value="follow_suppliers" { "Follow suppliers" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// The provenance form, as posted.
+#[derive(Debug, Deserialize)]
+pub(crate) struct FieldRuleForm {
+    field: String,
+    action: String,
+}
+
+/// `POST /console/products/{id}/provenance`: lock, unlock or release one field.
+pub(crate) async fn set_field_rule(
+    Client(api): Client,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<FieldRuleForm>,
+) -> Response {
+    // The field goes into the API's path: letters, digits, `:`, `_` only (what field names are made of).
+    if form.field.is_empty() || !form.field.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '_') {
+        let failure = Failure::invalid("field", "is not a field name");
+        return respond(&api, &id, Attempt { provenance_failure: Some(failure), ..Attempt::default() }).await;
+    }
+    let path = format!("/api/v1/products/{id}/provenance/{}", form.field);
+    let body = serde_json::json!({ "action": form.action });
+    match api.call(Method::PUT, &path, &body, HeaderMap::new()).await {
+        Ok(_) => layout::see_other(&format!("/console/products/{id}?saved=provenance#provenance")),
+        Err(failure) => {
+            respond(&api, &id, Attempt { provenance_failure: Some(failure.into()), ..Attempt::default() }).await
+        }
+    }
 }
 
 fn edit_form(product: &Product, attempt: &Attempt) -> Markup {
@@ -357,7 +445,8 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
     let offers_path = format!("/api/v1/products/{}/offers", product.id);
     let (seo_path, variants_path) =
         (format!("/api/v1/products/{}/seo", product.id), format!("/api/v1/products/{}/variants", product.id));
-    let (offers, suppliers, images, categories, seo, variants, choices) = tokio::join!(
+    let provenance_path = format!("/api/v1/products/{}/provenance", product.id);
+    let (offers, suppliers, images, categories, seo, variants, choices, provenance) = tokio::join!(
         api.get::<Vec<Offer>>(&offers_path),
         api.get::<Page<Supplier>>("/api/v1/suppliers?limit=500"),
         super::media::images_of(api, product.id),
@@ -365,6 +454,7 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
         api.get::<Vec<SeoView>>(&seo_path),
         api.get::<Vec<VariantView>>(&variants_path),
         category_choices(api),
+        api.get::<Vec<FieldProvenance>>(&provenance_path),
     );
     let offers = offers.unwrap_or_default();
     let suppliers: HashMap<Uuid, String> =
@@ -431,6 +521,7 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
                     }
                 }
             }
+            (provenance_section(product.id, provenance.map_err(Failure::from), attempt.provenance_failure.as_ref()))
             (relations(product.id, categories, &choices, seo.map_err(Failure::from), variants.map_err(Failure::from)))
             section aria-labelledby="attributes" {
                 h2 #attributes { "Attributes" }
@@ -601,6 +692,7 @@ pub(crate) async fn show(
         Some("details") => Some("Saved."),
         Some("price") => Some("Price saved."),
         Some("stock") => Some("Stock saved."),
+        Some("provenance") => Some("Rule saved."),
         _ => None,
     };
     product_page(&api, &id, Attempt { saved, ..Attempt::default() }).await
@@ -656,6 +748,7 @@ async fn respond(api: &super::client::Api, id: &str, attempt: Attempt) -> Respon
         .or(attempt.price_failure.as_ref())
         .or(attempt.image_failure.as_ref())
         .or(attempt.stock_failure.as_ref())
+        .or(attempt.provenance_failure.as_ref())
         .map_or(StatusCode::UNPROCESSABLE_ENTITY, |failure| failure.status);
     match product_page(api, id, attempt).await {
         Ok(page) => (status, page).into_response(),
