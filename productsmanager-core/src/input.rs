@@ -23,6 +23,33 @@ pub struct InputError {
     pub column: usize,
 }
 
+/// The first character no text of the catalog may hold, with its position (1-based, in characters): NUL and the
+/// other control characters (C0 but tab, line feed and carriage return; DEL; C1). One rule for every way text
+/// comes in — API, command line, supplier files — so both databases store the same (PostgreSQL refuses NUL,
+/// SQLite would keep it).
+///
+/// ```
+/// use productsmanager_core::input::control_character;
+///
+/// assert_eq!(control_character("iPod\u{0}8GB"), Some((5, '\u{0}')));
+/// assert_eq!(control_character("two\nlines\tand a tab"), None);
+/// ```
+pub fn control_character(text: &str) -> Option<(usize, char)> {
+    text.chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        .map(|(position, c)| (position + 1, c))
+}
+
+/// The first bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069), with its position: they make a
+/// name read differently from what is stored, so names and codes refuse them.
+pub fn bidi_override(text: &str) -> Option<(usize, char)> {
+    text.chars()
+        .enumerate()
+        .find(|(_, c)| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .map(|(position, c)| (position + 1, c))
+}
+
 /// Parses JSON text into `T`, naming the field at fault when it does not fit. A string holding a NUL character
 /// (`\u0000`) is refused: no database we store text in accepts one (PostgreSQL fails the statement).
 pub fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, InputError> {

@@ -53,6 +53,9 @@ impl CurrencyCode {
         }
         let padded = format!("{whole}{fraction:0<width$}", width = scale as usize);
         let amount: i64 = padded.parse().map_err(|_| invalid("is too large"))?;
+        if amount > MAX_AMOUNT_MINOR {
+            return Err(invalid(&format!("is more than the largest amount, {MAX_AMOUNT_MINOR} minor units")));
+        }
         Ok(if negative { -amount } else { amount })
     }
 
@@ -60,6 +63,24 @@ impl CurrencyCode {
     pub fn minor_digits(&self) -> u32 {
         self.0.exponent().map(u32::from).unwrap_or(0)
     }
+}
+
+/// The largest amount the catalog takes, in minor units (999,999,999,999: almost ten billion euros). Every price
+/// rule's arithmetic on amounts up to it fits in an `i64` many times over, so it cannot wrap.
+pub const MAX_AMOUNT_MINOR: i64 = 999_999_999_999;
+
+/// Refuses an amount below zero or above [`MAX_AMOUNT_MINOR`], naming `field`.
+pub(crate) fn check_amount(field: &str, amount_minor: i64) -> Result<(), CatalogError> {
+    if amount_minor < 0 {
+        return Err(CatalogError::invalid(field, "must not be negative"));
+    }
+    if amount_minor > MAX_AMOUNT_MINOR {
+        return Err(CatalogError::invalid(
+            field,
+            format!("is more than the largest amount, {MAX_AMOUNT_MINOR} minor units"),
+        ));
+    }
+    Ok(())
 }
 
 /// An amount of money: integer minor units (cents) and a currency. Never a float.

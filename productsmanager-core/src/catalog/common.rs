@@ -93,6 +93,10 @@ pub(crate) fn required_text(field: &str, value: &str, max: usize) -> Result<Stri
 /// An optional trimmed text of at most `max` characters; blank counts as absent.
 pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, CatalogError> {
     let Some(trimmed) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    if let Some((position, c)) = crate::input::control_character(trimmed) {
+        let reason = format!("holds the control character U+{:04X} at character {position}; it is not text", c as u32);
+        return Err(CatalogError::invalid(field, reason));
+    }
     let len = trimmed.chars().count();
     if len > max {
         return Err(CatalogError::invalid(field, format!("is {len} characters long; at most {max} are allowed")));

@@ -6,7 +6,7 @@
 mod asins;
 mod brands;
 mod categories;
-mod codes;
+pub(crate) mod codes;
 pub(crate) mod common;
 mod error;
 pub(crate) mod identifiers;
@@ -25,7 +25,7 @@ pub use brands::{Brand, BrandPatch, BrandService, NewBrand};
 pub use categories::{
     Category, CategoryNode, CategoryPatch, CategoryService, NewCategory, NewTaxonomy, Taxonomy, TaxonomyKind,
 };
-pub use codes::{CountryCode, CurrencyCode, Money};
+pub use codes::{CountryCode, CurrencyCode, MAX_AMOUNT_MINOR, Money};
 pub use error::CatalogError;
 pub use identifiers::{Asin, Gtin, GtinError, GtinRepair, IdentifierError, Sku};
 pub use image_urls::{ImageUrlService, PendingImage};

@@ -124,22 +124,27 @@ pub struct PriceRule {
 }
 
 impl PriceRule {
-    /// Applies the rule to an amount in minor units (`minor_per_unit`: 100 for EUR).
-    pub fn apply(&self, amount_minor: i64, minor_per_unit: i64) -> i64 {
+    /// Applies the rule to an amount in minor units (`minor_per_unit`: 100 for EUR). The arithmetic is checked: a
+    /// result that would not fit is `None`, never a wrapped amount (a price of 0.00 for a huge one).
+    pub fn apply(&self, amount_minor: i64, minor_per_unit: i64) -> Option<i64> {
         let mut amount = amount_minor;
         if let Some(percent) = self.markup_percent {
             // Rounded half away from zero to the minor unit.
-            amount = (amount as f64 * (1.0 + percent / 100.0)).round() as i64;
+            let marked = (amount as f64 * (1.0 + percent / 100.0)).round();
+            if !marked.is_finite() || marked.abs() >= i64::MAX as f64 {
+                return None;
+            }
+            amount = marked as i64;
         }
         if let Some(ending) = self.ending_minor
             && minor_per_unit > 1
             && (0..minor_per_unit).contains(&ending)
         {
             let whole = amount.div_euclid(minor_per_unit);
-            let candidate = whole * minor_per_unit + ending;
-            amount = if candidate >= amount { candidate } else { candidate + minor_per_unit };
+            let candidate = whole.checked_mul(minor_per_unit)?.checked_add(ending)?;
+            amount = if candidate >= amount { candidate } else { candidate.checked_add(minor_per_unit)? };
         }
-        amount.max(0)
+        Some(amount.max(0))
     }
 }
 
@@ -445,16 +450,22 @@ mod tests {
     #[test]
     fn price_rules_mark_up_then_round_to_the_ending() {
         let rule = PriceRule { markup_percent: Some(20.0), ending_minor: Some(99) };
-        assert_eq!(rule.apply(1000, 100), 1299); // 12.00 → 12.99
-        assert_eq!(rule.apply(1083, 100), 1399); // 13.00 → 13.99 (1083 × 1.2 = 1299.6 → 1300)
+        assert_eq!(rule.apply(1000, 100), Some(1299)); // 12.00 → 12.99
+        assert_eq!(rule.apply(1083, 100), Some(1399)); // 13.00 → 13.99 (1083 × 1.2 = 1299.6 → 1300)
         let ending = PriceRule { markup_percent: None, ending_minor: Some(0) };
-        assert_eq!(ending.apply(1201, 100), 1300);
-        assert_eq!(ending.apply(1200, 100), 1200);
-        assert_eq!(PriceRule::default().apply(1234, 100), 1234);
+        assert_eq!(ending.apply(1201, 100), Some(1300));
+        assert_eq!(ending.apply(1200, 100), Some(1200));
+        assert_eq!(PriceRule::default().apply(1234, 100), Some(1234));
         // A currency without minor units ignores the ending.
-        assert_eq!(PriceRule { markup_percent: None, ending_minor: Some(99) }.apply(1234, 1), 1234);
+        assert_eq!(PriceRule { markup_percent: None, ending_minor: Some(99) }.apply(1234, 1), Some(1234));
         let discount = PriceRule { markup_percent: Some(-10.0), ending_minor: None };
-        assert_eq!(discount.apply(1000, 100), 900);
+        assert_eq!(discount.apply(1000, 100), Some(900));
+        // The probe's case: the largest i64 marked up by half and ended in .99 used to wrap to 0.00.
+        let probe = PriceRule { markup_percent: Some(50.0), ending_minor: Some(99) };
+        assert_eq!(probe.apply(i64::MAX, 100), None);
+        assert_eq!(probe.apply(i64::MAX - 50, 100), None);
+        let largest = crate::catalog::MAX_AMOUNT_MINOR;
+        assert_eq!(probe.apply(largest, 100), Some(1_499_999_999_999));
     }
 
     #[test]

@@ -90,6 +90,7 @@ pub(crate) fn routes(api: Router, refresh_ttl_secs: u64) -> Router {
         .route("/console/assets/{version}/{name}", get(asset))
         .merge(signed_in)
         .layer(axum::middleware::from_fn(session::same_origin))
+        .layer(axum::middleware::from_fn(session::security_headers))
         .with_state(console)
 }
 

@@ -32,10 +32,8 @@ impl OfferService {
     /// another product).
     pub async fn record(&self, input: NewOffer) -> Result<Offer> {
         let supplier_sku = required_text("supplier_sku", &input.supplier_sku, 100)?;
-        if let Some(cost) = input.cost
-            && cost.amount_minor < 0
-        {
-            return Err(CatalogError::invalid("cost.amount_minor", "must not be negative").into());
+        if let Some(cost) = input.cost {
+            crate::catalog::codes::check_amount("cost.amount_minor", cost.amount_minor)?;
         }
         if input.stock.is_some_and(|s| s < 0) {
             return Err(CatalogError::invalid("stock", "must not be negative").into());

@@ -33,9 +33,7 @@ impl PriceService {
     /// Sets a price: without a window it replaces the open-ended price of its type and currency, with one it is
     /// added. Amounts are never negative; a window ends after it starts.
     pub async fn set(&self, input: NewPrice) -> Result<Price> {
-        if input.amount.amount_minor < 0 {
-            return Err(CatalogError::invalid("amount.amount_minor", "must not be negative").into());
-        }
+        crate::catalog::codes::check_amount("amount.amount_minor", input.amount.amount_minor)?;
         if let (Some(from), Some(to)) = (input.valid_from, input.valid_to)
             && to <= from
         {

@@ -78,10 +78,10 @@ impl Channel {
             self.parent = Some((record.product.id, key.clone()));
         }
         let price_type = self.settings.price_type.unwrap_or(PriceType::Retail);
-        let price = self.current(record, price_type).map(|m| self.ruled(m));
+        let price = self.current(record, price_type).and_then(|m| self.ruled(m));
         let sale_price = match price_type {
             PriceType::Sale => None,
-            _ => self.current(record, PriceType::Sale).map(|m| self.ruled(m)),
+            _ => self.current(record, PriceType::Sale).and_then(|m| self.ruled(m)),
         }
         .filter(|sale| {
             price.as_ref().is_some_and(|p| sale.currency == p.currency && sale.amount_minor < p.amount_minor)
@@ -140,9 +140,12 @@ impl Channel {
             .find(|m| self.settings.currency.as_ref().is_none_or(|c| *c == m.currency))
     }
 
-    fn ruled(&self, money: &Money) -> Money {
+    /// The price the channel's rule makes; `None` when it would be out of range (the product is then not sent
+    /// with a wrong price: its price is left out).
+    fn ruled(&self, money: &Money) -> Option<Money> {
         let per_unit = 10_i64.pow(money.currency.minor_digits());
-        Money::new(self.settings.price_rule.apply(money.amount_minor, per_unit), money.currency)
+        let amount = self.settings.price_rule.apply(money.amount_minor, per_unit)?;
+        (amount <= crate::catalog::MAX_AMOUNT_MINOR).then(|| Money::new(amount, money.currency))
     }
 }
 
