@@ -367,3 +367,36 @@ async fn console_forms_and_pages_are_guarded(backend: Backend) {
 }
 
 both_backends!(console_forms_and_pages_are_guarded);
+
+/// Finding 9: a known e-mail was locked (429) after 5 wrong passwords while an unknown one answered 401 forever,
+/// which told who has an account. Both now get the same answers, attempt by attempt.
+async fn sign_in_does_not_tell_who_has_an_account(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "sign_in_does_not_tell_who_has_an_account").await else { return };
+    let sdk = env.sdk().await;
+    let input = NewUser {
+        email: "known@example.com".into(),
+        display_name: None,
+        password: "the right password".into(),
+        roles: vec!["viewer".into()],
+    };
+    sdk.auth().create_user(input).await.unwrap();
+    let server = TestServer::start(sdk.clone()).await;
+    let anyone = server.addr.anonymous();
+    let attempt = |email: &'static str| async move {
+        let body = format!(r#"{{"email": "{email}", "password": "a wrong password"}}"#);
+        let reply = request(anyone, "POST", "/api/v1/auth/login", "", Some(&body)).await;
+        (reply.status, reply.json()["type"].as_str().map(str::to_string), reply.header("retry-after").is_some())
+    };
+    let mut statuses = Vec::new();
+    for n in 0..7 {
+        let (known, unknown) = (attempt("known@example.com").await, attempt("nobody@example.com").await);
+        assert_eq!(known, unknown, "attempt {n}: a known and an unknown account answer alike");
+        statuses.push(known.0);
+    }
+    assert_eq!(statuses.first(), Some(&401));
+    assert_eq!(statuses.last(), Some(&429), "both are locked in the end: {statuses:?}");
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
+both_backends!(sign_in_does_not_tell_who_has_an_account);

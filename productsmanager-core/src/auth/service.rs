@@ -382,8 +382,20 @@ impl AuthService {
         }
         let state = repo::sign_in_state(&self.pool, email.trim()).await.map_err(db_error)?;
         let Some((user, hash, active, _, locked_until)) = state else {
+            // An address no account has is answered as a known one would be — the same refusal, the same work,
+            // locked after as many failures — so that sign-in does not tell which accounts exist.
+            let key = format!("account:{}", email.trim().to_lowercase());
+            if let Some(until) = repo::address_lock(&self.pool, &key).await.map_err(db_error)?
+                && let Some(retry_after_secs) = retry_after(until, now)
+            {
+                return Err(AuthError::Locked { retry_after_secs }.into());
+            }
             let attempt = password.to_string();
             blocking(move || password::verify_nothing(&attempt)).await?;
+            let failures = repo::address_failed(&self.pool, &key, now).await.map_err(db_error)?;
+            if let Some(secs) = lockout_secs(failures, self.threshold(), self.settings.lockout_secs) {
+                repo::lock_address(&self.pool, &key, now + Duration::seconds(secs as i64)).await.map_err(db_error)?;
+            }
             self.address_failed(address, now).await?;
             return Err(AuthError::InvalidCredentials.into());
         };
