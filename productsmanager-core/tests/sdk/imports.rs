@@ -34,7 +34,7 @@ pub(crate) fn native(supplier: Uuid, path: &Path) -> NewImport {
     }
 }
 
-async fn supplier(sdk: &Sdk, code: &str) -> Uuid {
+pub(crate) async fn supplier(sdk: &Sdk, code: &str) -> Uuid {
     let input = NewSupplier {
         code: code.into(),
         name: code.into(),

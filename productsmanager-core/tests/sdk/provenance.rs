@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use productsmanager_core::catalog::{
-    FieldAction, FieldProvenance, FieldSource, Money, NewPrice, NewSupplier, PriceType, Product, ProductPatch,
+    FieldAction, FieldProvenance, FieldSource, Money, NewPrice, PriceType, Product, ProductPatch,
 };
 use productsmanager_core::db::Backend;
 use productsmanager_core::imports::ImportSummary;
@@ -13,15 +13,7 @@ use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{ErrorKind, Sdk, both_backends};
 use uuid::Uuid;
 
-async fn supplier(sdk: &Sdk, code: &str) -> Uuid {
-    let input = NewSupplier {
-        code: code.into(),
-        name: code.into(),
-        default_currency: Some("EUR".into()),
-        ..Default::default()
-    };
-    sdk.suppliers().create(input).await.unwrap().id
-}
+use super::imports::supplier;
 
 /// Imports `rows` (native layout: `sku,gtin,title,description,price`) for `supplier`, from a file of its own.
 async fn import(sdk: &Sdk, folder: &Path, supplier: Uuid, rows: &str) -> ImportSummary {

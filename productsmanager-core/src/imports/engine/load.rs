@@ -508,16 +508,7 @@ impl Loader {
                 // One more offer of the product; its fields stay those of the row that named it first.
                 plan.merged += 1;
                 batch_offers.insert(row.supplier_sku.clone(), product_id);
-                plan.writes.offers.push(OfferWrite {
-                    id: offer_id,
-                    product_id,
-                    supplier_sku: row.supplier_sku.clone(),
-                    cost_minor: row.cost.map(|c| c.0),
-                    currency: row.cost.map(|c| c.1),
-                    stock: row.stock,
-                    lead_time_days: row.lead_time_days,
-                    row_hash: row.hash.to_vec(),
-                });
+                plan.writes.offers.push(offer_of(&row, offer_id, product_id));
                 if touched.insert(product_id) {
                     plan.writes.touched_products.push(product_id);
                 }
@@ -612,16 +603,7 @@ impl Loader {
                 };
                 merge_update(&mut writes.product_updates, &mut updates, update);
             }
-            writes.offers.push(OfferWrite {
-                id: offer_id,
-                product_id,
-                supplier_sku: row.supplier_sku.clone(),
-                cost_minor: row.cost.map(|c| c.0),
-                currency: row.cost.map(|c| c.1),
-                stock: row.stock,
-                lead_time_days: row.lead_time_days,
-                row_hash: row.hash.to_vec(),
-            });
+            writes.offers.push(offer_of(&row, offer_id, product_id));
             if new_product || !survivorship.contains_key(&product_id) {
                 for (price_type, currency, minor) in &row.prices {
                     writes.prices.push((product_id, price_type.as_str(), *currency, *minor));
@@ -804,6 +786,20 @@ impl Loader {
             });
         }
         Ok(())
+    }
+}
+
+/// The offer a row writes: the supplier's own data (cost, stock, lead time) and the row's hash.
+fn offer_of(row: &ImportRow, id: Uuid, product_id: Uuid) -> OfferWrite {
+    OfferWrite {
+        id,
+        product_id,
+        supplier_sku: row.supplier_sku.clone(),
+        cost_minor: row.cost.map(|c| c.0),
+        currency: row.cost.map(|c| c.1),
+        stock: row.stock,
+        lead_time_days: row.lead_time_days,
+        row_hash: row.hash.to_vec(),
     }
 }
 
