@@ -75,9 +75,10 @@ pub(crate) async fn track(
     let _ = handle();
     // Labels come from closed sets only — the standard methods, the router's templates — so that no caller can
     // grow the series or the analytics names: a method no route has is answered before anything is recorded.
-    let Some(method) = standard_method(request.method()) else {
+    if !is_standard(request.method()) {
         return crate::error::method_not_allowed("no route takes this method");
-    };
+    }
+    let method = request.method().to_string();
     let route = match request.extensions().get::<MatchedPath>() {
         Some(path) => path.as_str().to_string(),
         None => "unmatched".to_string(),
@@ -91,19 +92,17 @@ pub(crate) async fn track(
         ms: elapsed.as_secs_f64() * 1000.0,
         error: response.status().is_server_error(),
     }));
-    let labels = [("method", method.to_string()), ("route", route), ("status", response.status().as_u16().to_string())];
+    let labels = [("method", method), ("route", route), ("status", response.status().as_u16().to_string())];
     metrics::counter!(REQUESTS, &labels).increment(1);
     metrics::histogram!(DURATION, &labels).record(elapsed.as_secs_f64());
     response
 }
 
-/// The method's name when it is one the server has routes for (or HEAD, OPTIONS), else `None`.
-fn standard_method(method: &axum::http::Method) -> Option<&'static str> {
+/// Whether the method is one the server has routes for (or HEAD, OPTIONS): the only ones that reach a label.
+fn is_standard(method: &axum::http::Method) -> bool {
     use axum::http::Method;
     [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS]
-        .into_iter()
-        .zip(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-        .find_map(|(known, name)| (known == method).then_some(name))
+        .contains(method)
 }
 
 /// `GET /metrics`.

@@ -345,12 +345,9 @@ pub(crate) async fn set_field_rule(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<FieldRuleForm>,
 ) -> Response {
-    // The field goes into the API's path: letters, digits, `:`, `_` only (what field names are made of).
-    if form.field.is_empty() || !form.field.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '_') {
-        let failure = Failure::invalid("field", "is not a field name");
-        return respond(&api, &id, Attempt { provenance_failure: Some(failure), ..Attempt::default() }).await;
-    }
-    let path = format!("/api/v1/products/{id}/provenance/{}", form.field);
+    // The field goes into the API's path as one segment, encoded; the API says whether it names a field.
+    let field: String = form_urlencoded::byte_serialize(form.field.as_bytes()).collect();
+    let path = format!("/api/v1/products/{id}/provenance/{field}");
     let body = serde_json::json!({ "action": form.action });
     match api.call(Method::PUT, &path, &body, HeaderMap::new()).await {
         Ok(_) => layout::see_other(&format!("/console/products/{id}?saved=provenance#provenance")),

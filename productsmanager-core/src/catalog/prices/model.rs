@@ -78,7 +78,8 @@ impl Price {
         self.valid_from.is_none_or(|from| from <= at) && self.valid_to.is_none_or(|to| at < to)
     }
 
-    fn is_open_ended(&self) -> bool {
+    /// Open-ended: no window (the price imports set, and whose setter provenance records).
+    pub(crate) fn is_open_ended(&self) -> bool {
         self.valid_from.is_none() && self.valid_to.is_none()
     }
 }

@@ -54,7 +54,7 @@ impl PriceService {
         };
         let open = row.valid_from.is_none() && row.valid_to.is_none();
         // Imports set open-ended prices only: those are the ones whose setter is recorded, and which a lock keeps.
-        let field = crate::catalog::products::price_field(&row.price_type, &row.currency);
+        let field = crate::catalog::provenance::price_field(&row.price_type, &row.currency);
         if open {
             self.products.refuse_locked(input.product_id, std::slice::from_ref(&field)).await?;
         }

@@ -11,4 +11,3 @@ pub use model::{Attribute, AttributeValue, NewProduct, Product, ProductPatch, Pr
 pub use query::{DEFAULT_PAGE, Listed, MAX_PAGE, Page, ProductQuery, ProductSort};
 pub use records::{ProductRecord, RecordReader, VariantAxis, VariantOf};
 pub use service::ProductService;
-pub(crate) use service::price_field;

@@ -13,7 +13,8 @@ use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
 const INSERT: &str = "insert into products (id, gtin, asin, sku, title, description, brand_id, status, version, \
-     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+     created_at, updated_at, origin_kind, origin_id, origin_job_id) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 /// The columns of a product row, then `$where`.
 macro_rules! product_select {
@@ -88,6 +89,7 @@ pub(super) async fn insert(
     attributes: &[AttributeRow],
     origin: FieldSource,
 ) -> Result<(), sqlx::Error> {
+    let (origin_kind, origin_id, origin_job) = origin.to_columns();
     with_pool!(pool, |p| async {
         let mut tx = p.begin().await?;
         sqlx::query(INSERT)
@@ -102,10 +104,12 @@ pub(super) async fn insert(
             .bind(row.version)
             .bind(row.created_at)
             .bind(row.updated_at)
+            .bind(origin_kind)
+            .bind(origin_id)
+            .bind(origin_job)
             .execute(&mut *tx)
             .await?;
         replace_attributes!(tx, row.id, attributes, row.updated_at);
-        record_in!(tx, row.id, std::iter::empty::<&String>(), origin, true, row.updated_at);
         tx.commit().await
     }
     .await)
@@ -140,7 +144,7 @@ pub(super) async fn update(
             return Ok(false);
         }
         replace_attributes!(tx, row.id, attributes, row.updated_at);
-        record_in!(tx, row.id, changed, source, false, row.updated_at);
+        record_in!(tx, row.id, changed, source, row.updated_at);
         tx.commit().await?;
         Ok(true)
     }

@@ -19,7 +19,7 @@ use crate::catalog::common::{
 };
 use crate::catalog::offers::{OfferRow, offers_for_products};
 use crate::catalog::prices::{PriceRow, prices_for_products};
-use crate::catalog::provenance::{self, FieldAction, FieldProvenance, FieldSource};
+use crate::catalog::provenance::{self, FieldAction, FieldProvenance, FieldSource, is_provenance_field, price_field};
 use crate::catalog::stock::stock_for_products;
 use crate::catalog::{Asin, CatalogError, Gtin, Offer, Price, Sku, StockTotal, best_offer, current_prices};
 use crate::db::DbPool;
@@ -153,27 +153,6 @@ fn search_terms(text: &str) -> Result<Vec<String>, CatalogError> {
         return Err(CatalogError::invalid("q", "give at least one word or number to search for"));
     }
     Ok(terms)
-}
-
-/// The provenance name of an open-ended price.
-pub(crate) fn price_field(price_type: &str, currency: &str) -> String {
-    format!("price:{price_type}:{currency}")
-}
-
-/// Whether `field` names a field with provenance.
-fn is_provenance_field(field: &str) -> bool {
-    if ["title", "description", "brand", "status", "sku", "gtin", "asin"].contains(&field) {
-        return true;
-    }
-    let mut parts = field.split(':');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("price"), Some(kind), Some(currency), None) => {
-            kind.parse::<crate::catalog::PriceType>().is_ok()
-                && currency.len() == 3
-                && currency.chars().all(|c| c.is_ascii_uppercase())
-        }
-        _ => false,
-    }
 }
 
 /// The fields of `current` that `row` changes, named as provenance names them.
@@ -618,7 +597,7 @@ impl ProductService {
                 fields.push(field.to_string());
             }
         }
-        for price in product.prices.iter().filter(|p| p.valid_from.is_none() && p.valid_to.is_none()) {
+        for price in product.prices.iter().filter(|p| p.is_open_ended()) {
             fields.push(price_field(price.price_type.as_str(), price.amount.currency.as_str()));
         }
         for row in &rows {

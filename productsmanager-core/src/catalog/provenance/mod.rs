@@ -12,4 +12,5 @@ pub(crate) mod repo;
 pub(crate) mod rules;
 
 pub use model::{FieldAction, FieldProvenance, FieldSource};
-pub(crate) use rules::{FieldOwner, Kept, SupplierOrder};
+pub(crate) use model::{is_provenance_field, price_field};
+pub(crate) use rules::{FieldOwner, Survivorship};

@@ -76,3 +76,26 @@ pub enum FieldAction {
     /// The field follows the suppliers again: the next supplier import that gives it sets it.
     FollowSuppliers,
 }
+
+/// The fields with provenance besides prices, as they are named.
+const SCALAR_FIELDS: [&str; 7] = ["title", "description", "brand", "status", "sku", "gtin", "asin"];
+
+/// The provenance name of an open-ended price: `price:retail:EUR`.
+pub(crate) fn price_field(price_type: &str, currency: &str) -> String {
+    format!("price:{price_type}:{currency}")
+}
+
+/// Whether `field` names a field with provenance.
+pub(crate) fn is_provenance_field(field: &str) -> bool {
+    if SCALAR_FIELDS.contains(&field) {
+        return true;
+    }
+    let mut parts = field.split(':');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("price"), Some(kind), Some(currency), None) => {
+            kind.parse::<crate::catalog::PriceType>().is_ok()
+                && currency.parse::<crate::catalog::CurrencyCode>().is_ok_and(|code| code.as_str() == currency)
+        }
+        _ => false,
+    }
+}

@@ -7,21 +7,27 @@ use super::{FieldAction, FieldSource};
 use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
-/// Head of the multi-row upsert of field sources (`values (product_id, field, source_kind, source_id, job_id,
-/// locked, set_at), …` then [`UPSERT_SOURCES_TAIL`]): a new source replaces the old, a lock stays.
-pub(crate) const UPSERT_SOURCES_HEAD: &str =
-    "insert into product_field_sources (product_id, field, source_kind, source_id, job_id, locked, set_at) ";
-pub(crate) const UPSERT_SOURCES_TAIL: &str = " on conflict (product_id, field) do update set \
-     source_kind = excluded.source_kind, source_id = excluded.source_id, job_id = excluded.job_id, \
-     set_at = excluded.set_at";
+// The upsert of field sources: a new source replaces the old, a lock stays.
+macro_rules! upsert_sources_head {
+    () => {
+        "insert into product_field_sources (product_id, field, source_kind, source_id, job_id, locked, set_at) "
+    };
+}
+macro_rules! upsert_sources_tail {
+    () => {
+        " on conflict (product_id, field) do update set source_kind = excluded.source_kind, \
+         source_id = excluded.source_id, job_id = excluded.job_id, set_at = excluded.set_at"
+    };
+}
 
-pub(crate) const UPSERT_SOURCE: &str = "insert into product_field_sources (product_id, field, source_kind, source_id, job_id, \
-     locked, set_at) values ($1, $2, $3, $4, $5, false, $6) on conflict (product_id, field) do update set \
-     source_kind = excluded.source_kind, source_id = excluded.source_id, job_id = excluded.job_id, \
-     set_at = excluded.set_at";
+/// Head and tail of the multi-row upsert of field sources (`values (product_id, field, source_kind, source_id,
+/// job_id, locked, set_at), …` goes between).
+pub(crate) const UPSERT_SOURCES_HEAD: &str = upsert_sources_head!();
+pub(crate) const UPSERT_SOURCES_TAIL: &str = upsert_sources_tail!();
 
-pub(crate) const SET_ORIGIN: &str =
-    "update products set origin_kind = $2, origin_id = $3, origin_job_id = $4 where id = $1";
+/// The upsert of one field source.
+pub(crate) const UPSERT_SOURCE: &str =
+    concat!(upsert_sources_head!(), "values ($1, $2, $3, $4, $5, false, $6)", upsert_sources_tail!());
 
 // A lock on a field no later source set: the row starts as the product's origin, at its creation.
 const SET_LOCK: &str = "insert into product_field_sources (product_id, field, source_kind, source_id, job_id, \
@@ -68,14 +74,6 @@ impl OriginRow {
     pub(crate) fn source(&self) -> FieldSource {
         FieldSource::from_columns(self.origin_kind.as_deref(), self.origin_id, self.origin_job_id)
     }
-
-    /// The supplier that created the product, if one did.
-    pub(crate) fn supplier(&self) -> Option<Uuid> {
-        match self.source() {
-            FieldSource::Supplier { supplier_id, .. } => Some(supplier_id),
-            _ => None,
-        }
-    }
 }
 
 /// The field rows of these products.
@@ -96,20 +94,10 @@ pub(crate) async fn origins_of(pool: &DbPool, products: &[Uuid]) -> Result<Vec<O
     Ok(rows)
 }
 
-/// Records `source` as the setter of `fields` of `product` and (with `origin`) as its creator, in the caller's
-/// transaction.
+/// Records `source` as the setter of `fields` of `product`, in the caller's transaction.
 macro_rules! record_in {
-    ($tx:expr, $product:expr, $fields:expr, $source:expr, $origin:expr, $at:expr) => {{
+    ($tx:expr, $product:expr, $fields:expr, $source:expr, $at:expr) => {{
         let (kind, id, job) = $source.to_columns();
-        if $origin {
-            sqlx::query($crate::catalog::provenance::repo::SET_ORIGIN)
-                .bind($product)
-                .bind(kind)
-                .bind(id)
-                .bind(job)
-                .execute(&mut *$tx)
-                .await?;
-        }
         for field in $fields {
             sqlx::query($crate::catalog::provenance::repo::UPSERT_SOURCE)
                 .bind($product)
@@ -138,7 +126,7 @@ pub(crate) async fn record(
     }
     with_pool!(pool, |p| async {
         let mut tx = p.begin().await?;
-        record_in!(tx, product, fields, source, false, at);
+        record_in!(tx, product, fields, source, at);
         tx.commit().await
     }
     .await)

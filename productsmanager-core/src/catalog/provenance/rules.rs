@@ -1,5 +1,7 @@
 //! The default survivorship rules: whether a supplier's import may set a field.
 
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
 use super::FieldSource;
@@ -40,7 +42,7 @@ impl Kept {
 /// unranked, the supplier that created the product.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SupplierOrder<'a> {
-    pub priorities: &'a std::collections::HashMap<Uuid, i32>,
+    pub priorities: &'a HashMap<Uuid, i32>,
     /// The supplier that created the product, if one did.
     pub origin: Option<Uuid>,
 }
@@ -75,6 +77,70 @@ impl FieldOwner {
     }
 }
 
+/// A stored product as the survivorship rules see it while a batch is planned: its values and who set each,
+/// updated as the batch's rows are decided.
+#[derive(Debug)]
+pub(crate) struct Survivorship {
+    /// Who created the product: the implicit setter of every field without a source of its own.
+    origin: FieldSource,
+    values: HashMap<String, Option<String>>,
+    owners: HashMap<String, FieldOwner>,
+}
+
+impl Survivorship {
+    /// A stored product made by `origin`, with its fields' `values` (named as provenance names them).
+    pub(crate) fn new(origin: FieldSource, values: HashMap<String, Option<String>>) -> Self {
+        Survivorship { origin, values, owners: HashMap::new() }
+    }
+
+    /// The source and lock of a field that has its own.
+    pub(crate) fn set_owner(&mut self, field: &str, owner: FieldOwner) {
+        self.owners.insert(field.to_string(), owner);
+    }
+
+    /// The field's value as it stands in the plan.
+    pub(crate) fn value(&self, field: &str) -> Option<&str> {
+        self.values.get(field).and_then(Option::as_deref)
+    }
+
+    /// Whether `supplier` may set `field` to `value`: `Ok(true)` to write it, `Ok(false)` when it holds that value
+    /// already, the rule that keeps it otherwise. A field the supplier sets (or takes over) is pushed on `claims`.
+    pub(crate) fn offer(
+        &mut self,
+        product: Uuid,
+        (field, value): (&str, &str),
+        (supplier, job, priorities): (Uuid, Uuid, &HashMap<Uuid, i32>),
+        claims: &mut Vec<(Uuid, String)>,
+    ) -> std::result::Result<bool, Kept> {
+        let current = self.values.get(field).cloned().flatten();
+        // A field its creator left empty, that no one set since, is open to any supplier.
+        let implicit = if current.is_none() { FieldSource::FollowSuppliers } else { self.origin };
+        let owner = self.owners.get(field).copied().unwrap_or(FieldOwner { source: implicit, locked: false });
+        let differs = current.as_deref() != Some(value);
+        if !differs && !matches!(owner.source, FieldSource::FollowSuppliers | FieldSource::Unknown) {
+            return Ok(false); // the same value: nothing to write, nothing kept, the setter stays
+        }
+        let origin = match self.origin {
+            FieldSource::Supplier { supplier_id, .. } => Some(supplier_id),
+            _ => None,
+        };
+        owner.admits(supplier, SupplierOrder { priorities, origin })?;
+        let own = match owner.source {
+            FieldSource::Supplier { supplier_id, .. } => supplier_id == supplier,
+            _ => false,
+        };
+        if differs || !own {
+            claims.push((product, field.to_string()));
+            let source = FieldSource::Supplier { supplier_id: supplier, job_id: Some(job) };
+            self.owners.insert(field.to_string(), FieldOwner { source, locked: owner.locked });
+        }
+        if differs {
+            self.values.insert(field.to_string(), Some(value.to_string()));
+        }
+        Ok(differs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,7 +152,7 @@ mod tests {
     #[test]
     fn people_and_locks_come_first_then_the_creating_supplier() {
         let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let unranked = std::collections::HashMap::new();
+        let unranked = HashMap::new();
         let created_by_a = SupplierOrder { priorities: &unranked, origin: Some(a) };
         let person = owner(FieldSource::User { user_id: None });
         assert_eq!(person.admits(a, created_by_a), Err(Kept::SetByPerson));
@@ -105,7 +171,7 @@ mod tests {
     #[test]
     fn configured_priorities_come_before_the_creator() {
         let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let ranks = std::collections::HashMap::from([(a, 1), (b, 2)]);
+        let ranks = HashMap::from([(a, 1), (b, 2)]);
         let created_by_c = SupplierOrder { priorities: &ranks, origin: Some(c) };
         let by_b = owner(FieldSource::Supplier { supplier_id: b, job_id: None });
         let by_c = owner(FieldSource::Supplier { supplier_id: c, job_id: None });

@@ -99,10 +99,10 @@ pub(crate) async fn products_by_sku(pool: &DbPool, skus: &[String]) -> Result<Ha
 
 /// What the survivorship rules read of a stored product: its fields' values, named as provenance names them
 /// (`title`, `brand`, `price:retail:EUR`…), and its origin.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct StoredProduct {
     pub values: HashMap<String, Option<String>>,
-    pub origin: Option<crate::catalog::provenance::repo::OriginRow>,
+    pub origin: crate::catalog::provenance::repo::OriginRow,
 }
 
 type ProductValuesRow = (
@@ -140,7 +140,7 @@ pub(crate) async fn stored_products(pool: &DbPool, ids: &[Uuid]) -> Result<HashM
                 ("gtin".to_string(), gtin),
             ]);
             let origin = crate::catalog::provenance::repo::OriginRow { origin_kind, origin_id, origin_job_id };
-            found.insert(id, StoredProduct { values, origin: Some(origin) });
+            found.insert(id, StoredProduct { values, origin });
         }
         let prices: Vec<(Uuid, String, String, i64)> = crate::db::rows_by_ids(
             pool,
@@ -152,7 +152,7 @@ pub(crate) async fn stored_products(pool: &DbPool, ids: &[Uuid]) -> Result<HashM
         .await?;
         for (product, price_type, currency, minor) in prices {
             if let Some(stored) = found.get_mut(&product) {
-                let field = crate::catalog::products::price_field(&price_type, &currency);
+                let field = crate::catalog::provenance::price_field(&price_type, &currency);
                 stored.values.insert(field, Some(minor.to_string()));
             }
         }
@@ -259,6 +259,18 @@ pub(crate) struct ProductUpdate {
     pub description: Option<String>,
     pub brand_id: Option<Uuid>,
     pub status: Option<&'static str>,
+}
+
+impl ProductUpdate {
+    /// Whether it writes any field (an update keeping every value is left out of the batch).
+    pub(crate) fn changes_anything(&self) -> bool {
+        self.gtin.is_some()
+            || self.sku.is_some()
+            || self.title.is_some()
+            || self.description.is_some()
+            || self.brand_id.is_some()
+            || self.status.is_some()
+    }
 }
 
 /// An offer to write (created or replaced by its supplier SKU).

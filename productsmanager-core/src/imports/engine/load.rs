@@ -11,8 +11,7 @@ use super::validate::{ImportRow, RowError};
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::CategoryService;
-use crate::catalog::FieldSource;
-use crate::catalog::provenance::{FieldOwner, Kept, SupplierOrder};
+use crate::catalog::provenance::{FieldOwner, Survivorship};
 use crate::db::DbPool;
 use crate::imports::error::catalog_db_error;
 
@@ -105,52 +104,6 @@ fn normalised(title: &str) -> String {
         .join(" ")
 }
 
-/// A stored product as the survivorship rules see it while a batch is planned: its values and who set each,
-/// updated as the batch's rows are decided.
-#[derive(Debug)]
-struct Survivorship {
-    origin: FieldSource,
-    /// The supplier that created the product: it comes before the others.
-    origin_supplier: Option<Uuid>,
-    values: HashMap<String, Option<String>>,
-    owners: HashMap<String, FieldOwner>,
-}
-
-impl Survivorship {
-    /// Whether `supplier` may set `field` to `value`: `Ok(true)` to write it, `Ok(false)` when it holds that value
-    /// already, the rule that keeps it otherwise. A field the supplier sets (or takes over) is pushed on `claims`.
-    fn offer(
-        &mut self,
-        product: Uuid,
-        (field, value): (&str, &str),
-        (supplier, job, priorities): (Uuid, Uuid, &HashMap<Uuid, i32>),
-        claims: &mut Vec<(Uuid, String)>,
-    ) -> std::result::Result<bool, Kept> {
-        let current = self.values.get(field).cloned().flatten();
-        // A field its creator left empty, that no one set since, is open to any supplier.
-        let implicit = if current.is_none() { FieldSource::FollowSuppliers } else { self.origin };
-        let owner = self.owners.get(field).copied().unwrap_or(FieldOwner { source: implicit, locked: false });
-        let differs = current.as_deref() != Some(value);
-        if !differs && !matches!(owner.source, FieldSource::FollowSuppliers | FieldSource::Unknown) {
-            return Ok(false); // the same value: nothing to write, nothing kept, the setter stays
-        }
-        owner.admits(supplier, SupplierOrder { priorities, origin: self.origin_supplier })?;
-        let own = match owner.source {
-            FieldSource::Supplier { supplier_id, .. } => supplier_id == supplier,
-            _ => false,
-        };
-        if differs || !own {
-            claims.push((product, field.to_string()));
-            let source = FieldSource::Supplier { supplier_id: supplier, job_id: Some(job) };
-            self.owners.insert(field.to_string(), FieldOwner { source, locked: owner.locked });
-        }
-        if differs {
-            self.values.insert(field.to_string(), Some(value.to_string()));
-        }
-        Ok(differs)
-    }
-}
-
 /// Plans and writes batches of one import job.
 #[derive(Debug)]
 pub(crate) struct Loader {
@@ -171,6 +124,8 @@ pub(crate) struct Loader {
     counted: Checkpoint,
     /// A dry run's decisions so far (a real run's are in the catalog).
     carried: Carried,
+    /// The suppliers' priorities, once a batch needed them.
+    priorities: Option<HashMap<Uuid, i32>>,
 }
 
 /// 1, 10, 100, …
@@ -209,6 +164,7 @@ impl Loader {
             batches_written: 0,
             counted: Checkpoint::default(),
             carried: Carried::default(),
+            priorities: None,
         }
     }
 
@@ -344,12 +300,12 @@ impl Loader {
         candidates.sort_unstable();
         candidates.dedup();
         let mut survivorship = self.survivorship(&candidates).await?;
-        // Suppliers' priorities are read once per batch that changes stored products (suppliers are few).
-        let priorities = if survivorship.is_empty() {
-            HashMap::new()
-        } else {
-            crate::catalog::suppliers::priorities(&self.catalog).await.map_err(catalog_db_error)?
-        };
+        // Suppliers' priorities, read once per job, at the first batch that changes stored products.
+        if !survivorship.is_empty() && self.priorities.is_none() {
+            let read = crate::catalog::suppliers::priorities(&self.catalog).await.map_err(catalog_db_error)?;
+            self.priorities = Some(read);
+        }
+        let priorities = self.priorities.clone().unwrap_or_default();
         // Which of them this supplier offers already, under which supplier SKU: a new SKU landing on one of them is
         // the same GTIN twice in the supplier's catalog.
         let offered = catalog_repo::supplier_skus_on(&self.catalog, self.supplier, &candidates)
@@ -382,7 +338,7 @@ impl Loader {
             if new_offer && !new_product {
                 let first = first_rows.get(&product_id).cloned().or_else(|| {
                     let sku = offered.get(&product_id)?;
-                    let title = survivorship.get(&product_id).and_then(|s| s.values.get("title").cloned().flatten());
+                    let title = survivorship.get(&product_id).and_then(|s| s.value("title")).map(str::to_string);
                     Some(FirstRow { line: None, supplier_sku: sku.clone(), title, options: None })
                 });
                 if let Some(first) = first.filter(|f| f.supplier_sku != row.supplier_sku) {
@@ -572,7 +528,7 @@ impl Loader {
                 };
                 let mut prices = Vec::with_capacity(row.prices.len());
                 for (price_type, currency, minor) in &row.prices {
-                    let field = crate::catalog::products::price_field(price_type.as_str(), currency);
+                    let field = crate::catalog::provenance::price_field(price_type.as_str(), currency);
                     if take(&field, Some(minor.to_string())).is_some() {
                         prices.push((product_id, price_type.as_str(), *currency, *minor));
                     }
@@ -582,13 +538,7 @@ impl Loader {
                 if !kept.is_empty() {
                     plan.kept.insert(row.line, kept);
                 }
-                let changes = update.gtin.is_some()
-                    || update.sku.is_some()
-                    || update.title.is_some()
-                    || update.description.is_some()
-                    || update.brand_id.is_some()
-                    || update.status.is_some();
-                if changes {
+                if update.changes_anything() {
                     merge_update(&mut writes.product_updates, &mut updates, update);
                 }
             } else {
@@ -685,15 +635,11 @@ impl Loader {
         .map_err(catalog_db_error)?;
         let mut states: HashMap<Uuid, Survivorship> = stored
             .into_iter()
-            .map(|(id, product)| {
-                let origin = product.origin.as_ref().map(|o| o.source()).unwrap_or(FieldSource::Unknown);
-                let origin_supplier = product.origin.as_ref().and_then(|o| o.supplier());
-                (id, Survivorship { origin, origin_supplier, values: product.values, owners: HashMap::new() })
-            })
+            .map(|(id, product)| (id, Survivorship::new(product.origin.source(), product.values)))
             .collect();
         for row in sources {
             if let Some(state) = states.get_mut(&row.product_id) {
-                state.owners.insert(row.field.clone(), FieldOwner { source: row.source(), locked: row.locked });
+                state.set_owner(&row.field, FieldOwner { source: row.source(), locked: row.locked });
             }
         }
         Ok(states)

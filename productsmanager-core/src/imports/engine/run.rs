@@ -343,15 +343,18 @@ impl ImportService {
             rows_per_second: 0.0,
             diffs: Vec::new(),
         };
-        // A file taken before is skipped, unless offers of the supplier lost their row hash since (a person released
-        // a field: the rows are to be applied again).
-        let reapply = !job.force
-            && !job.dry_run
-            && catalog_repo::has_unhashed_offers(&self.catalog, job.supplier_id).await.map_err(catalog_db_error)?;
-        if !job.force && !job.dry_run && !reapply {
+        if !job.force && !job.dry_run {
             let previous =
                 repo::previous_identical(&self.pool, job.supplier_id, &file.sha256, job.id).await.map_err(db_error)?;
-            if let Some(previous) = previous {
+            // A file taken before is skipped, unless offers of the supplier lost their row hash since (a person
+            // released a field: the rows are to be applied again). Asked only of a file taken before.
+            let skip = match previous {
+                Some(_) => !catalog_repo::has_unhashed_offers(&self.catalog, job.supplier_id)
+                    .await
+                    .map_err(catalog_db_error)?,
+                None => false,
+            };
+            if let Some(previous) = previous.filter(|_| skip) {
                 summary.identical_to = Some(previous);
                 summary.duration_ms = started.elapsed().as_millis() as u64;
                 let (value, now) = (serde_json::to_value(&summary).unwrap_or_default(), self.jobs.now());
