@@ -164,8 +164,9 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
         );
     }
     if summary.fields_kept > 0 {
+        let fields = if summary.fields_kept == 1 { "field" } else { "fields" };
         println!(
-            "{} fields kept as they were by the survivorship rules (set by a person, locked, or by a supplier that \
+            "{} {fields} kept as they were by the survivorship rules (set by a person, locked, or by a supplier that \
              comes first): `products get KEY --provenance` shows who set each",
             summary.fields_kept
         );
