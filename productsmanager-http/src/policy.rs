@@ -51,6 +51,18 @@ struct Rule {
     entity: Option<String>,
 }
 
+/// Marks the API calls the console makes to render one page (a request extension, which no remote caller can set):
+/// the first is counted by the caller's rate limit, the others are not.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConsolePage(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl ConsolePage {
+    /// Whether an earlier call of this page was counted (this one is then not); marks it counted either way.
+    fn counted_before(&self) -> bool {
+        self.0.swap(true, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Rate checks between two prunings of the limiter's table.
 const PRUNE_EVERY: u32 = 4096;
 
@@ -108,8 +120,14 @@ impl Policy {
         methods
     }
 
-    /// Authenticates the bearer credential, applies the caller's rate limit and checks `permission` (if any).
-    async fn authorize(&self, headers: &HeaderMap, permission: Option<&str>) -> Result<Principal, Response> {
+    /// Authenticates the bearer credential, applies the caller's rate limit (unless `counted` already) and checks
+    /// `permission` (if any).
+    async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        permission: Option<&str>,
+        counted: bool,
+    ) -> Result<Principal, Response> {
         let Some(token) = bearer(headers) else {
             return Err(challenge(problem(
                 ErrorKind::Unauthorized,
@@ -120,7 +138,7 @@ impl Policy {
             let response = ApiError(e).into_response();
             if response.status() == axum::http::StatusCode::UNAUTHORIZED { challenge(response) } else { response }
         })?;
-        if let Some(limiter) = &self.limiter {
+        if let Some(limiter) = self.limiter.as_ref().filter(|_| !counted) {
             let caller = principal.api_key_id.unwrap_or(principal.user_id);
             // Callers are users and keys, so the table stays small; still, one that is gone should not stay.
             if self.checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
@@ -166,7 +184,10 @@ pub(crate) async fn enforce(State(policy): State<Arc<Policy>>, mut request: Requ
     };
     let mut activity = None;
     if let Some(permission) = permission {
-        match policy.authorize(request.headers(), permission).await {
+        // A console page's calls to the API after its first are not counted again: the page is one request of
+        // the person's (a product page makes a dozen calls). Only the console sets this, in process.
+        let counted = request.extensions().get::<ConsolePage>().is_some_and(ConsolePage::counted_before);
+        match policy.authorize(request.headers(), permission, counted).await {
             Ok(principal) => {
                 // Writes of signed-in callers go to the activity log (sign-in is a security event of the auth log).
                 if !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {

@@ -270,3 +270,36 @@ async fn console_platform_run(backend: Backend) {
 }
 
 both_backends!(console_sessions_and_refusals, console_code2asin_review, console_platform_run);
+
+/// The caller's rate limit counts a console page once, not each of the API calls that render it (a product page
+/// makes about ten): a person reading pages is not refused at their second page, and the limit still holds per page.
+#[tokio::test]
+async fn a_console_page_counts_once_against_the_rate_limit() {
+    let Some(mut env) = TestDatabases::named(Backend::Sqlite, "console_rate_limit").await else { return };
+    env.config_mut().http.rate_limit_per_second = 1;
+    env.config_mut().http.rate_limit_burst = 3;
+    let sdk = env.sdk().await;
+    add_user(&sdk, "vera@example.com", "viewer").await;
+    let product = productsmanager_core::catalog::NewProduct {
+        gtin: "4006381333931".parse().ok(),
+        title: "Clay pot".into(),
+        ..Default::default()
+    };
+    let product = sdk.products().create(product).await.unwrap();
+    let server = TestServer::start(sdk.clone()).await;
+    let session = cookie_line(&sign_in(server.addr, "vera@example.com").await);
+    let path = format!("/console/products/{}", product.id);
+    let shown = page(server.addr, &path, &format!("Cookie: {session}\r\n")).await;
+    assert_eq!(shown.status, 200);
+    let body = text(&shown);
+    assert!(body.contains("Clay pot") && !body.contains("too many requests"), "{body}");
+    // Page after page at once: the burst runs out, and the page says so.
+    let mut refused = false;
+    for _ in 0..5 {
+        let body = text(&page(server.addr, &path, &format!("Cookie: {session}\r\n")).await);
+        refused |= body.contains("too many requests");
+    }
+    assert!(refused, "five pages in a burst of three");
+    server.stop().await.unwrap();
+    sdk.close().await;
+}

@@ -55,6 +55,8 @@ pub(crate) struct Api {
     /// Passed on to the API: the peer address (sign-in lockout, activity log), the user agent, the request id.
     connect_info: Option<ConnectInfo<std::net::SocketAddr>>,
     forwarded: HeaderMap,
+    /// Shared by this page's calls: the caller's rate limit counts the page once, not each call that renders it.
+    page: crate::policy::ConsolePage,
 }
 
 impl Api {
@@ -66,7 +68,7 @@ impl Api {
             }
         }
         let connect_info = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().cloned();
-        Api { router, token: None, connect_info, forwarded }
+        Api { router, token: None, connect_info, forwarded, page: crate::policy::ConsolePage::default() }
     }
 
     /// The same client, acting with `token`.
@@ -109,6 +111,7 @@ impl Api {
         request.headers_mut().remove(header::COOKIE);
         // The API routes it afresh (its policy goes by the route it matches, not the console's).
         request.extensions_mut().remove::<axum::extract::MatchedPath>();
+        request.extensions_mut().insert(self.page.clone());
         if let Some(token) = &self.token
             && let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}"))
         {
@@ -156,6 +159,7 @@ impl Api {
         if let Some(info) = self.connect_info {
             request.extensions_mut().insert(info);
         }
+        request.extensions_mut().insert(self.page.clone());
         let response = match self.router.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
