@@ -211,6 +211,10 @@ impl<E: Into<productsmanager_core::Error>> From<E> for Failure {
     }
 }
 
+/// The exit code of an import that completed with errors: rows refused, no more than the setting allows (an import
+/// that refused more failed: exit 3).
+pub(crate) const ROWS_REFUSED: u8 = 9;
+
 /// The one mapping from error kind to exit code (0 is success, 2 is a usage error reported by clap).
 pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
     match kind {

@@ -572,11 +572,18 @@ fn import_file_prints_a_summary_and_writes_the_refused_rows() {
     let file_arg = file.to_str().unwrap();
     let errors_arg = errors.to_str().unwrap();
     let output = run(&vars, &["import", file_arg, "--supplier", "ACME", "--errors", errors_arg, "--json"]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    // A row refused: the summary is written, and the exit says it was not a clean import.
+    assert_eq!(output.status.code(), Some(9), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("1 of 3 rows refused"), "{}", text(&output.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(
         [&summary["rows"], &summary["created"], &summary["updated"], &summary["unchanged"], &summary["invalid"]],
         [3, 2, 0, 0, 1]
+    );
+    assert_eq!(
+        (&summary["outcome"], &summary["products_created"]),
+        (&"completed_with_errors".into(), &2.into()),
+        "{summary}"
     );
     assert!(summary["job_id"].is_string());
     let refused = std::fs::read_to_string(&errors).unwrap();
@@ -589,8 +596,21 @@ fn import_file_prints_a_summary_and_writes_the_refused_rows() {
     let shown = text(&output.stdout);
     assert!(shown.contains("dry run, nothing written"), "{shown}");
     assert!(shown.contains("price:retail:EUR") && shown.contains("990") && shown.contains("1090"), "{shown}");
+    // Every row refused: exit 3, and the job list says so.
+    std::fs::write(&file, "sku;gtin;title;price\nB1;4006381333932;Pan;5\n").unwrap();
+    let output = run(&vars, &["import", file_arg, "--supplier", "ACME", "--errors", errors_arg]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("failed: every row was refused"), "{}", text(&output.stdout));
     let jobs = text(&run(&vars, &["imports", "jobs", "--supplier", "ACME"]).stdout);
-    assert_eq!(jobs.matches("succeeded").count(), 2, "{jobs}");
+    assert_eq!(
+        (
+            jobs.matches("completed_with_errors").count(),
+            jobs.matches("succeeded").count(),
+            jobs.matches("failed").count()
+        ),
+        (1, 1, 1),
+        "{jobs}"
+    );
 
     // A stored template by name; a header that does not match fails with exit 3, naming the columns.
     let template = dir.path().join("template.json");

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use productsmanager_core::Sdk;
 use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::parse::TextEncoding;
-use productsmanager_core::imports::{ImportOptions, ImportSummary, NewImport};
+use productsmanager_core::imports::{ImportOptions, ImportOutcome, ImportSummary, NewImport};
 
 use crate::{Failure, output};
 
@@ -133,7 +133,24 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
     } else {
         print_summary(&summary, errors_path.as_deref());
     }
-    Ok(())
+    refused_rows(&summary, errors_path.as_deref())
+}
+
+/// The exit of an import that refused rows: 9 when it completed with errors, 3 when it failed (more rows refused
+/// than the `imports.failed_above_refused_percent` setting allows) — a script takes neither for a success. The
+/// summary was printed already.
+fn refused_rows(summary: &ImportSummary, errors: Option<&Path>) -> Result<(), Failure> {
+    let see = errors.map(|path| format!(": see {}", path.display())).unwrap_or_default();
+    let would = if summary.dry_run { "would be " } else { "" };
+    let message = format!("{} of {} rows {would}refused{see}", summary.invalid, summary.rows);
+    match summary.outcome {
+        ImportOutcome::CompletedWithErrors => Err(Failure { code: crate::ROWS_REFUSED, message }),
+        ImportOutcome::Failed => Err(Failure {
+            code: crate::exit_code(productsmanager_core::ErrorKind::Invalid),
+            message: format!("{message} (more than `imports.failed_above_refused_percent` allows: the import failed)"),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
@@ -141,10 +158,28 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
         println!("{} was imported before (job {previous}): nothing to do; --force imports it again", summary.file);
         return;
     }
-    let heading = if summary.dry_run { "dry run, nothing written" } else { "imported" };
+    let heading = match (summary.dry_run, summary.outcome) {
+        (true, ImportOutcome::Failed) => "dry run, nothing written: the import would fail, too many rows refused",
+        (true, ImportOutcome::CompletedWithErrors) => "dry run, nothing written: rows would be refused",
+        (true, _) => "dry run, nothing written",
+        (false, ImportOutcome::Failed) if summary.invalid >= summary.rows => "failed: every row was refused",
+        (false, ImportOutcome::Failed) => "failed: too many rows refused (the others were imported)",
+        (false, ImportOutcome::CompletedWithErrors) => "imported, with rows refused",
+        (false, _) => "imported",
+    };
     println!("{} ({}): {heading}, job {}", summary.file, summary.format, summary.job_id);
     output::table(
-        ["rows", "created", "updated", "unchanged", "merged", "invalid", "marked unavailable", "seconds", "rows/s"],
+        [
+            "rows",
+            "offers created",
+            "updated",
+            "unchanged",
+            "merged",
+            "invalid",
+            "marked unavailable",
+            "seconds",
+            "rows/s",
+        ],
         [[
             summary.rows.to_string(),
             summary.created.to_string(),
@@ -155,6 +190,14 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
             summary.marked_unavailable.to_string(),
             format!("{:.1}", summary.duration_ms as f64 / 1000.0),
             format!("{:.0}", summary.rows_per_second),
+        ]],
+    );
+    output::table(
+        ["products created", "of them variants", "products updated"],
+        [[
+            summary.products_created.to_string(),
+            summary.variants_created.to_string(),
+            summary.products_updated.to_string(),
         ]],
     );
     if summary.gtins_dropped > 0 {

@@ -210,12 +210,22 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
             output::list(
                 json,
                 &jobs,
-                ["id", "state", "rows", "created", "updated", "unchanged", "invalid", "created at"],
+                [
+                    "id",
+                    "outcome",
+                    "rows",
+                    "offers created",
+                    "updated",
+                    "unchanged",
+                    "invalid",
+                    "products created",
+                    "created at",
+                ],
                 |j| {
                     let p = &j.progress;
                     [
                         j.id.to_string(),
-                        j.state.to_string(),
+                        j.outcome.to_string(),
                         match p.rows_total {
                             Some(total) => format!("{}/{total}", p.rows_read),
                             None => p.rows_read.to_string(),
@@ -224,6 +234,7 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
                         p.updated.to_string(),
                         p.unchanged.to_string(),
                         p.invalid.to_string(),
+                        p.products_created.to_string(),
                         j.created_at.to_rfc3339(),
                     ]
                 },

@@ -15,7 +15,8 @@ mod service;
 pub mod sources;
 
 pub use engine::{
-    ImportOptions, ImportProgress, ImportRow, ImportStatistics, ImportSummary, NewImport, RowDiff, RowError,
+    DEFAULT_FAILED_ABOVE_PERCENT, ImportOptions, ImportOutcome, ImportProgress, ImportRow, ImportStatistics,
+    ImportSummary, NewImport, RowDiff, RowError,
 };
 pub use error::ImportError;
 pub use model::{

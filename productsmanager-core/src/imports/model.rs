@@ -204,6 +204,10 @@ impl ConfigRow {
 pub struct ImportJob {
     pub id: Uuid,
     pub state: crate::jobs::JobState,
+    /// What became of the rows: `succeeded`, `completed_with_errors` (rows refused, no more than the
+    /// `imports.failed_above_refused_percent` setting), `failed` (more, or the job failed), `cancelled`, or `pending`
+    /// while not over. A job that ran to its end refusing rows is `succeeded` in `state`, not here.
+    pub outcome: super::ImportOutcome,
     pub supplier_id: Uuid,
     pub import_config_id: Option<Uuid>,
     pub file_id: Option<Uuid>,

@@ -135,7 +135,7 @@ impl NotificationService {
         let what = humanise(&job.kind);
         let (kind, title, body) = match job.state {
             JobState::Succeeded if job.queue == "imports" => {
-                ("import_summary", format!("{what} finished"), import_counters(job.progress.as_ref()))
+                ("import_summary", import_title(&what, job.progress.as_ref()), import_counters(job.progress.as_ref()))
             }
             JobState::Succeeded if job.queue == "exports" && job.kind == "platform" => {
                 ("export_summary", "Export finished".to_string(), export_counters(job.progress.as_ref()))
@@ -176,6 +176,18 @@ fn import_counters(progress: Option<&serde_json::Value>) -> String {
     counters(progress, ("rows_read", "rows"), &["created", "updated", "unchanged", "invalid"])
 }
 
+/// `Import finished`, `Import finished: 22 of 25 rows refused` or `Import refused every row (5)`: an import that
+/// refused rows is not announced as a plain success.
+fn import_title(what: &str, progress: Option<&serde_json::Value>) -> String {
+    let count = |key: &str| progress.and_then(|p| p.get(key)).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let (invalid, read) = (count("invalid"), count("rows_read"));
+    match invalid {
+        0 => format!("{what} finished"),
+        _ if invalid >= read => format!("{what} refused every row ({read})"),
+        _ => format!("{what} finished: {invalid} of {read} rows refused"),
+    }
+}
+
 /// `6 products: 5 created, 0 updated, 0 unchanged, 1 failed, 0 skipped` from a platform run's counters.
 fn export_counters(progress: Option<&serde_json::Value>) -> String {
     counters(progress, ("processed", "products"), &["created", "updated", "unchanged", "failed", "skipped"])
@@ -200,6 +212,11 @@ mod tests {
         let progress = serde_json::json!({"rows_read": 12, "created": 9, "updated": 1, "unchanged": 1, "invalid": 1});
         assert_eq!(import_counters(Some(&progress)), "12 rows: 9 created, 1 updated, 1 unchanged, 1 invalid");
         assert_eq!(import_counters(None), "");
+        assert_eq!(import_title("Import", Some(&progress)), "Import finished: 1 of 12 rows refused");
+        let refused = serde_json::json!({"rows_read": 5, "invalid": 5});
+        assert_eq!(import_title("Import", Some(&refused)), "Import refused every row (5)");
+        let clean = serde_json::json!({"rows_read": 5, "created": 5});
+        assert_eq!(import_title("Import", Some(&clean)), "Import finished");
         let counts =
             serde_json::json!({"processed": 6, "created": 5, "updated": 0, "unchanged": 0, "failed": 1, "skipped": 0});
         assert_eq!(

@@ -54,6 +54,14 @@ pub const SETTINGS: &[SettingDefinition] = &[
         default: "\"native\"",
     },
     SettingDefinition {
+        key: "imports.failed_above_refused_percent",
+        description: "An import that ran to its end but refused more than this share of its rows ends `failed` \
+                      (red; the CLI exits 3); one that refused fewer ends `completed_with_errors` (amber; exit 9). \
+                      Its rows were imported either way",
+        kind: SettingKind::Integer { min: 0, max: 100 },
+        default: "50",
+    },
+    SettingDefinition {
         key: "notifications.retention_days",
         description: "Days a read notification is kept; the daily `purge_notifications` task removes older ones",
         kind: SettingKind::Integer { min: 1, max: 3650 },

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use productsmanager_core::catalog::{AttributeValue, NewSupplier};
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::imports::mapping::Preset;
-use productsmanager_core::imports::{ImportOptions, ImportSummary, NewImport};
+use productsmanager_core::imports::{
+    DEFAULT_FAILED_ABOVE_PERCENT, ImportOptions, ImportOutcome, ImportSummary, NewImport,
+};
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{Sdk, both_backends, with_pool};
 use uuid::Uuid;
@@ -34,6 +36,9 @@ async fn counts(sdk: &Sdk) -> Vec<i64> {
     }
     found
 }
+
+const PRODUCTS: &str = "select count(*) from products";
+const OFFERS: &str = "select count(*) from supplier_products";
 
 const COUNTS: [&str; 9] = [
     "select count(*) from products",
@@ -67,7 +72,10 @@ async fn import_next(sdk: &Sdk, path: &str, preset: Preset) -> Option<ImportSumm
 async fn dry_then_real(sdk: &Sdk, input: NewImport) -> ImportSummary {
     let dry = sdk.imports().import_file(NewImport { dry_run: true, ..input.clone() }, |_| {}).await.unwrap();
     let real = sdk.imports().import_file(input, |_| {}).await.unwrap();
-    let outcomes = |s: &ImportSummary| (s.rows, s.created, s.updated, s.unchanged, s.merged, s.invalid, s.fields_kept);
+    let outcomes = |s: &ImportSummary| {
+        let rows = (s.rows, s.created, s.updated, s.unchanged, s.merged, s.invalid, s.fields_kept);
+        (rows, s.products_created, s.variants_created, s.products_updated, s.outcome)
+    };
     assert_eq!(outcomes(&dry), outcomes(&real), "dry run {dry:?}\nreal run {real:?}");
     assert_eq!(real.rows, real.created + real.updated + real.unchanged + real.merged + real.invalid, "{real:?}");
     real
@@ -391,16 +399,29 @@ async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
                 requested_by: None,
             };
             let dry = sdk.imports().import_file(NewImport { dry_run: true, ..input.clone() }, |_| {}).await;
+            let (products_before, offers_before) = (count(&sdk, PRODUCTS).await, count(&sdk, OFFERS).await);
             let real = sdk.imports().import_file(input, |_| {}).await;
             let shown = file.strip_prefix(&root).unwrap().display().to_string();
             match (dry, real) {
                 (Ok(dry), Ok(real)) => {
                     let outcomes = |s: &ImportSummary| {
-                        (s.rows, s.created, s.updated, s.unchanged, s.merged, s.invalid, s.fields_kept)
+                        let rows = (s.rows, s.created, s.updated, s.unchanged, s.merged, s.invalid, s.fields_kept);
+                        (rows, s.products_created, s.variants_created, s.products_updated, s.outcome)
                     };
                     assert_eq!(outcomes(&dry), outcomes(&real), "{shown}: dry {dry:?}\nreal {real:?}");
                     let accounted = real.created + real.updated + real.unchanged + real.merged + real.invalid;
                     assert_eq!(real.rows, accounted, "{shown}: {real:?}");
+                    // The counts say what they count: the products and offers the catalog gained.
+                    let products = count(&sdk, PRODUCTS).await - products_before;
+                    let offers = count(&sdk, OFFERS).await - offers_before;
+                    assert_eq!(products as u64, real.products_created, "{shown}: {real:?}");
+                    assert_eq!(offers as u64, real.created + real.merged, "{shown}: {real:?}");
+                    assert!(real.variants_created <= real.products_created, "{shown}: {real:?}");
+                    assert_eq!(
+                        real.outcome,
+                        ImportOutcome::of_rows(real.invalid, real.rows, DEFAULT_FAILED_ABOVE_PERCENT),
+                        "{shown}"
+                    );
                     imported += 1;
                     rows += real.rows;
                 }

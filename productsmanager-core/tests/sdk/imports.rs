@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use productsmanager_core::catalog::{NewSupplier, ProductPatch};
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::imports::mapping::{Preset, Template};
-use productsmanager_core::imports::{ImportOptions, ImportSummary, NewImport, NewMappingTemplate};
+use productsmanager_core::imports::{ImportOptions, ImportOutcome, ImportSummary, NewImport, NewMappingTemplate};
 use productsmanager_core::jobs::JobState;
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{ErrorKind, Sdk, both_backends, with_pool};
@@ -134,20 +134,45 @@ async fn native_file_lands_in_the_catalog(backend: Backend) {
     assert_eq!(job.state, JobState::Succeeded);
     assert_eq!((job.progress.rows_total, job.progress.rows_read, job.progress.invalid), (Some(5), 5, 2));
     assert_eq!(job.summary.as_ref().map(|s| s.created), Some(3));
+    // Two of five rows refused: it ran to its end, but it is not a success. Three products, one of them a variant.
+    assert_eq!(
+        (summary.outcome, job.outcome),
+        (ImportOutcome::CompletedWithErrors, ImportOutcome::CompletedWithErrors)
+    );
+    assert_eq!((summary.products_created, summary.variants_created, summary.products_updated), (3, 1, 0));
+    assert_eq!(job.progress.products_created, 3);
 
-    // The same content again: skipped by its hash, naming the import it repeats.
+    // The same content again: its first import refused rows, so it is read again (the fix may be made since) —
+    // every good row unchanged, nothing rewritten.
     let again = write(env.folder(), "catalog-again.csv", CATALOG);
-    let skipped = sdk.imports().import_file(native(acme, &again), |_| {}).await.unwrap();
-    assert_eq!((skipped.identical_to, skipped.rows), (Some(summary.job_id), 0));
-    // Forced: read again, every good row unchanged, nothing rewritten.
-    let forced = sdk.imports().import_file(NewImport { force: true, ..native(acme, &again) }, |_| {}).await.unwrap();
-    assert_eq!((forced.created, forced.updated, forced.unchanged, forced.invalid), (0, 0, 3, 2), "{forced:?}");
+    let reread = sdk.imports().import_file(native(acme, &again), |_| {}).await.unwrap();
+    assert_eq!(
+        (reread.identical_to, reread.created, reread.updated, reread.unchanged, reread.invalid),
+        (None, 0, 0, 3, 2)
+    );
+    assert_eq!(snapshot(&sdk).await, stored);
+    // A file taken without a refusal: the same content again is skipped by its hash, naming the import it repeats,
+    // unless forced.
+    let clean: String = CATALOG
+        .lines()
+        .filter(|line| !line.starts_with("PAN-2") && !line.starts_with("SAW-4"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let first =
+        sdk.imports().import_file(native(acme, &write(env.folder(), "clean.csv", &clean)), |_| {}).await.unwrap();
+    assert_eq!((first.outcome, first.unchanged), (ImportOutcome::Succeeded, 3));
+    let skipped =
+        sdk.imports().import_file(native(acme, &write(env.folder(), "clean-again.csv", &clean)), |_| {}).await.unwrap();
+    assert_eq!((skipped.identical_to, skipped.rows), (Some(first.job_id), 0));
+    let forced = NewImport { force: true, ..native(acme, &write(env.folder(), "clean-forced.csv", &clean)) };
+    let forced = sdk.imports().import_file(forced, |_| {}).await.unwrap();
+    assert_eq!((forced.created, forced.updated, forced.unchanged, forced.invalid), (0, 0, 3, 0), "{forced:?}");
     assert_eq!(snapshot(&sdk).await, stored);
 
-    // Statistics: three jobs today for the supplier.
+    // Statistics: five jobs today for the supplier.
     let days = sdk.imports().statistics(acme, chrono::Utc::now().date_naive()).await.unwrap();
     assert_eq!(days.len(), 1);
-    assert_eq!((days[0].jobs, days[0].rows_created, days[0].rows_skipped), (3, 3, 3));
+    assert_eq!((days[0].jobs, days[0].rows_created, days[0].rows_skipped), (5, 3, 9));
 
     // A product the import made without a GTIN or SKU of its own (known by its offer's supplier SKU) can still be
     // edited; a write cannot take away the last identifier a product has.
@@ -156,6 +181,14 @@ async fn native_file_lands_in_the_catalog(backend: Backend) {
     assert_eq!(sdk.products().patch(small, rename).await.unwrap().title, "Clay pot, small");
     let refused = sdk.products().patch(pot.id, ProductPatch { gtin: Some(None), ..Default::default() }).await;
     assert_eq!(refused.unwrap_err().field(), Some("gtin"));
+
+    // Above the threshold the same file fails (a dry run judged as its real run would be).
+    sdk.settings().set("imports.failed_above_refused_percent", serde_json::json!(30), None).await.unwrap();
+    let strict = write(env.folder(), "catalog-strict.csv", CATALOG);
+    let failed = sdk.imports().import_file(NewImport { dry_run: true, ..native(acme, &strict) }, |_| {}).await.unwrap();
+    assert_eq!(failed.outcome, ImportOutcome::Failed);
+    assert_eq!(sdk.imports().job(failed.job_id).await.unwrap().outcome, ImportOutcome::Failed);
+    sdk.settings().reset("imports.failed_above_refused_percent").await.unwrap();
 }
 
 /// A changed row is written, an unchanged one skipped; a dry run reports what would change (with a sample of
@@ -378,6 +411,8 @@ async fn interrupted_import_resumes(backend: Backend) {
         "{resumed:?} vs {full:?}"
     );
     assert_eq!((full.rows, full.created, full.invalid), (40, 34, 6));
+    // The products counted before the interruption are counted once.
+    assert_eq!((resumed.products_created, full.products_created), (34, 34));
     assert_eq!(snapshot(&sdk).await, snapshot(&reference).await);
     let errors = String::from_utf8(sdk.imports().errors_csv(job.id).await.unwrap().to_vec()).unwrap();
     assert_eq!(errors.lines().count(), 1 + 6, "each refused row reported once: {errors}");

@@ -129,7 +129,7 @@ async fn an_import_tells_its_counters(backend: Backend) {
     let page = sdk.notifications().list(ana, &NotificationQuery::default()).await.unwrap();
     assert_eq!(page.items.len(), 1, "{:?}", page.items);
     let told = &page.items[0];
-    assert_eq!((told.kind.as_str(), told.title.as_str()), ("import_summary", "Import finished"));
+    assert_eq!((told.kind.as_str(), told.title.as_str()), ("import_summary", "Import finished: 1 of 3 rows refused"));
     assert_eq!(told.body, "3 rows: 2 created, 0 updated, 0 unchanged, 1 invalid");
     assert_eq!(told.entity_id, Some(job.id));
     sdk.close().await;

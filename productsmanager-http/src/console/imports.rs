@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use productsmanager_core::catalog::{Page, Supplier};
 use productsmanager_core::imports::mapping::Preset;
-use productsmanager_core::imports::{ImportConfig, ImportJob, ImportSchedule, MappingTemplate};
+use productsmanager_core::imports::{ImportConfig, ImportJob, ImportOutcome, ImportSchedule, MappingTemplate};
 use productsmanager_core::jobs::JobState;
 use serde::Deserialize;
 
@@ -18,10 +18,19 @@ use super::session::Client;
 /// Refused rows shown on the page; the rest are in the downloadable CSV.
 const ERRORS_SHOWN: usize = 200;
 
-/// A job's state as a badge (its class colours it).
+/// A job's state as a badge (its class colours it): while it runs, its state; once over, its outcome — a job that
+/// refused rows is never green: amber "completed with errors: 2 of 25 rows refused", red "failed: 22 of 25 rows
+/// refused" above the `imports.failed_above_refused_percent` setting.
 pub(crate) fn state_badge(job: &ImportJob) -> Markup {
-    let state = job.state.as_str();
-    html! { span.badge.(state) { (state) } }
+    let progress = &job.progress;
+    let refused = format!("{} of {} rows refused", progress.invalid, progress.rows_read);
+    let (class, text) = match job.outcome {
+        ImportOutcome::Pending => (job.state.as_str(), job.state.as_str().to_string()),
+        ImportOutcome::CompletedWithErrors => ("completed_with_errors", format!("completed with errors: {refused}")),
+        ImportOutcome::Failed if progress.invalid > 0 => ("failed", format!("failed: {refused}")),
+        outcome => (outcome.as_str(), outcome.as_str().to_string()),
+    };
+    html! { span.badge.(class) { (text) } }
 }
 
 fn is_finished(state: JobState) -> bool {
@@ -478,6 +487,8 @@ async fn progress_part(api: &Api, job: &ImportJob) -> Result<Markup, Failure> {
                 div { dt { (updated) } dd #updated { (progress.updated) } }
                 div { dt { "Unchanged" } dd #unchanged { (progress.unchanged) } }
                 div { dt { "Refused" } dd #refused { (progress.invalid) } }
+                div { dt { "Products created" } dd #products-created { (progress.products_created) } }
+                div { dt { "Products updated" } dd #products-updated { (progress.products_updated) } }
             }
             @if let Some(error) = &job.last_error { div.problem role="alert" { strong { "The import failed. " } (error) } }
             @if let Some(summary) = &job.summary {

@@ -298,6 +298,9 @@ pub(crate) struct Checkpoint {
     pub gtins_dropped: i64,
     pub fields_kept: i64,
     pub rows_merged: i64,
+    pub products_created: i64,
+    pub products_updated: i64,
+    pub variants_created: i64,
 }
 
 /// Everything one batch writes to the catalog.
@@ -407,16 +410,19 @@ const UNNEST_IMAGES: &str = concat!(
 );
 
 const UPSERT_CHECKPOINT: &str = "insert into import_progress (job_id, line, rows_read, rows_created, rows_updated, \
-     rows_unchanged, rows_invalid, gtins_dropped, updated_at, fields_kept, rows_merged) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+     rows_unchanged, rows_invalid, gtins_dropped, updated_at, fields_kept, rows_merged, products_created, \
+     products_updated, variants_created) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
      on conflict (job_id) do update set line = excluded.line, rows_read = excluded.rows_read, \
      rows_created = excluded.rows_created, rows_updated = excluded.rows_updated, \
      rows_unchanged = excluded.rows_unchanged, rows_invalid = excluded.rows_invalid, \
      gtins_dropped = excluded.gtins_dropped, updated_at = excluded.updated_at, fields_kept = excluded.fields_kept, \
-     rows_merged = excluded.rows_merged";
+     rows_merged = excluded.rows_merged, products_created = excluded.products_created, \
+     products_updated = excluded.products_updated, variants_created = excluded.variants_created";
 
 const CHECKPOINT_OF_JOB: &str = "select line, rows_read, rows_created, rows_updated, rows_unchanged, rows_invalid, \
-     gtins_dropped, fields_kept, rows_merged from import_progress where job_id = $1";
+     gtins_dropped, fields_kept, rows_merged, products_created, products_updated, variants_created \
+     from import_progress where job_id = $1";
 
 const MARK_MISSING_UNAVAILABLE: &str = "update supplier_products set is_available = false, updated_at = $3 \
      where supplier_id = $1 and is_available and (last_import_job_id is null or last_import_job_id <> $2)";
@@ -757,6 +763,9 @@ pub(crate) async fn write_batch(
                 .bind(now)
                 .bind(checkpoint.fields_kept)
                 .bind(checkpoint.rows_merged)
+                .bind(checkpoint.products_created)
+                .bind(checkpoint.products_updated)
+                .bind(checkpoint.variants_created)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await

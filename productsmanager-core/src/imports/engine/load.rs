@@ -56,6 +56,12 @@ pub(crate) struct BatchPlan {
     pub merged: u64,
     /// Per line: the fields kept and the rule that kept each (a dry run's diffs name them).
     pub kept: HashMap<u64, BTreeMap<String, String>>,
+    /// Products the rows made (variants included).
+    pub products_created: u64,
+    /// Of them, variants of a parent.
+    pub variants_created: u64,
+    /// Stored products whose own fields (title, description, brand, status, SKU, GTIN, a price) the rows changed.
+    pub products_updated: u64,
 }
 
 /// What a dry run's earlier batches decided, which a real run finds in the catalog (they were written): so that a
@@ -320,6 +326,7 @@ impl Loader {
         let mut batch_offers = carried.offers;
         let mut updates: HashMap<Uuid, usize> = HashMap::new();
         let mut touched: HashSet<Uuid> = HashSet::new();
+        let mut changed_products: HashSet<Uuid> = HashSet::new();
         for row in to_write {
             let gtin_owner = row.gtin.as_ref().and_then(|g| batch_gtin.get(g).or_else(|| by_gtin.get(g)).copied());
             let sku_owner = row.sku.as_ref().and_then(|s| batch_sku.get(s).or_else(|| by_sku.get(s)).copied());
@@ -491,6 +498,10 @@ impl Loader {
             let brand_id = row.brand.as_ref().and_then(|b| self.brands.get(&b.to_lowercase()).copied());
             let writes = &mut plan.writes;
             if new_product {
+                plan.products_created += 1;
+                if parent.is_some() {
+                    plan.variants_created += 1;
+                }
                 writes.new_products.push(NewProductRow {
                     id: product_id,
                     gtin: row.gtin.clone(),
@@ -532,6 +543,9 @@ impl Loader {
                     if take(&field, Some(minor.to_string())).is_some() {
                         prices.push((product_id, price_type.as_str(), *currency, *minor));
                     }
+                }
+                if (update.changes_anything() || !prices.is_empty()) && changed_products.insert(product_id) {
+                    plan.products_updated += 1;
                 }
                 writes.prices.extend(prices);
                 plan.fields_kept += kept.len() as u64;

@@ -61,6 +61,81 @@ impl Default for ImportOptions {
     }
 }
 
+/// How an import ended, as a person reads it. The job's [`JobState`](crate::jobs::JobState) says whether it ran to
+/// its end; this says what became of the rows: a job that refused rows is not a success, and one that refused more
+/// than the `imports.failed_above_refused_percent` setting (50 % by default) of them failed, though the rows it
+/// took were imported.
+///
+/// ```
+/// use productsmanager_core::imports::{ImportOutcome, ImportProgress};
+/// use productsmanager_core::jobs::JobState;
+///
+/// let progress = ImportProgress { rows_read: 25, created: 3, invalid: 22, ..Default::default() };
+/// assert_eq!(ImportOutcome::of(JobState::Succeeded, &progress, 50), ImportOutcome::Failed);
+/// assert_eq!(ImportOutcome::of_rows(2, 25, 50), ImportOutcome::CompletedWithErrors);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ImportOutcome {
+    /// Queued, running or paused: not over.
+    #[default]
+    Pending,
+    /// Every row read was imported, merged or found unchanged.
+    Succeeded,
+    /// Some rows were refused (the errors CSV names them), no more than the threshold; the others imported.
+    CompletedWithErrors,
+    /// More rows refused than the threshold allows, or the job stopped before its end (the file could not be read,
+    /// its header did not match, the database failed: `last_error` says which).
+    Failed,
+    Cancelled,
+}
+
+impl ImportOutcome {
+    /// The outcome of a job in `state` that counted `progress`, failed above `failed_above_percent` refused rows.
+    pub fn of(state: crate::jobs::JobState, progress: &ImportProgress, failed_above_percent: u8) -> Self {
+        use crate::jobs::JobState;
+        match state {
+            JobState::Queued | JobState::Running | JobState::Paused => ImportOutcome::Pending,
+            JobState::Failed | JobState::Dead => ImportOutcome::Failed,
+            JobState::Cancelled => ImportOutcome::Cancelled,
+            JobState::Succeeded => Self::of_rows(progress.invalid, progress.rows_read, failed_above_percent),
+        }
+    }
+
+    /// The outcome of an import that ran to its end refusing `invalid` of its `read` rows.
+    pub fn of_rows(invalid: u64, read: u64, failed_above_percent: u8) -> Self {
+        if invalid == 0 {
+            ImportOutcome::Succeeded
+        } else if u128::from(invalid) * 100 > u128::from(read) * u128::from(failed_above_percent) {
+            ImportOutcome::Failed
+        } else {
+            ImportOutcome::CompletedWithErrors
+        }
+    }
+
+    /// Lowercase name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportOutcome::Pending => "pending",
+            ImportOutcome::Succeeded => "succeeded",
+            ImportOutcome::CompletedWithErrors => "completed_with_errors",
+            ImportOutcome::Failed => "failed",
+            ImportOutcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for ImportOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `imports.failed_above_refused_percent` setting's default: what a job stored before the outcome was, or
+/// read without the settings, is judged by.
+pub const DEFAULT_FAILED_ABOVE_PERCENT: u8 = 50;
+
 /// Where a running import is, after each batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -68,11 +143,11 @@ pub struct ImportProgress {
     /// Data rows in the file (known once it has been scanned).
     pub rows_total: Option<u64>,
     pub rows_read: u64,
-    /// Offers created.
+    /// Offers created (a row each).
     pub created: u64,
     /// Offers changed.
     pub updated: u64,
-    /// Rows identical to what is stored (skipped).
+    /// Rows identical to what is stored (skipped: nothing written).
     pub unchanged: u64,
     /// Rows refused (see the errors).
     pub invalid: u64,
@@ -80,6 +155,12 @@ pub struct ImportProgress {
     /// one more offer each.
     #[serde(default)]
     pub merged: u64,
+    /// Products made so far (variants included): fewer than the offers when rows were merged.
+    #[serde(default)]
+    pub products_created: u64,
+    /// Stored products whose own fields (title, description, brand, status, SKU, GTIN, a price) changed.
+    #[serde(default)]
+    pub products_updated: u64,
 }
 
 /// What an import did.
@@ -91,11 +172,19 @@ pub struct ImportSummary {
     /// How the file was read (`delimited text, ';'-separated, utf-8`, `spreadsheet, sheet "Products"`).
     pub format: String,
     pub dry_run: bool,
-    /// Data rows read.
+    /// `succeeded`, `completed_with_errors` (rows refused, no more than the `imports.failed_above_refused_percent`
+    /// setting) or `failed` (more): a dry run's is what the real run's would be.
+    #[serde(default)]
+    pub outcome: ImportOutcome,
+    /// Data rows read (after a preset's shaping: a PrestaShop combination is a row).
     pub rows: u64,
+    /// Rows that made an offer of the supplier (each offer names a product; see `products_created`).
     pub created: u64,
+    /// Rows that changed the supplier's stored offer.
     pub updated: u64,
+    /// Rows identical to what is stored: skipped, nothing written.
     pub unchanged: u64,
+    /// Rows refused (the errors CSV says why, by line and column).
     pub invalid: u64,
     /// Offers of the supplier missing from the file, marked unavailable (with `mark_missing_unavailable`).
     pub marked_unavailable: u64,
@@ -112,6 +201,16 @@ pub struct ImportSummary {
     /// (`duplicate_gtin`). `rows` = `created` + `updated` + `unchanged` + `invalid` + `merged`.
     #[serde(default)]
     pub merged: u64,
+    /// Products the import made, variants included (rows merged into one product make one).
+    #[serde(default)]
+    pub products_created: u64,
+    /// Of them, variants of a parent.
+    #[serde(default)]
+    pub variants_created: u64,
+    /// Stored products whose own fields (title, description, brand, status, SKU, GTIN, a price) changed; a row
+    /// that changed only its offer (cost, stock) counts in `updated`, not here.
+    #[serde(default)]
+    pub products_updated: u64,
     /// The file's content was imported before by this job, so nothing was read (import with `force` to redo it).
     pub identical_to: Option<Uuid>,
     /// The import went on from this line, after an interruption.

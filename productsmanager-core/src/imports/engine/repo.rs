@@ -13,7 +13,8 @@ macro_rules! import_job_columns {
     () => {
         "id, state, supplier_id, import_config_id, file_id, mapping_template_id, preset, dry_run, force, payload, \
          rows_total, rows_read, rows_created, rows_updated, rows_skipped, rows_failed, \
-         error_report_key, summary, last_error, attempts, created_at, started_at, finished_at, requested_by"
+         error_report_key, summary, last_error, attempts, created_at, started_at, finished_at, requested_by, \
+         checkpoint"
     };
 }
 
@@ -44,6 +45,8 @@ pub(crate) struct ImportJobRow {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub requested_by: Option<Uuid>,
+    /// The counters as of the last batch ([`Counters`]; written by earlier versions with fewer of them).
+    pub checkpoint: Option<Json<serde_json::Value>>,
 }
 
 const JOB_BY_ID: &str = concat!("select ", import_job_columns!(), " from import_jobs where id = $1");
@@ -81,8 +84,12 @@ const DELETE_ERRORS_AFTER: &str = "delete from import_errors where job_id = $1 a
 const ERRORS_PAGE: &str = "select line, column_number, column_name, raw_value, code, reason, id from import_errors \
      where job_id = $1 and (line > $2 or (line = $2 and id > $3)) order by line, id limit $4";
 
+/// An earlier import of the same content that the same template or preset read without refusing a row: one that
+/// refused rows is read again (the supplier's currency or the template may have been fixed since).
 const PREVIOUS_IDENTICAL: &str = "select j.id from import_jobs j join import_files f on f.id = j.file_id \
      where j.supplier_id = $1 and f.sha256 = $2 and j.state = 'succeeded' and not j.dry_run and j.id <> $3 \
+     and j.rows_failed = 0 and j.preset is not distinct from $4 and j.mapping_template_id is not distinct from $5 \
+     and j.import_config_id is not distinct from $6 \
      order by j.created_at desc limit 1";
 
 const INSERT_LOG: &str = "insert into import_logs (id, job_id, level, message, line, context, created_at) \
@@ -224,6 +231,12 @@ pub(crate) struct Counters {
     pub fields_kept: i64,
     #[serde(default)]
     pub merged: i64,
+    #[serde(default)]
+    pub products_created: i64,
+    #[serde(default)]
+    pub products_updated: i64,
+    #[serde(default)]
+    pub variants_created: i64,
 }
 
 pub(crate) async fn set_counters(
@@ -337,12 +350,15 @@ pub(crate) async fn previous_identical(
     pool: &DbPool,
     supplier: Uuid,
     sha256: &str,
-    job: Uuid,
+    job: &ImportJobRow,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_scalar(PREVIOUS_IDENTICAL)
         .bind(supplier)
         .bind(sha256)
-        .bind(job)
+        .bind(job.id)
+        .bind(job.preset.as_deref())
+        .bind(job.mapping_template_id)
+        .bind(job.import_config_id)
         .fetch_optional(p)
         .await)
 }

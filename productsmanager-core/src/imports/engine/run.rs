@@ -12,7 +12,7 @@ use super::catalog_repo;
 use super::load::Loader;
 use super::reader::{self, Message, ReadJob, TemplateSource};
 use super::repo::{self, Counters, ImportJobRow, ImportStatistics, NewUploadJob};
-use super::{ImportOptions, ImportProgress, ImportSummary, RowError};
+use super::{DEFAULT_FAILED_ABOVE_PERCENT, ImportOptions, ImportOutcome, ImportProgress, ImportSummary, RowError};
 use crate::Result;
 use crate::imports::error::{catalog_db_error, db_error};
 use crate::imports::mapping::{HeaderText, Preset};
@@ -327,6 +327,7 @@ impl ImportService {
             file: file.name.clone(),
             format: String::new(),
             dry_run: job.dry_run,
+            outcome: ImportOutcome::Succeeded,
             rows: 0,
             created: 0,
             updated: 0,
@@ -336,6 +337,9 @@ impl ImportService {
             gtins_dropped: 0,
             fields_kept: 0,
             merged: 0,
+            products_created: 0,
+            products_updated: 0,
+            variants_created: 0,
             identical_to: None,
             resumed_after_line: None,
             error_report_key: None,
@@ -345,7 +349,7 @@ impl ImportService {
         };
         if !job.force && !job.dry_run {
             let previous =
-                repo::previous_identical(&self.pool, job.supplier_id, &file.sha256, job.id).await.map_err(db_error)?;
+                repo::previous_identical(&self.pool, job.supplier_id, &file.sha256, job).await.map_err(db_error)?;
             // A file taken before is skipped, unless offers of the supplier lost their row hash since (a person
             // released a field: the rows are to be applied again). Asked only of a file taken before.
             let skip = match previous {
@@ -386,6 +390,9 @@ impl ImportService {
                 gtins_dropped: c.gtins_dropped,
                 fields_kept: c.fields_kept,
                 merged: c.rows_merged,
+                products_created: c.products_created,
+                products_updated: c.products_updated,
+                variants_created: c.variants_created,
             })
             .unwrap_or_default();
         // Errors of a batch that did not reach the catalog are recorded again.
@@ -448,6 +455,9 @@ impl ImportService {
                         counters.gtins_dropped += batch.gtins_dropped as i64;
                         counters.fields_kept += plan.fields_kept as i64;
                         counters.merged += plan.merged as i64;
+                        counters.products_created += plan.products_created as i64;
+                        counters.products_updated += plan.products_updated as i64;
+                        counters.variants_created += plan.variants_created as i64;
                         let now = self.jobs.now();
                         if !errors.is_empty() {
                             repo::insert_errors(&self.pool, job.id, &errors, now).await.map_err(db_error)?;
@@ -465,6 +475,9 @@ impl ImportService {
                                 gtins_dropped: counters.gtins_dropped,
                                 fields_kept: counters.fields_kept,
                                 rows_merged: counters.merged,
+                                products_created: counters.products_created,
+                                products_updated: counters.products_updated,
+                                variants_created: counters.variants_created,
                             };
                             loader.write(&plan, checkpoint).await?;
                             // The file's new costs: price changes of those products and of the supplier.
@@ -483,6 +496,8 @@ impl ImportService {
                             unchanged: counters.unchanged as u64,
                             invalid: counters.invalid as u64,
                             merged: counters.merged as u64,
+                            products_created: counters.products_created as u64,
+                            products_updated: counters.products_updated as u64,
                         };
                         repo::set_counters(&self.pool, job.id, &counters, &progress, now).await.map_err(db_error)?;
                         on_progress(&progress);
@@ -521,6 +536,11 @@ impl ImportService {
         summary.gtins_dropped = counters.gtins_dropped as u64;
         summary.fields_kept = counters.fields_kept as u64;
         summary.merged = counters.merged as u64;
+        summary.products_created = counters.products_created as u64;
+        summary.products_updated = counters.products_updated as u64;
+        summary.variants_created = counters.variants_created as u64;
+        let failed_above: i64 = self.settings.get("imports.failed_above_refused_percent").await?;
+        summary.outcome = ImportOutcome::of_rows(summary.invalid, summary.rows, failed_above.clamp(0, 100) as u8);
         summary.diffs = std::mem::take(&mut loader.diffs);
         let elapsed = started.elapsed();
         summary.duration_ms = elapsed.as_millis() as u64;
@@ -564,9 +584,35 @@ fn defuse(value: &str) -> String {
 }
 
 fn into_job(row: ImportJobRow) -> ImportJob {
+    let counter =
+        |name: &str| row.checkpoint.as_ref().and_then(|c| c.0.get(name)).and_then(|v| v.as_u64()).unwrap_or(0);
+    let state = JobState::parse(&row.state).unwrap_or(JobState::Queued);
+    let progress = ImportProgress {
+        rows_total: row.rows_total.map(|t| t as u64),
+        rows_read: row.rows_read as u64,
+        created: row.rows_created as u64,
+        updated: row.rows_updated as u64,
+        unchanged: row.rows_skipped as u64,
+        invalid: row.rows_failed as u64,
+        // Counters without a column of their own: in the checkpoint, after each batch.
+        merged: counter("merged"),
+        products_created: counter("products_created"),
+        products_updated: counter("products_updated"),
+    };
+    let mut summary: Option<ImportSummary> = row.summary.and_then(|s| serde_json::from_value(s.0).ok());
+    if let Some(summary) = summary.as_mut().filter(|s| s.outcome == ImportOutcome::Pending) {
+        // Stored before summaries had an outcome: judged by the default threshold.
+        summary.outcome = ImportOutcome::of_rows(summary.invalid, summary.rows, DEFAULT_FAILED_ABOVE_PERCENT);
+    }
+    let outcome = match (state, &summary) {
+        // As judged when it ended (by the threshold of that day).
+        (JobState::Succeeded, Some(summary)) => summary.outcome,
+        _ => ImportOutcome::of(state, &progress, DEFAULT_FAILED_ABOVE_PERCENT),
+    };
     ImportJob {
         id: row.id,
-        state: JobState::parse(&row.state).unwrap_or(JobState::Queued),
+        state,
+        outcome,
         supplier_id: row.supplier_id,
         import_config_id: row.import_config_id,
         file_id: row.file_id,
@@ -575,18 +621,9 @@ fn into_job(row: ImportJobRow) -> ImportJob {
         dry_run: row.dry_run,
         force: row.force,
         options: row.payload.0,
-        progress: ImportProgress {
-            rows_total: row.rows_total.map(|t| t as u64),
-            rows_read: row.rows_read as u64,
-            created: row.rows_created as u64,
-            updated: row.rows_updated as u64,
-            unchanged: row.rows_skipped as u64,
-            invalid: row.rows_failed as u64,
-            // Kept in the summary (no column of its own): known once the job ends.
-            merged: row.summary.as_ref().and_then(|s| s.0.get("merged")).and_then(|m| m.as_u64()).unwrap_or(0),
-        },
+        progress,
         error_report_key: row.error_report_key,
-        summary: row.summary.and_then(|s| serde_json::from_value(s.0).ok()),
+        summary,
         last_error: row.last_error,
         attempts: row.attempts,
         created_at: row.created_at,
