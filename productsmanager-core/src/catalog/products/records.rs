@@ -121,20 +121,29 @@ impl ProductService {
             query,
             brands: brands.into_iter().collect(),
             categories: categories.into_iter().map(|c| (c.id, c)).collect(),
-            attribute_names: attribute_names.into_iter().collect(),
-            axes: option_sets.into_iter().flat_map(|set| set.0.into_keys()).collect(),
+            attribute_names: one_per_case(attribute_names),
+            axes: one_per_case(option_sets.into_iter().flat_map(|set| set.0.into_keys())),
             done: false,
         })
     }
 }
 
+/// The names, one per spelling that differs only by case (`Color` and `color` are one attribute, one column; the
+/// first in sort order is kept, so the choice is the same at every export).
+fn one_per_case(names: impl IntoIterator<Item = String>) -> BTreeSet<String> {
+    let sorted: BTreeSet<String> = names.into_iter().collect();
+    let mut seen = std::collections::HashSet::new();
+    sorted.into_iter().filter(|name| seen.insert(name.to_lowercase())).collect()
+}
+
 impl RecordReader {
-    /// Every attribute name in the catalog (a feed with a column per attribute makes its header from them).
+    /// Every attribute name in the catalog, one per spelling that differs only by case (a feed with a column per
+    /// attribute makes its header from them; match them with `eq_ignore_case`).
     pub fn attribute_names(&self) -> &BTreeSet<String> {
         &self.attribute_names
     }
 
-    /// Every variant axis in the catalog.
+    /// Every variant axis in the catalog, one per spelling that differs only by case.
     pub fn variant_axes(&self) -> &BTreeSet<String> {
         &self.axes
     }

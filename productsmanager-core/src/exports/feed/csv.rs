@@ -81,11 +81,14 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
         Cell::text(item.parent_key.clone().unwrap_or_default()),
     ];
     let options = item.record.variant_of.as_ref().map(|v| &v.options);
+    // The columns name each axis and attribute once whatever its case (`Color` of one product, `color` of another).
+    let same = |a: &str, b: &str| a == b || a.to_lowercase() == b.to_lowercase();
     for axis in &columns.axes {
-        row.push(Cell::text(options.and_then(|o| o.get(axis)).cloned().unwrap_or_default()));
+        let value = options.and_then(|o| o.iter().find(|(name, _)| same(name, axis))).map(|(_, v)| v.clone());
+        row.push(Cell::text(value.unwrap_or_default()));
     }
     for name in &columns.attributes {
-        let value = product.attributes.iter().find(|a| a.name == *name).map(|a| attribute_text(&a.value));
+        let value = product.attributes.iter().find(|a| same(&a.name, name)).map(|a| attribute_text(&a.value));
         row.push(Cell::text(value.unwrap_or_default()));
     }
     row

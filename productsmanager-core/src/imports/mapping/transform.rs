@@ -48,6 +48,10 @@ pub enum Transform {
     Unit { from: String, to: String },
     /// `value` when the cell is empty.
     Default { value: String },
+    /// The `'` our CSV and XLSX exports put before a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
+    /// return (so no spreadsheet runs it as a formula) taken off again: `'=SUM(A1)` → `=SUM(A1)`. Other text is
+    /// left as it is. The `native` preset reads every column with it.
+    Unguard {},
     /// The entry of `table` for the cell; `otherwise` when there is none (refused when that is absent too).
     Lookup {
         table: BTreeMap<String, String>,
@@ -161,6 +165,10 @@ fn apply_plain(transform: &Transform, text: String) -> Result<String, String> {
         Transform::Multiply { factor } => scale(&text, *factor)?,
         Transform::Default { value } if text.trim().is_empty() => value.clone(),
         Transform::Default { .. } => text,
+        Transform::Unguard {} => match text.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+            _ => text,
+        },
         Transform::Lookup { table, otherwise } => match (table.get(text.trim()), otherwise) {
             (Some(found), _) => found.clone(),
             (None, Some(otherwise)) => otherwise.clone(),
@@ -188,6 +196,14 @@ mod tests {
     fn run(json: &str, value: &str) -> Result<String, String> {
         let steps: Vec<Transform> = serde_json::from_str(json).unwrap();
         CompiledTransforms::compile(&steps).unwrap().apply(value)
+    }
+
+    #[test]
+    fn the_formula_guard_of_our_exports_comes_off() {
+        for (cell, read) in [("'=SUM(A1)", "=SUM(A1)"), ("'-12", "-12"), ("'@home", "@home"), ("'quoted'", "'quoted'")]
+        {
+            assert_eq!(run(r#"[{"op": "unguard"}]"#, cell), Ok(read.into()), "{cell}");
+        }
     }
 
     #[test]

@@ -467,6 +467,12 @@ mod tests {
         assert!(repeated.reason.contains("repeats column 1"), "{repeated}");
         let blank = open(b"sku;;price\nA;x;1\n", &CsvOptions::default()).unwrap_err();
         assert_eq!(blank.column, Some(2));
+        // A trailing delimiter after the last name (and after each row's last value) is no column.
+        let trailing = rows(b"sku;price;\nA;1;\nB;2\n");
+        assert_eq!(
+            trailing.iter().map(|r| r.as_ref().unwrap().fields.clone()).collect::<Vec<_>>(),
+            [["A", "1"], ["B", "2"]]
+        );
 
         // A ragged row is an error of its own; the rows after it still come. An empty field after the last column
         // (a trailing delimiter) is not ragged.

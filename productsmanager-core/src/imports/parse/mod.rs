@@ -27,9 +27,13 @@ fn position(line: Option<u64>, column: Option<usize>) -> String {
     }
 }
 
-/// The header's column names, trimmed; an empty or repeated name is refused, naming its column.
+/// The header's column names, trimmed; empty names after the last named column (a trailing `;`, a spreadsheet's
+/// formatted blank columns) are no columns; another empty or a repeated name is refused, naming its column.
 fn check_headers(file: &str, line: u64, names: Vec<String>) -> Result<Vec<String>, ParseError> {
-    let names: Vec<String> = names.into_iter().map(|n| n.trim().to_string()).collect();
+    let mut names: Vec<String> = names.into_iter().map(|n| n.trim().to_string()).collect();
+    while names.len() > 1 && names.last().is_some_and(String::is_empty) {
+        names.pop();
+    }
     for (index, name) in names.iter().enumerate() {
         let failure =
             |reason: String| ParseError { file: file.to_string(), line: Some(line), column: Some(index + 1), reason };

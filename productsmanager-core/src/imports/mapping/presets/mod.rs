@@ -165,7 +165,8 @@ fn native(headers: &[String]) -> Template {
                 }
             }
         };
-        columns.push(mapping(header, to));
+        // Our exports guard cells that a spreadsheet would run as formulas with a `'`: read back as written.
+        columns.push(ColumnMapping { transforms: vec![Transform::Unguard {}], ..mapping(header, to) });
     }
     if !columns.iter().any(|c| c.to == Target::SupplierSku) {
         // Named in the header check as a missing column.
