@@ -191,6 +191,25 @@ async fn native_file_lands_in_the_catalog(backend: Backend) {
     sdk.settings().reset("imports.failed_above_refused_percent").await.unwrap();
 }
 
+/// A supplier without a default currency and a file whose prices name none: refused before the first row, saying
+/// how to fix it, nothing written (each priced row was refused one by one, and the job shown green).
+async fn prices_without_a_currency_are_refused_at_the_header(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_no_currency").await else { return };
+    let sdk = env.sdk().await;
+    let input = NewSupplier { code: "BARE".into(), name: "Bare".into(), ..Default::default() };
+    let bare = sdk.suppliers().create(input).await.unwrap().id;
+    let path = write(env.folder(), "prices.csv", "sku,title,price\nA-1,Pen,1.50\nA-2,Pad,\n");
+    let error = sdk.imports().import_file(native(bare, &path), |_| {}).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Invalid);
+    let message = error.to_string();
+    assert!(message.contains("column 3 holds prices") && message.contains("default_currency"), "{message}");
+    assert_eq!(count(&sdk, Database::Catalog, "select count(*) from supplier_products").await, 0);
+    // With a currency column the same supplier's file is read.
+    let path = write(env.folder(), "priced.csv", "sku,title,price,currency\nA-1,Pen,1.50,EUR\n");
+    let summary = sdk.imports().import_file(native(bare, &path), |_| {}).await.unwrap();
+    assert_eq!((summary.created, summary.outcome), (1, ImportOutcome::Succeeded));
+}
+
 /// A changed row is written, an unchanged one skipped; a dry run reports what would change (with a sample of
 /// field diffs) and writes nothing to the catalog; offers missing from a full catalog are marked unavailable.
 async fn changes_dry_runs_and_missing_offers(backend: Backend) {
@@ -496,6 +515,7 @@ async fn variants_stay_one_level_deep(backend: Backend) {
 }
 
 both_backends!(
+    prices_without_a_currency_are_refused_at_the_header,
     variants_stay_one_level_deep,
     import_logs_are_partitioned_by_month,
     native_file_lands_in_the_catalog,

@@ -125,6 +125,18 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         Some(code) => Some(code.parse().map_err(|_| ImportError::invalid("currency", format!("{code:?}")))?),
         None => default_currency,
     };
+    if default_currency.is_none()
+        && let Some(column) = mapper.price_column_without_currency()
+    {
+        // Every priced row would be refused one by one (`missing_currency`): the file is refused at once, with the fix.
+        let reason = format!(
+            "{name}: column {column} holds prices, and neither the file (a currency column), the template nor the \
+             supplier says in which currency: set the supplier's default currency (`productsmanager suppliers update \
+             <supplier> --json '{{\"default_currency\": \"EUR\"}}'`, or the supplier form of the console) or map a \
+             currency column"
+        );
+        return Err(ImportError::invalid("currency", reason));
+    }
     if total == Some(0) {
         // An empty catalog is a mistake far more often than news (and would mark every offer missing).
         return Err(failed(ParseError {

@@ -420,6 +420,19 @@ impl Mapper {
         self.currency.as_deref()
     }
 
+    /// The first column (1-based) of prices or costs whose currency no column of the row, the column's mapping or
+    /// the template gives: each of its values needs a default currency (the supplier's).
+    pub fn price_column_without_currency(&self) -> Option<usize> {
+        if self.currency.is_some() || self.columns.iter().any(|(.., target, _)| *target == Target::Currency) {
+            return None;
+        }
+        self.columns
+            .iter()
+            .filter(|(.., target, _)| matches!(target, Target::Cost | Target::Price { currency: None, .. }))
+            .map(|(index, ..)| index + 1)
+            .min()
+    }
+
     /// What an invalid GTIN does to its row.
     pub fn invalid_gtin(&self) -> InvalidGtin {
         self.invalid_gtin
