@@ -105,6 +105,12 @@ impl ImportService {
         if input.mapping_template_id.is_some() && input.preset.is_some() {
             return Err(ImportError::invalid("preset", "give a mapping template or a preset, not both").into());
         }
+        if input.preset == Some(super::mapping::Preset::Auto) {
+            // A source takes files of one layout: its preset is named once (an upload may say `auto`).
+            return Err(
+                ImportError::invalid("preset", "an import source names its preset; `auto` is for uploads").into()
+            );
+        }
         if let Some(template) = input.mapping_template_id {
             self.template(template)
                 .await

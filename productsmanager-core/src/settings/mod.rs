@@ -50,7 +50,9 @@ pub const SETTINGS: &[SettingDefinition] = &[
         key: "imports.default_preset",
         description: "How a file is read when its import names no mapping template or preset and its source \
                       configuration neither",
-        kind: SettingKind::Choice { choices: &["native", "woocommerce", "shopify", "prestashop", "magento", "akeneo"] },
+        kind: SettingKind::Choice {
+            choices: &["native", "woocommerce", "shopify", "prestashop", "magento", "akeneo", "auto"],
+        },
         default: "\"native\"",
     },
     SettingDefinition {

@@ -438,3 +438,94 @@ async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
 }
 
 both_backends!(every_dataset_file_plans_the_same_dry_and_real);
+
+/// Every file of `../shared/datasets` read as a new user would with `--preset auto`: a platform's product file is
+/// recognised as that platform's, and no file is taken for another platform's (a file that fits none stays with
+/// the native layout).
+#[test]
+fn every_dataset_file_is_recognised_or_left_alone() {
+    use productsmanager_core::imports::parse::{CsvOptions, CsvRows, SheetOptions, SheetRows};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets");
+    if !root.is_dir() {
+        eprintln!("NOT RUN: presets recognised on every dataset file ({} does not exist)", root.display());
+        return;
+    }
+    let mut recognised = Vec::new();
+    for folder in std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()) {
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        let platform = match name.split('-').next().unwrap() {
+            "woocommerce" | "classic" => Some(Preset::Woocommerce),
+            "shopify" => Some(Preset::Shopify),
+            "prestashop" => Some(Preset::Prestashop),
+            "magento2" => Some(Preset::Magento),
+            "akeneo" | "openfoodfacts" => Some(Preset::Akeneo),
+            _ => None,
+        };
+        for file in std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()) {
+            let shown = file.strip_prefix(&root).unwrap().display().to_string();
+            let headers = match file.extension().and_then(|e| e.to_str()) {
+                Some("csv" | "tsv") => {
+                    let input = std::io::BufReader::new(std::fs::File::open(&file).unwrap());
+                    match CsvRows::open(&shown, input, &CsvOptions::default()) {
+                        Ok(rows) => rows.headers().to_vec(),
+                        Err(_) => continue, // a file our reader refuses is another test's matter
+                    }
+                }
+                Some("xlsx") => {
+                    match SheetRows::open_file(&shown, std::fs::File::open(&file).unwrap(), &SheetOptions::default()) {
+                        Ok(sheet) => sheet.headers().to_vec(),
+                        Err(_) => continue,
+                    }
+                }
+                _ => continue,
+            };
+            if let Some(found) = Preset::detect(&headers) {
+                assert!(
+                    Some(found) == platform || (platform.is_none() && found == Preset::Native),
+                    "{shown} taken for {found}: {headers:?}"
+                );
+                recognised.push(shown);
+            }
+        }
+    }
+    recognised.sort();
+    for product_file in [
+        "woocommerce/sample_products.csv",
+        "classic-commerce-importer-test/sample.csv",
+        "shopify/products_export_1.csv",
+        "prestashop-9.1/products_import.csv",
+        "prestashop-9.1/combinations_import.csv",
+        "prestashop-1.4/products_import.csv",
+        "magento2-sample-data/ConfigurableSampleData__products.csv",
+        "akeneo-icecat-demo-dev/products.csv",
+        "akeneo-icecat-demo-dev/product_models.csv",
+        "openfoodfacts/SUYQD_AKENEO_PU_02.csv",
+    ] {
+        assert!(recognised.iter().any(|f| f == product_file), "{product_file} not recognised: {recognised:?}");
+    }
+}
+
+/// `auto` reads the WooCommerce sample as the woocommerce preset does, saying so; the Magento preset given to it is
+/// refused at the header, naming WooCommerce, before any row (it refused every row, "supplier SKU empty").
+async fn auto_preset_and_a_wrong_one(backend: Backend) {
+    if dataset("woocommerce/sample_products.csv").is_none() {
+        return;
+    }
+    let Some(env) = TestDatabases::named(backend, "auto_preset").await else { return };
+    let sdk = env.sdk().await;
+    let input =
+        NewSupplier { code: "W".into(), name: "W".into(), default_currency: Some("EUR".into()), ..Default::default() };
+    let supplier = sdk.suppliers().create(input).await.unwrap().id;
+    let import =
+        |preset| new_import(supplier, "woocommerce/sample_products.csv", preset, ImportOptions::default()).unwrap();
+    let explicit =
+        sdk.imports().import_file(NewImport { dry_run: true, ..import(Preset::Woocommerce) }, |_| {}).await.unwrap();
+    let auto = sdk.imports().import_file(NewImport { dry_run: true, ..import(Preset::Auto) }, |_| {}).await.unwrap();
+    assert_eq!(sdk.imports().job(auto.job_id).await.unwrap().preset.as_deref(), Some("woocommerce"));
+    assert_eq!((auto.rows, auto.created, auto.invalid), (explicit.rows, explicit.created, explicit.invalid));
+    let wrong = sdk.imports().import_file(import(Preset::Magento), |_| {}).await.unwrap_err().to_string();
+    assert!(wrong.contains("it is a woocommerce export") && wrong.contains("Regular price"), "{wrong}");
+    sdk.close().await;
+}
+
+both_backends!(auto_preset_and_a_wrong_one);

@@ -83,6 +83,25 @@ fn failed(error: ParseError) -> ImportError {
     ImportError::File(error)
 }
 
+/// The preset `auto` gives for the file at `path` (read to its header only): decided when the file is taken, so
+/// that its job names the preset it is read with. A file whose header cannot be read gets `native`, and its import
+/// then says why it cannot be read.
+pub(crate) fn detect_preset(path: &std::path::Path, name: &str, options: &ImportOptions) -> Preset {
+    let headers = || -> Option<Vec<String>> {
+        let file = std::fs::File::open(path).ok()?;
+        let mut input = BufReader::new(file);
+        let magic = input.fill_buf().ok()?;
+        if magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+            let mut file = input.into_inner();
+            file.rewind().ok()?;
+            Some(SheetRows::open_file(name, file, &options.sheet).ok()?.headers().to_vec())
+        } else {
+            Some(CsvRows::open(name, input, &options.csv).ok()?.headers().to_vec())
+        }
+    };
+    headers().and_then(|h| Preset::detect(&h)).unwrap_or(Preset::Native)
+}
+
 /// Reads the file and sends its batches; returns when done, on a fatal error, or when the receiver is gone.
 pub(crate) fn read(job: ReadJob, out: mpsc::Sender<Message>) {
     if let Err(error) = read_batches(job, &out) {
@@ -110,6 +129,23 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         let sniffed = rows.sniffed();
         let format = format!("delimited text, {:?}-separated, {}", sniffed.delimiter, sniffed.encoding.name());
         (rows.headers().to_vec(), Some(total), format, Box::new(rows))
+    };
+    // A preset is checked against the header (a wrong one is refused naming the right one), `auto` resolved.
+    let (source, format) = match source {
+        TemplateSource::Preset(preset) => {
+            let fitted = preset.fitted(&headers).map_err(|e| match e {
+                ImportError::Invalid { field, reason } => {
+                    ImportError::Invalid { field, reason: format!("{name}: {reason}") }
+                }
+                other => other,
+            })?;
+            let format = match preset {
+                Preset::Auto => format!("{format}; preset {fitted} (detected)"),
+                _ => format,
+            };
+            (TemplateSource::Preset(fitted), format)
+        }
+        stored => (stored, format),
     };
     let mut shaper = source.shaper(&headers);
     let headers = shaper.as_ref().map(|s| s.headers()).unwrap_or(headers);
@@ -289,7 +325,14 @@ impl Sink<'_> {
                     batch.gtins_dropped += u64::from(checked.gtin_dropped);
                     batch.rows.push(checked);
                 }
-                Err(error) => batch.errors.push(error),
+                Err(mut error) => {
+                    // The errors CSV shows the file's own cell (`1 234,56 €`), not what the template made of it: the
+                    // reason says that.
+                    if let Some(cell) = error.column.and_then(|c| row.fields.get(c - 1)) {
+                        error.raw_value = Some(cell.clone());
+                    }
+                    batch.errors.push(error)
+                }
             }
         }
         true

@@ -131,6 +131,15 @@ impl ImportService {
         if let Some(template) = input.template {
             self.template(template).await?;
         }
+        // `auto`: the preset is chosen now, from the header, and the job names it.
+        let preset = match input.preset {
+            Some(Preset::Auto) => {
+                let (path, name, options) = (input.path.clone(), name.to_string(), input.options.clone());
+                let detect = move || reader::detect_preset(&path, &name, &options);
+                Some(tokio::task::spawn_blocking(detect).await.unwrap_or(Preset::Native))
+            }
+            other => other,
+        };
         let file_id = Uuid::now_v7();
         let object_key =
             format!("imports/{}/{file_id}/{}", input.supplier_id, super::super::service::storage_name(name));
@@ -155,7 +164,7 @@ impl ImportService {
             supplier_id: input.supplier_id,
             file_id,
             mapping_template_id: input.template,
-            preset: input.preset.map(Preset::as_str),
+            preset: preset.map(Preset::as_str),
             dry_run: input.dry_run,
             force: input.force,
             payload: &payload,

@@ -71,12 +71,22 @@ pub enum Preset {
     /// its own, not a variant (variants are one level deep), its root model kept as the attribute `parent_model`.
     /// Import the models first. Categories are codes; other values become attributes.
     Akeneo,
+    /// The preset whose export the header is, told by the columns only that platform writes (`Handle` and `Variant
+    /// SKU` for Shopify, `store_view_code` for Magento…; see [`Preset::detect`]); `native` when none stands out.
+    Auto,
 }
 
 impl Preset {
     /// Every preset.
-    pub const ALL: [Preset; 6] =
-        [Preset::Native, Preset::Woocommerce, Preset::Prestashop, Preset::Shopify, Preset::Magento, Preset::Akeneo];
+    pub const ALL: [Preset; 7] = [
+        Preset::Native,
+        Preset::Woocommerce,
+        Preset::Prestashop,
+        Preset::Shopify,
+        Preset::Magento,
+        Preset::Akeneo,
+        Preset::Auto,
+    ];
 
     /// Lowercase name, as stored.
     pub fn as_str(self) -> &'static str {
@@ -87,6 +97,7 @@ impl Preset {
             Preset::Shopify => "shopify",
             Preset::Magento => "magento",
             Preset::Akeneo => "akeneo",
+            Preset::Auto => "auto",
         }
     }
 
@@ -107,6 +118,7 @@ impl Preset {
             Preset::Shopify => shopify(headers),
             Preset::Magento => magento(headers),
             Preset::Akeneo => akeneo(headers),
+            Preset::Auto => Self::detect(headers).unwrap_or(Preset::Native).template(headers),
         }
     }
 
@@ -119,7 +131,144 @@ impl Preset {
             Preset::Shopify => Some(Box::new(ShopifyShaper::new(headers))),
             Preset::Magento => Some(Box::new(MagentoShaper::new(headers))),
             Preset::Akeneo => Some(Box::new(AkeneoShaper::new(headers))),
+            Preset::Auto => Self::detect(headers).unwrap_or(Preset::Native).shaper(headers),
         }
+    }
+
+    /// Columns only this platform's export has, as it spells them (`Categories` is WooCommerce's, `categories`
+    /// Magento's and Akeneo's): how a header is recognised.
+    fn signature(self) -> &'static [&'static str] {
+        match self {
+            Preset::Woocommerce => &[
+                "Type",
+                "Published",
+                "Is featured?",
+                "Visibility in catalog",
+                "Short description",
+                "Tax status",
+                "In stock?",
+                "Backorders allowed?",
+                "Regular price",
+                "Parent",
+            ],
+            Preset::Shopify => &[
+                "Handle",
+                "Body (HTML)",
+                "Vendor",
+                "Variant SKU",
+                "Variant Price",
+                "Variant Grams",
+                "Variant Barcode",
+                "Variant Inventory Qty",
+                "Option1 Name",
+                "Image Src",
+            ],
+            Preset::Prestashop => &[
+                "Product ID",
+                "Product ID*",
+                "Active (0/1)",
+                "Name *",
+                "Name*",
+                "Reference #",
+                "Price tax excluded",
+                "Price tax excl.",
+                "Impact on price",
+                "Options (Group:Value)*",
+                "Attribute (Name:Type:Position)*",
+                "EAN13",
+            ],
+            Preset::Magento => &[
+                "store_view_code",
+                "attribute_set_code",
+                "attribute_set",
+                "product_type",
+                "product_websites",
+                "product_online",
+                "configurable_variations",
+                "additional_attributes",
+                "base_image",
+                "url_key",
+                "qty",
+                "visibility",
+            ],
+            Preset::Akeneo => &["family", "family_variant", "enabled", "groups", "parent", "categories"],
+            Preset::Native => &[
+                "product_sku",
+                "gtin",
+                "title",
+                "parent_sku",
+                "image_url",
+                "sale_price",
+                "currency",
+                "lead_time_days",
+                "stock",
+            ],
+            Preset::Auto => &[],
+        }
+    }
+
+    /// How many of this preset's signature columns the header has (ours also counts `attribute:` and `option:`
+    /// columns, and needs a `sku`).
+    fn fit(self, headers: &[String]) -> usize {
+        let found = self.signature().iter().filter(|name| headers.iter().any(|h| h.trim() == **name)).count();
+        if self != Preset::Native {
+            return found;
+        }
+        if !headers.iter().any(|h| h.trim().eq_ignore_ascii_case("sku")) {
+            return 0;
+        }
+        let prefixed = |prefix: &str| headers.iter().any(|h| h.trim().to_ascii_lowercase().starts_with(prefix));
+        found + usize::from(prefixed("attribute:")) + usize::from(prefixed("option:"))
+    }
+
+    /// The preset whose export this header is: the one with the most of its signature columns, at least two and
+    /// more than any other; `None` when none stands out.
+    ///
+    /// ```
+    /// use productsmanager_core::imports::mapping::Preset;
+    ///
+    /// let shopify: Vec<String> = ["Handle", "Title", "Variant SKU", "Variant Price"].map(String::from).into();
+    /// assert_eq!(Preset::detect(&shopify), Some(Preset::Shopify));
+    /// let plain: Vec<String> = ["Ref", "Price"].map(String::from).into();
+    /// assert_eq!(Preset::detect(&plain), None);
+    /// ```
+    pub fn detect(headers: &[String]) -> Option<Preset> {
+        let mut fits: Vec<(usize, Preset)> =
+            Self::ALL.into_iter().filter(|p| *p != Preset::Auto).map(|p| (p.fit(headers), p)).collect();
+        fits.sort_by_key(|fit| std::cmp::Reverse(fit.0));
+        match fits[..] {
+            [(best, preset), (second, _), ..] if best >= 2 && best > second => Some(preset),
+            _ => None,
+        }
+    }
+
+    /// This preset for a file with this header: `Auto` becomes the detected preset (or `native`), and a preset
+    /// none of whose columns the header has, while it is plainly another platform's export, is refused, naming
+    /// the one that fits (else every row would be refused one by one, "supplier SKU empty").
+    pub fn fitted(self, headers: &[String]) -> Result<Preset, ImportError> {
+        let detected = Self::detect(headers);
+        match (self, detected) {
+            (Preset::Auto, detected) => Ok(detected.unwrap_or(Preset::Native)),
+            (given, Some(other)) if other != given && given.fit(headers) == 0 => {
+                let columns: Vec<&str> =
+                    other.signature().iter().copied().filter(|c| headers.iter().any(|h| h.trim() == *c)).collect();
+                Err(ImportError::invalid(
+                    "preset",
+                    format!(
+                        "the header has none of the {given} preset's columns; it is a {other} export (it has {}): \
+                         import it with the {other} preset (`--preset {other}`, or `auto`)",
+                        columns.join(", ")
+                    ),
+                ))
+            }
+            (given, _) => Ok(given),
+        }
+    }
+}
+
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
