@@ -53,7 +53,7 @@ python3 - "$outputs" "$rev" <<'EOF'
 import pathlib, re, statistics, sys
 
 outputs, rev = pathlib.Path(sys.argv[1]), sys.argv[2]
-line = re.compile(r"^(SQLite|PostgreSQL): (import into an empty catalog|re-import, unchanged)\s+(\d+)\s+([\d.]+)")
+line = re.compile(r"^(\w+): (import, new catalog|re-import, unchanged)\s+(\d+)\s+([\d.]+)")
 seconds = {}
 stolen = []
 for path in sorted(outputs.glob("*-[0-9]*.txt")):
@@ -72,9 +72,9 @@ def median(key):
 
 print(f"\n| backend | import before ({rev}) s | import after s | after / before | aim | re-import after s | re-import / import | aim |")
 print("|---|---|---|---|---|---|---|---|")
-for backend in ("SQLite", "PostgreSQL"):
-    before = median((backend, "import into an empty catalog", "before"))
-    after = median((backend, "import into an empty catalog", "after"))
+for backend in sorted({key[0] for key in seconds}, reverse=True):
+    before = median((backend, "import, new catalog", "before"))
+    after = median((backend, "import, new catalog", "after"))
     again = median((backend, "re-import, unchanged", "after"))
     if before is None or after is None or again is None:
         continue
