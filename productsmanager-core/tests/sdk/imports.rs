@@ -202,7 +202,7 @@ async fn prices_without_a_currency_are_refused_at_the_header(backend: Backend) {
     let error = sdk.imports().import_file(native(bare, &path), |_| {}).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Invalid);
     let message = error.to_string();
-    assert!(message.contains("column 3 holds prices") && message.contains("default_currency"), "{message}");
+    assert!(message.contains("column 3 (\"price\") holds prices") && message.contains("default_currency"), "{message}");
     assert_eq!(count(&sdk, Database::Catalog, "select count(*) from supplier_products").await, 0);
     // With a currency column the same supplier's file is read.
     let path = write(env.folder(), "priced.csv", "sku,title,price,currency\nA-1,Pen,1.50,EUR\n");

@@ -165,8 +165,13 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         && let Some(column) = mapper.price_column_without_currency()
     {
         // Every priced row would be refused one by one (`missing_currency`): the file is refused at once, with the fix.
+        // The column's name is the file's text: given only to the caller who sent the file.
+        let named = match (header_text, headers.get(column - 1)) {
+            (crate::imports::mapping::HeaderText::Quoted, Some(header)) => format!(" ({header:?})"),
+            _ => String::new(),
+        };
         let reason = format!(
-            "{name}: column {column} holds prices, and neither the file (a currency column), the template nor the \
+            "{name}: column {column}{named} holds prices, and neither the file (a currency column), the template nor the \
              supplier says in which currency: set the supplier's default currency (`productsmanager suppliers update \
              <supplier> --json '{{\"default_currency\": \"EUR\"}}'`, or the supplier form of the console) or map a \
              currency column"
