@@ -23,6 +23,10 @@ pub struct InputError {
     pub column: usize,
 }
 
+/// The first characters that make a spreadsheet run a cell as a formula: our exports (and errors CSVs) write a `'`
+/// before such a cell, and the native preset takes it off again.
+pub const FORMULA_LEADS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 /// The first character no text of the catalog may hold, with its position (1-based, in characters): NUL and the
 /// other control characters (C0 but tab, line feed and carriage return; DEL; C1). One rule for every way text
 /// comes in — API, command line, supplier files — so both databases store the same (PostgreSQL refuses NUL,

@@ -173,9 +173,10 @@ pub(crate) fn neutralised(text: &str) -> std::borrow::Cow<'_, str> {
     if text.parse::<f64>().is_ok_and(f64::is_finite) {
         return std::borrow::Cow::Borrowed(text);
     }
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
-        _ => std::borrow::Cow::Borrowed(text),
+    if text.starts_with(crate::input::FORMULA_LEADS) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }
 

@@ -79,6 +79,11 @@ pub(crate) struct ReadJob {
     pub header_text: crate::imports::mapping::HeaderText,
 }
 
+/// Whether a file starting with `magic` is a spreadsheet (XLSX/ODS: a zip; XLS: an OLE compound file).
+fn is_spreadsheet(magic: &[u8]) -> bool {
+    magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")
+}
+
 fn failed(error: ParseError) -> ImportError {
     ImportError::File(error)
 }
@@ -91,7 +96,7 @@ pub(crate) fn detect_preset(path: &std::path::Path, name: &str, options: &Import
         let file = std::fs::File::open(path).ok()?;
         let mut input = BufReader::new(file);
         let magic = input.fill_buf().ok()?;
-        if magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+        if is_spreadsheet(magic) {
             let mut file = input.into_inner();
             file.rewind().ok()?;
             Some(SheetRows::open_file(name, file, &options.sheet).ok()?.headers().to_vec())
@@ -113,7 +118,7 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     let ReadJob { file, name, options, source, default_currency, resume_after, header_text } = job;
     let mut input = BufReader::with_capacity(1 << 20, file);
     let magic = input.fill_buf().map_err(|e| io_failure(&name, e))?;
-    let spreadsheet = magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+    let spreadsheet = is_spreadsheet(magic);
     let (headers, total, format, rows): (Vec<String>, Option<u64>, String, RowIter) = if spreadsheet {
         let mut file = input.into_inner();
         file.rewind().map_err(|e| io_failure(&name, e))?;

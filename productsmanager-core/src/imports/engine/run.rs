@@ -589,12 +589,13 @@ impl ImportService {
 
 /// A cell value a spreadsheet would run as a formula, prefixed so it stays text.
 fn defuse(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() }
+    if value.starts_with(crate::input::FORMULA_LEADS) { format!("'{value}") } else { value.to_string() }
 }
 
 fn into_job(row: ImportJobRow) -> ImportJob {
-    let counter =
-        |name: &str| row.checkpoint.as_ref().and_then(|c| c.0.get(name)).and_then(|v| v.as_u64()).unwrap_or(0);
+    // Counters without a column of their own are in the checkpoint, written after each batch.
+    let counters: Counters =
+        row.checkpoint.as_ref().and_then(|c| serde_json::from_value(c.0.clone()).ok()).unwrap_or_default();
     let state = JobState::parse(&row.state).unwrap_or(JobState::Queued);
     let progress = ImportProgress {
         rows_total: row.rows_total.map(|t| t as u64),
@@ -603,10 +604,9 @@ fn into_job(row: ImportJobRow) -> ImportJob {
         updated: row.rows_updated as u64,
         unchanged: row.rows_skipped as u64,
         invalid: row.rows_failed as u64,
-        // Counters without a column of their own: in the checkpoint, after each batch.
-        merged: counter("merged"),
-        products_created: counter("products_created"),
-        products_updated: counter("products_updated"),
+        merged: counters.merged as u64,
+        products_created: counters.products_created as u64,
+        products_updated: counters.products_updated as u64,
     };
     let mut summary: Option<ImportSummary> = row.summary.and_then(|s| serde_json::from_value(s.0).ok());
     if let Some(summary) = summary.as_mut().filter(|s| s.outcome == ImportOutcome::Pending) {

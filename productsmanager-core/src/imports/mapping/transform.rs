@@ -166,7 +166,7 @@ fn apply_plain(transform: &Transform, text: String) -> Result<String, String> {
         Transform::Default { value } if text.trim().is_empty() => value.clone(),
         Transform::Default { .. } => text,
         Transform::Unguard {} => match text.strip_prefix('\'') {
-            Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+            Some(rest) if rest.starts_with(crate::input::FORMULA_LEADS) => rest.to_string(),
             _ => text,
         },
         Transform::Lookup { table, otherwise } => match (table.get(text.trim()), otherwise) {
