@@ -629,6 +629,60 @@ fn import_file_prints_a_summary_and_writes_the_refused_rows() {
     assert!(listed.contains("acme"), "{listed}");
 }
 
+/// Issue 27, finding 10: a killed `import` left its job running (then dead, raising the dead-jobs alert), and the
+/// rerun imported the file again from the top. Now the rerun of the same file takes the stopped job over and
+/// resumes after its checkpoint: one job, succeeded, every row once.
+#[test]
+fn a_killed_import_is_resumed_by_its_rerun() {
+    let (dir, vars) = data_dir();
+    let output = run(
+        &vars,
+        &["suppliers", "create", "--json", r#"{"code": "BULK", "name": "Bulk", "default_currency": "EUR"}"#],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let rows = 400_000;
+    let mut csv = String::from("sku;gtin;title;price\n");
+    for n in 0..rows {
+        csv.push_str(&format!("B{n};;Bulk item {n};{}.{:02}\n", 1 + n % 90, n % 100));
+    }
+    let file = dir.path().join("bulk.csv");
+    std::fs::write(&file, csv).unwrap();
+    let args = ["import", file.to_str().unwrap(), "--supplier", "BULK", "--json"];
+    let jobs = |vars: &[(&str, String)]| -> Vec<serde_json::Value> {
+        let output = run(vars, &["imports", "jobs", "--supplier", "BULK", "--json"]);
+        serde_json::from_slice::<Vec<serde_json::Value>>(&output.stdout).unwrap_or_default()
+    };
+
+    // Killed once two batches are written (a busy machine is slow, not wrong: up to five minutes).
+    let mut child = productsmanager(&vars).args(args).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let read = jobs(&vars).first().and_then(|job| job["progress"]["rows_read"].as_i64()).unwrap_or(0);
+        if read >= 10_000 {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the import ended before it could be killed");
+        assert!(std::time::Instant::now() < deadline, "the import made no progress");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stopped = jobs(&vars);
+    assert_eq!((stopped.len(), stopped[0]["state"].as_str()), (1, Some("running")), "{stopped:?}");
+
+    let output = run(&vars, &args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["job_id"], stopped[0]["id"], "the stopped job was taken over: {summary}");
+    assert!(summary["resumed_after_line"].as_u64().is_some_and(|line| line > 1), "{summary}");
+    let after = jobs(&vars);
+    assert_eq!((after.len(), after[0]["state"].as_str()), (1, Some("succeeded")), "{after:?}");
+    assert_eq!((summary["rows"].as_i64(), summary["products_created"].as_i64()), (Some(rows), Some(rows)), "{summary}");
+    let output = run(&vars, &["analytics", "snapshot", "--json"]);
+    let snapshot: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    assert_eq!(snapshot["products"].as_i64(), Some(rows), "every row once: {snapshot}");
+}
+
 /// Runs the binary with `stdin` as its standard input.
 fn run_with_input(vars: &[(&str, String)], args: &[&str], stdin: &str) -> Output {
     let mut child = productsmanager(vars)

@@ -151,6 +151,7 @@ impl Error {
                 crate::media::MediaError::TooLarge { .. } => ErrorKind::TooLarge,
                 crate::media::MediaError::NotFound { .. } => ErrorKind::NotFound,
                 crate::media::MediaError::Processing { .. } => ErrorKind::Internal,
+                crate::media::MediaError::Busy { .. } => ErrorKind::Unavailable,
             },
             Error::Code2Asin(e) => {
                 use crate::code2asin::{Code2AsinError as C, LookupError as L};

@@ -42,10 +42,12 @@ pub mod db;
 pub mod doctor;
 pub mod error;
 pub mod exports;
+mod files;
 pub mod imports;
 pub mod input;
 pub mod jobs;
 pub mod media;
+pub mod net;
 pub mod notifications;
 #[cfg(feature = "openapi")]
 mod openapi;

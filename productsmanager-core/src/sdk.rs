@@ -61,6 +61,8 @@ struct Inner {
     code2asin: Arc<crate::code2asin::Code2AsinRuntime>,
     /// Where folder import sources may look (resolved once).
     folder_policy: Arc<crate::imports::sources::FolderPolicy>,
+    /// The memory image decodes may take at once, shared by every media service of this SDK.
+    decodes: crate::media::DecodeBudget,
     /// Databases whose migrations could not run because they were unreachable.
     pending: Mutex<BTreeSet<Database>>,
     /// Whether the pools were opened from the configuration (then PostgreSQL databases may be created).
@@ -175,12 +177,16 @@ impl SdkBuilder {
             config.cache.redis_url.as_deref(),
             &config.database.prefix,
         )
-        .map_err(|e| config.setting_error("cache.redis_url", e))?;
+        .map_err(|e| config.setting_error("cache.redis_url", e))?
+        .with_outbound(crate::net::OutboundPolicy::from_config(&config));
         let code2asin = Arc::new(code2asin);
         let folder_policy = Arc::new(crate::imports::sources::FolderPolicy::from_config(&config));
+        let decodes =
+            crate::media::DecodeBudget::new(u32::try_from(config.media.decode_memory_mib).unwrap_or(u32::MAX));
         let sdk = Sdk {
             inner: Arc::new(Inner {
                 folder_policy,
+                decodes,
                 config,
                 router,
                 cache,
@@ -319,8 +325,14 @@ impl Sdk {
             crate::catalog::ImageUrlService::new(self.pool(Database::Catalog).clone()),
             self.storage().clone(),
             self.jobs(),
-            self.inner.config.media.clone(),
+            crate::config::MediaConfig {
+                // One outbound policy: the network-wide switch opens image downloads too.
+                allow_private_downloads: self.inner.config.media.allow_private_downloads
+                    || self.inner.config.network.allow_private,
+                ..self.inner.config.media.clone()
+            },
         )
+        .with_decode_budget(self.inner.decodes.clone())
     }
 
     /// Code2ASIN: jobs turning product codes into ASINs, results, review, Amazon API configurations.
@@ -349,6 +361,7 @@ impl Sdk {
             self.inner.secrets.clone(),
             self.media(),
         )
+        .with_outbound(crate::net::OutboundPolicy::from_config(&self.inner.config))
     }
 
     /// Import configurations, sources, mapping templates and the import engine.
@@ -441,6 +454,7 @@ impl Sdk {
         let secrets = self.inner.secrets.clone();
         crate::imports::ImportService::new(imports, storage, jobs, catalog, self.settings(), secrets)
             .with_folder_policy(self.inner.folder_policy.clone())
+            .with_outbound(crate::net::OutboundPolicy::from_config(&self.inner.config))
     }
 
     /// The job tables of every domain behind one handle, on the system clock and the seed's retry schedule.
@@ -833,6 +847,12 @@ fn spawn_retry(inner: Weak<Inner>, interval: Duration) {
 
 /// Fails early, naming the setting, when a folder the configuration puts local data in cannot be written.
 fn check_local_folders(config: &Config) -> Result<(), ConfigError> {
+    // The data folder holds the databases, secrets and (by default) the objects: its owner's only.
+    let data = if config.data_dir.as_os_str().is_empty() { Path::new(".") } else { config.data_dir.as_path() };
+    if data != Path::new(".") {
+        crate::files::private_folder(data, true)
+            .map_err(|e| config.setting_error("data_dir", format!("cannot create folder {}: {e}", data.display())))?;
+    }
     for db in Database::ALL {
         if let DatabaseLocation::SqliteFile(path) = config.database_location(db) {
             let key = if config.database.settings(db).url.is_some() {
@@ -855,7 +875,8 @@ fn check_local_folders(config: &Config) -> Result<(), ConfigError> {
 
 fn check_writable(folder: &Path) -> Result<(), String> {
     let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
-    std::fs::create_dir_all(folder).map_err(|e| format!("cannot create folder {}: {e}", folder.display()))?;
+    crate::files::private_folder(folder, false)
+        .map_err(|e| format!("cannot create folder {}: {e}", folder.display()))?;
     let probe = folder.join(format!(".pm-write-check-{}", uuid::Uuid::new_v4()));
     std::fs::write(&probe, b"ok").map_err(|e| format!("folder {} is not writable: {e}", folder.display()))?;
     // The probe is ours; failing to remove it is harmless.

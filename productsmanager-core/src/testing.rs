@@ -113,6 +113,9 @@ impl TestDatabases {
         config.database.connect_timeout_secs = 10;
         // Tests fire requests back to back with one credential; the rate-limit test turns limiting back on.
         config.http.rate_limit_per_second = 0;
+        // The fakes (FTP, IMAP, platforms, Amazon, image hosts) listen on 127.0.0.1; the attack suite turns this
+        // back off to see the policy refuse.
+        config.network.allow_private = true;
         let postgres = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use productsmanager_core::code2asin::LookupError;
 use productsmanager_core::code2asin::sp_api::{IdentifierType, LwaCredentials, SpApiClient, SpApiEndpoints};
+use productsmanager_core::net::OutboundPolicy;
 use productsmanager_fakes::sp_api::{Credentials, FakeItem, FakeSpApi, Fault};
 
 const FR: &str = "A13V1IB3VIYZZH";
@@ -53,7 +54,7 @@ fn client(fake: &FakeSpApi, secret: &str, timeout: Duration) -> SpApiClient {
         client_secret: secret.into(),
         refresh_token: "Atzr|r".into(),
     };
-    SpApiClient::new(endpoints, credentials, timeout).unwrap()
+    SpApiClient::new(endpoints, credentials, timeout, &OutboundPolicy::allowing_private()).unwrap()
 }
 
 #[tokio::test]

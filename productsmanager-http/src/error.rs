@@ -111,6 +111,9 @@ impl IntoResponse for ApiError {
         }
         tracing::debug!(error = %self.0, "request failed");
         let mut response = problem_with_field(kind, self.0.to_string(), self.0.field().map(str::to_string));
+        if let Error::Media(productsmanager_core::media::MediaError::Busy { retry_after_secs, .. }) = &self.0 {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         if let Error::Auth(AuthError::Locked { retry_after_secs }) = &self.0 {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }

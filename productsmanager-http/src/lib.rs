@@ -93,6 +93,7 @@ pub fn router(sdk: Sdk) -> Router {
     let policy = policy::Policy::new(sdk.clone(), &rendered, &http).unwrap_or_else(|e| panic!("OpenAPI access: {e}"));
     let events = sdk.analytics_events().clone();
     let refresh_ttl_secs = sdk.config().auth.refresh_token_ttl_secs;
+    let insecure_cookies = http.insecure_cookies;
     let state = AppState { sdk, document: rendered.to_string().into() };
     let api = routes
         .fallback(not_found)
@@ -101,7 +102,7 @@ pub fn router(sdk: Sdk) -> Router {
         .layer(DefaultBodyLimit::max(usize::try_from(http.max_body_bytes).unwrap_or(usize::MAX)))
         .layer(tower::util::option_layer(cors(&http)));
     // The console calls `api` in-process; the layers below are the server's, around both.
-    console::routes(api.clone(), refresh_ttl_secs)
+    console::routes(api.clone(), refresh_ttl_secs, insecure_cookies)
         .merge(api)
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(events, metrics::track))

@@ -28,6 +28,8 @@ async fn upload(addr: Endpoint, product: &str, name: &str, bytes: &[u8]) -> comm
 
 async fn images_over_http(backend: Backend) {
     let Some(mut env) = TestDatabases::named(backend, "media_over_http").await else { return };
+    // As deployed by default: the server's own network is out of reach.
+    env.config_mut().network.allow_private = false;
     env.config_mut().media.max_upload_bytes = 1 << 20;
     let sdk = env.sdk().await;
     let server = TestServer::start(sdk.clone()).await;
@@ -107,7 +109,7 @@ async fn images_over_http(backend: Backend) {
     let (headers, body) = multipart(&[("file", Some("a.png"), &full), ("colour", None, b"red")]);
     let unknown = request_bytes(addr, "POST", "/api/v1/products/SHOE-1/images", &headers, &body).await;
     assert_eq!((unknown.status, unknown.json()["field"].as_str()), (422, Some("form")));
-    // A URL on the server's own network is not fetched (media.allow_private_downloads is off by default).
+    // A URL on the server's own network is not fetched (PM_ALLOW_PRIVATE_NETWORK is off by default).
     let body = r#"{"url": "http://127.0.0.1:9/internal.jpg"}"#;
     let refused = request(addr, "POST", "/api/v1/products/SHOE-1/images/from-url", "", Some(body)).await;
     assert_eq!((refused.status, refused.json()["field"].as_str()), (422, Some("source_url")), "{}", refused.body);

@@ -168,6 +168,9 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
         (false, _) => "imported",
     };
     println!("{} ({}): {heading}, job {}", summary.file, summary.format, summary.job_id);
+    if let Some(line) = summary.resumed_after_line {
+        println!("resumed after line {line}: an earlier run of this file was stopped there (its job is this one)");
+    }
     output::table(
         [
             "rows",

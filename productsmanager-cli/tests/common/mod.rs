@@ -15,6 +15,8 @@ pub fn productsmanager(vars: &[(&str, String)]) -> Command {
         }
     }
     command.env("PM_LOG", "warn");
+    // The fakes (platforms, Amazon) listen on 127.0.0.1.
+    command.env("PM_ALLOW_PRIVATE_NETWORK", "true");
     for (key, value) in vars {
         command.env(key, value);
     }

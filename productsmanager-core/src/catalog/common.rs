@@ -90,6 +90,33 @@ pub(crate) fn required_text(field: &str, value: &str, max: usize) -> Result<Stri
     optional_text(field, Some(trimmed), max).map(|v| v.unwrap_or_default())
 }
 
+/// A name people read (a title, a brand, a category, an attribute): [`required_text`] without bidirectional
+/// overrides or isolates, which make a name display differently from what is stored (U+202E before `gpj.exe` shows `exe.jpg`).
+pub(crate) fn name_text(field: &str, value: &str, max: usize) -> Result<String, CatalogError> {
+    let name = required_text(field, value, max)?;
+    if let Some((position, c)) = crate::input::bidi_override(&name) {
+        let reason = format!(
+            "holds the bidirectional control U+{:04X} at character {position}; it makes the name read otherwise",
+            c as u32
+        );
+        return Err(CatalogError::invalid(field, reason));
+    }
+    Ok(name)
+}
+
+/// A code other records, files and URLs refer to (a supplier's, a taxonomy's): letters, digits, `-`, `_` and `.`,
+/// never `..` (a code can end up in a file name or a path).
+pub(crate) fn code_text(field: &str, value: &str, max: usize) -> Result<String, CatalogError> {
+    let code = required_text(field, value, max)?;
+    if !code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        return Err(CatalogError::invalid(field, format!("{code:?} may hold only letters, digits, '-', '_' and '.'")));
+    }
+    if code.contains("..") {
+        return Err(CatalogError::invalid(field, format!("{code:?} must not hold '..'")));
+    }
+    Ok(code)
+}
+
 /// An optional trimmed text of at most `max` characters; blank counts as absent.
 pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, CatalogError> {
     let Some(trimmed) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };

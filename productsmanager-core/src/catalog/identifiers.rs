@@ -247,6 +247,8 @@ pub enum IdentifierError {
     SkuTooLong(usize),
     #[error("SKU contains a control character at position {0}")]
     SkuControlCharacter(usize),
+    #[error("SKU contains a bidirectional control at position {0}; it makes the code read otherwise")]
+    SkuBidiControl(usize),
 }
 
 impl Asin {
@@ -271,7 +273,7 @@ impl Sku {
     /// we export to without truncation).
     pub const MAX_LEN: usize = 100;
 
-    /// Parses a SKU: trimmed, non-empty, no control characters, at most [`Sku::MAX_LEN`] characters.
+    /// Parses a SKU: trimmed, non-empty, no control characters or bidirectional controls, at most [`Sku::MAX_LEN`] characters.
     pub fn parse(text: &str) -> Result<Self, IdentifierError> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -283,6 +285,9 @@ impl Sku {
         }
         if let Some(position) = trimmed.chars().position(char::is_control) {
             return Err(IdentifierError::SkuControlCharacter(position + 1));
+        }
+        if let Some((position, _)) = crate::input::bidi_override(trimmed) {
+            return Err(IdentifierError::SkuBidiControl(position));
         }
         Ok(Sku(trimmed.to_string()))
     }

@@ -176,9 +176,10 @@ impl CreatorsClient {
         region: Region,
         credentials: CreatorsCredentials,
         timeout: Duration,
+        policy: &crate::net::OutboundPolicy,
     ) -> Result<Self, LookupError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
+        let http = policy
+            .http_client(&["https"], timeout)
             .build()
             .map_err(|e| LookupError::Invalid { message: format!("HTTP client: {e}") })?;
         let cognito_version = token_endpoint
@@ -229,7 +230,7 @@ impl CreatorsClient {
             }
         };
         let unavailable = |e: reqwest::Error| LookupError::Unavailable { message: format!("token endpoint: {e}") };
-        let response = request.send().await.map_err(unavailable)?;
+        let response = request.send().await.map_err(|e| LookupError::unreachable("token endpoint", &e))?;
         let status = response.status();
         let body = response.text().await.map_err(unavailable)?;
         if status.is_server_error() {
@@ -276,7 +277,7 @@ impl CreatorsClient {
                 .body(body.clone())
                 .send()
                 .await
-                .map_err(|e| LookupError::Unavailable { message: e.to_string() })?;
+                .map_err(|e| LookupError::unreachable("getItems", &e))?;
             let status = response.status();
             let text = response.text().await.map_err(|e| LookupError::Unavailable { message: e.to_string() })?;
             if status.is_success() {

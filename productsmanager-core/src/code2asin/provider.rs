@@ -135,3 +135,14 @@ impl Code2AsinProvider for SpApiClient {
         self.search(marketplace.id, IdentifierType::Ean, &eans).await
     }
 }
+
+impl LookupError {
+    /// A call that could not be made: refused by the outbound policy (not worth retrying, said as is), else
+    /// unavailable, `what` naming the call.
+    pub(crate) fn unreachable(what: &str, error: &reqwest::Error) -> Self {
+        match crate::net::refusal_in(error) {
+            Some(refused) => LookupError::Invalid { message: format!("{what}: {refused}") },
+            None => LookupError::Unavailable { message: format!("{what}: {error}") },
+        }
+    }
+}

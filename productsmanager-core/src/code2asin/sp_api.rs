@@ -165,10 +165,16 @@ struct ErrorAnswer {
 }
 
 impl SpApiClient {
-    /// A client; `timeout` bounds each HTTP exchange.
-    pub fn new(endpoints: SpApiEndpoints, credentials: LwaCredentials, timeout: Duration) -> Result<Self, LookupError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
+    /// A client; `timeout` bounds each HTTP exchange; hosts and redirects are checked by `policy` (the endpoints
+    /// themselves by whoever made them: [`crate::net::OutboundPolicy::check_url`]).
+    pub fn new(
+        endpoints: SpApiEndpoints,
+        credentials: LwaCredentials,
+        timeout: Duration,
+        policy: &crate::net::OutboundPolicy,
+    ) -> Result<Self, LookupError> {
+        let http = policy
+            .http_client(&["https"], timeout)
             .build()
             .map_err(|e| LookupError::Invalid { message: format!("HTTP client: {e}") })?;
         Ok(SpApiClient { http, endpoints, credentials, token: Mutex::new(None) })
@@ -197,7 +203,7 @@ impl SpApiClient {
             .body(body)
             .send()
             .await
-            .map_err(|e| LookupError::Unavailable { message: format!("token endpoint: {e}") })?;
+            .map_err(|e| LookupError::unreachable("token endpoint", &e))?;
         let status = response.status();
         let body =
             response.text().await.map_err(|e| LookupError::Unavailable { message: format!("token endpoint: {e}") })?;
@@ -246,7 +252,7 @@ impl SpApiClient {
                 .header("x-amz-access-token", token)
                 .send()
                 .await
-                .map_err(|e| LookupError::Unavailable { message: e.to_string() })?;
+                .map_err(|e| LookupError::unreachable("catalog items", &e))?;
             let status = response.status();
             let limit = response
                 .headers()

@@ -53,6 +53,8 @@ pub struct Config {
     pub code2asin: Code2AsinConfig,
     #[serde(default)]
     pub imports: ImportsConfig,
+    #[serde(default)]
+    pub network: NetworkConfig,
     /// Where each non-default setting came from (`file.toml`, `PM_…`), for error messages.
     #[serde(skip)]
     origins: BTreeMap<String, String>,
@@ -78,6 +80,11 @@ pub struct HttpConfig {
     /// Origins allowed to call the API from a browser, comma-separated (`https://admin.example.com`), or `*`;
     /// empty (the default): no cross-origin access.
     pub cors_origins: String,
+    /// Console cookies without the `Secure` flag (false): only for a console served over plain HTTP on a trusted
+    /// network. Browsers keep `Secure` cookies over HTTPS and on this machine (`localhost`, `127.0.0.1`), so
+    /// leave it off behind a TLS proxy and when browsing the server locally.
+    #[serde(default)]
+    pub insecure_cookies: bool,
     /// Requests per second one user or API key may make on average (20); 0 turns rate limiting off.
     pub rate_limit_per_second: u64,
     /// Requests one user or API key may make in a burst above that rate (100).
@@ -197,6 +204,11 @@ pub struct MediaConfig {
     /// Largest image accepted, in pixels, width × height (50 million): a small file can unpack into a huge
     /// image, so this is checked from the header, before anything is decoded.
     pub max_pixels: u64,
+    /// Memory, in MiB, that image decodes (uploads, downloads, thumbnails) may take at once across the process
+    /// (1024): an image needing more is refused, and uploads finding it taken are answered 503 (see
+    /// [`crate::media::DecodeBudget`]).
+    #[serde(default = "default_decode_memory_mib")]
+    pub decode_memory_mib: u64,
     /// Thumbnail format: `jpeg` (default) or `webp` (lossless: sharper, larger).
     pub thumbnail_format: ThumbnailFormat,
     /// JPEG thumbnail quality, 1 to 100 (85).
@@ -216,6 +228,22 @@ pub struct MediaConfig {
     /// URLs, so shops and feeds get copies that last; not set (the default), the catalog's URLs.
     #[serde(default)]
     pub public_base_url: Option<String>,
+}
+
+/// What connectors may reach: one policy for images, FTP, IMAP, platforms and Amazon ([`crate::net`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Whether hosts named by users and supplier files may be on loopback, private or link-local addresses (false:
+    /// a source, platform or image URL must not make the server reach into its own network). Turn it on for
+    /// suppliers or shops on the deployment's own network.
+    #[serde(default)]
+    pub allow_private: bool,
+}
+
+fn default_decode_memory_mib() -> u64 {
+    // A 50-megapixel 16-bit RGBA image (the pixel limit) takes ~600 MB decoded with its working copy.
+    1024
 }
 
 /// Supplier imports: where folder sources may look.
@@ -406,6 +434,7 @@ impl Default for Config {
                 request_timeout_secs: 30,
                 upload_timeout_secs: 3600,
                 cors_origins: String::new(),
+                insecure_cookies: false,
                 rate_limit_per_second: 20,
                 rate_limit_burst: 100,
             },
@@ -451,6 +480,7 @@ impl Default for Config {
             media: MediaConfig {
                 max_upload_bytes: 50 << 20,
                 max_pixels: 50_000_000,
+                decode_memory_mib: default_decode_memory_mib(),
                 thumbnail_format: ThumbnailFormat::Jpeg,
                 jpeg_quality: 85,
                 qr_url_pattern: "https://id.gs1.org/01/{gtin14}".to_string(),
@@ -468,6 +498,7 @@ impl Default for Config {
                 rate_margin: 0.97,
             },
             imports: ImportsConfig::default(),
+            network: NetworkConfig::default(),
             origins: BTreeMap::new(),
         }
     }
@@ -644,6 +675,7 @@ impl Config {
         for (key, value) in [
             ("media.max_upload_bytes", media.max_upload_bytes),
             ("media.max_pixels", media.max_pixels),
+            ("media.decode_memory_mib", media.decode_memory_mib),
             ("media.presigned_url_secs", media.presigned_url_secs),
             ("media.download_timeout_secs", media.download_timeout_secs),
         ] {

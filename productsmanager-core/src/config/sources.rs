@@ -30,7 +30,7 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Float, Integer, Paths, Text};
-    let fixed: [(&str, &str, VarType); 55] = [
+    let fixed: [(&str, &str, VarType); 58] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_HTTP_PUBLIC_METRICS", "http.public_metrics", Boolean),
@@ -39,6 +39,7 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_HTTP_REQUEST_TIMEOUT_SECS", "http.request_timeout_secs", Integer),
         ("PM_HTTP_UPLOAD_TIMEOUT_SECS", "http.upload_timeout_secs", Integer),
         ("PM_HTTP_CORS_ORIGINS", "http.cors_origins", Text),
+        ("PM_HTTP_INSECURE_COOKIES", "http.insecure_cookies", Boolean),
         ("PM_RATE_LIMIT_PER_SECOND", "http.rate_limit_per_second", Integer),
         ("PM_RATE_LIMIT_BURST", "http.rate_limit_burst", Integer),
         ("PM_DATABASE_URL", "database.url", Text),
@@ -72,6 +73,7 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_CALLER_CACHE_SECS", "auth.caller_cache_secs", Integer),
         ("PM_MEDIA_MAX_UPLOAD_BYTES", "media.max_upload_bytes", Integer),
         ("PM_MEDIA_MAX_PIXELS", "media.max_pixels", Integer),
+        ("PM_MEDIA_DECODE_MEMORY_MIB", "media.decode_memory_mib", Integer),
         ("PM_MEDIA_THUMBNAIL_FORMAT", "media.thumbnail_format", Text),
         ("PM_MEDIA_JPEG_QUALITY", "media.jpeg_quality", Integer),
         ("PM_MEDIA_QR_URL_PATTERN", "media.qr_url_pattern", Text),
@@ -86,6 +88,7 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_CODE2ASIN_RETRY_MAX_MS", "code2asin.retry_max_ms", Integer),
         ("PM_CODE2ASIN_RATE_MARGIN", "code2asin.rate_margin", Float),
         ("PM_IMPORTS_FOLDER_ROOTS", "imports.folder_roots", Paths),
+        ("PM_ALLOW_PRIVATE_NETWORK", "network.allow_private", Boolean),
     ];
     let per_database: [(&str, &str, VarType); 8] = [
         ("URL", "url", Text),

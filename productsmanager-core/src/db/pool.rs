@@ -81,6 +81,9 @@ impl DbPool {
 }
 
 fn sqlite_pool(config: &Config, settings: &PoolSettings, options: SqliteConnectOptions) -> SqlitePool {
+    if let Err(e) = crate::files::private_database_file(options.get_filename()) {
+        tracing::warn!(file = %options.get_filename().display(), error = %e, "cannot make the database private");
+    }
     // WAL lets readers go on while one writer writes; NORMAL sync is durable in WAL mode except for the last
     // transactions on power loss, the usual trade for a write-heavy embedded database.
     let options = options

@@ -22,6 +22,7 @@ use super::{ExportError, ExportService, PlatformCredentials, PlatformKind};
 use crate::Result;
 use crate::catalog::ProductStatus;
 use crate::jobs::JobFailure;
+use crate::net::OutboundPolicy;
 
 /// How long one call to a platform may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -69,7 +70,7 @@ impl ExportService {
         input.settings.check("settings")?;
         let id = Uuid::now_v7();
         // Refused here rather than at the first run: a wrong URL or missing key is the caller's to fix now.
-        connector(input.platform, &input.endpoint, &input.credentials, &input.settings)?;
+        connector(input.platform, &input.endpoint, &input.credentials, &input.settings, &self.outbound)?;
         let document =
             serde_json::to_vec(&input.credentials).map_err(|e| ExportError::invalid("credentials", e.to_string()))?;
         let sealed = self
@@ -199,7 +200,8 @@ impl ExportService {
             }
             None => PlatformCredentials::default(),
         };
-        let connector = connector(platform.platform, &platform.endpoint, &credentials, &platform.settings)?;
+        let connector =
+            connector(platform.platform, &platform.endpoint, &credentials, &platform.settings, &self.outbound)?;
         repo::start_platform_run(&self.pool, job, platform_id, mode.as_str(), self.jobs.now())
             .await
             .map_err(db_error)?;
@@ -461,6 +463,7 @@ fn connector(
     endpoint: &str,
     credentials: &PlatformCredentials,
     settings: &ChannelSettings,
+    policy: &OutboundPolicy,
 ) -> Result<Box<dyn ExportPlatform>, ExportError> {
     match kind {
         PlatformKind::Woocommerce => Ok(Box::new(WooCommerce::new(
@@ -468,15 +471,18 @@ fn connector(
             credentials.key.as_deref().unwrap_or_default(),
             credentials.secret.as_deref().unwrap_or_default(),
             REQUEST_TIMEOUT,
+            policy,
         )?)),
         PlatformKind::Prestashop => {
-            Ok(Box::new(PrestaShop::new(endpoint, credentials.key.as_deref().unwrap_or_default(), REQUEST_TIMEOUT)?))
+            let key = credentials.key.as_deref().unwrap_or_default();
+            Ok(Box::new(PrestaShop::new(endpoint, key, REQUEST_TIMEOUT, policy)?))
         }
         PlatformKind::Shopify => Ok(Box::new(Shopify::new(
             endpoint,
             credentials.access_token.as_deref().unwrap_or_default(),
             REQUEST_TIMEOUT,
             settings.bulk_from.map_or(SHOPIFY_BULK_FROM, |n| n as usize),
+            policy,
         )?)),
     }
 }

@@ -20,6 +20,7 @@ use crate::catalog::{ProductRecord, ProductService};
 use crate::db::DbPool;
 use crate::jobs::{JobQueues, NewJob};
 use crate::media::MediaService;
+use crate::net::OutboundPolicy;
 use crate::storage::{ObjectStorage, ObjectStream};
 
 /// Where export files are kept in the object store.
@@ -57,6 +58,8 @@ pub struct ExportService {
     pub(super) jobs: JobQueues,
     pub(super) secrets: Arc<SecretBox>,
     media: MediaService,
+    /// What platform endpoints may be reached ([`crate::net`]).
+    pub(super) outbound: OutboundPolicy,
 }
 
 impl ExportService {
@@ -70,7 +73,13 @@ impl ExportService {
         secrets: Arc<SecretBox>,
         media: MediaService,
     ) -> Self {
-        ExportService { pool, storage, products, jobs, secrets, media }
+        ExportService { pool, storage, products, jobs, secrets, media, outbound: OutboundPolicy::default() }
+    }
+
+    /// The same service reaching platforms under `policy` (public addresses only by default).
+    pub fn with_outbound(mut self, policy: OutboundPolicy) -> Self {
+        self.outbound = policy;
+        self
     }
 
     /// With `media.public_base_url` set, the products of `page` that have stored images go out with those.

@@ -66,6 +66,8 @@ pub struct ImportService {
     pub(in crate::imports) secrets: Arc<SecretBox>,
     /// Where folder sources may look (nowhere unless set).
     pub(in crate::imports) folder_policy: Arc<super::sources::FolderPolicy>,
+    /// What FTP and IMAP hosts may be reached ([`crate::net`]).
+    pub(in crate::imports) outbound: crate::net::OutboundPolicy,
 }
 
 impl ImportService {
@@ -80,7 +82,26 @@ impl ImportService {
     ) -> Self {
         let CatalogAccess { pool: catalog, suppliers, categories, cache } = catalog;
         let folder_policy = Arc::default();
-        ImportService { pool, storage, jobs, suppliers, catalog, categories, cache, settings, secrets, folder_policy }
+        let outbound = crate::net::OutboundPolicy::default();
+        ImportService {
+            pool,
+            storage,
+            jobs,
+            suppliers,
+            catalog,
+            categories,
+            cache,
+            settings,
+            secrets,
+            folder_policy,
+            outbound,
+        }
+    }
+
+    /// The same service reaching FTP and IMAP hosts under `policy` (public addresses only by default).
+    pub fn with_outbound(mut self, policy: crate::net::OutboundPolicy) -> Self {
+        self.outbound = policy;
+        self
     }
 
     /// The service with folder sources allowed where `policy` says (with none given, folder sources are off).

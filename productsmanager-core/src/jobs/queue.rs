@@ -301,6 +301,18 @@ impl TaskQueue {
         repo::reap(&self.pool, self.table.sql(), self.clock.now()).await.map_err(|e| self.db_error(e))
     }
 
+    /// Takes an abandoned job (running with an expired lease, or made dead by [`reap_expired`] for it, or still
+    /// leased by `gone`, an owner the caller knows has stopped) as `owner`, running under a lease of `lease`, its
+    /// attempts and progress as they stand; false when the job is not abandoned (finished, or taken by someone
+    /// else first).
+    ///
+    /// [`reap_expired`]: Self::reap_expired
+    pub async fn take_over(&self, id: Uuid, owner: &str, lease: Duration, gone: Option<&str>) -> Result<bool> {
+        let now = self.clock.now();
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+        repo::take_over(&self.pool, self.table.sql(), id, owner, until, now, gone).await.map_err(|e| self.db_error(e))
+    }
+
     /// A job by id.
     pub async fn get(&self, id: Uuid) -> Result<Job> {
         repo::by_id(&self.pool, self.table.sql(), id)

@@ -34,6 +34,7 @@ pub(super) struct TableSql {
     release: &'static str,
     give_up: &'static str,
     reap: &'static str,
+    take_over: &'static str,
     cancel: &'static str,
     pause: &'static str,
     resume: &'static str,
@@ -116,6 +117,13 @@ macro_rules! table_sql {
                 "update ", $table, " set state = case when attempts >= max_attempts then 'dead' else 'queued' end, \
                  last_error = 'lease expired: the worker stopped', lease_owner = null, lease_expires_at = null, \
                  updated_at = $1 where state = 'running' and lease_expires_at < $1"
+            ),
+            // An abandoned job (its lease expired, reaped dead or not yet, or its owner $5 known to be gone) taken by
+            // a new owner, as it stands.
+            take_over: concat!(
+                "update ", $table, " set state = 'running', lease_owner = $2, lease_expires_at = $3, last_error = null, \
+                 updated_at = $4 where id = $1 and ((state = 'running' and (lease_expires_at < $4 or lease_owner = $5)) \
+                 or (state = 'dead' and last_error = 'lease expired: the worker stopped' and finished_at is null))"
             ),
             cancel: concat!(
                 "update ", $table, " set state = 'cancelled', finished_at = $2, updated_at = $2, lease_owner = null, \
@@ -344,6 +352,26 @@ pub(super) async fn give_up(
         .bind(state.as_str())
         .bind(error)
         .bind(now)
+        .execute(p)
+        .await
+        .map(|d| d.rows_affected() == 1))
+}
+
+pub(super) async fn take_over(
+    pool: &DbPool,
+    sql: &'static TableSql,
+    id: Uuid,
+    owner: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+    gone: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query(sql.take_over)
+        .bind(id)
+        .bind(owner)
+        .bind(until)
+        .bind(now)
+        .bind(gone)
         .execute(p)
         .await
         .map(|d| d.rows_affected() == 1))

@@ -14,12 +14,14 @@
 //! # Ok(()) }
 //! ```
 
+mod budget;
 mod download;
 mod model;
 pub(crate) mod picture;
 mod repo;
 mod service;
 
+pub use budget::{DecodeBudget, DecodeReservation};
 pub use model::{
     Content, FetchReport, MediaFile, MediaMetadata, NewImage, QrCode, QrFormat, Rendition, Thumbnail, Upload, Variant,
 };
@@ -40,6 +42,9 @@ pub enum MediaError {
     /// No such image (or thumbnail, or QR code). HTTP 404.
     #[error("{what} {key} not found")]
     NotFound { what: &'static str, key: String },
+    /// Decoding would go over the memory images may take at once, now; worth retrying shortly. HTTP 503.
+    #[error("{reason}")]
+    Busy { reason: String, retry_after_secs: u64 },
     /// Making a derivative failed on an image that was accepted: a bug or a resource limit. HTTP 500.
     #[error("image processing: {reason}")]
     Processing { reason: String },

@@ -83,12 +83,16 @@ pub(crate) struct Header {
     pub format: Format,
     pub width: u32,
     pub height: u32,
+    /// Of the pixels as decoded (4 for 8-bit RGBA, 8 for 16-bit).
+    pub bytes_per_pixel: u8,
 }
 
 pub(crate) fn header(bytes: &[u8], max_pixels: u64) -> Result<Header, MediaError> {
     let format = sniff(bytes)?;
     let reader = ImageReader::with_format(Cursor::new(bytes), format.library());
-    let (width, height) = reader.into_dimensions().map_err(|e| broken(format, &e))?;
+    let decoder = reader.into_decoder().map_err(|e| broken(format, &e))?;
+    let (width, height) = decoder.dimensions();
+    let bytes_per_pixel = decoder.color_type().bytes_per_pixel();
     let pixels = u64::from(width) * u64::from(height);
     if width == 0 || height == 0 {
         return Err(MediaError::invalid("file", format!("the {} image has no pixels", format.name())));
@@ -102,7 +106,7 @@ pub(crate) fn header(bytes: &[u8], max_pixels: u64) -> Result<Header, MediaError
             ),
         });
     }
-    Ok(Header { format, width, height })
+    Ok(Header { format, width, height, bytes_per_pixel })
 }
 
 fn broken(format: Format, error: &image::ImageError) -> MediaError {

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::budget::{self, DecodeBudget};
 use super::download::Downloader;
 use super::model::{
     Content, FetchReport, MediaFile, MediaMetadata, NewImage, QrCode, QrFormat, Rendition, Thumbnail, Upload, Variant,
@@ -43,6 +44,7 @@ pub struct MediaService {
     storage: ObjectStorage,
     jobs: JobQueues,
     config: MediaConfig,
+    decodes: DecodeBudget,
 }
 
 impl MediaService {
@@ -54,7 +56,20 @@ impl MediaService {
         jobs: JobQueues,
         config: MediaConfig,
     ) -> Self {
-        MediaService { pool, products, image_urls, storage, jobs, config }
+        let decodes = DecodeBudget::new(u32::try_from(config.decode_memory_mib).unwrap_or(u32::MAX));
+        MediaService { pool, products, image_urls, storage, jobs, config, decodes }
+    }
+
+    /// The same service decoding under `budget`, shared with every other user of it (the SDK shares one per
+    /// process; by default each service has its own, of `media.decode_memory_mib`).
+    pub fn with_decode_budget(mut self, budget: DecodeBudget) -> Self {
+        self.decodes = budget;
+        self
+    }
+
+    /// The memory image decodes may take at once, and what of it is free now.
+    pub fn decode_budget(&self) -> &DecodeBudget {
+        &self.decodes
     }
 
     /// The public URLs of these products' stored images (originals, in their order), by product; empty when
@@ -73,7 +88,11 @@ impl MediaService {
         Downloader {
             timeout: std::time::Duration::from_secs(self.config.download_timeout_secs),
             max_bytes: self.config.max_upload_bytes,
-            allow_private: self.config.allow_private_downloads,
+            policy: if self.config.allow_private_downloads {
+                crate::net::OutboundPolicy::allowing_private()
+            } else {
+                crate::net::OutboundPolicy::public_only()
+            },
         }
     }
 
@@ -81,6 +100,18 @@ impl MediaService {
     /// and time limits of the configuration) and stores it for a product like [`upload`](Self::upload), with
     /// the URL as its source.
     pub async fn upload_from_url(&self, product: &str, url: &str, uploaded_by: Option<Uuid>) -> Result<Upload> {
+        self.download_and_store(product, url, uploaded_by, Some(budget::UPLOAD_WAIT)).await
+    }
+
+    /// [`upload_from_url`](Self::upload_from_url), waiting for room in the decode budget at most `wait` (`None`:
+    /// a background fetch, which waits its turn).
+    async fn download_and_store(
+        &self,
+        product: &str,
+        url: &str,
+        uploaded_by: Option<Uuid>,
+        wait: Option<std::time::Duration>,
+    ) -> Result<Upload> {
         // The product first: no download for a product that does not exist.
         let product = self.products.find(product).await?;
         let bytes = self.downloader().fetch(url).await?;
@@ -94,7 +125,7 @@ impl MediaService {
             uploaded_by,
             ..NewImage::new(product.id.to_string(), bytes)
         };
-        self.upload(input).await
+        self.store(input, wait).await
     }
 
     /// Fetches the image URLs imports found that are not fetched yet (each tried up to three times over
@@ -124,7 +155,8 @@ impl MediaService {
 
     /// True when fetched, false when this URL failed (recorded); an error when the service itself is down.
     async fn fetch_one(&self, pending: PendingImage) -> Result<bool> {
-        match self.upload_from_url(&pending.product_id.to_string(), &pending.url, None).await {
+        // In the background: waits for room in the decode budget rather than failing the run as busy.
+        match self.download_and_store(&pending.product_id.to_string(), &pending.url, None, None).await {
             Ok(upload) => {
                 self.image_urls.fetched(pending.id, upload.file.id).await?;
                 Ok(true)
@@ -156,6 +188,11 @@ impl MediaService {
     /// (`created: false`). Thumbnails are made by a media job when a worker serves the media queue, else before
     /// this returns. Nothing is left behind when it fails.
     pub async fn upload(&self, input: NewImage) -> Result<Upload> {
+        self.store(input, Some(budget::UPLOAD_WAIT)).await
+    }
+
+    /// [`upload`](Self::upload), waiting for room in the decode budget at most `wait` (`None`: as long as it takes).
+    async fn store(&self, input: NewImage, wait: Option<std::time::Duration>) -> Result<Upload> {
         let size = input.bytes.len() as u64;
         if size > self.config.max_upload_bytes {
             return Err(MediaError::TooLarge {
@@ -167,7 +204,7 @@ impl MediaService {
             .into());
         }
         let product = self.products.find(&input.product).await?;
-        let (header, technical) = inspect(input.bytes.clone(), self.config.max_pixels).await?;
+        let (header, technical) = self.inspect(input.bytes.clone(), wait).await?;
         let sha256 = format!("{:x}", Sha256::digest(&input.bytes));
         if let Some(existing) = repo::file_by_content(&self.pool, product.id, &sha256).await.map_err(db_error)? {
             let file = self.with_thumbnails(existing).await?;
@@ -266,15 +303,33 @@ impl MediaService {
         Ok(None)
     }
 
+    /// The header (over the pixel limit: refused), then the whole image decoded (so a truncated one fails here)
+    /// and its metadata, off the runtime, once the decode budget has room (waiting at most `wait`, then answered
+    /// 503). The reservation lives as long as the decode, even when the caller gives up first.
+    async fn inspect(&self, bytes: Bytes, wait: Option<std::time::Duration>) -> Result<(Header, Technical)> {
+        let header = picture::header(&bytes, self.config.max_pixels)?;
+        let reservation = self.decodes.reserve(budget::decode_cost_mib(&header), wait).await?;
+        let checked = tokio::task::spawn_blocking(move || {
+            let _reservation = reservation;
+            let image = picture::decode(&bytes, header)?;
+            Ok::<_, MediaError>((header, picture::technical(&bytes, &image)))
+        })
+        .await
+        .map_err(|e| MediaError::Processing { reason: e.to_string() })??;
+        Ok(checked)
+    }
+
     /// Makes (again) the small, medium and large thumbnails of an image, in the configured format; what a
     /// thumbnails job runs.
     pub async fn make_thumbnails(&self, id: Uuid) -> Result<Vec<Thumbnail>> {
         let file = self.get(id).await?;
         let bytes = self.storage.get(&file.object_key).await?;
         let (format, quality) = (self.config.thumbnail_format, u8::try_from(self.config.jpeg_quality).unwrap_or(85));
-        let max_pixels = self.config.max_pixels;
+        let header = picture::header(&bytes, self.config.max_pixels)?;
+        // A job waits its turn for the memory its decode takes.
+        let reservation = self.decodes.reserve(budget::decode_cost_mib(&header), None).await?;
         let made = tokio::task::spawn_blocking(move || {
-            let header = picture::header(&bytes, max_pixels)?;
+            let _reservation = reservation;
             let image = picture::decode(&bytes, header)?;
             picture::thumbnails(&image, format, quality)
         })
@@ -487,18 +542,6 @@ fn rendition_of(file: &MediaFile, variant: Variant) -> Result<(String, String)> 
             Ok((thumbnail.object_key.clone(), thumbnail.content_type.clone()))
         }
     }
-}
-
-/// The header, then the whole image decoded (so a truncated one fails here) and its metadata, off the runtime.
-async fn inspect(bytes: Bytes, max_pixels: u64) -> Result<(Header, Technical)> {
-    let checked = tokio::task::spawn_blocking(move || {
-        let header = picture::header(&bytes, max_pixels)?;
-        let image = picture::decode(&bytes, header)?;
-        Ok::<_, MediaError>((header, picture::technical(&bytes, &image)))
-    })
-    .await
-    .map_err(|e| MediaError::Processing { reason: e.to_string() })??;
-    Ok(checked)
 }
 
 /// `products/{id[0:2]}/{product id}/{sha256}.{ext}`.

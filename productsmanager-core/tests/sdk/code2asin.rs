@@ -195,7 +195,11 @@ async fn faults_are_retried_without_losing_or_repeating_a_code(backend: Backend)
     let done = sdk.code2asin().run_now(job.id, |_| {}).await.unwrap();
     assert_eq!(done.state, JobState::Succeeded);
     assert_eq!((done.counts.matched, done.counts.not_found), (50, 50));
-    assert_eq!((done.counts.api_calls, done.counts.rate_limited), (8, 1));
+    // The fake may still answer the stalled call after the client gave up, spending a token of its bucket: on a
+    // busy machine the next call can then be throttled once more. Each 429 costs one call more, nothing else.
+    let throttled = done.counts.rate_limited;
+    assert!(throttled >= 1, "the injected 429 is counted");
+    assert_eq!(done.counts.api_calls, 7 + throttled);
     let sent = sent(&fake);
     assert_eq!(sent.len(), 100, "no code lost");
     // The stalled call may have been answered by the fake after the client gave up; every code has exactly one
@@ -204,8 +208,8 @@ async fn faults_are_retried_without_losing_or_repeating_a_code(backend: Backend)
     assert_eq!(items.len(), 100);
     assert_eq!(items.iter().map(|i| i.position).collect::<BTreeSet<_>>().len(), 100, "no code repeated");
     let stats = sdk.code2asin().job_statistics(job.id).await.unwrap();
-    assert_eq!(stats.errors, 3);
-    assert_eq!(stats.errors_by_kind.get("throttled"), Some(&1));
+    assert_eq!(stats.errors, 2 + throttled);
+    assert_eq!(stats.errors_by_kind.get("throttled"), Some(&throttled));
     assert_eq!(stats.errors_by_kind.get("unavailable"), Some(&2));
     sdk.close().await;
 }

@@ -358,8 +358,7 @@ fn seen(maildir_name: &str) -> bool {
 async fn email_source_takes_matching_attachments_once(backend: Backend) {
     let Some(env) = TestDatabases::named(backend, "import_email_source").await else { return };
     let test = "import_email_source";
-    let Some(mut server) = super::servers::ImapServer::start(env.folder(), test, "imports@pim.test", "mail-pass")
-    else {
+    let Some(mut server) = super::servers::ImapServer::start(test, "imports@pim.test", "mail-pass") else {
         return;
     };
     let sdk = env.sdk().await;

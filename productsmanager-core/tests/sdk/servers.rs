@@ -131,13 +131,21 @@ pub(crate) struct ImapServer {
     pub(crate) maildir: PathBuf,
     owner: (u32, u32),
     delivered: usize,
+    /// Its own folder, outside the SDK's data folder (which is its owner's only): dovecot's login and auth
+    /// processes, running as other users, read the password file and the mail in it.
+    _folder: tempfile::TempDir,
 }
 
 impl ImapServer {
-    pub(crate) fn start(folder: &Path, test: &str, user: &str, password: &str) -> Option<Self> {
+    pub(crate) fn start(test: &str, user: &str, password: &str) -> Option<Self> {
         let program = server_program("dovecot", test)?;
         let owner = account("nobody");
-        let base = folder.join("imap");
+        let folder = tempfile::Builder::new().prefix("pm-imap-").tempdir().unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let base = folder.path().join("imap");
         let maildir = base.join("mail").join(user);
         for sub in ["cur", "new", "tmp"] {
             std::fs::create_dir_all(maildir.join(sub)).unwrap();
@@ -176,7 +184,7 @@ impl ImapServer {
             .spawn()
             .unwrap();
         wait_for_port(port, "dovecot", &log);
-        Some(ImapServer { child, port, maildir, owner, delivered: 0 })
+        Some(ImapServer { child, port, maildir, owner, delivered: 0, _folder: folder })
     }
 
     /// Delivers a message into INBOX, as a mail delivery agent does (a file in the Maildir's `new`).

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{ApiError, payload_too_large};
+use crate::error::{ApiError, payload_too_large, problem_with_field};
 
 /// A JSON body parsed with [`parse_json`]: a body that does not fit is a 422 naming the field, line and column.
 #[derive(Debug)]
@@ -25,6 +25,7 @@ where
         let body_error = |reason: String| {
             ApiError::from(InputError { field: "body".to_string(), reason, line: 1, column: 1 }).into_response()
         };
+        let declared = request.headers().get(axum::http::header::CONTENT_TYPE).cloned();
         let body = Bytes::from_request(request, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 payload_too_large(format!("{} (limit: http.max_body_bytes)", e.body_text()))
@@ -32,9 +33,27 @@ where
                 body_error(e.body_text())
             }
         })?;
+        // Only a body declared JSON is read as JSON: `text/plain` and form types are what a page on another site can
+        // make a browser send without asking (no CORS preflight).
+        if !body.is_empty() && !declared.as_ref().is_some_and(is_json) {
+            let said = declared.as_ref().and_then(|t| t.to_str().ok()).unwrap_or("no Content-Type");
+            return Err(problem_with_field(
+                productsmanager_core::ErrorKind::Unsupported,
+                format!("the body must be sent as application/json, not {said}"),
+                Some("Content-Type".into()),
+            ));
+        }
         let text = std::str::from_utf8(&body).map_err(|e| body_error(format!("not UTF-8: {e}")))?;
         Ok(ApiJson(parse_json(text).map_err(|e| ApiError::from(e).into_response())?))
     }
+}
+
+/// Whether a `Content-Type` is JSON: `application/json` or a `+json` type (`application/merge-patch+json`), any
+/// parameters (`; charset=utf-8`) aside.
+fn is_json(content_type: &axum::http::HeaderValue) -> bool {
+    let essence = content_type.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Where the request comes from: the peer address (when the server was started with connection info, as

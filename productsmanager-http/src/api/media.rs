@@ -142,7 +142,7 @@ fn stored(upload: Upload) -> Response {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FromUrl {
-    /// `http` or `https`; a public address unless `media.allow_private_downloads`.
+    /// `http` or `https`; a public address unless `PM_ALLOW_PRIVATE_NETWORK` (or `media.allow_private_downloads`).
     url: String,
 }
 
@@ -214,7 +214,8 @@ struct ContentQuery {
 
 /// The bytes of the image or a thumbnail. Where the store signs URLs (S3), a 307 to a presigned URL; otherwise
 /// the bytes, with `ETag` (`If-None-Match` answers 304), a long `Cache-Control` (a key never changes content)
-/// and single `Range` requests (206; 416 outside the image).
+/// and single `Range` requests (206; 416 outside the image); always with the stored type, `nosniff` and a
+/// sandboxing CSP, and for the original `Content-Disposition: attachment`.
 #[utoipa::path(get, path = "/api/v1/images/{id}/content", tag = "media", security(("bearer" = ["media:read"])),
     params(("id" = Uuid, Path), ContentQuery),
     responses((status = 200, description = "The bytes", content_type = "image/*", body = Vec<u8>),
@@ -245,6 +246,16 @@ async fn content(
     let content_type =
         HeaderValue::from_str(&rendition.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     response_headers.insert(header::CONTENT_TYPE, content_type);
+    // An original is what someone uploaded (a PNG can also parse as HTML): its stored type only, never rendered
+    // as a page of this site, and saved rather than shown when opened directly. Thumbnails are our own encodings.
+    response_headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response_headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    if variant == Variant::Original {
+        let extension = rendition.object_key.rsplit_once('.').map_or("bin", |(_, extension)| extension);
+        if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{id}.{extension}\"")) {
+            response_headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

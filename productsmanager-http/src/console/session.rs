@@ -56,10 +56,26 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|cookie| cookie.value().to_string())
 }
 
-/// Whether the browser reached us over HTTPS through a proxy that says so: the cookies are then `Secure`. (A
-/// client claiming it falsely only keeps its own cookies from being sent back over plain HTTP.)
+/// Whether the browser reached us over HTTPS through a proxy that says so.
 fn over_https(headers: &HeaderMap) -> bool {
     headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// Whether the browser addressed this machine (`localhost`, `127.0.0.1`, `[::1]`), where browsers keep `Secure`
+/// cookies over plain HTTP.
+fn on_this_machine(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether the session cookies carry `Secure`: always, unless `http.insecure_cookies` says the console is served
+/// over plain HTTP on purpose.
+fn secure_cookies(console: &Console) -> bool {
+    !console.insecure_cookies
 }
 
 fn set_cookie(name: &str, value: &str, max_age_secs: u64, secure: bool) -> Option<HeaderValue> {
@@ -103,7 +119,7 @@ pub(crate) async fn require(State(console): State<Console>, mut request: Request
         Some(url) if htmx => url.find("/console").map_or("/console", |at| &url[at..]).to_string(),
         _ => request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
     };
-    let secure = over_https(headers);
+    let secure = secure_cookies(&console);
     let Some(refresh) = refresh else { return layout::to_sign_in(&back_to, htmx) };
     let signed_out = |response: Response| {
         // The API refused the session (revoked, user deactivated): to the sign-in page, whatever the page was.
@@ -263,10 +279,24 @@ pub(crate) async fn sign_in(
     headers: HeaderMap,
     axum::Form(form): axum::Form<SignInForm>,
 ) -> Response {
+    let secure = secure_cookies(&console);
+    if secure && !over_https(&headers) && !on_this_machine(&headers) {
+        // The browser would drop the `Secure` cookies and come back here, signed in to nothing.
+        let failure = Failure {
+            status: StatusCode::FORBIDDEN,
+            title: "Sign-in needs HTTPS".into(),
+            detail: "This console is reached over plain HTTP, where browsers drop its secure session cookies. Serve \
+                     it behind HTTPS (a proxy sending X-Forwarded-Proto: https), browse it on this machine, or set \
+                     PM_HTTP_INSECURE_COOKIES=true on a trusted network."
+                .into(),
+            field: None,
+        };
+        return (failure.status, sign_in_page(&form.email, form.next.as_deref(), Some(&failure))).into_response();
+    }
     match api.send_json::<TokenPair>(Method::POST, "/api/v1/auth/login", &form).await {
         Ok(tokens) => {
             let mut response = layout::see_other(return_path(form.next.as_deref()));
-            remember(response.headers_mut(), &tokens, console.refresh_ttl_secs, over_https(&headers));
+            remember(response.headers_mut(), &tokens, console.refresh_ttl_secs, secure);
             response
         }
         Err(failure) => {

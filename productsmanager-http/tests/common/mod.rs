@@ -191,17 +191,20 @@ impl BinaryReply {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
+
+    /// Every value of a header that may come more than once (`Set-Cookie`).
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+    }
 }
 
-/// One request with a binary body (and its own `Content-Type`/`Content-Length` lines in `headers`), its answer as
-/// bytes. Not for compressed answers.
+/// One request with a binary body (and its own `Content-Type`/`Content-Length` lines in `headers`, and a `Host`
+/// line when it should not be the server's address), its answer as bytes. Not for compressed answers.
 pub async fn request_bytes(addr: Endpoint, method: &str, path: &str, headers: &str, body: &[u8]) -> BinaryReply {
     let mut stream = TcpStream::connect(addr.socket).await.unwrap();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{}{headers}\r\n",
-        addr.socket,
-        authorization(addr)
-    );
+    let own_host = headers.lines().any(|line| line.to_ascii_lowercase().starts_with("host:"));
+    let host = if own_host { String::new() } else { format!("Host: {}\r\n", addr.socket) };
+    let head = format!("{method} {path} HTTP/1.1\r\n{host}Connection: close\r\n{}{headers}\r\n", authorization(addr));
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(body).await.unwrap();
     let mut raw = Vec::new();
@@ -252,4 +255,17 @@ pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let headers =
         format!("Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n", body.len());
     (headers, body)
+}
+
+/// `/api/v1/products/{id}` → `/api/v1/products/00000000-…`: the policy answers before any handler looks.
+pub fn concrete(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        out.push_str(&uuid::Uuid::nil().to_string());
+        rest = &rest[rest[start..].find('}').unwrap() + start + 1..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -9,7 +9,7 @@ use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::CatalogError;
 use crate::catalog::common::{
-    cached_by_id, catalog_changed, db_error, duplicate_or_db, found, now, optional_text, optional_url, required_text,
+    cached_by_id, catalog_changed, db_error, duplicate_or_db, found, name_text, now, optional_text, optional_url,
     slug_or_from,
 };
 use crate::db::DbPool;
@@ -37,7 +37,7 @@ pub struct BrandService {
 
 /// The brand row a validated input describes.
 fn validated(id: Uuid, input: &NewBrand, created_at: chrono::DateTime<chrono::Utc>) -> Result<Brand, CatalogError> {
-    let name = required_text("name", &input.name, 200)?;
+    let name = name_text("name", &input.name, 200)?;
     Ok(Brand {
         id,
         slug: slug_or_from("slug", input.slug.as_deref(), &name)?,

@@ -10,7 +10,8 @@ use super::{Category, CategoryNode, CategoryPatch, NewCategory, NewTaxonomy, Tax
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::common::{
-    catalog_changed, db_error, duplicate_or_db, found, named_missing, now, optional_text, required_text, slug_or_from,
+    catalog_changed, code_text, db_error, duplicate_or_db, found, name_text, named_missing, now, optional_text,
+    slug_or_from,
 };
 use crate::catalog::{CatalogError, ProductService};
 use crate::db::DbPool;
@@ -53,8 +54,8 @@ impl CategoryService {
         let at = now();
         let row = TaxonomyRow {
             id: Uuid::now_v7(),
-            code: required_text("code", &input.code, 50)?,
-            name: required_text("name", &input.name, 200)?,
+            code: code_text("code", &input.code, 50)?,
+            name: name_text("name", &input.name, 200)?,
             kind: input.kind.as_str().to_string(),
             locale: optional_text("locale", input.locale.as_deref(), 20)?,
             created_at: at,
@@ -108,7 +109,7 @@ impl CategoryService {
 
     /// Creates a category under its parent, or as a root of its taxonomy. Slugs are unique among siblings.
     pub async fn create(&self, input: NewCategory) -> Result<Category> {
-        let name = required_text("name", &input.name, 200)?;
+        let name = name_text("name", &input.name, 200)?;
         let slug = slug_or_from("slug", input.slug.as_deref(), &name)?;
         let id = Uuid::now_v7();
         let (taxonomy_id, path, depth) = match input.parent_id {
@@ -215,7 +216,7 @@ impl CategoryService {
     pub async fn update(&self, id: Uuid, patch: CategoryPatch) -> Result<Category> {
         let mut category = self.get(id).await?;
         if let Some(name) = patch.name {
-            category.name = required_text("name", &name, 200)?;
+            category.name = name_text("name", &name, 200)?;
         }
         if let Some(slug) = patch.slug {
             category.slug = slug_or_from("slug", Some(&slug), &category.name)?;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::{NewOffer, Offer, OfferRow, repo};
 use crate::Result;
 use crate::cache::TieredCache;
-use crate::catalog::common::{db_error, named_missing, now, product_changed, required_text};
+use crate::catalog::common::{db_error, name_text, named_missing, now, product_changed};
 use crate::catalog::{CatalogError, ProductService, SupplierService};
 use crate::db::DbPool;
 
@@ -31,7 +31,7 @@ impl OfferService {
     /// Records an offer: creates it, or updates the supplier's offer with the same SKU (which may move it to
     /// another product).
     pub async fn record(&self, input: NewOffer) -> Result<Offer> {
-        let supplier_sku = required_text("supplier_sku", &input.supplier_sku, 100)?;
+        let supplier_sku = name_text("supplier_sku", &input.supplier_sku, 100)?;
         if let Some(cost) = input.cost {
             crate::catalog::codes::check_amount("cost.amount_minor", cost.amount_minor)?;
         }

@@ -14,7 +14,7 @@ use super::{Attribute, AttributeValue, NewProduct, Product, ProductPatch};
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::common::{
-    SEARCH_GENERATION, cached_by_id, catalog_changed, db_error, duplicate_or_db, found, now, optional_text,
+    SEARCH_GENERATION, cached_by_id, catalog_changed, db_error, duplicate_or_db, found, name_text, now, optional_text,
     product_changed, required_text,
 };
 use crate::catalog::offers::{OfferRow, offers_for_products};
@@ -63,7 +63,7 @@ fn validated_attributes(attributes: &[Attribute]) -> Result<Vec<Attribute>, Cata
     let mut clean = Vec::with_capacity(attributes.len());
     for (i, attribute) in attributes.iter().enumerate() {
         let field = |name: &str| format!("attributes[{i}].{name}");
-        let name = required_text(&field("name"), &attribute.name, 100)?;
+        let name = name_text(&field("name"), &attribute.name, 100)?;
         if !seen.insert(name.to_lowercase()) {
             return Err(CatalogError::invalid(field("name"), format!("{name:?} appears twice")));
         }
@@ -110,7 +110,7 @@ fn validated(
         gtin: input.gtin.map(|g| g.as_gtin14()),
         asin: input.asin.as_ref().map(|a| a.as_str().to_string()),
         sku: input.sku.as_ref().map(|s| s.as_str().to_string()),
-        title: required_text("title", &input.title, 500)?,
+        title: name_text("title", &input.title, 500)?,
         description: optional_text("description", input.description.as_deref(), 100_000)?,
         brand_id: input.brand_id,
         status: input.status.unwrap_or_default().as_str().to_string(),

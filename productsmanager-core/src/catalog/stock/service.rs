@@ -22,11 +22,17 @@ impl StockService {
         StockService { pool, cache, products }
     }
 
-    /// Sets the stock of a product at a location (`default` when none is given).
+    /// Sets the stock of a product at a location (`default` when none is given); no more may be reserved than is
+    /// in stock.
     pub async fn set(&self, input: NewStockLevel) -> Result<StockLevel> {
         let reserved = input.reserved.unwrap_or(0);
         if reserved < 0 {
             return Err(CatalogError::invalid("reserved", "must not be negative").into());
+        }
+        // Reserved units are units on hand promised to orders: never more than there are.
+        if reserved > 0 && reserved > input.quantity {
+            let reason = format!("{reserved} reserved is more than the {} in stock", input.quantity);
+            return Err(CatalogError::invalid("reserved", reason).into());
         }
         let location = optional_text("location", input.location.as_deref(), 100)?.unwrap_or_else(|| "default".into());
         self.products.get(input.product_id).await.map_err(|e| named_missing(e, "product_id"))?;

@@ -10,7 +10,7 @@ use super::{NewSupplier, Supplier, SupplierPatch, repo};
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::common::{
-    cached_by_id, db_error, duplicate_or_db, found, now, optional_text, optional_url, required_text,
+    cached_by_id, code_text, db_error, duplicate_or_db, found, name_text, now, optional_text, optional_url,
 };
 use crate::catalog::{CatalogError, CountryCode, CurrencyCode};
 use crate::db::{DbError, DbPool};
@@ -26,12 +26,7 @@ pub struct SupplierService {
 }
 
 fn valid_code(code: &str) -> Result<String, CatalogError> {
-    let code = required_text("code", code, 50)?;
-    if code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-        Ok(code)
-    } else {
-        Err(CatalogError::invalid("code", format!("{code:?} may hold only letters, digits, '-', '_' and '.'")))
-    }
+    code_text("code", code, 50)
 }
 
 /// A plausible e-mail address: one `@`, no spaces, a dot in the domain. Delivery is what really validates one.
@@ -54,7 +49,7 @@ fn validated(id: Uuid, input: &NewSupplier, created_at: DateTime<Utc>) -> Result
     Ok(Supplier {
         id,
         code: valid_code(&input.code)?,
-        name: required_text("name", &input.name, 200)?,
+        name: name_text("name", &input.name, 200)?,
         email: valid_email(input.email.as_deref())?,
         website_url: optional_url("website_url", input.website_url.as_deref())?,
         country: match optional_text("country", input.country.as_deref(), 2)? {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Bundle, BundleItem, NewBundleItem, NewSeo, NewVariant, Seo, Variant, repo};
 use crate::Result;
 use crate::catalog::common::{
-    db_error, duplicate_or_db, named_missing, now, optional_text, required_text, slug_or_from,
+    db_error, duplicate_or_db, name_text, named_missing, now, optional_text, required_text, slug_or_from,
 };
 use crate::catalog::{CatalogError, ProductService};
 use crate::db::DbPool;
@@ -36,8 +36,8 @@ impl VariantService {
         }
         let mut options = BTreeMap::new();
         for (axis, value) in &input.options {
-            let axis = required_text("options", axis, 50)?.to_lowercase();
-            options.insert(axis.clone(), required_text(&format!("options.{axis}"), value, 100)?);
+            let axis = name_text("options", axis, 50)?.to_lowercase();
+            options.insert(axis.clone(), name_text(&format!("options.{axis}"), value, 100)?);
         }
         self.products.get(input.parent_product_id).await.map_err(|e| named_missing(e, "parent_product_id"))?;
         self.products.get(input.product_id).await.map_err(|e| named_missing(e, "product_id"))?;

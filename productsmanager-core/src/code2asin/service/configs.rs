@@ -23,7 +23,12 @@ impl Code2AsinService {
         }
         for (field, url) in [("endpoint", &input.endpoint), ("token_endpoint", &input.token_endpoint)] {
             if let Some(url) = url {
-                url::Url::parse(url).map_err(|e| Code2AsinError::invalid(field, format!("not a URL: {e}")))?;
+                let parsed =
+                    url::Url::parse(url).map_err(|e| Code2AsinError::invalid(field, format!("not a URL: {e}")))?;
+                self.runtime
+                    .outbound
+                    .check_url(&parsed, AMAZON_SCHEMES)
+                    .map_err(|e| Code2AsinError::invalid(field, e.0))?;
             }
         }
         if input.rate_limit_per_second.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
@@ -142,8 +147,11 @@ impl Code2AsinService {
         let secrets: Secrets = serde_json::from_slice(&document).map_err(|e| unreadable(e.to_string()))?;
         let marketplace = find_marketplace(&config.marketplace)?;
         let timeout = Duration::from_secs(self.runtime.settings.request_timeout_secs);
+        let outbound = self.runtime.outbound;
         let parse = |field: &'static str, url: &str| {
-            url::Url::parse(url).map_err(|e| Code2AsinError::invalid(field, format!("not a URL: {e}")))
+            let url = url::Url::parse(url).map_err(|e| Code2AsinError::invalid(field, format!("not a URL: {e}")))?;
+            outbound.check_url(&url, AMAZON_SCHEMES).map_err(|e| Code2AsinError::invalid(field, e.0))?;
+            Ok::<_, Code2AsinError>(url)
         };
         let client: Arc<dyn Code2AsinProvider> = match ProviderKind::parse(&config.provider) {
             Some(ProviderKind::SpApi) => {
@@ -156,7 +164,7 @@ impl Code2AsinService {
                     client_secret: secrets.client_secret,
                     refresh_token: secrets.refresh_token.unwrap_or_default(),
                 };
-                Arc::new(SpApiClient::new(endpoints, credentials, timeout).map_err(Code2AsinError::from)?)
+                Arc::new(SpApiClient::new(endpoints, credentials, timeout, &outbound).map_err(Code2AsinError::from)?)
             }
             Some(ProviderKind::Creators) => {
                 let api = parse(
@@ -173,7 +181,7 @@ impl Code2AsinService {
                     partner_tag: config.partner_tag.clone().unwrap_or_default(),
                 };
                 let token = parse("token_endpoint", token)?;
-                let client = CreatorsClient::new(api, token, marketplace.region, credentials, timeout);
+                let client = CreatorsClient::new(api, token, marketplace.region, credentials, timeout, &outbound);
                 Arc::new(client.map_err(Code2AsinError::from)?)
             }
             None => {
@@ -288,3 +296,6 @@ fn supplier_settings_of(row: repo::SupplierRow) -> SupplierSettings {
         updated_at: row.updated_at,
     }
 }
+
+/// What Amazon's APIs are reached over: credentials and tokens never go in the clear.
+const AMAZON_SCHEMES: &[&str] = &["https"];

@@ -57,6 +57,8 @@ pub struct Code2AsinRuntime {
     sp_api: SharedLimiter,
     creators: SharedLimiter,
     clients: Mutex<HashMap<Uuid, Arc<dyn Code2AsinProvider>>>,
+    /// What Amazon endpoints may be reached ([`crate::net`]).
+    outbound: crate::net::OutboundPolicy,
 }
 
 impl Code2AsinRuntime {
@@ -70,7 +72,14 @@ impl Code2AsinRuntime {
             creators: SharedLimiter::new(margin, 1, redis_url, &format!("{namespace}creators:"))?,
             clients: Mutex::new(HashMap::new()),
             settings,
+            outbound: crate::net::OutboundPolicy::default(),
         })
+    }
+
+    /// The same runtime reaching Amazon's endpoints under `policy` (public addresses only by default).
+    pub fn with_outbound(mut self, policy: crate::net::OutboundPolicy) -> Self {
+        self.outbound = policy;
+        self
     }
 
     fn limiter(&self, kind: ProviderKind) -> &SharedLimiter {

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::ExportError;
 use super::feed::FeedItem;
 use crate::catalog::{Money, ProductStatus, VariantAxis};
+use crate::net::OutboundPolicy;
 
 pub(crate) use prestashop::PrestaShop;
 pub(crate) use shopify::{BULK_FROM as SHOPIFY_BULK_FROM, Shopify};
@@ -233,27 +234,31 @@ pub(crate) enum PlatformError {
     Refused { platform: &'static str, reason: String },
 }
 
-/// A platform's endpoint: a URL over HTTPS (plain HTTP only to this machine: the local fakes), so credentials are
-/// never sent in the clear.
-pub(crate) fn secure_endpoint(endpoint: &str, why: &str) -> Result<url::Url, ExportError> {
+/// A platform's endpoint: a URL over HTTPS to a host the outbound policy allows (plain HTTP only to this machine
+/// when the private network is allowed: the local fakes), so credentials are never sent in the clear.
+pub(crate) fn secure_endpoint(endpoint: &str, why: &str, policy: &OutboundPolicy) -> Result<url::Url, ExportError> {
     let url = url::Url::parse(endpoint)
         .map_err(|e| ExportError::invalid("endpoint", format!("{endpoint:?} is not a URL: {e}")))?;
-    let loopback = url.host().is_some_and(|h| match h {
-        url::Host::Domain(d) => d == "localhost",
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    });
-    if url.scheme() == "https" || url.scheme() == "http" && loopback {
-        Ok(url)
-    } else {
-        Err(ExportError::invalid("endpoint", why))
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(ExportError::invalid("endpoint", why));
     }
+    policy.check_url(&url, HTTPS).map_err(|refused| {
+        let reason = if url.scheme() == "http" { why.to_string() } else { refused.0 };
+        ExportError::invalid("endpoint", reason)
+    })?;
+    Ok(url)
 }
 
-/// The HTTP client of a platform.
-pub(crate) fn http_client(timeout: std::time::Duration) -> Result<reqwest::Client, ExportError> {
-    reqwest::Client::builder()
-        .timeout(timeout)
+/// What a platform is reached over.
+const HTTPS: &[&str] = &["https"];
+
+/// The HTTP client of a platform: hosts and redirects checked by the outbound policy, `timeout` per exchange.
+pub(crate) fn http_client(
+    timeout: std::time::Duration,
+    policy: &OutboundPolicy,
+) -> Result<reqwest::Client, ExportError> {
+    policy
+        .http_client(HTTPS, timeout)
         .build()
         .map_err(|e| ExportError::invalid("endpoint", format!("HTTP client: {e}")))
 }
@@ -265,7 +270,11 @@ pub(crate) async fn send(
     path: &str,
 ) -> Result<(reqwest::StatusCode, bytes::Bytes), PlatformError> {
     let unreachable = |e: reqwest::Error| PlatformError::Unavailable { platform, reason: format!("{path}: {e}") };
-    let response = request.send().await.map_err(unreachable)?;
+    // Refused by the outbound policy: said as is, and not retried.
+    let response = request.send().await.map_err(|e| match crate::net::refusal_in(&e) {
+        Some(refused) => PlatformError::Refused { platform, reason: format!("{path}: {refused}") },
+        None => unreachable(e),
+    })?;
     let status = response.status();
     let body = response.bytes().await.map_err(unreachable)?;
     Ok((status, body))

@@ -23,6 +23,7 @@ use super::{
 use crate::catalog::{Money, ProductStatus};
 use crate::exports::ExportError;
 use crate::exports::feed::decimal;
+use crate::net::OutboundPolicy;
 
 const PLATFORM: &str = "PrestaShop";
 /// The published limits of the product resource.
@@ -40,8 +41,8 @@ pub(crate) struct PrestaShop {
 }
 
 impl PrestaShop {
-    pub fn new(endpoint: &str, key: &str, timeout: Duration) -> Result<Self, ExportError> {
-        let mut base = secure_endpoint(endpoint, "the webservice key goes over HTTPS only")?;
+    pub fn new(endpoint: &str, key: &str, timeout: Duration, policy: &OutboundPolicy) -> Result<Self, ExportError> {
+        let mut base = secure_endpoint(endpoint, "the webservice key goes over HTTPS only", policy)?;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
@@ -49,7 +50,7 @@ impl PrestaShop {
             return Err(ExportError::invalid("credentials", "PrestaShop needs the webservice key"));
         }
         Ok(PrestaShop {
-            http: http_client(timeout)?,
+            http: http_client(timeout, policy)?,
             base,
             key: key.to_string(),
             groups: Mutex::default(),
@@ -444,7 +445,23 @@ mod tests {
         assert!(body.starts_with("<prestashop xmlns:xlink=\"http://www.w3.org/1999/xlink\"><product><reference>"));
         assert_eq!(elements(&body, "reference"), ["A&B ]]> C"]);
         assert_eq!(elements(&body, "language"), ["Pot <large>"]);
-        assert!(PrestaShop::new("http://shop.example/api", "KEY", Duration::from_secs(1)).is_err());
-        assert!(PrestaShop::new("https://shop.example/api", "", Duration::from_secs(1)).is_err());
+        assert!(
+            PrestaShop::new(
+                "http://shop.example/api",
+                "KEY",
+                Duration::from_secs(1),
+                &OutboundPolicy::allowing_private()
+            )
+            .is_err()
+        );
+        assert!(
+            PrestaShop::new(
+                "https://shop.example/api",
+                "",
+                Duration::from_secs(1),
+                &OutboundPolicy::allowing_private()
+            )
+            .is_err()
+        );
     }
 }

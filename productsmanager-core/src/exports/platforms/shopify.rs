@@ -17,6 +17,7 @@ use super::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome, http_cl
 use crate::catalog::ProductStatus;
 use crate::exports::ExportError;
 use crate::exports::feed::decimal;
+use crate::net::OutboundPolicy;
 
 /// Products per document: 25 `productSet` mutations cost 250 points, an eighth of the Standard bucket.
 pub(crate) const BATCH: usize = 25;
@@ -64,13 +65,21 @@ pub(crate) struct Shopify {
     location: OnceCell<String>,
     /// Pushes of at least this many products go as a bulk operation (0: never).
     bulk_from: usize,
+    /// Checks the storage URLs Shopify hands out as it checked the shop's.
+    pub(super) policy: OutboundPolicy,
 }
 
 impl Shopify {
     /// `endpoint`: `https://{shop}.myshopify.com/admin/api/2025-01/graphql.json`; pushes of `bulk_from` products
     /// or more go as bulk operations (0: never).
-    pub fn new(endpoint: &str, token: &str, timeout: Duration, bulk_from: usize) -> Result<Self, ExportError> {
-        let endpoint = secure_endpoint(endpoint, "Shopify's Admin API is served over HTTPS")?;
+    pub fn new(
+        endpoint: &str,
+        token: &str,
+        timeout: Duration,
+        bulk_from: usize,
+        policy: &OutboundPolicy,
+    ) -> Result<Self, ExportError> {
+        let endpoint = secure_endpoint(endpoint, "Shopify's Admin API is served over HTTPS", policy)?;
         if !endpoint.path().ends_with("/graphql.json") {
             return Err(ExportError::invalid(
                 "endpoint",
@@ -81,12 +90,13 @@ impl Shopify {
             return Err(ExportError::invalid("credentials", "Shopify needs the app's Admin API access token"));
         }
         Ok(Shopify {
-            http: http_client(timeout)?,
+            http: http_client(timeout, policy)?,
             endpoint,
             token: token.to_string(),
             bucket: Mutex::new(None),
             location: OnceCell::new(),
             bulk_from,
+            policy: *policy,
         })
     }
 
@@ -394,11 +404,24 @@ mod tests {
         assert!(document.starts_with("mutation push($p0: ProductSetInput!, $p1: ProductSetInput!)"));
         assert!(document.contains("p1: productSet(input: $p1, synchronous: true)"));
         assert!(
-            Shopify::new("http://shop.example/admin/api/2025-01/graphql.json", "t", Duration::from_secs(1), 0).is_err()
+            Shopify::new(
+                "http://shop.example/admin/api/2025-01/graphql.json",
+                "t",
+                Duration::from_secs(1),
+                0,
+                &OutboundPolicy::allowing_private()
+            )
+            .is_err()
         );
         assert!(
-            Shopify::new("https://s.myshopify.com/admin/api/2025-01/graphql.json", "", Duration::from_secs(1), 0)
-                .is_err()
+            Shopify::new(
+                "https://s.myshopify.com/admin/api/2025-01/graphql.json",
+                "",
+                Duration::from_secs(1),
+                0,
+                &OutboundPolicy::allowing_private()
+            )
+            .is_err()
         );
     }
 }

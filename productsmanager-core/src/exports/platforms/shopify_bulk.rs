@@ -125,8 +125,8 @@ impl Shopify {
         let target = &payload["stagedTargets"][0];
         let url = target["url"].as_str().ok_or_else(|| refused("stagedUploadsCreate gave no upload URL"))?;
         // The upload goes to a storage service, not to the shop: over HTTPS, and without our token.
-        let url =
-            secure_endpoint(url, "Shopify's staged upload URL is not HTTPS").map_err(|e| refused(e.to_string()))?;
+        let url = secure_endpoint(url, "Shopify's staged upload URL is not HTTPS", &self.policy)
+            .map_err(|e| refused(e.to_string()))?;
         let parameters: Vec<(String, String)> = target["parameters"]
             .as_array()
             .into_iter()
@@ -223,7 +223,8 @@ impl Shopify {
 
     /// The result file of an operation (a signed storage URL: no token sent).
     async fn results(&self, url: &str) -> Result<String, PlatformError> {
-        let url = secure_endpoint(url, "Shopify's bulk result URL is not HTTPS").map_err(|e| refused(e.to_string()))?;
+        let url = secure_endpoint(url, "Shopify's bulk result URL is not HTTPS", &self.policy)
+            .map_err(|e| refused(e.to_string()))?;
         let (status, body) = send(PLATFORM, self.http.get(url.clone()), url.path()).await?;
         if !status.is_success() {
             return Err(refusal(PLATFORM, status, format!("bulk operation result: HTTP {status}")));

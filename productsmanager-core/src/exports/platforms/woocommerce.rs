@@ -20,6 +20,7 @@ use super::{
 use crate::catalog::ProductStatus;
 use crate::exports::ExportError;
 use crate::exports::feed::decimal;
+use crate::net::OutboundPolicy;
 
 /// WooCommerce's limit on the items (create + update + delete) of one batch request.
 pub(crate) const BATCH_LIMIT: usize = 100;
@@ -36,10 +37,17 @@ pub(crate) struct WooCommerce {
 }
 
 impl WooCommerce {
-    pub fn new(endpoint: &str, key: &str, secret: &str, timeout: Duration) -> Result<Self, ExportError> {
+    pub fn new(
+        endpoint: &str,
+        key: &str,
+        secret: &str,
+        timeout: Duration,
+        policy: &OutboundPolicy,
+    ) -> Result<Self, ExportError> {
         let mut base = secure_endpoint(
             endpoint,
             "WooCommerce takes the consumer key and secret over HTTPS only (plain HTTP would need OAuth 1.0a)",
+            policy,
         )?;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
@@ -48,7 +56,7 @@ impl WooCommerce {
             return Err(ExportError::invalid("credentials", "WooCommerce needs the consumer key and secret"));
         }
         Ok(WooCommerce {
-            http: http_client(timeout)?,
+            http: http_client(timeout, policy)?,
             base,
             key: key.to_string(),
             secret: secret.to_string(),
@@ -414,12 +422,13 @@ mod tests {
     #[test]
     fn only_https_or_loopback_http_carries_the_secret() {
         let timeout = Duration::from_secs(5);
-        assert!(WooCommerce::new("https://shop.example/wp-json/wc/v3", "ck", "cs", timeout).is_ok());
-        assert!(WooCommerce::new("http://127.0.0.1:8080/wp-json/wc/v3/", "ck", "cs", timeout).is_ok());
-        let error = WooCommerce::new("http://shop.example/wp-json/wc/v3", "ck", "cs", timeout).err().unwrap();
+        let local = OutboundPolicy::allowing_private();
+        assert!(WooCommerce::new("https://shop.example/wp-json/wc/v3", "ck", "cs", timeout, &local).is_ok());
+        assert!(WooCommerce::new("http://127.0.0.1:8080/wp-json/wc/v3/", "ck", "cs", timeout, &local).is_ok());
+        let error = WooCommerce::new("http://shop.example/wp-json/wc/v3", "ck", "cs", timeout, &local).err().unwrap();
         assert!(error.to_string().contains("HTTPS"), "{error}");
-        assert!(WooCommerce::new("https://shop.example/", "", "cs", timeout).is_err());
-        let client = WooCommerce::new("https://shop.example/wp-json/wc/v3", "ck", "cs", timeout).unwrap();
+        assert!(WooCommerce::new("https://shop.example/", "", "cs", timeout, &local).is_err());
+        let client = WooCommerce::new("https://shop.example/wp-json/wc/v3", "ck", "cs", timeout, &local).unwrap();
         assert_eq!(client.url("products/batch").unwrap().as_str(), "https://shop.example/wp-json/wc/v3/products/batch");
     }
 

@@ -71,6 +71,14 @@ const INSERT_UPLOAD_JOB: &str = "insert into import_jobs (id, queue, kind, state
      attempts, started_at, requested_by, created_at, updated_at) \
      values ($1, 'imports', 'import', $2, 0, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $3, $3)";
 
+// In-process imports (one attempt) of this supplier and file not finished: running (its process may have stopped),
+// or reaped dead when its lease expired.
+const UNFINISHED_INLINE: &str = "select j.id, f.sha256, j.preset, j.mapping_template_id, j.payload, j.lease_owner, \
+     j.lease_expires_at from import_jobs j join import_files f on f.id = j.file_id \
+     where j.supplier_id = $1 and f.name = $2 and f.size_bytes = $3 and j.dry_run = $4 and j.max_attempts = 1 \
+     and (j.state = 'running' or (j.state = 'dead' and j.finished_at is null)) \
+     order by j.created_at desc limit 10";
+
 const SET_TOTAL: &str = "update import_jobs set rows_total = $2 where id = $1";
 
 const SET_COUNTERS: &str = "update import_jobs set rows_read = $2, rows_written = $3, rows_created = $4, \
@@ -211,6 +219,28 @@ pub(crate) async fn insert_upload(
             .await?;
         tx.commit().await
     })
+}
+
+/// An unfinished in-process import: its job, the file's SHA-256, what it was run with (preset, template,
+/// options), and its lease (owner, until) when running.
+pub(crate) type UnfinishedImport =
+    (Uuid, String, Option<String>, Option<Uuid>, Json<serde_json::Value>, Option<String>, Option<DateTime<Utc>>);
+
+/// The unfinished in-process imports of `supplier`'s file `name` of `size` bytes, newest first.
+pub(crate) async fn unfinished_inline(
+    pool: &DbPool,
+    supplier: Uuid,
+    name: &str,
+    size: i64,
+    dry_run: bool,
+) -> Result<Vec<UnfinishedImport>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(UNFINISHED_INLINE)
+        .bind(supplier)
+        .bind(name)
+        .bind(size)
+        .bind(dry_run)
+        .fetch_all(p)
+        .await)
 }
 
 pub(crate) async fn set_total(pool: &DbPool, job: Uuid, total: i64) -> Result<(), sqlx::Error> {

@@ -50,6 +50,52 @@ pub struct NewImport {
 /// How long an in-process import's lease lasts; renewed at a third of it.
 const INLINE_LEASE: Duration = Duration::from_secs(60);
 
+/// The lease owner of an in-process import: `inline:{boot}:{pid namespace}:{uid}:{pid}:{start}:{unique}`, so that a
+/// rerun on the same machine (same boot, same process namespace, same user) can tell its process is gone without
+/// waiting for the lease to expire. Anywhere else (another machine or container, another user whose processes
+/// `/proc` may hide, not Linux) the lease decides.
+struct InlineOwner;
+
+impl InlineOwner {
+    fn this_process() -> String {
+        let pid = std::process::id();
+        let start = process_start(pid).unwrap_or_default();
+        format!("inline:{}:{pid}:{start}:{}", Self::place().unwrap_or_default(), Uuid::now_v7())
+    }
+
+    /// This boot, process namespace and user, when they can be read (Linux).
+    fn place() -> Option<String> {
+        let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let namespace = std::fs::read_link("/proc/self/ns/pid").ok()?;
+        let uid = std::fs::read_to_string("/proc/self/status").ok()?.lines().find_map(|line| {
+            line.strip_prefix("Uid:").map(|ids| ids.split_whitespace().next().unwrap_or("").to_string())
+        })?;
+        let namespace = namespace.to_string_lossy().replace(':', "_");
+        Some(format!("{}:{namespace}:{uid}", boot.trim()))
+    }
+
+    /// Whether `owner` is an in-process import of this boot, namespace and user whose process no longer runs (no
+    /// such process, or another one since started under its number).
+    fn is_gone(owner: &str) -> bool {
+        let Some(here) = Self::place() else { return false };
+        let Some(rest) = owner.strip_prefix("inline:").and_then(|rest| rest.strip_prefix(here.as_str())) else {
+            return false;
+        };
+        let mut parts = rest.trim_start_matches(':').split(':');
+        let (Some(pid), Some(start)) = (parts.next(), parts.next()) else { return false };
+        let Ok(pid) = pid.parse::<u32>() else { return false };
+        pid != std::process::id() && process_start(pid).is_none_or(|now| now != start)
+    }
+}
+
+/// When process `pid` started, in clock ticks since boot (`/proc/{pid}/stat`, field 22), if it runs.
+fn process_start(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after its closing one.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19).map(str::to_string)
+}
+
 impl ImportService {
     /// Stores a file and queues its import for a worker (the `imports` queue).
     pub async fn upload(&self, input: NewImport) -> Result<ImportJob> {
@@ -84,15 +130,21 @@ impl ImportService {
         input: NewImport,
         on_progress: impl Fn(&ImportProgress) + Send + Sync,
     ) -> Result<ImportSummary> {
-        let owner = format!("inline-{}", Uuid::now_v7());
-        let id = self.store_upload(&input, Some(&owner)).await?;
+        let owner = InlineOwner::this_process();
         let queue = self.jobs.for_queue("imports").clone();
+        // The same file of the same supplier, run the same way by a process that was stopped: taken over, and
+        // resumed after its checkpoint, rather than imported again from the top beside a dead job.
+        let id = match self.abandoned_inline(&input).await? {
+            Some((id, gone)) if queue.take_over(id, &owner, INLINE_LEASE, gone.as_deref()).await? => id,
+            _ => self.store_upload(&input, Some(&owner)).await?,
+        };
         let heartbeat = {
             let (queue, owner) = (queue.clone(), owner.clone());
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(INLINE_LEASE / 3).await;
-                    if !matches!(queue.heartbeat(id, &owner, INLINE_LEASE).await, Ok(true)) {
+                    // Stops when the job is no longer ours; a failed renewal (the database busy) is tried again.
+                    if let Ok(false) = queue.heartbeat(id, &owner, INLINE_LEASE).await {
                         return;
                     }
                 }
@@ -110,6 +162,45 @@ impl ImportService {
             }
         }
         outcome
+    }
+
+    /// The newest in-process import of this very file (same supplier, name, size and content) run the same way
+    /// (template or preset, options, dry or not) whose process stopped before it ended: its job, and its owner
+    /// when that is known to be gone although its lease runs on (a process of this machine that no longer runs).
+    async fn abandoned_inline(&self, input: &NewImport) -> Result<Option<(Uuid, Option<String>)>> {
+        let Ok(metadata) = tokio::fs::metadata(&input.path).await else { return Ok(None) };
+        let size = i64::try_from(metadata.len()).unwrap_or(i64::MAX);
+        let (name, now) = (input.name.trim(), self.jobs.now());
+        let candidates = repo::unfinished_inline(&self.pool, input.supplier_id, name, size, input.dry_run)
+            .await
+            .map_err(db_error)?;
+        let options = serde_json::to_value(&input.options).unwrap_or_default();
+        let wanted_preset = input.preset.filter(|p| *p != Preset::Auto).map(Preset::as_str);
+        let same_run = |(_, _, preset, template, payload, ..): &repo::UnfinishedImport| {
+            *template == input.template
+                && payload.0 == options
+                && (input.preset == Some(Preset::Auto) || preset.as_deref() == wanted_preset)
+        };
+        // Running: abandoned when its lease expired, or when its owner is a process of this machine that is gone.
+        let abandoned = |(_, _, _, _, _, owner, until): &repo::UnfinishedImport| match (owner, until) {
+            (Some(owner), Some(until)) => *until < now || InlineOwner::is_gone(owner),
+            _ => true,
+        };
+        let candidates: Vec<_> = candidates.into_iter().filter(|c| same_run(c) && abandoned(c)).collect();
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let path = input.path.clone();
+        let digest = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+            use sha2::Digest;
+            let mut hasher = sha2::Sha256::new();
+            std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+            Ok(format!("{:x}", hasher.finalize()))
+        })
+        .await
+        .ok()
+        .and_then(Result::ok);
+        Ok(digest.and_then(|digest| candidates.into_iter().find(|c| c.1 == digest).map(|c| (c.0, c.5))))
     }
 
     async fn store_upload(&self, input: &NewImport, running_as: Option<&str>) -> Result<Uuid> {
@@ -562,7 +653,8 @@ impl ImportService {
         let figures = ImportStatistics {
             day: now.date_naive(),
             jobs: 1,
-            jobs_failed: 0,
+            // Ran to its end, but refused more rows than the setting allows: a failed import, as its outcome says.
+            jobs_failed: i32::from(summary.outcome == ImportOutcome::Failed),
             rows_read: counters.read,
             rows_written: if job.dry_run { 0 } else { counters.created + counters.updated },
             rows_created: counters.created,

@@ -11,7 +11,7 @@ use mail_parser::{MessageParser, MimeHeaders};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 
-use super::{default_extensions, wanted_file};
+use super::{default_extensions, wanted_file, within};
 use crate::Result;
 use crate::imports::{ImportConfig, ImportError, ImportService, SourceKind, TakenFile};
 
@@ -36,8 +36,13 @@ pub struct EmailSettings {
     /// Move processed messages into this mailbox (created when missing); they are marked seen either way.
     #[serde(default)]
     pub move_to: Option<String>,
+    /// For connecting and for each command: a server that accepts and then says nothing fails the poll after
+    /// this long (30).
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// For the whole poll (600): a server trickling its answers cannot hold the source longer.
+    #[serde(default = "super::default_deadline_secs")]
+    pub deadline_secs: u64,
 }
 
 fn default_port() -> u16 {
@@ -108,9 +113,16 @@ impl EmailSource {
         super::poll_all(self).await
     }
 
-    /// One poll of one configuration.
+    /// One poll of one configuration, within its deadline.
     pub async fn poll_config(&self, config: &ImportConfig) -> Result<Vec<TakenFile>> {
         let settings = EmailSettings::from_value(&config.source_settings)?;
+        super::within_deadline(config, &settings.host, settings.port, settings.deadline_secs, async {
+            self.poll_within(config, &settings).await
+        })
+        .await
+    }
+
+    async fn poll_within(&self, config: &ImportConfig, settings: &EmailSettings) -> Result<Vec<TakenFile>> {
         let failure = |what: &str, e: &dyn std::fmt::Display| ImportError::Source {
             config: config.name.clone(),
             reason: format!("{what} ({}:{}): {e}", settings.host, settings.port),
@@ -121,26 +133,27 @@ impl EmailSource {
             .await?
             .ok_or_else(|| ImportError::invalid("credentials", "a mailbox needs a username and password"))?;
         let limit = Duration::from_secs(settings.timeout_secs.max(1));
-        let connect = TcpStream::connect((settings.host.as_str(), settings.port));
-        let stream = tokio::time::timeout(limit, connect)
+        let addresses = self
+            .imports
+            .outbound
+            .resolve(&settings.host, settings.port)
             .await
-            .map_err(|e| failure("cannot connect", &e))?
-            .map_err(|e| failure("cannot connect", &e))?;
+            .map_err(|e| failure("host refused", &e))?;
+        let stream =
+            within(limit, TcpStream::connect(addresses.as_slice())).await.map_err(|e| failure("cannot connect", &e))?;
         let mut client = Client::new(stream);
         let greeting =
-            tokio::time::timeout(limit, client.read_response()).await.map_err(|e| failure("no greeting", &e))?;
+            within(limit, async { client.read_response().await.transpose().unwrap_or(Err(no_greeting())) }).await;
         greeting.map_err(|e| failure("no greeting", &e))?;
-        let mut session = client
-            .login(&login.username, &login.password)
-            .await
-            .map_err(|(e, _)| failure(&format!("login as {:?} refused", login.username), &e))?;
-        let mailbox = session
-            .select(&settings.mailbox)
+        let mut session =
+            within(limit, async { client.login(&login.username, &login.password).await.map_err(|(e, _)| e) })
+                .await
+                .map_err(|e| failure(&format!("login as {:?} refused", login.username), &e))?;
+        let mailbox = within(limit, session.select(&settings.mailbox))
             .await
             .map_err(|e| failure(&format!("no mailbox {:?}", settings.mailbox), &e))?;
         let validity = mailbox.uid_validity.unwrap_or(0);
-        let mut uids: Vec<u32> = session
-            .uid_search(settings.search())
+        let mut uids: Vec<u32> = within(limit, session.uid_search(settings.search()))
             .await
             .map_err(|e| failure("search refused", &e))?
             .into_iter()
@@ -148,17 +161,15 @@ impl EmailSource {
         uids.sort_unstable();
         if settings.move_to.is_some() && !uids.is_empty() {
             // Already there is the usual case; a real failure shows when moving.
-            let _ = session.create(settings.move_to.as_deref().unwrap_or_default()).await;
+            let _ = tokio::time::timeout(limit, session.create(settings.move_to.as_deref().unwrap_or_default())).await;
         }
         let mut taken = Vec::new();
         for uid in uids {
-            let fetched: Vec<_> = session
-                .uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")
-                .await
-                .map_err(|e| failure(&format!("cannot fetch message {uid}"), &e))?
-                .try_collect()
-                .await
-                .map_err(|e| failure(&format!("cannot fetch message {uid}"), &e))?;
+            // A message can be large: its transfer is bounded by the poll's deadline, not by `limit`.
+            let fetched: Vec<_> =
+                async { session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])").await?.try_collect().await }
+                    .await
+                    .map_err(|e: async_imap::error::Error| failure(&format!("cannot fetch message {uid}"), &e))?;
             let Some(raw) = fetched.iter().find_map(|f| f.body()) else { continue };
             let Some(message) = MessageParser::default().parse(raw) else {
                 tracing::warn!(config = %config.name, uid, "unparsable message left unread");
@@ -180,24 +191,25 @@ impl EmailSource {
                 }
             }
             // Seen (and moved) only once its attachments are kept: a failure above leaves it for the next poll.
-            session
-                .uid_store(uid.to_string(), "+FLAGS (\\Seen)")
-                .await
-                .map_err(|e| failure("cannot mark a message seen", &e))?
-                .try_collect::<Vec<_>>()
-                .await
-                .map_err(|e| failure("cannot mark a message seen", &e))?;
+            within(limit, async {
+                session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").await?.try_collect::<Vec<_>>().await
+            })
+            .await
+            .map_err(|e| failure("cannot mark a message seen", &e))?;
             if let Some(folder) = &settings.move_to {
-                session
-                    .uid_mv(uid.to_string(), folder)
+                within(limit, session.uid_mv(uid.to_string(), folder))
                     .await
                     .map_err(|e| failure(&format!("cannot move to {folder:?}"), &e))?;
             }
         }
-        let _ = session.logout().await;
+        let _ = tokio::time::timeout(limit, session.logout()).await;
         self.imports.mark_polled(config.id).await?;
         Ok(taken)
     }
+}
+
+fn no_greeting() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed before a greeting")
 }
 
 impl super::RemoteSource for EmailSource {

@@ -15,7 +15,7 @@ use suppaftp::tokio::{AsyncRustlsConnector, AsyncRustlsFtpStream};
 use suppaftp::types::FileType;
 use tokio::io::AsyncReadExt;
 
-use super::{default_extensions, wanted_file};
+use super::{default_extensions, wanted_file, within};
 use crate::Result;
 use crate::imports::{Credentials, ImportConfig, ImportError, ImportService, SourceKind, TakenFile};
 
@@ -38,9 +38,13 @@ pub struct FtpSettings {
     /// Move a file into this remote folder once it is taken (instead of deleting it).
     #[serde(default)]
     pub move_to: Option<String>,
-    /// For connecting and for each command.
+    /// For connecting and for each command: a server that accepts and then says nothing fails the poll after
+    /// this long (30).
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// For the whole poll, downloads included (600): a server trickling its answers cannot hold the source longer.
+    #[serde(default = "super::default_deadline_secs")]
+    pub deadline_secs: u64,
     /// FTPS only: PEM certificates trusted besides the public roots (a supplier's own CA or self-signed server).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
@@ -88,9 +92,16 @@ impl FtpSource {
         super::poll_all(self).await
     }
 
-    /// One poll of one configuration.
+    /// One poll of one configuration, within its deadline.
     pub async fn poll_config(&self, config: &ImportConfig) -> Result<Vec<TakenFile>> {
         let settings = FtpSettings::from_value(&config.source_settings)?;
+        super::within_deadline(config, &settings.host, settings.port, settings.deadline_secs, async {
+            self.poll_within(config, &settings).await
+        })
+        .await
+    }
+
+    async fn poll_within(&self, config: &ImportConfig, settings: &FtpSettings) -> Result<Vec<TakenFile>> {
         let login = self.imports.credentials(config.id).await?.unwrap_or_else(|| Credentials {
             username: "anonymous".into(),
             password: "productsmanager@localhost".into(),
@@ -100,25 +111,40 @@ impl FtpSource {
             config: config.name.clone(),
             reason: format!("{what} ({}:{}): {e}", settings.host, settings.port),
         };
-        let address = tokio::net::lookup_host((settings.host.as_str(), settings.port))
+        let addresses = self
+            .imports
+            .outbound
+            .resolve(&settings.host, settings.port)
             .await
-            .map_err(|e| failure("cannot resolve the host", &e))?
-            .next()
-            .ok_or_else(|| failure("cannot resolve the host", &"no address"))?;
-        let mut ftp =
-            AsyncRustlsFtpStream::connect_timeout(address, limit).await.map_err(|e| failure("cannot connect", &e))?;
-        if config.source_kind == SourceKind::Ftps {
-            let connector = tls_connector(&settings)?;
-            ftp = ftp.into_secure(connector, &settings.host).await.map_err(|e| failure("TLS refused", &e))?;
+            .map_err(|e| failure("host refused", &e))?;
+        let mut connected = Err("no address".to_string());
+        for address in addresses {
+            connected = within(limit, AsyncRustlsFtpStream::connect_timeout(address, limit)).await;
+            if connected.is_ok() {
+                break;
+            }
         }
-        ftp.login(login.username.as_str(), login.password.as_str())
+        let mut ftp = connected.map_err(|e| failure("cannot connect", &e))?;
+        // Data connections go to the address the control connection reached (already checked), never to the one a
+        // server names in its passive reply, which could be anywhere (127.0.0.1:6379, 169.254.169.254…).
+        ftp.set_passive_nat_workaround(true);
+        if config.source_kind == SourceKind::Ftps {
+            let connector = tls_connector(settings)?;
+            ftp = within(limit, ftp.into_secure(connector, &settings.host))
+                .await
+                .map_err(|e| failure("TLS refused", &e))?;
+        }
+        within(limit, ftp.login(login.username.as_str(), login.password.as_str()))
             .await
             .map_err(|e| failure(&format!("login as {:?} refused", login.username), &e))?;
-        ftp.transfer_type(FileType::Binary).await.map_err(|e| failure("binary mode refused", &e))?;
+        within(limit, ftp.transfer_type(FileType::Binary)).await.map_err(|e| failure("binary mode refused", &e))?;
         if !settings.path.is_empty() {
-            ftp.cwd(&settings.path).await.map_err(|e| failure(&format!("no folder {:?}", settings.path), &e))?;
+            within(limit, ftp.cwd(&settings.path))
+                .await
+                .map_err(|e| failure(&format!("no folder {:?}", settings.path), &e))?;
         }
-        let listed = ftp.nlst(None).await.map_err(|e| failure("cannot list the folder", &e))?;
+        let listed = within(limit, ftp.nlst(None)).await.map_err(|e| failure("cannot list the folder", &e))?;
+        let silent = |e: tokio::time::error::Elapsed| failure("no answer", &format!("{e} ({} s)", limit.as_secs()));
         let mut taken = Vec::new();
         for entry in listed {
             let name = entry.rsplit('/').next().unwrap_or(&entry).to_string();
@@ -126,28 +152,37 @@ impl FtpSource {
                 continue;
             }
             // Folders have no size: skipped.
-            let Ok(size) = ftp.size(&name).await else { continue };
-            let modified = ftp.mdtm(&name).await.map(|t| t.and_utc().timestamp()).unwrap_or(-1);
+            let Ok(size) = tokio::time::timeout(limit, ftp.size(&name)).await.map_err(silent)? else { continue };
+            let modified = tokio::time::timeout(limit, ftp.mdtm(&name))
+                .await
+                .map_err(silent)?
+                .map(|t| t.and_utc().timestamp())
+                .unwrap_or(-1);
             let fingerprint = format!("{name}|{size}|{modified}");
             if self.imports.already_taken(config.id, &fingerprint).await? {
                 continue;
             }
-            let bytes = download(&mut ftp, &name).await.map_err(|e| failure(&format!("cannot download {name}"), &e))?;
-            let size_after = ftp.size(&name).await.unwrap_or(usize::MAX);
+            let bytes =
+                download(&mut ftp, &name, limit).await.map_err(|e| failure(&format!("cannot download {name}"), &e))?;
+            let size_after = tokio::time::timeout(limit, ftp.size(&name)).await.map_err(silent)?.unwrap_or(usize::MAX);
             if bytes.len() != size || size_after != size {
                 tracing::info!(config = %config.name, file = %name, "still being uploaded; taken at a later poll");
                 continue;
             }
             let Some(file) = self.imports.take_file(config, &name, bytes, &fingerprint).await? else { continue };
             if settings.delete_after_download {
-                ftp.rm(&name).await.map_err(|e| failure(&format!("taken, but cannot delete {name}"), &e))?;
+                within(limit, ftp.rm(&name))
+                    .await
+                    .map_err(|e| failure(&format!("taken, but cannot delete {name}"), &e))?;
             } else if let Some(folder) = &settings.move_to {
                 let target = format!("{}/{name}", folder.trim_end_matches('/'));
-                ftp.rename(&name, &target).await.map_err(|e| failure(&format!("taken, but cannot move {name}"), &e))?;
+                within(limit, ftp.rename(&name, &target))
+                    .await
+                    .map_err(|e| failure(&format!("taken, but cannot move {name}"), &e))?;
             }
             taken.push(file);
         }
-        let _ = ftp.quit().await;
+        let _ = tokio::time::timeout(limit, ftp.quit()).await;
         self.imports.mark_polled(config.id).await?;
         Ok(taken)
     }
@@ -174,11 +209,12 @@ fn tls_connector(settings: &FtpSettings) -> Result<AsyncRustlsConnector, ImportE
     Ok(AsyncRustlsConnector::from(tokio_rustls::TlsConnector::from(Arc::new(config))))
 }
 
-async fn download(ftp: &mut AsyncRustlsFtpStream, name: &str) -> suppaftp::FtpResult<Bytes> {
-    let mut stream = ftp.retr_as_stream(name).await?;
+/// A file's bytes; the transfer itself is bounded by the poll's deadline, each command by `limit`.
+async fn download(ftp: &mut AsyncRustlsFtpStream, name: &str, limit: Duration) -> Result<Bytes, String> {
+    let mut stream = within(limit, ftp.retr_as_stream(name)).await?;
     let mut buffer = Vec::new();
-    stream.read_to_end(&mut buffer).await.map_err(suppaftp::FtpError::ConnectionError)?;
-    stream.finish().await?;
+    stream.read_to_end(&mut buffer).await.map_err(|e| e.to_string())?;
+    within(limit, stream.finish()).await?;
     Ok(Bytes::from(buffer))
 }
 

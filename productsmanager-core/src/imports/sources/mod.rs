@@ -11,6 +11,7 @@ pub use ftp::{FtpSettings, FtpSource};
 
 use std::future::Future;
 
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::{ImportConfig, ImportError, ImportService, SourceKind, TakenFile};
@@ -37,12 +38,33 @@ pub(crate) async fn poll_all<S: RemoteSource>(source: &S) -> crate::Result<Vec<T
     }
     let mut taken = Vec::new();
     let mut failed = Vec::new();
-    for config in configs {
-        match source.poll_one(&config).await {
-            Ok(mut files) => taken.append(&mut files),
-            Err(e) => {
-                tracing::warn!(config = %config.name, error = %e, "{} source not polled", S::NAME);
-                failed.push(e.to_string());
+    // A few servers at once, so one slow or silent server does not hold the others (each poll has its deadline);
+    // the configurations of one server one after the other, as servers limit sessions per client.
+    let mut by_host: std::collections::BTreeMap<String, Vec<&ImportConfig>> = std::collections::BTreeMap::new();
+    for config in &configs {
+        let host = config.source_settings.get("host").and_then(|h| h.as_str()).unwrap_or_default();
+        by_host.entry(host.to_ascii_lowercase()).or_default().push(config);
+    }
+    // Made before streaming them: a closure inside the stream's type would not be `Send` for every lifetime.
+    let mut pending = Vec::with_capacity(by_host.len());
+    for group in by_host.into_values() {
+        pending.push(async move {
+            let mut polled = Vec::with_capacity(group.len());
+            for config in group {
+                polled.push((config, source.poll_one(config).await));
+            }
+            polled
+        });
+    }
+    let mut polls = futures_util::stream::iter(pending).buffer_unordered(REMOTE_HOSTS_AT_ONCE);
+    while let Some(group) = polls.next().await {
+        for (config, polled) in group {
+            match polled {
+                Ok(mut files) => taken.append(&mut files),
+                Err(e) => {
+                    tracing::warn!(config = %config.name, error = %e, "{} source not polled", S::NAME);
+                    failed.push(e.to_string());
+                }
             }
         }
     }
@@ -51,6 +73,46 @@ pub(crate) async fn poll_all<S: RemoteSource>(source: &S) -> crate::Result<Vec<T
     } else {
         Err(ImportError::Source { config: S::NAME.into(), reason: failed.join("; ") }.into())
     }
+}
+
+/// Servers of one remote source polled at the same time.
+const REMOTE_HOSTS_AT_ONCE: usize = 4;
+
+/// `command` within `limit`: a server that accepts and then says nothing fails here instead of holding the poll.
+pub(crate) async fn within<T, E: std::fmt::Display>(
+    limit: std::time::Duration,
+    command: impl Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(limit, command).await {
+        Ok(answer) => answer.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {} s (source_settings.timeout_secs)", limit.as_secs())),
+    }
+}
+
+/// Default of a remote source's `deadline_secs`: a whole poll, downloads included.
+pub(crate) fn default_deadline_secs() -> u64 {
+    600
+}
+
+/// `poll` of the configuration `config` (at `host`:`port`) within `deadline_secs`, or an error saying so.
+pub(crate) async fn within_deadline<T>(
+    config: &ImportConfig,
+    host: &str,
+    port: u16,
+    deadline_secs: u64,
+    poll: impl Future<Output = crate::Result<T>>,
+) -> crate::Result<T> {
+    let deadline = std::time::Duration::from_secs(deadline_secs.max(1));
+    tokio::time::timeout(deadline, poll).await.unwrap_or_else(|_| {
+        Err(ImportError::Source {
+            config: config.name.clone(),
+            reason: format!(
+                "no complete poll within {} s ({host}:{port}; source_settings.deadline_secs)",
+                deadline.as_secs()
+            ),
+        }
+        .into())
+    })
 }
 
 /// Polls the sources of `kinds` (all when empty) once, now, rather than at their next tick; returns the files
