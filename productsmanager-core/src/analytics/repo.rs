@@ -27,9 +27,19 @@ pub(super) struct FinishedImport {
     pub rows_failed: i64,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The import's summary, which holds its outcome (a job that ran to its end refusing most rows failed).
+    pub summary: Option<sqlx::types::Json<serde_json::Value>>,
 }
 
-const FINISHED_IMPORTS: &str = "select id, supplier_id, state, rows_read, rows_failed, started_at, finished_at \
+impl FinishedImport {
+    /// Whether the import failed: it did not run to its end, or its outcome says it refused too many rows.
+    pub(super) fn failed(&self) -> bool {
+        let outcome = self.summary.as_ref().and_then(|s| s.0.get("outcome")).and_then(|o| o.as_str());
+        self.state != "succeeded" || outcome == Some("failed")
+    }
+}
+
+const FINISHED_IMPORTS: &str = "select id, supplier_id, state, rows_read, rows_failed, started_at, finished_at, summary \
      from import_jobs where dry_run = false and state in ('succeeded', 'failed', 'dead') \
      and finished_at >= $1 and finished_at < $2 order by finished_at, id";
 

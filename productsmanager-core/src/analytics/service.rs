@@ -108,7 +108,7 @@ impl AnalyticsService {
         let mut total = ImportMetricsRow::default();
         let mut suppliers: BTreeMap<Uuid, SupplierImports> = BTreeMap::new();
         for job in &finished {
-            let failed = job.state != "succeeded";
+            let failed = job.failed();
             let duration_ms = match (job.started_at, job.finished_at) {
                 (Some(started), Some(finished)) => (finished - started).num_milliseconds().max(0),
                 _ => 0,

@@ -188,6 +188,17 @@ async fn native_file_lands_in_the_catalog(backend: Backend) {
     let failed = sdk.imports().import_file(NewImport { dry_run: true, ..native(acme, &strict) }, |_| {}).await.unwrap();
     assert_eq!(failed.outcome, ImportOutcome::Failed);
     assert_eq!(sdk.imports().job(failed.job_id).await.unwrap().outcome, ImportOutcome::Failed);
+    // Run for real, it counts as a failed import in the statistics and the supplier's scorecard, though its job
+    // ran to its end.
+    let real = sdk.imports().import_file(native(acme, &strict), |_| {}).await.unwrap();
+    assert_eq!(real.outcome, ImportOutcome::Failed);
+    let today = chrono::Utc::now().date_naive();
+    let days = sdk.imports().statistics(acme, today).await.unwrap();
+    assert_eq!(days[0].jobs_failed, 2, "the dry run and the real one: {days:?}");
+    sdk.analytics().roll_up(today).await.unwrap();
+    let cards = sdk.analytics().supplier_scorecards(Some(1)).await.unwrap();
+    let card = cards.iter().find(|card| card.supplier_id == acme).unwrap();
+    assert_eq!((card.imports_failed, card.imports_succeeded + 1), (1, card.imports), "{card:?}");
     sdk.settings().reset("imports.failed_above_refused_percent").await.unwrap();
 }
 

@@ -139,8 +139,9 @@ impl RowRules {
             }
         };
         let amount = |cell: &Cell, currency: CurrencyCode| -> Result<i64, RowError> {
+            let written = written_amount(&cell.value, currency).map_err(|why| fail(cell, "invalid_amount", why))?;
             let minor = currency
-                .minor_units("amount", &plain_decimal(&cell.value))
+                .minor_units("amount", &plain_decimal(&written))
                 .map_err(|e| fail(cell, "invalid_amount", reason_of(e)))?;
             if minor < 0 {
                 return Err(fail(cell, "invalid_amount", "an amount must not be negative".into()));
@@ -281,6 +282,111 @@ fn row_hash(row: &ImportRow) -> [u8; 16] {
     hash
 }
 
+/// Currency symbols people write beside amounts, and the currencies each may stand for.
+const CURRENCY_SIGNS: [(&str, &[&str]); 10] = [
+    ("€", &["EUR"]),
+    ("£", &["GBP"]),
+    ("$", &["USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN"]),
+    ("US$", &["USD"]),
+    ("¥", &["JPY", "CNY"]),
+    ("₹", &["INR"]),
+    ("zł", &["PLN"]),
+    ("kr", &["SEK", "NOK", "DKK", "ISK"]),
+    ("Fr", &["CHF"]),
+    ("R$", &["BRL"]),
+];
+
+/// Spaces that group digits (`1 234,56`): plain, no-break, narrow no-break, thin.
+const GROUP_SPACES: [char; 4] = [' ', '\u{a0}', '\u{202f}', '\u{2009}'];
+
+/// An amount as people and spreadsheets write it, reduced to digits and at most one decimal point: a currency
+/// code or symbol before or after it (`12,99 €`, `EUR 12.99`, `$5`) is taken off once checked against `currency`;
+/// digits grouped by spaces or apostrophes (`1 234,56`, `1'234.50`), or by the separator that is not the last one
+/// when both appear (`1.234,56`, `1,234.56`), lose their grouping. Groups must be of three digits, so `1.23,4` is
+/// refused rather than guessed; `1,234` alone stays ambiguous (refused later).
+fn written_amount(text: &str, currency: CurrencyCode) -> Result<String, String> {
+    let trimmed = text.trim();
+    let code = currency.as_str();
+    let mut number = trimmed;
+    let sign_matches = |sign: &str| {
+        sign.eq_ignore_ascii_case(code)
+            || CURRENCY_SIGNS.iter().any(|(symbol, codes)| *symbol == sign && codes.contains(&code))
+    };
+    let known_sign = |sign: &str| {
+        (sign.len() == 3 && sign.bytes().all(|b| b.is_ascii_alphabetic()))
+            || CURRENCY_SIGNS.iter().any(|(symbol, _)| *symbol == sign)
+    };
+    let is_number_char =
+        |c: char| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '\'' | '’') || GROUP_SPACES.contains(&c);
+    let start = number.find(is_number_char).unwrap_or(number.len());
+    let end = number.rfind(|c: char| c.is_ascii_digit()).map_or(number.len(), |at| at + 1);
+    let (before, after) = (number[..start].trim(), number[end.max(start)..].trim());
+    for sign in [before, after] {
+        if sign.is_empty() {
+            continue;
+        }
+        if !known_sign(sign) {
+            return Err(format!("{text:?} is not a decimal amount like 12.50"));
+        }
+        if !sign_matches(sign) {
+            return Err(format!("{text:?} is written in {sign}, but the price's currency is {code}"));
+        }
+    }
+    if !before.is_empty() && !after.is_empty() {
+        return Err(format!("{text:?} names its currency twice"));
+    }
+    number = number[start..end.max(start)].trim();
+    let negative = number.starts_with('-');
+    let digits = number.trim_start_matches('-');
+    // Spaces and apostrophes only ever group digits.
+    let spaced = digits.contains(|c: char| GROUP_SPACES.contains(&c) || c == '\'' || c == '’');
+    let mut compact: String = digits.chars().filter(|c| !GROUP_SPACES.contains(c) && *c != '\'' && *c != '’').collect();
+    if spaced {
+        let whole = digits.split(['.', ',']).next().unwrap_or_default();
+        if !grouped_by_three(
+            &whole.split(|c: char| GROUP_SPACES.contains(&c) || c == '\'' || c == '’').collect::<Vec<_>>(),
+        ) {
+            return Err(format!("{text:?} groups its digits unevenly"));
+        }
+    }
+    let (points, commas) = (compact.matches('.').count(), compact.matches(',').count());
+    let ungroup = |compact: &str, grouping: char, decimal: Option<char>| -> Result<String, String> {
+        let whole_end = decimal.and_then(|d| compact.rfind(d)).unwrap_or(compact.len());
+        let (whole, fraction) = compact.split_at(whole_end);
+        if !grouped_by_three(&whole.split(grouping).collect::<Vec<_>>()) {
+            return Err(format!("{text:?} groups its digits unevenly"));
+        }
+        Ok(format!("{}{}", whole.replace(grouping, ""), fraction.replacen(decimal.unwrap_or('.'), ".", 1)))
+    };
+    compact = match (points, commas) {
+        // Both: the last one is the decimal separator, the other groups.
+        (1.., 1..) => {
+            let (decimal, grouping) = if compact.rfind('.') > compact.rfind(',') { ('.', ',') } else { (',', '.') };
+            if compact.matches(decimal).count() > 1 {
+                return Err(format!("{text:?} is not a decimal amount like 12.50"));
+            }
+            ungroup(&compact, grouping, Some(decimal))?
+        }
+        (2.., 0) => ungroup(&compact, '.', None)?,
+        (0, 2..) => ungroup(&compact, ',', None)?,
+        // One comma after grouping spaces is a decimal comma, whatever follows it.
+        (0, 1) if spaced => compact.replacen(',', ".", 1),
+        _ => compact,
+    };
+    Ok(if negative { format!("-{compact}") } else { compact })
+}
+
+/// Whether digit groups are a first group of one to three digits, then groups of exactly three (one group alone
+/// may be any length).
+fn grouped_by_three(groups: &[&str]) -> bool {
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let Some((first, rest)) = groups.split_first() else { return false };
+    if rest.is_empty() {
+        return digits(first);
+    }
+    digits(first) && first.len() <= 3 && rest.iter().all(|g| digits(g) && g.len() == 3)
+}
+
 /// `12,50` (a decimal comma, unambiguous with one or two decimals and no point) as `12.50`, and trailing zeros
 /// after the point dropped (`100.000000`, as shops export prices); anything else as is.
 fn plain_decimal(text: &str) -> String {
@@ -366,5 +472,34 @@ mod tests {
         assert_eq!(bad(&["sku", "title"], &["", "Pot"]).code, "missing_field");
         assert_eq!(bad(&["sku", "image_url"], &["A1", "ftp://x/a.jpg"]).code, "invalid_url");
         assert_eq!(bad(&["sku", "status"], &["A1", "live"]).code, "invalid_status");
+    }
+
+    #[test]
+    fn amounts_are_read_as_people_write_them() {
+        let price = |written: &str| check(&["sku", "price"], &["A1", written]).map(|row| row.prices[0].2);
+        for (written, minor) in [
+            ("1 234,56 €", 123_456),
+            ("1\u{a0}234,56\u{a0}€", 123_456),
+            ("1\u{202f}234,5", 123_450),
+            ("€12.99", 1299),
+            ("EUR 12,99", 1299),
+            ("12.99 eur", 1299),
+            ("1.234,56", 123_456),
+            ("1,234.56", 123_456),
+            ("1.234.567", 123_456_700),
+            ("1,234,567.5", 123_456_750),
+            ("1'234.50", 123_450),
+            ("12,5", 1250),
+            ("0,99 €", 99),
+        ] {
+            assert_eq!(price(written).map_err(|e| e.reason), Ok(minor), "{written:?}");
+        }
+        let refused = |written: &str| check(&["sku", "price"], &["A1", written]).unwrap_err();
+        for written in ["1,234", "1.23,4", "12 34,5", "1.234,5.6", "€ 12 EUR", "12 zz", "1 2"] {
+            assert_eq!(refused(written).code, "invalid_amount", "{written:?}");
+        }
+        let wrong = refused("$12.99");
+        assert!(wrong.reason.contains("written in $, but the price's currency is EUR"), "{}", wrong.reason);
+        assert!(refused("12.99 GBP").reason.contains("GBP"));
     }
 }
