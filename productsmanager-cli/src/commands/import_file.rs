@@ -246,6 +246,7 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
         );
     }
     if let Some(path) = errors {
-        println!("{} rows refused: see {}", summary.invalid, path.display());
+        let rows = if summary.invalid == 1 { "row" } else { "rows" };
+        println!("{} {rows} refused: see {}", summary.invalid, path.display());
     }
 }

@@ -90,6 +90,10 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
     /// The user who asked for it (over the API), told when it ends.
     pub requested_by: Option<Uuid>,
+    /// What its domain judged of its result, when it says (an import: `succeeded`, `completed_with_errors` or
+    /// `failed`, from its last progress): a job that ran to its end (`state` succeeded) may still have failed at
+    /// its task.
+    pub outcome: Option<String>,
 }
 
 /// The table a queue's jobs live in: each domain's jobs are rows of its own database, the rest are `tasks`.
@@ -248,7 +252,14 @@ pub(crate) struct JobRow {
 
 impl JobRow {
     pub(crate) fn into_job(self) -> Job {
+        let outcome = self
+            .progress
+            .as_ref()
+            .and_then(|progress| progress.0.get("outcome"))
+            .and_then(|outcome| outcome.as_str())
+            .map(str::to_string);
         Job {
+            outcome,
             id: self.id,
             queue: self.queue,
             kind: self.kind,

@@ -192,6 +192,8 @@ async fn native_file_lands_in_the_catalog(backend: Backend) {
     // ran to its end.
     let real = sdk.imports().import_file(native(acme, &strict), |_| {}).await.unwrap();
     assert_eq!(real.outcome, ImportOutcome::Failed);
+    let generic = sdk.jobs().for_queue("imports").get(real.job_id).await.unwrap();
+    assert_eq!((generic.state.to_string(), generic.outcome.as_deref()), ("succeeded".into(), Some("failed")));
     let today = chrono::Utc::now().date_naive();
     let days = sdk.imports().statistics(acme, today).await.unwrap();
     assert_eq!(days[0].jobs_failed, 2, "the dry run and the real one: {days:?}");

@@ -39,7 +39,10 @@ where
             let said = declared.as_ref().and_then(|t| t.to_str().ok()).unwrap_or("no Content-Type");
             return Err(problem_with_field(
                 productsmanager_core::ErrorKind::Unsupported,
-                format!("the body must be sent as application/json, not {said}"),
+                format!(
+                    "the body must be sent as application/json, not {said} (with curl: -H 'Content-Type: \
+                     application/json')"
+                ),
                 Some("Content-Type".into()),
             ));
         }

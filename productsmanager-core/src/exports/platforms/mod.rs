@@ -243,7 +243,20 @@ pub(crate) fn secure_endpoint(endpoint: &str, why: &str, policy: &OutboundPolicy
         return Err(ExportError::invalid("endpoint", why));
     }
     policy.check_url(&url, HTTPS).map_err(|refused| {
-        let reason = if url.scheme() == "http" { why.to_string() } else { refused.0 };
+        let on_this_machine = url.host().is_some_and(|host| match host {
+            url::Host::Domain(name) => name.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+            url::Host::Ipv4(ip) => ip.is_loopback(),
+            url::Host::Ipv6(ip) => ip.is_loopback(),
+        });
+        let reason = match url.scheme() {
+            "http" if on_this_machine && !policy.allows_private() => {
+                format!(
+                    "{why}; a shop on this machine may be reached over plain HTTP with PM_ALLOW_PRIVATE_NETWORK=true"
+                )
+            }
+            "http" => why.to_string(),
+            _ => refused.0,
+        };
         ExportError::invalid("endpoint", reason)
     })?;
     Ok(url)

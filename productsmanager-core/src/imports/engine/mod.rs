@@ -161,6 +161,9 @@ pub struct ImportProgress {
     /// Stored products whose own fields (title, description, brand, status, SKU, GTIN, a price) changed.
     #[serde(default)]
     pub products_updated: u64,
+    /// Once it has ended: how it went (the generic jobs list shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<ImportOutcome>,
 }
 
 /// What an import did.

@@ -85,7 +85,8 @@ const SET_COUNTERS: &str = "update import_jobs set rows_read = $2, rows_written 
      rows_updated = $5, rows_skipped = $6, rows_failed = $7, checkpoint = $8, updated_at = $9, progress = $10 \
      where id = $1";
 
-const SET_REPORT: &str = "update import_jobs set summary = $2, error_report_key = $3, updated_at = $4 where id = $1";
+const SET_REPORT: &str =
+    "update import_jobs set summary = $2, error_report_key = $3, updated_at = $4, progress = $5 where id = $1";
 
 const DELETE_ERRORS_AFTER: &str = "delete from import_errors where job_id = $1 and line > $2";
 
@@ -298,12 +299,14 @@ pub(crate) async fn set_report(
     summary: &serde_json::Value,
     error_report_key: Option<&str>,
     now: DateTime<Utc>,
+    progress: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
     with_pool!(pool, |p| sqlx::query(SET_REPORT)
         .bind(job)
         .bind(Json(summary))
         .bind(error_report_key)
         .bind(now)
+        .bind(Json(progress))
         .execute(p)
         .await
         .map(|_| ()))

@@ -462,7 +462,8 @@ impl ImportService {
                 summary.identical_to = Some(previous);
                 summary.duration_ms = started.elapsed().as_millis() as u64;
                 let (value, now) = (serde_json::to_value(&summary).unwrap_or_default(), self.jobs.now());
-                repo::set_report(&self.pool, job.id, &value, None, now).await.map_err(db_error)?;
+                let progress = final_progress(&summary);
+                repo::set_report(&self.pool, job.id, &value, None, now, &progress).await.map_err(db_error)?;
                 let figures = ImportStatistics {
                     day: now.date_naive(),
                     jobs: 1,
@@ -598,6 +599,7 @@ impl ImportService {
                             merged: counters.merged as u64,
                             products_created: counters.products_created as u64,
                             products_updated: counters.products_updated as u64,
+                            outcome: None,
                         };
                         repo::set_counters(&self.pool, job.id, &counters, &progress, now).await.map_err(db_error)?;
                         on_progress(&progress);
@@ -647,7 +649,8 @@ impl ImportService {
         summary.rows_per_second = summary.rows as f64 / elapsed.as_secs_f64().max(1e-9);
         let now = self.jobs.now();
         let value = serde_json::to_value(&summary).unwrap_or_default();
-        repo::set_report(&self.pool, job.id, &value, summary.error_report_key.as_deref(), now)
+        let progress = final_progress(&summary);
+        repo::set_report(&self.pool, job.id, &value, summary.error_report_key.as_deref(), now, &progress)
             .await
             .map_err(db_error)?;
         let figures = ImportStatistics {
@@ -684,6 +687,23 @@ fn defuse(value: &str) -> String {
     if value.starts_with(crate::input::FORMULA_LEADS) { format!("'{value}") } else { value.to_string() }
 }
 
+/// The last progress of an import that ended, with its outcome: what the generic jobs list shows of it.
+fn final_progress(summary: &ImportSummary) -> serde_json::Value {
+    let progress = ImportProgress {
+        rows_total: Some(summary.rows),
+        rows_read: summary.rows,
+        created: summary.created,
+        updated: summary.updated,
+        unchanged: summary.unchanged,
+        invalid: summary.invalid,
+        merged: summary.merged,
+        products_created: summary.products_created,
+        products_updated: summary.products_updated,
+        outcome: Some(summary.outcome),
+    };
+    serde_json::to_value(progress).unwrap_or_default()
+}
+
 fn into_job(row: ImportJobRow) -> ImportJob {
     // Counters without a column of their own are in the checkpoint, written after each batch.
     let counters: Counters =
@@ -699,6 +719,7 @@ fn into_job(row: ImportJobRow) -> ImportJob {
         merged: counters.merged as u64,
         products_created: counters.products_created as u64,
         products_updated: counters.products_updated as u64,
+        outcome: None,
     };
     let mut summary: Option<ImportSummary> = row.summary.and_then(|s| serde_json::from_value(s.0).ok());
     if let Some(summary) = summary.as_mut().filter(|s| s.outcome == ImportOutcome::Pending) {
