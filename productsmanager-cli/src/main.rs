@@ -258,6 +258,12 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
+    // A command whose reader goes away (`products list | head`) dies quietly of SIGPIPE like other command-line
+    // tools, instead of panicking on the broken pipe. The servers keep the runtime's handling: a client that
+    // hangs up is an error to answer, never the process's end.
+    if !matches!(matches.subcommand_name(), Some("serve" | "worker")) {
+        sigpipe::reset();
+    }
     let action = written_action(&matches);
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,

@@ -629,6 +629,65 @@ fn import_file_prints_a_summary_and_writes_the_refused_rows() {
     assert!(listed.contains("acme"), "{listed}");
 }
 
+/// The subcommands listed by `productsmanager <path> --help`, each as its full path.
+fn subcommands(vars: &[(&str, String)], path: &[String]) -> Vec<Vec<String>> {
+    let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+    args.push("--help");
+    let help = text(&run(vars, &args).stdout);
+    let listed = help.split("Commands:\n").nth(1).unwrap_or_default();
+    listed
+        .lines()
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(|name| path.iter().cloned().chain([name.to_string()]).collect())
+        .collect()
+}
+
+/// Runs the binary with its standard output already closed by its reader (`… | head -0`).
+fn run_into_closed_pipe(vars: &[(&str, String)], args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    productsmanager(vars).args(args).stdout(writer).output().unwrap()
+}
+
+/// Issue 30: no panic is reachable from the arguments or a closed pipe. Every subcommand's `--help`, and commands
+/// that print, with their output closed: nothing panics; a command whose reader went away ends quietly (SIGPIPE,
+/// as other command-line tools do).
+#[test]
+fn no_subcommand_panics_on_help_or_a_closed_pipe() {
+    let (_dir, vars) = data_dir();
+    let mut paths = vec![Vec::new()];
+    let mut walked = 0;
+    while let Some(path) = paths.pop() {
+        walked += 1;
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        for output in [run(&vars, &args), run_into_closed_pipe(&vars, &args)] {
+            let stderr = text(&output.stderr);
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        }
+        paths.extend(subcommands(&vars, &path));
+    }
+    assert!(walked > 80, "only {walked} commands and subcommands");
+    let body = r#"{"code": "PIPE", "name": "Pipe"}"#;
+    assert!(run(&vars, &["suppliers", "create", "--json", body]).status.success());
+    for args in [
+        &["gtin", "check", "4006381333931"][..],
+        &["suppliers", "list"],
+        &["suppliers", "list", "--json"],
+        &["config", "show"],
+        &["brands", "list", "--json"],
+        &["settings", "list"],
+    ] {
+        let output = run_into_closed_pipe(&vars, args);
+        let stderr = text(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        use std::os::unix::process::ExitStatusExt;
+        assert!(output.status.success() || output.status.signal() == Some(13), "{args:?}: {:?}", output.status);
+    }
+}
+
 /// Issue 27, finding 10: a killed `import` left its job running (then dead, raising the dead-jobs alert), and the
 /// rerun imported the file again from the top. Now the rerun of the same file takes the stopped job over and
 /// resumes after its checkpoint: one job, succeeded, every row once.
