@@ -42,7 +42,19 @@ pub(crate) fn private_database_file(path: &Path) -> std::io::Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_FILE);
     match options.open(path) {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => restrict(path, PRIVATE_FILE),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            restrict(path, PRIVATE_FILE)?;
+            // Journal files left by an earlier version keep their own mode: tightened too.
+            for suffix in ["-wal", "-shm"] {
+                let mut journal = path.as_os_str().to_owned();
+                journal.push(suffix);
+                let journal = Path::new(&journal);
+                if journal.exists() {
+                    restrict(journal, PRIVATE_FILE)?;
+                }
+            }
+            Ok(())
+        }
         Err(e) => Err(e),
     }
 }
@@ -61,4 +73,40 @@ fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn restrict(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0)
+    }
+
+    #[test]
+    fn databases_and_their_journals_become_their_owners_only() {
+        let folder = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let new = folder.path().join("pm_new.db");
+        private_database_file(&new).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(&new), 0o600);
+        // Left readable by every user by an earlier version.
+        let old = folder.path().join("pm_old.db");
+        for name in ["pm_old.db", "pm_old.db-wal", "pm_old.db-shm"] {
+            let path = folder.path().join(name);
+            std::fs::write(&path, b"").unwrap_or_else(|e| panic!("{e}"));
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        private_database_file(&old).unwrap_or_else(|e| panic!("{e}"));
+        for name in ["pm_old.db", "pm_old.db-wal", "pm_old.db-shm"] {
+            assert_eq!(mode(&folder.path().join(name)), 0o600, "{name}");
+        }
+        let data = folder.path().join("data");
+        private_folder(&data, false).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(&data), 0o700);
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap_or_else(|e| panic!("{e}"));
+        private_folder(&data, true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(&data), 0o700, "tightened");
+    }
 }
