@@ -185,6 +185,16 @@ impl Error {
         }
     }
 
+    /// Seconds after which the same call may succeed, when the error says (a locked sign-in, a busy decode budget):
+    /// HTTP's `Retry-After`.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Error::Auth(crate::auth::AuthError::Locked { retry_after_secs })
+            | Error::Media(crate::media::MediaError::Busy { retry_after_secs, .. }) => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// The input field the error is about, when there is one (for clients to show the message beside it).
     pub fn field(&self) -> Option<&str> {
         match self {

@@ -74,15 +74,7 @@ impl OutboundPolicy {
             return Err(only());
         }
         let host = url.host().ok_or_else(|| OutboundRefused(format!("{url} has no host")))?;
-        let loopback = match &host {
-            // RFC 6761: `localhost` and every name under it are this machine, with or without the final dot.
-            url::Host::Domain(d) => {
-                let name = d.trim_end_matches('.').to_ascii_lowercase();
-                name == "localhost" || name.ends_with(".localhost")
-            }
-            url::Host::Ipv4(ip) => ip.is_loopback(),
-            url::Host::Ipv6(ip) => ip.is_loopback(),
-        };
+        let loopback = is_this_machine(&host);
         let local_plain_http = scheme == "http" && loopback && self.allow_private;
         if !schemes.contains(&scheme) && !local_plain_http {
             return Err(only());
@@ -145,6 +137,35 @@ impl OutboundPolicy {
                 }
             }))
     }
+}
+
+/// What connectors that send credentials are reached over.
+pub const HTTPS_ONLY: &[&str] = &["https"];
+
+/// Whether `host` names this machine: a loopback address, or `localhost` and every name under it (RFC 6761), with
+/// or without the final dot.
+///
+/// ```
+/// use productsmanager_core::net::is_this_machine;
+///
+/// assert!(is_this_machine(&url::Host::parse("shop.localhost.").unwrap()));
+/// assert!(is_this_machine(&url::Host::parse("[::1]").unwrap()));
+/// assert!(!is_this_machine(&url::Host::parse("example.com").unwrap()));
+/// ```
+pub fn is_this_machine<S: AsRef<str>>(host: &url::Host<S>) -> bool {
+    match host {
+        url::Host::Domain(name) => {
+            let name = name.as_ref().trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// [`is_this_machine`] of a host as written (`localhost`, `127.0.0.1`, `[::1]`); false when it is no host.
+pub fn names_this_machine(host: &str) -> bool {
+    url::Host::parse(host).is_ok_and(|host| is_this_machine(&host))
 }
 
 /// The resolver of [`OutboundPolicy::http_client`]: a name resolving to any address the policy refuses is refused

@@ -2,7 +2,6 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use productsmanager_core::auth::AuthError;
 use productsmanager_core::{Error, ErrorKind};
 use serde::Serialize;
 
@@ -111,11 +110,8 @@ impl IntoResponse for ApiError {
         }
         tracing::debug!(error = %self.0, "request failed");
         let mut response = problem_with_field(kind, self.0.to_string(), self.0.field().map(str::to_string));
-        if let Error::Media(productsmanager_core::media::MediaError::Busy { retry_after_secs, .. }) = &self.0 {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-        }
-        if let Error::Auth(AuthError::Locked { retry_after_secs }) = &self.0 {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        if let Some(seconds) = self.0.retry_after_secs() {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

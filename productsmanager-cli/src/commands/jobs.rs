@@ -95,9 +95,7 @@ fn table(jobs: &[Job]) {
                 j.id.to_string(),
                 j.queue.clone(),
                 j.kind.clone(),
-                // A job that ran to its end shows how its task went, when its domain says (an import that refused
-                // most of its rows is `failed`, not `succeeded`).
-                j.outcome.clone().filter(|_| j.state == JobState::Succeeded).unwrap_or_else(|| j.state.to_string()),
+                j.result(),
                 format!("{}/{}", j.attempts, j.max_attempts),
                 j.run_at.to_rfc3339(),
             ]

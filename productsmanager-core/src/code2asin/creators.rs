@@ -178,10 +178,7 @@ impl CreatorsClient {
         timeout: Duration,
         policy: &crate::net::OutboundPolicy,
     ) -> Result<Self, LookupError> {
-        let http = policy
-            .http_client(&["https"], timeout)
-            .build()
-            .map_err(|e| LookupError::Invalid { message: format!("HTTP client: {e}") })?;
+        let http = super::provider::http_client(policy, timeout)?;
         let cognito_version = token_endpoint
             .host_str()
             .is_some_and(|h| h.ends_with("amazoncognito.com") || token_endpoint.path().starts_with("/oauth2/"))

@@ -136,6 +136,17 @@ impl Code2AsinProvider for SpApiClient {
     }
 }
 
+/// The HTTP client of an Amazon API: over HTTPS, hosts and redirects checked by `policy`, `timeout` per exchange.
+pub(crate) fn http_client(
+    policy: &crate::net::OutboundPolicy,
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, LookupError> {
+    policy
+        .http_client(crate::net::HTTPS_ONLY, timeout)
+        .build()
+        .map_err(|e| LookupError::Invalid { message: format!("HTTP client: {e}") })
+}
+
 impl LookupError {
     /// A call that could not be made: refused by the outbound policy (not worth retrying, said as is), else
     /// unavailable, `what` naming the call.

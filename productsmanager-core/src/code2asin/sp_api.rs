@@ -173,10 +173,7 @@ impl SpApiClient {
         timeout: Duration,
         policy: &crate::net::OutboundPolicy,
     ) -> Result<Self, LookupError> {
-        let http = policy
-            .http_client(&["https"], timeout)
-            .build()
-            .map_err(|e| LookupError::Invalid { message: format!("HTTP client: {e}") })?;
+        let http = super::provider::http_client(policy, timeout)?;
         Ok(SpApiClient { http, endpoints, credentials, token: Mutex::new(None) })
     }
 

@@ -96,6 +96,17 @@ pub struct Job {
     pub outcome: Option<String>,
 }
 
+impl Job {
+    /// How it went, for people: its outcome when it ran to its end and its domain judged one (an import that
+    /// refused most rows: `failed`), else its state.
+    pub fn result(&self) -> String {
+        match &self.outcome {
+            Some(outcome) if self.state == JobState::Succeeded => outcome.clone(),
+            _ => self.state.to_string(),
+        }
+    }
+}
+
 /// The table a queue's jobs live in: each domain's jobs are rows of its own database, the rest are `tasks`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

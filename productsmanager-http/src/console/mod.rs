@@ -33,13 +33,14 @@ pub(crate) struct Console {
     refresh_ttl_secs: u64,
     /// Refreshes made in the last seconds, by the refresh token used (see `session::renew`).
     renewals: std::sync::Arc<tokio::sync::Mutex<session::Renewals>>,
-    /// Cookies without `Secure` (`http.insecure_cookies`): a console on plain HTTP over a trusted network.
-    insecure_cookies: bool,
+    /// Whether session cookies carry `Secure`: always, unless `http.insecure_cookies` says the console is served
+    /// over plain HTTP on purpose.
+    secure_cookies: bool,
 }
 
 /// The console's routes over `api` (the API router with its policy).
 pub(crate) fn routes(api: Router, refresh_ttl_secs: u64, insecure_cookies: bool) -> Router {
-    let console = Console { api, refresh_ttl_secs, renewals: Default::default(), insecure_cookies };
+    let console = Console { api, refresh_ttl_secs, renewals: Default::default(), secure_cookies: !insecure_cookies };
     let signed_in = Router::new()
         .route("/console", get(dashboard::page))
         .route("/console/products", get(products::list))

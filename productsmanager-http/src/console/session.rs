@@ -65,17 +65,12 @@ fn over_https(headers: &HeaderMap) -> bool {
 /// cookies over plain HTTP.
 fn on_this_machine(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    // Without the port: `[::1]:8080` → `[::1]`, `localhost:8080` → `localhost`.
+    let name = match host.starts_with('[') {
+        true => host.split_inclusive(']').next().unwrap_or(host),
+        false => host.rsplit_once(':').map_or(host, |(name, _)| name),
     };
-    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Whether the session cookies carry `Secure`: always, unless `http.insecure_cookies` says the console is served
-/// over plain HTTP on purpose.
-fn secure_cookies(console: &Console) -> bool {
-    !console.insecure_cookies
+    productsmanager_core::net::names_this_machine(name)
 }
 
 fn set_cookie(name: &str, value: &str, max_age_secs: u64, secure: bool) -> Option<HeaderValue> {
@@ -119,7 +114,7 @@ pub(crate) async fn require(State(console): State<Console>, mut request: Request
         Some(url) if htmx => url.find("/console").map_or("/console", |at| &url[at..]).to_string(),
         _ => request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
     };
-    let secure = secure_cookies(&console);
+    let secure = console.secure_cookies;
     let Some(refresh) = refresh else { return layout::to_sign_in(&back_to, htmx) };
     let signed_out = |response: Response| {
         // The API refused the session (revoked, user deactivated): to the sign-in page, whatever the page was.
@@ -279,7 +274,7 @@ pub(crate) async fn sign_in(
     headers: HeaderMap,
     axum::Form(form): axum::Form<SignInForm>,
 ) -> Response {
-    let secure = secure_cookies(&console);
+    let secure = console.secure_cookies;
     if secure && !over_https(&headers) && !on_this_machine(&headers) {
         // The browser would drop the `Secure` cookies and come back here, signed in to nothing.
         let failure = Failure {

@@ -27,7 +27,7 @@ impl Code2AsinService {
                     url::Url::parse(url).map_err(|e| Code2AsinError::invalid(field, format!("not a URL: {e}")))?;
                 self.runtime
                     .outbound
-                    .check_url(&parsed, AMAZON_SCHEMES)
+                    .check_url(&parsed, crate::net::HTTPS_ONLY)
                     .map_err(|e| Code2AsinError::invalid(field, e.0))?;
             }
         }
@@ -150,7 +150,7 @@ impl Code2AsinService {
         let outbound = self.runtime.outbound;
         let parse = |field: &'static str, url: &str| {
             let url = url::Url::parse(url).map_err(|e| Code2AsinError::invalid(field, format!("not a URL: {e}")))?;
-            outbound.check_url(&url, AMAZON_SCHEMES).map_err(|e| Code2AsinError::invalid(field, e.0))?;
+            outbound.check_url(&url, crate::net::HTTPS_ONLY).map_err(|e| Code2AsinError::invalid(field, e.0))?;
             Ok::<_, Code2AsinError>(url)
         };
         let client: Arc<dyn Code2AsinProvider> = match ProviderKind::parse(&config.provider) {
@@ -296,6 +296,3 @@ fn supplier_settings_of(row: repo::SupplierRow) -> SupplierSettings {
         updated_at: row.updated_at,
     }
 }
-
-/// What Amazon's APIs are reached over: credentials and tokens never go in the clear.
-const AMAZON_SCHEMES: &[&str] = &["https"];

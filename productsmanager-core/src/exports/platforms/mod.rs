@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::ExportError;
 use super::feed::FeedItem;
 use crate::catalog::{Money, ProductStatus, VariantAxis};
-use crate::net::OutboundPolicy;
+use crate::net::{HTTPS_ONLY, OutboundPolicy};
 
 pub(crate) use prestashop::PrestaShop;
 pub(crate) use shopify::{BULK_FROM as SHOPIFY_BULK_FROM, Shopify};
@@ -242,12 +242,8 @@ pub(crate) fn secure_endpoint(endpoint: &str, why: &str, policy: &OutboundPolicy
     if !matches!(url.scheme(), "https" | "http") {
         return Err(ExportError::invalid("endpoint", why));
     }
-    policy.check_url(&url, HTTPS).map_err(|refused| {
-        let on_this_machine = url.host().is_some_and(|host| match host {
-            url::Host::Domain(name) => name.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
-            url::Host::Ipv4(ip) => ip.is_loopback(),
-            url::Host::Ipv6(ip) => ip.is_loopback(),
-        });
+    policy.check_url(&url, HTTPS_ONLY).map_err(|refused| {
+        let on_this_machine = url.host().is_some_and(|host| crate::net::is_this_machine(&host));
         let reason = match url.scheme() {
             "http" if on_this_machine && !policy.allows_private() => {
                 format!(
@@ -262,16 +258,13 @@ pub(crate) fn secure_endpoint(endpoint: &str, why: &str, policy: &OutboundPolicy
     Ok(url)
 }
 
-/// What a platform is reached over.
-const HTTPS: &[&str] = &["https"];
-
 /// The HTTP client of a platform: hosts and redirects checked by the outbound policy, `timeout` per exchange.
 pub(crate) fn http_client(
     timeout: std::time::Duration,
     policy: &OutboundPolicy,
 ) -> Result<reqwest::Client, ExportError> {
     policy
-        .http_client(HTTPS, timeout)
+        .http_client(HTTPS_ONLY, timeout)
         .build()
         .map_err(|e| ExportError::invalid("endpoint", format!("HTTP client: {e}")))
 }

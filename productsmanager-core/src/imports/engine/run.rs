@@ -462,7 +462,9 @@ impl ImportService {
                 summary.identical_to = Some(previous);
                 summary.duration_ms = started.elapsed().as_millis() as u64;
                 let (value, now) = (serde_json::to_value(&summary).unwrap_or_default(), self.jobs.now());
-                let progress = final_progress(&summary);
+                // Its outcome in its last progress: what the generic jobs list shows of it.
+                let progress = ImportProgress { outcome: Some(summary.outcome), ..ImportProgress::default() };
+                let progress = serde_json::to_value(progress).unwrap_or_default();
                 repo::set_report(&self.pool, job.id, &value, None, now, &progress).await.map_err(db_error)?;
                 let figures = ImportStatistics {
                     day: now.date_naive(),
@@ -649,7 +651,8 @@ impl ImportService {
         summary.rows_per_second = summary.rows as f64 / elapsed.as_secs_f64().max(1e-9);
         let now = self.jobs.now();
         let value = serde_json::to_value(&summary).unwrap_or_default();
-        let progress = final_progress(&summary);
+        let progress =
+            serde_json::to_value(ImportProgress { outcome: Some(summary.outcome), ..progress }).unwrap_or_default();
         repo::set_report(&self.pool, job.id, &value, summary.error_report_key.as_deref(), now, &progress)
             .await
             .map_err(db_error)?;
@@ -685,23 +688,6 @@ impl ImportService {
 /// A cell value a spreadsheet would run as a formula, prefixed so it stays text.
 fn defuse(value: &str) -> String {
     if value.starts_with(crate::input::FORMULA_LEADS) { format!("'{value}") } else { value.to_string() }
-}
-
-/// The last progress of an import that ended, with its outcome: what the generic jobs list shows of it.
-fn final_progress(summary: &ImportSummary) -> serde_json::Value {
-    let progress = ImportProgress {
-        rows_total: Some(summary.rows),
-        rows_read: summary.rows,
-        created: summary.created,
-        updated: summary.updated,
-        unchanged: summary.unchanged,
-        invalid: summary.invalid,
-        merged: summary.merged,
-        products_created: summary.products_created,
-        products_updated: summary.products_updated,
-        outcome: Some(summary.outcome),
-    };
-    serde_json::to_value(progress).unwrap_or_default()
 }
 
 fn into_job(row: ImportJobRow) -> ImportJob {
