@@ -2,7 +2,9 @@
 //!
 //! SQLite databases live in a temporary folder. PostgreSQL databases are created on the server named by
 //! `PM_TEST_DATABASE_URL` under a random prefix (`pm_t_1a2b3c4d_core`, …) and dropped when the
-//! [`TestDatabases`] is dropped, even when the test panics. Without `PM_TEST_DATABASE_URL` the PostgreSQL half of
+//! [`TestDatabases`] is dropped, even when the test panics. They are copies (`CREATE DATABASE … TEMPLATE`) of
+//! template databases migrated once per schema (`pm_tmpl_<digest of the migrations>_core`, …): a copy costs a
+//! fraction of creating and migrating seven databases, which was most of a short test's time on PostgreSQL. Without `PM_TEST_DATABASE_URL` the PostgreSQL half of
 //! a test prints that it was not run; with `PM_TEST_REQUIRE_SERVICES=1` (set by `scripts/test.sh`) it fails.
 //!
 //! ```ignore
@@ -31,6 +33,8 @@ pub const REQUIRE_SERVICES_VAR: &str = "PM_TEST_REQUIRE_SERVICES";
 
 /// Prefix of every database a test creates, so leftovers of killed runs can be found and dropped.
 pub const TEST_DATABASE_PREFIX: &str = "pm_t_";
+/// Prefix of the migrated template databases the tests' PostgreSQL databases are copied from.
+pub const TEMPLATE_DATABASE_PREFIX: &str = "pm_tmpl_";
 
 /// The PostgreSQL server for tests, or `None` (after saying so) when none is configured.
 pub fn postgres_url(test: &str) -> Option<String> {
@@ -104,10 +108,10 @@ impl TestDatabases {
             Err(e) => panic!("cannot create a temporary folder: {e}"),
         };
         let mut config = Config::embedded(folder.path());
-        // Small pools: many tests run at once against one PostgreSQL server.
+        // Small pools: many tests run at once against one PostgreSQL server (at most 21 connections per SDK).
         for db in Database::ALL {
             let settings = config.database.settings_mut(db);
-            settings.pool_size = 2;
+            settings.pool_size = 1;
             settings.overflow = 2;
         }
         config.database.connect_timeout_secs = 10;
@@ -123,6 +127,9 @@ impl TestDatabases {
                 let prefix = format!("{TEST_DATABASE_PREFIX}{}_", &uuid::Uuid::new_v4().simple().to_string()[..10]);
                 config.database.url = Some(url.clone());
                 config.database.prefix = prefix.clone();
+                if let Err(e) = copy_templates(&config, &url, &prefix).await {
+                    panic!("cannot create the test databases {prefix}* from their templates: {e}");
+                }
                 Some((url, prefix))
             }
         };
@@ -178,6 +185,57 @@ impl TestDatabases {
             Err(e) => panic!("SDK on {} test databases failed to start: {e}", self.backend),
         }
     }
+}
+
+/// Creates this test's seven PostgreSQL databases as copies of the migrated templates, making the templates first
+/// when this schema has none yet (one process at a time, under an advisory lock; a template is never connected
+/// to while it is copied, which PostgreSQL requires).
+async fn copy_templates(config: &Config, server: &str, prefix: &str) -> Result<(), String> {
+    use sqlx::Connection;
+    let digest = crate::db::migrate::schema_digest(Backend::Postgres);
+    let template_prefix = format!("{TEMPLATE_DATABASE_PREFIX}{}_", &digest[..12]);
+    let mut admin = sqlx::PgConnection::connect(server).await.map_err(|e| e.to_string())?;
+    // Any fixed number: the lock only keeps two test processes from building the same templates at once.
+    const TEMPLATE_LOCK: i64 = 0x706d_746d_706c;
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(TEMPLATE_LOCK)
+        .execute(&mut admin)
+        .await
+        .map_err(|e| e.to_string())?;
+    let built = build_templates(config, &mut admin, &template_prefix).await;
+    let unlocked = sqlx::query("select pg_advisory_unlock($1)").bind(TEMPLATE_LOCK).execute(&mut admin).await;
+    built?;
+    unlocked.map_err(|e| e.to_string())?;
+    for db in Database::ALL {
+        // Names made here of [a-z0-9_] only; a database name cannot be a bind parameter.
+        let sql = format!(r#"create database "{prefix}{name}" template "{template_prefix}{name}""#, name = db.name());
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&mut admin).await.map_err(|e| format!("{sql}: {e}"))?;
+    }
+    admin.close().await.map_err(|e| e.to_string())
+}
+
+/// Makes and migrates the template databases `template_prefix*` that do not exist yet.
+async fn build_templates(config: &Config, admin: &mut sqlx::PgConnection, template_prefix: &str) -> Result<(), String> {
+    let names: Vec<String> = Database::ALL.iter().map(|db| format!("{template_prefix}{}", db.name())).collect();
+    let existing: i64 = sqlx::query_scalar("select count(*) from pg_database where datname = any($1)")
+        .bind(&names)
+        .fetch_one(&mut *admin)
+        .await
+        .map_err(|e| e.to_string())?;
+    if existing == i64::try_from(names.len()).unwrap_or(i64::MAX) {
+        return Ok(());
+    }
+    let mut template_config = config.clone();
+    template_config.database.prefix = template_prefix.to_string();
+    let seconds = 60;
+    for db in Database::ALL {
+        crate::db::migrate::ensure_database_exists(&template_config, db).await.map_err(|e| e.to_string())?;
+        let pool = crate::db::DbPool::open_lazy(&template_config, db).map_err(|e| e.to_string())?;
+        let migrated = crate::db::migrate::migrate_database(&pool, db, seconds).await;
+        pool.close().await;
+        migrated.map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 impl Drop for TestDatabases {

@@ -46,6 +46,21 @@ pub fn latest_version(backend: Backend, db: Database) -> i64 {
     migrator(backend, db).iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// A digest of this binary's migrations on `backend` (every database's versions and checksums): two binaries with
+/// the same digest create the same schemas. Names the tests' migrated template databases.
+pub(crate) fn schema_digest(backend: Backend) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for db in Database::ALL {
+        for migration in migrator(backend, db).iter() {
+            hasher.update(db.name());
+            hasher.update(migration.version.to_le_bytes());
+            hasher.update(&migration.checksum);
+        }
+    }
+    format!("{:x}", hasher.finalize())
+}
+
 /// Where a database's schema stands relative to this binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

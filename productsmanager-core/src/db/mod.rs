@@ -18,7 +18,7 @@
 //! ```
 
 mod health;
-mod migrate;
+pub(crate) mod migrate;
 mod pool;
 
 use std::fmt;

@@ -360,7 +360,7 @@ impl ExportService {
             return Err(ExportError::invalid("status", reason).into());
         }
         self.job(job).await?;
-        let rows = repo::items(&self.pool, job, status, after.unwrap_or(Uuid::nil()), i64::from(limit.clamp(1, 1000)))
+        let rows = repo::items(&self.pool, job, status, after.unwrap_or_default(), i64::from(limit.clamp(1, 1000)))
             .await
             .map_err(db_error)?;
         Ok(rows

@@ -36,7 +36,7 @@ impl ImageUrlService {
     /// Up to `limit` URLs not fetched yet, tried fewer than `max_attempts` times, after `after` (an id; `None`
     /// from the start), in id order.
     pub async fn pending(&self, after: Option<Uuid>, max_attempts: i32, limit: i64) -> Result<Vec<PendingImage>> {
-        repo::pending(&self.pool, after.unwrap_or(Uuid::nil()), max_attempts, limit).await.map_err(db_error)
+        repo::pending(&self.pool, after.unwrap_or_default(), max_attempts, limit).await.map_err(db_error)
     }
 
     /// Records that the URL was fetched into the image `media_file_id`.
