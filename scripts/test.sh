@@ -154,6 +154,9 @@ cargo fmt --all --check
 # crates for real, linting as it goes, with warnings denied; `cargo clippy` and then `cargo test` compiled every
 # dependency twice (a check build, then a real one). Built in codegen mode clippy also sees through inlined code of
 # dependencies, so it can find a little more than `cargo clippy` does.
+# A build from nothing (CI's clean clone) skips incremental compilation, which only pays off when rebuilding;
+# a target folder built incrementally before stays so.
+[ -d target/debug/incremental ] || export CARGO_INCREMENTAL=0
 RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver || true)"
 [ -x "$RUSTC_WORKSPACE_WRAPPER" ] || die "clippy-driver not found (rustup component add clippy)"
 export RUSTC_WORKSPACE_WRAPPER

@@ -73,6 +73,19 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Shell completions on stdout (bash, zsh, fish, elvish, powershell):
+    /// `productsmanager completions bash > /etc/bash_completion.d/productsmanager`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Man pages, one per command (`productsmanager.1`, `productsmanager-import.1`…), written into a folder:
+    /// `productsmanager man --out /usr/local/share/man/man1`, or read one with `man -l productsmanager.1`.
+    Man {
+        /// The folder to write them into (made if missing).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// Product codes: `gtin check <code>` says whether an EAN/UPC/ISBN/GTIN is valid, its GTIN-14, its kind and
     /// whether it is from a restricted range (needs no database).
     Gtin {
@@ -232,7 +245,8 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 /// schema): neither is recorded in the activity log.
 const READ_VERBS: &[&str] =
     &["list", "get", "search", "tree", "files", "jobs", "job", "errors", "show", "items", "download"];
-const NOT_WRITES: &[&str] = &["serve", "worker", "health", "config", "migrate", "gtin", "analytics"];
+const NOT_WRITES: &[&str] =
+    &["serve", "worker", "health", "config", "migrate", "gtin", "analytics", "completions", "man"];
 
 /// `cli products create` for a command that writes; `None` for one that only reads. Only command names are
 /// kept, never argument values (which may be file paths or names).
@@ -279,8 +293,18 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, action: Option<String>) -> Result<(), Failure> {
+    // Neither needs a configuration (a broken one must not stop them).
+    match &cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "productsmanager", &mut std::io::stdout());
+            return Ok(());
+        }
+        Command::Man { out } => return commands::system::man_pages(Cli::command(), out),
+        _ => {}
+    }
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
+        Command::Completions { .. } | Command::Man { .. } => Ok(()),
         Command::Gtin { command: GtinCommand::Check { code, json } } => commands::codes::check(&code, json),
         Command::Config { command: ConfigCommand::Show { json } } => {
             commands::system::config_show(&config, json);

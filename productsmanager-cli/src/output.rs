@@ -36,3 +36,64 @@ pub(crate) fn list<T: Serialize, const N: usize>(
 pub(crate) fn or_dash(value: Option<&str>) -> String {
     value.unwrap_or("-").to_string()
 }
+
+/// A count for people, grouped by thousands: `1,234,567` (tables and summaries; `--json` keeps the number).
+pub(crate) fn count(n: impl Into<i128>) -> String {
+    let n: i128 = n.into();
+    let digits = n.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        grouped.push('-');
+    }
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// A rate for people: `23,793/s` (whole units: a fraction of a row per second tells nobody anything).
+pub(crate) fn rate(per_second: f64) -> String {
+    let whole = if per_second.is_finite() { per_second.round().max(0.0) } else { 0.0 };
+    // Rounded and bounded above: the conversion keeps the value.
+    #[allow(clippy::cast_possible_truncation)]
+    let whole = whole.min(1e15) as i64;
+    format!("{}/s", count(whole))
+}
+
+/// A progress bar style from `template`, whose `{rate}` is the items per second for people (`23,793/s`) and whose
+/// `{human_pos}`/`{human_len}` are grouped by thousands.
+pub(crate) fn progress_style(template: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .with_key("rate", |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+            let _ = out.write_str(&rate(state.per_sec()));
+        })
+}
+
+/// A value as one line of JSON (a string without its quotes), for a table cell.
+pub(crate) fn compact(value: &impl Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        Ok(other) => other.to_string(),
+        Err(_) => "?".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{count, rate};
+
+    #[test]
+    fn counts_and_rates_are_grouped_by_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(-1_234_567), "-1,234,567");
+        assert_eq!(count(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(rate(23_793.040_7), "23,793/s");
+        assert_eq!(rate(f64::NAN), "0/s");
+    }
+}

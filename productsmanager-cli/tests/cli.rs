@@ -281,7 +281,7 @@ fn brands_commands_print_json_for_scripts_and_tables_for_people() {
     assert_eq!(output.status.code(), Some(3));
     assert!(text(&output.stderr).contains("`name`"), "{}", text(&output.stderr));
     let output = run(&vars, &["brands", "delete", "nope"]);
-    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(output.status.code(), Some(4), "a brand is named by id or slug: {}", text(&output.stderr));
 
     assert!(run(&vars, &["brands", "delete", &id]).status.success());
     assert_eq!(run(&vars, &["brands", "get", &id]).status.code(), Some(4));
@@ -651,6 +651,40 @@ fn run_into_closed_pipe(vars: &[(&str, String)], args: &[&str]) -> Output {
     productsmanager(vars).args(args).stdout(writer).output().unwrap()
 }
 
+/// Commands without `--json`: servers, and those that print only a confirmation line, a CSV or a file.
+const WITHOUT_JSON: &[&str] = &[
+    "serve",
+    "worker",
+    "completions",
+    "man",
+    "export platform delete",
+    "export download",
+    "imports errors",
+    "code2asin config delete",
+    "brands delete",
+    "suppliers delete",
+    "categories delete",
+    "categories link",
+    "categories unlink",
+    "products reindex",
+    "products delete",
+    "products purge",
+    "user set-password",
+    "user activate",
+    "user deactivate",
+    "user grant",
+    "user revoke",
+    "role create",
+    "role delete",
+    "apikey revoke",
+    "variants remove",
+    "bundles remove",
+    "media qrcode",
+    "media delete",
+    "settings set",
+    "settings reset",
+];
+
 /// Issue 30: no panic is reachable from the arguments or a closed pipe. Every subcommand's `--help`, and commands
 /// that print, with their output closed: nothing panics; a command whose reader went away ends quietly (SIGPIPE,
 /// as other command-line tools do).
@@ -667,7 +701,15 @@ fn no_subcommand_panics_on_help_or_a_closed_pipe() {
             let stderr = text(&output.stderr);
             assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         }
-        paths.extend(subcommands(&vars, &path));
+        let below = subcommands(&vars, &path);
+        // Every command that prints a record or a list prints it as JSON with `--json` (those that print only a
+        // confirmation line, a CSV or a file, and the servers, are the exceptions).
+        let command = path.join(" ");
+        if below.is_empty() && !WITHOUT_JSON.contains(&command.as_str()) {
+            let help = text(&run(&vars, &args).stdout);
+            assert!(help.contains("--json"), "`{command}` has no --json");
+        }
+        paths.extend(below);
     }
     assert!(walked > 80, "only {walked} commands and subcommands");
     let body = r#"{"code": "PIPE", "name": "Pipe"}"#;
@@ -1092,7 +1134,7 @@ fn export_run_pushes_to_a_platform_then_only_what_changed() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("unchanged"), "{}", text(&output.stdout));
     assert_eq!(shop.requests().iter().filter(|r| r.method != "GET").count(), writes);
-    let items = run(&vars, &["export", "items", job["id"].as_str().unwrap(), "--status", "created"]);
+    let items = run(&vars, &["export", "items", job["id"].as_str().unwrap(), "--status", "created", "--json"]);
     let items: serde_json::Value = serde_json::from_slice(&items.stdout).unwrap();
     assert_eq!(items.as_array().unwrap().len(), 2);
     let output = run(&vars, &["export", "run", "nowhere"]);
@@ -1114,4 +1156,175 @@ fn two_pans(vars: &[(&str, String)], dir: &std::path::Path, pan_status: &str) ->
     let output = run(vars, &["import", file.to_str().unwrap(), "--supplier", "ACME", "--json"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     (pot, pan)
+}
+
+/// Issue 30, CLI findings: records are named by id or by code/name wherever a command takes one; `--config` is the
+/// configuration file's everywhere (`code2asin run --config <id>` panicked); `jobs list` without `--queue` lists
+/// every queue; a missing import file is "not found" (exit 4), a PDF is named a PDF; a clean rerun removes the
+/// previous run's errors file; exported files are readable as any file of the user's; counts are grouped by
+/// thousands for people and raw in `--json`.
+#[test]
+fn records_are_named_by_key_and_commands_say_what_they_did() {
+    let (dir, vars) = data_dir();
+    let json_of = |args: &[&str]| -> serde_json::Value {
+        let output = run(&vars, args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let supplier =
+        json_of(&["suppliers", "create", "--json", r#"{"code": "WOO", "name": "Woo", "default_currency": "EUR"}"#]);
+    json_of(&["brands", "create", "--json", r#"{"name": "Acme Tools"}"#]);
+
+    // Update and delete by code or slug, as `get` always did.
+    assert_eq!(json_of(&["suppliers", "update", "WOO", "--json", r#"{"country": "fr"}"#])["country"], "FR");
+    assert_eq!(
+        json_of(&["brands", "update", "acme-tools", "--json", r#"{"website_url": "https://acme.example"}"#])["name"],
+        "Acme Tools"
+    );
+    assert!(run(&vars, &["brands", "delete", "acme-tools"]).status.success());
+    assert_eq!(run(&vars, &["brands", "get", "acme-tools"]).status.code(), Some(4));
+
+    // `--config` is the configuration file's, also after `code2asin run`; the Amazon configuration has its own
+    // flag and is named by id or name.
+    for args in [
+        &["code2asin", "run", "--file", "codes.csv", "--marketplace", "FR", "--config", "FR"][..],
+        &["--config", "/nonexistent.toml", "code2asin", "run", "--file", "codes.csv", "--marketplace", "FR"],
+    ] {
+        let output = run(&vars, args);
+        let stderr = text(&output.stderr);
+        assert!(!stderr.contains("panicked") && output.status.code() != Some(101), "{args:?}: {stderr}");
+    }
+    let codes = dir.path().join("codes.csv");
+    std::fs::write(&codes, "ean\n4006381333931\n").unwrap();
+    let output = run(
+        &vars,
+        &["code2asin", "run", "--file", codes.to_str().unwrap(), "--marketplace", "FR", "--amazon-config", "main"],
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("Amazon API configuration main not found"), "{}", text(&output.stderr));
+
+    // Import sources by name: a schedule added and listed by the configuration's name.
+    let ftp = serde_json::json!({
+        "name": "nightly ftp", "supplier_id": supplier["id"], "source_kind": "ftp",
+        "source_settings": { "host": "127.0.0.1", "port": 2121, "path": "/out" },
+    });
+    json_of(&["imports", "configs", "create", "--json", &ftp.to_string()]);
+    assert_eq!(json_of(&["imports", "configs", "get", "nightly ftp", "--json"])["name"], "nightly ftp");
+    let added = json_of(&["imports", "schedules", "add", "nightly ftp", "--cron", "0 6 * * *", "--json"]);
+    assert_eq!(added.as_array().map(Vec::len), Some(1), "{added}");
+    assert_eq!(json_of(&["imports", "schedules", "list", "nightly ftp", "--json"]).as_array().unwrap().len(), 1);
+
+    // A shop export's SKU names its product; 1,200 rows are counted for people with a separator.
+    let file = dir.path().join("woo.csv");
+    let mut csv = String::from("sku;title;price\nwoo-beanie;Beanie;18,00\n");
+    for n in 1..1200 {
+        csv.push_str(&format!("woo-{n};Item {n};{n},00\n"));
+    }
+    std::fs::write(&file, &csv).unwrap();
+    let errors = dir.path().join("woo.csv.errors.csv");
+    std::fs::write(&errors, "an earlier run's errors").unwrap();
+    let output = productsmanager(&vars)
+        .current_dir(dir.path())
+        .args(["import", file.to_str().unwrap(), "--supplier", "WOO"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary = text(&output.stdout);
+    assert!(summary.contains("1,200"), "{summary}");
+    assert!(summary.contains("removed") && !errors.exists(), "the earlier errors file is gone: {summary}");
+    let beanie = json_of(&["products", "get", "woo-beanie", "--json"]);
+    assert_eq!(beanie["title"], "Beanie");
+    let job = json_of(&["imports", "jobs", "--json"])[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(json_of(&["imports", "job", &job, "--json"])["outcome"], "succeeded");
+    assert!(text(&run(&vars, &["imports", "job", &job]).stdout).contains("1,200"));
+    let all = json_of(&["jobs", "list", "--json"]);
+    assert!(all.as_array().unwrap().iter().any(|j| j["id"] == job.as_str()), "jobs list without --queue: {all}");
+
+    // A missing file is not found (exit 4), naming it; a PDF is named a PDF.
+    let output = run(&vars, &["import", "/nonexistent/prices.csv", "--supplier", "WOO"]);
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("/nonexistent/prices.csv"), "{}", text(&output.stderr));
+    let pdf = dir.path().join("catalog.csv");
+    std::fs::write(&pdf, b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj\n").unwrap();
+    let output = run(&vars, &["import", pdf.to_str().unwrap(), "--supplier", "WOO"]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("this is a PDF document"), "{}", text(&output.stderr));
+
+    // An exported file gets the mode of any new file of the user's (umask 022: 0644), not 0600.
+    let out = dir.path().join("export.csv");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 022; exec {} export file --format csv --out {}",
+            env!("CARGO_BIN_EXE_productsmanager"),
+            out.display()
+        ))
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("PM_LOG", "warn")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o644);
+}
+
+/// Issue 30: `serve` on a busy port stops before anything else (no admin created with a password shown for
+/// nothing), naming the address and the setting; with JSON logs every line it writes is JSON, the one-time
+/// password included.
+#[test]
+fn serve_names_a_busy_address_and_keeps_json_logs_json() {
+    let (_dir, mut vars) = data_dir();
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    vars.push(("PM_HTTP_ADDR", addr.clone()));
+    let output = run(&vars, &["serve"]);
+    assert_eq!(output.status.code(), Some(8), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(&addr) && stderr.contains("PM_HTTP_ADDR"), "{stderr}");
+    assert!(!stderr.contains("created the first admin"), "{stderr}");
+    drop(busy);
+
+    vars.retain(|(key, _)| *key != "PM_HTTP_ADDR");
+    vars.push(("PM_HTTP_ADDR", "127.0.0.1:0".to_string()));
+    vars.push(("PM_LOG_FORMAT", "json".to_string()));
+    vars.push(("PM_LOG", "info".to_string()));
+    let mut child = productsmanager(&vars).arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = Vec::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+        let serving = line.contains("\"serving\"");
+        lines.push(line);
+        if serving {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    child.wait().unwrap();
+    assert!(lines.iter().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("\"password\"") && l.contains("first admin")), "{lines:#?}");
+    assert!(stdout.trim().is_empty(), "nothing but JSON on the log stream, nothing on stdout: {stdout}");
+}
+
+/// Issue 30: shell completions and man pages, generated from the command definitions, even with a broken
+/// configuration.
+#[test]
+fn completions_and_man_pages_are_generated() {
+    let (dir, mut vars) = data_dir();
+    vars.push(("PM_DATABASE_PREFIX", "Not A Prefix!".to_string()));
+    for shell in ["bash", "zsh", "fish"] {
+        let output = run(&vars, &["completions", shell]);
+        assert!(output.status.success(), "{shell}: {}", text(&output.stderr));
+        let script = text(&output.stdout);
+        assert!(script.contains("productsmanager") && script.contains("code2asin"), "{shell}: {script}");
+    }
+    let out = dir.path().join("man");
+    let output = run(&vars, &["man", "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for page in ["productsmanager.1", "productsmanager-import.1", "productsmanager-code2asin-run.1"] {
+        assert!(out.join(page).is_file(), "{page}: {}", text(&output.stdout));
+    }
+    let import = std::fs::read_to_string(out.join("productsmanager-import.1")).unwrap();
+    assert!(import.contains(".TH") && import.contains("supplier"), "{import}");
 }

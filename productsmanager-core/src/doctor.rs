@@ -101,12 +101,57 @@ impl Sdk {
                 )),
             }
         }
+        findings.extend(self.connection_budget_findings().await);
         findings.push(self.redis_finding().await);
         findings.push(self.storage_finding().await);
         findings.extend(self.queue_findings().await);
         findings.push(self.disk_finding());
         let verdict = findings.iter().map(|f| f.verdict).max().unwrap_or(Verdict::Ok);
         DoctorReport { verdict, findings }
+    }
+
+    /// Per PostgreSQL server: the most connections this process's pools may open there, beside what the server
+    /// allows: how many processes like this one (servers, workers) it can carry.
+    async fn connection_budget_findings(&self) -> Vec<Finding> {
+        use std::collections::BTreeMap;
+        let mut servers: BTreeMap<String, (u32, Vec<String>, sqlx::PgPool)> = BTreeMap::new();
+        for db in crate::db::Database::ALL {
+            let crate::db::DbPool::Postgres(pool) = self.pool(db) else { continue };
+            let options = pool.connect_options();
+            let server = format!("{}:{}", options.get_host(), options.get_port());
+            let max = pool.options().get_max_connections();
+            let entry = servers.entry(server).or_insert_with(|| (0, Vec::new(), pool.clone()));
+            entry.0 += max;
+            entry.1.push(format!("{} {max}", db.name()));
+        }
+        let mut findings = Vec::new();
+        for (server, (ours, pools, pool)) in servers {
+            let check = format!("connections to {server}");
+            let limits = sqlx::query_as::<_, (String, String, i64)>(
+                "select current_setting('max_connections'), current_setting('superuser_reserved_connections'), \
+                 (select count(*) from pg_stat_activity)",
+            )
+            .fetch_one(&pool)
+            .await;
+            let Ok((allowed, reserved, in_use)) = limits else { continue };
+            let usable = allowed.parse::<i64>().unwrap_or(100) - reserved.parse::<i64>().unwrap_or(3);
+            let detail = format!(
+                "this process may open {ours} ({}); the server allows {usable} (max_connections {allowed} less \
+                 {reserved} reserved), {in_use} open now: {} processes like this one fit",
+                pools.join(", "),
+                usable / i64::from(ours.max(1))
+            );
+            let fix = "lower database.<name>.pool_size / overflow, raise the server's max_connections, or put \
+                       PgBouncer in front (README, \"Connection budget\")";
+            findings.push(if i64::from(ours) > usable {
+                Finding::bad(Verdict::Fail, check, detail, fix)
+            } else if i64::from(ours) * 2 > usable {
+                Finding::bad(Verdict::Warn, check, format!("{detail}: a second server or worker may be refused"), fix)
+            } else {
+                Finding::ok(check, detail)
+            });
+        }
+        findings
     }
 
     async fn redis_finding(&self) -> Finding {

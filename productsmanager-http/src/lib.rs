@@ -159,13 +159,60 @@ pub async fn serve(
     axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }
 
-/// Runs the server as the binaries do: binds `http.addr`, prints the URL on stdout, serves until Ctrl-C or
-/// SIGTERM. The caller closes the SDK afterwards (after stopping its job workers, if it runs any).
-pub async fn run(sdk: Sdk) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(sdk.config().http.addr).await?;
-    println!("ProductsManager listening on http://{}", listener.local_addr()?);
-    tracing::info!(addr = %listener.local_addr()?, "serving");
+/// Why the server could not listen: the address and the setting that chose it are named.
+#[derive(Debug)]
+pub struct BindError {
+    /// `http.addr`.
+    pub addr: std::net::SocketAddr,
+    pub source: std::io::Error,
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hint = match self.source.kind() {
+            std::io::ErrorKind::AddrInUse => "another server listens there",
+            std::io::ErrorKind::PermissionDenied => "ports below 1024 need privileges",
+            std::io::ErrorKind::AddrNotAvailable => "no network interface of this machine has that address",
+            _ => "the address may be wrong",
+        };
+        write!(
+            f,
+            "cannot listen on {}: {} ({hint}; choose the address with http.addr in the configuration file or \
+             PM_HTTP_ADDR, e.g. PM_HTTP_ADDR=127.0.0.1:8081)",
+            self.addr, self.source
+        )
+    }
+}
+
+impl std::error::Error for BindError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Binds `http.addr`. The binaries do it before anything else, so a server started on a busy port stops at once,
+/// saying where and which setting, before it migrates, creates an admin or starts workers.
+pub async fn bind(config: &productsmanager_core::Config) -> Result<tokio::net::TcpListener, BindError> {
+    let addr = config.http.addr;
+    tokio::net::TcpListener::bind(addr).await.map_err(|source| BindError { addr, source })
+}
+
+/// Runs the server as the binaries do on `listener` (from [`bind`]): says where it listens (a line on stdout for
+/// people; with JSON logs only the log line, so every line of the stream is JSON), serves until Ctrl-C or SIGTERM.
+/// The caller closes the SDK afterwards (after stopping its job workers, if it runs any).
+pub async fn run_on(listener: tokio::net::TcpListener, sdk: Sdk) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    if sdk.config().log.format == productsmanager_core::config::LogFormat::Text {
+        println!("ProductsManager listening on http://{addr}");
+    }
+    tracing::info!(%addr, url = %format!("http://{addr}"), "serving");
     serve(listener, sdk, shutdown_signal()).await
+}
+
+/// [`bind`] then [`run_on`].
+pub async fn run(sdk: Sdk) -> std::io::Result<()> {
+    let listener = bind(sdk.config()).await.map_err(std::io::Error::other)?;
+    run_on(listener, sdk).await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -12,8 +12,9 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 async fn main() -> anyhow::Result<()> {
     let config = Config::load(None)?;
     productsmanager_http::telemetry::init(&config)?;
+    let listener = productsmanager_http::bind(&config).await?;
     let sdk = Sdk::builder(config).build().await?;
-    let served = productsmanager_http::run(sdk.clone()).await;
+    let served = productsmanager_http::run_on(listener, sdk.clone()).await;
     sdk.close().await;
     Ok(served?)
 }

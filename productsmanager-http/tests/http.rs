@@ -579,6 +579,15 @@ async fn imports_over_http(backend: Backend) {
             .await;
     assert_eq!((bad.status, bad.json()["field"].as_str()), (422, Some("definition.columns")), "{}", bad.body);
     assert_eq!(get(addr, "/api/v1/mapping-templates", "").await.json()["items"].as_array().unwrap().len(), 1);
+    // An upload names its template as people do (issue 30): by name, or name@version; an unknown one is 404.
+    for key in ["upl", "upl@1"] {
+        let parts = [("supplier", None, "UPL"), ("template", None, key), ("file", Some("ref.csv"), "Ref\nR1\n")];
+        let queued = post_form(addr, "/api/v1/imports", &parts).await;
+        assert_eq!(queued.status, 202, "{key}: {}", queued.body);
+        assert_eq!(queued.json()["mapping_template_id"], template_id.as_str(), "{key}");
+    }
+    let parts = [("supplier", None, "UPL"), ("template", None, "nope"), ("file", Some("ref.csv"), "Ref\nR1\n")];
+    assert_eq!(post_form(addr, "/api/v1/imports", &parts).await.status, 404);
     let deleted = request(addr, "DELETE", &format!("/api/v1/mapping-templates/{template_id}"), "", None).await;
     assert_eq!(deleted.status, 204);
     assert_eq!(get(addr, &format!("/api/v1/mapping-templates/{template_id}"), "").await.status, 404);
@@ -931,8 +940,15 @@ async fn workers_health_reports_stopped_workers_and_dead_jobs(backend: Backend) 
         assert!(std::time::Instant::now() < deadline, "the worker never took the job");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let working = catalog_queue(&get(addr, "/health/workers", "").await.json());
-    assert_eq!((working["workers"].as_u64(), working["running"].as_u64()), (Some(1), Some(1)), "{working}");
+    // The worker's registration and its first claim race each other: wait for both to be seen.
+    loop {
+        let working = catalog_queue(&get(addr, "/health/workers", "").await.json());
+        if (working["workers"].as_u64(), working["running"].as_u64()) == (Some(1), Some(1)) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the worker is not seen working: {working}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 
     doomed.shutdown_background();
     // What the minute after the crash does: the process's last sign of life and the job's lease grow old.

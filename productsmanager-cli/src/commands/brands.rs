@@ -2,7 +2,7 @@
 
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::{Brand, BrandPatch, NewBrand};
-use productsmanager_core::input::{parse_id, parse_json};
+use productsmanager_core::input::parse_json;
 
 use super::entity::EntityCommand;
 use crate::{Failure, output};
@@ -20,10 +20,11 @@ pub(crate) async fn run(sdk: &Sdk, command: EntityCommand) -> Result<(), Failure
             if json { output::json(all.as_ref()) } else { table(&all) }
         }
         EntityCommand::Update { id, json } => {
-            output::json(&brands.patch(parse_id("id", &id)?, parse_json::<BrandPatch>(&json)?).await?);
+            let found = brands.find(&id).await?;
+            output::json(&brands.patch(found.id, parse_json::<BrandPatch>(&json)?).await?);
         }
         EntityCommand::Delete { id } => {
-            let id = parse_id("id", &id)?;
+            let id = brands.find(&id).await?.id;
             brands.delete(id).await?;
             println!("deleted brand {id}");
         }

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::{Category, CategoryNode, CategoryPatch, NewCategory};
-use productsmanager_core::input::{parse_id, parse_json};
+use productsmanager_core::input::parse_json;
 
 use crate::{Failure, output};
 
@@ -14,8 +14,10 @@ pub(crate) enum CategoryCommand {
         #[arg(long, value_name = "JSON")]
         json: String,
     },
-    /// Show one category with its breadcrumbs.
+    /// Show one category with its breadcrumbs. A category is named by id, by its path (`"Tools > Drills"`,
+    /// `tools/drills`) or by a slug or name found once.
     Get {
+        #[arg(value_name = "CATEGORY")]
         id: String,
         #[arg(long)]
         json: bool,
@@ -37,12 +39,16 @@ pub(crate) enum CategoryCommand {
     },
     /// Rename, re-slug, reorder or move (`{"parent_id": …}`; `null` makes it a root) from JSON.
     Update {
+        #[arg(value_name = "CATEGORY")]
         id: String,
         #[arg(long, value_name = "JSON")]
         json: String,
     },
     /// Delete an empty category.
-    Delete { id: String },
+    Delete {
+        #[arg(value_name = "CATEGORY")]
+        id: String,
+    },
     /// Put a product (id, GTIN, SKU or ASIN) in a category.
     Link {
         product: String,
@@ -59,8 +65,8 @@ pub(crate) async fn run(sdk: &Sdk, command: CategoryCommand) -> Result<(), Failu
     match command {
         CategoryCommand::Create { json } => output::json(&categories.create(parse_json::<NewCategory>(&json)?).await?),
         CategoryCommand::Get { id, json } => {
-            let id = parse_id("id", &id)?;
-            let category = categories.get(id).await?;
+            let category = categories.find(&id).await?;
+            let id = category.id;
             if json {
                 output::json(&category);
             } else {
@@ -83,21 +89,22 @@ pub(crate) async fn run(sdk: &Sdk, command: CategoryCommand) -> Result<(), Failu
             }
         }
         CategoryCommand::Update { id, json } => {
-            output::json(&categories.update(parse_id("id", &id)?, parse_json::<CategoryPatch>(&json)?).await?);
+            let found = categories.find(&id).await?;
+            output::json(&categories.update(found.id, parse_json::<CategoryPatch>(&json)?).await?);
         }
         CategoryCommand::Delete { id } => {
-            let id = parse_id("id", &id)?;
+            let id = categories.find(&id).await?.id;
             categories.delete(id).await?;
             println!("deleted category {id}");
         }
         CategoryCommand::Link { product, category, primary } => {
             let product = sdk.products().find(&product).await?;
-            categories.link(product.id, parse_id("category", &category)?, primary).await?;
+            categories.link(product.id, categories.find(&category).await?.id, primary).await?;
             println!("product {} linked", product.id);
         }
         CategoryCommand::Unlink { product, category } => {
             let product = sdk.products().find(&product).await?;
-            categories.unlink(product.id, parse_id("category", &category)?).await?;
+            categories.unlink(product.id, categories.find(&category).await?.id).await?;
             println!("product {} unlinked", product.id);
         }
     }

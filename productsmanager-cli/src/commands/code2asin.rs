@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Subcommand;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use productsmanager_core::code2asin::{
     Code2AsinJob, CodeOutcome, CodeSource, NewAmazonApiConfig, NewCode2AsinJob, ProviderKind, ReviewState,
 };
@@ -24,9 +24,10 @@ pub(crate) enum Code2AsinCommand {
         /// Country code (FR, DE, UK, US…) or marketplace id.
         #[arg(long)]
         marketplace: String,
-        /// The Amazon API configuration's id (default: the active one of the marketplace).
-        #[arg(long)]
-        config: Option<String>,
+        /// The Amazon API configuration (id or name; default: the active one of the marketplace). Not `--config`,
+        /// which names the configuration file of every command.
+        #[arg(long, value_name = "ID_OR_NAME")]
+        amazon_config: Option<String>,
         /// Matches at or above it are written to the catalog (0.85).
         #[arg(long)]
         threshold: Option<f64>,
@@ -57,13 +58,19 @@ pub(crate) enum Code2AsinCommand {
     /// Stop a job after its current window.
     Pause {
         id: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Continue a paused job (a worker picks it up).
     Resume {
         id: String,
+        #[arg(long)]
+        json: bool,
     },
     Cancel {
         id: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Matches waiting for review; accept or reject them.
     Review {
@@ -88,9 +95,17 @@ pub(crate) enum ReviewCommand {
         json: bool,
     },
     /// Write the match's ASIN to the catalog product.
-    Accept { id: String },
+    Accept {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Never write it (and take it off the product if it was).
-    Reject { id: String },
+    Reject {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,7 +132,9 @@ pub(crate) enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Remove a configuration (id or name).
     Delete {
+        #[arg(value_name = "ID_OR_NAME")]
         id: String,
     },
 }
@@ -125,7 +142,11 @@ pub(crate) enum ConfigCommand {
 pub(crate) async fn run(sdk: &Sdk, command: Code2AsinCommand) -> Result<(), Failure> {
     let code2asin = sdk.code2asin();
     match command {
-        Code2AsinCommand::Run { file, marketplace, config, threshold, json } => {
+        Code2AsinCommand::Run { file, marketplace, amazon_config, threshold, json } => {
+            let amazon_config_id = match amazon_config {
+                Some(key) => Some(code2asin.find_config(&key).await?.id),
+                None => None,
+            };
             let name = file.display().to_string();
             let bytes = std::fs::read(&file).map_err(|e| Failure {
                 code: crate::exit_code(ErrorKind::NotFound),
@@ -134,7 +155,7 @@ pub(crate) async fn run(sdk: &Sdk, command: Code2AsinCommand) -> Result<(), Fail
             let input = NewCode2AsinJob {
                 source: CodeSource::File { name: name.clone(), content: String::from_utf8_lossy(&bytes).into_owned() },
                 marketplace,
-                amazon_config_id: config.as_deref().map(|c| parse_id("config", c)).transpose()?,
+                amazon_config_id,
                 confidence_threshold: threshold,
                 requested_by: None,
             };
@@ -148,12 +169,9 @@ pub(crate) async fn run(sdk: &Sdk, command: Code2AsinCommand) -> Result<(), Fail
                 );
             }
             let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(job.counts.total.unwrap_or(0) as u64) };
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} codes  {per_sec}  ETA {eta}  {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            bar.set_style(output::progress_style(
+                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} codes  {rate}  ETA {eta}  {msg}",
+            ));
             bar.set_position(job.counts.processed as u64);
             bar.enable_steady_tick(Duration::from_millis(200));
             let shown = bar.clone();
@@ -206,13 +224,17 @@ pub(crate) async fn run(sdk: &Sdk, command: Code2AsinCommand) -> Result<(), Fail
                 ]
             });
         }
-        Code2AsinCommand::Pause { id } => print_jobs(&[code2asin.pause(parse_id("id", &id)?).await?]),
-        Code2AsinCommand::Resume { id } => print_jobs(&[code2asin.resume(parse_id("id", &id)?).await?]),
-        Code2AsinCommand::Cancel { id } => print_jobs(&[code2asin.cancel(parse_id("id", &id)?).await?]),
+        Code2AsinCommand::Pause { id, json } => one_job(json, &code2asin.pause(parse_id("id", &id)?).await?),
+        Code2AsinCommand::Resume { id, json } => one_job(json, &code2asin.resume(parse_id("id", &id)?).await?),
+        Code2AsinCommand::Cancel { id, json } => one_job(json, &code2asin.cancel(parse_id("id", &id)?).await?),
         Code2AsinCommand::Review { command } => review(sdk, command).await?,
         Code2AsinCommand::Config { command } => config(sdk, command).await?,
     }
     Ok(())
+}
+
+fn one_job(json: bool, job: &Code2AsinJob) {
+    if json { output::json(job) } else { print_jobs(std::slice::from_ref(job)) }
 }
 
 async fn review(sdk: &Sdk, command: ReviewCommand) -> Result<(), Failure> {
@@ -237,13 +259,21 @@ async fn review(sdk: &Sdk, command: ReviewCommand) -> Result<(), Failure> {
                 },
             );
         }
-        ReviewCommand::Accept { id } => {
+        ReviewCommand::Accept { id, json } => {
             let result = code2asin.accept(parse_id("id", &id)?, None).await?;
-            println!("accepted {} for {}", result.asin.unwrap_or_default(), result.code);
+            if json {
+                output::json(&result);
+            } else {
+                println!("accepted {} for {}", result.asin.unwrap_or_default(), result.code);
+            }
         }
-        ReviewCommand::Reject { id } => {
+        ReviewCommand::Reject { id, json } => {
             let result = code2asin.reject(parse_id("id", &id)?, None).await?;
-            println!("rejected {} for {}", result.asin.unwrap_or_default(), result.code);
+            if json {
+                output::json(&result);
+            } else {
+                println!("rejected {} for {}", result.asin.unwrap_or_default(), result.code);
+            }
         }
     }
     Ok(())
@@ -281,7 +311,11 @@ async fn config(sdk: &Sdk, command: ConfigCommand) -> Result<(), Failure> {
                 ]
             });
         }
-        ConfigCommand::Delete { id } => code2asin.delete_config(parse_id("id", &id)?).await?,
+        ConfigCommand::Delete { id } => {
+            let config = code2asin.find_config(&id).await?;
+            code2asin.delete_config(config.id).await?;
+            println!("deleted Amazon API configuration {} ({})", config.name, config.id);
+        }
     }
     Ok(())
 }

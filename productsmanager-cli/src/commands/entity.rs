@@ -12,6 +12,7 @@ pub(crate) enum EntityCommand {
     },
     /// Show one record by id or by its key (slug, code).
     Get {
+        #[arg(value_name = "KEY")]
         key: String,
         #[arg(long)]
         json: bool,
@@ -21,12 +22,16 @@ pub(crate) enum EntityCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Change the fields given in JSON (others stay; `null` clears one); prints the record.
+    /// Change the fields given in JSON (others stay; `null` clears one); prints the record. By id or key.
     Update {
+        #[arg(value_name = "KEY")]
         id: String,
         #[arg(long, value_name = "JSON")]
         json: String,
     },
-    /// Delete a record.
-    Delete { id: String },
+    /// Delete a record, by id or key.
+    Delete {
+        #[arg(value_name = "KEY")]
+        id: String,
+    },
 }

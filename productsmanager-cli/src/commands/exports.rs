@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::{CurrencyCode, PriceType};
 use productsmanager_core::exports::{
-    ChannelSettings, ExportFilters, ExportMode, FeedFormat, FeedRequest, NewPlatform, PlatformCredentials,
+    ChannelSettings, ExportFilters, ExportJob, ExportMode, FeedFormat, FeedRequest, NewPlatform, PlatformCredentials,
     PlatformKind, PriceRule,
 };
 use productsmanager_core::input::{parse_id, parse_json};
@@ -46,16 +46,25 @@ pub(crate) enum ExportCommand {
         status: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        #[arg(long)]
+        json: bool,
     },
     /// The latest export jobs, newest first.
     Jobs {
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// The next page: the `next_cursor` of the previous one (`--json` prints it).
         #[arg(long)]
         cursor: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// One export job: state, counters, file.
-    Job { id: String },
+    Job {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Save the file of a feed job.
     Download {
         id: String,
@@ -79,10 +88,12 @@ pub(crate) enum PlatformCommand {
         #[arg(long)]
         json: Option<String>,
     },
-    List,
-    Delete {
-        platform: String,
+    List {
+        #[arg(long)]
+        json: bool,
     },
+    /// Remove a platform (id or name).
+    Delete { platform: String },
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -136,10 +147,7 @@ pub(crate) async fn run(sdk: &Sdk, command: ExportCommand) -> Result<(), Failure
         ExportCommand::Run { platform, full, json } => {
             let mode = if full { ExportMode::Full } else { ExportMode::Delta };
             let bar = if json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {pos} products  {per_sec}  {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
+            bar.set_style(output::progress_style("{spinner} [{elapsed_precise}] {human_pos} products  {rate}  {msg}"));
             bar.enable_steady_tick(Duration::from_millis(200));
             let shown = bar.clone();
             let job = exports
@@ -194,25 +202,61 @@ pub(crate) async fn run(sdk: &Sdk, command: ExportCommand) -> Result<(), Failure
                 output::json(&exports.add_platform(input).await?);
                 Ok(())
             }
-            PlatformCommand::List => {
-                output::json(&exports.platforms().await?);
+            PlatformCommand::List { json } => {
+                let platforms = exports.platforms().await?;
+                output::list(json, &platforms, ["id", "name", "platform", "endpoint", "active", "last success"], |p| {
+                    [
+                        p.id.to_string(),
+                        p.name.clone(),
+                        output::compact(&p.platform),
+                        p.endpoint.clone(),
+                        if p.is_active { "yes" } else { "no" }.to_string(),
+                        output::or_dash(p.last_success_at.map(|t| t.to_rfc3339()).as_deref()),
+                    ]
+                });
                 Ok(())
             }
             PlatformCommand::Delete { platform } => {
                 exports.delete_platform(&platform).await?;
+                println!("deleted platform {platform}");
                 Ok(())
             }
         },
-        ExportCommand::Items { id, status, limit } => {
-            output::json(&exports.items(parse_id("id", &id)?, status.as_deref(), None, limit).await?);
+        ExportCommand::Items { id, status, limit, json } => {
+            let items = exports.items(parse_id("id", &id)?, status.as_deref(), None, limit).await?;
+            output::list(json, &items, ["product", "status", "remote id", "attempts", "error"], |i| {
+                [
+                    i.product_id.to_string(),
+                    i.status.clone(),
+                    output::or_dash(i.remote_id.as_deref()),
+                    i.attempts.to_string(),
+                    output::or_dash(i.error.as_deref()),
+                ]
+            });
             Ok(())
         }
-        ExportCommand::Jobs { limit, cursor } => {
-            output::json(&exports.jobs_page(limit, cursor.as_deref()).await?);
+        ExportCommand::Jobs { limit, cursor, json } => {
+            let page = exports.jobs_page(limit, cursor.as_deref()).await?;
+            if json {
+                output::json(&page);
+            } else {
+                jobs_table(&page.items);
+                if let Some(next) = &page.next_cursor {
+                    println!("\nolder jobs: productsmanager export jobs --cursor {next}");
+                }
+            }
             Ok(())
         }
-        ExportCommand::Job { id } => {
-            output::json(&exports.job(parse_id("id", &id)?).await?);
+        ExportCommand::Job { id, json } => {
+            let job = exports.job(parse_id("id", &id)?).await?;
+            if json {
+                output::json(&job);
+            } else {
+                jobs_table(std::slice::from_ref(&job));
+                if let Some(error) = &job.last_error {
+                    println!("\nlast error: {error}");
+                }
+            }
             Ok(())
         }
         ExportCommand::Download { id, out } => {
@@ -221,6 +265,33 @@ pub(crate) async fn run(sdk: &Sdk, command: ExportCommand) -> Result<(), Failure
             Ok(())
         }
     }
+}
+
+fn jobs_table(jobs: &[ExportJob]) {
+    output::table(
+        ["id", "state", "kind", "processed", "created", "updated", "unchanged", "failed", "skipped", "created at"],
+        jobs.iter().map(|j| {
+            [
+                j.id.to_string(),
+                j.state.clone(),
+                match (&j.format, j.platform_id) {
+                    (Some(format), _) => format.cli_name().to_string(),
+                    (None, Some(_)) => format!("platform ({})", j.mode),
+                    (None, None) => j.mode.clone(),
+                },
+                match j.items_total {
+                    Some(total) => format!("{}/{}", output::count(j.items_processed), output::count(total)),
+                    None => output::count(j.items_processed),
+                },
+                output::count(j.items_created),
+                output::count(j.items_updated),
+                output::count(j.items_unchanged),
+                output::count(j.items_failed),
+                output::count(j.items_skipped),
+                j.created_at.to_rfc3339(),
+            ]
+        }),
+    );
 }
 
 async fn write_file(sdk: &Sdk, args: FileArgs) -> Result<(), Failure> {
@@ -234,10 +305,7 @@ async fn write_file(sdk: &Sdk, args: FileArgs) -> Result<(), Failure> {
     };
     let request = FeedRequest { format: args.format, filters, settings };
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {pos} products  {per_sec}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    bar.set_style(output::progress_style("{spinner} [{elapsed_precise}] {human_pos} products  {rate}"));
     bar.enable_steady_tick(Duration::from_millis(200));
     let shown = bar.clone();
     let summary = sdk.exports().write_feed(&request, &args.out, move |p| shown.set_position(p.products)).await;

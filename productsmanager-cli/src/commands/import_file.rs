@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use productsmanager_core::Sdk;
 use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::parse::TextEncoding;
@@ -98,10 +98,9 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
         requested_by: None,
     };
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows  {per_sec}  ETA {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(output::progress_style(
+        "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows  {rate}  ETA {eta}",
+    ));
     bar.enable_steady_tick(Duration::from_millis(200));
     let shown = bar.clone();
     let summary = imports
@@ -114,10 +113,16 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
         .await;
     bar.finish_and_clear();
     let summary = summary?;
+    let path = args.errors.clone().unwrap_or_else(|| PathBuf::from(format!("{name}.errors.csv")));
     let errors_path = match summary.invalid {
-        0 => None,
+        0 => {
+            // The errors of an earlier run of this file would read as this run's.
+            if std::fs::remove_file(&path).is_ok() && !args.json {
+                println!("removed {}: the errors of an earlier run (this one refused no row)", path.display());
+            }
+            None
+        }
         _ => {
-            let path = args.errors.clone().unwrap_or_else(|| PathBuf::from(format!("{name}.errors.csv")));
             let csv = imports.errors_csv(summary.job_id).await?;
             std::fs::write(&path, &csv).map_err(|e| Failure {
                 code: crate::exit_code(productsmanager_core::ErrorKind::Internal),
@@ -142,7 +147,8 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
 fn refused_rows(summary: &ImportSummary, errors: Option<&Path>) -> Result<(), Failure> {
     let see = errors.map(|path| format!(": see {}", path.display())).unwrap_or_default();
     let would = if summary.dry_run { "would be " } else { "" };
-    let message = format!("{} of {} rows {would}refused{see}", summary.invalid, summary.rows);
+    let message =
+        format!("{} of {} rows {would}refused{see}", output::count(summary.invalid), output::count(summary.rows));
     match summary.outcome {
         ImportOutcome::CompletedWithErrors => Err(Failure { code: crate::ROWS_REFUSED, message }),
         ImportOutcome::Failed => Err(Failure {
@@ -181,26 +187,26 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
             "invalid",
             "marked unavailable",
             "seconds",
-            "rows/s",
+            "rows per second",
         ],
         [[
-            summary.rows.to_string(),
-            summary.created.to_string(),
-            summary.updated.to_string(),
-            summary.unchanged.to_string(),
-            summary.merged.to_string(),
-            summary.invalid.to_string(),
-            summary.marked_unavailable.to_string(),
+            output::count(summary.rows),
+            output::count(summary.created),
+            output::count(summary.updated),
+            output::count(summary.unchanged),
+            output::count(summary.merged),
+            output::count(summary.invalid),
+            output::count(summary.marked_unavailable),
             format!("{:.1}", summary.duration_ms as f64 / 1000.0),
-            format!("{:.0}", summary.rows_per_second),
+            output::count(summary.rows_per_second.round().max(0.0) as u64),
         ]],
     );
     output::table(
         ["products created", "of them variants", "products updated"],
         [[
-            summary.products_created.to_string(),
-            summary.variants_created.to_string(),
-            summary.products_updated.to_string(),
+            output::count(summary.products_created),
+            output::count(summary.variants_created),
+            output::count(summary.products_updated),
         ]],
     );
     if summary.gtins_dropped > 0 {

@@ -4,7 +4,9 @@
 use clap::{Subcommand, ValueEnum};
 use productsmanager_core::Sdk;
 use productsmanager_core::imports::sources::poll_now;
-use productsmanager_core::imports::{ImportConfig, NewImportConfig, NewMappingTemplate, SourceKind};
+use productsmanager_core::imports::{
+    ImportConfig, ImportJob, ImportSchedule, NewImportConfig, NewMappingTemplate, SourceKind,
+};
 use productsmanager_core::input::{parse_id, parse_json};
 
 use crate::{Failure, output};
@@ -23,7 +25,8 @@ pub(crate) enum ImportCommand {
     },
     /// Files a configuration took, oldest first.
     Files {
-        #[arg(value_name = "CONFIG_ID")]
+        /// The configuration (id or name).
+        #[arg(value_name = "CONFIG")]
         configuration: String,
         #[arg(long)]
         json: bool,
@@ -43,8 +46,12 @@ pub(crate) enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
-    /// One import job: state, counters (also while it runs), summary.
-    Job { id: String },
+    /// One import job: state, outcome, counters (also while it runs).
+    Job {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// The rows an import refused, as CSV (line, column, value, code, reason).
     Errors { id: String },
     /// Poll the sources now (all kinds unless `--kind`); prints the files taken.
@@ -69,8 +76,9 @@ pub(crate) enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
-    /// One configuration (never its credentials).
+    /// One configuration (never its credentials), by id or name.
     Get {
+        #[arg(value_name = "CONFIG")]
         id: String,
         #[arg(long)]
         json: bool,
@@ -81,16 +89,20 @@ pub(crate) enum ConfigCommand {
 pub(crate) enum ScheduleCommand {
     /// Poll a configuration's source at each tick of a cron expression.
     Add {
-        #[arg(value_name = "CONFIG_ID")]
+        /// The configuration (id or name).
+        #[arg(value_name = "CONFIG")]
         configuration: String,
         #[arg(long)]
         cron: String,
         #[arg(long, default_value = "UTC")]
         timezone: String,
+        #[arg(long)]
+        json: bool,
     },
     /// The schedules of a configuration.
     List {
-        #[arg(value_name = "CONFIG_ID")]
+        /// The configuration (id or name).
+        #[arg(value_name = "CONFIG")]
         configuration: String,
         #[arg(long)]
         json: bool,
@@ -110,17 +122,22 @@ pub(crate) enum TemplateCommand {
         /// The supplier it was written for (id or code).
         #[arg(long)]
         supplier: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// The latest version of every template.
     List {
         #[arg(long)]
         json: bool,
     },
-    /// A template (latest version unless `--version`), as JSON.
+    /// A template by id, name (latest version unless `--version`) or `name@version`: its columns.
     Get {
+        #[arg(value_name = "TEMPLATE")]
         name: String,
         #[arg(long)]
         version: Option<i32>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -142,37 +159,33 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
             if json { output::json(&configs) } else { configs_table(&configs) }
         }
         ImportCommand::Configs { command: ConfigCommand::Get { id, json } } => {
-            let config = imports.config(parse_id("id", &id)?).await?;
+            let config = imports.find_config(&id).await?;
             if json { output::json(&config) } else { configs_table(std::slice::from_ref(&config)) }
         }
-        ImportCommand::Schedules { command: ScheduleCommand::Add { configuration, cron, timezone } } => {
-            output::json(&imports.create_schedule(parse_id("config", &configuration)?, &cron, &timezone).await?)
+        ImportCommand::Schedules { command: ScheduleCommand::Add { configuration, cron, timezone, json } } => {
+            let config = imports.find_config(&configuration).await?;
+            let schedule = imports.create_schedule(config.id, &cron, &timezone).await?;
+            output::list(json, std::slice::from_ref(&schedule), SCHEDULE_COLUMNS, schedule_row);
         }
         ImportCommand::Schedules { command: ScheduleCommand::List { configuration, json } } => {
-            let schedules = imports.schedules(parse_id("config", &configuration)?).await?;
-            output::list(json, &schedules, ["id", "cron", "timezone", "next run", "last run"], |s| {
-                [
-                    s.id.to_string(),
-                    s.cron.clone(),
-                    s.timezone.clone(),
-                    output::or_dash(s.next_run_at.map(|t| t.to_rfc3339()).as_deref()),
-                    output::or_dash(s.last_run_at.map(|t| t.to_rfc3339()).as_deref()),
-                ]
-            });
+            let config = imports.find_config(&configuration).await?;
+            let schedules = imports.schedules(config.id).await?;
+            output::list(json, &schedules, SCHEDULE_COLUMNS, schedule_row);
         }
         ImportCommand::Files { configuration, json } => {
-            let files = imports.files(parse_id("config", &configuration)?).await?;
+            let config = imports.find_config(&configuration).await?;
+            let files = imports.files(config.id).await?;
             output::list(json, &files, ["id", "name", "bytes", "sha256", "taken"], |f| {
                 [
                     f.id.to_string(),
                     f.name.clone(),
-                    f.size_bytes.to_string(),
+                    output::count(f.size_bytes),
                     f.sha256.clone(),
                     f.created_at.to_rfc3339(),
                 ]
             });
         }
-        ImportCommand::Templates { command: TemplateCommand::Save { name, file, description, supplier } } => {
+        ImportCommand::Templates { command: TemplateCommand::Save { name, file, description, supplier, json } } => {
             let text = std::fs::read_to_string(&file).map_err(|e| Failure {
                 code: crate::exit_code(productsmanager_core::ErrorKind::Invalid),
                 message: format!("cannot read {}: {e}", file.display()),
@@ -182,9 +195,13 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
                 Some(key) => Some(sdk.suppliers().find(&key).await?.id),
                 None => None,
             };
-            output::json(
-                &imports.save_template(NewMappingTemplate { name, description, definition, supplier_id }).await?,
-            )
+            let saved =
+                imports.save_template(NewMappingTemplate { name, description, definition, supplier_id }).await?;
+            if json {
+                output::json(&saved);
+            } else {
+                println!("saved template {} version {} ({})", saved.name, saved.version, saved.id);
+            }
         }
         ImportCommand::Templates { command: TemplateCommand::List { json } } => {
             let templates = imports.templates().await?;
@@ -198,8 +215,36 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
                 ]
             });
         }
-        ImportCommand::Templates { command: TemplateCommand::Get { name, version } } => {
-            output::json(&imports.template_named(&name, version).await?)
+        ImportCommand::Templates { command: TemplateCommand::Get { name, version, json } } => {
+            let template = match version {
+                Some(version) => imports.template_named(&name, Some(version)).await?,
+                None => imports.find_template(&name).await?,
+            };
+            if json {
+                output::json(&template);
+            } else {
+                println!(
+                    "{} version {} ({}){}",
+                    template.name,
+                    template.version,
+                    template.id,
+                    match template.description.as_str() {
+                        "" => String::new(),
+                        text => format!(": {text}"),
+                    }
+                );
+                output::table(
+                    ["column", "to", "transforms", "optional"],
+                    template.definition.columns.iter().map(|c| {
+                        [
+                            c.column.clone(),
+                            output::compact(&c.to),
+                            if c.transforms.is_empty() { "-".to_string() } else { output::compact(&c.transforms) },
+                            if c.optional { "yes" } else { "no" }.to_string(),
+                        ]
+                    }),
+                );
+            }
         }
         ImportCommand::Jobs { supplier, limit, json } => {
             let supplier = match supplier {
@@ -207,40 +252,19 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
                 None => None,
             };
             let jobs = imports.jobs(supplier, limit).await?;
-            output::list(
-                json,
-                &jobs,
-                [
-                    "id",
-                    "outcome",
-                    "rows",
-                    "offers created",
-                    "updated",
-                    "unchanged",
-                    "invalid",
-                    "products created",
-                    "created at",
-                ],
-                |j| {
-                    let p = &j.progress;
-                    [
-                        j.id.to_string(),
-                        j.outcome.to_string(),
-                        match p.rows_total {
-                            Some(total) => format!("{}/{total}", p.rows_read),
-                            None => p.rows_read.to_string(),
-                        },
-                        p.created.to_string(),
-                        p.updated.to_string(),
-                        p.unchanged.to_string(),
-                        p.invalid.to_string(),
-                        p.products_created.to_string(),
-                        j.created_at.to_rfc3339(),
-                    ]
-                },
-            );
+            if json { output::json(&jobs) } else { jobs_table(&jobs) }
         }
-        ImportCommand::Job { id } => output::json(&imports.job(parse_id("id", &id)?).await?),
+        ImportCommand::Job { id, json } => {
+            let job = imports.job(parse_id("id", &id)?).await?;
+            if json {
+                output::json(&job);
+            } else {
+                jobs_table(std::slice::from_ref(&job));
+                if let Some(error) = &job.last_error {
+                    println!("\nlast error: {error}");
+                }
+            }
+        }
         ImportCommand::Errors { id } => {
             let csv = imports.errors_csv(parse_id("id", &id)?).await?;
             print!("{}", String::from_utf8_lossy(&csv));
@@ -272,6 +296,51 @@ fn configs_table(configs: &[ImportConfig]) {
                 c.source_kind.as_str().to_string(),
                 if c.is_active { "yes" } else { "no" }.to_string(),
                 output::or_dash(c.last_polled_at.map(|t| t.to_rfc3339()).as_deref()),
+            ]
+        }),
+    );
+}
+
+const SCHEDULE_COLUMNS: [&str; 5] = ["id", "cron", "timezone", "next run", "last run"];
+
+fn schedule_row(s: &ImportSchedule) -> [String; 5] {
+    [
+        s.id.to_string(),
+        s.cron.clone(),
+        s.timezone.clone(),
+        output::or_dash(s.next_run_at.map(|t| t.to_rfc3339()).as_deref()),
+        output::or_dash(s.last_run_at.map(|t| t.to_rfc3339()).as_deref()),
+    ]
+}
+
+fn jobs_table(jobs: &[ImportJob]) {
+    output::table(
+        [
+            "id",
+            "outcome",
+            "rows",
+            "offers created",
+            "updated",
+            "unchanged",
+            "invalid",
+            "products created",
+            "created at",
+        ],
+        jobs.iter().map(|j| {
+            let p = &j.progress;
+            [
+                j.id.to_string(),
+                j.outcome.to_string(),
+                match p.rows_total {
+                    Some(total) => format!("{}/{}", output::count(p.rows_read), output::count(total)),
+                    None => output::count(p.rows_read),
+                },
+                output::count(p.created),
+                output::count(p.updated),
+                output::count(p.unchanged),
+                output::count(p.invalid),
+                output::count(p.products_created),
+                j.created_at.to_rfc3339(),
             ]
         }),
     );

@@ -14,10 +14,11 @@ pub(crate) const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum JobCommand {
-    /// Jobs of a queue, oldest first.
+    /// Jobs, newest first: of every queue, or of one (`--queue imports`, oldest first).
     List {
-        #[arg(long, default_value = "catalog")]
-        queue: String,
+        /// catalog, imports, exports, code2asin, media… (every queue when absent).
+        #[arg(long)]
+        queue: Option<String>,
         /// queued, running, succeeded, failed, dead, cancelled or paused.
         #[arg(long)]
         state: Option<String>,
@@ -33,13 +34,29 @@ pub(crate) enum JobCommand {
         json: bool,
     },
     /// Cancel a queued, paused or running job.
-    Cancel { id: String },
+    Cancel {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Hold a queued job back.
-    Pause { id: String },
+    Pause {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Let a paused job run.
-    Resume { id: String },
+    Resume {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Queue a failed, dead or cancelled job again.
-    Retry { id: String },
+    Retry {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn state(text: &str) -> Result<JobState, Failure> {
@@ -57,7 +74,10 @@ pub(crate) async fn run(sdk: &Sdk, command: JobCommand) -> Result<(), Failure> {
     match command {
         JobCommand::List { queue, state: wanted, limit, json } => {
             let wanted = wanted.as_deref().map(state).transpose()?;
-            let listed = jobs.list(&queue, wanted, limit).await?;
+            let listed = match queue {
+                Some(queue) => jobs.list(&queue, wanted, limit).await?,
+                None => jobs.recent(wanted, limit).await?,
+            };
             if json { output::json(&listed) } else { table(&listed) }
         }
         JobCommand::Get { id, json } => {
@@ -71,20 +91,16 @@ pub(crate) async fn run(sdk: &Sdk, command: JobCommand) -> Result<(), Failure> {
                 }
             }
         }
-        JobCommand::Cancel { id } => {
-            jobs.cancel(parse_id("id", &id)?).await?;
-        }
-        JobCommand::Pause { id } => {
-            jobs.pause(parse_id("id", &id)?).await?;
-        }
-        JobCommand::Resume { id } => {
-            jobs.resume(parse_id("id", &id)?).await?;
-        }
-        JobCommand::Retry { id } => {
-            jobs.retry(parse_id("id", &id)?).await?;
-        }
+        JobCommand::Cancel { id, json } => one(json, &jobs.cancel(parse_id("id", &id)?).await?),
+        JobCommand::Pause { id, json } => one(json, &jobs.pause(parse_id("id", &id)?).await?),
+        JobCommand::Resume { id, json } => one(json, &jobs.resume(parse_id("id", &id)?).await?),
+        JobCommand::Retry { id, json } => one(json, &jobs.retry(parse_id("id", &id)?).await?),
     }
     Ok(())
+}
+
+fn one(json: bool, job: &Job) {
+    if json { output::json(job) } else { table(std::slice::from_ref(job)) }
 }
 
 fn table(jobs: &[Job]) {

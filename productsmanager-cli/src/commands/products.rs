@@ -41,6 +41,7 @@ pub(crate) enum ProductCommand {
     },
     /// Change the fields given in JSON (others stay; `null` clears; `"version"` guards against lost updates).
     Update {
+        #[arg(value_name = "PRODUCT")]
         id: String,
         #[arg(long, value_name = "JSON")]
         json: String,
@@ -63,7 +64,11 @@ pub(crate) enum ProductCommand {
     /// Rebuild the search index of every product (repairs; writes keep it current).
     Reindex,
     /// Delete a product (softly: `purge` removes it for good).
-    Delete { id: String },
+    Delete {
+        /// Id, GTIN, SKU or ASIN.
+        #[arg(value_name = "PRODUCT")]
+        id: String,
+    },
     /// Remove a deleted product for good.
     Purge { id: String },
 }
@@ -95,7 +100,7 @@ pub(crate) struct ProductSelection {
     /// Only products offered by this supplier (id or code).
     #[arg(long)]
     supplier: Option<String>,
-    /// Only this category (id) and those below it.
+    /// Only this category (id, path or slug) and those below it.
     #[arg(long)]
     category: Option<String>,
     /// Only draft, active or archived products.
@@ -124,7 +129,10 @@ impl ProductSelection {
                 Some(key) => Some(sdk.suppliers().find(key).await?.id),
                 None => None,
             },
-            category_id: self.category.as_deref().map(|c| parse_id("category", c)).transpose()?,
+            category_id: match &self.category {
+                Some(key) => Some(sdk.categories().find(key).await?.id),
+                None => None,
+            },
             status: self.status.as_deref().map(str::parse::<ProductStatus>).transpose()?,
             in_stock: match (self.in_stock, self.out_of_stock) {
                 (true, _) => Some(true),
@@ -244,7 +252,8 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
             if json { output::json(&fields) } else { provenance_table(&fields) }
         }
         ProductCommand::Update { id, json } => {
-            output::json(&products.patch(parse_id("id", &id)?, parse_json::<ProductPatch>(&json)?).await?);
+            let product = products.find(&id).await?;
+            output::json(&products.patch(product.id, parse_json::<ProductPatch>(&json)?).await?);
         }
         ProductCommand::List { filters, json } => {
             let page = products.list(&filters.query(sdk).await?).await?;
@@ -256,7 +265,7 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
         }
         ProductCommand::Reindex => println!("{} products indexed", products.reindex().await?),
         ProductCommand::Delete { id } => {
-            let id = parse_id("id", &id)?;
+            let id = products.find(&id).await?.id;
             products.delete(id).await?;
             println!("deleted product {id} (purge removes it for good)");
         }

@@ -2,7 +2,7 @@
 
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::{NewSupplier, Supplier, SupplierPatch};
-use productsmanager_core::input::{parse_id, parse_json};
+use productsmanager_core::input::parse_json;
 
 use super::entity::EntityCommand;
 use crate::{Failure, output};
@@ -20,10 +20,11 @@ pub(crate) async fn run(sdk: &Sdk, command: EntityCommand) -> Result<(), Failure
             if json { output::json(all.as_ref()) } else { table(&all) }
         }
         EntityCommand::Update { id, json } => {
-            output::json(&suppliers.patch(parse_id("id", &id)?, parse_json::<SupplierPatch>(&json)?).await?);
+            let found = suppliers.find(&id).await?;
+            output::json(&suppliers.patch(found.id, parse_json::<SupplierPatch>(&json)?).await?);
         }
         EntityCommand::Delete { id } => {
-            let id = parse_id("id", &id)?;
+            let id = suppliers.find(&id).await?.id;
             suppliers.delete(id).await?;
             println!("deleted supplier {id}");
         }

@@ -19,23 +19,36 @@ pub(crate) fn config_show(config: &Config, json: bool) {
 /// The HTTP server, and the job workers in the same process unless `workers` is false.
 pub(crate) async fn serve(config: Config, workers: bool) -> Result<(), Failure> {
     productsmanager_http::telemetry::init(&config)?;
+    // Bound first: on a busy port nothing else happens (no migration, no admin with a password shown for nothing).
+    let listener = productsmanager_http::bind(&config)
+        .await
+        .map_err(|e| Failure { code: exit_code(ErrorKind::Unavailable), message: e.to_string() })?;
+    let json_logs = config.log.format == productsmanager_core::config::LogFormat::Json;
     let sdk = Sdk::builder(config).build().await?;
     if let Some(first) = sdk.auth().bootstrap_admin().await? {
+        let email = &first.user.email;
         match first.generated_password {
-            // Printed once, to the terminal that started the server: it is stored only as a hash.
-            Some(password) => eprintln!(
-                "created the first admin {} with password {password}\n(shown once: sign in and change it, or set \
-                 PM_ADMIN_PASSWORD before the first start)",
-                first.user.email
+            // Shown once, to whoever started the server: it is stored only as a hash. With JSON logs it is a log
+            // line like every other line of the stream.
+            Some(password) if json_logs => tracing::warn!(
+                admin = %email,
+                password = %password,
+                "created the first admin; the password is shown once: sign in and change it, or set \
+                 PM_ADMIN_PASSWORD before the first start"
             ),
-            None => eprintln!("created the first admin {} with PM_ADMIN_PASSWORD", first.user.email),
+            Some(password) => eprintln!(
+                "created the first admin {email} with password {password}\n(shown once: sign in and change it, or \
+                 set PM_ADMIN_PASSWORD before the first start)"
+            ),
+            None if json_logs => tracing::info!(admin = %email, "created the first admin with PM_ADMIN_PASSWORD"),
+            None => eprintln!("created the first admin {email} with PM_ADMIN_PASSWORD"),
         }
     }
     let running = match workers {
         true => Some(sdk.start_background(&productsmanager_core::jobs::worker_name(), &[])?),
         false => None,
     };
-    let served = productsmanager_http::run(sdk.clone()).await;
+    let served = productsmanager_http::run_on(listener, sdk.clone()).await;
     if let Some(running) = running {
         running.shutdown(super::jobs::SHUTDOWN_DEADLINE).await;
     }
@@ -154,4 +167,22 @@ fn print_health(report: &HealthReport) {
             ]
         }),
     );
+}
+
+/// Writes the man pages of `command` and of every subcommand into `out` (made if missing); lists what it wrote.
+pub(crate) fn man_pages(command: clap::Command, out: &std::path::Path) -> Result<(), Failure> {
+    let failed = |e: std::io::Error| Failure {
+        code: exit_code(ErrorKind::Invalid),
+        message: format!("cannot write the man pages into {}: {e}", out.display()),
+    };
+    std::fs::create_dir_all(out).map_err(failed)?;
+    clap_mangen::generate_to(command, out).map_err(failed)?;
+    let mut pages: Vec<String> = std::fs::read_dir(out)
+        .map_err(failed)?
+        .filter_map(|entry| entry.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|name| name.starts_with("productsmanager") && name.ends_with(".1"))
+        .collect();
+    pages.sort();
+    println!("{} man pages in {} ({} …)", pages.len(), out.display(), pages.first().map_or("", String::as_str));
+    Ok(())
 }

@@ -110,6 +110,11 @@ pub struct DatabaseConfig {
     /// (`benches/imports.rs`): 32 MiB gained little (1.67x the SQL-only load instead of 1.73x) for 70-90 MiB more
     /// resident memory, so the default stays; a large catalog on a roomy machine may want more.
     pub sqlite_cache_mib: u64,
+    /// The most PostgreSQL connections this process opens to one server, its seven pools together (30). When
+    /// their `pool_size + overflow` add up to more, each pool's maximum is scaled down in proportion (at least 1):
+    /// the defaults add up to 150, more than a default PostgreSQL allows (100) for even one process. `doctor`
+    /// says how many processes the server can carry. SQLite pools are not counted.
+    pub max_connections: u32,
     pub core: PoolSettings,
     pub catalog: PoolSettings,
     pub imports: PoolSettings,
@@ -408,6 +413,24 @@ impl DatabaseConfig {
         }
     }
 
+    /// The most connections `db`'s pool opens: its `pool_size + overflow`, scaled down in proportion when the
+    /// pools of this process on the same PostgreSQL server would together open more than `max_connections`
+    /// (`server_of`: the PostgreSQL server of a database, `None` for SQLite).
+    pub fn pool_ceiling(&self, db: Database, server_of: impl Fn(Database) -> Option<String>) -> u32 {
+        let own = self.settings(db).max_connections();
+        let Some(server) = server_of(db) else { return own };
+        let total: u64 = Database::ALL
+            .iter()
+            .filter(|other| server_of(**other).as_deref() == Some(server.as_str()))
+            .map(|other| u64::from(self.settings(*other).max_connections()))
+            .sum();
+        let ceiling = u64::from(self.max_connections);
+        if total <= ceiling {
+            return own;
+        }
+        u32::try_from(u64::from(own) * ceiling / total).unwrap_or(own).max(1)
+    }
+
     /// Mutable settings of one database (for programmatic configuration by an embedding service).
     pub fn settings_mut(&mut self, db: Database) -> &mut PoolSettings {
         match db {
@@ -445,6 +468,7 @@ impl Default for Config {
                 connect_timeout_secs: 5,
                 sqlite_busy_timeout_ms: 5_000,
                 sqlite_cache_mib: 2,
+                max_connections: 30,
                 core: PoolSettings::seed_default(Database::Core),
                 catalog: PoolSettings::seed_default(Database::Catalog),
                 imports: PoolSettings::seed_default(Database::Imports),
@@ -596,6 +620,12 @@ impl Config {
         }
         if self.database.connect_timeout_secs == 0 {
             return Err(self.invalid("database.connect_timeout_secs", "must be at least 1"));
+        }
+        let pools = u32::try_from(Database::ALL.len()).unwrap_or(7);
+        if self.database.max_connections < pools {
+            return Err(
+                self.invalid("database.max_connections", format!("must be at least {pools} (one per database)"))
+            );
         }
         if let Some(url) = &self.database.url {
             check_database_url(url).map_err(|reason| self.invalid("database.url", reason))?;
@@ -778,6 +808,13 @@ impl Config {
     /// Error naming a setting, for checks done at start-up (e.g. an unwritable data folder).
     pub fn setting_error(&self, key: &str, reason: impl Into<String>) -> ConfigError {
         self.invalid(key, reason)
+    }
+
+    /// The PostgreSQL server (`host:port`) of a database; `None` for SQLite.
+    pub fn postgres_server(&self, db: Database) -> Option<String> {
+        let DatabaseLocation::Url(url) = self.database_location(db) else { return None };
+        let parsed = url::Url::parse(&url).ok().filter(|u| u.scheme().starts_with("postgres"))?;
+        Some(format!("{}:{}", parsed.host_str().unwrap_or("localhost"), parsed.port().unwrap_or(5432)))
     }
 
     /// Where a database lives: per-database URL, else the base URL, else a SQLite file in `data_dir`.

@@ -30,7 +30,7 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Float, Integer, Paths, Text};
-    let fixed: [(&str, &str, VarType); 58] = [
+    let fixed: [(&str, &str, VarType); 59] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_HTTP_PUBLIC_METRICS", "http.public_metrics", Boolean),
@@ -48,6 +48,7 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_DB_CONNECT_TIMEOUT_SECS", "database.connect_timeout_secs", Integer),
         ("PM_SQLITE_BUSY_TIMEOUT_MS", "database.sqlite_busy_timeout_ms", Integer),
         ("PM_SQLITE_CACHE_MIB", "database.sqlite_cache_mib", Integer),
+        ("PM_DATABASE_MAX_CONNECTIONS", "database.max_connections", Integer),
         ("PM_REDIS_URL", "cache.redis_url", Text),
         ("PM_CACHE_L1_CAPACITY", "cache.l1_capacity", Integer),
         ("PM_CACHE_L1_TTL_SECS", "cache.l1_ttl_secs", Integer),

@@ -247,3 +247,40 @@ fn http_limits_and_origins_are_checked() {
     let any = Config::from_sources(None, vec![("PM_HTTP_CORS_ORIGINS".to_string(), "*".to_string())]).unwrap();
     assert_eq!(any.http.cors_origins, "*");
 }
+
+/// Issue 30: one process's seven pools on one PostgreSQL server open at most `database.max_connections` together
+/// (the defaults added up to 150, more than a default PostgreSQL's 100); a database on a server of its own keeps
+/// its pool; SQLite pools are not limited.
+#[test]
+fn pools_on_one_postgres_server_share_a_ceiling() {
+    let ceilings = |config: &Config| -> Vec<u32> {
+        Database::ALL.iter().map(|db| config.database.pool_ceiling(*db, |d| config.postgres_server(d))).collect()
+    };
+    let sqlite = Config::from_sources(None, env(&[])).unwrap();
+    assert_eq!(ceilings(&sqlite).iter().sum::<u32>(), 150, "SQLite pools are as configured");
+
+    let postgres = Config::from_sources(None, env(&[("PM_DATABASE_URL", "postgres://pm@db1:5432")])).unwrap();
+    assert_eq!(postgres.database.max_connections, 30);
+    let scaled = ceilings(&postgres);
+    assert!(scaled.iter().sum::<u32>() <= 30, "{scaled:?}");
+    assert!(scaled.iter().all(|max| *max >= 1), "{scaled:?}");
+    assert!(scaled[Database::Catalog.index()] > scaled[Database::Core.index()], "in proportion: {scaled:?}");
+
+    let split = Config::from_sources(
+        None,
+        env(&[
+            ("PM_DATABASE_URL", "postgres://pm@db1:5432"),
+            ("PM_DB_CATALOG_URL", "postgres://pm@db2:5432/pm_catalog"),
+            ("PM_DATABASE_MAX_CONNECTIONS", "60"),
+        ]),
+    )
+    .unwrap();
+    let split_ceilings = ceilings(&split);
+    assert_eq!(split_ceilings[Database::Catalog.index()], 30, "alone on db2, within the ceiling");
+    let others: u32 =
+        Database::ALL.iter().filter(|db| **db != Database::Catalog).map(|db| split_ceilings[db.index()]).sum();
+    assert!((50..=60).contains(&others), "{split_ceilings:?}");
+
+    let text = error_text(Config::from_sources(None, env(&[("PM_DATABASE_MAX_CONNECTIONS", "3")])));
+    assert!(text.contains("database.max_connections") && text.contains("at least 7"), "{text}");
+}

@@ -75,7 +75,10 @@ pub(crate) async fn check_database(pool: &DbPool, db: Database, seconds: u64, pe
     let started = Instant::now();
     let ping = async { crate::with_pool!(pool, |p| sqlx::query(PING).execute(p).await.map(|_| ())) };
     let outcome = match tokio::time::timeout(Duration::from_secs(seconds), ping).await {
-        Err(_) => Err(DbError::Timeout { database: db, seconds }),
+        Err(_) => Err(pool.why_no_connection(db, seconds).await.unwrap_or(DbError::Timeout { database: db, seconds })),
+        Ok(Err(e @ sqlx::Error::PoolTimedOut)) => {
+            Err(pool.why_no_connection(db, seconds).await.unwrap_or_else(|| DbError::from_sqlx(db, e)))
+        }
         Ok(Err(e)) => Err(DbError::from_sqlx(db, e)),
         Ok(Ok(())) if pending => Err(DbError::NotMigrated { database: db }),
         Ok(Ok(())) => Ok(()),

@@ -118,6 +118,18 @@ pub enum DbError {
         #[source]
         source: sqlx::Error,
     },
+    /// The server refused a connection: it has as many as it allows (PostgreSQL's `max_connections`, or a
+    /// role's or database's connection limit; SQLSTATE 53300).
+    #[error(
+        "database `{database}`: the server refused a connection: too many clients ({source}); raise the server's \
+         max_connections, give this process smaller pools (database.<name>.pool_size and overflow: `doctor` shows \
+         the sum) or put PgBouncer in front (README, \"Connection budget\")"
+    )]
+    TooManyClients {
+        database: Database,
+        #[source]
+        source: sqlx::Error,
+    },
     /// No connection or answer within the configured time.
     #[error("database `{database}` did not answer within {seconds} s")]
     Timeout { database: Database, seconds: u64 },
@@ -164,6 +176,10 @@ impl DbError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => DbError::Unavailable { database, source },
+            // too_many_connections: the server's limit, a role's or a database's.
+            sqlx::Error::Database(e) if e.code().as_deref() == Some("53300") => {
+                DbError::TooManyClients { database, source }
+            }
             sqlx::Error::Database(e) if e.is_unique_violation() || e.is_foreign_key_violation() => {
                 DbError::Constraint { database, constraint: e.constraint().unwrap_or("unique").to_string() }
             }
@@ -175,6 +191,7 @@ impl DbError {
     pub fn database(&self) -> Database {
         match self {
             DbError::Unavailable { database, .. }
+            | DbError::TooManyClients { database, .. }
             | DbError::Timeout { database, .. }
             | DbError::SchemaTooNew { database, .. }
             | DbError::MigrationModified { database, .. }
@@ -190,9 +207,10 @@ impl DbError {
     pub fn kind(&self) -> crate::ErrorKind {
         use crate::ErrorKind;
         match self {
-            DbError::Unavailable { .. } | DbError::Timeout { .. } | DbError::NotMigrated { .. } => {
-                ErrorKind::Unavailable
-            }
+            DbError::Unavailable { .. }
+            | DbError::TooManyClients { .. }
+            | DbError::Timeout { .. }
+            | DbError::NotMigrated { .. } => ErrorKind::Unavailable,
             DbError::SchemaTooNew { .. } | DbError::MigrationModified { .. } | DbError::Constraint { .. } => {
                 ErrorKind::Conflict
             }

@@ -39,7 +39,12 @@ impl DbPool {
                 let options = PgConnectOptions::from_str(&url)
                     .map_err(|e| config.setting_error(&key, format!("cannot use `{}`: {e}", redact_url(&url))))?
                     .application_name("productsmanager");
-                Ok(DbPool::Postgres(pool_options(settings).connect_lazy_with(options)))
+                let ceiling = config.database.pool_ceiling(db, |other| config.postgres_server(other));
+                let pool = pool_options(settings)
+                    .max_connections(ceiling)
+                    .min_connections(settings.min_idle.min(ceiling))
+                    .connect_lazy_with(options);
+                Ok(DbPool::Postgres(pool))
             }
         }
     }
@@ -72,6 +77,24 @@ impl DbPool {
             idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
             max: p.options().get_max_connections(),
         })
+    }
+
+    /// Why the pool got no connection in time, found by connecting once outside it: the pool retries a server
+    /// that refuses connections (too many clients, still starting, not listening) until its acquire timeout and
+    /// then says only that it timed out. `None` when the direct connection works (the pool is merely busy) or for
+    /// SQLite.
+    pub async fn why_no_connection(&self, db: Database, seconds: u64) -> Option<super::DbError> {
+        use sqlx::ConnectOptions;
+        let DbPool::Postgres(pool) = self else { return None };
+        let options = pool.connect_options();
+        match tokio::time::timeout(Duration::from_secs(seconds.max(1)), options.connect()).await {
+            Err(_) => Some(super::DbError::Timeout { database: db, seconds }),
+            Ok(Err(e)) => Some(super::DbError::from_sqlx(db, e)),
+            Ok(Ok(connection)) => {
+                let _ = sqlx::Connection::close(connection).await;
+                None
+            }
+        }
     }
 
     /// Closes every connection; later acquires fail.

@@ -107,8 +107,7 @@ impl ExportService {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => std::path::PathBuf::from("."),
         };
-        let temporary = tempfile::Builder::new()
-            .prefix(".export-")
+        let temporary = for_the_user(tempfile::Builder::new().prefix(".export-"))
             .tempfile_in(&folder)
             .map_err(|e| output_error(format!("cannot write in {}: {e}", folder.display())))?;
         let file = temporary.reopen().map_err(|e| output_error(e.to_string()))?;
@@ -340,8 +339,7 @@ impl ExportService {
         let output_error = |reason: String| ExportError::Output { path: out.display().to_string(), reason };
         let (_, _, mut stream) = self.file(id).await?;
         let folder = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let temporary = tempfile::Builder::new()
-            .prefix(".download-")
+        let temporary = for_the_user(tempfile::Builder::new().prefix(".download-"))
             .tempfile_in(folder)
             .map_err(|e| output_error(format!("cannot write in {}: {e}", folder.display())))?;
         let mut file = tokio::fs::File::from_std(temporary.reopen().map_err(|e| output_error(e.to_string()))?);
@@ -397,5 +395,20 @@ fn into_job(row: repo::ExportJobRow) -> ExportJob {
         finished_at: row.finished_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
+    }
+}
+
+/// A temporary file that becomes a file of the user's (a feed, a download) by its rename: created with the mode any
+/// new file of theirs gets (0666 less the umask, 0644 usually), not a temporary file's owner-only 0600, which the
+/// rename would keep.
+fn for_the_user<'b, 'p, 's>(builder: &'b mut tempfile::Builder<'p, 's>) -> &'b mut tempfile::Builder<'p, 's> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666))
+    }
+    #[cfg(not(unix))]
+    {
+        builder
     }
 }

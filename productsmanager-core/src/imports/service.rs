@@ -173,6 +173,19 @@ impl ImportService {
         Ok(self.row(id).await?.into_config())
     }
 
+    /// The import configuration a person names: its id or its (unique) name.
+    pub async fn find_config(&self, key: &str) -> Result<ImportConfig> {
+        let key = key.trim();
+        if let Ok(id) = Uuid::parse_str(key) {
+            return self.config(id).await;
+        }
+        self.configs()
+            .await?
+            .into_iter()
+            .find(|c| c.name == key)
+            .ok_or_else(|| ImportError::NotFound { entity: "import configuration", id: key.to_string() }.into())
+    }
+
     /// Creates the monthly partitions of `import_logs` for this month and the next two where missing (PostgreSQL;
     /// nothing on SQLite), so log rows never pile up in the default partition. Run daily by the scheduler
     /// (`maintain-import-logs`). Returns the partitions made.

@@ -330,6 +330,14 @@ impl TaskQueue {
         Ok(rows.into_iter().map(JobRow::into_job).collect())
     }
 
+    /// The newest jobs of every queue stored in this table (of one state, or all).
+    pub async fn recent(&self, state: Option<JobState>, limit: u32) -> Result<Vec<Job>> {
+        let rows = repo::recent(&self.pool, self.table.sql(), state, i64::from(limit.clamp(1, 1_000)))
+            .await
+            .map_err(|e| self.db_error(e))?;
+        Ok(rows.into_iter().map(JobRow::into_job).collect())
+    }
+
     /// A page of the queue's jobs (of one state, or all), newest first; `cursor` is the previous page's
     /// `next_cursor`.
     pub async fn page(

@@ -105,6 +105,19 @@ impl JobQueues {
         self.for_queue(queue).list(queue, state, limit).await
     }
 
+    /// The newest jobs of every queue and table (of one state, or all), newest first: what `jobs list` shows
+    /// when no queue is named.
+    pub async fn recent(&self, state: Option<JobState>, limit: u32) -> Result<Vec<Job>> {
+        let found = join_all(self.tables.iter().map(|queue| queue.recent(state, limit))).await;
+        let mut jobs = Vec::new();
+        for table in found {
+            jobs.extend(table?);
+        }
+        jobs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        jobs.truncate(usize::try_from(limit.clamp(1, 1_000)).unwrap_or(1_000));
+        Ok(jobs)
+    }
+
     /// A page of a queue's jobs, newest first ([`TaskQueue::page`]).
     pub async fn page(
         &self,

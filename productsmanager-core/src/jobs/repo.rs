@@ -24,6 +24,7 @@ pub(super) struct TableSql {
     by_dedup_key: &'static str,
     by_id: &'static str,
     list: &'static str,
+    recent: &'static str,
     page: &'static str,
     claim_postgres: &'static str,
     claim_sqlite: &'static str,
@@ -75,6 +76,11 @@ macro_rules! table_sql {
             list: concat!(
                 "select ", job_columns!(), " from ", $table,
                 " where queue = $1 and ($2 = '' or state = $2) order by created_at, id limit $3"
+            ),
+            // Every queue of the table, newest first.
+            recent: concat!(
+                "select ", job_columns!(), " from ", $table,
+                " where ($1 = '' or state = $1) order by created_at desc, id desc limit $2"
             ),
             // Newest first, after the cursor (created_at, id) of the previous page's last job.
             page: concat!(
@@ -188,6 +194,17 @@ pub(super) async fn list(
 ) -> Result<Vec<JobRow>, sqlx::Error> {
     let state = state.map(JobState::as_str).unwrap_or("");
     with_pool!(pool, |p| sqlx::query_as(sql.list).bind(queue).bind(state).bind(limit).fetch_all(p).await)
+}
+
+/// The newest jobs of every queue of the table.
+pub(super) async fn recent(
+    pool: &DbPool,
+    sql: &'static TableSql,
+    state: Option<JobState>,
+    limit: i64,
+) -> Result<Vec<JobRow>, sqlx::Error> {
+    let state = state.map(JobState::as_str).unwrap_or("");
+    with_pool!(pool, |p| sqlx::query_as(sql.recent).bind(state).bind(limit).fetch_all(p).await)
 }
 
 /// Newest first, after `(created_at, id)`.

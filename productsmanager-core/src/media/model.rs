@@ -112,13 +112,15 @@ pub struct Upload {
 }
 
 /// What a run over the image URLs imports found did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FetchReport {
     /// Downloaded and stored (or found already stored).
     pub fetched: u64,
     /// Refused or unreachable this time; tried again on later runs, three times in all.
     pub failed: u64,
+    /// The first few failures, `url: why` (each failure is also kept on its URL).
+    pub samples: Vec<String>,
 }
 
 /// Which rendition of an image.

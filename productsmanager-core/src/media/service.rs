@@ -31,6 +31,9 @@ const MAX_FETCH_ATTEMPTS: i32 = 3;
 /// Image URLs downloaded at once by a fetch run.
 const PARALLEL_DOWNLOADS: usize = 4;
 
+/// Failures a fetch run names in its one log line.
+const FAILURE_SAMPLES: usize = 3;
+
 fn db_error(error: sqlx::Error) -> crate::Error {
     DbError::from_sqlx(Database::Media, error).into()
 }
@@ -143,29 +146,46 @@ impl MediaService {
                 .map(|pending| self.fetch_one(pending))
                 .buffer_unordered(PARALLEL_DOWNLOADS);
             while let Some(outcome) = outcomes.next().await {
-                if outcome? {
-                    report.fetched += 1;
-                } else {
-                    report.failed += 1;
+                match outcome? {
+                    None => report.fetched += 1,
+                    Some(failure) => {
+                        report.failed += 1;
+                        if report.samples.len() < FAILURE_SAMPLES {
+                            report.samples.push(failure);
+                        }
+                    }
                 }
             }
+        }
+        // One line per run, not one per URL (a supplier file can name thousands that are gone); each failure is
+        // kept on its URL, and logged one by one at debug level.
+        if report.failed > 0 {
+            tracing::warn!(
+                fetched = report.fetched,
+                failed = report.failed,
+                samples = %report.samples.join("; "),
+                "image URLs not fetched"
+            );
+        } else if report.fetched > 0 {
+            tracing::info!(fetched = report.fetched, "image URLs fetched");
         }
         Ok(report)
     }
 
-    /// True when fetched, false when this URL failed (recorded); an error when the service itself is down.
-    async fn fetch_one(&self, pending: PendingImage) -> Result<bool> {
+    /// `None` when fetched, `url: why` when this URL failed (recorded on it); an error when the service itself is
+    /// down.
+    async fn fetch_one(&self, pending: PendingImage) -> Result<Option<String>> {
         // In the background: waits for room in the decode budget rather than failing the run as busy.
         match self.download_and_store(&pending.product_id.to_string(), &pending.url, None, None).await {
             Ok(upload) => {
                 self.image_urls.fetched(pending.id, upload.file.id).await?;
-                Ok(true)
+                Ok(None)
             }
             Err(e) if e.kind() == crate::ErrorKind::Unavailable => Err(e),
             Err(e) => {
-                tracing::info!(url = %pending.url, product = %pending.product_id, error = %e, "image not fetched");
+                tracing::debug!(url = %pending.url, product = %pending.product_id, error = %e, "image not fetched");
                 self.image_urls.failed(pending.id, &e.to_string()).await?;
-                Ok(false)
+                Ok(Some(format!("{}: {e}", pending.url)))
             }
         }
     }

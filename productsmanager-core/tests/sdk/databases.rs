@@ -212,3 +212,56 @@ async fn sqlite_databases_are_seven_files_in_wal_mode() {
     }
     sdk.close().await;
 }
+
+/// Issue 30: a connection the server refuses for want of room ("too many clients", SQLSTATE 53300) says so and
+/// what to do, where it said "query failed"; and `doctor` compares what this process may open with what the server
+/// allows.
+#[tokio::test]
+async fn too_many_clients_is_named_with_its_remedies() {
+    let Some(env) = TestDatabases::named(Backend::Postgres, "too_many_clients_is_named").await else { return };
+    let sdk = env.sdk().await;
+    // A role allowed no connection at all: the server answers it as it answers any client over its limit.
+    let role = format!("{}limited", env.config().database.prefix);
+    let create = format!("create role \"{role}\" login connection limit 0");
+    let productsmanager_core::db::DbPool::Postgres(core) = sdk.pool(Database::Core) else { panic!("not PostgreSQL") };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(core).await.unwrap();
+    let mut url = url::Url::parse(env.config().database.url.as_deref().unwrap()).unwrap();
+    url.set_username(&role).unwrap();
+    let refused = <sqlx::PgConnection as sqlx::Connection>::connect(url.as_str()).await.unwrap_err();
+    let error = productsmanager_core::db::DbError::from_sqlx(Database::Catalog, refused);
+    assert_eq!(error.kind(), ErrorKind::Unavailable);
+    let text = error.to_string();
+    assert!(
+        text.contains("too many clients") && text.contains("max_connections") && text.contains("PgBouncer"),
+        "{text}"
+    );
+    assert!(text.contains("catalog"), "{text}");
+
+    // Through a pool, which retries such a server until its timeout: the health check names the cause.
+    let mut limited = env.config().clone();
+    limited.database.url = Some(url.to_string());
+    limited.database.connect_timeout_secs = 2;
+    for db in Database::ALL {
+        limited.database.settings_mut(db).acquire_timeout_secs = 2;
+    }
+    let limited = productsmanager_core::Sdk::builder(limited).migrate(false).build().await.unwrap();
+    let health = limited.health().await;
+    let catalog = health.databases.iter().find(|d| d.database == Database::Catalog).unwrap();
+    assert_eq!(catalog.status, HealthStatus::Down);
+    let said = catalog.error.clone().unwrap_or_default();
+    assert!(said.contains("too many clients") && said.contains("PgBouncer"), "{said}");
+    limited.close().await;
+
+    let report = sdk.doctor().await;
+    let budget: Vec<_> = report.findings.iter().filter(|f| f.check.starts_with("connections to ")).collect();
+    assert_eq!(budget.len(), 1, "{:?}", report.findings);
+    assert!(
+        budget[0].detail.contains("this process may open 21")
+            && budget[0].detail.contains("processes like this one fit"),
+        "{}",
+        budget[0].detail
+    );
+    let drop = format!("drop role \"{role}\"");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(core).await.unwrap();
+    sdk.close().await;
+}

@@ -21,7 +21,6 @@ use utoipa_axum::routes;
 use super::{ApiJson, ApiQuery, Caller, PageParams};
 use crate::AppState;
 use crate::error::{ApiError, payload_too_large};
-use uuid::Uuid;
 
 pub(super) fn routes(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
     let (schemas, paths, jobs_and_upload) = routes!(jobs, upload);
@@ -197,8 +196,8 @@ struct UploadForm {
     file: Vec<u8>,
     /// The supplier's id or code.
     supplier: String,
-    /// A mapping template's id.
-    template: Option<Uuid>,
+    /// A mapping template: its id, its name (the latest version) or `name@version`.
+    template: Option<String>,
     /// A built-in preset instead of a template: `native`, `woocommerce`, `shopify`, `prestashop`, `magento`,
     /// `akeneo`.
     preset: Option<String>,
@@ -211,7 +210,7 @@ struct UploadForm {
 }
 
 /// `multipart/form-data`: `file` (the file, with its name), `supplier` (id or code), and optionally `template`
-/// (id), `preset`, `dry_run`, `force` (`true`/`false`), `options` (JSON). The file is streamed to disk, stored,
+/// (id, name or `name@version`), `preset`, `dry_run`, `force` (`true`/`false`), `options` (JSON). The file is streamed to disk, stored,
 /// and its import queued: 202 with the job (poll `GET /api/v1/imports/{id}`).
 #[utoipa::path(post, path = "/api/v1/imports", tag = "imports", security(("bearer" = ["imports:run"])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
@@ -260,7 +259,7 @@ async fn upload(
             // An HTML form sends its empty selects too: an empty template or preset is none.
             "template" | "preset" if value.trim().is_empty() => {}
             "supplier" => supplier = Some(value),
-            "template" => template = Some(parse_id("template", &value).map_err(ApiError::from)?),
+            "template" => template = Some(value),
             "preset" => preset = Some(Preset::parse(&value).map_err(|e| ApiError(e.into()))?),
             "dry_run" => dry_run = flag(&value)?,
             "force" => force = flag(&value)?,
@@ -277,6 +276,10 @@ async fn upload(
     let name = name.ok_or_else(|| invalid("file", "no file field in the form"))?;
     let supplier = supplier.ok_or_else(|| invalid("supplier", "missing (the supplier's id or code)"))?;
     let supplier = state.sdk.suppliers().find(&supplier).await.map_err(ApiError)?;
+    let template = match template {
+        Some(key) => Some(state.sdk.imports().find_template(&key).await.map_err(ApiError)?.id),
+        None => None,
+    };
     let input = NewImport {
         supplier_id: supplier.id,
         name,

@@ -205,6 +205,45 @@ impl CategoryService {
             .await
     }
 
+    /// The category a person names in the `default` taxonomy: its id, its path of names or slugs from the root
+    /// (`Tools > Drills`, `tools/drills`), or a slug or name found once in the tree. Names are matched ignoring
+    /// case; a key naming several categories is refused, listing their paths.
+    pub async fn find(&self, key: &str) -> Result<Category> {
+        let key = key.trim();
+        if let Ok(id) = Uuid::parse_str(key) {
+            return self.get(id).await;
+        }
+        let separator = if key.contains('>') { '>' } else { '/' };
+        let wanted: Vec<String> =
+            key.split(separator).map(|part| part.trim().to_lowercase()).filter(|part| !part.is_empty()).collect();
+        let names = |category: &Category, part: &str| category.slug == part || category.name.to_lowercase() == part;
+        let tree = self.tree(None).await?;
+        let mut found: Vec<(Vec<&Category>, &Category)> = Vec::new();
+        let mut stack: Vec<(Vec<&Category>, &CategoryNode)> = tree.iter().map(|node| (Vec::new(), node)).collect();
+        while let Some((mut trail, node)) = stack.pop() {
+            trail.push(&node.category);
+            let by_path = wanted.len() == trail.len() && trail.iter().zip(&wanted).all(|(c, part)| names(c, part));
+            let by_own_key = wanted.len() == 1 && names(&node.category, &wanted[0]);
+            if by_path || by_own_key {
+                found.push((trail.clone(), &node.category));
+            }
+            stack.extend(node.children.iter().map(|child| (trail.clone(), child)));
+        }
+        match found.as_slice() {
+            [] => Err(CatalogError::not_found(ENTITY, key).into()),
+            [(_, category)] => Ok((*category).clone()),
+            several => {
+                let paths: Vec<String> = several
+                    .iter()
+                    .map(|(trail, _)| trail.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" > "))
+                    .collect();
+                let reason =
+                    format!("{key:?} names {} categories ({}): give its path or id", paths.len(), paths.join("; "));
+                Err(CatalogError::invalid("category", reason).into())
+            }
+        }
+    }
+
     /// The categories from the root down to this one.
     pub async fn breadcrumbs(&self, id: Uuid) -> Result<Vec<Category>> {
         let category = self.get(id).await?;

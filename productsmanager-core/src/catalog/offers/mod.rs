@@ -2,7 +2,7 @@
 //! time; and the rule that picks the best one.
 
 mod model;
-mod repo;
+pub(crate) mod repo;
 mod service;
 
 pub(crate) use model::OfferRow;

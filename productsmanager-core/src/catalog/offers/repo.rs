@@ -18,6 +18,9 @@ const UPSERT: &str = "insert into supplier_products (id, product_id, supplier_id
 
 const PRODUCT_OF: &str = "select product_id from supplier_products where supplier_id = $1 and supplier_sku = $2";
 
+const PRODUCTS_OFFERED_AS: &str =
+    "select distinct product_id from supplier_products where supplier_sku = $1 order by product_id limit $2";
+
 const FOR_PRODUCTS: &str = "select id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, \
      lead_time_days, is_available, last_seen_at, created_at, updated_at from supplier_products where product_id in ";
 
@@ -50,6 +53,15 @@ pub(super) async fn product_of(
     supplier_sku: &str,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_scalar(PRODUCT_OF).bind(supplier_id).bind(supplier_sku).fetch_optional(p).await)
+}
+
+/// The products offered under this supplier SKU, by any supplier (at most `limit`).
+pub(crate) async fn products_offered_as(
+    pool: &DbPool,
+    supplier_sku: &str,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_scalar(PRODUCTS_OFFERED_AS).bind(supplier_sku).bind(limit).fetch_all(p).await)
 }
 
 /// Every offer of these products, in one query.

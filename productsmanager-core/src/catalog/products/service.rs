@@ -345,7 +345,9 @@ impl ProductService {
         self.get(*id).await
     }
 
-    /// The live product a key names: an id, else a GTIN, else a SKU, else an ASIN.
+    /// The live product a key names: an id, else a GTIN, else a SKU, else an ASIN, else a supplier's SKU (the SKU
+    /// of a shop's export, a supplier's reference) when it names one live product; one that several products are
+    /// offered under is refused, naming them.
     pub async fn find(&self, key: &str) -> Result<Product> {
         let key = key.trim();
         if let Ok(id) = Uuid::parse_str(key) {
@@ -364,9 +366,40 @@ impl ProductService {
             }
         }
         if let Ok(asin) = key.parse::<Asin>() {
-            return self.get_by_asin(&asin).await;
+            match self.get_by_asin(&asin).await {
+                Err(e) if e.kind() == crate::ErrorKind::NotFound => {}
+                other => return other,
+            }
         }
-        Err(CatalogError::not_found(ENTITY, key).into())
+        self.offered_as(key).await
+    }
+
+    /// The one live product offered under this supplier SKU.
+    async fn offered_as(&self, supplier_sku: &str) -> Result<Product> {
+        let not_found = || CatalogError::not_found(ENTITY, supplier_sku);
+        if supplier_sku.is_empty() || supplier_sku.len() > 255 {
+            return Err(not_found().into());
+        }
+        let ids =
+            crate::catalog::offers::repo::products_offered_as(&self.pool, supplier_sku, 11).await.map_err(db_error)?;
+        let mut live = self.get_many(&ids).await?;
+        match live.len() {
+            0 => Err(not_found().into()),
+            1 => Ok(live.remove(0)),
+            n => {
+                let more = if ids.len() > 10 { " and more" } else { "" };
+                let skus: Vec<String> = live
+                    .iter()
+                    .take(10)
+                    .map(|p| p.sku.as_ref().map_or_else(|| p.id.to_string(), ToString::to_string))
+                    .collect();
+                let reason = format!(
+                    "{supplier_sku:?} is a supplier SKU of {n} products ({}{more}): name one by its id, GTIN or SKU",
+                    skus.join(", ")
+                );
+                Err(CatalogError::invalid("product", reason).into())
+            }
+        }
     }
 
     /// The live products among these ids, in the order asked; unknown or deleted ids are left out. Two queries

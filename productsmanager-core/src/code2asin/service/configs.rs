@@ -82,6 +82,29 @@ impl Code2AsinService {
         Ok(config_of(self.config_row(id).await?))
     }
 
+    /// The configuration a person names: its id or its name (a name two configurations share is refused, naming
+    /// their ids).
+    pub async fn find_config(&self, key: &str) -> Result<AmazonApiConfig> {
+        let key = key.trim();
+        if let Ok(id) = Uuid::parse_str(key) {
+            return self.config(id).await;
+        }
+        let mut named: Vec<AmazonApiConfig> = self.configs().await?.into_iter().filter(|c| c.name == key).collect();
+        match named.len() {
+            0 => Err(Code2AsinError::not_found("Amazon API configuration", key).into()),
+            1 => Ok(named.remove(0)),
+            _ => {
+                let ids: Vec<String> = named.iter().map(|c| c.id.to_string()).collect();
+                let reason = format!(
+                    "{} Amazon API configurations are named {key:?}: name one by id ({})",
+                    ids.len(),
+                    ids.join(", ")
+                );
+                Err(Code2AsinError::conflict(reason).into())
+            }
+        }
+    }
+
     pub(super) async fn config_row(&self, id: Uuid) -> Result<ConfigRow> {
         repo::config_by_id(&self.core, id)
             .await

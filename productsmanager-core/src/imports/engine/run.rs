@@ -218,6 +218,7 @@ impl ImportService {
                 ImportError::invalid("options.image_base_url", format!("{base:?} is not an http(s) URL")).into()
             );
         }
+        readable_file(&input.path).await?;
         self.suppliers.get(input.supplier_id).await?;
         if let Some(template) = input.template {
             self.template(template).await?;
@@ -738,5 +739,24 @@ fn into_job(row: ImportJobRow) -> ImportJob {
         started_at: row.started_at,
         finished_at: row.finished_at,
         requested_by: row.requested_by,
+    }
+}
+
+/// The file to import is there and is a file: a missing one is "not found" (not the object store being
+/// unavailable), a folder or an unreadable file is refused, each naming the path.
+async fn readable_file(path: &std::path::Path) -> Result<()> {
+    let shown = path.display().to_string();
+    match tokio::fs::metadata(path).await {
+        Ok(metadata) if metadata.is_dir() => {
+            Err(ImportError::invalid("file", format!("{shown} is a folder, not a file")).into())
+        }
+        Ok(_) => match tokio::fs::File::open(path).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(ImportError::invalid("file", format!("cannot read {shown}: {e}")).into()),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(ImportError::NotFound { entity: "file", id: shown }.into())
+        }
+        Err(e) => Err(ImportError::invalid("file", format!("cannot read {shown}: {e}")).into()),
     }
 }

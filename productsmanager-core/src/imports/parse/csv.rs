@@ -112,6 +112,9 @@ pub fn sniff(file: &str, sample: &[u8], options: &CsvOptions) -> Result<Sniffed,
     if text.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(failure("the file is empty"));
     }
+    if let Some(kind) = not_text(text) {
+        return Err(failure(&format!("this is {kind}, not a CSV or spreadsheet file")));
+    }
     let encoding = match options.encoding {
         Some(encoding) => encoding,
         None if bom || valid_utf8_prefix(text, sample.len() < SAMPLE_BYTES) => TextEncoding::Utf8,
@@ -124,6 +127,31 @@ pub fn sniff(file: &str, sample: &[u8], options: &CsvOptions) -> Result<Sniffed,
         None => sniff_delimiter(text).unwrap_or(','),
     };
     Ok(Sniffed { encoding, bom, delimiter })
+}
+
+/// What a file that is not text is, by its first bytes (a known signature, or NUL bytes throughout); `None` for
+/// text.
+fn not_text(start: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: [(&[u8], &str); 11] = [
+        (b"\xFF\xFE", "UTF-16 text (save it as UTF-8 or Windows-1252)"),
+        (b"\xFE\xFF", "UTF-16 text (save it as UTF-8 or Windows-1252)"),
+        (b"%PDF-", "a PDF document"),
+        (b"PK\x03\x04", "a ZIP archive (an XLSX or ODS workbook must be named .xlsx or .ods)"),
+        (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "an old Office document (an XLS workbook must be named .xls)"),
+        (b"\x89PNG\r\n\x1A\n", "a PNG image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"\x1F\x8B", "a gzip archive (decompress it first)"),
+        (b"RIFF", "a RIFF file (an image or a sound)"),
+        (b"{\\rtf", "an RTF document"),
+    ];
+    if let Some((_, kind)) = SIGNATURES.iter().find(|(magic, _)| start.starts_with(magic)) {
+        return Some(kind);
+    }
+    // NUL bytes throughout: some binary format. A stray NUL in a cell of a text file is that row's problem.
+    let sample = &start[..start.len().min(4096)];
+    let nuls = sample.iter().filter(|b| **b == 0).count();
+    (nuls >= 4 && nuls * 100 >= sample.len()).then_some("a binary file")
 }
 
 /// Valid UTF-8, allowing the sample to end inside a character when it is not the whole file.
