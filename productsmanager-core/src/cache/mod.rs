@@ -6,7 +6,10 @@
 //!   subscribed drops it from its L1, so a write through one instance is seen by all at once, not after a TTL.
 //! - Redis down: the first failure is logged, failures are counted, L2 is skipped for a second at a time, and
 //!   requests are served from L1 and the loader. When the connection drops, L1 is emptied (invalidations may
-//!   have been missed); when Redis answers again, L2 is used again and the subscription is renewed, no restart.
+//!   have been missed), and while Redis is down an L1 entry is trusted for `cache.degraded_l1_ttl_secs` (2 s)
+//!   only, since other instances' invalidations cannot arrive: their writes are seen within that bound, not
+//!   after a whole TTL. When Redis answers again, L1 is emptied once more, L2 is used again and the
+//!   subscription is renewed, no restart.
 //! - Hit and miss counters per tier and kind go to the `metrics` facade (`cache_requests_total`).
 //!
 //! ```no_run
@@ -142,6 +145,8 @@ struct Counters {
 struct L1Entry {
     value: Arc<dyn Any + Send + Sync>,
     ttl: Duration,
+    /// When it was loaded: while Redis is down, an entry older than the degraded lifetime is loaded again.
+    loaded: Instant,
 }
 
 struct PerEntryTtl;
@@ -182,6 +187,8 @@ pub struct TieredCache {
 struct Inner {
     l1: moka::future::Cache<String, L1Entry>,
     l1_ttl: Duration,
+    /// How long an L1 entry is trusted while Redis is down.
+    degraded_ttl: Duration,
     l2: Option<RedisTier>,
     counters: Counters,
 }
@@ -213,7 +220,8 @@ impl TieredCache {
             Some(url) => Some(RedisTier::connect(url, namespace, l1.clone())?),
             None => None,
         };
-        Ok(TieredCache { inner: Arc::new(Inner { l1, l1_ttl, l2, counters: Counters::default() }) })
+        let degraded_ttl = Duration::from_secs(config.degraded_l1_ttl_secs);
+        Ok(TieredCache { inner: Arc::new(Inner { l1, l1_ttl, degraded_ttl, l2, counters: Counters::default() }) })
     }
 
     /// Whether a Redis L2 is configured.
@@ -245,18 +253,21 @@ impl TieredCache {
     {
         let full_key = format!("{}:{key}", kind.name());
         let counters = &self.inner.counters;
-        if let Some(entry) = self.inner.l1.get(&full_key).await
-            && let Ok(value) = entry.value.downcast::<T>()
-        {
-            count(&counters.l1_hits, "l1", kind, "hit");
-            counters.by_kind[kind as usize][0].fetch_add(1, Ordering::Relaxed);
-            return Ok(value);
+        if let Some(entry) = self.inner.l1.get(&full_key).await {
+            if self.distrusted(&entry) {
+                // Redis is down and the entry may predate another instance's write: loaded again.
+                self.inner.l1.invalidate(&full_key).await;
+            } else if let Ok(value) = entry.value.downcast::<T>() {
+                count(&counters.l1_hits, "l1", kind, "hit");
+                counters.by_kind[kind as usize][0].fetch_add(1, Ordering::Relaxed);
+                return Ok(value);
+            }
         }
         count(&counters.l1_misses, "l1", kind, "miss");
         let ttl = kind.ttl().min(self.inner.l1_ttl);
         let fill = async {
             let value = Arc::new(self.load_through_l2(kind, &full_key, load).await?);
-            Ok::<_, Error>(L1Entry { value, ttl })
+            Ok::<_, Error>(L1Entry { value, ttl, loaded: Instant::now() })
         };
         let entry = self
             .inner
@@ -265,6 +276,12 @@ impl TieredCache {
             .await
             .map_err(|shared| Arc::try_unwrap(shared).unwrap_or_else(Error::Shared))?;
         entry.value.downcast::<T>().map_err(|_| CacheError::TypeClash { key: full_key }.into())
+    }
+
+    /// An L1 entry not to be served: Redis is down (other instances' invalidations cannot reach us) and it was
+    /// loaded longer ago than the degraded lifetime.
+    fn distrusted(&self, entry: &L1Entry) -> bool {
+        self.inner.l2.as_ref().is_some_and(|l2| l2.is_down()) && entry.loaded.elapsed() > self.inner.degraded_ttl
     }
 
     async fn load_through_l2<T, F, Fut>(&self, kind: CacheKind, full_key: &str, load: F) -> Result<T>

@@ -4,8 +4,8 @@
 //! and renews the subscription after a reconnect. Every operation has a short deadline and, after a failure, L2
 //! is skipped for [`BACKOFF`], so a dead Redis costs a request at most one deadline per second, never an error.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -25,8 +25,11 @@ pub(super) struct RedisTier {
     key_prefix: String,
     /// Channel carrying invalidated keys.
     channel: String,
-    /// False from the first failure until Redis answers again (so the outage is logged once).
-    healthy: AtomicBool,
+    /// False from the first failure (or a lost connection) until Redis answers again: the outage is logged once,
+    /// and meanwhile L1 entries are trusted only briefly (invalidations from other instances cannot arrive).
+    healthy: Arc<AtomicBool>,
+    /// This instance's L1, emptied when Redis answers again after an outage.
+    l1: moka::future::Cache<String, L1Entry>,
     /// L2 is skipped until then after a failure.
     skip_until: Mutex<Option<Instant>>,
 }
@@ -57,9 +60,15 @@ impl RedisTier {
             ConnectionManager::new_lazy_with_config(client, config).map_err(|e| CacheError::RedisUrl(e.to_string()))?;
         let key_prefix = format!("{namespace}cache:");
         let channel = format!("{namespace}cache:invalidate");
-        tokio::spawn(listen(received, l1, channel.clone()));
+        let healthy = Arc::new(AtomicBool::new(true));
+        tokio::spawn(listen(received, l1.clone(), channel.clone(), healthy.clone()));
         tokio::spawn(subscribe(manager.clone(), channel.clone()));
-        Ok(RedisTier { manager, key_prefix, channel, healthy: AtomicBool::new(true), skip_until: Mutex::new(None) })
+        Ok(RedisTier { manager, key_prefix, channel, healthy, l1, skip_until: Mutex::new(None) })
+    }
+
+    /// Whether Redis is known to be down (a failed command or a lost connection since it last answered).
+    pub(super) fn is_down(&self) -> bool {
+        !self.healthy.load(Ordering::Relaxed)
     }
 
     fn skipping(&self) -> bool {
@@ -88,6 +97,8 @@ impl RedisTier {
         match outcome {
             Ok(value) => {
                 if !self.healthy.swap(true, Ordering::Relaxed) {
+                    // What L1 holds was loaded while invalidations could not arrive.
+                    self.l1.invalidate_all();
                     tracing::info!("Redis cache reachable again; L2 in use");
                 }
                 Ok(value)
@@ -153,7 +164,12 @@ async fn subscribe(mut manager: ConnectionManager, channel: String) {
 
 /// Drops invalidated keys from L1; empties L1 when the connection is lost, since invalidations sent while we were
 /// disconnected never reach us.
-async fn listen(mut received: UnboundedReceiver<PushInfo>, l1: moka::future::Cache<String, L1Entry>, channel: String) {
+async fn listen(
+    mut received: UnboundedReceiver<PushInfo>,
+    l1: moka::future::Cache<String, L1Entry>,
+    channel: String,
+    healthy: Arc<AtomicBool>,
+) {
     while let Some(push) = received.recv().await {
         match push.kind {
             PushKind::Message => {
@@ -169,6 +185,9 @@ async fn listen(mut received: UnboundedReceiver<PushInfo>, l1: moka::future::Cac
             }
             PushKind::Disconnection => {
                 tracing::debug!("Redis connection lost; emptying L1");
+                if healthy.swap(false, Ordering::Relaxed) {
+                    tracing::warn!("Redis cache connection lost; serving from L1 (briefly) and the databases");
+                }
                 l1.invalidate_all();
             }
             _ => {}

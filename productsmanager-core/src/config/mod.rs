@@ -156,6 +156,9 @@ pub struct CacheConfig {
     pub l1_capacity: u64,
     /// Seconds an entry lives in the in-process cache (at most 60, so instances converge quickly).
     pub l1_ttl_secs: u64,
+    /// Seconds an in-process entry is trusted while Redis is configured but down (2): other instances'
+    /// invalidations cannot arrive then, so their writes are seen after at most this long.
+    pub degraded_l1_ttl_secs: u64,
 }
 
 /// Where files (imports, exports, images) are stored.
@@ -477,7 +480,7 @@ impl Default for Config {
                 code2asin: PoolSettings::seed_default(Database::Code2Asin),
                 analytics: PoolSettings::seed_default(Database::Analytics),
             },
-            cache: CacheConfig { redis_url: None, l1_capacity: 100_000, l1_ttl_secs: 60 },
+            cache: CacheConfig { redis_url: None, l1_capacity: 100_000, l1_ttl_secs: 60, degraded_l1_ttl_secs: 2 },
             storage: StorageConfig {
                 backend: StorageBackend::Local,
                 local_dir: None,
@@ -661,6 +664,9 @@ impl Config {
         }
         if !(1..=60).contains(&self.cache.l1_ttl_secs) {
             return Err(self.invalid("cache.l1_ttl_secs", "must be between 1 and 60"));
+        }
+        if !(1..=self.cache.l1_ttl_secs).contains(&self.cache.degraded_l1_ttl_secs) {
+            return Err(self.invalid("cache.degraded_l1_ttl_secs", "must be between 1 and cache.l1_ttl_secs"));
         }
         if self.storage.backend == StorageBackend::S3 && self.storage.s3_bucket.as_deref().unwrap_or("").is_empty() {
             return Err(self.invalid("storage.s3_bucket", "required when storage.backend is \"s3\""));

@@ -30,7 +30,7 @@ pub struct EnvVar {
 /// Every `PM_*` variable that overrides a setting (`PM_CONFIG` names the file and is not listed).
 pub fn env_vars() -> Vec<EnvVar> {
     use VarType::{Boolean, Float, Integer, Paths, Text};
-    let fixed: [(&str, &str, VarType); 59] = [
+    let fixed: [(&str, &str, VarType); 60] = [
         ("PM_DATA_DIR", "data_dir", Text),
         ("PM_HTTP_ADDR", "http.addr", Text),
         ("PM_HTTP_PUBLIC_METRICS", "http.public_metrics", Boolean),
@@ -52,6 +52,7 @@ pub fn env_vars() -> Vec<EnvVar> {
         ("PM_REDIS_URL", "cache.redis_url", Text),
         ("PM_CACHE_L1_CAPACITY", "cache.l1_capacity", Integer),
         ("PM_CACHE_L1_TTL_SECS", "cache.l1_ttl_secs", Integer),
+        ("PM_CACHE_DEGRADED_TTL_SECS", "cache.degraded_l1_ttl_secs", Integer),
         ("PM_STORAGE_BACKEND", "storage.backend", Text),
         ("PM_STORAGE_LOCAL_DIR", "storage.local_dir", Text),
         ("PM_S3_ENDPOINT", "storage.s3_endpoint", Text),

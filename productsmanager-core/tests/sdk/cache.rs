@@ -213,3 +213,53 @@ async fn redis_outage_is_survived_and_l2_returns_without_restart() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+/// Issue 30: with Redis down, two instances stopped hearing each other's invalidations and served stale values for
+/// a whole L1 lifetime (60 s, measured). Now an L1 entry is trusted only `cache.degraded_l1_ttl_secs` (2 s) while
+/// Redis is down: a write through one instance is seen by the other within that bound (plus a load).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_another_instance_sees_a_write_within_the_degraded_bound() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let Some(mut redis) = OwnRedis::start(port) else { return };
+    let url = format!("redis://127.0.0.1:{}/", redis.port);
+    let namespace = namespace();
+    let a = TieredCache::new(&config(Some(url.clone())), &namespace).unwrap();
+    let b = TieredCache::new(&config(Some(url)), &namespace).unwrap();
+    // The "database": a version both instances load from.
+    let version = Arc::new(AtomicUsize::new(1));
+    let load = |version: &Arc<AtomicUsize>| {
+        let version = version.clone();
+        async move { Ok::<_, Error>(format!("v{}", version.load(Ordering::SeqCst))) }
+    };
+    assert_eq!(a.get_or_load(CacheKind::Products, "p", || load(&version)).await.unwrap().as_str(), "v1");
+    assert_eq!(b.get_or_load(CacheKind::Products, "p", || load(&version)).await.unwrap().as_str(), "v1");
+
+    redis.kill();
+    // b notices the lost connection (it empties its L1 then: the next read loads again) and reads on through the
+    // outage; then a writes, and the invalidation cannot travel.
+    let loads = b.stats().loads;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while b.stats().loads == loads {
+        assert_eq!(b.get_or_load(CacheKind::Products, "p", || load(&version)).await.unwrap().as_str(), "v1");
+        assert!(Instant::now() < deadline, "b never noticed that Redis is gone");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    version.store(2, Ordering::SeqCst);
+    a.invalidate(CacheKind::Products, "p").await;
+    let written = Instant::now();
+    let seen = loop {
+        let now = b.get_or_load(CacheKind::Products, "p", || load(&version)).await.unwrap();
+        if now.as_str() == "v2" {
+            break written.elapsed();
+        }
+        // Generous (a busy machine is slow): without the bound it took the whole L1 lifetime, 60 s.
+        assert!(
+            written.elapsed() < Duration::from_secs(20),
+            "b still serves {now} {:?} after the write",
+            written.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    println!("with Redis down, b saw a's write after {:.2} s (bound: 2 s)", seen.as_secs_f64());
+    assert_eq!(a.get_or_load(CacheKind::Products, "p", || load(&version)).await.unwrap().as_str(), "v2");
+}
