@@ -113,6 +113,14 @@ ensure_source_servers() {
   id ftp >/dev/null 2>&1 || die "the ftp system account (from the vsftpd package) is missing"
 }
 
+# promtool (Debian's prometheus package) checks deploy/prometheus/alerts.yml in the HTTP tests.
+ensure_promtool() {
+  step "promtool (checks the alert rules)"
+  command -v promtool >/dev/null && return 0
+  apt_install prometheus
+  command -v promtool >/dev/null || die "promtool is not installed (Debian package prometheus)"
+}
+
 # The web console's browser test: Debian's chromium (never a downloaded browser) and playwright-core, with htmx
 # (the vendored copy is checked against the npm package), installed from e2e/package-lock.json.
 ensure_browser() {
@@ -139,6 +147,7 @@ ensure_redis
 ensure_s3
 ensure_openapi_validator
 ensure_source_servers
+ensure_promtool
 ensure_browser
 clean_redis
 

@@ -1168,6 +1168,53 @@ async fn metrics_count_requests_by_route_and_show_pools() {
         let gauge = format!("db_pool_connections_max{{database=\"{}\"}}", db.name());
         assert!(text.contains(&gauge), "missing {gauge}");
     }
+    // Issue 30: every family says what it is (`# HELP`), latencies are histograms (a summary cannot be added up
+    // across processes), and the process and the build are described.
+    let typed: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).collect();
+    assert!(typed.len() > 20, "{text}");
+    for line in &typed {
+        let (name, kind) = line.split_once(' ').unwrap();
+        assert_ne!(kind, "summary", "{name} is a summary");
+        assert!(text.contains(&format!("# HELP {name} ")), "no # HELP for {name}");
+    }
+    for name in [
+        "process_resident_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "productsmanager_build_info{version=\"",
+        "db_query_duration_seconds_bucket{",
+        "db_up{database=\"catalog\"} 1",
+    ] {
+        assert!(text.contains(name), "no {name} in:\n{text}");
+    }
+    // The dashboard and the alert rules of deploy/ read only metrics the server exposes.
+    let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(deploy.join("grafana/productsmanager.json")).unwrap()).unwrap();
+    let mut expressions: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().unwrap().iter().map(|t| t["expr"].as_str().unwrap().to_string()))
+        .collect();
+    let alerts = std::fs::read_to_string(deploy.join("prometheus/alerts.yml")).unwrap();
+    let rules: serde_json::Value = yaml_serde::from_str(&alerts).unwrap();
+    for rule in rules["groups"][0]["rules"].as_array().unwrap() {
+        expressions.push(rule["expr"].as_str().unwrap().to_string());
+    }
+    assert!(expressions.len() > 20, "{expressions:?}");
+    for expression in &expressions {
+        for name in common::promql_metric_names(expression) {
+            let exposed = |family: &str| typed.iter().any(|line| line.split(' ').next() == Some(family));
+            let family = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .filter(|base| exposed(base));
+            assert!(
+                name == "up" || exposed(&name) || family.is_some(),
+                "{name} (in `{expression}`) is not a metric /metrics exposes"
+            );
+        }
+    }
     // Database operations timed per database (the ones this test surely ran: sign-in, products, imports).
     for db in [Database::Core, Database::Catalog, Database::Imports] {
         let histogram = format!("db_query_duration_seconds_count{{database=\"{}\"}}", db.name());
@@ -1187,4 +1234,19 @@ async fn shutdown_lets_the_server_finish_cleanly() {
     server.stop().await.unwrap();
     assert!(TcpStream::connect(addr.socket).await.is_err(), "still accepting after shutdown");
     sdk.close().await;
+}
+
+/// Issue 30: the alert rules of deploy/prometheus are valid for Prometheus (`promtool check rules`, from Debian's
+/// `prometheus` package, which scripts/test.sh installs); that they read only exposed metrics is checked with the
+/// metrics above.
+#[test]
+fn alert_rules_pass_promtool() {
+    let Some(promtool) = productsmanager_core::testing::server_program("promtool", "alert_rules_pass_promtool") else {
+        return;
+    };
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/prometheus/alerts.yml");
+    let output = std::process::Command::new(promtool).args(["check", "rules"]).arg(&rules).output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("SUCCESS: 7 rules found"), "{said}");
 }

@@ -269,3 +269,69 @@ pub fn concrete(path: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The metric names a PromQL expression reads: identifiers outside `{…}` label matchers and `by (…)` /
+/// `without (…)` / `on (…)` / `ignoring (…)` lists, not followed by `(` (a function), not a keyword, not inside
+/// quotes or `[…]` ranges.
+pub fn promql_metric_names(expression: &str) -> Vec<String> {
+    let mut plain = String::new();
+    let (mut braces, mut brackets, mut quoted) = (0, 0, false);
+    for c in expression.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '{' if !quoted => braces += 1,
+            '}' if !quoted => braces -= 1,
+            '[' if !quoted => brackets += 1,
+            ']' if !quoted => brackets -= 1,
+            _ if quoted || braces > 0 || brackets > 0 => {}
+            _ => plain.push(c),
+        }
+    }
+    let mut names = Vec::new();
+    let mut rest = plain.as_str();
+    let mut skip_list = false;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        rest = &rest[start..];
+        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        let word = &rest[..end];
+        let after = rest[end..].trim_start();
+        rest = &rest[end..];
+        if skip_list {
+            // Inside a grouping list: skip to its closing parenthesis.
+            if let Some(close) = rest.find(')') {
+                rest = &rest[close + 1..];
+            }
+            skip_list = false;
+            continue;
+        }
+        if matches!(word, "by" | "without" | "on" | "ignoring" | "group_left" | "group_right") {
+            skip_list = after.starts_with('(');
+            continue;
+        }
+        // Aggregations may put their grouping before the parenthesis: `sum by (le) (…)`.
+        const AGGREGATIONS: [&str; 12] = [
+            "sum",
+            "min",
+            "max",
+            "avg",
+            "count",
+            "stddev",
+            "stdvar",
+            "topk",
+            "bottomk",
+            "quantile",
+            "count_values",
+            "group",
+        ];
+        if after.starts_with('(')
+            || AGGREGATIONS.contains(&word)
+            || matches!(word, "and" | "or" | "unless" | "bool" | "offset")
+        {
+            continue;
+        }
+        if !names.iter().any(|n: &String| n == word) {
+            names.push(word.to_string());
+        }
+    }
+    names
+}
