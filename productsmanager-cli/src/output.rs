@@ -54,6 +54,14 @@ pub(crate) fn count(n: impl Into<i128>) -> String {
     grouped
 }
 
+/// Progress for people: `1,200/1,500`, or `1,200` when the total is not known.
+pub(crate) fn count_of<N: Into<i128>>(done: N, total: Option<N>) -> String {
+    match total {
+        Some(total) => format!("{}/{}", count(done), count(total)),
+        None => count(done),
+    }
+}
+
 /// A rate for people: `23,793/s` (whole units: a fraction of a row per second tells nobody anything).
 pub(crate) fn rate(per_second: f64) -> String {
     let whole = if per_second.is_finite() { per_second.round().max(0.0) } else { 0.0 };

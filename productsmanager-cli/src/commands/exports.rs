@@ -279,10 +279,7 @@ fn jobs_table(jobs: &[ExportJob]) {
                     (None, Some(_)) => format!("platform ({})", j.mode),
                     (None, None) => j.mode.clone(),
                 },
-                match j.items_total {
-                    Some(total) => format!("{}/{}", output::count(j.items_processed), output::count(total)),
-                    None => output::count(j.items_processed),
-                },
+                output::count_of(j.items_processed, j.items_total),
                 output::count(j.items_created),
                 output::count(j.items_updated),
                 output::count(j.items_unchanged),

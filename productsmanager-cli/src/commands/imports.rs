@@ -331,10 +331,7 @@ fn jobs_table(jobs: &[ImportJob]) {
             [
                 j.id.to_string(),
                 j.outcome.to_string(),
-                match p.rows_total {
-                    Some(total) => format!("{}/{}", output::count(p.rows_read), output::count(total)),
-                    None => output::count(p.rows_read),
-                },
+                output::count_of(p.rows_read, p.rows_total),
                 output::count(p.created),
                 output::count(p.updated),
                 output::count(p.unchanged),
