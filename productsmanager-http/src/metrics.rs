@@ -118,16 +118,7 @@ fn describe() {
     ] {
         metrics::counter!(name).absolute(0);
     }
-    for kind in [
-        "product_viewed",
-        "price_changed",
-        "stock_out",
-        "offers_repriced",
-        "search",
-        "timing",
-        "cache_counts",
-        "latency_buckets",
-    ] {
+    for kind in EventKind::LABELS {
         metrics::counter!("analytics_events_dropped_total", "kind" => kind).absolute(0);
     }
     metrics_process::Collector::default().describe();

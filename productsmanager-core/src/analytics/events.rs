@@ -175,16 +175,29 @@ impl AnalyticsEvents {
 }
 
 impl EventKind {
+    /// The `kind` label of each variant on `analytics_events_dropped_total` (what [`EventKind`]'s `label` gives),
+    /// so that an exporter can start every series at 0. Kept beside `label`: one per variant.
+    pub const LABELS: [&'static str; 8] = [
+        "product_viewed",
+        "price_changed",
+        "stock_out",
+        "offers_repriced",
+        "search",
+        "timing",
+        "cache_counts",
+        "latency_buckets",
+    ];
+
     fn label(&self) -> &'static str {
         match self {
-            EventKind::ProductViewed { .. } => "product_viewed",
-            EventKind::PriceChanged { .. } => "price_changed",
-            EventKind::StockOut { .. } => "stock_out",
-            EventKind::OffersRepriced { .. } => "offers_repriced",
-            EventKind::Search(_) => "search",
-            EventKind::Timing { .. } => "timing",
-            EventKind::CacheCounts { .. } => "cache_counts",
-            EventKind::LatencyBuckets { .. } => "latency_buckets",
+            EventKind::ProductViewed { .. } => Self::LABELS[0],
+            EventKind::PriceChanged { .. } => Self::LABELS[1],
+            EventKind::StockOut { .. } => Self::LABELS[2],
+            EventKind::OffersRepriced { .. } => Self::LABELS[3],
+            EventKind::Search(_) => Self::LABELS[4],
+            EventKind::Timing { .. } => Self::LABELS[5],
+            EventKind::CacheCounts { .. } => Self::LABELS[6],
+            EventKind::LatencyBuckets { .. } => Self::LABELS[7],
         }
     }
 }
