@@ -763,12 +763,24 @@ impl Sdk {
     /// but does not decide it: without L2 the cache serves from L1 and the databases (`degraded`).
     pub async fn readiness(&self) -> Readiness {
         let (databases, redis) = futures_util::join!(self.health(), self.cache().redis_health());
-        let status = match (databases.is_up(), redis.status) {
-            (false, _) => ReadinessStatus::NotReady,
-            (true, crate::cache::RedisStatus::Down) => ReadinessStatus::Degraded,
-            (true, _) => ReadinessStatus::Ready,
+        let mut degraded = Vec::new();
+        let mut essential_down = false;
+        for db in &databases.databases {
+            if db.status == crate::db::HealthStatus::Up {
+                continue;
+            }
+            essential_down |= Readiness::ESSENTIAL.contains(&db.database);
+            degraded.push(format!("database {}: {}", db.database, db.error.as_deref().unwrap_or("down")));
+        }
+        if redis.status == crate::cache::RedisStatus::Down {
+            degraded.push(format!("redis: {}", redis.error.as_deref().unwrap_or("down")));
+        }
+        let status = match (essential_down, degraded.is_empty()) {
+            (true, _) => ReadinessStatus::NotReady,
+            (false, false) => ReadinessStatus::Degraded,
+            (false, true) => ReadinessStatus::Ready,
         };
-        Readiness { status, databases, redis }
+        Readiness { status, degraded, databases, redis }
     }
 
     /// Applies pending migrations to all seven databases; returns how many each got. Idempotent.
@@ -901,11 +913,14 @@ mod tests {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Readiness {
     pub status: ReadinessStatus,
+    /// What does not work while the rest does: each database down but not essential, and Redis (with why).
+    pub degraded: Vec<String>,
     pub databases: HealthReport,
     pub redis: crate::cache::RedisHealth,
 }
 
-/// `ready`, `degraded` (ready, Redis down: the cache works without it) or `not_ready` (a database down).
+/// `ready`, `degraded` (ready; Redis or a database other than core and catalog down) or `not_ready` (core or
+/// catalog down).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadinessStatus {
@@ -915,6 +930,10 @@ pub enum ReadinessStatus {
 }
 
 impl Readiness {
+    /// The databases without which this process serves nothing: accounts and keys (core) and the catalog. Any
+    /// other database down only degrades it (imports, exports, media, Code2ASIN or analytics answer 503 meanwhile).
+    pub const ESSENTIAL: [Database; 2] = [Database::Core, Database::Catalog];
+
     /// Whether a load balancer should send traffic here.
     pub fn is_ready(&self) -> bool {
         self.status != ReadinessStatus::NotReady

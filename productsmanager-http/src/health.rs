@@ -40,11 +40,12 @@ pub(crate) async fn redis(State(state): State<AppState>) -> impl IntoResponse {
     (status, Json(health))
 }
 
-/// `GET /health/ready`: readiness for a load balancer — every database up; Redis down only degrades (the cache
-/// serves from memory and the databases), so it stays ready.
+/// `GET /health/ready`: readiness for a load balancer — the core and catalog databases up. Redis or another
+/// database down only degrades it (`degraded` lists what): the catalog still answers, so it stays in rotation.
 #[utoipa::path(get, path = "/health/ready", tag = "operations", security(()),
-    responses((status = 200, description = "Ready (`ready`, or `degraded` when Redis is down)", body = Object),
-        (status = 503, description = "Not ready: a database is down (the body says which)", body = Object)))]
+    responses((status = 200, description = "Ready (`ready`, or `degraded`: Redis or a database other than core and \
+        catalog down, listed in `degraded`)", body = Object),
+        (status = 503, description = "Not ready: the core or catalog database is down (the body says which)", body = Object)))]
 pub(crate) async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
     let readiness = state.sdk.readiness().await;
     let status = if readiness.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };

@@ -100,6 +100,39 @@ async fn one_database_down_gives_503_naming_it(backend: Backend) {
     sdk.close().await;
 }
 
+/// Issue 30: with the analytics database down, the catalog still answers, so the instance stays in rotation:
+/// `/health/ready` is 200 `degraded` naming the database, at once (it waited for the connect timeout, then said
+/// 503, and a load balancer pulled every instance).
+async fn an_optional_database_down_degrades_readiness(backend: Backend) {
+    let Some(mut env) = TestDatabases::named(backend, "an_optional_database_down_degrades_readiness").await else {
+        return;
+    };
+    let port = StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    env.config_mut().database.analytics.url = Some(format!("postgres://pm@127.0.0.1:{port}/pm_analytics"));
+    env.config_mut().database.connect_timeout_secs = 20;
+    // The analytics events of the requests below wait this long for their database when the test ends.
+    env.config_mut().database.analytics.acquire_timeout_secs = 2;
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let started = std::time::Instant::now();
+    let ready = get(server.addr, "/health/ready", "").await;
+    let took = started.elapsed();
+    assert_eq!((ready.status, ready.json()["status"].as_str()), (200, Some("degraded")), "{}", ready.body);
+    let degraded = ready.json()["degraded"].clone();
+    assert!(
+        degraded.as_array().unwrap().iter().any(|d| d.as_str().unwrap().starts_with("database analytics")),
+        "{degraded}"
+    );
+    // A refused connection is known at once; the connect timeout (20 s here) is for a server that does not answer.
+    assert!(took < std::time::Duration::from_secs(15), "readiness took {took:?}");
+    println!("readiness with analytics refusing connections answered in {took:?}");
+    let created =
+        request(server.addr, "POST", "/api/v1/products", "", Some(r#"{"sku": "UP", "title": "Still up"}"#)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 async fn brands_over_http(backend: Backend) {
     let Some(env) = TestDatabases::named(backend, "brands_over_http").await else { return };
     let sdk = env.sdk().await;
@@ -1062,6 +1095,7 @@ both_backends!(
     products_over_http,
     health_routes_report_seven_databases,
     one_database_down_gives_503_naming_it,
+    an_optional_database_down_degrades_readiness,
     brands_over_http,
     suppliers_over_http
 );

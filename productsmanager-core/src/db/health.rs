@@ -73,13 +73,9 @@ const PING: &str = "select 1";
 /// services cannot work, so it is reported down.
 pub(crate) async fn check_database(pool: &DbPool, db: Database, seconds: u64, pending: bool) -> DatabaseHealth {
     let started = Instant::now();
-    let ping = async { crate::with_pool!(pool, |p| sqlx::query(PING).execute(p).await.map(|_| ())) };
-    let outcome = match tokio::time::timeout(Duration::from_secs(seconds), ping).await {
+    let outcome = match tokio::time::timeout(Duration::from_secs(seconds), ping_or_refusal(pool, db, seconds)).await {
         Err(_) => Err(pool.why_no_connection(db, seconds).await.unwrap_or(DbError::Timeout { database: db, seconds })),
-        Ok(Err(e @ sqlx::Error::PoolTimedOut)) => {
-            Err(pool.why_no_connection(db, seconds).await.unwrap_or_else(|| DbError::from_sqlx(db, e)))
-        }
-        Ok(Err(e)) => Err(DbError::from_sqlx(db, e)),
+        Ok(Err(e)) => Err(e),
         Ok(Ok(())) if pending => Err(DbError::NotMigrated { database: db }),
         Ok(Ok(())) => Ok(()),
     };
@@ -89,6 +85,35 @@ pub(crate) async fn check_database(pool: &DbPool, db: Database, seconds: u64, pe
         Err(e) => (HealthStatus::Down, Some(describe(&e))),
     };
     DatabaseHealth { database: db, backend: pool.backend(), status, latency_ms, error, pool: pool.stats() }
+}
+
+/// The ping. With no connection open yet, a direct connection beside it reports a server that refuses connections
+/// (not listening, too many clients) at once: sqlx's pool retries such a server until its acquire timeout, which
+/// kept `/health/ready` waiting that long for a database that was plainly down.
+async fn ping_or_refusal(pool: &DbPool, db: Database, seconds: u64) -> Result<(), DbError> {
+    let ping = async {
+        match crate::with_pool!(pool, |p| sqlx::query(PING).execute(p).await.map(|_| ())) {
+            Ok(()) => Ok(()),
+            Err(sqlx::Error::PoolTimedOut) => {
+                Err(pool.why_no_connection(db, seconds).await.unwrap_or(DbError::Timeout { database: db, seconds }))
+            }
+            Err(e) => Err(DbError::from_sqlx(db, e)),
+        }
+    };
+    if pool.stats().open > 0 {
+        return ping.await;
+    }
+    let refused = async {
+        match pool.why_no_connection(db, seconds).await {
+            Some(refusal) => refusal,
+            // The server takes connections: the ping decides.
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        answered = ping => answered,
+        refusal = refused => Err(refusal),
+    }
 }
 
 /// The error and its driver cause, for operators. sqlx messages name hosts and codes, not passwords.
