@@ -40,18 +40,8 @@ pub(crate) fn or_dash(value: Option<&str>) -> String {
 /// A count for people, grouped by thousands: `1,234,567` (tables and summaries; `--json` keeps the number).
 pub(crate) fn count(n: impl Into<i128>) -> String {
     let n: i128 = n.into();
-    let digits = n.unsigned_abs().to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        grouped.push('-');
-    }
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
+    let magnitude = indicatif::HumanCount(u64::try_from(n.unsigned_abs()).unwrap_or(u64::MAX));
+    if n < 0 { format!("-{magnitude}") } else { magnitude.to_string() }
 }
 
 /// Progress for people: `1,200/1,500`, or `1,200` when the total is not known.

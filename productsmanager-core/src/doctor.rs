@@ -116,9 +116,10 @@ impl Sdk {
         use std::collections::BTreeMap;
         let mut servers: BTreeMap<String, (u32, Vec<String>, sqlx::PgPool)> = BTreeMap::new();
         for db in crate::db::Database::ALL {
-            let crate::db::DbPool::Postgres(pool) = self.pool(db) else { continue };
-            let options = pool.connect_options();
-            let server = format!("{}:{}", options.get_host(), options.get_port());
+            let (crate::db::DbPool::Postgres(pool), Some(server)) = (self.pool(db), self.config().postgres_server(db))
+            else {
+                continue;
+            };
             let max = pool.options().get_max_connections();
             let entry = servers.entry(server).or_insert_with(|| (0, Vec::new(), pool.clone()));
             entry.0 += max;

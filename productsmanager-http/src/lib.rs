@@ -160,33 +160,25 @@ pub async fn serve(
 }
 
 /// Why the server could not listen: the address and the setting that chose it are named.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot listen on {addr}: {source} ({hint}; choose the address with http.addr in the configuration file or \
+     PM_HTTP_ADDR, e.g. PM_HTTP_ADDR=127.0.0.1:8081)",
+    hint = bind_hint(source)
+)]
 pub struct BindError {
     /// `http.addr`.
     pub addr: std::net::SocketAddr,
     pub source: std::io::Error,
 }
 
-impl std::fmt::Display for BindError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hint = match self.source.kind() {
-            std::io::ErrorKind::AddrInUse => "another server listens there",
-            std::io::ErrorKind::PermissionDenied => "ports below 1024 need privileges",
-            std::io::ErrorKind::AddrNotAvailable => "no network interface of this machine has that address",
-            _ => "the address may be wrong",
-        };
-        write!(
-            f,
-            "cannot listen on {}: {} ({hint}; choose the address with http.addr in the configuration file or \
-             PM_HTTP_ADDR, e.g. PM_HTTP_ADDR=127.0.0.1:8081)",
-            self.addr, self.source
-        )
-    }
-}
-
-impl std::error::Error for BindError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
+/// The likely reason behind a failed bind, for people.
+fn bind_hint(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => "another server listens there",
+        std::io::ErrorKind::PermissionDenied => "ports below 1024 need privileges",
+        std::io::ErrorKind::AddrNotAvailable => "no network interface of this machine has that address",
+        _ => "the address may be wrong",
     }
 }
 

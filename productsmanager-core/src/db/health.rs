@@ -69,12 +69,15 @@ impl HealthReport {
 
 const PING: &str = "select 1";
 
+/// How long a ping on a pool without connections may take before a direct connection looks for a refusal.
+const PROBE_AFTER: Duration = Duration::from_millis(250);
+
 /// Pings one database. `pending` marks a database whose migrations could not run yet: it answers, but its
 /// services cannot work, so it is reported down.
 pub(crate) async fn check_database(pool: &DbPool, db: Database, seconds: u64, pending: bool) -> DatabaseHealth {
     let started = Instant::now();
     let outcome = match tokio::time::timeout(Duration::from_secs(seconds), ping_or_refusal(pool, db, seconds)).await {
-        Err(_) => Err(pool.why_no_connection(db, seconds).await.unwrap_or(DbError::Timeout { database: db, seconds })),
+        Err(_) => Err(DbError::Timeout { database: db, seconds }),
         Ok(Err(e)) => Err(e),
         Ok(Ok(())) if pending => Err(DbError::NotMigrated { database: db }),
         Ok(Ok(())) => Ok(()),
@@ -87,9 +90,10 @@ pub(crate) async fn check_database(pool: &DbPool, db: Database, seconds: u64, pe
     DatabaseHealth { database: db, backend: pool.backend(), status, latency_ms, error, pool: pool.stats() }
 }
 
-/// The ping. With no connection open yet, a direct connection beside it reports a server that refuses connections
-/// (not listening, too many clients) at once: sqlx's pool retries such a server until its acquire timeout, which
-/// kept `/health/ready` waiting that long for a database that was plainly down.
+/// The ping. With no connection open yet, a direct connection beside it (when the ping has not answered within
+/// [`PROBE_AFTER`]) reports a server that refuses connections (not listening, too many clients) at once: sqlx's
+/// pool retries such a server until its acquire timeout, which kept `/health/ready` waiting that long for a
+/// database that was plainly down.
 async fn ping_or_refusal(pool: &DbPool, db: Database, seconds: u64) -> Result<(), DbError> {
     let ping = async {
         match crate::with_pool!(pool, |p| sqlx::query(PING).execute(p).await.map(|_| ())) {
@@ -104,6 +108,8 @@ async fn ping_or_refusal(pool: &DbPool, db: Database, seconds: u64) -> Result<()
         return ping.await;
     }
     let refused = async {
+        // A server that answers gives the pool its connection before this: no second connection then.
+        tokio::time::sleep(PROBE_AFTER).await;
         match pool.why_no_connection(db, seconds).await {
             Some(refusal) => refusal,
             // The server takes connections: the ping decides.
