@@ -148,6 +148,30 @@ try {
   await page.waitForFunction(() => !document.getElementById('notification-count').hasAttribute('hx-get'));
   assert.equal(await page.locator('#notification-count').isHidden(), true, 'no unread count once all are read');
 
+  step('probable duplicates: merge the mug listed twice, its old page shows the survivor, undo the merge');
+  await page.click('nav >> text=Products');
+  await page.click('#duplicates-link');
+  await page.waitForURL(`${config.base}/console/products/duplicates`);
+  const pair = page.locator('#duplicates-table tbody tr', { hasText: 'Blue enamel mug' });
+  assert.equal(await pair.count(), 1, 'the mug without a GTIN is paired');
+  assert.match(await pair.innerText(), /Enamel mug, blue/);
+  assert.match(await pair.innerText(), /GTIN 4006381333931/, 'the one with a GTIN is kept');
+  const duplicateHref = await pair.locator('td:nth-child(3) a').getAttribute('href');
+  await shot(page, '05b-duplicates');
+  await pair.locator('button', { hasText: 'Merge' }).click();
+  await page.waitForURL(/saved=merged/);
+  const survivorUrl = page.url().split('?')[0];
+  assert.match(await page.locator('h1').innerText(), /^Enamel mug, blue$/);
+  assert.match(await page.locator('#merge-list').innerText(), /Blue enamel mug .*moved 1 offer/);
+  await shot(page, '05c-merged');
+  await page.goto(`${config.base}${duplicateHref}`);
+  assert.match(await page.locator('h1').innerText(), /^Enamel mug, blue$/, 'the old page answers with the survivor');
+  await page.locator('#merged-away').waitFor();
+  await page.goto(survivorUrl);
+  await page.locator('#merge-list button', { hasText: 'Undo' }).click();
+  await page.waitForURL(/saved=unmerged/);
+  assert.match(await page.locator('h1').innerText(), /^Blue enamel mug$/, 'the duplicate is itself again');
+
   step('the dashboard lists the imports');
   await page.click('nav >> text=Dashboard');
   assert.equal(await page.locator('section[aria-labelledby=imports] tbody tr').count(), config.imports.length + 1);

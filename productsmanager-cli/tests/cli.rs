@@ -558,6 +558,46 @@ fn a_product_shows_its_provenance_and_keeps_a_locked_field() {
 }
 
 #[test]
+fn duplicates_are_listed_merged_and_unmerged() {
+    let (_dir, vars) = data_dir();
+    for product in [
+        r#"{"gtin": "4006381333931", "title": "Terracotta pot 20 cm"}"#,
+        r#"{"sku": "POT-20", "title": "Pot terracotta, 20cm", "description": "Frost-proof"}"#,
+    ] {
+        let output = run(&vars, &["products", "create", "--json", product]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    }
+    let listed = run(&vars, &["products", "duplicates"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let table = text(&listed.stdout);
+    assert!(table.contains("1.00") && table.contains("4006381333931") && table.contains("Pot terracotta"), "{table}");
+
+    let merged = run(&vars, &["products", "merge", "4006381333931", "POT-20"]);
+    assert!(merged.status.success(), "{}", text(&merged.stderr));
+    let said = text(&merged.stdout);
+    assert!(said.contains("filled from it: description, sku"), "{said}");
+    let undo = said.lines().find_map(|l| l.strip_prefix("undo (within 30 days): productsmanager products unmerge "));
+    let merge_id = undo.unwrap_or_else(|| panic!("{said}")).trim().to_string();
+    let found = run(&vars, &["products", "get", "POT-20", "--json"]);
+    let found: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!((found["gtin"].as_str(), found["description"].as_str()), (Some("4006381333931"), Some("Frost-proof")));
+    let none = run(&vars, &["products", "duplicates", "--json"]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&none.stdout).unwrap(), serde_json::json!([]));
+    let merges = run(&vars, &["products", "merges", "--product", "4006381333931", "--json"]);
+    let merges: serde_json::Value = serde_json::from_slice(&merges.stdout).unwrap();
+    assert_eq!(merges[0]["id"].as_str(), Some(merge_id.as_str()), "{merges}");
+
+    let unmerged = run(&vars, &["products", "unmerge", &merge_id]);
+    assert!(unmerged.status.success(), "{}", text(&unmerged.stderr));
+    assert!(text(&unmerged.stdout).contains("is a product of its own again"), "{}", text(&unmerged.stdout));
+    let twice = run(&vars, &["products", "unmerge", &merge_id]);
+    assert_eq!(twice.status.code(), Some(5), "a conflict: {}", text(&twice.stderr));
+    let back = run(&vars, &["products", "get", "POT-20", "--json"]);
+    let back: serde_json::Value = serde_json::from_slice(&back.stdout).unwrap();
+    assert_eq!(back["gtin"], serde_json::Value::Null, "{back}");
+}
+
+#[test]
 fn import_file_prints_a_summary_and_writes_the_refused_rows() {
     let (dir, vars) = data_dir();
     let output = run(

@@ -2,7 +2,8 @@
 //! PostgreSQL when configured), and Debian's chromium, headless, driven by playwright-core (`e2e/console.mjs`):
 //! sign in, add a supplier, upload the WooCommerce sample CSV with its preset and a file with refused rows, watch
 //! each import finish, read the counts and the refused rows, search a product as you type, set its price, see a
-//! stale edit refused, check the phone width, sign out. Screenshots go to `target/console-screenshots/<backend>/`.
+//! stale edit refused, merge two listings of one product from the duplicates page and undo it, check the phone
+//! width, sign out. Screenshots go to `target/console-screenshots/<backend>/`.
 //!
 //! Needs `node`, `e2e/node_modules` (`npm ci` in `e2e/`) and `/usr/bin/chromium`; `scripts/test.sh` sets them up.
 //! Without them the test says it was not run, unless `PM_TEST_REQUIRE_SERVICES=1` (then it fails).
@@ -47,10 +48,15 @@ fn required() -> bool {
 /// the real WooCommerce sample when `../shared/datasets` is there.
 fn imports() -> Vec<serde_json::Value> {
     let own = workspace().join("e2e/fixtures/woocommerce-with-errors.csv");
+    // The blue mug of the file below, a second time without its GTIN: the duplicates page pairs them.
+    let duplicate = workspace().join("e2e/fixtures/duplicate-mug.csv");
     // Line 4: "29,9O" is no price (column 9); line 5: "plenty" is no stock quantity (column 11).
-    let mut imports = vec![serde_json::json!({
-        "file": own, "preset": "woocommerce", "created": 3, "refused": 2, "errors": [[4, 9], [5, 11]],
-    })];
+    let mut imports = vec![
+        serde_json::json!({ "file": duplicate, "preset": "woocommerce", "created": 1, "refused": 0 }),
+        serde_json::json!({
+            "file": own, "preset": "woocommerce", "created": 3, "refused": 2, "errors": [[4, 9], [5, 11]],
+        }),
+    ];
     let sample = workspace().join("../shared/datasets/woocommerce/sample_products.csv");
     if sample.is_file() {
         imports.insert(0, serde_json::json!({ "file": sample, "preset": "woocommerce", "created": 25, "refused": 0 }));
@@ -77,7 +83,7 @@ fn run_console_script(backend: &str, vars: &[(&str, String)]) {
     let (server, addr) = start_server(&vars);
     let imports = imports();
     // (words, the first product found, one of its categories, whether it has variants)
-    let search = if imports.len() == 2 {
+    let search = if imports.len() == 3 {
         ("hoodie", "Hoodie", "Hoodies", true)
     } else {
         ("enamel", "Enamel mug, blue", "Mugs", false)

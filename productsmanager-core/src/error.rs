@@ -169,9 +169,10 @@ impl Error {
             Error::Catalog(e) => match e {
                 CatalogError::Invalid { .. } => ErrorKind::Invalid,
                 CatalogError::NotFound { .. } => ErrorKind::NotFound,
-                CatalogError::Duplicate { .. } | CatalogError::VersionConflict { .. } | CatalogError::InUse { .. } => {
-                    ErrorKind::Conflict
-                }
+                CatalogError::Duplicate { .. }
+                | CatalogError::VersionConflict { .. }
+                | CatalogError::InUse { .. }
+                | CatalogError::Conflict { .. } => ErrorKind::Conflict,
             },
         }
     }

@@ -277,6 +277,11 @@ impl Sdk {
             .with_events(self.inner.analytics_events.clone())
     }
 
+    /// The duplicates report and merges of duplicate products.
+    pub fn merges(&self) -> crate::catalog::MergeService {
+        crate::catalog::MergeService::new(self.products(), self.pool(Database::Media).clone())
+    }
+
     /// Supplier offers.
     pub fn offers(&self) -> OfferService {
         OfferService::new(self.pool(Database::Catalog).clone(), self.cache().clone(), self.products(), self.suppliers())

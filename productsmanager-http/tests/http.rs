@@ -1076,8 +1076,62 @@ async fn analytics_over_http(backend: Backend) {
     sdk.close().await;
 }
 
+/// The duplicates report, a merge, the merged product's id answering with the survivor, and the undo, over HTTP.
+async fn duplicates_merge_and_undo_over_http(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "duplicates_merge_and_undo_over_http").await else { return };
+    let sdk = env.sdk().await;
+    let server = TestServer::start(sdk.clone()).await;
+    let addr = server.addr;
+    let survivor = r#"{"gtin": "4006381333931", "title": "Terracotta pot 20 cm"}"#;
+    let survivor = request(addr, "POST", "/api/v1/products", "", Some(survivor)).await;
+    assert_eq!(survivor.status, 201, "{}", survivor.body);
+    let survivor = survivor.json()["id"].as_str().unwrap().to_string();
+    let duplicate = r#"{"sku": "POT-20", "title": "Pot terracotta, 20cm"}"#;
+    let duplicate = request(addr, "POST", "/api/v1/products", "", Some(duplicate)).await;
+    let duplicate = duplicate.json()["id"].as_str().unwrap().to_string();
+
+    let report = get(addr, "/api/v1/products/duplicates?min_score=0.9", "").await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    let pairs = report.json();
+    assert_eq!(pairs.as_array().map(Vec::len), Some(1), "{pairs}");
+    let best = (pairs[0]["survivor"]["id"].as_str(), pairs[0]["score"].as_f64());
+    assert_eq!(best, (Some(survivor.as_str()), Some(1.0)));
+    let bad = get(addr, "/api/v1/products/duplicates?min_score=2", "").await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+
+    let merge_path = "/api/v1/products/4006381333931/merge";
+    let merged = request(addr, "POST", merge_path, "", Some(r#"{"duplicate": "POT-20"}"#)).await;
+    assert_eq!(merged.status, 201, "{}", merged.body);
+    let merge = merged.json();
+    assert_eq!(merge["filled"], json!(["sku"]), "{merge}");
+    assert!(merge["merged_by"].is_string(), "the caller is recorded: {merge}");
+    let merge_id = merge["id"].as_str().unwrap().to_string();
+    let old = get(addr, &format!("/api/v1/products/{duplicate}"), "").await;
+    assert_eq!((old.status, old.json()["id"].as_str()), (200, Some(survivor.as_str())), "{}", old.body);
+    let location = old.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-location")).map(|(_, v)| v.clone());
+    assert_eq!(location, Some(format!("/api/v1/products/{survivor}")));
+    let by_sku = get(addr, "/api/v1/products/POT-20", "").await.json();
+    assert_eq!(by_sku["id"].as_str(), Some(survivor.as_str()), "the SKU moved to the survivor");
+    let again = request(addr, "POST", merge_path, "", Some(r#"{"duplicate": "POT-20"}"#)).await;
+    assert_eq!(again.status, 422, "one product named twice: {}", again.body);
+    let listed = get(addr, "/api/v1/product-merges?product=4006381333931", "").await.json();
+    assert_eq!(listed[0]["id"].as_str(), Some(merge_id.as_str()), "{listed}");
+
+    let undo = format!("/api/v1/product-merges/{merge_id}/undo");
+    let undone = request(addr, "POST", &undo, "", None).await;
+    assert_eq!(undone.status, 200, "{}", undone.body);
+    assert!(undone.json()["undone_at"].is_string());
+    let twice = request(addr, "POST", &undo, "", None).await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    let back = get(addr, "/api/v1/products/POT-20", "").await.json();
+    assert_eq!(back["id"].as_str(), Some(duplicate.as_str()), "{back}");
+    server.stop().await.unwrap();
+    sdk.close().await;
+}
+
 both_backends!(
     provenance_over_http,
+    duplicates_merge_and_undo_over_http,
     analytics_over_http,
     workers_health_reports_stopped_workers_and_dead_jobs,
     exports_over_http,

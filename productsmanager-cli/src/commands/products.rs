@@ -1,10 +1,11 @@
-//! `products create|get|field|update|delete|purge`.
+//! `products create|get|field|update|list|search|reindex|delete|purge|duplicates|merge|merges|unmerge`.
 
 use clap::Subcommand;
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::{
-    CatalogError, CurrencyCode, FieldAction, FieldProvenance, FieldSource, NewProduct, Page, PriceType, Product,
-    ProductPatch, ProductQuery, ProductSort, ProductStatus,
+    CatalogError, CurrencyCode, DuplicateCandidate, DuplicateQuery, DuplicateSide, FieldAction, FieldProvenance,
+    FieldSource, MergeCounts, NewProduct, Page, PriceType, Product, ProductMerge, ProductPatch, ProductQuery,
+    ProductSort, ProductStatus,
 };
 use productsmanager_core::exports::ExportFilters;
 use productsmanager_core::input::{parse_id, parse_json};
@@ -71,6 +72,45 @@ pub(crate) enum ProductCommand {
     },
     /// Remove a deleted product for good.
     Purge { id: String },
+    /// List products that are probably one (brand and title alike, one of the two without a GTIN), best first,
+    /// with the suggested survivor.
+    Duplicates {
+        /// Pairs scoring at least this (0 to 1: the weighted share of title words in common).
+        #[arg(long, default_value_t = 0.8)]
+        min_score: f64,
+        /// At most this many pairs.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge DUPLICATE into SURVIVOR: offers, prices, attributes, categories, images, stock, SEO and variants move;
+    /// the survivor's own values win; DUPLICATE's id and keys then answer with SURVIVOR. `unmerge` undoes it.
+    Merge {
+        /// The product that stays: id, GTIN, SKU, ASIN or supplier SKU.
+        survivor: String,
+        /// The product merged into it (deleted softly).
+        duplicate: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List merges, newest first (undone ones too).
+    Merges {
+        /// Only the merges into or of this product.
+        #[arg(long)]
+        product: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo a merge (within 30 days): what moved goes back, the merged product is live again.
+    Unmerge {
+        /// The merge's id (`products merges` lists them).
+        merge: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// What `products field` does.
@@ -274,8 +314,107 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
             products.purge(id).await?;
             println!("purged product {id}");
         }
+        ProductCommand::Duplicates { min_score, limit, json } => {
+            let pairs = sdk.merges().duplicates(DuplicateQuery { min_score, limit }).await?;
+            if json {
+                output::json(&pairs);
+            } else if pairs.is_empty() {
+                println!("no probable duplicates scoring {min_score} or more");
+            } else {
+                duplicates_table(&pairs);
+            }
+        }
+        ProductCommand::Merge { survivor, duplicate, json } => {
+            let merge = sdk.merges().merge(&survivor, &duplicate).await?;
+            if json {
+                output::json(&merge);
+            } else {
+                println!(
+                    "merged {:?} ({}) into {}: moved {}",
+                    merge.merged_title,
+                    merge.merged_id,
+                    merge.survivor_id,
+                    moved_text(&merge.moved)
+                );
+                if !merge.filled.is_empty() {
+                    println!("filled from it: {}", merge.filled.join(", "));
+                }
+                if !merge.kept_by_survivor.is_empty() {
+                    println!("kept the survivor's own: {}", merge.kept_by_survivor.join(", "));
+                }
+                println!("undo (within 30 days): productsmanager products unmerge {}", merge.id);
+            }
+        }
+        ProductCommand::Merges { product, limit, json } => {
+            let merges = sdk.merges().list(product.as_deref(), limit).await?;
+            if json { output::json(&merges) } else { merges_table(&merges) }
+        }
+        ProductCommand::Unmerge { merge, json } => {
+            let merge = sdk.merges().undo(parse_id("merge", &merge)?).await?;
+            if json {
+                output::json(&merge);
+            } else {
+                println!("undone: {:?} ({}) is a product of its own again", merge.merged_title, merge.merged_id);
+            }
+        }
     }
     Ok(())
+}
+
+/// `1 offer, 2 prices, 1 image` (kinds with nothing moved left out; "nothing" when none moved).
+fn moved_text(moved: &MergeCounts) -> String {
+    let kinds = [
+        (moved.offers, "offer", "offers"),
+        (moved.prices, "price", "prices"),
+        (moved.attributes, "attribute", "attributes"),
+        (moved.categories, "category link", "category links"),
+        (moved.image_urls, "image URL", "image URLs"),
+        (moved.images, "image", "images"),
+        (moved.stock_levels, "stock level", "stock levels"),
+        (moved.seo, "SEO entry", "SEO entries"),
+        (moved.variants, "variant", "variants"),
+        (moved.bundles, "bundle place", "bundle places"),
+    ];
+    let parts: Vec<String> = kinds
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| format!("{} {}", output::count(*n as u64), if *n == 1 { one } else { many }))
+        .collect();
+    if parts.is_empty() { "nothing".to_string() } else { parts.join(", ") }
+}
+
+fn duplicates_table(pairs: &[DuplicateCandidate]) {
+    output::table(
+        ["score", "survivor", "survivor title", "duplicate", "duplicate title"],
+        pairs.iter().map(|pair| {
+            let key =
+                |side: &DuplicateSide| side.gtin.clone().or_else(|| side.sku.clone()).unwrap_or(side.id.to_string());
+            [
+                format!("{:.2}", pair.score),
+                key(&pair.survivor),
+                pair.survivor.title.clone(),
+                pair.duplicate.id.to_string(),
+                pair.duplicate.title.clone(),
+            ]
+        }),
+    );
+}
+
+fn merges_table(merges: &[ProductMerge]) {
+    output::table(
+        ["merge", "at", "survivor", "merged", "merged title", "moved", "undone"],
+        merges.iter().map(|m| {
+            [
+                m.id.to_string(),
+                m.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                m.survivor_id.to_string(),
+                m.merged_id.to_string(),
+                m.merged_title.clone(),
+                moved_text(&m.moved),
+                m.undone_at.map(|at| at.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
+            ]
+        }),
+    );
 }
 
 /// Each field, who set it and when: `title  ACME (supplier), import 01a2…  2026-12-01 10:00  locked`.

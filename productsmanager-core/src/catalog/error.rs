@@ -20,6 +20,9 @@ pub enum CatalogError {
     /// The entity cannot be removed while others refer to it. HTTP 409.
     #[error("{entity} `{key}` is still used by {users}")]
     InUse { entity: &'static str, key: String, users: String },
+    /// The operation cannot be done in the entity's present state (a merge undone already, or too old). HTTP 409.
+    #[error("{entity} `{key}` {reason}")]
+    Conflict { entity: &'static str, key: String, reason: String },
 }
 
 impl CatalogError {

@@ -11,6 +11,7 @@ pub(crate) mod common;
 mod error;
 pub(crate) mod identifiers;
 mod image_urls;
+pub(crate) mod merges;
 mod offers;
 mod prices;
 pub(crate) mod products;
@@ -29,6 +30,11 @@ pub use codes::{CountryCode, CurrencyCode, MAX_AMOUNT_MINOR, Money};
 pub use error::CatalogError;
 pub use identifiers::{Asin, Gtin, GtinError, GtinRepair, IdentifierError, Sku};
 pub use image_urls::{ImageUrlService, PendingImage};
+pub(crate) use merges::MovedFile;
+pub use merges::{
+    DuplicateCandidate, DuplicateQuery, DuplicateSide, MAX_DUPLICATES, MergeCounts, MergeService, ProductMerge,
+    UNDO_DAYS,
+};
 pub use offers::{NewOffer, Offer, OfferService, best_offer};
 pub use prices::{NewPrice, Price, PriceService, PriceType, current_prices};
 pub use products::{

@@ -18,7 +18,7 @@ mod budget;
 mod download;
 mod model;
 pub(crate) mod picture;
-mod repo;
+pub(crate) mod repo;
 mod service;
 
 pub use budget::{DecodeBudget, DecodeReservation};

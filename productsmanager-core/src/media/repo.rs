@@ -365,3 +365,71 @@ pub(super) async fn qr(pool: &DbPool, product: Uuid, format: QrFormat) -> Result
 pub(super) async fn all_keys(pool: &DbPool) -> Result<Vec<String>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_scalar(ALL_KEYS).fetch_all(p).await)
 }
+
+// A merge of two products (catalog::merges): the merged product's images that the survivor does not hold already
+// (same content) go to the survivor, after its own, none of them main.
+const MOVABLE_FILES: &str = "select id, position, is_main from media_files m where product_id = $2 \
+     and not exists (select 1 from media_files s where s.product_id = $1 and s.sha256 = m.sha256) \
+     order by position, id";
+const NEXT_POSITION: &str = "select coalesce(max(position) + 1, 0) from media_files where product_id = $1";
+const MOVE_FILE: &str = "update media_files set product_id = $2, position = $3, is_main = $4, updated_at = $5 \
+     where id = $1 and product_id = $6";
+
+/// Moves the images of `from` whose content `to` does not hold to `to` (after its own images, not main); returns
+/// each with where it was, to put it back ([`move_files_back`]).
+pub(crate) async fn move_files(
+    pool: &DbPool,
+    to: Uuid,
+    from: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<crate::catalog::MovedFile>, sqlx::Error> {
+    with_pool!(pool, |p| async {
+        let mut tx = p.begin().await?;
+        let files: Vec<(Uuid, i32, bool)> =
+            sqlx::query_as(MOVABLE_FILES).bind(to).bind(from).fetch_all(&mut *tx).await?;
+        let next: i32 = sqlx::query_scalar(NEXT_POSITION).bind(to).fetch_one(&mut *tx).await?;
+        let mut moved = Vec::with_capacity(files.len());
+        for (offset, (id, position, is_main)) in files.into_iter().enumerate() {
+            let at = next.saturating_add(i32::try_from(offset).unwrap_or(i32::MAX));
+            sqlx::query(MOVE_FILE)
+                .bind(id)
+                .bind(to)
+                .bind(at)
+                .bind(false)
+                .bind(now)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?;
+            moved.push(crate::catalog::MovedFile { id, position, is_main });
+        }
+        tx.commit().await?;
+        Ok(moved)
+    }
+    .await)
+}
+
+/// Puts images that [`move_files`] moved from `to` back there, where they were (those still on `from`).
+pub(crate) async fn move_files_back(
+    pool: &DbPool,
+    files: &[crate::catalog::MovedFile],
+    to: Uuid,
+    from: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| async {
+        let mut tx = p.begin().await?;
+        for file in files {
+            sqlx::query(MOVE_FILE)
+                .bind(file.id)
+                .bind(to)
+                .bind(file.position)
+                .bind(file.is_main)
+                .bind(now)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+    .await)
+}

@@ -24,6 +24,7 @@ mod job_tables;
 mod jobs;
 mod listing;
 mod media;
+mod merges;
 mod notifications;
 mod products;
 mod provenance;

@@ -6,7 +6,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use productsmanager_core::analytics::{AnalyticsEvent, EventKind};
 use productsmanager_core::catalog::{
-    CatalogError, FieldAction, FieldProvenance, NewProduct, Page, Product, ProductPatch, ProductQuery,
+    CatalogError, DuplicateCandidate, DuplicateQuery, FieldAction, FieldProvenance, NewProduct, Page, Product,
+    ProductMerge, ProductPatch, ProductQuery,
 };
 use productsmanager_core::input::{InputError, parse_id};
 use serde::Deserialize;
@@ -27,6 +28,11 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(purge))
         .routes(routes!(provenance))
         .routes(routes!(set_field_rule))
+        .routes(routes!(duplicates))
+        .routes(routes!(merge))
+        .routes(routes!(merges))
+        .routes(routes!(get_merge))
+        .routes(routes!(undo_merge))
 }
 
 /// A product with its version as `ETag`, for `If-Match` on the next write.
@@ -111,7 +117,14 @@ async fn find(State(state): State<AppState>, Path(key): Path<String>) -> Result<
     let product = state.sdk.products().find(&key).await?;
     // A view through the API, for the product's daily figures.
     state.sdk.analytics_events().record(AnalyticsEvent::now(EventKind::ProductViewed { product_id: product.id }));
-    Ok(with_etag(StatusCode::OK, product))
+    let merged_away = Uuid::parse_str(key.trim()).is_ok_and(|id| id != product.id);
+    let location = format!("/api/v1/products/{}", product.id);
+    let mut response = with_etag(StatusCode::OK, product);
+    // The id of a product merged into another answers with the survivor, and says where it lives now.
+    if merged_away && let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::CONTENT_LOCATION, location);
+    }
+    Ok(response)
 }
 
 #[utoipa::path(put, path = "/api/v1/products/{key}", tag = "products", security(("bearer" = ["catalog:write"])),
@@ -218,4 +231,89 @@ async fn bulk_get(
     ApiJson(input): ApiJson<BulkGet>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.sdk.products().get_many(&input.ids).await?))
+}
+
+/// Products that are probably one: brand and title alike, at least one without a GTIN, no attribute differing.
+/// Best first, with the suggested survivor (the one with a GTIN, else the older). `?min_score=0.8&limit=50`
+#[utoipa::path(get, path = "/api/v1/products/duplicates", tag = "products", security(("bearer" = ["catalog:read"])),
+    params(DuplicateQuery),
+    responses((status = 200, description = "Pairs of probable duplicates, best first", body = Vec<DuplicateCandidate>)))]
+async fn duplicates(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<DuplicateQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.sdk.merges().duplicates(query).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MergeRequest {
+    /// The product merged into this one: id, GTIN, SKU, ASIN or supplier SKU.
+    duplicate: String,
+}
+
+/// Merges a duplicate into this product: its offers, prices, attributes, categories, images, stock, SEO and
+/// variants move here (where this product has its own, this product's stays); its empty fields are filled; the
+/// duplicate is deleted softly and its id and identifiers answer with this product. Undone with
+/// `POST /api/v1/product-merges/{id}/undo`.
+#[utoipa::path(post, path = "/api/v1/products/{key}/merge", tag = "products", security(("bearer" = ["catalog:write"])),
+    params(("key" = String, Path, description = "The survivor: id, GTIN, SKU or ASIN")),
+    request_body = MergeRequest,
+    responses((status = 201, description = "Merged; `Location` names the merge", body = ProductMerge),
+        (status = 409, description = "A product changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "One product named twice, or a variant", body = Problem,
+            content_type = "application/problem+json")))]
+async fn merge(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    ApiJson(input): ApiJson<MergeRequest>,
+) -> Result<Response, ApiError> {
+    let merge = state.sdk.merges().on_behalf_of(caller.user_id).merge(&key, &input.duplicate).await?;
+    let location = format!("/api/v1/product-merges/{}", merge.id);
+    let mut response = (StatusCode::CREATED, Json(merge)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `?product=&limit=`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct MergeFilter {
+    /// Only the merges into or of this product (id, GTIN, SKU, ASIN or supplier SKU).
+    product: Option<String>,
+    /// At most this many, newest first (1 to 1,000; default 50).
+    limit: Option<u32>,
+}
+
+/// The latest merges, newest first (undone ones included, with `undone_at`).
+#[utoipa::path(get, path = "/api/v1/product-merges", tag = "products", security(("bearer" = ["catalog:read"])),
+    params(MergeFilter),
+    responses((status = 200, description = "Merges, newest first", body = Vec<ProductMerge>)))]
+async fn merges(
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<MergeFilter>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.sdk.merges().list(filter.product.as_deref(), filter.limit.unwrap_or(50)).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/product-merges/{id}", tag = "products", security(("bearer" = ["catalog:read"])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "One merge: what moved, what the survivor kept of its own", body = ProductMerge)))]
+async fn get_merge(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.sdk.merges().get(parse_id("id", &id)?).await?))
+}
+
+/// Undoes a merge: what moved goes back, the merged product is live again.
+#[utoipa::path(post, path = "/api/v1/product-merges/{id}/undo", tag = "products", security(("bearer" = ["catalog:write"])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "Undone", body = ProductMerge),
+        (status = 409, description = "Undone already, older than 30 days, its survivor merged or deleted since, or \
+            one of the merged product's identifiers taken since", body = Problem,
+            content_type = "application/problem+json")))]
+async fn undo_merge(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.sdk.merges().undo(parse_id("id", &id)?).await?))
 }

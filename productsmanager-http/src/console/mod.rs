@@ -14,6 +14,7 @@ mod exports;
 mod imports;
 mod layout;
 mod media;
+mod merges;
 mod notifications;
 mod products;
 mod session;
@@ -44,6 +45,9 @@ pub(crate) fn routes(api: Router, refresh_ttl_secs: u64, insecure_cookies: bool)
     let signed_in = Router::new()
         .route("/console", get(dashboard::page))
         .route("/console/products", get(products::list))
+        .route("/console/products/duplicates", get(merges::page))
+        .route("/console/products/duplicates/merge", post(merges::merge))
+        .route("/console/merges/{id}/undo", post(merges::undo))
         .route("/console/products/{id}", get(products::show).post(products::edit))
         .route("/console/products/{id}/prices", post(products::set_price))
         .route("/console/products/{id}/stock", post(products::set_stock))

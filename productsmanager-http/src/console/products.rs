@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use productsmanager_core::catalog::{
-    Brand, CurrencyCode, FieldProvenance, FieldSource, Money, NewPrice, Offer, Page, PriceType, Product, ProductStatus,
-    Supplier,
+    Brand, CurrencyCode, FieldProvenance, FieldSource, Money, NewPrice, Offer, Page, PriceType, Product, ProductMerge,
+    ProductStatus, Supplier,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -149,6 +149,7 @@ pub(crate) async fn list(Client(api): Client, headers: HeaderMap, RawQuery(query
         Some(Section::Products),
         html! {
             h1 { "Products" }
+            p { a #duplicates-link href="/console/products/duplicates" { "Probable duplicates" } }
             form.filters role="search" method="get" action="/console/products" hx-get="/console/products"
                 hx-target="#results" hx-trigger="input delay:300ms, change, submit" hx-replace-url="true" {
                 div.field.search {
@@ -443,7 +444,8 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
     let (seo_path, variants_path) =
         (format!("/api/v1/products/{}/seo", product.id), format!("/api/v1/products/{}/variants", product.id));
     let provenance_path = format!("/api/v1/products/{}/provenance", product.id);
-    let (offers, suppliers, images, categories, seo, variants, choices, provenance) = tokio::join!(
+    let merges_path = format!("/api/v1/product-merges?product={}&limit=20", product.id);
+    let (offers, suppliers, images, categories, seo, variants, choices, provenance, merges) = tokio::join!(
         api.get::<Vec<Offer>>(&offers_path),
         api.get::<Page<Supplier>>("/api/v1/suppliers?limit=500"),
         super::media::images_of(api, product.id),
@@ -452,6 +454,7 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
         api.get::<Vec<VariantView>>(&variants_path),
         category_choices(api),
         api.get::<Vec<FieldProvenance>>(&provenance_path),
+        api.get::<Vec<ProductMerge>>(&merges_path),
     );
     let offers = offers.unwrap_or_default();
     let suppliers: HashMap<Uuid, String> =
@@ -463,6 +466,9 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
         html! {
             p { a href="/console/products" { "← Products" } }
             h1 { (product.title) }
+            @if product.id.to_string() != id.trim() && id.parse::<Uuid>().is_ok() {
+                p #merged-away.note role="status" { "The product " code { (id) } " was merged into this one." }
+            }
             @if let Some(saved) = attempt.saved { p.saved role="status" { (saved) } }
             div.columns {
                 section aria-labelledby="details" {
@@ -519,6 +525,7 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
                 }
             }
             (provenance_section(product.id, provenance.map_err(Failure::from), attempt.provenance_failure.as_ref()))
+            (super::merges::section(product.id, merges.map_err(Failure::from)))
             (relations(product.id, categories, &choices, seo.map_err(Failure::from), variants.map_err(Failure::from)))
             section aria-labelledby="attributes" {
                 h2 #attributes { "Attributes" }
@@ -690,6 +697,8 @@ pub(crate) async fn show(
         Some("price") => Some("Price saved."),
         Some("stock") => Some("Stock saved."),
         Some("provenance") => Some("Rule saved."),
+        Some("merged") => Some("Merged: what moved is listed under “Merged into this product”."),
+        Some("unmerged") => Some("Merge undone: this product is itself again."),
         _ => None,
     };
     product_page(&api, &id, Attempt { saved, ..Attempt::default() }).await

@@ -10,4 +10,6 @@ mod service;
 pub use model::{Attribute, AttributeValue, NewProduct, Product, ProductPatch, ProductStatus};
 pub use query::{DEFAULT_PAGE, Listed, MAX_PAGE, Page, ProductQuery, ProductSort};
 pub use records::{ProductRecord, RecordReader, VariantAxis, VariantOf};
+pub(crate) use repo::Identifier;
+pub(crate) use service::MAX_BULK;
 pub use service::ProductService;

@@ -172,7 +172,7 @@ pub(super) async fn by_identifier(
 
 /// A unique identifier column of `products`.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Identifier {
+pub(crate) enum Identifier {
     Gtin,
     Sku,
     Asin,

@@ -233,6 +233,16 @@ impl ProductService {
         &self.pool
     }
 
+    /// The catalog pool, for the catalog's other services (merges).
+    pub(crate) fn catalog_pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// The cache, for the catalog's other services (merges).
+    pub(crate) fn cache(&self) -> &TieredCache {
+        &self.cache
+    }
+
     async fn assemble(&self, rows: Vec<ProductRow>) -> Result<Vec<Product>> {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let (attribute_rows, price_rows, offer_rows, levels) = futures_util::try_join!(
@@ -289,7 +299,7 @@ impl ProductService {
     }
 
     /// Drops the cached product, its identifier lookups (as they were and as they are) and the search generation.
-    async fn forget(&self, id: Uuid, identifiers: &[&Product]) {
+    pub(crate) async fn forget(&self, id: Uuid, identifiers: &[&Product]) {
         for product in identifiers {
             for key in identifier_keys(product) {
                 self.cache.invalidate(CacheKind::Products, &key).await;
@@ -308,9 +318,30 @@ impl ProductService {
         Ok(row.into_product(ProductParts { attributes, ..Default::default() }))
     }
 
-    /// The live product with this id.
+    /// The live product with this id; for a product merged into another, the product it was merged into (its
+    /// `id` says which).
     pub async fn get(&self, id: Uuid) -> Result<Product> {
-        cached_by_id(&self.cache, CacheKind::Products, ENTITY, id, || self.load(id)).await
+        match cached_by_id(&self.cache, CacheKind::Products, ENTITY, id, || self.load(id)).await {
+            Err(e) if e.kind() == crate::ErrorKind::NotFound => self.survivor(id, e).await,
+            other => other,
+        }
+    }
+
+    /// The live product that a merged product (`merged`) now is, following merges of merges; `not_found` when it
+    /// was not merged.
+    async fn survivor(&self, merged: Uuid, not_found: crate::Error) -> Result<Product> {
+        let mut id = merged;
+        // A chain of merges is short; a bound keeps a corrupt loop from spinning.
+        for _ in 0..16 {
+            let Some(next) = crate::catalog::merges::repo::survivor_of(&self.pool, id).await.map_err(db_error)? else {
+                break;
+            };
+            match cached_by_id(&self.cache, CacheKind::Products, ENTITY, next, || self.load(next)).await {
+                Err(e) if e.kind() == crate::ErrorKind::NotFound => id = next,
+                other => return other,
+            }
+        }
+        Err(not_found)
     }
 
     /// The live product with this GTIN (any length).
@@ -339,7 +370,14 @@ impl ProductService {
             .cache
             .get_or_load(CacheKind::Products, &key, || async move {
                 let row = repo::by_identifier(pool, field, stored).await.map_err(db_error)?;
-                Ok(found(ENTITY, shown, row)?.id)
+                if let Some(row) = row {
+                    return Ok(row.id);
+                }
+                // A product merged into another: its identifiers lead to the survivor.
+                let survivor = crate::catalog::merges::repo::survivor_by_identifier(pool, field, stored)
+                    .await
+                    .map_err(db_error)?;
+                found(ENTITY, shown, survivor)
             })
             .await?;
         self.get(*id).await
@@ -516,6 +554,7 @@ impl ProductService {
     /// Replaces every field of a product. With `input.version`, refuses if the product changed since.
     pub async fn update(&self, id: Uuid, input: NewProduct) -> Result<Product> {
         let current = self.get(id).await?;
+        let id = current.id; // a merged product's id names its survivor
         let expected = input.version.unwrap_or(current.version);
         let has_identifier = current.gtin.is_some() || current.sku.is_some();
         let (row, attributes) = validated(id, &input, expected + 1, current.created_at, has_identifier)?;
@@ -525,6 +564,7 @@ impl ProductService {
     /// Changes the given fields of a product. With `patch.version`, refuses if the product changed since.
     pub async fn patch(&self, id: Uuid, patch: ProductPatch) -> Result<Product> {
         let current = self.get(id).await?;
+        let id = current.id; // a merged product's id names its survivor
         let expected = patch.version.unwrap_or(current.version);
         let input = NewProduct {
             gtin: patch.gtin.unwrap_or(current.gtin),
@@ -611,6 +651,7 @@ impl ProductService {
     /// ```
     pub async fn provenance(&self, id: Uuid) -> Result<Vec<FieldProvenance>> {
         let product = self.get(id).await?;
+        let id = product.id;
         let ids = [id];
         let (origins, rows) = futures_util::try_join!(
             provenance::repo::origins_of(&self.pool, &ids),
@@ -672,7 +713,7 @@ impl ProductService {
     /// that gives it sets it, even from a file it took before). `field` as [`ProductService::provenance`] names
     /// it.
     pub async fn set_field_rule(&self, id: Uuid, field: &str, action: FieldAction) -> Result<Vec<FieldProvenance>> {
-        self.get(id).await?;
+        let id = self.get(id).await?.id;
         if !is_provenance_field(field) {
             return Err(CatalogError::invalid(
                 "field",
