@@ -242,6 +242,9 @@ try {
   await shot(page, '07b-product-provenance');
   await titleSource.locator('button', { hasText: 'Unlock' }).click();
   await page.waitForFunction(() => !document.querySelector('#provenance-table tr[data-field=title]').innerText.includes('locked'));
+  const history = await page.locator('#history-table').innerText();
+  assert.match(history, /price:retail:EUR\s+42\.50 EUR\s+set by a person/, 'the price set here is in the history');
+  assert.match(history, /title\s+unlocked[\s\S]*title\s+locked/, 'newest first: unlocked, then locked');
 
   step('a stale edit is refused and says so');
   const other = await context.newPage();

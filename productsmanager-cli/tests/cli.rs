@@ -555,6 +555,11 @@ fn a_product_shows_its_provenance_and_keeps_a_locked_field() {
     assert_eq!(product["product"]["title"], "Pot");
     let title = product["provenance"].as_array().unwrap().iter().find(|f| f["field"] == "title").unwrap();
     assert_eq!((title["locked"].as_bool(), title["source"]["kind"].as_str()), (Some(true), Some("supplier")));
+    let history = run(&vars, &["products", "history", "4006381333931"]);
+    assert!(history.status.success(), "{}", text(&history.stderr));
+    let table = text(&history.stdout);
+    assert!(table.contains("title") && table.contains("lock"), "the lock is in the history: {table}");
+    assert!(!table.contains("Renamed pot"), "the locked title did not change: {table}");
 }
 
 #[test]

@@ -688,6 +688,17 @@ async fn provenance_over_http(backend: Backend) {
         (now["title"].as_str(), now["prices"][0]["amount"]["amount_minor"].as_i64()),
         (Some("Clay pot"), Some(990))
     );
+    let history = get(addr, "/api/v1/products/4006381333931/history?limit=10", "").await;
+    assert_eq!(history.status, 200, "{}", history.body);
+    let history = history.json();
+    let lines: Vec<(&str, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["field"].as_str().unwrap(), c["change"].as_str().unwrap()))
+        .collect();
+    assert_eq!(lines, [("price:retail:EUR", "lock"), ("title", "set")], "{history}");
+    assert_eq!((history[1]["value"].as_str(), history[1]["source"]["kind"].as_str()), (Some("Clay pot"), Some("user")));
     server.stop().await.unwrap();
     sdk.close().await;
 }

@@ -1,11 +1,11 @@
-//! `products create|get|field|update|list|search|reindex|delete|purge|duplicates|merge|merges|unmerge`.
+//! `products create|get|history|field|update|list|search|reindex|delete|purge|duplicates|merge|merges|unmerge`.
 
 use clap::Subcommand;
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::{
     CatalogError, CurrencyCode, DuplicateCandidate, DuplicateQuery, DuplicateSide, FieldAction, FieldProvenance,
-    FieldSource, MergeCounts, NewProduct, Page, PriceType, Product, ProductMerge, ProductPatch, ProductQuery,
-    ProductSort, ProductStatus,
+    FieldSource, MergeCounts, NewProduct, Page, PriceType, Product, ProductChange, ProductMerge, ProductPatch,
+    ProductQuery, ProductSort, ProductStatus,
 };
 use productsmanager_core::exports::ExportFilters;
 use productsmanager_core::input::{parse_id, parse_json};
@@ -26,6 +26,15 @@ pub(crate) enum ProductCommand {
         /// Show where each field's value came from (a person, a supplier's import, …), when, and its lock.
         #[arg(long)]
         provenance: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the changes of a product's fields since it was created, newest first: value, value before, source.
+    History {
+        /// Id, GTIN, SKU, ASIN or supplier SKU.
+        key: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
         #[arg(long)]
         json: bool,
     },
@@ -286,6 +295,17 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
                 provenance_table(&fields);
             }
         }
+        ProductCommand::History { key, limit, json } => {
+            let product = products.find(&key).await?;
+            let changes = products.history(product.id, limit).await?;
+            if json {
+                output::json(&changes);
+            } else if changes.is_empty() {
+                println!("no change since it was created (`products get {key} --provenance` shows who set each field)");
+            } else {
+                history_table(&changes);
+            }
+        }
         ProductCommand::Field { key, field, action, json } => {
             let product = products.find(&key).await?;
             let fields = products.set_field_rule(product.id, &field, action.into()).await?;
@@ -417,24 +437,47 @@ fn merges_table(merges: &[ProductMerge]) {
     );
 }
 
+/// Who a source is, for people: `ACME (supplier), import 01a2…`, `person 01b3…`.
+fn source_text(source: FieldSource, source_name: Option<&str>) -> String {
+    match source {
+        FieldSource::User { user_id: Some(user) } => format!("person {user}"),
+        FieldSource::User { user_id: None } => "a person (command line or program)".to_string(),
+        FieldSource::Supplier { supplier_id, job_id } => format!(
+            "{} (supplier){}",
+            source_name.map_or_else(|| supplier_id.to_string(), str::to_string),
+            job_id.map(|job| format!(", import {job}")).unwrap_or_default()
+        ),
+        FieldSource::Platform { platform_id, .. } => format!("platform {platform_id}"),
+        FieldSource::Code2Asin { .. } => "Code2ASIN".to_string(),
+        FieldSource::FollowSuppliers => "released: the next supplier import".to_string(),
+        FieldSource::Unknown => "unknown (before provenance was recorded)".to_string(),
+    }
+}
+
+/// The changes, newest first: `2026-12-01 10:00  title  set  Clay pot  (was Pot)  person 01b3…`.
+fn history_table(changes: &[ProductChange]) {
+    output::table(
+        ["at", "field", "change", "value", "before", "by"],
+        changes.iter().map(|c| {
+            let change = serde_json::to_value(c.change).ok().and_then(|v| v.as_str().map(str::to_string));
+            [
+                c.changed_at.format("%Y-%m-%d %H:%M").to_string(),
+                c.field.clone(),
+                change.unwrap_or_default(),
+                output::or_dash(c.value.as_deref()),
+                output::or_dash(c.previous.as_deref()),
+                source_text(c.source, c.source_name.as_deref()),
+            ]
+        }),
+    );
+}
+
 /// Each field, who set it and when: `title  ACME (supplier), import 01a2…  2026-12-01 10:00  locked`.
 fn provenance_table(fields: &[FieldProvenance]) {
     output::table(
         ["field", "set by", "at", "locked"],
         fields.iter().map(|f| {
-            let by = match f.source {
-                FieldSource::User { user_id: Some(user) } => format!("person {user}"),
-                FieldSource::User { user_id: None } => "a person (command line or program)".to_string(),
-                FieldSource::Supplier { supplier_id, job_id } => format!(
-                    "{} (supplier){}",
-                    f.source_name.clone().unwrap_or_else(|| supplier_id.to_string()),
-                    job_id.map(|job| format!(", import {job}")).unwrap_or_default()
-                ),
-                FieldSource::Platform { platform_id, .. } => format!("platform {platform_id}"),
-                FieldSource::Code2Asin { .. } => "Code2ASIN".to_string(),
-                FieldSource::FollowSuppliers => "released: the next supplier import".to_string(),
-                FieldSource::Unknown => "unknown (before provenance was recorded)".to_string(),
-            };
+            let by = source_text(f.source, f.source_name.as_deref());
             [
                 f.field.clone(),
                 by,

@@ -3,8 +3,8 @@
 //! either supplier lands on it, and the merge is undone row by row.
 
 use productsmanager_core::catalog::{
-    Attribute, AttributeValue, DuplicateQuery, FieldSource, Money, NewBrand, NewCategory, NewPrice, NewStockLevel,
-    PriceType, ProductPatch, ProductQuery,
+    Attribute, AttributeValue, ChangeKind, DuplicateQuery, FieldSource, Money, NewBrand, NewCategory, NewPrice,
+    NewStockLevel, PriceType, ProductPatch, ProductQuery,
 };
 use productsmanager_core::db::Backend;
 use productsmanager_core::media::NewImage;
@@ -93,6 +93,14 @@ async fn the_merge_of_two_products_moves_everything_and_can_be_undone(backend: B
     let brand = provenance.iter().find(|f| f.field == "brand").unwrap();
     assert_eq!(brand.source, FieldSource::User { user_id: Some(person) }, "the brand keeps who set it");
     assert!(sdk.merges().duplicates(DuplicateQuery::default()).await.unwrap().is_empty());
+    // The survivor's history has the merge, the brand it took, and the duplicate's own history (the person's brand
+    // and colour edit).
+    let history = sdk.products().history(survivor.id, 50).await.unwrap();
+    assert_eq!((history[0].field.as_str(), history[0].change), ("brand", ChangeKind::Set), "{history:?}");
+    assert_eq!(history[0].value.as_deref(), Some("Apple"));
+    assert_eq!(history[1].change, ChangeKind::Merge);
+    assert!(history[1].value.as_deref().unwrap().contains("Apple iPod silver 8GB"), "{history:?}");
+    assert!(history.iter().any(|c| c.product_id == duplicate.id && c.field == "brand"), "{history:?}");
     let listed = sdk.products().list(&ProductQuery::default()).await.unwrap().items;
     assert_eq!(listed.len(), 2, "the survivor and the 32 GB model");
 
@@ -108,6 +116,9 @@ async fn the_merge_of_two_products_moves_everything_and_can_be_undone(backend: B
     // Undone: the duplicate is back with what it had; the survivor keeps its own, and loses what it took.
     let undone = sdk.merges().undo(merge.id).await.unwrap();
     assert!(undone.undone_at.is_some());
+    let history = sdk.products().history(survivor.id, 50).await.unwrap();
+    assert_eq!(history[0].change, ChangeKind::Unmerge, "{history:?}");
+    assert!(history.iter().all(|c| c.product_id == survivor.id), "the duplicate's history left with it");
     let back = sdk.products().get(duplicate.id).await.unwrap();
     assert_eq!((back.id, back.brand_id, back.attributes.len(), back.stock.quantity), (duplicate.id, Some(apple), 1, 4));
     assert!(back.prices.iter().any(|p| p.price_type == PriceType::Purchase));

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use productsmanager_core::catalog::{
-    FieldAction, FieldProvenance, FieldSource, Money, NewPrice, PriceType, Product, ProductPatch,
+    ChangeKind, FieldAction, FieldProvenance, FieldSource, Money, NewPrice, PriceType, Product, ProductPatch,
 };
 use productsmanager_core::db::Backend;
 use productsmanager_core::imports::ImportSummary;
@@ -183,6 +183,59 @@ async fn a_locked_field_never_moves(backend: Backend) {
 }
 
 both_backends!(a_locked_field_never_moves);
+
+/// The history lists each change after creation with its source, the value set and the value before, newest first:
+/// a person's edits, a supplier's import (its job), a lock; the values the product was created with are not entries.
+async fn the_history_names_each_change_and_its_source(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "the_history_names_each_change_and_its_source").await else {
+        return;
+    };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot,Terracotta,31.90\n")).await;
+    let id = product(&sdk, GTIN).await.id;
+    assert!(sdk.products().history(id, 50).await.unwrap().is_empty(), "creation is the origin, not an entry");
+
+    let person = Uuid::now_v7();
+    let patch = ProductPatch { title: Some("Clay pot".into()), ..Default::default() };
+    sdk.products().on_behalf_of(person).patch(id, patch).await.unwrap();
+    let price = NewPrice {
+        product_id: id,
+        price_type: PriceType::Retail,
+        amount: Money::new(2_990, "EUR".parse().unwrap()),
+        valid_from: None,
+        valid_to: None,
+    };
+    sdk.prices().on_behalf_of(person).set(price).await.unwrap();
+    let second = import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot v2,Terracotta v2,12.50\n")).await;
+    sdk.products().on_behalf_of(person).set_field_rule(id, "title", FieldAction::Lock).await.unwrap();
+    let patch = ProductPatch { description: Some(Some("Hand-made".into())), ..Default::default() };
+    sdk.products().on_behalf_of(person).patch(id, patch).await.unwrap();
+
+    let history = sdk.products().history(id, 50).await.unwrap();
+    let lines: Vec<(&str, ChangeKind, Option<&str>, Option<&str>)> =
+        history.iter().map(|c| (c.field.as_str(), c.change, c.value.as_deref(), c.previous.as_deref())).collect();
+    assert_eq!(
+        lines,
+        [
+            ("description", ChangeKind::Set, Some("Hand-made"), Some("Terracotta v2")),
+            ("title", ChangeKind::Lock, None, None),
+            ("description", ChangeKind::Set, Some("Terracotta v2"), None),
+            ("price:retail:EUR", ChangeKind::Set, Some("29.90 EUR"), None),
+            ("title", ChangeKind::Set, Some("Clay pot"), None),
+        ],
+        "newest first; the import kept the person's title and price: {history:?}"
+    );
+    assert_eq!(history[0].source, FieldSource::User { user_id: Some(person) });
+    assert_eq!(history[2].source, FieldSource::Supplier { supplier_id: acme, job_id: Some(second.job_id) });
+    assert_eq!(history[2].source_name.as_deref(), Some("ACME"));
+    assert_eq!(sdk.products().history(id, 2).await.unwrap().len(), 2);
+    let refused = sdk.products().history(id, 0).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Invalid);
+    sdk.close().await;
+}
+
+both_backends!(the_history_names_each_change_and_its_source);
 
 /// Two rows of one file with the same GTIN and different supplier SKUs: one product when they agree (the second is
 /// one more offer, counted as merged), the later row refused `duplicate_gtin` naming the first line when they do

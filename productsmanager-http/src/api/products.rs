@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use productsmanager_core::analytics::{AnalyticsEvent, EventKind};
 use productsmanager_core::catalog::{
     CatalogError, DuplicateCandidate, DuplicateQuery, FieldAction, FieldProvenance, NewProduct, Page, Product,
-    ProductMerge, ProductPatch, ProductQuery,
+    ProductChange, ProductMerge, ProductPatch, ProductQuery,
 };
 use productsmanager_core::input::{InputError, parse_id};
 use serde::Deserialize;
@@ -27,6 +27,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(find, update, patch, delete))
         .routes(routes!(purge))
         .routes(routes!(provenance))
+        .routes(routes!(history))
         .routes(routes!(set_field_rule))
         .routes(routes!(duplicates))
         .routes(routes!(merge))
@@ -192,6 +193,31 @@ async fn provenance(State(state): State<AppState>, Path(key): Path<String>) -> R
     let products = state.sdk.products();
     let product = products.find(&key).await?;
     Ok(Json(products.provenance(product.id).await?))
+}
+
+/// `?limit=`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    /// At most this many changes, newest first (1 to 1,000; default 50).
+    limit: Option<u32>,
+}
+
+/// Each change of the product's fields since it was created, newest first: the value set, the value before, the
+/// source (a person, a supplier's import with its job, Code2ASIN), locks and releases, merges — with the history of
+/// the products merged into it.
+#[utoipa::path(get, path = "/api/v1/products/{key}/history", tag = "products", security(("bearer" = ["catalog:read"])),
+    params(("key" = String, Path, description = "Id, GTIN, SKU or ASIN"), HistoryQuery),
+    responses((status = 200, description = "The changes, newest first", body = Vec<ProductChange>)))]
+async fn history(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let products = state.sdk.products();
+    let product = products.find(&key).await?;
+    Ok(Json(products.history(product.id, query.limit.unwrap_or(50)).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

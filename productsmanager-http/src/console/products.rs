@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use productsmanager_core::catalog::{
-    Brand, CurrencyCode, FieldProvenance, FieldSource, Money, NewPrice, Offer, Page, PriceType, Product, ProductMerge,
-    ProductStatus, Supplier,
+    Brand, ChangeKind, CurrencyCode, FieldProvenance, FieldSource, Money, NewPrice, Offer, Page, PriceType, Product,
+    ProductChange, ProductMerge, ProductStatus, Supplier,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -277,19 +277,62 @@ struct Attempt {
 
 /// Where a value came from, as a sentence: "from ACME, import of 6 Dec 2026".
 fn source_text(field: &FieldProvenance) -> String {
-    let when = field.set_at.format("%-d %b %Y").to_string();
-    match field.source {
+    source_sentence(field.source, field.source_name.as_deref(), field.set_at)
+}
+
+/// A source as a sentence: "from ACME, import of 6 Dec 2026", "set by a person, 6 Dec 2026".
+fn source_sentence(source: FieldSource, name: Option<&str>, at: chrono::DateTime<chrono::Utc>) -> String {
+    let when = at.format("%-d %b %Y").to_string();
+    match source {
         FieldSource::Supplier { job_id: Some(_), .. } => {
-            format!("from {}, import of {when}", field.source_name.as_deref().unwrap_or("a supplier"))
+            format!("from {}, import of {when}", name.unwrap_or("a supplier"))
         }
-        FieldSource::Supplier { .. } => {
-            format!("from {}, {when}", field.source_name.as_deref().unwrap_or("a supplier"))
-        }
+        FieldSource::Supplier { .. } => format!("from {}, {when}", name.unwrap_or("a supplier")),
         FieldSource::User { .. } => format!("set by a person, {when}"),
         FieldSource::Platform { .. } => format!("from a sales platform, {when}"),
         FieldSource::Code2Asin { .. } => format!("from Amazon (Code2ASIN), {when}"),
         FieldSource::FollowSuppliers => "follows the suppliers: the next supplier file sets it".to_string(),
         FieldSource::Unknown => "set before the catalog kept sources".to_string(),
+    }
+}
+
+/// The latest changes of the product's fields, newest first, each with its source.
+fn history_section(changes: Result<Vec<ProductChange>, Failure>) -> Markup {
+    html! {
+        section aria-labelledby="history" {
+            h2 #history { "History" }
+            @match changes {
+                Err(failure) => (failure.banner()),
+                Ok(changes) if changes.is_empty() => p.note { "No change since it was created." },
+                Ok(changes) => div.table-scroll {
+                    table #history-table {
+                        thead { tr { th { "When" } th { "Field" } th { "Change" } th { "By" } } }
+                        tbody {
+                            @for change in &changes {
+                                tr data-field=(change.field) {
+                                    td { (change.changed_at.format("%Y-%m-%d %H:%M")) }
+                                    td { code { (change.field) } }
+                                    td {
+                                        @match change.change {
+                                            ChangeKind::Set => {
+                                                @if let Some(before) = &change.previous { (before) " → " }
+                                                (change.value.as_deref().unwrap_or("(empty)"))
+                                            }
+                                            ChangeKind::Lock => "locked",
+                                            ChangeKind::Unlock => "unlocked",
+                                            ChangeKind::FollowSuppliers => "released to the suppliers",
+                                            ChangeKind::Merge => { "merged in: " (change.value.as_deref().unwrap_or("")) }
+                                            ChangeKind::Unmerge => { "merge undone: " (change.value.as_deref().unwrap_or("")) }
+                                        }
+                                    }
+                                    td { (source_sentence(change.source, change.source_name.as_deref(), change.changed_at)) }
+                                }
+                            }
+                        }
+                    }
+                },
+            }
+        }
     }
 }
 
@@ -445,7 +488,8 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
         (format!("/api/v1/products/{}/seo", product.id), format!("/api/v1/products/{}/variants", product.id));
     let provenance_path = format!("/api/v1/products/{}/provenance", product.id);
     let merges_path = format!("/api/v1/product-merges?product={}&limit=20", product.id);
-    let (offers, suppliers, images, categories, seo, variants, choices, provenance, merges) = tokio::join!(
+    let history_path = format!("/api/v1/products/{}/history?limit=20", product.id);
+    let (offers, suppliers, images, categories, seo, variants, choices, provenance, merges, history) = tokio::join!(
         api.get::<Vec<Offer>>(&offers_path),
         api.get::<Page<Supplier>>("/api/v1/suppliers?limit=500"),
         super::media::images_of(api, product.id),
@@ -455,6 +499,7 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
         category_choices(api),
         api.get::<Vec<FieldProvenance>>(&provenance_path),
         api.get::<Vec<ProductMerge>>(&merges_path),
+        api.get::<Vec<ProductChange>>(&history_path),
     );
     let offers = offers.unwrap_or_default();
     let suppliers: HashMap<Uuid, String> =
@@ -525,6 +570,7 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
                 }
             }
             (provenance_section(product.id, provenance.map_err(Failure::from), attempt.provenance_failure.as_ref()))
+            (history_section(history.map_err(Failure::from)))
             (super::merges::section(product.id, merges.map_err(Failure::from)))
             (relations(product.id, categories, &choices, seo.map_err(Failure::from), variants.map_err(Failure::from)))
             section aria-labelledby="attributes" {

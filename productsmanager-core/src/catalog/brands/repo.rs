@@ -69,3 +69,13 @@ pub(super) async fn update(pool: &DbPool, brand: &Brand) -> Result<bool, sqlx::E
 pub(super) async fn delete(pool: &DbPool, id: Uuid) -> Result<bool, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query(DELETE).bind(id).execute(p).await.map(|done| done.rows_affected() == 1))
 }
+
+/// The names of these brands (unknown ids left out).
+pub(crate) async fn names_of(
+    pool: &DbPool,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, sqlx::Error> {
+    let rows: Vec<(Uuid, String)> =
+        crate::db::rows_by_ids(pool, "select id, name from brands where id in ", ids, "").await?;
+    Ok(rows.into_iter().collect())
+}

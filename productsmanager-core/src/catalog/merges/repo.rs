@@ -6,7 +6,9 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::model::Moved;
-use crate::db::DbPool;
+use crate::catalog::provenance::repo::history_in;
+use crate::catalog::provenance::{ChangeKind, FieldSource};
+use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
 /// The columns of a merge row, then `$rest`.
@@ -289,6 +291,26 @@ pub(super) async fn merge(pool: &DbPool, write: &MergeWrite<'_>) -> Result<Resul
                 moved.field_sources.push(field.clone());
             }
         }
+        // The survivor's history: the merge, and each field it filled with the value and where the value came from.
+        let by = FieldSource::User { user_id: write.merged_by };
+        let merged_label = format!("{} ({m})", write.merged_title);
+        history_in!(tx, s, "product", ChangeKind::Merge, Some(merged_label.as_str()), by, at);
+        for field in &moved.filled {
+            let value = match field.as_str() {
+                "description" => write.fill.description.clone(),
+                "brand" => write.fill.brand_id.map(|b| b.to_string()),
+                "gtin" => write.fill.gtin.clone(),
+                "sku" => write.fill.sku.clone(),
+                "asin" => write.fill.asin.clone(),
+                _ => None,
+            };
+            let source = write
+                .sources
+                .iter()
+                .find(|w| &w.field == field)
+                .map_or(by, |w| FieldSource::from_columns(Some(w.kind), w.source_id, w.job_id));
+            history_in!(tx, s, field.as_str(), ChangeKind::Set, value.as_deref(), source, at);
+        }
         let [gtin, sku, asin] = &write.merged_identifiers;
         sqlx::query(INSERT_MERGE)
             .bind(write.id)
@@ -313,7 +335,11 @@ pub(super) async fn merge(pool: &DbPool, write: &MergeWrite<'_>) -> Result<Resul
 /// filled are emptied again where they still hold the merged product's value, and the merged product is live
 /// again. A live product that took one of its identifiers meanwhile makes the undelete fail (unique violation):
 /// nothing is written then.
-pub(super) async fn undo(pool: &DbPool, merge: &MergeRow, at: DateTime<Utc>) -> Result<Result<(), Stale>, sqlx::Error> {
+pub(super) async fn undo(
+    pool: &DbPool,
+    merge: &MergeRow,
+    (by, at): (FieldSource, DateTime<Utc>),
+) -> Result<Result<(), Stale>, sqlx::Error> {
     let (s, m, moved) = (merge.survivor_id, merge.merged_id, &merge.moved.0);
     with_pool!(pool, |p| async {
         let mut tx = p.begin().await?;
@@ -380,6 +406,10 @@ pub(super) async fn undo(pool: &DbPool, merge: &MergeRow, at: DateTime<Utc>) -> 
         if live.rows_affected() != 1 {
             return Ok(Err(Stale::Changed));
         }
+        let merged_label = format!("{} ({m})", merge.merged_title);
+        history_in!(tx, s, "product", ChangeKind::Unmerge, Some(merged_label.as_str()), by, at);
+        let survivor_label = s.to_string();
+        history_in!(tx, m, "product", ChangeKind::Unmerge, Some(survivor_label.as_str()), by, at);
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -404,6 +434,23 @@ pub(crate) async fn survivor_by_identifier(
         Identifier::Asin => SURVIVOR_BY_ASIN,
     };
     with_pool!(pool, |p| sqlx::query_scalar(sql).bind(value).fetch_optional(p).await)
+}
+
+const MERGED_INTO: &str = "select merged_id from product_merges where undone_at is null and survivor_id in ";
+
+/// Every product merged into `survivor` and not undone, through merges of merges.
+pub(crate) async fn merged_into(pool: &DbPool, survivor: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    let (mut all, mut level) = (Vec::new(), vec![survivor]);
+    // A chain of merges is short; a bound keeps a corrupt loop from spinning.
+    for _ in 0..16 {
+        let next: Vec<(Uuid,)> = rows_by_ids(pool, MERGED_INTO, &level, "").await?;
+        if next.is_empty() {
+            break;
+        }
+        level = next.into_iter().map(|(id,)| id).filter(|id| !all.contains(id) && *id != survivor).collect();
+        all.extend(level.iter().copied());
+    }
+    Ok(all)
 }
 
 /// Which of the two products are variants.

@@ -272,7 +272,7 @@ impl MergeService {
             Err(e) => return Err(e),
         };
         let at = now();
-        match repo::undo(self.pool(), &merge, at).await {
+        match repo::undo(self.pool(), &merge, (FieldSource::User { user_id: self.user }, at)).await {
             Ok(Ok(())) => {}
             Ok(Err(Stale::Undone)) => return Err(refuse("was undone already".into())),
             Ok(Err(Stale::Changed)) => return Err(refuse("its merged product was purged since".into())),

@@ -74,7 +74,7 @@ impl PriceService {
         }
         .map_err(db_error)?;
         if open && !unchanged {
-            let fields = [field];
+            let fields = [(field, Some(row.amount_minor.to_string()))];
             crate::catalog::provenance::repo::record(&self.pool, input.product_id, &fields, self.products.writer(), at)
                 .await
                 .map_err(db_error)?;

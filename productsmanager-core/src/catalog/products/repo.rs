@@ -116,13 +116,14 @@ pub(super) async fn insert(
 }
 
 /// Writes every field and replaces the attributes, if the product is live and at `expected_version`, recording
-/// `source` as the setter of `changed` fields; false otherwise (nothing written).
+/// `source` as the setter of the `changed` fields (with the values set: provenance and history); false otherwise
+/// (nothing written).
 pub(super) async fn update(
     pool: &DbPool,
     row: &ProductRow,
     attributes: &[AttributeRow],
     expected_version: i32,
-    (changed, source): (&[String], FieldSource),
+    (changed, source): (&[(String, Option<String>)], FieldSource),
 ) -> Result<bool, sqlx::Error> {
     with_pool!(pool, |p| async {
         let mut tx = p.begin().await?;

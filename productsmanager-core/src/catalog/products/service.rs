@@ -19,7 +19,9 @@ use crate::catalog::common::{
 };
 use crate::catalog::offers::{OfferRow, offers_for_products};
 use crate::catalog::prices::{PriceRow, prices_for_products};
-use crate::catalog::provenance::{self, FieldAction, FieldProvenance, FieldSource, is_provenance_field, price_field};
+use crate::catalog::provenance::{
+    self, ChangeKind, FieldAction, FieldProvenance, FieldSource, ProductChange, is_provenance_field, price_field,
+};
 use crate::catalog::stock::stock_for_products;
 use crate::catalog::{Asin, CatalogError, Gtin, Offer, Price, Sku, StockTotal, best_offer, current_prices};
 use crate::db::DbPool;
@@ -155,12 +157,13 @@ fn search_terms(text: &str) -> Result<Vec<String>, CatalogError> {
     Ok(terms)
 }
 
-/// The fields of `current` that `row` changes, named as provenance names them.
-fn changed_fields(current: &Product, row: &ProductRow) -> Vec<String> {
+/// The fields of `current` that `row` changes, named as provenance names them, each with the value it takes (a
+/// brand by id).
+fn changed_fields(current: &Product, row: &ProductRow) -> Vec<(String, Option<String>)> {
     let mut changed = Vec::new();
     let mut compare = |field: &str, before: Option<String>, after: Option<&str>| {
         if before.as_deref() != after {
-            changed.push(field.to_string());
+            changed.push((field.to_string(), after.map(str::to_string)));
         }
     };
     compare("gtin", current.gtin.as_ref().map(Gtin::as_gtin14), row.gtin.as_deref());
@@ -591,7 +594,8 @@ impl ProductService {
     ) -> Result<Product> {
         let id = row.id;
         let changed = changed_fields(current, &row);
-        self.refuse_locked(id, &changed).await?;
+        let names: Vec<String> = changed.iter().map(|(field, _)| field.clone()).collect();
+        self.refuse_locked(id, &names).await?;
         let provenance = (changed.as_slice(), self.writer());
         let written = repo::update(&self.pool, &row, &attributes, expected, provenance)
             .await
@@ -709,6 +713,80 @@ impl ProductService {
             .collect())
     }
 
+    /// The product's history, newest first (at most `limit`, 1 to 1,000): each change of a field with the source
+    /// that made it and the value before, locks and releases, merges — with the history of every product merged
+    /// into it. The values it was created with are its origin's ([`ProductService::provenance`]) and not listed.
+    ///
+    /// ```no_run
+    /// # async fn demo(sdk: &productsmanager_core::Sdk) -> productsmanager_core::Result<()> {
+    /// let product = sdk.products().find("4006381333931").await?;
+    /// for change in sdk.products().history(product.id, 20).await? {
+    ///     println!("{} {} {:?} → {:?} by {:?}", change.changed_at, change.field, change.previous, change.value, change.source);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn history(&self, id: Uuid, limit: u32) -> Result<Vec<ProductChange>> {
+        if !(1..=1_000).contains(&limit) {
+            return Err(CatalogError::invalid("limit", "must be between 1 and 1000").into());
+        }
+        let product = self.get(id).await?;
+        let mut ids = vec![product.id];
+        ids.extend(crate::catalog::merges::repo::merged_into(&self.pool, product.id).await.map_err(db_error)?);
+        let rows = provenance::repo::history_of(&self.pool, &ids).await.map_err(db_error)?;
+        let (mut suppliers, mut brands) = (Vec::new(), Vec::new());
+        for row in &rows {
+            if let FieldSource::Supplier { supplier_id, .. } = row.source() {
+                suppliers.push(supplier_id);
+            }
+            if row.field == "brand"
+                && let Some(brand) = row.value.as_deref().and_then(|v| Uuid::parse_str(v).ok())
+            {
+                brands.push(brand);
+            }
+        }
+        suppliers.sort_unstable();
+        suppliers.dedup();
+        brands.sort_unstable();
+        brands.dedup();
+        let (supplier_names, brand_names) = futures_util::try_join!(
+            crate::catalog::suppliers::names_of(&self.pool, &suppliers),
+            crate::catalog::brands::names_of(&self.pool, &brands),
+        )
+        .map_err(db_error)?;
+        // Oldest first: each entry's previous value is its field's entry before it (of the same product).
+        let mut last: HashMap<(Uuid, String), Option<String>> = HashMap::new();
+        let mut changes: Vec<ProductChange> = rows
+            .into_iter()
+            .map(|row| {
+                let source = row.source();
+                let change = ChangeKind::from_stored(&row.change);
+                let value = row.value.as_deref().map(|v| shown_value(&row.field, v, &brand_names));
+                let previous = if change == ChangeKind::Set {
+                    last.insert((row.product_id, row.field.clone()), value.clone()).flatten()
+                } else {
+                    None
+                };
+                ProductChange {
+                    id: row.id,
+                    product_id: row.product_id,
+                    source_name: match source {
+                        FieldSource::Supplier { supplier_id, .. } => supplier_names.get(&supplier_id).cloned(),
+                        _ => None,
+                    },
+                    field: row.field,
+                    change,
+                    value,
+                    previous,
+                    source,
+                    changed_at: row.changed_at,
+                }
+            })
+            .collect();
+        changes.reverse();
+        changes.truncate(limit as usize);
+        Ok(changes)
+    }
+
     /// Locks or unlocks a field of a product, or makes it follow the suppliers again (the next supplier import
     /// that gives it sets it, even from a file it took before). `field` as [`ProductService::provenance`] names
     /// it.
@@ -724,7 +802,7 @@ impl ProductService {
             )
             .into());
         }
-        provenance::repo::apply(&self.pool, id, field, action, now()).await.map_err(db_error)?;
+        provenance::repo::apply(&self.pool, id, field, action, (self.writer(), now())).await.map_err(db_error)?;
         if action != FieldAction::Lock {
             // The supplier files taken before are applied again: an unchanged row is otherwise skipped.
             crate::catalog::offers::forget_row_hashes(&self.pool, id).await.map_err(db_error)?;
@@ -759,6 +837,22 @@ impl ProductService {
     pub async fn purge_deleted_before(&self, before: DateTime<Utc>) -> Result<u64> {
         repo::purge_before(&self.pool, before).await.map_err(db_error)
     }
+}
+
+/// A stored history value as people read it: a price (`price:retail:EUR`, minor units) as `12.50 EUR`, a brand by
+/// its name (its id when the brand is gone).
+fn shown_value(field: &str, value: &str, brands: &HashMap<Uuid, String>) -> String {
+    if let Some(currency) = field.strip_prefix("price:").and_then(|rest| rest.split(':').nth(1))
+        && let (Ok(minor), Ok(currency)) = (value.parse::<i64>(), currency.parse::<crate::catalog::CurrencyCode>())
+    {
+        return crate::catalog::Money::new(minor, currency).to_string();
+    }
+    if field == "brand"
+        && let Some(name) = Uuid::parse_str(value).ok().and_then(|id| brands.get(&id))
+    {
+        return name.clone();
+    }
+    value.to_string()
 }
 
 /// The filters of a search as given (no paging, no text, nothing unset), for search analytics.

@@ -99,3 +99,79 @@ pub(crate) fn is_provenance_field(field: &str) -> bool {
         _ => false,
     }
 }
+
+/// What a history entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// The field took a new value.
+    Set,
+    /// A person locked the field.
+    Lock,
+    Unlock,
+    /// A person released the field: the next supplier that gives it sets it.
+    FollowSuppliers,
+    /// Another product was merged into this one (`value`: the merged product's title and id).
+    Merge,
+    /// A merge was undone (`value`: the product that is itself again).
+    Unmerge,
+}
+
+impl ChangeKind {
+    /// As stored.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Set => "set",
+            ChangeKind::Lock => "lock",
+            ChangeKind::Unlock => "unlock",
+            ChangeKind::FollowSuppliers => "follow_suppliers",
+            ChangeKind::Merge => "merge",
+            ChangeKind::Unmerge => "unmerge",
+        }
+    }
+
+    /// The kind stored as `text` (an unknown one reads as `Set`).
+    pub(crate) fn from_stored(text: &str) -> Self {
+        match text {
+            "lock" => ChangeKind::Lock,
+            "unlock" => ChangeKind::Unlock,
+            "follow_suppliers" => ChangeKind::FollowSuppliers,
+            "merge" => ChangeKind::Merge,
+            "unmerge" => ChangeKind::Unmerge,
+            _ => ChangeKind::Set,
+        }
+    }
+}
+
+impl From<FieldAction> for ChangeKind {
+    fn from(action: FieldAction) -> Self {
+        match action {
+            FieldAction::Lock => ChangeKind::Lock,
+            FieldAction::Unlock => ChangeKind::Unlock,
+            FieldAction::FollowSuppliers => ChangeKind::FollowSuppliers,
+        }
+    }
+}
+
+/// One change in a product's history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProductChange {
+    pub id: Uuid,
+    /// The product changed: this one, or one merged into it since (its history comes with it).
+    pub product_id: Uuid,
+    /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>`, or `product`
+    /// for a merge.
+    pub field: String,
+    pub change: ChangeKind,
+    /// The value set, as shown (a price as `12.50 EUR`, a brand by its name).
+    pub value: Option<String>,
+    /// The value before, from the field's previous entry; `None` for the first change after the product was created
+    /// (then it was the creator's).
+    pub previous: Option<String>,
+    pub source: FieldSource,
+    /// The supplier's name for a supplier source.
+    pub source_name: Option<String>,
+    pub changed_at: DateTime<Utc>,
+}

@@ -1,9 +1,10 @@
-//! Provenance SQL, written once for both backends: the products' origin columns and `product_field_sources`.
+//! Provenance SQL, written once for both backends: the products' origin columns, `product_field_sources` and
+//! `product_history`.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{FieldAction, FieldSource};
+use super::{ChangeKind, FieldAction, FieldSource};
 use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
@@ -94,11 +95,64 @@ pub(crate) async fn origins_of(pool: &DbPool, products: &[Uuid]) -> Result<Vec<O
     Ok(rows)
 }
 
-/// Records `source` as the setter of `fields` of `product`, in the caller's transaction.
+/// The insert of one history entry.
+pub(crate) const INSERT_HISTORY: &str = "insert into product_history (id, product_id, field, change, value, \
+     source_kind, source_id, job_id, changed_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// Head of the multi-row insert of history entries (`values (id, product_id, field, change, value, source_kind,
+/// source_id, job_id, changed_at), …` follows).
+pub(crate) const INSERT_HISTORY_HEAD: &str =
+    "insert into product_history (id, product_id, field, change, value, source_kind, source_id, job_id, changed_at) ";
+
+const HISTORY_OF: &str = "select id, product_id, field, change, value, source_kind, source_id, job_id, changed_at \
+     from product_history where product_id in ";
+
+/// A `product_history` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct HistoryRow {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub field: String,
+    pub change: String,
+    pub value: Option<String>,
+    pub source_kind: String,
+    pub source_id: Option<Uuid>,
+    pub job_id: Option<Uuid>,
+    pub changed_at: DateTime<Utc>,
+}
+
+impl HistoryRow {
+    pub(crate) fn source(&self) -> FieldSource {
+        FieldSource::from_columns(Some(&self.source_kind), self.source_id, self.job_id)
+    }
+}
+
+/// Appends a history entry of `product` in the caller's transaction.
+macro_rules! history_in {
+    ($tx:expr, $product:expr, $field:expr, $change:expr, $value:expr, $source:expr, $at:expr) => {{
+        let (kind, id, job) = $source.to_columns();
+        sqlx::query($crate::catalog::provenance::repo::INSERT_HISTORY)
+            .bind(uuid::Uuid::now_v7())
+            .bind($product)
+            .bind($field)
+            .bind($crate::catalog::provenance::ChangeKind::as_str($change))
+            .bind($value)
+            .bind(kind)
+            .bind(id)
+            .bind(job)
+            .bind($at)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+pub(crate) use history_in;
+
+/// Records `source` as the setter of each field of `product` and the value it set (`(field, value)`), in the
+/// caller's transaction: the field's provenance and an entry in the product's history.
 macro_rules! record_in {
     ($tx:expr, $product:expr, $fields:expr, $source:expr, $at:expr) => {{
         let (kind, id, job) = $source.to_columns();
-        for field in $fields {
+        for (field, value) in $fields {
             sqlx::query($crate::catalog::provenance::repo::UPSERT_SOURCE)
                 .bind($product)
                 .bind(field.as_str())
@@ -108,16 +162,25 @@ macro_rules! record_in {
                 .bind($at)
                 .execute(&mut *$tx)
                 .await?;
+            $crate::catalog::provenance::repo::history_in!(
+                $tx,
+                $product,
+                field.as_str(),
+                $crate::catalog::provenance::ChangeKind::Set,
+                value.as_deref(),
+                $source,
+                $at
+            );
         }
     }};
 }
 pub(crate) use record_in;
 
-/// Records `source` as the setter of `fields` of `product`, in a transaction of its own.
+/// Records `source` as the setter of `fields` (with the values set) of `product`, in a transaction of its own.
 pub(crate) async fn record(
     pool: &DbPool,
     product: Uuid,
-    fields: &[String],
+    fields: &[(String, Option<String>)],
     source: FieldSource,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -132,25 +195,32 @@ pub(crate) async fn record(
     .await)
 }
 
-/// Applies a person's `action` to `field` of `product`.
+/// The history of these products, oldest first.
+pub(crate) async fn history_of(pool: &DbPool, products: &[Uuid]) -> Result<Vec<HistoryRow>, sqlx::Error> {
+    rows_by_ids(pool, HISTORY_OF, products, "order by id").await
+}
+
+/// Applies a person's (`by`) `action` to `field` of `product`, with its history entry.
 pub(crate) async fn apply(
     pool: &DbPool,
     product: Uuid,
     field: &str,
     action: FieldAction,
-    at: DateTime<Utc>,
+    (by, at): (FieldSource, DateTime<Utc>),
 ) -> Result<(), sqlx::Error> {
     with_pool!(pool, |p| async {
+        let mut tx = p.begin().await?;
         match action {
             FieldAction::Lock | FieldAction::Unlock => {
                 let locked = action == FieldAction::Lock;
-                sqlx::query(SET_LOCK).bind(product).bind(field).bind(locked).execute(p).await?;
+                sqlx::query(SET_LOCK).bind(product).bind(field).bind(locked).execute(&mut *tx).await?;
             }
             FieldAction::FollowSuppliers => {
-                sqlx::query(FOLLOW_SUPPLIERS).bind(product).bind(field).bind(at).execute(p).await?;
+                sqlx::query(FOLLOW_SUPPLIERS).bind(product).bind(field).bind(at).execute(&mut *tx).await?;
             }
         }
-        Ok(())
+        history_in!(tx, product, field, ChangeKind::from(action), None::<&str>, by, at);
+        tx.commit().await
     }
     .await)
 }

@@ -325,6 +325,8 @@ pub(crate) struct BatchWrites {
     pub touched_products: Vec<Uuid>,
     /// (product, field) whose value this supplier's job set: their provenance.
     pub field_sources: Vec<(Uuid, String)>,
+    /// (product, field, value) of each change of a stored product's field: its history.
+    pub history: Vec<(Uuid, String, String)>,
 }
 
 // What a batch's rows do to rows already stored, the same on both paths.
@@ -721,6 +723,23 @@ pub(crate) async fn write_batch(
                         .push_bind(supplier)
                         .push_bind(job)
                         .push_bind(false)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                tx,
+                writes.history,
+                crate::catalog::provenance::repo::INSERT_HISTORY_HEAD,
+                "",
+                |row, (product, field, value)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*product)
+                        .push_bind(field.clone())
+                        .push_bind("set")
+                        .push_bind(value.clone())
+                        .push_bind("supplier")
+                        .push_bind(supplier)
+                        .push_bind(job)
                         .push_bind(now)
                 }
             );

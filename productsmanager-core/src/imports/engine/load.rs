@@ -516,11 +516,15 @@ impl Loader {
                 // it and it changes.
                 let by = (self.supplier, self.job, &priorities);
                 let claims = &mut writes.field_sources;
+                let history = &mut writes.history;
                 let mut kept = BTreeMap::new();
                 let mut take = |field: &str, value: Option<String>| -> Option<String> {
                     let value = value?;
                     match rules.offer(product_id, (field, &value), by, claims) {
-                        Ok(true) => Some(value),
+                        Ok(true) => {
+                            history.push((product_id, field.to_string(), value.clone()));
+                            Some(value)
+                        }
                         Ok(false) => None,
                         Err(rule) => {
                             kept.insert(field.to_string(), rule.rule().to_string());
