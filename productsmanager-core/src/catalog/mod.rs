@@ -41,7 +41,7 @@ pub use products::{
     Attribute, AttributeValue, DEFAULT_PAGE, Listed, MAX_PAGE, NewProduct, Page, Product, ProductPatch, ProductQuery,
     ProductRecord, ProductService, ProductSort, ProductStatus, RecordReader, VariantAxis, VariantOf,
 };
-pub use provenance::{ChangeKind, FieldAction, FieldProvenance, FieldSource, ProductChange};
+pub use provenance::{ChangeKind, FieldAction, FieldGroup, FieldProvenance, FieldSource, ProductChange, SupplierRules};
 pub use stock::{NewStockLevel, StockLevel, StockService, StockTotal};
 pub use suppliers::{NewSupplier, Supplier, SupplierPatch, SupplierService};
 pub use variants::{

@@ -64,6 +64,15 @@ pub const SETTINGS: &[SettingDefinition] = &[
         default: "50",
     },
     SettingDefinition {
+        key: "imports.unranked_suppliers",
+        description: "Among suppliers without a priority for a field's group, whose value a product keeps: \
+                      `creator_first` (the supplier that created the product; another supplier fills only what it \
+                      left empty) or `latest_file` (the latest supplier file that gives the field sets it). A \
+                      person's value and a locked field stay either way",
+        kind: SettingKind::Choice { choices: &["creator_first", "latest_file"] },
+        default: "\"creator_first\"",
+    },
+    SettingDefinition {
         key: "notifications.retention_days",
         description: "Days a read notification is kept; the daily `purge_notifications` task removes older ones",
         kind: SettingKind::Integer { min: 1, max: 3650 },

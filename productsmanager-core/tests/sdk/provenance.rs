@@ -237,6 +237,95 @@ async fn the_history_names_each_change_and_its_source(backend: Backend) {
 
 both_backends!(the_history_names_each_change_and_its_source);
 
+/// Survivorship rules are data: a supplier's rank for one field group, a group a supplier never changes, a template
+/// that changes prices only, and the catalog's choice between the creator and the latest file among unranked
+/// suppliers; each kept field is counted and the dry run names the rule.
+async fn rules_are_data_per_supplier_template_and_catalog(backend: Backend) {
+    use productsmanager_core::catalog::{FieldGroup, SupplierPatch, SupplierRules};
+    use productsmanager_core::imports::NewMappingTemplate;
+    use productsmanager_core::imports::mapping::Template;
+    let Some(env) = TestDatabases::named(backend, "rules_are_data_per_supplier_template_and_catalog").await else {
+        return;
+    };
+    let sdk = env.sdk().await;
+    let (acme, beta) = (supplier(&sdk, "ACME").await, supplier(&sdk, "BETA").await);
+    import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot,Terracotta,10.00\n")).await;
+    let retail_now = || async { retail(&product(&sdk, GTIN).await) };
+
+    // BETA is ranked for prices only (2: after a supplier ranked 1): its price replaces unranked ACME's, its title
+    // does not.
+    let prices_first = SupplierRules { priority: [(FieldGroup::Prices, 2)].into(), never_changes: vec![] };
+    let patch = SupplierPatch { field_rules: Some(prices_first), ..Default::default() };
+    sdk.suppliers().patch(beta, patch).await.unwrap();
+    let summary = import(&sdk, env.folder(), beta, &format!("B-1,{GTIN},Beta pot,Terracotta,8.00\n")).await;
+    assert_eq!(summary.fields_kept, 1, "the title: {summary:?}");
+    assert_eq!((product(&sdk, GTIN).await.title.as_str(), retail_now().await), ("Pot", Some(800)));
+    let summary = import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot 2,Terracotta,11.00\n")).await;
+    assert_eq!(summary.fields_kept, 1, "ACME's price gives way to BETA's: {summary:?}");
+    assert_eq!((product(&sdk, GTIN).await.title.as_str(), retail_now().await), ("Pot 2", Some(800)));
+
+    // ACME never changes content once a product exists: its next title is kept out, and the dry run says why.
+    let content_never = SupplierRules { priority: Default::default(), never_changes: vec![FieldGroup::Content] };
+    let patch = SupplierPatch { field_rules: Some(content_never), ..Default::default() };
+    assert_eq!(sdk.suppliers().patch(acme, patch).await.unwrap().field_rules.never_changes, [FieldGroup::Content]);
+    let path = env.folder().join("acme-3.csv");
+    std::fs::write(&path, format!("sku,gtin,title,description,price\nA-1,{GTIN},Pot 3,Terracotta,11.00\n")).unwrap();
+    let dry = productsmanager_core::imports::NewImport { dry_run: true, ..super::imports::native(acme, &path) };
+    let planned = sdk.imports().import_file(dry, |_| {}).await.unwrap();
+    let kept = &planned.diffs[0].kept;
+    assert_eq!(kept.get("title").map(String::as_str), Some("supplier_rule"), "{planned:?}");
+    sdk.imports().import_file(super::imports::native(acme, &path), |_| {}).await.unwrap();
+    assert_eq!(product(&sdk, GTIN).await.title, "Pot 2");
+    let refused = SupplierPatch {
+        field_rules: Some(SupplierRules { priority: [(FieldGroup::Status, 0)].into(), never_changes: vec![] }),
+        ..Default::default()
+    };
+    let refused = sdk.suppliers().patch(acme, refused).await.unwrap_err();
+    assert_eq!(refused.field(), Some("field_rules.priority.status"));
+
+    // A template that changes prices only: a third supplier (ranked 1) with a price list updates no title.
+    let gamma = supplier(&sdk, "GAMMA").await;
+    let definition: Template = serde_json::from_value(serde_json::json!({
+        "columns": [
+            {"column": "ref", "to": "supplier_sku"}, {"column": "ean", "to": "gtin"},
+            {"column": "name", "to": "title"}, {"column": "price", "to": {"price": {"type": "retail"}}}
+        ],
+        "currency": "EUR",
+        "changes_only": ["prices"]
+    }))
+    .unwrap();
+    let template = NewMappingTemplate {
+        name: "gamma-prices".into(),
+        description: "price list".into(),
+        definition,
+        supplier_id: Some(gamma),
+    };
+    let template = sdk.imports().save_template(template).await.unwrap();
+    sdk.suppliers().patch(gamma, SupplierPatch { priority: Some(Some(1)), ..Default::default() }).await.unwrap();
+    let path = env.folder().join("gamma.csv");
+    std::fs::write(&path, format!("ref,ean,name,price\nG-1,{GTIN},Gamma title,7.00\n")).unwrap();
+    let input = productsmanager_core::imports::NewImport {
+        template: Some(template.id),
+        preset: None,
+        ..super::imports::native(gamma, &path)
+    };
+    let summary = sdk.imports().import_file(input, |_| {}).await.unwrap();
+    assert_eq!(summary.fields_kept, 1, "{summary:?}");
+    let now = product(&sdk, GTIN).await;
+    assert_eq!((now.title.as_str(), retail(&now)), ("Pot 2", Some(700)), "{summary:?} {now:?}");
+
+    // The catalog's rule: among unranked suppliers the latest file sets a field.
+    let delta = supplier(&sdk, "DELTA").await;
+    let before = import(&sdk, env.folder(), delta, &format!("D-1,{GTIN},Pot,Delta text,\n")).await;
+    assert_eq!(product(&sdk, GTIN).await.description.as_deref(), Some("Terracotta"), "{before:?}");
+    sdk.settings().set("imports.unranked_suppliers", serde_json::json!("latest_file"), None).await.unwrap();
+    import(&sdk, env.folder(), delta, &format!("D-1,{GTIN},Pot,Delta text 2,\n")).await;
+    assert_eq!(product(&sdk, GTIN).await.description.as_deref(), Some("Delta text 2"));
+    sdk.close().await;
+}
+
+both_backends!(rules_are_data_per_supplier_template_and_catalog);
+
 /// Two rows of one file with the same GTIN and different supplier SKUs: one product when they agree (the second is
 /// one more offer, counted as merged), the later row refused `duplicate_gtin` naming the first line when they do
 /// not; the rows read add up. The same holds against the supplier's offers from an earlier file.

@@ -11,6 +11,6 @@ mod model;
 pub(crate) mod repo;
 pub(crate) mod rules;
 
-pub use model::{ChangeKind, FieldAction, FieldProvenance, FieldSource, ProductChange};
+pub use model::{ChangeKind, FieldAction, FieldGroup, FieldProvenance, FieldSource, ProductChange, SupplierRules};
 pub(crate) use model::{is_provenance_field, price_field};
-pub(crate) use rules::{FieldOwner, Survivorship};
+pub(crate) use rules::{FieldOwner, Kept, SupplierRanks, Survivorship, Unranked};

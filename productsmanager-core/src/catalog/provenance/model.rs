@@ -175,3 +175,87 @@ pub struct ProductChange {
     pub source_name: Option<String>,
     pub changed_at: DateTime<Utc>,
 }
+
+/// Groups of product fields that survivorship rules name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FieldGroup {
+    /// Title, description, brand.
+    Content,
+    /// GTIN, SKU, ASIN.
+    Identifiers,
+    Status,
+    /// Every open-ended price (`price:<type>:<currency>`).
+    Prices,
+}
+
+impl FieldGroup {
+    /// The group of a field as provenance names it.
+    pub fn of(field: &str) -> FieldGroup {
+        match field {
+            "gtin" | "sku" | "asin" => FieldGroup::Identifiers,
+            "status" => FieldGroup::Status,
+            _ if field.starts_with("price:") => FieldGroup::Prices,
+            _ => FieldGroup::Content,
+        }
+    }
+
+    /// As a rule names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldGroup::Content => "content",
+            FieldGroup::Identifiers => "identifiers",
+            FieldGroup::Status => "status",
+            FieldGroup::Prices => "prices",
+        }
+    }
+}
+
+/// A supplier's survivorship rules, per field group: data on the supplier (`field_rules`), edited like its other
+/// fields. Empty (the default): the supplier's `priority` applies to every group and it may change every field.
+///
+/// ```
+/// use productsmanager_core::catalog::{FieldGroup, SupplierRules};
+///
+/// // A price list: its prices come first, its titles never replace anyone's.
+/// let rules: SupplierRules =
+///     serde_json::from_str(r#"{"priority": {"prices": 1}, "never_changes": ["content"]}"#).unwrap();
+/// assert_eq!(rules.priority_for(FieldGroup::Prices, None), Some(1));
+/// assert!(!rules.changes(FieldGroup::Content));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SupplierRules {
+    /// Its place among suppliers for a group (1 first), instead of its `priority`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub priority: std::collections::BTreeMap<FieldGroup, i32>,
+    /// Groups whose fields this supplier never changes on a product that exists (it still fills the products it
+    /// creates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub never_changes: Vec<FieldGroup>,
+}
+
+impl SupplierRules {
+    /// Its rank for `group`: the group's own, else the supplier's `priority`.
+    pub fn priority_for(&self, group: FieldGroup, priority: Option<i32>) -> Option<i32> {
+        self.priority.get(&group).copied().or(priority)
+    }
+
+    /// Whether it may change the fields of `group` on a product that exists.
+    pub fn changes(&self, group: FieldGroup) -> bool {
+        !self.never_changes.contains(&group)
+    }
+
+    /// Refuses a rank below 1.
+    pub(crate) fn check(&self) -> Result<(), crate::catalog::CatalogError> {
+        match self.priority.iter().find(|(_, rank)| **rank < 1) {
+            Some((group, _)) => Err(crate::catalog::CatalogError::invalid(
+                format!("field_rules.priority.{}", group.as_str()),
+                "must be 1 or more (1 comes first)",
+            )),
+            None => Ok(()),
+        }
+    }
+}

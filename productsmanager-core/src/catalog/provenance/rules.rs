@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::FieldSource;
+use super::{FieldGroup, FieldSource, SupplierRules};
 
 /// The current owner of a field as the rules see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,10 @@ pub(crate) enum Kept {
     SetByOtherSource,
     /// A supplier that comes before this one set it.
     SupplierFirst(Uuid),
+    /// The supplier's own rules say it never changes this field's group.
+    SupplierRule,
+    /// The import's mapping template changes other groups only.
+    TemplateRule,
 }
 
 impl Kept {
@@ -34,27 +38,64 @@ impl Kept {
             Kept::SetByPerson => "set_by_person",
             Kept::SetByOtherSource => "set_by_other_source",
             Kept::SupplierFirst(_) => "supplier_priority",
+            Kept::SupplierRule => "supplier_rule",
+            Kept::TemplateRule => "template_rule",
         }
     }
 }
 
-/// The order of suppliers for one product: the suppliers' configured priorities (1 first), then, among the
-/// unranked, the supplier that created the product.
+/// Every supplier's `priority` and per-group rules, read once per import job.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SupplierRanks {
+    pub priority: HashMap<Uuid, i32>,
+    pub rules: HashMap<Uuid, SupplierRules>,
+}
+
+impl SupplierRanks {
+    /// A supplier's rank for a group: the group's own, else its priority.
+    fn rank(&self, supplier: Uuid, group: FieldGroup) -> Option<i32> {
+        let priority = self.priority.get(&supplier).copied();
+        match self.rules.get(&supplier) {
+            Some(rules) => rules.priority_for(group, priority),
+            None => priority,
+        }
+    }
+
+    /// Whether the supplier's rules let it change the fields of `group` on a product that exists.
+    pub(crate) fn changes(&self, supplier: Uuid, group: FieldGroup) -> bool {
+        self.rules.get(&supplier).is_none_or(|rules| rules.changes(group))
+    }
+}
+
+/// How unranked suppliers stand among themselves (the `imports.unranked_suppliers` setting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Unranked {
+    /// The supplier that created the product comes first; another keeps a field it set.
+    #[default]
+    CreatorFirst,
+    /// The latest file that gives a field sets it.
+    LatestFile,
+}
+
+/// The order of suppliers for one field of one product: the suppliers' ranks for the field's group (1 first), then,
+/// among the unranked, the supplier that created the product (or the latest file).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SupplierOrder<'a> {
-    pub priorities: &'a HashMap<Uuid, i32>,
+    pub ranks: &'a SupplierRanks,
+    pub group: FieldGroup,
     /// The supplier that created the product, if one did.
     pub origin: Option<Uuid>,
+    pub unranked: Unranked,
 }
 
 impl SupplierOrder<'_> {
     /// Whether `supplier` comes before `other`.
     fn before(&self, supplier: Uuid, other: Uuid) -> bool {
-        match (self.priorities.get(&supplier), self.priorities.get(&other)) {
+        match (self.ranks.rank(supplier, self.group), self.ranks.rank(other, self.group)) {
             (Some(rank), Some(other_rank)) => rank < other_rank,
             (Some(_), None) => true,
             (None, Some(_)) => false,
-            (None, None) => self.origin == Some(supplier),
+            (None, None) => self.unranked == Unranked::LatestFile || self.origin == Some(supplier),
         }
     }
 }
@@ -109,7 +150,7 @@ impl Survivorship {
         &mut self,
         product: Uuid,
         (field, value): (&str, &str),
-        (supplier, job, priorities): (Uuid, Uuid, &HashMap<Uuid, i32>),
+        (supplier, job, ranks, unranked): (Uuid, Uuid, &SupplierRanks, Unranked),
         claims: &mut Vec<(Uuid, String)>,
     ) -> std::result::Result<bool, Kept> {
         let current = self.values.get(field).cloned().flatten();
@@ -124,7 +165,11 @@ impl Survivorship {
             FieldSource::Supplier { supplier_id, .. } => Some(supplier_id),
             _ => None,
         };
-        owner.admits(supplier, SupplierOrder { priorities, origin })?;
+        let group = FieldGroup::of(field);
+        if !ranks.changes(supplier, group) {
+            return Err(Kept::SupplierRule);
+        }
+        owner.admits(supplier, SupplierOrder { ranks, group, origin, unranked })?;
         let own = match owner.source {
             FieldSource::Supplier { supplier_id, .. } => supplier_id == supplier,
             _ => false,
@@ -152,8 +197,13 @@ mod tests {
     #[test]
     fn people_and_locks_come_first_then_the_creating_supplier() {
         let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let unranked = HashMap::new();
-        let created_by_a = SupplierOrder { priorities: &unranked, origin: Some(a) };
+        let unranked = SupplierRanks::default();
+        let created_by_a = SupplierOrder {
+            ranks: &unranked,
+            group: FieldGroup::Content,
+            origin: Some(a),
+            unranked: Unranked::CreatorFirst,
+        };
         let person = owner(FieldSource::User { user_id: None });
         assert_eq!(person.admits(a, created_by_a), Err(Kept::SetByPerson));
         let locked = FieldOwner { source: FieldSource::Supplier { supplier_id: a, job_id: None }, locked: true };
@@ -171,8 +221,13 @@ mod tests {
     #[test]
     fn configured_priorities_come_before_the_creator() {
         let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let ranks = HashMap::from([(a, 1), (b, 2)]);
-        let created_by_c = SupplierOrder { priorities: &ranks, origin: Some(c) };
+        let ranks = SupplierRanks { priority: HashMap::from([(a, 1), (b, 2)]), rules: HashMap::new() };
+        let created_by_c = SupplierOrder {
+            ranks: &ranks,
+            group: FieldGroup::Content,
+            origin: Some(c),
+            unranked: Unranked::CreatorFirst,
+        };
         let by_b = owner(FieldSource::Supplier { supplier_id: b, job_id: None });
         let by_c = owner(FieldSource::Supplier { supplier_id: c, job_id: None });
         assert_eq!(by_b.admits(a, created_by_c), Ok(()), "1 before 2");
@@ -182,5 +237,23 @@ mod tests {
         );
         assert_eq!(by_c.admits(b, created_by_c), Ok(()), "ranked before unranked, creator or not");
         assert_eq!(by_b.admits(c, created_by_c), Err(Kept::SupplierFirst(b)));
+    }
+
+    #[test]
+    fn a_group_rank_and_the_latest_file_rule() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let prices_first = SupplierRules { priority: [(FieldGroup::Prices, 1)].into(), never_changes: vec![] };
+        let ranks = SupplierRanks { priority: HashMap::new(), rules: HashMap::from([(b, prices_first)]) };
+        let by_a = owner(FieldSource::Supplier { supplier_id: a, job_id: None });
+        let order = |group| SupplierOrder { ranks: &ranks, group, origin: Some(a), unranked: Unranked::CreatorFirst };
+        assert_eq!(by_a.admits(b, order(FieldGroup::Prices)), Ok(()), "b comes first for prices");
+        assert_eq!(by_a.admits(b, order(FieldGroup::Content)), Err(Kept::SupplierFirst(a)), "not for content");
+        let latest = SupplierOrder {
+            ranks: &SupplierRanks::default(),
+            group: FieldGroup::Content,
+            origin: Some(a),
+            unranked: Unranked::LatestFile,
+        };
+        assert_eq!(by_a.admits(b, latest), Ok(()), "the latest file sets it");
     }
 }

@@ -27,8 +27,12 @@ pub struct Supplier {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Where its values come among suppliers, for the fields of products several supply: 1 comes first. Unset
-    /// (the default): after every ranked supplier, and among the unranked the product's creator comes first.
+    /// (the default): after every ranked supplier, and among the unranked the product's creator comes first (or
+    /// the latest file, by the `imports.unranked_suppliers` setting).
     pub priority: Option<i32>,
+    /// Its rules per field group: a rank of its own for a group, groups it never changes.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::catalog::SupplierRules))]
+    pub field_rules: Json<crate::catalog::SupplierRules>,
 }
 
 /// A new supplier, or every field of a full update.
@@ -56,6 +60,9 @@ pub struct NewSupplier {
     /// 1 or more: where its values come among suppliers (1 first); unset: after every ranked supplier.
     #[serde(default)]
     pub priority: Option<i32>,
+    /// Rules per field group: `{"priority": {"prices": 1}, "never_changes": ["content"]}`.
+    #[serde(default)]
+    pub field_rules: Option<crate::catalog::SupplierRules>,
 }
 
 /// A partial update: absent fields stay, `null` clears an optional field.
@@ -83,6 +90,8 @@ pub struct SupplierPatch {
     pub settings: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "crate::input::double_option")]
     pub priority: Option<Option<i32>>,
+    #[serde(default)]
+    pub field_rules: Option<crate::catalog::SupplierRules>,
 }
 
 impl crate::catalog::Listed for Supplier {

@@ -7,21 +7,21 @@ use crate::db::DbPool;
 use crate::with_pool;
 
 const INSERT: &str = "insert into suppliers (id, code, name, email, website_url, country, default_currency, \
-     is_active, notes, settings, created_at, updated_at, priority) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+     is_active, notes, settings, created_at, updated_at, priority, field_rules) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 const BY_ID: &str = "select id, code, name, email, website_url, country, default_currency, is_active, notes, \
-     settings, created_at, updated_at, priority from suppliers where id = $1";
+     settings, created_at, updated_at, priority, field_rules from suppliers where id = $1";
 
 const BY_CODE: &str = "select id, code, name, email, website_url, country, default_currency, is_active, notes, \
-     settings, created_at, updated_at, priority from suppliers where code = $1";
+     settings, created_at, updated_at, priority, field_rules from suppliers where code = $1";
 
 const ALL: &str = "select id, code, name, email, website_url, country, default_currency, is_active, notes, \
-     settings, created_at, updated_at, priority from suppliers order by lower(name), id";
+     settings, created_at, updated_at, priority, field_rules from suppliers order by lower(name), id";
 
 const UPDATE: &str = "update suppliers set code = $2, name = $3, email = $4, website_url = $5, country = $6, \
-     default_currency = $7, is_active = $8, notes = $9, settings = $10, updated_at = $11, priority = $12 \
-     where id = $1";
+     default_currency = $7, is_active = $8, notes = $9, settings = $10, updated_at = $11, priority = $12, \
+     field_rules = $13 where id = $1";
 
 const DELETE: &str = "delete from suppliers where id = $1";
 
@@ -40,6 +40,7 @@ pub(super) async fn insert(pool: &DbPool, s: &Supplier) -> Result<(), sqlx::Erro
         .bind(s.created_at)
         .bind(s.updated_at)
         .bind(s.priority)
+        .bind(&s.field_rules)
         .execute(p)
         .await
         .map(|_| ()))
@@ -72,6 +73,7 @@ pub(super) async fn update(pool: &DbPool, s: &Supplier) -> Result<bool, sqlx::Er
         .bind(&s.settings)
         .bind(s.updated_at)
         .bind(s.priority)
+        .bind(&s.field_rules)
         .execute(p)
         .await
         .map(|done| done.rows_affected() == 1))
@@ -92,11 +94,18 @@ pub(crate) async fn names_of(
     Ok(rows.into_iter().collect())
 }
 
-/// The priority of every ranked supplier.
-pub(crate) async fn priorities(pool: &DbPool) -> Result<std::collections::HashMap<Uuid, i32>, sqlx::Error> {
-    let rows: Vec<(Uuid, i32)> =
-        with_pool!(pool, |p| sqlx::query_as("select id, priority from suppliers where priority is not null")
-            .fetch_all(p)
-            .await)?;
-    Ok(rows.into_iter().collect())
+/// Every supplier's rank and rules, for those that have either.
+pub(crate) async fn ranks(pool: &DbPool) -> Result<crate::catalog::provenance::SupplierRanks, sqlx::Error> {
+    let rows: Vec<(Uuid, Option<i32>, sqlx::types::Json<crate::catalog::SupplierRules>)> =
+        with_pool!(pool, |p| { sqlx::query_as("select id, priority, field_rules from suppliers").fetch_all(p).await })?;
+    let mut ranks = crate::catalog::provenance::SupplierRanks::default();
+    for (id, priority, rules) in rows {
+        if let Some(rank) = priority {
+            ranks.priority.insert(id, rank);
+        }
+        if rules.0 != crate::catalog::SupplierRules::default() {
+            ranks.rules.insert(id, rules.0);
+        }
+    }
+    Ok(ranks)
 }

@@ -73,6 +73,13 @@ fn validated(id: Uuid, input: &NewSupplier, created_at: DateTime<Utc>) -> Result
             }
             rank => rank,
         },
+        field_rules: Json(match &input.field_rules {
+            Some(rules) => {
+                rules.check()?;
+                rules.clone()
+            }
+            None => crate::catalog::SupplierRules::default(),
+        }),
         created_at,
         updated_at: now(),
     })
@@ -144,6 +151,7 @@ impl SupplierService {
             notes: patch.notes.unwrap_or(current.notes),
             settings: Some(patch.settings.unwrap_or(current.settings.0)),
             priority: patch.priority.unwrap_or(current.priority),
+            field_rules: Some(patch.field_rules.unwrap_or(current.field_rules.0)),
         };
         self.store(validated(id, &input, current.created_at)?).await
     }

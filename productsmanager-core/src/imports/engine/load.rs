@@ -11,7 +11,8 @@ use super::validate::{ImportRow, RowError};
 use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::CategoryService;
-use crate::catalog::provenance::{FieldOwner, Survivorship};
+use crate::catalog::FieldGroup;
+use crate::catalog::provenance::{FieldOwner, Kept, Survivorship};
 use crate::db::DbPool;
 use crate::imports::error::catalog_db_error;
 
@@ -29,7 +30,7 @@ pub struct RowDiff {
     /// Field → (stored, from the file); only the fields the file gives.
     pub fields: BTreeMap<String, (Option<String>, Option<String>)>,
     /// Fields the file gives that the survivorship rules keep as they are → the rule (`set_by_person`,
-    /// `locked`, `supplier_priority`, `set_by_other_source`).
+    /// `locked`, `supplier_priority`, `set_by_other_source`, `supplier_rule`, `template_rule`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub kept: BTreeMap<String, String>,
 }
@@ -130,8 +131,12 @@ pub(crate) struct Loader {
     counted: Checkpoint,
     /// A dry run's decisions so far (a real run's are in the catalog).
     carried: Carried,
-    /// The suppliers' priorities, once a batch needed them.
-    priorities: Option<HashMap<Uuid, i32>>,
+    /// The suppliers' ranks and rules, once a batch needed them.
+    ranks: Option<crate::catalog::provenance::SupplierRanks>,
+    /// How unranked suppliers stand among themselves (the `imports.unranked_suppliers` setting).
+    unranked: crate::catalog::provenance::Unranked,
+    /// The field groups the template lets this import change on stored products (`None`: all).
+    changes_only: Option<Vec<crate::catalog::FieldGroup>>,
 }
 
 /// 1, 10, 100, …
@@ -170,8 +175,22 @@ impl Loader {
             batches_written: 0,
             counted: Checkpoint::default(),
             carried: Carried::default(),
-            priorities: None,
+            ranks: None,
+            unranked: crate::catalog::provenance::Unranked::default(),
+            changes_only: None,
         }
+    }
+
+    /// The survivorship rules of this import beyond the suppliers' own: how unranked suppliers stand, and the
+    /// field groups its template lets it change on stored products.
+    pub(crate) fn with_rules(
+        mut self,
+        unranked: crate::catalog::provenance::Unranked,
+        changes_only: Option<Vec<crate::catalog::FieldGroup>>,
+    ) -> Self {
+        self.unranked = unranked;
+        self.changes_only = changes_only;
+        self
     }
 
     /// Brand ids by lower-case name, created when missing.
@@ -306,12 +325,12 @@ impl Loader {
         candidates.sort_unstable();
         candidates.dedup();
         let mut survivorship = self.survivorship(&candidates).await?;
-        // Suppliers' priorities, read once per job, at the first batch that changes stored products.
-        if !survivorship.is_empty() && self.priorities.is_none() {
-            let read = crate::catalog::suppliers::priorities(&self.catalog).await.map_err(catalog_db_error)?;
-            self.priorities = Some(read);
+        // Suppliers' ranks and rules, read once per job, at the first batch that changes stored products.
+        if !survivorship.is_empty() && self.ranks.is_none() {
+            let read = crate::catalog::suppliers::ranks(&self.catalog).await.map_err(catalog_db_error)?;
+            self.ranks = Some(read);
         }
-        let priorities = self.priorities.clone().unwrap_or_default();
+        let ranks = self.ranks.clone().unwrap_or_default();
         // Which of them this supplier offers already, under which supplier SKU: a new SKU landing on one of them is
         // the same GTIN twice in the supplier's catalog.
         let offered = catalog_repo::supplier_skus_on(&self.catalog, self.supplier, &candidates)
@@ -514,13 +533,20 @@ impl Loader {
             } else if let Some(rules) = survivorship.get_mut(&product_id) {
                 // A stored product: each field the row gives is written only when the rules let this supplier set
                 // it and it changes.
-                let by = (self.supplier, self.job, &priorities);
+                let by = (self.supplier, self.job, &ranks, self.unranked);
+                let changes_only = self.changes_only.as_deref();
                 let claims = &mut writes.field_sources;
                 let history = &mut writes.history;
                 let mut kept = BTreeMap::new();
                 let mut take = |field: &str, value: Option<String>| -> Option<String> {
                     let value = value?;
-                    match rules.offer(product_id, (field, &value), by, claims) {
+                    let offered = if changes_only.is_some_and(|groups| !groups.contains(&FieldGroup::of(field))) {
+                        // The template changes other groups only: a value the product has stays, counted as kept.
+                        if rules.value(field) == Some(value.as_str()) { Ok(false) } else { Err(Kept::TemplateRule) }
+                    } else {
+                        rules.offer(product_id, (field, &value), by, claims)
+                    };
+                    match offered {
                         Ok(true) => {
                             history.push((product_id, field.to_string(), value.clone()));
                             Some(value)
@@ -700,8 +726,11 @@ impl Loader {
                 catalog_repo::refresh_statistics(&self.catalog).await.map_err(catalog_db_error)?;
             }
         }
-        for update in &plan.writes.product_updates {
-            self.cache.invalidate(CacheKind::Products, &update.id.to_string()).await;
+        // A cached product carries its prices and best offer: every stored product the batch wrote is dropped, not
+        // only those whose own fields changed (a price- or offer-only change was read stale until the entry expired).
+        let created: HashSet<Uuid> = plan.writes.new_products.iter().map(|p| p.id).collect();
+        for product in plan.writes.touched_products.iter().filter(|id| !created.contains(id)) {
+            self.cache.invalidate(CacheKind::Products, &product.to_string()).await;
         }
         for key in &plan.identifier_keys {
             self.cache.invalidate(CacheKind::Products, key).await;

@@ -478,6 +478,10 @@ impl ImportService {
             }
         }
         let source = self.template_source(job).await?;
+        let changes_only = match &source {
+            TemplateSource::Stored(template) => template.changes_only.clone(),
+            _ => None,
+        };
         let checkpoint = if job.dry_run {
             None
         } else {
@@ -521,6 +525,10 @@ impl ImportService {
             },
         };
         let reading = tokio::task::spawn_blocking(move || reader::read(read_job, sender));
+        let unranked = match self.settings.get::<String>("imports.unranked_suppliers").await?.as_str() {
+            "latest_file" => crate::catalog::provenance::Unranked::LatestFile,
+            _ => crate::catalog::provenance::Unranked::CreatorFirst,
+        };
         let mut loader = Loader::new(
             self.catalog.clone(),
             self.categories.clone(),
@@ -529,7 +537,8 @@ impl ImportService {
             job.id,
             options.mark_missing_unavailable,
             job.dry_run,
-        );
+        )
+        .with_rules(unranked, changes_only);
         if let Some(checkpoint) = checkpoint {
             loader.resumed_from(checkpoint);
         }

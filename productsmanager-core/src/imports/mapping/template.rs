@@ -52,6 +52,10 @@ pub struct Template {
     /// `image_base_url`): refused by default; `ignore` drops the path (a shop's export names its own media folder).
     #[serde(default, skip_serializing_if = "is_default")]
     pub relative_images: RelativeImages,
+    /// The field groups an import with this template may change on products that exist (`["prices"]`: a price
+    /// list that never touches titles); every group when not given. Products it creates get every field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes_only: Option<Vec<crate::catalog::FieldGroup>>,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {

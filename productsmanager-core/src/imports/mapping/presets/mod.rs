@@ -327,6 +327,7 @@ fn native(headers: &[String]) -> Template {
         unmapped_columns: UnmappedColumns::Refuse,
         invalid_gtin: Default::default(),
         relative_images: Default::default(),
+        changes_only: None,
     }
 }
 
@@ -387,6 +388,7 @@ fn shop_template(columns: Vec<ColumnMapping>) -> Template {
         unmapped_columns: UnmappedColumns::Ignore,
         invalid_gtin: InvalidGtin::Ignore,
         relative_images: RelativeImages::Ignore,
+        changes_only: None,
     }
 }
 
