@@ -39,7 +39,8 @@ pub(crate) enum ProductCommand {
         json: bool,
     },
     /// Lock a field (no import or person changes it), unlock it, or make it follow the suppliers again (the next
-    /// supplier import sets it); fields: title, description, brand, status, sku, gtin, asin, price:<type>:<CUR>.
+    /// supplier import sets it); fields: title, description, brand, status, sku, gtin, asin, price:<type>:<CUR>,
+    /// attribute:<name>.
     Field {
         /// Id, GTIN, SKU or ASIN.
         key: String,

@@ -326,6 +326,58 @@ async fn rules_are_data_per_supplier_template_and_catalog(backend: Backend) {
 
 both_backends!(rules_are_data_per_supplier_template_and_catalog);
 
+/// Each attribute has provenance of its own: a colour a person set survives the supplier's next file (counted as
+/// kept), the supplier's other attributes still change, and a released attribute follows the supplier again.
+async fn attributes_have_provenance_of_their_own(backend: Backend) {
+    use productsmanager_core::catalog::{Attribute, AttributeValue};
+    let Some(env) = TestDatabases::named(backend, "attributes_have_provenance_of_their_own").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let file = |n: u32, colour: &str, size: &str| {
+        let path = env.folder().join(format!("acme-attributes-{n}.csv"));
+        std::fs::write(
+            &path,
+            format!("sku,gtin,title,attribute:Colour,attribute:Size\nA-1,{GTIN},Pot,{colour},{size}\n"),
+        )
+        .unwrap();
+        super::imports::native(acme, &path)
+    };
+    sdk.imports().import_file(file(1, "Blue", "20 cm"), |_| {}).await.unwrap();
+    let id = product(&sdk, GTIN).await.id;
+    let attributes = |p: &Product| -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = p.attributes.iter().map(|a| (a.name.clone(), a.value.shown())).collect();
+        pairs.sort();
+        pairs
+    };
+    let person = Uuid::now_v7();
+    let red = vec![
+        Attribute { name: "Colour".into(), value: AttributeValue::Text { value: "Red".into() } },
+        Attribute { name: "Size".into(), value: AttributeValue::Text { value: "20 cm".into() } },
+    ];
+    let patch = ProductPatch { attributes: Some(red), ..Default::default() };
+    sdk.products().on_behalf_of(person).patch(id, patch).await.unwrap();
+    let provenance = sdk.products().provenance(id).await.unwrap();
+    assert_eq!(field(&provenance, "attribute:colour").source, FieldSource::User { user_id: Some(person) });
+    assert!(matches!(field(&provenance, "attribute:size").source, FieldSource::Supplier { .. }));
+
+    let summary = sdk.imports().import_file(file(2, "Green", "25 cm"), |_| {}).await.unwrap();
+    assert_eq!(summary.fields_kept, 1, "the colour: {summary:?}");
+    let now = product(&sdk, GTIN).await;
+    assert_eq!(attributes(&now), [("Colour".into(), "Red".into()), ("Size".into(), "25 cm".into())]);
+    let history = sdk.products().history(id, 10).await.unwrap();
+    assert_eq!((history[0].field.as_str(), history[0].value.as_deref()), ("attribute:size", Some("25 cm")));
+    assert_eq!(history[0].previous.as_deref(), None, "the first change after creation");
+
+    sdk.products().set_field_rule(id, "attribute:colour", FieldAction::FollowSuppliers).await.unwrap();
+    sdk.imports().import_file(file(3, "Green", "25 cm"), |_| {}).await.unwrap();
+    assert_eq!(attributes(&product(&sdk, GTIN).await)[0], ("Colour".into(), "Green".into()));
+    let refused = sdk.products().set_field_rule(id, "attribute:", FieldAction::Lock).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Invalid);
+    sdk.close().await;
+}
+
+both_backends!(attributes_have_provenance_of_their_own);
+
 /// Two rows of one file with the same GTIN and different supplier SKUs: one product when they agree (the second is
 /// one more offer, counted as merged), the later row refused `duplicate_gtin` naming the first line when they do
 /// not; the rows read add up. The same holds against the supplier's offers from an earlier file.

@@ -53,6 +53,20 @@ impl FromStr for ProductStatus {
     }
 }
 
+impl AttributeValue {
+    /// The value as one line of text, as imports read it and the history shows it: `red`, `1.5 kg`, `true`,
+    /// `S, M, L`.
+    pub fn shown(&self) -> String {
+        match self {
+            AttributeValue::Text { value } => value.clone(),
+            AttributeValue::Number { value, unit: Some(unit) } => format!("{value} {unit}"),
+            AttributeValue::Number { value, unit: None } => value.to_string(),
+            AttributeValue::Boolean { value } => value.to_string(),
+            AttributeValue::List { values } => values.join(", "),
+        }
+    }
+}
+
 /// A typed attribute value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

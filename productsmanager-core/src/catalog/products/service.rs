@@ -176,6 +176,31 @@ fn changed_fields(current: &Product, row: &ProductRow) -> Vec<(String, Option<St
     changed
 }
 
+/// The attributes of `current` that `rows` add, change or remove, named as provenance names them (`attribute:color`),
+/// each with the value it takes (`None`: removed).
+fn changed_attributes(current: &Product, rows: &[AttributeRow]) -> Vec<(String, Option<String>)> {
+    let before: HashMap<String, String> =
+        current.attributes.iter().map(|a| (a.name.to_lowercase(), a.value.shown())).collect();
+    let after: HashMap<String, String> = rows
+        .iter()
+        .filter_map(|row| row.clone().into_attribute())
+        .map(|a| (a.name.to_lowercase(), a.value.shown()))
+        .collect();
+    let mut changed: Vec<(String, Option<String>)> = after
+        .iter()
+        .filter(|(name, value)| before.get(*name) != Some(*value))
+        .map(|(name, value)| (provenance::attribute_field(name), Some(value.clone())))
+        .chain(
+            before
+                .keys()
+                .filter(|name| !after.contains_key(*name))
+                .map(|name| (provenance::attribute_field(name), None)),
+        )
+        .collect();
+    changed.sort();
+    changed
+}
+
 /// Maps a failed write: a taken identifier is `Duplicate`, an unknown brand is `Invalid`.
 fn write_error(error: sqlx::Error, row: &ProductRow) -> crate::Error {
     if let sqlx::Error::Database(e) = &error
@@ -593,7 +618,8 @@ impl ProductService {
         expected: i32,
     ) -> Result<Product> {
         let id = row.id;
-        let changed = changed_fields(current, &row);
+        let mut changed = changed_fields(current, &row);
+        changed.extend(changed_attributes(current, &attributes));
         let names: Vec<String> = changed.iter().map(|(field, _)| field.clone()).collect();
         self.refuse_locked(id, &names).await?;
         let provenance = (changed.as_slice(), self.writer());
@@ -677,6 +703,9 @@ impl ProductService {
         }
         for price in product.prices.iter().filter(|p| p.is_open_ended()) {
             fields.push(price_field(price.price_type.as_str(), price.amount.currency.as_str()));
+        }
+        for attribute in &product.attributes {
+            fields.push(provenance::attribute_field(&attribute.name));
         }
         for row in &rows {
             if !fields.contains(&row.field) {
@@ -796,8 +825,8 @@ impl ProductService {
             return Err(CatalogError::invalid(
                 "field",
                 format!(
-                    "{field:?} is not a field with provenance: title, description, brand, status, sku, gtin, asin \
-                     or price:<type>:<currency> (price:retail:EUR)"
+                    "{field:?} is not a field with provenance: title, description, brand, status, sku, gtin, asin, \
+                     price:<type>:<currency> (price:retail:EUR) or attribute:<name in lower case> (attribute:color)"
                 ),
             )
             .into());

@@ -85,10 +85,18 @@ pub(crate) fn price_field(price_type: &str, currency: &str) -> String {
     format!("price:{price_type}:{currency}")
 }
 
+/// The provenance name of an attribute: `attribute:color` (names are compared without case).
+pub(crate) fn attribute_field(name: &str) -> String {
+    format!("attribute:{}", name.to_lowercase())
+}
+
 /// Whether `field` names a field with provenance.
 pub(crate) fn is_provenance_field(field: &str) -> bool {
     if SCALAR_FIELDS.contains(&field) {
         return true;
+    }
+    if let Some(name) = field.strip_prefix("attribute:") {
+        return !name.trim().is_empty() && name.chars().count() <= 100 && *name == name.to_lowercase();
     }
     let mut parts = field.split(':');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
@@ -188,6 +196,8 @@ pub enum FieldGroup {
     Status,
     /// Every open-ended price (`price:<type>:<currency>`).
     Prices,
+    /// Every attribute (`attribute:<name>`).
+    Attributes,
 }
 
 impl FieldGroup {
@@ -197,6 +207,7 @@ impl FieldGroup {
             "gtin" | "sku" | "asin" => FieldGroup::Identifiers,
             "status" => FieldGroup::Status,
             _ if field.starts_with("price:") => FieldGroup::Prices,
+            _ if field.starts_with("attribute:") => FieldGroup::Attributes,
             _ => FieldGroup::Content,
         }
     }
@@ -208,6 +219,7 @@ impl FieldGroup {
             FieldGroup::Identifiers => "identifiers",
             FieldGroup::Status => "status",
             FieldGroup::Prices => "prices",
+            FieldGroup::Attributes => "attributes",
         }
     }
 }

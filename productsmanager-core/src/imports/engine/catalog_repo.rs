@@ -118,7 +118,7 @@ type ProductValuesRow = (
     Option<Uuid>,
 );
 
-/// The stored fields and origins of these products, with their open-ended prices.
+/// The stored fields and origins of these products, with their open-ended prices and their attributes.
 pub(crate) async fn stored_products(pool: &DbPool, ids: &[Uuid]) -> Result<HashMap<Uuid, StoredProduct>, sqlx::Error> {
     let mut found: HashMap<Uuid, StoredProduct> = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
@@ -154,6 +154,19 @@ pub(crate) async fn stored_products(pool: &DbPool, ids: &[Uuid]) -> Result<HashM
             if let Some(stored) = found.get_mut(&product) {
                 let field = crate::catalog::provenance::price_field(&price_type, &currency);
                 stored.values.insert(field, Some(minor.to_string()));
+            }
+        }
+        // Attributes as imports write them (text); another kind reads as no text: its setter's rule decides.
+        let attributes: Vec<(Uuid, String, Option<String>)> = crate::db::rows_by_ids(
+            pool,
+            "select product_id, name, value_text from product_attributes where product_id in ",
+            chunk,
+            "",
+        )
+        .await?;
+        for (product, name, value) in attributes {
+            if let Some(stored) = found.get_mut(&product) {
+                stored.values.insert(crate::catalog::provenance::attribute_field(&name), value);
             }
         }
     }

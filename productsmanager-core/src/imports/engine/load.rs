@@ -515,6 +515,7 @@ impl Loader {
                 titles.insert(product_id, title.clone());
             }
             let brand_id = row.brand.as_ref().and_then(|b| self.brands.get(&b.to_lowercase()).copied());
+            let mut allowed_attributes: Option<Vec<(String, String)>> = None;
             let writes = &mut plan.writes;
             if new_product {
                 plan.products_created += 1;
@@ -577,6 +578,16 @@ impl Loader {
                 if (update.changes_anything() || !prices.is_empty()) && changed_products.insert(product_id) {
                     plan.products_updated += 1;
                 }
+                // Attributes follow the same rules, each its own field (`attribute:color`).
+                let attributes: Vec<(String, String)> = row
+                    .attributes
+                    .iter()
+                    .filter_map(|(name, value)| {
+                        let field = crate::catalog::provenance::attribute_field(name);
+                        take(&field, Some(value.clone())).map(|value| (name.clone(), value))
+                    })
+                    .collect();
+                allowed_attributes = Some(attributes);
                 writes.prices.extend(prices);
                 plan.fields_kept += kept.len() as u64;
                 if !kept.is_empty() {
@@ -603,7 +614,9 @@ impl Loader {
                     writes.prices.push((product_id, price_type.as_str(), *currency, *minor));
                 }
             }
-            for (position, (name, value)) in row.attributes.iter().enumerate() {
+            // A stored product takes only the attributes its rules let this supplier change.
+            let attributes = allowed_attributes.as_ref().unwrap_or(&row.attributes);
+            for (position, (name, value)) in attributes.iter().enumerate() {
                 writes.attributes.push((product_id, name.clone(), value.clone(), position as i32));
             }
             for (position, path) in row.categories.iter().enumerate() {
