@@ -393,6 +393,17 @@ try {
   assert.match(await page.locator('#source-table').innerText(), /Shop FTP[\s\S]*ftp[\s\S]*0 \*\/2 \* \* \*/);
   await shot(page, '04-import-sources');
 
+  step("a supplier's rules: prices first, never its content");
+  await page.goto(`${config.base}/console/imports`);
+  const rules = page.locator('details.supplier-rules[data-supplier=shop]');
+  await rules.locator('summary').click();
+  await rules.locator('input[name=rank_prices]').fill('1');
+  await rules.locator('input[name=never_content]').check();
+  await rules.locator('button', { hasText: 'Save rules' }).click();
+  await page.waitForURL(/#supplier-rules$/);
+  assert.match(await rules.locator('summary').innerText(), /unranked; prices rank 1; never changes content/);
+  await shot(page, '14-supplier-rules');
+
   step('sign out: the session is gone');
   await page.click('.sign-out button');
   await page.waitForURL(/\/console\/login$/);

@@ -5,7 +5,7 @@ use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use productsmanager_core::catalog::{Page, Supplier};
+use productsmanager_core::catalog::{FieldGroup, Page, Supplier};
 use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::{ImportConfig, ImportJob, ImportOutcome, ImportSchedule, MappingTemplate};
 use productsmanager_core::jobs::JobState;
@@ -354,6 +354,72 @@ pub(crate) async fn add_source(Client(api): Client, axum::Form(form): axum::Form
 struct Forms<'a> {
     source: Option<(&'a SourceForm, &'a Failure)>,
     template: Option<(&'a TemplateForm, &'a Failure)>,
+    /// The rules form, refused.
+    rules: Option<&'a Failure>,
+}
+
+/// The field groups, in the order the rules table lists them.
+const GROUPS: [FieldGroup; 5] =
+    [FieldGroup::Content, FieldGroup::Identifiers, FieldGroup::Status, FieldGroup::Prices, FieldGroup::Attributes];
+
+/// "rank 2; prices first (1); never changes content" — a supplier's rules in one line.
+fn rules_summary(supplier: &Supplier) -> String {
+    let mut parts = vec![match supplier.priority {
+        Some(rank) => format!("rank {rank}"),
+        None => "unranked".to_string(),
+    }];
+    for (group, rank) in &supplier.field_rules.priority {
+        parts.push(format!("{} rank {rank}", group.as_str()));
+    }
+    if !supplier.field_rules.never_changes.is_empty() {
+        let groups: Vec<&str> = supplier.field_rules.never_changes.iter().map(|g| g.as_str()).collect();
+        parts.push(format!("never changes {}", groups.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// The survivorship rules of each supplier, each in a form of its own: its priority, and per field group a rank of
+/// its own and whether it never changes that group on products that exist.
+fn rules_section(suppliers: &[Supplier], failure: Option<&Failure>) -> Markup {
+    html! {
+        section aria-labelledby="supplier-rules" {
+            h2 #supplier-rules { "Who sets what" }
+            p.note { "When several suppliers give the same product, a supplier with a smaller rank comes first (1 before
+                2, ranked before unranked); among unranked suppliers the settings page says whether the product's
+                creator or the latest file wins. A group ticked \"never\" is not changed by that supplier on products
+                that exist. A value a person set, and a locked value, stay whatever the rules." }
+            @if let Some(failure) = failure { (failure.banner()) }
+            @for supplier in suppliers {
+                details.supplier-rules data-supplier=(supplier.code) {
+                    summary { (supplier.name) " (" (supplier.code) ")" " — " (rules_summary(supplier)) }
+                    form method="post" action={ "/console/suppliers/" (supplier.id) "/rules" } {
+                        div.field {
+                            label for={ "priority-" (supplier.code) } { "Rank for every group (empty: unranked)" }
+                            input id={ "priority-" (supplier.code) } name="priority" type="number" min="1"
+                                value=(supplier.priority.map(|p| p.to_string()).unwrap_or_default());
+                        }
+                        table {
+                            thead { tr { th { "Group" } th { "Rank of its own" } th { "Never changes" } } }
+                            tbody {
+                                @for group in GROUPS {
+                                    tr {
+                                        td { (group.as_str()) }
+                                        td { input name={ "rank_" (group.as_str()) } type="number" min="1"
+                                            aria-label={ "Rank for " (group.as_str()) }
+                                            value=(supplier.field_rules.priority.get(&group).map(|p| p.to_string()).unwrap_or_default()); }
+                                        td { input name={ "never_" (group.as_str()) } type="checkbox"
+                                            aria-label={ "Never changes " (group.as_str()) }
+                                            checked[supplier.field_rules.never_changes.contains(&group)]; }
+                                    }
+                                }
+                            }
+                        }
+                        button type="submit" { "Save rules" }
+                    }
+                }
+            }
+        }
+    }
 }
 
 async fn list_page(
@@ -400,6 +466,7 @@ async fn list_page(
                     button type="submit" { "Add supplier" }
                 }
             }
+            (rules_section(&suppliers, forms.rules))
             section aria-labelledby="jobs" {
                 h2 #jobs { "Latest imports" }
                 (import_rows(&jobs.items, state_badge))
@@ -425,6 +492,56 @@ pub(crate) async fn add_supplier(Client(api): Client, axum::Form(form): axum::Fo
                 Err(other) => other.into_response(),
             }
         }
+    }
+}
+
+/// `POST /console/suppliers/{id}/rules`: the rules form as a patch of the supplier's `priority` and `field_rules`.
+pub(crate) async fn set_rules(
+    Client(api): Client,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let rank = |name: &str| -> Result<Option<i64>, Failure> {
+        match form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| Failure::invalid(name, &format!("{text:?} is not a whole number (1 comes first)"))),
+        }
+    };
+    let patch = (|| -> Result<serde_json::Value, Failure> {
+        let mut priority = serde_json::Map::new();
+        let mut never = Vec::new();
+        for group in GROUPS {
+            if let Some(rank) = rank(&format!("rank_{}", group.as_str()))? {
+                priority.insert(group.as_str().to_string(), rank.into());
+            }
+            if form.contains_key(&format!("never_{}", group.as_str())) {
+                never.push(group.as_str());
+            }
+        }
+        Ok(serde_json::json!({
+            "priority": rank("priority")?,
+            "field_rules": { "priority": priority, "never_changes": never },
+        }))
+    })();
+    let result = match patch {
+        Ok(patch) => api
+            .call(Method::PATCH, &format!("/api/v1/suppliers/{id}"), &patch, HeaderMap::new())
+            .await
+            .map_err(Failure::from),
+        Err(failure) => Err(failure),
+    };
+    let failure = match result {
+        // Back to the page: its rules line shows what was saved.
+        Ok(_) => return layout::see_other("/console/imports#supplier-rules"),
+        Err(failure) => failure,
+    };
+    let forms = Forms { rules: Some(&failure), ..Forms::default() };
+    match list_page(&api, None, None, forms).await {
+        Ok(page) => (failure.status, page).into_response(),
+        Err(other) => other.into_response(),
     }
 }
 
