@@ -67,14 +67,16 @@ pub(crate) async fn offers(sdk: &Sdk, command: OfferCommand) -> Result<(), Failu
             } else {
                 let best = product.best_offer.map(|o| o.id);
                 output::table(
-                    ["supplier sku", "cost", "stock", "lead time", "best"],
+                    ["supplier sku", "cost", "stock", "lead time", "best", "not taken by the product"],
                     offers.iter().map(|o| {
+                        let not_taken: Vec<String> = o.not_taken.iter().map(|(f, v)| format!("{f}: {v}")).collect();
                         [
                             o.supplier_sku.clone(),
                             output::or_dash(o.cost.map(|c| c.to_string()).as_deref()),
                             output::or_dash(o.stock.map(|s| s.to_string()).as_deref()),
                             output::or_dash(o.lead_time_days.map(|d| format!("{d} d")).as_deref()),
                             if Some(o.id) == best { "*" } else { "" }.to_string(),
+                            not_taken.join("; "),
                         ]
                     }),
                 );

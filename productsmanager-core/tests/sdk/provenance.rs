@@ -76,6 +76,11 @@ async fn a_persons_edits_survive_imports_until_released(backend: Backend) {
         assert_eq!((now.title.as_str(), retail(&now)), ("Clay pot, hand-picked", Some(2_990)), "import {n}");
         assert_eq!(now.description.as_deref(), Some(format!("Terracotta {n}").as_str()), "other fields follow");
     }
+    // What the supplier said and the product did not take stays on its offer.
+    let offers = sdk.offers().for_product(id).await.unwrap();
+    let acme_offer = offers.iter().find(|o| o.supplier_id == acme).unwrap();
+    let said: Vec<(&str, &str)> = acme_offer.not_taken.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect();
+    assert_eq!(said, [("price:retail:EUR", "15.00 EUR"), ("title", "Pot v4")]);
     let other = import(&sdk, env.folder(), beta, &format!("B-1,{GTIN},Beta pot,Beta text,1.00\n")).await;
     assert_eq!(other.fields_kept, 3, "title and price (a person), description (the creating supplier)");
     let provenance = sdk.products().provenance(id).await.unwrap();

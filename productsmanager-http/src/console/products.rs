@@ -551,7 +551,7 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
                     div.table-scroll {
                         table {
                             thead { tr { th { "Supplier" } th { "Supplier SKU" } th.num { "Cost" } th.num { "Stock" }
-                                th.num { "Lead time" } th { "Available" } } }
+                                th.num { "Lead time" } th { "Available" } th { "Its values the product kept out" } } }
                             tbody {
                                 @for offer in &offers {
                                     tr.best[best == Some(offer.id)] {
@@ -562,6 +562,11 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
                                         td.num { (offer.stock.map(|s| s.to_string()).unwrap_or_default()) }
                                         td.num { (offer.lead_time_days.map(|d| format!("{d} d")).unwrap_or_default()) }
                                         td { (if offer.is_available { "yes" } else { "no" }) }
+                                        td.not-taken {
+                                            @for (field, value) in &offer.not_taken {
+                                                code { (field) } ": " (value) br;
+                                            }
+                                        }
                                     }
                                 }
                             }

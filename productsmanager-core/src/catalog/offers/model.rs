@@ -27,6 +27,11 @@ pub struct Offer {
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What the supplier's last file gave that the product did not take because a rule kept the product's value (a
+    /// person's value, a lock, a supplier that comes first, a supplier or template rule): field → the file's value
+    /// (`{"title": "Pot v2", "price:retail:EUR": "12.50 EUR"}`). Empty when the product took everything.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub not_taken: std::collections::BTreeMap<String, String>,
 }
 
 impl Offer {
@@ -72,6 +77,7 @@ pub(crate) struct OfferRow {
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub not_taken: Option<sqlx::types::Json<std::collections::BTreeMap<String, String>>>,
 }
 
 impl OfferRow {
@@ -92,6 +98,7 @@ impl OfferRow {
             last_seen_at: self.last_seen_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            not_taken: self.not_taken.map(|json| json.0).unwrap_or_default(),
         }
     }
 }
@@ -107,7 +114,8 @@ impl OfferRow {
 /// #     let now = chrono::Utc::now();
 /// #     Offer { id: uuid::Uuid::now_v7(), product_id: uuid::Uuid::nil(), supplier_id: uuid::Uuid::nil(),
 /// #         supplier_sku: sku.into(), cost: Some(Money::new(cost, "EUR".parse().unwrap())), stock: Some(stock),
-/// #         lead_time_days: Some(lead), is_available: true, last_seen_at: None, created_at: now, updated_at: now }
+/// #         lead_time_days: Some(lead), is_available: true, last_seen_at: None, created_at: now, updated_at: now,
+/// #         not_taken: Default::default() }
 /// # }
 /// let offers = [offer("cheap-but-out", 900, 0, 1), offer("in-stock", 1000, 5, 7), offer("same-price-faster", 1000, 2, 2)];
 /// assert_eq!(best_offer(&offers).unwrap().supplier_sku, "same-price-faster");
@@ -159,6 +167,7 @@ mod tests {
             last_seen_at: None,
             created_at: now,
             updated_at: now,
+            not_taken: Default::default(),
         }
     }
 

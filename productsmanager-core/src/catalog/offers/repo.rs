@@ -14,7 +14,7 @@ const UPSERT: &str = "insert into supplier_products (id, product_id, supplier_id
      lead_time_days = excluded.lead_time_days, is_available = excluded.is_available, \
      last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at \
      returning id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, lead_time_days, \
-     is_available, last_seen_at, created_at, updated_at";
+     is_available, last_seen_at, created_at, updated_at, not_taken";
 
 const PRODUCT_OF: &str = "select product_id from supplier_products where supplier_id = $1 and supplier_sku = $2";
 
@@ -22,7 +22,8 @@ const PRODUCTS_OFFERED_AS: &str =
     "select distinct product_id from supplier_products where supplier_sku = $1 order by product_id limit $2";
 
 const FOR_PRODUCTS: &str = "select id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, \
-     lead_time_days, is_available, last_seen_at, created_at, updated_at from supplier_products where product_id in ";
+     lead_time_days, is_available, last_seen_at, created_at, updated_at, not_taken from supplier_products \
+     where product_id in ";
 
 const FORGET_ROW_HASHES: &str = "update supplier_products set row_hash = null where product_id = $1";
 

@@ -57,6 +57,7 @@ impl OfferService {
             lead_time_days: input.lead_time_days,
             is_available: input.is_available.unwrap_or(true),
             last_seen_at: Some(input.last_seen_at.unwrap_or(at)),
+            not_taken: None,
             created_at: at,
             updated_at: at,
         };

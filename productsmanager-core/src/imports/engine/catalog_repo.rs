@@ -340,6 +340,9 @@ pub(crate) struct BatchWrites {
     pub field_sources: Vec<(Uuid, String)>,
     /// (product, field, value) of each change of a stored product's field: its history.
     pub history: Vec<(Uuid, String, String)>,
+    /// (supplier SKU, field → the file's value) of the rows whose values the product did not take (the offers'
+    /// `not_taken`; an offer written without is cleared).
+    pub not_taken: Vec<(String, std::collections::BTreeMap<String, String>)>,
 }
 
 // What a batch's rows do to rows already stored, the same on both paths.
@@ -351,7 +354,7 @@ macro_rules! offer_conflict {
          else excluded.currency end, stock = coalesce(excluded.stock, supplier_products.stock), \
          lead_time_days = coalesce(excluded.lead_time_days, supplier_products.lead_time_days), \
          is_available = excluded.is_available, last_seen_at = excluded.last_seen_at, \
-         row_hash = excluded.row_hash, last_import_job_id = excluded.last_import_job_id, \
+         row_hash = excluded.row_hash, last_import_job_id = excluded.last_import_job_id, not_taken = null, \
          updated_at = excluded.updated_at"
     };
 }
@@ -724,6 +727,16 @@ pub(crate) async fn write_batch(
                 sql.build().execute(&mut *tx).await?;
             }
             $rest!(tx);
+            // After the offers: what their rows gave that the products did not take.
+            for chunk in writes.not_taken.chunks(ROWS_PER_STATEMENT) {
+                let mut sql = QueryBuilder::new("with v (supplier_sku, not_taken) as (");
+                sql.push_values(chunk, |mut row, (sku, values)| {
+                    row.push_bind(sku.clone()).push_bind(Json(values.clone()));
+                });
+                sql.push(") update supplier_products set not_taken = v.not_taken from v where supplier_products.supplier_id = ");
+                sql.push_bind(supplier).push(" and supplier_products.supplier_sku = v.supplier_sku");
+                sql.build().execute(&mut *tx).await?;
+            }
             chunked!(
                 tx,
                 writes.field_sources,

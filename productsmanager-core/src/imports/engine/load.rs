@@ -101,6 +101,16 @@ impl FirstRow {
     }
 }
 
+/// A value the survivorship rules kept out, as the offer keeps it: a price (minor units) as `12.50 EUR`.
+fn shown(field: &str, value: &str) -> String {
+    if let Some(currency) = field.strip_prefix("price:").and_then(|rest| rest.split(':').nth(1))
+        && let (Ok(minor), Ok(currency)) = (value.parse::<i64>(), currency.parse::<crate::catalog::CurrencyCode>())
+    {
+        return crate::catalog::Money::new(minor, currency).to_string();
+    }
+    value.to_string()
+}
+
 /// Lower-case words of letters and digits, one space apart.
 fn normalised(title: &str) -> String {
     title
@@ -539,6 +549,7 @@ impl Loader {
                 let claims = &mut writes.field_sources;
                 let history = &mut writes.history;
                 let mut kept = BTreeMap::new();
+                let mut not_taken = BTreeMap::new();
                 let mut take = |field: &str, value: Option<String>| -> Option<String> {
                     let value = value?;
                     let offered = if changes_only.is_some_and(|groups| !groups.contains(&FieldGroup::of(field))) {
@@ -555,6 +566,7 @@ impl Loader {
                         Ok(false) => None,
                         Err(rule) => {
                             kept.insert(field.to_string(), rule.rule().to_string());
+                            not_taken.insert(field.to_string(), shown(field, &value));
                             None
                         }
                     }
@@ -588,6 +600,13 @@ impl Loader {
                     })
                     .collect();
                 allowed_attributes = Some(attributes);
+                if !not_taken.is_empty() {
+                    // The brand as the file named it, not its id.
+                    if let (Some(name), Some(value)) = (&row.brand, not_taken.get_mut("brand")) {
+                        value.clone_from(name);
+                    }
+                    writes.not_taken.push((row.supplier_sku.clone(), not_taken));
+                }
                 writes.prices.extend(prices);
                 plan.fields_kept += kept.len() as u64;
                 if !kept.is_empty() {
@@ -673,6 +692,7 @@ impl Loader {
         }
         dedup_last(&mut plan.writes.prices, |p| (p.0, p.1, p.2));
         dedup_last(&mut plan.writes.field_sources, |f| (f.0, f.1.clone()));
+        dedup_last(&mut plan.writes.not_taken, |n| n.0.clone());
         dedup_last(&mut plan.writes.attributes, |a| (a.0, a.1.to_lowercase()));
         dedup_last(&mut plan.writes.category_links, |l| (l.0, l.1));
         dedup_last(&mut plan.writes.images, |i| (i.0, i.1.clone()));
