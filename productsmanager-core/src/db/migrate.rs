@@ -48,6 +48,7 @@ pub fn latest_version(backend: Backend, db: Database) -> i64 {
 
 /// A digest of this binary's migrations on `backend` (every database's versions and checksums): two binaries with
 /// the same digest create the same schemas. Names the tests' migrated template databases.
+#[cfg(feature = "testing")]
 pub(crate) fn schema_digest(backend: Backend) -> String {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();

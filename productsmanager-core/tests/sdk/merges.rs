@@ -73,7 +73,7 @@ async fn the_merge_of_two_products_moves_everything_and_can_be_undone(backend: B
         "{merge:?}"
     );
     assert_eq!(merge.filled, ["brand"]);
-    assert_eq!(merge.kept_by_survivor, ["price:retail:EUR"], "the survivor's own retail price wins");
+    assert_eq!(merge.kept_by_survivor, ["title", "price:retail:EUR"], "the survivor's own title and retail price win");
 
     // The survivor has everything; the old id and the old supplier SKU answer with it.
     let merged = sdk.products().get(survivor.id).await.unwrap();

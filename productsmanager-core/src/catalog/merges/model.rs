@@ -22,9 +22,10 @@ pub struct ProductMerge {
     /// The survivor's fields that were empty and took the merged product's value (`description`, `brand`,
     /// `gtin`, `sku`, `asin`).
     pub filled: Vec<String>,
-    /// What stayed with the merged product because the survivor has its own (`price:retail:EUR`,
-    /// `attribute:Color`, `stock:default`, `seo:fr`, …): the survivor's value wins; undoing the merge gives them
-    /// back. (A category link or image URL both have is one value and is not listed.)
+    /// What stayed with the merged product because the survivor has its own: fields both have with different
+    /// values (`title`, `description`, …) and rows (`price:retail:EUR`, `attribute:Color`, `stock:default`,
+    /// `seo:fr`, …). The survivor's value wins; undoing the merge gives them back. (A category link or image URL
+    /// both have is one value and is not listed.)
     pub kept_by_survivor: Vec<String>,
     /// The person who merged (none: the command line or an embedding program).
     pub merged_by: Option<Uuid>,

@@ -162,6 +162,8 @@ pub(super) struct MergeWrite<'a> {
     pub sources: Vec<SourceWrite>,
     /// Fields the merge fills (`description`, `brand`, …), recorded for undo.
     pub filled: Vec<String>,
+    /// Fields both products have with different values: the survivor's stays (listed in the merge).
+    pub kept_fields: Vec<String>,
     pub media: Vec<super::model::MovedFile>,
     pub merged_by: Option<Uuid>,
     pub at: DateTime<Utc>,
@@ -183,14 +185,18 @@ macro_rules! hanging {
     };
 }
 
-/// Moves rows (by `key` in `ids`) of `table` from one product to another (`column` names the product).
+/// Moves the rows of each `(table, column, ids)` from one product to another (`column` names the product).
 macro_rules! move_rows {
-    ($tx:expr, $table:literal, $column:literal, $ids:expr, $from:expr, $to:expr, $at:expr) => {{
-        let ids: &[Uuid] = $ids;
-        if !ids.is_empty() {
-            let mut sql = sqlx::QueryBuilder::new(concat!("update ", $table, " set ", $column, " = "));
-            sql.push_bind($to).push(", updated_at = ").push_bind($at);
-            sql.push(concat!(" where ", $column, " = ")).push_bind($from).push(" and id in (");
+    ($tx:expr, $tables:expr, $from:expr, $to:expr, $at:expr) => {{
+        for (table, column, ids) in $tables {
+            if ids.is_empty() {
+                continue;
+            }
+            // Table and column come from `moved_rows`, never from input.
+            let mut sql = sqlx::QueryBuilder::new("update ");
+            sql.push(table).push(" set ").push(column).push(" = ").push_bind($to);
+            sql.push(", updated_at = ").push_bind($at).push(" where ").push(column).push(" = ").push_bind($from);
+            sql.push(" and id in (");
             let mut list = sql.separated(", ");
             for id in ids {
                 list.push_bind(*id);
@@ -199,6 +205,21 @@ macro_rules! move_rows {
             sql.build().execute(&mut *$tx).await?;
         }
     }};
+}
+
+/// The rows a merge moves by id, table by table: the table, the column naming the product, the ids.
+fn moved_rows(moved: &Moved) -> [(&'static str, &'static str, &[Uuid]); 9] {
+    [
+        ("supplier_products", "product_id", &moved.offers),
+        ("product_prices", "product_id", &moved.prices),
+        ("product_attributes", "product_id", &moved.attributes),
+        ("product_images", "product_id", &moved.image_urls),
+        ("product_stocks", "product_id", &moved.stock_levels),
+        ("product_seo", "product_id", &moved.seo),
+        ("product_bundle_items", "product_id", &moved.bundle_items),
+        ("product_bundles", "product_id", &moved.bundles),
+        ("product_variants", "parent_product_id", &moved.variants),
+    ]
 }
 
 /// Splits hanging rows into those that move (ids) and the labels of those the survivor keeps its own of.
@@ -226,7 +247,12 @@ pub(super) async fn merge(pool: &DbPool, write: &MergeWrite<'_>) -> Result<Resul
         if deleted.rows_affected() != 1 {
             return Ok(Err(Stale::Changed));
         }
-        let mut moved = Moved { media: write.media.clone(), filled: write.filled.clone(), ..Moved::default() };
+        let mut moved = Moved {
+            media: write.media.clone(),
+            filled: write.filled.clone(),
+            kept_by_survivor: write.kept_fields.clone(),
+            ..Moved::default()
+        };
         let kept = &mut moved.kept_by_survivor;
         moved.prices = split(hanging!(tx, PRICES, s, m), "price", kept);
         moved.attributes = split(hanging!(tx, ATTRIBUTES, s, m), "attribute", kept);
@@ -245,15 +271,7 @@ pub(super) async fn merge(pool: &DbPool, write: &MergeWrite<'_>) -> Result<Resul
         }
         moved.offers = sqlx::query_scalar(OFFERS).bind(m).fetch_all(&mut *tx).await?;
         moved.variants = sqlx::query_scalar(VARIANTS).bind(m).fetch_all(&mut *tx).await?;
-        move_rows!(tx, "supplier_products", "product_id", &moved.offers, m, s, at);
-        move_rows!(tx, "product_prices", "product_id", &moved.prices, m, s, at);
-        move_rows!(tx, "product_attributes", "product_id", &moved.attributes, m, s, at);
-        move_rows!(tx, "product_images", "product_id", &moved.image_urls, m, s, at);
-        move_rows!(tx, "product_stocks", "product_id", &moved.stock_levels, m, s, at);
-        move_rows!(tx, "product_seo", "product_id", &moved.seo, m, s, at);
-        move_rows!(tx, "product_bundle_items", "product_id", &moved.bundle_items, m, s, at);
-        move_rows!(tx, "product_bundles", "product_id", &moved.bundles, m, s, at);
-        move_rows!(tx, "product_variants", "parent_product_id", &moved.variants, m, s, at);
+        move_rows!(tx, moved_rows(&moved), m, s, at);
         let fill = &write.fill;
         let filled = sqlx::query(FILL)
             .bind(s)
@@ -382,15 +400,7 @@ pub(super) async fn undo(
                 .execute(&mut *tx)
                 .await?;
         }
-        move_rows!(tx, "supplier_products", "product_id", &moved.offers, s, m, at);
-        move_rows!(tx, "product_prices", "product_id", &moved.prices, s, m, at);
-        move_rows!(tx, "product_attributes", "product_id", &moved.attributes, s, m, at);
-        move_rows!(tx, "product_images", "product_id", &moved.image_urls, s, m, at);
-        move_rows!(tx, "product_stocks", "product_id", &moved.stock_levels, s, m, at);
-        move_rows!(tx, "product_seo", "product_id", &moved.seo, s, m, at);
-        move_rows!(tx, "product_bundle_items", "product_id", &moved.bundle_items, s, m, at);
-        move_rows!(tx, "product_bundles", "product_id", &moved.bundles, s, m, at);
-        move_rows!(tx, "product_variants", "parent_product_id", &moved.variants, s, m, at);
+        move_rows!(tx, moved_rows(moved), s, m, at);
         for (category, primary) in &moved.categories {
             sqlx::query(MOVE_CATEGORY_BACK)
                 .bind(m)

@@ -170,6 +170,19 @@ impl MergeService {
         if take("asin", survivor.asin.is_none(), merged.asin.is_some()) {
             fill.asin = merged.asin.as_ref().map(|a| a.as_str().to_string());
         }
+        // Fields both have, with different values: the survivor's stays, and the merge says so.
+        let kept_fields: Vec<String> = [
+            ("title", Some(survivor.title.clone()), Some(merged.title.clone())),
+            ("description", survivor.description.clone(), merged.description.clone()),
+            ("brand", survivor.brand_id.map(|b| b.to_string()), merged.brand_id.map(|b| b.to_string())),
+            ("gtin", survivor.gtin.map(|g| g.as_gtin14()), merged.gtin.map(|g| g.as_gtin14())),
+            ("sku", survivor.sku.as_ref().map(ToString::to_string), merged.sku.as_ref().map(ToString::to_string)),
+            ("asin", survivor.asin.as_ref().map(ToString::to_string), merged.asin.as_ref().map(ToString::to_string)),
+        ]
+        .into_iter()
+        .filter(|(_, ours, theirs)| ours.is_some() && theirs.is_some() && ours != theirs)
+        .map(|(field, _, _)| field.to_string())
+        .collect();
         // Where those fields and the merged product's prices came from: its own row, else its origin.
         let mut fields = filled.clone();
         fields.extend(
@@ -212,6 +225,7 @@ impl MergeService {
             fill,
             sources,
             filled,
+            kept_fields,
             media,
             merged_by: self.user,
             at,
