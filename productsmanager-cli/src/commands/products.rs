@@ -4,8 +4,8 @@ use clap::Subcommand;
 use productsmanager_core::Sdk;
 use productsmanager_core::catalog::{
     CatalogError, CurrencyCode, DuplicateCandidate, DuplicateQuery, DuplicateSide, FieldAction, FieldProvenance,
-    FieldSource, MergeCounts, NewProduct, Page, PriceType, Product, ProductChange, ProductMerge, ProductPatch,
-    ProductQuery, ProductSort, ProductStatus,
+    FieldSource, NewProduct, Page, PriceType, Product, ProductChange, ProductMerge, ProductPatch, ProductQuery,
+    ProductSort, ProductStatus,
 };
 use productsmanager_core::exports::ExportFilters;
 use productsmanager_core::input::{parse_id, parse_json};
@@ -352,10 +352,7 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
             } else {
                 println!(
                     "merged {:?} ({}) into {}: moved {}",
-                    merge.merged_title,
-                    merge.merged_id,
-                    merge.survivor_id,
-                    moved_text(&merge.moved)
+                    merge.merged_title, merge.merged_id, merge.survivor_id, merge.moved
                 );
                 if !merge.filled.is_empty() {
                     println!("filled from it: {}", merge.filled.join(", "));
@@ -380,28 +377,6 @@ pub(crate) async fn run(sdk: &Sdk, command: ProductCommand) -> Result<(), Failur
         }
     }
     Ok(())
-}
-
-/// `1 offer, 2 prices, 1 image` (kinds with nothing moved left out; "nothing" when none moved).
-fn moved_text(moved: &MergeCounts) -> String {
-    let kinds = [
-        (moved.offers, "offer", "offers"),
-        (moved.prices, "price", "prices"),
-        (moved.attributes, "attribute", "attributes"),
-        (moved.categories, "category link", "category links"),
-        (moved.image_urls, "image URL", "image URLs"),
-        (moved.images, "image", "images"),
-        (moved.stock_levels, "stock level", "stock levels"),
-        (moved.seo, "SEO entry", "SEO entries"),
-        (moved.variants, "variant", "variants"),
-        (moved.bundles, "bundle place", "bundle places"),
-    ];
-    let parts: Vec<String> = kinds
-        .iter()
-        .filter(|(n, _, _)| *n > 0)
-        .map(|(n, one, many)| format!("{} {}", output::count(*n as u64), if *n == 1 { one } else { many }))
-        .collect();
-    if parts.is_empty() { "nothing".to_string() } else { parts.join(", ") }
 }
 
 fn duplicates_table(pairs: &[DuplicateCandidate]) {
@@ -431,7 +406,7 @@ fn merges_table(merges: &[ProductMerge]) {
                 m.survivor_id.to_string(),
                 m.merged_id.to_string(),
                 m.merged_title.clone(),
-                moved_text(&m.moved),
+                m.moved.to_string(),
                 m.undone_at.map(|at| at.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
             ]
         }),

@@ -4,7 +4,7 @@ use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use productsmanager_core::catalog::{DuplicateCandidate, DuplicateSide, MergeCounts, ProductMerge};
+use productsmanager_core::catalog::{DuplicateCandidate, DuplicateSide, ProductMerge};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -118,26 +118,6 @@ pub(crate) async fn undo(Client(api): Client, Path(id): Path<String>) -> Respons
     }
 }
 
-/// "1 offer, 2 prices" — what a merge moved.
-fn moved_text(moved: &MergeCounts) -> String {
-    let kinds = [
-        (moved.offers, "offer"),
-        (moved.prices, "price"),
-        (moved.attributes, "attribute"),
-        (moved.categories, "category link"),
-        (moved.image_urls + moved.images, "image"),
-        (moved.stock_levels, "stock level"),
-        (moved.seo, "SEO entry"),
-        (moved.variants, "variant"),
-    ];
-    let parts: Vec<String> = kinds
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, kind)| format!("{n} {kind}{}", if *n == 1 { "" } else { "s" }))
-        .collect();
-    if parts.is_empty() { "nothing".into() } else { parts.join(", ") }
-}
-
 /// A product page's merges: the products merged into it (standing ones with Undo), and the one it was merged into
 /// when the page was reached by a merged product's id.
 pub(crate) fn section(product: Uuid, merges: Result<Vec<ProductMerge>, Failure>) -> Markup {
@@ -158,7 +138,7 @@ pub(crate) fn section(product: Uuid, merges: Result<Vec<ProductMerge>, Failure>)
                 @for merge in into_this {
                     li {
                         (merge.merged_title) " — " (merge.created_at.format("%Y-%m-%d %H:%M")) ": moved "
-                        (moved_text(&merge.moved))
+                        (merge.moved)
                         @if !merge.kept_by_survivor.is_empty() {
                             " (kept this product's own " (merge.kept_by_survivor.join(", ")) ")"
                         }

@@ -51,6 +51,30 @@ pub struct MergeCounts {
     pub field_sources: usize,
 }
 
+impl std::fmt::Display for MergeCounts {
+    /// What moved, for people: `1 offer, 2 prices, 1 image` (kinds with none left out), `nothing` when none.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kinds = [
+            (self.offers, "offer", "offers"),
+            (self.prices, "price", "prices"),
+            (self.attributes, "attribute", "attributes"),
+            (self.categories, "category link", "category links"),
+            (self.image_urls, "image URL", "image URLs"),
+            (self.images, "image", "images"),
+            (self.stock_levels, "stock level", "stock levels"),
+            (self.seo, "SEO entry", "SEO entries"),
+            (self.variants, "variant", "variants"),
+            (self.bundles, "bundle place", "bundle places"),
+        ];
+        let parts: Vec<String> = kinds
+            .iter()
+            .filter(|(n, _, _)| *n > 0)
+            .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
+            .collect();
+        if parts.is_empty() { f.write_str("nothing") } else { f.write_str(&parts.join(", ")) }
+    }
+}
+
 /// Two products that are probably one: brand and title alike, at least one of them without a GTIN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

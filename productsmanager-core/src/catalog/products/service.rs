@@ -871,17 +871,12 @@ impl ProductService {
 /// A stored history value as people read it: a price (`price:retail:EUR`, minor units) as `12.50 EUR`, a brand by
 /// its name (its id when the brand is gone).
 fn shown_value(field: &str, value: &str, brands: &HashMap<Uuid, String>) -> String {
-    if let Some(currency) = field.strip_prefix("price:").and_then(|rest| rest.split(':').nth(1))
-        && let (Ok(minor), Ok(currency)) = (value.parse::<i64>(), currency.parse::<crate::catalog::CurrencyCode>())
-    {
-        return crate::catalog::Money::new(minor, currency).to_string();
-    }
     if field == "brand"
         && let Some(name) = Uuid::parse_str(value).ok().and_then(|id| brands.get(&id))
     {
         return name.clone();
     }
-    value.to_string()
+    provenance::shown_value(field, value)
 }
 
 /// The filters of a search as given (no paging, no text, nothing unset), for search analytics.

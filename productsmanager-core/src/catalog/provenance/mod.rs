@@ -12,5 +12,5 @@ pub(crate) mod repo;
 pub(crate) mod rules;
 
 pub use model::{ChangeKind, FieldAction, FieldGroup, FieldProvenance, FieldSource, ProductChange, SupplierRules};
-pub(crate) use model::{attribute_field, is_provenance_field, price_field};
+pub(crate) use model::{attribute_field, is_provenance_field, price_field, shown_value};
 pub(crate) use rules::{FieldOwner, Kept, SupplierRanks, Survivorship, Unranked};

@@ -85,6 +85,17 @@ pub(crate) fn price_field(price_type: &str, currency: &str) -> String {
     format!("price:{price_type}:{currency}")
 }
 
+/// A stored field value as people read it: an open-ended price (`price:retail:EUR`, minor units) as `12.50 EUR`;
+/// anything else as it is.
+pub(crate) fn shown_value(field: &str, value: &str) -> String {
+    if let Some(currency) = field.strip_prefix("price:").and_then(|rest| rest.split(':').nth(1))
+        && let (Ok(minor), Ok(currency)) = (value.parse::<i64>(), currency.parse::<crate::catalog::CurrencyCode>())
+    {
+        return crate::catalog::Money::new(minor, currency).to_string();
+    }
+    value.to_string()
+}
+
 /// The provenance name of an attribute: `attribute:color` (names are compared without case).
 pub(crate) fn attribute_field(name: &str) -> String {
     format!("attribute:{}", name.to_lowercase())

@@ -101,16 +101,6 @@ impl FirstRow {
     }
 }
 
-/// A value the survivorship rules kept out, as the offer keeps it: a price (minor units) as `12.50 EUR`.
-fn shown(field: &str, value: &str) -> String {
-    if let Some(currency) = field.strip_prefix("price:").and_then(|rest| rest.split(':').nth(1))
-        && let (Ok(minor), Ok(currency)) = (value.parse::<i64>(), currency.parse::<crate::catalog::CurrencyCode>())
-    {
-        return crate::catalog::Money::new(minor, currency).to_string();
-    }
-    value.to_string()
-}
-
 /// Lower-case words of letters and digits, one space apart.
 fn normalised(title: &str) -> String {
     title
@@ -566,7 +556,7 @@ impl Loader {
                         Ok(false) => None,
                         Err(rule) => {
                             kept.insert(field.to_string(), rule.rule().to_string());
-                            not_taken.insert(field.to_string(), shown(field, &value));
+                            not_taken.insert(field.to_string(), crate::catalog::provenance::shown_value(field, &value));
                             None
                         }
                     }
