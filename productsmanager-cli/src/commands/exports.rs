@@ -325,6 +325,14 @@ async fn write_file(sdk: &Sdk, args: FileArgs) -> Result<(), Failure> {
                 summary.bytes.to_string(),
             ]],
         );
+        for (attribute, items) in &summary.missing {
+            let fix = match attribute.as_str() {
+                "link" => " (give --link-template with the shop's product URL)",
+                "gtin" => " (neither a GTIN nor a SKU as MPN: sent with identifier_exists = no)",
+                _ => "",
+            };
+            println!("{} items without {attribute}, which the channel requires{fix}", output::count(*items));
+        }
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use indicatif::ProgressBar;
 use productsmanager_core::Sdk;
-use productsmanager_core::imports::mapping::Preset;
+use productsmanager_core::imports::mapping::{Preset, SourceCatalog};
 use productsmanager_core::imports::parse::TextEncoding;
 use productsmanager_core::imports::{ImportOptions, ImportOutcome, ImportSummary, NewImport};
 
@@ -45,6 +45,15 @@ pub(crate) struct ImportArgs {
     /// Delimiter of a text file (default: sniffed).
     #[arg(long)]
     delimiter: Option<char>,
+    /// Whose catalog the file is, when not what the preset says: `shop` (our own shop's export: its SKU and stock are
+    /// also the product's; the default of the shops' presets) or `supplier` (a supplier's price list: they are the
+    /// offer's only; the default of `native`).
+    #[arg(long, value_enum, value_name = "KIND")]
+    catalog: Option<CatalogArg>,
+    /// Line of the header (1 for the first); the lines above it (a title, notes) are not read. Default: found in a
+    /// text file (the first line filled nearly as much as the fullest), the first row of a spreadsheet.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    header_line: Option<u32>,
     /// Encoding of a text file (default: sniffed).
     #[arg(long, value_enum)]
     encoding: Option<EncodingArg>,
@@ -60,6 +69,12 @@ pub(crate) struct ImportArgs {
 fn preset_parser() -> impl TypedValueParser<Value = Preset> {
     PossibleValuesParser::new(Preset::ALL.map(Preset::as_str))
         .try_map(|name: String| Preset::parse(&name).map_err(|e| e.to_string()))
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CatalogArg {
+    Supplier,
+    Shop,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -80,6 +95,14 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
     options.image_base_url = args.image_base_url.clone();
     options.sheet.sheet = args.sheet.clone();
     options.csv.delimiter = args.delimiter;
+    options.catalog = args.catalog.map(|c| match c {
+        CatalogArg::Supplier => SourceCatalog::Supplier,
+        CatalogArg::Shop => SourceCatalog::Shop,
+    });
+    if let Some(line) = args.header_line {
+        options.csv.header_line = Some(line.into());
+        options.sheet.header_row = line;
+    }
     options.csv.encoding = args.encoding.map(|e| match e {
         EncodingArg::Utf8 => TextEncoding::Utf8,
         EncodingArg::Windows1252 => TextEncoding::Windows1252,
@@ -209,10 +232,41 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
             output::count(summary.products_updated),
         ]],
     );
+    if !summary.columns_not_imported.is_empty() {
+        println!(
+            "{} columns of the file not imported (no field for them in this preset or template): {}",
+            summary.columns_not_imported.len(),
+            summary.columns_not_imported.join(", ")
+        );
+    }
+    if summary.skipped > 0 {
+        let why: Vec<String> = summary
+            .skipped_by
+            .iter()
+            .map(|(why, rows)| {
+                let what = match why.as_str() {
+                    "empty" => "blank",
+                    "totals" => "totals lines",
+                    "store_view" => "a store view's translations",
+                    other => other,
+                };
+                format!("{} {what}", output::count(*rows))
+            })
+            .collect();
+        println!("{} rows of the file set aside, not products: {}", output::count(summary.skipped), why.join(", "));
+    }
     if summary.gtins_dropped > 0 {
         println!(
             "{} rows imported without their GTIN (invalid, and the template ignores those)",
             summary.gtins_dropped
+        );
+    }
+    if summary.images_dropped > 0 {
+        println!(
+            "{} relative image paths dropped: the file names images inside the shop's media folder; import it \
+             again with --image-base-url (the folder's URL, such as https://shop.example/media/catalog/product) to \
+             keep them",
+            output::count(summary.images_dropped)
         );
     }
     if summary.fields_kept > 0 {

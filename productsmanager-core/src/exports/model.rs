@@ -188,6 +188,20 @@ pub struct ChannelSettings {
     pub completeness: Option<crate::analytics::CompletenessRules>,
 }
 
+/// The first `{…}` of a link template that is neither `{key}` nor `{id}` (it would be written as it is).
+fn unknown_placeholder(template: &str) -> Option<&str> {
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}').map_or(rest.len(), |end| start + end + 1);
+        let placeholder = &rest[start..end];
+        if !matches!(placeholder, "{key}" | "{id}") {
+            return Some(placeholder);
+        }
+        rest = &rest[end..];
+    }
+    None
+}
+
 /// The channel fields [`ChannelSettings::field_mapping`] can fill, and our values it can fill them with (besides
 /// `attribute:<name>`).
 pub const MAPPED_FIELDS: [&str; 3] = ["title", "description", "brand"];
@@ -210,6 +224,14 @@ impl ChannelSettings {
             return Err(ExportError::invalid(
                 &format!("{field}.price_rule.ending_minor"),
                 format!("{ending} is not between 0 and 99"),
+            ));
+        }
+        if let Some(template) = &self.link_template
+            && let Some(unknown) = unknown_placeholder(template)
+        {
+            return Err(ExportError::invalid(
+                &format!("{field}.link_template"),
+                format!("{unknown} is not a placeholder it knows: {{key}} (SKU, else GTIN, else id) and {{id}}"),
             ));
         }
         if let Some(template) = &self.link_template
@@ -307,6 +329,11 @@ pub struct FeedSummary {
     pub skipped: u64,
     /// Size of the file.
     pub bytes: u64,
+    /// Items written without an attribute the channel requires, by attribute, as Merchant Center's diagnostics
+    /// count them (`link` without a link template, `image_link`, `brand`, `gtin` for neither a GTIN nor an MPN):
+    /// the platform would refuse or limit them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub missing: std::collections::BTreeMap<String, u64>,
 }
 
 /// Progress of a feed being written, after each page.
@@ -336,6 +363,10 @@ pub struct ExportJob {
     pub items_unchanged: i64,
     pub items_failed: i64,
     pub items_skipped: i64,
+    /// A finished feed's items without an attribute the channel requires, by attribute (see
+    /// [`FeedSummary::missing`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub missing: std::collections::BTreeMap<String, u64>,
     pub last_error: Option<String>,
     pub created_by: Option<Uuid>,
     pub started_at: Option<DateTime<Utc>>,
@@ -478,6 +509,9 @@ mod tests {
         settings.price_rule.ending_minor = None;
         settings.link_template = Some("ftp://x/{key}".into());
         assert!(settings.check("s").unwrap_err().to_string().contains("link_template"));
+        settings.link_template = Some("https://shop.example/p/{sku}".into());
+        let unknown = settings.check("s").unwrap_err().to_string();
+        assert!(unknown.contains("{sku} is not a placeholder"), "{unknown}");
         settings.link_template = Some("https://shop.example/p/{key}".into());
         settings.condition = Some("mint".into());
         assert!(settings.check("s").unwrap_err().to_string().contains("condition"));

@@ -21,13 +21,13 @@ const FEED_PROGRESS: &str = "update export_jobs set items_processed = $2, items_
      where id = $1";
 
 const FINISH_FEED: &str = "update export_jobs set output_object_key = $2, items_total = $3, items_processed = $3, \
-     items_created = $4, items_skipped = $5, updated_at = $6 where id = $1";
+     items_created = $4, items_skipped = $5, updated_at = $6, progress = $7 where id = $1";
 
 macro_rules! export_job_columns {
     () => {
         "id, state, platform_id, mode, format, output_object_key, items_total, items_processed, items_created, \
          items_updated, items_unchanged, items_failed, items_skipped, last_error, created_by, started_at, \
-         finished_at, created_at, updated_at"
+         finished_at, created_at, updated_at, progress"
     };
 }
 
@@ -61,6 +61,8 @@ pub(super) struct ExportJobRow {
     pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A platform run's counters, a finished feed's `missing` attributes.
+    pub progress: Option<sqlx::types::Json<serde_json::Value>>,
 }
 
 /// A job about to run in this process: a feed (`kind` `feed`, a format) or a platform run (`platform`).
@@ -126,6 +128,7 @@ pub(super) async fn finish_feed(
     id: Uuid,
     key: &str,
     (products, items, skipped): (i64, i64, i64),
+    missing: &std::collections::BTreeMap<String, u64>,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     with_pool!(pool, |p| sqlx::query(FINISH_FEED)
@@ -135,6 +138,8 @@ pub(super) async fn finish_feed(
         .bind(items)
         .bind(skipped)
         .bind(at)
+        // The last progress (as a feed's progress reads) with what its items lack.
+        .bind(sqlx::types::Json(serde_json::json!({ "products": products, "items": items, "missing": missing })))
         .execute(p)
         .await
         .map(drop))

@@ -228,7 +228,7 @@ impl ExportService {
         let (size, _) = self.storage.put_file(&key, temporary.path()).await.map_err(ExportError::from)?;
         summary.bytes = size;
         let counts = (summary.products as i64, summary.items as i64, summary.skipped as i64);
-        if let Err(e) = repo::finish_feed(&self.pool, id, &key, counts, self.jobs.now()).await {
+        if let Err(e) = repo::finish_feed(&self.pool, id, &key, counts, &summary.missing, self.jobs.now()).await {
             if let Err(cleanup) = self.storage.delete(&key).await {
                 tracing::warn!(key = %key, error = %cleanup, "export file left behind (the daily clean-up removes it)");
             }
@@ -269,6 +269,7 @@ impl ExportService {
                 writer_counters.0.store(summary.products, Ordering::Relaxed);
                 writer_counters.1.store(summary.items, Ordering::Relaxed);
             }
+            summary.missing = writer.missing().into_iter().map(|(name, items)| (name.to_string(), items)).collect();
             writer.finish()?;
             Ok(summary)
         });
@@ -389,6 +390,10 @@ fn into_job(row: repo::ExportJobRow) -> ExportJob {
         items_unchanged: row.items_unchanged,
         items_failed: row.items_failed,
         items_skipped: row.items_skipped,
+        missing: row
+            .progress
+            .and_then(|progress| serde_json::from_value(progress.0.get("missing")?.clone()).ok())
+            .unwrap_or_default(),
         last_error: row.last_error,
         created_by: row.created_by,
         started_at: row.started_at,

@@ -202,11 +202,11 @@ async fn csv_flavours(backend: Backend) {
     let header = reader.headers().unwrap().clone();
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     let column = |name: &str| header.iter().position(|h| h == name).unwrap();
-    // Handles are made from the key: SKU, else GTIN, else id (the T-shirt has neither).
+    // Handles are made from the key: SKU, else GTIN, else the title and the end of the id (the T-shirt has neither).
     let handle_of =
         |title: &str| rows.iter().find(|r| &r[column("Title")] == title).unwrap()[column("Handle")].to_string();
     let tee_handle = handle_of("Organic T-shirt");
-    assert_eq!(tee_handle.len(), 36, "{tee_handle}");
+    assert!(tee_handle.starts_with("organic-t-shirt-") && tee_handle.len() == 24, "{tee_handle}");
     let tee: Vec<&csv::StringRecord> = rows.iter().filter(|r| r[column("Handle")] == *tee_handle).collect();
     assert_eq!(tee.len(), 3, "three variants, the first on the product's row");
     assert_eq!(&tee[0][column("Title")], "Organic T-shirt");
@@ -222,6 +222,22 @@ async fn csv_flavours(backend: Backend) {
     assert_eq!(&drill[0][column("Variant Price")], "129.90");
     assert_eq!(&drill[1][column("Image Position")], "2");
     assert_eq!(&drill[1][column("Variant Price")], "");
+    // The search-engine and Google Shopping columns of Shopify's template.
+    assert_eq!(&drill[0][column("SEO Title")], "Cordless drill 18V");
+    assert_eq!(&drill[0][column("SEO Description")], "Two batteries and a case");
+    assert_eq!(&drill[0][column("Google Shopping / Condition")], "new");
+    assert_eq!(&drill[0][column("Google Shopping / Custom Product")], "FALSE");
+    // Every column is one of Shopify's own template, in its order.
+    let template = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/shopify/product_template.csv");
+    match csv::Reader::from_path(&template) {
+        Ok(mut shopify) => {
+            let theirs: Vec<String> = shopify.headers().unwrap().iter().map(String::from).collect();
+            let places: Vec<Option<usize>> = header.iter().map(|ours| theirs.iter().position(|t| t == ours)).collect();
+            assert!(places.iter().all(Option::is_some), "{header:?} not all in {theirs:?}");
+            assert!(places.windows(2).all(|w| w[0] < w[1]), "in Shopify's order: {places:?}");
+        }
+        Err(_) => eprintln!("NOT RUN: Shopify columns against Shopify's template ({} is missing)", template.display()),
+    }
 
     // Channel price rule: 10 % markup, ending in .99; the XLSX keeps GTINs as text and neutralises formulas.
     let settings = ChannelSettings {
@@ -270,6 +286,22 @@ async fn google_merchant(backend: Backend) {
     assert_eq!(text.matches("<g:item_group_id>").count(), 3);
     assert!(text.contains("<g:identifier_exists>no</g:identifier_exists>"), "the glue has no GTIN and no SKU");
     assert!(text.contains("<g:description>Cuts wood, metal</g:description>"));
+
+    // Checked as Merchant Center checks them: without a link template no item has its `link`, and the summary
+    // says so by attribute (a stored job too); a placeholder the template does not know is refused.
+    let unlinked = FeedRequest {
+        format: FeedFormat::GoogleMerchantXml,
+        filters: ExportFilters::default(),
+        settings: ChannelSettings::default(),
+    };
+    let out = databases.folder().join("unlinked.xml");
+    let summary = sdk.exports().write_feed(&unlinked, &out, |_| {}).await.unwrap();
+    assert_eq!(summary.missing.get("link"), Some(&6), "{summary:?}");
+    assert_eq!(summary.missing.get("gtin"), Some(&1), "the glue has neither a GTIN nor a SKU: {summary:?}");
+    let job = sdk.exports().export_feed(&unlinked, None, |_| {}).await.unwrap();
+    assert_eq!(job.missing, summary.missing);
+    let typo = ChannelSettings { link_template: Some("https://shop.example/p/{sku}".into()), ..Default::default() };
+    assert!(typo.check("settings").unwrap_err().to_string().contains("{sku} is not a placeholder"));
 
     let (tsv, items) = feed(&sdk, databases.folder(), FeedFormat::GoogleMerchantTsv, settings).await;
     assert_eq!(items, 6);

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use productsmanager_core::catalog::{AttributeValue, NewSupplier};
+use productsmanager_core::catalog::{AttributeValue, NewSupplier, PriceType};
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::{
@@ -130,6 +130,26 @@ async fn woocommerce_sample_products(backend: Backend) {
     let hoodie = sdk.products().search("woo-hoodie-blue-logo", &Default::default()).await.unwrap();
     let parent = sdk.variants().parent_of(hoodie.items[0].id).await.unwrap();
     assert_eq!(sdk.products().get(parent.unwrap()).await.unwrap().title, "Hoodie");
+    // Every column is imported or named: a variable product's attribute lists, weights, tax status are attributes;
+    // the shop's own settings are listed as not imported.
+    let tee = sdk.products().find("woo-vneck-tee").await.unwrap();
+    assert_eq!(
+        tee.sku.as_ref().map(|s| s.as_str()),
+        Some("woo-vneck-tee"),
+        "a shop's SKU is the product's SKU, not only the offer's"
+    );
+    let attributes: Vec<(String, String)> = tee.attributes.iter().map(|a| (a.name.clone(), a.value.shown())).collect();
+    for expected in [("Color", "Blue, Green, Red"), ("Size", "Large, Medium, Small"), ("Weight (lbs)", ".5")] {
+        assert!(attributes.iter().any(|(n, v)| (n.as_str(), v.as_str()) == expected), "{expected:?}: {attributes:?}");
+    }
+    assert!(attributes.iter().any(|(n, v)| n == "Tax status" && v == "taxable"), "{attributes:?}");
+    let not_imported = &summary.columns_not_imported;
+    for listed in ["Is featured?", "Visibility in catalog", "Date sale price starts", "Attribute 1 visible"] {
+        assert!(not_imported.iter().any(|c| c == listed), "{listed}: {not_imported:?}");
+    }
+    for imported in ["ID", "SKU", "Name", "Tags", "Weight (lbs)", "Attribute 1 name", "Short description", "Images"] {
+        assert!(!not_imported.iter().any(|c| c == imported), "{imported}: {not_imported:?}");
+    }
 }
 
 /// The two other WooCommerce exports (no `ID` column; multi-line descriptions in the fashion file).
@@ -146,7 +166,9 @@ async fn woocommerce_experimental_samples(backend: Backend) {
     };
     assert_eq!((summary.rows, summary.created, summary.invalid), (9, 9, 0), "{summary:?}");
     assert_eq!(counts(&sdk).await, [9, 9, 0, 8, 3, 10, 10, 4, 5]);
-    assert_eq!(count(&sdk, "select count(*) from supplier_products where stock is not null").await, 4);
+    // A shop's export: its stock is the products' own, not an offer's.
+    assert_eq!(count(&sdk, "select count(*) from product_stocks").await, 4);
+    assert_eq!(count(&sdk, "select count(*) from supplier_products where stock is not null").await, 0);
 
     let Some((_env, sdk, summary)) = import(
         backend,
@@ -280,12 +302,14 @@ async fn magento_configurable_products(backend: Backend) {
     };
     assert_eq!((summary.created, summary.invalid), (1994, 0), "{summary:?}");
     assert_eq!(count(&sdk, "select count(*) from product_images").await, 0);
+    // …and the summary says so: each relative path of a base or additional image cell.
+    assert!(summary.images_dropped >= 3364, "{summary:?}");
 }
 
 /// PrestaShop 9.1's products, then their combinations (27 rows, variants of `id:<Product ID>`): two repeat an
-/// earlier `Reference` and are refused. The sample's placeholder EAN13s that pass the check digit are shared by
+/// earlier `Reference` (keyed by product and values instead). The sample's placeholder EAN13s that pass the check digit are shared by
 /// combinations with different options (iPod shuffles, MacBook Airs, iPod touches): a GTIN is one product, so the
-/// first combination of each keeps it and the three later ones that differ from it are refused `duplicate_gtin`
+/// first combination of each keeps it and the five later ones that differ from it are refused `duplicate_gtin`
 /// (they used to become extra offers of the first: "25 created" for 22 new products). 22 offers on 22 new
 /// products, each a variant of its product, named after it. Every combination links the same image URL.
 async fn prestashop_combinations(backend: Backend) {
@@ -300,12 +324,17 @@ async fn prestashop_combinations(backend: Backend) {
     };
     assert_eq!((summary.rows, summary.created, summary.invalid, summary.merged), (27, 22, 5, 0), "{summary:?}");
     let errors = String::from_utf8(sdk.imports().errors_csv(summary.job_id).await.unwrap().to_vec()).unwrap();
-    assert_eq!(errors.matches("duplicate_sku").count(), 2, "{errors}");
-    assert_eq!(errors.matches("duplicate_gtin").count(), 3, "{errors}");
-    assert_eq!(counts(&sdk).await, [29, 29, 22, 7, 0, 30, 8, 3, 3]);
+    // The two rows that repeat a reference are keyed by their product and values, and then meet the placeholder
+    // GTIN their reference's first row has.
+    assert_eq!(errors.matches("duplicate_sku").count(), 0, "{errors}");
+    assert_eq!(errors.matches("duplicate_gtin").count(), 5, "{errors}");
+    // Each combination's retail price is its product's plus its impact on price.
+    assert_eq!(counts(&sdk).await, [29, 29, 22, 29, 0, 30, 8, 3, 3]);
     let nano = sdk.products().search("RP-Nano-Blue-16GB", &Default::default()).await.unwrap();
     let nano = sdk.products().get(nano.items[0].id).await.unwrap();
     assert_eq!(nano.title, "iPod Nano - Blue, 16GB");
+    let retail = nano.prices.iter().find(|p| p.price_type == PriceType::Retail).map(|p| p.amount.to_string());
+    assert_eq!(retail.as_deref(), Some("140.00 EUR"), "100.00 + 40.00");
     assert_eq!(count(&sdk, "select count(*) from product_attributes where name = 'price_impact'").await, 22);
 }
 
@@ -406,7 +435,8 @@ async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
                 (Ok(dry), Ok(real)) => {
                     let outcomes = |s: &ImportSummary| {
                         let rows = (s.rows, s.created, s.updated, s.unchanged, s.merged, s.invalid, s.fields_kept);
-                        (rows, s.products_created, s.variants_created, s.products_updated, s.outcome)
+                        let aside = (s.skipped_by.clone(), s.images_dropped, s.columns_not_imported.clone());
+                        (rows, s.products_created, s.variants_created, s.products_updated, s.outcome, aside)
                     };
                     assert_eq!(outcomes(&dry), outcomes(&real), "{shown}: dry {dry:?}\nreal {real:?}");
                     let accounted = real.created + real.updated + real.unchanged + real.merged + real.invalid;
@@ -529,3 +559,47 @@ async fn auto_preset_and_a_wrong_one(backend: Backend) {
 }
 
 both_backends!(auto_preset_and_a_wrong_one);
+
+/// The README's tables of where each column of a platform's export goes are made from the presets themselves
+/// ([`Preset::column_uses`]) on the platforms' real exports: they say what the code does. `PM_BLESS=1` writes them
+/// after a change to a preset; otherwise a difference fails, showing the new tables.
+#[test]
+fn the_readme_says_where_each_column_of_a_platform_export_goes() {
+    use productsmanager_core::imports::parse::{CsvOptions, CsvRows};
+    const BEGIN: &str =
+        "<!-- preset columns: made by the test the_readme_says_where_each_column_of_a_platform_export_goes -->";
+    const END: &str = "<!-- end of preset columns -->";
+    let files = [
+        (Preset::Woocommerce, "woocommerce/sample_products.csv", "WooCommerce's product export"),
+        (Preset::Shopify, "shopify/product_template.csv", "Shopify's product CSV template"),
+        (Preset::Prestashop, "prestashop-9.1/products_import.csv", "PrestaShop 9.1's product import file"),
+        (Preset::Prestashop, "prestashop-9.1/combinations_import.csv", "PrestaShop 9.1's combination import file"),
+        (Preset::Magento, "magento2-sample-data/ConfigurableSampleData__products.csv", "Magento 2's product export"),
+    ];
+    let mut tables = String::new();
+    for (preset, path, what) in files {
+        let Some(file) = dataset(path) else { return };
+        let input = std::io::BufReader::new(std::fs::File::open(&file).unwrap());
+        let headers = CsvRows::open(path, input, &CsvOptions::default()).unwrap().headers().to_vec();
+        tables.push_str(&format!("\n`{preset}` — {what}:\n\n| column | goes to |\n|---|---|\n"));
+        for used in preset.column_uses(&headers) {
+            let cell = |text: &str| text.replace('|', "\\|");
+            tables.push_str(&format!("| `{}` | {} |\n", cell(&used.column), cell(&used.goes_to)));
+        }
+    }
+    let readme_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let (Some(start), Some(end)) = (readme.find(BEGIN), readme.find(END)) else {
+        panic!("README.md has no section between {BEGIN:?} and {END:?}");
+    };
+    let current = &readme[start + BEGIN.len()..end];
+    let wanted = format!("{tables}\n");
+    if current != wanted {
+        if std::env::var_os("PM_BLESS").is_some() {
+            let written = format!("{}{BEGIN}{wanted}{}", &readme[..start], &readme[end..]);
+            std::fs::write(&readme_path, written).unwrap();
+        } else {
+            panic!("README.md's preset tables are not what the presets do; run with PM_BLESS=1 to write:\n{wanted}");
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use productsmanager_core::catalog::{NewSupplier, ProductPatch};
 use productsmanager_core::db::{Backend, Database};
-use productsmanager_core::imports::mapping::{Preset, Template};
+use productsmanager_core::imports::mapping::{Preset, SourceCatalog, Template};
 use productsmanager_core::imports::{ImportOptions, ImportOutcome, ImportSummary, NewImport, NewMappingTemplate};
 use productsmanager_core::jobs::JobState;
 use productsmanager_core::testing::TestDatabases;
@@ -527,7 +527,60 @@ async fn variants_stay_one_level_deep(backend: Backend) {
     assert_eq!(count(&sdk, Database::Catalog, "select count(*) from product_variants").await, 2);
 }
 
+/// A supplier's price list as a spreadsheet saves it: a title line above the header, a delimiter after the last
+/// name, amounts with grouped digits and a currency sign, blank rows and a totals line at the bottom. The header is
+/// found, the blank rows and the totals line are set aside and counted as skipped (not refused), the dry run says
+/// what the real run does.
+async fn a_price_list_with_a_title_and_a_totals_line(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "import_dialect").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let file = "Tarifs ACME, janvier 2026;;;;\n\
+                sku;title;price;stock;\n\
+                A1;Pot;1 234,56 €;3;\n\
+                A2;Pan;9,90;1;\n\
+                A3;;;;\n\
+                ;;;;\n\
+                TOTAL;;1 244,46 €;4;\n";
+    let path = write(env.folder(), "tarifs.csv", file);
+    let dry = sdk.imports().import_file(NewImport { dry_run: true, ..native(acme, &path) }, |_| {}).await.unwrap();
+    let real = sdk.imports().import_file(native(acme, &path), |_| {}).await.unwrap();
+    for summary in [&dry, &real] {
+        assert_eq!(
+            (summary.rows, summary.created, summary.invalid, summary.skipped),
+            (3, 2, 1, 2),
+            "A3 (no title) refused; the blank row and the totals line set aside: {summary:?}"
+        );
+        let by: Vec<(&str, u64)> = summary.skipped_by.iter().map(|(why, n)| (why.as_str(), *n)).collect();
+        assert_eq!(by, [("empty", 1), ("totals", 1)]);
+        assert!(summary.format.ends_with("header on line 2"), "{}", summary.format);
+        assert_eq!(summary.outcome, ImportOutcome::CompletedWithErrors);
+    }
+    let errors = String::from_utf8(sdk.imports().errors_csv(real.job_id).await.unwrap().to_vec()).unwrap();
+    let lines: Vec<&str> = errors.lines().skip(1).collect();
+    assert!(lines.len() == 1 && lines[0].starts_with("5,"), "lines keep their numbers in the file: {errors}");
+    let snapshot = snapshot(&sdk).await;
+    assert!(snapshot[0].starts_with("A1||Pot|") && snapshot[0].ends_with("retail=123456 EUR"), "{snapshot:?}");
+
+    // Named instead of found: the same rows (a forced re-import of the same file).
+    let mut named = NewImport { force: true, ..native(acme, &path) };
+    named.options.csv.header_line = Some(2);
+    let again = sdk.imports().import_file(named, |_| {}).await.unwrap();
+    assert_eq!((again.rows, again.unchanged, again.skipped), (3, 2, 2), "{again:?}");
+
+    // Our own shop's file in our layout: its SKU and stock are also the product's (a supplier's are the offer's).
+    let shop = write(env.folder(), "shop.csv", "sku;title;price;stock\nS1;Mug;4,50;7\n");
+    let mut input = native(acme, &shop);
+    input.options.catalog = Some(SourceCatalog::Shop);
+    sdk.imports().import_file(input, |_| {}).await.unwrap();
+    let mug = sdk.products().find("S1").await.unwrap();
+    assert_eq!((mug.sku.as_ref().map(|s| s.as_str()), mug.stock.quantity), (Some("S1"), 7));
+    let pot = sdk.products().find("A1").await.unwrap();
+    assert_eq!((pot.sku, pot.stock.quantity), (None, 0), "a supplier's SKU and stock stay the offer's");
+}
+
 both_backends!(
+    a_price_list_with_a_title_and_a_totals_line,
     prices_without_a_currency_are_refused_at_the_header,
     variants_stay_one_level_deep,
     import_logs_are_partitioned_by_month,

@@ -616,6 +616,19 @@ async fn progress_part(api: &Api, job: &ImportJob) -> Result<Markup, Failure> {
                         " The same file was imported before (" a href={ "/console/imports/" (earlier) } { "that import" }
                         "): nothing was read. Upload it again with “Import again” to redo it."
                     }
+                    @if !summary.columns_not_imported.is_empty() {
+                        " " span #not-imported { "Columns not imported (no field for them in this preset or template): "
+                            (summary.columns_not_imported.join(", ")) "." }
+                    }
+                    @if summary.images_dropped > 0 {
+                        " " span #images-dropped { (summary.images_dropped) " relative image paths dropped: import the \
+                            file again with an image base URL (the shop's media folder) to keep them." }
+                    }
+                    @if summary.skipped > 0 {
+                        " " span #skipped { (summary.skipped) " rows set aside, not products ("
+                            (summary.skipped_by.iter().map(|(why, rows)| format!("{why}: {rows}")).collect::<Vec<_>>().join(", "))
+                            ")." }
+                    }
                 }
                 @if !summary.diffs.is_empty() {
                     h2 { "What the import would change" }

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::{FeedColumns, FeedItem, FeedWriter, attribute_text, decimal, neutralised};
 use crate::catalog::ProductStatus;
+use crate::exports::model::ChannelSettings;
 
 /// Our columns, before the `option:<axis>` and `attribute:<name>` ones. `sku` is the key a supplier file carries
 /// (SKU, else GTIN, else id); `product_sku`, the product's own SKU, so that it survives a round trip.
@@ -132,8 +133,9 @@ impl FeedWriter for NativeCsv {
     }
 }
 
-/// Shopify's product CSV columns (those of the admin's export, in its order).
-const SHOPIFY_COLUMNS: [&str; 32] = [
+/// Shopify's product CSV columns we fill, in the order of Shopify's own template (its gender, age group, weight
+/// unit, tax code and market price columns are left out: we hold nothing for them).
+const SHOPIFY_COLUMNS: [&str; 38] = [
     "Handle",
     "Title",
     "Body (HTML)",
@@ -163,10 +165,65 @@ const SHOPIFY_COLUMNS: [&str; 32] = [
     "Image Position",
     "Image Alt Text",
     "Gift Card",
+    "SEO Title",
+    "SEO Description",
+    "Google Shopping / Google Product Category",
+    "Google Shopping / MPN",
+    "Google Shopping / Condition",
+    "Google Shopping / Custom Product",
     "Variant Image",
     "Cost per item",
     "Status",
 ];
+
+/// Shopify's limits on search-engine listings (characters).
+const SHOPIFY_SEO_TITLE: usize = 70;
+const SHOPIFY_SEO_DESCRIPTION: usize = 320;
+
+/// `text` cut to at most `max` characters, on a word boundary when there is one in its second half.
+fn shortened(text: &str, max: usize) -> String {
+    let text = text.trim();
+    let Some((end, _)) = text.char_indices().nth(max) else { return text.to_string() };
+    let cut = &text[..end];
+    match cut.rfind(' ') {
+        Some(space) if space > end / 2 => cut[..space].trim_end().to_string(),
+        _ => cut.to_string(),
+    }
+}
+
+/// HTML as the words a search engine's snippet shows: tags dropped, whitespace collapsed.
+fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A product's Shopify handle (Shopify updates a product by it, and shows it in the product's URL): its SKU's or
+/// GTIN's slug, the same at each export; for a product with neither, its title's slug made unique by the end of its
+/// id (the random part of a v7 id: products created together share the start).
+fn shopify_handle(item: &FeedItem<'_>) -> String {
+    let product = item.product();
+    let id = product.id.simple().to_string();
+    let key = slug::slugify(&item.key);
+    if !key.is_empty() && item.key != product.id.to_string() {
+        return key;
+    }
+    match slug::slugify(&item.title) {
+        title if title.is_empty() => id,
+        title => format!("{title}-{}", &id[id.len() - 8..]),
+    }
+}
 
 /// Column positions in [`SHOPIFY_COLUMNS`].
 mod shopify_at {
@@ -192,8 +249,14 @@ mod shopify_at {
     pub const IMAGE_SRC: usize = 25;
     pub const IMAGE_POSITION: usize = 26;
     pub const GIFT_CARD: usize = 28;
-    pub const VARIANT_IMAGE: usize = 29;
-    pub const STATUS: usize = 31;
+    pub const SEO_TITLE: usize = 29;
+    pub const SEO_DESCRIPTION: usize = 30;
+    pub const GOOGLE_CATEGORY: usize = 31;
+    pub const MPN: usize = 32;
+    pub const CONDITION: usize = 33;
+    pub const CUSTOM_PRODUCT: usize = 34;
+    pub const VARIANT_IMAGE: usize = 35;
+    pub const STATUS: usize = 37;
 }
 
 /// Shopify allows three options per product.
@@ -216,13 +279,16 @@ struct ShopifyProduct {
 pub(crate) struct ShopifyCsv {
     out: ::csv::Writer<Box<dyn Write + Send>>,
     pending: Option<ShopifyProduct>,
+    /// Google Shopping's condition (`new` unless the channel says otherwise).
+    condition: String,
 }
 
 impl ShopifyCsv {
-    pub fn new(out: Box<dyn Write + Send>) -> std::io::Result<Self> {
+    pub fn new(out: Box<dyn Write + Send>, settings: &ChannelSettings) -> std::io::Result<Self> {
         let mut out = csv_writer(out);
         out.write_record(SHOPIFY_COLUMNS).map_err(io_error)?;
-        Ok(ShopifyCsv { out, pending: None })
+        let condition = settings.condition.clone().unwrap_or_else(|| "new".into());
+        Ok(ShopifyCsv { out, pending: None, condition })
     }
 
     fn row(&mut self, row: &[String]) -> std::io::Result<()> {
@@ -275,6 +341,7 @@ impl ShopifyCsv {
         row[shopify_at::REQUIRES_SHIPPING] = "TRUE".into();
         row[shopify_at::TAXABLE] = "TRUE".into();
         row[shopify_at::BARCODE] = item.gtin();
+        row[shopify_at::MPN] = row[shopify_at::VARIANT_SKU].clone();
     }
 }
 
@@ -310,8 +377,7 @@ impl FeedWriter for ShopifyCsv {
             return Ok(1);
         }
         let written = self.flush_product()?;
-        let handle = slug::slugify(&item.key);
-        let handle = if handle.is_empty() { product.id.to_string() } else { handle };
+        let handle = shopify_handle(item);
         let mut first_row = vec![String::new(); SHOPIFY_COLUMNS.len()];
         first_row[shopify_at::HANDLE] = handle.clone();
         first_row[shopify_at::TITLE] = item.title.clone();
@@ -326,6 +392,14 @@ impl FeedWriter for ShopifyCsv {
         first_row[shopify_at::PUBLISHED] =
             if product.status == ProductStatus::Active { "TRUE" } else { "FALSE" }.to_string();
         first_row[shopify_at::GIFT_CARD] = "FALSE".into();
+        first_row[shopify_at::SEO_TITLE] = shortened(&item.title, SHOPIFY_SEO_TITLE);
+        let description = plain_text(item.description.as_deref().unwrap_or_default());
+        first_row[shopify_at::SEO_DESCRIPTION] = shortened(&description, SHOPIFY_SEO_DESCRIPTION);
+        first_row[shopify_at::GOOGLE_CATEGORY] = item.channel_category.clone();
+        first_row[shopify_at::CONDITION] = self.condition.clone();
+        // Neither a GTIN nor a SKU (as MPN): Google Shopping is told the product is custom.
+        let identified = !item.gtin().is_empty() || product.sku.is_some();
+        first_row[shopify_at::CUSTOM_PRODUCT] = if identified { "FALSE" } else { "TRUE" }.into();
         first_row[shopify_at::STATUS] = product.status.as_str().to_string();
         let axes: Vec<String> =
             item.record.variant_axes.iter().take(SHOPIFY_MAX_OPTIONS).map(|a| a.name.clone()).collect();

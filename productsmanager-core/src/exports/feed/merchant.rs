@@ -81,6 +81,20 @@ fn attributes(item: &FeedItem<'_>, settings: &ChannelSettings) -> Option<Vec<(&'
     Some(out)
 }
 
+/// The attributes Merchant Center requires of an item that we may lack (besides those every item has): `link` (no
+/// link template), `image_link`, `brand`, and `gtin` standing for a product identifier (a GTIN, else an MPN).
+const CHECKED: [&str; 4] = ["link", "image_link", "brand", "gtin"];
+
+/// Counts, into `missing`, the checked attributes an item's `attributes` lack.
+fn count_missing(attributes: &[(&'static str, String)], missing: &mut std::collections::BTreeMap<&'static str, u64>) {
+    for wanted in CHECKED {
+        let has = |name: &str| attributes.iter().any(|(n, _)| *n == name);
+        if !(has(wanted) || wanted == "gtin" && has("mpn")) {
+            *missing.entry(wanted).or_default() += 1;
+        }
+    }
+}
+
 /// Whether `item` is an item of the feed (a parent of variants is not).
 fn is_item(item: &FeedItem<'_>) -> bool {
     !item.has_variants()
@@ -101,6 +115,7 @@ fn urlencoded(text: &str) -> String {
 pub(crate) struct MerchantXml {
     xml: Writer<std::io::BufWriter<Box<dyn Write + Send>>>,
     settings: ChannelSettings,
+    missing: std::collections::BTreeMap<&'static str, u64>,
 }
 
 impl MerchantXml {
@@ -119,7 +134,7 @@ impl MerchantXml {
             xml.create_element("link")
                 .write_text_content(BytesText::new(url.origin().ascii_serialization().as_str()))?;
         }
-        Ok(MerchantXml { xml, settings })
+        Ok(MerchantXml { xml, settings, missing: Default::default() })
     }
 }
 
@@ -129,6 +144,7 @@ impl FeedWriter for MerchantXml {
             return Ok(0);
         }
         let Some(attributes) = attributes(item, &self.settings) else { return Ok(0) };
+        count_missing(&attributes, &mut self.missing);
         self.xml.write_event(Event::Start(BytesStart::new("item")))?;
         for (name, value) in attributes {
             let tag = format!("g:{name}");
@@ -136,6 +152,10 @@ impl FeedWriter for MerchantXml {
         }
         self.xml.write_event(Event::End(BytesEnd::new("item")))?;
         Ok(1)
+    }
+
+    fn missing(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.missing.clone()
     }
 
     fn finish(self: Box<Self>) -> std::io::Result<()> {
@@ -178,13 +198,14 @@ const TSV_COLUMNS: [&str; 21] = [
 pub(crate) struct MerchantTsv {
     out: std::io::BufWriter<Box<dyn Write + Send>>,
     settings: ChannelSettings,
+    missing: std::collections::BTreeMap<&'static str, u64>,
 }
 
 impl MerchantTsv {
     pub fn new(out: Box<dyn Write + Send>, settings: ChannelSettings) -> std::io::Result<Self> {
         let mut out = std::io::BufWriter::with_capacity(256 * 1024, out);
         writeln!(out, "{}\tshipping_weight", TSV_COLUMNS.join("\t"))?;
-        Ok(MerchantTsv { out, settings })
+        Ok(MerchantTsv { out, settings, missing: Default::default() })
     }
 }
 
@@ -194,6 +215,7 @@ impl FeedWriter for MerchantTsv {
             return Ok(0);
         }
         let Some(attributes) = attributes(item, &self.settings) else { return Ok(0) };
+        count_missing(&attributes, &mut self.missing);
         let mut cells = vec![String::new(); TSV_COLUMNS.len() + 1];
         for (name, value) in attributes {
             let at = TSV_COLUMNS.iter().position(|c| *c == name).unwrap_or(TSV_COLUMNS.len());
@@ -206,6 +228,10 @@ impl FeedWriter for MerchantTsv {
         }
         writeln!(self.out, "{}", cells.join("\t"))?;
         Ok(1)
+    }
+
+    fn missing(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.missing.clone()
     }
 
     fn finish(self: Box<Self>) -> std::io::Result<()> {

@@ -194,6 +194,10 @@ pub(crate) trait FeedWriter: Send {
     fn write(&mut self, item: &FeedItem<'_>) -> std::io::Result<u64>;
     /// Writes what ends the file and flushes it.
     fn finish(self: Box<Self>) -> std::io::Result<()>;
+    /// Items written without an attribute the channel requires, by attribute (Merchant Center's diagnostics).
+    fn missing(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        std::collections::BTreeMap::new()
+    }
 }
 
 /// The writer of `format` into `out`.
@@ -205,7 +209,7 @@ pub(crate) fn writer(
 ) -> std::io::Result<Box<dyn FeedWriter>> {
     Ok(match format {
         FeedFormat::Csv => Box::new(csv::NativeCsv::new(out, columns)?),
-        FeedFormat::ShopifyCsv => Box::new(csv::ShopifyCsv::new(out)?),
+        FeedFormat::ShopifyCsv => Box::new(csv::ShopifyCsv::new(out, settings)?),
         FeedFormat::WoocommerceCsv => Box::new(csv::WoocommerceCsv::new(out, columns)?),
         FeedFormat::Xlsx => Box::new(xlsx::NativeXlsx::new(out, columns)?),
         FeedFormat::GoogleMerchantXml => Box::new(merchant::MerchantXml::new(out, settings.clone())?),

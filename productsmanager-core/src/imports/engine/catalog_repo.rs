@@ -173,6 +173,23 @@ pub(crate) async fn stored_products(pool: &DbPool, ids: &[Uuid]) -> Result<HashM
     Ok(found)
 }
 
+/// The open-ended retail prices of these products: (product, currency) → minor units.
+pub(crate) async fn retail_prices(pool: &DbPool, ids: &[Uuid]) -> Result<HashMap<(Uuid, String), i64>, sqlx::Error> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let prices: Vec<(Uuid, String, i64)> = crate::db::rows_by_ids(
+            pool,
+            "select product_id, currency, amount_minor from product_prices \
+             where price_type = 'retail' and valid_from is null and valid_to is null and product_id in ",
+            chunk,
+            "",
+        )
+        .await?;
+        found.extend(prices.into_iter().map(|(product, currency, minor)| ((product, currency), minor)));
+    }
+    Ok(found)
+}
+
 /// Of these products, those `supplier` offers, with one of its supplier SKUs for each.
 pub(crate) async fn supplier_skus_on(
     pool: &DbPool,
@@ -314,6 +331,7 @@ pub(crate) struct Checkpoint {
     pub products_created: i64,
     pub products_updated: i64,
     pub variants_created: i64,
+    pub images_dropped: i64,
 }
 
 /// Everything one batch writes to the catalog.
@@ -332,6 +350,8 @@ pub(crate) struct BatchWrites {
     pub images: Vec<(Uuid, String, i32)>,
     /// (parent product, variant product, options)
     pub variants: Vec<(Uuid, Uuid, serde_json::Value)>,
+    /// (product, quantity) of the products' own stock at the `default` location (a shop's export).
+    pub product_stocks: Vec<(Uuid, i64)>,
     /// Unchanged offers seen by this import (kept available when missing offers are marked unavailable).
     pub seen_offers: Vec<Uuid>,
     /// Products written (their search documents are refreshed when the import ends).
@@ -429,17 +449,18 @@ const UNNEST_IMAGES: &str = concat!(
 
 const UPSERT_CHECKPOINT: &str = "insert into import_progress (job_id, line, rows_read, rows_created, rows_updated, \
      rows_unchanged, rows_invalid, gtins_dropped, updated_at, fields_kept, rows_merged, products_created, \
-     products_updated, variants_created) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+     products_updated, variants_created, images_dropped) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
      on conflict (job_id) do update set line = excluded.line, rows_read = excluded.rows_read, \
      rows_created = excluded.rows_created, rows_updated = excluded.rows_updated, \
      rows_unchanged = excluded.rows_unchanged, rows_invalid = excluded.rows_invalid, \
      gtins_dropped = excluded.gtins_dropped, updated_at = excluded.updated_at, fields_kept = excluded.fields_kept, \
      rows_merged = excluded.rows_merged, products_created = excluded.products_created, \
-     products_updated = excluded.products_updated, variants_created = excluded.variants_created";
+     products_updated = excluded.products_updated, variants_created = excluded.variants_created, \
+     images_dropped = excluded.images_dropped";
 
 const CHECKPOINT_OF_JOB: &str = "select line, rows_read, rows_created, rows_updated, rows_unchanged, rows_invalid, \
-     gtins_dropped, fields_kept, rows_merged, products_created, products_updated, variants_created \
+     gtins_dropped, fields_kept, rows_merged, products_created, products_updated, variants_created, images_dropped \
      from import_progress where job_id = $1";
 
 const MARK_MISSING_UNAVAILABLE: &str = "update supplier_products set is_available = false, updated_at = $3 \
@@ -771,6 +792,22 @@ pub(crate) async fn write_batch(
             );
             chunked!(
                 tx,
+                writes.product_stocks,
+                "insert into product_stocks (id, product_id, location, quantity, reserved, created_at, updated_at) ",
+                " on conflict (product_id, location) do update set quantity = excluded.quantity, \
+                 updated_at = excluded.updated_at",
+                |row, (product, quantity)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*product)
+                        .push_bind("default")
+                        .push_bind(*quantity)
+                        .push_bind(0_i64)
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
+            chunked!(
+                tx,
                 writes.variants,
                 "insert into product_variants (id, parent_product_id, product_id, options, position, created_at, \
                  updated_at) ",
@@ -811,6 +848,7 @@ pub(crate) async fn write_batch(
                 .bind(checkpoint.products_created)
                 .bind(checkpoint.products_updated)
                 .bind(checkpoint.variants_created)
+                .bind(checkpoint.images_dropped)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await

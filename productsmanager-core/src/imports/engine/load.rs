@@ -12,6 +12,7 @@ use crate::Result;
 use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::CategoryService;
 use crate::catalog::FieldGroup;
+use crate::catalog::PriceType;
 use crate::catalog::provenance::{FieldOwner, Kept, Survivorship};
 use crate::db::DbPool;
 use crate::imports::error::catalog_db_error;
@@ -338,6 +339,19 @@ impl Loader {
             .map_err(catalog_db_error)?;
         // The first row of this batch about each product: line, supplier SKU, title and variant options.
         let mut first_rows = carried.first_rows;
+        // Variants priced as a difference from their parent's retail price: the parents' prices, stored or given
+        // earlier in the batch (read only when a row has such a difference).
+        let impacts = to_write.iter().any(|r| r.price_impact.is_some());
+        let mut parent_prices: HashMap<(Uuid, String), i64> = if impacts {
+            let parents: Vec<Uuid> = to_write
+                .iter()
+                .filter(|r| r.price_impact.is_some())
+                .filter_map(|r| stored.get(r.parent_sku.as_ref()?).map(|o| o.1))
+                .collect();
+            catalog_repo::retail_prices(&self.catalog, &parents).await.map_err(catalog_db_error)?
+        } else {
+            HashMap::new()
+        };
 
         // What this batch decided so far, so later rows of it see earlier ones.
         let mut batch_gtin = carried.gtins;
@@ -440,6 +454,17 @@ impl Loader {
                 }
             }
             let mut row = row;
+            if let (Some((currency, impact)), Some(parent)) = (row.price_impact, parent)
+                && !row.prices.iter().any(|(t, c, _)| *t == PriceType::Retail && *c == currency)
+                && let Some(base) = parent_prices.get(&(parent, currency.to_string()))
+            {
+                row.prices.push((PriceType::Retail, currency, (base + impact).max(0)));
+            }
+            if impacts {
+                for (_, currency, minor) in row.prices.iter().filter(|(t, ..)| *t == PriceType::Retail) {
+                    parent_prices.insert((product_id, currency.to_string()), *minor);
+                }
+            }
             if new_product && row.title.is_none() {
                 match parent.and_then(|p| titles.get(&p)) {
                     Some(parent_title) => row.title = Some(variant_title(parent_title, &row.variant_options)),
@@ -636,6 +661,9 @@ impl Loader {
             for (position, url) in row.images.iter().enumerate() {
                 writes.images.push((product_id, url.clone(), position as i32));
             }
+            if let Some(quantity) = row.product_stock {
+                writes.product_stocks.push((product_id, quantity));
+            }
             if let Some(parent) = parent {
                 let options = serde_json::to_value(&row.variant_options).unwrap_or_default();
                 writes.variants.push((parent, product_id, options));
@@ -687,6 +715,7 @@ impl Loader {
         dedup_last(&mut plan.writes.category_links, |l| (l.0, l.1));
         dedup_last(&mut plan.writes.images, |i| (i.0, i.1.clone()));
         dedup_last(&mut plan.writes.variants, |v| v.1);
+        dedup_last(&mut plan.writes.product_stocks, |s| s.0);
         Ok(plan)
     }
 

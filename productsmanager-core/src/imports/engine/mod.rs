@@ -41,6 +41,10 @@ pub struct ImportOptions {
     /// mapping names its own base.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_base_url: Option<String>,
+    /// Whose catalog the file is, when not what its preset says (`supplier` for `native`, `shop` for the shops'
+    /// presets): a shop's SKU and stock are also the product's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<crate::imports::mapping::SourceCatalog>,
 }
 
 /// Measured (`benches/imports.rs`): 5,000 rows per transaction import about 1.7x faster than 1,000 on SQLite, for
@@ -57,6 +61,7 @@ impl Default for ImportOptions {
             batch_rows: default_batch_rows(),
             mark_missing_unavailable: false,
             image_base_url: None,
+            catalog: None,
         }
     }
 }
@@ -179,7 +184,8 @@ pub struct ImportSummary {
     /// setting) or `failed` (more): a dry run's is what the real run's would be.
     #[serde(default)]
     pub outcome: ImportOutcome,
-    /// Data rows read (after a preset's shaping: a PrestaShop combination is a row).
+    /// Data rows read (after a preset's shaping: a PrestaShop combination is a row), the rows set aside
+    /// (`skipped`) apart.
     pub rows: u64,
     /// Rows that made an offer of the supplier (each offer names a product; see `products_created`).
     pub created: u64,
@@ -191,10 +197,26 @@ pub struct ImportSummary {
     pub invalid: u64,
     /// Offers of the supplier missing from the file, marked unavailable (with `mark_missing_unavailable`).
     pub marked_unavailable: u64,
+    /// Rows of the file set aside on purpose, not counted in `rows`: blank rows, totals lines, a Magento store
+    /// view's rows (translations of a row given before); `skipped_by` says how many for each.
+    #[serde(default)]
+    pub skipped: u64,
+    /// The skipped rows by why: `empty`, `totals`, `store_view`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub skipped_by: std::collections::BTreeMap<String, u64>,
+    /// Columns of the file that nothing imports (a shop's own columns its preset has no field for; a stored
+    /// template's columns when it ignores those it does not map): by name, or `column 7` for a file an import
+    /// source took.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns_not_imported: Vec<String>,
     /// Rows imported without their GTIN: it was invalid and the template ignores invalid GTINs (shops' placeholder
     /// barcodes); the others of these rows were imported.
     #[serde(default)]
     pub gtins_dropped: u64,
+    /// Relative image paths (`/m/h/a.jpg`, as shops export them) dropped because the import named no image base
+    /// URL to join them to; the rows were imported without them.
+    #[serde(default)]
+    pub images_dropped: u64,
     /// Fields the file gave that the survivorship rules kept as they were: set by a person, locked, or set by a
     /// supplier that comes first (a dry run's diffs name the rule per field).
     #[serde(default)]

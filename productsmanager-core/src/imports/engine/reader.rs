@@ -50,17 +50,24 @@ pub(crate) struct Batch {
     pub last_line: u64,
     /// Rows whose invalid GTIN was dropped.
     pub gtins_dropped: u64,
+    /// Relative image paths dropped.
+    pub images_dropped: u64,
 }
 
 /// What the reading thread sends.
 #[derive(Debug)]
 pub(crate) enum Message {
-    /// The header matched: how many data rows the file has (when known before reading), and how it was read.
+    /// The header matched: how many data rows the file has (when known before reading), how it was read, and its
+    /// columns that nothing imports (by name for the caller who sent the file, else by number).
     Started {
         total: Option<u64>,
         format: String,
+        not_imported: Vec<String>,
     },
     Batch(Batch),
+    /// After the last batch: rows read and set aside on purpose, by why (`empty`, `totals`, `store_view`), counted
+    /// over the whole file (a resumed import reads it all again).
+    Skipped(std::collections::BTreeMap<&'static str, u64>),
     /// The file cannot be imported (unreadable, header not matching the template); nothing more comes.
     Failed(ImportError),
 }
@@ -132,7 +139,10 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         file.rewind().map_err(|e| io_failure(&name, e))?;
         let rows = CsvRows::open(&name, BufReader::with_capacity(1 << 20, file), &options.csv).map_err(failed)?;
         let sniffed = rows.sniffed();
-        let format = format!("delimited text, {:?}-separated, {}", sniffed.delimiter, sniffed.encoding.name());
+        let mut format = format!("delimited text, {:?}-separated, {}", sniffed.delimiter, sniffed.encoding.name());
+        if sniffed.header_line > 1 {
+            format.push_str(&format!(", header on line {}", sniffed.header_line));
+        }
         (rows.headers().to_vec(), Some(total), format, Box::new(rows))
     };
     // A preset is checked against the header (a wrong one is refused naming the right one), `auto` resolved.
@@ -153,10 +163,15 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         stored => (stored, format),
     };
     let mut shaper = source.shaper(&headers);
+    let file_headers = headers.len();
+    let read_by_shaper = shaper.as_ref().map(|s| s.reads()).unwrap_or_default();
     let headers = shaper.as_ref().map(|s| s.headers()).unwrap_or(headers);
     let mut template = source.template(&headers);
     if let Some(base) = &options.image_base_url {
         template.set_image_base(base);
+    }
+    if let Some(catalog) = options.catalog {
+        template.read_as(catalog);
     }
     let mapper = template.mapper_naming(&headers, header_text).map_err(|e| match e {
         ImportError::Invalid { field, reason } => ImportError::Invalid { field: format!("{name}: {field}"), reason },
@@ -192,13 +207,24 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
             reason: "the file has a header but no data rows".into(),
         }));
     }
+    // A template that ignores columns it does not map (the shops' presets) still says which: nothing is dropped
+    // without a line in the summary.
+    let used: HashSet<usize> =
+        mapper.columns_used().chain(read_by_shaper.into_iter().map(|(index, _)| index)).collect();
+    let not_imported = (0..file_headers)
+        .filter(|index| !used.contains(index))
+        .map(|index| match header_text {
+            crate::imports::mapping::HeaderText::Quoted => headers[index].clone(),
+            crate::imports::mapping::HeaderText::Withheld => format!("column {}", index + 1),
+        })
+        .collect();
     let rules = RowRules {
         default_currency,
         headers,
         invalid_gtin: mapper.invalid_gtin(),
         relative_images: mapper.relative_images(),
     };
-    if out.blocking_send(Message::Started { total, format }).is_err() {
+    if out.blocking_send(Message::Started { total, format, not_imported }).is_err() {
         return Ok(());
     }
     let mut sink = Sink {
@@ -211,6 +237,7 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         // Sized once for the rows the file has: growing would hold the old and the new table at once.
         seen: HashSet::with_capacity(total.unwrap_or(0).try_into().unwrap_or(0)),
         batch: Batch::default(),
+        skipped: std::collections::BTreeMap::new(),
     };
     let mut any_row = false;
     for row in rows {
@@ -257,10 +284,51 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
             reason: "the file has a header but no data rows".into(),
         }));
     }
-    if sink.batch.read > 0 {
-        let _ = out.blocking_send(Message::Batch(sink.batch));
+    let mut skipped = sink.skipped;
+    for (why, rows) in shaper.as_ref().map(|s| s.set_aside()).unwrap_or_default() {
+        *skipped.entry(why).or_default() += rows;
+    }
+    if sink.batch.read > 0 && out.blocking_send(Message::Batch(sink.batch)).is_err() {
+        return Ok(());
+    }
+    if !skipped.is_empty() {
+        let _ = out.blocking_send(Message::Skipped(skipped));
     }
     Ok(())
+}
+
+/// Why a row of the file is no product and is set aside, counted as skipped: no value in any cell (a spreadsheet's
+/// formatted blank rows), or a totals line: its key is a totals label (`TOTAL`, `Total HT :`, `Totaux`, `Summe`…),
+/// or it has no key, at most half its cells filled and a totals label in one. A product row without its key is
+/// refused, not set aside.
+fn set_aside(fields: &[String], key: Option<&str>) -> Option<&'static str> {
+    /// Labels of totals lines, lowercase, in the languages of our users' suppliers.
+    const TOTALS: [&str; 12] = [
+        "total",
+        "totals",
+        "totaux",
+        "sous-total",
+        "subtotal",
+        "sub-total",
+        "summe",
+        "gesamt",
+        "gesamtsumme",
+        "totale",
+        "totaal",
+        "somme",
+    ];
+    let is_label = |text: &str| {
+        let first = text.trim().split([' ', ':', '.']).next().unwrap_or_default();
+        TOTALS.iter().any(|label| label.eq_ignore_ascii_case(first))
+    };
+    if let Some(key) = key.map(str::trim).filter(|k| !k.is_empty()) {
+        return is_label(key).then_some("totals");
+    }
+    match fields.iter().filter(|f| !f.trim().is_empty()).count() {
+        0 => Some("empty"),
+        filled if filled * 2 <= fields.len() && fields.iter().any(|f| is_label(f)) => Some("totals"),
+        _ => None,
+    }
 }
 
 /// Rows checked into batches, sent when full.
@@ -274,6 +342,8 @@ struct Sink<'a> {
     keys: std::hash::RandomState,
     seen: HashSet<u64>,
     batch: Batch,
+    /// Rows set aside, by why (see [`set_aside`]).
+    skipped: std::collections::BTreeMap<&'static str, u64>,
 }
 
 impl Sink<'_> {
@@ -300,6 +370,11 @@ impl Sink<'_> {
     /// Checks a row into the batch; false when the receiver is gone.
     fn push(&mut self, row: Row) -> bool {
         let sku = self.mapper.supplier_sku(&row.fields);
+        if let Some(why) = set_aside(&row.fields, sku.as_deref()) {
+            // Counted over the whole file, a resumed import's rows before its checkpoint included.
+            *self.skipped.entry(why).or_default() += 1;
+            return true;
+        }
         let repeated = sku.as_ref().is_some_and(|sku| {
             let mut hasher = self.keys.build_hasher();
             hasher.write(sku.as_bytes());
@@ -333,6 +408,7 @@ impl Sink<'_> {
             match self.rules.check(row.line, self.mapper.map(&row.fields)) {
                 Ok(checked) => {
                     batch.gtins_dropped += u64::from(checked.gtin_dropped);
+                    batch.images_dropped += u64::from(checked.images_dropped);
                     batch.rows.push(checked);
                 }
                 Err(mut error) => {
@@ -351,4 +427,27 @@ impl Sink<'_> {
 
 fn io_failure(name: &str, error: std::io::Error) -> ImportError {
     failed(ParseError { file: name.to_string(), line: None, column: None, reason: format!("cannot read: {error}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_aside;
+
+    fn cells(row: &[&str]) -> Vec<String> {
+        row.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn blank_rows_and_totals_lines_are_set_aside_products_are_not() {
+        assert_eq!(set_aside(&cells(&["", " ", ""]), None), Some("empty"));
+        // The label in the key column, or beside it with the key empty.
+        assert_eq!(set_aside(&cells(&["TOTAL", "", "", "12 345,00"]), Some("TOTAL")), Some("totals"));
+        assert_eq!(set_aside(&cells(&["Total HT :", "", "", "12 345,00"]), Some("Total HT :")), Some("totals"));
+        assert_eq!(set_aside(&cells(&["", "", "Summe", "99,00"]), None), Some("totals"));
+        assert_eq!(set_aside(&cells(&["", "", "Totaux", "99,00", "", ""]), None), Some("totals"));
+        // A product row stays a row: refused later for its empty key, or imported.
+        assert_eq!(set_aside(&cells(&["", "4006381333931", "Total Wash 500 ml", "9,90"]), None), None);
+        assert_eq!(set_aside(&cells(&["A1", "", "Total Wash", "9,90"]), Some("A1")), None);
+        assert_eq!(set_aside(&cells(&["", "", "", "9,90"]), None), None, "no label: an incomplete row");
+    }
 }

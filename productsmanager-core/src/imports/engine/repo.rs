@@ -268,6 +268,8 @@ pub(crate) struct Counters {
     pub products_updated: i64,
     #[serde(default)]
     pub variants_created: i64,
+    #[serde(default)]
+    pub images_dropped: i64,
 }
 
 pub(crate) async fn set_counters(

@@ -435,7 +435,11 @@ impl ImportService {
             unchanged: 0,
             invalid: 0,
             marked_unavailable: 0,
+            skipped: 0,
+            skipped_by: Default::default(),
+            columns_not_imported: Vec::new(),
             gtins_dropped: 0,
+            images_dropped: 0,
             fields_kept: 0,
             merged: 0,
             products_created: 0,
@@ -501,6 +505,7 @@ impl ImportService {
                 products_created: c.products_created,
                 products_updated: c.products_updated,
                 variants_created: c.variants_created,
+                images_dropped: c.images_dropped,
             })
             .unwrap_or_default();
         // Errors of a batch that did not reach the catalog are recorded again.
@@ -546,14 +551,19 @@ impl ImportService {
         let outcome: Result<()> = async {
             while let Some(message) = receiver.recv().await {
                 match message {
-                    Message::Started { total, format } => {
+                    Message::Started { total, format, not_imported } => {
                         summary.format = format;
+                        summary.columns_not_imported = not_imported;
                         progress.rows_total = total;
                         if let Some(total) = total {
                             repo::set_total(&self.pool, job.id, total as i64).await.map_err(db_error)?;
                         }
                     }
                     Message::Failed(error) => return Err(error.into()),
+                    Message::Skipped(by) => {
+                        summary.skipped = by.values().sum();
+                        summary.skipped_by = by.into_iter().map(|(why, rows)| (why.to_string(), rows)).collect();
+                    }
                     Message::Batch(batch) => {
                         let mut plan = loader.plan(batch.rows).await?;
                         let mut errors: Vec<RowError> = batch.errors;
@@ -566,6 +576,7 @@ impl ImportService {
                         counters.unchanged += plan.unchanged as i64;
                         counters.invalid += errors.len() as i64;
                         counters.gtins_dropped += batch.gtins_dropped as i64;
+                        counters.images_dropped += batch.images_dropped as i64;
                         counters.fields_kept += plan.fields_kept as i64;
                         counters.merged += plan.merged as i64;
                         counters.products_created += plan.products_created as i64;
@@ -591,6 +602,7 @@ impl ImportService {
                                 products_created: counters.products_created,
                                 products_updated: counters.products_updated,
                                 variants_created: counters.variants_created,
+                                images_dropped: counters.images_dropped,
                             };
                             loader.write(&plan, checkpoint).await?;
                             // The file's new costs: price changes of those products and of the supplier.
@@ -648,6 +660,7 @@ impl ImportService {
         summary.unchanged = counters.unchanged as u64;
         summary.invalid = counters.invalid as u64;
         summary.gtins_dropped = counters.gtins_dropped as u64;
+        summary.images_dropped = counters.images_dropped as u64;
         summary.fields_kept = counters.fields_kept as u64;
         summary.merged = counters.merged as u64;
         summary.products_created = counters.products_created as u64;

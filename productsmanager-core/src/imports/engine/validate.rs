@@ -35,9 +35,18 @@ pub struct ImportRow {
     pub variant_options: BTreeMap<String, String>,
     /// Variants listed on this row: (supplier SKU, axis → value).
     pub variants: Vec<(String, BTreeMap<String, String>)>,
+    /// The product's own stock, as a shop's export gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_stock: Option<i64>,
+    /// The difference from the parent's retail price: (currency, signed minor units).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_impact: Option<(&'static str, i64)>,
     /// Its GTIN was invalid and dropped (the template ignores invalid GTINs).
     #[serde(skip)]
     pub gtin_dropped: bool,
+    /// Relative image paths dropped (the template ignores them without an image base URL).
+    #[serde(skip)]
+    pub images_dropped: u32,
     /// What the row says, hashed: an offer whose stored hash is the same is unchanged.
     #[serde(skip)]
     pub hash: [u8; 16],
@@ -168,16 +177,34 @@ impl RowRules {
             }
             prices.push((*price_type, currency.as_str(), minor));
         }
-        let stock = match &row.stock {
+        // Signed: a variant may cost less than its parent.
+        let price_impact = match &row.price_impact {
             None => None,
-            Some(cell) => Some(whole_number(&cell.value).filter(|n| *n >= 0).ok_or_else(|| {
-                fail(
-                    cell,
-                    "invalid_number",
-                    format!("{:?} is not a stock quantity (a whole number, 0 or more)", cell.value),
-                )
-            })?),
+            Some(cell) => {
+                let currency = currency_of(cell, None)?;
+                let written = cell.value.trim();
+                let (sign, magnitude) = match written.strip_prefix('-').or_else(|| written.strip_prefix('\u{2212}')) {
+                    Some(rest) => (-1, rest),
+                    None => (1, written.strip_prefix('+').unwrap_or(written)),
+                };
+                let unsigned = Cell { value: magnitude.trim().to_string(), column: cell.column };
+                Some((currency.as_str(), sign * amount(&unsigned, currency)?))
+            }
         };
+        let quantity = |cell: &Option<Cell>| -> Result<Option<i64>, RowError> {
+            match cell {
+                None => Ok(None),
+                Some(cell) => Ok(Some(whole_number(&cell.value).filter(|n| *n >= 0).ok_or_else(|| {
+                    fail(
+                        cell,
+                        "invalid_number",
+                        format!("{:?} is not a stock quantity (a whole number, 0 or more)", cell.value),
+                    )
+                })?)),
+            }
+        };
+        let stock = quantity(&row.stock)?;
+        let product_stock = quantity(&row.product_stock)?;
         let lead_time_days = match &row.lead_time_days {
             None => None,
             Some(cell) => Some(
@@ -219,10 +246,12 @@ impl RowRules {
             attributes.push((name, cell.value));
         }
         let mut images: Vec<String> = Vec::with_capacity(row.images.len());
+        let mut images_dropped = 0;
         for cell in row.images {
             match url::Url::parse(&cell.value) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => {}
                 Err(url::ParseError::RelativeUrlWithoutBase) if self.relative_images == RelativeImages::Ignore => {
+                    images_dropped += 1;
                     continue;
                 }
                 Err(url::ParseError::RelativeUrlWithoutBase) => {
@@ -254,7 +283,10 @@ impl RowRules {
             parent_sku: row.parent_sku.map(|c| c.value),
             variant_options: row.variant_options.into_iter().map(|(axis, cell)| (axis, cell.value)).collect(),
             variants: row.variants.into_iter().map(|(sku, options)| (sku, options.into_iter().collect())).collect(),
+            price_impact,
+            product_stock,
             gtin_dropped,
+            images_dropped,
             hash: [0; 16],
         };
         checked.hash = row_hash(&checked);

@@ -5,9 +5,9 @@ mod presets;
 mod template;
 mod transform;
 
-pub use presets::{Preset, Shaper};
+pub use presets::{ColumnUse, Preset, Shaper};
 pub use template::{
-    Cell, CellError, ColumnMapping, HeaderText, InvalidGtin, MappedRow, Mapper, RelativeImages, Target, Template,
-    UnmappedColumns,
+    Cell, CellError, ColumnMapping, HeaderText, InvalidGtin, MappedRow, Mapper, RelativeImages, SourceCatalog, Target,
+    Template, UnmappedColumns,
 };
 pub use transform::{CompiledTransforms, Transform};

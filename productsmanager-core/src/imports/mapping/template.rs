@@ -95,6 +95,20 @@ pub enum HeaderText {
     Withheld,
 }
 
+/// Whose catalog a file is: it decides what its SKUs and stock are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SourceCatalog {
+    /// A supplier's price list: its SKUs and stock are the supplier's own (the offer's), the product's are left
+    /// alone. The native preset's default.
+    Supplier,
+    /// An export of our own shop (WooCommerce, Shopify, PrestaShop, Magento): its stock is the product's own stock,
+    /// its SKU also the product's SKU (the presets of WooCommerce and Magento, which keep SKUs unique, map it so).
+    /// The shops' presets' default.
+    Shop,
+}
+
 /// What to do with a column no mapping names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -144,6 +158,9 @@ pub enum Target {
     Currency,
     /// The supplier's stock for the item.
     Stock,
+    /// The product's own stock (at the `default` location), replaced by each row that gives it: what a shop's
+    /// export says it holds, where the file is our own shop's catalog rather than a supplier's price list.
+    ProductStock,
     LeadTimeDays,
     /// A price of ours; its currency is the mapping's, else the row's.
     Price {
@@ -194,6 +211,41 @@ pub enum Target {
         #[serde(default = "default_options_separator")]
         separator: String,
     },
+    /// A variant's price as a difference from its parent's retail price (`40`, `-5.50`: PrestaShop's "Impact on
+    /// price"), in the row's currency: the variant's retail price is the parent's plus this, unless the row gives
+    /// its own. A parent without a retail price in that currency gives none.
+    PriceImpact,
+}
+
+impl Target {
+    /// What it is, in a few words (the README's tables of where each column of a platform's export goes).
+    pub fn describe(&self) -> String {
+        match self {
+            Target::SupplierSku => "the key (the offer's supplier SKU)".into(),
+            Target::Gtin => "GTIN".into(),
+            Target::Sku => "the product's SKU".into(),
+            Target::Title => "title".into(),
+            Target::Description => "description".into(),
+            Target::Brand => "brand".into(),
+            Target::Status => "status".into(),
+            Target::Cost => "the offer's cost".into(),
+            Target::Currency => "the currency of the row's amounts".into(),
+            Target::Stock => "the offer's stock".into(),
+            Target::ProductStock => "the product's own stock".into(),
+            Target::LeadTimeDays => "the offer's lead time (days)".into(),
+            Target::Price { price_type, currency: Some(currency) } => format!("{price_type} price in {currency}"),
+            Target::Price { price_type, currency: None } => format!("{price_type} price"),
+            Target::Attribute { name } => format!("attribute `{name}`"),
+            Target::Category { .. } => "category paths".into(),
+            Target::Image { .. } => "image URLs".into(),
+            Target::ParentSku => "the parent (the row is its variant)".into(),
+            Target::VariantOption { axis } => format!("variant option `{axis}`"),
+            Target::VariantOptions { .. } => "variant options".into(),
+            Target::Attributes { .. } => "attributes (`name=value` pairs)".into(),
+            Target::Variants { .. } => "the row's variants".into(),
+            Target::PriceImpact => "a variant's retail price: its parent's plus this".into(),
+        }
+    }
 }
 
 fn default_options_separator() -> String {
@@ -234,7 +286,10 @@ pub struct MappedRow {
     pub cost: Option<Cell>,
     pub currency: Option<Cell>,
     pub stock: Option<Cell>,
+    pub product_stock: Option<Cell>,
     pub lead_time_days: Option<Cell>,
+    /// The difference from the parent's retail price.
+    pub price_impact: Option<Cell>,
     /// (type, currency named by the mapping, amount)
     pub prices: Vec<(PriceType, Option<String>, Cell)>,
     pub attributes: Vec<(String, Cell)>,
@@ -329,6 +384,34 @@ impl Template {
                 .map_err(|e| ImportError::invalid("currency", e.to_string()))?;
         }
         Ok(())
+    }
+
+    /// The template read as a file of `catalog`: a supplier's stock is its offer's, and it names no product's SKU;
+    /// a shop's stock is the product's own (never an offer's too: the available stock adds them), and its key is also
+    /// the product's SKU when no mapping names one.
+    pub fn read_as(&mut self, catalog: SourceCatalog) {
+        let (from, to) = match catalog {
+            SourceCatalog::Supplier => {
+                self.columns.retain(|m| m.to != Target::Sku);
+                (Target::ProductStock, Target::Stock)
+            }
+            SourceCatalog::Shop => {
+                if !self.columns.iter().any(|m| m.to == Target::Sku)
+                    && let Some(key) = self.columns.iter().find(|m| m.to == Target::SupplierSku)
+                {
+                    let sku = ColumnMapping { to: Target::Sku, ..key.clone() };
+                    self.columns.push(sku);
+                }
+                (Target::Stock, Target::ProductStock)
+            }
+        };
+        if self.columns.iter().any(|m| m.to == to) {
+            self.columns.retain(|m| m.to != from);
+        } else {
+            for mapping in self.columns.iter_mut().filter(|m| m.to == from) {
+                mapping.to = to.clone();
+            }
+        }
     }
 
     /// Joins relative image paths to `base` in every image mapping that names no base of its own.
@@ -432,7 +515,9 @@ impl Mapper {
         }
         self.columns
             .iter()
-            .filter(|(.., target, _)| matches!(target, Target::Cost | Target::Price { currency: None, .. }))
+            .filter(|(.., target, _)| {
+                matches!(target, Target::Cost | Target::PriceImpact | Target::Price { currency: None, .. })
+            })
             .map(|(index, ..)| index + 1)
             .min()
     }
@@ -445,6 +530,11 @@ impl Mapper {
     /// What a relative image path without a base URL does to its row.
     pub fn relative_images(&self) -> RelativeImages {
         self.relative_images
+    }
+
+    /// The columns (0-based) some mapping reads.
+    pub fn columns_used(&self) -> impl Iterator<Item = usize> + '_ {
+        self.columns.iter().map(|(index, ..)| *index)
     }
 
     /// The index (0-based) of the column feeding the supplier SKU.
@@ -490,8 +580,10 @@ impl Mapper {
                 Target::Brand => row.brand = Some(cell(value)),
                 Target::Status => row.status = Some(cell(value)),
                 Target::Cost => row.cost = Some(cell(value)),
+                Target::PriceImpact => row.price_impact = Some(cell(value)),
                 Target::Currency => row.currency = Some(cell(value)),
                 Target::Stock => row.stock = Some(cell(value)),
+                Target::ProductStock => row.product_stock = Some(cell(value)),
                 Target::LeadTimeDays => row.lead_time_days = Some(cell(value)),
                 Target::Price { price_type, currency } => row.prices.push((*price_type, currency.clone(), cell(value))),
                 Target::Attribute { name } => row.attributes.push((name.trim().to_string(), cell(value))),

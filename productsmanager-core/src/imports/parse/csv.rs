@@ -3,8 +3,10 @@
 //! The first 64 KiB are sniffed: a UTF-8 BOM or valid UTF-8 means UTF-8, anything else Windows-1252 (the superset of
 //! ISO-8859-1 that spreadsheets on Windows write; ISO-8859-15 only when asked for, the two differ in eight letters
 //! that no byte pattern tells apart). The delimiter is the candidate that splits the sample's first records into
-//! the same number of fields (more than one) most often. The csv crate then reads the whole stream record by record,
-//! so memory does not grow with the file.
+//! the same number of fields (more than one) most often. The header is the first of the sample's records that fills
+//! at least two thirds as many cells as the fullest of them, so a title or a note above it (`Tarifs ACME 2026;;;`) is
+//! passed over; `header_line` names it instead. The csv crate then reads the whole stream record by record, so memory
+//! does not grow with the file.
 
 use std::io::{Cursor, Read};
 
@@ -55,6 +57,10 @@ pub struct CsvOptions {
     /// bounded by it. 4 MiB by default.
     #[serde(default = "default_max_line_bytes")]
     pub max_line_bytes: usize,
+    /// 1-based line of the header; the lines above it (a title, notes) are not read. Found when absent: the first
+    /// line that fills at least two thirds as many cells as the fullest of the file's first 50 lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_line: Option<u64>,
 }
 
 fn default_max_line_bytes() -> usize {
@@ -63,7 +69,7 @@ fn default_max_line_bytes() -> usize {
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        CsvOptions { encoding: None, delimiter: None, max_line_bytes: default_max_line_bytes() }
+        CsvOptions { encoding: None, delimiter: None, max_line_bytes: default_max_line_bytes(), header_line: None }
     }
 }
 
@@ -102,9 +108,11 @@ pub struct Sniffed {
     /// A UTF-8 byte-order mark was there (and is skipped).
     pub bom: bool,
     pub delimiter: char,
+    /// 1-based line of the header (found, or as the options gave it).
+    pub header_line: u64,
 }
 
-/// Sniffs encoding and delimiter from the start of a file; `options` win where set.
+/// Sniffs encoding, delimiter and header line from the start of a file; `options` win where set.
 pub fn sniff(file: &str, sample: &[u8], options: &CsvOptions) -> Result<Sniffed, ParseError> {
     let failure = |reason: &str| ParseError { file: file.to_string(), line: None, column: None, reason: reason.into() };
     let bom = sample.starts_with(b"\xEF\xBB\xBF");
@@ -126,7 +134,45 @@ pub fn sniff(file: &str, sample: &[u8], options: &CsvOptions) -> Result<Sniffed,
         // No candidate splits the header: a one-column file, whatever the delimiter.
         None => sniff_delimiter(text).unwrap_or(','),
     };
-    Ok(Sniffed { encoding, bom, delimiter })
+    let header_line = match options.header_line {
+        Some(0) => return Err(failure("the header line counts from 1: there is no line 0")),
+        Some(line) => line,
+        None => {
+            let records = sample_records(text, delimiter as u8);
+            header_index(&records).map_or(1, |index| records[index].0)
+        }
+    };
+    Ok(Sniffed { encoding, bom, delimiter, header_line })
+}
+
+/// `(line, fields, filled fields)` of the sample's first records read with `delimiter`, records with no filled
+/// field left out.
+fn sample_records(sample: &[u8], delimiter: u8) -> Vec<(u64, usize, usize)> {
+    let mut reader = ReaderBuilder::new()
+        .delimiter(delimiter)
+        .terminator(::csv::Terminator::Any(b'\n'))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(sample.chain(&b"\n"[..]));
+    let mut records = Vec::with_capacity(SAMPLE_RECORDS);
+    let mut record = ByteRecord::new();
+    while records.len() < SAMPLE_RECORDS && matches!(reader.read_byte_record(&mut record), Ok(true)) {
+        let cells = fields(&record);
+        let filled = cells.iter().filter(|cell| !cell.trim_ascii().is_empty()).count();
+        if filled > 0 {
+            records.push((start_line(&reader, &record), cells.len(), filled));
+        }
+    }
+    records
+}
+
+/// Which of `records` (as [`sample_records`] gives them) is the header: the first that fills at least two thirds as
+/// many cells as the fullest. A title or a note above the header fills one or two; a data row with a stray
+/// delimiter (one cell more than the header) does not make the header look short.
+fn header_index(records: &[(u64, usize, usize)]) -> Option<usize> {
+    let fullest = records.iter().map(|record| record.2).max()?;
+    let needed = (fullest * 2).div_ceil(3);
+    records.iter().position(|record| record.2 >= needed)
 }
 
 /// What a file that is not text is, by its first bytes (a known signature, or NUL bytes throughout); `None` for
@@ -165,16 +211,14 @@ fn valid_utf8_prefix(bytes: &[u8], whole: bool) -> bool {
 fn sniff_delimiter(sample: &[u8]) -> Option<char> {
     let mut best: Option<(usize, usize, u8)> = None; // (records agreeing, fields, delimiter)
     for delimiter in DELIMITERS {
-        let mut reader =
-            ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(sample);
-        let counts: Vec<usize> =
-            reader.byte_records().take(SAMPLE_RECORDS).map_while(Result::ok).map(|r| r.len()).collect();
-        let Some(&first) = counts.first() else { continue };
+        let records = sample_records(sample, delimiter);
+        let Some(header) = header_index(&records) else { continue };
+        let first = records[header].1;
         if first < 2 {
             continue;
         }
         // The header's field count is the one the rows should share (the sample's last record may be cut short).
-        let agreeing = counts.iter().filter(|&&n| n == first).count();
+        let agreeing = records[header..].iter().filter(|record| record.1 == first).count();
         let candidate = (agreeing, first, delimiter);
         if best.is_none_or(|(a, f, _)| (agreeing, first) > (a, f)) {
             best = Some(candidate);
@@ -183,7 +227,17 @@ fn sniff_delimiter(sample: &[u8]) -> Option<char> {
     best.map(|(_, _, delimiter)| delimiter as char)
 }
 
-type Records<R> = ::csv::Reader<LineLimit<std::io::Chain<Cursor<Vec<u8>>, R>>>;
+/// The stream read: the sniffed sample, the rest of the input, and a line break (so every record ends with one).
+type Stream<R> = std::io::Chain<std::io::Chain<Cursor<Vec<u8>>, R>, &'static [u8]>;
+type Records<R> = ::csv::Reader<LineLimit<Stream<R>>>;
+
+/// The line a record just read starts on: the reader's line after it (its closing line break counted: the stream
+/// ends with one), less that break and those inside its quoted fields. The csv crate dates a record from where its
+/// reading began, before the blank lines it skipped, so a row after a blank line would name the blank line.
+fn start_line<R: Read>(reader: &::csv::Reader<R>, record: &ByteRecord) -> u64 {
+    let inside = record.as_slice().iter().filter(|b| **b == b'\n').count() as u64;
+    reader.position().line().saturating_sub(1 + inside).max(1)
+}
 
 /// Sniffs the start of `input` and sets a csv reader on the whole stream (sample included).
 fn reader<R: Read>(file: &str, mut input: R, options: &CsvOptions) -> Result<(Sniffed, Records<R>), ParseError> {
@@ -206,7 +260,7 @@ fn reader<R: Read>(file: &str, mut input: R, options: &CsvOptions) -> Result<(Sn
         .has_headers(false)
         .flexible(true)
         .from_reader(LineLimit {
-            inner: Cursor::new(sample).chain(input),
+            inner: Cursor::new(sample).chain(input).chain(&b"\n"[..]),
             max: options.max_line_bytes.max(1),
             line: 1,
             length: 0,
@@ -225,7 +279,7 @@ fn reader<R: Read>(file: &str, mut input: R, options: &CsvOptions) -> Result<(Sn
 /// assert_eq!(broken.unwrap_err().to_string(), "broken.csv, line 2, column 2: a quote opened here is never closed");
 /// ```
 pub fn scan<R: Read>(file: &str, input: R, options: &CsvOptions) -> Result<u64, ParseError> {
-    let (_, mut reader) = reader(file, input, options)?;
+    let (sniffed, mut reader) = reader(file, input, options)?;
     let failure = |line: Option<u64>, column: Option<usize>, reason: String| ParseError {
         file: file.to_string(),
         line,
@@ -240,9 +294,13 @@ pub fn scan<R: Read>(file: &str, input: R, options: &CsvOptions) -> Result<u64, 
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
-            Ok(true) if record.len() == 1 && matches!(&record[0], b"" | b"\r") => continue,
+            Ok(true) if is_blank(&record) => continue,
             Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let line = start_line(&reader, &record);
+                if columns.is_none() && line < sniffed.header_line {
+                    // Above the header: a title, notes.
+                    continue;
+                }
                 let multiline = record.iter().position(|field| field.contains(&b'\n'));
                 let open_ended = multiline.is_some_and(|i| record[i].ends_with(b"\n"));
                 last = Some((line, record.len(), multiline, open_ended));
@@ -256,7 +314,7 @@ pub fn scan<R: Read>(file: &str, input: R, options: &CsvOptions) -> Result<u64, 
         }
     }
     if columns.is_none() {
-        return Err(failure(None, None, "the file is empty".into()));
+        return Err(failure(None, None, no_header(sniffed.header_line)));
     }
     // A quote never closed swallows the rest of the file into one field of the last record: that field then
     // runs to the end of the file (ending with its last line break), or the record has fewer fields than the
@@ -264,6 +322,9 @@ pub fn scan<R: Read>(file: &str, input: R, options: &CsvOptions) -> Result<u64, 
     if let (Some(columns), Some((line, fields, Some(field), open_ended))) = (columns, last)
         && (fields < columns || open_ended)
     {
+        // Such a record has no closing line break of its own (the stream's last one is inside the field), which
+        // its line as `start_line` reckons it assumed.
+        let line = if open_ended { line + 1 } else { line };
         return Err(failure(Some(line), Some(field + 1), "a quote opened here is never closed".into()));
     }
     Ok(records)
@@ -292,7 +353,7 @@ pub struct CsvRows<R: Read> {
     file: String,
     sniffed: Sniffed,
     headers: Vec<String>,
-    reader: ::csv::Reader<LineLimit<std::io::Chain<Cursor<Vec<u8>>, R>>>,
+    reader: Records<R>,
     record: ByteRecord,
     /// The reader failed for good.
     done: bool,
@@ -315,11 +376,19 @@ impl<R: Read> CsvRows<R> {
         };
         let (sniffed, mut reader) = reader(file, input, options)?;
         let mut header = ByteRecord::new();
-        match reader.read_byte_record(&mut header) {
-            Ok(true) => {}
-            Ok(false) => return Err(failure(None, None, "the file is empty".into())),
-            Err(e) => return Err(failure(Some(1), None, e.to_string())),
-        }
+        // The lines above the header (a title, notes) are passed over.
+        let header_line = loop {
+            match reader.read_byte_record(&mut header) {
+                Ok(true) => {
+                    let line = start_line(&reader, &header);
+                    if line >= sniffed.header_line && !is_blank(&header) {
+                        break line;
+                    }
+                }
+                Ok(false) => return Err(failure(None, None, no_header(sniffed.header_line))),
+                Err(e) => return Err(failure(e.position().map(|p| p.line()), None, e.to_string())),
+            }
+        };
         let mut rows = CsvRows {
             file: file.to_string(),
             sniffed,
@@ -328,8 +397,8 @@ impl<R: Read> CsvRows<R> {
             record: ByteRecord::new(),
             done: false,
         };
-        let headers = rows.decode(&header, 1)?;
-        rows.headers = super::check_headers(file, 1, headers)?;
+        let headers = rows.decode(&header, header_line)?;
+        rows.headers = super::check_headers(file, header_line, headers)?;
         Ok(rows)
     }
 
@@ -367,6 +436,19 @@ impl<R: Read> CsvRows<R> {
     }
 }
 
+/// Why a file has no header: it is empty, or ends before the header line it was given.
+fn no_header(header_line: u64) -> String {
+    match header_line {
+        1 => "the file is empty".into(),
+        line => format!("the file ends before line {line}, its header line"),
+    }
+}
+
+/// A record of a blank line (`\r` alone for a CRLF one).
+fn is_blank(record: &ByteRecord) -> bool {
+    record.len() == 1 && matches!(&record[0], b"" | b"\r")
+}
+
 /// The fields of a record, the `\r` of a CRLF line ending cut from the last one.
 fn fields(record: &ByteRecord) -> Vec<&[u8]> {
     let mut fields: Vec<&[u8]> = record.iter().collect();
@@ -389,9 +471,9 @@ impl<R: Read> Iterator for CsvRows<R> {
             match self.reader.read_byte_record(&mut record) {
                 Ok(false) => break None,
                 // A blank line between rows is not a row.
-                Ok(true) if record.len() == 1 && matches!(&record[0], b"" | b"\r") => continue,
+                Ok(true) if is_blank(&record) => continue,
                 Ok(true) => {
-                    let line = record.position().map(|p| p.line()).unwrap_or(0);
+                    let line = start_line(&self.reader, &record);
                     // PrestaShop (and spreadsheets) end rows with a delimiter the header lacks: empty extra
                     // fields are dropped; extra fields with content are an error.
                     if record.len() > self.headers.len()
@@ -448,7 +530,10 @@ mod tests {
     fn semicolons_bom_crlf_and_quoted_newlines() {
         let file = "\u{feff}sku;title;price\r\nA1;\"Chair; oak\";9,90\r\nA2;\"Two\r\nlines\";19,90\r\nA3;Lamp;5\r\n";
         let mut reader = open(file.as_bytes(), &CsvOptions::default()).unwrap();
-        assert_eq!(reader.sniffed(), Sniffed { encoding: TextEncoding::Utf8, bom: true, delimiter: ';' });
+        assert_eq!(
+            reader.sniffed(),
+            Sniffed { encoding: TextEncoding::Utf8, bom: true, delimiter: ';', header_line: 1 }
+        );
         assert_eq!(reader.headers(), ["sku", "title", "price"]);
         let first = reader.next().unwrap().unwrap();
         assert_eq!((first.line, first.fields), (2, vec!["A1".to_string(), "Chair; oak".into(), "9,90".into()]));
@@ -507,6 +592,7 @@ mod tests {
         let read = rows(b"sku;price\nA;1;\r\nB;2;extra\n\nC;3\n");
         assert_eq!(read[0].as_ref().unwrap().fields, ["A", "1"]);
         assert_eq!(read.len(), 3);
+        assert_eq!(read[2].as_ref().unwrap().line, 5, "a row after a blank line names its own line");
         let ragged = read[1].as_ref().unwrap_err();
         assert_eq!(ragged.to_string(), "supplier.csv, line 3, column 3: 3 fields where the header has 2");
         assert_eq!(read[2].as_ref().unwrap().fields, ["C", "3"]);
@@ -516,6 +602,39 @@ mod tests {
         let error = invalid[0].as_ref().unwrap_err();
         assert_eq!((error.line, error.column), (Some(2), Some(2)));
         assert!(error.reason.contains("not valid UTF-8"), "{error}");
+    }
+
+    #[test]
+    fn the_header_is_found_below_a_title() {
+        // A French price list as spreadsheets save it: a title line (its own cells empty), a blank line, the header.
+        let file = "Tarifs ACME 2026;;;\n\nRéf;EAN;Désignation;Prix\nA1;4006381333931;Pot;1 234,56 €\nA2;;Pan;9,90\n";
+        let mut reader = open(file.as_bytes(), &CsvOptions::default()).unwrap();
+        assert_eq!((reader.sniffed().delimiter, reader.sniffed().header_line), (';', 3));
+        assert_eq!(reader.headers(), ["Réf", "EAN", "Désignation", "Prix"]);
+        let first = reader.next().unwrap().unwrap();
+        assert_eq!((first.line, first.fields[3].as_str()), (4, "1 234,56 €"), "lines keep their numbers");
+        assert_eq!(reader.count(), 1);
+        assert_eq!(scan("prices.csv", file.as_bytes(), &CsvOptions::default()), Ok(2), "the title is no row");
+
+        // A title with no delimiter at all does not make the file one column wide.
+        let bare = "Price list, valid from 1 January\nsku;title;price\nA;Chair, oak;1,5\n";
+        let reader = open(bare.as_bytes(), &CsvOptions::default()).unwrap();
+        assert_eq!((reader.sniffed().delimiter, reader.sniffed().header_line), (';', 2));
+        assert_eq!(reader.headers(), ["sku", "title", "price"]);
+
+        // A data row with a stray delimiter (one cell more) does not take the header's place.
+        let stray = rows(b"sku,title,price\nT8,iPod, 8GB,200.00\nT9,iPod,300.00\n");
+        assert_eq!(stray.len(), 2);
+        assert!(stray[0].as_ref().unwrap_err().reason.contains("4 fields where the header has 3"));
+
+        // Given: the lines above it are not read, whatever they hold.
+        let given = CsvOptions { header_line: Some(2), ..CsvOptions::default() };
+        let reader = open(b"a;b;c\nsku;price\nA;1\n", &given).unwrap();
+        assert_eq!(reader.headers(), ["sku", "price"]);
+        let past = open(b"sku;price\nA;1\n", &CsvOptions { header_line: Some(9), ..CsvOptions::default() });
+        assert_eq!(past.unwrap_err().reason, "the file ends before line 9, its header line");
+        let zero = open(b"sku;price\n", &CsvOptions { header_line: Some(0), ..CsvOptions::default() });
+        assert!(zero.unwrap_err().reason.contains("counts from 1"));
     }
 
     #[test]

@@ -159,6 +159,21 @@ impl Shaper for AkeneoShaper {
         self.headers.clone()
     }
 
+    fn reads(&self) -> Vec<(usize, &'static str)> {
+        let values = self.values.values().flat_map(|(columns, unit)| {
+            columns
+                .iter()
+                .map(|c| (*c, "a value: title, description or an attribute (en_US and `ecommerce` first)"))
+                .chain(unit.map(|c| (c, "the unit of a metric value")))
+        });
+        let key = if self.models { "the model's key `model:<code>`" } else { "the product's key" };
+        [(self.key, key), (self.parent, "the parent model (the row is its variant)")]
+            .into_iter()
+            .filter_map(|(column, what)| Some((column?, what)))
+            .chain(values)
+            .collect()
+    }
+
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
         let get = |column: Option<usize>| field(&row, column);
         let (code, parent) = (get(self.key).to_string(), get(self.parent).to_lowercase());

@@ -21,13 +21,16 @@ pub(super) fn magento(headers: &[String]) -> Template {
         map_first(&mut columns, headers, names, to, transforms);
     };
     add(&["sku"], Target::SupplierSku, vec![]);
+    // A shop's export: its SKU is the product's SKU too (what the shop and our exports call it).
+    add(&["sku"], Target::Sku, vec![]);
     add(&["name"], Target::Title, vec![]);
     add(&["description"], Target::Description, vec![]);
     add(&["product_online"], Target::Status, status_lookup(&[("1", "active"), ("2", "draft"), ("0", "draft")]));
     add(&["price"], price(PriceType::Retail), vec![]);
     add(&["special_price"], price(PriceType::Sale), vec![]);
     add(&["msrp_price"], price(PriceType::Msrp), vec![]);
-    add(&["qty"], Target::Stock, vec![]);
+    // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
+    add(&["qty"], Target::ProductStock, vec![]);
     add(&["weight"], Target::Attribute { name: "weight".into() }, vec![]);
     add(&["base_image"], Target::Image { separator: None, base_url: None }, vec![]);
     add(&["additional_images"], Target::Image { separator: Some(",".into()), base_url: None }, vec![]);
@@ -52,6 +55,8 @@ pub(super) struct MagentoShaper {
     seen: HashSet<String>,
     /// Children named by a configurable row before their own row: (parent SKU, `axis=value` options).
     pending: HashMap<String, (String, String)>,
+    /// Rows of a store view set aside.
+    store_view_rows: u64,
 }
 
 impl MagentoShaper {
@@ -66,6 +71,7 @@ impl MagentoShaper {
             variations: at("configurable_variations"),
             seen: HashSet::new(),
             pending: HashMap::new(),
+            store_view_rows: 0,
         }
     }
 }
@@ -75,10 +81,26 @@ impl Shaper for MagentoShaper {
         self.headers.clone()
     }
 
+    fn reads(&self) -> Vec<(usize, &'static str)> {
+        let own = [
+            (self.sku, "links a variant to the configurable row that lists it"),
+            (self.store_view, "a store view's row (translations) is skipped, counted"),
+            (self.categories, "category paths (`Default Category/` dropped)"),
+            (self.attributes, "attributes (`name=value`; Magento's own bookkeeping left out)"),
+            (self.variations, "a configurable row's variants and their options"),
+        ];
+        own.into_iter().filter_map(|(column, what)| Some((column?, what))).collect()
+    }
+
+    fn set_aside(&self) -> Vec<(&'static str, u64)> {
+        if self.store_view_rows == 0 { Vec::new() } else { vec![("store_view", self.store_view_rows)] }
+    }
+
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
         let get = |column: Option<usize>| field(&row, column);
         if !get(self.store_view).is_empty() {
             // A store view's values (translations) of a product given on its default row.
+            self.store_view_rows += 1;
             return Vec::new();
         }
         let sku = get(self.sku).to_string();

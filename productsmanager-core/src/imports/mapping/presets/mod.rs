@@ -28,6 +28,8 @@ use crate::imports::parse::Row;
 pub trait Shaper: Send {
     /// The shaped rows' columns: the file's, then the preset's own.
     fn headers(&self) -> Vec<String>;
+    /// The file's columns (0-based) it reads into its own, with what for: imported though no mapping names them.
+    fn reads(&self) -> Vec<(usize, &'static str)>;
     /// The shaped rows one file row gives (none while it gathers rows that belong together). Their lines never go
     /// back (a resumed import skips the rows up to its checkpoint's line; rows of one line share a batch).
     fn shape(&mut self, row: Row) -> Vec<Row>;
@@ -35,6 +37,21 @@ pub trait Shaper: Send {
     fn finish(&mut self) -> Vec<Row> {
         Vec::new()
     }
+    /// Rows of the file it set aside on purpose (not gathered into another), by why: the summary counts them as
+    /// skipped.
+    fn set_aside(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+}
+
+/// Where one column of a file goes, as a preset reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ColumnUse {
+    /// The column as the file names it.
+    pub column: String,
+    /// The fields it feeds (`title`, `attribute \`Tags\``, `the key (the offer's supplier SKU)`), or `not imported`.
+    pub goes_to: String,
 }
 
 /// A known file layout.
@@ -120,6 +137,41 @@ impl Preset {
             Preset::Akeneo => akeneo(headers),
             Preset::Auto => Self::detect(headers).unwrap_or(Preset::Native).template(headers),
         }
+    }
+
+    /// Where each column of a file with this header goes: the fields its mappings feed and what the preset's row
+    /// shaping reads it for, or `not imported` (the summary of an import names those too). The README's tables
+    /// of each platform's export are made from it.
+    ///
+    /// ```
+    /// use productsmanager_core::imports::mapping::Preset;
+    ///
+    /// let headers: Vec<String> = ["SKU", "Name", "Weight (kg)", "Is featured?"].map(String::from).to_vec();
+    /// let uses = Preset::Woocommerce.column_uses(&headers);
+    /// assert_eq!(uses[2].goes_to, "attribute `Weight (kg)`");
+    /// assert_eq!(uses[3].goes_to, "not imported");
+    /// ```
+    pub fn column_uses(self, headers: &[String]) -> Vec<ColumnUse> {
+        let shaper = self.shaper(headers);
+        let reads = shaper.as_ref().map(|s| s.reads()).unwrap_or_default();
+        let shaped = shaper.as_ref().map(|s| s.headers()).unwrap_or_else(|| headers.to_vec());
+        let template = self.template(&shaped);
+        headers
+            .iter()
+            .enumerate()
+            .map(|(index, column)| {
+                let mut uses: Vec<String> = template
+                    .columns
+                    .iter()
+                    .filter(|mapping| mapping.column.trim().eq_ignore_ascii_case(column.trim()))
+                    .map(|mapping| mapping.to.describe())
+                    .collect();
+                uses.extend(reads.iter().filter(|(read, _)| *read == index).map(|(_, what)| what.to_string()));
+                uses.dedup();
+                let goes_to = if uses.is_empty() { "not imported".to_string() } else { uses.join("; ") };
+                ColumnUse { column: column.clone(), goes_to }
+            })
+            .collect()
     }
 
     /// The row-level work the preset does before mapping, for a file with this header.

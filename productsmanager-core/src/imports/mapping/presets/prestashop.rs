@@ -20,7 +20,8 @@ pub(super) fn prestashop(headers: &[String]) -> Template {
     add(&["~key"], Target::SupplierSku, vec![]);
     add(&["~parent"], Target::ParentSku, vec![]);
     add(&["~options"], Target::VariantOptions { separator: LIST_SEPARATOR.into() }, vec![]);
-    add(&["Reference #"], Target::Attribute { name: "reference".into() }, vec![]);
+    let reference: &[&str] = if combination { &["Reference"] } else { &["Reference #"] };
+    add(reference, Target::Attribute { name: "reference".into() }, vec![]);
     add(
         &["Supplier reference #", "Supplier reference"],
         Target::Attribute { name: "supplier_reference".into() },
@@ -38,8 +39,29 @@ pub(super) fn prestashop(headers: &[String]) -> Template {
     // A combination's price is relative to its product's (1.4 calls it `Price`).
     let impact: &[&str] = if combination { &["Impact on price", "Price"] } else { &["Impact on price"] };
     add(impact, Target::Attribute { name: "price_impact".into() }, vec![]);
+    // …and makes the combination's own retail price (its product's plus the impact).
+    add(impact, Target::PriceImpact, vec![]);
     add(&["Wholesale price"], Target::Cost, vec![]);
-    add(&["Quantity"], Target::Stock, vec![]);
+    // Facts about the product with no field of ours: attributes, named as PrestaShop's columns (lowercase).
+    for (column, name) in [
+        ("Width", "width"),
+        ("Height", "height"),
+        ("Depth", "depth"),
+        ("Weight", "weight"),
+        ("Impact on weight", "weight_impact"),
+        ("UPC", "upc"),
+        ("MPN", "mpn"),
+        ("Ecotax", "ecotax"),
+        ("Tags (x,y,z...)", "tags"),
+        ("Summary", "summary"),
+        ("Meta title", "meta_title"),
+        ("Meta description", "meta_description"),
+        ("Condition", "condition"),
+    ] {
+        add(&[column], Target::Attribute { name: name.into() }, vec![]);
+    }
+    // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
+    add(&["Quantity"], Target::ProductStock, vec![]);
     let images = Target::Image { separator: Some(",".into()), base_url: None };
     add(&["Image URLs (x,y,z...)", "Image URLs (x,y,z,...)"], images, vec![]);
     shop_template(columns)
@@ -57,6 +79,8 @@ pub(super) struct PrestashopShaper {
     attribute_names: Option<usize>,
     attribute_values: Option<usize>,
     options: Option<usize>,
+    /// Combination references seen so far: PrestaShop lets combinations share one, a key may not.
+    references: std::collections::HashSet<String>,
 }
 
 impl PrestashopShaper {
@@ -71,6 +95,7 @@ impl PrestashopShaper {
             attribute_names: at(&["Attribute (Name:Type:Position)*"]),
             attribute_values: at(&["Value (Value:Position)*"]),
             options: at(&["Options (Group:Value)*"]),
+            references: std::collections::HashSet::new(),
         }
     }
 
@@ -99,19 +124,41 @@ impl Shaper for PrestashopShaper {
         self.headers.clone()
     }
 
+    fn reads(&self) -> Vec<(usize, &'static str)> {
+        let (id, reference) = if self.combination {
+            (
+                "the combination's product (its parent, `id:<Product ID>`)",
+                "a combination's key (the first with this reference; others: `id:<Product ID>/<values>`)",
+            )
+        } else {
+            ("the product's key `id:<Product ID>`", "the product's key when it has no id")
+        };
+        let own = [
+            (self.id, id),
+            (self.reference, reference),
+            (self.attribute_names, "variant axes"),
+            (self.attribute_values, "variant option values"),
+            (self.options, "variant axes and option values"),
+        ];
+        own.into_iter().filter_map(|(column, what)| Some((column?, what))).collect()
+    }
+
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
         let get = |column: Option<usize>| field(&row, column);
         let (id, reference) = (get(self.id).to_string(), get(self.reference).to_string());
         let own = if self.combination {
             let options: Vec<(String, String)> =
                 self.options(&row).into_iter().filter(|(axis, value)| !axis.is_empty() && !value.is_empty()).collect();
+            // Keyed by its reference, unless it has none or an earlier combination of the file has the same one
+            // (PrestaShop allows that): then by its product and values (the reference stays an attribute).
+            let first_with_reference = !reference.is_empty() && self.references.insert(reference.clone());
             let key = match reference.as_str() {
-                "" if id.is_empty() => String::new(),
-                "" => {
+                _ if first_with_reference => reference.clone(),
+                _ if id.is_empty() => String::new(),
+                _ => {
                     let values: Vec<&str> = options.iter().map(|(_, v)| v.as_str()).collect();
                     format!("id:{id}/{}", values.join("/"))
                 }
-                reference => reference.to_string(),
             };
             let parent = if id.is_empty() { String::new() } else { format!("id:{id}") };
             let options = options.iter().map(|(a, v)| format!("{a}={v}")).collect::<Vec<_>>().join(LIST_SEPARATOR);
@@ -134,13 +181,16 @@ mod tests {
     #[test]
     fn prestashop_combinations_are_variants_of_their_product_id() {
         let headers = ["Product ID*", "Attribute (Name:Type:Position)*", "Value (Value:Position)*", "Reference"];
-        let rows: [&[&str]; 2] = [
+        let rows: [&[&str]; 3] = [
             &["1", "Color:color:0, Disk space:select:1", "Blue:0, 16GB:1", "NANO-B16"],
             &["1", "Color:color:0, Disk space:select:1", "Pink:0, 8GB:1", ""],
+            &["1", "Color:color:0, Disk space:select:1", "Blue:0, 8GB:1", "NANO-B16"],
         ];
         let mapped = shape(Preset::Prestashop, &headers, &rows);
         assert_eq!(value(&mapped[0].supplier_sku), "NANO-B16");
         assert_eq!(value(&mapped[1].supplier_sku), "id:1/Pink/8GB", "no reference: the product and the values");
+        assert_eq!(value(&mapped[2].supplier_sku), "id:1/Blue/8GB", "a reference seen before: the same");
+        assert_eq!(mapped[2].attributes[0].1.value, "NANO-B16", "the reference stays");
         assert_eq!(value(&mapped[1].parent_sku), "id:1");
         let options: Vec<(&str, &str)> =
             mapped[1].variant_options.iter().map(|(a, c)| (a.as_str(), c.value.as_str())).collect();

@@ -35,12 +35,21 @@ pub(super) fn shopify(headers: &[String]) -> Template {
     add(&["~type"], Target::Attribute { name: "type".into() });
     add(&["~tags"], Target::Attribute { name: "tags".into() });
     // A variant's own columns, mapped as they are (so an error names the file's column).
+    // Not the product's SKU: Shopify does not keep SKUs unique (a real store's export gives `ROUTEINS` to 76
+    // variants), and one SKU names one product here.
     add(&["Variant SKU"], Target::Attribute { name: "variant_sku".into() });
     add(&["Variant Barcode"], Target::Gtin);
+    // Facts about the product with no field of ours: attributes.
+    add(&["Variant Grams"], Target::Attribute { name: "weight_grams".into() });
+    add(&["SEO Title"], Target::Attribute { name: "seo_title".into() });
+    add(&["SEO Description"], Target::Attribute { name: "seo_description".into() });
+    add(&["Google Shopping / Google Product Category"], Target::Attribute { name: "google_product_category".into() });
+    add(&["Google Shopping / MPN"], Target::Attribute { name: "mpn".into() });
     add(&["Variant Price"], price(PriceType::Retail));
     add(&["Variant Compare At Price"], price(PriceType::Msrp));
     add(&["Cost per item"], Target::Cost);
-    add(&["Variant Inventory Qty"], Target::Stock);
+    // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
+    add(&["Variant Inventory Qty"], Target::ProductStock);
     shop_template(columns)
 }
 
@@ -199,6 +208,27 @@ impl ShopifyShaper {
 impl Shaper for ShopifyShaper {
     fn headers(&self) -> Vec<String> {
         self.headers.clone()
+    }
+
+    fn reads(&self) -> Vec<(usize, &'static str)> {
+        let own = [
+            (self.handle, "the product's key (its variants': `handle/value/value`)"),
+            (self.title, "title (a variant's: `Title - value, value`)"),
+            (self.body, "description"),
+            (self.vendor, "brand"),
+            (self.category, "category"),
+            (self.kind, "attribute `type`"),
+            (self.tags, "attribute `tags`"),
+            (self.published, "status, when `Status` is empty"),
+            (self.status, "status"),
+            (self.image, "image URLs (every row of the handle)"),
+            (self.image_position, "the images' order"),
+            (self.variant_image, "a variant's image"),
+        ];
+        let options = self.options.iter().flat_map(|(name, value)| {
+            [(*name, "a variant axis (named on the first row)"), (Some(*value), "a variant's option value")]
+        });
+        own.into_iter().chain(options).filter_map(|(column, what)| Some((column?, what))).collect()
     }
 
     fn shape(&mut self, row: Row) -> Vec<Row> {

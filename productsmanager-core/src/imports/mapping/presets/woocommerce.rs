@@ -14,7 +14,27 @@ const WOO_TITLE: &str = "~title";
 const WOO_DESCRIPTION: &str = "~description";
 const WOO_PARENT: &str = "~parent";
 const WOO_OPTIONS: &str = "~options";
-const WOO_OWN: [&str; 5] = [WOO_KEY, WOO_TITLE, WOO_DESCRIPTION, WOO_PARENT, WOO_OPTIONS];
+const WOO_ATTRIBUTES: &str = "~attributes";
+const WOO_OWN: [&str; 6] = [WOO_KEY, WOO_TITLE, WOO_DESCRIPTION, WOO_PARENT, WOO_OPTIONS, WOO_ATTRIBUTES];
+
+/// WooCommerce columns with no field of ours that describe the product: kept as attributes named as the column
+/// (`Weight (kg)`: `0.5`), whichever units the shop's settings put in the names.
+const WOO_AS_ATTRIBUTES: [&str; 14] = [
+    "Weight (kg)",
+    "Weight (lbs)",
+    "Length (cm)",
+    "Length (in)",
+    "Width (cm)",
+    "Width (in)",
+    "Height (cm)",
+    "Height (in)",
+    "Tags",
+    "Shipping class",
+    "Tax status",
+    "Tax class",
+    "In stock?",
+    "Backorders allowed?",
+];
 
 pub(super) fn woocommerce(headers: &[String]) -> Template {
     let mut columns = Vec::new();
@@ -22,17 +42,24 @@ pub(super) fn woocommerce(headers: &[String]) -> Template {
         map_first(&mut columns, headers, names, to, transforms);
     };
     add(&[WOO_KEY], Target::SupplierSku, vec![]);
+    // A shop's export: its SKU is the product's SKU too (what the shop and our exports call it).
+    add(&["SKU"], Target::Sku, vec![]);
     add(&[WOO_TITLE], Target::Title, vec![]);
     add(&[WOO_DESCRIPTION], Target::Description, vec![]);
     add(&[WOO_PARENT], Target::ParentSku, vec![]);
     add(&[WOO_OPTIONS], Target::VariantOptions { separator: "|".into() }, vec![]);
+    add(&[WOO_ATTRIBUTES], Target::Attributes { separator: "|".into() }, vec![]);
+    for name in WOO_AS_ATTRIBUTES {
+        add(&[name], Target::Attribute { name: name.into() }, vec![]);
+    }
     add(&["Published"], Target::Status, status_lookup(&[("1", "active"), ("0", "draft"), ("-1", "draft")]));
     add(&["GTIN, UPC, EAN, or ISBN", "GTIN", "EAN"], Target::Gtin, vec![]);
     add(&["Brands", "Brand"], Target::Brand, vec![Transform::Split { separator: ",".into(), index: 0 }]);
     add(&["Categories"], Target::Category { separator: ">".into(), list_separator: Some(",".into()) }, vec![]);
     add(&["Regular price"], price(PriceType::Retail), vec![]);
     add(&["Sale price"], price(PriceType::Sale), vec![]);
-    add(&["Stock"], Target::Stock, vec![]);
+    // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
+    add(&["Stock"], Target::ProductStock, vec![]);
     add(&["Images"], Target::Image { separator: Some(",".into()), base_url: None }, vec![]);
     shop_template(columns)
 }
@@ -86,6 +113,25 @@ impl Shaper for WoocommerceShaper {
         self.headers.clone()
     }
 
+    fn reads(&self) -> Vec<(usize, &'static str)> {
+        let own = [
+            (self.id, "the key `id:<ID>` of a row without SKU; `id:` references in `Parent`"),
+            (self.kind, "whether the row is a variation"),
+            (self.sku, "the key (the offer's supplier SKU)"),
+            (self.name, "title (a variation without one: its parent's, with its options)"),
+            (self.description, "description"),
+            (self.short_description, "description, when `Description` is empty"),
+            (self.parent, "a variation's parent"),
+        ];
+        let attributes = self.attributes.iter().flat_map(|(name, value)| {
+            [
+                (*name, "a variation's axis, another row's attribute name"),
+                (*value, "its option value, or the attribute's value"),
+            ]
+        });
+        own.into_iter().filter_map(|(column, what)| Some((column?, what))).chain(attributes).collect()
+    }
+
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
         let get = |column: Option<usize>| field(&row, column);
         let id = get(self.id).to_string();
@@ -106,15 +152,14 @@ impl Shaper for WoocommerceShaper {
                 None => parent.to_string(),
             },
         };
-        let options: Vec<(String, String)> = if variation {
-            self.attributes
-                .iter()
-                .map(|(name, value)| (get(Some(*name)).to_string(), get(Some(*value)).to_string()))
-                .filter(|(name, value)| !name.is_empty() && !value.is_empty())
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // A variation's attribute pairs are its options; another row's (`Color`: `Blue, Red`) are attributes.
+        let pairs: Vec<(String, String)> = self
+            .attributes
+            .iter()
+            .map(|(name, value)| (get(Some(*name)).to_string(), get(Some(*value)).to_string()))
+            .filter(|(name, value)| !name.is_empty() && !value.is_empty())
+            .collect();
+        let (options, attributes) = if variation { (pairs, Vec::new()) } else { (Vec::new(), pairs) };
         let title = match get(self.name) {
             "" if !parent.is_empty() => match self.titles.get(&parent) {
                 Some(parent_title) => {
@@ -132,9 +177,15 @@ impl Shaper for WoocommerceShaper {
             "" => get(self.short_description).to_string(),
             text => text.to_string(),
         };
-        let options = options.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("|");
+        let joined =
+            |pairs: &[(String, String)]| pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("|");
+        let (options, attributes) = (joined(&options), joined(&attributes));
         // The own columns go after the header's, whatever the row's length.
-        append_own(&mut row, self.headers.len() - WOO_OWN.len(), [key, title, description, parent, options]);
+        append_own(
+            &mut row,
+            self.headers.len() - WOO_OWN.len(),
+            [key, title, description, parent, options, attributes],
+        );
         vec![row]
     }
 }
@@ -159,6 +210,9 @@ mod tests {
         let parent = map(["10", "variable", "", "Hoodie", "", "Color", "Blue, Red"]);
         assert_eq!(parent.supplier_sku.unwrap().value, "id:10");
         assert!(parent.variant_options.is_empty(), "a parent's attribute lists are not options");
+        let attributes: Vec<(&str, &str)> =
+            parent.attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
+        assert_eq!(attributes, [("Color", "Blue, Red")], "but attributes");
         let variation = map(["11", "variation", "H-BLUE", "", "id:10", "Color", "Blue"]);
         assert_eq!(variation.parent_sku.unwrap().value, "id:10");
         assert_eq!(variation.title.unwrap().value, "Hoodie - Blue");
