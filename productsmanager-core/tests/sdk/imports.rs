@@ -568,6 +568,11 @@ async fn a_price_list_with_a_title_and_a_totals_line(backend: Backend) {
     let again = sdk.imports().import_file(named, |_| {}).await.unwrap();
     assert_eq!((again.rows, again.unchanged, again.skipped), (3, 2, 2), "{again:?}");
 
+    // A file of nothing but rows set aside is as empty as a header alone (it would mark every offer missing).
+    let nothing = write(env.folder(), "nothing.csv", "sku;title;price\n;;\nTOTAL;;12,00\n");
+    let error = sdk.imports().import_file(native(acme, &nothing), |_| {}).await.unwrap_err();
+    assert!(error.to_string().contains("no product rows, only rows set aside (1 empty, 1 totals)"), "{error}");
+
     // Our own shop's file in our layout: its SKU and stock are also the product's (a supplier's are the offer's).
     let shop = write(env.folder(), "shop.csv", "sku;title;price;stock\nS1;Mug;4,50;7\n");
     let mut input = native(acme, &shop);

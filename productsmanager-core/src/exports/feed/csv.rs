@@ -191,21 +191,34 @@ fn shortened(text: &str, max: usize) -> String {
     }
 }
 
-/// HTML as the words a search engine's snippet shows: tags dropped, whitespace collapsed.
+/// HTML as the words a search engine's snippet shows: tags dropped (a `<` that opens no tag stays, as in
+/// `kids < 3 years`), the common entities decoded, whitespace collapsed.
 fn plain_text(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let opens_tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        match after.find('>') {
+            Some(close) if opens_tag => {
                 text.push(' ');
+                rest = &after[close + 1..];
             }
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => text.push(c),
-            _ => {}
+            _ => {
+                text.push('<');
+                rest = after;
+            }
         }
     }
+    text.push_str(rest);
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -395,11 +408,17 @@ impl FeedWriter for ShopifyCsv {
         first_row[shopify_at::SEO_TITLE] = shortened(&item.title, SHOPIFY_SEO_TITLE);
         let description = plain_text(item.description.as_deref().unwrap_or_default());
         first_row[shopify_at::SEO_DESCRIPTION] = shortened(&description, SHOPIFY_SEO_DESCRIPTION);
-        first_row[shopify_at::GOOGLE_CATEGORY] = item.channel_category.clone();
+        // Google's category only when the channel maps ours to one (our own path is no Google category).
+        if item.channel_category != item.category {
+            first_row[shopify_at::GOOGLE_CATEGORY] = item.channel_category.clone();
+        }
         first_row[shopify_at::CONDITION] = self.condition.clone();
-        // Neither a GTIN nor a SKU (as MPN): Google Shopping is told the product is custom.
-        let identified = !item.gtin().is_empty() || product.sku.is_some();
-        first_row[shopify_at::CUSTOM_PRODUCT] = if identified { "FALSE" } else { "TRUE" }.into();
+        // A product sold as itself with neither a GTIN nor a SKU (as MPN): Google Shopping is told it is custom. A
+        // product with variants is identified by its variants: left unsaid.
+        if !item.has_variants() {
+            let identified = !item.gtin().is_empty() || product.sku.is_some();
+            first_row[shopify_at::CUSTOM_PRODUCT] = if identified { "FALSE" } else { "TRUE" }.into();
+        }
         first_row[shopify_at::STATUS] = product.status.as_str().to_string();
         let axes: Vec<String> =
             item.record.variant_axes.iter().take(SHOPIFY_MAX_OPTIONS).map(|a| a.name.clone()).collect();
@@ -542,5 +561,19 @@ impl FeedWriter for WoocommerceCsv {
     fn finish(self: Box<Self>) -> std::io::Result<()> {
         let mut out = self.out;
         out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plain_text, shortened};
+
+    #[test]
+    fn seo_text_is_plain_and_short() {
+        assert_eq!(plain_text("<p>Two <b>batteries</b>&nbsp;&amp; a case</p>"), "Two batteries & a case");
+        assert_eq!(plain_text("Ideal for kids < 3 years"), "Ideal for kids < 3 years");
+        assert_eq!(plain_text("a <3 b <br/>c"), "a <3 b c");
+        assert_eq!(shortened("Cordless drill 18V with two batteries", 20), "Cordless drill 18V");
+        assert_eq!(shortened("Short", 20), "Short");
     }
 }

@@ -794,8 +794,10 @@ pub(crate) async fn write_batch(
                 tx,
                 writes.product_stocks,
                 "insert into product_stocks (id, product_id, location, quantity, reserved, created_at, updated_at) ",
+                // Never fewer on hand than promised to orders: the reservations are capped at the new quantity.
                 " on conflict (product_id, location) do update set quantity = excluded.quantity, \
-                 updated_at = excluded.updated_at",
+                 reserved = case when product_stocks.reserved > excluded.quantity then excluded.quantity \
+                 else product_stocks.reserved end, updated_at = excluded.updated_at",
                 |row, (product, quantity)| {
                     row.push_bind(Uuid::now_v7())
                         .push_bind(*product)

@@ -842,7 +842,9 @@ fn offer_of(row: &ImportRow, id: Uuid, product_id: Uuid) -> OfferWrite {
         supplier_sku: row.supplier_sku.clone(),
         cost_minor: row.cost.map(|c| c.0),
         currency: row.cost.map(|c| c.1),
-        stock: row.stock,
+        // A shop's row gives the product's own stock: its offer holds none besides (a stock it had from an import
+        // before this reading is set to 0, else the available stock would add it).
+        stock: row.stock.or(row.product_stock.map(|_| 0)),
         lead_time_days: row.lead_time_days,
         row_hash: row.hash.to_vec(),
     }

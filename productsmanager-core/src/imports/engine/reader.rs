@@ -238,6 +238,8 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         seen: HashSet::with_capacity(total.unwrap_or(0).try_into().unwrap_or(0)),
         batch: Batch::default(),
         skipped: std::collections::BTreeMap::new(),
+        kept: 0,
+        refused: 0,
     };
     let mut any_row = false;
     for row in rows {
@@ -288,6 +290,16 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     for (why, rows) in shaper.as_ref().map(|s| s.set_aside()).unwrap_or_default() {
         *skipped.entry(why).or_default() += rows;
     }
+    if sink.kept == 0 && sink.refused == 0 && !skipped.is_empty() && resume_after == 0 {
+        // Every row was set aside: as empty a catalog as a header alone (and it would mark every offer missing).
+        let aside: Vec<String> = skipped.iter().map(|(why, rows)| format!("{rows} {why}")).collect();
+        return Err(failed(ParseError {
+            file: name,
+            line: None,
+            column: None,
+            reason: format!("the file has no product rows, only rows set aside ({})", aside.join(", ")),
+        }));
+    }
     if sink.batch.read > 0 && out.blocking_send(Message::Batch(sink.batch)).is_err() {
         return Ok(());
     }
@@ -298,9 +310,9 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
 }
 
 /// Why a row of the file is no product and is set aside, counted as skipped: no value in any cell (a spreadsheet's
-/// formatted blank rows), or a totals line: its key is a totals label (`TOTAL`, `Total HT :`, `Totaux`, `Summe`…),
-/// or it has no key, at most half its cells filled and a totals label in one. A product row without its key is
-/// refused, not set aside.
+/// formatted blank rows), or a totals line — a totals label (`TOTAL`, `Total HT :`, `Sous-total TTC`, `Summe`…) in
+/// its key or, its key empty, in another cell, and nothing else but figures (`1 244,46 €`, `4`). A product row
+/// without its key is refused, not set aside.
 fn set_aside(fields: &[String], key: Option<&str>) -> Option<&'static str> {
     /// Labels of totals lines, lowercase, in the languages of our users' suppliers.
     const TOTALS: [&str; 12] = [
@@ -317,18 +329,37 @@ fn set_aside(fields: &[String], key: Option<&str>) -> Option<&'static str> {
         "totaal",
         "somme",
     ];
+    // The label alone, or with at most two short words after it (`HT`, `TTC`, `net`), no digit.
     let is_label = |text: &str| {
-        let first = text.trim().split([' ', ':', '.']).next().unwrap_or_default();
+        let text = text.trim().trim_end_matches(':').trim();
+        let mut words = text.split_whitespace();
+        let first = words.next().unwrap_or_default();
+        let rest: Vec<&str> = words.collect();
         TOTALS.iter().any(|label| label.eq_ignore_ascii_case(first))
+            && rest.len() <= 2
+            && rest.iter().all(|word| word.chars().count() <= 4)
+            && !text.chars().any(|c| c.is_ascii_digit())
     };
-    if let Some(key) = key.map(str::trim).filter(|k| !k.is_empty()) {
-        return is_label(key).then_some("totals");
+    // An amount or a count: digits with separators and signs, a currency sign or code at most.
+    let is_figure = |text: &str| {
+        let text = text.trim();
+        text.chars().any(|c| c.is_ascii_digit()) && text.chars().filter(|c| c.is_alphabetic()).count() <= 3
+    };
+    let filled: Vec<&str> = fields.iter().map(|f| f.trim()).filter(|f| !f.is_empty()).collect();
+    if filled.is_empty() {
+        return Some("empty");
     }
-    match fields.iter().filter(|f| !f.trim().is_empty()).count() {
-        0 => Some("empty"),
-        filled if filled * 2 <= fields.len() && fields.iter().any(|f| is_label(f)) => Some("totals"),
-        _ => None,
+    let key = key.map(str::trim).filter(|k| !k.is_empty());
+    if key.is_some_and(|k| !is_label(k)) {
+        return None;
     }
+    let mut labels = filled.iter().filter(|cell| is_label(cell)).count();
+    if key.is_some() && labels == 0 {
+        // The key's column transforms its cell (a prefix, a case): the key itself is the label.
+        labels = 1;
+    }
+    let figures = filled.iter().filter(|cell| is_figure(cell)).count();
+    (labels >= 1 && labels + figures >= filled.len()).then_some("totals")
 }
 
 /// Rows checked into batches, sent when full.
@@ -344,6 +375,9 @@ struct Sink<'a> {
     batch: Batch,
     /// Rows set aside, by why (see [`set_aside`]).
     skipped: std::collections::BTreeMap<&'static str, u64>,
+    /// Rows not set aside, and rows refused before mapping (before a resumed import's checkpoint too).
+    kept: u64,
+    refused: u64,
 }
 
 impl Sink<'_> {
@@ -353,6 +387,7 @@ impl Sink<'_> {
 
     /// A row of the file refused before it is mapped (`column` 1-based).
     fn refuse(&mut self, line: u64, column: Option<usize>, code: &'static str, reason: String) {
+        self.refused += 1;
         if line > self.resume_after {
             self.batch.read += 1;
             self.batch.last_line = line;
@@ -375,6 +410,7 @@ impl Sink<'_> {
             *self.skipped.entry(why).or_default() += 1;
             return true;
         }
+        self.kept += 1;
         let repeated = sku.as_ref().is_some_and(|sku| {
             let mut hasher = self.keys.build_hasher();
             hasher.write(sku.as_bytes());
@@ -440,14 +476,18 @@ mod tests {
     #[test]
     fn blank_rows_and_totals_lines_are_set_aside_products_are_not() {
         assert_eq!(set_aside(&cells(&["", " ", ""]), None), Some("empty"));
-        // The label in the key column, or beside it with the key empty.
-        assert_eq!(set_aside(&cells(&["TOTAL", "", "", "12 345,00"]), Some("TOTAL")), Some("totals"));
+        // The label in the key column, or beside it with the key empty; nothing else but figures.
+        assert_eq!(set_aside(&cells(&["TOTAL", "", "1 244,46 €", "4"]), Some("TOTAL")), Some("totals"));
         assert_eq!(set_aside(&cells(&["Total HT :", "", "", "12 345,00"]), Some("Total HT :")), Some("totals"));
-        assert_eq!(set_aside(&cells(&["", "", "Summe", "99,00"]), None), Some("totals"));
-        assert_eq!(set_aside(&cells(&["", "", "Totaux", "99,00", "", ""]), None), Some("totals"));
+        assert_eq!(set_aside(&cells(&["", "", "Summe", "99,00 EUR"]), None), Some("totals"));
+        assert_eq!(set_aside(&cells(&["", "", "Sous-total TTC", "99,00", "", ""]), None), Some("totals"));
         // A product row stays a row: refused later for its empty key, or imported.
         assert_eq!(set_aside(&cells(&["", "4006381333931", "Total Wash 500 ml", "9,90"]), None), None);
+        assert_eq!(set_aside(&cells(&["", "", "Total Wash 500 ml", "9,90", "", ""]), None), None);
         assert_eq!(set_aside(&cells(&["A1", "", "Total Wash", "9,90"]), Some("A1")), None);
         assert_eq!(set_aside(&cells(&["", "", "", "9,90"]), None), None, "no label: an incomplete row");
+        // A product whose key happens to be a label, with text besides figures (Shopify's handle `total`).
+        assert_eq!(set_aside(&cells(&["total", "Total", "A tote bag", "12.00"]), Some("total")), None);
+        assert_eq!(set_aside(&cells(&["TOTAL.5W30", "", "5.00"]), Some("TOTAL.5W30")), None);
     }
 }

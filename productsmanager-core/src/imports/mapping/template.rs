@@ -396,8 +396,10 @@ impl Template {
                 (Target::ProductStock, Target::Stock)
             }
             SourceCatalog::Shop => {
+                // A key a preset makes (`~key`: `id:12`, `handle/S`) is no SKU of anyone's.
                 if !self.columns.iter().any(|m| m.to == Target::Sku)
-                    && let Some(key) = self.columns.iter().find(|m| m.to == Target::SupplierSku)
+                    && let Some(key) =
+                        self.columns.iter().find(|m| m.to == Target::SupplierSku && !m.column.starts_with('~'))
                 {
                     let sku = ColumnMapping { to: Target::Sku, ..key.clone() };
                     self.columns.push(sku);

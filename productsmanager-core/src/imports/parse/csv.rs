@@ -58,7 +58,8 @@ pub struct CsvOptions {
     #[serde(default = "default_max_line_bytes")]
     pub max_line_bytes: usize,
     /// 1-based line of the header; the lines above it (a title, notes) are not read. Found when absent: the first
-    /// line that fills at least two thirds as many cells as the fullest of the file's first 50 lines.
+    /// line that fills at least two thirds as many cells as the fullest of the file's first 50 records with a value
+    /// (within its first 64 KiB) that are as wide as most of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header_line: Option<u64>,
 }
@@ -167,10 +168,16 @@ fn sample_records(sample: &[u8], delimiter: u8) -> Vec<(u64, usize, usize)> {
 }
 
 /// Which of `records` (as [`sample_records`] gives them) is the header: the first that fills at least two thirds as
-/// many cells as the fullest. A title or a note above the header fills one or two; a data row with a stray
-/// delimiter (one cell more than the header) does not make the header look short.
+/// many cells as the fullest of those as wide as most records are. A title or a note above the header fills one or
+/// two; rows with stray delimiters (wider than the others) do not make the header look short.
 fn header_index(records: &[(u64, usize, usize)]) -> Option<usize> {
-    let fullest = records.iter().map(|record| record.2).max()?;
+    let mut widths: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for record in records {
+        *widths.entry(record.1).or_default() += 1;
+    }
+    // The most common width; on a tie the wider (a title line is narrower than the header).
+    let common = widths.into_iter().max_by_key(|(width, count)| (*count, *width))?.0;
+    let fullest = records.iter().filter(|record| record.1 == common).map(|record| record.2).max()?;
     let needed = (fullest * 2).div_ceil(3);
     records.iter().position(|record| record.2 >= needed)
 }
@@ -622,10 +629,11 @@ mod tests {
         assert_eq!((reader.sniffed().delimiter, reader.sniffed().header_line), (';', 2));
         assert_eq!(reader.headers(), ["sku", "title", "price"]);
 
-        // A data row with a stray delimiter (one cell more) does not take the header's place.
-        let stray = rows(b"sku,title,price\nT8,iPod, 8GB,200.00\nT9,iPod,300.00\n");
-        assert_eq!(stray.len(), 2);
+        // Data rows with stray delimiters (cells more) do not take the header's place.
+        let stray = rows(b"sku,title,price\nT8,iPod, 8GB,200.00\nT9,iPod,300.00\nT7,iPod, 4GB, blue,100.00\n");
+        assert_eq!(stray.len(), 3);
         assert!(stray[0].as_ref().unwrap_err().reason.contains("4 fields where the header has 3"));
+        assert!(stray[2].as_ref().unwrap_err().reason.contains("5 fields where the header has 3"));
 
         // Given: the lines above it are not read, whatever they hold.
         let given = CsvOptions { header_line: Some(2), ..CsvOptions::default() };

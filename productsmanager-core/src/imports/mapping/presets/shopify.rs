@@ -20,6 +20,10 @@ const SHOPIFY_OWN: [&str; 11] = [
     "~tags",
 ];
 
+/// The product's columns the template maps as they are (the parent's, not its variants').
+const SHOPIFY_PRODUCT_COLUMNS: [&str; 4] =
+    ["SEO Title", "SEO Description", "Google Shopping / Google Product Category", "Google Shopping / MPN"];
+
 pub(super) fn shopify(headers: &[String]) -> Template {
     let mut columns = Vec::new();
     let mut add = |names: &[&str], to: Target| map_first(&mut columns, headers, names, to, vec![]);
@@ -72,6 +76,8 @@ pub(super) struct ShopifyShaper {
     variant_image: Option<usize>,
     /// Columns only a variant fills: a row with none of them (and no option value) carries only an image.
     variant_columns: Vec<usize>,
+    /// The product's own columns the preset maps as they are (SEO, Google Shopping): its variants do not take them.
+    product_columns: Vec<usize>,
     group: Vec<Row>,
 }
 
@@ -110,6 +116,7 @@ impl ShopifyShaper {
             image_position: at("Image Position"),
             variant_image: at("Variant Image"),
             variant_columns,
+            product_columns: SHOPIFY_PRODUCT_COLUMNS.iter().filter_map(|name| at(name)).collect(),
             group: Vec::new(),
         }
     }
@@ -191,6 +198,11 @@ impl ShopifyShaper {
         own(&mut parent, handle.clone(), title.clone(), String::new(), String::new(), images.join(LIST_SEPARATOR));
         let mut shaped = vec![parent];
         for mut row in variants {
+            for column in &self.product_columns {
+                if let Some(value) = row.fields.get_mut(*column) {
+                    value.clear();
+                }
+            }
             let options = options_of(&row);
             let values: Vec<&str> = options.iter().map(|(_, v)| v.as_str()).collect();
             let key = format!("{handle}/{}", values.join("/"));
