@@ -268,7 +268,8 @@ impl RowRules {
             line,
             supplier_sku: supplier_sku.value,
             gtin,
-            sku: text(&row.sku, 200, "SKU")?,
+            // The product's SKU as the catalog reads it back (a longer one would be stored and then fail to parse).
+            sku: text(&row.sku, crate::catalog::Sku::MAX_LEN, "SKU")?,
             title: text(&row.title, 500, "title")?,
             description: text(&row.description, 100_000, "description")?,
             brand: text(&row.brand, 200, "brand")?,
@@ -497,6 +498,8 @@ mod tests {
         assert!(gtin.reason.contains("check digit"), "{}", gtin.reason);
         assert_eq!(bad(&["sku", "price"], &["A1", "1,234"]).code, "invalid_amount", "ambiguous comma");
         assert_eq!(bad(&["sku", "price"], &["A1", "-3"]).code, "invalid_amount");
+        let long_sku = "S".repeat(101);
+        assert_eq!(bad(&["sku", "product_sku"], &["A1", &long_sku]).reason, "a SKU has at most 100 characters");
         assert_eq!(bad(&["sku", "price"], &["A1", "1.999"]).reason, "\"1.999\" has more than 2 decimals for EUR");
         assert_eq!(check(&["sku", "price"], &["A1", "100.000000"]).unwrap().prices[0].2, 10_000, "zeros are exact");
         assert_eq!(bad(&["sku", "stock"], &["A1", "2.5"]).code, "invalid_number");
