@@ -559,6 +559,8 @@ async fn a_price_list_with_a_title_and_a_totals_line(backend: Backend) {
     let errors = String::from_utf8(sdk.imports().errors_csv(real.job_id).await.unwrap().to_vec()).unwrap();
     let lines: Vec<&str> = errors.lines().skip(1).collect();
     assert!(lines.len() == 1 && lines[0].starts_with("5,"), "lines keep their numbers in the file: {errors}");
+    let progress = sdk.imports().job(real.job_id).await.unwrap().progress;
+    assert_eq!((progress.rows_read, progress.rows_total), (3, Some(3)), "the rows set aside are not to be read");
     let snapshot = snapshot(&sdk).await;
     assert!(snapshot[0].starts_with("A1||Pot|") && snapshot[0].ends_with("retail=123456 EUR"), "{snapshot:?}");
 

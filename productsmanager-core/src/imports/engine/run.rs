@@ -562,6 +562,12 @@ impl ImportService {
                     Message::Failed(error) => return Err(error.into()),
                     Message::Skipped(by) => {
                         summary.skipped = by.values().sum();
+                        // What the progress counts up to: the file's rows less those set aside.
+                        if let Some(total) = progress.rows_total {
+                            let total = total.saturating_sub(summary.skipped);
+                            progress.rows_total = Some(total);
+                            repo::set_total(&self.pool, job.id, total as i64).await.map_err(db_error)?;
+                        }
                         summary.skipped_by = by.into_iter().map(|(why, rows)| (why.to_string(), rows)).collect();
                     }
                     Message::Batch(batch) => {
