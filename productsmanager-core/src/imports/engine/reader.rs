@@ -329,29 +329,30 @@ fn set_aside(fields: &[String], key: Option<&str>) -> Option<&'static str> {
         "totaal",
         "somme",
     ];
-    // The label alone, or with at most two short words after it (`HT`, `TTC`, `net`), no digit.
+    // The label alone, or with at most two short words after it (`HT`, `TTC`, `net`), no digit. Asked of every
+    // row's key: the first word decides most, without allocating.
     let is_label = |text: &str| {
         let text = text.trim().trim_end_matches(':').trim();
         let mut words = text.split_whitespace();
         let first = words.next().unwrap_or_default();
-        let rest: Vec<&str> = words.collect();
         TOTALS.iter().any(|label| label.eq_ignore_ascii_case(first))
-            && rest.len() <= 2
-            && rest.iter().all(|word| word.chars().count() <= 4)
             && !text.chars().any(|c| c.is_ascii_digit())
+            && words.clone().count() <= 2
+            && words.all(|word| word.chars().count() <= 4)
     };
     // An amount or a count: digits with separators and signs, a currency sign or code at most.
     let is_figure = |text: &str| {
         let text = text.trim();
         text.chars().any(|c| c.is_ascii_digit()) && text.chars().filter(|c| c.is_alphabetic()).count() <= 3
     };
-    let filled: Vec<&str> = fields.iter().map(|f| f.trim()).filter(|f| !f.is_empty()).collect();
-    if filled.is_empty() {
-        return Some("empty");
-    }
+    // Most rows have a key that is no label: decided before the row's cells are looked at.
     let key = key.map(str::trim).filter(|k| !k.is_empty());
     if key.is_some_and(|k| !is_label(k)) {
         return None;
+    }
+    let filled: Vec<&str> = fields.iter().map(|f| f.trim()).filter(|f| !f.is_empty()).collect();
+    if filled.is_empty() {
+        return Some("empty");
     }
     let mut labels = filled.iter().filter(|cell| is_label(cell)).count();
     if key.is_some() && labels == 0 {

@@ -167,9 +167,7 @@ impl Shaper for AkeneoShaper {
                 .chain(unit.map(|c| (c, "the unit of a metric value")))
         });
         let key = if self.models { "the model's key `model:<code>`" } else { "the product's key" };
-        [(self.key, key), (self.parent, "the parent model (the row is its variant)")]
-            .into_iter()
-            .filter_map(|(column, what)| Some((column?, what)))
+        super::present([(self.key, key), (self.parent, "the parent model (the row is its variant)")])
             .chain(values)
             .collect()
     }

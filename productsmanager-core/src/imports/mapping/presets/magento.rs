@@ -89,7 +89,7 @@ impl Shaper for MagentoShaper {
             (self.attributes, "attributes (`name=value`; Magento's own bookkeeping left out)"),
             (self.variations, "a configurable row's variants and their options"),
         ];
-        own.into_iter().filter_map(|(column, what)| Some((column?, what))).collect()
+        super::present(own).collect()
     }
 
     fn set_aside(&self) -> Vec<(&'static str, u64)> {

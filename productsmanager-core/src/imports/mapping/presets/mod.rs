@@ -383,6 +383,11 @@ fn native(headers: &[String]) -> Template {
     }
 }
 
+/// Of a shaper's `(column, what for)` pairs, those whose column the file has (a preset's [`Shaper::reads`]).
+fn present<const N: usize>(known: [(Option<usize>, &'static str); N]) -> impl Iterator<Item = (usize, &'static str)> {
+    known.into_iter().filter_map(|(column, what)| Some((column?, what)))
+}
+
 /// The first header among `names` (ignoring case).
 fn find<'a>(headers: &'a [String], names: &[&str]) -> Option<&'a String> {
     names.iter().find_map(|name| headers.iter().find(|h| h.trim().eq_ignore_ascii_case(name)))

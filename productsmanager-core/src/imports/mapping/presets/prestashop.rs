@@ -140,7 +140,7 @@ impl Shaper for PrestashopShaper {
             (self.attribute_values, "variant option values"),
             (self.options, "variant axes and option values"),
         ];
-        own.into_iter().filter_map(|(column, what)| Some((column?, what))).collect()
+        super::present(own).collect()
     }
 
     fn shape(&mut self, mut row: Row) -> Vec<Row> {

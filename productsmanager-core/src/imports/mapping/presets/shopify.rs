@@ -240,7 +240,7 @@ impl Shaper for ShopifyShaper {
         let options = self.options.iter().flat_map(|(name, value)| {
             [(*name, "a variant axis (named on the first row)"), (Some(*value), "a variant's option value")]
         });
-        own.into_iter().chain(options).filter_map(|(column, what)| Some((column?, what))).collect()
+        super::present(own).chain(options.filter_map(|(column, what)| Some((column?, what)))).collect()
     }
 
     fn shape(&mut self, row: Row) -> Vec<Row> {

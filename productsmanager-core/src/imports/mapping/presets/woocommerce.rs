@@ -129,7 +129,7 @@ impl Shaper for WoocommerceShaper {
                 (*value, "its option value, or the attribute's value"),
             ]
         });
-        own.into_iter().filter_map(|(column, what)| Some((column?, what))).chain(attributes).collect()
+        super::present(own).chain(attributes).collect()
     }
 
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
