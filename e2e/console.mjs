@@ -236,6 +236,10 @@ try {
   const titleSource = page.locator('#provenance-table tr[data-field=title]');
   assert.match(await titleSource.innerText(), /from Sample shop, import of \d+ \w+ \d{4}/);
   assert.match(await page.locator('#provenance-table tr[data-field="price:retail:EUR"]').innerText(), /set by a person/);
+  assert.match(await page.locator('#provenance-table tr[data-field=stock]').innerText(), /set by a person/, 'the stock counted here');
+  const links = page.locator('#provenance-table tr[data-field^="category:"]', { hasText: 'set by a person' });
+  assert.equal(await links.count(), 1, 'the category link put back here has its source');
+  assert.match(await links.first().innerText(), /Lock all categories/);
   await titleSource.locator('button', { hasText: 'Lock' }).click();
   await page.waitForURL(/saved=provenance/);
   assert.match(await titleSource.innerText(), /locked/);
@@ -245,6 +249,7 @@ try {
   const history = await page.locator('#history-table').innerText();
   assert.match(history, /price:retail:EUR\s+42\.50 EUR\s+set by a person/, 'the price set here is in the history');
   assert.match(history, /title\s+unlocked[\s\S]*title\s+locked/, 'newest first: unlocked, then locked');
+  assert.match(history, /categories\s+added: \S[\s\S]*categories\s+removed: \S/, 'the category put back, after taken out');
 
   step('a stale edit is refused and says so');
   const other = await context.newPage();

@@ -275,6 +275,7 @@ impl Sdk {
     pub fn products(&self) -> ProductService {
         ProductService::new(self.pool(Database::Catalog).clone(), self.cache().clone())
             .with_events(self.inner.analytics_events.clone())
+            .with_settings(self.settings())
     }
 
     /// The duplicates report and merges of duplicate products.

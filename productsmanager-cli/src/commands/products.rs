@@ -38,9 +38,9 @@ pub(crate) enum ProductCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Lock a field (no import or person changes it), unlock it, or make it follow the suppliers again (the next
-    /// supplier import sets it); fields: title, description, brand, status, sku, gtin, asin, price:<type>:<CUR>,
-    /// attribute:<name>.
+    /// Lock a field (no import or person changes it), unlock it, or make it follow the suppliers again (it takes
+    /// the first supplier's value at once); fields: title, description, brand, status, sku, gtin, asin,
+    /// price:<type>:<CUR>, attribute:<name>, stock (stock:<location>), categories, images (a lock: imports add none).
     Field {
         /// Id, GTIN, SKU or ASIN.
         key: String,

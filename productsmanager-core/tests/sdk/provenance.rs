@@ -5,10 +5,12 @@
 use std::path::Path;
 
 use productsmanager_core::catalog::{
-    ChangeKind, FieldAction, FieldProvenance, FieldSource, Money, NewPrice, PriceType, Product, ProductPatch,
+    ChangeKind, FieldAction, FieldProvenance, FieldSource, Money, NewPrice, NewStockLevel, PriceType, Product,
+    ProductPatch, SupplierPatch,
 };
 use productsmanager_core::db::Backend;
 use productsmanager_core::imports::ImportSummary;
+use productsmanager_core::imports::mapping::SourceCatalog;
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{ErrorKind, Sdk, both_backends};
 use uuid::Uuid;
@@ -101,14 +103,29 @@ async fn a_persons_edits_survive_imports_until_released(backend: Backend) {
     assert_eq!(kept.get("title").map(String::as_str), Some("set_by_person"), "{:?}", dry.diffs);
     assert_eq!(kept.get("price:retail:EUR").map(String::as_str), Some("set_by_person"));
 
-    // Released: the next supplier import sets them again, even from a row it gave before.
-    sdk.products().set_field_rule(id, "title", FieldAction::FollowSuppliers).await.unwrap();
+    // Released: at once the word of the supplier that comes first (ACME, which created it, before BETA), from the
+    // file the product did not take — no need to wait for ACME's next file.
+    let released = sdk.products().set_field_rule(id, "title", FieldAction::FollowSuppliers).await.unwrap();
+    assert_eq!(field(&released, "title").source, FieldSource::Supplier { supplier_id: acme, job_id: last_job });
+    let now = product(&sdk, GTIN).await;
+    assert_eq!((now.title.as_str(), retail(&now)), ("Pot v4", Some(2_990)), "the price is still the person's");
     let released = sdk.products().set_field_rule(id, "price:retail:EUR", FieldAction::FollowSuppliers).await.unwrap();
-    assert_eq!(field(&released, "title").source, FieldSource::FollowSuppliers);
-    let summary = import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot v4,Terracotta 4,15.00\n")).await;
+    assert_eq!(
+        field(&released, "price:retail:EUR").source,
+        FieldSource::Supplier { supplier_id: acme, job_id: last_job }
+    );
+    assert_eq!(retail(&product(&sdk, GTIN).await), Some(1_500));
+    let history = sdk.products().history(id, 5).await.unwrap();
+    assert_eq!(
+        (history[0].field.as_str(), history[0].value.as_deref(), history[0].previous.as_deref()),
+        ("price:retail:EUR", Some("15.00 EUR"), Some("29.90 EUR")),
+        "{history:?}"
+    );
+    // The next supplier import, even of a row it gave before, finds nothing to keep.
+    let summary = import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot v5,Terracotta 4,15.00\n")).await;
     assert_eq!(summary.fields_kept, 0, "{summary:?}");
     let now = product(&sdk, GTIN).await;
-    assert_eq!((now.title.as_str(), retail(&now)), ("Pot v4", Some(1_500)));
+    assert_eq!((now.title.as_str(), retail(&now)), ("Pot v5", Some(1_500)));
     let provenance = sdk.products().provenance(id).await.unwrap();
     let title = field(&provenance, "title");
     assert_eq!(title.source, FieldSource::Supplier { supplier_id: acme, job_id: Some(summary.job_id) });
@@ -466,3 +483,163 @@ async fn supplier_priority_holds_whatever_the_import_order(backend: Backend) {
 }
 
 both_backends!(supplier_priority_holds_whatever_the_import_order);
+
+/// Imports `rows` in a layout with stock, categories and images (`sku,gtin,title,stock,category,image_url`), as
+/// `catalog` (a shop's stock is the product's own).
+async fn import_with(sdk: &Sdk, folder: &Path, supplier: Uuid, catalog: SourceCatalog, rows: &str) -> ImportSummary {
+    let path = folder.join(format!("{}.csv", Uuid::now_v7()));
+    std::fs::write(&path, format!("sku,gtin,title,stock,category,image_url\n{rows}")).unwrap();
+    let mut input = super::imports::native(supplier, &path);
+    input.options.catalog = Some(catalog);
+    sdk.imports().import_file(input, |_| {}).await.unwrap()
+}
+
+/// Stock, category links and image URLs have provenance too: who put the product in each category and who gave
+/// each image (a supplier's import with its job, a person), who set the stock; a person's stock survives a shop's
+/// file until released, then takes the file's count at once; a lock on `categories` keeps imports from adding any.
+async fn stock_categories_and_images_know_their_source(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "stock_categories_and_images_know_their_source").await else {
+        return;
+    };
+    let sdk = env.sdk().await;
+    let shop = supplier(&sdk, "SHOP").await;
+    let first = import_with(
+        &sdk,
+        env.folder(),
+        shop,
+        SourceCatalog::Shop,
+        &format!("S-1,{GTIN},Pot,5,Garden > Pots,https://img.example/pot.jpg\n"),
+    )
+    .await;
+    let id = product(&sdk, GTIN).await.id;
+    let by_shop = |job| FieldSource::Supplier { supplier_id: shop, job_id: Some(job) };
+    let provenance = sdk.products().provenance(id).await.unwrap();
+    assert_eq!(field(&provenance, "stock").source, by_shop(first.job_id));
+    let link = field(&provenance, "category:Garden > Pots");
+    assert_eq!((link.source, link.source_name.as_deref()), (by_shop(first.job_id), Some("SHOP")));
+    assert_eq!(field(&provenance, "image:https://img.example/pot.jpg").source, by_shop(first.job_id));
+
+    // A person counts the stock and puts the product in a category of their own.
+    let person = Uuid::now_v7();
+    let level = NewStockLevel { product_id: id, location: None, quantity: 9, reserved: None };
+    sdk.stock().on_behalf_of(person).set(level).await.unwrap();
+    let sale = sdk.categories().ensure_path(&["Sale".to_string()]).await.unwrap();
+    sdk.categories().on_behalf_of(person).link(id, sale, false).await.unwrap();
+    let provenance = sdk.products().provenance(id).await.unwrap();
+    let by_person = FieldSource::User { user_id: Some(person) };
+    assert_eq!(
+        (field(&provenance, "stock").source, field(&provenance, "category:Sale").source),
+        (by_person, by_person)
+    );
+
+    // The shop's next file: another count (kept: the person's), the category it gave before (no change) and a
+    // second image (added).
+    let second = import_with(
+        &sdk,
+        env.folder(),
+        shop,
+        SourceCatalog::Shop,
+        &format!("S-1,{GTIN},Pot,3,Garden > Pots,https://img.example/pot.jpg|https://img.example/pot-2.jpg\n"),
+    )
+    .await;
+    assert_eq!(second.fields_kept, 1, "the stock: {second:?}");
+    assert_eq!(product(&sdk, GTIN).await.stock.quantity, 9);
+    let provenance = sdk.products().provenance(id).await.unwrap();
+    assert_eq!(field(&provenance, "category:Garden > Pots").source, by_shop(first.job_id), "added by the first");
+    assert_eq!(field(&provenance, "image:https://img.example/pot-2.jpg").source, by_shop(second.job_id));
+
+    // Released, the stock takes the shop's last count at once.
+    let released = sdk.products().set_field_rule(id, "stock", FieldAction::FollowSuppliers).await.unwrap();
+    assert_eq!(field(&released, "stock").source, by_shop(second.job_id));
+    assert_eq!(product(&sdk, GTIN).await.stock.quantity, 3);
+
+    // Another category from the shop: added, with the job that added it.
+    let third = import_with(
+        &sdk,
+        env.folder(),
+        shop,
+        SourceCatalog::Shop,
+        &format!("S-1,{GTIN},Pot,3,Garden > Outdoor,https://img.example/pot.jpg\n"),
+    )
+    .await;
+    let provenance = sdk.products().provenance(id).await.unwrap();
+    assert_eq!(field(&provenance, "category:Garden > Outdoor").source, by_shop(third.job_id));
+    let history = sdk.products().history(id, 20).await.unwrap();
+    let added: Vec<(&str, Option<&str>)> = history
+        .iter()
+        .filter(|c| c.change == ChangeKind::Add)
+        .map(|c| (c.field.as_str(), c.value.as_deref()))
+        .collect();
+    assert_eq!(
+        added,
+        [
+            ("categories", Some("Garden > Outdoor")),
+            ("images", Some("https://img.example/pot-2.jpg")),
+            ("categories", Some("Sale")),
+        ],
+        "newest first; what the product had is no change: {history:?}"
+    );
+
+    // Categories locked: an import adds none (counted as kept), a person cannot change them either.
+    sdk.products().set_field_rule(id, "categories", FieldAction::Lock).await.unwrap();
+    let fourth = import_with(
+        &sdk,
+        env.folder(),
+        shop,
+        SourceCatalog::Shop,
+        &format!("S-1,{GTIN},Pot,3,Garden > Clay,https://img.example/pot.jpg\n"),
+    )
+    .await;
+    assert_eq!(fourth.fields_kept, 1, "{fourth:?}");
+    let categories = sdk.categories().of_product(id).await.unwrap();
+    assert!(!categories.iter().any(|c| c.name == "Clay"), "{categories:?}");
+    let refused = sdk.categories().unlink(id, sale).await.unwrap_err();
+    assert_eq!((refused.kind(), refused.field()), (ErrorKind::Invalid, Some("categories")));
+    assert!(field(&sdk.products().provenance(id).await.unwrap(), "categories").locked);
+    sdk.close().await;
+}
+
+both_backends!(stock_categories_and_images_know_their_source);
+
+/// A released field takes at once the word of the supplier that comes first: a ranked supplier's value that the
+/// product did not take, else — no file since the person's edit — the value the creating supplier last set.
+async fn a_released_field_takes_the_first_suppliers_word_at_once(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "a_released_field_takes_the_first_suppliers_word_at_once").await
+    else {
+        return;
+    };
+    let sdk = env.sdk().await;
+    let (acme, beta) = (supplier(&sdk, "ACME").await, supplier(&sdk, "BETA").await);
+    let created = import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Pot,Terracotta,10.00\n")).await;
+    let id = product(&sdk, GTIN).await.id;
+    let rename = |title: &str| ProductPatch { title: Some(title.into()), ..Default::default() };
+    sdk.products().patch(id, rename("Mine")).await.unwrap();
+    // No supplier file since: the creator's own value comes back.
+    let released = sdk.products().set_field_rule(id, "title", FieldAction::FollowSuppliers).await.unwrap();
+    assert_eq!(product(&sdk, GTIN).await.title, "Pot");
+    assert_eq!(
+        field(&released, "title").source,
+        FieldSource::Supplier { supplier_id: acme, job_id: Some(created.job_id) }
+    );
+
+    // BETA ranked first: its file's title, kept while the person's value stood, is the one a release takes.
+    sdk.products().patch(id, rename("Mine again")).await.unwrap();
+    let patch = SupplierPatch { priority: Some(Some(1)), ..Default::default() };
+    sdk.suppliers().patch(beta, patch).await.unwrap();
+    let from_beta = import(&sdk, env.folder(), beta, &format!("B-1,{GTIN},Beta pot,,10.00\n")).await;
+    import(&sdk, env.folder(), acme, &format!("A-1,{GTIN},Acme pot,Terracotta,10.00\n")).await;
+    assert_eq!(product(&sdk, GTIN).await.title, "Mine again");
+    let released = sdk.products().set_field_rule(id, "title", FieldAction::FollowSuppliers).await.unwrap();
+    assert_eq!(product(&sdk, GTIN).await.title, "Beta pot");
+    let title = field(&released, "title");
+    assert_eq!(
+        (title.source, title.source_name.as_deref()),
+        (FieldSource::Supplier { supplier_id: beta, job_id: Some(from_beta.job_id) }, Some("BETA"))
+    );
+    // A field no supplier gave stays released: the next one that gives it sets it.
+    let brand = sdk.products().set_field_rule(id, "brand", FieldAction::FollowSuppliers).await.unwrap();
+    assert_eq!(field(&brand, "brand").source, FieldSource::FollowSuppliers);
+    sdk.close().await;
+}
+
+both_backends!(a_released_field_takes_the_first_suppliers_word_at_once);

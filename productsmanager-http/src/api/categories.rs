@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery, PageParams};
+use super::{ApiJson, ApiQuery, Caller, PageParams};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 
@@ -128,11 +128,12 @@ struct LinkQuery {
     responses((status = 204, description = "Linked")))]
 async fn link(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path((id, category_id)): Path<(String, String)>,
     ApiQuery(query): ApiQuery<LinkQuery>,
 ) -> Result<StatusCode, ApiError> {
     let (id, category_id) = (parse_id("id", &id)?, parse_id("category_id", &category_id)?);
-    state.sdk.categories().link(id, category_id, query.primary).await?;
+    state.sdk.categories().on_behalf_of(caller.user_id).link(id, category_id, query.primary).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -141,9 +142,10 @@ async fn link(
     responses((status = 204, description = "Unlinked")))]
 async fn unlink(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path((id, category_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (id, category_id) = (parse_id("id", &id)?, parse_id("category_id", &category_id)?);
-    state.sdk.categories().unlink(id, category_id).await?;
+    state.sdk.categories().on_behalf_of(caller.user_id).unlink(id, category_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

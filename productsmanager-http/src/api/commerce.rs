@@ -110,9 +110,11 @@ async fn prices_of(
     responses((status = 200, description = "The stock level as stored", body = StockLevel)))]
 async fn set_stock(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     ApiJson(input): ApiJson<NewStockLevel>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.stock().set(input).await?))
+    // Recorded as set by the caller: a shop's next file then keeps it (the product's provenance).
+    Ok(Json(state.sdk.stock().on_behalf_of(caller.user_id).set(input).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/products/{id}/stock", tag = "commerce", security(("bearer" = ["catalog:read"])), params(("id" = Uuid, Path, description = "Product id")),

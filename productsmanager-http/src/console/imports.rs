@@ -359,8 +359,16 @@ struct Forms<'a> {
 }
 
 /// The field groups, in the order the rules table lists them.
-const GROUPS: [FieldGroup; 5] =
-    [FieldGroup::Content, FieldGroup::Identifiers, FieldGroup::Status, FieldGroup::Prices, FieldGroup::Attributes];
+const GROUPS: [FieldGroup; 8] = [
+    FieldGroup::Content,
+    FieldGroup::Identifiers,
+    FieldGroup::Status,
+    FieldGroup::Prices,
+    FieldGroup::Attributes,
+    FieldGroup::Stock,
+    FieldGroup::Categories,
+    FieldGroup::Images,
+];
 
 /// "rank 2; prices first (1); never changes content" — a supplier's rules in one line.
 fn rules_summary(supplier: &Supplier) -> String {

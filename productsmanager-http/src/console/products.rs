@@ -323,6 +323,8 @@ fn history_section(changes: Result<Vec<ProductChange>, Failure>) -> Markup {
                                             ChangeKind::FollowSuppliers => "released to the suppliers",
                                             ChangeKind::Merge => { "merged in: " (change.value.as_deref().unwrap_or("")) }
                                             ChangeKind::Unmerge => { "merge undone: " (change.value.as_deref().unwrap_or("")) }
+                                            ChangeKind::Add => { "added: " (change.value.as_deref().unwrap_or("")) }
+                                            ChangeKind::Remove => { "removed: " (change.value.as_deref().unwrap_or("")) }
                                         }
                                     }
                                     td { (source_sentence(change.source, change.source_name.as_deref(), change.changed_at)) }
@@ -354,14 +356,20 @@ fn provenance_section(id: Uuid, fields: Result<Vec<FieldProvenance>, Failure>, f
                                     td { code { (field.field) } }
                                     td { (source_text(field)) @if field.locked { " " span.badge { "locked" } } }
                                     td {
+                                        // A category link or an image URL takes the rule of its collection.
+                                        @let (rule_field, member) = match field.field.split_once(':') {
+                                            Some(("category", _)) => ("categories", true),
+                                            Some(("image", _)) => ("images", true),
+                                            _ => (field.field.as_str(), false),
+                                        };
                                         form method="post" action={ "/console/products/" (id) "/provenance" } {
-                                            input type="hidden" name="field" value=(field.field);
+                                            input type="hidden" name="field" value=(rule_field);
                                             @if field.locked {
-                                                button type="submit" name="action" value="unlock" { "Unlock" }
+                                                button type="submit" name="action" value="unlock" { "Unlock" @if member { " all " (rule_field) } }
                                             } @else {
-                                                button type="submit" name="action" value="lock" { "Lock" }
+                                                button type="submit" name="action" value="lock" { "Lock" @if member { " all " (rule_field) } }
                                             }
-                                            @if matches!(field.source, FieldSource::User { .. }) {
+                                            @if !member && matches!(field.source, FieldSource::User { .. }) {
                                                 " " button type="submit" name="action" value="follow_suppliers" { "Follow suppliers" }
                                             }
                                         }

@@ -9,4 +9,5 @@ mod repo;
 mod service;
 
 pub use model::{Category, CategoryNode, CategoryPatch, NewCategory, NewTaxonomy, Taxonomy, TaxonomyKind};
+pub(crate) use repo::{links_of, name_paths};
 pub use service::CategoryService;

@@ -54,9 +54,16 @@ const DELETE: &str = "delete from categories where id = $1";
 const BY_IDS: &str = "select id, taxonomy_id, parent_id, name, slug, external_id, path, depth, position, \
      created_at, updated_at from categories where id in ";
 
+// A link made again keeps who made it first; only whether it is the primary one changes.
 const LINK: &str = "insert into product_categories (product_id, category_id, is_primary, position, created_at, \
-     updated_at) values ($1, $2, $3, 0, $4, $4) on conflict (product_id, category_id) do update set \
-     is_primary = excluded.is_primary, updated_at = excluded.updated_at";
+     updated_at, source_kind, source_id, job_id) values ($1, $2, $3, 0, $4, $4, $5, $6, $7) \
+     on conflict (product_id, category_id) do update set is_primary = excluded.is_primary, \
+     updated_at = excluded.updated_at";
+
+const IS_LINKED: &str = "select count(*) from product_categories where product_id = $1 and category_id = $2";
+
+const LINKS_OF: &str = "select category_id, source_kind, source_id, job_id, created_at from product_categories \
+     where product_id in ";
 
 const UNLINK: &str = "delete from product_categories where product_id = $1 and category_id = $2";
 
@@ -191,21 +198,66 @@ pub(super) async fn delete(pool: &DbPool, id: Uuid) -> Result<bool, sqlx::Error>
     with_pool!(pool, |p| sqlx::query(DELETE).bind(id).execute(p).await.map(|d| d.rows_affected() == 1))
 }
 
+/// Links a product to a category, made by `by`; whether the link is new.
 pub(super) async fn link(
     pool: &DbPool,
-    product_id: Uuid,
-    category_id: Uuid,
-    primary: bool,
+    (product_id, category_id, primary): (Uuid, Uuid, bool),
+    by: crate::catalog::FieldSource,
     at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query(LINK)
-        .bind(product_id)
-        .bind(category_id)
-        .bind(primary)
-        .bind(at)
-        .execute(p)
-        .await
-        .map(|_| ()))
+) -> Result<bool, sqlx::Error> {
+    let (kind, id, job) = by.to_columns();
+    // Only the four setters are stored on a link (a writer is never "released" or "unknown").
+    let kind = Some(kind).filter(|k| ["user", "supplier", "platform", "code2asin"].contains(k));
+    with_pool!(pool, |p| async {
+        let existing: i64 = sqlx::query_scalar(IS_LINKED).bind(product_id).bind(category_id).fetch_one(p).await?;
+        sqlx::query(LINK)
+            .bind(product_id)
+            .bind(category_id)
+            .bind(primary)
+            .bind(at)
+            .bind(kind)
+            .bind(id)
+            .bind(job)
+            .execute(p)
+            .await?;
+        Ok(existing == 0)
+    }
+    .await)
+}
+
+/// A product's category link with who made it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct LinkSourceRow {
+    pub category_id: Uuid,
+    pub source_kind: Option<String>,
+    pub source_id: Option<Uuid>,
+    pub job_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The category links of a product, with who made each.
+pub(crate) async fn links_of(pool: &DbPool, product_id: Uuid) -> Result<Vec<LinkSourceRow>, sqlx::Error> {
+    rows_by_ids(pool, LINKS_OF, &[product_id], "order by created_at, category_id").await
+}
+
+/// Each category's path of names from its root (`Garden > Tools`), by id.
+pub(crate) async fn name_paths(
+    pool: &DbPool,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, sqlx::Error> {
+    let categories = by_ids(pool, ids).await?;
+    let mut ancestors: Vec<Uuid> = categories.iter().flat_map(Category::ancestry).collect();
+    ancestors.sort_unstable();
+    ancestors.dedup();
+    let names: std::collections::HashMap<Uuid, String> =
+        by_ids(pool, &ancestors).await?.into_iter().map(|c| (c.id, c.name)).collect();
+    Ok(categories
+        .iter()
+        .map(|c| {
+            let path: Vec<&str> = c.ancestry().iter().map(|id| names.get(id).map_or("?", String::as_str)).collect();
+            (c.id, path.join(" > "))
+        })
+        .collect())
 }
 
 pub(super) async fn unlink(pool: &DbPool, product_id: Uuid, category_id: Uuid) -> Result<bool, sqlx::Error> {

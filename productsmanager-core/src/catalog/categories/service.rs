@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::TaxonomyRow;
@@ -13,6 +14,7 @@ use crate::catalog::common::{
     catalog_changed, code_text, db_error, duplicate_or_db, found, name_text, named_missing, now, optional_text,
     slug_or_from,
 };
+use crate::catalog::provenance::{CATEGORIES_FIELD, ChangeKind};
 use crate::catalog::{CatalogError, ProductService};
 use crate::db::DbPool;
 
@@ -315,23 +317,47 @@ impl CategoryService {
         Ok(())
     }
 
-    /// Puts a product in a category (again: updates whether it is the primary one).
+    /// The same service, its links recorded as made by `user` (the HTTP adapter passes the caller).
+    pub fn on_behalf_of(mut self, user: Uuid) -> Self {
+        self.products = self.products.on_behalf_of(user);
+        self
+    }
+
+    /// Puts a product in a category (again: updates whether it is the primary one). The link records who made it
+    /// and the product's history the change; refused while the product's `categories` are locked.
     pub async fn link(&self, product_id: Uuid, category_id: Uuid, primary: bool) -> Result<()> {
-        self.products.get(product_id).await.map_err(|e| named_missing(e, "product_id"))?;
+        let product_id = self.products.get(product_id).await.map_err(|e| named_missing(e, "product_id"))?.id;
         self.get(category_id).await.map_err(|e| named_missing(e, "category_id"))?;
-        repo::link(&self.pool, product_id, category_id, primary, now()).await.map_err(db_error)?;
+        self.products.refuse_locked(product_id, &[CATEGORIES_FIELD.to_string()]).await?;
+        let (by, at) = (self.products.writer(), now());
+        let added = repo::link(&self.pool, (product_id, category_id, primary), by, at).await.map_err(db_error)?;
+        if added {
+            self.log_link(product_id, category_id, ChangeKind::Add, at).await?;
+        }
         catalog_changed(&self.cache).await;
         Ok(())
     }
 
-    /// Takes a product out of a category.
+    /// Takes a product out of a category (refused while its `categories` are locked); the history records it.
     pub async fn unlink(&self, product_id: Uuid, category_id: Uuid) -> Result<()> {
+        self.products.refuse_locked(product_id, &[CATEGORIES_FIELD.to_string()]).await?;
         if repo::unlink(&self.pool, product_id, category_id).await.map_err(db_error)? {
+            self.log_link(product_id, category_id, ChangeKind::Remove, now()).await?;
             catalog_changed(&self.cache).await;
             Ok(())
         } else {
             Err(CatalogError::not_found("category link", format!("{product_id} in {category_id}")).into())
         }
+    }
+
+    /// Records a link's change in the product's history, the category named by its path.
+    async fn log_link(&self, product_id: Uuid, category_id: Uuid, change: ChangeKind, at: DateTime<Utc>) -> Result<()> {
+        let paths = repo::name_paths(&self.pool, &[category_id]).await.map_err(db_error)?;
+        let path = paths.get(&category_id).cloned().unwrap_or_else(|| category_id.to_string());
+        let entry = (CATEGORIES_FIELD, change, Some(path.as_str()));
+        crate::catalog::provenance::repo::log(&self.pool, product_id, entry, self.products.writer(), at)
+            .await
+            .map_err(db_error)
     }
 
     /// The categories a product is in, every taxonomy, primary first.

@@ -3,6 +3,8 @@
 
 mod repo;
 
+pub(crate) use repo::sources_of;
+
 use chrono::Utc;
 use uuid::Uuid;
 

@@ -18,6 +18,24 @@ const FAILED: &str = "update product_images set fetch_attempts = fetch_attempts 
 
 const COUNT_PENDING: &str = "select count(*) from product_images where fetched_at is null and fetch_attempts < $1";
 
+const SOURCES_OF: &str =
+    "select url, source_kind, source_id, job_id, created_at from product_images where product_id in ";
+
+/// An image URL of a product with who gave it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ImageSourceRow {
+    pub url: String,
+    pub source_kind: Option<String>,
+    pub source_id: Option<Uuid>,
+    pub job_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The image URLs of a product, in its order, with who gave each.
+pub(crate) async fn sources_of(pool: &DbPool, product: Uuid) -> Result<Vec<ImageSourceRow>, sqlx::Error> {
+    crate::db::rows_by_ids(pool, SOURCES_OF, &[product], "order by position, url").await
+}
+
 pub(super) async fn pending(
     pool: &DbPool,
     after: Uuid,

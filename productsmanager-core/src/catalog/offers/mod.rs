@@ -7,5 +7,5 @@ mod service;
 
 pub(crate) use model::OfferRow;
 pub use model::{NewOffer, Offer, best_offer};
-pub(crate) use repo::{for_products as offers_for_products, forget_row_hashes};
+pub(crate) use repo::{for_products as offers_for_products, forget_row_hashes, keep_words};
 pub use service::OfferService;

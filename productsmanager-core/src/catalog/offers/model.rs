@@ -78,6 +78,8 @@ pub(crate) struct OfferRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub not_taken: Option<sqlx::types::Json<std::collections::BTreeMap<String, String>>>,
+    /// The import that last wrote it (what `not_taken` holds is that import's word).
+    pub last_import_job_id: Option<Uuid>,
 }
 
 impl OfferRow {

@@ -14,7 +14,7 @@ const UPSERT: &str = "insert into supplier_products (id, product_id, supplier_id
      lead_time_days = excluded.lead_time_days, is_available = excluded.is_available, \
      last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at \
      returning id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, lead_time_days, \
-     is_available, last_seen_at, created_at, updated_at, not_taken";
+     is_available, last_seen_at, created_at, updated_at, not_taken, last_import_job_id";
 
 const PRODUCT_OF: &str = "select product_id from supplier_products where supplier_id = $1 and supplier_sku = $2";
 
@@ -22,12 +22,17 @@ const PRODUCTS_OFFERED_AS: &str =
     "select distinct product_id from supplier_products where supplier_sku = $1 order by product_id limit $2";
 
 const FOR_PRODUCTS: &str = "select id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, \
-     lead_time_days, is_available, last_seen_at, created_at, updated_at, not_taken from supplier_products \
+     lead_time_days, is_available, last_seen_at, created_at, updated_at, not_taken, last_import_job_id \
+     from supplier_products \
      where product_id in ";
 
 const FORGET_ROW_HASHES: &str = "update supplier_products set row_hash = null where product_id = $1";
 
 const DELETE: &str = "delete from supplier_products where id = $1 returning product_id";
+
+const WORDS_OF: &str = "select id, not_taken from supplier_products where product_id = $1 and supplier_id = $2";
+
+const SET_WORDS: &str = "update supplier_products set not_taken = $2 where id = $1";
 
 /// Inserts or updates the offer `(supplier_id, supplier_sku)`; returns it as stored.
 pub(super) async fn upsert(pool: &DbPool, row: &OfferRow) -> Result<OfferRow, sqlx::Error> {
@@ -63,6 +68,35 @@ pub(crate) async fn products_offered_as(
     limit: i64,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_scalar(PRODUCTS_OFFERED_AS).bind(supplier_sku).bind(limit).fetch_all(p).await)
+}
+
+/// Sets `words` (field → value as shown; `None` removes the field) in what the offers of `supplier` on `product`
+/// said and the product does not hold (`not_taken`).
+pub(crate) async fn keep_words(
+    pool: &DbPool,
+    product: Uuid,
+    supplier: Uuid,
+    words: &std::collections::BTreeMap<String, Option<String>>,
+) -> Result<(), sqlx::Error> {
+    type Words = sqlx::types::Json<std::collections::BTreeMap<String, String>>;
+    with_pool!(pool, |p| async {
+        let mut tx = p.begin().await?;
+        let offers: Vec<(Uuid, Option<Words>)> =
+            sqlx::query_as(WORDS_OF).bind(product).bind(supplier).fetch_all(&mut *tx).await?;
+        for (id, said) in offers {
+            let mut said = said.map(|json| json.0).unwrap_or_default();
+            for (field, value) in words {
+                match value {
+                    Some(value) => said.insert(field.clone(), value.clone()),
+                    None => said.remove(field),
+                };
+            }
+            let said = (!said.is_empty()).then_some(sqlx::types::Json(said));
+            sqlx::query(SET_WORDS).bind(id).bind(said).execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+    .await)
 }
 
 /// Every offer of these products, in one query.

@@ -58,6 +58,7 @@ impl OfferService {
             is_available: input.is_available.unwrap_or(true),
             last_seen_at: Some(input.last_seen_at.unwrap_or(at)),
             not_taken: None,
+            last_import_job_id: None,
             created_at: at,
             updated_at: at,
         };

@@ -59,14 +59,30 @@ impl PriceService {
             self.products.refuse_locked(input.product_id, std::slice::from_ref(&field)).await?;
         }
         // Replacing an open price by the same amount is not a price change; a new price or window is.
-        let unchanged = open
-            && repo::for_products(&self.pool, &[input.product_id]).await.map_err(db_error)?.iter().any(|old| {
+        let before = if open {
+            repo::for_products(&self.pool, &[input.product_id]).await.map_err(db_error)?.into_iter().find(|old| {
                 old.valid_from.is_none()
                     && old.valid_to.is_none()
                     && old.price_type == row.price_type
                     && old.currency == row.currency
-                    && old.amount_minor == row.amount_minor
-            });
+            })
+        } else {
+            None
+        };
+        let unchanged = before.as_ref().is_some_and(|old| old.amount_minor == row.amount_minor);
+        if let Some(old) = before.as_ref().filter(|_| !unchanged)
+            && !matches!(self.products.writer(), crate::catalog::FieldSource::Supplier { .. })
+        {
+            // The value a supplier set goes to its offer: a release gives it back.
+            let shown = crate::catalog::provenance::shown_value(&field, &old.amount_minor.to_string());
+            crate::catalog::provenance::repo::keep_suppliers_word(
+                &self.pool,
+                input.product_id,
+                &[(field.clone(), shown)],
+            )
+            .await
+            .map_err(db_error)?;
+        }
         let stored = if open {
             repo::upsert_open(&self.pool, &row).await
         } else {

@@ -55,6 +55,8 @@ pub struct ProductService {
     user: Option<Uuid>,
     /// The source its writes are recorded as (a person, unless set: Code2ASIN).
     source: Option<FieldSource>,
+    /// Where `imports.unranked_suppliers` is read when a released field is re-derived (none: its default).
+    settings: Option<crate::settings::SettingsService>,
 }
 
 fn validated_attributes(attributes: &[Attribute]) -> Result<Vec<Attribute>, CatalogError> {
@@ -219,7 +221,13 @@ fn write_error(error: sqlx::Error, row: &ProductRow) -> crate::Error {
 
 impl ProductService {
     pub(crate) fn new(pool: DbPool, cache: TieredCache) -> Self {
-        ProductService { pool, cache, events: None, user: None, source: None }
+        ProductService { pool, cache, events: None, user: None, source: None, settings: None }
+    }
+
+    /// The same service, reading the settings a released field's re-derivation needs from `settings`.
+    pub(crate) fn with_settings(mut self, settings: crate::settings::SettingsService) -> Self {
+        self.settings = Some(settings);
+        self
     }
 
     /// The same service, telling `events` about searches, price changes and stock-outs.
@@ -622,6 +630,7 @@ impl ProductService {
         changed.extend(changed_attributes(current, &attributes));
         let names: Vec<String> = changed.iter().map(|(field, _)| field.clone()).collect();
         self.refuse_locked(id, &names).await?;
+        self.keep_suppliers_word(current, &names).await?;
         let provenance = (changed.as_slice(), self.writer());
         let written = repo::update(&self.pool, &row, &attributes, expected, provenance)
             .await
@@ -646,6 +655,38 @@ impl ProductService {
         }
         // Re-read: prices, stock and offers are not part of the write.
         self.get(id).await
+    }
+
+    /// Before this service's writer replaces `fields` of `current`, the values suppliers set go to their offers (a
+    /// supplier's own writes, a re-derived field, replace nothing of another's).
+    async fn keep_suppliers_word(&self, current: &Product, fields: &[String]) -> Result<()> {
+        if matches!(self.writer(), FieldSource::Supplier { .. }) || fields.is_empty() {
+            return Ok(());
+        }
+        let brands = match current.brand_id {
+            Some(brand) if fields.iter().any(|f| f == "brand") => {
+                crate::catalog::brands::names_of(&self.pool, &[brand]).await.map_err(db_error)?
+            }
+            _ => HashMap::new(),
+        };
+        let before = |field: &str| -> Option<String> {
+            match field {
+                "gtin" => current.gtin.as_ref().map(Gtin::as_gtin14),
+                "asin" => current.asin.as_ref().map(|a| a.as_str().to_string()),
+                "sku" => current.sku.as_ref().map(|s| s.as_str().to_string()),
+                "title" => Some(current.title.clone()),
+                "description" => current.description.clone(),
+                "brand" => current.brand_id.and_then(|b| brands.get(&b).cloned()),
+                "status" => Some(current.status.as_str().to_string()),
+                _ => {
+                    let name = field.strip_prefix("attribute:")?;
+                    current.attributes.iter().find(|a| a.name.to_lowercase() == name).map(|a| a.value.shown())
+                }
+            }
+        };
+        let replaced: Vec<(String, String)> =
+            fields.iter().filter_map(|field| before(field).map(|value| (field.clone(), value))).collect();
+        provenance::repo::keep_suppliers_word(&self.pool, current.id, &replaced).await.map_err(db_error)
     }
 
     /// Refuses a write of `fields` of `product` when one of them is locked.
@@ -707,14 +748,40 @@ impl ProductService {
         for attribute in &product.attributes {
             fields.push(provenance::attribute_field(&attribute.name));
         }
+        let (levels, links, images) = futures_util::try_join!(
+            stock_for_products(&self.pool, &ids),
+            crate::catalog::categories::links_of(&self.pool, id),
+            crate::catalog::image_urls::sources_of(&self.pool, id),
+        )
+        .map_err(db_error)?;
+        for level in &levels {
+            fields.push(provenance::stock_field(&level.location));
+        }
         for row in &rows {
             if !fields.contains(&row.field) {
                 fields.push(row.field.clone());
             }
         }
+        // Category links and image URLs: each with who added it (no lock of its own: the collection's applies).
+        let category_ids: Vec<Uuid> = links.iter().map(|l| l.category_id).collect();
+        let paths = crate::catalog::categories::name_paths(&self.pool, &category_ids).await.map_err(db_error)?;
+        let locked = |field: &str| rows.iter().any(|r| r.field == field && r.locked);
+        let members: Vec<(String, FieldSource, DateTime<Utc>, bool)> = links
+            .iter()
+            .map(|l| {
+                let path = paths.get(&l.category_id).cloned().unwrap_or_else(|| l.category_id.to_string());
+                let source = FieldSource::from_columns(l.source_kind.as_deref(), l.source_id, l.job_id);
+                (format!("category:{path}"), source, l.created_at, locked(provenance::CATEGORIES_FIELD))
+            })
+            .chain(images.iter().map(|i| {
+                let source = FieldSource::from_columns(i.source_kind.as_deref(), i.source_id, i.job_id);
+                (format!("image:{}", i.url), source, i.created_at, locked(provenance::IMAGES_FIELD))
+            }))
+            .collect();
         let suppliers: Vec<Uuid> = rows
             .iter()
             .map(|r| r.source())
+            .chain(members.iter().map(|m| m.1))
             .chain([origin])
             .filter_map(|source| match source {
                 FieldSource::Supplier { supplier_id, .. } => Some(supplier_id),
@@ -739,6 +806,16 @@ impl ProductService {
                     source_name,
                 }
             })
+            .chain(members.into_iter().map(|(field, source, set_at, locked)| FieldProvenance {
+                source_name: match source {
+                    FieldSource::Supplier { supplier_id, .. } => names.get(&supplier_id).cloned(),
+                    _ => None,
+                },
+                field,
+                source,
+                set_at,
+                locked,
+            }))
             .collect())
     }
 
@@ -816,9 +893,11 @@ impl ProductService {
         Ok(changes)
     }
 
-    /// Locks or unlocks a field of a product, or makes it follow the suppliers again (the next supplier import
-    /// that gives it sets it, even from a file it took before). `field` as [`ProductService::provenance`] names
-    /// it.
+    /// Locks or unlocks a field of a product, or makes it follow the suppliers again: it takes at once the value of
+    /// the supplier that comes first among those that gave it (the value its last file gave that the product did
+    /// not take, else the value it last set), and the next supplier import that gives it sets it, even from a file
+    /// it took before. `field` as [`ProductService::provenance`] names it; `categories` and `images` take locks
+    /// (imports add none while locked) and are not re-derived.
     pub async fn set_field_rule(&self, id: Uuid, field: &str, action: FieldAction) -> Result<Vec<FieldProvenance>> {
         let id = self.get(id).await?.id;
         if !is_provenance_field(field) {
@@ -826,18 +905,144 @@ impl ProductService {
                 "field",
                 format!(
                     "{field:?} is not a field with provenance: title, description, brand, status, sku, gtin, asin, \
-                     price:<type>:<currency> (price:retail:EUR) or attribute:<name in lower case> (attribute:color)"
+                     price:<type>:<currency> (price:retail:EUR), attribute:<name in lower case> (attribute:color), \
+                     stock (stock:<location> for another than `default`), categories or images"
                 ),
             )
             .into());
         }
         provenance::repo::apply(&self.pool, id, field, action, (self.writer(), now())).await.map_err(db_error)?;
+        if action == FieldAction::FollowSuppliers {
+            self.rederive(id, field).await?;
+        }
         if action != FieldAction::Lock {
             // The supplier files taken before are applied again: an unchanged row is otherwise skipped.
             crate::catalog::offers::forget_row_hashes(&self.pool, id).await.map_err(db_error)?;
         }
         product_changed(&self.cache, id).await;
         self.provenance(id).await
+    }
+
+    /// Gives a released field the value of the supplier that comes first among those that said one. A value that
+    /// can no longer be written (a GTIN another product took since) leaves the field following the suppliers, as
+    /// its provenance then shows, with a warning in the log.
+    async fn rederive(&self, id: Uuid, field: &str) -> Result<()> {
+        if matches!(field, provenance::CATEGORIES_FIELD | provenance::IMAGES_FIELD) {
+            return Ok(());
+        }
+        let ids = [id];
+        let (offers, history, origins) = futures_util::try_join!(
+            offers_for_products(&self.pool, &ids),
+            provenance::repo::history_of(&self.pool, &ids),
+            provenance::repo::origins_of(&self.pool, &ids),
+        )
+        .map_err(db_error)?;
+        let said = provenance::rederive::said(field, &offers, &history);
+        if said.is_empty() {
+            return Ok(());
+        }
+        let ranks = crate::catalog::suppliers::ranks(&self.pool).await.map_err(db_error)?;
+        let unranked = match &self.settings {
+            Some(settings) if settings.get::<String>("imports.unranked_suppliers").await? == "latest_file" => {
+                provenance::Unranked::LatestFile
+            }
+            _ => provenance::Unranked::CreatorFirst,
+        };
+        let origin = match origins.first().map(|o| o.source()) {
+            Some(FieldSource::Supplier { supplier_id, .. }) => Some(supplier_id),
+            _ => None,
+        };
+        let group = provenance::FieldGroup::of(field);
+        let order = provenance::SupplierOrder { ranks: &ranks, group, origin, unranked };
+        let Some(chosen) = provenance::rederive::choose(said, order) else { return Ok(()) };
+        let source = FieldSource::Supplier { supplier_id: chosen.supplier, job_id: chosen.job };
+        if let Err(error) = self.clone().as_source(source).write_field(id, field, &chosen.value).await {
+            tracing::warn!(product = %id, field, %error, "a released field keeps its value: the supplier's cannot be written");
+            return Ok(());
+        }
+        // The product holds the supplier's word now: its offer no longer lists it as not taken.
+        let taken = std::collections::BTreeMap::from([(field.to_string(), None)]);
+        crate::catalog::offers::keep_words(&self.pool, id, chosen.supplier, &taken).await.map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Writes one field with provenance (`title`, `price:retail:EUR`, `attribute:color`, `stock`…) from its stored
+    /// form (minor units, a brand's id or name), as this service's writer.
+    async fn write_field(&self, id: Uuid, field: &str, value: &str) -> Result<()> {
+        let invalid = |error: &dyn std::fmt::Display| CatalogError::invalid(field, error.to_string());
+        let mut patch = ProductPatch::default();
+        match field {
+            "title" => patch.title = Some(value.to_string()),
+            "description" => patch.description = Some(Some(value.to_string())),
+            "status" => patch.status = Some(value.parse()?),
+            "sku" => patch.sku = Some(Some(Sku::parse(value).map_err(|e| invalid(&e))?)),
+            "gtin" => patch.gtin = Some(Some(Gtin::parse(value).map_err(|e| invalid(&e))?)),
+            "asin" => patch.asin = Some(Some(Asin::parse(value).map_err(|e| invalid(&e))?)),
+            "brand" => patch.brand_id = Some(Some(self.brand_named(value).await?)),
+            _ if field.starts_with("price:") => {
+                let mut parts = field.split(':').skip(1);
+                let (Some(price_type), Some(currency)) = (parts.next(), parts.next()) else {
+                    return Err(invalid(&"not a price field").into());
+                };
+                let amount_minor = value.parse().map_err(|e| invalid(&e))?;
+                let amount = crate::catalog::Money::new(amount_minor, currency.parse()?);
+                let price = crate::catalog::NewPrice {
+                    product_id: id,
+                    price_type: price_type.parse()?,
+                    amount,
+                    valid_from: None,
+                    valid_to: None,
+                };
+                crate::catalog::PriceService::new(self.pool.clone(), self.cache.clone(), self.clone())
+                    .set(price)
+                    .await?;
+                return Ok(());
+            }
+            _ if field == "stock" || field.starts_with("stock:") => {
+                let location = field.strip_prefix("stock:").unwrap_or("default").to_string();
+                let quantity: i64 = value.parse().map_err(|e| invalid(&e))?;
+                let levels = stock_for_products(&self.pool, &[id]).await.map_err(db_error)?;
+                let reserved = levels.iter().find(|l| l.location == location).map_or(0, |l| l.reserved.min(quantity));
+                let level = crate::catalog::NewStockLevel {
+                    product_id: id,
+                    location: Some(location),
+                    quantity,
+                    reserved: Some(reserved.max(0)),
+                };
+                crate::catalog::StockService::new(self.pool.clone(), self.cache.clone(), self.clone())
+                    .set(level)
+                    .await?;
+                return Ok(());
+            }
+            _ => {
+                let Some(name) = field.strip_prefix("attribute:") else {
+                    return Err(invalid(&"not a field with provenance").into());
+                };
+                let mut attributes = self.get(id).await?.attributes;
+                let text = AttributeValue::Text { value: value.to_string() };
+                match attributes.iter_mut().find(|a| a.name.to_lowercase() == name) {
+                    Some(attribute) => attribute.value = text,
+                    None => attributes.push(Attribute { name: name.to_string(), value: text }),
+                }
+                patch.attributes = Some(attributes);
+            }
+        }
+        self.patch(id, patch).await.map(|_| ())
+    }
+
+    /// A brand's id from a stored value: its id, or its name (a supplier's file names brands), made when no brand
+    /// has that name, as an import would.
+    async fn brand_named(&self, value: &str) -> Result<Uuid> {
+        if let Ok(id) = Uuid::parse_str(value) {
+            return Ok(id);
+        }
+        let brands = crate::catalog::BrandService::new(self.pool.clone(), self.cache.clone());
+        let wanted = value.trim().to_lowercase();
+        if let Some(brand) = brands.list().await?.iter().find(|b| b.name.to_lowercase() == wanted) {
+            return Ok(brand.id);
+        }
+        let brand = brands.create(crate::catalog::NewBrand { name: value.trim().to_string(), ..Default::default() });
+        Ok(brand.await?.id)
     }
 
     /// Deletes a product softly: it disappears from reads and frees its GTIN/SKU/ASIN; [`ProductService::purge`]

@@ -8,9 +8,12 @@
 //! field another supplier set stays until a supplier that comes first gives it.
 
 mod model;
+pub(crate) mod rederive;
 pub(crate) mod repo;
 pub(crate) mod rules;
 
+pub(crate) use model::{
+    CATEGORIES_FIELD, IMAGES_FIELD, attribute_field, is_provenance_field, price_field, shown_value, stock_field,
+};
 pub use model::{ChangeKind, FieldAction, FieldGroup, FieldProvenance, FieldSource, ProductChange, SupplierRules};
-pub(crate) use model::{attribute_field, is_provenance_field, price_field, shown_value};
-pub(crate) use rules::{FieldOwner, Kept, SupplierRanks, Survivorship, Unranked};
+pub(crate) use rules::{FieldOwner, Kept, SupplierOrder, SupplierRanks, Survivorship, Unranked};

@@ -54,7 +54,10 @@ impl FieldSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldProvenance {
-    /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>`.
+    /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>`,
+    /// `attribute:<name>`, `stock` (the `default` location; `stock:<location>` for another); one entry per category
+    /// link (`category:<path>`: who put the product there) and per image URL (`image:<url>`: who gave it); and
+    /// `categories` or `images` when a person locked or released them (a lock keeps imports from adding any).
     pub field: String,
     pub source: FieldSource,
     /// The supplier's name for a supplier source (for display: "from ACME").
@@ -77,8 +80,20 @@ pub enum FieldAction {
     FollowSuppliers,
 }
 
-/// The fields with provenance besides prices, as they are named.
-const SCALAR_FIELDS: [&str; 7] = ["title", "description", "brand", "status", "sku", "gtin", "asin"];
+/// The fields with provenance besides prices, attributes and stock, as they are named.
+const SCALAR_FIELDS: [&str; 9] =
+    ["title", "description", "brand", "status", "sku", "gtin", "asin", CATEGORIES_FIELD, IMAGES_FIELD];
+
+/// The field whose lock keeps imports from putting the product in more categories.
+pub(crate) const CATEGORIES_FIELD: &str = "categories";
+/// The field whose lock keeps imports from adding image URLs to the product.
+pub(crate) const IMAGES_FIELD: &str = "images";
+
+/// The provenance name of the stock at a location: `stock` for the `default` location (the one imports set),
+/// `stock:<location>` for another.
+pub(crate) fn stock_field(location: &str) -> String {
+    if location == "default" { "stock".to_string() } else { format!("stock:{location}") }
+}
 
 /// The provenance name of an open-ended price: `price:retail:EUR`.
 pub(crate) fn price_field(price_type: &str, currency: &str) -> String {
@@ -109,6 +124,12 @@ pub(crate) fn is_provenance_field(field: &str) -> bool {
     if let Some(name) = field.strip_prefix("attribute:") {
         return !name.trim().is_empty() && name.chars().count() <= 100 && *name == name.to_lowercase();
     }
+    if field == "stock" {
+        return true;
+    }
+    if let Some(location) = field.strip_prefix("stock:") {
+        return !location.trim().is_empty() && location != "default" && location.chars().count() <= 100;
+    }
     let mut parts = field.split(':');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some("price"), Some(kind), Some(currency), None) => {
@@ -135,6 +156,11 @@ pub enum ChangeKind {
     Merge,
     /// A merge was undone (`value`: the product that is itself again).
     Unmerge,
+    /// One more of a collection: the product put in a category (`field` `categories`, `value` its path) or given
+    /// an image URL (`images`, the URL).
+    Add,
+    /// One less of a collection: the product taken out of a category (`value` its path).
+    Remove,
 }
 
 impl ChangeKind {
@@ -147,6 +173,8 @@ impl ChangeKind {
             ChangeKind::FollowSuppliers => "follow_suppliers",
             ChangeKind::Merge => "merge",
             ChangeKind::Unmerge => "unmerge",
+            ChangeKind::Add => "add",
+            ChangeKind::Remove => "remove",
         }
     }
 
@@ -158,6 +186,8 @@ impl ChangeKind {
             "follow_suppliers" => ChangeKind::FollowSuppliers,
             "merge" => ChangeKind::Merge,
             "unmerge" => ChangeKind::Unmerge,
+            "add" => ChangeKind::Add,
+            "remove" => ChangeKind::Remove,
             _ => ChangeKind::Set,
         }
     }
@@ -180,8 +210,9 @@ pub struct ProductChange {
     pub id: Uuid,
     /// The product changed: this one, or one merged into it since (its history comes with it).
     pub product_id: Uuid,
-    /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>`, or `product`
-    /// for a merge.
+    /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>`,
+    /// `attribute:<name>`, `stock`, `categories` and `images` (a link or URL added or removed), or `product` for a
+    /// merge.
     pub field: String,
     pub change: ChangeKind,
     /// The value set, as shown (a price as `12.50 EUR`, a brand by its name).
@@ -209,6 +240,12 @@ pub enum FieldGroup {
     Prices,
     /// Every attribute (`attribute:<name>`).
     Attributes,
+    /// The product's own stock (`stock`, `stock:<location>`).
+    Stock,
+    /// The categories it is in (imports add links, never remove one).
+    Categories,
+    /// Its image URLs (imports add them, never remove one).
+    Images,
 }
 
 impl FieldGroup {
@@ -217,6 +254,10 @@ impl FieldGroup {
         match field {
             "gtin" | "sku" | "asin" => FieldGroup::Identifiers,
             "status" => FieldGroup::Status,
+            CATEGORIES_FIELD => FieldGroup::Categories,
+            IMAGES_FIELD => FieldGroup::Images,
+            "stock" => FieldGroup::Stock,
+            _ if field.starts_with("stock:") => FieldGroup::Stock,
             _ if field.starts_with("price:") => FieldGroup::Prices,
             _ if field.starts_with("attribute:") => FieldGroup::Attributes,
             _ => FieldGroup::Content,
@@ -231,6 +272,9 @@ impl FieldGroup {
             FieldGroup::Status => "status",
             FieldGroup::Prices => "prices",
             FieldGroup::Attributes => "attributes",
+            FieldGroup::Stock => "stock",
+            FieldGroup::Categories => "categories",
+            FieldGroup::Images => "images",
         }
     }
 }

@@ -195,6 +195,50 @@ pub(crate) async fn record(
     .await)
 }
 
+/// Appends one history entry of `product`: `(field, change, value)` made by `source`.
+pub(crate) async fn log(
+    pool: &DbPool,
+    product: Uuid,
+    (field, change, value): (&str, ChangeKind, Option<&str>),
+    source: FieldSource,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(pool, |p| async {
+        let mut tx = p.begin().await?;
+        history_in!(tx, product, field, change, value, source, at);
+        tx.commit().await
+    }
+    .await)
+}
+
+/// Before a person, a platform or Code2ASIN replaces values suppliers set (`(field, value before as shown)`), each
+/// supplier's value goes to its offers' `not_taken`: the supplier's word is never lost, and a release gives it back
+/// at once. Fields no supplier set are left out.
+pub(crate) async fn keep_suppliers_word(
+    pool: &DbPool,
+    product: Uuid,
+    replaced: &[(String, String)],
+) -> Result<(), sqlx::Error> {
+    if replaced.is_empty() {
+        return Ok(());
+    }
+    let ids = [product];
+    let (sources, origins) = futures_util::try_join!(sources_of(pool, &ids), origins_of(pool, &ids))?;
+    let origin = origins.first().map(OriginRow::source).unwrap_or(FieldSource::Unknown);
+    let mut words: std::collections::BTreeMap<Uuid, std::collections::BTreeMap<String, Option<String>>> =
+        Default::default();
+    for (field, value) in replaced {
+        let setter = sources.iter().find(|row| &row.field == field).map_or(origin, FieldSourceRow::source);
+        if let FieldSource::Supplier { supplier_id, .. } = setter {
+            words.entry(supplier_id).or_default().insert(field.clone(), Some(value.clone()));
+        }
+    }
+    for (supplier, words) in words {
+        crate::catalog::offers::keep_words(pool, product, supplier, &words).await?;
+    }
+    Ok(())
+}
+
 /// The history of these products, oldest first.
 pub(crate) async fn history_of(pool: &DbPool, products: &[Uuid]) -> Result<Vec<HistoryRow>, sqlx::Error> {
     rows_by_ids(pool, HISTORY_OF, products, "order by id").await

@@ -90,7 +90,7 @@ pub(crate) struct SupplierOrder<'a> {
 
 impl SupplierOrder<'_> {
     /// Whether `supplier` comes before `other`.
-    fn before(&self, supplier: Uuid, other: Uuid) -> bool {
+    pub(crate) fn before(&self, supplier: Uuid, other: Uuid) -> bool {
         match (self.ranks.rank(supplier, self.group), self.ranks.rank(other, self.group)) {
             (Some(rank), Some(other_rank)) => rank < other_rank,
             (Some(_), None) => true,
@@ -142,6 +142,28 @@ impl Survivorship {
     /// The field's value as it stands in the plan.
     pub(crate) fn value(&self, field: &str) -> Option<&str> {
         self.values.get(field).and_then(Option::as_deref)
+    }
+
+    /// Whether the product has this member of a collection (`category:<id>`, `image:<url>`), as the plan stands.
+    pub(crate) fn has(&self, member: &str) -> bool {
+        self.values.contains_key(member)
+    }
+
+    /// Records a member added by the plan.
+    pub(crate) fn add(&mut self, member: String) {
+        self.values.insert(member, None);
+    }
+
+    /// Whether `supplier` may add members to a collection field (`categories`, `images`): imports add, never
+    /// remove, so only a lock or a rule keeps them out — a person's own links stay whatever a supplier adds.
+    pub(crate) fn admits_members(&self, field: &str, supplier: Uuid, ranks: &SupplierRanks) -> Result<(), Kept> {
+        if self.owners.get(field).is_some_and(|owner| owner.locked) {
+            return Err(Kept::Locked);
+        }
+        if !ranks.changes(supplier, FieldGroup::of(field)) {
+            return Err(Kept::SupplierRule);
+        }
+        Ok(())
     }
 
     /// Whether `supplier` may set `field` to `value`: `Ok(true)` to write it, `Ok(false)` when it holds that value

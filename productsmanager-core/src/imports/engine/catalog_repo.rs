@@ -169,6 +169,40 @@ pub(crate) async fn stored_products(pool: &DbPool, ids: &[Uuid]) -> Result<HashM
                 stored.values.insert(crate::catalog::provenance::attribute_field(&name), value);
             }
         }
+        // The stock imports set (the `default` location), and the categories and image URLs the product has: an
+        // import adds to these, and records in the history only what is new.
+        let stocks: Vec<(Uuid, i64)> = crate::db::rows_by_ids(
+            pool,
+            "select product_id, quantity from product_stocks where location = 'default' and product_id in ",
+            chunk,
+            "",
+        )
+        .await?;
+        for (product, quantity) in stocks {
+            if let Some(stored) = found.get_mut(&product) {
+                stored.values.insert("stock".to_string(), Some(quantity.to_string()));
+            }
+        }
+        let links: Vec<(Uuid, Uuid)> = crate::db::rows_by_ids(
+            pool,
+            "select product_id, category_id from product_categories where product_id in ",
+            chunk,
+            "",
+        )
+        .await?;
+        for (product, category) in links {
+            if let Some(stored) = found.get_mut(&product) {
+                stored.values.insert(format!("category:{category}"), None);
+            }
+        }
+        let images: Vec<(Uuid, String)> =
+            crate::db::rows_by_ids(pool, "select product_id, url from product_images where product_id in ", chunk, "")
+                .await?;
+        for (product, url) in images {
+            if let Some(stored) = found.get_mut(&product) {
+                stored.values.insert(format!("image:{url}"), None);
+            }
+        }
     }
     Ok(found)
 }
@@ -358,8 +392,8 @@ pub(crate) struct BatchWrites {
     pub touched_products: Vec<Uuid>,
     /// (product, field) whose value this supplier's job set: their provenance.
     pub field_sources: Vec<(Uuid, String)>,
-    /// (product, field, value) of each change of a stored product's field: its history.
-    pub history: Vec<(Uuid, String, String)>,
+    /// (product, field, change, value) of each change of a stored product's field: its history.
+    pub history: Vec<(Uuid, String, crate::catalog::provenance::ChangeKind, String)>,
     /// (supplier SKU, field → the file's value) of the rows whose values the product did not take (the offers'
     /// `not_taken`; an offer written without is cleared).
     pub not_taken: Vec<(String, std::collections::BTreeMap<String, String>)>,
@@ -435,15 +469,15 @@ const UNNEST_ATTRIBUTES: &str = concat!(
     attribute_conflict!()
 );
 const UNNEST_CATEGORY_LINKS: &str = concat!(
-    "insert into product_categories (product_id, category_id, is_primary, position, created_at, updated_at) \
-     select product_id, category_id, false, position, $4, $4 from unnest($1::uuid[], $2::uuid[], $3::int4[]) \
-     as t (product_id, category_id, position)",
+    "insert into product_categories (product_id, category_id, is_primary, position, created_at, updated_at, \
+     source_kind, source_id, job_id) select product_id, category_id, false, position, $4, $4, 'supplier', $5, $6 \
+     from unnest($1::uuid[], $2::uuid[], $3::int4[]) as t (product_id, category_id, position)",
     link_conflict!()
 );
 const UNNEST_IMAGES: &str = concat!(
-    "insert into product_images (id, product_id, url, position, created_at, updated_at) \
-     select id, product_id, url, position, $5, $5 from unnest($1::uuid[], $2::uuid[], $3::text[], $4::int4[]) \
-     as t (id, product_id, url, position)",
+    "insert into product_images (id, product_id, url, position, created_at, updated_at, source_kind, source_id, \
+     job_id) select id, product_id, url, position, $5, $5, 'supplier', $6, $7 \
+     from unnest($1::uuid[], $2::uuid[], $3::text[], $4::int4[]) as t (id, product_id, url, position)",
     image_conflict!()
 );
 
@@ -607,7 +641,7 @@ pub(crate) async fn write_batch(
                 $tx,
                 writes.category_links,
                 "insert into product_categories (product_id, category_id, is_primary, position, created_at, \
-                 updated_at) ",
+                 updated_at, source_kind, source_id, job_id) ",
                 link_conflict!(),
                 |row, (product, category, position)| {
                     row.push_bind(*product)
@@ -616,12 +650,16 @@ pub(crate) async fn write_batch(
                         .push_bind(*position)
                         .push_bind(now)
                         .push_bind(now)
+                        .push_bind("supplier")
+                        .push_bind(supplier)
+                        .push_bind(job)
                 }
             );
             chunked!(
                 $tx,
                 writes.images,
-                "insert into product_images (id, product_id, url, position, created_at, updated_at) ",
+                "insert into product_images (id, product_id, url, position, created_at, updated_at, source_kind, \
+                 source_id, job_id) ",
                 image_conflict!(),
                 |row, (product, url, position)| {
                     row.push_bind(Uuid::now_v7())
@@ -630,6 +668,9 @@ pub(crate) async fn write_batch(
                         .push_bind(*position)
                         .push_bind(now)
                         .push_bind(now)
+                        .push_bind("supplier")
+                        .push_bind(supplier)
+                        .push_bind(job)
                 }
             );
         }};
@@ -706,6 +747,8 @@ pub(crate) async fn write_batch(
                     .bind(links.iter().map(|l| l.1).collect::<Vec<_>>())
                     .bind(links.iter().map(|l| l.2).collect::<Vec<_>>())
                     .bind(now)
+                    .bind(supplier)
+                    .bind(job)
                     .execute(&mut *$tx)
                     .await?;
             }
@@ -717,6 +760,8 @@ pub(crate) async fn write_batch(
                     .bind(images.iter().map(|i| i.1.clone()).collect::<Vec<_>>())
                     .bind(images.iter().map(|i| i.2).collect::<Vec<_>>())
                     .bind(now)
+                    .bind(supplier)
+                    .bind(job)
                     .execute(&mut *$tx)
                     .await?;
             }
@@ -778,11 +823,11 @@ pub(crate) async fn write_batch(
                 writes.history,
                 crate::catalog::provenance::repo::INSERT_HISTORY_HEAD,
                 "",
-                |row, (product, field, value)| {
+                |row, (product, field, change, value)| {
                     row.push_bind(Uuid::now_v7())
                         .push_bind(*product)
                         .push_bind(field.clone())
-                        .push_bind("set")
+                        .push_bind(change.as_str())
                         .push_bind(value.clone())
                         .push_bind("supplier")
                         .push_bind(supplier)

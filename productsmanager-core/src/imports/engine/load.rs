@@ -13,7 +13,7 @@ use crate::cache::{CacheKind, TieredCache};
 use crate::catalog::CategoryService;
 use crate::catalog::FieldGroup;
 use crate::catalog::PriceType;
-use crate::catalog::provenance::{FieldOwner, Kept, Survivorship};
+use crate::catalog::provenance::{CATEGORIES_FIELD, ChangeKind, FieldOwner, IMAGES_FIELD, Kept, Survivorship};
 use crate::db::DbPool;
 use crate::imports::error::catalog_db_error;
 
@@ -541,6 +541,10 @@ impl Loader {
             }
             let brand_id = row.brand.as_ref().and_then(|b| self.brands.get(&b.to_lowercase()).copied());
             let mut allowed_attributes: Option<Vec<(String, String)>> = None;
+            // What a stored product takes of the row's stock, categories and images (None: all of it).
+            let mut allowed_stock: Option<Option<i64>> = None;
+            let mut allowed_links: Option<Vec<(Uuid, i32)>> = None;
+            let mut allowed_images: Option<Vec<(String, i32)>> = None;
             let writes = &mut plan.writes;
             if new_product {
                 plan.products_created += 1;
@@ -575,7 +579,7 @@ impl Loader {
                     };
                     match offered {
                         Ok(true) => {
-                            history.push((product_id, field.to_string(), value.clone()));
+                            history.push((product_id, field.to_string(), ChangeKind::Set, value.clone()));
                             Some(value)
                         }
                         Ok(false) => None,
@@ -615,6 +619,72 @@ impl Loader {
                     })
                     .collect();
                 allowed_attributes = Some(attributes);
+                // The product's own stock (a shop's file): a person's count stays like any field of theirs.
+                let stock = row.product_stock.and_then(|quantity| take("stock", Some(quantity.to_string())));
+                allowed_stock = Some(stock.and_then(|quantity| quantity.parse().ok()));
+                // Categories and image URLs are added, never removed: each new one is recorded in the history,
+                // unless a lock or a rule keeps the collection as it is.
+                let by_template =
+                    |field: &str| changes_only.is_some_and(|groups| !groups.contains(&FieldGroup::of(field)));
+                let mut links = Vec::new();
+                let mut refused_paths = Vec::new();
+                for (position, path) in row.categories.iter().enumerate() {
+                    let Some(category) = self.category_paths.get(path).copied() else { continue };
+                    let member = format!("category:{category}");
+                    if rules.has(&member) {
+                        links.push((category, position as i32)); // its place may change; its source stays
+                        continue;
+                    }
+                    let admitted = if by_template(CATEGORIES_FIELD) {
+                        Err(Kept::TemplateRule)
+                    } else {
+                        rules.admits_members(CATEGORIES_FIELD, self.supplier, &ranks)
+                    };
+                    match admitted {
+                        Ok(()) => {
+                            rules.add(member);
+                            history.push((product_id, CATEGORIES_FIELD.to_string(), ChangeKind::Add, path.join(" > ")));
+                            links.push((category, position as i32));
+                        }
+                        Err(rule) => {
+                            kept.insert(CATEGORIES_FIELD.to_string(), rule.rule().to_string());
+                            refused_paths.push(path.join(" > "));
+                        }
+                    }
+                }
+                if !refused_paths.is_empty() {
+                    not_taken.insert(CATEGORIES_FIELD.to_string(), refused_paths.join("; "));
+                }
+                allowed_links = Some(links);
+                let mut images = Vec::new();
+                let mut refused_urls = Vec::new();
+                for (position, url) in row.images.iter().enumerate() {
+                    let member = format!("image:{url}");
+                    if rules.has(&member) {
+                        images.push((url.clone(), position as i32));
+                        continue;
+                    }
+                    let admitted = if by_template(IMAGES_FIELD) {
+                        Err(Kept::TemplateRule)
+                    } else {
+                        rules.admits_members(IMAGES_FIELD, self.supplier, &ranks)
+                    };
+                    match admitted {
+                        Ok(()) => {
+                            rules.add(member);
+                            history.push((product_id, IMAGES_FIELD.to_string(), ChangeKind::Add, url.clone()));
+                            images.push((url.clone(), position as i32));
+                        }
+                        Err(rule) => {
+                            kept.insert(IMAGES_FIELD.to_string(), rule.rule().to_string());
+                            refused_urls.push(url.as_str());
+                        }
+                    }
+                }
+                if !refused_urls.is_empty() {
+                    not_taken.insert(IMAGES_FIELD.to_string(), refused_urls.join(" "));
+                }
+                allowed_images = Some(images);
                 if !not_taken.is_empty() {
                     // The brand as the file named it, not its id.
                     if let (Some(name), Some(value)) = (&row.brand, not_taken.get_mut("brand")) {
@@ -653,15 +723,27 @@ impl Loader {
             for (position, (name, value)) in attributes.iter().enumerate() {
                 writes.attributes.push((product_id, name.clone(), value.clone(), position as i32));
             }
-            for (position, path) in row.categories.iter().enumerate() {
-                if let Some(category) = self.category_paths.get(path) {
-                    writes.category_links.push((product_id, *category, position as i32));
+            match allowed_links {
+                Some(links) => {
+                    writes.category_links.extend(links.into_iter().map(|(category, at)| (product_id, category, at)));
+                }
+                None => {
+                    for (position, path) in row.categories.iter().enumerate() {
+                        if let Some(category) = self.category_paths.get(path) {
+                            writes.category_links.push((product_id, *category, position as i32));
+                        }
+                    }
                 }
             }
-            for (position, url) in row.images.iter().enumerate() {
-                writes.images.push((product_id, url.clone(), position as i32));
+            match allowed_images {
+                Some(images) => writes.images.extend(images.into_iter().map(|(url, at)| (product_id, url, at))),
+                None => {
+                    for (position, url) in row.images.iter().enumerate() {
+                        writes.images.push((product_id, url.clone(), position as i32));
+                    }
+                }
             }
-            if let Some(quantity) = row.product_stock {
+            if let Some(quantity) = allowed_stock.unwrap_or(row.product_stock) {
                 writes.product_stocks.push((product_id, quantity));
             }
             if let Some(parent) = parent {
