@@ -101,7 +101,7 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
     });
     if let Some(line) = args.header_line {
         options.csv.header_line = Some(line.into());
-        options.sheet.header_row = line;
+        options.sheet.header_row = Some(line);
     }
     options.csv.encoding = args.encoding.map(|e| match e {
         EncodingArg::Utf8 => TextEncoding::Utf8,

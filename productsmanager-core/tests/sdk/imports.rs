@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use productsmanager_core::catalog::{NewSupplier, ProductPatch};
+use productsmanager_core::catalog::{NewSupplier, PriceType, ProductPatch};
 use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::imports::mapping::{Preset, SourceCatalog, Template};
 use productsmanager_core::imports::{ImportOptions, ImportOutcome, ImportSummary, NewImport, NewMappingTemplate};
@@ -586,7 +586,62 @@ async fn a_price_list_with_a_title_and_a_totals_line(backend: Backend) {
     assert_eq!((pot.sku, pot.stock.quantity), (None, 0), "a supplier's SKU and stock stay the offer's");
 }
 
+/// A variant priced as a difference from its parent (PrestaShop's "impact on price") follows its parent's price:
+/// the same variants file imported again after the parent's price moved gives the variants their new prices, and
+/// counts them as updated; while the parent's price stays, the file is unchanged.
+async fn a_variant_priced_from_its_parent_follows_the_parents_price(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "variant_price_impact").await else { return };
+    let sdk = env.sdk().await;
+    let acme = supplier(&sdk, "ACME").await;
+    let definition: Template = serde_json::from_value(serde_json::json!({
+        "columns": [
+            {"column": "ref", "to": "supplier_sku"},
+            {"column": "parent", "to": "parent_sku"},
+            {"column": "title", "to": "title"},
+            {"column": "price", "to": {"price": {"type": "retail"}}},
+            {"column": "impact", "to": "price_impact"},
+            {"column": "size", "to": {"variant_option": {"axis": "size"}}}
+        ],
+        "currency": "EUR"
+    }))
+    .unwrap();
+    let input = NewMappingTemplate {
+        name: "combinations".into(),
+        description: String::new(),
+        definition,
+        supplier_id: Some(acme),
+    };
+    let template = sdk.imports().save_template(input).await.unwrap().id;
+    let run = |name: &str, content: &str| {
+        let path = write(env.folder(), name, content);
+        let input = NewImport { template: Some(template), preset: None, force: true, ..native(acme, &path) };
+        let sdk = sdk.clone();
+        async move { sdk.imports().import_file(input, |_| {}).await.unwrap() }
+    };
+    run("parents.csv", "ref,parent,title,price,impact,size\nP,,Shirt,100.00,,\n").await;
+    let variants = "ref,parent,title,price,impact,size\nP-M,P,Shirt M,,5.00,M\nP-L,P,Shirt L,,-10.00,L\n";
+    run("variants.csv", variants).await;
+    let price_of = |title: &'static str| {
+        let sdk = sdk.clone();
+        async move {
+            let found = sdk.products().search(title, &Default::default()).await.unwrap();
+            let product = found.items.iter().find(|p| p.title == title).unwrap().id;
+            let product = sdk.products().get(product).await.unwrap();
+            let retail = product.prices.iter().find(|p| p.price_type == PriceType::Retail);
+            retail.map(|p| p.amount.amount_minor)
+        }
+    };
+    assert_eq!((price_of("Shirt M").await, price_of("Shirt L").await), (Some(10_500), Some(9_000)));
+    let same = run("variants.csv", variants).await;
+    assert_eq!((same.unchanged, same.updated), (2, 0), "the parent's price stayed: {same:?}");
+    run("parents.csv", "ref,parent,title,price,impact,size\nP,,Shirt,120.00,,\n").await;
+    let again = run("variants.csv", variants).await;
+    assert_eq!((again.unchanged, again.updated), (0, 2), "the parent's price moved: {again:?}");
+    assert_eq!((price_of("Shirt M").await, price_of("Shirt L").await), (Some(12_500), Some(11_000)));
+}
+
 both_backends!(
+    a_variant_priced_from_its_parent_follows_the_parents_price,
     a_price_list_with_a_title_and_a_totals_line,
     prices_without_a_currency_are_refused_at_the_header,
     variants_stay_one_level_deep,

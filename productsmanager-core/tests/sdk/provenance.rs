@@ -8,11 +8,11 @@ use productsmanager_core::catalog::{
     ChangeKind, FieldAction, FieldProvenance, FieldSource, Money, NewPrice, NewStockLevel, PriceType, Product,
     ProductPatch, SupplierPatch,
 };
-use productsmanager_core::db::Backend;
+use productsmanager_core::db::{Backend, Database};
 use productsmanager_core::imports::ImportSummary;
 use productsmanager_core::imports::mapping::SourceCatalog;
 use productsmanager_core::testing::TestDatabases;
-use productsmanager_core::{ErrorKind, Sdk, both_backends};
+use productsmanager_core::{ErrorKind, Sdk, both_backends, with_pool};
 use uuid::Uuid;
 
 use super::imports::supplier;
@@ -643,3 +643,75 @@ async fn a_released_field_takes_the_first_suppliers_word_at_once(backend: Backen
 }
 
 both_backends!(a_released_field_takes_the_first_suppliers_word_at_once);
+
+/// Stock set before stock had provenance (no source of its own) is nobody's: a shop's file updates it whoever created
+/// the product. A dry run sees the categories a lock keeps out as the real run does. An image lock keeps the images'
+/// order too. A released field no file gave since takes the value its supplier last set (the history).
+async fn stock_from_before_and_what_locks_keep(backend: Backend) {
+    let Some(env) = TestDatabases::named(backend, "stock_from_before_and_what_locks_keep").await else { return };
+    let sdk = env.sdk().await;
+    let shop = supplier(&sdk, "SHOP").await;
+    let new = productsmanager_core::catalog::NewProduct {
+        gtin: Some(GTIN.parse().unwrap()),
+        title: "Pot".into(),
+        ..Default::default()
+    };
+    let id = sdk.products().create(new).await.unwrap().id;
+    let row = |stock: u32, category: &str| {
+        format!("S-1,{GTIN},Pot,{stock},{category},https://img.example/a.jpg|https://img.example/b.jpg\n")
+    };
+    import_with(&sdk, env.folder(), shop, SourceCatalog::Shop, &row(5, "Garden")).await;
+    // As an upgraded catalog has it: the stock without a source.
+    let pool = sdk.pool(Database::Catalog);
+    let forget = "delete from product_field_sources where field = 'stock'";
+    with_pool!(pool, |p| sqlx::query(forget).execute(p).await.map(|done| done.rows_affected())).unwrap();
+    let provenance = sdk.products().provenance(id).await.unwrap();
+    assert_eq!(field(&provenance, "stock").source, FieldSource::Unknown, "not the person who created the product");
+    let next = import_with(&sdk, env.folder(), shop, SourceCatalog::Shop, &row(3, "Garden")).await;
+    assert_eq!((next.fields_kept, product(&sdk, GTIN).await.stock.quantity), (0, 3), "{next:?}");
+
+    // Locked categories: the dry run counts the link it keeps out, as the real run does, for a new category too.
+    sdk.products().set_field_rule(id, "categories", FieldAction::Lock).await.unwrap();
+    sdk.products().set_field_rule(id, "images", FieldAction::Lock).await.unwrap();
+    let path = env.folder().join("locked.csv");
+    let rows = format!(
+        "sku,gtin,title,stock,category,image_url\nS-1,{GTIN},Pot,3,Patio,https://img.example/b.jpg|https://img.example/a.jpg\n"
+    );
+    std::fs::write(&path, rows).unwrap();
+    let mut input = super::imports::native(shop, &path);
+    input.options.catalog = Some(SourceCatalog::Shop);
+    let dry = sdk
+        .imports()
+        .import_file(productsmanager_core::imports::NewImport { dry_run: true, ..input.clone() }, |_| {})
+        .await;
+    let real = sdk.imports().import_file(input, |_| {}).await.unwrap();
+    assert_eq!((dry.unwrap().fields_kept, real.fields_kept), (1, 1), "the category Patio, kept out: {real:?}");
+    let offers = sdk.offers().for_product(id).await.unwrap();
+    assert_eq!(offers[0].not_taken.get("categories").map(String::as_str), Some("Patio"));
+    let images = sdk.products().get(id).await.unwrap();
+    let provenance = sdk.products().provenance(images.id).await.unwrap();
+    let order: Vec<&str> = provenance.iter().filter_map(|f| f.field.strip_prefix("image:")).collect();
+    assert_eq!(order, ["https://img.example/a.jpg", "https://img.example/b.jpg"], "the file's new order is kept out");
+    let patio = sdk.categories().ensure_path(&["Patio".into()]).await.unwrap();
+    let refused = sdk.categories().link(id, patio, false).await.unwrap_err();
+    assert_eq!(refused.field(), Some("categories"), "a person is held by the lock too");
+
+    // The history fallback: a supplier filled the description, a person replaced it, the supplier's next file left
+    // it out (its offer says nothing of it now): released, it is the supplier's last value again.
+    let beta = supplier(&sdk, "BETA").await;
+    let filled = import(&sdk, env.folder(), beta, &format!("B-1,{GTIN},Beta pot,Beta text,10.00\n")).await;
+    let patch = ProductPatch { description: Some(Some("Mine".into())), ..Default::default() };
+    sdk.products().patch(id, patch).await.unwrap();
+    import(&sdk, env.folder(), beta, &format!("B-1,{GTIN},Beta pot,,11.00\n")).await;
+    let beta_offer = sdk.offers().for_product(id).await.unwrap().into_iter().find(|o| o.supplier_id == beta).unwrap();
+    assert!(!beta_offer.not_taken.contains_key("description"), "{beta_offer:?}");
+    let released = sdk.products().set_field_rule(id, "description", FieldAction::FollowSuppliers).await.unwrap();
+    assert_eq!(product(&sdk, GTIN).await.description.as_deref(), Some("Beta text"));
+    assert_eq!(
+        field(&released, "description").source,
+        FieldSource::Supplier { supplier_id: beta, job_id: Some(filled.job_id) }
+    );
+    sdk.close().await;
+}
+
+both_backends!(stock_from_before_and_what_locks_keep);

@@ -235,10 +235,12 @@ struct FieldRule {
     responses((status = 200, description = "The product's provenance afterwards", body = Vec<FieldProvenance>)))]
 async fn set_field_rule(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path((key, field)): Path<(String, String)>,
     ApiJson(rule): ApiJson<FieldRule>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let products = state.sdk.products();
+    // The lock or release is the caller's in the history.
+    let products = state.sdk.products().on_behalf_of(caller.user_id);
     let product = products.find(&key).await?;
     Ok(Json(products.set_field_rule(product.id, &field, rule.action).await?))
 }

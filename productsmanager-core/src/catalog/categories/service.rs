@@ -151,6 +151,21 @@ impl CategoryService {
         duplicate_or_db(error, ENTITY, &[("slug", &category.slug), ("external_id", &external)])
     }
 
+    /// The category at the end of `names` (a path from a root) in the default taxonomy if it exists, each level
+    /// found by its slug under its parent; nothing is created (a dry run's view of [`CategoryService::ensure_path`]).
+    pub(crate) async fn find_path(&self, names: &[String]) -> Result<Option<Uuid>> {
+        let taxonomy = self.taxonomy(None).await?;
+        let mut parent: Option<Uuid> = None;
+        for name in names {
+            let slug = slug_or_from("category", None, name)?;
+            match repo::child_by_slug(&self.pool, taxonomy.id, parent, &slug).await.map_err(db_error)? {
+                Some(category) => parent = Some(category.id),
+                None => return Ok(None),
+            }
+        }
+        Ok(parent)
+    }
+
     /// The category at the end of `names` (a path from a root, e.g. `["Home", "Garden"]`) in the default taxonomy,
     /// each level found by its slug under its parent and created when missing (imports name categories this way).
     /// Safe against a concurrent creation of the same level.
@@ -340,6 +355,7 @@ impl CategoryService {
 
     /// Takes a product out of a category (refused while its `categories` are locked); the history records it.
     pub async fn unlink(&self, product_id: Uuid, category_id: Uuid) -> Result<()> {
+        let product_id = self.products.get(product_id).await.map_err(|e| named_missing(e, "product_id"))?.id;
         self.products.refuse_locked(product_id, &[CATEGORIES_FIELD.to_string()]).await?;
         if repo::unlink(&self.pool, product_id, category_id).await.map_err(db_error)? {
             self.log_link(product_id, category_id, ChangeKind::Remove, now()).await?;

@@ -39,7 +39,9 @@ impl PriceService {
         {
             return Err(CatalogError::invalid("valid_to", "must be after valid_from").into());
         }
-        self.products.get(input.product_id).await.map_err(|e| named_missing(e, "product_id"))?;
+        // A merged product's id names its survivor: the price, its lock and its source are the survivor's.
+        let product_id = self.products.get(input.product_id).await.map_err(|e| named_missing(e, "product_id"))?.id;
+        let input = NewPrice { product_id, ..input };
         let at = now();
         let row = PriceRow {
             id: Uuid::now_v7(),

@@ -793,13 +793,17 @@ impl ProductService {
             .into_iter()
             .map(|field| {
                 let row = rows.iter().find(|r| r.field == field);
-                let source = row.map(|r| r.source()).unwrap_or(origin);
+                let source =
+                    row.map(|r| r.source()).unwrap_or_else(|| provenance::implicit_source(&field, true, origin));
                 let source_name = match source {
                     FieldSource::Supplier { supplier_id, .. } => names.get(&supplier_id).cloned(),
                     _ => None,
                 };
+                // A stock level without a source of its own: when it last changed.
+                let level_at =
+                    levels.iter().find(|l| provenance::stock_field(&l.location) == field).map(|l| l.updated_at);
                 FieldProvenance {
-                    set_at: row.map(|r| r.set_at).unwrap_or(product.created_at),
+                    set_at: row.map(|r| r.set_at).or(level_at).unwrap_or(product.created_at),
                     locked: row.is_some_and(|r| r.locked),
                     field,
                     source,
@@ -912,12 +916,12 @@ impl ProductService {
             .into());
         }
         provenance::repo::apply(&self.pool, id, field, action, (self.writer(), now())).await.map_err(db_error)?;
-        if action == FieldAction::FollowSuppliers {
-            self.rederive(id, field).await?;
-        }
         if action != FieldAction::Lock {
             // The supplier files taken before are applied again: an unchanged row is otherwise skipped.
             crate::catalog::offers::forget_row_hashes(&self.pool, id).await.map_err(db_error)?;
+        }
+        if action == FieldAction::FollowSuppliers {
+            self.rederive(id, field).await?;
         }
         product_changed(&self.cache, id).await;
         self.provenance(id).await
@@ -956,9 +960,15 @@ impl ProductService {
         let order = provenance::SupplierOrder { ranks: &ranks, group, origin, unranked };
         let Some(chosen) = provenance::rederive::choose(said, order) else { return Ok(()) };
         let source = FieldSource::Supplier { supplier_id: chosen.supplier, job_id: chosen.job };
-        if let Err(error) = self.clone().as_source(source).write_field(id, field, &chosen.value).await {
-            tracing::warn!(product = %id, field, %error, "a released field keeps its value: the supplier's cannot be written");
-            return Ok(());
+        match self.clone().as_source(source).write_field(id, field, &chosen.value).await {
+            Ok(()) => {}
+            // The supplier's value no longer fits (a GTIN another product took since, a value now refused): the
+            // field stays released, as its provenance says, and the next supplier file that gives it sets it.
+            Err(error) if matches!(error.kind(), crate::ErrorKind::Invalid | crate::ErrorKind::Conflict) => {
+                tracing::warn!(product = %id, field, %error, "a released field keeps its value: the supplier's cannot be written");
+                return Ok(());
+            }
+            Err(error) => return Err(error),
         }
         // The product holds the supplier's word now: its offer no longer lists it as not taken.
         let taken = std::collections::BTreeMap::from([(field.to_string(), None)]);

@@ -264,6 +264,17 @@ impl FieldGroup {
         }
     }
 
+    /// Whether a template's `changes_only` list keeps this group from changing products that exist. Stock,
+    /// categories and images, groups added after such lists were written, are kept only by a list that names one
+    /// of them: a template written before goes on updating them.
+    pub(crate) fn kept_by(self, changes_only: &[FieldGroup]) -> bool {
+        const LATER: [FieldGroup; 3] = [FieldGroup::Stock, FieldGroup::Categories, FieldGroup::Images];
+        if LATER.contains(&self) && !changes_only.iter().any(|group| LATER.contains(group)) {
+            return false;
+        }
+        !changes_only.contains(&self)
+    }
+
     /// As a rule names it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -228,7 +228,10 @@ pub(crate) async fn keep_suppliers_word(
     let mut words: std::collections::BTreeMap<Uuid, std::collections::BTreeMap<String, Option<String>>> =
         Default::default();
     for (field, value) in replaced {
-        let setter = sources.iter().find(|row| &row.field == field).map_or(origin, FieldSourceRow::source);
+        let setter = sources
+            .iter()
+            .find(|row| &row.field == field)
+            .map_or_else(|| super::implicit_source(field, true, origin), FieldSourceRow::source);
         if let FieldSource::Supplier { supplier_id, .. } = setter {
             words.entry(supplier_id).or_default().insert(field.clone(), Some(value.clone()));
         }

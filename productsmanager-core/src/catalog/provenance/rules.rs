@@ -100,6 +100,19 @@ impl SupplierOrder<'_> {
     }
 }
 
+/// Who set a field that has no source of its own: its creator (`origin`) — but a field left empty is open to any
+/// supplier, and a stock without a source was set before stock had provenance (by a shop's file as often as by the
+/// creator): unknown, open to any source.
+pub(crate) fn implicit_source(field: &str, has_value: bool, origin: FieldSource) -> FieldSource {
+    if !has_value {
+        FieldSource::FollowSuppliers
+    } else if FieldGroup::of(field) == FieldGroup::Stock {
+        FieldSource::Unknown
+    } else {
+        origin
+    }
+}
+
 impl FieldOwner {
     /// Whether `supplier` may set the field: a supplier's value gives way only to a supplier that comes before it
     /// in `order`; the one that set the field keeps it otherwise.
@@ -176,8 +189,7 @@ impl Survivorship {
         claims: &mut Vec<(Uuid, String)>,
     ) -> std::result::Result<bool, Kept> {
         let current = self.values.get(field).cloned().flatten();
-        // A field its creator left empty, that no one set since, is open to any supplier.
-        let implicit = if current.is_none() { FieldSource::FollowSuppliers } else { self.origin };
+        let implicit = implicit_source(field, current.is_some(), self.origin);
         let owner = self.owners.get(field).copied().unwrap_or(FieldOwner { source: implicit, locked: false });
         let differs = current.as_deref() != Some(value);
         if !differs && !matches!(owner.source, FieldSource::FollowSuppliers | FieldSource::Unknown) {

@@ -44,7 +44,9 @@ impl StockService {
             return Err(CatalogError::invalid("reserved", reason).into());
         }
         let location = optional_text("location", input.location.as_deref(), 100)?.unwrap_or_else(|| "default".into());
-        self.products.get(input.product_id).await.map_err(|e| named_missing(e, "product_id"))?;
+        // A merged product's id names its survivor: the stock, its lock and its source are the survivor's.
+        let product_id = self.products.get(input.product_id).await.map_err(|e| named_missing(e, "product_id"))?.id;
+        let input = NewStockLevel { product_id, ..input };
         let field = stock_field(&location);
         self.products.refuse_locked(input.product_id, std::slice::from_ref(&field)).await?;
         let at = now();

@@ -118,8 +118,21 @@ type ProductValuesRow = (
     Option<Uuid>,
 );
 
-/// The stored fields and origins of these products, with their open-ended prices and their attributes.
-pub(crate) async fn stored_products(pool: &DbPool, ids: &[Uuid]) -> Result<HashMap<Uuid, StoredProduct>, sqlx::Error> {
+/// Which of a stored product's collections a batch's rows give, so only those are read.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Collections {
+    pub stock: bool,
+    pub categories: bool,
+    pub images: bool,
+}
+
+/// The stored fields and origins of these products, with their open-ended prices and their attributes, and those
+/// of their stock (`default` location), category links and image URLs that `collections` asks for.
+pub(crate) async fn stored_products(
+    pool: &DbPool,
+    ids: &[Uuid],
+    collections: Collections,
+) -> Result<HashMap<Uuid, StoredProduct>, sqlx::Error> {
     let mut found: HashMap<Uuid, StoredProduct> = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<ProductValuesRow> = crate::db::rows_by_ids(
@@ -171,36 +184,46 @@ pub(crate) async fn stored_products(pool: &DbPool, ids: &[Uuid]) -> Result<HashM
         }
         // The stock imports set (the `default` location), and the categories and image URLs the product has: an
         // import adds to these, and records in the history only what is new.
-        let stocks: Vec<(Uuid, i64)> = crate::db::rows_by_ids(
-            pool,
-            "select product_id, quantity from product_stocks where location = 'default' and product_id in ",
-            chunk,
-            "",
-        )
-        .await?;
-        for (product, quantity) in stocks {
-            if let Some(stored) = found.get_mut(&product) {
-                stored.values.insert("stock".to_string(), Some(quantity.to_string()));
+        if collections.stock {
+            let stocks: Vec<(Uuid, i64)> = crate::db::rows_by_ids(
+                pool,
+                "select product_id, quantity from product_stocks where location = 'default' and product_id in ",
+                chunk,
+                "",
+            )
+            .await?;
+            for (product, quantity) in stocks {
+                if let Some(stored) = found.get_mut(&product) {
+                    stored.values.insert("stock".to_string(), Some(quantity.to_string()));
+                }
             }
         }
-        let links: Vec<(Uuid, Uuid)> = crate::db::rows_by_ids(
-            pool,
-            "select product_id, category_id from product_categories where product_id in ",
-            chunk,
-            "",
-        )
-        .await?;
-        for (product, category) in links {
-            if let Some(stored) = found.get_mut(&product) {
-                stored.values.insert(format!("category:{category}"), None);
+        if collections.categories {
+            let links: Vec<(Uuid, Uuid)> = crate::db::rows_by_ids(
+                pool,
+                "select product_id, category_id from product_categories where product_id in ",
+                chunk,
+                "",
+            )
+            .await?;
+            for (product, category) in links {
+                if let Some(stored) = found.get_mut(&product) {
+                    stored.values.insert(format!("category:{category}"), None);
+                }
             }
         }
-        let images: Vec<(Uuid, String)> =
-            crate::db::rows_by_ids(pool, "select product_id, url from product_images where product_id in ", chunk, "")
-                .await?;
-        for (product, url) in images {
-            if let Some(stored) = found.get_mut(&product) {
-                stored.values.insert(format!("image:{url}"), None);
+        if collections.images {
+            let images: Vec<(Uuid, String)> = crate::db::rows_by_ids(
+                pool,
+                "select product_id, url from product_images where product_id in ",
+                chunk,
+                "",
+            )
+            .await?;
+            for (product, url) in images {
+                if let Some(stored) = found.get_mut(&product) {
+                    stored.values.insert(format!("image:{url}"), None);
+                }
             }
         }
     }

@@ -247,12 +247,14 @@ impl Loader {
     }
 
     async fn ensure_categories(&mut self, rows: &[&ImportRow]) -> Result<()> {
-        if self.dry_run {
-            return Ok(());
-        }
         for path in rows.iter().flat_map(|r| r.categories.iter()) {
             if !self.category_paths.contains_key(path) {
-                let id = self.categories.ensure_path(path).await?;
+                // A dry run creates nothing: it finds the categories that exist, and gives one the real run would
+                // create an id of its own (no product is in it), so its rules decide about links as the real run's.
+                let id = match self.dry_run {
+                    true => self.categories.find_path(path).await?.unwrap_or_else(Uuid::now_v7),
+                    false => self.categories.ensure_path(path).await?,
+                };
                 self.category_paths.insert(path.clone(), id);
             }
         }
@@ -271,8 +273,13 @@ impl Loader {
         let stored =
             catalog_repo::offers_by_sku(&self.catalog, self.supplier, &keys).await.map_err(catalog_db_error)?;
         let mut to_write: Vec<ImportRow> = Vec::with_capacity(rows.len());
+        // Unchanged rows priced as a difference from their parent: unchanged only while the parent's price is.
+        let mut relative: Vec<ImportRow> = Vec::new();
         for row in rows {
             match stored.get(&row.supplier_sku) {
+                Some((_, _, Some(hash), _)) if hash.as_slice() == row.hash.as_slice() && row.price_impact.is_some() => {
+                    relative.push(row);
+                }
                 Some((id, _, Some(hash), _)) if hash.as_slice() == row.hash.as_slice() => {
                     plan.unchanged += 1;
                     if self.mark_seen {
@@ -281,6 +288,48 @@ impl Loader {
                 }
                 _ => to_write.push(row),
             }
+        }
+        if !relative.is_empty() {
+            // The variant's retail price is its parent's plus the row's difference: a parent whose price moved
+            // since makes the row a change.
+            let products = |row: &ImportRow| {
+                let variant = stored.get(&row.supplier_sku).map(|o| o.1);
+                let parent = row.parent_sku.as_ref().and_then(|sku| stored.get(sku)).map(|o| o.1);
+                (variant, parent)
+            };
+            let ids: Vec<Uuid> =
+                relative.iter().flat_map(|row| <[Option<Uuid>; 2]>::from(products(row))).flatten().collect();
+            let prices = catalog_repo::retail_prices(&self.catalog, &ids).await.map_err(catalog_db_error)?;
+            // A parent this batch changes may change its price: its variants are written with it.
+            let changing: HashSet<&str> = to_write.iter().map(|r| r.supplier_sku.as_str()).collect();
+            let mut moved_rows = Vec::new();
+            for row in relative {
+                let (variant, parent) = products(&row);
+                let priced_here =
+                    |currency: &str| row.prices.iter().any(|(t, c, _)| *t == PriceType::Retail && *c == currency);
+                let moved = match (row.price_impact, variant, parent) {
+                    _ if row.parent_sku.as_deref().is_some_and(|sku| changing.contains(sku)) => true,
+                    (Some((currency, _)), ..) if priced_here(currency) => false,
+                    (Some((currency, impact)), Some(variant), Some(parent)) => {
+                        match prices.get(&(parent, currency.to_string())) {
+                            Some(base) => prices.get(&(variant, currency.to_string())) != Some(&(base + impact).max(0)),
+                            None => false,
+                        }
+                    }
+                    _ => false,
+                };
+                if moved {
+                    moved_rows.push(row);
+                } else {
+                    plan.unchanged += 1;
+                    if self.mark_seen
+                        && let Some((id, ..)) = stored.get(&row.supplier_sku)
+                    {
+                        plan.writes.seen_offers.push(*id);
+                    }
+                }
+            }
+            to_write.extend(moved_rows);
         }
         if to_write.is_empty() {
             return Ok(plan);
@@ -325,7 +374,12 @@ impl Loader {
         candidates.extend(by_gtin.values().chain(by_sku.values()).copied());
         candidates.sort_unstable();
         candidates.dedup();
-        let mut survivorship = self.survivorship(&candidates).await?;
+        let collections = catalog_repo::Collections {
+            stock: to_write.iter().any(|r| r.product_stock.is_some()),
+            categories: to_write.iter().any(|r| !r.categories.is_empty()),
+            images: to_write.iter().any(|r| !r.images.is_empty()),
+        };
+        let mut survivorship = self.survivorship(&candidates, collections).await?;
         // Suppliers' ranks and rules, read once per job, at the first batch that changes stored products.
         if !survivorship.is_empty() && self.ranks.is_none() {
             let read = crate::catalog::suppliers::ranks(&self.catalog).await.map_err(catalog_db_error)?;
@@ -571,7 +625,7 @@ impl Loader {
                 let mut not_taken = BTreeMap::new();
                 let mut take = |field: &str, value: Option<String>| -> Option<String> {
                     let value = value?;
-                    let offered = if changes_only.is_some_and(|groups| !groups.contains(&FieldGroup::of(field))) {
+                    let offered = if changes_only.is_some_and(|groups| FieldGroup::of(field).kept_by(groups)) {
                         // The template changes other groups only: a value the product has stays, counted as kept.
                         if rules.value(field) == Some(value.as_str()) { Ok(false) } else { Err(Kept::TemplateRule) }
                     } else {
@@ -625,15 +679,14 @@ impl Loader {
                 // Categories and image URLs are added, never removed: each new one is recorded in the history,
                 // unless a lock or a rule keeps the collection as it is.
                 let by_template =
-                    |field: &str| changes_only.is_some_and(|groups| !groups.contains(&FieldGroup::of(field)));
+                    |field: &str| changes_only.is_some_and(|groups| FieldGroup::of(field).kept_by(groups));
                 let mut links = Vec::new();
                 let mut refused_paths = Vec::new();
                 for (position, path) in row.categories.iter().enumerate() {
                     let Some(category) = self.category_paths.get(path).copied() else { continue };
                     let member = format!("category:{category}");
                     if rules.has(&member) {
-                        links.push((category, position as i32)); // its place may change; its source stays
-                        continue;
+                        continue; // linked already: nothing to write, its source stays
                     }
                     let admitted = if by_template(CATEGORIES_FIELD) {
                         Err(Kept::TemplateRule)
@@ -661,7 +714,12 @@ impl Loader {
                 for (position, url) in row.images.iter().enumerate() {
                     let member = format!("image:{url}");
                     if rules.has(&member) {
-                        images.push((url.clone(), position as i32));
+                        // Its place in the supplier's list may change (not under a lock); its source stays.
+                        if rules.admits_members(IMAGES_FIELD, self.supplier, &ranks).is_ok()
+                            && !by_template(IMAGES_FIELD)
+                        {
+                            images.push((url.clone(), position as i32));
+                        }
                         continue;
                     }
                     let admitted = if by_template(IMAGES_FIELD) {
@@ -745,6 +803,10 @@ impl Loader {
             }
             if let Some(quantity) = allowed_stock.unwrap_or(row.product_stock) {
                 writes.product_stocks.push((product_id, quantity));
+                if allowed_stock.is_none() {
+                    // A product this batch made (or its rules did not see): the stock's source is this import.
+                    writes.field_sources.push((product_id, "stock".to_string()));
+                }
             }
             if let Some(parent) = parent {
                 let options = serde_json::to_value(&row.variant_options).unwrap_or_default();
@@ -802,12 +864,16 @@ impl Loader {
     }
 
     /// The survivorship state of these stored products: their values, origin and field owners.
-    async fn survivorship(&self, products: &[Uuid]) -> Result<HashMap<Uuid, Survivorship>> {
+    async fn survivorship(
+        &self,
+        products: &[Uuid],
+        collections: catalog_repo::Collections,
+    ) -> Result<HashMap<Uuid, Survivorship>> {
         if products.is_empty() {
             return Ok(HashMap::new());
         }
         let (stored, sources) = futures_util::try_join!(
-            catalog_repo::stored_products(&self.catalog, products),
+            catalog_repo::stored_products(&self.catalog, products, collections),
             crate::catalog::provenance::repo::sources_of(&self.catalog, products),
         )
         .map_err(catalog_db_error)?;

@@ -130,7 +130,10 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         let mut file = input.into_inner();
         file.rewind().map_err(|e| io_failure(&name, e))?;
         let sheet = SheetRows::open_file(&name, file, &options.sheet).map_err(failed)?;
-        let format = format!("spreadsheet, sheet {:?}", sheet.sheet());
+        let mut format = format!("spreadsheet, sheet {:?}", sheet.sheet());
+        if sheet.header_row() > 1 {
+            format.push_str(&format!(", header on row {}", sheet.header_row()));
+        }
         (sheet.headers().to_vec(), sheet.remaining().map(|n| n as u64), format, Box::new(sheet))
     } else {
         // Read once before anything is imported: a file broken half-way is refused whole.

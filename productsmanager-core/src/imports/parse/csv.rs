@@ -19,7 +19,7 @@ use super::ParseError;
 /// How many bytes are sniffed.
 const SAMPLE_BYTES: usize = 64 * 1024;
 /// How many records of the sample decide the delimiter.
-const SAMPLE_RECORDS: usize = 50;
+pub(super) const SAMPLE_RECORDS: usize = 50;
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
 /// A text encoding of supplier files.
@@ -170,7 +170,7 @@ fn sample_records(sample: &[u8], delimiter: u8) -> Vec<(u64, usize, usize)> {
 /// Which of `records` (as [`sample_records`] gives them) is the header: the first that fills at least two thirds as
 /// many cells as the fullest of those as wide as most records are. A title or a note above the header fills one or
 /// two; rows with stray delimiters (wider than the others) do not make the header look short.
-fn header_index(records: &[(u64, usize, usize)]) -> Option<usize> {
+pub(super) fn header_index(records: &[(u64, usize, usize)]) -> Option<usize> {
     let mut widths: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     for record in records {
         *widths.entry(record.1).or_default() += 1;

@@ -28,9 +28,10 @@ pub struct SheetOptions {
     /// Sheet name; the first sheet when absent.
     #[serde(default)]
     pub sheet: Option<String>,
-    /// 1-based row of the header; the rows above it (titles, notes) are skipped.
-    #[serde(default = "first_row")]
-    pub header_row: u32,
+    /// 1-based row of the header; the rows above it (titles, notes) are skipped. Absent: found among the sheet's
+    /// first 50 rows as a CSV file's header is (the first row that fills about as many cells as the fullest).
+    #[serde(default)]
+    pub header_row: Option<u32>,
     /// Larger files are refused before they are opened.
     #[serde(default = "default_max_bytes")]
     pub max_bytes: u64,
@@ -50,10 +51,6 @@ fn default_max_ratio() -> u64 {
     200
 }
 
-fn first_row() -> u32 {
-    1
-}
-
 fn default_max_bytes() -> u64 {
     64 << 20
 }
@@ -62,7 +59,7 @@ impl Default for SheetOptions {
     fn default() -> Self {
         SheetOptions {
             sheet: None,
-            header_row: 1,
+            header_row: None,
             max_bytes: default_max_bytes(),
             max_inflated_bytes: default_max_inflated_bytes(),
             max_compression_ratio: default_max_ratio(),
@@ -75,6 +72,8 @@ impl Default for SheetOptions {
 pub struct SheetRows {
     file: String,
     sheet: String,
+    /// The spreadsheet row of the header (1-based).
+    header_row: u64,
     headers: Vec<String>,
     /// Rows after the header: counted (whole sheets) or as the sheet's dimension declares (streamed).
     remaining: Option<usize>,
@@ -104,6 +103,33 @@ enum Streamed {
 
 /// What the XLSX reading thread says first: the sheet and its header row, or why there is none.
 type Opening = Result<(String, u64, Vec<Data>, Option<usize>), (Option<u64>, String)>;
+
+/// A row of a sheet: its spreadsheet number (1-based) and its cells.
+type SheetRow = (u64, Vec<Data>);
+
+/// The header row asked for: `None` to find it; row 0 is refused (rows count from 1).
+fn wanted_header(options: &SheetOptions) -> Result<Option<u64>, String> {
+    match options.header_row {
+        Some(0) => Err("the header row counts from 1: there is no row 0".into()),
+        wanted => Ok(wanted.map(u64::from)),
+    }
+}
+
+/// Finds the header among a sheet's first non-empty rows (as a CSV file's is found: the first row that fills about
+/// as many cells as the fullest of the rows as wide as most) and splits them: the header, the rows after it.
+fn found_header(sample: Vec<SheetRow>) -> Option<(SheetRow, Vec<SheetRow>)> {
+    let records: Vec<(u64, usize, usize)> = sample
+        .iter()
+        .map(|(number, cells)| {
+            let width = cells.iter().rposition(|c| *c != Data::Empty).map_or(0, |last| last + 1);
+            (*number, width, cells.iter().filter(|c| **c != Data::Empty).count())
+        })
+        .collect();
+    let index = super::csv::header_index(&records).unwrap_or(0);
+    let mut rest = sample.into_iter().skip(index);
+    let header = rest.next()?;
+    Some((header, rest.collect()))
+}
 
 impl SheetRows {
     /// Opens the spreadsheet at `source` (an open file) and reads the header of the chosen sheet; an XLSX is streamed
@@ -179,23 +205,39 @@ impl SheetRows {
             cells.splice(0..0, std::iter::repeat_n(Data::Empty, first_column as usize));
             (number, cells)
         });
-        let header_row = u64::from(options.header_row.max(1));
-        let header = rows.by_ref().find(|(number, _)| *number >= header_row);
-        let Some((number, header)) = header.filter(|(number, _)| *number == header_row) else {
-            return Err(failure(
-                Some(header_row),
-                None,
-                format!("sheet {sheet:?} has no row {header_row} for the header"),
-            ));
+        let (number, header, rows) = match wanted_header(options).map_err(|reason| failure(None, None, reason))? {
+            Some(header_row) => {
+                let header = rows.by_ref().find(|(number, _)| *number >= header_row);
+                let Some((number, header)) = header.filter(|(number, _)| *number == header_row) else {
+                    return Err(failure(
+                        Some(header_row),
+                        None,
+                        format!("sheet {sheet:?} has no row {header_row} for the header"),
+                    ));
+                };
+                let rows: Vec<(u64, Vec<Data>)> =
+                    rows.filter(|(_, cells)| cells.iter().any(|c| *c != Data::Empty)).collect();
+                (number, header, rows)
+            }
+            None => {
+                let mut rows: Vec<(u64, Vec<Data>)> =
+                    rows.filter(|(_, cells)| cells.iter().any(|c| *c != Data::Empty)).collect();
+                let later = rows.split_off(rows.len().min(super::csv::SAMPLE_RECORDS));
+                let Some(((number, header), mut after)) = found_header(rows) else {
+                    return Err(failure(None, None, format!("sheet {sheet:?} is empty: no row for the header")));
+                };
+                after.extend(later);
+                (number, header, after)
+            }
         };
         // Trailing empty header cells are not columns.
         let used = header.iter().rposition(|c| *c != Data::Empty).map_or(0, |last| last + 1);
         let names = header.into_iter().take(used).map(text).collect();
         let headers = super::check_headers(file, number, names)?;
-        let rows: Vec<(u64, Vec<Data>)> = rows.filter(|(_, cells)| cells.iter().any(|c| *c != Data::Empty)).collect();
         Ok(SheetRows {
             file: file.to_string(),
             sheet,
+            header_row: number,
             headers,
             remaining: Some(rows.len()),
             rows: Rows::Loaded(rows.into_iter()),
@@ -210,12 +252,13 @@ impl SheetRows {
     ) -> Result<Self, ParseError> {
         let (opening_tx, opening_rx) = sync_channel::<Opening>(1);
         let (rows_tx, rows_rx) = sync_channel::<Streamed>(4);
-        let (wanted, header_row) = (options.sheet.clone(), u64::from(options.header_row.max(1)));
+        let failure =
+            |line: Option<u64>, reason: String| ParseError { file: file.to_string(), line, column: None, reason };
+        let header_row = wanted_header(options).map_err(|reason| failure(None, reason))?;
+        let wanted = options.sheet.clone();
         let spawned = std::thread::Builder::new()
             .name("xlsx-rows".into())
             .spawn(move || read_cells(source, wanted, header_row, opening_tx, rows_tx));
-        let failure =
-            |line: Option<u64>, reason: String| ParseError { file: file.to_string(), line, column: None, reason };
         spawned.map_err(|e| failure(None, format!("cannot start reading: {e}")))?;
         let (sheet, number, header, remaining) = match opening_rx.recv() {
             Ok(Ok(opening)) => opening,
@@ -228,10 +271,16 @@ impl SheetRows {
         Ok(SheetRows {
             file: file.to_string(),
             sheet,
+            header_row: number,
             headers,
             remaining,
             rows: Rows::Streamed { from: rows_rx, ready: Vec::new().into_iter() },
         })
+    }
+
+    /// The spreadsheet row the header is on (1-based).
+    pub fn header_row(&self) -> u64 {
+        self.header_row
     }
 
     /// The column names, trimmed.
@@ -339,7 +388,7 @@ fn check_archive<R: Read + Seek>(input: &mut R, options: &SheetOptions) -> Resul
 fn read_cells<RS: Read + Seek>(
     source: RS,
     wanted: Option<String>,
-    header_row: u64,
+    header_row: Option<u64>,
     opening: SyncSender<Opening>,
     rows: SyncSender<Streamed>,
 ) {
@@ -370,9 +419,14 @@ fn read_cells<RS: Read + Seek>(
         Err(e) => return refuse(None, format!("sheet {sheet:?}: {e}")),
     };
     let declared = cells.dimensions();
-    let remaining = (declared.end.0 > 0)
-        .then(|| usize::try_from((u64::from(declared.end.0) + 1).saturating_sub(header_row)).unwrap_or(usize::MAX));
+    // The rows after the header as the sheet's dimension declares them.
+    let remaining = |header: u64| {
+        (declared.end.0 > 0)
+            .then(|| usize::try_from((u64::from(declared.end.0) + 1).saturating_sub(header)).unwrap_or(usize::MAX))
+    };
     let mut header_sent = false;
+    // The header to be found: the first non-empty rows, kept until it is.
+    let mut sample: Vec<(u64, Vec<Data>)> = Vec::new();
     // The row being assembled: (0-based row, cells by column).
     let mut current: Option<(u32, Vec<Data>)> = None;
     // Finished rows not handed over yet.
@@ -380,12 +434,24 @@ fn read_cells<RS: Read + Seek>(
     // Takes a finished row (handing over a full chunk); false when reading should stop.
     let mut finish = |row: u32, cells: Vec<Data>| -> bool {
         let number = u64::from(row) + 1;
-        if !header_sent {
+        if !header_sent && header_row.is_none() {
+            if cells.iter().any(|c| *c != Data::Empty) {
+                sample.push((number, cells));
+            }
+            if sample.len() < super::csv::SAMPLE_RECORDS {
+                return true;
+            }
+            let Some(((number, header), after)) = found_header(std::mem::take(&mut sample)) else { return false };
+            header_sent = true;
+            pending.extend(after);
+            return opening.send(Ok((sheet.clone(), number, header, remaining(number)))).is_ok();
+        }
+        if !header_sent && let Some(header_row) = header_row {
             return match number.cmp(&header_row) {
                 std::cmp::Ordering::Less => true,
                 std::cmp::Ordering::Equal => {
                     header_sent = true;
-                    opening.send(Ok((sheet.clone(), number, cells, remaining))).is_ok()
+                    opening.send(Ok((sheet.clone(), number, cells, remaining(number)))).is_ok()
                 }
                 std::cmp::Ordering::Greater => {
                     let reason = format!("sheet {sheet:?} has no row {header_row} for the header");
@@ -440,12 +506,26 @@ fn read_cells<RS: Read + Seek>(
     {
         return;
     }
+    // A sheet of fewer rows than the sample: its header is found among them all.
+    if !header_sent
+        && header_row.is_none()
+        && let Some(((number, header), after)) = found_header(std::mem::take(&mut sample))
+    {
+        header_sent = true;
+        pending.extend(after);
+        if opening.send(Ok((sheet.clone(), number, header, remaining(number)))).is_err() {
+            return;
+        }
+    }
     if !pending.is_empty() && rows.send(Streamed::Rows(pending)).is_err() {
         return;
     }
     if !header_sent {
-        let _ =
-            opening.send(Err((Some(header_row), format!("sheet {sheet:?} has no row {header_row} for the header"))));
+        let reason = match header_row {
+            Some(header_row) => format!("sheet {sheet:?} has no row {header_row} for the header"),
+            None => format!("sheet {sheet:?} is empty: no row for the header"),
+        };
+        let _ = opening.send(Err((header_row, reason)));
     }
 }
 
@@ -504,7 +584,7 @@ mod tests {
 
     #[test]
     fn a_sheet_below_its_title_with_excel_damage_repaired() {
-        let options = SheetOptions { sheet: Some("Prices".into()), header_row: 3, ..SheetOptions::default() };
+        let options = SheetOptions { sheet: Some("Prices".into()), header_row: Some(3), ..SheetOptions::default() };
         let mut rows = SheetRows::open("acme.xlsx", price_list(), &options).unwrap();
         assert_eq!(rows.sheet(), "Prices");
         assert_eq!(rows.headers(), ["sku", "gtin", "price", "valid from", "total", "note"]);
@@ -519,6 +599,35 @@ mod tests {
     }
 
     #[test]
+    fn the_header_is_found_below_a_title() {
+        let options = SheetOptions { sheet: Some("Prices".into()), ..SheetOptions::default() };
+        let mut rows = SheetRows::open("acme.xlsx", price_list(), &options).unwrap();
+        assert_eq!(rows.header_row(), 3, "the title on row 1 fills one cell, the header six");
+        assert_eq!(rows.headers(), ["sku", "gtin", "price", "valid from", "total", "note"]);
+        assert_eq!(rows.next().unwrap().unwrap().line, 4);
+        assert_eq!(rows.next().unwrap().unwrap_err().line, Some(6));
+        assert_eq!(rows.next().unwrap().unwrap().fields[0], "A3");
+        assert!(rows.next().is_none());
+
+        // Longer than the sample the header is looked for in: the rows after it all come, in order.
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "Tarifs 2026").unwrap();
+        sheet.write_string(2, 0, "sku").unwrap();
+        sheet.write_string(2, 1, "price").unwrap();
+        for row in 3..123 {
+            sheet.write_string(row, 0, format!("S{row}")).unwrap();
+            sheet.write_number(row, 1, f64::from(row)).unwrap();
+        }
+        let rows = SheetRows::open("long.xlsx", workbook.save_to_buffer().unwrap(), &SheetOptions::default()).unwrap();
+        assert_eq!((rows.header_row(), rows.remaining()), (3, Some(120)));
+        let lines: Vec<u64> = rows.map(|row| row.unwrap().line).collect();
+        assert_eq!(lines, (4..124).collect::<Vec<u64>>());
+        let empty = SheetRows::open("empty.xlsx", Workbook::new().save_to_buffer().unwrap(), &SheetOptions::default());
+        assert!(empty.unwrap_err().reason.contains("no row for the header"));
+    }
+
+    #[test]
     fn the_first_sheet_by_default_and_refusals_named() {
         let rows = SheetRows::open("acme.xlsx", price_list(), &SheetOptions::default()).unwrap();
         assert_eq!((rows.sheet(), rows.headers()), ("Notes", &["read me".to_string()][..]));
@@ -526,8 +635,10 @@ mod tests {
         let missing = SheetOptions { sheet: Some("Stock".into()), ..SheetOptions::default() };
         let error = SheetRows::open("acme.xlsx", price_list(), &missing).unwrap_err();
         assert!(error.reason.contains("no sheet \"Stock\"; the sheets are Notes, Prices"), "{error}");
-        let too_low = SheetOptions { header_row: 40, ..SheetOptions::default() };
+        let too_low = SheetOptions { header_row: Some(40), ..SheetOptions::default() };
         assert_eq!(SheetRows::open("acme.xlsx", price_list(), &too_low).unwrap_err().line, Some(40));
+        let zero = SheetOptions { header_row: Some(0), ..SheetOptions::default() };
+        assert!(SheetRows::open("acme.xlsx", price_list(), &zero).unwrap_err().reason.contains("no row 0"));
 
         let not_a_workbook = SheetRows::open("prices.xlsx", b"sku;price\nA1;1\n".to_vec(), &SheetOptions::default());
         let error = not_a_workbook.unwrap_err();
