@@ -264,8 +264,8 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
     if summary.images_dropped > 0 {
         println!(
             "{} relative image paths dropped: the file names images inside the shop's media folder; import it \
-             again with --image-base-url (the folder's URL, such as https://shop.example/media/catalog/product) and \
-             --force (the same file is otherwise skipped as imported before) to keep them",
+             again with --image-base-url (the folder's URL, such as https://shop.example/media/catalog/product) to \
+             keep them",
             output::count(summary.images_dropped)
         );
     }

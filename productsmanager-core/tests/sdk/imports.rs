@@ -164,15 +164,20 @@ async fn native_file_lands_in_the_catalog(backend: Backend) {
     let skipped =
         sdk.imports().import_file(native(acme, &write(env.folder(), "clean-again.csv", &clean)), |_| {}).await.unwrap();
     assert_eq!((skipped.identical_to, skipped.rows), (Some(first.job_id), 0));
+    // Other options read the file otherwise: not the same import.
+    let mut other = native(acme, &write(env.folder(), "clean-other.csv", &clean));
+    other.options.image_base_url = Some("https://shop.example/media/".into());
+    let other = sdk.imports().import_file(other, |_| {}).await.unwrap();
+    assert_eq!((other.identical_to, other.unchanged), (None, 3), "{other:?}");
     let forced = NewImport { force: true, ..native(acme, &write(env.folder(), "clean-forced.csv", &clean)) };
     let forced = sdk.imports().import_file(forced, |_| {}).await.unwrap();
     assert_eq!((forced.created, forced.updated, forced.unchanged, forced.invalid), (0, 0, 3, 0), "{forced:?}");
     assert_eq!(snapshot(&sdk).await, stored);
 
-    // Statistics: five jobs today for the supplier.
+    // Statistics: six jobs today for the supplier.
     let days = sdk.imports().statistics(acme, chrono::Utc::now().date_naive()).await.unwrap();
     assert_eq!(days.len(), 1);
-    assert_eq!((days[0].jobs, days[0].rows_created, days[0].rows_skipped), (5, 3, 9));
+    assert_eq!((days[0].jobs, days[0].rows_created, days[0].rows_skipped), (6, 3, 12));
 
     // A product the import made without a GTIN or SKU of its own (known by its offer's supplier SKU) can still be
     // edited; a write cannot take away the last identifier a product has.

@@ -669,6 +669,15 @@ async fn stock_from_before_and_what_locks_keep(backend: Backend) {
     assert_eq!(field(&provenance, "stock").source, FieldSource::Unknown, "not the person who created the product");
     let next = import_with(&sdk, env.folder(), shop, SourceCatalog::Shop, &row(3, "Garden")).await;
     assert_eq!((next.fields_kept, product(&sdk, GTIN).await.stock.quantity), (0, 3), "{next:?}");
+    // A dry run shows the product's own stock it would change, beside the offer's fields.
+    let path = env.folder().join("dry-stock.csv");
+    std::fs::write(&path, format!("sku,gtin,title,stock,category,image_url\n{}", row(4, "Garden"))).unwrap();
+    let mut input = super::imports::native(shop, &path);
+    input.options.catalog = Some(SourceCatalog::Shop);
+    let dry = productsmanager_core::imports::NewImport { dry_run: true, ..input };
+    let dry = sdk.imports().import_file(dry, |_| {}).await.unwrap();
+    let diff = dry.diffs[0].fields.get("product_stock");
+    assert_eq!(diff, Some(&(Some("3".to_string()), Some("4".to_string()))), "{:?}", dry.diffs);
 
     // Locked categories: the dry run counts the link it keeps out, as the real run does, for a new category too.
     sdk.products().set_field_rule(id, "categories", FieldAction::Lock).await.unwrap();

@@ -630,7 +630,7 @@ async fn progress_part(api: &Api, job: &ImportJob) -> Result<Markup, Failure> {
                     }
                     @if summary.images_dropped > 0 {
                         " " span #images-dropped { (summary.images_dropped) " relative image paths dropped: import the \
-                            file again with an image base URL (the shop's media folder), forced, to keep them." }
+                            file again with an image base URL (the shop's media folder) to keep them." }
                     }
                     @if summary.skipped > 0 {
                         " " span #skipped { (summary.skipped) " rows set aside, not products ("

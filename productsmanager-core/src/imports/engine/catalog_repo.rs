@@ -937,6 +937,8 @@ const STORED_OFFER_FIELDS: &str = "select p.gtin, p.sku, p.title, p.description,
 const OPEN_PRICES: &str = "select price_type, currency, amount_minor from product_prices \
      where product_id = $1 and valid_from is null and valid_to is null";
 
+const OWN_STOCK: &str = "select quantity from product_stocks where product_id = $1 and location = 'default'";
+
 type OfferFieldsRow = (
     Option<String>,
     Option<String>,
@@ -969,6 +971,9 @@ pub(crate) async fn stored_fields(pool: &DbPool, offer: Uuid) -> Result<HashMap<
     for (price_type, currency, minor) in prices {
         fields.insert(format!("price:{price_type}:{currency}"), Some(minor.to_string()));
     }
+    // The product's own stock (a shop's file sets it), beside the offer's.
+    let own: Option<i64> = with_pool!(pool, |p| sqlx::query_scalar(OWN_STOCK).bind(product).fetch_optional(p).await)?;
+    fields.insert("product_stock".to_string(), own.map(|q| q.to_string()));
     Ok(fields)
 }
 

@@ -28,9 +28,11 @@ pub struct RowDiff {
     pub supplier_sku: String,
     /// `new` or `changed`.
     pub kind: String,
-    /// Field → (stored, from the file); only the fields the file gives.
+    /// Field → (stored, from the file); only the fields the file gives, named as a template's targets name them
+    /// (`stock` the offer's, `product_stock` the product's own, a shop's).
     pub fields: BTreeMap<String, (Option<String>, Option<String>)>,
-    /// Fields the file gives that the survivorship rules keep as they are → the rule (`set_by_person`,
+    /// Fields the file gives that the survivorship rules keep as they are, named as provenance names them (`stock`:
+    /// the product's own) → the rule (`set_by_person`,
     /// `locked`, `supplier_priority`, `set_by_other_source`, `supplier_rule`, `template_rule`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub kept: BTreeMap<String, String>,
@@ -964,7 +966,8 @@ impl Loader {
             let kept = plan.kept.get(&row.line).cloned().unwrap_or_default();
             let fields = row_fields(row)
                 .into_iter()
-                .filter(|(name, _)| !kept.contains_key(name))
+                // The rules name the product's own stock `stock` (the offer's stock is never kept).
+                .filter(|(name, _)| !kept.contains_key(if name == "product_stock" { "stock" } else { name }))
                 .filter_map(|(name, value)| {
                     let before = stored.get(&name).cloned().flatten();
                     (before != value).then_some((name, (before, value)))
@@ -1041,6 +1044,7 @@ fn row_fields(row: &ImportRow) -> Vec<(String, Option<String>)> {
     give("description", row.description.clone());
     give("cost", row.cost.map(|(minor, currency)| format!("{minor} {currency}")));
     give("stock", row.stock.map(|s| s.to_string()));
+    give("product_stock", row.product_stock.map(|s| s.to_string()));
     give("lead_time_days", row.lead_time_days.map(|d| d.to_string()));
     for (price_type, currency, minor) in &row.prices {
         give(&format!("price:{price_type}:{currency}"), Some(minor.to_string()));

@@ -95,11 +95,13 @@ const ERRORS_PAGE: &str = "select line, column_number, column_name, raw_value, c
 
 /// An earlier import of the same content that the same template or preset read without refusing a row: one that
 /// refused rows is read again (the supplier's currency or the template may have been fixed since).
-const PREVIOUS_IDENTICAL: &str = "select j.id from import_jobs j join import_files f on f.id = j.file_id \
+// The options are compared in Rust (SQLite keeps the payload as text, PostgreSQL as jsonb); the latest few imports
+// of the same file are enough to look through.
+const PREVIOUS_IDENTICAL: &str = "select j.id, j.payload from import_jobs j join import_files f on f.id = j.file_id \
      where j.supplier_id = $1 and f.sha256 = $2 and j.state = 'succeeded' and not j.dry_run and j.id <> $3 \
      and j.rows_failed = 0 and j.preset is not distinct from $4 and j.mapping_template_id is not distinct from $5 \
      and j.import_config_id is not distinct from $6 \
-     order by j.created_at desc limit 1";
+     order by j.created_at desc limit 20";
 
 const INSERT_LOG: &str = "insert into import_logs (id, job_id, level, message, line, context, created_at) \
      values ($1, $2, $3, $4, $5, $6, $7)";
@@ -380,22 +382,24 @@ pub(crate) async fn errors_page(
         .await)
 }
 
-/// The latest succeeded import of the same file content for the supplier, other than `job`.
+/// The latest succeeded import of the same file content for the supplier, with the same template or preset and the
+/// same options (another image base URL, header line or catalog reads the file otherwise), other than `job`.
 pub(crate) async fn previous_identical(
     pool: &DbPool,
     supplier: Uuid,
     sha256: &str,
     job: &ImportJobRow,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    with_pool!(pool, |p| sqlx::query_scalar(PREVIOUS_IDENTICAL)
+    let imports: Vec<(Uuid, Json<serde_json::Value>)> = with_pool!(pool, |p| sqlx::query_as(PREVIOUS_IDENTICAL)
         .bind(supplier)
         .bind(sha256)
         .bind(job.id)
         .bind(job.preset.as_deref())
         .bind(job.mapping_template_id)
         .bind(job.import_config_id)
-        .fetch_optional(p)
-        .await)
+        .fetch_all(p)
+        .await)?;
+    Ok(imports.into_iter().find(|(_, options)| options.0 == job.payload.0).map(|(id, _)| id))
 }
 
 pub(crate) async fn log(
