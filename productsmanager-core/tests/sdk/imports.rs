@@ -643,6 +643,19 @@ async fn a_variant_priced_from_its_parent_follows_the_parents_price(backend: Bac
     let again = run("variants.csv", variants).await;
     assert_eq!((again.unchanged, again.updated), (0, 2), "the parent's price moved: {again:?}");
     assert_eq!((price_of("Shirt M").await, price_of("Shirt L").await), (Some(12_500), Some(11_000)));
+
+    // A dry run of parent and variant in one file, one row per batch: the variant's price comes from the parent's
+    // row of an earlier batch, which the dry run did not write.
+    let path = write(
+        env.folder(),
+        "new.csv",
+        "ref,parent,title,price,impact,size\nQ,,Coat,200.00,,\nQ-S,Q,Coat S,,-20.00,S\n",
+    );
+    let mut dry = NewImport { template: Some(template), preset: None, dry_run: true, ..native(acme, &path) };
+    dry.options.batch_rows = 1;
+    let dry = sdk.imports().import_file(dry, |_| {}).await.unwrap();
+    let variant = dry.diffs.iter().find(|d| d.supplier_sku == "Q-S").expect("the variant's diff");
+    assert_eq!(variant.fields.get("price:retail:EUR").and_then(|f| f.1.as_deref()), Some("18000"), "{variant:?}");
 }
 
 both_backends!(

@@ -79,6 +79,9 @@ struct Carried {
     are_variants: HashSet<Uuid>,
     have_variants: HashSet<Uuid>,
     first_rows: HashMap<Uuid, FirstRow>,
+    /// Retail prices the earlier batches gave: (product, currency) → minor units (a variant's price may be its
+    /// parent's plus a difference).
+    retail: HashMap<(Uuid, String), i64>,
 }
 
 /// The row that named a product first, as a later row naming it under another supplier SKU is compared with.
@@ -408,6 +411,8 @@ impl Loader {
         } else {
             HashMap::new()
         };
+        // A dry run's earlier batches, which wrote nothing.
+        parent_prices.extend(carried.retail);
 
         // What this batch decided so far, so later rows of it see earlier ones.
         let mut batch_gtin = carried.gtins;
@@ -516,7 +521,8 @@ impl Loader {
             {
                 row.prices.push((PriceType::Retail, currency, (base + impact).max(0)));
             }
-            if impacts {
+            // A dry run writes nothing: its later batches find the parents' prices in what it carries.
+            if impacts || self.dry_run {
                 for (_, currency, minor) in row.prices.iter().filter(|(t, ..)| *t == PriceType::Retail) {
                     parent_prices.insert((product_id, currency.to_string()), *minor);
                 }
@@ -852,6 +858,7 @@ impl Loader {
                 are_variants,
                 have_variants,
                 first_rows,
+                retail: parent_prices,
             };
         }
         dedup_last(&mut plan.writes.prices, |p| (p.0, p.1, p.2));
