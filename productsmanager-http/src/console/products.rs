@@ -357,11 +357,8 @@ fn provenance_section(id: Uuid, fields: Result<Vec<FieldProvenance>, Failure>, f
                                     td { (source_text(field)) @if field.locked { " " span.badge { "locked" } } }
                                     td {
                                         // A category link or an image URL takes the rule of its collection.
-                                        @let (rule_field, member) = match field.field.split_once(':') {
-                                            Some(("category", _)) => ("categories", true),
-                                            Some(("image", _)) => ("images", true),
-                                            _ => (field.field.as_str(), false),
-                                        };
+                                        @let rule_field = field.rule_field();
+                                        @let member = rule_field != field.field;
                                         form method="post" action={ "/console/products/" (id) "/provenance" } {
                                             input type="hidden" name="field" value=(rule_field);
                                             @if field.locked {

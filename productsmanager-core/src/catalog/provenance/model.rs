@@ -68,6 +68,18 @@ pub struct FieldProvenance {
     pub locked: bool,
 }
 
+impl FieldProvenance {
+    /// The field whose rules (lock, release) apply to this entry: `categories` for a category link, `images` for
+    /// an image URL, the field itself otherwise.
+    pub fn rule_field(&self) -> &str {
+        match self.field.split_once(':') {
+            Some(("category", _)) => CATEGORIES_FIELD,
+            Some(("image", _)) => IMAGES_FIELD,
+            _ => &self.field,
+        }
+    }
+}
+
 /// What a person does to the rules of one field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -686,8 +686,13 @@ impl Loader {
                 allowed_stock = Some(stock.and_then(|quantity| quantity.parse().ok()));
                 // Categories and image URLs are added, never removed: each new one is recorded in the history,
                 // unless a lock or a rule keeps the collection as it is.
-                let by_template =
-                    |field: &str| changes_only.is_some_and(|groups| FieldGroup::of(field).kept_by(groups));
+                // Whether this import may add to a collection at all: a lock, the supplier's or the template's rule.
+                let open = |field: &str| match changes_only.is_some_and(|groups| FieldGroup::of(field).kept_by(groups))
+                {
+                    true => Err(Kept::TemplateRule),
+                    false => rules.admits_members(field, self.supplier, &ranks),
+                };
+                let (links_open, images_open) = (open(CATEGORIES_FIELD), open(IMAGES_FIELD));
                 let mut links = Vec::new();
                 let mut refused_paths = Vec::new();
                 for (position, path) in row.categories.iter().enumerate() {
@@ -696,12 +701,7 @@ impl Loader {
                     if rules.has(&member) {
                         continue; // linked already: nothing to write, its source stays
                     }
-                    let admitted = if by_template(CATEGORIES_FIELD) {
-                        Err(Kept::TemplateRule)
-                    } else {
-                        rules.admits_members(CATEGORIES_FIELD, self.supplier, &ranks)
-                    };
-                    match admitted {
+                    match links_open {
                         Ok(()) => {
                             rules.add(member);
                             history.push((product_id, CATEGORIES_FIELD.to_string(), ChangeKind::Add, path.join(" > ")));
@@ -721,21 +721,11 @@ impl Loader {
                 let mut refused_urls = Vec::new();
                 for (position, url) in row.images.iter().enumerate() {
                     let member = format!("image:{url}");
-                    if rules.has(&member) {
-                        // Its place in the supplier's list may change (not under a lock); its source stays.
-                        if rules.admits_members(IMAGES_FIELD, self.supplier, &ranks).is_ok()
-                            && !by_template(IMAGES_FIELD)
-                        {
-                            images.push((url.clone(), position as i32));
-                        }
-                        continue;
-                    }
-                    let admitted = if by_template(IMAGES_FIELD) {
-                        Err(Kept::TemplateRule)
-                    } else {
-                        rules.admits_members(IMAGES_FIELD, self.supplier, &ranks)
-                    };
-                    match admitted {
+                    let known = rules.has(&member);
+                    match images_open {
+                        // A URL it has takes its place in the supplier's list (not under a lock); its source stays.
+                        Ok(()) if known => images.push((url.clone(), position as i32)),
+                        Err(_) if known => {}
                         Ok(()) => {
                             rules.add(member);
                             history.push((product_id, IMAGES_FIELD.to_string(), ChangeKind::Add, url.clone()));
