@@ -514,7 +514,7 @@ fn imports_commands_configure_a_folder_and_poll_it() {
     // A folder configuration is watched, not scheduled: refused, naming why.
     let output = run(&vars, &["imports", "schedules", "add", id, "--cron", "0 6 * * *"]);
     assert_eq!(output.status.code(), Some(3));
-    assert!(text(&output.stderr).contains("only ftp and email"), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("only ftp, ftps, email and http"), "{}", text(&output.stderr));
 
     std::fs::write(drop.join("prices.csv"), "sku;price\nD1;3,00\n").unwrap();
     let output = run(&vars, &["imports", "poll", "--kind", "folder", "--json"]);

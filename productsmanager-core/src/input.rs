@@ -27,6 +27,12 @@ pub struct InputError {
 /// before such a cell, and the native preset takes it off again.
 pub const FORMULA_LEADS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
+/// Whether a text takes the `'` guard: after any `'` it starts with, a formula's first character. Counting the
+/// `'`s already there makes the guard reversible: `'=x` goes out as `''=x` and comes back as `'=x`.
+pub(crate) fn takes_formula_guard(text: &str) -> bool {
+    text.trim_start_matches('\'').starts_with(FORMULA_LEADS)
+}
+
 /// The first character no text of the catalog may hold, with its position (1-based, in characters): NUL and the
 /// other control characters (C0 but tab, line feed and carriage return; DEL; C1). One rule for every way text
 /// comes in — API, command line, supplier files — so both databases store the same (PostgreSQL refuses NUL,

@@ -498,10 +498,15 @@ impl Sdk {
         crate::imports::sources::EmailSource::new(self.imports())
     }
 
+    fn http_source(&self) -> crate::imports::sources::HttpSource {
+        crate::imports::sources::HttpSource::new(self.imports())
+    }
+
     /// The seed's periodic tasks: schedule name, cron expression (UTC), job kind (on the catalog queue).
-    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 10] = [
+    pub const PERIODIC_TASKS: [(&'static str, &'static str, &'static str); 11] = [
         ("poll-ftp", "0 * * * *", "poll_ftp"),
         ("poll-email", "*/15 * * * *", "poll_email"),
+        ("poll-http", "10 * * * *", "poll_http"),
         ("scheduled-imports", "*/5 * * * *", "run_import_schedules"),
         ("clean-export-files", "30 3 * * *", "clean_export_files"),
         ("maintain-import-logs", "10 0 * * *", "ensure_import_log_partitions"),
@@ -539,7 +544,7 @@ impl Sdk {
     }
 
     /// Workers for the core's job kinds — `import` on the imports queue; `reindex`, `poll_ftp`, `poll_email`,
-    /// `run_import_schedules`, `clean_export_files`, `ensure_import_log_partitions`, `purge_notifications`,
+    /// `poll_http`, `run_import_schedules`, `clean_export_files`, `ensure_import_log_partitions`, `purge_notifications`,
     /// `analytics_rollup` and `catalog_snapshot` on the catalog queue — named after `owner`, serving `queues`
     /// (empty: every runnable queue). Start them with [`JobRunner::start`](crate::jobs::JobRunner::start).
     pub fn job_runner(&self, owner: &str, queues: &[String]) -> Result<crate::jobs::JobRunner> {
@@ -572,6 +577,13 @@ impl Sdk {
             .handle("poll_email", move |_job| {
                 let email = email.clone();
                 async move { retry_on_error(email.poll().await) }
+            })
+            .handle("poll_http", {
+                let http = self.http_source();
+                move |_job| {
+                    let http = http.clone();
+                    async move { retry_on_error(http.poll().await) }
+                }
             })
             .handle("run_import_schedules", move |_job| {
                 let imports = imports.clone();

@@ -65,7 +65,7 @@ pub(crate) enum ImportCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConfigCommand {
-    /// Create one from JSON (`{"name", "supplier_id", "source_kind": "folder"|"ftp"|"ftps"|"email"|"upload",
+    /// Create one from JSON (`{"name", "supplier_id", "source_kind": "folder"|"ftp"|"ftps"|"email"|"http"|"upload",
     /// "source_settings": {…}, "credentials"?: {"username", "password"}, "options"?: {…}}`).
     Create {
         #[arg(long, value_name = "JSON")]
@@ -146,6 +146,7 @@ pub(crate) enum PollKind {
     Folder,
     Ftp,
     Email,
+    Http,
 }
 
 pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure> {
@@ -275,6 +276,7 @@ pub(crate) async fn run(sdk: &Sdk, command: ImportCommand) -> Result<(), Failure
                 Some(PollKind::Folder) => &[SourceKind::Folder],
                 Some(PollKind::Ftp) => &[SourceKind::Ftp, SourceKind::Ftps],
                 Some(PollKind::Email) => &[SourceKind::Email],
+                Some(PollKind::Http) => &[SourceKind::Http],
             };
             let taken = poll_now(&imports, kinds, std::time::Duration::from_secs(2)).await?;
             output::list(json, &taken, ["file", "bytes", "import job"], |t| {

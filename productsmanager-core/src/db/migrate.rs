@@ -170,7 +170,13 @@ pub(crate) async fn migrate_database(pool: &DbPool, db: Database, seconds: u64) 
         let mut conn = acquire(p, db, seconds).await?;
         // `run_direct` rather than `run`: `run` is generic over `Acquire`, which makes this future fail the
         // `Send` check of `tokio::spawn` ("implementation of `Acquire` is not general enough").
-        migrator.run_direct(None, &mut *conn, false).await
+        let run = migrator.run_direct(None, &mut *conn, false).await;
+        if run.is_err() {
+            // A script that failed half-way may leave its transaction open or a pragma changed (SQLite's foreign
+            // keys off): the connection is closed, never handed back to the pool.
+            drop(conn.detach());
+        }
+        run
     });
     match run {
         Ok(()) => {

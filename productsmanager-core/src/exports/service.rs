@@ -246,7 +246,15 @@ impl ExportService {
     ) -> Result<FeedSummary> {
         request.settings.check("settings")?;
         let mut reader = self.products.records(request.filters.query()).await?;
-        let columns = FeedColumns { attributes: reader.attribute_names().clone(), axes: reader.variant_axes().clone() };
+        let columns = FeedColumns {
+            attributes: reader.attribute_names().clone(),
+            axes: reader.variant_axes().clone(),
+            currencies: match &request.settings.currency {
+                Some(currency) => std::iter::once(currency.to_string()).collect(),
+                None => reader.currencies().clone(),
+            },
+            currency: request.settings.currency,
+        };
         let (format, settings) = (request.format, request.settings.clone());
         let counters = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
         let (pages, mut received) = tokio::sync::mpsc::channel::<Vec<ProductRecord>>(2);

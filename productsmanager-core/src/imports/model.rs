@@ -22,6 +22,8 @@ pub enum SourceKind {
     Ftps,
     /// Attachments of e-mails in an IMAP mailbox.
     Email,
+    /// A file or feed published at a URL, fetched conditionally at each poll.
+    Http,
 }
 
 impl SourceKind {
@@ -33,6 +35,7 @@ impl SourceKind {
             SourceKind::Ftp => "ftp",
             SourceKind::Ftps => "ftps",
             SourceKind::Email => "email",
+            SourceKind::Http => "http",
         }
     }
 
@@ -43,6 +46,7 @@ impl SourceKind {
             "ftp" => SourceKind::Ftp,
             "ftps" => SourceKind::Ftps,
             "email" => SourceKind::Email,
+            "http" => SourceKind::Http,
             _ => return None,
         })
     }

@@ -56,6 +56,12 @@ const FILE_BY_FINGERPRINT: &str =
 
 const FILE_BY_ID: &str = concat!("select ", file_columns!(), " from import_files where id = $1");
 
+const LAST_FILE_OF_CONFIG: &str = concat!(
+    "select ",
+    file_columns!(),
+    " from import_files where import_config_id = $1 order by created_at desc, id desc limit 1"
+);
+
 const FILES_OF_CONFIG: &str =
     concat!("select ", file_columns!(), " from import_files where import_config_id = $1 order by created_at, id");
 
@@ -125,6 +131,10 @@ pub(super) async fn file_by_fingerprint(
 
 pub(super) async fn file_by_id(pool: &DbPool, id: Uuid) -> Result<Option<ImportFile>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(FILE_BY_ID).bind(id).fetch_optional(p).await)
+}
+
+pub(super) async fn last_file_of_config(pool: &DbPool, config: Uuid) -> Result<Option<ImportFile>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_as(LAST_FILE_OF_CONFIG).bind(config).fetch_optional(p).await)
 }
 
 pub(super) async fn files_of_config(pool: &DbPool, config: Uuid) -> Result<Vec<ImportFile>, sqlx::Error> {

@@ -326,19 +326,27 @@ impl ImportService {
         Ok(repo::file_by_fingerprint(&self.pool, config, fingerprint).await.map_err(db_error)?.is_some())
     }
 
+    /// The last file a configuration's source took, if any (an HTTP source asks for the next one conditionally).
+    pub(crate) async fn last_file_of(&self, config: Uuid) -> Result<Option<ImportFile>> {
+        repo::last_file_of_config(&self.pool, config).await.map_err(db_error)
+    }
+
     /// Records that a source was polled now.
     pub(crate) async fn mark_polled(&self, config: Uuid) -> Result<()> {
         repo::mark_polled(&self.pool, config, self.jobs.now()).await.map_err(db_error)
     }
 
-    /// Adds a cron schedule (UTC) to an FTP or e-mail configuration: its source is polled at each tick (checked
-    /// every 5 minutes, as the seed did), besides the hourly / quarter-hourly periodic polls.
+    /// Adds a cron schedule (UTC) to an FTP(S), e-mail or HTTP configuration: its source is polled at each tick
+    /// (checked every 5 minutes, as the seed did), besides the hourly / quarter-hourly periodic polls.
     pub async fn create_schedule(&self, config: Uuid, cron: &str, timezone: &str) -> Result<ImportSchedule> {
         let config = self.config(config).await?;
-        if !matches!(config.source_kind, SourceKind::Ftp | SourceKind::Email) {
+        if !matches!(config.source_kind, SourceKind::Ftp | SourceKind::Ftps | SourceKind::Email | SourceKind::Http) {
             return Err(ImportError::invalid(
                 "import_config_id",
-                format!("{} sources are not polled on a schedule (only ftp and email)", config.source_kind.as_str()),
+                format!(
+                    "{} sources are not polled on a schedule (only ftp, ftps, email and http)",
+                    config.source_kind.as_str()
+                ),
             )
             .into());
         }
@@ -387,8 +395,11 @@ impl ImportService {
             }
             let config = self.config(schedule.import_config_id).await?;
             let polled = match config.source_kind {
-                SourceKind::Ftp => super::sources::FtpSource::new(self.clone()).poll_config(&config).await,
+                SourceKind::Ftp | SourceKind::Ftps => {
+                    super::sources::FtpSource::new(self.clone()).poll_config(&config).await
+                }
                 SourceKind::Email => super::sources::EmailSource::new(self.clone()).poll_config(&config).await,
+                SourceKind::Http => super::sources::HttpSource::new(self.clone()).poll_config(&config).await,
                 _ => Ok(Vec::new()),
             };
             match polled {

@@ -363,7 +363,59 @@ async fn akeneo_models_and_products(backend: Backend) {
     assert_eq!(sdk.products().get(parent).await.unwrap().title, "Biker jacket polyester", "the sub-model");
 }
 
+/// Google Merchant Center feeds as a supplier publishes them. The TSV: 22 items in 6 item groups (6, 6, 3, 2, 4
+/// and 1 items), each group a product of its own with its items as variants (colour and size), 22 GTINs, prices in
+/// EUR, 9 distinct image links, 5 product types (9 categories: `Apparel` and its branches). The Atom XML (a French shop's): 305 entries, no groups, no GTINs, a shipping block each.
+async fn google_merchant_feeds(backend: Backend) {
+    let Some((_env, sdk, summary)) =
+        import(backend, "preset_google_tsv", "google-merchant-center/feed.tsv", Preset::GoogleMerchant).await
+    else {
+        return;
+    };
+    assert_eq!((summary.created, summary.invalid), (28, 0), "{summary:?}");
+    assert_eq!((summary.products_created, summary.variants_created), (28, 22), "{summary:?}");
+    assert_eq!(counts(&sdk).await, [28, 28, 22, 22, 0, 28, 9, 5, 9]);
+    let jacket = sdk.products().find("glacier-pro-mens-crimson-l").await.unwrap();
+    assert_eq!(jacket.title, "Glacier Pro Men's Ski Jacket — Crimson, Size L");
+    assert_eq!(jacket.gtin.map(|g| g.to_string()).as_deref(), Some("8123456700057"));
+    let retail = jacket.prices.iter().find(|p| p.price_type == PriceType::Retail).map(|p| p.amount.to_string());
+    assert_eq!(retail.as_deref(), Some("349.00 EUR"));
+    let parent = sdk.variants().parent_of(jacket.id).await.unwrap().unwrap();
+    let parent = sdk.products().get(parent).await.unwrap();
+    assert_eq!(parent.title, "Glacier Pro Men's Ski Jacket");
+    let variant = sdk.variants().of(parent.id).await.unwrap().into_iter().find(|v| v.product_id == jacket.id).unwrap();
+    let options: Vec<(&str, &str)> = variant.options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(options, [("color", "Crimson"), ("size", "L")], "material stays an attribute");
+    assert_eq!(count(&sdk, "select count(*) from products where gtin is not null").await, 22);
+    assert_eq!(count(&sdk, "select count(*) from product_prices where currency <> 'EUR'").await, 0);
+    let condition = jacket.attributes.iter().find(|a| a.name == "condition").map(|a| a.value.clone());
+    assert_eq!(condition, Some(AttributeValue::Text { value: "new".into() }));
+
+    let Some((_env, sdk, summary)) = import(
+        backend,
+        "preset_google_xml",
+        "google-merchant-center/pallmann-store_google-merchant-feed.xml",
+        Preset::Auto,
+    )
+    .await
+    else {
+        return;
+    };
+    assert_eq!((summary.created, summary.invalid, summary.variants_created), (305, 0, 0), "{summary:?}");
+    assert_eq!(count(&sdk, "select count(*) from products where gtin is not null").await, 0, "no GTINs");
+    assert_eq!(summary.format, "XML product feed");
+    assert_eq!(sdk.imports().job(summary.job_id).await.unwrap().preset.as_deref(), Some("google_merchant"), "detected");
+    let disc = sdk.products().search("041060", &Default::default()).await.unwrap();
+    let disc = sdk.products().get(disc.items[0].id).await.unwrap();
+    assert_eq!(disc.title, "Disque Ø150 - Grain 80 Carbure Silicium (Réf: 041060)");
+    let retail = disc.prices.iter().find(|p| p.price_type == PriceType::Retail).map(|p| p.amount.to_string());
+    assert_eq!(retail.as_deref(), Some("1.27 EUR"));
+    let shipping = disc.attributes.iter().find(|a| a.name == "shipping").map(|a| a.value.clone());
+    assert_eq!(shipping, Some(AttributeValue::Text { value: "FR:Standard:9.90 EUR".into() }));
+}
+
 both_backends!(
+    google_merchant_feeds,
     akeneo_models_and_products,
     prestashop_combinations,
     magento_configurable_products,
@@ -377,7 +429,7 @@ both_backends!(
 /// Every file of `../shared/datasets`, folder by folder into one supplier each (models before products, products
 /// before combinations), with the preset of its platform (the native layout elsewhere): a dry run plans exactly
 /// what the real run then does — the same outcome per row, or the same refusal of the whole file — and every row
-/// read has one outcome.
+/// read has one outcome. Then the catalog they made round trips through our CSV (see `round_trips`).
 async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets");
     if !root.is_dir() {
@@ -400,6 +452,7 @@ async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
             "prestashop" => Preset::Prestashop,
             "magento2" => Preset::Magento,
             "akeneo" | "openfoodfacts" => Preset::Akeneo,
+            "google" => Preset::GoogleMerchant,
             _ => Preset::Native,
         };
         let code: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect();
@@ -407,7 +460,7 @@ async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
             NewSupplier { code, name: name.clone(), default_currency: Some("EUR".into()), ..Default::default() };
         let supplier = sdk.suppliers().create(input).await.unwrap().id;
         let mut files: Vec<PathBuf> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).collect();
-        files.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("csv" | "tsv" | "xlsx")));
+        files.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("csv" | "tsv" | "xlsx" | "xml")));
         // What other files refer to comes first.
         let rank = |p: &PathBuf| {
             let stem = p.file_stem().unwrap().to_string_lossy().to_string();
@@ -464,6 +517,18 @@ async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
         files_seen >= 50 && imported >= 25 && rows >= 5_000,
         "{files_seen} files, {imported} imported, {rows} rows"
     );
+
+    // The catalog all of them made, exported as our CSV and imported into an empty catalog: the same catalog.
+    let expected = super::round_trips::catalog_lines(&sdk).await;
+    let file = super::round_trips::export(&sdk, env.folder(), productsmanager_core::exports::FeedFormat::Csv).await;
+    let (_target_env, target, summary) =
+        super::round_trips::into_empty_catalog(backend, "every_dataset_file_round_trip", &file).await;
+    assert_eq!((summary.created, summary.invalid), (expected.len() as u64, 0), "{summary:?}");
+    let found = super::round_trips::catalog_lines(&target).await;
+    if let Some(difference) = super::round_trips::difference(&expected, &found) {
+        panic!("every dataset file's catalog through our CSV: not the same catalog\n{difference}");
+    }
+    target.close().await;
     sdk.close().await;
 }
 
@@ -474,7 +539,7 @@ both_backends!(every_dataset_file_plans_the_same_dry_and_real);
 /// the native layout).
 #[test]
 fn every_dataset_file_is_recognised_or_left_alone() {
-    use productsmanager_core::imports::parse::{CsvOptions, CsvRows, SheetOptions, SheetRows};
+    use productsmanager_core::imports::parse::{CsvOptions, CsvRows, SheetOptions, SheetRows, XmlFeedRows};
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets");
     if !root.is_dir() {
         eprintln!("NOT RUN: presets recognised on every dataset file ({} does not exist)", root.display());
@@ -489,6 +554,7 @@ fn every_dataset_file_is_recognised_or_left_alone() {
             "prestashop" => Some(Preset::Prestashop),
             "magento2" => Some(Preset::Magento),
             "akeneo" | "openfoodfacts" => Some(Preset::Akeneo),
+            "google" => Some(Preset::GoogleMerchant),
             _ => None,
         };
         for file in std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()) {
@@ -507,6 +573,10 @@ fn every_dataset_file_is_recognised_or_left_alone() {
                         Err(_) => continue,
                     }
                 }
+                Some("xml") => match XmlFeedRows::open_file(&shown, std::fs::File::open(&file).unwrap()) {
+                    Ok(feed) => feed.headers().to_vec(),
+                    Err(_) => continue,
+                },
                 _ => continue,
             };
             if let Some(found) = Preset::detect(&headers) {
@@ -530,6 +600,8 @@ fn every_dataset_file_is_recognised_or_left_alone() {
         "akeneo-icecat-demo-dev/products.csv",
         "akeneo-icecat-demo-dev/product_models.csv",
         "openfoodfacts/SUYQD_AKENEO_PU_02.csv",
+        "google-merchant-center/feed.tsv",
+        "google-merchant-center/pallmann-store_google-merchant-feed.xml",
     ] {
         assert!(recognised.iter().any(|f| f == product_file), "{product_file} not recognised: {recognised:?}");
     }
@@ -575,6 +647,11 @@ fn the_readme_says_where_each_column_of_a_platform_export_goes() {
         (Preset::Prestashop, "prestashop-9.1/products_import.csv", "PrestaShop 9.1's product import file"),
         (Preset::Prestashop, "prestashop-9.1/combinations_import.csv", "PrestaShop 9.1's combination import file"),
         (Preset::Magento, "magento2-sample-data/ConfigurableSampleData__products.csv", "Magento 2's product export"),
+        (
+            Preset::GoogleMerchant,
+            "google-merchant-center/feed.tsv",
+            "a Google Merchant Center feed (the XML's elements are the same columns)",
+        ),
     ];
     let mut tables = String::new();
     for (preset, path, what) in files {

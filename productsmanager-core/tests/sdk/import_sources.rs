@@ -514,3 +514,121 @@ async fn ftps_source_verifies_the_server(backend: Backend) {
 }
 
 both_backends!(ftps_source_verifies_the_server);
+
+/// What a local web server serves at any path, and the request heads it was sent.
+#[derive(Default)]
+struct Published {
+    body: Vec<u8>,
+    etag: Option<String>,
+    heads: Vec<String>,
+}
+
+/// A local web server publishing one file at any path: answers `304` when `If-None-Match` names its ETag.
+async fn publishing_server(published: std::sync::Arc<std::sync::Mutex<Published>>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let published = published.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0_u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                let (status, etag, body) = {
+                    let mut published = published.lock().unwrap();
+                    published.heads.push(head.clone());
+                    let lower = head.to_ascii_lowercase();
+                    let etag = published.etag.clone();
+                    let asked = etag
+                        .as_ref()
+                        .is_some_and(|e| lower.contains(&format!("if-none-match: {}", e.to_ascii_lowercase())));
+                    if asked {
+                        ("304 Not Modified", etag, Vec::new())
+                    } else {
+                        ("200 OK", etag, published.body.clone())
+                    }
+                };
+                let etag = etag.map(|e| format!("ETag: {e}\r\n")).unwrap_or_default();
+                let reply = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/tab-separated-values\r\nContent-Length: {}\r\n{etag}Connection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            });
+        }
+    });
+    base
+}
+
+/// A feed published at a URL: taken at the first poll; asked for again with its ETag and not taken while it is the
+/// same (`304`); taken again once it changed; a server without validators sending the same content is not taken
+/// twice; credentials go as basic authentication and never over `http://`.
+async fn http_source_takes_a_published_feed_when_it_changes(backend: Backend) {
+    use productsmanager_core::imports::sources::HttpSource;
+    let Some(env) = TestDatabases::named(backend, "import_http_source").await else { return };
+    let sdk = env.sdk().await;
+    let new_supplier = NewSupplier { code: "FEED".into(), name: "Feed supplier".into(), ..Default::default() };
+    let supplier = sdk.suppliers().create(new_supplier).await.unwrap();
+    let published = std::sync::Arc::new(std::sync::Mutex::new(Published {
+        body: b"id\ttitle\tprice\nA1\tMug\t9.90 EUR\n".to_vec(),
+        etag: Some("\"v1\"".into()),
+        heads: Vec::new(),
+    }));
+    let base = publishing_server(published.clone()).await;
+    let config = |name: &str, url: String, credentials: Option<Credentials>| NewImportConfig {
+        name: name.into(),
+        supplier_id: supplier.id,
+        source_kind: SourceKind::Http,
+        source_settings: serde_json::json!({ "url": url }),
+        credentials,
+        mapping_template_id: None,
+        preset: Some(productsmanager_core::imports::mapping::Preset::GoogleMerchant),
+        options: serde_json::json!({}),
+    };
+    let refused = sdk.imports().create_config(config("bad", "ftp://x/feed".into(), None)).await.unwrap_err();
+    assert_eq!(refused.field(), Some("source_settings.url"));
+    let feed = sdk.imports().create_config(config("feed", format!("{base}/feeds/google.tsv"), None)).await.unwrap();
+    let source = HttpSource::new(sdk.imports());
+
+    let taken = source.poll_config(&feed).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!((taken[0].file.name.as_str(), taken[0].file.source_kind.as_str()), ("google.tsv", "http"));
+    let first_job = taken[0].job.id;
+    assert!(source.poll_config(&feed).await.unwrap().is_empty(), "not modified");
+    let asked = published.lock().unwrap().heads.last().unwrap().to_ascii_lowercase();
+    assert!(asked.contains("if-none-match: \"v1\""), "{asked}");
+
+    {
+        let mut published = published.lock().unwrap();
+        published.body = b"id\ttitle\tprice\nA1\tMug\t10.50 EUR\n".to_vec();
+        published.etag = Some("\"v2\"".into());
+    }
+    let taken = source.poll_config(&feed).await.unwrap();
+    assert_eq!(taken.len(), 1, "changed");
+    assert_ne!(taken[0].job.id, first_job);
+    // No validators: the same content is not taken again.
+    published.lock().unwrap().etag = None;
+    assert!(source.poll_config(&feed).await.unwrap().is_empty(), "the same content");
+    let files = sdk.imports().files(feed.id).await.unwrap();
+    assert_eq!(files.len(), 2);
+
+    // The job imports the feed with the configuration's preset.
+    let summary = sdk.imports().run_job(first_job, |_| {}).await.unwrap();
+    assert_eq!((summary.created, summary.invalid), (1, 0), "{summary:?}");
+
+    // A login goes over https only; over http the poll is refused before anything is sent.
+    let login = || Some(Credentials { username: "feed".into(), password: "secret".into() });
+    let private = sdk.imports().create_config(config("private", format!("{base}/private.tsv"), login())).await.unwrap();
+    let sent = published.lock().unwrap().heads.len();
+    let error = source.poll_config(&private).await.unwrap_err().to_string();
+    assert!(error.contains("credentials need an https:// URL"), "{error}");
+    assert_eq!(published.lock().unwrap().heads.len(), sent, "nothing sent");
+    sdk.close().await;
+}
+
+both_backends!(http_source_takes_a_published_feed_when_it_changes);

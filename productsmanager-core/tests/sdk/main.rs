@@ -29,6 +29,7 @@ mod notifications;
 mod products;
 mod provenance;
 mod relations;
+mod round_trips;
 mod search;
 mod servers;
 mod settings;

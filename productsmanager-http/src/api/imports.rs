@@ -199,7 +199,7 @@ struct UploadForm {
     /// A mapping template: its id, its name (the latest version) or `name@version`.
     template: Option<String>,
     /// A built-in preset instead of a template: `native`, `woocommerce`, `shopify`, `prestashop`, `magento`,
-    /// `akeneo`.
+    /// `akeneo`, `google_merchant`, `auto`.
     preset: Option<String>,
     /// Check and plan only; write nothing.
     dry_run: Option<bool>,

@@ -207,7 +207,7 @@ pub(crate) async fn add_template(Client(api): Client, axum::Form(form): axum::Fo
 }
 
 /// Examples of `source_settings` per kind, shown in the form.
-const SOURCE_EXAMPLES: &str = r#"folder: {"path": "/srv/suppliers/acme"} · ftp, ftps: {"host": "ftp.acme.example", "path": "/out"} · email: {"host": "imap.acme.example", "mailbox": "INBOX"}"#;
+const SOURCE_EXAMPLES: &str = r#"folder: {"path": "/srv/suppliers/acme"} · ftp, ftps: {"host": "ftp.acme.example", "path": "/out"} · email: {"host": "imap.acme.example", "mailbox": "INBOX"} · http: {"url": "https://acme.example/feed.xml"}"#;
 
 fn source_form(suppliers: &[Supplier], typed: Option<&SourceForm>, failure: Option<&Failure>) -> Markup {
     let typed_or = |pick: fn(&SourceForm) -> &str, default: &'static str| typed.map_or(default, pick);
@@ -229,7 +229,7 @@ fn source_form(suppliers: &[Supplier], typed: Option<&SourceForm>, failure: Opti
             div.field {
                 label for="source_kind" { "Source" }
                 select #source_kind name="source_kind" {
-                    @for kind in ["folder", "ftp", "ftps", "email"] { option selected[typed.is_some_and(|t| t.source_kind == kind)] { (kind) } }
+                    @for kind in ["folder", "ftp", "ftps", "email", "http"] { option selected[typed.is_some_and(|t| t.source_kind == kind)] { (kind) } }
                 }
             }
             div.field {

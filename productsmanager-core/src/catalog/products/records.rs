@@ -9,6 +9,7 @@ use super::repo::{self, CategoryNameRow, VariantLinkRow};
 use super::{Product, ProductQuery, ProductService, ProductSort};
 use crate::Result;
 use crate::catalog::common::db_error;
+use crate::catalog::stock::stock_for_products;
 use crate::catalog::{CatalogError, PriceType};
 
 /// A product as feeds and sales platforms see it.
@@ -20,6 +21,11 @@ pub struct ProductRecord {
     /// Names from the root down to the product's primary category (else its first category); empty when it has
     /// none.
     pub category_path: Vec<String>,
+    /// Every category the product is in, each as names from the root down: the primary one first (else the first
+    /// by position), then the others in their order.
+    pub category_paths: Vec<Vec<String>>,
+    /// Units on hand at each of the product's stock locations (`default` is the one imports set).
+    pub stock_by_location: BTreeMap<String, i64>,
     /// Image URLs in their order, the main one first.
     pub image_urls: Vec<String>,
     /// Set when the product is a variant of another.
@@ -91,6 +97,7 @@ pub struct RecordReader {
     categories: HashMap<Uuid, CategoryNameRow>,
     attribute_names: BTreeSet<String>,
     axes: BTreeSet<String>,
+    currencies: BTreeSet<String>,
     done: bool,
 }
 
@@ -109,11 +116,12 @@ impl ProductService {
         query.limit = Some(RECORD_PAGE);
         query.cursor = None;
         query.is_variant = Some(false);
-        let (brands, categories, attribute_names, option_sets) = futures_util::try_join!(
+        let (brands, categories, attribute_names, option_sets, currencies) = futures_util::try_join!(
             repo::brand_names(self.pool()),
             repo::category_names(self.pool()),
             repo::attribute_names(self.pool()),
             repo::variant_option_sets(self.pool()),
+            repo::currencies(self.pool()),
         )
         .map_err(db_error)?;
         Ok(RecordReader {
@@ -123,6 +131,7 @@ impl ProductService {
             categories: categories.into_iter().map(|c| (c.id, c)).collect(),
             attribute_names: one_per_case(attribute_names),
             axes: one_per_case(option_sets.into_iter().flat_map(|set| set.0.into_keys())),
+            currencies: currencies.into_iter().collect(),
             done: false,
         })
     }
@@ -148,6 +157,12 @@ impl RecordReader {
         &self.axes
     }
 
+    /// Every currency the catalog's prices and offers' costs are in (a feed with a column per currency makes its
+    /// header from them).
+    pub fn currencies(&self) -> &BTreeSet<String> {
+        &self.currencies
+    }
+
     /// The next page (parents and lone products, each followed by its variants), `None` after the last.
     pub async fn next_page(&mut self) -> Result<Option<Vec<ProductRecord>>> {
         if self.done {
@@ -168,13 +183,20 @@ impl RecordReader {
             variants.extend(self.products.get_many(chunk).await?.into_iter().map(|p| (p.id, p)));
         }
         let all_ids: Vec<Uuid> = parent_ids.iter().chain(variants.keys()).copied().collect();
-        let (category_links, images) =
-            futures_util::try_join!(repo::category_links_of(pool, &all_ids), repo::image_urls_of(pool, &all_ids),)
-                .map_err(db_error)?;
-        let mut category_of: HashMap<Uuid, Uuid> = HashMap::new();
+        let (category_links, images, stock_levels) = futures_util::try_join!(
+            repo::category_links_of(pool, &all_ids),
+            repo::image_urls_of(pool, &all_ids),
+            stock_for_products(pool, &all_ids),
+        )
+        .map_err(db_error)?;
+        let mut stock_of: HashMap<Uuid, BTreeMap<String, i64>> = HashMap::new();
+        for level in stock_levels {
+            stock_of.entry(level.product_id).or_default().insert(level.location, level.quantity);
+        }
+        let mut categories_of: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for link in category_links {
-            // Primary first, so the first seen per product wins.
-            category_of.entry(link.product_id).or_insert(link.category_id);
+            // Primary first, then by position: the first of each product is its main one.
+            categories_of.entry(link.product_id).or_default().push(link.category_id);
         }
         let mut images_of: HashMap<Uuid, Vec<String>> = HashMap::new();
         for image in images {
@@ -203,11 +225,18 @@ impl RecordReader {
                 }
             }
             let parent_id = product.id;
-            records.push(self.record(product, None, axes, &category_of, &mut images_of));
+            records.push(self.record(product, None, axes, &categories_of, &mut images_of, &mut stock_of));
             for link in children {
                 if let Some(variant) = variants.remove(&link.product_id) {
                     let of = VariantOf { parent_id, options: link.options.0 };
-                    records.push(self.record(variant, Some(of), Vec::new(), &category_of, &mut images_of));
+                    records.push(self.record(
+                        variant,
+                        Some(of),
+                        Vec::new(),
+                        &categories_of,
+                        &mut images_of,
+                        &mut stock_of,
+                    ));
                 }
             }
         }
@@ -219,12 +248,17 @@ impl RecordReader {
         product: Product,
         variant_of: Option<VariantOf>,
         variant_axes: Vec<VariantAxis>,
-        category_of: &HashMap<Uuid, Uuid>,
+        categories_of: &HashMap<Uuid, Vec<Uuid>>,
         images_of: &mut HashMap<Uuid, Vec<String>>,
+        stock_of: &mut HashMap<Uuid, BTreeMap<String, i64>>,
     ) -> ProductRecord {
+        let category_paths: Vec<Vec<String>> =
+            categories_of.get(&product.id).into_iter().flatten().map(|c| self.path_of(*c)).collect();
         ProductRecord {
             brand: product.brand_id.and_then(|b| self.brands.get(&b).cloned()),
-            category_path: category_of.get(&product.id).map(|c| self.path_of(*c)).unwrap_or_default(),
+            category_path: category_paths.first().cloned().unwrap_or_default(),
+            category_paths,
+            stock_by_location: stock_of.remove(&product.id).unwrap_or_default(),
             image_urls: images_of.remove(&product.id).unwrap_or_default(),
             variant_of,
             variant_axes,

@@ -312,6 +312,9 @@ const ATTRIBUTE_NAMES: &str = "select distinct name from product_attributes";
 
 const VARIANT_OPTION_SETS: &str = "select distinct options from product_variants";
 
+const CURRENCIES: &str = "select currency from product_prices \
+     union select currency from supplier_products where currency is not null";
+
 const BRAND_NAMES: &str = "select id, name from brands";
 
 const CATEGORY_NAMES: &str = "select id, parent_id, name from categories";
@@ -351,6 +354,11 @@ pub(super) struct VariantLinkRow {
     pub options: sqlx::types::Json<std::collections::BTreeMap<String, String>>,
 }
 
+/// Every currency the catalog's prices and offers' costs are in.
+pub(super) async fn currencies(pool: &DbPool) -> Result<Vec<String>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_scalar(CURRENCIES).fetch_all(p).await)
+}
+
 /// Every brand's id and name.
 pub(super) async fn brand_names(pool: &DbPool) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(BRAND_NAMES).fetch_all(p).await)
@@ -361,9 +369,16 @@ pub(super) async fn category_names(pool: &DbPool) -> Result<Vec<CategoryNameRow>
     with_pool!(pool, |p| sqlx::query_as(CATEGORY_NAMES).fetch_all(p).await)
 }
 
-/// The category links of these products, per product the primary one first.
+/// The category links of these products, per product the primary one first, then in their order (an import
+/// keeps its file's: the first path a supplier gives is the product's main category).
 pub(super) async fn category_links_of(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<CategoryLinkRow>, sqlx::Error> {
-    rows_by_ids(pool, CATEGORY_LINKS_OF, ids, "order by pc.product_id, pc.is_primary desc, c.taxonomy_id, c.path").await
+    rows_by_ids(
+        pool,
+        CATEGORY_LINKS_OF,
+        ids,
+        "order by pc.product_id, pc.is_primary desc, pc.position, c.taxonomy_id, c.path",
+    )
+    .await
 }
 
 /// The image URLs of these products, in their order per product.

@@ -3,12 +3,16 @@
 use std::io::Write;
 
 use super::{FeedColumns, FeedItem, FeedWriter, attribute_text, decimal, neutralised};
-use crate::catalog::ProductStatus;
+use crate::catalog::{CurrencyCode, Money, PriceType, ProductStatus};
 use crate::exports::model::ChannelSettings;
+use crate::imports::mapping::NATIVE_PRICE_COLUMNS;
 
-/// Our columns, before the `option:<axis>` and `attribute:<name>` ones. `sku` is the key a supplier file carries
-/// (SKU, else GTIN, else id); `product_sku`, the product's own SKU, so that it survives a round trip.
-const NATIVE_COLUMNS: [&str; 15] = [
+/// Our columns, before the per-currency, `option:<axis>` and `attribute:<name>` ones: what the `native` import
+/// preset reads, so that our file imported into an empty catalog gives the same catalog. `sku` is the key a
+/// supplier file carries (SKU, else GTIN, else id); `product_sku`, the product's own SKU; `category`, every
+/// category path, the main one first, separated by `|`; the prices are in `currency`; `cost`, `stock` and
+/// `lead_time_days` are the best supplier offer's; `product_stock`, the product's own stock.
+const NATIVE_COLUMNS: [&str; 19] = [
     "sku",
     "product_sku",
     "gtin",
@@ -19,8 +23,12 @@ const NATIVE_COLUMNS: [&str; 15] = [
     "price",
     "sale_price",
     "msrp",
+    "purchase_price",
     "currency",
+    "cost",
     "stock",
+    "product_stock",
+    "lead_time_days",
     "image_url",
     "status",
     "parent_sku",
@@ -49,21 +57,45 @@ impl Cell {
     }
 }
 
+/// The currencies with columns of their own: every currency of a catalog that has more than one (a row's own
+/// currency is in `currency`, its prices in the others in these).
+fn other_currencies(columns: &FeedColumns) -> impl Iterator<Item = &String> {
+    columns.currencies.iter().filter(move |_| columns.currencies.len() > 1)
+}
+
 /// The header of our columns for this catalog.
 pub(super) fn native_header(columns: &FeedColumns) -> Vec<String> {
+    let per_currency =
+        other_currencies(columns).flat_map(|c| NATIVE_PRICE_COLUMNS.iter().map(move |(_, name)| format!("{name}:{c}")));
     NATIVE_COLUMNS
         .iter()
         .map(|c| c.to_string())
+        .chain(per_currency)
         .chain(columns.axes.iter().map(|a| format!("option:{a}")))
         .chain(columns.attributes.iter().map(|a| format!("attribute:{a}")))
         .collect()
 }
 
-/// One row of our columns.
+/// One row of our columns: the product's own values (the channel's price type does not apply: `price` is the
+/// retail price), its prices with the channel's rule.
 pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell> {
     let product = item.product();
-    let money = |m: &Option<crate::catalog::Money>| m.as_ref().map(|m| Cell::text(decimal(m))).unwrap_or(Cell::Empty);
-    let currency = item.price.as_ref().or(item.sale_price.as_ref()).or(item.msrp.as_ref());
+    let offer = product.best_offer.as_ref();
+    let money = |m: Option<&Money>| m.map(|m| Cell::text(decimal(m))).unwrap_or(Cell::Empty);
+    let offer_cost = offer.and_then(|o| o.cost.as_ref());
+    // The row's currency: the channel's, else the offer's cost's (the cost has one column, read in the row's
+    // currency), else the retail price's, else any price's.
+    let currency = columns
+        .currency
+        .or_else(|| offer_cost.map(|m| m.currency))
+        .or_else(|| item.prices.iter().find(|(t, _)| *t == PriceType::Retail).map(|(_, m)| m.currency))
+        .or_else(|| item.prices.first().map(|(_, m)| m.currency));
+    let priced = |price_type: PriceType, in_currency: Option<CurrencyCode>| {
+        item.prices.iter().find(|(t, m)| *t == price_type && Some(m.currency) == in_currency).map(|(_, m)| m)
+    };
+    let cost = offer_cost.filter(|m| Some(m.currency) == currency);
+    // The `default` location's (the one an import sets); other locations are not written.
+    let own_stock = item.record.stock_by_location.get("default").copied();
     let mut row = vec![
         Cell::text(item.key.clone()),
         Cell::text(product.sku.as_ref().map(|s| s.to_string()).unwrap_or_default()),
@@ -71,16 +103,26 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
         Cell::text(item.title.clone()),
         Cell::text(item.description.clone().unwrap_or_default()),
         Cell::text(item.brand.clone().unwrap_or_default()),
-        Cell::text(item.category.clone()),
-        money(&item.price),
-        money(&item.sale_price),
-        money(&item.msrp),
-        Cell::text(currency.map(|m| m.currency.to_string()).unwrap_or_default()),
-        Cell::Number(item.stock as f64),
+        Cell::text(item.record.category_paths.iter().map(|path| path.join(" > ")).collect::<Vec<_>>().join("|")),
+        money(priced(PriceType::Retail, currency)),
+        money(priced(PriceType::Sale, currency)),
+        money(priced(PriceType::Msrp, currency)),
+        money(priced(PriceType::Purchase, currency)),
+        Cell::text(currency.map(|c| c.to_string()).unwrap_or_default()),
+        money(cost),
+        offer.and_then(|o| o.stock).map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty),
+        own_stock.map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty),
+        offer.and_then(|o| o.lead_time_days).map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty),
         Cell::text(item.record.image_urls.join("|")),
         Cell::text(product.status.as_str()),
         Cell::text(item.parent_key.clone().unwrap_or_default()),
     ];
+    for other in other_currencies(columns) {
+        let other: Option<CurrencyCode> = other.parse().ok().filter(|c| Some(*c) != currency);
+        for (price_type, _) in NATIVE_PRICE_COLUMNS {
+            row.push(money(other.and_then(|c| priced(price_type, Some(c)))));
+        }
+    }
     let options = item.record.variant_of.as_ref().map(|v| &v.options);
     // The columns name each axis and attribute once whatever its case (`Color` of one product, `color` of another).
     let same = |a: &str, b: &str| a == b || a.to_lowercase() == b.to_lowercase();

@@ -26,6 +26,9 @@ pub(crate) struct FeedItem<'a> {
     /// A current sale price below it.
     pub sale_price: Option<Money>,
     pub msrp: Option<Money>,
+    /// Every current price of the product (in the channel's currency when it has one), retail and sale prices
+    /// with the channel's rule applied: what our own formats write in full.
+    pub prices: Vec<(PriceType, Money)>,
     pub stock: i64,
     /// Our category path, `A > B > C`.
     pub category: String,
@@ -87,6 +90,16 @@ impl Channel {
             price.as_ref().is_some_and(|p| sale.currency == p.currency && sale.amount_minor < p.amount_minor)
         });
         let msrp = self.current(record, PriceType::Msrp).cloned();
+        let prices = record
+            .product
+            .prices
+            .iter()
+            .filter(|p| self.settings.currency.as_ref().is_none_or(|c| *c == p.amount.currency))
+            .filter_map(|p| match p.price_type {
+                PriceType::Retail | PriceType::Sale => Some((p.price_type, self.ruled(&p.amount)?)),
+                PriceType::Msrp | PriceType::Purchase => Some((p.price_type, p.amount)),
+            })
+            .collect();
         let category = record.category_path.join(" > ");
         let channel_category =
             self.settings.category_mapping.get(&category).cloned().unwrap_or_else(|| category.clone());
@@ -100,6 +113,7 @@ impl Channel {
             price,
             sale_price,
             msrp,
+            prices,
             stock: record.available_stock(),
             category,
             channel_category,
@@ -168,23 +182,29 @@ pub(crate) fn attribute_text(value: &AttributeValue) -> String {
 
 /// A text cell a spreadsheet will not read as a formula: one starting with `=`, `+`, `-` or `@` (or a tab or
 /// carriage return, which some programs skip before them) gets a leading `'` (OWASP's advice for CSV injection).
-/// A plain number (`-1`, `+2.5`) is kept: a spreadsheet reads it as the number it is.
+/// A plain number (`-1`, `+2.5`) is kept: a spreadsheet reads it as the number it is. A text starting with `'` and
+/// one of those gets its `'` as well, so that our import, taking one `'` off, reads it as it was.
 pub(crate) fn neutralised(text: &str) -> std::borrow::Cow<'_, str> {
     if text.parse::<f64>().is_ok_and(f64::is_finite) {
         return std::borrow::Cow::Borrowed(text);
     }
-    if text.starts_with(crate::input::FORMULA_LEADS) {
+    if crate::input::takes_formula_guard(text) {
         std::borrow::Cow::Owned(format!("'{text}"))
     } else {
         std::borrow::Cow::Borrowed(text)
     }
 }
 
-/// What the columns of a feed depend on beyond the format: the catalog's attribute names and variant axes.
+/// What the columns of a feed depend on beyond the format: the catalog's attribute names, variant axes and
+/// currencies.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FeedColumns {
     pub attributes: BTreeSet<String>,
     pub axes: BTreeSet<String>,
+    /// Every currency the catalog's prices and costs are in (only the channel's when it has one).
+    pub currencies: BTreeSet<String>,
+    /// The channel's currency, when it has one: every row of our formats is in it.
+    pub currency: Option<crate::catalog::CurrencyCode>,
 }
 
 /// Writes one format.
@@ -237,6 +257,9 @@ mod tests {
         assert_eq!(neutralised("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralised("\t=1"), "'\t=1");
         assert_eq!(neutralised("Drill 18V"), "Drill 18V");
+        assert_eq!(neutralised("'=quoted"), "''=quoted", "read back as written");
+        assert_eq!(neutralised("'quoted"), "'quoted");
+        assert_eq!(neutralised("''-x"), "'''-x");
         assert_eq!(neutralised(""), "");
     }
 

@@ -991,8 +991,9 @@ fn offer_of(row: &ImportRow, id: Uuid, product_id: Uuid) -> OfferWrite {
         cost_minor: row.cost.map(|c| c.0),
         currency: row.cost.map(|c| c.1),
         // A shop's row gives the product's own stock: its offer holds none besides (a stock it had from an import
-        // before this reading is set to 0, else the available stock would add it).
-        stock: row.stock.or(row.product_stock.map(|_| 0)),
+        // before this reading is set to 0, else the available stock would add it). A file that has both (ours)
+        // says each: an empty offer stock there is unknown.
+        stock: if row.stock_column { row.stock } else { row.stock.or(row.product_stock.map(|_| 0)) },
         lead_time_days: row.lead_time_days,
         row_hash: row.hash.to_vec(),
     }

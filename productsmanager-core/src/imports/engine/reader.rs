@@ -12,7 +12,7 @@ use super::ImportOptions;
 use super::validate::{ImportRow, RowError, RowRules};
 use crate::imports::ImportError;
 use crate::imports::mapping::{Preset, Shaper, Template};
-use crate::imports::parse::{CsvRows, ParseError, Row, SheetRows, scan};
+use crate::imports::parse::{CsvRows, ParseError, Row, SheetRows, XmlFeedRows, is_xml, scan};
 
 /// What the template comes from.
 #[derive(Debug, Clone)]
@@ -107,6 +107,10 @@ pub(crate) fn detect_preset(path: &std::path::Path, name: &str, options: &Import
             let mut file = input.into_inner();
             file.rewind().ok()?;
             Some(SheetRows::open_file(name, file, &options.sheet).ok()?.headers().to_vec())
+        } else if is_xml(magic) {
+            let mut file = input.into_inner();
+            file.rewind().ok()?;
+            Some(XmlFeedRows::open_file(name, file).ok()?.headers().to_vec())
         } else {
             Some(CsvRows::open(name, input, &options.csv).ok()?.headers().to_vec())
         }
@@ -125,8 +129,13 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     let ReadJob { file, name, options, source, default_currency, resume_after, header_text } = job;
     let mut input = BufReader::with_capacity(1 << 20, file);
     let magic = input.fill_buf().map_err(|e| io_failure(&name, e))?;
-    let spreadsheet = is_spreadsheet(magic);
-    let (headers, total, format, rows): (Vec<String>, Option<u64>, String, RowIter) = if spreadsheet {
+    let (spreadsheet, xml) = (is_spreadsheet(magic), is_xml(magic));
+    let (headers, total, format, rows): (Vec<String>, Option<u64>, String, RowIter) = if xml {
+        let mut file = input.into_inner();
+        file.rewind().map_err(|e| io_failure(&name, e))?;
+        let feed = XmlFeedRows::open_file(&name, file).map_err(failed)?;
+        (feed.headers().to_vec(), Some(feed.items()), "XML product feed".to_string(), Box::new(feed))
+    } else if spreadsheet {
         let mut file = input.into_inner();
         file.rewind().map_err(|e| io_failure(&name, e))?;
         let sheet = SheetRows::open_file(&name, file, &options.sheet).map_err(failed)?;

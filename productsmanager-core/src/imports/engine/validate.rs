@@ -47,6 +47,9 @@ pub struct ImportRow {
     /// Relative image paths dropped (the template ignores them without an image base URL).
     #[serde(skip)]
     pub images_dropped: u32,
+    /// The file has a column for the offer's stock (see [`MappedRow::stock_column`]).
+    #[serde(skip)]
+    pub stock_column: bool,
     /// What the row says, hashed: an offer whose stored hash is the same is unchanged.
     #[serde(skip)]
     pub hash: [u8; 16],
@@ -288,6 +291,7 @@ impl RowRules {
             product_stock,
             gtin_dropped,
             images_dropped,
+            stock_column: row.stock_column,
             hash: [0; 16],
         };
         checked.hash = row_hash(&checked);

@@ -5,6 +5,7 @@ mod presets;
 mod template;
 mod transform;
 
+pub(crate) use presets::NATIVE_PRICE_COLUMNS;
 pub use presets::{ColumnUse, Preset, Shaper};
 pub use template::{
     Cell, CellError, ColumnMapping, HeaderText, InvalidGtin, MappedRow, Mapper, RelativeImages, SourceCatalog, Target,

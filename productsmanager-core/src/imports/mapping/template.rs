@@ -302,6 +302,8 @@ pub struct MappedRow {
     pub variants: Vec<(String, Vec<(String, String)>)>,
     /// Cells the transforms refused.
     pub errors: Vec<CellError>,
+    /// The file has a column for the offer's stock: an empty cell there is a stock the supplier does not know.
+    pub stock_column: bool,
 }
 
 /// A template checked against a header: which field index feeds which target.
@@ -311,6 +313,8 @@ pub struct Mapper {
     currency: Option<String>,
     invalid_gtin: InvalidGtin,
     relative_images: RelativeImages,
+    /// A column feeds the offer's stock.
+    stock_column: bool,
 }
 
 /// A field a row holds once: two columns feeding it are refused.
@@ -482,6 +486,7 @@ impl Template {
             return Err(ImportError::invalid("header", "no column of the file gives the supplier SKU"));
         }
         Ok(Mapper {
+            stock_column: columns.iter().any(|(.., target, _)| *target == Target::Stock),
             columns,
             currency: self.currency.clone(),
             invalid_gtin: self.invalid_gtin,
@@ -554,7 +559,7 @@ impl Mapper {
 
     /// Maps one row's fields (in header order). Empty values are absent; refused cells are in `errors`.
     pub fn map(&self, fields: &[String]) -> MappedRow {
-        let mut row = MappedRow::default();
+        let mut row = MappedRow { stock_column: self.stock_column, ..MappedRow::default() };
         for (index, name, target, transforms) in &self.columns {
             let raw = fields.get(*index).map(String::as_str).unwrap_or("");
             let value = match transforms.apply(raw) {

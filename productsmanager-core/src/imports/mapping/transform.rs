@@ -49,8 +49,8 @@ pub enum Transform {
     /// `value` when the cell is empty.
     Default { value: String },
     /// The `'` our CSV and XLSX exports put before a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
-    /// return (so no spreadsheet runs it as a formula) taken off again: `'=SUM(A1)` → `=SUM(A1)`. Other text is
-    /// left as it is. The `native` preset reads every column with it.
+    /// return (so no spreadsheet runs it as a formula) taken off again: `'=SUM(A1)` → `=SUM(A1)`, `''=x` → `'=x`.
+    /// Other text is left as it is. The `native` preset reads every column with it.
     Unguard {},
     /// The entry of `table` for the cell; `otherwise` when there is none (refused when that is absent too).
     Lookup {
@@ -166,7 +166,7 @@ fn apply_plain(transform: &Transform, text: String) -> Result<String, String> {
         Transform::Default { value } if text.trim().is_empty() => value.clone(),
         Transform::Default { .. } => text,
         Transform::Unguard {} => match text.strip_prefix('\'') {
-            Some(rest) if rest.starts_with(crate::input::FORMULA_LEADS) => rest.to_string(),
+            Some(rest) if crate::input::takes_formula_guard(rest) => rest.to_string(),
             _ => text,
         },
         Transform::Lookup { table, otherwise } => match (table.get(text.trim()), otherwise) {
@@ -200,7 +200,8 @@ mod tests {
 
     #[test]
     fn the_formula_guard_of_our_exports_comes_off() {
-        for (cell, read) in [("'=SUM(A1)", "=SUM(A1)"), ("'-12", "-12"), ("'@home", "@home"), ("'quoted'", "'quoted'")]
+        for (cell, read) in
+            [("'=SUM(A1)", "=SUM(A1)"), ("'-12", "-12"), ("'@home", "@home"), ("'quoted'", "'quoted'"), ("''=x", "'=x")]
         {
             assert_eq!(run(r#"[{"op": "unguard"}]"#, cell), Ok(read.into()), "{cell}");
         }

@@ -1,11 +1,14 @@
-//! Reading supplier files row by row with flat memory. So far: delimited text ([`CsvRows`]) with the encoding,
-//! delimiter and header sniffed; spreadsheets follow.
+//! Reading supplier files row by row with flat memory: delimited text ([`CsvRows`]) with the encoding, delimiter
+//! and header sniffed; spreadsheets ([`SheetRows`]); XML product feeds ([`XmlFeedRows`]).
 
 mod csv;
 mod sheet;
+mod xml_feed;
 
 pub use self::csv::{CsvOptions, CsvRows, Row, Sniffed, TextEncoding, scan, sniff};
 pub use self::sheet::{SheetOptions, SheetRows};
+pub use self::xml_feed::XmlFeedRows;
+pub(crate) use self::xml_feed::is_xml;
 
 /// Why a file (or one of its rows) cannot be read; names the file, and the line and column when there is one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,13 +1,15 @@
 //! Where supplier files come from, each source turning a new file into an import job once: a watched folder
-//! ([`FolderSource`]), FTP servers ([`FtpSource`]) and IMAP mailboxes ([`EmailSource`]).
+//! ([`FolderSource`]), FTP servers ([`FtpSource`]), IMAP mailboxes ([`EmailSource`]) and URLs ([`HttpSource`]).
 
 mod email;
 mod folder;
 mod ftp;
+mod http;
 
 pub use email::{EmailSettings, EmailSource};
 pub use folder::{ConfinedFolders, FolderPolicy, FolderSettings, FolderSource};
 pub use ftp::{FtpSettings, FtpSource};
+pub use http::{HttpSettings, HttpSource};
 
 use std::future::Future;
 
@@ -136,6 +138,9 @@ pub async fn poll_now(
     if wanted(SourceKind::Email) {
         taken.extend(EmailSource::new(imports.clone()).poll().await?);
     }
+    if wanted(SourceKind::Http) {
+        taken.extend(HttpSource::new(imports.clone()).poll().await?);
+    }
     Ok(taken)
 }
 
@@ -171,5 +176,6 @@ pub(crate) fn check_settings(
         SourceKind::Upload => Ok(()),
         SourceKind::Ftp | SourceKind::Ftps => FtpSettings::from_value(settings).map(|_| ()),
         SourceKind::Email => EmailSettings::from_value(settings).map(|_| ()),
+        SourceKind::Http => HttpSettings::from_value(settings).map(|_| ()),
     }
 }

@@ -8,19 +8,21 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 mod akeneo;
+mod google;
 mod magento;
 mod prestashop;
 mod shopify;
 mod woocommerce;
 
 use self::akeneo::{AkeneoShaper, akeneo};
+use self::google::{GoogleShaper, google};
 use self::magento::{MagentoShaper, magento};
 use self::prestashop::{PrestashopShaper, prestashop};
 use self::shopify::{ShopifyShaper, shopify};
 use self::woocommerce::{WoocommerceShaper, woocommerce};
 use super::template::{ColumnMapping, InvalidGtin, RelativeImages, Target, Template, UnmappedColumns};
 use super::transform::Transform;
-use crate::catalog::PriceType;
+use crate::catalog::{CurrencyCode, PriceType};
 use crate::imports::ImportError;
 use crate::imports::parse::Row;
 
@@ -59,9 +61,12 @@ pub struct ColumnUse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
-    /// Our own column names: `sku` (the supplier SKU, required), `gtin`, `title`, `description`, `brand`,
-    /// `category` (`Home > Garden`), `price`, `sale_price`, `msrp`, `cost`, `currency`, `stock`, `lead_time_days`,
-    /// `image_url` (several separated by `|`), `status`, `parent_sku`, `attribute:<name>`, `option:<axis>`.
+    /// Our own column names: `sku` (the supplier SKU, required), `product_sku`, `gtin`, `title`, `description`,
+    /// `brand`, `category` (`Home > Garden`, several separated by `|`, the main one first), `price`, `sale_price`,
+    /// `msrp`, `purchase_price`, `currency`, `cost`, `stock` (the supplier's), `product_stock` (our own),
+    /// `lead_time_days`, `image_url` (several separated by `|`), `status`, `parent_sku`, `price:<currency>` (and
+    /// `sale_price:`, `msrp:`, `purchase_price:`) for a price in another currency than the row's,
+    /// `attribute:<name>`, `option:<axis>`. Our CSV and XLSX exports write these columns.
     Native,
     /// WooCommerce's product CSV export: `SKU` (else `id:<ID>`) is the key; a `variation` row is a variant of its
     /// `Parent` with the `Attribute N name`/`value(s)` pairs as options; several categories and images per cell.
@@ -88,6 +93,15 @@ pub enum Preset {
     /// its own, not a variant (variants are one level deep), its root model kept as the attribute `parent_model`.
     /// Import the models first. Categories are codes; other values become attributes.
     Akeneo,
+    /// A Google Merchant Center product feed (RSS 2.0 or Atom XML, or tab-separated text), as suppliers publish
+    /// their catalogs: `id` is the key (the supplier's), `price` and `sale_price` name their currency (`349.00
+    /// EUR`; a sale with `sale_price_effective_date` stays an attribute), `image_link` and `additional_image_link`
+    /// are the images, `product_type` the category; items sharing an `item_group_id` are variants of a product made
+    /// for the group (key `group:<id>`, titled after the first item without its option values), `color` and `size`
+    /// their options; `availability` `out_of_stock` is a stock of 0 (in stock: unknown); every other column is an
+    /// attribute of its name.
+    #[serde(rename = "google_merchant")]
+    GoogleMerchant,
     /// The preset whose export the header is, told by the columns only that platform writes (`Handle` and `Variant
     /// SKU` for Shopify, `store_view_code` for Magento…; see [`Preset::detect`]); `native` when none stands out.
     Auto,
@@ -95,13 +109,14 @@ pub enum Preset {
 
 impl Preset {
     /// Every preset.
-    pub const ALL: [Preset; 7] = [
+    pub const ALL: [Preset; 8] = [
         Preset::Native,
         Preset::Woocommerce,
         Preset::Prestashop,
         Preset::Shopify,
         Preset::Magento,
         Preset::Akeneo,
+        Preset::GoogleMerchant,
         Preset::Auto,
     ];
 
@@ -114,6 +129,7 @@ impl Preset {
             Preset::Shopify => "shopify",
             Preset::Magento => "magento",
             Preset::Akeneo => "akeneo",
+            Preset::GoogleMerchant => "google_merchant",
             Preset::Auto => "auto",
         }
     }
@@ -135,6 +151,7 @@ impl Preset {
             Preset::Shopify => shopify(headers),
             Preset::Magento => magento(headers),
             Preset::Akeneo => akeneo(headers),
+            Preset::GoogleMerchant => google(headers),
             Preset::Auto => Self::detect(headers).unwrap_or(Preset::Native).template(headers),
         }
     }
@@ -183,6 +200,7 @@ impl Preset {
             Preset::Shopify => Some(Box::new(ShopifyShaper::new(headers))),
             Preset::Magento => Some(Box::new(MagentoShaper::new(headers))),
             Preset::Akeneo => Some(Box::new(AkeneoShaper::new(headers))),
+            Preset::GoogleMerchant => Some(Box::new(GoogleShaper::new(headers))),
             Preset::Auto => Self::detect(headers).unwrap_or(Preset::Native).shaper(headers),
         }
     }
@@ -244,6 +262,18 @@ impl Preset {
                 "visibility",
             ],
             Preset::Akeneo => &["family", "family_variant", "enabled", "groups", "parent", "categories"],
+            Preset::GoogleMerchant => &[
+                "link",
+                "image_link",
+                "additional_image_link",
+                "availability",
+                "condition",
+                "google_product_category",
+                "product_type",
+                "item_group_id",
+                "identifier_exists",
+                "mpn",
+            ],
             Preset::Native => &[
                 "product_sku",
                 "gtin",
@@ -337,19 +367,20 @@ fn native(headers: &[String]) -> Template {
     for header in headers {
         let name = header.trim().to_ascii_lowercase();
         let to = match name.as_str() {
+            name if native_price_type(name).is_some() => {
+                Target::Price { price_type: native_price_type(name).unwrap_or(PriceType::Retail), currency: None }
+            }
             "sku" => Target::SupplierSku,
             "product_sku" => Target::Sku,
             "gtin" => Target::Gtin,
             "title" => Target::Title,
             "description" => Target::Description,
             "brand" => Target::Brand,
-            "category" => Target::Category { separator: ">".into(), list_separator: None },
-            "price" => Target::Price { price_type: PriceType::Retail, currency: None },
-            "sale_price" => Target::Price { price_type: PriceType::Sale, currency: None },
-            "msrp" => Target::Price { price_type: PriceType::Msrp, currency: None },
+            "category" => Target::Category { separator: ">".into(), list_separator: Some("|".into()) },
             "cost" => Target::Cost,
             "currency" => Target::Currency,
             "stock" => Target::Stock,
+            "product_stock" => Target::ProductStock,
             "lead_time_days" => Target::LeadTimeDays,
             "image_url" => Target::Image { separator: Some("|".into()), base_url: None },
             "status" => Target::Status,
@@ -362,7 +393,13 @@ fn native(headers: &[String]) -> Template {
                     (_, "") => continue,
                     ("attribute", rest) => Target::Attribute { name: rest.to_string() },
                     ("option", rest) => Target::VariantOption { axis: rest.to_string() },
-                    _ => continue, // refused as unexpected by the header check
+                    // `price:USD`: a price in a currency other than the row's.
+                    (kind, code) => match (native_price_type(kind), code.parse::<CurrencyCode>()) {
+                        (Some(price_type), Ok(currency)) => {
+                            Target::Price { price_type, currency: Some(currency.to_string()) }
+                        }
+                        _ => continue, // refused as unexpected by the header check
+                    },
                 }
             }
         };
@@ -381,6 +418,19 @@ fn native(headers: &[String]) -> Template {
         relative_images: Default::default(),
         changes_only: None,
     }
+}
+
+/// Our price columns, by type: `price` holds the row's retail price; `price:USD`, the retail price in USD.
+pub(crate) const NATIVE_PRICE_COLUMNS: [(PriceType, &str); 4] = [
+    (PriceType::Retail, "price"),
+    (PriceType::Sale, "sale_price"),
+    (PriceType::Msrp, "msrp"),
+    (PriceType::Purchase, "purchase_price"),
+];
+
+/// The price type our column `name` (lowercase, without a currency) holds.
+fn native_price_type(name: &str) -> Option<PriceType> {
+    NATIVE_PRICE_COLUMNS.iter().find(|(_, column)| *column == name).map(|(price_type, _)| *price_type)
 }
 
 /// Of a shaper's `(column, what for)` pairs, those whose column the file has (a preset's [`Shaper::reads`]).
