@@ -399,7 +399,7 @@ async fn generated_catalogs_round_trip(backend: Backend) {
     // products with variants.
     let cases = match backend {
         Backend::Sqlite => 10,
-        Backend::Postgres => 3,
+        Backend::Postgres => 2,
     };
     for case in 0..cases {
         let products = catalogs.new_tree(&mut runner).unwrap().current();
