@@ -403,7 +403,7 @@ async fn google_merchant_feeds(backend: Backend) {
     };
     assert_eq!((summary.created, summary.invalid, summary.variants_created), (305, 0, 0), "{summary:?}");
     assert_eq!(count(&sdk, "select count(*) from products where gtin is not null").await, 0, "no GTINs");
-    assert_eq!(summary.format, "XML product feed");
+    assert_eq!(summary.format, "XML product feed; preset google_merchant");
     assert_eq!(sdk.imports().job(summary.job_id).await.unwrap().preset.as_deref(), Some("google_merchant"), "detected");
     let disc = sdk.products().search("041060", &Default::default()).await.unwrap();
     let disc = sdk.products().get(disc.items[0].id).await.unwrap();

@@ -177,7 +177,8 @@ pub struct ImportProgress {
 pub struct ImportSummary {
     pub job_id: Uuid,
     pub file: String,
-    /// How the file was read (`delimited text, ';'-separated, utf-8`, `spreadsheet, sheet "Products"`).
+    /// How the file was read and with which preset (`delimited text, ';'-separated, utf-8; preset native`,
+    /// `spreadsheet, sheet "Products"; preset woocommerce`); a template's import names no preset.
     pub format: String,
     pub dry_run: bool,
     /// `succeeded`, `completed_with_errors` (rows refused, no more than the `imports.failed_above_refused_percent`

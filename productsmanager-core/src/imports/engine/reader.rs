@@ -166,9 +166,10 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
                 }
                 other => other,
             })?;
+            // The preset is named: an import of `auto` resolves it before reading (the job names it too).
             let format = match preset {
                 Preset::Auto => format!("{format}; preset {fitted} (detected)"),
-                _ => format,
+                _ => format!("{format}; preset {fitted}"),
             };
             (TemplateSource::Preset(fitted), format)
         }
