@@ -366,25 +366,23 @@ fn native(headers: &[String]) -> Template {
     let mut columns = Vec::new();
     for header in headers {
         let name = header.trim().to_ascii_lowercase();
-        let to = match name.as_str() {
-            name if native_price_type(name).is_some() => {
-                Target::Price { price_type: native_price_type(name).unwrap_or(PriceType::Retail), currency: None }
-            }
-            "sku" => Target::SupplierSku,
-            "product_sku" => Target::Sku,
-            "gtin" => Target::Gtin,
-            "title" => Target::Title,
-            "description" => Target::Description,
-            "brand" => Target::Brand,
-            "category" => Target::Category { separator: ">".into(), list_separator: Some("|".into()) },
-            "cost" => Target::Cost,
-            "currency" => Target::Currency,
-            "stock" => Target::Stock,
-            "product_stock" => Target::ProductStock,
-            "lead_time_days" => Target::LeadTimeDays,
-            "image_url" => Target::Image { separator: Some("|".into()), base_url: None },
-            "status" => Target::Status,
-            "parent_sku" => Target::ParentSku,
+        let to = match (native_price_type(&name), name.as_str()) {
+            (Some(price_type), _) => price(price_type),
+            (None, "sku") => Target::SupplierSku,
+            (None, "product_sku") => Target::Sku,
+            (None, "gtin") => Target::Gtin,
+            (None, "title") => Target::Title,
+            (None, "description") => Target::Description,
+            (None, "brand") => Target::Brand,
+            (None, "category") => Target::Category { separator: ">".into(), list_separator: Some("|".into()) },
+            (None, "cost") => Target::Cost,
+            (None, "currency") => Target::Currency,
+            (None, "stock") => Target::Stock,
+            (None, "product_stock") => Target::ProductStock,
+            (None, "lead_time_days") => Target::LeadTimeDays,
+            (None, "image_url") => Target::Image { separator: Some("|".into()), base_url: None },
+            (None, "status") => Target::Status,
+            (None, "parent_sku") => Target::ParentSku,
             _ => {
                 // The name keeps its case: `attribute:Colour` is the attribute `Colour`.
                 let original = header.trim();
