@@ -11,6 +11,7 @@ mod categories;
 mod code2asin;
 mod commerce;
 mod databases;
+mod dataset_products;
 mod doctor;
 mod export_feeds;
 mod export_platforms;

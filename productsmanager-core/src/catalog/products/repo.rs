@@ -186,7 +186,9 @@ pub(super) async fn many(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<ProductRow>,
 
 /// The attributes of these products, in their order per product.
 pub(super) async fn attributes_of(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<AttributeRow>, sqlx::Error> {
-    rows_by_ids(pool, ATTRIBUTES_OF, ids, "order by product_id, position").await
+    // An import writes the positions of the attributes its row has; one it does not name keeps its own, which may
+    // equal a new one's: the name then decides, the same on both backends.
+    rows_by_ids(pool, ATTRIBUTES_OF, ids, "order by product_id, position, name").await
 }
 
 /// Marks a live product deleted; false when there is none.

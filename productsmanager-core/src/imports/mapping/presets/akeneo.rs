@@ -39,6 +39,8 @@ pub(super) fn akeneo(headers: &[String]) -> Template {
         map_first(&mut columns, headers, names, to, transforms);
     };
     add(&["~key"], Target::SupplierSku, vec![]);
+    // A PIM's export: a product's `sku` is its SKU in the shop (a model's `code` is not a product's).
+    add(&["sku"], Target::Sku, vec![]);
     add(&["~title"], Target::Title, vec![]);
     add(&["~description"], Target::Description, vec![]);
     add(&["~parent"], Target::ParentSku, vec![]);
@@ -115,8 +117,13 @@ impl AkeneoShaper {
         let mut units: HashMap<String, usize> = HashMap::new();
         for (index, header) in headers.iter().enumerate() {
             let column = AkeneoColumn::parse(header);
-            // Associations (`X_SELL-products`, `PACK-groups`): links to other products, not values.
-            let association = column.code.bytes().any(|b| b.is_ascii_uppercase());
+            // Associations (`X_SELL-products`, `PACK-groups`): links to other products, not values. (An attribute
+            // code may have capitals: `UGC_libEcommerce`.)
+            let association = matches!(
+                header.trim().rsplit_once('-'),
+                Some((_, "groups" | "products" | "product_models" | "product_uuids" | "product_quantities"))
+                    | Some((_, "product_model_quantities"))
+            );
             if column.code.is_empty() || association {
                 continue;
             }
@@ -231,10 +238,25 @@ mod tests {
             "price-EUR",
             "X_SELL-products",
             "enabled",
+            "UGC_libMarque",
         ];
         let rows: [&[&str]; 2] = [
-            &["J-XL", "Model-Jacket", "Jacke", "Jacket", "Veste", "print", "web", "500", "GRAM", "9.90", "J-L", "1"],
-            &["J-L", "", "Jacke", "", "", "", "", "", "", "", "", "0"],
+            &[
+                "J-XL",
+                "Model-Jacket",
+                "Jacke",
+                "Jacket",
+                "Veste",
+                "print",
+                "web",
+                "500",
+                "GRAM",
+                "9.90",
+                "J-L",
+                "1",
+                "Acme",
+            ],
+            &["J-L", "", "Jacke", "", "", "", "", "", "", "", "", "0", ""],
         ];
         let mapped = shape(Preset::Akeneo, &headers, &rows);
         assert_eq!(value(&mapped[0].title), "Jacket");
@@ -243,7 +265,11 @@ mod tests {
         assert_eq!(mapped[0].prices[0].1.as_deref(), Some("EUR"));
         let attributes: Vec<(&str, &str)> =
             mapped[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
-        assert_eq!(attributes, [("weight", "500 GRAM")], "associations are links, not values");
+        assert_eq!(
+            attributes,
+            [("UGC_libMarque", "Acme"), ("weight", "500 GRAM")],
+            "associations are links, not values; a code may have capitals"
+        );
         assert_eq!(value(&mapped[1].title), "Jacke", "another locale rather than nothing");
         assert_eq!(value(&mapped[1].status), "draft");
         let models = shape(

@@ -28,11 +28,12 @@ pub(super) fn magento(headers: &[String]) -> Template {
     add(&["product_online"], Target::Status, status_lookup(&[("1", "active"), ("2", "draft"), ("0", "draft")]));
     add(&["price"], price(PriceType::Retail), vec![]);
     add(&["special_price"], price(PriceType::Sale), vec![]);
-    add(&["msrp_price"], price(PriceType::Msrp), vec![]);
+    add(&["msrp_price", "msrp"], price(PriceType::Msrp), vec![]);
     // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
     add(&["qty"], Target::ProductStock, vec![]);
     add(&["weight"], Target::Attribute { name: "weight".into() }, vec![]);
-    add(&["base_image"], Target::Image { separator: None, base_url: None }, vec![]);
+    // (`image`: the sample data's image lists, one image per row.)
+    add(&["base_image", "image"], Target::Image { separator: None, base_url: None }, vec![]);
     add(&["additional_images"], Target::Image { separator: Some(",".into()), base_url: None }, vec![]);
     let categories = Target::Category { separator: "/".into(), list_separator: Some(LIST_SEPARATOR.into()) };
     add(&["~categories"], categories, vec![]);
@@ -57,11 +58,26 @@ pub(super) struct MagentoShaper {
     pending: HashMap<String, (String, String)>,
     /// Rows of a store view set aside.
     store_view_rows: u64,
+    /// Magento's sample-data layout (`category,name,sku,price,…,attribute_set`, not the export's): its `category`
+    /// (one path, a level per line) and its other columns, each an attribute (lists one value per line).
+    sample_category: Option<usize>,
+    sample_attributes: Vec<(usize, String)>,
 }
+
+/// Columns of the sample-data layout the template maps as they are.
+const SAMPLE_MAPPED: [&str; 9] =
+    ["category", "name", "sku", "price", "special_price", "msrp", "qty", "description", "image"];
 
 impl MagentoShaper {
     pub(super) fn new(headers: &[String]) -> Self {
         let at = |name: &str| position(headers, &[name]);
+        let sample = at("product_type").is_none() && at("categories").is_none() && at("sku").is_some();
+        let sample_attributes = if sample {
+            let names = headers.iter().map(|h| h.trim()).enumerate();
+            names.filter(|(_, name)| !SAMPLE_MAPPED.contains(name)).map(|(i, name)| (i, name.to_string())).collect()
+        } else {
+            Vec::new()
+        };
         MagentoShaper {
             headers: with_own(headers, &MAGENTO_OWN),
             sku: at("sku"),
@@ -72,6 +88,8 @@ impl MagentoShaper {
             seen: HashSet::new(),
             pending: HashMap::new(),
             store_view_rows: 0,
+            sample_category: if sample { at("category") } else { None },
+            sample_attributes,
         }
     }
 }
@@ -88,8 +106,11 @@ impl Shaper for MagentoShaper {
             (self.categories, "category paths (`Default Category/` dropped)"),
             (self.attributes, "attributes (`name=value`; Magento's own bookkeeping left out)"),
             (self.variations, "a configurable row's variants and their options"),
+            (self.sample_category, "the category path, a level per line (the sample-data layout)"),
         ];
-        super::present(own).collect()
+        let attributes =
+            self.sample_attributes.iter().map(|(column, _)| (*column, "an attribute (the sample-data layout)"));
+        super::present(own).chain(attributes).collect()
     }
 
     fn set_aside(&self) -> Vec<(&'static str, u64)> {
@@ -104,19 +125,32 @@ impl Shaper for MagentoShaper {
             return Vec::new();
         }
         let sku = get(self.sku).to_string();
-        let categories: Vec<&str> = get(self.categories)
+        let mut categories: Vec<String> = get(self.categories)
             .split(',')
             .map(|path| path.trim())
             .map(|path| path.strip_prefix("Default Category").map(|p| p.trim_start_matches('/')).unwrap_or(path))
             .filter(|path| !path.is_empty())
+            .map(str::to_string)
             .collect();
-        let attributes: Vec<&str> = get(self.attributes)
+        let sample_path: Vec<&str> =
+            get(self.sample_category).lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        if !sample_path.is_empty() {
+            categories.push(sample_path.join("/"));
+        }
+        let mut attributes: Vec<String> = get(self.attributes)
             .split(',')
             .filter(|pair| {
                 let name = pair.split('=').next().unwrap_or("").trim();
                 !MAGENTO_INTERNAL.contains(&name)
             })
+            .map(str::to_string)
             .collect();
+        for (column, name) in &self.sample_attributes {
+            let values: Vec<&str> = get(Some(*column)).lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            if !values.is_empty() {
+                attributes.push(format!("{name}={}", values.join(", ")));
+            }
+        }
         let mut variants = Vec::new();
         for record in get(self.variations).split('|').filter(|r| !r.trim().is_empty()) {
             let mut child = None;
@@ -186,5 +220,21 @@ mod tests {
         assert_eq!(value(&later_child.parent_sku), "H");
         assert_eq!(later_child.variant_options[0].1.value, "M");
         assert!(mapped[0].attributes.iter().all(|(name, _)| name != "has_options"), "Magento's bookkeeping");
+    }
+
+    /// Magento's sample-data layout: `category` is one path, a level per line; its other columns are attributes
+    /// (lists joined); `msrp` is the MSRP.
+    #[test]
+    fn magento_sample_data_layout() {
+        let headers = ["category", "name", "sku", "price", "material", "new", "attribute_set", "msrp"];
+        let rows: [&[&str]; 1] = [&["Gear\nBags", "Duffle", "24-MB01", "34", "Nylon\nPolyester", "", "Bag", "40"]];
+        let mapped = shape(Preset::Magento, &headers, &rows);
+        let categories: Vec<&Vec<String>> = mapped[0].categories.iter().map(|(names, _)| names).collect();
+        assert_eq!(categories, [&strings(&["Gear", "Bags"])]);
+        let attributes: Vec<(&str, &str)> =
+            mapped[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
+        assert_eq!(attributes, [("material", "Nylon, Polyester"), ("attribute_set", "Bag")]);
+        assert_eq!(mapped[0].prices.len(), 2, "retail and MSRP: {:?}", mapped[0].prices);
+        assert_eq!(value(&mapped[0].title), "Duffle");
     }
 }

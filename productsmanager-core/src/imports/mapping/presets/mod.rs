@@ -326,11 +326,12 @@ impl Preset {
 
     /// This preset for a file with this header: `Auto` becomes the detected preset (or `native`), and a preset
     /// none of whose columns the header has, while it is plainly another platform's export, is refused, naming
-    /// the one that fits (else every row would be refused one by one, "supplier SKU empty").
+    /// the one that fits (else every row would be refused one by one, "supplier SKU empty"); so is a platform's
+    /// file of something other than products.
     pub fn fitted(self, headers: &[String]) -> Result<Preset, ImportError> {
         let detected = Self::detect(headers);
         match (self, detected) {
-            (Preset::Auto, detected) => Ok(detected.unwrap_or(Preset::Native)),
+            (Preset::Auto, detected) => detected.unwrap_or(Preset::Native).products_or_refused(headers),
             (given, Some(other)) if other != given && given.fit(headers) == 0 => {
                 let columns: Vec<&str> =
                     other.signature().iter().copied().filter(|c| headers.iter().any(|h| h.trim() == *c)).collect();
@@ -343,8 +344,86 @@ impl Preset {
                     ),
                 ))
             }
-            (given, _) => Ok(given),
+            (given, _) => given.products_or_refused(headers),
         }
+    }
+
+    /// This preset when the header is a product file of its platform; a platform's other exports (PrestaShop's
+    /// categories, brands and suppliers, Akeneo's attributes and families, WooCommerce's tax rates, a WordPress
+    /// XML export) are refused at the header, saying what the file is. Their columns overlap a product file's
+    /// (`ID`, `Name *`, `Active (0/1)`, `code`): read as products, a categories file updated the products whose
+    /// ids its categories have, and an attributes file was refused row by row.
+    fn products_or_refused(self, headers: &[String]) -> Result<Preset, ImportError> {
+        let has = |names: &[&str]| headers.iter().any(|h| names.contains(&h.trim()));
+        let (product_columns, what): (&[&str], Option<&str>) = match self {
+            Preset::Prestashop => (
+                &[
+                    "Product ID*",
+                    "Reference #",
+                    "Reference",
+                    "Price tax excluded",
+                    "Price tax excl.",
+                    "Price tax included",
+                    "EAN13",
+                    "Wholesale price",
+                    "Quantity",
+                    "Impact on price",
+                ],
+                if has(&["Parent category", "Parent Category"]) {
+                    Some("PrestaShop's categories file")
+                } else if has(&["Alias *", "Alias"]) {
+                    Some("PrestaShop's search aliases file")
+                } else {
+                    Some("a PrestaShop file of another kind (brands, manufacturers, suppliers, customers…)")
+                },
+            ),
+            Preset::Akeneo => (
+                &["sku", "family_variant"],
+                if has(&["type"]) && has(&["group", "localizable", "metric_family"]) {
+                    Some("Akeneo's attributes file")
+                } else if has(&["attributes", "attribute_as_label"]) {
+                    Some("Akeneo's families file")
+                } else if headers.iter().any(|h| h.trim().starts_with("variant-axes_")) {
+                    Some(
+                        "Akeneo's family variants file (the variant axes: not read yet; variants keep their values as attributes)",
+                    )
+                } else if has(&["parent"]) && !has(&["family"]) {
+                    Some("Akeneo's categories file")
+                } else if headers.iter().any(|h| h.trim().starts_with("label-")) {
+                    Some("an Akeneo file of another kind (attribute options, channels, locales…)")
+                } else {
+                    None
+                },
+            ),
+            Preset::Woocommerce => (
+                &["SKU", "Name", "Regular price", "Type", "ID"],
+                if has(&["Rate %", "Tax Name", "Tax Class"]) {
+                    Some("WooCommerce's tax rates file")
+                } else if has(&["post_id", "post_type", "guid"]) {
+                    Some("a WordPress XML export (WXR; WooCommerce's product CSV export is the file to import)")
+                } else {
+                    None
+                },
+            ),
+            Preset::Shopify => (&["Handle", "Variant SKU", "Title"], None),
+            _ => return Ok(self),
+        };
+        if has(product_columns) {
+            return Ok(self);
+        }
+        let columns = product_columns.join(", ");
+        let reason = match what {
+            Some(what) => format!(
+                "this is {what}, not a product file (the {self} preset reads product files, which have at least one \
+                 of {columns}){}",
+                match self {
+                    Preset::Akeneo => "; Akeneo's products name categories and options by their codes",
+                    _ => "; products bring their categories, brands and suppliers in their own columns",
+                }
+            ),
+            None => format!("this is not a product file for the {self} preset: it has none of {columns}"),
+        };
+        Err(ImportError::invalid("preset", reason))
     }
 }
 
@@ -521,6 +600,38 @@ mod tests {
         assert!(Preset::parse("NATIVE").is_ok());
         assert_eq!(Preset::parse("WooCommerce").unwrap(), Preset::Woocommerce);
         assert!(Preset::parse("csv").unwrap_err().to_string().contains("native"));
+    }
+
+    /// A platform's files of other things than products are refused at the header, named (the headers are those
+    /// of PrestaShop's, Akeneo's and WooCommerce's own sample files); its product files are taken.
+    #[test]
+    fn a_platforms_other_files_are_refused_saying_what_they_are() {
+        let header = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<String>>();
+        let cases: [(Preset, &[&str], &str); 6] = [
+            (
+                Preset::Prestashop,
+                &["Category ID", "Active (0/1)", "Name *", "Parent category", "Root category (0/1)"],
+                "PrestaShop's categories file",
+            ),
+            (Preset::Auto, &["id", "Active (0/1)", "Name*", "Parent Category", "Description"], "categories"),
+            (Preset::Prestashop, &["ID", "Active (0/1)", "Name *", "Description", "Meta title"], "brands"),
+            (Preset::Akeneo, &["code", "label-en_US", "type", "group", "localizable"], "attributes"),
+            (Preset::Akeneo, &["code", "parent", "label-en_US"], "categories"),
+            (Preset::Woocommerce, &["Country Code", "State Code", "Rate %", "Tax Name"], "tax rates"),
+        ];
+        for (preset, names, said) in cases {
+            let error = preset.fitted(&header(names)).unwrap_err().to_string();
+            assert!(error.contains(said) && error.contains("not a product file"), "{names:?}: {error}");
+        }
+        let products: [(Preset, &[&str]); 4] = [
+            (Preset::Prestashop, &["ID", "Active (0/1)", "Name *", "Price tax excluded", "Reference #"]),
+            (Preset::Prestashop, &["Product ID*", "Attribute (Name:Type:Position)*", "Value (Value:Position)*"]),
+            (Preset::Akeneo, &["code", "family_variant", "parent", "categories"]),
+            (Preset::Akeneo, &["sku", "family", "parent", "categories", "enabled"]),
+        ];
+        for (preset, names) in products {
+            assert_eq!(preset.fitted(&header(names)).unwrap(), preset, "{names:?}");
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
 
 // The PrestaShop shaper's own columns.
-const PRESTASHOP_OWN: [&str; 3] = ["~key", "~parent", "~options"];
+const PRESTASHOP_OWN: [&str; 4] = ["~key", "~parent", "~options", "~features"];
 
 pub(super) fn prestashop(headers: &[String]) -> Template {
     let combination = find(headers, &["Product ID*"]).is_some();
@@ -20,6 +20,7 @@ pub(super) fn prestashop(headers: &[String]) -> Template {
     add(&["~key"], Target::SupplierSku, vec![]);
     add(&["~parent"], Target::ParentSku, vec![]);
     add(&["~options"], Target::VariantOptions { separator: LIST_SEPARATOR.into() }, vec![]);
+    add(&["~features"], Target::Attributes { separator: LIST_SEPARATOR.into() }, vec![]);
     let reference: &[&str] = if combination { &["Reference"] } else { &["Reference #"] };
     add(reference, Target::Attribute { name: "reference".into() }, vec![]);
     add(
@@ -53,7 +54,9 @@ pub(super) fn prestashop(headers: &[String]) -> Template {
         ("MPN", "mpn"),
         ("Ecotax", "ecotax"),
         ("Tags (x,y,z...)", "tags"),
+        ("Tags (x,y,z,...)", "tags"),
         ("Summary", "summary"),
+        ("Short description", "summary"),
         ("Meta title", "meta_title"),
         ("Meta description", "meta_description"),
         ("Condition", "condition"),
@@ -81,6 +84,11 @@ pub(super) struct PrestashopShaper {
     options: Option<usize>,
     /// Combination references seen so far: PrestaShop lets combinations share one, a key may not.
     references: std::collections::HashSet<String>,
+    /// A combination's price impact: empty is none (the product's price).
+    impact: Option<usize>,
+    /// Features: 9.x's `Feature(Name:Value:Position)` list, 1.4's `Feature:<name>` columns.
+    features: Option<usize>,
+    named_features: Vec<(usize, String)>,
 }
 
 impl PrestashopShaper {
@@ -96,6 +104,13 @@ impl PrestashopShaper {
             attribute_values: at(&["Value (Value:Position)*"]),
             options: at(&["Options (Group:Value)*"]),
             references: std::collections::HashSet::new(),
+            impact: if combination { at(&["Impact on price", "Price"]) } else { None },
+            features: at(&["Feature(Name:Value:Position)"]),
+            named_features: headers
+                .iter()
+                .enumerate()
+                .filter_map(|(index, header)| Some((index, header.trim().strip_prefix("Feature:")?.trim().to_string())))
+                .collect(),
         }
     }
 
@@ -139,13 +154,36 @@ impl Shaper for PrestashopShaper {
             (self.attribute_names, "variant axes"),
             (self.attribute_values, "variant option values"),
             (self.options, "variant axes and option values"),
+            (self.features, "attributes, one per feature (`Name:Value:Position`)"),
         ];
-        super::present(own).collect()
+        let named = self.named_features.iter().map(|(column, _)| (*column, "an attribute named as the feature"));
+        super::present(own).chain(named).collect()
     }
 
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
+        if let Some(cell) = self.impact.and_then(|column| row.fields.get_mut(column))
+            && cell.trim().is_empty()
+        {
+            // No impact: the combination sells at its product's price.
+            *cell = "0".to_string();
+        }
         let get = |column: Option<usize>| field(&row, column);
         let (id, reference) = (get(self.id).to_string(), get(self.reference).to_string());
+        let mut features: Vec<String> = get(self.features)
+            .split(',')
+            .filter_map(|feature| {
+                let mut parts = feature.split(':');
+                let (name, value) = (parts.next()?.trim(), parts.next()?.trim());
+                (!name.is_empty() && !value.is_empty()).then(|| format!("{name}={value}"))
+            })
+            .collect();
+        for (column, name) in &self.named_features {
+            match get(Some(*column)).trim() {
+                "" => {}
+                value => features.push(format!("{name}={value}")),
+            }
+        }
+        let features = features.join(LIST_SEPARATOR);
         let own = if self.combination {
             let options: Vec<(String, String)> =
                 self.options(&row).into_iter().filter(|(axis, value)| !axis.is_empty() && !value.is_empty()).collect();
@@ -162,10 +200,10 @@ impl Shaper for PrestashopShaper {
             };
             let parent = if id.is_empty() { String::new() } else { format!("id:{id}") };
             let options = options.iter().map(|(a, v)| format!("{a}={v}")).collect::<Vec<_>>().join(LIST_SEPARATOR);
-            [key, parent, options]
+            [key, parent, options, features]
         } else {
             let key = if id.is_empty() { reference } else { format!("id:{id}") };
-            [key, String::new(), String::new()]
+            [key, String::new(), String::new(), features]
         };
         // Rows can be ragged (PrestaShop's own samples are): the own columns go after the header's.
         append_own(&mut row, self.headers.len() - PRESTASHOP_OWN.len(), own);
@@ -204,5 +242,35 @@ mod tests {
         let products = shape(Preset::Prestashop, &["Product ID", "Name *", "Reference #"], &[&["7", "Pod", "RP-7"]]);
         assert_eq!(value(&products[0].supplier_sku), "id:7");
         assert_eq!(products[0].attributes[0].1.value, "RP-7");
+    }
+
+    /// Features are attributes (9.x's list, 1.4's columns); 1.4's tags and short description are read; a
+    /// combination without a price impact sells at its product's price.
+    #[test]
+    fn features_tags_and_an_empty_impact() {
+        let products = shape(
+            Preset::Prestashop,
+            &["id", "Name*", "Price tax excl.", "Tags (x,y,z,...)", "Short description", "Feature:Height"],
+            &[&["1", "iPod", "49", "apple, music", "Small", "5 cm"]],
+        );
+        let attributes: Vec<(&str, &str)> =
+            products[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
+        for expected in [("tags", "apple, music"), ("summary", "Small"), ("Height", "5 cm")] {
+            assert!(attributes.contains(&expected), "{expected:?}: {attributes:?}");
+        }
+        let listed = shape(
+            Preset::Prestashop,
+            &["Product ID", "Name *", "Price tax excluded", "Feature(Name:Value:Position)"],
+            &[&["2", "Mac", "900", "Height:2 cm:1, Battery Life:10 h:2"]],
+        );
+        let attributes: Vec<(&str, &str)> =
+            listed[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
+        assert!(attributes.contains(&("Height", "2 cm")) && attributes.contains(&("Battery Life", "10 h")));
+        let combinations = shape(
+            Preset::Prestashop,
+            &["Product ID*", "Options (Group:Value)*", "Reference", "Price"],
+            &[&["1", "Color:Pink", "", ""]],
+        );
+        assert_eq!(combinations[0].price_impact.as_ref().map(|c| c.value.as_str()), Some("0"));
     }
 }

@@ -6,7 +6,7 @@ use crate::imports::mapping::template::{Target, Template};
 use crate::imports::parse::Row;
 
 // The Shopify shaper's own columns: a product's fields, given on its first row, for every row it makes.
-const SHOPIFY_OWN: [&str; 11] = [
+const SHOPIFY_OWN: [&str; 12] = [
     "~key",
     "~title",
     "~description",
@@ -18,11 +18,46 @@ const SHOPIFY_OWN: [&str; 11] = [
     "~images",
     "~type",
     "~tags",
+    "~attributes",
 ];
 
 /// The product's columns the template maps as they are (the parent's, not its variants').
-const SHOPIFY_PRODUCT_COLUMNS: [&str; 4] =
-    ["SEO Title", "SEO Description", "Google Shopping / Google Product Category", "Google Shopping / MPN"];
+const SHOPIFY_PRODUCT_COLUMNS: [&str; 13] = [
+    "SEO Title",
+    "SEO Description",
+    "Google Shopping / Google Product Category",
+    "Google Shopping / MPN",
+    "Google Shopping / Condition",
+    "Google Shopping / Gender",
+    "Google Shopping / Age Group",
+    "Google Shopping / Custom Product",
+    "Google Shopping / Custom Label 0",
+    "Google Shopping / Custom Label 1",
+    "Google Shopping / Custom Label 2",
+    "Google Shopping / Custom Label 3",
+    "Google Shopping / Custom Label 4",
+];
+
+/// The attributes the template names itself (a metafield of the same name takes its key).
+const SHOPIFY_ATTRIBUTES: [&str; 17] = [
+    "type",
+    "tags",
+    "variant_sku",
+    "weight_grams",
+    "seo_title",
+    "seo_description",
+    "google_product_category",
+    "mpn",
+    "condition",
+    "gender",
+    "age_group",
+    "custom_product",
+    "custom_label_0",
+    "custom_label_1",
+    "custom_label_2",
+    "custom_label_3",
+    "custom_label_4",
+];
 
 pub(super) fn shopify(headers: &[String]) -> Template {
     let mut columns = Vec::new();
@@ -38,6 +73,7 @@ pub(super) fn shopify(headers: &[String]) -> Template {
     add(&["~images"], Target::Image { separator: Some(LIST_SEPARATOR.into()), base_url: None });
     add(&["~type"], Target::Attribute { name: "type".into() });
     add(&["~tags"], Target::Attribute { name: "tags".into() });
+    add(&["~attributes"], Target::Attributes { separator: LIST_SEPARATOR.into() });
     // A variant's own columns, mapped as they are (so an error names the file's column).
     // Not the product's SKU: Shopify does not keep SKUs unique (a real store's export gives `ROUTEINS` to 76
     // variants), and one SKU names one product here.
@@ -49,6 +85,19 @@ pub(super) fn shopify(headers: &[String]) -> Template {
     add(&["SEO Description"], Target::Attribute { name: "seo_description".into() });
     add(&["Google Shopping / Google Product Category"], Target::Attribute { name: "google_product_category".into() });
     add(&["Google Shopping / MPN"], Target::Attribute { name: "mpn".into() });
+    for (column, name) in [
+        ("Google Shopping / Condition", "condition"),
+        ("Google Shopping / Gender", "gender"),
+        ("Google Shopping / Age Group", "age_group"),
+        ("Google Shopping / Custom Product", "custom_product"),
+        ("Google Shopping / Custom Label 0", "custom_label_0"),
+        ("Google Shopping / Custom Label 1", "custom_label_1"),
+        ("Google Shopping / Custom Label 2", "custom_label_2"),
+        ("Google Shopping / Custom Label 3", "custom_label_3"),
+        ("Google Shopping / Custom Label 4", "custom_label_4"),
+    ] {
+        add(&[column], Target::Attribute { name: name.into() });
+    }
     add(&["Variant Price"], price(PriceType::Retail));
     add(&["Variant Compare At Price"], price(PriceType::Msrp));
     add(&["Cost per item"], Target::Cost);
@@ -78,6 +127,9 @@ pub(super) struct ShopifyShaper {
     variant_columns: Vec<usize>,
     /// The product's own columns the preset maps as they are (SEO, Google Shopping): its variants do not take them.
     product_columns: Vec<usize>,
+    /// A product's metafield columns (`Density (product.metafields.custom.density)`), the attribute each makes
+    /// (`Density`) and its key (`custom.density`, for a name given twice).
+    metafields: Vec<(usize, String, String)>,
     group: Vec<Row>,
 }
 
@@ -117,6 +169,14 @@ impl ShopifyShaper {
             variant_image: at("Variant Image"),
             variant_columns,
             product_columns: SHOPIFY_PRODUCT_COLUMNS.iter().filter_map(|name| at(name)).collect(),
+            metafields: headers
+                .iter()
+                .enumerate()
+                .filter_map(|(index, header)| {
+                    let (name, key) = header.trim().split_once(" (product.metafields.")?;
+                    Some((index, name.trim().to_string(), key.trim_end_matches(')').to_string()))
+                })
+                .collect(),
             group: Vec::new(),
         }
     }
@@ -160,8 +220,35 @@ impl ShopifyShaper {
             .into_iter()
             .filter(|row| self.variant_columns.iter().any(|c| row.fields.get(*c).is_some_and(|v| !v.trim().is_empty())))
             .collect();
-        let own = |row: &mut Row, key: String, title: String, parent: String, options: String, images: String| {
-            // A variant's description, category, type and tags are its parent's.
+        // The product's metafields, as attributes (given on the first row); a name given twice (by two metafields,
+        // or by an option of a product with one variant: `Color`) takes the metafield's key.
+        let metafields = |taken: &[(String, String)]| -> Vec<(String, String)> {
+            let mut named: Vec<(String, String)> = Vec::new();
+            for (column, name, key) in &self.metafields {
+                let value = field(&first, Some(*column));
+                if value.is_empty() {
+                    continue;
+                }
+                let used = |name: &str| {
+                    taken.iter().chain(&named).any(|(n, _)| n.eq_ignore_ascii_case(name))
+                        || SHOPIFY_ATTRIBUTES.iter().any(|n| n.eq_ignore_ascii_case(name))
+                };
+                let name = if used(name) { format!("{name} ({key})") } else { name.clone() };
+                named.push((name, value.to_string()));
+            }
+            named
+        };
+        let pairs = |pairs: &[(String, String)]| {
+            pairs.iter().map(|(a, v)| format!("{a}={v}")).collect::<Vec<_>>().join(LIST_SEPARATOR)
+        };
+        let own = |row: &mut Row,
+                   key: String,
+                   title: String,
+                   parent: String,
+                   options: String,
+                   images: String,
+                   attributes: String| {
+            // A variant's description, category, type, tags and metafields are its parent's.
             let variant = !parent.is_empty();
             let pick = |value: String| if variant { String::new() } else { value };
             append_own(
@@ -179,13 +266,18 @@ impl ShopifyShaper {
                     images,
                     pick(get(self.kind)),
                     pick(get(self.tags)),
+                    attributes,
                 ],
             );
         };
         if variants.len() <= 1 {
             // One product: the variant row (or the first, for a product without one) with every image.
             let mut row = variants.into_iter().next().unwrap_or_else(|| first.clone());
-            own(&mut row, handle, title, String::new(), String::new(), images.join(LIST_SEPARATOR));
+            // Its options (`Length: 20`) are facts about it: attributes.
+            let mut attributes = options_of(&row);
+            attributes.extend(metafields(&attributes));
+            let attributes = pairs(&attributes);
+            own(&mut row, handle, title, String::new(), String::new(), images.join(LIST_SEPARATOR), attributes);
             return vec![row];
         }
         // A parent on the first row's line, without the variant's columns, then the variants.
@@ -195,7 +287,8 @@ impl ShopifyShaper {
                 value.clear();
             }
         }
-        own(&mut parent, handle.clone(), title.clone(), String::new(), String::new(), images.join(LIST_SEPARATOR));
+        let images = images.join(LIST_SEPARATOR);
+        own(&mut parent, handle.clone(), title.clone(), String::new(), String::new(), images, pairs(&metafields(&[])));
         let mut shaped = vec![parent];
         for mut row in variants {
             for column in &self.product_columns {
@@ -209,8 +302,7 @@ impl ShopifyShaper {
             let variant_title =
                 if values.is_empty() { title.clone() } else { format!("{title} - {}", values.join(", ")) };
             let image = field(&row, self.variant_image).to_string();
-            let options = options.iter().map(|(a, v)| format!("{a}={v}")).collect::<Vec<_>>().join(LIST_SEPARATOR);
-            own(&mut row, key, variant_title, handle.clone(), options, image);
+            own(&mut row, key, variant_title, handle.clone(), pairs(&options), image, String::new());
             shaped.push(row);
         }
         shaped
@@ -238,9 +330,19 @@ impl Shaper for ShopifyShaper {
             (self.variant_image, "a variant's image"),
         ];
         let options = self.options.iter().flat_map(|(name, value)| {
-            [(*name, "a variant axis (named on the first row)"), (Some(*value), "a variant's option value")]
+            [
+                (*name, "a variant axis (named on the first row)"),
+                (Some(*value), "a variant's option value (an attribute of a product with one variant)"),
+            ]
         });
-        super::present(own).chain(options.filter_map(|(column, what)| Some((column?, what)))).collect()
+        let metafields = self
+            .metafields
+            .iter()
+            .map(|(column, ..)| (*column, "an attribute named as the metafield (before its `(`)"));
+        super::present(own)
+            .chain(options.filter_map(|(column, what)| Some((column?, what))))
+            .chain(metafields)
+            .collect()
     }
 
     fn shape(&mut self, row: Row) -> Vec<Row> {
@@ -299,5 +401,41 @@ mod tests {
         let cap = &mapped[3];
         assert!(cap.parent_sku.is_none() && cap.variant_options.is_empty(), "one `Default Title` variant: a product");
         assert_eq!(value(&cap.status), "archived");
+    }
+
+    /// A product with one real variant keeps its option as an attribute; metafields and Google Shopping columns are
+    /// attributes of the product (the parent's when it has variants).
+    #[test]
+    fn one_variant_options_and_metafields_are_attributes() {
+        let headers = [
+            "Handle",
+            "Title",
+            "Option1 Name",
+            "Option1 Value",
+            "Variant Price",
+            "Google Shopping / Condition",
+            "Density (product.metafields.custom.density)",
+            "Length (product.metafields.custom.length)",
+        ];
+        let rows: [&[&str]; 3] = [
+            &["wig", "Wig", "Length", "20 Inches", "99", "new", "180%", "20"],
+            &["tee", "Tee", "Size", "S", "10", "used", "light", ""],
+            &["tee", "", "", "M", "11", "", "", ""],
+        ];
+        let mapped = shape(Preset::Shopify, &headers, &rows);
+        let attributes = |i: usize| -> Vec<(String, String)> {
+            let mut found: Vec<(String, String)> =
+                mapped[i].attributes.iter().map(|(n, c)| (n.clone(), c.value.clone())).collect();
+            found.sort();
+            found
+        };
+        let wig = attributes(0);
+        let expected =
+            [("Density", "180%"), ("Length", "20 Inches"), ("Length (custom.length)", "20"), ("condition", "new")];
+        assert_eq!(wig, expected.map(|(n, v)| (n.to_string(), v.to_string())), "{wig:?}");
+        assert!(mapped[0].variant_options.is_empty() && mapped[0].parent_sku.is_none());
+        let parent = attributes(1);
+        assert_eq!(parent, [("Density", "light"), ("condition", "used")].map(|(n, v)| (n.to_string(), v.to_string())));
+        assert!(attributes(2).is_empty(), "a variant's are its parent's");
     }
 }

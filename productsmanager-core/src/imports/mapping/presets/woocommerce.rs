@@ -76,6 +76,8 @@ pub(super) struct WoocommerceShaper {
     parent: Option<usize>,
     /// (`Attribute N name`, `Attribute N value(s)`)
     attributes: Vec<(usize, usize)>,
+    /// (`Attribute N name`, `Attribute N default`): a variable product's default variation.
+    defaults: Vec<(usize, usize)>,
     /// `id:<ID>` references resolved to the row's key, and titles by key (a variation without a name is called
     /// after its parent); both only grow with the rows of the file.
     keys_by_id: HashMap<String, String>,
@@ -92,6 +94,9 @@ impl WoocommerceShaper {
                 Some((name, value))
             })
             .collect();
+        let defaults = (1..=20)
+            .filter_map(|n| Some((at(&[&format!("Attribute {n} name")])?, at(&[&format!("Attribute {n} default")])?)))
+            .collect();
         WoocommerceShaper {
             headers: with_own(headers, &WOO_OWN),
             id: at(&["ID"]),
@@ -102,6 +107,7 @@ impl WoocommerceShaper {
             short_description: at(&["Short description"]),
             parent: at(&["Parent"]),
             attributes,
+            defaults,
             keys_by_id: HashMap::new(),
             titles: HashMap::new(),
         }
@@ -118,7 +124,10 @@ impl Shaper for WoocommerceShaper {
             (self.id, "the key `id:<ID>` of a row without SKU; `id:` references in `Parent`"),
             (self.kind, "whether the row is a variation"),
             (self.sku, "the key (the offer's supplier SKU)"),
-            (self.name, "title (a variation without one: its parent's, with its options)"),
+            (
+                self.name,
+                "title (a variation without one: its parent's, with its options); the key `name:<Name>` of a row without SKU or ID",
+            ),
             (self.description, "description"),
             (self.short_description, "description, when `Description` is empty"),
             (self.parent, "a variation's parent"),
@@ -129,20 +138,16 @@ impl Shaper for WoocommerceShaper {
                 (*value, "its option value, or the attribute's value"),
             ]
         });
-        super::present(own).chain(attributes).collect()
+        let defaults = self
+            .defaults
+            .iter()
+            .map(|(_, default)| (*default, "attribute `<name> (default)`: the default variation's value"));
+        super::present(own).chain(attributes).chain(defaults).collect()
     }
 
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
         let get = |column: Option<usize>| field(&row, column);
         let id = get(self.id).to_string();
-        let key = match (get(self.sku), id.as_str()) {
-            ("", "") => String::new(),
-            ("", id) => format!("id:{id}"),
-            (sku, _) => sku.to_string(),
-        };
-        if !id.is_empty() {
-            self.keys_by_id.insert(id, key.clone());
-        }
         // Only a variation has a parent: WooCommerce also fills `Parent` on simple rows it grouped.
         let variation = get(self.kind).split(',').any(|t| t.trim().eq_ignore_ascii_case("variation"));
         let parent = match get(self.parent) {
@@ -159,7 +164,31 @@ impl Shaper for WoocommerceShaper {
             .map(|(name, value)| (get(Some(*name)).to_string(), get(Some(*value)).to_string()))
             .filter(|(name, value)| !name.is_empty() && !value.is_empty())
             .collect();
-        let (options, attributes) = if variation { (pairs, Vec::new()) } else { (Vec::new(), pairs) };
+        let (options, mut attributes) = if variation { (pairs, Vec::new()) } else { (Vec::new(), pairs) };
+        if !variation {
+            for (name, default) in &self.defaults {
+                let (name, default) = (get(Some(*name)), get(Some(*default)));
+                if !name.is_empty() && !default.is_empty() {
+                    attributes.push((format!("{name} (default)"), default.to_string()));
+                }
+            }
+        }
+        // A row without SKU or ID (WooCommerce's importer makes a new product of it): a variation is its parent's
+        // with these values, another product is known by its name (a file naming two products alike refuses the
+        // second as a duplicate, saying so).
+        let key = match (get(self.sku), id.as_str()) {
+            ("", "") if variation && !parent.is_empty() && !options.is_empty() => {
+                let values: Vec<&str> = options.iter().map(|(_, v)| v.as_str()).collect();
+                format!("{parent}/{}", values.join("/"))
+            }
+            ("", "") if !variation && !get(self.name).is_empty() => format!("name:{}", get(self.name)),
+            ("", "") => String::new(),
+            ("", id) => format!("id:{id}"),
+            (sku, _) => sku.to_string(),
+        };
+        if !id.is_empty() {
+            self.keys_by_id.insert(id, key.clone());
+        }
         let title = match get(self.name) {
             "" if !parent.is_empty() => match self.titles.get(&parent) {
                 Some(parent_title) => {
@@ -219,5 +248,23 @@ mod tests {
         assert_eq!(variation.variant_options[0].0, "Color");
         let grouped = map(["12", "simple", "BAG", "Bag", "id:10", "", ""]);
         assert!(grouped.parent_sku.is_none(), "a simple row is never a variant");
+        // Rows with neither SKU nor ID (WooCommerce's importer's own test file has four).
+        let variation = map(["", "variation", "", "", "id:10", "Color", "Red"]);
+        assert_eq!(variation.supplier_sku.unwrap().value, "id:10/Red", "its parent's, with its values");
+        assert_eq!(variation.title.unwrap().value, "Hoodie - Red");
+        let external = map(["", "external", "", "WooCommerce Product CSV Suite", "", "", ""]);
+        assert_eq!(external.supplier_sku.unwrap().value, "name:WooCommerce Product CSV Suite");
+    }
+
+    #[test]
+    fn a_variable_products_default_variation_is_an_attribute() {
+        let mapped = super::super::testing::shape(
+            Preset::Woocommerce,
+            &["Type", "SKU", "Name", "Attribute 1 Name", "Attribute 1 Value(s)", "Attribute 1 default"],
+            &[&["variable", "IDEA", "Idea", "Color", "Black, Green", "Green"]],
+        );
+        let attributes: Vec<(&str, &str)> =
+            mapped[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
+        assert_eq!(attributes, [("Color", "Black, Green"), ("Color (default)", "Green")]);
     }
 }
