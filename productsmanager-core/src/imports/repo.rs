@@ -68,7 +68,7 @@ const FILES_OF_CONFIG: &str =
 const INSERT_JOB: &str = "insert into import_jobs (id, queue, kind, state, priority, run_at, max_attempts, dedup_key, \
      payload, import_config_id, supplier_id, file_id, created_at, updated_at, mapping_template_id, preset) \
      select $1, 'imports', 'import', 'queued', 0, $2, 5, $3, c.options, $4, $5, $6, $2, $2, c.mapping_template_id, \
-     c.preset from import_configs c where c.id = $4 \
+     case when c.preset = 'auto' then $7 else c.preset end from import_configs c where c.id = $4 \
      returning id, queue, kind, state, priority, run_at, attempts, max_attempts, last_error, lease_owner, \
      lease_expires_at, payload, progress, created_at, updated_at, started_at, finished_at, requested_by"; // = jobs' job_columns
 
@@ -147,6 +147,7 @@ pub(super) async fn insert_file_and_job(
     pool: &DbPool,
     file: &ImportFile,
     job_id: Uuid,
+    detected_preset: Option<&str>,
 ) -> Result<Option<(ImportFile, JobRow)>, sqlx::Error> {
     let dedup_key = format!("import-file:{}", file.id);
     with_pool!(pool, |p| {
@@ -172,6 +173,7 @@ pub(super) async fn insert_file_and_job(
             .bind(file.import_config_id)
             .bind(file.supplier_id)
             .bind(file.id)
+            .bind(detected_preset)
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;

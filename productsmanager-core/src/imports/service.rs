@@ -126,12 +126,6 @@ impl ImportService {
         if input.mapping_template_id.is_some() && input.preset.is_some() {
             return Err(ImportError::invalid("preset", "give a mapping template or a preset, not both").into());
         }
-        if input.preset == Some(super::mapping::Preset::Auto) {
-            // A source takes files of one layout: its preset is named once (an upload may say `auto`).
-            return Err(
-                ImportError::invalid("preset", "an import source names its preset; `auto` is for uploads").into()
-            );
-        }
         if let Some(template) = input.mapping_template_id {
             self.template(template)
                 .await
@@ -440,9 +434,14 @@ impl ImportService {
             source_fingerprint: Some(fingerprint.to_string()),
             created_at: self.jobs.now(),
         };
+        // A source reading each file with the preset its header shows: the job names the one detected.
+        let detected = match config.preset.as_deref() {
+            Some("auto") => Some(detect_preset_of(config, name, &bytes).await?.as_str()),
+            _ => None,
+        };
         // The bytes first: a row never points at a missing object. A lost race leaves an object to remove.
         self.storage.put(&object_key, bytes).await.map_err(ImportError::from)?;
-        let stored = repo::insert_file_and_job(&self.pool, &file, Uuid::now_v7()).await;
+        let stored = repo::insert_file_and_job(&self.pool, &file, Uuid::now_v7(), detected).await;
         match stored {
             Ok(Some((file, job))) => {
                 self.jobs.for_queue("imports").notify("imports");
@@ -461,6 +460,20 @@ impl ImportService {
             }
         }
     }
+}
+
+/// The preset a file's header shows (the `native` layout when none stands out), read from a temporary copy.
+async fn detect_preset_of(config: &ImportConfig, name: &str, bytes: &Bytes) -> Result<super::mapping::Preset> {
+    let options: super::ImportOptions = serde_json::from_value(config.options.clone()).unwrap_or_default();
+    let (name, bytes) = (name.to_string(), bytes.clone());
+    let detect = move || -> std::io::Result<super::mapping::Preset> {
+        let mut copy = tempfile::NamedTempFile::new()?;
+        std::io::Write::write_all(&mut copy, &bytes)?;
+        Ok(super::engine::detect_preset(copy.path(), &name, &options))
+    };
+    let failed = |reason: String| ImportError::Source { config: config.name.clone(), reason };
+    let detected = tokio::task::spawn_blocking(detect).await.map_err(|e| failed(e.to_string()))?;
+    Ok(detected.map_err(|e| failed(format!("a temporary copy to read the header from: {e}")))?)
 }
 
 fn parse_cron(cron: &str) -> Result<croner::Cron> {

@@ -632,3 +632,49 @@ async fn http_source_takes_a_published_feed_when_it_changes(backend: Backend) {
 }
 
 both_backends!(http_source_takes_a_published_feed_when_it_changes);
+
+/// A source whose preset is `auto` reads each file with the preset its header shows: the job of a WooCommerce export
+/// names `woocommerce`, the job of a Shopify export `shopify`, of a plain price list `native`.
+async fn a_source_with_the_auto_preset_names_each_files_preset(backend: Backend) {
+    let Some(mut env) = TestDatabases::named(backend, "import_source_auto").await else { return };
+    let drops = tempfile::tempdir().unwrap();
+    env.config_mut().imports.folder_roots = vec![drops.path().to_path_buf()];
+    let sdk = env.sdk().await;
+    let new_supplier = NewSupplier { code: "MIX".into(), name: "Mixed files".into(), ..Default::default() };
+    let supplier = sdk.suppliers().create(new_supplier).await.unwrap();
+    let config = NewImportConfig {
+        name: "Whatever arrives".into(),
+        supplier_id: supplier.id,
+        source_kind: SourceKind::Folder,
+        source_settings: serde_json::json!({ "path": drops.path() }),
+        credentials: None,
+        mapping_template_id: None,
+        preset: Some(productsmanager_core::imports::mapping::Preset::Auto),
+        options: serde_json::json!({}),
+    };
+    let config = sdk.imports().create_config(config).await.unwrap();
+    assert_eq!(config.preset.as_deref(), Some("auto"));
+    append(
+        &drops.path().join("woo.csv"),
+        "ID,Type,SKU,Name,Published,Regular price,In stock?,Stock\n1,simple,W-1,Mug,1,9.90,1,3\n",
+    );
+    append(
+        &drops.path().join("shopify.csv"),
+        "Handle,Title,Body (HTML),Vendor,Variant SKU,Variant Price,Image Src\nmug,Mug,,Acme,M-1,9.90,\n",
+    );
+    append(&drops.path().join("plain.csv"), "sku;title;price\nP-1;Pot;9,90\n");
+    let mut source = FolderSource::new(sdk.imports());
+    assert!(source.poll().await.unwrap().is_empty(), "first sight");
+    let taken = source.poll().await.unwrap();
+    let mut presets = Vec::new();
+    for taken in &taken {
+        let job = sdk.imports().job(taken.job.id).await.unwrap();
+        presets.push((taken.file.name.clone(), job.preset.unwrap_or_default()));
+    }
+    presets.sort();
+    let expected = [("plain.csv", "native"), ("shopify.csv", "shopify"), ("woo.csv", "woocommerce")];
+    assert_eq!(presets, expected.map(|(f, p)| (f.to_string(), p.to_string())));
+    sdk.close().await;
+}
+
+both_backends!(a_source_with_the_auto_preset_names_each_files_preset);

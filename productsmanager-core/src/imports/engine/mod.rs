@@ -6,6 +6,7 @@
 mod catalog_repo;
 mod load;
 mod reader;
+pub(crate) use reader::detect_preset;
 pub(crate) mod repo;
 mod run;
 mod validate;

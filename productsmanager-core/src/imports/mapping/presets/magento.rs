@@ -58,15 +58,31 @@ pub(super) struct MagentoShaper {
     pending: HashMap<String, (String, String)>,
     /// Rows of a store view set aside.
     store_view_rows: u64,
-    /// Magento's sample-data layout (`category,name,sku,price,…,attribute_set`, not the export's): its `category`
-    /// (one path, a level per line) and its other columns, each an attribute (lists one value per line).
-    sample_category: Option<usize>,
+    /// Magento's sample-data layout (`category,name,sku,price,…,attribute_set`, not the export's): its columns the
+    /// template does not map, each an attribute.
     sample_attributes: Vec<(usize, String)>,
 }
 
-/// Columns of the sample-data layout the template maps as they are.
-const SAMPLE_MAPPED: [&str; 9] =
-    ["category", "name", "sku", "price", "special_price", "msrp", "qty", "description", "image"];
+/// Columns of the sample-data layout that are not attributes: those the template maps as they are, and `category`
+/// — a walk through Magento's category tree (`Gear`, `Bags`, `Collections`, `Erin Recommends`: two paths, which
+/// only the tree tells apart), left unread rather than read as one wrong path.
+const SAMPLE_NOT_ATTRIBUTES: [&str; 15] = [
+    "category",
+    "sku",
+    "name",
+    "description",
+    "product_online",
+    "price",
+    "special_price",
+    "msrp_price",
+    "msrp",
+    "qty",
+    "weight",
+    "base_image",
+    "image",
+    "additional_images",
+    "store_view_code",
+];
 
 impl MagentoShaper {
     pub(super) fn new(headers: &[String]) -> Self {
@@ -74,7 +90,8 @@ impl MagentoShaper {
         let sample = at("product_type").is_none() && at("categories").is_none() && at("sku").is_some();
         let sample_attributes = if sample {
             let names = headers.iter().map(|h| h.trim()).enumerate();
-            names.filter(|(_, name)| !SAMPLE_MAPPED.contains(name)).map(|(i, name)| (i, name.to_string())).collect()
+            let attribute = |name: &str| !SAMPLE_NOT_ATTRIBUTES.iter().any(|n| n.eq_ignore_ascii_case(name));
+            names.filter(|(_, name)| attribute(name)).map(|(i, name)| (i, name.to_string())).collect()
         } else {
             Vec::new()
         };
@@ -88,7 +105,6 @@ impl MagentoShaper {
             seen: HashSet::new(),
             pending: HashMap::new(),
             store_view_rows: 0,
-            sample_category: if sample { at("category") } else { None },
             sample_attributes,
         }
     }
@@ -106,7 +122,6 @@ impl Shaper for MagentoShaper {
             (self.categories, "category paths (`Default Category/` dropped)"),
             (self.attributes, "attributes (`name=value`; Magento's own bookkeeping left out)"),
             (self.variations, "a configurable row's variants and their options"),
-            (self.sample_category, "the category path, a level per line (the sample-data layout)"),
         ];
         let attributes =
             self.sample_attributes.iter().map(|(column, _)| (*column, "an attribute (the sample-data layout)"));
@@ -125,18 +140,13 @@ impl Shaper for MagentoShaper {
             return Vec::new();
         }
         let sku = get(self.sku).to_string();
-        let mut categories: Vec<String> = get(self.categories)
+        let categories: Vec<String> = get(self.categories)
             .split(',')
             .map(|path| path.trim())
             .map(|path| path.strip_prefix("Default Category").map(|p| p.trim_start_matches('/')).unwrap_or(path))
             .filter(|path| !path.is_empty())
             .map(str::to_string)
             .collect();
-        let sample_path: Vec<&str> =
-            get(self.sample_category).lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        if !sample_path.is_empty() {
-            categories.push(sample_path.join("/"));
-        }
         let mut attributes: Vec<String> = get(self.attributes)
             .split(',')
             .filter(|pair| {
@@ -146,9 +156,15 @@ impl Shaper for MagentoShaper {
             .map(str::to_string)
             .collect();
         for (column, name) in &self.sample_attributes {
-            let values: Vec<&str> = get(Some(*column)).lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-            if !values.is_empty() {
-                attributes.push(format!("{name}={}", values.join(", ")));
+            let value = get(Some(*column)).trim();
+            let lines: Vec<&str> = value.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            // A multiselect's values, one per line (`Nylon`, `Polyester`), are a list; text that spans lines (HTML,
+            // a bundle's options) stays as written.
+            let list = lines.len() > 1 && lines.iter().all(|l| l.chars().count() <= 60 && !l.contains([',', '<']));
+            match value {
+                "" => {}
+                _ if list => attributes.push(format!("{name}={}", lines.join(", "))),
+                _ => attributes.push(format!("{name}={value}")),
             }
         }
         let mut variants = Vec::new();
@@ -222,18 +238,20 @@ mod tests {
         assert!(mapped[0].attributes.iter().all(|(name, _)| name != "has_options"), "Magento's bookkeeping");
     }
 
-    /// Magento's sample-data layout: `category` is one path, a level per line; its other columns are attributes
-    /// (lists joined); `msrp` is the MSRP.
+    /// Magento's sample-data layout: its columns are attributes (lists joined, text as written); `msrp` is the
+    /// MSRP.
     #[test]
     fn magento_sample_data_layout() {
-        let headers = ["category", "name", "sku", "price", "material", "new", "attribute_set", "msrp"];
-        let rows: [&[&str]; 1] = [&["Gear\nBags", "Duffle", "24-MB01", "34", "Nylon\nPolyester", "", "Bag", "40"]];
+        let headers = ["category", "name", "sku", "price", "material", "new", "short_description", "weight", "msrp"];
+        let rows: [&[&str]; 1] =
+            [&["Gear\nBags", "Duffle", "24-MB01", "34", "Nylon\nPolyester", "", "<p>\nBig, light\n</p>", "1", "40"]];
         let mapped = shape(Preset::Magento, &headers, &rows);
-        let categories: Vec<&Vec<String>> = mapped[0].categories.iter().map(|(names, _)| names).collect();
-        assert_eq!(categories, [&strings(&["Gear", "Bags"])]);
+        assert!(mapped[0].categories.is_empty(), "a walk through the category tree: not read without the tree");
         let attributes: Vec<(&str, &str)> =
             mapped[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
-        assert_eq!(attributes, [("material", "Nylon, Polyester"), ("attribute_set", "Bag")]);
+        let expected =
+            [("weight", "1"), ("material", "Nylon, Polyester"), ("short_description", "<p>\nBig, light\n</p>")];
+        assert_eq!(attributes, expected, "a list joined, text as written, `weight` once");
         assert_eq!(mapped[0].prices.len(), 2, "retail and MSRP: {:?}", mapped[0].prices);
         assert_eq!(value(&mapped[0].title), "Duffle");
     }

@@ -11,6 +11,26 @@ use crate::imports::parse::Row;
 // The PrestaShop shaper's own columns.
 const PRESTASHOP_OWN: [&str; 4] = ["~key", "~parent", "~options", "~features"];
 
+/// PrestaShop's columns kept as attributes, and the attribute each makes (a feature of the same name takes
+/// `(feature)`).
+const PRESTASHOP_ATTRIBUTE_COLUMNS: [(&str, &str); 15] = [
+    ("Width", "width"),
+    ("Height", "height"),
+    ("Depth", "depth"),
+    ("Weight", "weight"),
+    ("Impact on weight", "weight_impact"),
+    ("UPC", "upc"),
+    ("MPN", "mpn"),
+    ("Ecotax", "ecotax"),
+    ("Tags (x,y,z...)", "tags"),
+    ("Tags (x,y,z,...)", "tags"),
+    ("Summary", "summary"),
+    ("Short description", "summary"),
+    ("Meta title", "meta_title"),
+    ("Meta description", "meta_description"),
+    ("Condition", "condition"),
+];
+
 pub(super) fn prestashop(headers: &[String]) -> Template {
     let combination = find(headers, &["Product ID*"]).is_some();
     let mut columns = Vec::new();
@@ -44,23 +64,7 @@ pub(super) fn prestashop(headers: &[String]) -> Template {
     add(impact, Target::PriceImpact, vec![]);
     add(&["Wholesale price"], Target::Cost, vec![]);
     // Facts about the product with no field of ours: attributes, named as PrestaShop's columns (lowercase).
-    for (column, name) in [
-        ("Width", "width"),
-        ("Height", "height"),
-        ("Depth", "depth"),
-        ("Weight", "weight"),
-        ("Impact on weight", "weight_impact"),
-        ("UPC", "upc"),
-        ("MPN", "mpn"),
-        ("Ecotax", "ecotax"),
-        ("Tags (x,y,z...)", "tags"),
-        ("Tags (x,y,z,...)", "tags"),
-        ("Summary", "summary"),
-        ("Short description", "summary"),
-        ("Meta title", "meta_title"),
-        ("Meta description", "meta_description"),
-        ("Condition", "condition"),
-    ] {
+    for (column, name) in PRESTASHOP_ATTRIBUTE_COLUMNS {
         add(&[column], Target::Attribute { name: name.into() }, vec![]);
     }
     // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
@@ -89,6 +93,8 @@ pub(super) struct PrestashopShaper {
     /// Features: 9.x's `Feature(Name:Value:Position)` list, 1.4's `Feature:<name>` columns.
     features: Option<usize>,
     named_features: Vec<(usize, String)>,
+    /// The attributes this header's columns make (a feature of the same name takes `(feature)`).
+    column_attributes: Vec<&'static str>,
 }
 
 impl PrestashopShaper {
@@ -106,6 +112,11 @@ impl PrestashopShaper {
             references: std::collections::HashSet::new(),
             impact: if combination { at(&["Impact on price", "Price"]) } else { None },
             features: at(&["Feature(Name:Value:Position)"]),
+            column_attributes: PRESTASHOP_ATTRIBUTE_COLUMNS
+                .iter()
+                .filter(|(column, _)| at(&[column]).is_some())
+                .map(|(_, name)| *name)
+                .collect(),
             named_features: headers
                 .iter()
                 .enumerate()
@@ -183,6 +194,17 @@ impl Shaper for PrestashopShaper {
                 value => features.push(format!("{name}={value}")),
             }
         }
+        // A feature named as a column the preset keeps as an attribute (`Height` beside the `Height` column) takes
+        // `(feature)`: an attribute given twice would refuse the row.
+        let features: Vec<String> = features
+            .into_iter()
+            .map(|pair| match pair.split_once('=') {
+                Some((name, value)) if self.column_attributes.iter().any(|a| a.eq_ignore_ascii_case(name)) => {
+                    format!("{name} (feature)={value}")
+                }
+                _ => pair,
+            })
+            .collect();
         let features = features.join(LIST_SEPARATOR);
         let own = if self.combination {
             let options: Vec<(String, String)> =
@@ -260,12 +282,17 @@ mod tests {
         }
         let listed = shape(
             Preset::Prestashop,
-            &["Product ID", "Name *", "Price tax excluded", "Feature(Name:Value:Position)"],
-            &[&["2", "Mac", "900", "Height:2 cm:1, Battery Life:10 h:2"]],
+            &["Product ID", "Name *", "Price tax excluded", "Height", "Feature(Name:Value:Position)"],
+            &[&["2", "Mac", "900", "3", "Height:2 cm:1, Battery Life:10 h:2"]],
         );
         let attributes: Vec<(&str, &str)> =
             listed[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
-        assert!(attributes.contains(&("Height", "2 cm")) && attributes.contains(&("Battery Life", "10 h")));
+        for expected in [("height", "3"), ("Height (feature)", "2 cm"), ("Battery Life", "10 h")] {
+            assert!(
+                attributes.contains(&expected),
+                "{expected:?}: {attributes:?} (a name given twice refuses the row)"
+            );
+        }
         let combinations = shape(
             Preset::Prestashop,
             &["Product ID*", "Options (Group:Value)*", "Reference", "Price"],
