@@ -65,6 +65,7 @@ const LAST_FILE_OF_CONFIG: &str = concat!(
 const FILES_OF_CONFIG: &str =
     concat!("select ", file_columns!(), " from import_files where import_config_id = $1 order by created_at, id");
 
+// A configuration's `auto` (`Preset::Auto`) becomes the preset detected for the file (`$7`): jobs never hold it.
 const INSERT_JOB: &str = "insert into import_jobs (id, queue, kind, state, priority, run_at, max_attempts, dedup_key, \
      payload, import_config_id, supplier_id, file_id, created_at, updated_at, mapping_template_id, preset) \
      select $1, 'imports', 'import', 'queued', 0, $2, 5, $3, c.options, $4, $5, $6, $2, $2, c.mapping_template_id, \

@@ -435,10 +435,8 @@ impl ImportService {
             created_at: self.jobs.now(),
         };
         // A source reading each file with the preset its header shows: the job names the one detected.
-        let detected = match config.preset.as_deref() {
-            Some("auto") => Some(detect_preset_of(config, name, &bytes).await?.as_str()),
-            _ => None,
-        };
+        let auto = config.preset.as_deref() == Some(super::mapping::Preset::Auto.as_str());
+        let detected = if auto { Some(detect_preset_of(config, name, &bytes).await?.as_str()) } else { None };
         // The bytes first: a row never points at a missing object. A lost race leaves an object to remove.
         self.storage.put(&object_key, bytes).await.map_err(ImportError::from)?;
         let stored = repo::insert_file_and_job(&self.pool, &file, Uuid::now_v7(), detected).await;

@@ -278,7 +278,7 @@ impl Context {
         let p = &record.product;
         let none = || "-".to_string();
         let mut out = String::new();
-        let _ = writeln!(out, "title: {}", p.title);
+        let _ = writeln!(out, "title: {}", p.title.replace('\n', "\\n"));
         let _ = writeln!(
             out,
             "sku: {} | gtin: {} | asin: {} | status: {}",

@@ -187,8 +187,14 @@ pub(super) async fn many(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<ProductRow>,
 /// The attributes of these products, in their order per product.
 pub(super) async fn attributes_of(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<AttributeRow>, sqlx::Error> {
     // An import writes the positions of the attributes its row has; one it does not name keeps its own, which may
-    // equal a new one's: the name then decides, the same on both backends.
-    rows_by_ids(pool, ATTRIBUTES_OF, ids, "order by product_id, position, name").await
+    // equal a new one's: the name then decides, byte by byte on both backends.
+    let order = match pool.backend() {
+        // dialect: PostgreSQL compares text by the database's collation (en_US: case and punctuation ignored
+        // first), SQLite byte by byte; "C" is PostgreSQL's byte order.
+        crate::db::Backend::Postgres => r#"order by product_id, position, name collate "C""#,
+        crate::db::Backend::Sqlite => "order by product_id, position, name",
+    };
+    rows_by_ids(pool, ATTRIBUTES_OF, ids, order).await
 }
 
 /// Marks a live product deleted; false when there is none.

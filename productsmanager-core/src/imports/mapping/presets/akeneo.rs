@@ -119,11 +119,11 @@ impl AkeneoShaper {
             let column = AkeneoColumn::parse(header);
             // Associations (`X_SELL-products`, `PACK-groups`): links to other products, not values. (An attribute
             // code may have capitals: `UGC_libEcommerce`.)
-            let association = matches!(
-                header.trim().rsplit_once('-'),
-                Some((_, "groups" | "products" | "product_models" | "product_uuids" | "product_quantities"))
-                    | Some((_, "product_model_quantities"))
-            );
+            // Quantified ones end in `-quantity` (`PACK-products-quantity`).
+            let link = header.trim();
+            let link = link.strip_suffix("-quantity").unwrap_or(link);
+            let association =
+                matches!(link.rsplit_once('-'), Some((_, "groups" | "products" | "product_models" | "product_uuids")));
             if column.code.is_empty() || association {
                 continue;
             }
@@ -197,6 +197,10 @@ impl Shaper for AkeneoShaper {
             &["name", "erp_name", "variation_name"]
         };
         let title = names.iter().find_map(|name| self.value(&row, name)).unwrap_or_default();
+        // A sub-model is titled by its `variation_name`: the model's own `name` (the root's) stays, as an attribute.
+        if let Some(name) = self.value(&row, "name").filter(|name| *name != title) {
+            attributes.push(format!("name={name}"));
+        }
         let description =
             ["description", "short_description"].iter().find_map(|name| self.value(&row, name)).unwrap_or_default();
         let (key, parent) = if self.models {
@@ -239,6 +243,7 @@ mod tests {
             "X_SELL-products",
             "enabled",
             "UGC_libMarque",
+            "PACK-products-quantity",
         ];
         let rows: [&[&str]; 2] = [
             &[
@@ -255,8 +260,9 @@ mod tests {
                 "J-L",
                 "1",
                 "Acme",
+                "J-L|2",
             ],
-            &["J-L", "", "Jacke", "", "", "", "", "", "", "", "", "0", ""],
+            &["J-L", "", "Jacke", "", "", "", "", "", "", "", "", "0", "", ""],
         ];
         let mapped = shape(Preset::Akeneo, &headers, &rows);
         assert_eq!(value(&mapped[0].title), "Jacket");
@@ -283,6 +289,8 @@ mod tests {
         assert_eq!(value(&models[0].supplier_sku), "model:jacket");
         assert_eq!((value(&models[1].supplier_sku), value(&models[1].title)), ("model:jacket_blue", "Jacket blue"));
         assert!(models[1].parent_sku.is_none(), "a sub-model is not a variant: variants are one level deep");
+        let name = models[1].attributes.iter().find(|(name, _)| name == "name").map(|(_, c)| c.value.as_str());
+        assert_eq!(name, Some("Jacket"), "the model's name, beside its variation name");
         let root = models[1].attributes.iter().find(|(name, _)| name == "parent_model").map(|(_, c)| c.value.as_str());
         assert_eq!(root, Some("jacket"));
     }

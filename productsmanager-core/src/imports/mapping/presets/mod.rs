@@ -354,27 +354,40 @@ impl Preset {
     /// (`ID`, `Name *`, `Active (0/1)`, `code`): read as products, a categories file updated the products whose
     /// ids its categories have, and an attributes file was refused row by row.
     fn products_or_refused(self, headers: &[String]) -> Result<Preset, ImportError> {
-        let has = |names: &[&str]| headers.iter().any(|h| names.contains(&h.trim()));
+        // Header names as the presets read them: whatever their case.
+        let has = |names: &[&str]| headers.iter().any(|h| names.iter().any(|n| n.eq_ignore_ascii_case(h.trim())));
         let (product_columns, what): (&[&str], Option<&str>) = match self {
             Preset::Prestashop => (
                 &[
+                    "Product ID",
                     "Product ID*",
                     "Reference #",
                     "Reference",
                     "Price tax excluded",
                     "Price tax excl.",
                     "Price tax included",
-                    "EAN13",
+                    "Tax rules ID",
                     "Wholesale price",
+                    "On sale (0/1)",
+                    "EAN13",
                     "Quantity",
                     "Impact on price",
+                    "Categories (x,y,z...)",
+                    "Categories (x,y,z,...)",
+                    "Image URLs (x,y,z...)",
+                    "Image URLs (x,y,z,...)",
+                    "Manufacturer",
+                    "Feature(Name:Value:Position)",
                 ],
-                if has(&["Parent category", "Parent Category"]) {
+                if has(&["Parent category"]) {
                     Some("PrestaShop's categories file")
                 } else if has(&["Alias *", "Alias"]) {
                     Some("PrestaShop's search aliases file")
+                } else if has(&["Name *", "Name*"]) && has(&["Active (0/1)"]) {
+                    // What brands, manufacturers and suppliers files have, and nothing of a product's.
+                    Some("a PrestaShop file of another kind (brands, manufacturers, suppliers…)")
                 } else {
-                    Some("a PrestaShop file of another kind (brands, manufacturers, suppliers, customers…)")
+                    None
                 },
             ),
             Preset::Akeneo => (
@@ -411,7 +424,11 @@ impl Preset {
         if has(product_columns) {
             return Ok(self);
         }
-        let columns = product_columns.join(", ");
+        // The product columns in a few words (the full list is long for PrestaShop).
+        let columns = match self {
+            Preset::Prestashop => "a product ID, a reference, a price, an EAN13, a quantity or categories".to_string(),
+            _ => product_columns.join(", "),
+        };
         let reason = match what {
             Some(what) => format!(
                 "this is {what}, not a product file (the {self} preset reads product files, which have at least one \
@@ -623,8 +640,11 @@ mod tests {
             let error = preset.fitted(&header(names)).unwrap_err().to_string();
             assert!(error.contains(said) && error.contains("not a product file"), "{names:?}: {error}");
         }
-        let products: [(Preset, &[&str]); 4] = [
+        let products: [(Preset, &[&str]); 7] = [
             (Preset::Prestashop, &["ID", "Active (0/1)", "Name *", "Price tax excluded", "Reference #"]),
+            (Preset::Prestashop, &["Product ID", "Active (0/1)", "Name *", "Categories (x,y,z...)"]),
+            (Preset::Woocommerce, &["sku", "name", "regular price"]),
+            (Preset::Akeneo, &["SKU", "family", "categories"]),
             (Preset::Prestashop, &["Product ID*", "Attribute (Name:Type:Position)*", "Value (Value:Position)*"]),
             (Preset::Akeneo, &["code", "family_variant", "parent", "categories"]),
             (Preset::Akeneo, &["sku", "family", "parent", "categories", "enabled"]),

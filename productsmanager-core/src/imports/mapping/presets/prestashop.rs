@@ -11,25 +11,26 @@ use crate::imports::parse::Row;
 // The PrestaShop shaper's own columns.
 const PRESTASHOP_OWN: [&str; 4] = ["~key", "~parent", "~options", "~features"];
 
-/// PrestaShop's columns kept as attributes, and the attribute each makes (a feature of the same name takes
-/// `(feature)`).
-const PRESTASHOP_ATTRIBUTE_COLUMNS: [(&str, &str); 15] = [
-    ("Width", "width"),
-    ("Height", "height"),
-    ("Depth", "depth"),
-    ("Weight", "weight"),
-    ("Impact on weight", "weight_impact"),
-    ("UPC", "upc"),
-    ("MPN", "mpn"),
-    ("Ecotax", "ecotax"),
-    ("Tags (x,y,z...)", "tags"),
-    ("Tags (x,y,z,...)", "tags"),
-    ("Summary", "summary"),
-    ("Short description", "summary"),
-    ("Meta title", "meta_title"),
-    ("Meta description", "meta_description"),
-    ("Condition", "condition"),
+/// PrestaShop's columns kept as attributes (the first present of each list: versions name them differently), and
+/// the attribute each makes (a feature of the same name takes `(feature)`).
+const PRESTASHOP_ATTRIBUTE_COLUMNS: [(&[&str], &str); 13] = [
+    (&["Width"], "width"),
+    (&["Height"], "height"),
+    (&["Depth"], "depth"),
+    (&["Weight"], "weight"),
+    (&["Impact on weight"], "weight_impact"),
+    (&["UPC"], "upc"),
+    (&["MPN"], "mpn"),
+    (&["Ecotax"], "ecotax"),
+    (&["Tags (x,y,z...)", "Tags (x,y,z,...)"], "tags"),
+    (&["Summary", "Short description"], "summary"),
+    (&["Meta title"], "meta_title"),
+    (&["Meta description"], "meta_description"),
+    (&["Condition"], "condition"),
 ];
+
+/// The attributes the preset makes of other columns (`Reference #`, a combination's impact).
+const PRESTASHOP_OTHER_ATTRIBUTES: [&str; 3] = ["reference", "supplier_reference", "price_impact"];
 
 pub(super) fn prestashop(headers: &[String]) -> Template {
     let combination = find(headers, &["Product ID*"]).is_some();
@@ -64,8 +65,8 @@ pub(super) fn prestashop(headers: &[String]) -> Template {
     add(impact, Target::PriceImpact, vec![]);
     add(&["Wholesale price"], Target::Cost, vec![]);
     // Facts about the product with no field of ours: attributes, named as PrestaShop's columns (lowercase).
-    for (column, name) in PRESTASHOP_ATTRIBUTE_COLUMNS {
-        add(&[column], Target::Attribute { name: name.into() }, vec![]);
+    for (columns, name) in PRESTASHOP_ATTRIBUTE_COLUMNS {
+        add(columns, Target::Attribute { name: name.into() }, vec![]);
     }
     // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
     add(&["Quantity"], Target::ProductStock, vec![]);
@@ -114,8 +115,9 @@ impl PrestashopShaper {
             features: at(&["Feature(Name:Value:Position)"]),
             column_attributes: PRESTASHOP_ATTRIBUTE_COLUMNS
                 .iter()
-                .filter(|(column, _)| at(&[column]).is_some())
+                .filter(|(columns, _)| at(columns).is_some())
                 .map(|(_, name)| *name)
+                .chain(PRESTASHOP_OTHER_ATTRIBUTES)
                 .collect(),
             named_features: headers
                 .iter()
@@ -172,39 +174,49 @@ impl Shaper for PrestashopShaper {
     }
 
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
-        if let Some(cell) = self.impact.and_then(|column| row.fields.get_mut(column))
-            && cell.trim().is_empty()
-        {
-            // No impact: the combination sells at its product's price.
-            *cell = "0".to_string();
+        if let Some(column) = self.impact {
+            // No impact (an empty cell, or a row that stops before it): the combination sells at its product's price.
+            if row.fields.len() <= column {
+                row.fields.resize(column + 1, String::new());
+            }
+            if row.fields[column].trim().is_empty() {
+                row.fields[column] = "0".to_string();
+            }
         }
         let get = |column: Option<usize>| field(&row, column);
         let (id, reference) = (get(self.id).to_string(), get(self.reference).to_string());
-        let mut features: Vec<String> = get(self.features)
+        let mut features: Vec<(String, String)> = get(self.features)
             .split(',')
             .filter_map(|feature| {
                 let mut parts = feature.split(':');
                 let (name, value) = (parts.next()?.trim(), parts.next()?.trim());
-                (!name.is_empty() && !value.is_empty()).then(|| format!("{name}={value}"))
+                (!name.is_empty() && !value.is_empty()).then(|| (name.to_string(), value.to_string()))
             })
             .collect();
         for (column, name) in &self.named_features {
             match get(Some(*column)).trim() {
                 "" => {}
-                value => features.push(format!("{name}={value}")),
+                value => features.push((name.clone(), value.to_string())),
             }
         }
-        // A feature named as a column the preset keeps as an attribute (`Height` beside the `Height` column) takes
-        // `(feature)`: an attribute given twice would refuse the row.
-        let features: Vec<String> = features
-            .into_iter()
-            .map(|pair| match pair.split_once('=') {
-                Some((name, value)) if self.column_attributes.iter().any(|a| a.eq_ignore_ascii_case(name)) => {
-                    format!("{name} (feature)={value}")
+        // An attribute given twice refuses the row: a feature with several values (PrestaShop allows it) is one
+        // attribute, its values joined; one named as an attribute the preset makes of a column (`Height` beside
+        // the `Height` column, `Reference`) takes `(feature)`.
+        let mut merged: Vec<(String, String)> = Vec::new();
+        for (name, value) in features {
+            let name = match self.column_attributes.iter().any(|a| a.eq_ignore_ascii_case(&name)) {
+                true => format!("{name} (feature)"),
+                false => name,
+            };
+            match merged.iter_mut().find(|(known, _)| known.eq_ignore_ascii_case(&name)) {
+                Some((_, values)) => {
+                    values.push_str(", ");
+                    values.push_str(&value);
                 }
-                _ => pair,
-            })
-            .collect();
+                None => merged.push((name, value)),
+            }
+        }
+        let features: Vec<String> = merged.iter().map(|(name, value)| format!("{name}={value}")).collect();
         let features = features.join(LIST_SEPARATOR);
         let own = if self.combination {
             let options: Vec<(String, String)> =
@@ -283,11 +295,24 @@ mod tests {
         let listed = shape(
             Preset::Prestashop,
             &["Product ID", "Name *", "Price tax excluded", "Height", "Feature(Name:Value:Position)"],
-            &[&["2", "Mac", "900", "3", "Height:2 cm:1, Battery Life:10 h:2"]],
+            &[&[
+                "2",
+                "Mac",
+                "900",
+                "3",
+                "Height:2 cm:1, Battery Life:10 h:2, Color:Silver:3, Color:Gold:3, Reference:A1:4",
+            ]],
         );
         let attributes: Vec<(&str, &str)> =
             listed[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
-        for expected in [("height", "3"), ("Height (feature)", "2 cm"), ("Battery Life", "10 h")] {
+        let expected = [
+            ("height", "3"),
+            ("Height (feature)", "2 cm"),
+            ("Battery Life", "10 h"),
+            ("Color", "Silver, Gold"),
+            ("Reference (feature)", "A1"),
+        ];
+        for expected in expected {
             assert!(
                 attributes.contains(&expected),
                 "{expected:?}: {attributes:?} (a name given twice refuses the row)"
@@ -296,8 +321,9 @@ mod tests {
         let combinations = shape(
             Preset::Prestashop,
             &["Product ID*", "Options (Group:Value)*", "Reference", "Price"],
-            &[&["1", "Color:Pink", "", ""]],
+            &[&["1", "Color:Pink", "", ""], &["1", "Color:Blue", "R-B"]],
         );
         assert_eq!(combinations[0].price_impact.as_ref().map(|c| c.value.as_str()), Some("0"));
+        assert_eq!(combinations[1].price_impact.as_ref().map(|c| c.value.as_str()), Some("0"), "a row that stops");
     }
 }

@@ -21,43 +21,33 @@ const SHOPIFY_OWN: [&str; 12] = [
     "~attributes",
 ];
 
-/// The product's columns the template maps as they are (the parent's, not its variants').
-const SHOPIFY_PRODUCT_COLUMNS: [&str; 13] = [
-    "SEO Title",
-    "SEO Description",
-    "Google Shopping / Google Product Category",
-    "Google Shopping / MPN",
-    "Google Shopping / Condition",
-    "Google Shopping / Gender",
-    "Google Shopping / Age Group",
-    "Google Shopping / Custom Product",
-    "Google Shopping / Custom Label 0",
-    "Google Shopping / Custom Label 1",
-    "Google Shopping / Custom Label 2",
-    "Google Shopping / Custom Label 3",
-    "Google Shopping / Custom Label 4",
+/// The product's columns kept as attributes, and the attribute each makes: the parent's, not its variants'.
+const SHOPIFY_PRODUCT_ATTRIBUTES: [(&str, &str); 15] = [
+    ("SEO Title", "seo_title"),
+    ("SEO Description", "seo_description"),
+    ("Google Shopping / Google Product Category", "google_product_category"),
+    ("Google Shopping / MPN", "mpn"),
+    ("Google Shopping / Condition", "condition"),
+    ("Google Shopping / Gender", "gender"),
+    ("Google Shopping / Age Group", "age_group"),
+    ("Google Shopping / Custom Product", "custom_product"),
+    ("Google Shopping / AdWords Grouping", "adwords_grouping"),
+    ("Google Shopping / AdWords Labels", "adwords_labels"),
+    ("Google Shopping / Custom Label 0", "custom_label_0"),
+    ("Google Shopping / Custom Label 1", "custom_label_1"),
+    ("Google Shopping / Custom Label 2", "custom_label_2"),
+    ("Google Shopping / Custom Label 3", "custom_label_3"),
+    ("Google Shopping / Custom Label 4", "custom_label_4"),
 ];
 
-/// The attributes the template names itself (a metafield of the same name takes its key).
-const SHOPIFY_ATTRIBUTES: [&str; 17] = [
-    "type",
-    "tags",
-    "variant_sku",
-    "weight_grams",
-    "seo_title",
-    "seo_description",
-    "google_product_category",
-    "mpn",
-    "condition",
-    "gender",
-    "age_group",
-    "custom_product",
-    "custom_label_0",
-    "custom_label_1",
-    "custom_label_2",
-    "custom_label_3",
-    "custom_label_4",
-];
+/// The other attributes the template names (a metafield or an option of the same name takes a qualifier).
+const SHOPIFY_OTHER_ATTRIBUTES: [&str; 4] = ["type", "tags", "variant_sku", "weight_grams"];
+
+/// Whether the template makes an attribute of this name itself.
+fn preset_attribute(name: &str) -> bool {
+    let names = SHOPIFY_PRODUCT_ATTRIBUTES.iter().map(|(_, attribute)| *attribute).chain(SHOPIFY_OTHER_ATTRIBUTES);
+    names.into_iter().any(|n| n.eq_ignore_ascii_case(name))
+}
 
 pub(super) fn shopify(headers: &[String]) -> Template {
     let mut columns = Vec::new();
@@ -81,21 +71,7 @@ pub(super) fn shopify(headers: &[String]) -> Template {
     add(&["Variant Barcode"], Target::Gtin);
     // Facts about the product with no field of ours: attributes.
     add(&["Variant Grams"], Target::Attribute { name: "weight_grams".into() });
-    add(&["SEO Title"], Target::Attribute { name: "seo_title".into() });
-    add(&["SEO Description"], Target::Attribute { name: "seo_description".into() });
-    add(&["Google Shopping / Google Product Category"], Target::Attribute { name: "google_product_category".into() });
-    add(&["Google Shopping / MPN"], Target::Attribute { name: "mpn".into() });
-    for (column, name) in [
-        ("Google Shopping / Condition", "condition"),
-        ("Google Shopping / Gender", "gender"),
-        ("Google Shopping / Age Group", "age_group"),
-        ("Google Shopping / Custom Product", "custom_product"),
-        ("Google Shopping / Custom Label 0", "custom_label_0"),
-        ("Google Shopping / Custom Label 1", "custom_label_1"),
-        ("Google Shopping / Custom Label 2", "custom_label_2"),
-        ("Google Shopping / Custom Label 3", "custom_label_3"),
-        ("Google Shopping / Custom Label 4", "custom_label_4"),
-    ] {
+    for (column, name) in SHOPIFY_PRODUCT_ATTRIBUTES {
         add(&[column], Target::Attribute { name: name.into() });
     }
     add(&["Variant Price"], price(PriceType::Retail));
@@ -168,7 +144,7 @@ impl ShopifyShaper {
             image_position: at("Image Position"),
             variant_image: at("Variant Image"),
             variant_columns,
-            product_columns: SHOPIFY_PRODUCT_COLUMNS.iter().filter_map(|name| at(name)).collect(),
+            product_columns: SHOPIFY_PRODUCT_ATTRIBUTES.iter().filter_map(|(column, _)| at(column)).collect(),
             metafields: headers
                 .iter()
                 .enumerate()
@@ -230,8 +206,7 @@ impl ShopifyShaper {
                     continue;
                 }
                 let used = |name: &str| {
-                    taken.iter().chain(&named).any(|(n, _)| n.eq_ignore_ascii_case(name))
-                        || SHOPIFY_ATTRIBUTES.iter().any(|n| n.eq_ignore_ascii_case(name))
+                    taken.iter().chain(&named).any(|(n, _)| n.eq_ignore_ascii_case(name)) || preset_attribute(name)
                 };
                 let name = if used(name) { format!("{name} ({key})") } else { name.clone() };
                 named.push((name, value.to_string()));
@@ -273,8 +248,15 @@ impl ShopifyShaper {
         if variants.len() <= 1 {
             // One product: the variant row (or the first, for a product without one) with every image.
             let mut row = variants.into_iter().next().unwrap_or_else(|| first.clone());
-            // Its options (`Length: 20`) are facts about it: attributes.
-            let mut attributes = options_of(&row);
+            // Its options (`Length: 20`) are facts about it: attributes (named `… (option)` when the preset names
+            // an attribute so: `Condition`).
+            let mut attributes: Vec<(String, String)> = options_of(&row)
+                .into_iter()
+                .map(|(axis, value)| match preset_attribute(&axis) {
+                    true => (format!("{axis} (option)"), value),
+                    false => (axis, value),
+                })
+                .collect();
             attributes.extend(metafields(&attributes));
             let attributes = pairs(&attributes);
             own(&mut row, handle, title, String::new(), String::new(), images.join(LIST_SEPARATOR), attributes);
