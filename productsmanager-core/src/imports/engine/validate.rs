@@ -119,6 +119,18 @@ impl RowRules {
         if supplier_sku.value.chars().count() > 200 {
             return Err(fail(&supplier_sku, "too_long", "a supplier SKU has at most 200 characters".into()));
         }
+        // A key Excel rewrote as a number in scientific notation has lost its digits: imported, it would name
+        // another offer or product than the one it stood for.
+        for key in [Some(&supplier_sku), row.sku.as_ref(), row.parent_sku.as_ref()].into_iter().flatten() {
+            if excel_scientific(&key.value) {
+                let reason = format!(
+                    "{:?} is a number Excel wrote in scientific notation: its digits are lost (export the file \
+                     again with the column formatted as text)",
+                    key.value
+                );
+                return Err(fail(key, "excel_number", reason));
+            }
+        }
         let mut gtin_dropped = false;
         let gtin = match &row.gtin {
             None => None,
@@ -457,6 +469,15 @@ fn whole_number(text: &str) -> Option<i64> {
     whole.parse().ok()
 }
 
+/// Whether `text` is how Excel shows a long number in a General cell: `1.22328E+11`, `3E+12` — one digit, maybe a
+/// fraction, `E+`, the exponent.
+fn excel_scientific(text: &str) -> bool {
+    let Some((mantissa, exponent)) = text.trim().split_once(['E', 'e']) else { return false };
+    let Some(exponent) = exponent.strip_prefix('+') else { return false };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    whole.len() == 1 && digits(whole) && digits(fraction) && digits(exponent) && exponent.len() <= 3
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,6 +532,12 @@ mod tests {
         assert_eq!(bad(&["sku", "title"], &["", "Pot"]).code, "missing_field");
         assert_eq!(bad(&["sku", "image_url"], &["A1", "ftp://x/a.jpg"]).code, "invalid_url");
         assert_eq!(bad(&["sku", "status"], &["A1", "live"]).code, "invalid_status");
+        let excel = bad(&["sku", "title"], &["8.12346E+12", "Pot"]);
+        assert_eq!((excel.code, excel.column), ("excel_number", Some(1)), "{}", excel.reason);
+        assert_eq!(bad(&["sku", "product_sku"], &["A1", "3E+12"]).code, "excel_number");
+        assert!(
+            check(&["sku", "title"], &["E+1", "Pot"]).is_ok() && check(&["sku", "title"], &["12E+3A", "Pot"]).is_ok()
+        );
     }
 
     #[test]
