@@ -76,7 +76,7 @@ impl Expectations {
             section.products.extend(product.take());
             sections.insert(name, section);
         }
-        let bless = std::env::var_os("PM_BLESS").is_some() && backend == Backend::Sqlite;
+        let bless = std::env::var("PM_BLESS").is_ok_and(|v| v == "1") && backend == Backend::Sqlite;
         Expectations { sections, found: BTreeMap::new(), differences: Vec::new(), bless }
     }
 
@@ -278,7 +278,7 @@ impl Context {
         let p = &record.product;
         let none = || "-".to_string();
         let mut out = String::new();
-        let _ = writeln!(out, "title: {}", p.title.replace('\n', "\\n"));
+        let _ = writeln!(out, "title: {}", p.title.replace('\n', "\\n").replace('\r', "\\r"));
         let _ = writeln!(
             out,
             "sku: {} | gtin: {} | asin: {} | status: {}",

@@ -376,11 +376,12 @@ impl Preset {
                     "Categories (x,y,z,...)",
                     "Image URLs (x,y,z...)",
                     "Image URLs (x,y,z,...)",
-                    "Manufacturer",
                     "Feature(Name:Value:Position)",
                 ],
                 if has(&["Parent category"]) {
                     Some("PrestaShop's categories file")
+                } else if has(&["Customer email *", "Address 1 *"]) {
+                    Some("PrestaShop's addresses file")
                 } else if has(&["Alias *", "Alias"]) {
                     Some("PrestaShop's search aliases file")
                 } else if has(&["Name *", "Name*"]) && has(&["Active (0/1)"]) {
@@ -624,7 +625,12 @@ mod tests {
     #[test]
     fn a_platforms_other_files_are_refused_saying_what_they_are() {
         let header = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<String>>();
-        let cases: [(Preset, &[&str], &str); 6] = [
+        let cases: [(Preset, &[&str], &str); 7] = [
+            (
+                Preset::Prestashop,
+                &["Address ID", "Alias *", "Active (0/1)", "Customer email *", "Manufacturer", "Address 1 *"],
+                "addresses",
+            ),
             (
                 Preset::Prestashop,
                 &["Category ID", "Active (0/1)", "Name *", "Parent category", "Root category (0/1)"],

@@ -94,7 +94,8 @@ pub(super) struct PrestashopShaper {
     /// Features: 9.x's `Feature(Name:Value:Position)` list, 1.4's `Feature:<name>` columns.
     features: Option<usize>,
     named_features: Vec<(usize, String)>,
-    /// The attributes this header's columns make (a feature of the same name takes `(feature)`).
+    /// The attributes this header's columns make, and those the preset makes of its key columns (`reference`): a
+    /// feature of the same name takes `(feature)`.
     column_attributes: Vec<&'static str>,
 }
 

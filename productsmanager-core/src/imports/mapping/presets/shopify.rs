@@ -45,8 +45,8 @@ const SHOPIFY_OTHER_ATTRIBUTES: [&str; 4] = ["type", "tags", "variant_sku", "wei
 
 /// Whether the template makes an attribute of this name itself.
 fn preset_attribute(name: &str) -> bool {
-    let names = SHOPIFY_PRODUCT_ATTRIBUTES.iter().map(|(_, attribute)| *attribute).chain(SHOPIFY_OTHER_ATTRIBUTES);
-    names.into_iter().any(|n| n.eq_ignore_ascii_case(name))
+    let mut names = SHOPIFY_PRODUCT_ATTRIBUTES.iter().map(|(_, attribute)| *attribute).chain(SHOPIFY_OTHER_ATTRIBUTES);
+    names.any(|n| n.eq_ignore_ascii_case(name))
 }
 
 pub(super) fn shopify(headers: &[String]) -> Template {
@@ -419,5 +419,13 @@ mod tests {
         let parent = attributes(1);
         assert_eq!(parent, [("Density", "light"), ("condition", "used")].map(|(n, v)| (n.to_string(), v.to_string())));
         assert!(attributes(2).is_empty(), "a variant's are its parent's");
+        // An option named as one of the preset's attributes, beside its column: both kept, the option qualified.
+        let headers =
+            ["Handle", "Title", "Option1 Name", "Option1 Value", "Variant Price", "Google Shopping / Condition"];
+        let mapped = shape(Preset::Shopify, &headers, &[&["hat", "Hat", "Condition", "Used", "5", "refurbished"]]);
+        let mut found: Vec<(&str, &str)> =
+            mapped[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
+        found.sort();
+        assert_eq!(found, [("Condition (option)", "Used"), ("condition", "refurbished")]);
     }
 }
