@@ -63,35 +63,24 @@ pub(super) struct MagentoShaper {
     sample_attributes: Vec<(usize, String)>,
 }
 
-/// Columns of the sample-data layout that are not attributes: those the template maps as they are, and `category`
-/// — a walk through Magento's category tree (`Gear`, `Bags`, `Collections`, `Erin Recommends`: two paths, which
-/// only the tree tells apart), left unread rather than read as one wrong path.
-const SAMPLE_NOT_ATTRIBUTES: [&str; 15] = [
-    "category",
-    "sku",
-    "name",
-    "description",
-    "product_online",
-    "price",
-    "special_price",
-    "msrp_price",
-    "msrp",
-    "qty",
-    "weight",
-    "base_image",
-    "image",
-    "additional_images",
-    "store_view_code",
-];
+/// Columns of the sample-data layout that are not attributes, besides those the template maps: `category` — a walk
+/// through Magento's category tree (`Gear`, `Bags`, `Collections`, `Erin Recommends`: two paths, which only the tree
+/// tells apart), left unread rather than read as one wrong path — and the store view the shaper reads.
+const SAMPLE_UNREAD: [&str; 2] = ["category", "store_view_code"];
 
 impl MagentoShaper {
     pub(super) fn new(headers: &[String]) -> Self {
         let at = |name: &str| position(headers, &[name]);
         let sample = at("product_type").is_none() && at("categories").is_none() && at("sku").is_some();
         let sample_attributes = if sample {
+            // The template's own columns are read as it says; every other one is an attribute.
+            let template = magento(headers);
+            let mapped = |name: &str| {
+                template.columns.iter().any(|c| c.column.eq_ignore_ascii_case(name))
+                    || SAMPLE_UNREAD.iter().any(|n| n.eq_ignore_ascii_case(name))
+            };
             let names = headers.iter().map(|h| h.trim()).enumerate();
-            let attribute = |name: &str| !SAMPLE_NOT_ATTRIBUTES.iter().any(|n| n.eq_ignore_ascii_case(name));
-            names.filter(|(_, name)| attribute(name)).map(|(i, name)| (i, name.to_string())).collect()
+            names.filter(|(_, name)| !mapped(name)).map(|(i, name)| (i, name.to_string())).collect()
         } else {
             Vec::new()
         };

@@ -87,16 +87,12 @@ pub(super) struct WoocommerceShaper {
 impl WoocommerceShaper {
     pub(super) fn new(headers: &[String]) -> Self {
         let at = |names: &[&str]| position(headers, names);
-        let attributes = (1..=20)
-            .filter_map(|n| {
-                let name = at(&[&format!("Attribute {n} name")])?;
-                let value = at(&[&format!("Attribute {n} value(s)")])?;
-                Some((name, value))
-            })
-            .collect();
-        let defaults = (1..=20)
-            .filter_map(|n| Some((at(&[&format!("Attribute {n} name")])?, at(&[&format!("Attribute {n} default")])?)))
-            .collect();
+        let (mut attributes, mut defaults) = (Vec::new(), Vec::new());
+        for n in 1..=20 {
+            let Some(name) = at(&[&format!("Attribute {n} name")]) else { continue };
+            attributes.extend(at(&[&format!("Attribute {n} value(s)")]).map(|value| (name, value)));
+            defaults.extend(at(&[&format!("Attribute {n} default")]).map(|default| (name, default)));
+        }
         WoocommerceShaper {
             headers: with_own(headers, &WOO_OWN),
             id: at(&["ID"]),
