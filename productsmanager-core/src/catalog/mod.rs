@@ -13,7 +13,7 @@ pub(crate) mod identifiers;
 mod image_urls;
 pub(crate) mod merges;
 mod offers;
-mod prices;
+pub(crate) mod prices;
 pub(crate) mod products;
 pub(crate) mod provenance;
 mod stock;

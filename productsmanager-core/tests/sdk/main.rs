@@ -27,6 +27,7 @@ mod listing;
 mod media;
 mod merges;
 mod notifications;
+mod price_windows;
 mod products;
 mod provenance;
 mod relations;

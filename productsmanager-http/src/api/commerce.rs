@@ -64,8 +64,13 @@ async fn set_price(
 
 #[utoipa::path(delete, path = "/api/v1/prices/{id}", tag = "commerce", security(("bearer" = ["catalog:write"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Deleted")))]
-async fn delete_price(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    state.sdk.prices().delete(parse_id("id", &id)?).await?;
+async fn delete_price(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    // A windowed price removed by the caller: the windows of its type and currency are theirs from then on.
+    state.sdk.prices().on_behalf_of(caller.user_id).delete(parse_id("id", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

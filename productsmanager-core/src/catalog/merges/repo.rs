@@ -392,7 +392,9 @@ pub(super) async fn undo(
                 forget.push(field.clone());
             }
         }
-        forget.extend(moved.field_sources.iter().filter(|f| f.starts_with("price:")).cloned());
+        forget.extend(
+            moved.field_sources.iter().filter(|f| f.starts_with("price:") || f.starts_with("price_windows:")).cloned(),
+        );
         for field in forget.iter().filter(|f| moved.field_sources.contains(f)) {
             sqlx::query("delete from product_field_sources where product_id = $1 and field = $2")
                 .bind(s)

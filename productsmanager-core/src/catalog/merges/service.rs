@@ -137,9 +137,10 @@ impl MergeService {
             .into());
         }
         let ids = [merged.id, survivor.id];
-        let (origins, rows) = futures_util::try_join!(
+        let (origins, rows, merged_prices) = futures_util::try_join!(
             provenance::repo::origins_of(self.pool(), &ids[..1]),
             provenance::repo::sources_of(self.pool(), &ids),
+            crate::catalog::prices::prices_for_products(self.pool(), &ids[..1]),
         )
         .map_err(db_error)?;
         let origin = origins.first().map(|o| o.source()).unwrap_or(FieldSource::Unknown);
@@ -192,6 +193,19 @@ impl MergeService {
                 .filter(|p| p.is_open_ended())
                 .map(|p| price_field(p.price_type.as_str(), p.amount.currency.as_str())),
         );
+        // The merged product's windows move to the survivor with their setter, unless a person set the survivor's
+        // windows of that pair (theirs stay theirs).
+        let person_owns = |field: &str| {
+            rows.iter().any(|r| {
+                r.product_id == survivor.id && r.field == field && matches!(r.source(), FieldSource::User { .. })
+            })
+        };
+        for price in merged_prices.iter().filter(|p| p.valid_from.is_some() || p.valid_to.is_some()) {
+            let field = provenance::price_windows_field(&price.price_type, &price.currency);
+            if !person_owns(&field) && !fields.contains(&field) {
+                fields.push(field);
+            }
+        }
         let sources = fields
             .into_iter()
             .filter_map(|field| {

@@ -4,6 +4,7 @@
 mod model;
 mod repo;
 mod service;
+pub(crate) mod window;
 
 pub(crate) use model::PriceRow;
 pub use model::{NewPrice, Price, PriceType, current_prices};

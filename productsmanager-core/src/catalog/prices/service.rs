@@ -3,12 +3,13 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{NewPrice, Price, PriceRow, current_prices, repo};
+use super::window::{WindowedAmount, windows_text};
+use super::{NewPrice, Price, PriceRow, PriceType, current_prices, repo};
 use crate::Result;
 use crate::analytics::EventKind;
 use crate::cache::TieredCache;
 use crate::catalog::common::{db_error, named_missing, now, product_changed};
-use crate::catalog::{CatalogError, ProductService};
+use crate::catalog::{CatalogError, CurrencyCode, ProductService};
 use crate::db::DbPool;
 
 /// Sets, lists and resolves prices. A change invalidates the cached product.
@@ -55,11 +56,12 @@ impl PriceService {
             updated_at: at,
         };
         let open = row.valid_from.is_none() && row.valid_to.is_none();
-        // Imports set open-ended prices only: those are the ones whose setter is recorded, and which a lock keeps.
+        // An open-ended price is one field (`price:retail:EUR`); the windows of a type and currency another
+        // (`price_windows:sale:EUR`): each has its setter recorded, and a lock keeps it.
         let field = crate::catalog::provenance::price_field(&row.price_type, &row.currency);
-        if open {
-            self.products.refuse_locked(input.product_id, std::slice::from_ref(&field)).await?;
-        }
+        let windows_field = crate::catalog::provenance::price_windows_field(&row.price_type, &row.currency);
+        let guarded = if open { &field } else { &windows_field };
+        self.products.refuse_locked(input.product_id, std::slice::from_ref(guarded)).await?;
         // Replacing an open price by the same amount is not a price change; a new price or window is.
         let before = if open {
             repo::for_products(&self.pool, &[input.product_id]).await.map_err(db_error)?.into_iter().find(|old| {
@@ -97,6 +99,9 @@ impl PriceService {
                 .await
                 .map_err(db_error)?;
         }
+        if !open {
+            self.record_windows(input.product_id, input.price_type, input.amount.currency, at).await?;
+        }
         product_changed(&self.cache, input.product_id).await;
         if !unchanged {
             self.products.record(EventKind::PriceChanged { product_id: input.product_id, supplier_id: None });
@@ -115,14 +120,69 @@ impl PriceService {
         Ok(current_prices(&self.for_product(product_id).await?, at))
     }
 
-    /// Removes a price.
+    /// Removes a price. A windowed price is one of its type and currency's windows: removed by a person, the
+    /// windows are theirs from then on (a supplier file does not bring it back).
     pub async fn delete(&self, id: Uuid) -> Result<()> {
+        let Some(price) = repo::by_id(&self.pool, id).await.map_err(db_error)?.and_then(PriceRow::into_price) else {
+            return Err(CatalogError::not_found("price", id).into());
+        };
+        let (price_type, currency) = (price.price_type, price.amount.currency);
+        let guarded = match price.is_open_ended() {
+            true => crate::catalog::provenance::price_field(price_type.as_str(), currency.as_str()),
+            false => crate::catalog::provenance::price_windows_field(price_type.as_str(), currency.as_str()),
+        };
+        self.products.refuse_locked(price.product_id, std::slice::from_ref(&guarded)).await?;
         match repo::delete(&self.pool, id).await.map_err(db_error)? {
             Some(product_id) => {
+                if !price.is_open_ended() {
+                    self.record_windows(product_id, price_type, currency, now()).await?;
+                }
                 product_changed(&self.cache, product_id).await;
                 Ok(())
             }
             None => Err(CatalogError::not_found("price", id).into()),
         }
+    }
+
+    /// Replaces every windowed price of a type and currency by `windows` (a released field taking a supplier's
+    /// word back), recorded as this service's writer.
+    pub(crate) async fn replace_windows(
+        &self,
+        product_id: Uuid,
+        price_type: PriceType,
+        currency: CurrencyCode,
+        windows: &[WindowedAmount],
+    ) -> Result<()> {
+        let at = now();
+        repo::replace_windows(&self.pool, product_id, (price_type.as_str(), currency.as_str()), windows, at)
+            .await
+            .map_err(db_error)?;
+        self.record_windows(product_id, price_type, currency, at).await?;
+        product_changed(&self.cache, product_id).await;
+        self.products.record(EventKind::PriceChanged { product_id, supplier_id: None });
+        Ok(())
+    }
+
+    /// Records this service's writer as the setter of the product's windows of a type and currency, with their
+    /// value now.
+    async fn record_windows(
+        &self,
+        product_id: Uuid,
+        price_type: PriceType,
+        currency: CurrencyCode,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let windows: Vec<WindowedAmount> = self
+            .for_product(product_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.price_type == price_type && p.amount.currency == currency && !p.is_open_ended())
+            .map(|p| WindowedAmount { from: p.valid_from, to: p.valid_to, minor: p.amount.amount_minor })
+            .collect();
+        let field = crate::catalog::provenance::price_windows_field(price_type.as_str(), currency.as_str());
+        let fields = [(field, Some(windows_text(currency, &windows)))];
+        crate::catalog::provenance::repo::record(&self.pool, product_id, &fields, self.products.writer(), at)
+            .await
+            .map_err(db_error)
     }
 }

@@ -9,8 +9,9 @@ use super::repo::{self, CategoryNameRow, VariantLinkRow};
 use super::{Product, ProductQuery, ProductService, ProductSort};
 use crate::Result;
 use crate::catalog::common::db_error;
+use crate::catalog::prices::{PriceRow, prices_for_products};
 use crate::catalog::stock::stock_for_products;
-use crate::catalog::{CatalogError, PriceType};
+use crate::catalog::{CatalogError, Price, PriceType};
 
 /// A product as feeds and sales platforms see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +34,9 @@ pub struct ProductRecord {
     /// The option axes of a product that has variants, each with its values in the variants' order; empty
     /// otherwise.
     pub variant_axes: Vec<VariantAxis>,
+    /// Every price of the product, open-ended and windowed, by type, currency and start (`product.prices` holds
+    /// those that apply now): what a file that must restore the catalog writes.
+    pub all_prices: Vec<Price>,
 }
 
 /// An option axis of a product with variants and the values its variants take.
@@ -99,6 +103,14 @@ pub struct RecordReader {
     axes: BTreeSet<String>,
     currencies: BTreeSet<String>,
     done: bool,
+}
+
+/// What a page's queries found of its products, each taken by its record.
+struct Found<'a> {
+    categories_of: &'a HashMap<Uuid, Vec<Uuid>>,
+    images_of: &'a mut HashMap<Uuid, Vec<String>>,
+    stock_of: &'a mut HashMap<Uuid, BTreeMap<String, i64>>,
+    prices_of: &'a mut HashMap<Uuid, Vec<Price>>,
 }
 
 /// Products per page of [`RecordReader`] (variants come on top of them).
@@ -183,12 +195,17 @@ impl RecordReader {
             variants.extend(self.products.get_many(chunk).await?.into_iter().map(|p| (p.id, p)));
         }
         let all_ids: Vec<Uuid> = parent_ids.iter().chain(variants.keys()).copied().collect();
-        let (category_links, images, stock_levels) = futures_util::try_join!(
+        let (category_links, images, stock_levels, price_rows) = futures_util::try_join!(
             repo::category_links_of(pool, &all_ids),
             repo::image_urls_of(pool, &all_ids),
             stock_for_products(pool, &all_ids),
+            prices_for_products(pool, &all_ids),
         )
         .map_err(db_error)?;
+        let mut prices_of: HashMap<Uuid, Vec<Price>> = HashMap::new();
+        for price in price_rows.into_iter().filter_map(PriceRow::into_price) {
+            prices_of.entry(price.product_id).or_default().push(price);
+        }
         let mut stock_of: HashMap<Uuid, BTreeMap<String, i64>> = HashMap::new();
         for level in stock_levels {
             stock_of.entry(level.product_id).or_default().insert(level.location, level.quantity);
@@ -225,18 +242,23 @@ impl RecordReader {
                 }
             }
             let parent_id = product.id;
-            records.push(self.record(product, None, axes, &categories_of, &mut images_of, &mut stock_of));
+            let found = Found {
+                categories_of: &categories_of,
+                images_of: &mut images_of,
+                stock_of: &mut stock_of,
+                prices_of: &mut prices_of,
+            };
+            records.push(self.record(product, None, axes, found));
             for link in children {
                 if let Some(variant) = variants.remove(&link.product_id) {
                     let of = VariantOf { parent_id, options: link.options.0 };
-                    records.push(self.record(
-                        variant,
-                        Some(of),
-                        Vec::new(),
-                        &categories_of,
-                        &mut images_of,
-                        &mut stock_of,
-                    ));
+                    let found = Found {
+                        categories_of: &categories_of,
+                        images_of: &mut images_of,
+                        stock_of: &mut stock_of,
+                        prices_of: &mut prices_of,
+                    };
+                    records.push(self.record(variant, Some(of), Vec::new(), found));
                 }
             }
         }
@@ -248,13 +270,13 @@ impl RecordReader {
         product: Product,
         variant_of: Option<VariantOf>,
         variant_axes: Vec<VariantAxis>,
-        categories_of: &HashMap<Uuid, Vec<Uuid>>,
-        images_of: &mut HashMap<Uuid, Vec<String>>,
-        stock_of: &mut HashMap<Uuid, BTreeMap<String, i64>>,
+        found: Found<'_>,
     ) -> ProductRecord {
         let category_paths: Vec<Vec<String>> =
-            categories_of.get(&product.id).into_iter().flatten().map(|c| self.path_of(*c)).collect();
+            found.categories_of.get(&product.id).into_iter().flatten().map(|c| self.path_of(*c)).collect();
+        let (images_of, stock_of) = (found.images_of, found.stock_of);
         ProductRecord {
+            all_prices: found.prices_of.remove(&product.id).unwrap_or_default(),
             brand: product.brand_id.and_then(|b| self.brands.get(&b).cloned()),
             category_path: category_paths.first().cloned().unwrap_or_default(),
             category_paths,

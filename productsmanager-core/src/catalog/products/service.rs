@@ -742,18 +742,26 @@ impl ProductService {
                 fields.push(field.to_string());
             }
         }
-        for price in product.prices.iter().filter(|p| p.is_open_ended()) {
-            fields.push(price_field(price.price_type.as_str(), price.amount.currency.as_str()));
+        let (levels, links, images, prices) = futures_util::try_join!(
+            stock_for_products(&self.pool, &ids),
+            crate::catalog::categories::links_of(&self.pool, id),
+            crate::catalog::image_urls::sources_of(&self.pool, id),
+            prices_for_products(&self.pool, &ids),
+        )
+        .map_err(db_error)?;
+        // Every price, not only those that apply now: an open-ended one is a field, a pair's windows another.
+        for price in &prices {
+            let field = match price.valid_from.is_none() && price.valid_to.is_none() {
+                true => price_field(&price.price_type, &price.currency),
+                false => provenance::price_windows_field(&price.price_type, &price.currency),
+            };
+            if !fields.contains(&field) {
+                fields.push(field);
+            }
         }
         for attribute in &product.attributes {
             fields.push(provenance::attribute_field(&attribute.name));
         }
-        let (levels, links, images) = futures_util::try_join!(
-            stock_for_products(&self.pool, &ids),
-            crate::catalog::categories::links_of(&self.pool, id),
-            crate::catalog::image_urls::sources_of(&self.pool, id),
-        )
-        .map_err(db_error)?;
         for level in &levels {
             fields.push(provenance::stock_field(&level.location));
         }
@@ -909,7 +917,8 @@ impl ProductService {
                 "field",
                 format!(
                     "{field:?} is not a field with provenance: title, description, brand, status, sku, gtin, asin, \
-                     price:<type>:<currency> (price:retail:EUR), attribute:<name in lower case> (attribute:color), \
+                     price:<type>:<currency> (price:retail:EUR), price_windows:<type>:<currency> (the windowed \
+                     prices of a type and currency), attribute:<name in lower case> (attribute:color), \
                      stock (stock:<location> for another than `default`), categories or images"
                 ),
             )
@@ -989,6 +998,19 @@ impl ProductService {
             "gtin" => patch.gtin = Some(Some(Gtin::parse(value).map_err(|e| invalid(&e))?)),
             "asin" => patch.asin = Some(Some(Asin::parse(value).map_err(|e| invalid(&e))?)),
             "brand" => patch.brand_id = Some(Some(self.brand_named(value).await?)),
+            _ if field.starts_with("price_windows:") => {
+                let mut parts = field.split(':').skip(1);
+                let (Some(price_type), Some(currency)) = (parts.next(), parts.next()) else {
+                    return Err(invalid(&"not a price windows field").into());
+                };
+                let currency: crate::catalog::CurrencyCode = currency.parse()?;
+                let windows =
+                    crate::catalog::prices::window::parse_windows_text(currency, value).map_err(|e| invalid(&e))?;
+                crate::catalog::PriceService::new(self.pool.clone(), self.cache.clone(), self.clone())
+                    .replace_windows(id, price_type.parse()?, currency, &windows)
+                    .await?;
+                return Ok(());
+            }
             _ if field.starts_with("price:") => {
                 let mut parts = field.split(':').skip(1);
                 let (Some(price_type), Some(currency)) = (parts.next(), parts.next()) else {

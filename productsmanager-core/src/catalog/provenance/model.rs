@@ -54,8 +54,8 @@ impl FieldSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldProvenance {
-    /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>`,
-    /// `attribute:<name>`, `stock` (the `default` location; `stock:<location>` for another); one entry per category
+    /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>` (an open-ended
+    /// price), `price_windows:<type>:<currency>` (the windowed prices of that pair), `attribute:<name>`, `stock` (the `default` location; `stock:<location>` for another); one entry per category
     /// link (`category:<path>`: who put the product there) and per image URL (`image:<url>`: who gave it); and
     /// `categories` or `images` when a person locked or released them (a lock keeps imports from adding any).
     pub field: String,
@@ -112,6 +112,13 @@ pub(crate) fn price_field(price_type: &str, currency: &str) -> String {
     format!("price:{price_type}:{currency}")
 }
 
+/// The provenance name of a price's windows of one type and currency: `price_windows:sale:EUR`, whose value is
+/// every windowed price of that type and currency (`19.99 EUR 2026-12-01T00:00:00Z/2026-12-25T00:00:00Z; …`): a
+/// file that gives them replaces them whole, unless a person set them.
+pub(crate) fn price_windows_field(price_type: &str, currency: &str) -> String {
+    format!("price_windows:{price_type}:{currency}")
+}
+
 /// A stored field value as people read it: an open-ended price (`price:retail:EUR`, minor units) as `12.50 EUR`;
 /// anything else as it is.
 pub(crate) fn shown_value(field: &str, value: &str) -> String {
@@ -144,7 +151,7 @@ pub(crate) fn is_provenance_field(field: &str) -> bool {
     }
     let mut parts = field.split(':');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("price"), Some(kind), Some(currency), None) => {
+        (Some("price" | "price_windows"), Some(kind), Some(currency), None) => {
             kind.parse::<crate::catalog::PriceType>().is_ok()
                 && currency.parse::<crate::catalog::CurrencyCode>().is_ok_and(|code| code.as_str() == currency)
         }
@@ -222,8 +229,8 @@ pub struct ProductChange {
     pub id: Uuid,
     /// The product changed: this one, or one merged into it since (its history comes with it).
     pub product_id: Uuid,
-    /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>`,
-    /// `attribute:<name>`, `stock`, `categories` and `images` (a link or URL added or removed), or `product` for a
+    /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>` (an open-ended
+    /// price), `price_windows:<type>:<currency>` (the windowed prices of that pair), `attribute:<name>`, `stock`, `categories` and `images` (a link or URL added or removed), or `product` for a
     /// merge.
     pub field: String,
     pub change: ChangeKind,
@@ -270,7 +277,7 @@ impl FieldGroup {
             IMAGES_FIELD => FieldGroup::Images,
             "stock" => FieldGroup::Stock,
             _ if field.starts_with("stock:") => FieldGroup::Stock,
-            _ if field.starts_with("price:") => FieldGroup::Prices,
+            _ if field.starts_with("price:") || field.starts_with("price_windows:") => FieldGroup::Prices,
             _ if field.starts_with("attribute:") => FieldGroup::Attributes,
             _ => FieldGroup::Content,
         }

@@ -157,6 +157,23 @@ impl Survivorship {
         self.values.get(field).and_then(Option::as_deref)
     }
 
+    /// The (type, currency) pairs the product has windowed prices of (`price_windows:<type>:<currency>` fields
+    /// with a value), as the plan stands.
+    pub(crate) fn window_pairs(&self) -> Vec<(crate::catalog::PriceType, &'static str)> {
+        let mut pairs = Vec::new();
+        for (field, value) in &self.values {
+            let Some(rest) = field.strip_prefix("price_windows:") else { continue };
+            if value.as_deref().is_none_or(str::is_empty) {
+                continue;
+            }
+            let Some((kind, code)) = rest.split_once(':') else { continue };
+            if let (Ok(price_type), Ok(currency)) = (kind.parse(), code.parse::<crate::catalog::CurrencyCode>()) {
+                pairs.push((price_type, currency.as_str()));
+            }
+        }
+        pairs
+    }
+
     /// Whether the product has this member of a collection (`category:<id>`, `image:<url>`), as the plan stands.
     pub(crate) fn has(&self, member: &str) -> bool {
         self.values.contains_key(member)

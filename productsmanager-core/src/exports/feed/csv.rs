@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use super::{FeedColumns, FeedItem, FeedWriter, attribute_text, decimal, neutralised};
+use crate::catalog::prices::window::list_entry;
 use crate::catalog::{CurrencyCode, Money, PriceType, ProductStatus};
 use crate::exports::model::ChannelSettings;
 use crate::imports::mapping::NATIVE_PRICE_COLUMNS;
@@ -10,9 +11,11 @@ use crate::imports::mapping::NATIVE_PRICE_COLUMNS;
 /// Our columns, before the per-currency, `option:<axis>` and `attribute:<name>` ones: what the `native` import
 /// preset reads, so that our file imported into an empty catalog gives the same catalog. `sku` is the key a
 /// supplier file carries (SKU, else GTIN, else id); `product_sku`, the product's own SKU; `category`, every
-/// category path, the main one first, separated by `|`; the prices are in `currency`; `cost`, `stock` and
-/// `lead_time_days` are the best supplier offer's; `product_stock`, the product's own stock.
-const NATIVE_COLUMNS: [&str; 19] = [
+/// category path, the main one first, separated by `|`; the prices are the open-ended ones, in `currency`;
+/// `price_windows`, the windowed prices (`sale 19.99 EUR 2026-12-01T00:00:00Z/2026-12-25T00:00:00Z`, separated by
+/// `|`); `cost`, `stock` and `lead_time_days` are the best supplier offer's; `product_stock`, the product's own
+/// stock.
+const NATIVE_COLUMNS: [&str; 20] = [
     "sku",
     "product_sku",
     "gtin",
@@ -24,6 +27,7 @@ const NATIVE_COLUMNS: [&str; 19] = [
     "sale_price",
     "msrp",
     "purchase_price",
+    "price_windows",
     "currency",
     "cost",
     "stock",
@@ -108,6 +112,13 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
         money(priced(PriceType::Sale, currency)),
         money(priced(PriceType::Msrp, currency)),
         money(priced(PriceType::Purchase, currency)),
+        Cell::text(
+            item.price_windows
+                .iter()
+                .map(|(price_type, amount, (from, to))| list_entry(*price_type, *amount, *from, *to))
+                .collect::<Vec<_>>()
+                .join("|"),
+        ),
         Cell::text(currency.map(|c| c.to_string()).unwrap_or_default()),
         money(cost),
         offer.and_then(|o| o.stock).map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty),
@@ -490,7 +501,7 @@ impl FeedWriter for ShopifyCsv {
 }
 
 /// WooCommerce's product CSV columns (those of its exporter) before the attribute columns.
-const WOO_COLUMNS: [&str; 19] = [
+const WOO_COLUMNS: [&str; 21] = [
     "ID",
     "Type",
     "SKU",
@@ -501,6 +512,8 @@ const WOO_COLUMNS: [&str; 19] = [
     "Visibility in catalog",
     "Short description",
     "Description",
+    "Date sale price starts",
+    "Date sale price ends",
     "In stock?",
     "Stock",
     "Sale price",
@@ -564,6 +577,12 @@ impl FeedWriter for WoocommerceCsv {
             "visible".into(),
             String::new(),
             item.description.clone().unwrap_or_default(),
+            // WooCommerce's days, the last one included (our end is exclusive).
+            item.sale_window.and_then(|w| w.from).map(|at| at.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            item.sale_window
+                .and_then(|w| w.to)
+                .map(|at| (at - chrono::Duration::seconds(1)).format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
             if item.stock > 0 { "1" } else { "0" }.to_string(),
             item.stock.to_string(),
             item.sale_price.as_ref().map(decimal).unwrap_or_default(),

@@ -42,6 +42,14 @@ fn attributes(item: &FeedItem<'_>, settings: &ChannelSettings) -> Option<Vec<(&'
     out.push(("price", price.to_string()));
     if let Some(sale) = &item.sale_price {
         out.push(("sale_price", sale.to_string()));
+        // Google wants both ends; a window open at its start has applied since it was set.
+        if let Some(window) = item.sale_window
+            && let Some(to) = window.to
+        {
+            let from = window.from.unwrap_or(window.set_at);
+            let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            out.push(("sale_price_effective_date", format!("{}/{}", at(from), at(to))));
+        }
     }
     out.push(("condition", settings.condition.clone().unwrap_or_else(|| "new".to_string())));
     if let Some(brand) = &item.brand {
@@ -169,7 +177,7 @@ impl FeedWriter for MerchantXml {
 
 /// The columns of the tab-separated feed (an attribute with several values — additional images — takes them
 /// comma-separated, as Google reads them).
-const TSV_COLUMNS: [&str; 21] = [
+const TSV_COLUMNS: [&str; 22] = [
     "id",
     "item_group_id",
     "title",
@@ -180,6 +188,7 @@ const TSV_COLUMNS: [&str; 21] = [
     "availability",
     "price",
     "sale_price",
+    "sale_price_effective_date",
     "condition",
     "brand",
     "gtin",

@@ -9,9 +9,11 @@ mod xlsx;
 use std::collections::BTreeSet;
 use std::io::Write;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{ChannelSettings, FeedFormat};
+use crate::catalog::prices::window::Window;
 use crate::catalog::{AttributeValue, Money, PriceType, ProductRecord, ProductStatus};
 
 /// A product as a channel is sent it: the record with the channel's prices and category applied.
@@ -25,10 +27,14 @@ pub(crate) struct FeedItem<'a> {
     pub price: Option<Money>,
     /// A current sale price below it.
     pub sale_price: Option<Money>,
+    /// The window of that sale price, when it has one.
+    pub sale_window: Option<SaleWindow>,
     pub msrp: Option<Money>,
-    /// Every current price of the product (in the channel's currency when it has one), retail and sale prices
-    /// with the channel's rule applied: what our own formats write in full.
+    /// Every open-ended price of the product (in the channel's currency when it has one), retail and sale prices
+    /// with the channel's rule applied: what our own formats write in their price columns.
     pub prices: Vec<(PriceType, Money)>,
+    /// Every windowed price, likewise: (type, amount, start, end), by type, currency and start.
+    pub price_windows: Vec<(PriceType, Money, Window)>,
     pub stock: i64,
     /// Our category path, `A > B > C`.
     pub category: String,
@@ -56,6 +62,15 @@ impl FeedItem<'_> {
     pub fn has_variants(&self) -> bool {
         !self.record.variant_axes.is_empty()
     }
+}
+
+/// When the sale price a feed sends applies: its window, and when it was set (a window open at its start has
+/// applied since then, as far as the catalog knows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SaleWindow {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub set_at: DateTime<Utc>,
 }
 
 /// Makes [`FeedItem`]s from records, in the order the reader gives them (a parent before its variants).
@@ -89,17 +104,27 @@ impl Channel {
         .filter(|sale| {
             price.as_ref().is_some_and(|p| sale.currency == p.currency && sale.amount_minor < p.amount_minor)
         });
+        let sale_window = sale_price.as_ref().and_then(|sale| {
+            let price = record.product.prices.iter().find(|p| {
+                p.price_type == PriceType::Sale && p.amount.currency == sale.currency && !p.is_open_ended()
+            })?;
+            Some(SaleWindow { from: price.valid_from, to: price.valid_to, set_at: price.created_at })
+        });
         let msrp = self.current(record, PriceType::Msrp).cloned();
-        let prices = record
-            .product
-            .prices
-            .iter()
-            .filter(|p| self.settings.currency.as_ref().is_none_or(|c| *c == p.amount.currency))
-            .filter_map(|p| match p.price_type {
-                PriceType::Retail | PriceType::Sale => Some((p.price_type, self.ruled(&p.amount)?)),
-                PriceType::Msrp | PriceType::Purchase => Some((p.price_type, p.amount)),
-            })
-            .collect();
+        let mut prices = Vec::new();
+        let mut price_windows = Vec::new();
+        for price in record.all_prices.iter().filter(|p| self.settings.currency.is_none_or(|c| c == p.amount.currency))
+        {
+            let amount = match price.price_type {
+                PriceType::Retail | PriceType::Sale => self.ruled(&price.amount),
+                PriceType::Msrp | PriceType::Purchase => Some(price.amount),
+            };
+            let Some(amount) = amount else { continue };
+            match (price.valid_from, price.valid_to) {
+                (None, None) => prices.push((price.price_type, amount)),
+                window => price_windows.push((price.price_type, amount, window)),
+            }
+        }
         let category = record.category_path.join(" > ");
         let channel_category =
             self.settings.category_mapping.get(&category).cloned().unwrap_or_else(|| category.clone());
@@ -112,8 +137,10 @@ impl Channel {
             parent_key,
             price,
             sale_price,
+            sale_window,
             msrp,
             prices,
+            price_windows,
             stock: record.available_stock(),
             category,
             channel_category,

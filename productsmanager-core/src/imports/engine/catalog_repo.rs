@@ -6,13 +6,14 @@
 //! array (`insert … select … from unnest($1::uuid[], …) on conflict …`). What a row does to a stored one (the
 //! `on conflict` clauses) and the other statements are shared; where the dialects differ it is marked `// dialect:`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::catalog::prices::window::{WindowedAmount, windows_text};
 use crate::db::DbPool;
 use crate::with_pool;
 
@@ -155,18 +156,18 @@ pub(crate) async fn stored_products(
             let origin = crate::catalog::provenance::repo::OriginRow { origin_kind, origin_id, origin_job_id };
             found.insert(id, StoredProduct { values, origin });
         }
-        let prices: Vec<(Uuid, String, String, i64)> = crate::db::rows_by_ids(
+        // Open-ended prices one field each; windowed ones one field per type and currency.
+        let prices: Vec<StoredPriceRow> = crate::db::rows_by_ids(
             pool,
-            "select product_id, price_type, currency, amount_minor from product_prices \
-             where valid_from is null and valid_to is null and product_id in ",
+            "select product_id, price_type, currency, amount_minor, valid_from, valid_to from product_prices \
+             where product_id in ",
             chunk,
             "",
         )
         .await?;
-        for (product, price_type, currency, minor) in prices {
+        for (product, fields) in price_values(prices) {
             if let Some(stored) = found.get_mut(&product) {
-                let field = crate::catalog::provenance::price_field(&price_type, &currency);
-                stored.values.insert(field, Some(minor.to_string()));
+                stored.values.extend(fields.into_iter().map(|(field, value)| (field, Some(value))));
             }
         }
         // Attributes as imports write them (text); another kind reads as no text: its setter's rule decides.
@@ -228,6 +229,30 @@ pub(crate) async fn stored_products(
         }
     }
     Ok(found)
+}
+
+/// A stored price: (product, type, currency, minor units, start, end).
+type StoredPriceRow = (Uuid, String, String, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// Prices as provenance names their fields, by product: `price:<type>:<currency>` (minor units) for an open-ended
+/// price, `price_windows:<type>:<currency>` (every window of that pair as text) for windowed ones.
+fn price_values(rows: Vec<StoredPriceRow>) -> HashMap<Uuid, Vec<(String, String)>> {
+    let mut windows: BTreeMap<(Uuid, String, String), Vec<WindowedAmount>> = BTreeMap::new();
+    let mut values: HashMap<Uuid, Vec<(String, String)>> = HashMap::new();
+    for (product, price_type, currency, minor, from, to) in rows {
+        if from.is_none() && to.is_none() {
+            let field = crate::catalog::provenance::price_field(&price_type, &currency);
+            values.entry(product).or_default().push((field, minor.to_string()));
+        } else {
+            windows.entry((product, price_type, currency)).or_default().push(WindowedAmount { from, to, minor });
+        }
+    }
+    for ((product, price_type, currency), group) in windows {
+        let Ok(code) = currency.parse::<crate::catalog::CurrencyCode>() else { continue };
+        let field = crate::catalog::provenance::price_windows_field(&price_type, &currency);
+        values.entry(product).or_default().push((field, windows_text(code, &group)));
+    }
+    values
 }
 
 /// The open-ended retail prices of these products: (product, currency) → minor units.
@@ -399,6 +424,10 @@ pub(crate) struct BatchWrites {
     pub offers: Vec<OfferWrite>,
     /// (product, type, currency, minor units)
     pub prices: Vec<(Uuid, &'static str, &'static str, i64)>,
+    /// (product, type, currency, windows): every windowed price of that type and currency replaced by these.
+    pub price_windows: Vec<(Uuid, &'static str, &'static str, Vec<WindowedAmount>)>,
+    /// (product, type, currency) of open-ended prices removed: the row gives that price in a window only.
+    pub open_price_removals: Vec<(Uuid, &'static str, &'static str)>,
     /// (product, name, value, position)
     pub attributes: Vec<(Uuid, String, String, i32)>,
     /// (product, category, position)
@@ -503,6 +532,13 @@ const UNNEST_IMAGES: &str = concat!(
      from unnest($1::uuid[], $2::uuid[], $3::text[], $4::int4[]) as t (id, product_id, url, position)",
     image_conflict!()
 );
+
+const DELETE_OPEN_PRICE: &str = "delete from product_prices where product_id = $1 and price_type = $2 \
+     and currency = $3 and valid_from is null and valid_to is null";
+const DELETE_WINDOWS: &str = "delete from product_prices where product_id = $1 and price_type = $2 \
+     and currency = $3 and (valid_from is not null or valid_to is not null)";
+const INSERT_WINDOW: &str = "insert into product_prices (id, product_id, price_type, amount_minor, currency, \
+     valid_from, valid_to, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
 
 const UPSERT_CHECKPOINT: &str = "insert into import_progress (job_id, line, rows_read, rows_created, rows_updated, \
      rows_unchanged, rows_invalid, gtins_dropped, updated_at, fields_kept, rows_merged, products_created, \
@@ -816,6 +852,36 @@ pub(crate) async fn write_batch(
                 sql.build().execute(&mut *tx).await?;
             }
             $rest!(tx);
+            for (product, price_type, currency) in &writes.open_price_removals {
+                sqlx::query(DELETE_OPEN_PRICE)
+                    .bind(*product)
+                    .bind(*price_type)
+                    .bind(*currency)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // Windowed prices replace a pair's windows whole (few rows: one statement each, on both backends).
+            for (product, price_type, currency, windows) in &writes.price_windows {
+                sqlx::query(DELETE_WINDOWS)
+                    .bind(*product)
+                    .bind(*price_type)
+                    .bind(*currency)
+                    .execute(&mut *tx)
+                    .await?;
+                for window in windows {
+                    sqlx::query(INSERT_WINDOW)
+                        .bind(Uuid::now_v7())
+                        .bind(*product)
+                        .bind(*price_type)
+                        .bind(window.minor)
+                        .bind(*currency)
+                        .bind(window.from)
+                        .bind(window.to)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
             // After the offers: what their rows gave that the products did not take.
             for chunk in writes.not_taken.chunks(ROWS_PER_STATEMENT) {
                 let mut sql = QueryBuilder::new("with v (supplier_sku, not_taken) as (");
@@ -934,8 +1000,8 @@ pub(crate) async fn write_batch(
 const STORED_OFFER_FIELDS: &str = "select p.gtin, p.sku, p.title, p.description, o.cost_minor, o.currency, o.stock, \
      o.lead_time_days, p.id from supplier_products o join products p on p.id = o.product_id where o.id = $1";
 
-const OPEN_PRICES: &str = "select price_type, currency, amount_minor from product_prices \
-     where product_id = $1 and valid_from is null and valid_to is null";
+const PRICES_OF_PRODUCT: &str = "select product_id, price_type, currency, amount_minor, valid_from, valid_to \
+     from product_prices where product_id = $1";
 
 const OWN_STOCK: &str = "select quantity from product_stocks where product_id = $1 and location = 'default'";
 
@@ -966,10 +1032,10 @@ pub(crate) async fn stored_fields(pool: &DbPool, offer: Uuid) -> Result<HashMap<
     fields.insert("cost".to_string(), cost.zip(currency).map(|(minor, currency)| format!("{minor} {currency}")));
     fields.insert("stock".to_string(), stock.map(|s| s.to_string()));
     fields.insert("lead_time_days".to_string(), lead_time.map(|d| d.to_string()));
-    let prices: Vec<(String, String, i64)> =
-        with_pool!(pool, |p| sqlx::query_as(OPEN_PRICES).bind(product).fetch_all(p).await)?;
-    for (price_type, currency, minor) in prices {
-        fields.insert(format!("price:{price_type}:{currency}"), Some(minor.to_string()));
+    let prices: Vec<StoredPriceRow> =
+        with_pool!(pool, |p| sqlx::query_as(PRICES_OF_PRODUCT).bind(product).fetch_all(p).await)?;
+    for (field, value) in price_values(prices).into_values().flatten() {
+        fields.insert(field, Some(value));
     }
     // The product's own stock (a shop's file sets it), beside the offer's.
     let own: Option<i64> = with_pool!(pool, |p| sqlx::query_scalar(OWN_STOCK).bind(product).fetch_optional(p).await)?;

@@ -627,6 +627,31 @@ impl Loader {
                 // it and it changes.
                 let by = (self.supplier, self.job, &ranks, self.unranked);
                 let changes_only = self.changes_only.as_deref();
+                // The windows the row states: those it gives or clears, and with our `price_windows` column every
+                // pair the product has windows of (a pair the file no longer lists is cleared).
+                let mut window_groups = row.window_groups();
+                if row.all_windows_stated {
+                    for pair in rules.window_pairs() {
+                        window_groups.entry(pair).or_default();
+                    }
+                }
+                let mut window_offers = Vec::with_capacity(window_groups.len());
+                for ((price_type, currency), group) in window_groups {
+                    let Ok(code) = currency.parse::<crate::catalog::CurrencyCode>() else { continue };
+                    let field = crate::catalog::provenance::price_windows_field(price_type.as_str(), currency);
+                    let text = crate::catalog::prices::window::windows_text(code, &group);
+                    if text.is_empty() && rules.value(&field).is_none_or(str::is_empty) {
+                        continue; // no windows, and none to clear
+                    }
+                    window_offers.push((price_type, currency, field, text, group));
+                }
+                // A price the row gives in a window only: the open-ended one of that pair goes (through the rules).
+                let open_offers: Vec<(PriceType, &'static str, String)> = row
+                    .open_replaced
+                    .iter()
+                    .map(|(t, c)| (*t, *c, crate::catalog::provenance::price_field(t.as_str(), c)))
+                    .filter(|(.., field)| rules.value(field).is_some_and(|v| !v.is_empty()))
+                    .collect();
                 let claims = &mut writes.field_sources;
                 let history = &mut writes.history;
                 let mut kept = BTreeMap::new();
@@ -668,7 +693,21 @@ impl Loader {
                         prices.push((product_id, price_type.as_str(), *currency, *minor));
                     }
                 }
-                if (update.changes_anything() || !prices.is_empty()) && changed_products.insert(product_id) {
+                let mut windows = Vec::new();
+                for (price_type, currency, field, text, group) in window_offers {
+                    if take(&field, Some(text)).is_some() {
+                        windows.push((product_id, price_type.as_str(), currency, group));
+                    }
+                }
+                let mut open_removed = Vec::new();
+                for (price_type, currency, field) in open_offers {
+                    if take(&field, Some(String::new())).is_some() {
+                        open_removed.push((product_id, price_type.as_str(), currency));
+                    }
+                }
+                if (update.changes_anything() || !prices.is_empty() || !windows.is_empty() || !open_removed.is_empty())
+                    && changed_products.insert(product_id)
+                {
                     plan.products_updated += 1;
                 }
                 // Attributes follow the same rules, each its own field (`attribute:color`).
@@ -749,6 +788,8 @@ impl Loader {
                     writes.not_taken.push((row.supplier_sku.clone(), not_taken));
                 }
                 writes.prices.extend(prices);
+                writes.price_windows.extend(windows);
+                writes.open_price_removals.extend(open_removed);
                 plan.fields_kept += kept.len() as u64;
                 if !kept.is_empty() {
                     plan.kept.insert(row.line, kept);
@@ -772,6 +813,16 @@ impl Loader {
             if new_product || !survivorship.contains_key(&product_id) {
                 for (price_type, currency, minor) in &row.prices {
                     writes.prices.push((product_id, price_type.as_str(), *currency, *minor));
+                }
+                for ((price_type, currency), group) in row.window_groups() {
+                    // A new product has no windows to clear.
+                    if !(new_product && group.is_empty()) {
+                        writes.price_windows.push((product_id, price_type.as_str(), currency, group));
+                    }
+                }
+                if !new_product {
+                    let removals = row.open_replaced.iter().map(|(t, c)| (product_id, t.as_str(), *c));
+                    writes.open_price_removals.extend(removals);
                 }
             }
             // A stored product takes only the attributes its rules let this supplier change.
@@ -852,6 +903,7 @@ impl Loader {
             };
         }
         dedup_last(&mut plan.writes.prices, |p| (p.0, p.1, p.2));
+        dedup_last(&mut plan.writes.price_windows, |p| (p.0, p.1, p.2));
         dedup_last(&mut plan.writes.field_sources, |f| (f.0, f.1.clone()));
         dedup_last(&mut plan.writes.not_taken, |n| n.0.clone());
         dedup_last(&mut plan.writes.attributes, |a| (a.0, a.1.to_lowercase()));
@@ -946,7 +998,11 @@ impl Loader {
             if self.diffs.len() >= DIFF_SAMPLE {
                 return Ok(());
             }
-            let fields = row_fields(row).into_iter().map(|(name, value)| (name, (None, value))).collect();
+            let fields = row_fields(row)
+                .into_iter()
+                .filter(|(_, value)| value.as_deref().is_some_and(|v| !v.is_empty()))
+                .map(|(name, value)| (name, (None, value)))
+                .collect();
             self.diffs.push(RowDiff {
                 line: row.line,
                 supplier_sku: row.supplier_sku.clone(),
@@ -961,8 +1017,18 @@ impl Loader {
             }
             let stored = catalog_repo::stored_fields(&self.catalog, *offer).await.map_err(catalog_db_error)?;
             let kept = plan.kept.get(&row.line).cloned().unwrap_or_default();
-            let fields = row_fields(row)
+            let mut given = row_fields(row);
+            // Our `price_windows` column states every pair: a stored pair it does not list is cleared.
+            if row.all_windows_stated {
+                for name in stored.keys().filter(|name| name.starts_with("price_windows:")) {
+                    if !given.iter().any(|(given, _)| given == name) {
+                        given.push((name.clone(), Some(String::new())));
+                    }
+                }
+            }
+            let fields = given
                 .into_iter()
+                .map(|(name, value)| (name, value.filter(|v| !v.is_empty())))
                 // The rules name the product's own stock `stock` (the offer's stock is never kept).
                 .filter(|(name, _)| !kept.contains_key(if name == "product_stock" { "stock" } else { name }))
                 .filter_map(|(name, value)| {
@@ -1046,6 +1112,17 @@ fn row_fields(row: &ImportRow) -> Vec<(String, Option<String>)> {
     give("lead_time_days", row.lead_time_days.map(|d| d.to_string()));
     for (price_type, currency, minor) in &row.prices {
         give(&format!("price:{price_type}:{currency}"), Some(minor.to_string()));
+    }
+    // Windows, and open-ended prices the row gives in a window only: `""` says "none" (the diff leaves out a
+    // field that had none either).
+    for ((price_type, currency), group) in row.window_groups() {
+        if let Ok(code) = currency.parse() {
+            let field = crate::catalog::provenance::price_windows_field(price_type.as_str(), currency);
+            give(&field, Some(crate::catalog::prices::window::windows_text(code, &group)));
+        }
+    }
+    for (price_type, currency) in &row.open_replaced {
+        give(&crate::catalog::provenance::price_field(price_type.as_str(), currency), Some(String::new()));
     }
     fields
 }

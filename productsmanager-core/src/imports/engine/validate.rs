@@ -5,8 +5,16 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use chrono::{DateTime, Utc};
+
+use crate::catalog::prices::window::{
+    Side, WindowedAmount, check_window, parse_instant, parse_window, split_list_entry,
+};
 use crate::catalog::{CurrencyCode, Gtin, PriceType};
-use crate::imports::mapping::{Cell, InvalidGtin, MappedRow, RelativeImages};
+use crate::imports::mapping::{Cell, InvalidGtin, MappedRow, RelativeImages, WindowPart};
+
+/// A windowed price of a row: (type, currency, minor units, start, end).
+pub type WindowedPrice = (PriceType, &'static str, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// A row ready to load: every value checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,9 +58,43 @@ pub struct ImportRow {
     /// The file has a column for the offer's stock (see [`MappedRow::stock_column`]).
     #[serde(skip)]
     pub stock_column: bool,
+    /// Windowed prices: (type, currency, minor units, start, end).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub price_windows: Vec<WindowedPrice>,
+    /// The (type, currency) pairs whose windowed prices the row states in full: those it gives, or none. (Not
+    /// hashed, nor the two below: what they say shows in `price_windows` and `prices`, and a file's rows without
+    /// windows keep the hash they had.)
+    #[serde(skip)]
+    pub windows_stated: Vec<(PriceType, &'static str)>,
+    /// The row states every windowed price of the product in full (our `price_windows` column).
+    #[serde(skip)]
+    pub all_windows_stated: bool,
+    /// The (type, currency) pairs whose price the row gives with a window only: it has no open-ended price of
+    /// that pair (a shop's sale applies in its dates, not after them).
+    #[serde(skip)]
+    pub open_replaced: Vec<(PriceType, &'static str)>,
     /// What the row says, hashed: an offer whose stored hash is the same is unchanged.
     #[serde(skip)]
     pub hash: [u8; 16],
+}
+
+impl ImportRow {
+    /// The row's windowed prices by type and currency, with an empty list for each pair it states without a window:
+    /// what each pair's windows become.
+    pub(crate) fn window_groups(&self) -> BTreeMap<(PriceType, &'static str), Vec<WindowedAmount>> {
+        let mut groups: BTreeMap<(PriceType, &'static str), Vec<WindowedAmount>> = BTreeMap::new();
+        for pair in &self.windows_stated {
+            groups.entry(*pair).or_default();
+        }
+        for (price_type, currency, minor, from, to) in &self.price_windows {
+            groups.entry((*price_type, *currency)).or_default().push(WindowedAmount {
+                from: *from,
+                to: *to,
+                minor: *minor,
+            });
+        }
+        groups
+    }
 }
 
 /// Why a row is refused: one per bad input row, kept in `import_errors`.
@@ -192,6 +234,62 @@ impl RowRules {
             }
             prices.push((*price_type, currency.as_str(), minor));
         }
+        // A price of a type the file gives a window for is stored windowed (a shop's sale dates); the file states
+        // the windows of that type in the row's currencies, so an empty window clears those it set before.
+        let mut price_windows = Vec::new();
+        let mut windows_stated = Vec::new();
+        let mut open_replaced = Vec::new();
+        for price_type in &row.window_types {
+            let (mut from, mut to, mut first) = (None, None, None);
+            for (_, part, cell) in row.price_windows.iter().filter(|(t, ..)| t == price_type) {
+                let date =
+                    |side| parse_instant(&cell.value, side).map(Some).map_err(|why| fail(cell, "invalid_date", why));
+                match part {
+                    WindowPart::Interval => {
+                        (from, to) = parse_window(&cell.value).map_err(|why| fail(cell, "invalid_date", why))?;
+                    }
+                    WindowPart::Start => from = date(Side::Start)?,
+                    WindowPart::End => to = date(Side::End)?,
+                }
+                first.get_or_insert(cell);
+            }
+            if let Some(cell) = first
+                && (from.is_some() || to.is_some())
+            {
+                check_window(from, to).map_err(|why| fail(cell, "invalid_date", why))?;
+            }
+            let of_type: Vec<(&'static str, i64)> =
+                prices.iter().filter(|(t, ..)| t == price_type).map(|(_, c, minor)| (*c, *minor)).collect();
+            if of_type.is_empty()
+                && let Some(currency) = row_currency.or(self.default_currency)
+            {
+                windows_stated.push((*price_type, currency.as_str()));
+            }
+            for (currency, minor) in of_type {
+                windows_stated.push((*price_type, currency));
+                if from.is_some() || to.is_some() {
+                    prices.retain(|(t, c, _)| !(t == price_type && *c == currency));
+                    price_windows.push((*price_type, currency, minor, from, to));
+                    open_replaced.push((*price_type, currency));
+                }
+            }
+        }
+        if let Some(cell) = &row.windows_list {
+            for entry in cell.value.split('|').map(str::trim).filter(|e| !e.is_empty()) {
+                let invalid = |why: String| fail(cell, "invalid_price_window", why);
+                let (price_type, written, code, window) = split_list_entry(entry).map_err(invalid)?;
+                let currency = CurrencyCode::parse_field("currency", code).map_err(|e| invalid(reason_of(e)))?;
+                let minor = amount(&Cell { value: written.to_string(), column: cell.column }, currency)?;
+                let (from, to) = parse_window(window).map_err(|why| invalid(format!("{entry:?}: {why}")))?;
+                let key = (price_type, currency.as_str(), from, to);
+                if price_windows.iter().any(|(t, c, _, f, w)| (*t, *c, *f, *w) == key) {
+                    return Err(invalid(format!(
+                        "{entry:?}: a second {price_type} price in {currency} for that window"
+                    )));
+                }
+                price_windows.push((price_type, currency.as_str(), minor, from, to));
+            }
+        }
         // Signed: a variant may cost less than its parent.
         let price_impact = match &row.price_impact {
             None => None,
@@ -304,6 +402,10 @@ impl RowRules {
             gtin_dropped,
             images_dropped,
             stock_column: row.stock_column,
+            price_windows,
+            windows_stated,
+            all_windows_stated: row.windows_list_column,
+            open_replaced,
             hash: [0; 16],
         };
         checked.hash = row_hash(&checked);

@@ -9,6 +9,6 @@ pub(crate) use presets::NATIVE_PRICE_COLUMNS;
 pub use presets::{ColumnUse, Preset, Shaper};
 pub use template::{
     Cell, CellError, ColumnMapping, HeaderText, InvalidGtin, MappedRow, Mapper, RelativeImages, SourceCatalog, Target,
-    Template, UnmappedColumns,
+    Template, UnmappedColumns, WindowPart,
 };
 pub use transform::{CompiledTransforms, Transform};

@@ -215,6 +215,33 @@ pub enum Target {
     /// price"), in the row's currency: the variant's retail price is the parent's plus this, unless the row gives
     /// its own. A parent without a retail price in that currency gives none.
     PriceImpact,
+    /// When the row's prices of `type` apply (WooCommerce's `Date sale price starts`/`ends`, Magento's
+    /// `special_price_from_date`/`to_date`, Google's `sale_price_effective_date`): `part` says whether the cell is
+    /// the window's `start`, its `end` or both (`interval`, `start/end`). A price with a window is stored windowed,
+    /// not open-ended; the column given, the windows of that type that files set before are replaced by the row's
+    /// (none when its cells are empty). A date without a time starts at the day's start, and ends after the day.
+    PriceWindow {
+        #[serde(rename = "type")]
+        price_type: PriceType,
+        #[serde(default)]
+        part: WindowPart,
+    },
+    /// Windowed prices (our `price_windows` column): entries separated by `|`, each `type amount currency
+    /// start/end` (`sale 19.99 EUR 2026-12-01T00:00:00Z/2026-12-25T00:00:00Z`, `..` for an open side). The column
+    /// given, the product's windowed prices that files set are the row's (none when the cell is empty).
+    PriceWindows,
+}
+
+/// Which side of a price's window a [`Target::PriceWindow`] cell gives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WindowPart {
+    /// `start/end` in one cell (ISO 8601 interval; `..` or nothing for an open side).
+    #[default]
+    Interval,
+    Start,
+    End,
 }
 
 impl Target {
@@ -244,6 +271,16 @@ impl Target {
             Target::Attributes { .. } => "attributes (`name=value` pairs)".into(),
             Target::Variants { .. } => "the row's variants".into(),
             Target::PriceImpact => "a variant's retail price: its parent's plus this".into(),
+            Target::PriceWindow { price_type, part: WindowPart::Interval } => {
+                format!("when the {price_type} price applies (start/end)")
+            }
+            Target::PriceWindow { price_type, part: WindowPart::Start } => {
+                format!("when the {price_type} price starts")
+            }
+            Target::PriceWindow { price_type, part: WindowPart::End } => format!("when the {price_type} price ends"),
+            Target::PriceWindows => {
+                "windowed prices (`type amount currency start/end`, several separated by `|`)".into()
+            }
         }
     }
 }
@@ -304,6 +341,14 @@ pub struct MappedRow {
     pub errors: Vec<CellError>,
     /// The file has a column for the offer's stock: an empty cell there is a stock the supplier does not know.
     pub stock_column: bool,
+    /// (type, part, cell) of the windows of the row's prices.
+    pub price_windows: Vec<(PriceType, WindowPart, Cell)>,
+    /// Price types whose windows the file has a column for: the row states them in full (none when empty).
+    pub window_types: Vec<PriceType>,
+    /// Our `price_windows` list.
+    pub windows_list: Option<Cell>,
+    /// The file has the `price_windows` column: the row states every windowed price in full.
+    pub windows_list_column: bool,
 }
 
 /// A template checked against a header: which field index feeds which target.
@@ -315,6 +360,10 @@ pub struct Mapper {
     relative_images: RelativeImages,
     /// A column feeds the offer's stock.
     stock_column: bool,
+    /// Price types a column gives the windows of.
+    window_types: Vec<PriceType>,
+    /// A column lists windowed prices.
+    windows_list_column: bool,
 }
 
 /// A field a row holds once: two columns feeding it are refused.
@@ -485,8 +534,18 @@ impl Template {
         if !columns.iter().any(|(.., target, _)| *target == Target::SupplierSku) {
             return Err(ImportError::invalid("header", "no column of the file gives the supplier SKU"));
         }
+        let mut window_types = Vec::new();
+        for (.., target, _) in &columns {
+            if let Target::PriceWindow { price_type, .. } = target
+                && !window_types.contains(price_type)
+            {
+                window_types.push(*price_type);
+            }
+        }
         Ok(Mapper {
             stock_column: columns.iter().any(|(.., target, _)| *target == Target::Stock),
+            window_types,
+            windows_list_column: columns.iter().any(|(.., target, _)| *target == Target::PriceWindows),
             columns,
             currency: self.currency.clone(),
             invalid_gtin: self.invalid_gtin,
@@ -559,7 +618,12 @@ impl Mapper {
 
     /// Maps one row's fields (in header order). Empty values are absent; refused cells are in `errors`.
     pub fn map(&self, fields: &[String]) -> MappedRow {
-        let mut row = MappedRow { stock_column: self.stock_column, ..MappedRow::default() };
+        let mut row = MappedRow {
+            stock_column: self.stock_column,
+            window_types: self.window_types.clone(),
+            windows_list_column: self.windows_list_column,
+            ..MappedRow::default()
+        };
         for (index, name, target, transforms) in &self.columns {
             let raw = fields.get(*index).map(String::as_str).unwrap_or("");
             let value = match transforms.apply(raw) {
@@ -625,6 +689,8 @@ impl Mapper {
                         row.images.push(cell(joined));
                     }
                 }
+                Target::PriceWindow { price_type, part } => row.price_windows.push((*price_type, *part, cell(value))),
+                Target::PriceWindows => row.windows_list = Some(cell(value)),
                 Target::ParentSku => row.parent_sku = Some(cell(value)),
                 Target::VariantOption { axis } => row.variant_options.push((axis.trim().to_string(), cell(value))),
                 Target::VariantOptions { separator } => {

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use super::{LIST_SEPARATOR, Shaper, append_own, field, position, price, with_own};
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{
-    ColumnMapping, InvalidGtin, RelativeImages, Target, Template, UnmappedColumns,
+    ColumnMapping, InvalidGtin, RelativeImages, Target, Template, UnmappedColumns, WindowPart,
 };
 use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
@@ -24,13 +24,15 @@ const VARIANT_AXES: [&str; 2] = ["color", "size"];
 const GROUP_COLUMNS: [&str; 4] = ["description", "brand", "product_type", "google_product_category"];
 
 /// Columns the preset maps to fields of ours (or reads); every other column becomes an attribute of its name.
-const FIELDS: [&str; 10] = [
+const FIELDS: [&str; 12] = [
     "id",
     "title",
     "description",
     "brand",
     "gtin",
     "price",
+    "sale_price",
+    "sale_price_effective_date",
     "image_link",
     "additional_image_link",
     "product_type",
@@ -56,6 +58,12 @@ pub(super) fn google(headers: &[String]) -> Template {
     add("brand", Target::Brand, vec![]);
     add("gtin", Target::Gtin, vec![]);
     add("price", price(PriceType::Retail), vec![]);
+    // `2026-12-01T00:00+0100/2026-12-24T23:59+0100`: the sale price applies then only.
+    add(
+        "sale_price_effective_date",
+        Target::PriceWindow { price_type: PriceType::Sale, part: WindowPart::Interval },
+        vec![],
+    );
     // Several product types when an XML item repeats the element.
     let types = Some(LIST_SEPARATOR.into());
     add("product_type", Target::Category { separator: ">".into(), list_separator: types }, vec![]);
@@ -90,7 +98,6 @@ pub(super) struct GoogleShaper {
     title: Option<usize>,
     price: Option<usize>,
     sale_price: Option<usize>,
-    sale_dates: Option<usize>,
     image: Option<usize>,
     additional_images: Option<usize>,
     group: Option<usize>,
@@ -109,7 +116,6 @@ impl GoogleShaper {
             title: at("title"),
             price: at("price"),
             sale_price: at("sale_price"),
-            sale_dates: at("sale_price_effective_date"),
             image: at("image_link"),
             additional_images: at("additional_image_link"),
             group: at("item_group_id"),
@@ -171,7 +177,7 @@ impl Shaper for GoogleShaper {
             (self.id, "the key (the offer's supplier SKU)"),
             (self.title, "title (an item group's product: the first item's, before its option values)"),
             (self.price, "the currency of the row's amounts"),
-            (self.sale_price, "the sale price, when the item gives no `sale_price_effective_date`"),
+            (self.sale_price, "the sale price (in its window when `sale_price_effective_date` gives one)"),
             (self.image, "image URLs"),
             (self.additional_images, "image URLs"),
             (self.group, "the parent: a product made for the item group (key `group:<id>`)"),
@@ -197,8 +203,7 @@ impl Shaper for GoogleShaper {
             .filter(|url| !url.is_empty())
             .collect();
         let images = images.join(LIST_SEPARATOR);
-        // A sale with dates is not a price of ours (ours have no window): it stays an attribute with its dates.
-        let sale_price = if get(self.sale_dates).is_empty() { get(self.sale_price) } else { String::new() };
+        let sale_price = get(self.sale_price);
         if group.is_empty() {
             let own = [key, title, currency, images, String::new(), String::new(), String::new(), sale_price];
             append_own(&mut row, self.file_columns, own);
@@ -330,8 +335,11 @@ mod tests {
         assert_eq!(rows[3].images[0].value, "https://i/w_400,h_400/m.jpg", "one URL, its comma kept");
         let sales =
             |row: &crate::imports::mapping::MappedRow| row.prices.iter().filter(|p| p.0 == PriceType::Sale).count();
-        assert_eq!((sales(&rows[1]), sales(&rows[2])), (1, 0), "a sale with dates is no price of ours");
-        assert!(rows[2].attributes.iter().any(|(name, _)| name == "sale_price_effective_date"));
+        assert_eq!((sales(&rows[1]), sales(&rows[2])), (1, 1), "a sale with dates is a price too");
+        assert!(rows[1].price_windows.is_empty(), "without dates: open-ended");
+        let window = rows[2].price_windows.iter().map(|(t, part, c)| (*t, *part, c.value.as_str())).next();
+        assert!(matches!(window, Some((PriceType::Sale, WindowPart::Interval, dates)) if dates.contains('/')));
+        assert!(!rows[2].attributes.iter().any(|(name, _)| name.starts_with("sale_price")), "no attribute besides");
         let condition = rows[3].attributes.iter().find(|(name, _)| name == "condition").map(|(_, c)| c.value.as_str());
         assert_eq!(condition, Some("used"));
     }

@@ -6,7 +6,7 @@ use super::{
     LIST_SEPARATOR, Shaper, append_own, field, map_first, position, price, shop_template, status_lookup, with_own,
 };
 use crate::catalog::PriceType;
-use crate::imports::mapping::template::{Target, Template};
+use crate::imports::mapping::template::{Target, Template, WindowPart};
 use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
 
@@ -28,6 +28,10 @@ pub(super) fn magento(headers: &[String]) -> Template {
     add(&["product_online"], Target::Status, status_lookup(&[("1", "active"), ("2", "draft"), ("0", "draft")]));
     add(&["price"], price(PriceType::Retail), vec![]);
     add(&["special_price"], price(PriceType::Sale), vec![]);
+    // The special price's dates (days, the last one included): it applies between them only.
+    let (start, end) = (WindowPart::Start, WindowPart::End);
+    add(&["special_price_from_date"], Target::PriceWindow { price_type: PriceType::Sale, part: start }, vec![]);
+    add(&["special_price_to_date"], Target::PriceWindow { price_type: PriceType::Sale, part: end }, vec![]);
     add(&["msrp_price", "msrp"], price(PriceType::Msrp), vec![]);
     // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
     add(&["qty"], Target::ProductStock, vec![]);

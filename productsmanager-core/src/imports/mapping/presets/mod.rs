@@ -64,7 +64,9 @@ pub enum Preset {
     /// Our own column names: `sku` (the supplier SKU, required), `product_sku`, `gtin`, `title`, `description`,
     /// `brand`, `category` (`Home > Garden`, several separated by `|`, the main one first), `price`, `sale_price`,
     /// `msrp`, `purchase_price`, `currency`, `cost`, `stock` (the supplier's), `product_stock` (our own),
-    /// `lead_time_days`, `image_url` (several separated by `|`), `status`, `parent_sku`, `price:<currency>` (and
+    /// `lead_time_days`, `image_url` (several separated by `|`), `status`, `parent_sku`, `price_windows` (windowed
+    /// prices: `sale 19.99 EUR 2026-12-01T00:00:00Z/2026-12-25T00:00:00Z`, several separated by `|`; the column
+    /// given, they replace the windowed prices files set), `price:<currency>` (and
     /// `sale_price:`, `msrp:`, `purchase_price:`) for a price in another currency than the row's,
     /// `attribute:<name>`, `option:<axis>`. Our CSV and XLSX exports write these columns.
     Native,
@@ -480,6 +482,7 @@ fn native(headers: &[String]) -> Template {
             (None, "image_url") => Target::Image { separator: Some("|".into()), base_url: None },
             (None, "status") => Target::Status,
             (None, "parent_sku") => Target::ParentSku,
+            (None, "price_windows") => Target::PriceWindows,
             _ => {
                 // The name keeps its case: `attribute:Colour` is the attribute `Colour`.
                 let original = header.trim();

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::{Shaper, append_own, field, map_first, position, price, shop_template, status_lookup, with_own};
 use crate::catalog::PriceType;
-use crate::imports::mapping::template::{Target, Template};
+use crate::imports::mapping::template::{Target, Template, WindowPart};
 use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
 
@@ -58,6 +58,13 @@ pub(super) fn woocommerce(headers: &[String]) -> Template {
     add(&["Categories"], Target::Category { separator: ">".into(), list_separator: Some(",".into()) }, vec![]);
     add(&["Regular price"], price(PriceType::Retail), vec![]);
     add(&["Sale price"], price(PriceType::Sale), vec![]);
+    // The sale's dates: the sale price applies between them only.
+    add(
+        &["Date sale price starts"],
+        Target::PriceWindow { price_type: PriceType::Sale, part: WindowPart::Start },
+        vec![],
+    );
+    add(&["Date sale price ends"], Target::PriceWindow { price_type: PriceType::Sale, part: WindowPart::End }, vec![]);
     // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
     add(&["Stock"], Target::ProductStock, vec![]);
     add(&["Images"], Target::Image { separator: Some(",".into()), base_url: None }, vec![]);
