@@ -254,6 +254,7 @@ impl ExportService {
                 None => reader.currencies().clone(),
             },
             currency: request.settings.currency,
+            seo_locales: reader.seo_locales().clone(),
         };
         let (format, settings) = (request.format, request.settings.clone());
         let counters = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));

@@ -33,6 +33,7 @@ mod provenance;
 mod relations;
 mod round_trips;
 mod search;
+mod seo_imports;
 mod servers;
 mod settings;
 mod storage;

@@ -43,7 +43,7 @@ async fn prices(sdk: &Sdk, sku: &str) -> Vec<String> {
 
 /// `content` written to `name` and imported for `supplier` with `preset` (a dry run first, which must agree), even
 /// when a file of the same content was imported before (its rows are then unchanged).
-async fn import(
+pub(crate) async fn import(
     sdk: &Sdk,
     folder: &Path,
     supplier: Uuid,

@@ -12,7 +12,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 
 use productsmanager_core::catalog::{
-    Money, NewCategory, NewPrice, NewProduct, NewStockLevel, NewSupplier, PriceType, ProductQuery, ProductRecord,
+    Money, NewCategory, NewPrice, NewProduct, NewSeo, NewStockLevel, NewSupplier, PriceType, ProductQuery,
+    ProductRecord,
 };
 use productsmanager_core::db::Backend;
 use productsmanager_core::exports::{ChannelSettings, ExportFilters, FeedFormat, FeedRequest};
@@ -61,9 +62,14 @@ pub(crate) async fn catalog_lines(sdk: &Sdk) -> Vec<String> {
                 options.sort();
                 (titles.get(&v.parent_id).cloned(), options)
             });
+            let seo: Vec<String> = r
+                .seo
+                .iter()
+                .map(|s| format!("{} {} {:?} {:?}", s.locale, s.slug, s.meta_title, s.meta_description))
+                .collect();
             format!(
                 "{:?} | sku {:?} | gtin {:?} | {:?} | brand {:?} | categories {:?} | prices {prices:?} | own stock {:?} \
-                 | offer {offer:?} | images {:?} | {} | attributes {attributes:?} | variant of {variant:?}",
+                 | offer {offer:?} | images {:?} | {} | attributes {attributes:?} | variant of {variant:?} | seo {seo:?}",
                 p.title,
                 p.sku.as_ref().map(|s| s.to_string()),
                 p.gtin.as_ref().map(|g| g.to_string()),
@@ -191,6 +197,20 @@ async fn a_catalog_people_edited_round_trips(backend: Backend) {
         };
         sdk.prices().set(price).await.unwrap();
     }
+    // SEO metadata a person set in two locales, a description on several lines.
+    for (locale, slug, meta_title, meta_description) in [
+        ("en", Some("cordless-drill"), Some("Cordless drill, 18 V"), Some("Two batteries,\n\"a case\"")),
+        ("de-DE", None, Some("Akku-Bohrschrauber"), None),
+    ] {
+        let seo = NewSeo {
+            product_id: drill.id,
+            locale: locale.into(),
+            slug: slug.map(String::from),
+            meta_title: meta_title.map(String::from),
+            meta_description: meta_description.map(String::from),
+        };
+        sdk.seo().set(seo).await.unwrap();
+    }
     let own = NewStockLevel { product_id: drill.id, location: None, quantity: 4, reserved: None };
     sdk.stock().set(own).await.unwrap();
     // A product a person made, with no supplier behind it: a price in yen (no decimals), none of our stock.
@@ -216,6 +236,7 @@ async fn a_catalog_people_edited_round_trips(backend: Backend) {
     assert!(drill_line.contains(r#"categories [["Garden"], ["Tools", "Power tools"], ["Sale"]]"#), "{drill_line}");
     assert!(drill_line.contains("sale 155.00 USD"), "{drill_line}");
     assert!(drill_line.contains("msrp 160.00 USD Some(2027-02-01T00:00:00Z)..None"), "{drill_line}");
+    assert!(drill_line.contains("de-DE akku-bohrschrauber"), "{drill_line}");
     assert!(drill_line.contains(r#"own stock {"default": 4}"#), "{drill_line}");
     assert!(drill_line.contains(r#"Some("'=not a formula")"#), "{drill_line}");
     let lamp_line = lines.iter().find(|l| l.starts_with("\"Desk lamp\"")).unwrap();
@@ -256,6 +277,9 @@ struct Generated {
     attributes: Vec<(usize, String)>,
     /// Each variant's fields; the i-th takes the i-th size × colour.
     variants: Vec<Fields>,
+    /// SEO metadata by locale (an index of [`LOCALES`]): (meta title, meta description); the slug is made from
+    /// the product's key.
+    seo: Vec<(usize, Option<String>, Option<String>)>,
 }
 
 const BRANDS: [&str; 3] = ["Acme", "Bosch", "Über Werk"];
@@ -267,6 +291,7 @@ const CURRENCIES: [&str; 3] = ["EUR", "USD", "JPY"];
 const STATUSES: [&str; 3] = ["active", "draft", "archived"];
 const ATTRIBUTES: [&str; 3] = ["Material", "fit", "Poids net"];
 const SIZES: [&str; 3] = ["S", "M", "L"];
+const LOCALES: [&str; 2] = ["en", "de-DE"];
 const COLOURS: [&str; 2] = ["Red", "Blue"];
 
 /// Text people type into a catalog: commas, quotes, semicolons, accents, a leading formula character or `'`.
@@ -325,14 +350,21 @@ fn generated() -> impl Strategy<Value = Generated> {
     let attributes =
         proptest::collection::btree_map(0..3usize, text(), 0..3).prop_map(|m| m.into_iter().collect::<Vec<_>>());
     let variants = proptest::collection::vec(fields(), 0..4);
-    (any::<bool>(), fields(), proptest::option::of(0..3usize), categories, attributes, variants).prop_map(
-        |(product_sku, fields, brand, categories, attributes, variants)| Generated {
+    let seo = proptest::collection::btree_map(
+        0..LOCALES.len(),
+        (proptest::option::of(text()), proptest::option::of(description())),
+        0..3,
+    )
+    .prop_map(|m| m.into_iter().map(|(locale, (title, description))| (locale, title, description)).collect());
+    (any::<bool>(), fields(), proptest::option::of(0..3usize), categories, attributes, (variants, seo)).prop_map(
+        |(product_sku, fields, brand, categories, attributes, (variants, seo))| Generated {
             product_sku,
             fields,
             brand,
             categories,
             attributes,
             variants,
+            seo,
         },
     )
 }
@@ -381,6 +413,9 @@ fn supplier_file(products: &[Generated]) -> String {
     .to_vec();
     for currency in &CURRENCIES[1..] {
         header.extend(PRICE_COLUMNS.iter().map(|c| format!("{c}:{currency}")));
+    }
+    for locale in LOCALES {
+        header.extend(["slug", "meta_title", "meta_description"].map(|part| format!("{part}:{locale}")));
     }
     header.extend(["option:size".to_string(), "option:colour".to_string()]);
     header.extend(ATTRIBUTES.iter().map(|a| format!("attribute:{a}")));
@@ -437,6 +472,12 @@ fn supplier_file(products: &[Generated]) -> String {
         row[at("category")] = product.categories.iter().map(|c| CATEGORY_PATHS[*c]).collect::<Vec<_>>().join("|");
         for (name, value) in &product.attributes {
             row[at(&format!("attribute:{}", ATTRIBUTES[*name]))] = value.clone();
+        }
+        for (locale, meta_title, meta_description) in &product.seo {
+            let locale = LOCALES[*locale];
+            row[at(&format!("slug:{locale}"))] = format!("k{index}-{}", locale.to_lowercase());
+            row[at(&format!("meta_title:{locale}"))] = meta_title.clone().unwrap_or_default();
+            row[at(&format!("meta_description:{locale}"))] = meta_description.clone().unwrap_or_default();
         }
         out.write_record(&row).unwrap();
         for (number, variant) in product.variants.iter().enumerate() {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::ApiJson;
+use super::{ApiJson, Caller};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -82,9 +82,11 @@ async fn remove_bundle(State(state): State<AppState>, Path(id): Path<String>) ->
     responses((status = 200, description = "The SEO metadata as stored", body = Seo)))]
 async fn set_seo(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     ApiJson(input): ApiJson<NewSeo>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.sdk.seo().set(input).await?))
+    // Recorded as set by the caller: a supplier file then keeps it (the product's provenance).
+    Ok(Json(state.sdk.seo().on_behalf_of(caller.user_id).set(input).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/products/{id}/seo", tag = "relations", security(("bearer" = ["catalog:read"])), params(("id" = Uuid, Path, description = "Product id")),

@@ -393,7 +393,11 @@ pub(super) async fn undo(
             }
         }
         forget.extend(
-            moved.field_sources.iter().filter(|f| f.starts_with("price:") || f.starts_with("price_windows:")).cloned(),
+            moved
+                .field_sources
+                .iter()
+                .filter(|f| ["price:", "price_windows:", "seo:"].iter().any(|prefix| f.starts_with(prefix)))
+                .cloned(),
         );
         for field in forget.iter().filter(|f| moved.field_sources.contains(f)) {
             sqlx::query("delete from product_field_sources where product_id = $1 and field = $2")

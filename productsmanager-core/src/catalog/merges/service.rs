@@ -137,10 +137,11 @@ impl MergeService {
             .into());
         }
         let ids = [merged.id, survivor.id];
-        let (origins, rows, merged_prices) = futures_util::try_join!(
+        let (origins, rows, merged_prices, seo) = futures_util::try_join!(
             provenance::repo::origins_of(self.pool(), &ids[..1]),
             provenance::repo::sources_of(self.pool(), &ids),
             crate::catalog::prices::prices_for_products(self.pool(), &ids[..1]),
+            crate::catalog::variants::seo_of_products(self.pool(), &ids),
         )
         .map_err(db_error)?;
         let origin = origins.first().map(|o| o.source()).unwrap_or(FieldSource::Unknown);
@@ -204,6 +205,12 @@ impl MergeService {
             let field = provenance::price_windows_field(&price.price_type, &price.currency);
             if !person_owns(&field) && !fields.contains(&field) {
                 fields.push(field);
+            }
+        }
+        // SEO metadata in a locale the survivor has none in moves with its setter.
+        for moved in seo.iter().filter(|s| s.product_id == merged.id) {
+            if !seo.iter().any(|s| s.product_id == survivor.id && s.locale == moved.locale) {
+                fields.push(provenance::seo_field(&moved.locale));
             }
         }
         let sources = fields

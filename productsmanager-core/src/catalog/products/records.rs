@@ -37,6 +37,8 @@ pub struct ProductRecord {
     /// Every price of the product, open-ended and windowed, by type, currency and start (`product.prices` holds
     /// those that apply now): what a file that must restore the catalog writes.
     pub all_prices: Vec<Price>,
+    /// SEO metadata in each locale it has some, by locale.
+    pub seo: Vec<crate::catalog::Seo>,
 }
 
 /// An option axis of a product with variants and the values its variants take.
@@ -102,6 +104,7 @@ pub struct RecordReader {
     attribute_names: BTreeSet<String>,
     axes: BTreeSet<String>,
     currencies: BTreeSet<String>,
+    seo_locales: BTreeSet<String>,
     done: bool,
 }
 
@@ -111,6 +114,7 @@ struct Found<'a> {
     images_of: &'a mut HashMap<Uuid, Vec<String>>,
     stock_of: &'a mut HashMap<Uuid, BTreeMap<String, i64>>,
     prices_of: &'a mut HashMap<Uuid, Vec<Price>>,
+    seo_of: &'a mut HashMap<Uuid, Vec<crate::catalog::Seo>>,
 }
 
 /// Products per page of [`RecordReader`] (variants come on top of them).
@@ -128,12 +132,13 @@ impl ProductService {
         query.limit = Some(RECORD_PAGE);
         query.cursor = None;
         query.is_variant = Some(false);
-        let (brands, categories, attribute_names, option_sets, currencies) = futures_util::try_join!(
+        let (brands, categories, attribute_names, option_sets, currencies, seo_locales) = futures_util::try_join!(
             repo::brand_names(self.pool()),
             repo::category_names(self.pool()),
             repo::attribute_names(self.pool()),
             repo::variant_option_sets(self.pool()),
             repo::currencies(self.pool()),
+            crate::catalog::variants::seo_locales(self.pool()),
         )
         .map_err(db_error)?;
         Ok(RecordReader {
@@ -144,6 +149,7 @@ impl ProductService {
             attribute_names: one_per_case(attribute_names),
             axes: one_per_case(option_sets.into_iter().flat_map(|set| set.0.into_keys())),
             currencies: currencies.into_iter().collect(),
+            seo_locales: seo_locales.into_iter().collect(),
             done: false,
         })
     }
@@ -175,6 +181,11 @@ impl RecordReader {
         &self.currencies
     }
 
+    /// Every locale some product has SEO metadata in (a feed with columns per locale makes its header from them).
+    pub fn seo_locales(&self) -> &BTreeSet<String> {
+        &self.seo_locales
+    }
+
     /// The next page (parents and lone products, each followed by its variants), `None` after the last.
     pub async fn next_page(&mut self) -> Result<Option<Vec<ProductRecord>>> {
         if self.done {
@@ -195,13 +206,18 @@ impl RecordReader {
             variants.extend(self.products.get_many(chunk).await?.into_iter().map(|p| (p.id, p)));
         }
         let all_ids: Vec<Uuid> = parent_ids.iter().chain(variants.keys()).copied().collect();
-        let (category_links, images, stock_levels, price_rows) = futures_util::try_join!(
+        let (category_links, images, stock_levels, price_rows, seo_rows) = futures_util::try_join!(
             repo::category_links_of(pool, &all_ids),
             repo::image_urls_of(pool, &all_ids),
             stock_for_products(pool, &all_ids),
             prices_for_products(pool, &all_ids),
+            crate::catalog::variants::seo_of_products(pool, &all_ids),
         )
         .map_err(db_error)?;
+        let mut seo_of: HashMap<Uuid, Vec<crate::catalog::Seo>> = HashMap::new();
+        for seo in seo_rows {
+            seo_of.entry(seo.product_id).or_default().push(seo);
+        }
         let mut prices_of: HashMap<Uuid, Vec<Price>> = HashMap::new();
         for price in price_rows.into_iter().filter_map(PriceRow::into_price) {
             prices_of.entry(price.product_id).or_default().push(price);
@@ -247,6 +263,7 @@ impl RecordReader {
                 images_of: &mut images_of,
                 stock_of: &mut stock_of,
                 prices_of: &mut prices_of,
+                seo_of: &mut seo_of,
             };
             records.push(self.record(product, None, axes, found));
             for link in children {
@@ -257,6 +274,7 @@ impl RecordReader {
                         images_of: &mut images_of,
                         stock_of: &mut stock_of,
                         prices_of: &mut prices_of,
+                        seo_of: &mut seo_of,
                     };
                     records.push(self.record(variant, Some(of), Vec::new(), found));
                 }
@@ -277,6 +295,7 @@ impl RecordReader {
         let (images_of, stock_of) = (found.images_of, found.stock_of);
         ProductRecord {
             all_prices: found.prices_of.remove(&product.id).unwrap_or_default(),
+            seo: found.seo_of.remove(&product.id).unwrap_or_default(),
             brand: product.brand_id.and_then(|b| self.brands.get(&b).cloned()),
             category_path: category_paths.first().cloned().unwrap_or_default(),
             category_paths,

@@ -742,13 +742,15 @@ impl ProductService {
                 fields.push(field.to_string());
             }
         }
-        let (levels, links, images, prices) = futures_util::try_join!(
+        let (levels, links, images, prices, seo) = futures_util::try_join!(
             stock_for_products(&self.pool, &ids),
             crate::catalog::categories::links_of(&self.pool, id),
             crate::catalog::image_urls::sources_of(&self.pool, id),
             prices_for_products(&self.pool, &ids),
+            crate::catalog::variants::seo_of_products(&self.pool, &ids),
         )
         .map_err(db_error)?;
+        fields.extend(seo.iter().map(|s| provenance::seo_field(&s.locale)));
         // Every price, not only those that apply now: an open-ended one is a field, a pair's windows another.
         for price in &prices {
             let field = match price.valid_from.is_none() && price.valid_to.is_none() {
@@ -918,7 +920,7 @@ impl ProductService {
                 format!(
                     "{field:?} is not a field with provenance: title, description, brand, status, sku, gtin, asin, \
                      price:<type>:<currency> (price:retail:EUR), price_windows:<type>:<currency> (the windowed \
-                     prices of a type and currency), attribute:<name in lower case> (attribute:color), \
+                     prices of a type and currency), seo:<locale> (seo:en), attribute:<name in lower case> (attribute:color), \
                      stock (stock:<location> for another than `default`), categories or images"
                 ),
             )
@@ -998,6 +1000,15 @@ impl ProductService {
             "gtin" => patch.gtin = Some(Some(Gtin::parse(value).map_err(|e| invalid(&e))?)),
             "asin" => patch.asin = Some(Some(Asin::parse(value).map_err(|e| invalid(&e))?)),
             "brand" => patch.brand_id = Some(Some(self.brand_named(value).await?)),
+            _ if field.starts_with("seo:") => {
+                let locale = field.trim_start_matches("seo:").to_string();
+                let (slug, meta_title, meta_description) =
+                    provenance::parse_seo_value(value).ok_or_else(|| invalid(&"not SEO metadata"))?;
+                let input =
+                    crate::catalog::NewSeo { product_id: id, locale, slug: Some(slug), meta_title, meta_description };
+                crate::catalog::SeoService::new(self.pool.clone(), self.clone()).set(input).await?;
+                return Ok(());
+            }
             _ if field.starts_with("price_windows:") => {
                 let mut parts = field.split(':').skip(1);
                 let (Some(price_type), Some(currency)) = (parts.next(), parts.next()) else {

@@ -13,8 +13,8 @@ pub(crate) mod repo;
 pub(crate) mod rules;
 
 pub(crate) use model::{
-    CATEGORIES_FIELD, IMAGES_FIELD, attribute_field, is_provenance_field, price_field, price_windows_field,
-    shown_value, stock_field,
+    CATEGORIES_FIELD, IMAGES_FIELD, attribute_field, is_locale, is_provenance_field, parse_seo_value, price_field,
+    price_windows_field, seo_field, seo_value, shown_value, stock_field,
 };
 pub use model::{ChangeKind, FieldAction, FieldGroup, FieldProvenance, FieldSource, ProductChange, SupplierRules};
 pub(crate) use rules::{FieldOwner, Kept, SupplierOrder, SupplierRanks, Survivorship, Unranked, implicit_source};

@@ -55,7 +55,8 @@ impl FieldSource {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldProvenance {
     /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>` (an open-ended
-    /// price), `price_windows:<type>:<currency>` (the windowed prices of that pair), `attribute:<name>`, `stock` (the `default` location; `stock:<location>` for another); one entry per category
+    /// price), `price_windows:<type>:<currency>` (the windowed prices of that pair), `seo:<locale>` (slug, meta
+    /// title and description), `attribute:<name>`, `stock` (the `default` location; `stock:<location>` for another); one entry per category
     /// link (`category:<path>`: who put the product there) and per image URL (`image:<url>`: who gave it); and
     /// `categories` or `images` when a person locked or released them (a lock keeps imports from adding any).
     pub field: String,
@@ -119,6 +120,29 @@ pub(crate) fn price_windows_field(price_type: &str, currency: &str) -> String {
     format!("price_windows:{price_type}:{currency}")
 }
 
+/// The provenance name of a product's SEO metadata in a locale: `seo:en`, whose value is its slug, meta title and
+/// meta description as one JSON array (`["blue-mug","Blue mug",null]`, see [`seo_value`]).
+pub(crate) fn seo_field(locale: &str) -> String {
+    format!("seo:{locale}")
+}
+
+/// The value of a `seo:<locale>` field: `[slug, meta title, meta description]` as JSON.
+pub(crate) fn seo_value(slug: &str, meta_title: Option<&str>, meta_description: Option<&str>) -> String {
+    serde_json::json!([slug, meta_title, meta_description]).to_string()
+}
+
+/// Reads [`seo_value`] back: (slug, meta title, meta description).
+pub(crate) fn parse_seo_value(value: &str) -> Option<(String, Option<String>, Option<String>)> {
+    serde_json::from_str(value).ok()
+}
+
+/// Whether `locale` is a language tag as SEO metadata takes one (`en`, `de-DE`).
+pub(crate) fn is_locale(locale: &str) -> bool {
+    !locale.is_empty()
+        && locale.len() <= 35
+        && locale.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 /// A stored field value as people read it: an open-ended price (`price:retail:EUR`, minor units) as `12.50 EUR`;
 /// anything else as it is.
 pub(crate) fn shown_value(field: &str, value: &str) -> String {
@@ -145,6 +169,9 @@ pub(crate) fn is_provenance_field(field: &str) -> bool {
     }
     if field == "stock" {
         return true;
+    }
+    if let Some(locale) = field.strip_prefix("seo:") {
+        return is_locale(locale);
     }
     if let Some(location) = field.strip_prefix("stock:") {
         return !location.trim().is_empty() && location != "default" && location.chars().count() <= 100;
@@ -230,7 +257,8 @@ pub struct ProductChange {
     /// The product changed: this one, or one merged into it since (its history comes with it).
     pub product_id: Uuid,
     /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>` (an open-ended
-    /// price), `price_windows:<type>:<currency>` (the windowed prices of that pair), `attribute:<name>`, `stock`, `categories` and `images` (a link or URL added or removed), or `product` for a
+    /// price), `price_windows:<type>:<currency>` (the windowed prices of that pair), `seo:<locale>` (slug, meta
+    /// title and description), `attribute:<name>`, `stock`, `categories` and `images` (a link or URL added or removed), or `product` for a
     /// merge.
     pub field: String,
     pub change: ChangeKind,

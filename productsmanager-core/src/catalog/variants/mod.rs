@@ -6,4 +6,5 @@ mod repo;
 mod service;
 
 pub use model::{Bundle, BundleItem, NewBundleItem, NewSeo, NewVariant, Seo, Variant};
+pub(crate) use repo::{seo_locales, seo_of_products};
 pub use service::{BundleService, SeoService, VariantService};

@@ -43,6 +43,11 @@ const UPSERT_SEO: &str = "insert into product_seo (id, product_id, locale, slug,
      slug = excluded.slug, meta_title = excluded.meta_title, meta_description = excluded.meta_description, \
      updated_at = excluded.updated_at";
 
+const SEO_OF_PRODUCTS: &str = "select product_id, locale, slug, meta_title, meta_description, updated_at \
+     from product_seo where product_id in ";
+
+const SEO_LOCALES: &str = "select distinct locale from product_seo order by locale";
+
 const SEO_OF: &str = "select product_id, locale, slug, meta_title, meta_description, updated_at from product_seo \
      where product_id = $1 order by locale";
 
@@ -141,4 +146,14 @@ pub(super) async fn upsert_seo(pool: &DbPool, seo: &Seo) -> Result<(), sqlx::Err
 
 pub(super) async fn seo_of(pool: &DbPool, product: Uuid) -> Result<Vec<Seo>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(SEO_OF).bind(product).fetch_all(p).await)
+}
+
+/// The SEO metadata of these products, in one query per chunk, by product and locale.
+pub(crate) async fn seo_of_products(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<Seo>, sqlx::Error> {
+    crate::db::rows_by_ids(pool, SEO_OF_PRODUCTS, ids, "order by product_id, locale").await
+}
+
+/// Every locale some product has SEO metadata in.
+pub(crate) async fn seo_locales(pool: &DbPool) -> Result<Vec<String>, sqlx::Error> {
+    with_pool!(pool, |p| sqlx::query_scalar(SEO_LOCALES).fetch_all(p).await)
 }

@@ -186,13 +186,18 @@ impl SeoService {
         SeoService { pool, products }
     }
 
-    /// Sets a product's metadata in a locale (the slug is made from the meta title, else the product title).
+    /// The same service, its metadata recorded as set by `user` (the HTTP adapter passes the caller).
+    pub fn on_behalf_of(mut self, user: Uuid) -> Self {
+        self.products = self.products.on_behalf_of(user);
+        self
+    }
+
+    /// Sets a product's metadata in a locale (the slug is made from the meta title, else the product title). It is
+    /// one field with provenance, `seo:<locale>`: set by a person, no supplier file changes it; locked, no one does.
     pub async fn set(&self, input: NewSeo) -> Result<Seo> {
         let product = self.products.get(input.product_id).await.map_err(|e| named_missing(e, "product_id"))?;
         let locale = required_text("locale", &input.locale, 35)?;
-        let locale_ok =
-            locale.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
-        if !locale_ok {
+        if !crate::catalog::provenance::is_locale(&locale) {
             return Err(
                 CatalogError::invalid("locale", format!("{locale:?} is not a language tag like en or de-DE")).into()
             );
@@ -206,7 +211,25 @@ impl SeoService {
             meta_description: optional_text("meta_description", input.meta_description.as_deref(), 500)?,
             updated_at: now(),
         };
+        let field = crate::catalog::provenance::seo_field(&seo.locale);
+        self.products.refuse_locked(product.id, std::slice::from_ref(&field)).await?;
         repo::upsert_seo(&self.pool, &seo).await.map_err(|e| duplicate_or_db(e, "product", &[("slug", &seo.slug)]))?;
+        let value = crate::catalog::provenance::seo_value(
+            &seo.slug,
+            seo.meta_title.as_deref(),
+            seo.meta_description.as_deref(),
+        );
+        let fields = [(field, Some(value))];
+        crate::catalog::provenance::repo::record(
+            &self.pool,
+            product.id,
+            &fields,
+            self.products.writer(),
+            seo.updated_at,
+        )
+        .await
+        .map_err(db_error)?;
+        crate::catalog::common::product_changed(self.products.cache(), product.id).await;
         Ok(seo)
     }
 

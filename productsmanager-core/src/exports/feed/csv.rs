@@ -38,6 +38,9 @@ const NATIVE_COLUMNS: [&str; 20] = [
     "parent_sku",
 ];
 
+/// Our SEO columns, one of each per locale the catalog has metadata in (`slug:en`, `meta_title:en`…).
+const SEO_COLUMNS: [&str; 3] = ["slug", "meta_title", "meta_description"];
+
 /// A cell of our columns: text (neutralised against formulas where it is written) or a number.
 pub(super) enum Cell {
     Text(String),
@@ -75,6 +78,7 @@ pub(super) fn native_header(columns: &FeedColumns) -> Vec<String> {
         .iter()
         .map(|c| c.to_string())
         .chain(per_currency)
+        .chain(columns.seo_locales.iter().flat_map(|l| SEO_COLUMNS.map(|part| format!("{part}:{l}"))))
         .chain(columns.axes.iter().map(|a| format!("option:{a}")))
         .chain(columns.attributes.iter().map(|a| format!("attribute:{a}")))
         .collect()
@@ -133,6 +137,12 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
         for (price_type, _) in NATIVE_PRICE_COLUMNS {
             row.push(money(other.and_then(|c| priced(price_type, Some(c)))));
         }
+    }
+    for locale in &columns.seo_locales {
+        let seo = item.record.seo.iter().find(|s| s.locale == *locale);
+        row.push(Cell::text(seo.map(|s| s.slug.clone()).unwrap_or_default()));
+        row.push(Cell::text(seo.and_then(|s| s.meta_title.clone()).unwrap_or_default()));
+        row.push(Cell::text(seo.and_then(|s| s.meta_description.clone()).unwrap_or_default()));
     }
     let options = item.record.variant_of.as_ref().map(|v| &v.options);
     // The columns name each axis and attribute once whatever its case (`Color` of one product, `color` of another).

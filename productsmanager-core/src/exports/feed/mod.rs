@@ -232,6 +232,8 @@ pub(crate) struct FeedColumns {
     pub currencies: BTreeSet<String>,
     /// The channel's currency, when it has one: every row of our formats is in it.
     pub currency: Option<crate::catalog::CurrencyCode>,
+    /// Every locale some product has SEO metadata in.
+    pub seo_locales: BTreeSet<String>,
 }
 
 /// Writes one format.

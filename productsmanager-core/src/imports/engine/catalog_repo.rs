@@ -122,6 +122,8 @@ type ProductValuesRow = (
 /// Which of a stored product's collections a batch's rows give, so only those are read.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Collections {
+    /// SEO metadata (`seo:<locale>`).
+    pub seo: bool,
     pub stock: bool,
     pub categories: bool,
     pub images: bool,
@@ -199,6 +201,25 @@ pub(crate) async fn stored_products(
                 }
             }
         }
+        if collections.seo {
+            let seo: Vec<SeoRow> = crate::db::rows_by_ids(
+                pool,
+                "select product_id, locale, slug, meta_title, meta_description from product_seo where product_id in ",
+                chunk,
+                "",
+            )
+            .await?;
+            for (product, locale, slug, meta_title, meta_description) in seo {
+                if let Some(stored) = found.get_mut(&product) {
+                    let value = crate::catalog::provenance::seo_value(
+                        &slug,
+                        meta_title.as_deref(),
+                        meta_description.as_deref(),
+                    );
+                    stored.values.insert(crate::catalog::provenance::seo_field(&locale), Some(value));
+                }
+            }
+        }
         if collections.categories {
             let links: Vec<(Uuid, Uuid)> = crate::db::rows_by_ids(
                 pool,
@@ -230,6 +251,9 @@ pub(crate) async fn stored_products(
     }
     Ok(found)
 }
+
+/// SEO metadata of a product: (product, locale, slug, meta title, meta description).
+pub(crate) type SeoRow = (Uuid, String, String, Option<String>, Option<String>);
 
 /// A stored price: (product, type, currency, minor units, start, end).
 type StoredPriceRow = (Uuid, String, String, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
@@ -294,6 +318,28 @@ pub(crate) async fn supplier_skus_on(
         for (product, sku) in rows {
             found.entry(product).or_insert(sku);
         }
+    }
+    Ok(found)
+}
+
+/// The products that have these (locale, slug) pairs.
+pub(crate) async fn slug_owners(
+    pool: &DbPool,
+    pairs: &[(String, String)],
+) -> Result<HashMap<(String, String), Uuid>, sqlx::Error> {
+    let mut found = HashMap::new();
+    for chunk in pairs.chunks(ROWS_PER_STATEMENT / 2) {
+        let rows: Vec<(String, String, Uuid)> = with_pool!(pool, |p| {
+            // A row value's list on the right of `in` is a `values` subquery: SQLite takes no other.
+            let mut sql =
+                QueryBuilder::new("select locale, slug, product_id from product_seo where (locale, slug) in (");
+            sql.push_values(chunk, |mut row, (locale, slug)| {
+                row.push_bind(locale.clone()).push_bind(slug.clone());
+            });
+            sql.push(")");
+            sql.build_query_as().fetch_all(p).await
+        })?;
+        found.extend(rows.into_iter().map(|(locale, slug, product)| ((locale, slug), product)));
     }
     Ok(found)
 }
@@ -428,6 +474,8 @@ pub(crate) struct BatchWrites {
     pub price_windows: Vec<(Uuid, &'static str, &'static str, Vec<WindowedAmount>)>,
     /// (product, type, currency) of open-ended prices removed: the row gives that price in a window only.
     pub open_price_removals: Vec<(Uuid, &'static str, &'static str)>,
+    /// (product, locale, slug, meta title, meta description): SEO metadata set.
+    pub seo: Vec<SeoRow>,
     /// (product, name, value, position)
     pub attributes: Vec<(Uuid, String, String, i32)>,
     /// (product, category, position)
@@ -860,6 +908,25 @@ pub(crate) async fn write_batch(
                     .execute(&mut *tx)
                     .await?;
             }
+            chunked!(
+                tx,
+                writes.seo,
+                "insert into product_seo (id, product_id, locale, slug, meta_title, meta_description, created_at, \
+                 updated_at) ",
+                " on conflict (product_id, locale) do update set slug = excluded.slug, \
+                 meta_title = excluded.meta_title, meta_description = excluded.meta_description, \
+                 updated_at = excluded.updated_at",
+                |row, (product, locale, slug, meta_title, meta_description)| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(*product)
+                        .push_bind(locale.clone())
+                        .push_bind(slug.clone())
+                        .push_bind(meta_title.clone())
+                        .push_bind(meta_description.clone())
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
             // Windowed prices replace a pair's windows whole (few rows: one statement each, on both backends).
             for (product, price_type, currency, windows) in &writes.price_windows {
                 sqlx::query(DELETE_WINDOWS)

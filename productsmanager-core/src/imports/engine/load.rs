@@ -380,6 +380,7 @@ impl Loader {
         candidates.sort_unstable();
         candidates.dedup();
         let collections = catalog_repo::Collections {
+            seo: to_write.iter().any(|r| !r.seo.is_empty()),
             stock: to_write.iter().any(|r| r.product_stock.is_some()),
             categories: to_write.iter().any(|r| !r.categories.is_empty()),
             images: to_write.iter().any(|r| !r.images.is_empty()),
@@ -413,6 +414,17 @@ impl Loader {
         };
         // A dry run's earlier batches, which wrote nothing.
         parent_prices.extend(carried.retail);
+
+        // Who has the slugs the rows give, in their locales: a slug names one product in a locale.
+        let slugs: Vec<(String, String)> = to_write
+            .iter()
+            .flat_map(|r| r.seo.iter().map(|(locale, slug, ..)| (locale.clone(), slug.clone())))
+            .collect();
+        let mut slug_owners = if slugs.is_empty() {
+            HashMap::new()
+        } else {
+            catalog_repo::slug_owners(&self.catalog, &slugs).await.map_err(catalog_db_error)?
+        };
 
         // What this batch decided so far, so later rows of it see earlier ones.
         let mut batch_gtin = carried.gtins;
@@ -566,6 +578,17 @@ impl Loader {
                 plan.errors.push(refuse(&row, code, reason));
                 continue;
             }
+            let taken_slug = row.seo.iter().find_map(|(locale, slug, ..)| {
+                let owner = slug_owners.get(&(locale.clone(), slug.clone())).filter(|owner| **owner != product_id)?;
+                Some(format!("slug {slug:?} in {locale} is product {owner}'s: a slug names one product in a locale"))
+            });
+            if let Some(reason) = taken_slug {
+                plan.errors.push(refuse(&row, "duplicate_slug", reason));
+                continue;
+            }
+            for (locale, slug, ..) in &row.seo {
+                slug_owners.insert((locale.clone(), slug.clone()), product_id);
+            }
             // Accepted: record what it decides.
             first_rows.entry(product_id).or_insert_with(|| FirstRow {
                 line: Some(row.line),
@@ -699,15 +722,30 @@ impl Loader {
                         windows.push((product_id, price_type.as_str(), currency, group));
                     }
                 }
+                let mut seo = Vec::new();
+                for (locale, slug, meta_title, meta_description) in &row.seo {
+                    let field = crate::catalog::provenance::seo_field(locale);
+                    let value =
+                        crate::catalog::provenance::seo_value(slug, meta_title.as_deref(), meta_description.as_deref());
+                    if take(&field, Some(value)).is_some() {
+                        seo.push((
+                            product_id,
+                            locale.clone(),
+                            slug.clone(),
+                            meta_title.clone(),
+                            meta_description.clone(),
+                        ));
+                    }
+                }
                 let mut open_removed = Vec::new();
                 for (price_type, currency, field) in open_offers {
                     if take(&field, Some(String::new())).is_some() {
                         open_removed.push((product_id, price_type.as_str(), currency));
                     }
                 }
-                if (update.changes_anything() || !prices.is_empty() || !windows.is_empty() || !open_removed.is_empty())
-                    && changed_products.insert(product_id)
-                {
+                let changes_own =
+                    !prices.is_empty() || !windows.is_empty() || !open_removed.is_empty() || !seo.is_empty();
+                if (update.changes_anything() || changes_own) && changed_products.insert(product_id) {
                     plan.products_updated += 1;
                 }
                 // Attributes follow the same rules, each its own field (`attribute:color`).
@@ -790,6 +828,7 @@ impl Loader {
                 writes.prices.extend(prices);
                 writes.price_windows.extend(windows);
                 writes.open_price_removals.extend(open_removed);
+                writes.seo.extend(seo);
                 plan.fields_kept += kept.len() as u64;
                 if !kept.is_empty() {
                     plan.kept.insert(row.line, kept);
@@ -823,6 +862,15 @@ impl Loader {
                 if !new_product {
                     let removals = row.open_replaced.iter().map(|(t, c)| (product_id, t.as_str(), *c));
                     writes.open_price_removals.extend(removals);
+                }
+                for (locale, slug, meta_title, meta_description) in &row.seo {
+                    writes.seo.push((
+                        product_id,
+                        locale.clone(),
+                        slug.clone(),
+                        meta_title.clone(),
+                        meta_description.clone(),
+                    ));
                 }
             }
             // A stored product takes only the attributes its rules let this supplier change.
@@ -904,6 +952,7 @@ impl Loader {
         }
         dedup_last(&mut plan.writes.prices, |p| (p.0, p.1, p.2));
         dedup_last(&mut plan.writes.price_windows, |p| (p.0, p.1, p.2));
+        dedup_last(&mut plan.writes.seo, |s| (s.0, s.1.clone()));
         dedup_last(&mut plan.writes.field_sources, |f| (f.0, f.1.clone()));
         dedup_last(&mut plan.writes.not_taken, |n| n.0.clone());
         dedup_last(&mut plan.writes.attributes, |a| (a.0, a.1.to_lowercase()));
@@ -1123,6 +1172,10 @@ fn row_fields(row: &ImportRow) -> Vec<(String, Option<String>)> {
     }
     for (price_type, currency) in &row.open_replaced {
         give(&crate::catalog::provenance::price_field(price_type.as_str(), currency), Some(String::new()));
+    }
+    for (locale, slug, meta_title, meta_description) in &row.seo {
+        let value = crate::catalog::provenance::seo_value(slug, meta_title.as_deref(), meta_description.as_deref());
+        give(&crate::catalog::provenance::seo_field(locale), Some(value));
     }
     fields
 }

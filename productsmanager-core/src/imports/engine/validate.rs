@@ -11,10 +11,13 @@ use crate::catalog::prices::window::{
     Side, WindowedAmount, check_window, parse_instant, parse_window, split_list_entry,
 };
 use crate::catalog::{CurrencyCode, Gtin, PriceType};
-use crate::imports::mapping::{Cell, InvalidGtin, MappedRow, RelativeImages, WindowPart};
+use crate::imports::mapping::{Cell, InvalidGtin, MappedRow, RelativeImages, SeoPart, WindowPart};
 
 /// A windowed price of a row: (type, currency, minor units, start, end).
 pub type WindowedPrice = (PriceType, &'static str, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// SEO metadata of a row in a locale: (locale, slug, meta title, meta description).
+pub type SeoMeta = (String, String, Option<String>, Option<String>);
 
 /// A row ready to load: every value checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,6 +72,9 @@ pub struct ImportRow {
     /// The row states every windowed price of the product in full (our `price_windows` column).
     #[serde(skip)]
     pub all_windows_stated: bool,
+    /// SEO metadata by locale: (locale, slug, meta title, meta description).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seo: Vec<SeoMeta>,
     /// The (type, currency) pairs whose price the row gives with a window only: it has no open-ended price of
     /// that pair (a shop's sale applies in its dates, not after them).
     #[serde(skip)]
@@ -290,6 +296,28 @@ impl RowRules {
                 price_windows.push((price_type, currency.as_str(), minor, from, to));
             }
         }
+        // SEO metadata by locale; a slug made from the meta title, else the row's title, when the row gives none.
+        let mut by_locale: BTreeMap<&str, [Option<&Cell>; 3]> = BTreeMap::new();
+        for (locale, part, cell) in &row.seo {
+            let max = match part {
+                SeoPart::Slug => 200,
+                SeoPart::MetaTitle => 200,
+                SeoPart::MetaDescription => 500,
+            };
+            if cell.value.chars().count() > max {
+                return Err(fail(cell, "too_long", format!("at most {max} characters")));
+            }
+            by_locale.entry(locale.as_str()).or_default()[*part as usize] = Some(cell);
+        }
+        let mut seo = Vec::with_capacity(by_locale.len());
+        for (locale, [slug, meta_title, meta_description]) in by_locale {
+            let Some(named) = slug.or(meta_title).or(meta_description) else { continue };
+            let from = meta_title.or(row.title.as_ref()).map(|c| c.value.as_str()).unwrap_or_default();
+            let made = crate::catalog::common::slug_or_from("slug", slug.map(|c| c.value.as_str()), from)
+                .map_err(|e| fail(slug.unwrap_or(named), "invalid_slug", reason_of(e)))?;
+            let text = |cell: Option<&Cell>| cell.map(|c| c.value.clone());
+            seo.push((locale.to_string(), made, text(meta_title), text(meta_description)));
+        }
         // Signed: a variant may cost less than its parent.
         let price_impact = match &row.price_impact {
             None => None,
@@ -406,6 +434,7 @@ impl RowRules {
             windows_stated,
             all_windows_stated: row.windows_list_column,
             open_replaced,
+            seo,
             hash: [0; 16],
         };
         checked.hash = row_hash(&checked);

@@ -8,7 +8,7 @@ mod transform;
 pub(crate) use presets::NATIVE_PRICE_COLUMNS;
 pub use presets::{ColumnUse, Preset, Shaper};
 pub use template::{
-    Cell, CellError, ColumnMapping, HeaderText, InvalidGtin, MappedRow, Mapper, RelativeImages, SourceCatalog, Target,
-    Template, UnmappedColumns, WindowPart,
+    Cell, CellError, ColumnMapping, HeaderText, InvalidGtin, MappedRow, Mapper, RelativeImages, SeoPart, SourceCatalog,
+    Target, Template, UnmappedColumns, WindowPart,
 };
 pub use transform::{CompiledTransforms, Transform};

@@ -230,6 +230,23 @@ pub enum Target {
     /// start/end` (`sale 19.99 EUR 2026-12-01T00:00:00Z/2026-12-25T00:00:00Z`, `..` for an open side). The column
     /// given, the product's windowed prices that files set are the row's (none when the cell is empty).
     PriceWindows,
+    /// SEO metadata in a locale (our `slug:<locale>`, `meta_title:<locale>`, `meta_description:<locale>`): a row
+    /// giving any part of a locale states its metadata there (a slug made from the meta title, else the title,
+    /// when the row gives none). A slug another product has in that locale refuses the row.
+    Seo {
+        locale: String,
+        part: SeoPart,
+    },
+}
+
+/// Which part of a product's SEO metadata a [`Target::Seo`] cell gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SeoPart {
+    Slug,
+    MetaTitle,
+    MetaDescription,
 }
 
 /// Which side of a price's window a [`Target::PriceWindow`] cell gives.
@@ -281,6 +298,9 @@ impl Target {
             Target::PriceWindows => {
                 "windowed prices (`type amount currency start/end`, several separated by `|`)".into()
             }
+            Target::Seo { locale, part: SeoPart::Slug } => format!("the slug in `{locale}`"),
+            Target::Seo { locale, part: SeoPart::MetaTitle } => format!("the meta title in `{locale}`"),
+            Target::Seo { locale, part: SeoPart::MetaDescription } => format!("the meta description in `{locale}`"),
         }
     }
 }
@@ -349,6 +369,8 @@ pub struct MappedRow {
     pub windows_list: Option<Cell>,
     /// The file has the `price_windows` column: the row states every windowed price in full.
     pub windows_list_column: bool,
+    /// (locale, part, cell) of SEO metadata.
+    pub seo: Vec<(String, SeoPart, Cell)>,
 }
 
 /// A template checked against a header: which field index feeds which target.
@@ -407,6 +429,12 @@ impl Template {
             match &mapping.to {
                 Target::Attribute { name } | Target::VariantOption { axis: name } if name.trim().is_empty() => {
                     return Err(ImportError::invalid(&field("to"), "the name must not be empty"));
+                }
+                Target::Seo { locale, .. } if !crate::catalog::provenance::is_locale(locale) => {
+                    return Err(ImportError::invalid(
+                        &field("to.locale"),
+                        format!("{locale:?} is not a language tag like en or de-DE"),
+                    ));
                 }
                 Target::Category { separator, .. }
                 | Target::VariantOptions { separator }
@@ -691,6 +719,7 @@ impl Mapper {
                 }
                 Target::PriceWindow { price_type, part } => row.price_windows.push((*price_type, *part, cell(value))),
                 Target::PriceWindows => row.windows_list = Some(cell(value)),
+                Target::Seo { locale, part } => row.seo.push((locale.clone(), *part, cell(value))),
                 Target::ParentSku => row.parent_sku = Some(cell(value)),
                 Target::VariantOption { axis } => row.variant_options.push((axis.trim().to_string(), cell(value))),
                 Target::VariantOptions { separator } => {

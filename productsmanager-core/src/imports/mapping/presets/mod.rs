@@ -20,7 +20,7 @@ use self::magento::{MagentoShaper, magento};
 use self::prestashop::{PrestashopShaper, prestashop};
 use self::shopify::{ShopifyShaper, shopify};
 use self::woocommerce::{WoocommerceShaper, woocommerce};
-use super::template::{ColumnMapping, InvalidGtin, RelativeImages, Target, Template, UnmappedColumns};
+use super::template::{ColumnMapping, InvalidGtin, RelativeImages, SeoPart, Target, Template, UnmappedColumns};
 use super::transform::Transform;
 use crate::catalog::{CurrencyCode, PriceType};
 use crate::imports::ImportError;
@@ -66,7 +66,8 @@ pub enum Preset {
     /// `msrp`, `purchase_price`, `currency`, `cost`, `stock` (the supplier's), `product_stock` (our own),
     /// `lead_time_days`, `image_url` (several separated by `|`), `status`, `parent_sku`, `price_windows` (windowed
     /// prices: `sale 19.99 EUR 2026-12-01T00:00:00Z/2026-12-25T00:00:00Z`, several separated by `|`; the column
-    /// given, they replace the windowed prices files set), `price:<currency>` (and
+    /// given, they replace the windowed prices files set), `slug:<locale>`, `meta_title:<locale>`,
+    /// `meta_description:<locale>` (SEO metadata), `price:<currency>` (and
     /// `sale_price:`, `msrp:`, `purchase_price:`) for a price in another currency than the row's,
     /// `attribute:<name>`, `option:<axis>`. Our CSV and XLSX exports write these columns.
     Native,
@@ -491,6 +492,17 @@ fn native(headers: &[String]) -> Template {
                     (_, "") => continue,
                     ("attribute", rest) => Target::Attribute { name: rest.to_string() },
                     ("option", rest) => Target::VariantOption { axis: rest.to_string() },
+                    // `slug:en`, `meta_title:en`, `meta_description:en`: SEO metadata in a locale.
+                    ("slug" | "meta_title" | "meta_description", locale)
+                        if crate::catalog::provenance::is_locale(locale) =>
+                    {
+                        let part = match kind.to_ascii_lowercase().as_str() {
+                            "slug" => SeoPart::Slug,
+                            "meta_title" => SeoPart::MetaTitle,
+                            _ => SeoPart::MetaDescription,
+                        };
+                        Target::Seo { locale: locale.to_string(), part }
+                    }
                     // `price:USD`: a price in a currency other than the row's.
                     (kind, code) => match (native_price_type(kind), code.parse::<CurrencyCode>()) {
                         (Some(price_type), Ok(currency)) => {
