@@ -40,7 +40,8 @@ pub(crate) enum ProductCommand {
     },
     /// Lock a field (no import or person changes it), unlock it, or make it follow the suppliers again (it takes
     /// the first supplier's value at once); fields: title, description, brand, status, sku, gtin, asin,
-    /// price:<type>:<CUR>, attribute:<name>, stock (stock:<location>), categories, images (a lock: imports add none).
+    /// price:<type>:<CUR>, price_windows:<type>:<CUR>, seo:<locale>, attribute:<name>, stock (stock:<location>),
+    /// categories, images (a lock: imports add none).
     Field {
         /// Id, GTIN, SKU or ASIN.
         key: String,

@@ -145,7 +145,12 @@ pub(crate) fn slug_or_from(field: &str, given: Option<&str>, source: &str) -> Re
             }
         }
         None => {
-            let made = slug::slugify(source);
+            let mut made = slug::slugify(source);
+            // At most 200 characters, cut at a hyphen (a slug of a long or non-Latin text grows).
+            if made.len() > 200 {
+                let cut = made[..=200].rfind('-').unwrap_or(200);
+                made.truncate(cut);
+            }
             if made.is_empty() {
                 Err(CatalogError::invalid(field, format!("cannot make a slug from {source:?}; give one")))
             } else {

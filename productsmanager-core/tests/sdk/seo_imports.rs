@@ -1,16 +1,18 @@
 //! SEO metadata through imports (issue 26): our `slug:<locale>`, `meta_title:<locale>` and
 //! `meta_description:<locale>` columns set a product's metadata in a locale; a slug names one product in a locale
-//! (a row giving another product's is refused, naming it); a person's metadata stays theirs; the same file again
-//! changes nothing.
+//! (metadata giving another product's slug is kept out, counted, the rest of its row imported); a person's metadata
+//! stays theirs; the same file again changes nothing.
 
 use uuid::Uuid;
 
 use productsmanager_core::catalog::{FieldSource, NewSeo};
 use productsmanager_core::db::Backend;
 use productsmanager_core::imports::mapping::Preset;
+use productsmanager_core::imports::{ImportOptions, NewImport};
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{Sdk, both_backends};
 
+use super::import_presets::dry_then_real;
 use super::imports::supplier;
 use super::price_windows::import;
 
@@ -32,7 +34,7 @@ async fn our_seo_columns_set_a_products_metadata(backend: Backend) {
         BOWL,BOWL,Bowl,Not A Slug,,,\n\
         PLATE,PLATE,Plate,,,Flat,\n";
     let summary = import(&sdk, folder, source, ("seo.csv", file), Preset::Native).await;
-    assert_eq!((summary.created, summary.invalid), (2, 2), "{summary:?}");
+    assert_eq!((summary.created, summary.invalid, summary.fields_kept), (3, 1, 1), "{summary:?}");
     assert_eq!(
         seo(&sdk, "MUG").await,
         [r#"en blue-mug Some("Blue mug | Shop") Some("A mug, blue")"#, r#"fr tasse-bleue Some("Tasse bleue") None"#],
@@ -41,12 +43,22 @@ async fn our_seo_columns_set_a_products_metadata(backend: Backend) {
     assert_eq!(seo(&sdk, "PLATE").await, [r#"en plate None Some("Flat")"#], "else from the title");
     let errors = String::from_utf8(sdk.imports().errors_csv(summary.job_id).await.unwrap().to_vec()).unwrap();
     let lines: Vec<&str> = errors.lines().collect();
-    assert!(lines[1].starts_with("3,") && lines[1].contains("duplicate_slug"), "{errors}");
-    assert!(lines[1].contains("\"\"blue-mug\"\" in en"), "{errors}");
-    assert!(lines[2].starts_with("4,4,slug:en,Not A Slug,invalid_slug"), "{errors}");
+    assert!(lines[1].starts_with("4,4,slug:en,Not A Slug,invalid_slug"), "{errors}");
+    assert_eq!(lines.len(), 2, "{errors}");
+    assert!(seo(&sdk, "CUP").await.is_empty(), "another product's slug: the cup's metadata kept out");
+    let cup = sdk.offers().for_product(sdk.products().find("CUP").await.unwrap().id).await.unwrap();
+    assert!(cup[0].not_taken.contains_key("seo:en"), "the supplier's word is on its offer: {cup:?}");
 
     let again = import(&sdk, folder, source, ("again.csv", file), Preset::Native).await;
-    assert_eq!((again.unchanged, again.invalid, again.products_updated), (2, 2, 0), "{again:?}");
+    // The cup's row is looked at again (its metadata waits for its slug), and changes nothing.
+    let counts = (again.unchanged, again.updated, again.invalid, again.fields_kept, again.products_updated);
+    assert_eq!(counts, (2, 1, 1, 1, 0), "{again:?}");
+
+    // A row without a slug or a title: the slug is made from the product's stored title.
+    let no_title = "sku,meta_description:en\nPLATE,Flattest\n";
+    let summary = import(&sdk, folder, source, ("no-title.csv", no_title), Preset::Native).await;
+    assert_eq!((summary.updated, summary.invalid, summary.products_updated), (1, 0, 1), "{summary:?}");
+    assert_eq!(seo(&sdk, "PLATE").await, [r#"en plate None Some("Flattest")"#]);
 
     // A person's metadata stays theirs; the file's is kept out, and counted.
     let mug = sdk.products().find("MUG").await.unwrap();
@@ -73,4 +85,40 @@ async fn our_seo_columns_set_a_products_metadata(backend: Backend) {
     sdk.close().await;
 }
 
-both_backends!(our_seo_columns_set_a_products_metadata);
+/// A slug one product leaves is free for another from the next batch on, in a dry run as in the real run (the dry
+/// run, which writes nothing, carries what its earlier batches gave and freed); within one batch it stays taken.
+async fn a_slug_left_is_free_from_the_next_batch(backend: Backend) {
+    let Some(databases) = TestDatabases::named(backend, "seo_slug_moves").await else { return };
+    let sdk = databases.sdk().await;
+    let folder = databases.folder();
+    let source = supplier(&sdk, "SRC").await;
+    let first = "sku,title,slug:en\nA,Alpha,x\n";
+    import(&sdk, folder, source, ("first.csv", first), Preset::Native).await;
+    let moves = "sku,title,slug:en\nA,Alpha,y\nB,Beta,x\n";
+    let path = folder.join("moves.csv");
+    std::fs::write(&path, moves).unwrap();
+    let input = |batch_rows| NewImport {
+        supplier_id: source,
+        name: "moves.csv".into(),
+        path: path.clone(),
+        template: None,
+        preset: Some(Preset::Native),
+        dry_run: false,
+        force: true,
+        options: ImportOptions { batch_rows, ..Default::default() },
+        requested_by: None,
+    };
+    // One batch: `x` is still A's when B asks for it.
+    let summary = dry_then_real(&sdk, input(5000)).await;
+    assert_eq!((summary.created, summary.fields_kept), (1, 1), "{summary:?}");
+    assert!(seo(&sdk, "B").await.is_empty());
+    // Back to `x`, then a row per batch: B takes `x` once A has left it.
+    import(&sdk, folder, source, ("back.csv", first), Preset::Native).await;
+    let summary = dry_then_real(&sdk, input(1)).await;
+    assert_eq!((summary.updated, summary.fields_kept), (2, 0), "{summary:?}");
+    assert_eq!(seo(&sdk, "A").await, ["en y None None"]);
+    assert_eq!(seo(&sdk, "B").await, ["en x None None"]);
+    sdk.close().await;
+}
+
+both_backends!(our_seo_columns_set_a_products_metadata, a_slug_left_is_free_from_the_next_batch);

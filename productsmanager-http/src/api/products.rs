@@ -230,7 +230,7 @@ struct FieldRule {
 /// Locks or unlocks a field, or makes it follow the suppliers again.
 #[utoipa::path(put, path = "/api/v1/products/{key}/provenance/{field}", tag = "products", security(("bearer" = ["catalog:write"])),
     params(("key" = String, Path, description = "Id, GTIN, SKU or ASIN"),
-        ("field" = String, Path, description = "title, description, brand, status, sku, gtin, asin, price:<type>:<currency>, attribute:<name>, stock (stock:<location>), categories or images")),
+        ("field" = String, Path, description = "title, description, brand, status, sku, gtin, asin, price:<type>:<currency>, price_windows:<type>:<currency>, seo:<locale>, attribute:<name>, stock (stock:<location>), categories or images")),
     request_body = FieldRule,
     responses((status = 200, description = "The product's provenance afterwards", body = Vec<FieldProvenance>)))]
 async fn set_field_rule(

@@ -28,6 +28,10 @@ pub(crate) enum Kept {
     SupplierRule,
     /// The import's mapping template changes other groups only.
     TemplateRule,
+    /// SEO metadata whose slug another product has in that locale (a slug names one product in a locale).
+    SlugTaken(Uuid),
+    /// SEO metadata without a slug, and nothing to make one from (no meta title, no title).
+    NoSlug,
 }
 
 impl Kept {
@@ -40,6 +44,8 @@ impl Kept {
             Kept::SupplierFirst(_) => "supplier_priority",
             Kept::SupplierRule => "supplier_rule",
             Kept::TemplateRule => "template_rule",
+            Kept::SlugTaken(_) => "slug_taken",
+            Kept::NoSlug => "no_slug",
         }
     }
 }

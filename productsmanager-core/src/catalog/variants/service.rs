@@ -213,12 +213,25 @@ impl SeoService {
         };
         let field = crate::catalog::provenance::seo_field(&seo.locale);
         self.products.refuse_locked(product.id, std::slice::from_ref(&field)).await?;
-        repo::upsert_seo(&self.pool, &seo).await.map_err(|e| duplicate_or_db(e, "product", &[("slug", &seo.slug)]))?;
         let value = crate::catalog::provenance::seo_value(
             &seo.slug,
             seo.meta_title.as_deref(),
             seo.meta_description.as_deref(),
         );
+        let stored = repo::seo_of(&self.pool, product.id).await.map_err(db_error)?;
+        let before = stored.iter().find(|s| s.locale == seo.locale).map(|b| {
+            crate::catalog::provenance::seo_value(&b.slug, b.meta_title.as_deref(), b.meta_description.as_deref())
+        });
+        if let Some(old) = before.filter(|old| *old != value)
+            && !matches!(self.products.writer(), crate::catalog::FieldSource::Supplier { .. })
+        {
+            // The value a supplier set goes to its offer: a release gives it back.
+            let replaced = [(field.clone(), old)];
+            crate::catalog::provenance::repo::keep_suppliers_word(&self.pool, product.id, &replaced)
+                .await
+                .map_err(db_error)?;
+        }
+        repo::upsert_seo(&self.pool, &seo).await.map_err(|e| duplicate_or_db(e, "product", &[("slug", &seo.slug)]))?;
         let fields = [(field, Some(value))];
         crate::catalog::provenance::repo::record(
             &self.pool,

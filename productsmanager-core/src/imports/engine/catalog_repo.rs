@@ -1070,6 +1070,8 @@ const STORED_OFFER_FIELDS: &str = "select p.gtin, p.sku, p.title, p.description,
 const PRICES_OF_PRODUCT: &str = "select product_id, price_type, currency, amount_minor, valid_from, valid_to \
      from product_prices where product_id = $1";
 
+const SEO_OF_PRODUCT: &str = "select locale, slug, meta_title, meta_description from product_seo where product_id = $1";
+
 const OWN_STOCK: &str = "select quantity from product_stocks where product_id = $1 and location = 'default'";
 
 type OfferFieldsRow = (
@@ -1103,6 +1105,12 @@ pub(crate) async fn stored_fields(pool: &DbPool, offer: Uuid) -> Result<HashMap<
         with_pool!(pool, |p| sqlx::query_as(PRICES_OF_PRODUCT).bind(product).fetch_all(p).await)?;
     for (field, value) in price_values(prices).into_values().flatten() {
         fields.insert(field, Some(value));
+    }
+    let seo: Vec<(String, String, Option<String>, Option<String>)> =
+        with_pool!(pool, |p| sqlx::query_as(SEO_OF_PRODUCT).bind(product).fetch_all(p).await)?;
+    for (locale, slug, meta_title, meta_description) in seo {
+        let value = crate::catalog::provenance::seo_value(&slug, meta_title.as_deref(), meta_description.as_deref());
+        fields.insert(crate::catalog::provenance::seo_field(&locale), Some(value));
     }
     // The product's own stock (a shop's file sets it), beside the offer's.
     let own: Option<i64> = with_pool!(pool, |p| sqlx::query_scalar(OWN_STOCK).bind(product).fetch_optional(p).await)?;

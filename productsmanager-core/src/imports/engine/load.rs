@@ -82,6 +82,8 @@ struct Carried {
     /// Retail prices the earlier batches gave: (product, currency) → minor units (a variant's price may be its
     /// parent's plus a difference).
     retail: HashMap<(Uuid, String), i64>,
+    /// Slugs the earlier batches gave (`Some`: to that product) or freed (`None`), by (locale, slug).
+    slugs: HashMap<(String, String), Option<Uuid>>,
 }
 
 /// The row that named a product first, as a later row naming it under another supplier SKU is compared with.
@@ -425,6 +427,14 @@ impl Loader {
         } else {
             catalog_repo::slug_owners(&self.catalog, &slugs).await.map_err(catalog_db_error)?
         };
+        // A dry run's earlier batches: the slugs they gave, and those they freed (not written, so not in the catalog).
+        let mut slug_changes = carried.slugs;
+        for (key, owner) in &slug_changes {
+            match owner {
+                Some(owner) => slug_owners.insert(key.clone(), *owner),
+                None => slug_owners.remove(key),
+            };
+        }
 
         // What this batch decided so far, so later rows of it see earlier ones.
         let mut batch_gtin = carried.gtins;
@@ -578,17 +588,6 @@ impl Loader {
                 plan.errors.push(refuse(&row, code, reason));
                 continue;
             }
-            let taken_slug = row.seo.iter().find_map(|(locale, slug, ..)| {
-                let owner = slug_owners.get(&(locale.clone(), slug.clone())).filter(|owner| **owner != product_id)?;
-                Some(format!("slug {slug:?} in {locale} is product {owner}'s: a slug names one product in a locale"))
-            });
-            if let Some(reason) = taken_slug {
-                plan.errors.push(refuse(&row, "duplicate_slug", reason));
-                continue;
-            }
-            for (locale, slug, ..) in &row.seo {
-                slug_owners.insert((locale.clone(), slug.clone()), product_id);
-            }
             // Accepted: record what it decides.
             first_rows.entry(product_id).or_insert_with(|| FirstRow {
                 line: Some(row.line),
@@ -630,6 +629,9 @@ impl Loader {
             let mut allowed_stock: Option<Option<i64>> = None;
             let mut allowed_links: Option<Vec<(Uuid, i32)>> = None;
             let mut allowed_images: Option<Vec<(String, i32)>> = None;
+            // SEO metadata kept out for its slug: the row is looked at again by the next import (no hash kept), so
+            // the metadata lands once the slug is free.
+            let mut seo_waits = false;
             let writes = &mut plan.writes;
             if new_product {
                 plan.products_created += 1;
@@ -650,6 +652,29 @@ impl Loader {
                 // it and it changes.
                 let by = (self.supplier, self.job, &ranks, self.unranked);
                 let changes_only = self.changes_only.as_deref();
+                // SEO metadata whose slug another product has stays out (not the row: its other fields go on).
+                let title = row.title.clone().or_else(|| rules.value("title").map(str::to_string));
+                let mut seo_offers = Vec::with_capacity(row.seo.len());
+                let mut seo_clashes = Vec::new();
+                for (locale, slug, meta_title, meta_description) in &row.seo {
+                    let field = crate::catalog::provenance::seo_field(locale);
+                    let Some(slug) = slug_for(slug, title.as_deref()) else {
+                        seo_clashes.push((field, Kept::NoSlug));
+                        continue;
+                    };
+                    match slug_owners.get(&(locale.clone(), slug.clone())) {
+                        Some(owner) if *owner != product_id => seo_clashes.push((field, Kept::SlugTaken(*owner))),
+                        _ => {
+                            let old_slug = rules
+                                .value(&field)
+                                .and_then(crate::catalog::provenance::parse_seo_value)
+                                .map(|(old, ..)| old)
+                                .filter(|old| *old != slug);
+                            let entry = (locale.clone(), slug, meta_title.clone(), meta_description.clone());
+                            seo_offers.push((field, entry, old_slug));
+                        }
+                    }
+                }
                 // The windows the row states: those it gives or clears, and with our `price_windows` column every
                 // pair the product has windows of (a pair the file no longer lists is cleared).
                 let mut window_groups = row.window_groups();
@@ -723,18 +748,21 @@ impl Loader {
                     }
                 }
                 let mut seo = Vec::new();
-                for (locale, slug, meta_title, meta_description) in &row.seo {
-                    let field = crate::catalog::provenance::seo_field(locale);
-                    let value =
-                        crate::catalog::provenance::seo_value(slug, meta_title.as_deref(), meta_description.as_deref());
+                for (field, (locale, slug, meta_title, meta_description), old_slug) in seo_offers {
+                    let value = crate::catalog::provenance::seo_value(
+                        &slug,
+                        meta_title.as_deref(),
+                        meta_description.as_deref(),
+                    );
                     if take(&field, Some(value)).is_some() {
-                        seo.push((
-                            product_id,
-                            locale.clone(),
-                            slug.clone(),
-                            meta_title.clone(),
-                            meta_description.clone(),
-                        ));
+                        // The slug is this product's from now on; the one it had is free from the next batch (a
+                        // statement frees and takes no slug at once).
+                        slug_owners.insert((locale.clone(), slug.clone()), product_id);
+                        slug_changes.insert((locale.clone(), slug.clone()), Some(product_id));
+                        if let Some(old) = old_slug {
+                            slug_changes.insert((locale.clone(), old), None);
+                        }
+                        seo.push((product_id, locale, slug, meta_title, meta_description));
                     }
                 }
                 let mut open_removed = Vec::new();
@@ -818,6 +846,20 @@ impl Loader {
                     not_taken.insert(IMAGES_FIELD.to_string(), refused_urls.join(" "));
                 }
                 allowed_images = Some(images);
+                seo_waits = !seo_clashes.is_empty();
+                for (field, rule) in seo_clashes {
+                    let given =
+                        row.seo.iter().find(|(locale, ..)| crate::catalog::provenance::seo_field(locale) == field);
+                    if let Some((_, slug, meta_title, meta_description)) = given {
+                        let value = crate::catalog::provenance::seo_value(
+                            slug,
+                            meta_title.as_deref(),
+                            meta_description.as_deref(),
+                        );
+                        not_taken.insert(field.clone(), value);
+                    }
+                    kept.insert(field, rule.rule().to_string());
+                }
                 if !not_taken.is_empty() {
                     // The brand as the file named it, not its id.
                     if let (Some(name), Some(value)) = (&row.brand, not_taken.get_mut("brand")) {
@@ -863,15 +905,41 @@ impl Loader {
                     let removals = row.open_replaced.iter().map(|(t, c)| (product_id, t.as_str(), *c));
                     writes.open_price_removals.extend(removals);
                 }
+                let mut seo_not_taken = BTreeMap::new();
                 for (locale, slug, meta_title, meta_description) in &row.seo {
-                    writes.seo.push((
-                        product_id,
-                        locale.clone(),
-                        slug.clone(),
-                        meta_title.clone(),
-                        meta_description.clone(),
-                    ));
+                    let field = crate::catalog::provenance::seo_field(locale);
+                    let rule = match slug_for(slug, row.title.as_deref()) {
+                        None => Some(Kept::NoSlug),
+                        Some(slug) => match slug_owners.get(&(locale.clone(), slug.clone())) {
+                            Some(owner) if *owner != product_id => Some(Kept::SlugTaken(*owner)),
+                            _ => {
+                                slug_owners.insert((locale.clone(), slug.clone()), product_id);
+                                slug_changes.insert((locale.clone(), slug.clone()), Some(product_id));
+                                let entry =
+                                    (product_id, locale.clone(), slug, meta_title.clone(), meta_description.clone());
+                                writes.seo.push(entry);
+                                None
+                            }
+                        },
+                    };
+                    if let Some(rule) = rule {
+                        seo_waits = true;
+                        plan.fields_kept += 1;
+                        plan.kept.entry(row.line).or_default().insert(field.clone(), rule.rule().to_string());
+                        let value = crate::catalog::provenance::seo_value(
+                            slug,
+                            meta_title.as_deref(),
+                            meta_description.as_deref(),
+                        );
+                        seo_not_taken.insert(field, value);
+                    }
                 }
+                if !seo_not_taken.is_empty() {
+                    writes.not_taken.push((row.supplier_sku.clone(), seo_not_taken));
+                }
+            }
+            if seo_waits && let Some(offer) = writes.offers.last_mut() {
+                offer.row_hash.clear();
             }
             // A stored product takes only the attributes its rules let this supplier change.
             let attributes = allowed_attributes.as_ref().unwrap_or(&row.attributes);
@@ -948,6 +1016,7 @@ impl Loader {
                 have_variants,
                 first_rows,
                 retail: parent_prices,
+                slugs: slug_changes,
             };
         }
         dedup_last(&mut plan.writes.prices, |p| (p.0, p.1, p.2));
@@ -1178,6 +1247,15 @@ fn row_fields(row: &ImportRow) -> Vec<(String, Option<String>)> {
         give(&crate::catalog::provenance::seo_field(locale), Some(value));
     }
     fields
+}
+
+/// The slug a row's SEO metadata goes with: the one it gives or made (from its meta title), else one made from the
+/// product's title (the row's, else the stored one); `None` when none can be made.
+fn slug_for(given: &str, title: Option<&str>) -> Option<String> {
+    match given.is_empty() {
+        false => Some(given.to_string()),
+        true => crate::catalog::common::slug_or_from("slug", None, title?).ok(),
+    }
 }
 
 /// Keeps the last item of each key, in the order of their first appearance.

@@ -313,8 +313,12 @@ impl RowRules {
         for (locale, [slug, meta_title, meta_description]) in by_locale {
             let Some(named) = slug.or(meta_title).or(meta_description) else { continue };
             let from = meta_title.or(row.title.as_ref()).map(|c| c.value.as_str()).unwrap_or_default();
-            let made = crate::catalog::common::slug_or_from("slug", slug.map(|c| c.value.as_str()), from)
-                .map_err(|e| fail(slug.unwrap_or(named), "invalid_slug", reason_of(e)))?;
+            // Nothing to make a slug from here: the product's title makes it when the row is loaded.
+            let made = match (slug, from.trim().is_empty()) {
+                (None, true) => String::new(),
+                _ => crate::catalog::common::slug_or_from("slug", slug.map(|c| c.value.as_str()), from)
+                    .map_err(|e| fail(slug.unwrap_or(named), "invalid_slug", reason_of(e)))?,
+            };
             let text = |cell: Option<&Cell>| cell.map(|c| c.value.clone());
             seo.push((locale.to_string(), made, text(meta_title), text(meta_description)));
         }
