@@ -240,6 +240,13 @@ impl RecordReader {
             links_of.entry(link.parent_product_id).or_default().push(link);
         }
         let mut records = Vec::with_capacity(all_ids.len());
+        let mut found = Found {
+            categories_of: &categories_of,
+            images_of: &mut images_of,
+            stock_of: &mut stock_of,
+            prices_of: &mut prices_of,
+            seo_of: &mut seo_of,
+        };
         for product in page.items {
             let children = links_of.remove(&product.id).unwrap_or_default();
             let mut axes: Vec<VariantAxis> = Vec::new();
@@ -258,25 +265,11 @@ impl RecordReader {
                 }
             }
             let parent_id = product.id;
-            let found = Found {
-                categories_of: &categories_of,
-                images_of: &mut images_of,
-                stock_of: &mut stock_of,
-                prices_of: &mut prices_of,
-                seo_of: &mut seo_of,
-            };
-            records.push(self.record(product, None, axes, found));
+            records.push(self.record(product, None, axes, &mut found));
             for link in children {
                 if let Some(variant) = variants.remove(&link.product_id) {
                     let of = VariantOf { parent_id, options: link.options.0 };
-                    let found = Found {
-                        categories_of: &categories_of,
-                        images_of: &mut images_of,
-                        stock_of: &mut stock_of,
-                        prices_of: &mut prices_of,
-                        seo_of: &mut seo_of,
-                    };
-                    records.push(self.record(variant, Some(of), Vec::new(), found));
+                    records.push(self.record(variant, Some(of), Vec::new(), &mut found));
                 }
             }
         }
@@ -288,11 +281,11 @@ impl RecordReader {
         product: Product,
         variant_of: Option<VariantOf>,
         variant_axes: Vec<VariantAxis>,
-        found: Found<'_>,
+        found: &mut Found<'_>,
     ) -> ProductRecord {
         let category_paths: Vec<Vec<String>> =
             found.categories_of.get(&product.id).into_iter().flatten().map(|c| self.path_of(*c)).collect();
-        let (images_of, stock_of) = (found.images_of, found.stock_of);
+        let (images_of, stock_of) = (&mut found.images_of, &mut found.stock_of);
         ProductRecord {
             all_prices: found.prices_of.remove(&product.id).unwrap_or_default(),
             seo: found.seo_of.remove(&product.id).unwrap_or_default(),
