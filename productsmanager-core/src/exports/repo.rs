@@ -17,8 +17,10 @@ const INSERT_RUNNING: &str = "insert into export_jobs (id, queue, kind, state, p
 const START_FEED: &str = "update export_jobs set format = $2, mode = 'full', items_processed = 0, items_created = 0, \
      items_skipped = 0, updated_at = $3 where id = $1";
 
+// A page's counters are written by a task of their own: one that lands after the job finished (its file stored) or
+// after a later page's is dropped, so the final counts stay (a stored feed once read 0 items of 8 this way).
 const FEED_PROGRESS: &str = "update export_jobs set items_processed = $2, items_created = $3, updated_at = $4 \
-     where id = $1";
+     where id = $1 and output_object_key is null and items_processed <= $2";
 
 const FINISH_FEED: &str = "update export_jobs set output_object_key = $2, items_total = $3, items_processed = $3, \
      items_created = $4, items_skipped = $5, updated_at = $6, progress = $7 where id = $1";

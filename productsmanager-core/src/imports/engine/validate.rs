@@ -240,6 +240,22 @@ impl RowRules {
             }
             prices.push((*price_type, currency.as_str(), minor));
         }
+        // A share off the retail price makes the sale price (unless the row gives one), in each retail currency.
+        if let Some(cell) = &row.sale_percent {
+            let per_million = percent_per_million(&cell.value).ok_or_else(|| {
+                fail(cell, "invalid_number", format!("{:?} is not a percentage between 0 and 100", cell.value))
+            })?;
+            let retail: Vec<(&'static str, i64)> =
+                prices.iter().filter(|(t, ..)| *t == PriceType::Retail).map(|(_, c, minor)| (*c, *minor)).collect();
+            for (currency, minor) in retail {
+                if !prices.iter().any(|(t, c, _)| *t == PriceType::Sale && *c == currency) {
+                    // Rounded half up to the minor unit: 100.00 at 5.5 % off is 94.50.
+                    let kept = i128::from(minor) * i128::from(1_000_000 - per_million);
+                    let sale = i64::try_from((kept + 500_000) / 1_000_000).unwrap_or(minor);
+                    prices.push((PriceType::Sale, currency, sale));
+                }
+            }
+        }
         // A price of a type the file gives a window for is stored windowed (a shop's sale dates); the file states
         // the windows of that type in the row's currencies, so an empty window clears those it set before.
         let mut price_windows = Vec::new();
@@ -446,6 +462,21 @@ impl RowRules {
     }
 }
 
+/// A percentage (`5.5`, `5,5`, `5.5 %`) in millionths of the whole (5.5 % → 55,000), at most four decimals; `None`
+/// when it is not a number from 0 to 100.
+fn percent_per_million(text: &str) -> Option<i64> {
+    let text = text.trim().trim_end_matches('%').trim().replace(',', ".");
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || fraction.len() > 4 {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = format!("{fraction:0<4}").parse().ok()?;
+    let per_million = whole.checked_mul(10_000)?.checked_add(fraction)?;
+    (0..=1_000_000).contains(&per_million).then_some(per_million)
+}
+
 /// The reason alone: the row error names the column already.
 fn reason_of(error: crate::catalog::CatalogError) -> String {
     match error {
@@ -648,6 +679,51 @@ mod tests {
         )
         .unwrap();
         assert_eq!(row.hash, same.hash, "the same values hash the same, however written");
+    }
+
+    #[test]
+    fn a_discount_in_percent_makes_a_windowed_sale_price() {
+        assert_eq!(percent_per_million("5.5"), Some(55_000));
+        assert_eq!(percent_per_million("12,25 %"), Some(122_500));
+        assert_eq!(percent_per_million("100"), Some(1_000_000));
+        for bad in ["101", "-5", "five", "1.23456", ""] {
+            assert_eq!(percent_per_million(bad), None, "{bad}");
+        }
+        let headers: Vec<String> = [
+            "Product ID",
+            "Name",
+            "Price tax excl.",
+            "Discount percent",
+            "Discount from (yyyy-mm-dd)",
+            "Discount to (yyyy-mm-dd)",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut shaper = Preset::Prestashop.shaper(&headers).expect("PrestaShop shapes its rows");
+        let shaped = shaper.headers();
+        let template = Preset::Prestashop.template(&shaped);
+        let mapper = template.mapper(&shaped).unwrap();
+        let rules = RowRules {
+            default_currency: Some("EUR".parse().unwrap()),
+            headers: shaped,
+            invalid_gtin: InvalidGtin::Refuse,
+            relative_images: RelativeImages::Refuse,
+        };
+        let mut row = |fields: &[&str]| {
+            let raw = crate::imports::parse::Row { line: 2, fields: fields.iter().map(|f| f.to_string()).collect() };
+            let shaped = shaper.shape(raw).remove(0);
+            rules.check(2, mapper.map(&shaped.fields)).unwrap()
+        };
+        let dated = row(&["1", "Pot", "100", "5.5", "2013-06-01", "2018-12-31"]);
+        assert_eq!(dated.prices, [(PriceType::Retail, "EUR", 10_000)]);
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+        let window =
+            (PriceType::Sale, "EUR", 9_450, Some(at("2013-06-01T00:00:00Z")), Some(at("2019-01-01T00:00:00Z")));
+        assert_eq!(dated.price_windows, [window], "5.5 % off, the last day included");
+        let open = row(&["2", "Cup", "9.99", "33.3333", "", ""]);
+        assert_eq!(open.prices, [(PriceType::Retail, "EUR", 999), (PriceType::Sale, "EUR", 666)], "rounded half up");
+        let none = row(&["3", "Bowl", "10", "", "2013-06-01", "2018-12-31"]);
+        assert_eq!((none.prices.len(), none.price_windows.len()), (1, 0), "dates without a discount: no sale");
     }
 
     #[test]

@@ -230,6 +230,10 @@ pub enum Target {
     /// start/end` (`sale 19.99 EUR 2026-12-01T00:00:00Z/2026-12-25T00:00:00Z`, `..` for an open side). The column
     /// given, the product's windowed prices that files set are the row's (none when the cell is empty).
     PriceWindows,
+    /// A sale price as a share off the row's retail price (PrestaShop's `Discount percent`: `5.5` is 5.5 % off),
+    /// in each currency the row gives a retail price in, rounded to the currency's minor unit; windowed by a
+    /// `price_window` column of the sale price when the file has one.
+    SalePercent,
     /// SEO metadata in a locale (our `slug:<locale>`, `meta_title:<locale>`, `meta_description:<locale>`): a row
     /// giving any part of a locale states its metadata there (a slug made from the meta title, else the title,
     /// when the row gives none). A slug another product has in that locale refuses the row.
@@ -298,6 +302,7 @@ impl Target {
             Target::PriceWindows => {
                 "windowed prices (`type amount currency start/end`, several separated by `|`)".into()
             }
+            Target::SalePercent => "a sale price: the retail price less this percentage".into(),
             Target::Seo { locale, part: SeoPart::Slug } => format!("the slug in `{locale}`"),
             Target::Seo { locale, part: SeoPart::MetaTitle } => format!("the meta title in `{locale}`"),
             Target::Seo { locale, part: SeoPart::MetaDescription } => format!("the meta description in `{locale}`"),
@@ -371,6 +376,8 @@ pub struct MappedRow {
     pub windows_list_column: bool,
     /// (locale, part, cell) of SEO metadata.
     pub seo: Vec<(String, SeoPart, Cell)>,
+    /// A share off the retail price that makes the sale price.
+    pub sale_percent: Option<Cell>,
 }
 
 /// A template checked against a header: which field index feeds which target.
@@ -720,6 +727,7 @@ impl Mapper {
                 Target::PriceWindow { price_type, part } => row.price_windows.push((*price_type, *part, cell(value))),
                 Target::PriceWindows => row.windows_list = Some(cell(value)),
                 Target::Seo { locale, part } => row.seo.push((locale.clone(), *part, cell(value))),
+                Target::SalePercent => row.sale_percent = Some(cell(value)),
                 Target::ParentSku => row.parent_sku = Some(cell(value)),
                 Target::VariantOption { axis } => row.variant_options.push((axis.trim().to_string(), cell(value))),
                 Target::VariantOptions { separator } => {

@@ -4,7 +4,7 @@ use super::{
     LIST_SEPARATOR, Shaper, append_own, field, find, map_first, position, price, shop_template, status_lookup, with_own,
 };
 use crate::catalog::PriceType;
-use crate::imports::mapping::template::{Target, Template};
+use crate::imports::mapping::template::{Target, Template, WindowPart};
 use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
 
@@ -64,6 +64,14 @@ pub(super) fn prestashop(headers: &[String]) -> Template {
     // …and makes the combination's own retail price (its product's plus the impact).
     add(impact, Target::PriceImpact, vec![]);
     add(&["Wholesale price"], Target::Cost, vec![]);
+    // A discount in percent is a sale price (between its dates, the last day included). A discount amount is not
+    // read: PrestaShop takes it tax included by default, and our prices are without tax.
+    add(&["Discount percent"], Target::SalePercent, vec![]);
+    let (start, end) = (WindowPart::Start, WindowPart::End);
+    let from: &[&str] = &["Discount from (yyyy-mm-dd)", "Discount from (yyy-mm-dd)"];
+    add(from, Target::PriceWindow { price_type: PriceType::Sale, part: start }, vec![]);
+    let to: &[&str] = &["Discount to (yyyy-mm-dd)", "Discount to (yyy-mm-dd)"];
+    add(to, Target::PriceWindow { price_type: PriceType::Sale, part: end }, vec![]);
     // Facts about the product with no field of ours: attributes, named as PrestaShop's columns (lowercase).
     for (columns, name) in PRESTASHOP_ATTRIBUTE_COLUMNS {
         add(columns, Target::Attribute { name: name.into() }, vec![]);
