@@ -656,14 +656,16 @@ impl Loader {
                 let title = row.title.clone().or_else(|| rules.value("title").map(str::to_string));
                 let mut seo_offers = Vec::with_capacity(row.seo.len());
                 let mut seo_clashes = Vec::new();
-                for (locale, slug, meta_title, meta_description) in &row.seo {
+                for entry @ (locale, slug, meta_title, meta_description) in &row.seo {
                     let field = crate::catalog::provenance::seo_field(locale);
                     let Some(slug) = slug_for(slug, title.as_deref()) else {
-                        seo_clashes.push((field, Kept::NoSlug));
+                        seo_clashes.push((field, Kept::NoSlug, seo_text(entry)));
                         continue;
                     };
                     match slug_owners.get(&(locale.clone(), slug.clone())) {
-                        Some(owner) if *owner != product_id => seo_clashes.push((field, Kept::SlugTaken(*owner))),
+                        Some(owner) if *owner != product_id => {
+                            seo_clashes.push((field, Kept::SlugTaken(*owner), seo_text(entry)));
+                        }
                         _ => {
                             let old_slug = rules
                                 .value(&field)
@@ -847,17 +849,8 @@ impl Loader {
                 }
                 allowed_images = Some(images);
                 seo_waits = !seo_clashes.is_empty();
-                for (field, rule) in seo_clashes {
-                    let given =
-                        row.seo.iter().find(|(locale, ..)| crate::catalog::provenance::seo_field(locale) == field);
-                    if let Some((_, slug, meta_title, meta_description)) = given {
-                        let value = crate::catalog::provenance::seo_value(
-                            slug,
-                            meta_title.as_deref(),
-                            meta_description.as_deref(),
-                        );
-                        not_taken.insert(field.clone(), value);
-                    }
+                for (field, rule, given) in seo_clashes {
+                    not_taken.insert(field.clone(), given);
                     kept.insert(field, rule.rule().to_string());
                 }
                 if !not_taken.is_empty() {
@@ -906,7 +899,7 @@ impl Loader {
                     writes.open_price_removals.extend(removals);
                 }
                 let mut seo_not_taken = BTreeMap::new();
-                for (locale, slug, meta_title, meta_description) in &row.seo {
+                for entry @ (locale, slug, meta_title, meta_description) in &row.seo {
                     let field = crate::catalog::provenance::seo_field(locale);
                     let rule = match slug_for(slug, row.title.as_deref()) {
                         None => Some(Kept::NoSlug),
@@ -926,12 +919,7 @@ impl Loader {
                         seo_waits = true;
                         plan.fields_kept += 1;
                         plan.kept.entry(row.line).or_default().insert(field.clone(), rule.rule().to_string());
-                        let value = crate::catalog::provenance::seo_value(
-                            slug,
-                            meta_title.as_deref(),
-                            meta_description.as_deref(),
-                        );
-                        seo_not_taken.insert(field, value);
+                        seo_not_taken.insert(field, seo_text(entry));
                     }
                 }
                 if !seo_not_taken.is_empty() {
@@ -1242,11 +1230,15 @@ fn row_fields(row: &ImportRow) -> Vec<(String, Option<String>)> {
     for (price_type, currency) in &row.open_replaced {
         give(&crate::catalog::provenance::price_field(price_type.as_str(), currency), Some(String::new()));
     }
-    for (locale, slug, meta_title, meta_description) in &row.seo {
-        let value = crate::catalog::provenance::seo_value(slug, meta_title.as_deref(), meta_description.as_deref());
-        give(&crate::catalog::provenance::seo_field(locale), Some(value));
+    for entry in &row.seo {
+        give(&crate::catalog::provenance::seo_field(&entry.0), Some(seo_text(entry)));
     }
     fields
+}
+
+/// A row's SEO metadata in a locale as provenance writes it (the file's words, its slug as given or made).
+fn seo_text((_, slug, meta_title, meta_description): &super::validate::SeoMeta) -> String {
+    crate::catalog::provenance::seo_value(slug, meta_title.as_deref(), meta_description.as_deref())
 }
 
 /// The slug a row's SEO metadata goes with: the one it gives or made (from its meta title), else one made from the
