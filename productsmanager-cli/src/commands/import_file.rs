@@ -234,9 +234,17 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
     );
     if !summary.columns_not_imported.is_empty() {
         println!(
-            "{} columns of the file not imported (no field for them in this preset or template): {}",
+            "{} columns of the file not imported (no field for them in this preset or template, or another column \
+             states them: our `offers` list states the offer's cost, stock and lead time): {}",
             summary.columns_not_imported.len(),
             summary.columns_not_imported.join(", ")
+        );
+    }
+    if !summary.suppliers_created.is_empty() {
+        println!(
+            "suppliers created (the file's offers name them; set their currency and priority with `suppliers \
+             update`): {}",
+            summary.suppliers_created.join(", ")
         );
     }
     if summary.skipped > 0 {

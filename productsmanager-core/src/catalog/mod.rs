@@ -35,7 +35,7 @@ pub use merges::{
     DuplicateCandidate, DuplicateQuery, DuplicateSide, MAX_DUPLICATES, MergeCounts, MergeService, ProductMerge,
     UNDO_DAYS,
 };
-pub use offers::{NewOffer, Offer, OfferService, best_offer};
+pub use offers::{NewOffer, Offer, OfferListEntry, OfferService, SupplierOffer, best_offer};
 pub use prices::{NewPrice, Price, PriceService, PriceType, current_prices};
 pub use products::{
     Attribute, AttributeValue, DEFAULT_PAGE, Listed, MAX_PAGE, NewProduct, Page, Product, ProductPatch, ProductQuery,

@@ -255,6 +255,7 @@ impl ExportService {
             },
             currency: request.settings.currency,
             seo_locales: reader.seo_locales().clone(),
+            stock_locations: reader.stock_locations().clone(),
         };
         let (format, settings) = (request.format, request.settings.clone());
         let counters = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));

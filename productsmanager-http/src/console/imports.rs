@@ -625,8 +625,12 @@ async fn progress_part(api: &Api, job: &ImportJob) -> Result<Markup, Failure> {
                         "): nothing was read. Upload it again with “Import again” to redo it."
                     }
                     @if !summary.columns_not_imported.is_empty() {
-                        " " span #not-imported { "Columns not imported (no field for them in this preset or template): "
-                            (summary.columns_not_imported.join(", ")) "." }
+                        " " span #not-imported { "Columns not imported (no field for them in this preset or template, \
+                            or another column states them): " (summary.columns_not_imported.join(", ")) "." }
+                    }
+                    @if !summary.suppliers_created.is_empty() {
+                        " " span #suppliers-created { "Suppliers created (the file's offers name them; set their \
+                            currency and priority on the suppliers page): " (summary.suppliers_created.join(", ")) "." }
                     }
                     @if summary.images_dropped > 0 {
                         " " span #images-dropped { (summary.images_dropped) " relative image paths dropped: import the \

@@ -41,6 +41,59 @@ impl Offer {
     }
 }
 
+/// An offer with its supplier's code (a catalog export's records carry every offer so).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SupplierOffer {
+    pub supplier_code: String,
+    #[serde(flatten)]
+    pub offer: Offer,
+}
+
+/// An offer as our files list it (the `offers` column of our CSV and XLSX, a JSON list of these): the supplier by
+/// its code, the cost as `12.50 EUR`; `available` written only when false.
+///
+/// ```
+/// # use productsmanager_core::catalog::OfferListEntry;
+/// let entry: OfferListEntry = serde_json::from_str(r#"{"supplier": "ACME", "sku": "A-1", "cost": "12.50 EUR"}"#).unwrap();
+/// assert!(entry.available && entry.stock.is_none());
+/// assert_eq!(serde_json::to_string(&entry).unwrap(), r#"{"supplier":"ACME","sku":"A-1","cost":"12.50 EUR"}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferListEntry {
+    /// The supplier's code.
+    pub supplier: String,
+    /// The supplier's SKU.
+    pub sku: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_time_days: Option<i32>,
+    #[serde(default = "available", skip_serializing_if = "Clone::clone")]
+    pub available: bool,
+}
+
+fn available() -> bool {
+    true
+}
+
+impl OfferListEntry {
+    /// `offer` of the supplier whose code is `supplier`.
+    pub fn of(supplier: &str, offer: &Offer) -> Self {
+        OfferListEntry {
+            supplier: supplier.to_string(),
+            sku: offer.supplier_sku.clone(),
+            cost: offer.cost.map(|m| m.to_string()),
+            stock: offer.stock,
+            lead_time_days: offer.lead_time_days,
+            available: offer.is_available,
+        }
+    }
+}
+
 /// An offer to record; `(supplier_id, supplier_sku)` identifies it, so recording it again updates it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

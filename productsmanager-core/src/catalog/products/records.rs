@@ -39,6 +39,9 @@ pub struct ProductRecord {
     pub all_prices: Vec<Price>,
     /// SEO metadata in each locale it has some, by locale.
     pub seo: Vec<crate::catalog::Seo>,
+    /// Every supplier offer of the product, by supplier code and supplier SKU (`product.best_offer` is one of
+    /// them).
+    pub offers: Vec<crate::catalog::SupplierOffer>,
 }
 
 /// An option axis of a product with variants and the values its variants take.
@@ -105,6 +108,9 @@ pub struct RecordReader {
     axes: BTreeSet<String>,
     currencies: BTreeSet<String>,
     seo_locales: BTreeSet<String>,
+    /// Suppliers' codes by id.
+    supplier_codes: HashMap<Uuid, String>,
+    stock_locations: BTreeSet<String>,
     done: bool,
 }
 
@@ -115,6 +121,7 @@ struct Found<'a> {
     stock_of: &'a mut HashMap<Uuid, BTreeMap<String, i64>>,
     prices_of: &'a mut HashMap<Uuid, Vec<Price>>,
     seo_of: &'a mut HashMap<Uuid, Vec<crate::catalog::Seo>>,
+    offers_of: &'a mut HashMap<Uuid, Vec<crate::catalog::SupplierOffer>>,
 }
 
 /// Products per page of [`RecordReader`] (variants come on top of them).
@@ -132,15 +139,18 @@ impl ProductService {
         query.limit = Some(RECORD_PAGE);
         query.cursor = None;
         query.is_variant = Some(false);
-        let (brands, categories, attribute_names, option_sets, currencies, seo_locales) = futures_util::try_join!(
-            repo::brand_names(self.pool()),
-            repo::category_names(self.pool()),
-            repo::attribute_names(self.pool()),
-            repo::variant_option_sets(self.pool()),
-            repo::currencies(self.pool()),
-            crate::catalog::variants::seo_locales(self.pool()),
-        )
-        .map_err(db_error)?;
+        let (brands, categories, attribute_names, option_sets, currencies, seo_locales, supplier_codes, locations) =
+            futures_util::try_join!(
+                repo::brand_names(self.pool()),
+                repo::category_names(self.pool()),
+                repo::attribute_names(self.pool()),
+                repo::variant_option_sets(self.pool()),
+                repo::currencies(self.pool()),
+                crate::catalog::variants::seo_locales(self.pool()),
+                crate::catalog::suppliers::ids_by_code(self.pool()),
+                crate::catalog::stock::other_stock_locations(self.pool()),
+            )
+            .map_err(db_error)?;
         Ok(RecordReader {
             products: self.clone(),
             query,
@@ -150,6 +160,8 @@ impl ProductService {
             axes: one_per_case(option_sets.into_iter().flat_map(|set| set.0.into_keys())),
             currencies: currencies.into_iter().collect(),
             seo_locales: seo_locales.into_iter().collect(),
+            supplier_codes: supplier_codes.into_iter().map(|(code, id)| (id, code)).collect(),
+            stock_locations: one_per_case(locations),
             done: false,
         })
     }
@@ -186,6 +198,12 @@ impl RecordReader {
         &self.seo_locales
     }
 
+    /// Every location some product has stock at besides `default` (a feed with a column per location makes its
+    /// header from them).
+    pub fn stock_locations(&self) -> &BTreeSet<String> {
+        &self.stock_locations
+    }
+
     /// The next page (parents and lone products, each followed by its variants), `None` after the last.
     pub async fn next_page(&mut self) -> Result<Option<Vec<ProductRecord>>> {
         if self.done {
@@ -206,14 +224,31 @@ impl RecordReader {
             variants.extend(self.products.get_many(chunk).await?.into_iter().map(|p| (p.id, p)));
         }
         let all_ids: Vec<Uuid> = parent_ids.iter().chain(variants.keys()).copied().collect();
-        let (category_links, images, stock_levels, price_rows, seo_rows) = futures_util::try_join!(
+        let (category_links, images, stock_levels, price_rows, seo_rows, offer_rows) = futures_util::try_join!(
             repo::category_links_of(pool, &all_ids),
             repo::image_urls_of(pool, &all_ids),
             stock_for_products(pool, &all_ids),
             prices_for_products(pool, &all_ids),
             crate::catalog::variants::seo_of_products(pool, &all_ids),
+            crate::catalog::offers::offers_for_products(pool, &all_ids),
         )
         .map_err(db_error)?;
+        // A supplier created since the reader began: its code is read again.
+        if offer_rows.iter().any(|o| !self.supplier_codes.contains_key(&o.supplier_id)) {
+            let codes = crate::catalog::suppliers::ids_by_code(pool).await.map_err(db_error)?;
+            self.supplier_codes = codes.into_iter().map(|(code, id)| (id, code)).collect();
+        }
+        let mut offers_of: HashMap<Uuid, Vec<crate::catalog::SupplierOffer>> = HashMap::new();
+        for row in offer_rows {
+            let offer = row.into_offer();
+            let supplier_code = self.supplier_codes.get(&offer.supplier_id).cloned().unwrap_or_default();
+            offers_of.entry(offer.product_id).or_default().push(crate::catalog::SupplierOffer { supplier_code, offer });
+        }
+        for offers in offers_of.values_mut() {
+            offers.sort_by(|a, b| {
+                (&a.supplier_code, &a.offer.supplier_sku).cmp(&(&b.supplier_code, &b.offer.supplier_sku))
+            });
+        }
         let mut seo_of: HashMap<Uuid, Vec<crate::catalog::Seo>> = HashMap::new();
         for seo in seo_rows {
             seo_of.entry(seo.product_id).or_default().push(seo);
@@ -246,6 +281,7 @@ impl RecordReader {
             stock_of: &mut stock_of,
             prices_of: &mut prices_of,
             seo_of: &mut seo_of,
+            offers_of: &mut offers_of,
         };
         for product in page.items {
             let children = links_of.remove(&product.id).unwrap_or_default();
@@ -289,6 +325,7 @@ impl RecordReader {
         ProductRecord {
             all_prices: found.prices_of.remove(&product.id).unwrap_or_default(),
             seo: found.seo_of.remove(&product.id).unwrap_or_default(),
+            offers: found.offers_of.remove(&product.id).unwrap_or_default(),
             brand: product.brand_id.and_then(|b| self.brands.get(&b).cloned()),
             category_path: category_paths.first().cloned().unwrap_or_default(),
             category_paths,

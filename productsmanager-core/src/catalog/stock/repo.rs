@@ -27,6 +27,12 @@ pub(super) async fn upsert(pool: &DbPool, level: &StockLevel, at: DateTime<Utc>)
         .await)
 }
 
+/// Every location some product has stock at besides `default`.
+pub(crate) async fn other_locations(pool: &DbPool) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str = "select distinct location from product_stocks where location <> 'default' order by location";
+    crate::with_pool!(pool, |p| sqlx::query_scalar(SQL).fetch_all(p).await)
+}
+
 /// Every level of these products, in one query.
 pub(crate) async fn for_products(pool: &DbPool, ids: &[Uuid]) -> Result<Vec<StockLevel>, sqlx::Error> {
     rows_by_ids(pool, FOR_PRODUCTS, ids, "order by product_id, location").await

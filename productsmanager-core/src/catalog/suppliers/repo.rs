@@ -25,6 +25,8 @@ const UPDATE: &str = "update suppliers set code = $2, name = $3, email = $4, web
 
 const DELETE: &str = "delete from suppliers where id = $1";
 
+const IDS_BY_CODE: &str = "select code, id from suppliers";
+
 pub(super) async fn insert(pool: &DbPool, s: &Supplier) -> Result<(), sqlx::Error> {
     with_pool!(pool, |p| sqlx::query(INSERT)
         .bind(s.id)
@@ -52,6 +54,12 @@ pub(super) async fn by_id(pool: &DbPool, id: Uuid) -> Result<Option<Supplier>, s
 
 pub(super) async fn by_code(pool: &DbPool, code: &str) -> Result<Option<Supplier>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(BY_CODE).bind(code).fetch_optional(p).await)
+}
+
+/// Every supplier's id by its code (what our files name suppliers by).
+pub(crate) async fn ids_by_code(pool: &DbPool) -> Result<std::collections::HashMap<String, Uuid>, sqlx::Error> {
+    let rows: Vec<(String, Uuid)> = with_pool!(pool, |p| sqlx::query_as(IDS_BY_CODE).fetch_all(p).await)?;
+    Ok(rows.into_iter().collect())
 }
 
 pub(super) async fn all(pool: &DbPool) -> Result<Vec<Supplier>, sqlx::Error> {

@@ -6,16 +6,18 @@ use super::{FeedColumns, FeedItem, FeedWriter, attribute_text, decimal, neutrali
 use crate::catalog::prices::window::list_entry;
 use crate::catalog::{CurrencyCode, Money, PriceType, ProductStatus};
 use crate::exports::model::ChannelSettings;
-use crate::imports::mapping::NATIVE_PRICE_COLUMNS;
+use crate::imports::mapping::{DEFAULT_LOCATION, NATIVE_PRICE_COLUMNS, product_stock_column};
 
-/// Our columns, before the per-currency, `option:<axis>` and `attribute:<name>` ones: what the `native` import
+/// Our columns, before the per-currency, per-location (`product_stock:<location>`), SEO, `option:<axis>` and
+/// `attribute:<name>` ones: what the `native` import
 /// preset reads, so that our file imported into an empty catalog gives the same catalog. `sku` is the key a
 /// supplier file carries (SKU, else GTIN, else id); `product_sku`, the product's own SKU; `category`, every
 /// category path, the main one first, separated by `|`; the prices are the open-ended ones, in `currency`;
 /// `price_windows`, the windowed prices (`sale 19.99 EUR 2026-12-01T00:00:00Z/2026-12-25T00:00:00Z`, separated by
-/// `|`); `cost`, `stock` and `lead_time_days` are the best supplier offer's; `product_stock`, the product's own
-/// stock.
-const NATIVE_COLUMNS: [&str; 20] = [
+/// `|`); `cost`, `stock` and `lead_time_days` are the best supplier offer's (for reading: an import reads
+/// `offers`); `offers`, every offer as a JSON list of [`OfferListEntry`](crate::catalog::OfferListEntry);
+/// `product_stock`, the product's own stock.
+const NATIVE_COLUMNS: [&str; 21] = [
     "sku",
     "product_sku",
     "gtin",
@@ -33,6 +35,7 @@ const NATIVE_COLUMNS: [&str; 20] = [
     "stock",
     "product_stock",
     "lead_time_days",
+    "offers",
     "image_url",
     "status",
     "parent_sku",
@@ -78,6 +81,7 @@ pub(super) fn native_header(columns: &FeedColumns) -> Vec<String> {
         .iter()
         .map(|c| c.to_string())
         .chain(per_currency)
+        .chain(columns.stock_locations.iter().map(|l| product_stock_column(l)))
         .chain(columns.seo_locales.iter().flat_map(|l| SEO_COLUMNS.map(|part| format!("{part}:{l}"))))
         .chain(columns.axes.iter().map(|a| format!("option:{a}")))
         .chain(columns.attributes.iter().map(|a| format!("attribute:{a}")))
@@ -103,7 +107,7 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
     };
     let cost = offer_cost.filter(|m| Some(m.currency) == currency);
     // The `default` location's (the one an import sets); other locations are not written.
-    let own_stock = item.record.stock_by_location.get("default").copied();
+    let own_stock = item.record.stock_by_location.get(DEFAULT_LOCATION).copied();
     let mut row = vec![
         Cell::text(item.key.clone()),
         Cell::text(product.sku.as_ref().map(|s| s.to_string()).unwrap_or_default()),
@@ -128,6 +132,7 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
         offer.and_then(|o| o.stock).map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty),
         own_stock.map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty),
         offer.and_then(|o| o.lead_time_days).map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty),
+        Cell::text(offers_list(&item.record.offers)),
         Cell::text(item.record.image_urls.join("|")),
         Cell::text(product.status.as_str()),
         Cell::text(item.parent_key.clone().unwrap_or_default()),
@@ -137,6 +142,12 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
         for (price_type, _) in NATIVE_PRICE_COLUMNS {
             row.push(money(other.and_then(|c| priced(price_type, Some(c)))));
         }
+    }
+    // One column per location whatever its case (`Shop` and `shop` are one column, as attributes are).
+    let same = |a: &str, b: &str| a == b || a.to_lowercase() == b.to_lowercase();
+    for location in &columns.stock_locations {
+        let quantity = item.record.stock_by_location.iter().find(|(at, _)| same(at, location)).map(|(_, n)| *n);
+        row.push(quantity.map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty));
     }
     for locale in &columns.seo_locales {
         let seo = item.record.seo.iter().find(|s| s.locale == *locale);
@@ -156,6 +167,17 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
         row.push(Cell::text(value.unwrap_or_default()));
     }
     row
+}
+
+/// Every offer as our `offers` cell: a JSON list, empty text for none.
+fn offers_list(offers: &[crate::catalog::SupplierOffer]) -> String {
+    if offers.is_empty() {
+        return String::new();
+    }
+    let entries: Vec<crate::catalog::OfferListEntry> =
+        offers.iter().map(|o| crate::catalog::OfferListEntry::of(&o.supplier_code, &o.offer)).collect();
+    // A list of plain values serialises.
+    serde_json::to_string(&entries).unwrap_or_default()
 }
 
 fn csv_writer(out: Box<dyn Write + Send>) -> ::csv::Writer<Box<dyn Write + Send>> {

@@ -234,6 +234,8 @@ pub(crate) struct FeedColumns {
     pub currency: Option<crate::catalog::CurrencyCode>,
     /// Every locale some product has SEO metadata in.
     pub seo_locales: BTreeSet<String>,
+    /// Every location some product has own stock at besides `default`.
+    pub stock_locations: BTreeSet<String>,
 }
 
 /// Writes one format.

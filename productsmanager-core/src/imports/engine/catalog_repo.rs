@@ -185,19 +185,20 @@ pub(crate) async fn stored_products(
                 stored.values.insert(crate::catalog::provenance::attribute_field(&name), value);
             }
         }
-        // The stock imports set (the `default` location), and the categories and image URLs the product has: an
+        // The product's own stock at each location, and the categories and image URLs the product has: an
         // import adds to these, and records in the history only what is new.
         if collections.stock {
-            let stocks: Vec<(Uuid, i64)> = crate::db::rows_by_ids(
+            let stocks: Vec<(Uuid, String, i64)> = crate::db::rows_by_ids(
                 pool,
-                "select product_id, quantity from product_stocks where location = 'default' and product_id in ",
+                "select product_id, location, quantity from product_stocks where product_id in ",
                 chunk,
                 "",
             )
             .await?;
-            for (product, quantity) in stocks {
+            for (product, location, quantity) in stocks {
                 if let Some(stored) = found.get_mut(&product) {
-                    stored.values.insert("stock".to_string(), Some(quantity.to_string()));
+                    let field = crate::catalog::provenance::stock_field(&location);
+                    stored.values.insert(field, Some(quantity.to_string()));
                 }
             }
         }
@@ -441,7 +442,23 @@ pub(crate) struct OfferWrite {
     pub currency: Option<&'static str>,
     pub stock: Option<i64>,
     pub lead_time_days: Option<i32>,
+    /// False only when our `offers` list says the importing supplier's offer is not available.
+    pub is_available: bool,
     pub row_hash: Vec<u8>,
+}
+
+/// An offer of a supplier our `offers` column names, as listed (not the importing supplier's offer under the row's
+/// key: that one is an [`OfferWrite`]).
+#[derive(Debug, Clone)]
+pub(crate) struct ListedOfferWrite {
+    pub product_id: Uuid,
+    pub supplier_id: Uuid,
+    pub supplier_sku: String,
+    pub cost_minor: Option<i64>,
+    pub currency: Option<&'static str>,
+    pub stock: Option<i64>,
+    pub lead_time_days: Option<i32>,
+    pub is_available: bool,
 }
 
 /// The checkpoint written with a batch.
@@ -484,8 +501,9 @@ pub(crate) struct BatchWrites {
     pub images: Vec<(Uuid, String, i32)>,
     /// (parent product, variant product, options)
     pub variants: Vec<(Uuid, Uuid, serde_json::Value)>,
-    /// (product, quantity) of the products' own stock at the `default` location (a shop's export).
-    pub product_stocks: Vec<(Uuid, i64)>,
+    /// (product, location, quantity) of the products' own stock (a shop's export: the `default` location; our
+    /// file: each location).
+    pub product_stocks: Vec<(Uuid, String, i64)>,
     /// Unchanged offers seen by this import (kept available when missing offers are marked unavailable).
     pub seen_offers: Vec<Uuid>,
     /// Products written (their search documents are refreshed when the import ends).
@@ -497,6 +515,8 @@ pub(crate) struct BatchWrites {
     /// (supplier SKU, field → the file's value) of the rows whose values the product did not take (the offers'
     /// `not_taken`; an offer written without is cleared).
     pub not_taken: Vec<(String, std::collections::BTreeMap<String, String>)>,
+    /// Offers of the suppliers our `offers` column lists, each written as listed.
+    pub listed_offers: Vec<ListedOfferWrite>,
 }
 
 // What a batch's rows do to rows already stored, the same on both paths.
@@ -549,9 +569,10 @@ const UNNEST_PRODUCTS: &str = "insert into products (id, gtin, sku, title, descr
 const UNNEST_OFFERS: &str = concat!(
     "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, \
      lead_time_days, is_available, last_seen_at, row_hash, last_import_job_id, created_at, updated_at) \
-     select id, product_id, $9, supplier_sku, cost_minor, currency, stock, lead_time_days, true, $11, row_hash, $10, \
-     $11, $11 from unnest($1::uuid[], $2::uuid[], $3::text[], $4::int8[], $5::text[], $6::int8[], $7::int4[], \
-     $8::bytea[]) as t (id, product_id, supplier_sku, cost_minor, currency, stock, lead_time_days, row_hash)",
+     select id, product_id, $9, supplier_sku, cost_minor, currency, stock, lead_time_days, is_available, $11, \
+     row_hash, $10, $11, $11 from unnest($1::uuid[], $2::uuid[], $3::text[], $4::int8[], $5::text[], $6::int8[], \
+     $7::int4[], $8::bytea[], $12::bool[]) \
+     as t (id, product_id, supplier_sku, cost_minor, currency, stock, lead_time_days, row_hash, is_available)",
     offer_conflict!()
 );
 const UNNEST_PRICES: &str = concat!(
@@ -703,7 +724,7 @@ pub(crate) async fn write_batch(
                         .push_bind(offer.currency)
                         .push_bind(offer.stock)
                         .push_bind(offer.lead_time_days)
-                        .push_bind(true)
+                        .push_bind(offer.is_available)
                         .push_bind(now)
                         .push_bind(offer.row_hash.clone())
                         .push_bind(job)
@@ -820,6 +841,7 @@ pub(crate) async fn write_batch(
                     .bind(supplier)
                     .bind(job)
                     .bind(now)
+                    .bind(offers.iter().map(|o| o.is_available).collect::<Vec<_>>())
                     .execute(&mut *$tx)
                     .await?;
             }
@@ -959,6 +981,36 @@ pub(crate) async fn write_batch(
                 sql.push_bind(supplier).push(" and supplier_products.supplier_sku = v.supplier_sku");
                 sql.build().execute(&mut *tx).await?;
             }
+            // The offers our `offers` column lists, as listed; a supplier SKU another product has stays that
+            // product's (checked when planned; the condition keeps it so if it moved since).
+            chunked!(
+                tx,
+                writes.listed_offers,
+                "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, \
+                 stock, lead_time_days, is_available, last_import_job_id, created_at, updated_at) ",
+                // The supplier's next file is compared with these values, not with its own last one (its row
+                // hash is forgotten); the importing supplier's listed offers are this job's, so marking its missing
+                // offers unavailable leaves them.
+                " on conflict (supplier_id, supplier_sku) do update set cost_minor = excluded.cost_minor, \
+                 currency = excluded.currency, stock = excluded.stock, lead_time_days = excluded.lead_time_days, \
+                 is_available = excluded.is_available, row_hash = null, \
+                 last_import_job_id = coalesce(excluded.last_import_job_id, supplier_products.last_import_job_id), \
+                 updated_at = excluded.updated_at where supplier_products.product_id = excluded.product_id",
+                |row, offer| {
+                    row.push_bind(Uuid::now_v7())
+                        .push_bind(offer.product_id)
+                        .push_bind(offer.supplier_id)
+                        .push_bind(offer.supplier_sku.clone())
+                        .push_bind(offer.cost_minor)
+                        .push_bind(offer.currency)
+                        .push_bind(offer.stock)
+                        .push_bind(offer.lead_time_days)
+                        .push_bind(offer.is_available)
+                        .push_bind((offer.supplier_id == supplier).then_some(job))
+                        .push_bind(now)
+                        .push_bind(now)
+                }
+            );
             chunked!(
                 tx,
                 writes.field_sources,
@@ -999,10 +1051,10 @@ pub(crate) async fn write_batch(
                 " on conflict (product_id, location) do update set quantity = excluded.quantity, \
                  reserved = case when product_stocks.reserved > excluded.quantity then excluded.quantity \
                  else product_stocks.reserved end, updated_at = excluded.updated_at",
-                |row, (product, quantity)| {
+                |row, (product, location, quantity)| {
                     row.push_bind(Uuid::now_v7())
                         .push_bind(*product)
-                        .push_bind("default")
+                        .push_bind(location.clone())
                         .push_bind(*quantity)
                         .push_bind(0_i64)
                         .push_bind(now)
@@ -1072,7 +1124,7 @@ const PRICES_OF_PRODUCT: &str = "select product_id, price_type, currency, amount
 
 const SEO_OF_PRODUCT: &str = "select locale, slug, meta_title, meta_description from product_seo where product_id = $1";
 
-const OWN_STOCK: &str = "select quantity from product_stocks where product_id = $1 and location = 'default'";
+const OWN_STOCK: &str = "select location, quantity from product_stocks where product_id = $1";
 
 type OfferFieldsRow = (
     Option<String>,
@@ -1112,9 +1164,12 @@ pub(crate) async fn stored_fields(pool: &DbPool, offer: Uuid) -> Result<HashMap<
         let value = crate::catalog::provenance::seo_value(&slug, meta_title.as_deref(), meta_description.as_deref());
         fields.insert(crate::catalog::provenance::seo_field(&locale), Some(value));
     }
-    // The product's own stock (a shop's file sets it), beside the offer's.
-    let own: Option<i64> = with_pool!(pool, |p| sqlx::query_scalar(OWN_STOCK).bind(product).fetch_optional(p).await)?;
-    fields.insert("product_stock".to_string(), own.map(|q| q.to_string()));
+    // The product's own stock at each location (a shop's file sets it at `default`), beside the offer's.
+    let own: Vec<(String, i64)> = with_pool!(pool, |p| sqlx::query_as(OWN_STOCK).bind(product).fetch_all(p).await)?;
+    fields.insert("product_stock".to_string(), None);
+    for (location, quantity) in own {
+        fields.insert(crate::imports::mapping::product_stock_column(&location), Some(quantity.to_string()));
+    }
     Ok(fields)
 }
 

@@ -16,6 +16,7 @@ use crate::catalog::PriceType;
 use crate::catalog::provenance::{CATEGORIES_FIELD, ChangeKind, FieldOwner, IMAGES_FIELD, Kept, Survivorship};
 use crate::db::DbPool;
 use crate::imports::error::catalog_db_error;
+use crate::imports::mapping::DEFAULT_LOCATION;
 
 /// How many changed rows a dry run describes field by field.
 const DIFF_SAMPLE: usize = 10;
@@ -134,6 +135,9 @@ pub(crate) struct Loader {
     category_paths: HashMap<Vec<String>, Uuid>,
     /// Diffs described so far (dry run).
     pub diffs: Vec<RowDiff>,
+    /// Codes of the suppliers this job created (or a dry run would): our `offers` column named them and the
+    /// catalog had none of that code.
+    pub suppliers_created: Vec<String>,
     batches_written: u64,
     /// The counters of the last checkpoint written by this run (the rows counted in metrics so far).
     counted: Checkpoint,
@@ -145,6 +149,11 @@ pub(crate) struct Loader {
     unranked: crate::catalog::provenance::Unranked,
     /// The field groups the template lets this import change on stored products (`None`: all).
     changes_only: Option<Vec<crate::catalog::FieldGroup>>,
+    /// Suppliers' ids by code, once a row listed offers (our `offers` column).
+    supplier_codes: Option<HashMap<String, Uuid>>,
+    /// A dry run's: the (supplier, supplier SKU) of the offers its rows listed so far, and their products (a real
+    /// run finds them in the catalog): a later row listing one for another product is refused as in the real run.
+    listed_given: HashMap<(Uuid, String), Uuid>,
 }
 
 /// 1, 10, 100, …
@@ -180,12 +189,15 @@ impl Loader {
             brands: HashMap::new(),
             category_paths: HashMap::new(),
             diffs: Vec::new(),
+            suppliers_created: Vec::new(),
             batches_written: 0,
             counted: Checkpoint::default(),
             carried: Carried::default(),
             ranks: None,
             unranked: crate::catalog::provenance::Unranked::default(),
             changes_only: None,
+            supplier_codes: None,
+            listed_given: HashMap::new(),
         }
     }
 
@@ -253,6 +265,69 @@ impl Loader {
         Ok(())
     }
 
+    /// The suppliers our `offers` column names, by code: one the catalog lacks is created (its code as its name,
+    /// no settings), as brands and categories are — a dry run gives it an id of its own instead.
+    async fn ensure_suppliers(&mut self, rows: &[ImportRow]) -> Result<()> {
+        if self.supplier_codes.is_none() {
+            let codes = crate::catalog::suppliers::ids_by_code(&self.catalog).await.map_err(catalog_db_error)?;
+            self.supplier_codes = Some(codes);
+        }
+        let known = self.supplier_codes.get_or_insert_with(HashMap::new);
+        let mut missing: Vec<String> = rows
+            .iter()
+            .flat_map(|r| r.offers.iter().map(|o| &o.supplier))
+            .filter(|code| !known.contains_key(*code))
+            .cloned()
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if self.dry_run {
+            for code in &missing {
+                known.insert(code.clone(), Uuid::now_v7());
+            }
+        } else {
+            let suppliers = crate::catalog::SupplierService::new(self.catalog.clone(), self.cache.clone());
+            for code in &missing {
+                let input =
+                    crate::catalog::NewSupplier { code: code.clone(), name: code.clone(), ..Default::default() };
+                // Another job may have created it since: its id is read back below.
+                if let Err(error) = suppliers.create(input).await
+                    && error.kind() != crate::ErrorKind::Conflict
+                {
+                    return Err(error);
+                }
+            }
+            let codes = crate::catalog::suppliers::ids_by_code(&self.catalog).await.map_err(catalog_db_error)?;
+            self.supplier_codes = Some(codes);
+        }
+        self.suppliers_created.extend(missing);
+        Ok(())
+    }
+
+    /// Marks seen the importing supplier's offers among `listed` (supplier code, supplier SKU): unchanged rows'
+    /// `offers` entries, which marking its missing offers unavailable must leave as the rows' own.
+    async fn seen_listed_offers(&mut self, listed: &[(String, String)], plan: &mut BatchPlan) -> Result<()> {
+        if self.supplier_codes.is_none() {
+            let codes = crate::catalog::suppliers::ids_by_code(&self.catalog).await.map_err(catalog_db_error)?;
+            self.supplier_codes = Some(codes);
+        }
+        let codes = self.supplier_codes.as_ref();
+        let ours: Vec<String> = listed
+            .iter()
+            .filter(|(code, _)| codes.and_then(|c| c.get(code)) == Some(&self.supplier))
+            .map(|(_, sku)| sku.clone())
+            .collect();
+        if !ours.is_empty() {
+            let found =
+                catalog_repo::offers_by_sku(&self.catalog, self.supplier, &ours).await.map_err(catalog_db_error)?;
+            plan.writes.seen_offers.extend(found.values().map(|offer| offer.0));
+        }
+        Ok(())
+    }
+
     async fn ensure_categories(&mut self, rows: &[&ImportRow]) -> Result<()> {
         for path in rows.iter().flat_map(|r| r.categories.iter()) {
             if !self.category_paths.contains_key(path) {
@@ -268,8 +343,8 @@ impl Loader {
         Ok(())
     }
 
-    /// Decides what each row of the batch does. Reads only (besides creating missing brands and categories when
-    /// not a dry run).
+    /// Decides what each row of the batch does. Reads only (besides creating missing brands, categories and
+    /// suppliers when not a dry run).
     pub(crate) async fn plan(&mut self, rows: Vec<ImportRow>) -> Result<BatchPlan> {
         let mut plan = BatchPlan::default();
         let mut keys: Vec<String> = rows.iter().map(|r| r.supplier_sku.clone()).collect();
@@ -282,6 +357,8 @@ impl Loader {
         let mut to_write: Vec<ImportRow> = Vec::with_capacity(rows.len());
         // Unchanged rows priced as a difference from their parent: unchanged only while the parent's price is.
         let mut relative: Vec<ImportRow> = Vec::new();
+        // Unchanged rows' listed offers, which may be the importing supplier's too (seen, like the rows' own).
+        let mut unchanged_listed: Vec<(String, String)> = Vec::new();
         for row in rows {
             match stored.get(&row.supplier_sku) {
                 Some((_, _, Some(hash), _)) if hash.as_slice() == row.hash.as_slice() && row.price_impact.is_some() => {
@@ -291,10 +368,14 @@ impl Loader {
                     plan.unchanged += 1;
                     if self.mark_seen {
                         plan.writes.seen_offers.push(*id);
+                        unchanged_listed.extend(row.offers.iter().map(|o| (o.supplier.clone(), o.sku.clone())));
                     }
                 }
                 _ => to_write.push(row),
             }
+        }
+        if !unchanged_listed.is_empty() {
+            self.seen_listed_offers(&unchanged_listed, &mut plan).await?;
         }
         if !relative.is_empty() {
             // The variant's retail price is its parent's plus the row's difference: a parent whose price moved
@@ -383,7 +464,7 @@ impl Loader {
         candidates.dedup();
         let collections = catalog_repo::Collections {
             seo: to_write.iter().any(|r| !r.seo.is_empty()),
-            stock: to_write.iter().any(|r| r.product_stock.is_some()),
+            stock: to_write.iter().any(|r| r.product_stock.is_some() || !r.location_stocks.is_empty()),
             categories: to_write.iter().any(|r| !r.categories.is_empty()),
             images: to_write.iter().any(|r| !r.images.is_empty()),
         };
@@ -434,6 +515,27 @@ impl Loader {
                 Some(owner) => slug_owners.insert(key.clone(), *owner),
                 None => slug_owners.remove(key),
             };
+        }
+
+        // The suppliers our `offers` column names, and which products their listed supplier SKUs are offers of.
+        let listing = to_write.iter().any(|r| !r.offers.is_empty());
+        if listing {
+            self.ensure_suppliers(&to_write).await?;
+        }
+        let supplier_codes = self.supplier_codes.clone().unwrap_or_default();
+        let mut listed_owners: HashMap<(Uuid, String), Uuid> = HashMap::new();
+        if listing {
+            let mut by_supplier: HashMap<Uuid, Vec<String>> = HashMap::new();
+            for offer in to_write.iter().flat_map(|r| &r.offers) {
+                if let Some(supplier) = supplier_codes.get(&offer.supplier) {
+                    by_supplier.entry(*supplier).or_default().push(offer.sku.clone());
+                }
+            }
+            for (supplier, skus) in by_supplier {
+                let found =
+                    catalog_repo::offers_by_sku(&self.catalog, supplier, &skus).await.map_err(catalog_db_error)?;
+                listed_owners.extend(found.into_iter().map(|(sku, offer)| ((supplier, sku), offer.1)));
+            }
         }
 
         // What this batch decided so far, so later rows of it see earlier ones.
@@ -588,6 +690,67 @@ impl Loader {
                 plan.errors.push(refuse(&row, code, reason));
                 continue;
             }
+            // The offers our `offers` column lists, each its supplier's (found by code); one supplier SKU names one
+            // product. The importing supplier's offer under the row's key holds what its entry says.
+            let mut listed_offers = Vec::with_capacity(row.offers.len());
+            let mut own_entry = None;
+            let mut listing_refused = None;
+            for offer in &row.offers {
+                let at = |code: &'static str, reason: String| RowError {
+                    column: row.offers_cell,
+                    column_name: Some("offers".into()),
+                    ..refuse(&row, code, reason)
+                };
+                let Some(supplier) = supplier_codes.get(&offer.supplier).copied() else {
+                    // ensure_suppliers made every code known; kept as a refusal rather than a panic.
+                    let reason = format!("supplier {:?} of the offers is unknown", offer.supplier);
+                    listing_refused = Some(at("unknown_supplier", reason));
+                    break;
+                };
+                if supplier == self.supplier && offer.sku == row.supplier_sku {
+                    own_entry = Some(offer.clone());
+                    continue;
+                }
+                let key = (supplier, offer.sku.clone());
+                let owner =
+                    self.listed_given.get(&key).or_else(|| listed_owners.get(&key)).copied().or_else(|| {
+                        (supplier == self.supplier).then(|| batch_offers.get(&offer.sku).copied()).flatten()
+                    });
+                if let Some(owner) = owner.filter(|owner| *owner != product_id) {
+                    let reason = format!(
+                        "supplier {}'s SKU {:?} is the offer of another product ({owner}): one supplier SKU names one \
+                         product",
+                        offer.supplier, offer.sku
+                    );
+                    listing_refused = Some(at("offer_elsewhere", reason));
+                    break;
+                }
+                listed_offers.push(catalog_repo::ListedOfferWrite {
+                    product_id,
+                    supplier_id: supplier,
+                    supplier_sku: offer.sku.clone(),
+                    cost_minor: offer.cost.map(|c| c.0),
+                    currency: offer.cost.map(|c| c.1),
+                    stock: offer.stock,
+                    lead_time_days: offer.lead_time_days,
+                    is_available: offer.available,
+                });
+            }
+            if let Some(error) = listing_refused {
+                plan.errors.push(error);
+                continue;
+            }
+            if let Some(own) = own_entry {
+                (row.cost, row.stock, row.lead_time_days) = (own.cost, own.stock, own.lead_time_days);
+                row.available = own.available;
+            }
+            // A real run's later batches find these in the catalog; a dry run's, here.
+            if self.dry_run {
+                for offer in &listed_offers {
+                    self.listed_given.insert((offer.supplier_id, offer.supplier_sku.clone()), product_id);
+                }
+            }
+            plan.writes.listed_offers.extend(listed_offers);
             // Accepted: record what it decides.
             first_rows.entry(product_id).or_insert_with(|| FirstRow {
                 line: Some(row.line),
@@ -627,6 +790,7 @@ impl Loader {
             let mut allowed_attributes: Option<Vec<(String, String)>> = None;
             // What a stored product takes of the row's stock, categories and images (None: all of it).
             let mut allowed_stock: Option<Option<i64>> = None;
+            let mut allowed_location_stocks: Option<Vec<(String, i64)>> = None;
             let mut allowed_links: Option<Vec<(Uuid, i32)>> = None;
             let mut allowed_images: Option<Vec<(String, i32)>> = None;
             // SEO metadata kept out for its slug: the row is looked at again by the next import (no hash kept), so
@@ -791,6 +955,13 @@ impl Loader {
                 // The product's own stock (a shop's file): a person's count stays like any field of theirs.
                 let stock = row.product_stock.and_then(|quantity| take("stock", Some(quantity.to_string())));
                 allowed_stock = Some(stock.and_then(|quantity| quantity.parse().ok()));
+                // At other locations, each its own field (`stock:shop`).
+                let location_stocks = row.location_stocks.iter().filter_map(|(location, quantity)| {
+                    let field = crate::catalog::provenance::stock_field(location);
+                    let taken = take(&field, Some(quantity.to_string()))?;
+                    Some((location.clone(), taken.parse().ok()?))
+                });
+                allowed_location_stocks = Some(location_stocks.collect());
                 // Categories and image URLs are added, never removed: each new one is recorded in the history,
                 // unless a lock or a rule keeps the collection as it is.
                 // Whether this import may add to a collection at all: a lock, the supplier's or the template's rule.
@@ -955,10 +1126,19 @@ impl Loader {
                 }
             }
             if let Some(quantity) = allowed_stock.unwrap_or(row.product_stock) {
-                writes.product_stocks.push((product_id, quantity));
+                writes.product_stocks.push((product_id, DEFAULT_LOCATION.to_string(), quantity));
                 if allowed_stock.is_none() {
                     // A product this batch made (or its rules did not see): the stock's source is this import.
                     writes.field_sources.push((product_id, "stock".to_string()));
+                }
+            }
+            match allowed_location_stocks {
+                Some(stocks) => writes.product_stocks.extend(stocks.into_iter().map(|(l, q)| (product_id, l, q))),
+                None => {
+                    for (location, quantity) in &row.location_stocks {
+                        writes.product_stocks.push((product_id, location.clone(), *quantity));
+                        writes.field_sources.push((product_id, crate::catalog::provenance::stock_field(location)));
+                    }
                 }
             }
             if let Some(parent) = parent {
@@ -1016,7 +1196,9 @@ impl Loader {
         dedup_last(&mut plan.writes.category_links, |l| (l.0, l.1));
         dedup_last(&mut plan.writes.images, |i| (i.0, i.1.clone()));
         dedup_last(&mut plan.writes.variants, |v| v.1);
-        dedup_last(&mut plan.writes.product_stocks, |s| s.0);
+        dedup_last(&mut plan.writes.product_stocks, |s| (s.0, s.1.clone()));
+        // Two rows of one product may list the same offer: one statement may write a key once (PostgreSQL).
+        dedup_last(&mut plan.writes.listed_offers, |o| (o.supplier_id, o.supplier_sku.clone()));
         Ok(plan)
     }
 
@@ -1167,6 +1349,7 @@ fn offer_of(row: &ImportRow, id: Uuid, product_id: Uuid) -> OfferWrite {
         // says each: an empty offer stock there is unknown.
         stock: if row.stock_column { row.stock } else { row.stock.or(row.product_stock.map(|_| 0)) },
         lead_time_days: row.lead_time_days,
+        is_available: row.available,
         row_hash: row.hash.to_vec(),
     }
 }
@@ -1215,6 +1398,9 @@ fn row_fields(row: &ImportRow) -> Vec<(String, Option<String>)> {
     give("cost", row.cost.map(|(minor, currency)| format!("{minor} {currency}")));
     give("stock", row.stock.map(|s| s.to_string()));
     give("product_stock", row.product_stock.map(|s| s.to_string()));
+    for (location, quantity) in &row.location_stocks {
+        give(&crate::imports::mapping::product_stock_column(location), Some(quantity.to_string()));
+    }
     give("lead_time_days", row.lead_time_days.map(|d| d.to_string()));
     for (price_type, currency, minor) in &row.prices {
         give(&format!("price:{price_type}:{currency}"), Some(minor.to_string()));

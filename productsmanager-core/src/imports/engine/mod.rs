@@ -228,6 +228,12 @@ pub struct ImportSummary {
     /// (`duplicate_gtin`). `rows` = `created` + `updated` + `unchanged` + `invalid` + `merged`.
     #[serde(default)]
     pub merged: u64,
+    /// Codes of the suppliers the import created: our `offers` column named them and the catalog had none of that
+    /// code (each with its code as its name and no settings: set its currency and priority as for any supplier). A
+    /// dry run names those it would create. Listed when the first row naming one is read, even if that row is then
+    /// refused; not carried over an interruption (a resumed import lists those it created after it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppliers_created: Vec<String>,
     /// Products the import made, variants included (rows merged into one product make one).
     #[serde(default)]
     pub products_created: u64,

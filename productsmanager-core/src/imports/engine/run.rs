@@ -442,6 +442,7 @@ impl ImportService {
             images_dropped: 0,
             fields_kept: 0,
             merged: 0,
+            suppliers_created: Vec::new(),
             products_created: 0,
             products_updated: 0,
             variants_created: 0,
@@ -675,6 +676,7 @@ impl ImportService {
         let failed_above: i64 = self.settings.get("imports.failed_above_refused_percent").await?;
         summary.outcome = ImportOutcome::of_rows(summary.invalid, summary.rows, failed_above.clamp(0, 100) as u8);
         summary.diffs = std::mem::take(&mut loader.diffs);
+        summary.suppliers_created = std::mem::take(&mut loader.suppliers_created);
         let elapsed = started.elapsed();
         summary.duration_ms = elapsed.as_millis() as u64;
         summary.rows_per_second = summary.rows as f64 / elapsed.as_secs_f64().max(1e-9);

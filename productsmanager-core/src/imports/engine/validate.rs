@@ -19,6 +19,18 @@ pub type WindowedPrice = (PriceType, &'static str, i64, Option<DateTime<Utc>>, O
 /// SEO metadata of a row in a locale: (locale, slug, meta title, meta description).
 pub type SeoMeta = (String, String, Option<String>, Option<String>);
 
+/// An offer our `offers` column lists: its supplier by code (found when the row is loaded), its values checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListedOffer {
+    pub supplier: String,
+    pub sku: String,
+    /// (minor units, currency).
+    pub cost: Option<(i64, &'static str)>,
+    pub stock: Option<i64>,
+    pub lead_time_days: Option<i32>,
+    pub available: bool,
+}
+
 /// A row ready to load: every value checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportRow {
@@ -49,6 +61,9 @@ pub struct ImportRow {
     /// The product's own stock, as a shop's export gives it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_stock: Option<i64>,
+    /// The product's own stock at other locations than `default`: (location, quantity).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub location_stocks: Vec<(String, i64)>,
     /// The difference from the parent's retail price: (currency, signed minor units).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_impact: Option<(&'static str, i64)>,
@@ -75,6 +90,16 @@ pub struct ImportRow {
     /// SEO metadata by locale: (locale, slug, meta title, meta description).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub seo: Vec<SeoMeta>,
+    /// Every offer of the product, from our `offers` column (empty without it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub offers: Vec<ListedOffer>,
+    /// The importing supplier's offer is available: false only when our `offers` list says so (set when the row is
+    /// loaded).
+    #[serde(skip)]
+    pub available: bool,
+    /// The column (1-based) of the row's `offers` cell, for refusals.
+    #[serde(skip)]
+    pub offers_cell: Option<usize>,
     /// The (type, currency) pairs whose price the row gives with a window only: it has no open-ended price of
     /// that pair (a shop's sale applies in its dates, not after them).
     #[serde(skip)]
@@ -338,6 +363,55 @@ impl RowRules {
             let text = |cell: Option<&Cell>| cell.map(|c| c.value.clone());
             seo.push((locale.to_string(), made, text(meta_title), text(meta_description)));
         }
+        let mut offers: Vec<ListedOffer> = Vec::new();
+        if let Some(cell) = &row.offers {
+            let invalid = |why: String| fail(cell, "invalid_offers", why);
+            let entries: Vec<crate::catalog::OfferListEntry> = serde_json::from_str(&cell.value).map_err(|e| {
+                invalid(format!(
+                    "not a list of offers ({e}); each is {{\"supplier\": \"<code>\", \"sku\": \"<supplier SKU>\", \
+                     \"cost\": \"12.50 EUR\", \"stock\": 5, \"lead_time_days\": 3, \"available\": true}}"
+                ))
+            })?;
+            for (index, entry) in entries.into_iter().enumerate() {
+                let at = |why: String| invalid(format!("offer {}: {why}", index + 1));
+                let supplier = crate::catalog::common::code_text("supplier", &entry.supplier, 50)
+                    .map_err(|e| at(format!("supplier: {}", reason_of(e))))?;
+                let sku = entry.sku.trim().to_string();
+                if sku.is_empty() || sku.chars().count() > 200 {
+                    return Err(at("a supplier SKU has 1 to 200 characters".into()));
+                }
+                let cost = match entry.cost.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                    None => None,
+                    Some(text) => {
+                        let (written, code) = text
+                            .rsplit_once(' ')
+                            .ok_or_else(|| at(format!("cost {text:?} is not an amount and a currency (12.50 EUR)")))?;
+                        let currency = CurrencyCode::parse_field("cost", code)
+                            .map_err(|e| at(format!("cost: {}", reason_of(e))))?;
+                        let minor = amount(&Cell { value: written.to_string(), column: cell.column }, currency)
+                            .map_err(|e| at(format!("cost: {}", e.reason)))?;
+                        Some((minor, currency.as_str()))
+                    }
+                };
+                if entry.stock.is_some_and(|n| n < 0) {
+                    return Err(at("a stock is 0 or more".into()));
+                }
+                if entry.lead_time_days.is_some_and(|n| n < 0) {
+                    return Err(at("a lead time is 0 days or more".into()));
+                }
+                if offers.iter().any(|o| o.supplier == supplier && o.sku == sku) {
+                    return Err(at(format!("supplier {supplier}'s SKU {sku:?} is listed twice")));
+                }
+                offers.push(ListedOffer {
+                    supplier,
+                    sku,
+                    cost,
+                    stock: entry.stock,
+                    lead_time_days: entry.lead_time_days,
+                    available: entry.available,
+                });
+            }
+        }
         // Signed: a variant may cost less than its parent.
         let price_impact = match &row.price_impact {
             None => None,
@@ -366,6 +440,15 @@ impl RowRules {
         };
         let stock = quantity(&row.stock)?;
         let product_stock = quantity(&row.product_stock)?;
+        let mut location_stocks = Vec::with_capacity(row.location_stocks.len());
+        for (location, cell) in &row.location_stocks {
+            if location.chars().count() > 100 || crate::input::control_character(location).is_some() {
+                return Err(fail(cell, "invalid_location", format!("{location:?} is not a stock location's name")));
+            }
+            if let Some(quantity) = quantity(&Some(cell.clone()))? {
+                location_stocks.push((location.clone(), quantity));
+            }
+        }
         let lead_time_days = match &row.lead_time_days {
             None => None,
             Some(cell) => Some(
@@ -447,6 +530,7 @@ impl RowRules {
             variants: row.variants.into_iter().map(|(sku, options)| (sku, options.into_iter().collect())).collect(),
             price_impact,
             product_stock,
+            location_stocks,
             gtin_dropped,
             images_dropped,
             stock_column: row.stock_column,
@@ -455,6 +539,9 @@ impl RowRules {
             all_windows_stated: row.windows_list_column,
             open_replaced,
             seo,
+            offers,
+            available: true,
+            offers_cell: row.offers.as_ref().map(|c| c.column),
             hash: [0; 16],
         };
         checked.hash = row_hash(&checked);

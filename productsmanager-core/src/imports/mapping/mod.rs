@@ -5,8 +5,8 @@ mod presets;
 mod template;
 mod transform;
 
-pub(crate) use presets::NATIVE_PRICE_COLUMNS;
 pub use presets::{ColumnUse, Preset, Shaper};
+pub(crate) use presets::{DEFAULT_LOCATION, NATIVE_PRICE_COLUMNS, product_stock_column};
 pub use template::{
     Cell, CellError, ColumnMapping, HeaderText, InvalidGtin, MappedRow, Mapper, RelativeImages, SeoPart, SourceCatalog,
     Target, Template, UnmappedColumns, WindowPart,

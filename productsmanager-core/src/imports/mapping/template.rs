@@ -161,6 +161,11 @@ pub enum Target {
     /// The product's own stock (at the `default` location), replaced by each row that gives it: what a shop's
     /// export says it holds, where the file is our own shop's catalog rather than a supplier's price list.
     ProductStock,
+    /// The product's own stock at another location than `default` (our `product_stock:<location>`), replaced by
+    /// each row that gives it.
+    ProductStockAt {
+        location: String,
+    },
     LeadTimeDays,
     /// A price of ours; its currency is the mapping's, else the row's.
     Price {
@@ -241,6 +246,13 @@ pub enum Target {
         locale: String,
         part: SeoPart,
     },
+    /// Every offer of the product (our `offers` column): a JSON list, each entry `{"supplier": "<code>", "sku":
+    /// "<supplier SKU>", "cost": "12.50 EUR", "stock": 5, "lead_time_days": 3, "available": false}` (only
+    /// `supplier` and `sku` required). Each entry is written as that supplier's offer, as listed (a supplier the
+    /// catalog lacks is created); the importing supplier's offer under the row's key takes its values from its
+    /// entry (a new one holds none without one; a stored one keeps what the entry leaves empty, as with any file).
+    /// With this column, the `cost`, `stock` and `lead_time_days` columns are not read: the list states them.
+    Offers,
 }
 
 /// Which part of a product's SEO metadata a [`Target::Seo`] cell gives.
@@ -280,6 +292,7 @@ impl Target {
             Target::Currency => "the currency of the row's amounts".into(),
             Target::Stock => "the offer's stock".into(),
             Target::ProductStock => "the product's own stock".into(),
+            Target::ProductStockAt { location } => format!("the product's own stock at `{location}`"),
             Target::LeadTimeDays => "the offer's lead time (days)".into(),
             Target::Price { price_type, currency: Some(currency) } => format!("{price_type} price in {currency}"),
             Target::Price { price_type, currency: None } => format!("{price_type} price"),
@@ -306,6 +319,7 @@ impl Target {
             Target::Seo { locale, part: SeoPart::Slug } => format!("the slug in `{locale}`"),
             Target::Seo { locale, part: SeoPart::MetaTitle } => format!("the meta title in `{locale}`"),
             Target::Seo { locale, part: SeoPart::MetaDescription } => format!("the meta description in `{locale}`"),
+            Target::Offers => "every offer: supplier, supplier SKU, cost, stock, lead time (a JSON list)".into(),
         }
     }
 }
@@ -349,6 +363,8 @@ pub struct MappedRow {
     pub currency: Option<Cell>,
     pub stock: Option<Cell>,
     pub product_stock: Option<Cell>,
+    /// (location, cell) of the product's own stock at other locations than `default`.
+    pub location_stocks: Vec<(String, Cell)>,
     pub lead_time_days: Option<Cell>,
     /// The difference from the parent's retail price.
     pub price_impact: Option<Cell>,
@@ -378,6 +394,8 @@ pub struct MappedRow {
     pub seo: Vec<(String, SeoPart, Cell)>,
     /// A share off the retail price that makes the sale price.
     pub sale_percent: Option<Cell>,
+    /// Our `offers` list.
+    pub offers: Option<Cell>,
 }
 
 /// A template checked against a header: which field index feeds which target.
@@ -393,6 +411,8 @@ pub struct Mapper {
     window_types: Vec<PriceType>,
     /// A column lists windowed prices.
     windows_list_column: bool,
+    /// A column lists every offer (the offer's own columns are then not read).
+    offers_column: bool,
 }
 
 /// A field a row holds once: two columns feeding it are refused.
@@ -400,6 +420,7 @@ fn single_valued(target: &Target) -> bool {
     !matches!(
         target,
         Target::Price { .. }
+            | Target::ProductStockAt { .. }
             | Target::Attribute { .. }
             | Target::Category { .. }
             | Target::Image { .. }
@@ -578,9 +599,11 @@ impl Template {
             }
         }
         Ok(Mapper {
-            stock_column: columns.iter().any(|(.., target, _)| *target == Target::Stock),
+            // The offers list states the offer's stock too.
+            stock_column: columns.iter().any(|(.., target, _)| matches!(target, Target::Stock | Target::Offers)),
             window_types,
             windows_list_column: columns.iter().any(|(.., target, _)| *target == Target::PriceWindows),
+            offers_column: columns.iter().any(|(.., target, _)| *target == Target::Offers),
             columns,
             currency: self.currency.clone(),
             invalid_gtin: self.invalid_gtin,
@@ -618,6 +641,7 @@ impl Mapper {
             .iter()
             .filter(|(.., target, _)| {
                 matches!(target, Target::Cost | Target::PriceImpact | Target::Price { currency: None, .. })
+                    && !self.superseded(target)
             })
             .map(|(index, ..)| index + 1)
             .min()
@@ -635,7 +659,13 @@ impl Mapper {
 
     /// The columns (0-based) some mapping reads.
     pub fn columns_used(&self) -> impl Iterator<Item = usize> + '_ {
-        self.columns.iter().map(|(index, ..)| *index)
+        self.columns.iter().filter(|(.., target, _)| !self.superseded(target)).map(|(index, ..)| *index)
+    }
+
+    /// A target the file gives in another column too, which is the one read: an offer's cost, stock and lead time
+    /// when the `offers` list states every offer.
+    fn superseded(&self, target: &Target) -> bool {
+        self.offers_column && matches!(target, Target::Cost | Target::Stock | Target::LeadTimeDays)
     }
 
     /// The index (0-based) of the column feeding the supplier SKU.
@@ -660,6 +690,9 @@ impl Mapper {
             ..MappedRow::default()
         };
         for (index, name, target, transforms) in &self.columns {
+            if self.superseded(target) {
+                continue;
+            }
             let raw = fields.get(*index).map(String::as_str).unwrap_or("");
             let value = match transforms.apply(raw) {
                 Ok(value) => value.trim().to_string(),
@@ -690,6 +723,9 @@ impl Mapper {
                 Target::Currency => row.currency = Some(cell(value)),
                 Target::Stock => row.stock = Some(cell(value)),
                 Target::ProductStock => row.product_stock = Some(cell(value)),
+                Target::ProductStockAt { location } => {
+                    row.location_stocks.push((location.trim().to_string(), cell(value)))
+                }
                 Target::LeadTimeDays => row.lead_time_days = Some(cell(value)),
                 Target::Price { price_type, currency } => row.prices.push((*price_type, currency.clone(), cell(value))),
                 Target::Attribute { name } => row.attributes.push((name.trim().to_string(), cell(value))),
@@ -728,6 +764,7 @@ impl Mapper {
                 Target::PriceWindows => row.windows_list = Some(cell(value)),
                 Target::Seo { locale, part } => row.seo.push((locale.clone(), *part, cell(value))),
                 Target::SalePercent => row.sale_percent = Some(cell(value)),
+                Target::Offers => row.offers = Some(cell(value)),
                 Target::ParentSku => row.parent_sku = Some(cell(value)),
                 Target::VariantOption { axis } => row.variant_options.push((axis.trim().to_string(), cell(value))),
                 Target::VariantOptions { separator } => {

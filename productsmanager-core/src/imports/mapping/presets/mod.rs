@@ -64,7 +64,10 @@ pub enum Preset {
     /// Our own column names: `sku` (the supplier SKU, required), `product_sku`, `gtin`, `title`, `description`,
     /// `brand`, `category` (`Home > Garden`, several separated by `|`, the main one first), `price`, `sale_price`,
     /// `msrp`, `purchase_price`, `currency`, `cost`, `stock` (the supplier's), `product_stock` (our own),
-    /// `lead_time_days`, `image_url` (several separated by `|`), `status`, `parent_sku`, `price_windows` (windowed
+    /// `product_stock:<location>` (our own stock at another location), `lead_time_days`, `offers` (every offer as
+    /// a JSON list, see [`Target::Offers`]: with it, `cost`, `stock` and `lead_time_days` are not read),
+    /// `image_url` (several separated by `|`), `status`, `parent_sku`,
+    /// `price_windows` (windowed
     /// prices: `sale 19.99 EUR 2026-12-01T00:00:00Z/2026-12-25T00:00:00Z`, several separated by `|`; the column
     /// given, they replace the windowed prices files set), `slug:<locale>`, `meta_title:<locale>`,
     /// `meta_description:<locale>` (SEO metadata), `price:<currency>` (and
@@ -484,6 +487,7 @@ fn native(headers: &[String]) -> Template {
             (None, "status") => Target::Status,
             (None, "parent_sku") => Target::ParentSku,
             (None, "price_windows") => Target::PriceWindows,
+            (None, "offers") => Target::Offers,
             _ => {
                 // The name keeps its case: `attribute:Colour` is the attribute `Colour`.
                 let original = header.trim();
@@ -491,6 +495,9 @@ fn native(headers: &[String]) -> Template {
                 match (kind.to_ascii_lowercase().as_str(), rest.trim()) {
                     (_, "") => continue,
                     ("attribute", rest) => Target::Attribute { name: rest.to_string() },
+                    // `product_stock:shop`: our own stock at that location.
+                    ("product_stock", DEFAULT_LOCATION) => Target::ProductStock,
+                    ("product_stock", location) => Target::ProductStockAt { location: location.to_string() },
                     ("option", rest) => Target::VariantOption { axis: rest.to_string() },
                     // `slug:en`, `meta_title:en`, `meta_description:en`: SEO metadata in a locale.
                     ("slug" | "meta_title" | "meta_description", locale)
@@ -527,6 +534,18 @@ fn native(headers: &[String]) -> Template {
         invalid_gtin: Default::default(),
         relative_images: Default::default(),
         changes_only: None,
+    }
+}
+
+/// The stock location imports set (a shop's stock, our `product_stock` column).
+pub(crate) const DEFAULT_LOCATION: &str = "default";
+
+/// Our column of the product's own stock at `location`: `product_stock` at the `default` one,
+/// `product_stock:<location>` at another.
+pub(crate) fn product_stock_column(location: &str) -> String {
+    match location {
+        DEFAULT_LOCATION => "product_stock".to_string(),
+        other => format!("product_stock:{other}"),
     }
 }
 
