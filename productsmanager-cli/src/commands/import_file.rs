@@ -39,6 +39,10 @@ pub(crate) struct ImportArgs {
     /// Relative image paths of the file (`/m/h/a.jpg`) are joined to this URL (a shop's media folder).
     #[arg(long, value_name = "URL")]
     image_base_url: Option<String>,
+    /// The language of a shop export's SEO metadata (`fr`, `de-DE`): stored as that locale's (default: the
+    /// `imports.seo_locale` setting, `en`).
+    #[arg(long, value_name = "LOCALE")]
+    seo_locale: Option<String>,
     /// Spreadsheet sheet (default: the first).
     #[arg(long)]
     sheet: Option<String>,
@@ -93,6 +97,7 @@ pub(crate) async fn run(sdk: &Sdk, args: ImportArgs) -> Result<(), Failure> {
     };
     let mut options = ImportOptions { mark_missing_unavailable: args.mark_missing_unavailable, ..Default::default() };
     options.image_base_url = args.image_base_url.clone();
+    options.seo_locale = args.seo_locale.clone();
     options.sheet.sheet = args.sheet.clone();
     options.csv.delimiter = args.delimiter;
     options.catalog = args.catalog.map(|c| match c {

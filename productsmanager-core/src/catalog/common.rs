@@ -131,6 +131,17 @@ pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> Res
     Ok(Some(trimmed.to_string()))
 }
 
+/// A slug made from `source` (`iPod Nano` → `ipod-nano`): at most 200 characters, cut at a hyphen (a slug of a long
+/// or non-Latin text grows); empty when `source` has nothing to make one from.
+pub(crate) fn made_slug(source: &str) -> String {
+    let mut made = slug::slugify(source);
+    if made.len() > 200 {
+        let cut = made[..=200].rfind('-').unwrap_or(200);
+        made.truncate(cut);
+    }
+    made
+}
+
 /// A slug: given (checked) or made from `source`.
 pub(crate) fn slug_or_from(field: &str, given: Option<&str>, source: &str) -> Result<String, CatalogError> {
     match given.map(str::trim).filter(|s| !s.is_empty()) {
@@ -145,12 +156,7 @@ pub(crate) fn slug_or_from(field: &str, given: Option<&str>, source: &str) -> Re
             }
         }
         None => {
-            let mut made = slug::slugify(source);
-            // At most 200 characters, cut at a hyphen (a slug of a long or non-Latin text grows).
-            if made.len() > 200 {
-                let cut = made[..=200].rfind('-').unwrap_or(200);
-                made.truncate(cut);
-            }
+            let made = made_slug(source);
             if made.is_empty() {
                 Err(CatalogError::invalid(field, format!("cannot make a slug from {source:?}; give one")))
             } else {

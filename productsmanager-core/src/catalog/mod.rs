@@ -45,5 +45,6 @@ pub use provenance::{ChangeKind, FieldAction, FieldGroup, FieldProvenance, Field
 pub use stock::{NewStockLevel, StockLevel, StockService, StockTotal};
 pub use suppliers::{NewSupplier, Supplier, SupplierPatch, SupplierService};
 pub use variants::{
-    Bundle, BundleItem, BundleService, NewBundleItem, NewSeo, NewVariant, Seo, SeoService, Variant, VariantService,
+    Bundle, BundleItem, BundleService, META_DESCRIPTION_MAX, META_TITLE_MAX, NewBundleItem, NewSeo, NewVariant, Seo,
+    SeoService, Variant, VariantService,
 };

@@ -135,7 +135,8 @@ impl ImportService {
         let credentials = input.credentials.as_ref().map(|c| secrets::seal(&self.secrets, id, c)).transpose()?;
         let options = if input.options.is_null() { serde_json::json!({}) } else { input.options.clone() };
         serde_json::from_value::<super::ImportOptions>(options.clone())
-            .map_err(|e| ImportError::invalid("options", e.to_string()))?;
+            .map_err(|e| ImportError::invalid("options", e.to_string()))?
+            .check()?;
         let row = NewConfigRow {
             id,
             name,

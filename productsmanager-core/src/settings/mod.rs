@@ -64,6 +64,15 @@ pub const SETTINGS: &[SettingDefinition] = &[
         default: "50",
     },
     SettingDefinition {
+        key: "imports.seo_locale",
+        description: "The language of the SEO metadata in a shop's export (Shopify's SEO title, description and \
+                      handle; Magento's url_key, meta_title and meta_description; PrestaShop's meta title, meta \
+                      description and rewritten URL): the locale it is stored under. An import's `seo_locale` option \
+                      (`--seo-locale`) names another, any language tag",
+        kind: SettingKind::Choice { choices: SEO_LOCALES },
+        default: "\"en\"",
+    },
+    SettingDefinition {
         key: "imports.unranked_suppliers",
         description: "Among suppliers without a priority for a field's group, whose value a product keeps: \
                       `creator_first` (the supplier that created the product; another supplier fills only what it \
@@ -78,6 +87,12 @@ pub const SETTINGS: &[SettingDefinition] = &[
         kind: SettingKind::Integer { min: 1, max: 3650 },
         default: "90",
     },
+];
+
+/// The languages the `imports.seo_locale` setting offers (an import's option takes any language tag).
+const SEO_LOCALES: &[&str] = &[
+    "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "hr", "hu", "it", "ja", "ko", "lt", "lv", "nb", "nl", "pl",
+    "pt", "ro", "ru", "sk", "sl", "sv", "tr", "uk", "zh",
 ];
 
 /// Why a settings operation was refused.
@@ -128,6 +143,8 @@ mod tests {
         for setting in SETTINGS {
             setting.check(&setting.default_value()).unwrap_or_else(|e| panic!("{}: {e}", setting.key));
         }
+        let seo = SettingDefinition::of("imports.seo_locale").unwrap();
+        assert_eq!(seo.default_value(), json!(crate::imports::mapping::DEFAULT_SEO_LOCALE));
         let preset = SettingDefinition::of("imports.default_preset").unwrap();
         assert!(preset.check(&json!("shopify")).is_ok());
         assert!(preset.check(&json!("excel")).unwrap_err().to_string().contains("not one of"));

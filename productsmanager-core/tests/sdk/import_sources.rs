@@ -51,6 +51,13 @@ async fn folder_source_takes_complete_files_once(backend: Backend) {
     let unknown_supplier =
         NewImportConfig { supplier_id: uuid::Uuid::now_v7(), ..folder_config(serde_json::json!({ "path": drop })) };
     assert_eq!(sdk.imports().create_config(unknown_supplier).await.unwrap_err().kind(), ErrorKind::NotFound);
+    // And the options its imports will run with: an SEO locale that is none is refused now, not at each import.
+    let bad_locale = NewImportConfig {
+        options: serde_json::json!({ "seo_locale": "~import" }),
+        ..folder_config(serde_json::json!({ "path": drop }))
+    };
+    let refused = sdk.imports().create_config(bad_locale).await.unwrap_err();
+    assert_eq!((refused.kind(), refused.field()), (ErrorKind::Invalid, Some("options.seo_locale")));
     let config = sdk
         .imports()
         .create_config(folder_config(serde_json::json!({ "path": drop, "max_bytes": 1_000 })))

@@ -121,4 +121,62 @@ async fn a_slug_left_is_free_from_the_next_batch(backend: Backend) {
     sdk.close().await;
 }
 
-both_backends!(our_seo_columns_set_a_products_metadata, a_slug_left_is_free_from_the_next_batch);
+/// A shop's SEO columns (Magento's `url_key`, `meta_title`, `meta_description`) are the product's metadata in the
+/// import's SEO locale: its `seo_locale` option, else the `imports.seo_locale` setting (`en` by default); a URL key
+/// written in words becomes a slug; a locale that is not one is refused before the file is read.
+async fn a_shops_seo_columns_land_in_the_imports_locale(backend: Backend) {
+    let Some(databases) = TestDatabases::named(backend, "seo_shop_locale").await else { return };
+    let sdk = databases.sdk().await;
+    let folder = databases.folder();
+    let shop = supplier(&sdk, "SHOP").await;
+    let file = |sku: &str| {
+        format!(
+            "sku,product_type,name,price,url_key,meta_title,meta_description\n{sku},simple,Mug {sku},9.90,Blue Mug {sku},Mug | Shop,A mug\n"
+        )
+    };
+    let input = |name: &str, content: String, seo_locale: Option<&str>| {
+        let path = folder.join(name);
+        std::fs::write(&path, content).unwrap();
+        NewImport {
+            supplier_id: shop,
+            name: name.into(),
+            path,
+            template: None,
+            preset: Some(Preset::Magento),
+            dry_run: false,
+            force: false,
+            options: ImportOptions { seo_locale: seo_locale.map(String::from), ..Default::default() },
+            requested_by: None,
+        }
+    };
+    let summary = dry_then_real(&sdk, input("fr.csv", file("M1"), Some("fr"))).await;
+    assert_eq!((summary.created, summary.invalid), (1, 0), "{summary:?}");
+    assert_eq!(seo(&sdk, "M1").await, [r#"fr blue-mug-m1 Some("Mug | Shop") Some("A mug")"#]);
+    assert!(summary.format.ends_with("SEO metadata in `fr`"), "{}", summary.format);
+    // The same product's file without a URL key: its slug stays (a new meta title does not move its URL).
+    let no_slug = "sku,product_type,name,price,url_key,meta_title\nM1,simple,Mug M1,9.90,,New title\n";
+    let summary = dry_then_real(&sdk, input("fr-2.csv", no_slug.into(), Some("fr"))).await;
+    assert_eq!((summary.updated, summary.invalid), (1, 0), "{summary:?}");
+    assert_eq!(seo(&sdk, "M1").await, [r#"fr blue-mug-m1 Some("New title") None"#]);
+    // A URL key longer than a slug may be: cut at a hyphen, the row imported.
+    let long = format!("sku,product_type,name,price,url_key\nM9,simple,Mug M9,9.90,{}\n", "word ".repeat(60));
+    let summary = dry_then_real(&sdk, input("long.csv", long, Some("fr"))).await;
+    assert_eq!((summary.created, summary.invalid), (1, 0), "{summary:?}");
+    let slug = seo(&sdk, "M9").await[0].split(' ').nth(1).unwrap().to_string();
+    assert!(slug.len() <= 200 && slug.ends_with("word") && slug.starts_with("word-word"), "{slug}");
+    dry_then_real(&sdk, input("en.csv", file("M2"), None)).await;
+    assert_eq!(seo(&sdk, "M2").await, [r#"en blue-mug-m2 Some("Mug | Shop") Some("A mug")"#], "the setting's default");
+    sdk.settings().set("imports.seo_locale", serde_json::json!("de"), None).await.unwrap();
+    dry_then_real(&sdk, input("de.csv", file("M3"), None)).await;
+    assert_eq!(seo(&sdk, "M3").await[0].split(' ').next(), Some("de"));
+    let refused = sdk.imports().import_file(input("bad.csv", file("M4"), Some("not a locale")), |_| {}).await;
+    let error = refused.unwrap_err().to_string();
+    assert!(error.contains("options.seo_locale"), "{error}");
+    sdk.close().await;
+}
+
+both_backends!(
+    our_seo_columns_set_a_products_metadata,
+    a_slug_left_is_free_from_the_next_batch,
+    a_shops_seo_columns_land_in_the_imports_locale
+);

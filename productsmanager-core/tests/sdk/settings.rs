@@ -21,6 +21,7 @@ async fn settings_have_defaults_and_checked_values(backend: Backend) {
             ("analytics.raw_retention_days", json!(90), true),
             ("imports.default_preset", json!("native"), true),
             ("imports.failed_above_refused_percent", json!(50), true),
+            ("imports.seo_locale", json!("en"), true),
             ("imports.unranked_suppliers", json!("creator_first"), true),
             ("notifications.retention_days", json!(90), true)
         ]

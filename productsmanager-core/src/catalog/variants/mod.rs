@@ -8,3 +8,10 @@ mod service;
 pub use model::{Bundle, BundleItem, NewBundleItem, NewSeo, NewVariant, Seo, Variant};
 pub(crate) use repo::{seo_locales, seo_of_products};
 pub use service::{BundleService, SeoService, VariantService};
+
+/// The longest meta title, in characters: what the shops let theirs be (Magento's and PrestaShop's 255), so that
+/// their exports import whole.
+pub const META_TITLE_MAX: usize = 255;
+/// The longest meta description, in characters (PrestaShop's 512; Magento's is longer, and is cut by search engines
+/// long before).
+pub const META_DESCRIPTION_MAX: usize = 1000;

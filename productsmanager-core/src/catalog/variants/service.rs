@@ -202,13 +202,17 @@ impl SeoService {
                 CatalogError::invalid("locale", format!("{locale:?} is not a language tag like en or de-DE")).into()
             );
         }
-        let meta_title = optional_text("meta_title", input.meta_title.as_deref(), 200)?;
+        let meta_title = optional_text("meta_title", input.meta_title.as_deref(), super::META_TITLE_MAX)?;
         let seo = Seo {
             product_id: product.id,
             slug: slug_or_from("slug", input.slug.as_deref(), meta_title.as_deref().unwrap_or(&product.title))?,
             locale,
             meta_title,
-            meta_description: optional_text("meta_description", input.meta_description.as_deref(), 500)?,
+            meta_description: optional_text(
+                "meta_description",
+                input.meta_description.as_deref(),
+                super::META_DESCRIPTION_MAX,
+            )?,
             updated_at: now(),
         };
         let field = crate::catalog::provenance::seo_field(&seo.locale);

@@ -822,7 +822,9 @@ impl Loader {
                 let mut seo_clashes = Vec::new();
                 for entry @ (locale, slug, meta_title, meta_description) in &row.seo {
                     let field = crate::catalog::provenance::seo_field(locale);
-                    let Some(slug) = slug_for(slug, title.as_deref()) else {
+                    let stored = rules.value(&field).and_then(crate::catalog::provenance::parse_seo_value);
+                    let stored_slug = stored.map(|(slug, ..)| slug);
+                    let Some(slug) = slug_for(slug, stored_slug, meta_title.as_deref(), title.as_deref()) else {
                         seo_clashes.push((field, Kept::NoSlug, seo_text(entry)));
                         continue;
                     };
@@ -1072,7 +1074,7 @@ impl Loader {
                 let mut seo_not_taken = BTreeMap::new();
                 for entry @ (locale, slug, meta_title, meta_description) in &row.seo {
                     let field = crate::catalog::provenance::seo_field(locale);
-                    let rule = match slug_for(slug, row.title.as_deref()) {
+                    let rule = match slug_for(slug, None, meta_title.as_deref(), row.title.as_deref()) {
                         None => Some(Kept::NoSlug),
                         Some(slug) => match slug_owners.get(&(locale.clone(), slug.clone())) {
                             Some(owner) if *owner != product_id => Some(Kept::SlugTaken(*owner)),
@@ -1427,13 +1429,19 @@ fn seo_text((_, slug, meta_title, meta_description): &super::validate::SeoMeta) 
     crate::catalog::provenance::seo_value(slug, meta_title.as_deref(), meta_description.as_deref())
 }
 
-/// The slug a row's SEO metadata goes with: the one it gives or made (from its meta title), else one made from the
-/// product's title (the row's, else the stored one); `None` when none can be made.
-fn slug_for(given: &str, title: Option<&str>) -> Option<String> {
-    match given.is_empty() {
-        false => Some(given.to_string()),
-        true => crate::catalog::common::slug_or_from("slug", None, title?).ok(),
+/// The slug a row's SEO metadata goes with: the one it gives; else the one the product has in that locale; else one
+/// made from the row's meta title, else from the title (the row's, else the product's).
+fn slug_for(given: &str, stored: Option<String>, meta_title: Option<&str>, title: Option<&str>) -> Option<String> {
+    if !given.is_empty() {
+        return Some(given.to_string());
     }
+    if let Some(stored) = stored.filter(|slug| !slug.is_empty()) {
+        return Some(stored);
+    }
+    [meta_title, title]
+        .into_iter()
+        .flatten()
+        .find_map(|from| crate::catalog::common::slug_or_from("slug", None, from).ok())
 }
 
 /// Keeps the last item of each key, in the order of their first appearance.

@@ -46,6 +46,32 @@ pub struct ImportOptions {
     /// presets): a shop's SKU and stock are also the product's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<crate::imports::mapping::SourceCatalog>,
+    /// The locale (`en`, `fr`, `de-DE`) of the SEO metadata a shop's export gives (Shopify's SEO title and
+    /// description and handle, Magento's `url_key`, `meta_title`, `meta_description`, PrestaShop's meta title and
+    /// description and rewritten URL): stored as that locale's metadata. The `imports.seo_locale` setting when not
+    /// given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seo_locale: Option<String>,
+}
+
+impl ImportOptions {
+    /// Refuses what no import can use: an image base that is not an http(s) URL, an SEO locale that is not a
+    /// language tag.
+    pub(crate) fn check(&self) -> Result<(), crate::imports::ImportError> {
+        if let Some(base) = &self.image_base_url
+            && !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            let reason = format!("{base:?} is not an http(s) URL");
+            return Err(crate::imports::ImportError::invalid("options.image_base_url", reason));
+        }
+        if let Some(locale) = &self.seo_locale
+            && !crate::catalog::provenance::is_locale(locale)
+        {
+            let reason = format!("{locale:?} is not a language tag like en or de-DE");
+            return Err(crate::imports::ImportError::invalid("options.seo_locale", reason));
+        }
+        Ok(())
+    }
 }
 
 /// Measured (`benches/imports.rs`): 5,000 rows per transaction import about 1.7x faster than 1,000 on SQLite, for
@@ -63,6 +89,7 @@ impl Default for ImportOptions {
             mark_missing_unavailable: false,
             image_base_url: None,
             catalog: None,
+            seo_locale: None,
         }
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::ImportOptions;
 use super::validate::{ImportRow, RowError, RowRules};
 use crate::imports::ImportError;
-use crate::imports::mapping::{Preset, Shaper, Template};
+use crate::imports::mapping::{DEFAULT_SEO_LOCALE, Preset, Shaper, Template};
 use crate::imports::parse::{CsvRows, ParseError, Row, SheetRows, XmlFeedRows, is_xml, scan};
 
 /// What the template comes from.
@@ -186,6 +186,12 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     if let Some(catalog) = options.catalog {
         template.read_as(catalog);
     }
+    // A shop's SEO columns: the summary says in which locale they were stored.
+    let seo_locale = options.seo_locale.as_deref().unwrap_or(DEFAULT_SEO_LOCALE);
+    let format = match template.set_seo_locale(seo_locale) {
+        true => format!("{format}; SEO metadata in `{seo_locale}`"),
+        false => format,
+    };
     let mapper = template.mapper_naming(&headers, header_text).map_err(|e| match e {
         ImportError::Invalid { field, reason } => ImportError::Invalid { field: format!("{name}: {field}"), reason },
         other => other,

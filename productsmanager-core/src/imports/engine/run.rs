@@ -211,13 +211,7 @@ impl ImportService {
         if name.is_empty() {
             return Err(ImportError::invalid("name", "must not be empty").into());
         }
-        if let Some(base) = &input.options.image_base_url
-            && !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
-        {
-            return Err(
-                ImportError::invalid("options.image_base_url", format!("{base:?} is not an http(s) URL")).into()
-            );
-        }
+        input.options.check()?;
         readable_file(&input.path).await?;
         self.suppliers.get(input.supplier_id).await?;
         if let Some(template) = input.template {
@@ -421,8 +415,11 @@ impl ImportService {
         let file_id = job.file_id.ok_or_else(|| ImportError::invalid("file_id", "the job has no file"))?;
         let file = self.file(file_id).await?;
         let supplier = self.suppliers.get(job.supplier_id).await?;
-        let options: ImportOptions = serde_json::from_value(job.payload.0.clone())
+        let mut options: ImportOptions = serde_json::from_value(job.payload.0.clone())
             .map_err(|e| ImportError::invalid("options", e.to_string()))?;
+        if options.seo_locale.is_none() {
+            options.seo_locale = Some(self.settings.get::<String>("imports.seo_locale").await?);
+        }
         let mut summary = ImportSummary {
             job_id: job.id,
             file: file.name.clone(),

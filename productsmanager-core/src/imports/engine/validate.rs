@@ -342,8 +342,8 @@ impl RowRules {
         for (locale, part, cell) in &row.seo {
             let max = match part {
                 SeoPart::Slug => 200,
-                SeoPart::MetaTitle => 200,
-                SeoPart::MetaDescription => 500,
+                SeoPart::MetaTitle => crate::catalog::META_TITLE_MAX,
+                SeoPart::MetaDescription => crate::catalog::META_DESCRIPTION_MAX,
             };
             if cell.value.chars().count() > max {
                 return Err(fail(cell, "too_long", format!("at most {max} characters")));
@@ -352,16 +352,18 @@ impl RowRules {
         }
         let mut seo = Vec::with_capacity(by_locale.len());
         for (locale, [slug, meta_title, meta_description]) in by_locale {
-            let Some(named) = slug.or(meta_title).or(meta_description) else { continue };
-            let from = meta_title.or(row.title.as_ref()).map(|c| c.value.as_str()).unwrap_or_default();
-            // Nothing to make a slug from here: the product's title makes it when the row is loaded.
-            let made = match (slug, from.trim().is_empty()) {
-                (None, true) => String::new(),
-                _ => crate::catalog::common::slug_or_from("slug", slug.map(|c| c.value.as_str()), from)
-                    .map_err(|e| fail(slug.unwrap_or(named), "invalid_slug", reason_of(e)))?,
+            if slug.or(meta_title).or(meta_description).is_none() {
+                continue;
+            }
+            // A slug the row does not give is chosen when the row is loaded: a stored product keeps the one it has
+            // (a file without slugs must not move a product's URL), a new one gets one made from the meta title.
+            let given = match slug {
+                None => String::new(),
+                Some(cell) => crate::catalog::common::slug_or_from("slug", Some(&cell.value), "")
+                    .map_err(|e| fail(cell, "invalid_slug", reason_of(e)))?,
             };
             let text = |cell: Option<&Cell>| cell.map(|c| c.value.clone());
-            seo.push((locale.to_string(), made, text(meta_title), text(meta_description)));
+            seo.push((locale.to_string(), given, text(meta_title), text(meta_description)));
         }
         let mut offers: Vec<ListedOffer> = Vec::new();
         if let Some(cell) = &row.offers {

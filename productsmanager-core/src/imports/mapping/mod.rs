@@ -7,8 +7,9 @@ mod transform;
 
 pub use presets::{ColumnUse, Preset, Shaper};
 pub(crate) use presets::{DEFAULT_LOCATION, NATIVE_PRICE_COLUMNS, product_stock_column};
+pub(crate) use template::DEFAULT_SEO_LOCALE;
 pub use template::{
-    Cell, CellError, ColumnMapping, HeaderText, InvalidGtin, MappedRow, Mapper, RelativeImages, SeoPart, SourceCatalog,
-    Target, Template, UnmappedColumns, WindowPart,
+    Cell, CellError, ColumnMapping, HeaderText, IMPORT_SEO_LOCALE, InvalidGtin, MappedRow, Mapper, RelativeImages,
+    SeoPart, SourceCatalog, Target, Template, UnmappedColumns, WindowPart,
 };
 pub use transform::{CompiledTransforms, Transform};

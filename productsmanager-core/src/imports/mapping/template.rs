@@ -255,6 +255,15 @@ pub enum Target {
     Offers,
 }
 
+/// The locale a preset's [`Target::Seo`] names for a shop's own SEO columns (a stored template may name it too): the
+/// import's SEO locale (its `seo_locale` option, else the `imports.seo_locale` setting) takes its place when the
+/// file is read.
+pub const IMPORT_SEO_LOCALE: &str = "~import";
+
+/// The SEO locale of an import whose options name none (the `imports.seo_locale` setting's default; a job runs
+/// with the setting's value, so this serves only a job read without it).
+pub(crate) const DEFAULT_SEO_LOCALE: &str = "en";
+
 /// Which part of a product's SEO metadata a [`Target::Seo`] cell gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -316,9 +325,17 @@ impl Target {
                 "windowed prices (`type amount currency start/end`, several separated by `|`)".into()
             }
             Target::SalePercent => "a sale price: the retail price less this percentage".into(),
-            Target::Seo { locale, part: SeoPart::Slug } => format!("the slug in `{locale}`"),
-            Target::Seo { locale, part: SeoPart::MetaTitle } => format!("the meta title in `{locale}`"),
-            Target::Seo { locale, part: SeoPart::MetaDescription } => format!("the meta description in `{locale}`"),
+            Target::Seo { locale, part } => {
+                let what = match part {
+                    SeoPart::Slug => "the slug",
+                    SeoPart::MetaTitle => "the meta title",
+                    SeoPart::MetaDescription => "the meta description",
+                };
+                match locale.as_str() {
+                    IMPORT_SEO_LOCALE => format!("{what} in the import's SEO locale (`imports.seo_locale`)"),
+                    locale => format!("{what} in `{locale}`"),
+                }
+            }
             Target::Offers => "every offer: supplier, supplier SKU, cost, stock, lead time (a JSON list)".into(),
         }
     }
@@ -458,10 +475,13 @@ impl Template {
                 Target::Attribute { name } | Target::VariantOption { axis: name } if name.trim().is_empty() => {
                     return Err(ImportError::invalid(&field("to"), "the name must not be empty"));
                 }
-                Target::Seo { locale, .. } if !crate::catalog::provenance::is_locale(locale) => {
+                // `~import`: the import's SEO locale (a template may name it as the shops' presets do).
+                Target::Seo { locale, .. }
+                    if locale != IMPORT_SEO_LOCALE && !crate::catalog::provenance::is_locale(locale) =>
+                {
                     return Err(ImportError::invalid(
                         &field("to.locale"),
-                        format!("{locale:?} is not a language tag like en or de-DE"),
+                        format!("{locale:?} is not a language tag like en or de-DE, nor `{IMPORT_SEO_LOCALE}`"),
                     ));
                 }
                 Target::Category { separator, .. }
@@ -523,6 +543,21 @@ impl Template {
                 mapping.to = to.clone();
             }
         }
+    }
+
+    /// Gives the SEO columns named in [`IMPORT_SEO_LOCALE`] (the shops' presets') the import's SEO locale; true
+    /// when there were some.
+    pub fn set_seo_locale(&mut self, locale: &str) -> bool {
+        let mut named_some = false;
+        for mapping in &mut self.columns {
+            if let Target::Seo { locale: named, .. } = &mut mapping.to
+                && named == IMPORT_SEO_LOCALE
+            {
+                *named = locale.to_string();
+                named_some = true;
+            }
+        }
+        named_some
     }
 
     /// Joins relative image paths to `base` in every image mapping that names no base of its own.

@@ -33,6 +33,9 @@ pub enum Transform {
     Upper {},
     /// Lower case.
     Lower {},
+    /// A slug: lower-case ASCII words joined by `-` (`iPod Nano` → `ipod-nano`), at most 200 characters (cut at a
+    /// hyphen), as a shop's URL key written in words becomes one.
+    Slugify {},
     /// The `index`-th (0-based) part between `separator`s, trimmed.
     Split { separator: String, index: usize },
     /// The first capture group of `pattern` (or the whole match when it has none).
@@ -153,6 +156,7 @@ fn apply_plain(transform: &Transform, text: String) -> Result<String, String> {
         Transform::Trim {} => text.trim().to_string(),
         Transform::Upper {} => text.to_uppercase(),
         Transform::Lower {} => text.to_lowercase(),
+        Transform::Slugify {} => crate::catalog::common::made_slug(&text),
         Transform::Split { separator, index } => match text.split(separator.as_str()).nth(*index) {
             Some(part) => part.trim().to_string(),
             None => return Err(format!("{text:?} has no part {index} between {separator:?}")),
@@ -211,6 +215,8 @@ mod tests {
     fn each_step() {
         assert_eq!(run(r#"[{"op": "trim"}, {"op": "upper"}]"#, "  acme "), Ok("ACME".into()));
         assert_eq!(run(r#"[{"op": "lower"}]"#, "ÉCRAN"), Ok("écran".into()));
+        assert_eq!(run(r#"[{"op": "slugify"}]"#, "Sprite Stasis Ball 55 cm"), Ok("sprite-stasis-ball-55-cm".into()));
+        assert_eq!(run(r#"[{"op": "slugify"}]"#, "iPod-Nano"), Ok("ipod-nano".into()));
         assert_eq!(
             run(r#"[{"op": "split", "separator": ">", "index": 1}]"#, "Home > Garden > Pots"),
             Ok("Garden".into())

@@ -6,7 +6,7 @@ use super::{
     LIST_SEPARATOR, Shaper, append_own, field, map_first, position, price, shop_template, status_lookup, with_own,
 };
 use crate::catalog::PriceType;
-use crate::imports::mapping::template::{Target, Template, WindowPart};
+use crate::imports::mapping::template::{SeoPart, Target, Template, WindowPart};
 use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
 
@@ -35,6 +35,10 @@ pub(super) fn magento(headers: &[String]) -> Template {
     add(&["msrp_price", "msrp"], price(PriceType::Msrp), vec![]);
     // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
     add(&["qty"], Target::ProductStock, vec![]);
+    // SEO metadata, in the import's SEO locale (the default store view's language: the file does not say it).
+    add(&["url_key"], super::import_seo(SeoPart::Slug), vec![Transform::Slugify {}]);
+    add(&["meta_title"], super::import_seo(SeoPart::MetaTitle), vec![]);
+    add(&["meta_description"], super::import_seo(SeoPart::MetaDescription), vec![]);
     add(&["weight"], Target::Attribute { name: "weight".into() }, vec![]);
     // (`image`: the sample data's image lists, one image per row.)
     add(&["base_image", "image"], Target::Image { separator: None, base_url: None }, vec![]);

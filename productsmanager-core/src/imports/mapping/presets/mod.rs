@@ -606,6 +606,11 @@ fn map_first(
     }
 }
 
+/// A shop's SEO column: metadata in the import's SEO locale (the file does not name its language).
+fn import_seo(part: SeoPart) -> Target {
+    Target::Seo { locale: super::IMPORT_SEO_LOCALE.to_string(), part }
+}
+
 fn status_lookup(pairs: &[(&str, &str)]) -> Vec<Transform> {
     let table: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     vec![Transform::Lookup { table, otherwise: Some("draft".into()) }]

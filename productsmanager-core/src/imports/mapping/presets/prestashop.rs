@@ -4,7 +4,7 @@ use super::{
     LIST_SEPARATOR, Shaper, append_own, field, find, map_first, position, price, shop_template, status_lookup, with_own,
 };
 use crate::catalog::PriceType;
-use crate::imports::mapping::template::{Target, Template, WindowPart};
+use crate::imports::mapping::template::{SeoPart, Target, Template, WindowPart};
 use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
 
@@ -13,7 +13,7 @@ const PRESTASHOP_OWN: [&str; 4] = ["~key", "~parent", "~options", "~features"];
 
 /// PrestaShop's columns kept as attributes (the first present of each list: versions name them differently), and
 /// the attribute each makes (a feature of the same name takes `(feature)`).
-const PRESTASHOP_ATTRIBUTE_COLUMNS: [(&[&str], &str); 13] = [
+const PRESTASHOP_ATTRIBUTE_COLUMNS: [(&[&str], &str); 11] = [
     (&["Width"], "width"),
     (&["Height"], "height"),
     (&["Depth"], "depth"),
@@ -24,8 +24,6 @@ const PRESTASHOP_ATTRIBUTE_COLUMNS: [(&[&str], &str); 13] = [
     (&["Ecotax"], "ecotax"),
     (&["Tags (x,y,z...)", "Tags (x,y,z,...)"], "tags"),
     (&["Summary", "Short description"], "summary"),
-    (&["Meta title"], "meta_title"),
-    (&["Meta description"], "meta_description"),
     (&["Condition"], "condition"),
 ];
 
@@ -76,6 +74,10 @@ pub(super) fn prestashop(headers: &[String]) -> Template {
     for (columns, name) in PRESTASHOP_ATTRIBUTE_COLUMNS {
         add(columns, Target::Attribute { name: name.into() }, vec![]);
     }
+    // SEO metadata, in the import's SEO locale (the shop's language: the file does not say it).
+    add(&["URL rewritten"], super::import_seo(SeoPart::Slug), vec![Transform::Slugify {}]);
+    add(&["Meta title", "Meta-title"], super::import_seo(SeoPart::MetaTitle), vec![]);
+    add(&["Meta description", "Meta-description"], super::import_seo(SeoPart::MetaDescription), vec![]);
     // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
     add(&["Quantity"], Target::ProductStock, vec![]);
     let images = Target::Image { separator: Some(",".into()), base_url: None };

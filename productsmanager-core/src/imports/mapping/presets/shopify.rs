@@ -2,12 +2,14 @@
 
 use super::{LIST_SEPARATOR, Shaper, append_own, field, map_first, position, price, shop_template, with_own};
 use crate::catalog::PriceType;
-use crate::imports::mapping::template::{Target, Template};
+use crate::imports::mapping::template::{SeoPart, Target, Template};
+use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
 
 // The Shopify shaper's own columns: a product's fields, given on its first row, for every row it makes.
-const SHOPIFY_OWN: [&str; 12] = [
+const SHOPIFY_OWN: [&str; 13] = [
     "~key",
+    "~slug",
     "~title",
     "~description",
     "~brand",
@@ -22,9 +24,7 @@ const SHOPIFY_OWN: [&str; 12] = [
 ];
 
 /// The product's columns kept as attributes, and the attribute each makes: the parent's, not its variants'.
-const SHOPIFY_PRODUCT_ATTRIBUTES: [(&str, &str); 15] = [
-    ("SEO Title", "seo_title"),
-    ("SEO Description", "seo_description"),
+const SHOPIFY_PRODUCT_ATTRIBUTES: [(&str, &str); 13] = [
     ("Google Shopping / Google Product Category", "google_product_category"),
     ("Google Shopping / MPN", "mpn"),
     ("Google Shopping / Condition", "condition"),
@@ -40,6 +40,10 @@ const SHOPIFY_PRODUCT_ATTRIBUTES: [(&str, &str); 15] = [
     ("Google Shopping / Custom Label 4", "custom_label_4"),
 ];
 
+/// The product's SEO columns, in the import's SEO locale (its slug is the handle, its variants have none).
+const SHOPIFY_SEO: [(&str, SeoPart); 2] =
+    [("SEO Title", SeoPart::MetaTitle), ("SEO Description", SeoPart::MetaDescription)];
+
 /// The other attributes the template names (a metafield or an option of the same name takes a qualifier).
 const SHOPIFY_OTHER_ATTRIBUTES: [&str; 4] = ["type", "tags", "variant_sku", "weight_grams"];
 
@@ -51,7 +55,10 @@ fn preset_attribute(name: &str) -> bool {
 
 pub(super) fn shopify(headers: &[String]) -> Template {
     let mut columns = Vec::new();
-    let mut add = |names: &[&str], to: Target| map_first(&mut columns, headers, names, to, vec![]);
+    let mut add_with = |names: &[&str], to: Target, transforms| map_first(&mut columns, headers, names, to, transforms);
+    // The handle is the product's slug (a variant's key is not).
+    add_with(&["~slug"], super::import_seo(SeoPart::Slug), vec![Transform::Slugify {}]);
+    let mut add = |names: &[&str], to: Target| add_with(names, to, vec![]);
     add(&["~key"], Target::SupplierSku);
     add(&["~title"], Target::Title);
     add(&["~description"], Target::Description);
@@ -73,6 +80,9 @@ pub(super) fn shopify(headers: &[String]) -> Template {
     add(&["Variant Grams"], Target::Attribute { name: "weight_grams".into() });
     for (column, name) in SHOPIFY_PRODUCT_ATTRIBUTES {
         add(&[column], Target::Attribute { name: name.into() });
+    }
+    for (column, part) in SHOPIFY_SEO {
+        add(&[column], super::import_seo(part));
     }
     add(&["Variant Price"], price(PriceType::Retail));
     add(&["Variant Compare At Price"], price(PriceType::Msrp));
@@ -144,7 +154,12 @@ impl ShopifyShaper {
             image_position: at("Image Position"),
             variant_image: at("Variant Image"),
             variant_columns,
-            product_columns: SHOPIFY_PRODUCT_ATTRIBUTES.iter().filter_map(|(column, _)| at(column)).collect(),
+            product_columns: SHOPIFY_PRODUCT_ATTRIBUTES
+                .iter()
+                .map(|(column, _)| *column)
+                .chain(SHOPIFY_SEO.iter().map(|(column, _)| *column))
+                .filter_map(at)
+                .collect(),
             metafields: headers
                 .iter()
                 .enumerate()
@@ -230,7 +245,8 @@ impl ShopifyShaper {
                 row,
                 self.headers.len() - SHOPIFY_OWN.len(),
                 [
-                    key,
+                    key.clone(),
+                    pick(key),
                     title,
                     pick(get(self.body)),
                     get(self.vendor),
@@ -298,7 +314,7 @@ impl Shaper for ShopifyShaper {
 
     fn reads(&self) -> Vec<(usize, &'static str)> {
         let own = [
-            (self.handle, "the product's key (its variants': `handle/value/value`)"),
+            (self.handle, "the product's key and slug (its variants' key: `handle/value/value`)"),
             (self.title, "title (a variant's: `Title - value, value`)"),
             (self.body, "description"),
             (self.vendor, "brand"),
@@ -347,6 +363,7 @@ impl Shaper for ShopifyShaper {
 mod tests {
     use super::super::Preset;
     use super::super::testing::{shape, value};
+    use crate::imports::mapping::{MappedRow, SeoPart};
 
     #[test]
     fn shopify_handles_become_a_parent_and_variants_or_one_product() {
@@ -383,6 +400,12 @@ mod tests {
         let cap = &mapped[3];
         assert!(cap.parent_sku.is_none() && cap.variant_options.is_empty(), "one `Default Title` variant: a product");
         assert_eq!(value(&cap.status), "archived");
+        // The handle is the product's slug (in the import's SEO locale), not its variants'.
+        let slug =
+            |row: &MappedRow| row.seo.iter().map(|(_, part, cell)| (*part, cell.value.clone())).collect::<Vec<_>>();
+        assert_eq!(slug(parent), [(SeoPart::Slug, "tee".to_string())]);
+        assert_eq!(slug(cap), [(SeoPart::Slug, "cap".to_string())]);
+        assert!(slug(medium).is_empty(), "{medium:?}");
     }
 
     /// A product with one real variant keeps its option as an attribute; metafields and Google Shopping columns are
