@@ -238,10 +238,13 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
         ]],
     );
     if !summary.columns_not_imported.is_empty() {
+        // Our `offers` column states the offer's own columns: said only where the file has them.
+        let stated =
+            ["cost", "stock", "lead_time_days"].iter().all(|c| summary.columns_not_imported.iter().any(|n| n == c));
         println!(
-            "{} columns of the file not imported (no field for them in this preset or template, or another column \
-             states them: our `offers` list states the offer's cost, stock and lead time): {}",
+            "{} columns of the file not imported (no field for them in this preset or template{}): {}",
             summary.columns_not_imported.len(),
+            if stated { "; with an `offers` column, cost, stock and lead_time_days are read from it" } else { "" },
             summary.columns_not_imported.join(", ")
         );
     }
