@@ -268,10 +268,7 @@ impl Loader {
     /// The suppliers our `offers` column names, by code: one the catalog lacks is created (its code as its name,
     /// no settings), as brands and categories are — a dry run gives it an id of its own instead.
     async fn ensure_suppliers(&mut self, rows: &[ImportRow]) -> Result<()> {
-        if self.supplier_codes.is_none() {
-            let codes = crate::catalog::suppliers::ids_by_code(&self.catalog).await.map_err(catalog_db_error)?;
-            self.supplier_codes = Some(codes);
-        }
+        self.read_supplier_codes().await?;
         let known = self.supplier_codes.get_or_insert_with(HashMap::new);
         let mut missing: Vec<String> = rows
             .iter()
@@ -307,13 +304,19 @@ impl Loader {
         Ok(())
     }
 
-    /// Marks seen the importing supplier's offers among `listed` (supplier code, supplier SKU): unchanged rows'
-    /// `offers` entries, which marking its missing offers unavailable must leave as the rows' own.
-    async fn seen_listed_offers(&mut self, listed: &[(String, String)], plan: &mut BatchPlan) -> Result<()> {
+    /// Reads the suppliers' codes once per job (the first batch that needs them).
+    async fn read_supplier_codes(&mut self) -> Result<()> {
         if self.supplier_codes.is_none() {
             let codes = crate::catalog::suppliers::ids_by_code(&self.catalog).await.map_err(catalog_db_error)?;
             self.supplier_codes = Some(codes);
         }
+        Ok(())
+    }
+
+    /// Marks seen the importing supplier's offers among `listed` (supplier code, supplier SKU): unchanged rows'
+    /// `offers` entries, which marking its missing offers unavailable must leave as the rows' own.
+    async fn seen_listed_offers(&mut self, listed: &[(String, String)], plan: &mut BatchPlan) -> Result<()> {
+        self.read_supplier_codes().await?;
         let codes = self.supplier_codes.as_ref();
         let ours: Vec<String> = listed
             .iter()
