@@ -255,6 +255,15 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
             summary.suppliers_created.join(", ")
         );
     }
+    if !summary.codes_learned.is_empty() {
+        let learned: Vec<String> =
+            summary.codes_learned.iter().map(|(what, n)| format!("{} {what}", output::count(*n))).collect();
+        println!(
+            "codes {} for this supplier's next files: {}",
+            if summary.dry_run { "that would be learned" } else { "learned" },
+            learned.join(", ")
+        );
+    }
     if summary.skipped > 0 {
         let why: Vec<String> = summary
             .skipped_by
@@ -264,6 +273,7 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
                     "empty" => "without a value in any cell",
                     "totals" => "totals lines",
                     "store_view" => "a store view's translations",
+                    "sub_model" => "sub-models (their products are the root model's variants)",
                     other => other,
                 };
                 format!("{} {what}", output::count(*rows))

@@ -474,12 +474,15 @@ async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
         let rank = |p: &PathBuf| {
             let stem = p.file_stem().unwrap().to_string_lossy().to_string();
             // …and what adds to products (Magento's image lists) after them.
-            let order = if stem.contains("model") || stem.starts_with("products_import") {
+            // Akeneo's structure files first: its models and products read their codes.
+            let order = if matches!(stem.as_str(), "family_variants" | "attribute_options" | "categories") {
                 0
-            } else if stem.contains("images") {
-                2
-            } else {
+            } else if stem.contains("model") || stem.starts_with("products_import") {
                 1
+            } else if stem.contains("images") {
+                3
+            } else {
+                2
             };
             (order, stem)
         };
@@ -508,11 +511,20 @@ async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
                 (Ok(dry), Ok(real)) => {
                     let outcomes = |s: &ImportSummary| {
                         let rows = (s.rows, s.created, s.updated, s.unchanged, s.merged, s.invalid, s.fields_kept);
-                        let aside = (s.skipped_by.clone(), s.images_dropped, s.columns_not_imported.clone());
+                        let aside = (
+                            s.skipped_by.clone(),
+                            s.images_dropped,
+                            s.columns_not_imported.clone(),
+                            s.codes_learned.clone(),
+                        );
                         (rows, s.products_created, s.variants_created, s.products_updated, s.outcome, aside)
                     };
                     assert_eq!(outcomes(&dry), outcomes(&real), "{shown}: dry {dry:?}\nreal {real:?}");
-                    let accounted = real.created + real.updated + real.unchanged + real.merged + real.invalid;
+                    // A structure file's rows are codes learned (Akeneo's family variants, options, categories).
+                    let accounted = match real.format.contains("read into the supplier's vocabulary") {
+                        true => real.codes_learned.values().sum::<u64>() + real.invalid,
+                        false => real.created + real.updated + real.unchanged + real.merged + real.invalid,
+                    };
                     assert_eq!(real.rows, accounted, "{shown}: {real:?}");
                     // The counts say what they count: the products and offers the catalog gained.
                     let products = count(&sdk, PRODUCTS).await - products_before;
@@ -621,6 +633,9 @@ fn every_dataset_file_is_recognised_or_left_alone() {
         "magento2-sample-data/ConfigurableSampleData__products.csv",
         "akeneo-icecat-demo-dev/products.csv",
         "akeneo-icecat-demo-dev/product_models.csv",
+        "akeneo-icecat-demo-dev/family_variants.csv",
+        "akeneo-icecat-demo-dev/attribute_options.csv",
+        "akeneo-icecat-demo-dev/categories.csv",
         "openfoodfacts/SUYQD_AKENEO_PU_02.csv",
         "google-merchant-center/feed.tsv",
         "google-merchant-center/pallmann-store_google-merchant-feed.xml",

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod akeneo_vocabulary;
 mod analytics;
 mod auth;
 mod brands;

@@ -636,6 +636,10 @@ async fn progress_part(api: &Api, job: &ImportJob) -> Result<Markup, Failure> {
                         " " span #suppliers-created { "Suppliers created (the file's offers name them; set their \
                             currency and priority on the suppliers page): " (summary.suppliers_created.join(", ")) "." }
                     }
+                    @if !summary.codes_learned.is_empty() {
+                        " " span #codes-learned { "Codes learned for this supplier's next files: "
+                            (summary.codes_learned.iter().map(|(what, n)| format!("{n} {what}")).collect::<Vec<_>>().join(", ")) "." }
+                    }
                     @if summary.images_dropped > 0 {
                         " " span #images-dropped { (summary.images_dropped) " relative image paths dropped: import the \
                             file again with an image base URL (the shop's media folder) to keep them." }

@@ -214,7 +214,7 @@ pub struct ImportSummary {
     #[serde(default)]
     pub outcome: ImportOutcome,
     /// Data rows read (after a preset's shaping: a PrestaShop combination is a row), the rows set aside
-    /// (`skipped`) apart.
+    /// (`skipped`) apart. A structure file's rows are codes learned (`codes_learned`), not products.
     pub rows: u64,
     /// Rows that made an offer of the supplier (each offer names a product; see `products_created`).
     pub created: u64,
@@ -261,6 +261,11 @@ pub struct ImportSummary {
     /// refused; not carried over an interruption (a resumed import lists those it created after it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppliers_created: Vec<String>,
+    /// Codes the file defined for the supplier's next files, counted by kind (`family variants`, `product models`,
+    /// `attribute options`, `categories`): Akeneo's structure files and product models. A dry run counts them
+    /// without keeping them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub codes_learned: std::collections::BTreeMap<String, u64>,
     /// Products the import made, variants included (rows merged into one product make one).
     #[serde(default)]
     pub products_created: u64,

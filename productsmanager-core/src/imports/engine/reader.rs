@@ -11,7 +11,9 @@ use tokio::sync::mpsc;
 use super::ImportOptions;
 use super::validate::{ImportRow, RowError, RowRules};
 use crate::imports::ImportError;
-use crate::imports::mapping::{DEFAULT_SEO_LOCALE, Preset, Shaper, Template};
+use crate::imports::mapping::{
+    AkeneoStructure, DEFAULT_SEO_LOCALE, Preset, Shaper, StructureReader, Template, Vocabulary, VocabularyEntry,
+};
 use crate::imports::parse::{CsvRows, ParseError, Row, SheetRows, XmlFeedRows, is_xml, scan};
 
 /// What the template comes from.
@@ -22,10 +24,10 @@ pub(crate) enum TemplateSource {
 }
 
 impl TemplateSource {
-    fn shaper(&self, headers: &[String]) -> Option<Box<dyn Shaper>> {
+    fn shaper(&self, headers: &[String], vocabulary: Vocabulary) -> Option<Box<dyn Shaper>> {
         match self {
             TemplateSource::Stored(_) => None,
-            TemplateSource::Preset(preset) => preset.shaper(headers),
+            TemplateSource::Preset(preset) => preset.shaper_knowing(headers, vocabulary),
         }
     }
 
@@ -68,6 +70,8 @@ pub(crate) enum Message {
     /// After the last batch: rows read and set aside on purpose, by why (`empty`, `totals`, `store_view`), counted
     /// over the whole file (a resumed import reads it all again).
     Skipped(std::collections::BTreeMap<&'static str, u64>),
+    /// After the last batch: the codes the file defined for the supplier's next files (its structure, its models).
+    Learned(Vec<VocabularyEntry>),
     /// The file cannot be imported (unreadable, header not matching the template); nothing more comes.
     Failed(ImportError),
 }
@@ -84,6 +88,8 @@ pub(crate) struct ReadJob {
     pub resume_after: u64,
     /// How a refused header names the file's cells (withheld for a file a source took).
     pub header_text: crate::imports::mapping::HeaderText,
+    /// What the supplier's earlier files taught (read by the Akeneo preset).
+    pub vocabulary: Vocabulary,
 }
 
 /// Whether a file starting with `magic` is a spreadsheet (XLSX/ODS: a zip; XLS: an OLE compound file).
@@ -126,7 +132,7 @@ pub(crate) fn read(job: ReadJob, out: mpsc::Sender<Message>) {
 }
 
 fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportError> {
-    let ReadJob { file, name, options, source, default_currency, resume_after, header_text } = job;
+    let ReadJob { file, name, options, source, default_currency, resume_after, header_text, vocabulary } = job;
     let mut input = BufReader::with_capacity(1 << 20, file);
     let magic = input.fill_buf().map_err(|e| io_failure(&name, e))?;
     let (spreadsheet, xml) = (is_spreadsheet(magic), is_xml(magic));
@@ -175,7 +181,38 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         }
         stored => (stored, format),
     };
-    let mut shaper = source.shaper(&headers);
+    if let TemplateSource::Preset(Preset::Akeneo) = source
+        && let Some(structure) = AkeneoStructure::of(&headers)
+    {
+        return read_structure(structure, StructureFile { name, headers, total, format, rows, header_text }, out);
+    }
+    // What the supplier's earlier files taught, said: without it, Akeneo's variants have no axes.
+    let format = match &source {
+        TemplateSource::Preset(Preset::Akeneo) if vocabulary.is_empty() => format!(
+            "{format}; no Akeneo structure imported for this supplier yet (variants without axes, categories and \
+             options by code: import its family_variants.csv, attribute_options.csv and categories.csv first, then \
+             product_models.csv)"
+        ),
+        TemplateSource::Preset(Preset::Akeneo) => format!(
+            "{format}; the supplier's Akeneo vocabulary: {} family variants, {} product models, {} attribute options, \
+             {} categories{}",
+            vocabulary.family_variants.len(),
+            vocabulary.product_models.len(),
+            vocabulary.attribute_options.len(),
+            vocabulary.categories.len(),
+            // A models file teaches the product models itself.
+            match vocabulary.family_variants.is_empty()
+                || (vocabulary.product_models.is_empty()
+                    && !headers.iter().any(|h| h.trim().eq_ignore_ascii_case("family_variant")))
+            {
+                true =>
+                    " (variants without axes until its family_variants.csv, then its product_models.csv, are imported)",
+                false => "",
+            }
+        ),
+        _ => format,
+    };
+    let mut shaper = source.shaper(&headers, vocabulary);
     let file_headers = headers.len();
     let read_by_shaper = shaper.as_ref().map(|s| s.reads()).unwrap_or_default();
     let headers = shaper.as_ref().map(|s| s.headers()).unwrap_or(headers);
@@ -261,6 +298,7 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         refused: 0,
     };
     let mut any_row = false;
+    let mut learned: Vec<VocabularyEntry> = Vec::new();
     for row in rows {
         any_row = true;
         let row = match row {
@@ -282,7 +320,11 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
             continue;
         }
         let shaped = match shaper.as_mut() {
-            Some(shaper) => shaper.shape(row),
+            Some(shaper) => {
+                let shaped = shaper.shape(row);
+                learned.append(&mut shaper.learned());
+                shaped
+            }
             None => vec![row],
         };
         for row in shaped {
@@ -320,6 +362,83 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         }));
     }
     if sink.batch.read > 0 && out.blocking_send(Message::Batch(sink.batch)).is_err() {
+        return Ok(());
+    }
+    if !learned.is_empty() && out.blocking_send(Message::Learned(learned)).is_err() {
+        return Ok(());
+    }
+    if !skipped.is_empty() {
+        let _ = out.blocking_send(Message::Skipped(skipped));
+    }
+    Ok(())
+}
+
+/// A structure file as the reader opened it.
+struct StructureFile {
+    name: String,
+    headers: Vec<String>,
+    total: Option<u64>,
+    format: String,
+    rows: RowIter,
+    header_text: crate::imports::mapping::HeaderText,
+}
+
+/// Reads an Akeneo structure file (family variants, attribute options, categories) into vocabulary entries: one
+/// batch of its refused rows, then what it taught. Such files are small (a PIM's structure, not its products).
+fn read_structure(kind: AkeneoStructure, file: StructureFile, out: &mpsc::Sender<Message>) -> Result<(), ImportError> {
+    let StructureFile { name, headers, total, format, rows, header_text } = file;
+    let reader = StructureReader::new(kind, &headers);
+    let used = reader.reads();
+    let not_imported = (0..headers.len())
+        .filter(|index| !used.contains(index))
+        .map(|index| match header_text {
+            crate::imports::mapping::HeaderText::Quoted => headers[index].clone(),
+            crate::imports::mapping::HeaderText::Withheld => format!("column {}", index + 1),
+        })
+        .collect();
+    let format = format!("{format}; {}, read into the supplier's vocabulary", kind.describe());
+    if out.blocking_send(Message::Started { total, format, not_imported }).is_err() {
+        return Ok(());
+    }
+    let mut batch = Batch::default();
+    let mut learned = Vec::new();
+    let mut skipped = std::collections::BTreeMap::new();
+    for row in rows {
+        let (line, column, reason) = match row {
+            Err(e) if e.line.is_none() => return Err(failed(e)),
+            Err(e) => (e.line.unwrap_or(0), e.column, e.reason),
+            Ok(row) if row.fields.iter().all(|f| f.trim().is_empty()) => {
+                *skipped.entry("empty").or_default() += 1;
+                continue;
+            }
+            Ok(row) => match reader.entry(&row) {
+                Ok(entry) => {
+                    (batch.read, batch.last_line) = (batch.read + 1, row.line);
+                    learned.push(entry);
+                    continue;
+                }
+                Err((column, reason)) => (row.line, column.map(|c| c + 1), reason),
+            },
+        };
+        (batch.read, batch.last_line) = (batch.read + 1, line);
+        batch.errors.push(RowError {
+            line,
+            column,
+            column_name: column.and_then(|c| headers.get(c - 1).cloned()),
+            raw_value: None,
+            code: "invalid_structure_row",
+            reason,
+        });
+    }
+    if batch.read == 0 {
+        return Err(failed(ParseError {
+            file: name,
+            line: None,
+            column: None,
+            reason: "the file has a header but no data rows".into(),
+        }));
+    }
+    if out.blocking_send(Message::Batch(batch)).is_err() || out.blocking_send(Message::Learned(learned)).is_err() {
         return Ok(());
     }
     if !skipped.is_empty() {

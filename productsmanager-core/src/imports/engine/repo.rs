@@ -480,3 +480,60 @@ pub(crate) async fn supplier_days(
 ) -> Result<Vec<ImportStatistics>, sqlx::Error> {
     with_pool!(pool, |p| sqlx::query_as(SUPPLIER_DAYS).bind(supplier).bind(from).fetch_all(p).await)
 }
+
+/// Records what a file taught of the supplier's codes (a code learned again takes its new meaning). Duplicates
+/// are dropped first, the last one kept: one statement may not update a row twice (PostgreSQL).
+pub(crate) async fn learn(
+    pool: &DbPool,
+    supplier: Uuid,
+    job: Uuid,
+    entries: &[crate::imports::mapping::VocabularyEntry],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let mut unique: std::collections::HashMap<(&'static str, String), &crate::imports::mapping::VocabularyEntry> =
+        std::collections::HashMap::with_capacity(entries.len());
+    for entry in entries {
+        unique.insert((entry.kind(), entry.code()), entry);
+    }
+    let unique: Vec<_> = unique.into_iter().collect();
+    for chunk in unique.chunks(1000) {
+        with_pool!(pool, |p| {
+            let mut sql = QueryBuilder::new(
+                "insert into supplier_vocabulary (supplier_id, kind, code, value, import_job_id, updated_at) ",
+            );
+            sql.push_values(chunk, |mut row, ((kind, code), entry)| {
+                row.push_bind(supplier)
+                    .push_bind(*kind)
+                    .push_bind(code.clone())
+                    .push_bind(Json(*entry))
+                    .push_bind(job)
+                    .push_bind(now);
+            });
+            sql.push(
+                " on conflict (supplier_id, kind, code) do update set value = excluded.value, \
+                 import_job_id = excluded.import_job_id, updated_at = excluded.updated_at",
+            );
+            sql.build().execute(p).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Everything the supplier's files taught so far. An entry this version cannot read (written by a later one) is
+/// left out.
+pub(crate) async fn vocabulary(
+    pool: &DbPool,
+    supplier: Uuid,
+) -> Result<crate::imports::mapping::Vocabulary, sqlx::Error> {
+    const VOCABULARY: &str = "select value from supplier_vocabulary where supplier_id = $1";
+    let values: Vec<(Json<serde_json::Value>,)> =
+        with_pool!(pool, |p| sqlx::query_as(VOCABULARY).bind(supplier).fetch_all(p).await)?;
+    let mut vocabulary = crate::imports::mapping::Vocabulary::default();
+    for (Json(value),) in values {
+        match serde_json::from_value(value) {
+            Ok(entry) => vocabulary.learn(entry),
+            Err(error) => tracing::warn!(%supplier, %error, "a vocabulary entry this version cannot read is left out"),
+        }
+    }
+    Ok(vocabulary)
+}

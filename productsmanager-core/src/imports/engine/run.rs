@@ -440,6 +440,7 @@ impl ImportService {
             fields_kept: 0,
             merged: 0,
             suppliers_created: Vec::new(),
+            codes_learned: Default::default(),
             products_created: 0,
             products_updated: 0,
             variants_created: 0,
@@ -513,8 +514,15 @@ impl ImportService {
         summary.resumed_after_line = checkpoint.map(|c| c.line as u64);
         let copy = self.storage.local_copy(&file.object_key).await.map_err(ImportError::from)?;
         let default_currency = supplier.default_currency.as_deref().and_then(|code| code.parse().ok());
+        let vocabulary = match &source {
+            TemplateSource::Preset(Preset::Akeneo | Preset::Auto) => {
+                repo::vocabulary(&self.pool, job.supplier_id).await.map_err(db_error)?
+            }
+            _ => Default::default(),
+        };
         let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
         let read_job = ReadJob {
+            vocabulary,
             file: copy.file.try_clone().map_err(|e| ImportError::invalid("file", e.to_string()))?,
             name: file.name.clone(),
             options: options.clone(),
@@ -567,6 +575,16 @@ impl ImportService {
                             repo::set_total(&self.pool, job.id, total as i64).await.map_err(db_error)?;
                         }
                         summary.skipped_by = by.into_iter().map(|(why, rows)| (why.to_string(), rows)).collect();
+                    }
+                    Message::Learned(entries) => {
+                        for entry in &entries {
+                            *summary.codes_learned.entry(entry.counted_as().to_string()).or_default() += 1;
+                        }
+                        if !job.dry_run {
+                            repo::learn(&self.pool, job.supplier_id, job.id, &entries, self.jobs.now())
+                                .await
+                                .map_err(db_error)?;
+                        }
                     }
                     Message::Batch(batch) => {
                         let mut plan = loader.plan(batch.rows).await?;

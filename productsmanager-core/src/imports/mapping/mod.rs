@@ -4,7 +4,9 @@
 mod presets;
 mod template;
 mod transform;
+mod vocabulary;
 
+pub(crate) use presets::{AkeneoStructure, StructureReader};
 pub use presets::{ColumnUse, Preset, Shaper};
 pub(crate) use presets::{DEFAULT_LOCATION, NATIVE_PRICE_COLUMNS, product_stock_column};
 pub(crate) use template::DEFAULT_SEO_LOCALE;
@@ -13,3 +15,5 @@ pub use template::{
     SeoPart, SourceCatalog, Target, Template, UnmappedColumns, WindowPart,
 };
 pub use transform::{CompiledTransforms, Transform};
+pub(crate) use vocabulary::Vocabulary;
+pub use vocabulary::VocabularyEntry;

@@ -8,10 +8,13 @@ use super::{
 use crate::catalog::PriceType;
 use crate::imports::mapping::template::{Target, Template};
 use crate::imports::mapping::transform::Transform;
+use crate::imports::mapping::vocabulary::{Vocabulary, VocabularyEntry};
 use crate::imports::parse::Row;
 
 // The Akeneo shaper's own columns.
-const AKENEO_OWN: [&str; 5] = ["~key", "~title", "~description", "~parent", "~attributes"];
+const AKENEO_OWN: [&str; 7] = ["~key", "~title", "~description", "~parent", "~attributes", "~options", "~categories"];
+/// Separates the labels of a category's path in the shaper's `~categories` (no label holds it).
+const CATEGORY_PATH: &str = "\u{1e}";
 /// Columns the Akeneo preset maps itself (by attribute code), not as attributes.
 const AKENEO_MAPPED: [&str; 17] = [
     "sku",
@@ -45,11 +48,13 @@ pub(super) fn akeneo(headers: &[String]) -> Template {
     add(&["~description"], Target::Description, vec![]);
     add(&["~parent"], Target::ParentSku, vec![]);
     add(&["~attributes"], Target::Attributes { separator: LIST_SEPARATOR.into() }, vec![]);
+    add(&["~options"], Target::VariantOptions { separator: LIST_SEPARATOR.into() }, vec![]);
     add(&["enabled"], Target::Status, status_lookup(&[("1", "active"), ("0", "draft")]));
     add(&["ean"], Target::Gtin, vec![]);
     add(&["brand"], Target::Brand, vec![]);
-    let categories = Target::Category { separator: "\u{0}".into(), list_separator: Some(",".into()) };
-    add(&["categories"], categories, vec![]);
+    // A category is its path of labels when the supplier's categories file was imported, else its code.
+    let categories = Target::Category { separator: CATEGORY_PATH.into(), list_separator: Some(LIST_SEPARATOR.into()) };
+    add(&["~categories"], categories, vec![]);
     for name in ["image", "picture", "variation_image"] {
         add(&[name], Target::Image { separator: None, base_url: None }, vec![]);
     }
@@ -103,12 +108,20 @@ pub(super) struct AkeneoShaper {
     key: Option<usize>,
     models: bool,
     parent: Option<usize>,
+    family_variant: Option<usize>,
+    categories: Option<usize>,
     /// Attribute code → its value columns, preferred first, and its unit column.
     values: BTreeMap<String, (Vec<usize>, Option<usize>)>,
+    /// What the supplier's earlier files taught (family variants, models, options, categories).
+    vocabulary: Vocabulary,
+    /// Product models this file defines, for the supplier's next files (its products).
+    learned: Vec<VocabularyEntry>,
+    /// Sub-models of two-level family variants: their products are the root model's variants.
+    sub_models: u64,
 }
 
 impl AkeneoShaper {
-    pub(super) fn new(headers: &[String]) -> Self {
+    pub(super) fn new(headers: &[String], vocabulary: Vocabulary) -> Self {
         let at = |name: &str| position(headers, &[name]);
         let models = at("family_variant").is_some() && at("code").is_some();
         // Attribute code → (rank, column index) of its columns.
@@ -146,8 +159,36 @@ impl AkeneoShaper {
             key: if models { at("code") } else { at("sku") },
             models,
             parent: at("parent"),
+            family_variant: at("family_variant"),
+            categories: at("categories"),
             values,
+            vocabulary,
+            learned: Vec::new(),
+            sub_models: 0,
         }
+    }
+
+    /// An attribute's value as its option's label when the supplier's options file was imported (each of a
+    /// multi-select's codes), else as the file has it.
+    fn labelled(&self, attribute: &str, value: String) -> String {
+        if self.vocabulary.attribute_options.is_empty() {
+            return value;
+        }
+        value.split(',').map(|code| self.vocabulary.option_label(attribute, code)).collect::<Vec<&str>>().join(",")
+    }
+
+    /// The row's categories for `~categories`: each a path of labels when known, else its code.
+    fn category_paths(&self, row: &Row) -> String {
+        field(row, self.categories)
+            .split(',')
+            .map(str::trim)
+            .filter(|code| !code.is_empty())
+            .map(|code| match self.vocabulary.category_path(code) {
+                Some(path) => path.join(CATEGORY_PATH),
+                None => code.to_string(),
+            })
+            .collect::<Vec<String>>()
+            .join(LIST_SEPARATOR)
     }
 
     /// The first value of the attribute among its columns, in order of preference, with its unit.
@@ -174,21 +215,53 @@ impl Shaper for AkeneoShaper {
                 .chain(unit.map(|c| (c, "the unit of a metric value")))
         });
         let key = if self.models { "the model's key `model:<code>`" } else { "the product's key" };
-        super::present([(self.key, key), (self.parent, "the parent model (the row is its variant)")])
-            .chain(values)
-            .collect()
+        super::present([
+            (self.key, key),
+            (self.parent, "the parent model (the row is its variant)"),
+            (self.family_variant, "the model's family variant (its products' variant axes)"),
+            (self.categories, "categories (paths of labels once Akeneo's categories file was imported)"),
+        ])
+        .chain(values)
+        .collect()
     }
 
     fn shape(&mut self, mut row: Row) -> Vec<Row> {
         let get = |column: Option<usize>| field(&row, column);
         let (code, parent) = (get(self.key).to_string(), get(self.parent).to_lowercase());
+        // A variant's axes and the model it belongs to, when the supplier's family variants and models are known.
+        let variant_of = match self.models || parent.is_empty() {
+            true => None,
+            false => self.vocabulary.variant_axes(&parent),
+        };
+        if self.models {
+            let family_variant = get(self.family_variant).to_lowercase();
+            let parent = Some(parent.clone()).filter(|p| !p.is_empty());
+            if !code.is_empty() && !family_variant.is_empty() {
+                self.learned.push(VocabularyEntry::ProductModel {
+                    code: code.to_lowercase(),
+                    family_variant: family_variant.clone(),
+                    parent: parent.clone(),
+                });
+            }
+            if self.vocabulary.is_sub_model(&family_variant, parent.as_deref()) {
+                self.sub_models += 1;
+                return Vec::new();
+            }
+        }
+        let axes: &[&str] = variant_of.as_ref().map(|(_, axes)| axes.as_slice()).unwrap_or_default();
+        let mut options: Vec<String> = Vec::new();
+        for axis in axes {
+            if let Some(value) = self.value(&row, axis) {
+                options.push(format!("{axis}={}", self.labelled(axis, value)));
+            }
+        }
         let mut attributes: Vec<String> = Vec::new();
         for name in self.values.keys() {
-            if AKENEO_MAPPED.contains(&name.as_str()) {
+            if AKENEO_MAPPED.contains(&name.as_str()) || axes.contains(&name.as_str()) {
                 continue;
             }
             if let Some(value) = self.value(&row, name) {
-                attributes.push(format!("{name}={value}"));
+                attributes.push(format!("{name}={}", self.labelled(name, value)));
             }
         }
         let names: &[&str] = if self.models && !parent.is_empty() {
@@ -210,22 +283,314 @@ impl Shaper for AkeneoShaper {
             let key = if code.is_empty() { code } else { format!("model:{}", code.to_lowercase()) };
             (key, String::new())
         } else {
-            let parent = if parent.is_empty() { parent } else { format!("model:{parent}") };
+            let parent = match (&variant_of, parent.is_empty()) {
+                (Some((root, _)), _) => format!("model:{root}"),
+                (None, true) => parent,
+                (None, false) => format!("model:{parent}"),
+            };
             (code, parent)
         };
+        let categories = self.category_paths(&row);
         append_own(
             &mut row,
             self.headers.len() - AKENEO_OWN.len(),
-            [key, title, description, parent, attributes.join(LIST_SEPARATOR)],
+            [
+                key,
+                title,
+                description,
+                parent,
+                attributes.join(LIST_SEPARATOR),
+                options.join(LIST_SEPARATOR),
+                categories,
+            ],
         );
         vec![row]
+    }
+
+    fn set_aside(&self) -> Vec<(&'static str, u64)> {
+        match self.sub_models {
+            0 => Vec::new(),
+            rows => vec![("sub_model", rows)],
+        }
+    }
+
+    fn learned(&mut self) -> Vec<VocabularyEntry> {
+        std::mem::take(&mut self.learned)
+    }
+}
+
+/// Akeneo's structure files the preset reads into the supplier's vocabulary (its product files then name
+/// options and categories by label and give variants their axes). Each has a `code` and `label-<locale>` columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AkeneoStructure {
+    /// `code;family;label-…;variant-axes_1;variant-axes_2;variant-attributes_1;…`
+    FamilyVariants,
+    /// `code;label-…;attribute;sort_order`
+    AttributeOptions,
+    /// `code;parent;label-…`
+    Categories,
+}
+
+impl AkeneoStructure {
+    /// The structure file this header is, if any.
+    pub(crate) fn of(headers: &[String]) -> Option<Self> {
+        let has = |name: &str| headers.iter().any(|h| h.trim().eq_ignore_ascii_case(name));
+        let labelled = headers.iter().any(|h| h.trim().starts_with("label-"));
+        if !has("code") || !labelled || has("sku") || has("family_variant") {
+            return None;
+        }
+        if headers.iter().any(|h| h.trim().starts_with("variant-axes_")) {
+            Some(AkeneoStructure::FamilyVariants)
+        } else if has("attribute") && !has("type") {
+            Some(AkeneoStructure::AttributeOptions)
+        } else if has("parent") && !has("family") {
+            Some(AkeneoStructure::Categories)
+        } else {
+            None
+        }
+    }
+
+    /// The file in words, as the summary's format line names it.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            AkeneoStructure::FamilyVariants => "Akeneo's family variants file",
+            AkeneoStructure::AttributeOptions => "Akeneo's attribute options file",
+            AkeneoStructure::Categories => "Akeneo's categories file",
+        }
+    }
+}
+
+/// Reads the rows of an Akeneo structure file into vocabulary entries.
+pub(crate) struct StructureReader {
+    kind: AkeneoStructure,
+    code: Option<usize>,
+    /// `parent` (categories) or `attribute` (options).
+    owner: Option<usize>,
+    /// `label-<locale>` columns, en_US first.
+    labels: Vec<usize>,
+    /// `variant-axes_<level>` columns, by level.
+    axes: Vec<usize>,
+}
+
+impl StructureReader {
+    pub(crate) fn new(kind: AkeneoStructure, headers: &[String]) -> Self {
+        let at = |name: &str| position(headers, &[name]);
+        let mut labels: Vec<(bool, usize)> = headers
+            .iter()
+            .enumerate()
+            .filter_map(|(index, h)| h.trim().strip_prefix("label-").map(|locale| (locale != "en_US", index)))
+            .collect();
+        labels.sort();
+        let mut axes: Vec<(u32, usize)> = headers
+            .iter()
+            .enumerate()
+            .filter_map(|(index, h)| h.trim().strip_prefix("variant-axes_")?.parse().ok().map(|level| (level, index)))
+            .collect();
+        axes.sort();
+        let owner = match kind {
+            AkeneoStructure::Categories => at("parent"),
+            AkeneoStructure::AttributeOptions => at("attribute"),
+            AkeneoStructure::FamilyVariants => None,
+        };
+        StructureReader {
+            kind,
+            code: at("code"),
+            owner,
+            labels: labels.into_iter().map(|(_, index)| index).collect(),
+            axes: axes.into_iter().map(|(_, index)| index).collect(),
+        }
+    }
+
+    /// The columns it reads (0-based), with what for.
+    pub(crate) fn reads(&self) -> Vec<usize> {
+        let mut columns: Vec<usize> = self.code.into_iter().chain(self.owner).collect();
+        match self.kind {
+            AkeneoStructure::FamilyVariants => columns.extend(&self.axes),
+            _ => columns.extend(&self.labels),
+        }
+        columns
+    }
+
+    /// The row's entry, or the column (0-based) and reason it is refused for.
+    pub(crate) fn entry(&self, row: &Row) -> Result<VocabularyEntry, (Option<usize>, String)> {
+        let code = field(row, self.code).to_lowercase();
+        if code.is_empty() {
+            return Err((self.code, "the code is empty".into()));
+        }
+        let owner = field(row, self.owner).to_lowercase();
+        // Its label in English, else in the first locale that has one, else its code (as Akeneo shows it).
+        let label = || {
+            self.labels
+                .iter()
+                .map(|column| field(row, Some(*column)))
+                .find(|label| !label.is_empty())
+                .map(str::to_string)
+                .unwrap_or_else(|| field(row, self.code).to_string())
+        };
+        Ok(match self.kind {
+            AkeneoStructure::FamilyVariants => {
+                let axes: Vec<Vec<String>> = self
+                    .axes
+                    .iter()
+                    .map(|column| {
+                        field(row, Some(*column))
+                            .split(',')
+                            .map(|axis| axis.trim().to_string())
+                            .filter(|axis| !axis.is_empty())
+                            .collect::<Vec<String>>()
+                    })
+                    .filter(|level| !level.is_empty())
+                    .collect();
+                if axes.is_empty() {
+                    return Err((self.axes.first().copied(), "the family variant has no axis".into()));
+                }
+                VocabularyEntry::FamilyVariant { code, axes }
+            }
+            AkeneoStructure::AttributeOptions => {
+                if owner.is_empty() {
+                    return Err((self.owner, "the option names no attribute".into()));
+                }
+                VocabularyEntry::AttributeOption { attribute: owner, code, label: label() }
+            }
+            AkeneoStructure::Categories => {
+                VocabularyEntry::Category { code, label: label(), parent: Some(owner).filter(|p| !p.is_empty()) }
+            }
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::Preset;
-    use super::super::testing::{shape, value};
+    use super::super::testing::{shape, shape_knowing, strings, value};
+    use super::{AkeneoShaper, AkeneoStructure, StructureReader};
+    use crate::imports::mapping::presets::Shaper;
+    use crate::imports::mapping::{Vocabulary, VocabularyEntry};
+    use crate::imports::parse::Row;
+
+    /// Akeneo's structure files, as its own fixtures spell them, read into a vocabulary.
+    fn learned(files: &[(&[&str], &[&[&str]])]) -> Vocabulary {
+        let mut vocabulary = Vocabulary::default();
+        for (headers, rows) in files {
+            let headers = strings(headers);
+            let kind = AkeneoStructure::of(&headers).expect("a structure file");
+            let reader = StructureReader::new(kind, &headers);
+            for (index, fields) in rows.iter().enumerate() {
+                let row = Row { line: index as u64 + 2, fields: strings(fields) };
+                vocabulary.learn(reader.entry(&row).expect("a good row"));
+            }
+        }
+        vocabulary
+    }
+
+    #[test]
+    fn structure_files_are_told_apart_and_read() {
+        let kind = |headers: &[&str]| AkeneoStructure::of(&strings(headers));
+        let family_variants =
+            ["code", "family", "label-en_US", "variant-axes_1", "variant-axes_2", "variant-attributes_1"];
+        assert_eq!(kind(&family_variants), Some(AkeneoStructure::FamilyVariants));
+        assert_eq!(
+            kind(&["code", "label-de_DE", "label-en_US", "attribute", "sort_order"]),
+            Some(AkeneoStructure::AttributeOptions)
+        );
+        assert_eq!(kind(&["code", "parent", "label-en_US"]), Some(AkeneoStructure::Categories));
+        assert_eq!(kind(&["code", "label-en_US", "type", "group", "attribute"]), None, "attributes");
+        assert_eq!(kind(&["code", "family_variant", "parent", "categories"]), None, "product models");
+        assert_eq!(kind(&["code", "parent"]), None, "no label: not Akeneo's");
+        let headers = strings(&family_variants);
+        let reader = StructureReader::new(AkeneoStructure::FamilyVariants, &headers);
+        let row = |fields: &[&str]| Row { line: 2, fields: strings(fields) };
+        assert_eq!(
+            reader.entry(&row(&["Clothing_ColorSize", "clothing", "", "color, material", "size", "sku"])),
+            Ok(VocabularyEntry::FamilyVariant {
+                code: "clothing_colorsize".into(),
+                axes: vec![vec!["color".into(), "material".into()], vec!["size".into()]],
+            })
+        );
+        let refused = reader.entry(&row(&["tv", "led_tvs", "TV", "", "", ""])).unwrap_err();
+        assert_eq!(refused, (Some(3), "the family variant has no axis".to_string()));
+        let options = strings(&["code", "label-de_DE", "label-en_US", "attribute"]);
+        let reader = StructureReader::new(AkeneoStructure::AttributeOptions, &options);
+        assert_eq!(
+            reader.entry(&row(&["navy", "Marine", "", "Color"])),
+            Ok(VocabularyEntry::AttributeOption {
+                attribute: "color".into(),
+                code: "navy".into(),
+                label: "Marine".into()
+            }),
+            "no English label: the first locale's"
+        );
+        assert!(reader.entry(&row(&["", "x", "y", "color"])).is_err(), "a row without a code is refused");
+    }
+
+    #[test]
+    fn a_known_family_variant_gives_variants_their_axes_under_the_root_model() {
+        let vocabulary = learned(&[
+            (
+                &["code", "family", "label-en_US", "variant-axes_1", "variant-axes_2"],
+                &[
+                    &["clothing_color_size", "clothing", "By color and size", "color", "size"],
+                    &["shoes_size", "shoes", "", "eu_shoes_size", ""],
+                ],
+            ),
+            (
+                &["code", "label-en_US", "attribute"],
+                &[
+                    &["white", "White", "color"],
+                    &["xl", "XL", "size"],
+                    &["cotton", "Cotton", "material"],
+                    &["wool", "Wool", "material"],
+                ],
+            ),
+            (
+                &["code", "parent", "label-en_US"],
+                &[&["master", "", "Master catalog"], &["master_men", "master", "Men"]],
+            ),
+        ]);
+        // The models file: the sub-model is set aside (its products are the root's variants), both are learned.
+        let model_headers = strings(&["code", "family_variant", "parent", "categories", "name", "color"]);
+        let mut models = AkeneoShaper::new(&model_headers, vocabulary.clone());
+        let model_row = |fields: &[&str]| Row { line: 2, fields: strings(fields) };
+        assert_eq!(
+            models.shape(model_row(&["Jacket", "clothing_color_size", "", "master_men", "Jacket", ""])).len(),
+            1
+        );
+        assert!(
+            models
+                .shape(model_row(&["jacket_white", "clothing_color_size", "Jacket", "", "Jacket", "white"]))
+                .is_empty()
+        );
+        assert_eq!(models.set_aside(), [("sub_model", 1)]);
+        let mut vocabulary = vocabulary;
+        for entry in models.learned() {
+            vocabulary.learn(entry);
+        }
+        assert!(models.learned().is_empty(), "taken once");
+        let mapped = shape_knowing(
+            Preset::Akeneo,
+            &["sku", "family", "parent", "categories", "color", "size", "material", "eu_shoes_size"],
+            &[
+                &["J-XL", "clothing", "jacket_white", "master_men,print", "white", "xl", "cotton,wool", ""],
+                &["J-L", "clothing", "unknown_model", "", "white", "l", "", ""],
+            ],
+            vocabulary,
+        );
+        assert_eq!(value(&mapped[0].parent_sku), "model:jacket", "the root model's variant");
+        let options: Vec<(&str, &str)> =
+            mapped[0].variant_options.iter().map(|(axis, c)| (axis.as_str(), c.value.as_str())).collect();
+        assert_eq!(options, [("color", "White"), ("size", "XL")], "every level's axes, labelled");
+        let attributes: Vec<(&str, &str)> =
+            mapped[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
+        assert_eq!(
+            attributes,
+            [("family", "clothing"), ("material", "Cotton,Wool")],
+            "axes are options, not attributes; a list labelled"
+        );
+        let categories: Vec<Vec<String>> = mapped[0].categories.iter().map(|(path, _)| path.clone()).collect();
+        assert_eq!(categories, [vec!["Master catalog".to_string(), "Men".to_string()], vec!["print".to_string()]]);
+        assert_eq!(value(&mapped[1].parent_sku), "model:unknown_model", "an unknown model: as before, no axes");
+        assert!(mapped[1].variant_options.is_empty());
+    }
 
     #[test]
     fn akeneo_prefers_english_and_ecommerce_and_keys_models_by_code() {

@@ -15,6 +15,7 @@ mod shopify;
 mod woocommerce;
 
 use self::akeneo::{AkeneoShaper, akeneo};
+pub(crate) use self::akeneo::{AkeneoStructure, StructureReader};
 use self::google::{GoogleShaper, google};
 use self::magento::{MagentoShaper, magento};
 use self::prestashop::{PrestashopShaper, prestashop};
@@ -22,6 +23,7 @@ use self::shopify::{ShopifyShaper, shopify};
 use self::woocommerce::{WoocommerceShaper, woocommerce};
 use super::template::{ColumnMapping, InvalidGtin, RelativeImages, SeoPart, Target, Template, UnmappedColumns};
 use super::transform::Transform;
+use super::vocabulary::{Vocabulary, VocabularyEntry};
 use crate::catalog::{CurrencyCode, PriceType};
 use crate::imports::ImportError;
 use crate::imports::parse::Row;
@@ -42,6 +44,10 @@ pub trait Shaper: Send {
     /// Rows of the file it set aside on purpose (not gathered into another), by why: the summary counts them as
     /// skipped.
     fn set_aside(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+    /// Codes the rows shaped so far defined for the supplier's next files (Akeneo's product models), taken once.
+    fn learned(&mut self) -> Vec<VocabularyEntry> {
         Vec::new()
     }
 }
@@ -95,9 +101,13 @@ pub enum Preset {
     /// Akeneo's flat CSV of products (`sku`) or of product models (`code`, `family_variant`): a value column is
     /// `attribute[-<locale>][-<channel>]` (en_US and `ecommerce` preferred, other locales as fallbacks), metric
     /// values have an `-unit` column, prices one `price-<currency>` column each. A model's key is `model:<code>`
-    /// (codes ignore case, as in Akeneo); a product with a `parent` is a variant of it. A sub-model is a product of
-    /// its own, not a variant (variants are one level deep), its root model kept as the attribute `parent_model`.
-    /// Import the models first. Categories are codes; other values become attributes.
+    /// (codes ignore case, as in Akeneo); a product with a `parent` is a variant of it. Akeneo's structure files
+    /// (family variants, attribute options, categories) are read into the supplier's vocabulary, and so are the
+    /// models' family variants: import them first, then the models, then the products. With them a product is a
+    /// variant of its root model, its options the axes of every level of the family variant (a sub-model of a
+    /// two-level one is set aside), option codes become labels and category codes paths of labels; without them a
+    /// sub-model is a product of its own (variants are one level deep), its root model kept as the attribute
+    /// `parent_model`, and codes stay codes. Other values become attributes.
     Akeneo,
     /// A Google Merchant Center product feed (RSS 2.0 or Atom XML, or tab-separated text), as suppliers publish
     /// their catalogs: `id` is the key (the supplier's), `price` and `sale_price` name their currency (`349.00
@@ -199,15 +209,21 @@ impl Preset {
 
     /// The row-level work the preset does before mapping, for a file with this header.
     pub fn shaper(self, headers: &[String]) -> Option<Box<dyn Shaper>> {
+        self.shaper_knowing(headers, Vocabulary::default())
+    }
+
+    /// The shaper, knowing what the supplier's earlier files taught (Akeneo's family variants, models, options and
+    /// categories).
+    pub(crate) fn shaper_knowing(self, headers: &[String], vocabulary: Vocabulary) -> Option<Box<dyn Shaper>> {
         match self {
             Preset::Native => None,
             Preset::Prestashop => Some(Box::new(PrestashopShaper::new(headers))),
             Preset::Woocommerce => Some(Box::new(WoocommerceShaper::new(headers))),
             Preset::Shopify => Some(Box::new(ShopifyShaper::new(headers))),
             Preset::Magento => Some(Box::new(MagentoShaper::new(headers))),
-            Preset::Akeneo => Some(Box::new(AkeneoShaper::new(headers))),
+            Preset::Akeneo => Some(Box::new(AkeneoShaper::new(headers, vocabulary))),
             Preset::GoogleMerchant => Some(Box::new(GoogleShaper::new(headers))),
-            Preset::Auto => Self::detect(headers).unwrap_or(Preset::Native).shaper(headers),
+            Preset::Auto => Self::detect(headers).unwrap_or(Preset::Native).shaper_knowing(headers, vocabulary),
         }
     }
 
@@ -321,6 +337,9 @@ impl Preset {
     /// assert_eq!(Preset::detect(&plain), None);
     /// ```
     pub fn detect(headers: &[String]) -> Option<Preset> {
+        if AkeneoStructure::of(headers).is_some() {
+            return Some(Preset::Akeneo);
+        }
         let mut fits: Vec<(usize, Preset)> =
             Self::ALL.into_iter().filter(|p| *p != Preset::Auto).map(|p| (p.fit(headers), p)).collect();
         fits.sort_by_key(|fit| std::cmp::Reverse(fit.0));
@@ -397,16 +416,14 @@ impl Preset {
                     None
                 },
             ),
+            // Its family variants, attribute options and categories are read into the supplier's vocabulary.
+            Preset::Akeneo if AkeneoStructure::of(headers).is_some() => return Ok(self),
             Preset::Akeneo => (
                 &["sku", "family_variant"],
                 if has(&["type"]) && has(&["group", "localizable", "metric_family"]) {
                     Some("Akeneo's attributes file")
                 } else if has(&["attributes", "attribute_as_label"]) {
                     Some("Akeneo's families file")
-                } else if headers.iter().any(|h| h.trim().starts_with("variant-axes_")) {
-                    Some(
-                        "Akeneo's family variants file (the variant axes: not read yet; variants keep their values as attributes)",
-                    )
                 } else if has(&["parent"]) && !has(&["family"]) {
                     Some("Akeneo's categories file")
                 } else if headers.iter().any(|h| h.trim().starts_with("label-")) {
@@ -441,7 +458,10 @@ impl Preset {
                 "this is {what}, not a product file (the {self} preset reads product files, which have at least one \
                  of {columns}){}",
                 match self {
-                    Preset::Akeneo => "; Akeneo's products name categories and options by their codes",
+                    Preset::Akeneo => {
+                        "; its family variants, attribute options and categories files are read (the supplier's \
+                         vocabulary for its product files)"
+                    }
                     _ => "; products bring their categories, brands and suppliers in their own columns",
                 }
             ),
@@ -678,14 +698,16 @@ mod tests {
             (Preset::Auto, &["id", "Active (0/1)", "Name*", "Parent Category", "Description"], "categories"),
             (Preset::Prestashop, &["ID", "Active (0/1)", "Name *", "Description", "Meta title"], "brands"),
             (Preset::Akeneo, &["code", "label-en_US", "type", "group", "localizable"], "attributes"),
-            (Preset::Akeneo, &["code", "parent", "label-en_US"], "categories"),
+            (Preset::Akeneo, &["code", "label-en_US", "attributes", "attribute_as_label"], "families"),
             (Preset::Woocommerce, &["Country Code", "State Code", "Rate %", "Tax Name"], "tax rates"),
         ];
         for (preset, names, said) in cases {
             let error = preset.fitted(&header(names)).unwrap_err().to_string();
             assert!(error.contains(said) && error.contains("not a product file"), "{names:?}: {error}");
         }
-        let products: [(Preset, &[&str]); 7] = [
+        // Akeneo's categories, attribute options and family variants are read into the supplier's vocabulary.
+        let products: [(Preset, &[&str]); 8] = [
+            (Preset::Akeneo, &["code", "parent", "label-en_US"]),
             (Preset::Prestashop, &["ID", "Active (0/1)", "Name *", "Price tax excluded", "Reference #"]),
             (Preset::Prestashop, &["Product ID", "Active (0/1)", "Name *", "Categories (x,y,z...)"]),
             (Preset::Woocommerce, &["sku", "name", "regular price"]),
@@ -703,7 +725,7 @@ mod tests {
 /// Shaping rows as an import does, for the presets' tests.
 #[cfg(test)]
 mod testing {
-    use super::{Preset, Row};
+    use super::{Preset, Row, Vocabulary};
     use crate::imports::mapping::{Cell, MappedRow};
 
     pub(super) fn strings(values: &[&str]) -> Vec<String> {
@@ -712,8 +734,18 @@ mod testing {
 
     /// Shapes `rows` (fields in `headers` order) with the preset and maps them.
     pub(super) fn shape(preset: Preset, headers: &[&str], rows: &[&[&str]]) -> Vec<MappedRow> {
+        shape_knowing(preset, headers, rows, Vocabulary::default())
+    }
+
+    /// [`shape`], the supplier's vocabulary known.
+    pub(super) fn shape_knowing(
+        preset: Preset,
+        headers: &[&str],
+        rows: &[&[&str]],
+        vocabulary: Vocabulary,
+    ) -> Vec<MappedRow> {
         let headers = strings(headers);
-        let mut shaper = preset.shaper(&headers).unwrap();
+        let mut shaper = preset.shaper_knowing(&headers, vocabulary).unwrap();
         let shaped_headers = shaper.headers();
         let mapper = preset.template(&shaped_headers).mapper(&shaped_headers).unwrap();
         let mut shaped = Vec::new();
