@@ -28,23 +28,25 @@ const OPTIONS: &str = "code;label-de_DE;label-en_US;label-fr_FR;attribute;sort_o
     l;L;L;L;size;2\n\
     42;42 EU;;42 EU;eu_shoes_size;1\n\
     cotton;Baumwolle;Cotton;Coton;material;1\n\
-    wool;Wolle;Wool;Laine;material;2\n";
+    wool;Wolle;Wool;Laine;material;2\n\
+    acme;;ACME Tools;;brand;1\n";
 
 const CATEGORIES: &str = "code;parent;label-en_US;label-fr_FR\n\
     master;;Master catalog;Catalogue principal\n\
     master_men;master;Men;Hommes\n\
-    master_men_blazers;master_men;Blazers;Vestes\n";
+    master_men_blazers;master_men;Blazers;Vestes\n\
+    bad\u{1};master;Bad;Mauvais\n";
 
 const MODELS: &str = "code;family_variant;parent;categories;name;variation_name-en_US;color;description-en_US-ecommerce\n\
     amor;clothing_color_size;;master_men_blazers;Amor;;;Tweed jacket\n\
     amor_blue;clothing_color_size;amor;master_men_blazers;Amor;Amor blue;blue;\n\
     runner;shoes_size;;master_men;Runner;;;Running shoes\n";
 
-const PRODUCTS: &str = "sku;categories;enabled;family;parent;color;size;eu_shoes_size;material;name;variation_name-en_US\n\
-    amor-blue-m;master_men_blazers;1;clothing;amor_blue;blue;m;;cotton,wool;Amor;Amor blue\n\
-    amor-blue-l;master_men_blazers;1;clothing;amor_blue;blue;l;;cotton,wool;Amor;Amor blue\n\
-    runner-42;master_men;1;shoes;runner;;;42;;Runner;\n\
-    solo;master_men,unknown_code;1;clothing;;white;;;;Solo;\n";
+const PRODUCTS: &str = "sku;categories;enabled;family;parent;color;size;eu_shoes_size;material;name;variation_name-en_US;brand\n\
+    amor-blue-m;master_men_blazers;1;clothing;amor_blue;blue;m;;cotton,wool;Amor;Amor blue;acme\n\
+    amor-blue-l;master_men_blazers;1;clothing;amor_blue;blue;l;;cotton,wool;Amor;Amor blue;\n\
+    runner-42;master_men;1;shoes;runner;;;42;;Runner;;\n\
+    solo;master_men,unknown_code;1;clothing;;white;;;;Solo;;\n";
 
 /// Imports `content` as `name` for `supplier` with the Akeneo preset (a dry run first, unless `dry_only`).
 async fn import(
@@ -115,9 +117,13 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
     let errors = String::from_utf8(sdk.imports().errors_csv(family_variants.job_id).await.unwrap().to_vec()).unwrap();
     assert!(errors.lines().nth(1).unwrap().starts_with("4,4,variant-axes_1,"), "{errors}");
     let options = import(&sdk, folder, pim, ("attribute_options.csv", OPTIONS), false).await;
-    assert_eq!(learned(&options), [("attribute options", 7)], "{options:?}");
+    assert_eq!(learned(&options), [("attribute options", 8)], "{options:?}");
     let categories = import(&sdk, folder, pim, ("categories.csv", CATEGORIES), false).await;
     assert_eq!(learned(&categories), [("categories", 3)], "{categories:?}");
+    assert_eq!((categories.rows, categories.invalid), (4, 1), "a control character is refused: {categories:?}");
+    let errors = String::from_utf8(sdk.imports().errors_csv(categories.job_id).await.unwrap().to_vec()).unwrap();
+    assert!(errors.lines().nth(1).unwrap().starts_with("5,1,code,"), "{errors}");
+    assert!(errors.contains("control_character"), "{errors}");
 
     // The sub-model is set aside: its products are the root model's variants.
     let models = import(&sdk, folder, pim, ("product_models.csv", MODELS), false).await;
@@ -125,7 +131,7 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
     assert_eq!(models.skipped_by.get("sub_model"), Some(&1), "{models:?}");
     assert_eq!(learned(&models), [("product models", 3)], "every model is learned, the sub-model too");
     assert!(
-        models.format.ends_with("2 family variants, 0 product models, 7 attribute options, 3 categories"),
+        models.format.ends_with("2 family variants, 0 product models, 8 attribute options, 3 categories"),
         "{}",
         models.format
     );
@@ -153,6 +159,7 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
         !attributes.iter().any(|(name, _)| *name == "color" || *name == "size"),
         "axes are options: {attributes:?}"
     );
+    assert_eq!(medium.brand.as_deref(), Some("ACME Tools"), "a brand is an option: its label");
     let runner = record(&all, "Runner");
     assert_eq!(runner.variant_axes.len(), 1);
     assert_eq!(
@@ -169,6 +176,26 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
         records(&sdk, pim).await.iter().all(|r| r.product.title != "Amor blue" || r.variant_of.is_some()),
         "no sub-model product"
     );
+
+    // A structure file again, marking missing offers unavailable: it names no offers, none is missing.
+    let path = folder.join("categories-again.csv");
+    std::fs::write(&path, CATEGORIES).unwrap();
+    let options = ImportOptions { mark_missing_unavailable: true, ..Default::default() };
+    let input = NewImport {
+        supplier_id: pim,
+        name: "categories.csv".into(),
+        path,
+        template: None,
+        preset: Some(Preset::Akeneo),
+        dry_run: false,
+        force: true,
+        options,
+        requested_by: None,
+    };
+    let again = sdk.imports().import_file(input, |_| {}).await.unwrap();
+    assert_eq!(again.marked_unavailable, 0, "{again:?}");
+    let offers = sdk.offers().for_product(medium.product.id).await.unwrap();
+    assert!(offers.iter().all(|o| o.is_available), "{offers:?}");
 
     // Another supplier whose structure was only tried (a dry run): its products keep codes, and it is told.
     let other = supplier(&sdk, "OTHER").await;

@@ -632,7 +632,9 @@ SAW,Saw,2.00,2,2,
     let again = sdk.imports().import_file(again, |_| {}).await.unwrap();
     assert_eq!((again.unchanged, again.updated, again.invalid, again.marked_unavailable), (2, 0, 0, 0), "{again:?}");
     assert!(again.suppliers_created.is_empty(), "{again:?}");
-    assert!(offers_of(&sdk, "D-1").await[2].ends_with("true"), "D-1b is still available");
+    let drill = offers_of(&sdk, "D-1").await;
+    assert!(drill[2].ends_with("true"), "D-1b is still available: {drill:?}");
+    assert!(drill[1].ends_with("false"), "the drill's own entry says not available: it stays so: {drill:?}");
 
     // Another product listing NEW's SKU, and a list that is not one: refused at their cell.
     let clash = r#"sku,title,offers

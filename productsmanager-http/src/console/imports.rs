@@ -637,7 +637,9 @@ async fn progress_part(api: &Api, job: &ImportJob) -> Result<Markup, Failure> {
                             currency and priority on the suppliers page): " (summary.suppliers_created.join(", ")) "." }
                     }
                     @if !summary.codes_learned.is_empty() {
-                        " " span #codes-learned { "Codes learned for this supplier's next files: "
+                        " " span #codes-learned {
+                            @if summary.dry_run { "Codes that would be learned for this supplier's next files: " }
+                            @else { "Codes learned for this supplier's next files: " }
                             (summary.codes_learned.iter().map(|(what, n)| format!("{n} {what}")).collect::<Vec<_>>().join(", ")) "." }
                     }
                     @if summary.images_dropped > 0 {

@@ -506,6 +506,9 @@ pub(crate) struct BatchWrites {
     pub product_stocks: Vec<(Uuid, String, i64)>,
     /// Unchanged offers seen by this import (kept available when missing offers are marked unavailable).
     pub seen_offers: Vec<Uuid>,
+    /// Unchanged offers seen by this import whose row says they are not available (our `offers` list): seen, and
+    /// left unavailable.
+    pub seen_unavailable_offers: Vec<Uuid>,
     /// Products written (their search documents are refreshed when the import ends).
     pub touched_products: Vec<Uuid>,
     /// (product, field) whose value this supplier's job set: their provenance.
@@ -1078,15 +1081,19 @@ pub(crate) async fn write_batch(
                         .push_bind(now)
                 }
             );
-            for chunk in writes.seen_offers.chunks(ROWS_PER_STATEMENT) {
-                let mut sql = QueryBuilder::new("update supplier_products set is_available = true, last_seen_at = ");
-                sql.push_bind(now).push(", last_import_job_id = ").push_bind(job).push(" where id in (");
-                let mut list = sql.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
+            let seen = [("is_available = true, ", &writes.seen_offers), ("", &writes.seen_unavailable_offers)];
+            for (available, offers) in seen {
+                for chunk in offers.chunks(ROWS_PER_STATEMENT) {
+                    let mut sql = QueryBuilder::new("update supplier_products set ");
+                    sql.push(available).push("last_seen_at = ").push_bind(now);
+                    sql.push(", last_import_job_id = ").push_bind(job).push(" where id in (");
+                    let mut list = sql.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    sql.push(")");
+                    sql.build().execute(&mut *tx).await?;
                 }
-                sql.push(")");
-                sql.build().execute(&mut *tx).await?;
             }
             sqlx::query(UPSERT_CHECKPOINT)
                 .bind(job)

@@ -313,20 +313,37 @@ impl Loader {
         Ok(())
     }
 
-    /// Marks seen the importing supplier's offers among `listed` (supplier code, supplier SKU): unchanged rows'
-    /// `offers` entries, which marking its missing offers unavailable must leave as the rows' own.
-    async fn seen_listed_offers(&mut self, listed: &[(String, String)], plan: &mut BatchPlan) -> Result<()> {
+    /// Marks seen unchanged rows' offers — `rows` (the offer, its row's key) and the importing supplier's among
+    /// `listed` (supplier code, supplier SKU, available) — which marking its missing offers unavailable must
+    /// leave as the rows' own: available, unless the row's `offers` list says not.
+    async fn seen_listed_offers(
+        &mut self,
+        rows: &[(Uuid, String)],
+        listed: &[(String, String, bool)],
+        plan: &mut BatchPlan,
+    ) -> Result<()> {
         self.read_supplier_codes().await?;
         let codes = self.supplier_codes.as_ref();
-        let ours: Vec<String> = listed
+        let ours: HashMap<&str, bool> = listed
             .iter()
-            .filter(|(code, _)| codes.and_then(|c| c.get(code)) == Some(&self.supplier))
-            .map(|(_, sku)| sku.clone())
+            .filter(|(code, ..)| codes.and_then(|c| c.get(code)) == Some(&self.supplier))
+            .map(|(_, sku, available)| (sku.as_str(), *available))
             .collect();
-        if !ours.is_empty() {
+        let mut seen = |offer: Uuid, available: bool| match available {
+            true => plan.writes.seen_offers.push(offer),
+            false => plan.writes.seen_unavailable_offers.push(offer),
+        };
+        for (offer, key) in rows {
+            seen(*offer, ours.get(key.as_str()).copied().unwrap_or(true));
+        }
+        let others: Vec<String> =
+            ours.keys().filter(|sku| !rows.iter().any(|(_, key)| key == *sku)).map(|sku| sku.to_string()).collect();
+        if !others.is_empty() {
             let found =
-                catalog_repo::offers_by_sku(&self.catalog, self.supplier, &ours).await.map_err(catalog_db_error)?;
-            plan.writes.seen_offers.extend(found.values().map(|offer| offer.0));
+                catalog_repo::offers_by_sku(&self.catalog, self.supplier, &others).await.map_err(catalog_db_error)?;
+            for (sku, offer) in &found {
+                seen(offer.0, ours.get(sku.as_str()).copied().unwrap_or(true));
+            }
         }
         Ok(())
     }
@@ -360,8 +377,9 @@ impl Loader {
         let mut to_write: Vec<ImportRow> = Vec::with_capacity(rows.len());
         // Unchanged rows priced as a difference from their parent: unchanged only while the parent's price is.
         let mut relative: Vec<ImportRow> = Vec::new();
-        // Unchanged rows' listed offers, which may be the importing supplier's too (seen, like the rows' own).
-        let mut unchanged_listed: Vec<(String, String)> = Vec::new();
+        // Unchanged rows with an `offers` list (their offer, their key) and its entries, which may be the importing
+        // supplier's too (seen, like the rows' own, and as available as the list says).
+        let (mut unchanged_with_list, mut unchanged_listed) = (Vec::new(), Vec::new());
         for row in rows {
             match stored.get(&row.supplier_sku) {
                 Some((_, _, Some(hash), _)) if hash.as_slice() == row.hash.as_slice() && row.price_impact.is_some() => {
@@ -369,16 +387,21 @@ impl Loader {
                 }
                 Some((id, _, Some(hash), _)) if hash.as_slice() == row.hash.as_slice() => {
                     plan.unchanged += 1;
-                    if self.mark_seen {
-                        plan.writes.seen_offers.push(*id);
-                        unchanged_listed.extend(row.offers.iter().map(|o| (o.supplier.clone(), o.sku.clone())));
+                    match (self.mark_seen, row.offers.is_empty()) {
+                        (false, _) => {}
+                        (true, true) => plan.writes.seen_offers.push(*id),
+                        (true, false) => {
+                            unchanged_with_list.push((*id, row.supplier_sku.clone()));
+                            let listed = row.offers.iter().map(|o| (o.supplier.clone(), o.sku.clone(), o.available));
+                            unchanged_listed.extend(listed);
+                        }
                     }
                 }
                 _ => to_write.push(row),
             }
         }
-        if !unchanged_listed.is_empty() {
-            self.seen_listed_offers(&unchanged_listed, &mut plan).await?;
+        if !unchanged_with_list.is_empty() {
+            self.seen_listed_offers(&unchanged_with_list, &unchanged_listed, &mut plan).await?;
         }
         if !relative.is_empty() {
             // The variant's retail price is its parent's plus the row's difference: a parent whose price moved

@@ -261,9 +261,9 @@ pub struct ImportSummary {
     /// refused; not carried over an interruption (a resumed import lists those it created after it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppliers_created: Vec<String>,
-    /// Codes the file defined for the supplier's next files, counted by kind (`family variants`, `product models`,
-    /// `attribute options`, `categories`): Akeneo's structure files and product models. A dry run counts them
-    /// without keeping them.
+    /// Codes the file states for the supplier's next files, counted by kind (`family variants`, `product models`,
+    /// `attribute options`, `categories`): Akeneo's structure files and product models (a sub-model set aside
+    /// counts; a code known before counts again). A dry run counts them without keeping them.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub codes_learned: std::collections::BTreeMap<String, u64>,
     /// Products the import made, variants included (rows merged into one product make one).

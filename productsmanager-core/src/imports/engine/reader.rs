@@ -65,6 +65,8 @@ pub(crate) enum Message {
         total: Option<u64>,
         format: String,
         not_imported: Vec<String>,
+        /// A structure file (Akeneo's family variants, options, categories): codes, no offers.
+        structure: bool,
     },
     Batch(Batch),
     /// After the last batch: rows read and set aside on purpose, by why (`empty`, `totals`, `store_view`), counted
@@ -184,7 +186,8 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     if let TemplateSource::Preset(Preset::Akeneo) = source
         && let Some(structure) = AkeneoStructure::of(&headers)
     {
-        return read_structure(structure, StructureFile { name, headers, total, format, rows, header_text }, out);
+        let file = StructureFile { name, headers, total, format, rows, header_text, resume_after };
+        return read_structure(structure, file, out);
     }
     // What the supplier's earlier files taught, said: without it, Akeneo's variants have no axes.
     let format = match &source {
@@ -280,7 +283,7 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
         invalid_gtin: mapper.invalid_gtin(),
         relative_images: mapper.relative_images(),
     };
-    if out.blocking_send(Message::Started { total, format, not_imported }).is_err() {
+    if out.blocking_send(Message::Started { total, format, not_imported, structure: false }).is_err() {
         return Ok(());
     }
     let mut sink = Sink {
@@ -381,12 +384,14 @@ struct StructureFile {
     format: String,
     rows: RowIter,
     header_text: crate::imports::mapping::HeaderText,
+    /// Rows up to this line were counted by an earlier attempt: learned again, not counted or refused again.
+    resume_after: u64,
 }
 
 /// Reads an Akeneo structure file (family variants, attribute options, categories) into vocabulary entries: one
 /// batch of its refused rows, then what it taught. Such files are small (a PIM's structure, not its products).
 fn read_structure(kind: AkeneoStructure, file: StructureFile, out: &mpsc::Sender<Message>) -> Result<(), ImportError> {
-    let StructureFile { name, headers, total, format, rows, header_text } = file;
+    let StructureFile { name, headers, total, format, rows, header_text, resume_after } = file;
     let reader = StructureReader::new(kind, &headers);
     let used = reader.reads();
     let not_imported = (0..headers.len())
@@ -397,40 +402,56 @@ fn read_structure(kind: AkeneoStructure, file: StructureFile, out: &mpsc::Sender
         })
         .collect();
     let format = format!("{format}; {}, read into the supplier's vocabulary", kind.describe());
-    if out.blocking_send(Message::Started { total, format, not_imported }).is_err() {
+    if out.blocking_send(Message::Started { total, format, not_imported, structure: true }).is_err() {
         return Ok(());
     }
     let mut batch = Batch::default();
     let mut learned = Vec::new();
     let mut skipped = std::collections::BTreeMap::new();
     for row in rows {
-        let (line, column, reason) = match row {
+        let (line, column, code, reason) = match row {
             Err(e) if e.line.is_none() => return Err(failed(e)),
-            Err(e) => (e.line.unwrap_or(0), e.column, e.reason),
+            Err(e) => (e.line.unwrap_or(0), e.column, "unreadable_row", e.reason),
             Ok(row) if row.fields.iter().all(|f| f.trim().is_empty()) => {
                 *skipped.entry("empty").or_default() += 1;
                 continue;
             }
-            Ok(row) => match reader.entry(&row) {
-                Ok(entry) => {
-                    (batch.read, batch.last_line) = (batch.read + 1, row.line);
-                    learned.push(entry);
-                    continue;
+            Ok(row) => {
+                // Not text (the same refusal on both databases: PostgreSQL stores no NUL).
+                let control = row.fields.iter().enumerate().find_map(|(index, value)| {
+                    crate::input::control_character(value).map(|(position, c)| (index + 1, position, c))
+                });
+                match (control, reader.entry(&row)) {
+                    (Some((column, position, c)), _) => {
+                        let reason =
+                            format!("the control character U+{:04X} at character {position} is not text", c as u32);
+                        (row.line, Some(column), "control_character", reason)
+                    }
+                    (None, Ok(entry)) => {
+                        learned.push(entry);
+                        if row.line > resume_after {
+                            (batch.read, batch.last_line) = (batch.read + 1, row.line);
+                        }
+                        continue;
+                    }
+                    (None, Err((column, reason))) => (row.line, column.map(|c| c + 1), "invalid_structure_row", reason),
                 }
-                Err((column, reason)) => (row.line, column.map(|c| c + 1), reason),
-            },
+            }
         };
+        if line <= resume_after {
+            continue;
+        }
         (batch.read, batch.last_line) = (batch.read + 1, line);
         batch.errors.push(RowError {
             line,
             column,
             column_name: column.and_then(|c| headers.get(c - 1).cloned()),
             raw_value: None,
-            code: "invalid_structure_row",
+            code,
             reason,
         });
     }
-    if batch.read == 0 {
+    if learned.is_empty() && batch.errors.is_empty() && resume_after == 0 {
         return Err(failed(ParseError {
             file: name,
             line: None,

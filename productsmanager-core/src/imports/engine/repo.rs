@@ -496,8 +496,10 @@ pub(crate) async fn learn(
         unique.insert((entry.kind(), entry.code()), entry);
     }
     let unique: Vec<_> = unique.into_iter().collect();
-    for chunk in unique.chunks(1000) {
-        with_pool!(pool, |p| {
+    // One transaction: a file's codes are learned whole or not at all.
+    with_pool!(pool, |p| {
+        let mut tx = p.begin().await?;
+        for chunk in unique.chunks(1000) {
             let mut sql = QueryBuilder::new(
                 "insert into supplier_vocabulary (supplier_id, kind, code, value, import_job_id, updated_at) ",
             );
@@ -513,10 +515,10 @@ pub(crate) async fn learn(
                 " on conflict (supplier_id, kind, code) do update set value = excluded.value, \
                  import_job_id = excluded.import_job_id, updated_at = excluded.updated_at",
             );
-            sql.build().execute(p).await.map(|_| ())
-        })?;
-    }
-    Ok(())
+            sql.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    })
 }
 
 /// Everything the supplier's files taught so far. An entry this version cannot read (written by a later one) is
@@ -529,11 +531,15 @@ pub(crate) async fn vocabulary(
     let values: Vec<(Json<serde_json::Value>,)> =
         with_pool!(pool, |p| sqlx::query_as(VOCABULARY).bind(supplier).fetch_all(p).await)?;
     let mut vocabulary = crate::imports::mapping::Vocabulary::default();
+    let mut unreadable = 0_u64;
     for (Json(value),) in values {
         match serde_json::from_value(value) {
             Ok(entry) => vocabulary.learn(entry),
-            Err(error) => tracing::warn!(%supplier, %error, "a vocabulary entry this version cannot read is left out"),
+            Err(_) => unreadable += 1,
         }
+    }
+    if unreadable > 0 {
+        tracing::warn!(%supplier, unreadable, "vocabulary entries this version cannot read are left out");
     }
     Ok(vocabulary)
 }

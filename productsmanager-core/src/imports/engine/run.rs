@@ -554,10 +554,12 @@ impl ImportService {
             loader.resumed_from(checkpoint);
         }
         let mut progress = ImportProgress::default();
+        let mut read_structure = false;
         let outcome: Result<()> = async {
             while let Some(message) = receiver.recv().await {
                 match message {
-                    Message::Started { total, format, not_imported } => {
+                    Message::Started { total, format, not_imported, structure } => {
+                        read_structure = structure;
                         summary.format = format;
                         summary.columns_not_imported = not_imported;
                         progress.rows_total = total;
@@ -665,7 +667,8 @@ impl ImportService {
                 .await
                 .map_err(catalog_db_error)?;
         }
-        if options.mark_missing_unavailable && !job.dry_run {
+        // A structure file names no offers: none of them is missing from it.
+        if options.mark_missing_unavailable && !job.dry_run && !read_structure {
             summary.marked_unavailable =
                 catalog_repo::mark_missing_unavailable(&self.catalog, job.supplier_id, job.id, self.jobs.now())
                     .await

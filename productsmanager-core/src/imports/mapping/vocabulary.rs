@@ -7,17 +7,22 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// One code a supplier's files use, and what it stands for. Codes are kept in lowercase: Akeneo's codes ignore case.
+/// Its JSON form (tagged by `kind`) is what the imports database stores: a field added later must have a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum VocabularyEntry {
     /// An Akeneo family variant: the attributes that tell variants apart, level by level (one or two levels).
+    #[non_exhaustive]
     FamilyVariant { code: String, axes: Vec<Vec<String>> },
     /// An Akeneo product model: its family variant, and its parent model when it is a sub-model.
+    #[non_exhaustive]
     ProductModel { code: String, family_variant: String, parent: Option<String> },
     /// A value of a simple or multi-select attribute: its label.
+    #[non_exhaustive]
     AttributeOption { attribute: String, code: String, label: String },
     /// A category: its label and its parent's code (none for a tree's root).
+    #[non_exhaustive]
     Category { code: String, label: String, parent: Option<String> },
 }
 
@@ -91,23 +96,29 @@ impl Vocabulary {
             && self.categories.is_empty()
     }
 
-    /// A root model's code and the variant axes of its products (every level's, the first level's first), for a
-    /// product whose parent is `model`; none when the model or its family variant is not known.
+    /// The model a product whose parent is `model` is a variant of, and its variant axes; none when the model or
+    /// its family variant is not known. A product of a two-level family variant has a sub-model for its parent:
+    /// its variant belongs to the root, with every level's axes (the first level's first) — unless the root is not
+    /// known (the sub-model then stayed a product of its own, and has the last level's axes).
     pub(crate) fn variant_axes(&self, model: &str) -> Option<(&str, Vec<&str>)> {
         let (model, (family_variant, parent)) = self.product_models.get_key_value(model)?;
         let levels = self.family_variants.get(family_variant)?;
-        // A product of a two-level family variant has a sub-model for its parent: its variant belongs to the root.
-        let root = match parent {
-            Some(parent) if levels.len() > 1 => parent.as_str(),
-            _ => model.as_str(),
-        };
-        Some((root, levels.iter().flatten().map(String::as_str).collect()))
+        match parent {
+            Some(parent) if levels.len() > 1 => match self.product_models.get_key_value(parent) {
+                Some((root, _)) => Some((root.as_str(), levels.iter().flatten().map(String::as_str).collect())),
+                None => Some((model.as_str(), levels.last()?.iter().map(String::as_str).collect())),
+            },
+            _ => Some((model.as_str(), levels.iter().flatten().map(String::as_str).collect())),
+        }
     }
 
-    /// Whether `model` is a sub-model of a known two-level family variant: its products are the root model's
-    /// variants, and it is not a product of its own.
-    pub(crate) fn is_sub_model(&self, family_variant: &str, parent: Option<&str>) -> bool {
-        parent.is_some() && self.family_variants.get(family_variant).is_some_and(|levels| levels.len() > 1)
+    /// Whether a model of `family_variant` with this `parent` is a sub-model of a known two-level family variant
+    /// whose root is known (`root_known`): its products are then the root model's variants, and it is not a
+    /// product of its own.
+    pub(crate) fn is_sub_model(&self, family_variant: &str, parent: Option<&str>, root_known: bool) -> bool {
+        parent.is_some()
+            && root_known
+            && self.family_variants.get(family_variant).is_some_and(|levels| levels.len() > 1)
     }
 
     /// The label of an option of `attribute`, else the code as it was.
@@ -181,9 +192,20 @@ mod tests {
         assert_eq!(vocabulary.variant_axes("amor_blue"), Some(("amor", vec!["color", "size"])));
         assert_eq!(vocabulary.variant_axes("shoe"), Some(("shoe", vec!["size"])));
         assert_eq!(vocabulary.variant_axes("unknown"), None);
-        assert!(vocabulary.is_sub_model("by_color_size", Some("amor")));
-        assert!(!vocabulary.is_sub_model("by_size", Some("shoe")), "a one-level family variant has no sub-models");
-        assert!(!vocabulary.is_sub_model("by_color_size", None));
+        assert!(vocabulary.is_sub_model("by_color_size", Some("amor"), true));
+        assert!(!vocabulary.is_sub_model("by_color_size", Some("amor"), false), "an unknown root: a product");
+        assert!(
+            !vocabulary.is_sub_model("by_size", Some("shoe"), true),
+            "a one-level family variant has no sub-models"
+        );
+        assert!(!vocabulary.is_sub_model("by_color_size", None, true));
+        let mut orphan = vocabulary.clone();
+        orphan.product_models.remove("amor");
+        assert_eq!(
+            orphan.variant_axes("amor_blue"),
+            Some(("amor_blue", vec!["size"])),
+            "its root unknown: the last level"
+        );
     }
 
     #[test]

@@ -12,7 +12,8 @@ use crate::imports::mapping::vocabulary::{Vocabulary, VocabularyEntry};
 use crate::imports::parse::Row;
 
 // The Akeneo shaper's own columns.
-const AKENEO_OWN: [&str; 7] = ["~key", "~title", "~description", "~parent", "~attributes", "~options", "~categories"];
+const AKENEO_OWN: [&str; 8] =
+    ["~key", "~title", "~description", "~parent", "~attributes", "~options", "~categories", "~brand"];
 /// Separates the labels of a category's path in the shaper's `~categories` (no label holds it).
 const CATEGORY_PATH: &str = "\u{1e}";
 /// Columns the Akeneo preset maps itself (by attribute code), not as attributes.
@@ -51,7 +52,8 @@ pub(super) fn akeneo(headers: &[String]) -> Template {
     add(&["~options"], Target::VariantOptions { separator: LIST_SEPARATOR.into() }, vec![]);
     add(&["enabled"], Target::Status, status_lookup(&[("1", "active"), ("0", "draft")]));
     add(&["ean"], Target::Gtin, vec![]);
-    add(&["brand"], Target::Brand, vec![]);
+    // A simple select: its option's label once the options file was imported.
+    add(&["~brand"], Target::Brand, vec![]);
     // A category is its path of labels when the supplier's categories file was imported, else its code.
     let categories = Target::Category { separator: CATEGORY_PATH.into(), list_separator: Some(LIST_SEPARATOR.into()) };
     add(&["~categories"], categories, vec![]);
@@ -118,6 +120,8 @@ pub(super) struct AkeneoShaper {
     learned: Vec<VocabularyEntry>,
     /// Sub-models of two-level family variants: their products are the root model's variants.
     sub_models: u64,
+    /// Root models of this file (a sub-model is set aside only when its root is known).
+    roots: std::collections::HashSet<String>,
 }
 
 impl AkeneoShaper {
@@ -165,7 +169,14 @@ impl AkeneoShaper {
             vocabulary,
             learned: Vec::new(),
             sub_models: 0,
+            roots: std::collections::HashSet::new(),
         }
+    }
+
+    /// The value of an attribute named whatever its case (a family variant's axis against the header's code).
+    fn value_of_code(&self, row: &Row, code: &str) -> Option<String> {
+        let name = self.values.keys().find(|name| name.eq_ignore_ascii_case(code))?;
+        self.value(row, name)
     }
 
     /// An attribute's value as its option's label when the supplier's options file was imported (each of a
@@ -243,7 +254,13 @@ impl Shaper for AkeneoShaper {
                     parent: parent.clone(),
                 });
             }
-            if self.vocabulary.is_sub_model(&family_variant, parent.as_deref()) {
+            let root_known = parent.as_ref().is_some_and(|root| {
+                self.roots.contains(root) || self.vocabulary.product_models.get(root).is_some_and(|m| m.1.is_none())
+            });
+            if parent.is_none() && !code.is_empty() {
+                self.roots.insert(code.to_lowercase());
+            }
+            if self.vocabulary.is_sub_model(&family_variant, parent.as_deref(), root_known) {
                 self.sub_models += 1;
                 return Vec::new();
             }
@@ -251,13 +268,13 @@ impl Shaper for AkeneoShaper {
         let axes: &[&str] = variant_of.as_ref().map(|(_, axes)| axes.as_slice()).unwrap_or_default();
         let mut options: Vec<String> = Vec::new();
         for axis in axes {
-            if let Some(value) = self.value(&row, axis) {
+            if let Some(value) = self.value_of_code(&row, axis) {
                 options.push(format!("{axis}={}", self.labelled(axis, value)));
             }
         }
         let mut attributes: Vec<String> = Vec::new();
         for name in self.values.keys() {
-            if AKENEO_MAPPED.contains(&name.as_str()) || axes.contains(&name.as_str()) {
+            if AKENEO_MAPPED.contains(&name.as_str()) || axes.iter().any(|axis| axis.eq_ignore_ascii_case(name)) {
                 continue;
             }
             if let Some(value) = self.value(&row, name) {
@@ -291,6 +308,7 @@ impl Shaper for AkeneoShaper {
             (code, parent)
         };
         let categories = self.category_paths(&row);
+        let brand = self.value(&row, "brand").map(|brand| self.labelled("brand", brand)).unwrap_or_default();
         append_own(
             &mut row,
             self.headers.len() - AKENEO_OWN.len(),
@@ -302,6 +320,7 @@ impl Shaper for AkeneoShaper {
                 attributes.join(LIST_SEPARATOR),
                 options.join(LIST_SEPARATOR),
                 categories,
+                brand,
             ],
         );
         vec![row]
@@ -435,7 +454,7 @@ impl StructureReader {
                     .map(|column| {
                         field(row, Some(*column))
                             .split(',')
-                            .map(|axis| axis.trim().to_string())
+                            .map(|axis| axis.trim().to_lowercase())
                             .filter(|axis| !axis.is_empty())
                             .collect::<Vec<String>>()
                     })
@@ -561,6 +580,9 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(models.set_aside(), [("sub_model", 1)]);
+        // A sub-model whose root is neither known nor in the file stays a product.
+        let orphan = models.shape(model_row(&["coat_red", "clothing_color_size", "coat", "", "Coat", "red"]));
+        assert_eq!((orphan.len(), models.set_aside()), (1, vec![("sub_model", 1)]));
         let mut vocabulary = vocabulary;
         for entry in models.learned() {
             vocabulary.learn(entry);
@@ -568,7 +590,7 @@ mod tests {
         assert!(models.learned().is_empty(), "taken once");
         let mapped = shape_knowing(
             Preset::Akeneo,
-            &["sku", "family", "parent", "categories", "color", "size", "material", "eu_shoes_size"],
+            &["sku", "family", "parent", "categories", "Color", "size", "material", "eu_shoes_size"],
             &[
                 &["J-XL", "clothing", "jacket_white", "master_men,print", "white", "xl", "cotton,wool", ""],
                 &["J-L", "clothing", "unknown_model", "", "white", "l", "", ""],
@@ -578,7 +600,7 @@ mod tests {
         assert_eq!(value(&mapped[0].parent_sku), "model:jacket", "the root model's variant");
         let options: Vec<(&str, &str)> =
             mapped[0].variant_options.iter().map(|(axis, c)| (axis.as_str(), c.value.as_str())).collect();
-        assert_eq!(options, [("color", "White"), ("size", "XL")], "every level's axes, labelled");
+        assert_eq!(options, [("color", "White"), ("size", "XL")], "every level's axes, labelled, whatever their case");
         let attributes: Vec<(&str, &str)> =
             mapped[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
         assert_eq!(

@@ -360,12 +360,16 @@ impl Preset {
             (given, Some(other)) if other != given && given.fit(headers) == 0 => {
                 let columns: Vec<&str> =
                     other.signature().iter().copied().filter(|c| headers.iter().any(|h| h.trim() == *c)).collect();
+                // Akeneo's structure files are told by their layout, not by a product file's columns.
+                let what = match AkeneoStructure::of(headers) {
+                    Some(structure) => structure.describe().to_string(),
+                    None => format!("a {other} export (it has {})", columns.join(", ")),
+                };
                 Err(ImportError::invalid(
                     "preset",
                     format!(
-                        "the header has none of the {given} preset's columns; it is a {other} export (it has {}): \
-                         import it with the {other} preset (`--preset {other}`, or `auto`)",
-                        columns.join(", ")
+                        "the header has none of the {given} preset's columns; it is {what}: import it with the \
+                         {other} preset (`--preset {other}`, or `auto`)"
                     ),
                 ))
             }
@@ -425,9 +429,9 @@ impl Preset {
                 } else if has(&["attributes", "attribute_as_label"]) {
                     Some("Akeneo's families file")
                 } else if has(&["parent"]) && !has(&["family"]) {
-                    Some("Akeneo's categories file")
+                    Some("Akeneo's categories file without its `label-<locale>` columns")
                 } else if headers.iter().any(|h| h.trim().starts_with("label-")) {
-                    Some("an Akeneo file of another kind (attribute options, channels, locales…)")
+                    Some("an Akeneo file of another kind (channels, attribute groups, association types, groups…)")
                 } else {
                     None
                 },
@@ -701,6 +705,8 @@ mod tests {
             (Preset::Akeneo, &["code", "label-en_US", "attributes", "attribute_as_label"], "families"),
             (Preset::Woocommerce, &["Country Code", "State Code", "Rate %", "Tax Name"], "tax rates"),
         ];
+        let error = Preset::Woocommerce.fitted(&header(&["code", "parent", "label-en_US"])).unwrap_err().to_string();
+        assert!(error.contains("it is Akeneo's categories file: import it with the akeneo preset"), "{error}");
         for (preset, names, said) in cases {
             let error = preset.fitted(&header(names)).unwrap_err().to_string();
             assert!(error.contains(said) && error.contains("not a product file"), "{names:?}: {error}");
