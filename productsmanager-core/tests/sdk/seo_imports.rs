@@ -155,6 +155,12 @@ async fn a_shops_seo_columns_land_in_the_imports_locale(backend: Backend) {
     assert!(summary.format.ends_with("SEO metadata in `fr`"), "{}", summary.format);
     // The same product's file without a URL key: its slug stays (a new meta title does not move its URL).
     let no_slug = "sku,product_type,name,price,url_key,meta_title\nM1,simple,Mug M1,9.90,,New title\n";
+    // A dry run shows the slug it keeps, not a slug removed.
+    let dry = NewImport { dry_run: true, ..input("fr-2.csv", no_slug.into(), Some("fr")) };
+    let dry = sdk.imports().import_file(dry, |_| {}).await.unwrap();
+    let (before, after) = &dry.diffs[0].fields["seo:fr"];
+    assert_eq!(before.as_deref(), Some(r#"["blue-mug-m1","Mug | Shop","A mug"]"#), "{:?}", dry.diffs);
+    assert_eq!(after.as_deref(), Some(r#"["blue-mug-m1","New title",null]"#), "{:?}", dry.diffs);
     let summary = dry_then_real(&sdk, input("fr-2.csv", no_slug.into(), Some("fr"))).await;
     assert_eq!((summary.updated, summary.invalid), (1, 0), "{summary:?}");
     assert_eq!(seo(&sdk, "M1").await, [r#"fr blue-mug-m1 Some("New title") None"#]);

@@ -1314,7 +1314,9 @@ impl Loader {
             if self.diffs.len() >= DIFF_SAMPLE {
                 return Ok(());
             }
-            let fields = row_fields(row)
+            let mut given = row_fields(row);
+            with_slugs(&mut given, &HashMap::new(), row.title.as_deref());
+            let fields = given
                 .into_iter()
                 .filter(|(_, value)| value.as_deref().is_some_and(|v| !v.is_empty()))
                 .map(|(name, value)| (name, (None, value)))
@@ -1334,6 +1336,8 @@ impl Loader {
             let stored = catalog_repo::stored_fields(&self.catalog, *offer).await.map_err(catalog_db_error)?;
             let kept = plan.kept.get(&row.line).cloned().unwrap_or_default();
             let mut given = row_fields(row);
+            let title = row.title.as_deref().or(stored.get("title").and_then(|t| t.as_deref()));
+            with_slugs(&mut given, &stored, title);
             // Our `price_windows` column states every pair: a stored pair it does not list is cleared.
             if row.all_windows_stated {
                 for name in stored.keys().filter(|name| name.starts_with("price_windows:")) {
@@ -1468,6 +1472,21 @@ fn slug_for(given: &str, stored: Option<String>, meta_title: Option<&str>, title
         .into_iter()
         .flatten()
         .find_map(|from| crate::catalog::common::slug_or_from("slug", None, from).ok())
+}
+
+/// A dry run's SEO fields with the slug the real run gives a row without one (the product's, else one made from
+/// the meta title or title): a row that states no slug changes none.
+fn with_slugs(given: &mut [(String, Option<String>)], stored: &HashMap<String, Option<String>>, title: Option<&str>) {
+    use crate::catalog::provenance::{parse_seo_value, seo_value};
+    for (name, value) in given.iter_mut().filter(|(name, _)| name.starts_with("seo:")) {
+        let Some((slug, meta_title, meta_description)) = value.as_deref().and_then(parse_seo_value) else { continue };
+        if !slug.is_empty() {
+            continue;
+        }
+        let stored_slug = stored.get(name.as_str()).cloned().flatten().and_then(|v| parse_seo_value(&v)).map(|s| s.0);
+        let slug = slug_for("", stored_slug, meta_title.as_deref(), title).unwrap_or_default();
+        *value = Some(seo_value(&slug, meta_title.as_deref(), meta_description.as_deref()));
+    }
 }
 
 /// Keeps the last item of each key, in the order of their first appearance.
