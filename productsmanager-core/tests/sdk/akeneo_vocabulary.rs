@@ -21,6 +21,10 @@ const FAMILY_VARIANTS: &str = "code;family;label-en_US;variant-axes_1;variant-ax
     Shoes_Size;shoes;Shoes by size;eu_shoes_size;;sku,eu_shoes_size;\n\
     broken;shoes;No axis;;;;\n";
 
+const ATTRIBUTES: &str = "code;label-de_DE;label-en_US;label-fr_FR;group;localizable;type\n\
+    color;Farbe;Color;Couleur;product;0;pim_catalog_simpleselect\n\
+    size;Größe;Size;Taille;product;0;pim_catalog_simpleselect\n";
+
 const OPTIONS: &str = "code;label-de_DE;label-en_US;label-fr_FR;attribute;sort_order\n\
     blue;Blau;Blue;Bleu;color;1\n\
     white;Weiß;White;Blanc;color;2\n\
@@ -116,6 +120,8 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
     );
     let errors = String::from_utf8(sdk.imports().errors_csv(family_variants.job_id).await.unwrap().to_vec()).unwrap();
     assert!(errors.lines().nth(1).unwrap().starts_with("4,4,variant-axes_1,"), "{errors}");
+    let attributes = import(&sdk, folder, pim, ("attributes.csv", ATTRIBUTES), false).await;
+    assert_eq!(learned(&attributes), [("attributes", 2)], "{attributes:?}");
     let options = import(&sdk, folder, pim, ("attribute_options.csv", OPTIONS), false).await;
     assert_eq!(learned(&options), [("attribute options", 8)], "{options:?}");
     let categories = import(&sdk, folder, pim, ("categories.csv", CATEGORIES), false).await;
@@ -131,7 +137,7 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
     assert_eq!(models.skipped_by.get("sub_model"), Some(&1), "{models:?}");
     assert_eq!(learned(&models), [("product models", 3)], "every model is learned, the sub-model too");
     assert!(
-        models.format.ends_with("2 family variants, 0 product models, 8 attribute options, 3 categories"),
+        models.format.ends_with("2 family variants, 0 product models, 2 attributes, 8 attribute options, 3 categories"),
         "{}",
         models.format
     );
@@ -143,7 +149,7 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
     let amor = record(&all, "Amor");
     let axes: Vec<(&str, Vec<&str>)> =
         amor.variant_axes.iter().map(|a| (a.name.as_str(), a.values.iter().map(String::as_str).collect())).collect();
-    assert_eq!(axes, [("color", vec!["Blue"]), ("size", vec!["M", "L"])], "every level's axes, by label");
+    assert_eq!(axes, [("Color", vec!["Blue"]), ("Size", vec!["M", "L"])], "every level's axes, by label");
     assert_eq!(amor.category_paths, [vec!["Master catalog", "Men", "Blazers"]]);
     let variants: Vec<&ProductRecord> =
         all.iter().filter(|r| r.variant_of.as_ref().is_some_and(|v| v.parent_id == amor.product.id)).collect();
@@ -151,7 +157,7 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
     let medium = variants.iter().find(|r| r.product.sku.as_ref().is_some_and(|s| s.as_str() == "amor-blue-m")).unwrap();
     let options: Vec<(&str, &str)> =
         medium.variant_of.as_ref().unwrap().options.iter().map(|(a, v)| (a.as_str(), v.as_str())).collect();
-    assert_eq!(options, [("color", "Blue"), ("size", "M")]);
+    assert_eq!(options, [("Color", "Blue"), ("Size", "M")], "axes named by their attributes' labels");
     let attributes: Vec<(&str, String)> =
         medium.product.attributes.iter().map(|a| (a.name.as_str(), a.value.shown())).collect();
     assert!(attributes.contains(&("material", "Cotton,Wool".to_string())), "{attributes:?}");

@@ -475,15 +475,16 @@ async fn every_dataset_file_plans_the_same_dry_and_real(backend: Backend) {
             let stem = p.file_stem().unwrap().to_string_lossy().to_string();
             // …and what adds to products (Magento's image lists) after them.
             // Akeneo's structure files first: its models and products read their codes.
-            let order = if matches!(stem.as_str(), "family_variants" | "attribute_options" | "categories") {
-                0
-            } else if stem.contains("model") || stem.starts_with("products_import") {
-                1
-            } else if stem.contains("images") {
-                3
-            } else {
-                2
-            };
+            let order =
+                if matches!(stem.as_str(), "attributes" | "family_variants" | "attribute_options" | "categories") {
+                    0
+                } else if stem.contains("model") || stem.starts_with("products_import") {
+                    1
+                } else if stem.contains("images") {
+                    3
+                } else {
+                    2
+                };
             (order, stem)
         };
         files.sort_by_key(rank);
@@ -634,6 +635,7 @@ fn every_dataset_file_is_recognised_or_left_alone() {
         "akeneo-icecat-demo-dev/products.csv",
         "akeneo-icecat-demo-dev/product_models.csv",
         "akeneo-icecat-demo-dev/family_variants.csv",
+        "akeneo-icecat-demo-dev/attributes.csv",
         "akeneo-icecat-demo-dev/attribute_options.csv",
         "akeneo-icecat-demo-dev/categories.csv",
         "openfoodfacts/SUYQD_AKENEO_PU_02.csv",

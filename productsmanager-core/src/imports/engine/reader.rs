@@ -193,14 +193,15 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     let format = match &source {
         TemplateSource::Preset(Preset::Akeneo) if vocabulary.is_empty() => format!(
             "{format}; no Akeneo structure imported for this supplier yet (variants without axes, categories and \
-             options by code: import its family_variants.csv, attribute_options.csv and categories.csv first, then \
-             product_models.csv)"
+             options by code: import its attributes.csv, family_variants.csv, attribute_options.csv and categories.csv \
+             first, then product_models.csv)"
         ),
         TemplateSource::Preset(Preset::Akeneo) => format!(
-            "{format}; the supplier's Akeneo vocabulary: {} family variants, {} product models, {} attribute options, \
-             {} categories{}",
+            "{format}; the supplier's Akeneo vocabulary: {} family variants, {} product models, {} attributes, {} \
+             attribute options, {} categories{}",
             vocabulary.family_variants.len(),
             vocabulary.product_models.len(),
+            vocabulary.attributes.len(),
             vocabulary.attribute_options.len(),
             vocabulary.categories.len(),
             // A models file teaches the product models itself.
@@ -388,7 +389,7 @@ struct StructureFile {
     resume_after: u64,
 }
 
-/// Reads an Akeneo structure file (family variants, attribute options, categories) into vocabulary entries: one
+/// Reads an Akeneo structure file (attributes, family variants, attribute options, categories) into vocabulary entries: one
 /// batch of its refused rows, then what it taught. Such files are small (a PIM's structure, not its products).
 fn read_structure(kind: AkeneoStructure, file: StructureFile, out: &mpsc::Sender<Message>) -> Result<(), ImportError> {
     let StructureFile { name, headers, total, format, rows, header_text, resume_after } = file;

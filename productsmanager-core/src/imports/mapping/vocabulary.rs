@@ -18,6 +18,9 @@ pub enum VocabularyEntry {
     /// An Akeneo product model: its family variant, and its parent model when it is a sub-model.
     #[non_exhaustive]
     ProductModel { code: String, family_variant: String, parent: Option<String> },
+    /// An attribute: its label (a variant axis is named by it, as the shops name their options).
+    #[non_exhaustive]
+    Attribute { code: String, label: String },
     /// A value of a simple or multi-select attribute: its label.
     #[non_exhaustive]
     AttributeOption { attribute: String, code: String, label: String },
@@ -32,6 +35,7 @@ impl VocabularyEntry {
         match self {
             VocabularyEntry::FamilyVariant { .. } => "family_variant",
             VocabularyEntry::ProductModel { .. } => "product_model",
+            VocabularyEntry::Attribute { .. } => "attribute",
             VocabularyEntry::AttributeOption { .. } => "attribute_option",
             VocabularyEntry::Category { .. } => "category",
         }
@@ -42,6 +46,7 @@ impl VocabularyEntry {
         match self {
             VocabularyEntry::FamilyVariant { .. } => "family variants",
             VocabularyEntry::ProductModel { .. } => "product models",
+            VocabularyEntry::Attribute { .. } => "attributes",
             VocabularyEntry::AttributeOption { .. } => "attribute options",
             VocabularyEntry::Category { .. } => "categories",
         }
@@ -52,6 +57,7 @@ impl VocabularyEntry {
         match self {
             VocabularyEntry::FamilyVariant { code, .. }
             | VocabularyEntry::ProductModel { code, .. }
+            | VocabularyEntry::Attribute { code, .. }
             | VocabularyEntry::Category { code, .. } => code.clone(),
             VocabularyEntry::AttributeOption { attribute, code, .. } => format!("{attribute}/{code}"),
         }
@@ -65,6 +71,8 @@ pub(crate) struct Vocabulary {
     pub family_variants: HashMap<String, Vec<Vec<String>>>,
     /// Product model → (family variant, parent model).
     pub product_models: HashMap<String, (String, Option<String>)>,
+    /// Attribute → label.
+    pub attributes: HashMap<String, String>,
     /// (attribute, option code) → label.
     pub attribute_options: HashMap<(String, String), String>,
     /// Category → (label, parent category).
@@ -80,6 +88,9 @@ impl Vocabulary {
             VocabularyEntry::ProductModel { code, family_variant, parent } => {
                 self.product_models.insert(code, (family_variant, parent));
             }
+            VocabularyEntry::Attribute { code, label } => {
+                self.attributes.insert(code, label);
+            }
             VocabularyEntry::AttributeOption { attribute, code, label } => {
                 self.attribute_options.insert((attribute, code), label);
             }
@@ -92,6 +103,7 @@ impl Vocabulary {
     pub(crate) fn is_empty(&self) -> bool {
         self.family_variants.is_empty()
             && self.product_models.is_empty()
+            && self.attributes.is_empty()
             && self.attribute_options.is_empty()
             && self.categories.is_empty()
     }
@@ -119,6 +131,11 @@ impl Vocabulary {
         parent.is_some()
             && root_known
             && self.family_variants.get(family_variant).is_some_and(|levels| levels.len() > 1)
+    }
+
+    /// The label of an attribute (a variant axis's name), else its code as it was.
+    pub(crate) fn attribute_label<'a>(&'a self, code: &'a str) -> &'a str {
+        self.attributes.get(&code.trim().to_lowercase()).map(String::as_str).unwrap_or(code)
     }
 
     /// The label of an option of `attribute`, else the code as it was.
@@ -210,9 +227,12 @@ mod tests {
 
     #[test]
     fn labels_and_paths_come_from_the_codes() {
-        let vocabulary = vocabulary();
+        let mut vocabulary = vocabulary();
         assert_eq!(vocabulary.option_label("Color", "NAVY_BLUE"), "Navy blue");
         assert_eq!(vocabulary.option_label("color", "red"), "red", "an unknown code stays");
+        vocabulary.learn(VocabularyEntry::Attribute { code: "eu_shoes_size".into(), label: "EU Shoes Size".into() });
+        assert_eq!(vocabulary.attribute_label("EU_shoes_size"), "EU Shoes Size");
+        assert_eq!(vocabulary.attribute_label("color"), "color");
         assert_eq!(vocabulary.category_path("men"), Some(vec!["Master catalog", "Men"]));
         assert_eq!(vocabulary.category_path("women"), None);
         assert_eq!(vocabulary.category_path("loop_a").map(|p| p.len()), Some(32), "a loop ends");

@@ -269,7 +269,8 @@ impl Shaper for AkeneoShaper {
         let mut options: Vec<String> = Vec::new();
         for axis in axes {
             if let Some(value) = self.value_of_code(&row, axis) {
-                options.push(format!("{axis}={}", self.labelled(axis, value)));
+                // Named as the shops name their options: by its label once the attributes file was imported.
+                options.push(format!("{}={}", self.vocabulary.attribute_label(axis), self.labelled(axis, value)));
             }
         }
         let mut attributes: Vec<String> = Vec::new();
@@ -344,6 +345,8 @@ impl Shaper for AkeneoShaper {
 pub(crate) enum AkeneoStructure {
     /// `code;family;label-…;variant-axes_1;variant-axes_2;variant-attributes_1;…`
     FamilyVariants,
+    /// `code;label-…;…;group;…;type;…` (Akeneo's attributes: their labels name the variant axes)
+    Attributes,
     /// `code;label-…;attribute;sort_order`
     AttributeOptions,
     /// `code;parent;label-…`
@@ -360,6 +363,8 @@ impl AkeneoStructure {
         }
         if headers.iter().any(|h| h.trim().starts_with("variant-axes_")) {
             Some(AkeneoStructure::FamilyVariants)
+        } else if has("type") && has("group") {
+            Some(AkeneoStructure::Attributes)
         } else if has("attribute") && !has("type") {
             Some(AkeneoStructure::AttributeOptions)
         } else if has("parent") && !has("family") {
@@ -373,6 +378,7 @@ impl AkeneoStructure {
     pub(crate) fn describe(self) -> &'static str {
         match self {
             AkeneoStructure::FamilyVariants => "Akeneo's family variants file",
+            AkeneoStructure::Attributes => "Akeneo's attributes file",
             AkeneoStructure::AttributeOptions => "Akeneo's attribute options file",
             AkeneoStructure::Categories => "Akeneo's categories file",
         }
@@ -409,7 +415,7 @@ impl StructureReader {
         let owner = match kind {
             AkeneoStructure::Categories => at("parent"),
             AkeneoStructure::AttributeOptions => at("attribute"),
-            AkeneoStructure::FamilyVariants => None,
+            AkeneoStructure::FamilyVariants | AkeneoStructure::Attributes => None,
         };
         StructureReader {
             kind,
@@ -465,6 +471,7 @@ impl StructureReader {
                 }
                 VocabularyEntry::FamilyVariant { code, axes }
             }
+            AkeneoStructure::Attributes => VocabularyEntry::Attribute { code, label: label() },
             AkeneoStructure::AttributeOptions => {
                 if owner.is_empty() {
                     return Err((self.owner, "the option names no attribute".into()));
@@ -513,7 +520,8 @@ mod tests {
             Some(AkeneoStructure::AttributeOptions)
         );
         assert_eq!(kind(&["code", "parent", "label-en_US"]), Some(AkeneoStructure::Categories));
-        assert_eq!(kind(&["code", "label-en_US", "type", "group", "attribute"]), None, "attributes");
+        assert_eq!(kind(&["code", "label-en_US", "type", "group", "localizable"]), Some(AkeneoStructure::Attributes));
+        assert_eq!(kind(&["code", "label-en_US", "attributes", "attribute_as_label"]), None, "families");
         assert_eq!(kind(&["code", "family_variant", "parent", "categories"]), None, "product models");
         assert_eq!(kind(&["code", "parent"]), None, "no label: not Akeneo's");
         let headers = strings(&family_variants);

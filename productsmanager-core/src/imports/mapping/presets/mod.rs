@@ -102,7 +102,7 @@ pub enum Preset {
     /// `attribute[-<locale>][-<channel>]` (en_US and `ecommerce` preferred, other locales as fallbacks), metric
     /// values have an `-unit` column, prices one `price-<currency>` column each. A model's key is `model:<code>`
     /// (codes ignore case, as in Akeneo); a product with a `parent` is a variant of it. Akeneo's structure files
-    /// (family variants, attribute options, categories) are read into the supplier's vocabulary, and so are the
+    /// (attributes, family variants, attribute options, categories) are read into the supplier's vocabulary, and so are the
     /// models' family variants: import them first, then the models, then the products. With them a product is a
     /// variant of its root model, its options the axes of every level of the family variant (a sub-model of a
     /// two-level one is set aside), option codes become labels and category codes paths of labels; without them a
@@ -420,7 +420,7 @@ impl Preset {
                     None
                 },
             ),
-            // Its family variants, attribute options and categories are read into the supplier's vocabulary.
+            // Its attributes, family variants, attribute options and categories are read into the supplier's vocabulary.
             Preset::Akeneo if AkeneoStructure::of(headers).is_some() => return Ok(self),
             Preset::Akeneo => (
                 &["sku", "family_variant"],
@@ -463,7 +463,7 @@ impl Preset {
                  of {columns}){}",
                 match self {
                     Preset::Akeneo => {
-                        "; its family variants, attribute options and categories files are read (the supplier's \
+                        "; its attributes, family variants, attribute options and categories files are read (the supplier's \
                          vocabulary for its product files)"
                     }
                     _ => "; products bring their categories, brands and suppliers in their own columns",
@@ -688,7 +688,7 @@ mod tests {
     #[test]
     fn a_platforms_other_files_are_refused_saying_what_they_are() {
         let header = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<String>>();
-        let cases: [(Preset, &[&str], &str); 7] = [
+        let cases: [(Preset, &[&str], &str); 6] = [
             (
                 Preset::Prestashop,
                 &["Address ID", "Alias *", "Active (0/1)", "Customer email *", "Manufacturer", "Address 1 *"],
@@ -701,7 +701,6 @@ mod tests {
             ),
             (Preset::Auto, &["id", "Active (0/1)", "Name*", "Parent Category", "Description"], "categories"),
             (Preset::Prestashop, &["ID", "Active (0/1)", "Name *", "Description", "Meta title"], "brands"),
-            (Preset::Akeneo, &["code", "label-en_US", "type", "group", "localizable"], "attributes"),
             (Preset::Akeneo, &["code", "label-en_US", "attributes", "attribute_as_label"], "families"),
             (Preset::Woocommerce, &["Country Code", "State Code", "Rate %", "Tax Name"], "tax rates"),
         ];
@@ -712,8 +711,9 @@ mod tests {
             assert!(error.contains(said) && error.contains("not a product file"), "{names:?}: {error}");
         }
         // Akeneo's categories, attribute options and family variants are read into the supplier's vocabulary.
-        let products: [(Preset, &[&str]); 8] = [
+        let products: [(Preset, &[&str]); 9] = [
             (Preset::Akeneo, &["code", "parent", "label-en_US"]),
+            (Preset::Akeneo, &["code", "label-en_US", "type", "group", "localizable"]),
             (Preset::Prestashop, &["ID", "Active (0/1)", "Name *", "Price tax excluded", "Reference #"]),
             (Preset::Prestashop, &["Product ID", "Active (0/1)", "Name *", "Categories (x,y,z...)"]),
             (Preset::Woocommerce, &["sku", "name", "regular price"]),
