@@ -7,13 +7,14 @@ use std::path::Path;
 
 use uuid::Uuid;
 
-use productsmanager_core::catalog::{ProductQuery, ProductRecord};
+use productsmanager_core::catalog::ProductRecord;
 use productsmanager_core::db::Backend;
 use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::{ImportOptions, ImportOutcome, ImportSummary, NewImport};
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{Sdk, both_backends};
 
+use super::dataset_products::supplier_records;
 use super::imports::supplier;
 
 const FAMILY_VARIANTS: &str = "code;family;label-en_US;variant-axes_1;variant-axes_2;variant-attributes_1;variant-attributes_2\n\
@@ -85,16 +86,6 @@ async fn import(
     real
 }
 
-async fn records(sdk: &Sdk, supplier: Uuid) -> Vec<ProductRecord> {
-    let query = ProductQuery { supplier_id: Some(supplier), ..Default::default() };
-    let mut reader = sdk.products().records(query).await.unwrap();
-    let mut records = Vec::new();
-    while let Some(page) = reader.next_page().await.unwrap() {
-        records.extend(page);
-    }
-    records
-}
-
 fn record<'a>(records: &'a [ProductRecord], title: &str) -> &'a ProductRecord {
     records.iter().find(|r| r.product.title == title).unwrap_or_else(|| panic!("no {title} among {records:#?}"))
 }
@@ -145,7 +136,7 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
     let products = import(&sdk, folder, pim, ("products.csv", PRODUCTS), false).await;
     assert_eq!((products.created, products.invalid, products.variants_created), (4, 0, 3), "{products:?}");
     assert!(products.codes_learned.is_empty(), "{products:?}");
-    let all = records(&sdk, pim).await;
+    let all = supplier_records(&sdk, pim).await;
     let amor = record(&all, "Amor");
     let axes: Vec<(&str, Vec<&str>)> =
         amor.variant_axes.iter().map(|a| (a.name.as_str(), a.values.iter().map(String::as_str).collect())).collect();
@@ -179,7 +170,7 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
         "an unknown code stays a code"
     );
     assert!(
-        records(&sdk, pim).await.iter().all(|r| r.product.title != "Amor blue" || r.variant_of.is_some()),
+        supplier_records(&sdk, pim).await.iter().all(|r| r.product.title != "Amor blue" || r.variant_of.is_some()),
         "no sub-model product"
     );
 
@@ -220,7 +211,7 @@ async fn akeneo_structure_gives_variants_axes_labels_and_category_paths(backend:
         .replace("\nsolo", "\nother-solo");
     let products = import(&sdk, folder, other, ("products.csv", &theirs), false).await;
     assert!(products.format.contains("variants without axes until its family_variants.csv"), "{}", products.format);
-    let all = records(&sdk, other).await;
+    let all = supplier_records(&sdk, other).await;
     let medium = all
         .iter()
         .find(|r| r.product.sku.as_ref().is_some_and(|s| s.as_str() == "other-amor-blue-m"))

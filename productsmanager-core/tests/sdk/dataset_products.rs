@@ -209,7 +209,8 @@ fn section_difference(file: &str, expected: &Section, found: &Section) -> String
     out
 }
 
-async fn supplier_records(sdk: &Sdk, supplier: Uuid) -> Vec<ProductRecord> {
+/// Every product the supplier offers, as feeds read them.
+pub(crate) async fn supplier_records(sdk: &Sdk, supplier: Uuid) -> Vec<ProductRecord> {
     let query = ProductQuery { supplier_id: Some(supplier), ..Default::default() };
     let mut reader = sdk.products().records(query).await.unwrap();
     let mut records = Vec::new();
