@@ -207,10 +207,64 @@ impl AkeneoShaper {
         let (columns, unit) = self.values.get(code)?;
         let value = columns.iter().filter_map(|c| row.fields.get(*c)).map(|v| v.trim()).find(|v| !v.is_empty())?;
         match unit.and_then(|c| row.fields.get(c)).map(|u| u.trim()).filter(|u| !u.is_empty()) {
-            Some(unit) => Some(format!("{value} {unit}")),
+            Some(unit) => Some(format!("{value} {}", unit_symbol(unit))),
             None => Some(value.to_string()),
         }
     }
+}
+
+/// The symbol of one of Akeneo's measurement units (`GRAM` → `g`, `INCH` → `in`), as shops show a measure; a unit
+/// not listed keeps Akeneo's code.
+fn unit_symbol(code: &str) -> &str {
+    const SYMBOLS: [(&str, &str); 46] = [
+        ("MILLIMETER", "mm"),
+        ("CENTIMETER", "cm"),
+        ("DECIMETER", "dm"),
+        ("METER", "m"),
+        ("KILOMETER", "km"),
+        ("INCH", "in"),
+        ("FEET", "ft"),
+        ("FOOT", "ft"),
+        ("YARD", "yd"),
+        ("MILE", "mi"),
+        ("MILLIGRAM", "mg"),
+        ("GRAM", "g"),
+        ("KILOGRAM", "kg"),
+        ("TON", "t"),
+        ("OUNCE", "oz"),
+        ("POUND", "lb"),
+        ("MILLILITER", "ml"),
+        ("CENTILITER", "cl"),
+        ("DECILITER", "dl"),
+        ("LITER", "l"),
+        ("CUBIC_CENTIMETER", "cm³"),
+        ("CUBIC_METER", "m³"),
+        ("SQUARE_CENTIMETER", "cm²"),
+        ("SQUARE_METER", "m²"),
+        ("WATT", "W"),
+        ("KILOWATT", "kW"),
+        ("MEGAWATT", "MW"),
+        ("VOLT", "V"),
+        ("MILLIVOLT", "mV"),
+        ("AMPERE", "A"),
+        ("MILLIAMPERE", "mA"),
+        ("HERTZ", "Hz"),
+        ("KILOHERTZ", "kHz"),
+        ("MEGAHERTZ", "MHz"),
+        ("GIGAHERTZ", "GHz"),
+        ("CELSIUS", "°C"),
+        ("FAHRENHEIT", "°F"),
+        ("KELVIN", "K"),
+        ("SECOND", "s"),
+        ("MINUTE", "min"),
+        ("HOUR", "h"),
+        ("BYTE", "B"),
+        ("KILOBYTE", "kB"),
+        ("MEGABYTE", "MB"),
+        ("GIGABYTE", "GB"),
+        ("TERABYTE", "TB"),
+    ];
+    SYMBOLS.iter().find(|(known, _)| known.eq_ignore_ascii_case(code)).map_or(code, |(_, symbol)| symbol)
 }
 
 impl Shaper for AkeneoShaper {
@@ -489,7 +543,7 @@ impl StructureReader {
 mod tests {
     use super::super::Preset;
     use super::super::testing::{shape, shape_knowing, strings, value};
-    use super::{AkeneoShaper, AkeneoStructure, StructureReader};
+    use super::{AkeneoShaper, AkeneoStructure, StructureReader, unit_symbol};
     use crate::imports::mapping::presets::Shaper;
     use crate::imports::mapping::{Vocabulary, VocabularyEntry};
     use crate::imports::parse::Row;
@@ -507,6 +561,12 @@ mod tests {
             }
         }
         vocabulary
+    }
+
+    #[test]
+    fn measures_take_their_units_symbol() {
+        assert_eq!((unit_symbol("INCH"), unit_symbol("kilogram"), unit_symbol("CELSIUS")), ("in", "kg", "°C"));
+        assert_eq!(unit_symbol("FURLONG"), "FURLONG", "a unit not listed keeps its code");
     }
 
     #[test]
@@ -668,7 +728,7 @@ mod tests {
             mapped[0].attributes.iter().map(|(n, c)| (n.as_str(), c.value.as_str())).collect();
         assert_eq!(
             attributes,
-            [("UGC_libMarque", "Acme"), ("weight", "500 GRAM")],
+            [("UGC_libMarque", "Acme"), ("weight", "500 g")],
             "associations are links, not values; a code may have capitals"
         );
         assert_eq!(value(&mapped[1].title), "Jacke", "another locale rather than nothing");
