@@ -238,9 +238,7 @@ fn print_summary(summary: &ImportSummary, errors: Option<&Path>) {
         ]],
     );
     if !summary.columns_not_imported.is_empty() {
-        // Our `offers` column states the offer's own columns: said only where the file has them.
-        let stated =
-            ["cost", "stock", "lead_time_days"].iter().all(|c| summary.columns_not_imported.iter().any(|n| n == c));
+        let stated = summary.offers_columns_stated();
         println!(
             "{} columns of the file not imported (no field for them in this preset or template{}): {}",
             summary.columns_not_imported.len(),

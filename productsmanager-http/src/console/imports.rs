@@ -625,9 +625,7 @@ async fn progress_part(api: &Api, job: &ImportJob) -> Result<Markup, Failure> {
                         "): nothing was read. Upload it again with “Import again” to redo it."
                     }
                     @if !summary.columns_not_imported.is_empty() {
-                        @let stated = ["cost", "stock", "lead_time_days"]
-                            .iter()
-                            .all(|c| summary.columns_not_imported.iter().any(|n| n == c));
+                        @let stated = summary.offers_columns_stated();
                         " " span #not-imported { "Columns not imported (no field for them in this preset or template"
                             @if stated { "; with an offers column, cost, stock and lead_time_days are read from it" }
                             "): " (summary.columns_not_imported.join(", ")) "." }

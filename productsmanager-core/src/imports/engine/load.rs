@@ -336,8 +336,8 @@ impl Loader {
         for (offer, key) in rows {
             seen(*offer, ours.get(key.as_str()).copied().unwrap_or(true));
         }
-        let others: Vec<String> =
-            ours.keys().filter(|sku| !rows.iter().any(|(_, key)| key == *sku)).map(|sku| sku.to_string()).collect();
+        let keys: HashSet<&str> = rows.iter().map(|(_, key)| key.as_str()).collect();
+        let others: Vec<String> = ours.keys().filter(|sku| !keys.contains(*sku)).map(|sku| sku.to_string()).collect();
         if !others.is_empty() {
             let found =
                 catalog_repo::offers_by_sku(&self.catalog, self.supplier, &others).await.map_err(catalog_db_error)?;

@@ -288,3 +288,11 @@ pub struct ImportSummary {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diffs: Vec<RowDiff>,
 }
+
+impl ImportSummary {
+    /// Whether the columns not imported are our three offer columns set aside for an `offers` column (which states
+    /// cost, stock and lead time itself): the summary then says why they were not read.
+    pub fn offers_columns_stated(&self) -> bool {
+        ["cost", "stock", "lead_time_days"].iter().all(|c| self.columns_not_imported.iter().any(|n| n == c))
+    }
+}

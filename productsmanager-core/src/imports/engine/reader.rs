@@ -191,29 +191,10 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     }
     // What the supplier's earlier files taught, said: without it, Akeneo's variants have no axes.
     let format = match &source {
-        TemplateSource::Preset(Preset::Akeneo) if vocabulary.is_empty() => format!(
-            "{format}; no Akeneo structure imported for this supplier yet (variants without axes, categories and \
-             options by code: import its attributes.csv, family_variants.csv, attribute_options.csv and categories.csv \
-             first, then product_models.csv)"
-        ),
-        TemplateSource::Preset(Preset::Akeneo) => format!(
-            "{format}; the supplier's Akeneo vocabulary: {} family variants, {} product models, {} attributes, {} \
-             attribute options, {} categories{}",
-            vocabulary.family_variants.len(),
-            vocabulary.product_models.len(),
-            vocabulary.attributes.len(),
-            vocabulary.attribute_options.len(),
-            vocabulary.categories.len(),
-            // A models file teaches the product models itself.
-            match vocabulary.family_variants.is_empty()
-                || (vocabulary.product_models.is_empty()
-                    && !headers.iter().any(|h| h.trim().eq_ignore_ascii_case("family_variant")))
-            {
-                true =>
-                    " (variants without axes until its family_variants.csv, then its product_models.csv, are imported)",
-                false => "",
-            }
-        ),
+        TemplateSource::Preset(Preset::Akeneo) => {
+            let models_file = headers.iter().any(|h| h.trim().eq_ignore_ascii_case("family_variant"));
+            format!("{format}; {}", vocabulary.describe(models_file))
+        }
         _ => format,
     };
     let mut shaper = source.shaper(&headers, vocabulary);
@@ -260,24 +241,13 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     }
     if total == Some(0) {
         // An empty catalog is a mistake far more often than news (and would mark every offer missing).
-        return Err(failed(ParseError {
-            file: name,
-            line: None,
-            column: None,
-            reason: "the file has a header but no data rows".into(),
-        }));
+        return Err(no_data_rows(name));
     }
     // A template that ignores columns it does not map (the shops' presets) still says which: nothing is dropped
     // without a line in the summary.
     let used: HashSet<usize> =
         mapper.columns_used().chain(read_by_shaper.into_iter().map(|(index, _)| index)).collect();
-    let not_imported = (0..file_headers)
-        .filter(|index| !used.contains(index))
-        .map(|index| match header_text {
-            crate::imports::mapping::HeaderText::Quoted => headers[index].clone(),
-            crate::imports::mapping::HeaderText::Withheld => format!("column {}", index + 1),
-        })
-        .collect();
+    let not_imported = not_imported(&headers[..file_headers], |index| used.contains(&index), header_text);
     let rules = RowRules {
         default_currency,
         headers,
@@ -314,12 +284,8 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
                 continue;
             }
         };
-        // Control characters (NUL…) are not text: the row is refused naming the cell, the same on both databases.
         // Checked on the file's own cells, before a preset's shaper joins lists with a separator of its own.
-        if let Some((column, position, c)) = row.fields.iter().enumerate().find_map(|(index, value)| {
-            crate::input::control_character(value).map(|(position, c)| (index + 1, position, c))
-        }) {
-            let reason = format!("the control character U+{:04X} at character {position} is not text", c as u32);
+        if let Some((column, reason)) = control_character_in(&row) {
             sink.refuse(row.line, Some(column), "control_character", reason);
             continue;
         }
@@ -344,12 +310,7 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     }
     if !any_row && resume_after == 0 {
         // A streamed sheet may declare rows it does not have.
-        return Err(failed(ParseError {
-            file: name,
-            line: None,
-            column: None,
-            reason: "the file has a header but no data rows".into(),
-        }));
+        return Err(no_data_rows(name));
     }
     let mut skipped = sink.skipped;
     for (why, rows) in shaper.as_ref().map(|s| s.set_aside()).unwrap_or_default() {
@@ -377,6 +338,36 @@ fn read_batches(job: ReadJob, out: &mpsc::Sender<Message>) -> Result<(), ImportE
     Ok(())
 }
 
+/// The file's `headers` that nothing reads (`used` says which are read, by 0-based index), by name for the caller
+/// who sent the file, else by number.
+fn not_imported(
+    headers: &[String],
+    used: impl Fn(usize) -> bool,
+    header_text: crate::imports::mapping::HeaderText,
+) -> Vec<String> {
+    (0..headers.len())
+        .filter(|index| !used(*index))
+        .map(|index| match header_text {
+            crate::imports::mapping::HeaderText::Quoted => headers[index].clone(),
+            crate::imports::mapping::HeaderText::Withheld => format!("column {}", index + 1),
+        })
+        .collect()
+}
+
+/// Control characters (NUL…) are not text: the row's first such cell (1-based column) and why, refused the same on
+/// both databases (PostgreSQL stores no NUL).
+fn control_character_in(row: &Row) -> Option<(usize, String)> {
+    row.fields.iter().enumerate().find_map(|(index, value)| {
+        crate::input::control_character(value).map(|(position, c)| {
+            (index + 1, format!("the control character U+{:04X} at character {position} is not text", c as u32))
+        })
+    })
+}
+
+fn no_data_rows(file: String) -> ImportError {
+    failed(ParseError { file, line: None, column: None, reason: "the file has a header but no data rows".into() })
+}
+
 /// A structure file as the reader opened it.
 struct StructureFile {
     name: String,
@@ -395,13 +386,7 @@ fn read_structure(kind: AkeneoStructure, file: StructureFile, out: &mpsc::Sender
     let StructureFile { name, headers, total, format, rows, header_text, resume_after } = file;
     let reader = StructureReader::new(kind, &headers);
     let used = reader.reads();
-    let not_imported = (0..headers.len())
-        .filter(|index| !used.contains(index))
-        .map(|index| match header_text {
-            crate::imports::mapping::HeaderText::Quoted => headers[index].clone(),
-            crate::imports::mapping::HeaderText::Withheld => format!("column {}", index + 1),
-        })
-        .collect();
+    let not_imported = not_imported(&headers, |index| used.contains(&index), header_text);
     let format = format!("{format}; {}, read into the supplier's vocabulary", kind.describe());
     if out.blocking_send(Message::Started { total, format, not_imported, structure: true }).is_err() {
         return Ok(());
@@ -417,27 +402,17 @@ fn read_structure(kind: AkeneoStructure, file: StructureFile, out: &mpsc::Sender
                 *skipped.entry("empty").or_default() += 1;
                 continue;
             }
-            Ok(row) => {
-                // Not text (the same refusal on both databases: PostgreSQL stores no NUL).
-                let control = row.fields.iter().enumerate().find_map(|(index, value)| {
-                    crate::input::control_character(value).map(|(position, c)| (index + 1, position, c))
-                });
-                match (control, reader.entry(&row)) {
-                    (Some((column, position, c)), _) => {
-                        let reason =
-                            format!("the control character U+{:04X} at character {position} is not text", c as u32);
-                        (row.line, Some(column), "control_character", reason)
+            Ok(row) => match (control_character_in(&row), reader.entry(&row)) {
+                (Some((column, reason)), _) => (row.line, Some(column), "control_character", reason),
+                (None, Ok(entry)) => {
+                    learned.push(entry);
+                    if row.line > resume_after {
+                        (batch.read, batch.last_line) = (batch.read + 1, row.line);
                     }
-                    (None, Ok(entry)) => {
-                        learned.push(entry);
-                        if row.line > resume_after {
-                            (batch.read, batch.last_line) = (batch.read + 1, row.line);
-                        }
-                        continue;
-                    }
-                    (None, Err((column, reason))) => (row.line, column.map(|c| c + 1), "invalid_structure_row", reason),
+                    continue;
                 }
-            }
+                (None, Err((column, reason))) => (row.line, column.map(|c| c + 1), "invalid_structure_row", reason),
+            },
         };
         if line <= resume_after {
             continue;
@@ -453,12 +428,7 @@ fn read_structure(kind: AkeneoStructure, file: StructureFile, out: &mpsc::Sender
         });
     }
     if learned.is_empty() && batch.errors.is_empty() && resume_after == 0 {
-        return Err(failed(ParseError {
-            file: name,
-            line: None,
-            column: None,
-            reason: "the file has a header but no data rows".into(),
-        }));
+        return Err(no_data_rows(name));
     }
     if out.blocking_send(Message::Batch(batch)).is_err() || out.blocking_send(Message::Learned(learned)).is_err() {
         return Ok(());

@@ -108,6 +108,32 @@ impl Vocabulary {
             && self.categories.is_empty()
     }
 
+    /// What it holds, for the format line of an Akeneo product file (`models_file`: its product models file, which
+    /// teaches the models itself): without family variants and models, variants have no axes.
+    pub(crate) fn describe(&self, models_file: bool) -> String {
+        if self.is_empty() {
+            return "no Akeneo structure imported for this supplier yet (variants without axes, categories and options \
+                    by code: import its attributes.csv, family_variants.csv, attribute_options.csv and categories.csv \
+                    first, then product_models.csv)"
+                .to_string();
+        }
+        let missing = self.family_variants.is_empty() || (self.product_models.is_empty() && !models_file);
+        format!(
+            "the supplier's Akeneo vocabulary: {} family variants, {} product models, {} attributes, {} attribute \
+             options, {} categories{}",
+            self.family_variants.len(),
+            self.product_models.len(),
+            self.attributes.len(),
+            self.attribute_options.len(),
+            self.categories.len(),
+            match missing {
+                true =>
+                    " (variants without axes until its family_variants.csv, then its product_models.csv, are imported)",
+                false => "",
+            }
+        )
+    }
+
     /// The model a product whose parent is `model` is a variant of, and its variant axes; none when the model or
     /// its family variant is not known. A product of a two-level family variant has a sub-model for its parent:
     /// its variant belongs to the root, with every level's axes (the first level's first) — unless the root is not

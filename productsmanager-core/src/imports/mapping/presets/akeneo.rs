@@ -114,6 +114,8 @@ pub(super) struct AkeneoShaper {
     categories: Option<usize>,
     /// Attribute code → its value columns, preferred first, and its unit column.
     values: BTreeMap<String, (Vec<usize>, Option<usize>)>,
+    /// Attribute code in lowercase → the code as `values` has it (a family variant's axes are lowercase).
+    codes: HashMap<String, String>,
     /// What the supplier's earlier files taught (family variants, models, options, categories).
     vocabulary: Vocabulary,
     /// Product models this file defines, for the supplier's next files (its products).
@@ -150,7 +152,7 @@ impl AkeneoShaper {
             }
             ranked.entry(column.code.to_string()).or_default().push((column.rank(), index));
         }
-        let values = ranked
+        let values: BTreeMap<String, (Vec<usize>, Option<usize>)> = ranked
             .into_iter()
             .map(|(code, mut columns)| {
                 columns.sort();
@@ -165,6 +167,7 @@ impl AkeneoShaper {
             parent: at("parent"),
             family_variant: at("family_variant"),
             categories: at("categories"),
+            codes: values.keys().map(|code| (code.to_lowercase(), code.clone())).collect(),
             values,
             vocabulary,
             learned: Vec::new(),
@@ -175,8 +178,7 @@ impl AkeneoShaper {
 
     /// The value of an attribute named whatever its case (a family variant's axis against the header's code).
     fn value_of_code(&self, row: &Row, code: &str) -> Option<String> {
-        let name = self.values.keys().find(|name| name.eq_ignore_ascii_case(code))?;
-        self.value(row, name)
+        self.value(row, self.codes.get(&code.to_lowercase())?)
     }
 
     /// An attribute's value as its option's label when the supplier's options file was imported (each of a
