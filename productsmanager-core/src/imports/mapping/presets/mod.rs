@@ -337,7 +337,11 @@ impl Preset {
     /// assert_eq!(Preset::detect(&plain), None);
     /// ```
     pub fn detect(headers: &[String]) -> Option<Preset> {
-        if AkeneoStructure::of(headers).is_some() {
+        // Akeneo's structure files, and its other files (families, channels…: `code` and `label-<locale>`
+        // columns), are Akeneo's: read, or refused naming what they are.
+        let akeneo_labelled =
+            headers.iter().any(|h| h.trim() == "code") && headers.iter().any(|h| h.trim().starts_with("label-"));
+        if akeneo_labelled || AkeneoStructure::of(headers).is_some() {
             return Some(Preset::Akeneo);
         }
         let mut fits: Vec<(usize, Preset)> =
@@ -704,6 +708,9 @@ mod tests {
             (Preset::Akeneo, &["code", "label-en_US", "attributes", "attribute_as_label"], "families"),
             (Preset::Woocommerce, &["Country Code", "State Code", "Rate %", "Tax Name"], "tax rates"),
         ];
+        let families = header(&["code", "label-en_US", "attributes", "attribute_as_label"]);
+        let error = Preset::Auto.fitted(&families).unwrap_err().to_string();
+        assert!(error.contains("Akeneo's families file"), "auto names Akeneo's other files: {error}");
         let error = Preset::Woocommerce.fitted(&header(&["code", "parent", "label-en_US"])).unwrap_err().to_string();
         assert!(error.contains("it is Akeneo's categories file: import it with the akeneo preset"), "{error}");
         for (preset, names, said) in cases {
