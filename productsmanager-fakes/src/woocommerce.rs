@@ -227,6 +227,13 @@ fn check_types(body: &Value) -> Result<(), Refusal> {
     {
         return Err((400, "rest_invalid_param", "Invalid parameter(s): status".into()));
     }
+    for (field, allowed) in
+        [("stock_status", &["instock", "outofstock", "onbackorder"]), ("backorders", &["no", "notify", "yes"])]
+    {
+        if body.get(field).is_some_and(|v| !v.as_str().is_some_and(|v| allowed.contains(&v))) {
+            return Err((400, "rest_invalid_param", format!("Invalid parameter(s): {field}")));
+        }
+    }
     Ok(())
 }
 
@@ -308,6 +315,7 @@ impl Store {
             "id": id, "name": "", "slug": "", "type": "simple", "status": "publish", "sku": "",
             "global_unique_id": "", "description": "", "short_description": "", "price": "", "regular_price": "",
             "sale_price": "", "manage_stock": false, "stock_quantity": null, "stock_status": "instock",
+            "backorders": "no",
             "categories": [], "images": [], "attributes": [], "variations": [], "meta_data": [],
             "date_created": "2026-01-01T00:00:00", "date_modified": "2026-01-01T00:00:00",
         });
@@ -380,6 +388,17 @@ fn merge(product: &mut Value, body: &Value, categories: &BTreeMap<u64, Value>) {
     let sale = product["sale_price"].as_str().unwrap_or("").to_string();
     let regular = product["regular_price"].as_str().unwrap_or("").to_string();
     product["price"] = json!(if sale.is_empty() { regular } else { sale });
+    // A stock WooCommerce manages sets the status (`validate_props`): in stock with units, else on backorder when
+    // backorders are allowed, else out of stock. An unmanaged stock keeps the status given.
+    if product["manage_stock"] == json!(true) {
+        let units = product["stock_quantity"].as_i64().unwrap_or(0);
+        let status = match (units > 0, product["backorders"].as_str()) {
+            (true, _) => "instock",
+            (false, Some("notify" | "yes")) => "onbackorder",
+            (false, _) => "outofstock",
+        };
+        product["stock_status"] = json!(status);
+    }
     if let Some(name) = product["name"].as_str() {
         let slug: String = name.to_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { '-' }).collect();
         product["slug"] = json!(slug);

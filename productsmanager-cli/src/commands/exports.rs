@@ -329,6 +329,9 @@ async fn write_file(sdk: &Sdk, args: FileArgs) -> Result<(), Failure> {
             let fix = match attribute.as_str() {
                 "link" => " (give --link-template with the shop's product URL)",
                 "gtin" => " (neither a GTIN nor a SKU as MPN: sent with identifier_exists = no)",
+                "availability_date" => {
+                    " (on backorder or preorder; the catalog keeps no date: add it in Merchant Center)"
+                }
                 _ => "",
             };
             println!("{} items without {attribute}, which the channel requires{fix}", output::count(*items));

@@ -323,7 +323,9 @@ macro_rules! facts_sql {
      exists (select 1 from product_prices pp where pp.product_id = p.id) as has_price, \
      (exists (select 1 from product_stocks s where s.product_id = p.id and s.quantity - s.reserved > 0) \
       or exists (select 1 from supplier_products sp where sp.product_id = p.id and sp.is_available \
-                 and coalesce(sp.stock, 0) > 0)) as in_stock, \
+                 and coalesce(sp.stock, 0) > 0) \
+      or (coalesce(p.availability, '') = 'in_stock' \
+          and not exists (select 1 from product_stocks s where s.product_id = p.id))) as in_stock, \
      (select count(*) from product_images i where i.product_id = p.id) as image_count, \
      cast(length(coalesce(p.description, '')) as bigint) as description_chars \
      from products p where p.deleted_at is null",

@@ -42,7 +42,7 @@ pub use products::{
     ProductRecord, ProductService, ProductSort, ProductStatus, RecordReader, VariantAxis, VariantOf,
 };
 pub use provenance::{ChangeKind, FieldAction, FieldGroup, FieldProvenance, FieldSource, ProductChange, SupplierRules};
-pub use stock::{NewStockLevel, StockLevel, StockService, StockTotal};
+pub use stock::{Availability, NewStockLevel, StockLevel, StockService, StockTotal};
 pub use suppliers::{NewSupplier, Supplier, SupplierPatch, SupplierService};
 pub use variants::{
     Bundle, BundleItem, BundleService, META_DESCRIPTION_MAX, META_TITLE_MAX, NewBundleItem, NewSeo, NewVariant, Seo,

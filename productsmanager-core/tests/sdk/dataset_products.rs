@@ -323,6 +323,9 @@ impl Context {
         let _ = writeln!(out, "prices: {}", if prices.is_empty() { none() } else { prices.join("; ") });
         let stock: Vec<String> = record.stock_by_location.iter().map(|(at, units)| format!("{at} {units}")).collect();
         let _ = writeln!(out, "own stock: {}", if stock.is_empty() { none() } else { stock.join("; ") });
+        // As stated by the file, then as a feed tells a buyer.
+        let stated = p.availability.map(|a| a.to_string()).unwrap_or_else(none);
+        let _ = writeln!(out, "availability: stated {stated}, sold as {}", record.availability());
         let mut offers: Vec<String> = sdk
             .offers()
             .for_product(p.id)

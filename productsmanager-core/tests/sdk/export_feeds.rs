@@ -187,7 +187,7 @@ async fn csv_flavours(backend: Backend) {
     assert_eq!(
         lines.next().unwrap(),
         "sku,product_sku,gtin,title,description,brand,category,price,sale_price,msrp,purchase_price,price_windows,\
-         currency,cost,stock,product_stock,lead_time_days,offers,image_url,status,parent_sku,option:size,attribute:material"
+         currency,cost,stock,product_stock,availability,lead_time_days,offers,image_url,status,parent_sku,option:size,attribute:material"
     );
     assert!(text.contains(r#""'=HYPERLINK(""http://evil"")""#), "{text}");
     assert!(
@@ -197,7 +197,7 @@ async fn csv_flavours(backend: Backend) {
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     let tee_key = rows.iter().find(|r| &r[3] == "Organic T-shirt").unwrap()[0].to_string();
     let medium = rows.iter().find(|r| &r[3] == "Organic T-shirt - M").unwrap();
-    assert_eq!((&medium[20], &medium[21]), (tee_key.as_str(), "M"), "a variant names its parent and its option");
+    assert_eq!((&medium[21], &medium[22]), (tee_key.as_str(), "M"), "a variant names its parent and its option");
 
     let (shopify, _) = feed(&sdk, databases.folder(), FeedFormat::ShopifyCsv, ChannelSettings::default()).await;
     let mut reader = csv::Reader::from_path(&shopify).unwrap();

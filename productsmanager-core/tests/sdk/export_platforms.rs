@@ -188,6 +188,15 @@ async fn woocommerce_delta_exports(backend: Backend) {
     assert_eq!(run(&sdk, "shop", ExportMode::Delta).await, counts(6, 0, 1, 4, 0, 1));
     assert_eq!(shop.by_sku("4006381333917").unwrap()["name"], "Jigsaw 2");
 
+    // The saw, none left, sold on backorder from now on: one update, backorders allowed in the shop.
+    let patch = serde_json::from_value(json!({"availability": "backorder"})).unwrap();
+    sdk.products().patch(saw.id, patch).await.unwrap();
+    assert_eq!(run(&sdk, "shop", ExportMode::Delta).await, counts(6, 0, 1, 4, 0, 1));
+    let saw_there = shop.by_sku("4006381333917").unwrap();
+    let stock =
+        |p: &serde_json::Value| (p["stock_quantity"].as_i64(), p["backorders"].clone(), p["stock_status"].clone());
+    assert_eq!(stock(&saw_there), (Some(0), json!("notify"), json!("onbackorder")));
+
     // A variant removed here: its variation is deleted in the shop, and it is created as a product of its own.
     let large = sdk.products().find("4006381333948").await.unwrap();
     sdk.variants().remove(large.id).await.unwrap();

@@ -85,6 +85,14 @@ async fn shopify_exports(backend: Backend) {
     assert_eq!(shop.by_handle("4006381333900").unwrap()["title"], "Drill Pro");
     let last = shop.requests().into_iter().rev().find(|r| r.query.contains("productSet(")).unwrap();
     assert_eq!(last.variables["p0"]["id"], drill["id"], "an update names the product's id");
+    // The saw, none left, sold on backorder from now on: Shopify goes on selling it (`CONTINUE`), counted.
+    let saw = sdk.products().find("4006381333917").await.unwrap();
+    sdk.products().patch(saw.id, serde_json::from_value(json!({"availability": "backorder"})).unwrap()).await.unwrap();
+    assert_eq!(run(&sdk, "shopify", ExportMode::Delta).await, counts(6, 0, 1, 4, 0, 1));
+    let saw_variant = shop.by_handle("4006381333917").unwrap()["variants"][0].clone();
+    let inventory = (&saw_variant["inventoryPolicy"], &saw_variant["inventoryItem"]["tracked"]);
+    assert_eq!(inventory, (&json!("CONTINUE"), &json!(true)), "{saw_variant}");
+    assert_eq!(drill["variants"][0]["inventoryPolicy"], "DENY");
 
     // A variant removed here: the parent is sent with two variants, and Shopify deletes the third (list fields
     // replace); the former variant becomes a product of its own.

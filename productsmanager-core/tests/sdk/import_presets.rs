@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use productsmanager_core::catalog::{AttributeValue, NewSupplier, PriceType};
 use productsmanager_core::db::{Backend, Database};
+use productsmanager_core::exports::{ChannelSettings, ExportFilters, FeedFormat, FeedRequest};
 use productsmanager_core::imports::mapping::Preset;
 use productsmanager_core::imports::{
     DEFAULT_FAILED_ABOVE_PERCENT, ImportOptions, ImportOutcome, ImportSummary, NewImport,
@@ -120,7 +121,7 @@ async fn import_with(
 /// WooCommerce's sample export: 25 rows, two `variation` rows under their `variable` parent (five `simple` rows that
 /// also carry a `Parent` stay products), 22 regular and 7 sale prices, 28 image links to 22 images, 7 category paths.
 async fn woocommerce_sample_products(backend: Backend) {
-    let Some((_env, sdk, summary)) =
+    let Some((env, sdk, summary)) =
         import(backend, "preset_woocommerce", "woocommerce/sample_products.csv", Preset::Woocommerce).await
     else {
         return;
@@ -153,6 +154,16 @@ async fn woocommerce_sample_products(backend: Backend) {
     {
         assert!(!not_imported.iter().any(|c| c == imported), "{imported}: {not_imported:?}");
     }
+    // Every row says `In stock?` 1 with an empty `Stock` (the shop counts none): Google's feed says in stock.
+    let out = env.folder().join("feed.xml");
+    let request = FeedRequest {
+        format: FeedFormat::GoogleMerchantXml,
+        filters: ExportFilters::default(),
+        settings: ChannelSettings::default(),
+    };
+    let feed = sdk.exports().write_feed(&request, &out, |_| {}).await.unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!((feed.items, text.matches("<g:availability>in_stock</g:availability>").count()), (22, 22), "{text}");
 }
 
 /// The two other WooCommerce exports (no `ID` column; multi-line descriptions in the fashion file).

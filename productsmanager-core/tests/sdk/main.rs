@@ -6,6 +6,7 @@
 mod akeneo_vocabulary;
 mod analytics;
 mod auth;
+mod availability;
 mod brands;
 mod cache;
 mod categories;

@@ -81,7 +81,8 @@ pub(crate) async fn catalog_lines(sdk: &Sdk) -> Vec<String> {
                 .collect();
             format!(
                 "{:?} | sku {:?} | gtin {:?} | {:?} | brand {:?} | categories {:?} | prices {prices:?} | own stock {:?} \
-                 | offers {offers:?} | images {:?} | {} | attributes {attributes:?} | variant of {variant:?} | seo {seo:?}",
+                 | offers {offers:?} | images {:?} | {} | availability {:?} | attributes {attributes:?} \
+                 | variant of {variant:?} | seo {seo:?}",
                 p.title,
                 p.sku.as_ref().map(|s| s.to_string()),
                 p.gtin.as_ref().map(|g| g.to_string()),
@@ -91,6 +92,7 @@ pub(crate) async fn catalog_lines(sdk: &Sdk) -> Vec<String> {
                 r.stock_by_location,
                 r.image_urls,
                 p.status,
+                p.availability,
             )
         })
         .collect();
@@ -259,9 +261,11 @@ async fn a_catalog_people_edited_round_trips(backend: Backend) {
         };
         sdk.offers().record(offer).await.unwrap();
     }
-    // A product a person made, with no supplier behind it: a price in yen (no decimals), none of our stock.
+    // A product a person made, with no supplier behind it: a price in yen (no decimals), none of our stock, sold
+    // on backorder.
     let lamp: NewProduct = serde_json::from_value(serde_json::json!({
-        "sku": "LAMP", "title": "Desk lamp", "description": "Line one\nline two, \"quoted\"", "status": "draft"
+        "sku": "LAMP", "title": "Desk lamp", "description": "Line one\nline two, \"quoted\"", "status": "draft",
+        "availability": "backorder"
     }))
     .unwrap();
     let lamp = sdk.products().create(lamp).await.unwrap();
@@ -287,6 +291,7 @@ async fn a_catalog_people_edited_round_trips(backend: Backend) {
     assert!(drill_line.contains(r#"Some("'=not a formula")"#), "{drill_line}");
     let lamp_line = lines.iter().find(|l| l.starts_with("\"Desk lamp\"")).unwrap();
     assert!(lamp_line.contains("retail 4500 JPY") && lamp_line.contains("offers []"), "{lamp_line}");
+    assert!(lamp_line.contains("availability Some(Backorder)"), "{lamp_line}");
     assert!(
         drill_line.contains(r#"ACME \"AC \\\"77\\\"|x\" Some(\"75.50 EUR\") Some(0) Some(10) true"#),
         "{drill_line}"
@@ -316,6 +321,8 @@ struct Fields {
     lead_time: Option<u8>,
     images: u8,
     status: usize,
+    /// An index of [`AVAILABILITIES`].
+    availability: Option<usize>,
 }
 
 /// One generated product of a supplier file in our columns; its variants are rows of their own under it.
@@ -340,6 +347,7 @@ const PRICE_COLUMNS: [&str; 4] = ["price", "sale_price", "msrp", "purchase_price
 /// The row's currency first; yen have no decimals.
 const CURRENCIES: [&str; 3] = ["EUR", "USD", "JPY"];
 const STATUSES: [&str; 3] = ["active", "draft", "archived"];
+const AVAILABILITIES: [&str; 4] = ["in_stock", "out_of_stock", "backorder", "preorder"];
 const ATTRIBUTES: [&str; 3] = ["Material", "fit", "Poids net"];
 const SIZES: [&str; 3] = ["S", "M", "L"];
 const LOCALES: [&str; 2] = ["en", "de-DE"];
@@ -377,8 +385,10 @@ fn fields() -> impl Strategy<Value = Fields> {
             .collect()
     });
     let texts = (text(), proptest::option::of(description()));
-    (any::<bool>(), texts, (prices, windows), offer, 0..3u8, 0..3usize).prop_map(
-        |(gtin, (title, description), (prices, windows), (cost, offer_stock, own_stock, lead_time), images, status)| {
+    let states = (0..3usize, proptest::option::of(0..AVAILABILITIES.len()));
+    (any::<bool>(), texts, (prices, windows), offer, 0..3u8, states).prop_map(
+        |(gtin, (title, description), (prices, windows), (cost, offer_stock, own_stock, lead_time), images, states)| {
+            let (status, availability) = states;
             Fields {
                 gtin,
                 title,
@@ -391,6 +401,7 @@ fn fields() -> impl Strategy<Value = Fields> {
                 lead_time,
                 images,
                 status,
+                availability,
             }
         },
     )
@@ -455,6 +466,7 @@ fn supplier_file(products: &[Generated]) -> String {
         "cost",
         "stock",
         "product_stock",
+        "availability",
         "lead_time_days",
         "image_url",
         "status",
@@ -511,6 +523,7 @@ fn supplier_file(products: &[Generated]) -> String {
         row[at("image_url")] =
             (0..fields.images).map(|i| format!("https://img.example/{key}-{i}.jpg")).collect::<Vec<_>>().join("|");
         row[at("status")] = STATUSES[fields.status].into();
+        row[at("availability")] = fields.availability.map(|a| AVAILABILITIES[a].to_string()).unwrap_or_default();
         row
     };
     for (index, product) in products.iter().enumerate() {

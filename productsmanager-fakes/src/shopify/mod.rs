@@ -591,6 +591,9 @@ impl Store {
                     "price": input_variant.get("price").cloned().unwrap_or(json!("0.00")),
                     "compareAtPrice": input_variant.get("compareAtPrice").cloned().unwrap_or(Value::Null),
                     "inventoryPolicy": input_variant.get("inventoryPolicy").cloned().unwrap_or(json!("DENY")),
+                    "inventoryItem": {
+                        "tracked": input_variant.pointer("/inventoryItem/tracked").cloned().unwrap_or(json!(false)),
+                    },
                     "inventoryQuantity": quantity,
                     "optionValues": input_variant["optionValues"],
                     "selectedOptions": input_variant["optionValues"].as_array().into_iter().flatten()

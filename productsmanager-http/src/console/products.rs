@@ -546,6 +546,10 @@ async fn product_page(api: &super::client::Api, id: &str, attempt: Attempt) -> R
                     h2 { "Stock" }
                     p #stock { (product.stock.available) " available (" (product.stock.quantity) " on hand, "
                         (product.stock.reserved) " reserved)" }
+                    @if let Some(stated) = product.availability {
+                        p #availability { "Stated by its source: " (stated.as_str().replace('_', " "))
+                            " (what buyers are told when no stock is counted; a count comes first)" }
+                    }
                     (stock_form(&product, &attempt))
                 }
             }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::catalog::{Asin, CatalogError, Gtin, Offer, Price, Sku, StockTotal};
+use crate::catalog::{Asin, Availability, CatalogError, Gtin, Offer, Price, Sku, StockTotal};
 
 /// Where a product is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -118,6 +118,10 @@ pub struct Product {
     pub prices: Vec<Price>,
     /// Own stock over all locations.
     pub stock: StockTotal,
+    /// Whether it can be bought, as its source stated it without a count (see [`Availability`]); none: its stock
+    /// alone decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<Availability>,
     /// The supplier offer to buy from (see [`best_offer`](crate::catalog::best_offer)).
     pub best_offer: Option<Offer>,
     pub created_at: DateTime<Utc>,
@@ -153,6 +157,9 @@ pub struct NewProduct {
     pub brand_id: Option<Uuid>,
     #[serde(default)]
     pub status: Option<ProductStatus>,
+    /// Whether it can be bought when it keeps no count (see [`Availability`]).
+    #[serde(default)]
+    pub availability: Option<Availability>,
     #[serde(default)]
     pub attributes: Vec<Attribute>,
     /// For a full update: the version the caller read (optimistic locking). Ignored on create.
@@ -180,6 +187,8 @@ pub struct ProductPatch {
     pub brand_id: Option<Option<Uuid>>,
     #[serde(default)]
     pub status: Option<ProductStatus>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub availability: Option<Option<Availability>>,
     #[serde(default)]
     pub attributes: Option<Vec<Attribute>>,
     /// The version the caller read (optimistic locking).
@@ -198,6 +207,7 @@ pub(super) struct ProductRow {
     pub description: Option<String>,
     pub brand_id: Option<Uuid>,
     pub status: String,
+    pub availability: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -283,6 +293,7 @@ impl ProductRow {
             asin: parsed(self.id, "asin", self.asin),
             sku: parsed(self.id, "sku", self.sku),
             status: self.status.parse().unwrap_or_default(),
+            availability: self.availability.and_then(|a| a.parse().ok()),
             id: self.id,
             title: self.title,
             description: self.description,

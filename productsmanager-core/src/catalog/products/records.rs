@@ -78,6 +78,14 @@ impl ProductRecord {
         self.product.stock.available.max(0).saturating_add(offered.max(0))
     }
 
+    /// What a buyer is told: the available stock when there is some, else what the product's source stated when
+    /// it keeps no stock of its own (or stated `backorder`, `preorder`), else out of stock (see
+    /// [`Availability::resolve`](crate::catalog::Availability::resolve)).
+    pub fn availability(&self) -> crate::catalog::Availability {
+        let counted = !self.stock_by_location.is_empty();
+        crate::catalog::Availability::resolve(self.product.availability, counted, self.available_stock())
+    }
+
     /// The current price of `price_type` in the product's prices (the first currency when several).
     pub fn price(&self, price_type: PriceType) -> Option<&crate::catalog::Money> {
         self.product.prices.iter().find(|p| p.price_type == price_type).map(|p| &p.amount)

@@ -13,15 +13,15 @@ use crate::db::{DbPool, rows_by_ids};
 use crate::with_pool;
 
 const INSERT: &str = "insert into products (id, gtin, asin, sku, title, description, brand_id, status, version, \
-     created_at, updated_at, origin_kind, origin_id, origin_job_id) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+     created_at, updated_at, origin_kind, origin_id, origin_job_id, availability) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
 /// The columns of a product row, then `$where`.
 macro_rules! product_select {
     ($where:literal) => {
         concat!(
-            "select id, gtin, asin, sku, title, description, brand_id, status, version, created_at, updated_at, \
-             deleted_at from products ",
+            "select id, gtin, asin, sku, title, description, brand_id, status, availability, version, created_at, \
+             updated_at, deleted_at from products ",
             $where
         )
     };
@@ -39,7 +39,7 @@ const BY_ASIN: &str = product_select!("where asin = $1 and deleted_at is null");
 
 /// Only a live product at the version the caller read is updated; the version moves on by one.
 const UPDATE: &str = "update products set gtin = $2, asin = $3, sku = $4, title = $5, description = $6, \
-     brand_id = $7, status = $8, version = version + 1, updated_at = $9 \
+     brand_id = $7, status = $8, availability = $11, version = version + 1, updated_at = $9 \
      where id = $1 and version = $10 and deleted_at is null";
 
 const SOFT_DELETE: &str = "update products set deleted_at = $2, updated_at = $2, version = version + 1 \
@@ -107,6 +107,7 @@ pub(super) async fn insert(
             .bind(origin_kind)
             .bind(origin_id)
             .bind(origin_job)
+            .bind(&row.availability)
             .execute(&mut *tx)
             .await?;
         replace_attributes!(tx, row.id, attributes, row.updated_at);
@@ -138,6 +139,7 @@ pub(super) async fn update(
             .bind(&row.status)
             .bind(row.updated_at)
             .bind(expected_version)
+            .bind(&row.availability)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -306,13 +308,16 @@ pub(super) async fn list(
     })
 }
 
-const LIST: &str = "select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, p.version, \
-     p.created_at, p.updated_at, p.deleted_at from products p where p.deleted_at is null";
+const LIST: &str = "select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, \
+     p.availability, p.version, p.created_at, p.updated_at, p.deleted_at from products p where p.deleted_at is null";
 
-/// Own stock available, or an available supplier offer with stock.
+/// Own stock available, an available supplier offer with stock, or stated in stock by a product that keeps no count
+/// of its own ([`Availability::resolve`](crate::catalog::Availability::resolve)).
 pub(super) const IN_STOCK: &str = "exists (select 1 from product_stocks s where s.product_id = p.id \
      and s.quantity - s.reserved > 0) \
-     or exists (select 1 from supplier_products o where o.product_id = p.id and o.is_available and o.stock > 0)";
+     or exists (select 1 from supplier_products o where o.product_id = p.id and o.is_available and o.stock > 0) \
+     or (coalesce(p.availability, '') = 'in_stock' \
+         and not exists (select 1 from product_stocks s where s.product_id = p.id))";
 
 // ---- what feeds and platforms read beside the product (`records`) ----
 

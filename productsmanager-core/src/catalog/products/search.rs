@@ -176,8 +176,9 @@ pub(super) async fn search(
                 sql.push(" and d.brand_id = ").push_bind(brand_id);
             }
             sql.push(
-                ") select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, p.version, \
-                 p.created_at, p.updated_at, p.deleted_at from r join products p on p.id = r.product_id \
+                ") select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, \
+                 p.availability, p.version, p.created_at, p.updated_at, p.deleted_at \
+                 from r join products p on p.id = r.product_id \
                  where p.deleted_at is null",
             );
             push_filters!(sql, query, at);
@@ -202,8 +203,9 @@ pub(super) async fn search(
                 sql.push(" and s.brand_id = ").push_bind(brand_id);
             }
             sql.push(
-                ") select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, p.version, \
-                 p.created_at, p.updated_at, p.deleted_at from r join products p on p.id = r.product_id \
+                ") select p.id, p.gtin, p.asin, p.sku, p.title, p.description, p.brand_id, p.status, \
+                 p.availability, p.version, p.created_at, p.updated_at, p.deleted_at \
+                 from r join products p on p.id = r.product_id \
                  where p.deleted_at is null",
             );
             push_filters!(sql, query, at);

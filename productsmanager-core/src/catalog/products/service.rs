@@ -118,6 +118,7 @@ fn validated(
         description: optional_text("description", input.description.as_deref(), 100_000)?,
         brand_id: input.brand_id,
         status: input.status.unwrap_or_default().as_str().to_string(),
+        availability: input.availability.map(|a| a.as_str().to_string()),
         version,
         created_at,
         updated_at: now(),
@@ -175,6 +176,7 @@ fn changed_fields(current: &Product, row: &ProductRow) -> Vec<(String, Option<St
     compare("description", current.description.clone(), row.description.as_deref());
     compare("brand", current.brand_id.map(|b| b.to_string()), row.brand_id.map(|b| b.to_string()).as_deref());
     compare("status", Some(current.status.as_str().to_string()), Some(&row.status));
+    compare("availability", current.availability.map(|a| a.as_str().to_string()), row.availability.as_deref());
     changed
 }
 
@@ -610,6 +612,7 @@ impl ProductService {
             description: patch.description.unwrap_or_else(|| current.description.clone()),
             brand_id: patch.brand_id.unwrap_or(current.brand_id),
             status: Some(patch.status.unwrap_or(current.status)),
+            availability: patch.availability.unwrap_or(current.availability),
             attributes: patch.attributes.unwrap_or_else(|| current.attributes.clone()),
             version: Some(expected),
         };
@@ -678,6 +681,7 @@ impl ProductService {
                 "description" => current.description.clone(),
                 "brand" => current.brand_id.and_then(|b| brands.get(&b).cloned()),
                 "status" => Some(current.status.as_str().to_string()),
+                "availability" => current.availability.map(|a| a.as_str().to_string()),
                 _ => {
                     let name = field.strip_prefix("attribute:")?;
                     current.attributes.iter().find(|a| a.name.to_lowercase() == name).map(|a| a.value.shown())
@@ -737,6 +741,7 @@ impl ProductService {
             ("sku", product.sku.is_some()),
             ("gtin", product.gtin.is_some()),
             ("asin", product.asin.is_some()),
+            ("availability", product.availability.is_some()),
         ] {
             if present {
                 fields.push(field.to_string());
@@ -918,7 +923,7 @@ impl ProductService {
             return Err(CatalogError::invalid(
                 "field",
                 format!(
-                    "{field:?} is not a field with provenance: title, description, brand, status, sku, gtin, asin, \
+                    "{field:?} is not a field with provenance: title, description, brand, status, availability, sku, gtin, asin, \
                      price:<type>:<currency> (price:retail:EUR), price_windows:<type>:<currency> (the windowed \
                      prices of a type and currency), seo:<locale> (seo:en), attribute:<name in lower case> (attribute:color), \
                      stock (stock:<location> for another than `default`), categories or images"
@@ -996,6 +1001,7 @@ impl ProductService {
             "title" => patch.title = Some(value.to_string()),
             "description" => patch.description = Some(Some(value.to_string())),
             "status" => patch.status = Some(value.parse()?),
+            "availability" => patch.availability = Some(Some(value.parse()?)),
             "sku" => patch.sku = Some(Some(Sku::parse(value).map_err(|e| invalid(&e))?)),
             "gtin" => patch.gtin = Some(Some(Gtin::parse(value).map_err(|e| invalid(&e))?)),
             "asin" => patch.asin = Some(Some(Asin::parse(value).map_err(|e| invalid(&e))?)),

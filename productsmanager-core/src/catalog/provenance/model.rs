@@ -56,9 +56,10 @@ impl FieldSource {
 pub struct FieldProvenance {
     /// `title`, `description`, `brand`, `status`, `sku`, `gtin`, `asin`, `price:<type>:<currency>` (an open-ended
     /// price), `price_windows:<type>:<currency>` (the windowed prices of that pair), `seo:<locale>` (slug, meta
-    /// title and description), `attribute:<name>`, `stock` (the `default` location; `stock:<location>` for another); one entry per category
-    /// link (`category:<path>`: who put the product there) and per image URL (`image:<url>`: who gave it); and
-    /// `categories` or `images` when a person locked or released them (a lock keeps imports from adding any).
+    /// title and description), `attribute:<name>`, `stock` (the `default` location; `stock:<location>` for
+    /// another), `availability`; one entry per category link (`category:<path>`: who put the product there) and per
+    /// image URL (`image:<url>`: who gave it); and `categories` or `images` when a person locked or released them (a
+    /// lock keeps imports from adding any).
     pub field: String,
     pub source: FieldSource,
     /// The supplier's name for a supplier source (for display: "from ACME").
@@ -94,8 +95,8 @@ pub enum FieldAction {
 }
 
 /// The fields with provenance besides prices, attributes and stock, as they are named.
-const SCALAR_FIELDS: [&str; 9] =
-    ["title", "description", "brand", "status", "sku", "gtin", "asin", CATEGORIES_FIELD, IMAGES_FIELD];
+const SCALAR_FIELDS: [&str; 10] =
+    ["title", "description", "brand", "status", "availability", "sku", "gtin", "asin", CATEGORIES_FIELD, IMAGES_FIELD];
 
 /// The field whose lock keeps imports from putting the product in more categories.
 pub(crate) const CATEGORIES_FIELD: &str = "categories";
@@ -287,7 +288,7 @@ pub enum FieldGroup {
     Prices,
     /// Every attribute (`attribute:<name>`).
     Attributes,
-    /// The product's own stock (`stock`, `stock:<location>`).
+    /// The product's own stock (`stock`, `stock:<location>`) and its stated availability.
     Stock,
     /// The categories it is in (imports add links, never remove one).
     Categories,
@@ -303,7 +304,7 @@ impl FieldGroup {
             "status" => FieldGroup::Status,
             CATEGORIES_FIELD => FieldGroup::Categories,
             IMAGES_FIELD => FieldGroup::Images,
-            "stock" => FieldGroup::Stock,
+            "stock" | "availability" => FieldGroup::Stock,
             _ if field.starts_with("stock:") => FieldGroup::Stock,
             _ if field.starts_with("price:") || field.starts_with("price_windows:") => FieldGroup::Prices,
             _ if field.starts_with("attribute:") => FieldGroup::Attributes,

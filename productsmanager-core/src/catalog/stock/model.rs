@@ -17,6 +17,84 @@ pub struct StockLevel {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Whether a product can be bought, as its source states it: a shop that keeps no count (WooCommerce without stock
+/// management, Shopify's untracked inventory) or a feed that says whether, not how many (Google's `availability`).
+///
+/// A counted stock comes first: units available make a product in stock whatever was stated; none make it out of
+/// stock unless the statement is `backorder` or `preorder` (sold while none are left). The statement decides alone
+/// only for a product with no count of its own (see [`Availability::resolve`]).
+///
+/// ```
+/// # use productsmanager_core::catalog::Availability;
+/// assert_eq!("instock".parse::<Availability>().unwrap(), Availability::InStock);
+/// assert_eq!("on backorder".parse::<Availability>().unwrap(), Availability::Backorder);
+/// assert_eq!(Availability::OutOfStock.as_str(), "out_of_stock");
+/// // Counted, none left, stated in stock: the count wins.
+/// assert_eq!(Availability::resolve(Some(Availability::InStock), true, 0), Availability::OutOfStock);
+/// // Not counted: the statement decides.
+/// assert_eq!(Availability::resolve(Some(Availability::InStock), false, 0), Availability::InStock);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    InStock,
+    OutOfStock,
+    /// Sold now, delivered when stock comes in.
+    Backorder,
+    /// Sold before its release.
+    Preorder,
+}
+
+impl Availability {
+    /// Google's name, as stored: `in_stock`, `out_of_stock`, `backorder`, `preorder`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::InStock => "in_stock",
+            Availability::OutOfStock => "out_of_stock",
+            Availability::Backorder => "backorder",
+            Availability::Preorder => "preorder",
+        }
+    }
+
+    /// What a product's buyer is told: `stated` by its source, whether it has a count (own stock levels, or a
+    /// supplier offer's stock) and the units that count makes available.
+    pub fn resolve(stated: Option<Availability>, counted: bool, available: i64) -> Availability {
+        match stated {
+            _ if available > 0 => Availability::InStock,
+            Some(sold_without_stock @ (Availability::Backorder | Availability::Preorder)) => sold_without_stock,
+            Some(stated) if !counted => stated,
+            _ => Availability::OutOfStock,
+        }
+    }
+}
+
+impl std::fmt::Display for Availability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Availability {
+    type Err = crate::catalog::CatalogError;
+
+    /// Google's names and the shops' spellings of them, in any case: `in stock`, `instock`, `onbackorder`,
+    /// `pre-order`; an in-stock flag's `1`/`0`, `yes`/`no`, `true`/`false` (WooCommerce's `In stock?`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let words: String = s.trim().to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect();
+        match words.as_str() {
+            "instock" | "available" | "1" | "yes" | "true" => Ok(Availability::InStock),
+            "outofstock" | "soldout" | "unavailable" | "0" | "no" | "false" => Ok(Availability::OutOfStock),
+            "backorder" | "onbackorder" => Ok(Availability::Backorder),
+            "preorder" => Ok(Availability::Preorder),
+            _ => Err(crate::catalog::CatalogError::invalid(
+                "availability",
+                format!("{s:?} is not in_stock, out_of_stock, backorder or preorder"),
+            )),
+        }
+    }
+}
+
 /// Stock of a product over all locations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::{FeedColumns, FeedItem, FeedWriter, attribute_text, decimal, neutralised};
 use crate::catalog::prices::window::list_entry;
-use crate::catalog::{CurrencyCode, Money, PriceType, ProductStatus};
+use crate::catalog::{Availability, CurrencyCode, Money, PriceType, ProductStatus};
 use crate::exports::model::ChannelSettings;
 use crate::imports::mapping::{DEFAULT_LOCATION, NATIVE_PRICE_COLUMNS, product_stock_column};
 
@@ -16,8 +16,8 @@ use crate::imports::mapping::{DEFAULT_LOCATION, NATIVE_PRICE_COLUMNS, product_st
 /// `price_windows`, the windowed prices (`sale 19.99 EUR 2026-12-01T00:00:00Z/2026-12-25T00:00:00Z`, separated by
 /// `|`); `cost`, `stock` and `lead_time_days` are the best supplier offer's (for reading: an import reads
 /// `offers`); `offers`, every offer as a JSON list of [`OfferListEntry`](crate::catalog::OfferListEntry);
-/// `product_stock`, the product's own stock.
-const NATIVE_COLUMNS: [&str; 21] = [
+/// `product_stock`, the product's own stock; `availability`, what its source stated when it keeps no count.
+const NATIVE_COLUMNS: [&str; 22] = [
     "sku",
     "product_sku",
     "gtin",
@@ -34,6 +34,7 @@ const NATIVE_COLUMNS: [&str; 21] = [
     "cost",
     "stock",
     "product_stock",
+    "availability",
     "lead_time_days",
     "offers",
     "image_url",
@@ -131,6 +132,7 @@ pub(super) fn native_row(item: &FeedItem<'_>, columns: &FeedColumns) -> Vec<Cell
         money(cost),
         offer.and_then(|o| o.stock).map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty),
         own_stock.map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty),
+        Cell::text(product.availability.map(|a| a.as_str()).unwrap_or_default()),
         offer.and_then(|o| o.lead_time_days).map(|n| Cell::Number(n as f64)).unwrap_or(Cell::Empty),
         Cell::text(offers_list(&item.record.offers)),
         Cell::text(item.record.image_urls.join("|")),
@@ -423,9 +425,14 @@ impl ShopifyCsv {
     fn variant_columns(row: &mut [String], item: &FeedItem<'_>) {
         let product = item.product();
         row[shopify_at::VARIANT_SKU] = product.sku.as_ref().map(|s| s.as_str().to_string()).unwrap_or_default();
-        row[shopify_at::INVENTORY_TRACKER] = "shopify".into();
-        row[shopify_at::INVENTORY_QTY] = item.stock.to_string();
-        row[shopify_at::INVENTORY_POLICY] = "deny".into();
+        // Shopify sells an untracked variant always, and a tracked one with the policy `continue` when none are
+        // left: a product in stock without a count is untracked; one on backorder or preorder, `continue`.
+        let sold_without_stock = matches!(item.availability, Availability::Backorder | Availability::Preorder);
+        if item.stock_counted || item.availability != Availability::InStock {
+            row[shopify_at::INVENTORY_TRACKER] = "shopify".into();
+            row[shopify_at::INVENTORY_QTY] = item.stock.to_string();
+        }
+        row[shopify_at::INVENTORY_POLICY] = if sold_without_stock { "continue" } else { "deny" }.into();
         row[shopify_at::FULFILLMENT] = "manual".into();
         // Shopify sells at `Variant Price`; `Compare At` is the crossed-out price beside it.
         let (price, compare_at) = match (&item.sale_price, &item.price) {
@@ -615,8 +622,14 @@ impl FeedWriter for WoocommerceCsv {
                 .and_then(|w| w.to)
                 .map(|at| (at - chrono::Duration::seconds(1)).format("%Y-%m-%d").to_string())
                 .unwrap_or_default(),
-            if item.stock > 0 { "1" } else { "0" }.to_string(),
-            item.stock.to_string(),
+            // WooCommerce's stock status: `1`, `0` or `backorder`; its stock, when something counts it.
+            match item.availability {
+                Availability::InStock => "1",
+                Availability::OutOfStock => "0",
+                Availability::Backorder | Availability::Preorder => "backorder",
+            }
+            .to_string(),
+            if item.stock_counted { item.stock.to_string() } else { String::new() },
             item.sale_price.as_ref().map(decimal).unwrap_or_default(),
             item.price.as_ref().map(decimal).unwrap_or_default(),
             // WooCommerce separates categories with commas: a comma inside a name is escaped.

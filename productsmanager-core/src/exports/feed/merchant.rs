@@ -38,7 +38,7 @@ fn attributes(item: &FeedItem<'_>, settings: &ChannelSettings) -> Option<Vec<(&'
     for url in images.take(MAX_ADDITIONAL_IMAGES) {
         out.push(("additional_image_link", url.clone()));
     }
-    out.push(("availability", if item.stock > 0 { "in_stock" } else { "out_of_stock" }.to_string()));
+    out.push(("availability", item.availability.as_str().to_string()));
     out.push(("price", price.to_string()));
     if let Some(sale) = &item.sale_price {
         out.push(("sale_price", sale.to_string()));
@@ -100,6 +100,12 @@ fn count_missing(attributes: &[(&'static str, String)], missing: &mut std::colle
         if !(has(wanted) || wanted == "gtin" && has("mpn")) {
             *missing.entry(wanted).or_default() += 1;
         }
+    }
+    // Google wants the date an item on backorder or preorder ships; the catalog keeps none.
+    let sold_without_stock =
+        attributes.iter().any(|(n, v)| *n == "availability" && matches!(v.as_str(), "backorder" | "preorder"));
+    if sold_without_stock {
+        *missing.entry("availability_date").or_default() += 1;
     }
 }
 

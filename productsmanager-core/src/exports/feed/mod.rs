@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::model::{ChannelSettings, FeedFormat};
 use crate::catalog::prices::window::Window;
-use crate::catalog::{AttributeValue, Money, PriceType, ProductRecord, ProductStatus};
+use crate::catalog::{AttributeValue, Availability, Money, PriceType, ProductRecord, ProductStatus};
 
 /// A product as a channel is sent it: the record with the channel's prices and category applied.
 #[derive(Debug)]
@@ -35,7 +35,13 @@ pub(crate) struct FeedItem<'a> {
     pub prices: Vec<(PriceType, Money)>,
     /// Every windowed price, likewise: (type, amount, start, end), by type, currency and start.
     pub price_windows: Vec<(PriceType, Money, Window)>,
+    /// Own stock available plus the best offer's ([`ProductRecord::available_stock`]).
     pub stock: i64,
+    /// Whether anything counts the stock (own stock levels, or the best offer's stock): a shop's file writes the
+    /// count only then, and says the availability otherwise.
+    pub stock_counted: bool,
+    /// What a buyer is told ([`ProductRecord::availability`]).
+    pub availability: Availability,
     /// Our category path, `A > B > C`.
     pub category: String,
     /// The channel's category for it (mapped), else our path.
@@ -142,6 +148,9 @@ impl Channel {
             prices,
             price_windows,
             stock: record.available_stock(),
+            stock_counted: !record.stock_by_location.is_empty()
+                || record.product.best_offer.as_ref().is_some_and(|o| o.is_available && o.stock.is_some()),
+            availability: record.availability(),
             category,
             channel_category,
             title,

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::ExportError;
 use super::feed::FeedItem;
-use crate::catalog::{Money, ProductStatus, VariantAxis};
+use crate::catalog::{Availability, Money, ProductStatus, VariantAxis};
 use crate::net::{HTTPS_ONLY, OutboundPolicy};
 
 pub(crate) use prestashop::PrestaShop;
@@ -98,6 +98,15 @@ pub struct PlatformCredentials {
     pub access_token: Option<String>,
 }
 
+/// A product's stated availability when its stock does not say it: nothing counts the stock (in stock, out of stock
+/// as stated), or it is sold while none are left (backorder, preorder). `None` for a product its count describes (or
+/// that states nothing): a shop then counts its stock as sent.
+fn sold_as(item: &FeedItem<'_>) -> Option<Availability> {
+    item.product().availability?;
+    let counted = if item.stock > 0 { Availability::InStock } else { Availability::OutOfStock };
+    (!item.stock_counted || item.availability != counted).then_some(item.availability)
+}
+
 /// One product as sent to a platform: the product, and its variants when it has some. Remote ids are those the
 /// platform gave on an earlier run (`None`: not there yet, as far as we know).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,6 +124,9 @@ pub(crate) struct PlatformProduct {
     pub price: Option<Money>,
     pub sale_price: Option<Money>,
     pub stock: i64,
+    /// What its source stated that `stock` alone does not say (see [`sold_as`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sold_as: Option<Availability>,
     /// The channel's category (mapped), empty when the product has none.
     pub category: String,
     pub images: Vec<String>,
@@ -150,6 +162,8 @@ pub(crate) struct PlatformVariant {
     pub price: Option<Money>,
     pub sale_price: Option<Money>,
     pub stock: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sold_as: Option<Availability>,
     pub status: ProductStatus,
     pub options: BTreeMap<String, String>,
     pub image: Option<String>,
@@ -171,6 +185,7 @@ impl PlatformProduct {
             price: item.price,
             sale_price: item.sale_price,
             stock: item.stock,
+            sold_as: sold_as(item),
             category: item.channel_category.clone(),
             images: item.record.image_urls.clone(),
             axes: item.record.variant_axes.iter().map(PlatformAxis::from).collect(),
@@ -190,6 +205,7 @@ impl PlatformProduct {
             price: item.price,
             sale_price: item.sale_price,
             stock: item.stock,
+            sold_as: sold_as(item),
             status: product.status,
             options: item.record.variant_of.as_ref().map(|v| v.options.clone()).unwrap_or_default(),
             image: item.record.image_urls.first().cloned(),

@@ -20,7 +20,7 @@ use super::{
     ExportPlatform, PlatformError, PlatformProduct, PlatformVariant, PushOutcome, http_client, refusal,
     secure_endpoint, send,
 };
-use crate::catalog::{Money, ProductStatus};
+use crate::catalog::{Availability, Money, ProductStatus};
 use crate::exports::ExportError;
 use crate::exports::feed::decimal;
 use crate::net::OutboundPolicy;
@@ -162,7 +162,18 @@ impl PrestaShop {
     }
 
     /// Sets the stock of a product (`combination` 0) or of one of its combinations on its `stock_availables` row.
-    async fn set_stock(&self, product: &str, combination: &str, quantity: i64) -> Result<(), String> {
+    /// PrestaShop counts every stock: a product sold without one (in stock without a count, on backorder) allows
+    /// orders when none are left (`out_of_stock` 1); others follow the shop's setting (2).
+    async fn set_stock(
+        &self,
+        product: &str,
+        combination: &str,
+        (quantity, sold_as): (i64, Option<Availability>),
+    ) -> Result<(), String> {
+        let out_of_stock = match sold_as {
+            Some(Availability::InStock | Availability::Backorder | Availability::Preorder) => "1",
+            Some(Availability::OutOfStock) | None => "2",
+        };
         let url = self
             .url(
                 "stock_availables",
@@ -183,7 +194,7 @@ impl PrestaShop {
             field(xml, "id_product_attribute", combination)?;
             field(xml, "quantity", &quantity.to_string())?;
             field(xml, "depends_on_stock", "0")?;
-            field(xml, "out_of_stock", "2")
+            field(xml, "out_of_stock", out_of_stock)
         })
         .map_err(|e| e.to_string())?;
         let url = self.url(&format!("stock_availables/{id}"), &[]).map_err(|e| e.to_string())?;
@@ -245,9 +256,8 @@ impl PrestaShop {
         let id = self.write("combinations", id.as_deref(), body).await.map_err(refused)?;
         // A variant without a price, or not active, cannot be bought: no stock is offered.
         let sellable = variant.price.is_some() && variant.status == ProductStatus::Active;
-        self.set_stock(parent, &id, if sellable { variant.stock } else { 0 })
-            .await
-            .map_err(|e| format!("stock: {e}"))?;
+        let stock = if sellable { (variant.stock, variant.sold_as) } else { (0, None) };
+        self.set_stock(parent, &id, stock).await.map_err(|e| format!("stock: {e}"))?;
         Ok(id)
     }
 
@@ -287,7 +297,8 @@ impl PrestaShop {
             error: None,
         };
         if product.variants.is_empty() {
-            outcome.error = self.set_stock(&id, "0", product.stock).await.err().map(|e| format!("stock: {e}"));
+            outcome.error =
+                self.set_stock(&id, "0", (product.stock, product.sold_as)).await.err().map(|e| format!("stock: {e}"));
             return Ok(outcome);
         }
         // Combinations of variants removed here go first, so that their references are free.

@@ -14,7 +14,7 @@ use tokio::sync::{Mutex, OnceCell};
 use url::Url;
 
 use super::{ExportPlatform, PlatformError, PlatformProduct, PushOutcome, http_client, refusal, secure_endpoint, send};
-use crate::catalog::ProductStatus;
+use crate::catalog::{Availability, ProductStatus};
 use crate::exports::ExportError;
 use crate::exports::feed::decimal;
 use crate::net::OutboundPolicy;
@@ -247,8 +247,8 @@ pub(super) fn product_input(product: &PlatformProduct, location: &str) -> Result
             "barcode": product.gtin,
             "price": price,
             "compareAtPrice": compare_at,
-            "inventoryPolicy": "DENY",
-            "inventoryItem": {"tracked": true},
+            "inventoryPolicy": inventory_policy(product.sold_as),
+            "inventoryItem": {"tracked": tracked(product.sold_as)},
             "inventoryQuantities": stock(product.stock),
         }]);
         return Ok(input);
@@ -278,8 +278,8 @@ pub(super) fn product_input(product: &PlatformProduct, location: &str) -> Result
             "barcode": variant.gtin,
             "price": if price.is_null() { json!("0.00") } else { price },
             "compareAtPrice": compare_at,
-            "inventoryPolicy": "DENY",
-            "inventoryItem": {"tracked": true},
+            "inventoryPolicy": inventory_policy(variant.sold_as),
+            "inventoryItem": {"tracked": tracked(variant.sold_as)},
             // A variant without a price, or not active, cannot be bought: no stock is offered.
             "inventoryQuantities": stock(if variant.price.is_some() && variant.status == ProductStatus::Active { variant.stock } else { 0 }),
         });
@@ -290,6 +290,19 @@ pub(super) fn product_input(product: &PlatformProduct, location: &str) -> Result
     }
     input["variants"] = json!(variants);
     Ok(input)
+}
+
+/// Shopify sells a variant whose inventory it does not track always: a product in stock without a count.
+fn tracked(sold_as: Option<Availability>) -> bool {
+    sold_as != Some(Availability::InStock)
+}
+
+/// `CONTINUE`: sold when none are left (on backorder, on preorder).
+fn inventory_policy(sold_as: Option<Availability>) -> &'static str {
+    match sold_as {
+        Some(Availability::Backorder | Availability::Preorder) => "CONTINUE",
+        _ => "DENY",
+    }
 }
 
 /// What a `productSet` answers with (in documents and in bulk operations alike).

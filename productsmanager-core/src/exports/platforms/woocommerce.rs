@@ -17,7 +17,7 @@ use super::{
     ExportPlatform, PlatformError, PlatformProduct, PlatformVariant, PushOutcome, http_client, refusal,
     secure_endpoint, send,
 };
-use crate::catalog::ProductStatus;
+use crate::catalog::{Availability, ProductStatus};
 use crate::exports::ExportError;
 use crate::exports::feed::decimal;
 use crate::net::OutboundPolicy;
@@ -362,9 +362,7 @@ fn product_body(product: &PlatformProduct, category: Option<u64>) -> Value {
     } else {
         body["regular_price"] = json!(product.price.as_ref().map(decimal).unwrap_or_default());
         body["sale_price"] = json!(product.sale_price.as_ref().map(decimal).unwrap_or_default());
-        body["manage_stock"] = json!(true);
-        body["stock_quantity"] = json!(product.stock);
-        body["stock_status"] = json!(if product.stock > 0 { "instock" } else { "outofstock" });
+        stock_fields(&mut body, product.stock, product.sold_as);
     }
     // Without a category of ours, the shop's (set by hand, or `Uncategorized`) stays.
     if let Some(id) = category {
@@ -383,15 +381,36 @@ fn variation_body(variant: &PlatformVariant) -> Value {
         "status": if variant.status == ProductStatus::Active { "publish" } else { "private" },
         "regular_price": variant.price.as_ref().map(decimal).unwrap_or_default(),
         "sale_price": variant.sale_price.as_ref().map(decimal).unwrap_or_default(),
-        "manage_stock": true,
-        "stock_quantity": variant.stock,
-        "stock_status": if variant.stock > 0 { "instock" } else { "outofstock" },
         "attributes": variant.options.iter().map(|(name, option)| json!({"name": name, "option": option})).collect::<Vec<_>>(),
     });
+    stock_fields(&mut body, variant.stock, variant.sold_as);
     if let Some(image) = &variant.image {
         body["image"] = json!({"src": image});
     }
     body
+}
+
+/// WooCommerce's stock fields: a count it manages; a product in or out of stock without a count, by its status; one
+/// sold when none are left, with backorders allowed (`notify`: the buyer is told).
+fn stock_fields(body: &mut Value, stock: i64, sold_as: Option<Availability>) {
+    let fields = match sold_as {
+        Some(Availability::InStock) => json!({"manage_stock": false, "stock_status": "instock"}),
+        Some(Availability::OutOfStock) => json!({"manage_stock": false, "stock_status": "outofstock"}),
+        Some(Availability::Backorder | Availability::Preorder) => json!({
+            "manage_stock": true,
+            "stock_quantity": stock,
+            "backorders": "notify",
+            "stock_status": if stock > 0 { "instock" } else { "onbackorder" },
+        }),
+        None => json!({
+            "manage_stock": true,
+            "stock_quantity": stock,
+            "stock_status": if stock > 0 { "instock" } else { "outofstock" },
+        }),
+    };
+    if let (Some(body), Value::Object(fields)) = (body.as_object_mut(), fields) {
+        body.extend(fields);
+    }
 }
 
 fn id_of(value: &Value) -> Option<String> {

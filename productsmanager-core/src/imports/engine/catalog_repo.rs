@@ -117,6 +117,7 @@ type ProductValuesRow = (
     Option<String>,
     Option<Uuid>,
     Option<Uuid>,
+    Option<String>,
 );
 
 /// Which of a stored product's collections a batch's rows give, so only those are read.
@@ -140,13 +141,26 @@ pub(crate) async fn stored_products(
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<ProductValuesRow> = crate::db::rows_by_ids(
             pool,
-            "select id, title, description, brand_id, status, sku, gtin, origin_kind, origin_id, origin_job_id \
-             from products where id in ",
+            "select id, title, description, brand_id, status, sku, gtin, origin_kind, origin_id, origin_job_id, \
+             availability from products where id in ",
             chunk,
             "",
         )
         .await?;
-        for (id, title, description, brand_id, status, sku, gtin, origin_kind, origin_id, origin_job_id) in rows {
+        for (
+            id,
+            title,
+            description,
+            brand_id,
+            status,
+            sku,
+            gtin,
+            origin_kind,
+            origin_id,
+            origin_job_id,
+            availability,
+        ) in rows
+        {
             let values = HashMap::from([
                 ("title".to_string(), Some(title)),
                 ("description".to_string(), description),
@@ -154,6 +168,7 @@ pub(crate) async fn stored_products(
                 ("status".to_string(), Some(status)),
                 ("sku".to_string(), sku),
                 ("gtin".to_string(), gtin),
+                ("availability".to_string(), availability),
             ]);
             let origin = crate::catalog::provenance::repo::OriginRow { origin_kind, origin_id, origin_job_id };
             found.insert(id, StoredProduct { values, origin });
@@ -406,6 +421,7 @@ pub(crate) struct NewProductRow {
     pub description: Option<String>,
     pub brand_id: Option<Uuid>,
     pub status: &'static str,
+    pub availability: Option<&'static str>,
 }
 
 /// What a row changes on an existing product: each `None` keeps the stored value.
@@ -418,6 +434,7 @@ pub(crate) struct ProductUpdate {
     pub description: Option<String>,
     pub brand_id: Option<Uuid>,
     pub status: Option<&'static str>,
+    pub availability: Option<&'static str>,
 }
 
 impl ProductUpdate {
@@ -429,6 +446,7 @@ impl ProductUpdate {
             || self.description.is_some()
             || self.brand_id.is_some()
             || self.status.is_some()
+            || self.availability.is_some()
     }
 }
 
@@ -565,10 +583,10 @@ macro_rules! link_conflict {
 
 // dialect: PostgreSQL's batch statements, one array per column.
 const UNNEST_PRODUCTS: &str = "insert into products (id, gtin, sku, title, description, brand_id, status, version, \
-     created_at, updated_at, origin_kind, origin_id, origin_job_id) select id, gtin, sku, title, description, \
-     brand_id, status, 1, $8, $8, 'supplier', $9, $10 \
-     from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[]) \
-     as t (id, gtin, sku, title, description, brand_id, status)";
+     created_at, updated_at, origin_kind, origin_id, origin_job_id, availability) select id, gtin, sku, title, \
+     description, brand_id, status, 1, $8, $8, 'supplier', $9, $10, availability \
+     from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $11::text[]) \
+     as t (id, gtin, sku, title, description, brand_id, status, availability)";
 const UNNEST_OFFERS: &str = concat!(
     "insert into supplier_products (id, product_id, supplier_id, supplier_sku, cost_minor, currency, stock, \
      lead_time_days, is_available, last_seen_at, row_hash, last_import_job_id, created_at, updated_at) \
@@ -689,7 +707,7 @@ pub(crate) async fn write_batch(
                 $tx,
                 writes.new_products,
                 "insert into products (id, gtin, sku, title, description, brand_id, status, version, created_at, \
-                 updated_at, origin_kind, origin_id, origin_job_id) ",
+                 updated_at, origin_kind, origin_id, origin_job_id, availability) ",
                 "",
                 |row, product| {
                     row.push_bind(product.id)
@@ -705,6 +723,7 @@ pub(crate) async fn write_batch(
                         .push_bind("supplier")
                         .push_bind(supplier)
                         .push_bind(job)
+                        .push_bind(product.availability)
                 }
             );
         }};
@@ -823,6 +842,7 @@ pub(crate) async fn write_batch(
                     .bind(now)
                     .bind(supplier)
                     .bind(job)
+                    .bind(products.iter().map(|p| p.availability).collect::<Vec<_>>())
                     .execute(&mut *$tx)
                     .await?;
             }
@@ -904,7 +924,9 @@ pub(crate) async fn write_batch(
             let mut tx = $p.begin().await?;
             $products!(tx);
             for chunk in writes.product_updates.chunks(ROWS_PER_STATEMENT) {
-                let mut sql = QueryBuilder::new("with v (id, gtin, sku, title, description, brand_id, status) as (");
+                let mut sql = QueryBuilder::new(
+                    "with v (id, gtin, sku, title, description, brand_id, status, availability) as (",
+                );
                 sql.push_values(chunk, |mut row, update| {
                     row.push_bind(update.id)
                         .push_bind(update.gtin.clone())
@@ -912,13 +934,15 @@ pub(crate) async fn write_batch(
                         .push_bind(update.title.clone())
                         .push_bind(update.description.clone())
                         .push_bind(update.brand_id)
-                        .push_bind(update.status);
+                        .push_bind(update.status)
+                        .push_bind(update.availability);
                 });
                 sql.push(
                     ") update products set gtin = coalesce(v.gtin, products.gtin), sku = coalesce(v.sku, products.sku), \
                      title = coalesce(v.title, products.title), \
                      description = coalesce(v.description, products.description), \
                      brand_id = coalesce(v.brand_id, products.brand_id), status = coalesce(v.status, products.status), \
+                     availability = coalesce(v.availability, products.availability), \
                      version = products.version + 1, updated_at = ",
                 );
                 sql.push_bind(now).push(" from v where products.id = v.id");
@@ -1124,7 +1148,7 @@ pub(crate) async fn write_batch(
 }
 
 const STORED_OFFER_FIELDS: &str = "select p.gtin, p.sku, p.title, p.description, o.cost_minor, o.currency, o.stock, \
-     o.lead_time_days, p.id from supplier_products o join products p on p.id = o.product_id where o.id = $1";
+     o.lead_time_days, p.id, p.availability from supplier_products o join products p on p.id = o.product_id where o.id = $1";
 
 const PRICES_OF_PRODUCT: &str = "select product_id, price_type, currency, amount_minor, valid_from, valid_to \
      from product_prices where product_id = $1";
@@ -1143,6 +1167,7 @@ type OfferFieldsRow = (
     Option<i64>,
     Option<i32>,
     Uuid,
+    Option<String>,
 );
 
 /// What is stored for an offer and its product, named as a dry run's diffs name the row's fields.
@@ -1150,7 +1175,7 @@ pub(crate) async fn stored_fields(pool: &DbPool, offer: Uuid) -> Result<HashMap<
     let row: Option<OfferFieldsRow> =
         with_pool!(pool, |p| sqlx::query_as(STORED_OFFER_FIELDS).bind(offer).fetch_optional(p).await)?;
     let mut fields = HashMap::new();
-    let Some((gtin, sku, title, description, cost, currency, stock, lead_time, product)) = row else {
+    let Some((gtin, sku, title, description, cost, currency, stock, lead_time, product, availability)) = row else {
         return Ok(fields);
     };
     fields.insert("gtin".to_string(), gtin);
@@ -1160,6 +1185,7 @@ pub(crate) async fn stored_fields(pool: &DbPool, offer: Uuid) -> Result<HashMap<
     fields.insert("cost".to_string(), cost.zip(currency).map(|(minor, currency)| format!("{minor} {currency}")));
     fields.insert("stock".to_string(), stock.map(|s| s.to_string()));
     fields.insert("lead_time_days".to_string(), lead_time.map(|d| d.to_string()));
+    fields.insert("availability".to_string(), availability);
     let prices: Vec<StoredPriceRow> =
         with_pool!(pool, |p| sqlx::query_as(PRICES_OF_PRODUCT).bind(product).fetch_all(p).await)?;
     for (field, value) in price_values(prices).into_values().flatten() {

@@ -836,6 +836,7 @@ impl Loader {
                     description: row.description.clone(),
                     brand_id,
                     status: row.status.unwrap_or("active"),
+                    availability: row.availability.map(|a| a.as_str()),
                 });
             } else if let Some(rules) = survivorship.get_mut(&product_id) {
                 // A stored product: each field the row gives is written only when the rules let this supplier set
@@ -927,6 +928,8 @@ impl Loader {
                     description: take("description", row.description.clone()),
                     brand_id: take("brand", brand_id.map(|b| b.to_string())).and(brand_id),
                     status: take("status", row.status.map(str::to_string)).and(row.status),
+                    availability: take("availability", row.availability.map(|a| a.to_string()))
+                        .and(row.availability.map(|a| a.as_str())),
                 };
                 let mut prices = Vec::with_capacity(row.prices.len());
                 for (price_type, currency, minor) in &row.prices {
@@ -1079,6 +1082,7 @@ impl Loader {
                     description: row.description.clone(),
                     brand_id,
                     status: row.status,
+                    availability: row.availability.map(|a| a.as_str()),
                 };
                 merge_update(&mut writes.product_updates, &mut updates, update);
             }
@@ -1398,6 +1402,7 @@ fn merge_update(updates: &mut Vec<ProductUpdate>, index_of: &mut HashMap<Uuid, u
             merged.description = update.description.or(merged.description.take());
             merged.brand_id = update.brand_id.or(merged.brand_id.take());
             merged.status = update.status.or(merged.status.take());
+            merged.availability = update.availability.or(merged.availability.take());
         }
         None => {
             index_of.insert(update.id, updates.len());
@@ -1434,6 +1439,7 @@ fn row_fields(row: &ImportRow) -> Vec<(String, Option<String>)> {
         give(&crate::imports::mapping::product_stock_column(location), Some(quantity.to_string()));
     }
     give("lead_time_days", row.lead_time_days.map(|d| d.to_string()));
+    give("availability", row.availability.map(|a| a.to_string()));
     for (price_type, currency, minor) in &row.prices {
         give(&format!("price:{price_type}:{currency}"), Some(minor.to_string()));
     }

@@ -64,6 +64,9 @@ pub struct ImportRow {
     /// The product's own stock at other locations than `default`: (location, quantity).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub location_stocks: Vec<(String, i64)>,
+    /// Whether the product can be bought when it keeps no count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability: Option<crate::catalog::Availability>,
     /// The difference from the parent's retail price: (currency, signed minor units).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_impact: Option<(&'static str, i64)>,
@@ -475,6 +478,13 @@ impl RowRules {
                 }
             }),
         };
+        let availability = match &row.availability {
+            None => None,
+            Some(cell) => Some(cell.value.parse().map_err(|_| {
+                let reason = format!("{:?} is not in_stock, out_of_stock, backorder or preorder", cell.value);
+                fail(cell, "invalid_availability", reason)
+            })?),
+        };
         let text = |cell: &Option<Cell>, max: usize, what: &str| -> Result<Option<String>, RowError> {
             match cell {
                 Some(cell) if cell.value.chars().count() > max => {
@@ -533,6 +543,7 @@ impl RowRules {
             price_impact,
             product_stock,
             location_stocks,
+            availability,
             gtin_dropped,
             images_dropped,
             stock_column: row.stock_column,

@@ -166,6 +166,10 @@ pub enum Target {
     ProductStockAt {
         location: String,
     },
+    /// Whether the product can be bought when it keeps no count: `in_stock`, `out_of_stock`, `backorder`,
+    /// `preorder` (the shops' spellings too: `instock`, `onbackorder`…). A counted stock comes first (see
+    /// [`Availability`](crate::catalog::Availability)).
+    Availability,
     LeadTimeDays,
     /// A price of ours; its currency is the mapping's, else the row's.
     Price {
@@ -302,6 +306,7 @@ impl Target {
             Target::Stock => "the offer's stock".into(),
             Target::ProductStock => "the product's own stock".into(),
             Target::ProductStockAt { location } => format!("the product's own stock at `{location}`"),
+            Target::Availability => "availability (in stock, out of stock, backorder, preorder)".into(),
             Target::LeadTimeDays => "the offer's lead time (days)".into(),
             Target::Price { price_type, currency: Some(currency) } => format!("{price_type} price in {currency}"),
             Target::Price { price_type, currency: None } => format!("{price_type} price"),
@@ -382,6 +387,7 @@ pub struct MappedRow {
     pub product_stock: Option<Cell>,
     /// (location, cell) of the product's own stock at other locations than `default`.
     pub location_stocks: Vec<(String, Cell)>,
+    pub availability: Option<Cell>,
     pub lead_time_days: Option<Cell>,
     /// The difference from the parent's retail price.
     pub price_impact: Option<Cell>,
@@ -758,6 +764,7 @@ impl Mapper {
                 Target::Currency => row.currency = Some(cell(value)),
                 Target::Stock => row.stock = Some(cell(value)),
                 Target::ProductStock => row.product_stock = Some(cell(value)),
+                Target::Availability => row.availability = Some(cell(value)),
                 Target::ProductStockAt { location } => {
                     row.location_stocks.push((location.trim().to_string(), cell(value)))
                 }

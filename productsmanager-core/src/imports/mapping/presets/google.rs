@@ -12,8 +12,8 @@ use crate::imports::mapping::template::{
 use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
 
-const GOOGLE_OWN: [&str; 8] =
-    ["~key", "~title", "~currency", "~images", "~parent", "~options", "~status", "~sale_price"];
+const GOOGLE_OWN: [&str; 9] =
+    ["~key", "~title", "~currency", "~images", "~parent", "~options", "~status", "~sale_price", "~availability"];
 
 /// The attributes that tell an item group's variants apart. Google also allows `material`, `pattern`, `gender` and
 /// `age_group`, but a group's items mostly share those (a feed read as it streams cannot know which vary): they stay
@@ -24,8 +24,9 @@ const VARIANT_AXES: [&str; 2] = ["color", "size"];
 const GROUP_COLUMNS: [&str; 4] = ["description", "brand", "product_type", "google_product_category"];
 
 /// Columns the preset maps to fields of ours (or reads); every other column becomes an attribute of its name.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "id",
+    "availability",
     "title",
     "description",
     "brand",
@@ -54,6 +55,7 @@ pub(super) fn google(headers: &[String]) -> Template {
     add("~options", Target::VariantOptions { separator: LIST_SEPARATOR.into() }, vec![]);
     add("~status", Target::Status, vec![]);
     add("~sale_price", price(PriceType::Sale), vec![]);
+    add("~availability", Target::Availability, vec![]);
     add("description", Target::Description, vec![]);
     add("brand", Target::Brand, vec![]);
     add("gtin", Target::Gtin, vec![]);
@@ -67,7 +69,8 @@ pub(super) fn google(headers: &[String]) -> Template {
     // Several product types when an XML item repeats the element.
     let types = Some(LIST_SEPARATOR.into());
     add("product_type", Target::Category { separator: ">".into(), list_separator: types }, vec![]);
-    // A supplier's feed says whether it has the item, not how many: out of stock is none, in stock is unknown.
+    // A supplier's feed says whether it has the item, not how many: out of stock is none, in stock is unknown (and
+    // the product is stated in stock, or on backorder…: `~availability`).
     let none_left = [("out_of_stock", "0"), ("out of stock", "0")].map(|(k, v)| (k.to_string(), v.to_string()));
     add(
         "availability",
@@ -100,6 +103,7 @@ pub(super) struct GoogleShaper {
     sale_price: Option<usize>,
     image: Option<usize>,
     additional_images: Option<usize>,
+    availability: Option<usize>,
     group: Option<usize>,
     axes: Vec<(&'static str, usize)>,
     group_columns: Vec<usize>,
@@ -118,6 +122,7 @@ impl GoogleShaper {
             sale_price: at("sale_price"),
             image: at("image_link"),
             additional_images: at("additional_image_link"),
+            availability: at("availability"),
             group: at("item_group_id"),
             axes: VARIANT_AXES.iter().filter_map(|axis| Some((*axis, at(axis)?))).collect(),
             group_columns: GROUP_COLUMNS.iter().filter_map(|name| at(name)).collect(),
@@ -181,6 +186,7 @@ impl Shaper for GoogleShaper {
             (self.image, "image URLs"),
             (self.additional_images, "image URLs"),
             (self.group, "the parent: a product made for the item group (key `group:<id>`)"),
+            (self.availability, "availability (in stock, out of stock, backorder, preorder)"),
         ];
         let axes = self.axes.iter().map(|(_, at)| (*at, "a variant option, in an item group"));
         super::present(own).chain(axes).collect()
@@ -204,8 +210,14 @@ impl Shaper for GoogleShaper {
             .collect();
         let images = images.join(LIST_SEPARATOR);
         let sale_price = get(self.sale_price);
+        // Google's four values (a value it does not know states nothing).
+        let availability = get(self.availability)
+            .parse::<crate::catalog::Availability>()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default();
         if group.is_empty() {
-            let own = [key, title, currency, images, String::new(), String::new(), String::new(), sale_price];
+            let own =
+                [key, title, currency, images, String::new(), String::new(), String::new(), sale_price, availability];
             append_own(&mut row, self.file_columns, own);
             return vec![row];
         }
@@ -231,6 +243,7 @@ impl Shaper for GoogleShaper {
                 String::new(),
                 "active".into(),
                 String::new(),
+                String::new(),
             ];
             append_own(&mut parent, self.file_columns, own);
             rows.push(parent);
@@ -239,7 +252,17 @@ impl Shaper for GoogleShaper {
         append_own(
             &mut row,
             self.file_columns,
-            [key, title, currency, images, parent_key, options.join(LIST_SEPARATOR), String::new(), sale_price],
+            [
+                key,
+                title,
+                currency,
+                images,
+                parent_key,
+                options.join(LIST_SEPARATOR),
+                String::new(),
+                sale_price,
+                availability,
+            ],
         );
         rows.push(row);
         rows

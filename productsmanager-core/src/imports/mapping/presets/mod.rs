@@ -513,6 +513,7 @@ fn native(headers: &[String]) -> Template {
             (None, "lead_time_days") => Target::LeadTimeDays,
             (None, "image_url") => Target::Image { separator: Some("|".into()), base_url: None },
             (None, "status") => Target::Status,
+            (None, "availability") => Target::Availability,
             (None, "parent_sku") => Target::ParentSku,
             (None, "price_windows") => Target::PriceWindows,
             (None, "offers") => Target::Offers,

@@ -7,7 +7,7 @@ use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
 
 // The Shopify shaper's own columns: a product's fields, given on its first row, for every row it makes.
-const SHOPIFY_OWN: [&str; 13] = [
+const SHOPIFY_OWN: [&str; 14] = [
     "~key",
     "~slug",
     "~title",
@@ -21,6 +21,7 @@ const SHOPIFY_OWN: [&str; 13] = [
     "~type",
     "~tags",
     "~attributes",
+    "~availability",
 ];
 
 /// The product's columns kept as attributes, and the attribute each makes: the parent's, not its variants'.
@@ -89,6 +90,7 @@ pub(super) fn shopify(headers: &[String]) -> Template {
     add(&["Cost per item"], Target::Cost);
     // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
     add(&["Variant Inventory Qty"], Target::ProductStock);
+    add(&["~availability"], Target::Availability);
     shop_template(columns)
 }
 
@@ -109,6 +111,11 @@ pub(super) struct ShopifyShaper {
     image: Option<usize>,
     image_position: Option<usize>,
     variant_image: Option<usize>,
+    /// `Variant Inventory Tracker` (empty: Shopify does not count the variant's stock), `Variant Inventory Policy`
+    /// (`continue`: sold when none are left) and `Variant Inventory Qty`.
+    tracker: Option<usize>,
+    policy: Option<usize>,
+    quantity: Option<usize>,
     /// Columns only a variant fills: a row with none of them (and no option value) carries only an image.
     variant_columns: Vec<usize>,
     /// The product's own columns the preset maps as they are (SEO, Google Shopping): its variants do not take them.
@@ -153,6 +160,9 @@ impl ShopifyShaper {
             image: at("Image Src"),
             image_position: at("Image Position"),
             variant_image: at("Variant Image"),
+            tracker: at("Variant Inventory Tracker"),
+            policy: at("Variant Inventory Policy"),
+            quantity: at("Variant Inventory Qty"),
             variant_columns,
             product_columns: SHOPIFY_PRODUCT_ATTRIBUTES
                 .iter()
@@ -169,6 +179,27 @@ impl ShopifyShaper {
                 })
                 .collect(),
             group: Vec::new(),
+        }
+    }
+
+    /// Whether a row fills a variant's columns (one without any carries only an image).
+    fn is_variant(&self, row: &Row) -> bool {
+        self.variant_columns.iter().any(|c| row.fields.get(*c).is_some_and(|v| !v.trim().is_empty()))
+    }
+
+    /// A variant row's availability, for `~availability`: an untracked variant is always sold (its quantity is no
+    /// count, and is cleared); one sold when none are left (`continue`) is on backorder when its count says none.
+    fn availability(&self, row: &mut Row) -> String {
+        let untracked = self.tracker.is_some() && field(row, self.tracker).is_empty();
+        if untracked {
+            if let Some(quantity) = self.quantity.and_then(|c| row.fields.get_mut(c)) {
+                quantity.clear();
+            }
+            return "in_stock".to_string();
+        }
+        match field(row, self.policy).eq_ignore_ascii_case("continue") {
+            true => "backorder".to_string(),
+            false => String::new(),
         }
     }
 
@@ -207,10 +238,7 @@ impl ShopifyShaper {
                 .filter(|(axis, value)| !(value.is_empty() || axis == "Title" && value == "Default Title"))
                 .collect()
         };
-        let variants: Vec<Row> = rows
-            .into_iter()
-            .filter(|row| self.variant_columns.iter().any(|c| row.fields.get(*c).is_some_and(|v| !v.trim().is_empty())))
-            .collect();
+        let variants: Vec<Row> = rows.into_iter().filter(|row| self.is_variant(row)).collect();
         // The product's metafields, as attributes (given on the first row); a name given twice (by two metafields,
         // or by an option of a product with one variant: `Color`) takes the metafield's key.
         let metafields = |taken: &[(String, String)]| -> Vec<(String, String)> {
@@ -237,7 +265,8 @@ impl ShopifyShaper {
                    parent: String,
                    options: String,
                    images: String,
-                   attributes: String| {
+                   attributes: String,
+                   availability: String| {
             // A variant's description, category, type, tags and metafields are its parent's.
             let variant = !parent.is_empty();
             let pick = |value: String| if variant { String::new() } else { value };
@@ -258,6 +287,7 @@ impl ShopifyShaper {
                     pick(get(self.kind)),
                     pick(get(self.tags)),
                     attributes,
+                    availability,
                 ],
             );
         };
@@ -275,7 +305,10 @@ impl ShopifyShaper {
                 .collect();
             attributes.extend(metafields(&attributes));
             let attributes = pairs(&attributes);
-            own(&mut row, handle, title, String::new(), String::new(), images.join(LIST_SEPARATOR), attributes);
+            // A product without a variant row has no stock of its own to state.
+            let availability = if self.is_variant(&row) { self.availability(&mut row) } else { String::new() };
+            let images = images.join(LIST_SEPARATOR);
+            own(&mut row, handle, title, String::new(), String::new(), images, attributes, availability);
             return vec![row];
         }
         // A parent on the first row's line, without the variant's columns, then the variants.
@@ -286,7 +319,17 @@ impl ShopifyShaper {
             }
         }
         let images = images.join(LIST_SEPARATOR);
-        own(&mut parent, handle.clone(), title.clone(), String::new(), String::new(), images, pairs(&metafields(&[])));
+        let metafields = pairs(&metafields(&[]));
+        own(
+            &mut parent,
+            handle.clone(),
+            title.clone(),
+            String::new(),
+            String::new(),
+            images,
+            metafields,
+            String::new(),
+        );
         let mut shaped = vec![parent];
         for mut row in variants {
             for column in &self.product_columns {
@@ -300,7 +343,8 @@ impl ShopifyShaper {
             let variant_title =
                 if values.is_empty() { title.clone() } else { format!("{title} - {}", values.join(", ")) };
             let image = field(&row, self.variant_image).to_string();
-            own(&mut row, key, variant_title, handle.clone(), pairs(&options), image, String::new());
+            let availability = self.availability(&mut row);
+            own(&mut row, key, variant_title, handle.clone(), pairs(&options), image, String::new(), availability);
             shaped.push(row);
         }
         shaped
@@ -326,6 +370,8 @@ impl Shaper for ShopifyShaper {
             (self.image, "image URLs (every row of the handle)"),
             (self.image_position, "the images' order"),
             (self.variant_image, "a variant's image"),
+            (self.tracker, "availability: empty, the stock is not counted (the quantity is not read) and always sold"),
+            (self.policy, "availability: `continue`, on backorder when no stock is left"),
         ];
         let options = self.options.iter().flat_map(|(name, value)| {
             [

@@ -19,7 +19,7 @@ const WOO_OWN: [&str; 6] = [WOO_KEY, WOO_TITLE, WOO_DESCRIPTION, WOO_PARENT, WOO
 
 /// WooCommerce columns with no field of ours that describe the product: kept as attributes named as the column
 /// (`Weight (kg)`: `0.5`), whichever units the shop's settings put in the names.
-const WOO_AS_ATTRIBUTES: [&str; 14] = [
+const WOO_AS_ATTRIBUTES: [&str; 13] = [
     "Weight (kg)",
     "Weight (lbs)",
     "Length (cm)",
@@ -32,7 +32,6 @@ const WOO_AS_ATTRIBUTES: [&str; 14] = [
     "Shipping class",
     "Tax status",
     "Tax class",
-    "In stock?",
     "Backorders allowed?",
 ];
 
@@ -67,6 +66,9 @@ pub(super) fn woocommerce(headers: &[String]) -> Template {
     add(&["Date sale price ends"], Target::PriceWindow { price_type: PriceType::Sale, part: WindowPart::End }, vec![]);
     // A shop's export: the shop's stock is the product's own (not a supplier's offer, which would count it twice).
     add(&["Stock"], Target::ProductStock, vec![]);
+    // `1`, `0` or `backorder`: what the shop says of a product whose stock it does not count (an empty `Stock`); a
+    // count, when given, comes first.
+    add(&["In stock?"], Target::Availability, vec![]);
     add(&["Images"], Target::Image { separator: Some(",".into()), base_url: None }, vec![]);
     shop_template(columns)
 }
