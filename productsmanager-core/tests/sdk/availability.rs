@@ -189,7 +189,34 @@ async fn shopify_inventory_tracking(backend: Backend) {
     let expected: BTreeMap<String, String> =
         [("Mug", "in_stock"), ("Pot", "backorder"), ("Vase", "out_of_stock")].map(|(k, v)| (k.into(), v.into())).into();
     assert_eq!(merchant, expected);
+
+    // The pot tracked and no longer sold when none are left: no longer on backorder.
+    let next = SHOPIFY_FILE.replace("0,continue", "0,deny");
+    let summary = import(&sdk, folder, "shopify-next.csv", &next, Preset::Shopify, false).await;
+    assert_eq!(summary.updated, 1, "{summary:?}");
+    let merchant = merchant_availability(&feed(&sdk, folder, FeedFormat::GoogleMerchantXml).await, "title");
+    assert_eq!(merchant["Pot"], "out_of_stock");
     sdk.close().await;
 }
 
-both_backends!(stated_availability_reaches_every_feed, shopify_inventory_tracking);
+/// A merge fills the survivor's availability when it states none, and its undo takes it back.
+async fn a_merge_fills_the_availability(backend: Backend) {
+    let Some(databases) = TestDatabases::named(backend, "availability_merge").await else { return };
+    let sdk = databases.sdk().await;
+    let new = |sku: &str, availability: Option<&str>| {
+        let mut json = serde_json::json!({"sku": sku, "title": "Lantern"});
+        if let Some(availability) = availability {
+            json["availability"] = availability.into();
+        }
+        serde_json::from_value(json).unwrap()
+    };
+    let survivor = sdk.products().create(new("LANTERN", None)).await.unwrap();
+    sdk.products().create(new("LANTERN-2", Some("preorder"))).await.unwrap();
+    let merge = sdk.merges().merge("LANTERN", "LANTERN-2").await.unwrap();
+    assert_eq!(sdk.products().get(survivor.id).await.unwrap().availability, Some(Availability::Preorder));
+    sdk.merges().undo(merge.id).await.unwrap();
+    assert_eq!(sdk.products().get(survivor.id).await.unwrap().availability, None);
+    sdk.close().await;
+}
+
+both_backends!(stated_availability_reaches_every_feed, shopify_inventory_tracking, a_merge_fills_the_availability);

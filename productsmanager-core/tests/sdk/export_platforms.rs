@@ -196,6 +196,12 @@ async fn woocommerce_delta_exports(backend: Backend) {
     let stock =
         |p: &serde_json::Value| (p["stock_quantity"].as_i64(), p["backorders"].clone(), p["stock_status"].clone());
     assert_eq!(stock(&saw_there), (Some(0), json!("notify"), json!("onbackorder")));
+    // And no longer: backorders refused again in the shop.
+    let patch = serde_json::from_value(json!({"availability": null})).unwrap();
+    sdk.products().patch(saw.id, patch).await.unwrap();
+    assert_eq!(run(&sdk, "shop", ExportMode::Delta).await, counts(6, 0, 1, 4, 0, 1));
+    let saw_there = shop.by_sku("4006381333917").unwrap();
+    assert_eq!(stock(&saw_there), (Some(0), json!("no"), json!("outofstock")));
 
     // A variant removed here: its variation is deleted in the shop, and it is created as a product of its own.
     let large = sdk.products().find("4006381333948").await.unwrap();

@@ -52,10 +52,11 @@ const SOFT_DELETE: &str = "update products set deleted_at = $2, updated_at = $2,
 const UNDELETE: &str = "update products set deleted_at = null, updated_at = $2, version = version + 1 \
      where id = $1 and deleted_at is not null";
 
-/// The survivor takes the merged product's description, brand and identifiers where it has none ($2…$6 null
-/// where a field is not to be filled).
+/// The survivor takes the merged product's description, brand, identifiers and availability where it has none
+/// ($2…$6, $9 null where a field is not to be filled).
 const FILL: &str = "update products set description = coalesce(description, $2), brand_id = coalesce(brand_id, $3), \
-     gtin = coalesce(gtin, $4), sku = coalesce(sku, $5), asin = coalesce(asin, $6), version = version + 1, \
+     gtin = coalesce(gtin, $4), sku = coalesce(sku, $5), asin = coalesce(asin, $6), \
+     availability = coalesce(availability, $9), version = version + 1, \
      updated_at = $7 where id = $1 and version = $8 and deleted_at is null";
 
 const TOUCH: &str = "update products set version = version + 1, updated_at = $2 where id = $1";
@@ -135,6 +136,7 @@ pub(super) struct Fill {
     pub gtin: Option<String>,
     pub sku: Option<String>,
     pub asin: Option<String>,
+    pub availability: Option<String>,
 }
 
 /// Where a field that comes with the merged product got its value (a `product_field_sources` row of the survivor).
@@ -282,6 +284,7 @@ pub(super) async fn merge(pool: &DbPool, write: &MergeWrite<'_>) -> Result<Resul
             .bind(&fill.asin)
             .bind(at)
             .bind(write.survivor_version)
+            .bind(&fill.availability)
             .execute(&mut *tx)
             .await?;
         if filled.rows_affected() != 1 {
@@ -320,6 +323,7 @@ pub(super) async fn merge(pool: &DbPool, write: &MergeWrite<'_>) -> Result<Resul
                 "gtin" => write.fill.gtin.clone(),
                 "sku" => write.fill.sku.clone(),
                 "asin" => write.fill.asin.clone(),
+                "availability" => write.fill.availability.clone(),
                 _ => None,
             };
             let source = write
@@ -385,6 +389,10 @@ pub(super) async fn undo(
                 }
                 "asin" => {
                     "update products set asin = null where id = $1 and asin = (select asin from products where id = $2)"
+                }
+                "availability" => {
+                    "update products set availability = null where id = $1 \
+                     and availability = (select availability from products where id = $2)"
                 }
                 _ => continue,
             };

@@ -172,6 +172,9 @@ impl MergeService {
         if take("asin", survivor.asin.is_none(), merged.asin.is_some()) {
             fill.asin = merged.asin.as_ref().map(|a| a.as_str().to_string());
         }
+        if take("availability", survivor.availability.is_none(), merged.availability.is_some()) {
+            fill.availability = merged.availability.map(|a| a.as_str().to_string());
+        }
         // Fields both have, with different values: the survivor's stays, and the merge says so.
         let kept_fields: Vec<String> = [
             ("title", Some(survivor.title.clone()), Some(merged.title.clone())),
@@ -180,6 +183,7 @@ impl MergeService {
             ("gtin", survivor.gtin.map(|g| g.as_gtin14()), merged.gtin.map(|g| g.as_gtin14())),
             ("sku", survivor.sku.as_ref().map(ToString::to_string), merged.sku.as_ref().map(ToString::to_string)),
             ("asin", survivor.asin.as_ref().map(ToString::to_string), merged.asin.as_ref().map(ToString::to_string)),
+            ("availability", survivor.availability.map(|a| a.to_string()), merged.availability.map(|a| a.to_string())),
         ]
         .into_iter()
         .filter(|(_, ours, theirs)| ours.is_some() && theirs.is_some() && ours != theirs)

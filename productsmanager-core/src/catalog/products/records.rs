@@ -82,8 +82,15 @@ impl ProductRecord {
     /// it keeps no stock of its own (or stated `backorder`, `preorder`), else out of stock (see
     /// [`Availability::resolve`](crate::catalog::Availability::resolve)).
     pub fn availability(&self) -> crate::catalog::Availability {
-        let counted = !self.stock_by_location.is_empty();
-        crate::catalog::Availability::resolve(self.product.availability, counted, self.available_stock())
+        crate::catalog::Availability::resolve(self.product.availability, self.stock_counted(), self.available_stock())
+    }
+
+    /// Whether a count says how many can be sold: the product's own stock levels, or, for a product whose source
+    /// states no availability, its best offer's stock. A stated availability is not undone by a supplier's count
+    /// (a supplier's 0 is its own stock, not the shop's).
+    pub fn stock_counted(&self) -> bool {
+        let offer_counts = || self.product.best_offer.as_ref().is_some_and(|o| o.is_available && o.stock.is_some());
+        !self.stock_by_location.is_empty() || self.product.availability.is_none() && offer_counts()
     }
 
     /// The current price of `price_type` in the product's prices (the first currency when several).

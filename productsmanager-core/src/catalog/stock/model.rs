@@ -57,8 +57,9 @@ impl Availability {
         }
     }
 
-    /// What a product's buyer is told: `stated` by its source, whether it has a count (own stock levels, or a
-    /// supplier offer's stock) and the units that count makes available.
+    /// What a product's buyer is told: `stated` by its source, whether a count says how many can be sold (its own
+    /// stock levels; see [`ProductRecord::stock_counted`](crate::catalog::ProductRecord::stock_counted)) and the
+    /// units available (own and offered).
     pub fn resolve(stated: Option<Availability>, counted: bool, available: i64) -> Availability {
         match stated {
             _ if available > 0 => Availability::InStock,

@@ -37,7 +37,7 @@ pub(crate) struct FeedItem<'a> {
     pub price_windows: Vec<(PriceType, Money, Window)>,
     /// Own stock available plus the best offer's ([`ProductRecord::available_stock`]).
     pub stock: i64,
-    /// Whether anything counts the stock (own stock levels, or the best offer's stock): a shop's file writes the
+    /// Whether a count says how many can be sold ([`ProductRecord::stock_counted`]): a shop's file writes the
     /// count only then, and says the availability otherwise.
     pub stock_counted: bool,
     /// What a buyer is told ([`ProductRecord::availability`]).
@@ -148,8 +148,7 @@ impl Channel {
             prices,
             price_windows,
             stock: record.available_stock(),
-            stock_counted: !record.stock_by_location.is_empty()
-                || record.product.best_offer.as_ref().is_some_and(|o| o.is_available && o.stock.is_some()),
+            stock_counted: record.stock_counted(),
             availability: record.availability(),
             category,
             channel_category,

@@ -102,7 +102,11 @@ pub struct PlatformCredentials {
 /// as stated), or it is sold while none are left (backorder, preorder). `None` for a product its count describes (or
 /// that states nothing): a shop then counts its stock as sent.
 fn sold_as(item: &FeedItem<'_>) -> Option<Availability> {
-    item.product().availability?;
+    let stated = item.product().availability?;
+    if matches!(stated, Availability::Backorder | Availability::Preorder) {
+        // Sold when none are left, whatever the count says now (the shop sells the last units between runs).
+        return Some(stated);
+    }
     let counted = if item.stock > 0 { Availability::InStock } else { Availability::OutOfStock };
     (!item.stock_counted || item.availability != counted).then_some(item.availability)
 }

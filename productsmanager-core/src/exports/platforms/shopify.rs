@@ -269,6 +269,9 @@ pub(super) fn product_input(product: &PlatformProduct, location: &str) -> Result
     let mut variants = Vec::with_capacity(product.variants.len());
     for variant in &product.variants {
         let (price, compare_at) = prices(&variant.price, &variant.sale_price);
+        // Sent at 0.00 when it has no price: tracked, denied, with none in stock, so that nobody buys it.
+        let sellable = variant.price.is_some() && variant.status == ProductStatus::Active;
+        let sold_as = if sellable { variant.sold_as } else { None };
         let mut body = json!({
             "optionValues": product.axes.iter().map(|axis| json!({
                 "optionName": axis.name,
@@ -278,10 +281,10 @@ pub(super) fn product_input(product: &PlatformProduct, location: &str) -> Result
             "barcode": variant.gtin,
             "price": if price.is_null() { json!("0.00") } else { price },
             "compareAtPrice": compare_at,
-            "inventoryPolicy": inventory_policy(variant.sold_as),
-            "inventoryItem": {"tracked": tracked(variant.sold_as)},
+            "inventoryPolicy": inventory_policy(sold_as),
+            "inventoryItem": {"tracked": tracked(sold_as)},
             // A variant without a price, or not active, cannot be bought: no stock is offered.
-            "inventoryQuantities": stock(if variant.price.is_some() && variant.status == ProductStatus::Active { variant.stock } else { 0 }),
+            "inventoryQuantities": stock(if sellable { variant.stock } else { 0 }),
         });
         if let Some(id) = &variant.remote_id {
             body["id"] = json!(id);
@@ -401,7 +404,9 @@ impl ExportPlatform for Shopify {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{PlatformAxis, PlatformVariant};
     use super::*;
+    use crate::catalog::Money;
 
     #[test]
     fn buckets_say_how_long_to_wait() {
@@ -409,6 +414,68 @@ mod tests {
         assert!(bucket.wait_for(40.0).is_zero());
         let wait = bucket.wait_for(250.0).as_secs_f64();
         assert!((1.9..=2.0).contains(&wait), "{wait}");
+    }
+
+    #[test]
+    fn a_variant_that_cannot_be_bought_stays_tracked_and_denied() {
+        let variant = |price: Option<Money>, status: ProductStatus| PlatformVariant {
+            product_id: uuid::Uuid::nil(),
+            remote_id: None,
+            key: "K".into(),
+            gtin: None,
+            price,
+            sale_price: None,
+            stock: 3,
+            sold_as: Some(Availability::Backorder),
+            status,
+            options: [("size".to_string(), "M".to_string())].into(),
+            image: None,
+        };
+        let eur = Some(Money::new(1000, "EUR".parse().unwrap()));
+        let product = PlatformProduct {
+            product_id: uuid::Uuid::nil(),
+            remote_id: None,
+            key: "P".into(),
+            title: "Pot".into(),
+            description: None,
+            status: ProductStatus::Active,
+            gtin: None,
+            brand: None,
+            price: None,
+            sale_price: None,
+            stock: 0,
+            sold_as: None,
+            category: String::new(),
+            images: Vec::new(),
+            axes: vec![PlatformAxis { name: "size".into(), values: vec!["M".into()] }],
+            variants: vec![
+                variant(eur, ProductStatus::Active),
+                variant(None, ProductStatus::Active),
+                variant(eur, ProductStatus::Draft),
+            ],
+            removed_variants: Vec::new(),
+        };
+        let input = product_input(&product, "gid://shopify/Location/1").unwrap();
+        let sent: Vec<(Value, Value, Value)> = input["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["inventoryPolicy"].clone(),
+                    v["inventoryItem"]["tracked"].clone(),
+                    v["inventoryQuantities"][0]["quantity"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                (json!("CONTINUE"), json!(true), json!(3)),
+                (json!("DENY"), json!(true), json!(0)),
+                (json!("DENY"), json!(true), json!(0)),
+            ]
+        );
     }
 
     #[test]

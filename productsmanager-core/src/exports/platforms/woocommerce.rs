@@ -394,8 +394,10 @@ fn variation_body(variant: &PlatformVariant) -> Value {
 /// sold when none are left, with backorders allowed (`notify`: the buyer is told).
 fn stock_fields(body: &mut Value, stock: i64, sold_as: Option<Availability>) {
     let fields = match sold_as {
-        Some(Availability::InStock) => json!({"manage_stock": false, "stock_status": "instock"}),
-        Some(Availability::OutOfStock) => json!({"manage_stock": false, "stock_status": "outofstock"}),
+        Some(Availability::InStock) => json!({"manage_stock": false, "backorders": "no", "stock_status": "instock"}),
+        Some(Availability::OutOfStock) => {
+            json!({"manage_stock": false, "backorders": "no", "stock_status": "outofstock"})
+        }
         Some(Availability::Backorder | Availability::Preorder) => json!({
             "manage_stock": true,
             "stock_quantity": stock,
@@ -405,6 +407,7 @@ fn stock_fields(body: &mut Value, stock: i64, sold_as: Option<Availability>) {
         None => json!({
             "manage_stock": true,
             "stock_quantity": stock,
+            "backorders": "no",
             "stock_status": if stock > 0 { "instock" } else { "outofstock" },
         }),
     };

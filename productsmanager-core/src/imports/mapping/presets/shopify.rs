@@ -188,7 +188,8 @@ impl ShopifyShaper {
     }
 
     /// A variant row's availability, for `~availability`: an untracked variant is always sold (its quantity is no
-    /// count, and is cleared); one sold when none are left (`continue`) is on backorder when its count says none.
+    /// count, and is cleared); a tracked one is on backorder when sold with none left (`continue`), else out of stock
+    /// when its count says none (a count comes first: stating it replaces a backorder stated before).
     fn availability(&self, row: &mut Row) -> String {
         let untracked = self.tracker.is_some() && field(row, self.tracker).is_empty();
         if untracked {
@@ -199,7 +200,7 @@ impl ShopifyShaper {
         }
         match field(row, self.policy).eq_ignore_ascii_case("continue") {
             true => "backorder".to_string(),
-            false => String::new(),
+            false => "out_of_stock".to_string(),
         }
     }
 
