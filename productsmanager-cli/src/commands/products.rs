@@ -39,7 +39,7 @@ pub(crate) enum ProductCommand {
         json: bool,
     },
     /// Lock a field (no import or person changes it), unlock it, or make it follow the suppliers again (it takes
-    /// the first supplier's value at once); fields: title, description, brand, status, sku, gtin, asin,
+    /// the first supplier's value at once); fields: title, description, brand, status, availability, sku, gtin, asin,
     /// price:<type>:<CUR>, price_windows:<type>:<CUR>, seo:<locale>, attribute:<name>, stock (stock:<location>),
     /// categories, images (a lock: imports add none).
     Field {
@@ -157,10 +157,10 @@ pub(crate) struct ProductSelection {
     /// Only draft, active or archived products.
     #[arg(long)]
     status: Option<String>,
-    /// Only products in stock (own or at a supplier).
+    /// Only products in stock (own or at a supplier, or stated in stock by a product that counts none).
     #[arg(long, conflicts_with = "out_of_stock")]
     in_stock: bool,
-    /// Only products in stock nowhere.
+    /// Only products in stock nowhere (those on backorder or preorder, and parents of variants, among them).
     #[arg(long)]
     out_of_stock: bool,
     /// Only products changed at or after this RFC 3339 instant.
@@ -477,7 +477,11 @@ pub(crate) fn table(products: &[Product]) {
                 p.title.clone(),
                 p.status.to_string(),
                 output::or_dash(retail.map(|price| price.amount.to_string()).as_deref()),
-                p.stock.available.to_string(),
+                match p.availability {
+                    // What its source stated beside the count (the count comes first).
+                    Some(stated) => format!("{} ({stated} stated)", p.stock.available),
+                    None => p.stock.available.to_string(),
+                },
                 output::or_dash(p.best_offer.as_ref().and_then(|o| o.cost).map(|c| c.to_string()).as_deref()),
             ]
         }),

@@ -5,22 +5,24 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use productsmanager_core::catalog::{Availability, FieldSource, NewSupplier, ProductQuery};
+use productsmanager_core::catalog::{Availability, FieldSource, ProductQuery};
 use productsmanager_core::db::Backend;
 use productsmanager_core::exports::{ChannelSettings, ExportFilters, FeedFormat, FeedRequest, FeedSummary};
+use productsmanager_core::imports::ImportSummary;
 use productsmanager_core::imports::mapping::Preset;
-use productsmanager_core::imports::{ImportOptions, ImportSummary, NewImport};
 use productsmanager_core::testing::TestDatabases;
 use productsmanager_core::{Sdk, both_backends};
 
 /// A WooCommerce export: a product whose stock the shop does not count, in and out of stock; one on backorder with
-/// none left; one counted (its count says 5 whatever `In stock?` says); one with a status WooCommerce never writes.
+/// none left; one counted (its count says 5 whatever `In stock?` says); one oversold on backorder (a count below 0);
+/// one with a status WooCommerce never writes.
 const WOO_FILE: &str = "ID,Type,SKU,Name,Published,In stock?,Stock,Regular price\n\
     1,simple,W-UNCOUNTED,Beanie,1,1,,18\n\
     2,simple,W-OUT,Cap,1,0,,16\n\
     3,simple,W-BACK,Scarf,1,backorder,0,20\n\
     4,simple,W-COUNTED,Belt,1,0,5,25\n\
-    5,simple,W-ODD,Gloves,1,maybe,,12\n";
+    5,simple,W-ODD,Gloves,1,maybe,,12\n\
+    6,simple,W-OVERSOLD,Socks,1,backorder,-2,5\n";
 
 /// A Shopify export: an untracked variant (its quantity is no count), a tracked one sold when none are left, a
 /// tracked one with none.
@@ -30,33 +32,13 @@ const SHOPIFY_FILE: &str = "Handle,Title,Variant SKU,Variant Price,Variant Inven
     pot,Pot,S-POT,12.00,shopify,0,continue,active\n\
     vase,Vase,S-VASE,30.00,shopify,0,deny,active\n";
 
-async fn import(sdk: &Sdk, folder: &Path, name: &str, text: &str, preset: Preset, force: bool) -> ImportSummary {
-    let supplier = match sdk.suppliers().find("SHOP").await {
-        Ok(supplier) => supplier.id,
-        Err(_) => {
-            let new = NewSupplier {
-                code: "SHOP".into(),
-                name: "Shop".into(),
-                default_currency: Some("EUR".into()),
-                ..Default::default()
-            };
-            sdk.suppliers().create(new).await.unwrap().id
-        }
+/// `text` imported as `name` for the supplier `SHOP` (made on first use), a dry run first.
+async fn import(sdk: &Sdk, folder: &Path, name: &str, text: &str, preset: Preset) -> ImportSummary {
+    let shop = match sdk.suppliers().find("SHOP").await {
+        Ok(shop) => shop.id,
+        Err(_) => crate::imports::supplier(sdk, "SHOP").await,
     };
-    let path = folder.join(name);
-    std::fs::write(&path, text).unwrap();
-    let import = NewImport {
-        supplier_id: supplier,
-        name: name.into(),
-        path,
-        template: None,
-        preset: Some(preset),
-        dry_run: false,
-        force,
-        options: ImportOptions::default(),
-        requested_by: None,
-    };
-    sdk.imports().import_file(import, |_| {}).await.unwrap()
+    crate::price_windows::import(sdk, folder, shop, (name, text), preset).await
 }
 
 async fn feed(sdk: &Sdk, folder: &Path, format: FeedFormat) -> PathBuf {
@@ -102,8 +84,8 @@ async fn stated_availability_reaches_every_feed(backend: Backend) {
     let Some(databases) = TestDatabases::named(backend, "availability_feeds").await else { return };
     let sdk = databases.sdk().await;
     let folder = databases.folder();
-    let summary = import(&sdk, folder, "woo.csv", WOO_FILE, Preset::Woocommerce, false).await;
-    assert_eq!((summary.created, summary.invalid), (4, 1), "`maybe` is no availability: {summary:?}");
+    let summary = import(&sdk, folder, "woo.csv", WOO_FILE, Preset::Woocommerce).await;
+    assert_eq!((summary.created, summary.invalid), (5, 1), "`maybe` is no availability: {summary:?}");
     let stated = |sku: &'static str| {
         let products = sdk.products();
         async move { products.find(sku).await.unwrap().availability }
@@ -116,13 +98,18 @@ async fn stated_availability_reaches_every_feed(backend: Backend) {
     // Google: stated without a count, else the count (5 of the belt), backorder with none left.
     let (xml, summary) = feed_with_summary(&sdk, folder, FeedFormat::GoogleMerchantXml).await;
     let merchant = merchant_availability(&xml, "id");
-    let expected: BTreeMap<String, String> =
-        [("W-UNCOUNTED", "in_stock"), ("W-OUT", "out_of_stock"), ("W-BACK", "backorder"), ("W-COUNTED", "in_stock")]
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .into();
+    let expected: BTreeMap<String, String> = [
+        ("W-UNCOUNTED", "in_stock"),
+        ("W-OUT", "out_of_stock"),
+        ("W-BACK", "backorder"),
+        ("W-COUNTED", "in_stock"),
+        ("W-OVERSOLD", "backorder"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .into();
     assert_eq!(merchant, expected);
     // Google wants a shipping date for an item on backorder: the summary counts the one without.
-    assert_eq!(summary.missing.get("availability_date"), Some(&1), "{summary:?}");
+    assert_eq!(summary.missing.get("availability_date"), Some(&2), "{summary:?}");
 
     // The catalog's "in stock" filter agrees with the feed.
     let in_stock = sdk.products().list(&ProductQuery { in_stock: Some(true), ..Default::default() }).await.unwrap();
@@ -137,6 +124,7 @@ async fn stated_availability_reaches_every_feed(backend: Backend) {
     assert_eq!(row("W-OUT"), ["0", ""]);
     assert_eq!(row("W-BACK"), ["backorder", "0"]);
     assert_eq!(row("W-COUNTED"), ["1", "5"]);
+    assert_eq!(row("W-OVERSOLD"), ["backorder", "0"], "none available");
 
     // Shopify's CSV: untracked in stock, `continue` on backorder.
     let columns = ["Variant Inventory Tracker", "Variant Inventory Qty", "Variant Inventory Policy"];
@@ -152,9 +140,9 @@ async fn stated_availability_reaches_every_feed(backend: Backend) {
     let target_databases = TestDatabases::named(backend, "availability_feeds_back").await.unwrap();
     let target = target_databases.sdk().await;
     let text = std::fs::read_to_string(&ours).unwrap();
-    let back = import(&target, target_databases.folder(), "ours.csv", &text, Preset::Native, false).await;
+    let back = import(&target, target_databases.folder(), "ours.csv", &text, Preset::Native).await;
     assert_eq!(back.invalid, 0, "{back:?}");
-    for sku in ["W-UNCOUNTED", "W-OUT", "W-BACK", "W-COUNTED"] {
+    for sku in ["W-UNCOUNTED", "W-OUT", "W-BACK", "W-COUNTED", "W-OVERSOLD"] {
         assert_eq!(target.products().find(sku).await.unwrap().availability, stated(sku).await, "{sku}");
     }
     target.close().await;
@@ -165,12 +153,23 @@ async fn stated_availability_reaches_every_feed(backend: Backend) {
     sdk.products().patch(cap.id, patch).await.unwrap();
     // The shop's next file: the cap's price changed, its status not.
     let next = WOO_FILE.replace("Cap,1,0,,16", "Cap,1,0,,17");
-    let again = import(&sdk, folder, "woo-next.csv", &next, Preset::Woocommerce, false).await;
+    let again = import(&sdk, folder, "woo-next.csv", &next, Preset::Woocommerce).await;
     assert_eq!((again.updated, again.fields_kept), (1, 1), "{again:?}");
     assert_eq!(stated("W-OUT").await, Some(Availability::InStock));
     let provenance = sdk.products().provenance(cap.id).await.unwrap();
     let field = provenance.iter().find(|f| f.field == "availability").unwrap();
     assert!(matches!(field.source, FieldSource::User { .. }), "{field:?}");
+
+    // The shop that made the products set their availability: another supplier's word does not replace it.
+    let scarf = sdk.products().find("W-BACK").await.unwrap();
+    let provenance = sdk.products().provenance(scarf.id).await.unwrap();
+    let field = provenance.iter().find(|f| f.field == "availability").unwrap();
+    assert!(matches!(field.source, FieldSource::Supplier { .. }), "the creator's: {field:?}");
+    let other = crate::imports::supplier(&sdk, "OTHER").await;
+    let file = "ID,Type,SKU,Name,Published,In stock?,Stock,Regular price\n3,simple,W-BACK,Scarf,1,0,,20\n";
+    let theirs = crate::price_windows::import(&sdk, folder, other, ("other.csv", file), Preset::Woocommerce).await;
+    assert_eq!(theirs.fields_kept, 1, "{theirs:?}");
+    assert_eq!(stated("W-BACK").await, Some(Availability::Backorder));
     sdk.close().await;
 }
 
@@ -178,7 +177,7 @@ async fn shopify_inventory_tracking(backend: Backend) {
     let Some(databases) = TestDatabases::named(backend, "availability_shopify").await else { return };
     let sdk = databases.sdk().await;
     let folder = databases.folder();
-    let summary = import(&sdk, folder, "shopify.csv", SHOPIFY_FILE, Preset::Shopify, false).await;
+    let summary = import(&sdk, folder, "shopify.csv", SHOPIFY_FILE, Preset::Shopify).await;
     assert_eq!((summary.created, summary.invalid), (3, 0), "{summary:?}");
     assert!(!summary.columns_not_imported.iter().any(|c| c.starts_with("Variant Inventory")), "{summary:?}");
     let mug = sdk.products().search("Mug", &Default::default()).await.unwrap().items.remove(0);
@@ -192,10 +191,33 @@ async fn shopify_inventory_tracking(backend: Backend) {
 
     // The pot tracked and no longer sold when none are left: no longer on backorder.
     let next = SHOPIFY_FILE.replace("0,continue", "0,deny");
-    let summary = import(&sdk, folder, "shopify-next.csv", &next, Preset::Shopify, false).await;
+    let summary = import(&sdk, folder, "shopify-next.csv", &next, Preset::Shopify).await;
     assert_eq!(summary.updated, 1, "{summary:?}");
     let merchant = merchant_availability(&feed(&sdk, folder, FeedFormat::GoogleMerchantXml).await, "title");
     assert_eq!(merchant["Pot"], "out_of_stock");
+    sdk.close().await;
+}
+
+/// A Google feed's `availability`: Google's values (schema.org's URLs too); another is kept as an attribute.
+async fn a_feeds_availability(backend: Backend) {
+    let Some(databases) = TestDatabases::named(backend, "availability_google").await else { return };
+    let sdk = databases.sdk().await;
+    let feed_file = "id\ttitle\tprice\tavailability\n\
+        A\tLamp\t10.00 EUR\tin stock\n\
+        B\tVase\t12.00 EUR\tlimited availability\n\
+        C\tBowl\t8.00 EUR\thttps://schema.org/PreOrder\n";
+    let summary = import(&sdk, databases.folder(), "feed.tsv", feed_file, Preset::GoogleMerchant).await;
+    assert_eq!((summary.created, summary.invalid), (3, 0), "{summary:?}");
+    let product = |title: &'static str| {
+        let products = sdk.products();
+        async move { products.search(title, &Default::default()).await.unwrap().items.remove(0) }
+    };
+    assert_eq!(product("Lamp").await.availability, Some(Availability::InStock));
+    assert_eq!(product("Bowl").await.availability, Some(Availability::Preorder));
+    let vase = product("Vase").await;
+    assert_eq!(vase.availability, None);
+    let kept: Vec<(String, String)> = vase.attributes.iter().map(|a| (a.name.clone(), a.value.shown())).collect();
+    assert_eq!(kept, [("availability".to_string(), "limited availability".to_string())]);
     sdk.close().await;
 }
 
@@ -219,4 +241,9 @@ async fn a_merge_fills_the_availability(backend: Backend) {
     sdk.close().await;
 }
 
-both_backends!(stated_availability_reaches_every_feed, shopify_inventory_tracking, a_merge_fills_the_availability);
+both_backends!(
+    stated_availability_reaches_every_feed,
+    shopify_inventory_tracking,
+    a_feeds_availability,
+    a_merge_fills_the_availability
+);

@@ -112,7 +112,7 @@ impl SupplierOrder<'_> {
 pub(crate) fn implicit_source(field: &str, has_value: bool, origin: FieldSource) -> FieldSource {
     if !has_value {
         FieldSource::FollowSuppliers
-    } else if FieldGroup::of(field) == FieldGroup::Stock {
+    } else if field == "stock" || field.starts_with("stock:") {
         FieldSource::Unknown
     } else {
         origin

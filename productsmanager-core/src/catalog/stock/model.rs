@@ -80,9 +80,12 @@ impl std::str::FromStr for Availability {
     type Err = crate::catalog::CatalogError;
 
     /// Google's names and the shops' spellings of them, in any case: `in stock`, `instock`, `onbackorder`,
-    /// `pre-order`; an in-stock flag's `1`/`0`, `yes`/`no`, `true`/`false` (WooCommerce's `In stock?`).
+    /// `pre-order`, schema.org's `https://schema.org/InStock`; an in-stock flag's `1`/`0`, `yes`/`no`, `true`/`false`
+    /// (WooCommerce's `In stock?`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let words: String = s.trim().to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect();
+        // schema.org's URLs, as structured data and some feeds write them: `https://schema.org/InStock`.
+        let name = s.trim().rsplit('/').next().unwrap_or_default();
+        let words: String = name.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect();
         match words.as_str() {
             "instock" | "available" | "1" | "yes" | "true" => Ok(Availability::InStock),
             "outofstock" | "soldout" | "unavailable" | "0" | "no" | "false" => Ok(Availability::OutOfStock),
@@ -90,7 +93,7 @@ impl std::str::FromStr for Availability {
             "preorder" => Ok(Availability::Preorder),
             _ => Err(crate::catalog::CatalogError::invalid(
                 "availability",
-                format!("{s:?} is not in_stock, out_of_stock, backorder or preorder"),
+                format!("{s:?} is not in_stock, out_of_stock, backorder or preorder (nor 1, 0, yes or no)"),
             )),
         }
     }

@@ -623,11 +623,13 @@ impl FeedWriter for WoocommerceCsv {
                 .and_then(|w| w.to)
                 .map(|at| (at - chrono::Duration::seconds(1)).format("%Y-%m-%d").to_string())
                 .unwrap_or_default(),
-            // WooCommerce's stock status: `1`, `0` or `backorder`; its stock, when something counts it.
-            match item.availability {
-                Availability::InStock => "1",
-                Availability::OutOfStock => "0",
-                Availability::Backorder | Availability::Preorder => "backorder",
+            // WooCommerce's stock status: `1`, `0` or `backorder` (none for a variable product that states none: its
+            // variations say theirs); its stock, when something counts it.
+            match (item.availability, kind == "variable" && product.availability.is_none()) {
+                (_, true) => "",
+                (Availability::InStock, _) => "1",
+                (Availability::OutOfStock, _) => "0",
+                (Availability::Backorder | Availability::Preorder, _) => "backorder",
             }
             .to_string(),
             if item.stock_counted { item.stock.to_string() } else { String::new() },

@@ -431,26 +431,25 @@ impl RowRules {
                 Some((currency.as_str(), sign * amount(&unsigned, currency)?))
             }
         };
-        let quantity = |cell: &Option<Cell>| -> Result<Option<i64>, RowError> {
+        // A supplier's stock is 0 or more; our own may be below 0 (a shop that sold more than it had: WooCommerce's
+        // `-2` of a product on backorder).
+        let quantity = |cell: &Option<Cell>, own: bool| -> Result<Option<i64>, RowError> {
             match cell {
                 None => Ok(None),
-                Some(cell) => Ok(Some(whole_number(&cell.value).filter(|n| *n >= 0).ok_or_else(|| {
-                    fail(
-                        cell,
-                        "invalid_number",
-                        format!("{:?} is not a stock quantity (a whole number, 0 or more)", cell.value),
-                    )
+                Some(cell) => Ok(Some(whole_number(&cell.value).filter(|n| own || *n >= 0).ok_or_else(|| {
+                    let what = if own { "a whole number" } else { "a whole number, 0 or more" };
+                    fail(cell, "invalid_number", format!("{:?} is not a stock quantity ({what})", cell.value))
                 })?)),
             }
         };
-        let stock = quantity(&row.stock)?;
-        let product_stock = quantity(&row.product_stock)?;
+        let stock = quantity(&row.stock, false)?;
+        let product_stock = quantity(&row.product_stock, true)?;
         let mut location_stocks = Vec::with_capacity(row.location_stocks.len());
         for (location, cell) in &row.location_stocks {
             if location.chars().count() > 100 || crate::input::control_character(location).is_some() {
                 return Err(fail(cell, "invalid_location", format!("{location:?} is not a stock location's name")));
             }
-            if let Some(quantity) = quantity(&Some(cell.clone()))? {
+            if let Some(quantity) = quantity(&Some(cell.clone()), true)? {
                 location_stocks.push((location.clone(), quantity));
             }
         }
@@ -481,7 +480,10 @@ impl RowRules {
         let availability = match &row.availability {
             None => None,
             Some(cell) => Some(cell.value.parse().map_err(|_| {
-                let reason = format!("{:?} is not in_stock, out_of_stock, backorder or preorder", cell.value);
+                let reason = format!(
+                    "{:?} is not in_stock, out_of_stock, backorder or preorder (nor 1, 0, yes or no)",
+                    cell.value
+                );
                 fail(cell, "invalid_availability", reason)
             })?),
         };

@@ -12,8 +12,18 @@ use crate::imports::mapping::template::{
 use crate::imports::mapping::transform::Transform;
 use crate::imports::parse::Row;
 
-const GOOGLE_OWN: [&str; 9] =
-    ["~key", "~title", "~currency", "~images", "~parent", "~options", "~status", "~sale_price", "~availability"];
+const GOOGLE_OWN: [&str; 10] = [
+    "~key",
+    "~title",
+    "~currency",
+    "~images",
+    "~parent",
+    "~options",
+    "~status",
+    "~sale_price",
+    "~availability",
+    "~availability_other",
+];
 
 /// The attributes that tell an item group's variants apart. Google also allows `material`, `pattern`, `gender` and
 /// `age_group`, but a group's items mostly share those (a feed read as it streams cannot know which vary): they stay
@@ -56,6 +66,8 @@ pub(super) fn google(headers: &[String]) -> Template {
     add("~status", Target::Status, vec![]);
     add("~sale_price", price(PriceType::Sale), vec![]);
     add("~availability", Target::Availability, vec![]);
+    // A value Google does not know (`limited availability`) states nothing, and is kept as written.
+    add("~availability_other", Target::Attribute { name: "availability".into() }, vec![]);
     add("description", Target::Description, vec![]);
     add("brand", Target::Brand, vec![]);
     add("gtin", Target::Gtin, vec![]);
@@ -186,7 +198,7 @@ impl Shaper for GoogleShaper {
             (self.image, "image URLs"),
             (self.additional_images, "image URLs"),
             (self.group, "the parent: a product made for the item group (key `group:<id>`)"),
-            (self.availability, "availability (in stock, out of stock, backorder, preorder)"),
+            (self.availability, "availability (another value than Google's four: attribute `availability`)"),
         ];
         let axes = self.axes.iter().map(|(_, at)| (*at, "a variant option, in an item group"));
         super::present(own).chain(axes).collect()
@@ -210,14 +222,17 @@ impl Shaper for GoogleShaper {
             .collect();
         let images = images.join(LIST_SEPARATOR);
         let sale_price = get(self.sale_price);
-        // Google's four values (a value it does not know states nothing).
-        let availability = get(self.availability)
-            .parse::<crate::catalog::Availability>()
-            .map(|a| a.as_str().to_string())
-            .unwrap_or_default();
+        // Google's four values; another states nothing and is kept as an attribute.
+        let (availability, other) = match get(self.availability) {
+            stated if stated.is_empty() => (String::new(), String::new()),
+            stated => match stated.parse::<crate::catalog::Availability>() {
+                Ok(known) => (known.as_str().to_string(), String::new()),
+                Err(_) => (String::new(), stated),
+            },
+        };
         if group.is_empty() {
-            let own =
-                [key, title, currency, images, String::new(), String::new(), String::new(), sale_price, availability];
+            let none = String::new;
+            let own = [key, title, currency, images, none(), none(), none(), sale_price, availability, other];
             append_own(&mut row, self.file_columns, own);
             return vec![row];
         }
@@ -244,6 +259,7 @@ impl Shaper for GoogleShaper {
                 "active".into(),
                 String::new(),
                 String::new(),
+                String::new(),
             ];
             append_own(&mut parent, self.file_columns, own);
             rows.push(parent);
@@ -262,6 +278,7 @@ impl Shaper for GoogleShaper {
                 String::new(),
                 sale_price,
                 availability,
+                other,
             ],
         );
         rows.push(row);
