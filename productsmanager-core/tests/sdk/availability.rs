@@ -131,7 +131,7 @@ async fn stated_availability_reaches_every_feed(backend: Backend) {
     let shopify = csv_columns(&feed(&sdk, folder, FeedFormat::ShopifyCsv).await, "Variant SKU", &columns);
     let row = |sku: &str| shopify[sku].iter().map(String::as_str).collect::<Vec<_>>();
     assert_eq!(row("W-UNCOUNTED"), ["", "", "deny"]);
-    assert_eq!(row("W-OUT"), ["shopify", "0", "deny"]);
+    assert_eq!(row("W-OUT"), ["shopify", "", "deny"], "tracked, no count given");
     assert_eq!(row("W-BACK"), ["shopify", "0", "continue"]);
     assert_eq!(row("W-COUNTED"), ["shopify", "5", "deny"]);
 
@@ -198,14 +198,15 @@ async fn shopify_inventory_tracking(backend: Backend) {
     sdk.close().await;
 }
 
-/// A Google feed's `availability`: Google's values (schema.org's URLs too); another is kept as an attribute.
+/// A Google feed's `availability`: Google's values (schema.org's URLs too); another is kept as an attribute. Its
+/// `mpn` goes back out as the item's MPN.
 async fn a_feeds_availability(backend: Backend) {
     let Some(databases) = TestDatabases::named(backend, "availability_google").await else { return };
     let sdk = databases.sdk().await;
-    let feed_file = "id\ttitle\tprice\tavailability\n\
-        A\tLamp\t10.00 EUR\tin stock\n\
-        B\tVase\t12.00 EUR\tlimited availability\n\
-        C\tBowl\t8.00 EUR\thttps://schema.org/PreOrder\n";
+    let feed_file = "id\ttitle\tprice\tavailability\tbrand\tmpn\n\
+        A\tLamp\t10.00 EUR\tin stock\tLumen\tLU-100\n\
+        B\tVase\t12.00 EUR\tlimited availability\t\t\n\
+        C\tBowl\t8.00 EUR\thttps://schema.org/PreOrder\t\t\n";
     let summary = import(&sdk, databases.folder(), "feed.tsv", feed_file, Preset::GoogleMerchant).await;
     assert_eq!((summary.created, summary.invalid), (3, 0), "{summary:?}");
     let product = |title: &'static str| {
@@ -218,6 +219,10 @@ async fn a_feeds_availability(backend: Backend) {
     assert_eq!(vase.availability, None);
     let kept: Vec<(String, String)> = vase.attributes.iter().map(|a| (a.name.clone(), a.value.shown())).collect();
     assert_eq!(kept, [("availability".to_string(), "limited availability".to_string())]);
+    // Brand and MPN identify the lamp (no `identifier_exists = no`).
+    let text = std::fs::read_to_string(feed(&sdk, databases.folder(), FeedFormat::GoogleMerchantXml).await).unwrap();
+    let lamp = text.split("<item>").find(|item| item.contains("<g:title>Lamp</g:title>")).unwrap();
+    assert!(lamp.contains("<g:mpn>LU-100</g:mpn>") && !lamp.contains("identifier_exists"), "{lamp}");
     sdk.close().await;
 }
 

@@ -431,6 +431,9 @@ impl ShopifyCsv {
             matches!(item.product().availability, Some(Availability::Backorder | Availability::Preorder));
         if item.stock_counted || item.availability != Availability::InStock {
             row[shopify_at::INVENTORY_TRACKER] = "shopify".into();
+        }
+        // A quantity only where something counts the stock (none is no count of 0).
+        if item.stock_counted {
             row[shopify_at::INVENTORY_QTY] = item.stock.to_string();
         }
         row[shopify_at::INVENTORY_POLICY] = if sold_without_stock { "continue" } else { "deny" }.into();

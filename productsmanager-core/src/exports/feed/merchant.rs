@@ -56,7 +56,14 @@ fn attributes(item: &FeedItem<'_>, settings: &ChannelSettings) -> Option<Vec<(&'
         out.push(("brand", brand.clone()));
     }
     let gtin = item.gtin();
-    let mpn = product.sku.as_ref().map(|s| s.as_str().to_string());
+    // The manufacturer's part number a feed or a shop gave (the attribute `mpn`), else our SKU.
+    let mpn = product
+        .attributes
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case("mpn"))
+        .map(|a| attribute_text(&a.value))
+        .filter(|mpn| !mpn.trim().is_empty())
+        .or_else(|| product.sku.as_ref().map(|s| s.as_str().to_string()));
     if !gtin.is_empty() {
         out.push(("gtin", gtin));
     } else if let Some(mpn) = &mpn {
