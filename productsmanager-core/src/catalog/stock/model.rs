@@ -57,16 +57,27 @@ impl Availability {
         }
     }
 
+    /// Sold while none are left: on backorder or preorder.
+    pub fn sells_without_stock(self) -> bool {
+        matches!(self, Availability::Backorder | Availability::Preorder)
+    }
+
     /// What a product's buyer is told: `stated` by its source, whether a count says how many can be sold (its own
     /// stock levels; see [`ProductRecord::stock_counted`](crate::catalog::ProductRecord::stock_counted)) and the
     /// units available (own and offered).
     pub fn resolve(stated: Option<Availability>, counted: bool, available: i64) -> Availability {
         match stated {
             _ if available > 0 => Availability::InStock,
-            Some(sold_without_stock @ (Availability::Backorder | Availability::Preorder)) => sold_without_stock,
-            Some(stated) if !counted => stated,
+            Some(stated) if stated.sells_without_stock() || !counted => stated,
             _ => Availability::OutOfStock,
         }
+    }
+}
+
+impl Availability {
+    /// Why `text` is no availability (an import's refused cell says it too).
+    pub(crate) fn not_one(text: &str) -> String {
+        format!("{text:?} is not in_stock, out_of_stock, backorder or preorder (nor 1, 0, yes or no)")
     }
 }
 
@@ -91,10 +102,7 @@ impl std::str::FromStr for Availability {
             "outofstock" | "soldout" | "unavailable" | "0" | "no" | "false" => Ok(Availability::OutOfStock),
             "backorder" | "onbackorder" => Ok(Availability::Backorder),
             "preorder" => Ok(Availability::Preorder),
-            _ => Err(crate::catalog::CatalogError::invalid(
-                "availability",
-                format!("{s:?} is not in_stock, out_of_stock, backorder or preorder (nor 1, 0, yes or no)"),
-            )),
+            _ => Err(crate::catalog::CatalogError::invalid("availability", Availability::not_one(s))),
         }
     }
 }

@@ -427,8 +427,7 @@ impl ShopifyCsv {
         row[shopify_at::VARIANT_SKU] = product.sku.as_ref().map(|s| s.as_str().to_string()).unwrap_or_default();
         // Shopify sells an untracked variant always, and a tracked one with the policy `continue` when none are
         // left: a product in stock without a count is untracked; one on backorder or preorder, `continue`.
-        let sold_without_stock =
-            matches!(item.product().availability, Some(Availability::Backorder | Availability::Preorder));
+        let sold_without_stock = item.product().availability.is_some_and(Availability::sells_without_stock);
         if item.stock_counted || item.availability != Availability::InStock {
             row[shopify_at::INVENTORY_TRACKER] = "shopify".into();
         }

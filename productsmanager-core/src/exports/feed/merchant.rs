@@ -101,7 +101,11 @@ fn attributes(item: &FeedItem<'_>, settings: &ChannelSettings) -> Option<Vec<(&'
 const CHECKED: [&str; 4] = ["link", "image_link", "brand", "gtin"];
 
 /// Counts, into `missing`, the checked attributes an item's `attributes` lack.
-fn count_missing(attributes: &[(&'static str, String)], missing: &mut std::collections::BTreeMap<&'static str, u64>) {
+fn count_missing(
+    item: &FeedItem<'_>,
+    attributes: &[(&'static str, String)],
+    missing: &mut std::collections::BTreeMap<&'static str, u64>,
+) {
     for wanted in CHECKED {
         let has = |name: &str| attributes.iter().any(|(n, _)| *n == name);
         if !(has(wanted) || wanted == "gtin" && has("mpn")) {
@@ -109,9 +113,7 @@ fn count_missing(attributes: &[(&'static str, String)], missing: &mut std::colle
         }
     }
     // Google wants the date an item on backorder or preorder ships; the catalog keeps none.
-    let sold_without_stock =
-        attributes.iter().any(|(n, v)| *n == "availability" && matches!(v.as_str(), "backorder" | "preorder"));
-    if sold_without_stock {
+    if item.availability.sells_without_stock() {
         *missing.entry("availability_date").or_default() += 1;
     }
 }
@@ -165,7 +167,7 @@ impl FeedWriter for MerchantXml {
             return Ok(0);
         }
         let Some(attributes) = attributes(item, &self.settings) else { return Ok(0) };
-        count_missing(&attributes, &mut self.missing);
+        count_missing(item, &attributes, &mut self.missing);
         self.xml.write_event(Event::Start(BytesStart::new("item")))?;
         for (name, value) in attributes {
             let tag = format!("g:{name}");
@@ -237,7 +239,7 @@ impl FeedWriter for MerchantTsv {
             return Ok(0);
         }
         let Some(attributes) = attributes(item, &self.settings) else { return Ok(0) };
-        count_missing(&attributes, &mut self.missing);
+        count_missing(item, &attributes, &mut self.missing);
         let mut cells = vec![String::new(); TSV_COLUMNS.len() + 1];
         for (name, value) in attributes {
             let at = TSV_COLUMNS.iter().position(|c| *c == name).unwrap_or(TSV_COLUMNS.len());

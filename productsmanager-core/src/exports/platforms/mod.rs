@@ -103,7 +103,7 @@ pub struct PlatformCredentials {
 /// that states nothing): a shop then counts its stock as sent.
 fn sold_as(item: &FeedItem<'_>) -> Option<Availability> {
     let stated = item.product().availability?;
-    if matches!(stated, Availability::Backorder | Availability::Preorder) {
+    if stated.sells_without_stock() {
         // Sold when none are left, whatever the count says now (the shop sells the last units between runs).
         return Some(stated);
     }

@@ -302,10 +302,7 @@ fn tracked(sold_as: Option<Availability>) -> bool {
 
 /// `CONTINUE`: sold when none are left (on backorder, on preorder).
 fn inventory_policy(sold_as: Option<Availability>) -> &'static str {
-    match sold_as {
-        Some(Availability::Backorder | Availability::Preorder) => "CONTINUE",
-        _ => "DENY",
-    }
+    if sold_as.is_some_and(Availability::sells_without_stock) { "CONTINUE" } else { "DENY" }
 }
 
 /// What a `productSet` answers with (in documents and in bulk operations alike).

@@ -477,16 +477,13 @@ impl RowRules {
                 }
             }),
         };
-        let availability = match &row.availability {
-            None => None,
-            Some(cell) => Some(cell.value.parse().map_err(|_| {
-                let reason = format!(
-                    "{:?} is not in_stock, out_of_stock, backorder or preorder (nor 1, 0, yes or no)",
-                    cell.value
-                );
-                fail(cell, "invalid_availability", reason)
-            })?),
-        };
+        let availability =
+            match &row.availability {
+                None => None,
+                Some(cell) => Some(cell.value.parse().map_err(|_| {
+                    fail(cell, "invalid_availability", crate::catalog::Availability::not_one(&cell.value))
+                })?),
+            };
         let text = |cell: &Option<Cell>, max: usize, what: &str| -> Result<Option<String>, RowError> {
             match cell {
                 Some(cell) if cell.value.chars().count() > max => {
